@@ -1,0 +1,38 @@
+# Set-up and everyday commands. `make demo` and `make test` work on a fresh machine:
+# they create .venv and install the project first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit bench studio clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,studio]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/drgpolicy settle --all-policies policies --data sample --period 2024 --out out/demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python bench/settle_bench.py
+
+studio: $(STAMP)
+	$(BIN)/drgpolicy studio
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

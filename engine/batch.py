@@ -1,0 +1,470 @@
+"""The batch plan: every definition of a stage evaluated over whole columns with polars.
+
+Each grain has one frame (its key columns plus every value computed or read there). A reference
+to a coarser value is a join on the shared keys; an aggregate is a group-by of the finer frame
+joined back; conditions, classes and adjustments are `when/then` chains; rank and allocate are
+window steps. No Python loop runs over cases. In a `per month` stage every grain also carries the
+month, so all months settle in one pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from engine import functions, money
+from engine.rundata import RunData
+from policy_dsl import grains as g
+from policy_dsl import ir
+
+KEY_COLUMNS = {
+    "case": "case_id",
+    "hospital": "hospital_id",
+    "group": "drg_code",
+    "level": "level",
+    "tier": "tier",
+    "month": "month",
+}
+HOSPITAL_SIDE = frozenset({"hospital", "level", "tier"})
+
+
+def key_columns(grain: g.Grain) -> list[str]:
+    """The columns that identify a row of `grain`."""
+    return [KEY_COLUMNS[k] for k in g.order(grain)]
+
+
+def closure_columns(grain: g.Grain) -> list[str]:
+    return [KEY_COLUMNS[k] for k in g.order(g.closure(grain))]
+
+
+@dataclass
+class StageResult:
+    """A stage's evaluated frames: where each definition lives, and the values."""
+
+    stage: ir.Stage
+    frames: dict[g.Grain, pl.DataFrame]
+    home: dict[str, g.Grain]
+    period_keys: frozenset[str]
+
+    def frame_of(self, name: str) -> pl.DataFrame:
+        return self.frames[self.home[name]]
+
+    def value_frame(self, name: str) -> pl.DataFrame:
+        """Key columns and the value of one definition."""
+        grain = self.home[name]
+        return self.frames[grain].select(*key_columns(grain), name)
+
+    @property
+    def cases(self) -> pl.DataFrame:
+        return self.frames[frozenset({"case"})]
+
+
+@dataclass
+class Settings:
+    """Values fixed from outside: definitions (tests, what-ifs) and parameters (sweeps)."""
+
+    definitions: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+class StageRun:
+    """Evaluates one stage, definition by definition, in the IR's dependency order."""
+
+    def __init__(
+        self,
+        policy: ir.Policy,
+        stage: ir.Stage,
+        data: RunData,
+        earlier: Mapping[str, StageResult],
+        settings: Settings,
+    ) -> None:
+        self.policy = policy
+        self.stage = stage
+        self.data = data
+        self.earlier = earlier
+        self.settings = settings
+        self.period: frozenset[str] = frozenset({"month"}) if stage.period == "month" else g.ALL
+        self.frames: dict[g.Grain, pl.DataFrame] = {}
+        self.home: dict[str, g.Grain] = {}
+        self.params = {p.name: settings.params.get(p.name, p.value) for p in policy.params}
+        self.tables = {t.name: t for t in policy.tables}
+        self.no_cc = functions.no_cc_map(data.groups["drg_code"].to_list())
+        self._temp = 0
+
+    def run(self) -> StageResult:
+        for definition in self.stage.definitions:
+            self.define(definition)
+        return StageResult(self.stage, self.frames, self.home, self.period)
+
+    # ---- grains and frames ----
+    def effective(self, grain: list[str] | g.Grain) -> g.Grain:
+        return g.normalize(frozenset(grain) | self.period)
+
+    def frame(self, grain: g.Grain) -> pl.DataFrame:
+        if grain not in self.frames:
+            self.frames[grain] = self._new_frame(grain)
+        return self.frames[grain]
+
+    def _new_frame(self, grain: g.Grain) -> pl.DataFrame:
+        if grain == frozenset({"case"}):
+            return self.data.cases
+        if not grain:
+            return pl.DataFrame({"__all": [0]})
+        return (
+            self._key_source(grain).select(closure_columns(grain)).unique().sort(key_columns(grain))
+        )
+
+    def _key_source(self, grain: g.Grain) -> pl.DataFrame:
+        """Rows of a grain: every hospital (or group) of the inputs for hospital-side grains
+        (or the group grain) — cases or not — otherwise the combinations that cases have."""
+        if grain <= HOSPITAL_SIDE:
+            return self.data.hospitals
+        return self.data.groups if grain == frozenset({"group"}) else self.data.cases
+
+    def add(self, grain: g.Grain, frame: pl.DataFrame) -> None:
+        self.frames[grain] = frame
+
+    def temp(self) -> str:
+        self._temp += 1
+        return f"__t{self._temp}"
+
+    # ---- definitions ----
+    def define(self, definition: ir.Definition) -> None:
+        grain = self.effective(definition.grain)
+        if definition.name in self.settings.definitions:
+            value = _literal(self.settings.definitions[definition.name], definition.type)
+            expr: pl.Expr = value
+        else:
+            expr = Compiler(self, grain).expr(definition.expr)
+        self.add(grain, self.frame(grain).with_columns(expr.alias(definition.name)))
+        self.home[definition.name] = grain
+        self._drop_temporaries()
+
+    def _drop_temporaries(self) -> None:
+        for grain, frame in self.frames.items():
+            temporary = [c for c in frame.columns if c.startswith("__t")]
+            if temporary:
+                self.frames[grain] = frame.drop(temporary)
+
+    # ---- reading values into a frame ----
+    def bring(
+        self,
+        grain: g.Grain,
+        source: pl.DataFrame,
+        keys: list[str],
+        column: str,
+        alias: str | None = None,
+    ) -> str:
+        """Join `column` of `source` (identified by `keys`) onto the frame at `grain`."""
+        name = alias or column
+        frame = self.frame(grain)
+        if name in frame.columns:
+            return name
+        right = source.select(*keys, pl.col(column).alias(name))
+        if not keys:
+            value = right[name][0] if right.height else None
+            self.add(grain, frame.with_columns(pl.lit(value).alias(name)))
+        else:
+            self.add(grain, frame.join(right, on=keys, how="left", maintain_order="left"))
+        return name
+
+    def value(self, name: str, stage: str | None, grain: g.Grain) -> str:
+        """Make the value of a definition (of this or an earlier stage) a column at `grain`."""
+        if stage is None:
+            home, frames = self.home[name], self.frames
+        else:
+            result = self.earlier[stage]
+            home, frames = result.home[name], result.frames
+        if stage is None and home == grain:
+            return name
+        alias = name if stage is None else f"{stage}.{name}"
+        return self.bring(grain, frames[home], key_columns(home), name, alias)
+
+    def field(self, ref: ir.FieldRef, grain: g.Grain) -> pl.Expr:
+        if ref.table == "run":
+            return pl.lit(float(self.data.period.months))
+        if ref.table == "budget":
+            return self._budget(ref.column, grain)
+        frame = self.frame(grain)
+        if ref.column in frame.columns:
+            return pl.col(ref.column)
+        if ref.table == "hospitals":
+            source, keys = self.data.hospitals, ["hospital_id"]
+        elif ref.table == "groups":
+            source, keys = self.data.groups, ["drg_code"]
+        else:
+            raise KeyError(f"case field `{ref.column}` is not at grain {g.show(grain)}")
+        return pl.col(self.bring(grain, source, keys, ref.column))
+
+    def _budget(self, name: str, grain: g.Grain) -> pl.Expr:
+        value = self.data.budget["values"][name]
+        if not isinstance(value, Mapping):
+            return pl.lit(float(value))
+        declared = next(i for i in self.policy.inputs if i.name == name)
+        key = KEY_COLUMNS[declared.grain[0]]
+        table = pl.DataFrame({key: list(value), name: [float(v) for v in value.values()]})
+        table = table.with_columns(pl.col(key).cast(self.frame(grain).schema[key]))
+        return pl.col(self.bring(grain, table, [key], name))
+
+
+def _literal(value: Any, typ: ir.TypeIR) -> pl.Expr:
+    if typ.kind == "number":
+        return pl.lit(None if value is None else float(value), dtype=pl.Float64)
+    if typ.kind == "date" and isinstance(value, str):
+        return pl.lit(dt.date.fromisoformat(value))
+    return pl.lit(value)
+
+
+class Compiler:
+    """IR expression → polars expression over the frame at one grain (joins done on the way)."""
+
+    def __init__(self, run: StageRun, grain: g.Grain, current: pl.Expr | None = None) -> None:
+        self.run = run
+        self.grain = grain
+        self.current = current
+
+    def expr(self, node: Any) -> pl.Expr:
+        method: Callable[[Any], pl.Expr] = getattr(self, "_" + node.op)
+        return method(node)
+
+    def _lit(self, node: ir.Lit) -> pl.Expr:
+        return _literal(node.value, node.type)
+
+    def _field(self, node: ir.FieldRef) -> pl.Expr:
+        return self.run.field(node, self.grain)
+
+    def _param(self, node: ir.ParamRef) -> pl.Expr:
+        value = self.run.params[node.name]
+        return pl.lit(
+            float(value)
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else value
+        )
+
+    def _ref(self, node: ir.Ref) -> pl.Expr:
+        return pl.col(self.run.value(node.name, node.stage, self.grain))
+
+    def _table(self, node: ir.TableLookup) -> pl.Expr:
+        table = self.run.tables[node.name]
+        key = self.expr(node.key)
+        chain: Any = pl
+        fallback: Any = None
+        for row in table.rows:
+            if row.default:
+                fallback = row.value
+                continue
+            chain = chain.when(_row_condition(row, key)).then(pl.lit(_number(row.value)))
+        if chain is pl:
+            return pl.lit(_number(fallback))
+        return chain.otherwise(pl.lit(_number(fallback)))
+
+    def _rekey(self, node: ir.Rekey) -> pl.Expr:
+        target_grain, frame, column = self._rekey_target(node.target)
+        given = {kv.key: self._materialize(self.expr(kv.value)) for kv in node.keys}
+        left_on, right_on = [], []
+        for key in g.order(target_grain):
+            left_on.append(given.get(key, KEY_COLUMNS[key]))
+            right_on.append(KEY_COLUMNS[key])
+        alias = self.run.temp()
+        right = frame.select(*right_on, pl.col(column).alias(alias))
+        self._replace(
+            self._frame().join(
+                right, left_on=left_on, right_on=right_on, how="left", maintain_order="left"
+            )
+        )
+        return pl.col(alias)
+
+    def _rekey_target(self, target: Any) -> tuple[g.Grain, pl.DataFrame, str]:
+        if isinstance(target, ir.Ref):
+            result = self.run.earlier[target.stage] if target.stage else None
+            home = result.home[target.name] if result else self.run.home[target.name]
+            frames = result.frames if result else self.run.frames
+            return home, frames[home], target.name
+        source = self.run.data.groups if target.table == "groups" else self.run.data.hospitals
+        grain = frozenset({"group"}) if target.table == "groups" else frozenset({"hospital"})
+        return grain, source, target.column
+
+    def _neg(self, node: ir.Unary) -> pl.Expr:
+        return -self.expr(node.operand) if node.op == "neg" else ~self.expr(node.operand)
+
+    _not = _neg
+
+    def _arith(self, node: ir.Arith) -> pl.Expr:
+        left, right = self.expr(node.left), self.expr(node.right)
+        if node.fn == "+":
+            return left + right
+        if node.fn == "-":
+            return left - right
+        if node.fn == "*":
+            return left * right
+        return pl.when(right != 0).then(left * (1.0 / right))
+
+    def _cmp(self, node: ir.Cmp) -> pl.Expr:
+        left, right = self.expr(node.left), self.expr(node.right)
+        return {
+            "==": left == right,
+            "!=": left != right,
+            "<": left < right,
+            "<=": left <= right,
+            ">": left > right,
+            ">=": left >= right,
+        }[node.fn]
+
+    def _and(self, node: ir.Logic) -> pl.Expr:
+        return self.expr(node.left) & self.expr(node.right)
+
+    def _or(self, node: ir.Logic) -> pl.Expr:
+        return self.expr(node.left) | self.expr(node.right)
+
+    def _if(self, node: ir.IfExpr) -> pl.Expr:
+        chain: Any = pl
+        for branch in node.branches:
+            chain = chain.when(self.expr(branch.condition)).then(self.expr(branch.value))
+        return chain.otherwise(self.expr(node.otherwise))
+
+    def _is_in(self, node: ir.IsIn) -> pl.Expr:
+        test = self.expr(node.operand).cast(pl.String).is_in(node.classes)
+        return ~test if node.negated else test
+
+    def _call(self, node: ir.Call) -> pl.Expr:
+        if node.fn == "no_cc":
+            return functions.no_cc_polars(self.run.no_cc)(self.expr(node.args[0]))
+        if node.fn == "round" and len(node.args) == 2:
+            digits = node.args[1]
+            assert isinstance(digits, ir.Lit)
+            return functions.POLARS["round"](self.expr(node.args[0]), int(digits.value or 0))
+        return functions.POLARS[node.fn](*(self.expr(arg) for arg in node.args))
+
+    def _classify(self, node: ir.Classify) -> pl.Expr:
+        names = [c.name for c in node.classes]
+        chain: Any = pl
+        fallback: str | None = None
+        for cls in node.classes:
+            if cls.when is None:
+                fallback = cls.name
+                break
+            chain = chain.when(self.expr(cls.when)).then(pl.lit(cls.name))
+        result = chain.otherwise(pl.lit(fallback)) if chain is not pl else pl.lit(fallback)
+        return result.cast(pl.Enum(names))
+
+    def _match(self, node: ir.Match) -> pl.Expr:
+        on = self.expr(node.on).cast(pl.String)
+        chain: Any = pl
+        fallback: pl.Expr = pl.lit(None, dtype=pl.Float64)
+        for arm in node.arms:
+            if arm.class_name is None:
+                fallback = self.expr(arm.expr)
+            else:
+                chain = chain.when(on == arm.class_name).then(self.expr(arm.expr))
+        return chain.otherwise(fallback) if chain is not pl else fallback
+
+    def _adjust(self, node: ir.AdjustIR) -> pl.Expr:
+        value = self._materialize(self.expr(node.start))
+        running: pl.Expr = pl.col(value)
+        for step in node.steps:
+            inner = Compiler(self.run, self.grain, running)
+            applied = pl.when(inner.expr(step.when)).then(inner.expr(step.expr)).otherwise(running)
+            running = pl.col(self._materialize(applied))
+        return running
+
+    def _current(self, node: ir.Current) -> pl.Expr:
+        assert self.current is not None
+        return self.current
+
+    # ---- window and aggregate steps ----
+    def _agg(self, node: ir.Aggregate) -> pl.Expr:
+        source = self.run.effective(node.source)
+        inner = Compiler(self.run, source)
+        where = inner.expr(node.where) if node.where is not None else None
+        arg = inner.expr(node.arg) if node.arg is not None else None
+        reduced = _reduce(node.fn, arg, where).alias(self.run.temp())
+        keys = key_columns(self.grain)
+        frame = self.run.frame(source)
+        if keys:
+            result = frame.group_by(keys).agg(reduced)
+            column = pl.col(self.run.bring(self.grain, result, keys, reduced.meta.output_name()))
+            return column.fill_null(0.0) if node.fn in ("sum", "count") else column
+        value = frame.select(reduced).item()
+        return pl.lit(_fill_empty(node.fn, value), dtype=pl.Float64)
+
+    def _rank(self, node: ir.RankIR) -> pl.Expr:
+        keys = [self._materialize(self.expr(k.expr)) for k in node.keys]
+        within = key_columns(self.run.effective(node.within))
+        row_keys = key_columns(self.grain)
+        frame = self._frame()
+        chosen = frame.filter(self.expr(node.where)) if node.where is not None else frame
+        alias = self.run.temp()
+        descending = (
+            [False] * len(within) + [k.descending for k in node.keys] + [False] * len(row_keys)
+        )
+        ordered = chosen.sort([*within, *keys, *row_keys], descending=descending, nulls_last=True)
+        position = pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+        ranked = ordered.select(
+            *row_keys, (position.over(within) if within else position).cast(pl.Float64).alias(alias)
+        )
+        self._replace(frame.join(ranked, on=row_keys, how="left", maintain_order="left"))
+        return pl.col(alias)
+
+    def _allocate(self, node: ir.Allocate) -> pl.Expr:
+        total = self._materialize(self.expr(node.total))
+        weight = self._materialize(self.expr(node.weight))
+        by = key_columns(self.run.effective(node.by))
+        alias = self.run.temp()
+        self._replace(money.allocate(self._frame(), total=total, weight=weight, by=by, out=alias))
+        return pl.col(alias)
+
+    # ---- frame helpers ----
+    def _frame(self) -> pl.DataFrame:
+        return self.run.frame(self.grain)
+
+    def _replace(self, frame: pl.DataFrame) -> None:
+        self.run.add(self.grain, frame)
+
+    def _materialize(self, expr: pl.Expr) -> str:
+        """Compute an expression into a temporary column of the frame; its name."""
+        alias = self.run.temp()
+        self._replace(self._frame().with_columns(expr.alias(alias)))
+        return alias
+
+
+def _number(value: Any) -> Any:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def _row_condition(row: ir.Row, key: pl.Expr) -> pl.Expr:
+    if row.key is not None:
+        return key == _number(row.key)
+    low = key >= row.low if row.low_closed else key > row.low
+    if row.high is None:
+        return low
+    return low & (key <= row.high if row.high_closed else key < row.high)
+
+
+def _reduce(fn: str, arg: pl.Expr | None, where: pl.Expr | None) -> pl.Expr:
+    if fn == "count":
+        return (where.fill_null(False).sum() if where is not None else pl.len()).cast(pl.Float64)
+    if fn == "share":
+        return (where.fill_null(False).mean() if where is not None else pl.lit(1.0)).cast(
+            pl.Float64
+        )
+    assert arg is not None
+    values = arg.filter(where.fill_null(False)) if where is not None else arg
+    if fn == "cv":
+        return values.std(ddof=0) / values.mean()
+    reduced = {
+        "sum": values.sum(),
+        "mean": values.mean(),
+        "min": values.min(),
+        "max": values.max(),
+    }[fn]
+    return reduced.cast(pl.Float64) if fn in ("sum", "mean") else reduced
+
+
+def _fill_empty(fn: str, value: Any) -> Any:
+    if value is None and fn in ("sum", "count"):
+        return 0.0
+    return value

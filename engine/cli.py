@@ -1,0 +1,63 @@
+"""`drgpolicy`: one command line for analysts and settlement jobs.
+
+Each subcommand lives in `engine/commands/<name>.py` and exposes `register(subparsers)`, which
+adds its parser and sets `run` (args → exit code). Results go to stdout, errors to stderr; any
+`PolicyError` ends the command with exit code 1 and its message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from policy_dsl.errors import PolicyError
+
+COMMANDS = (
+    "check",
+    "fmt",
+    "schema",
+    "versions",
+    "diff",
+    "settle",
+    "explain",
+    "sample",
+    "test",
+    "whatif",
+    "studio",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="drgpolicy",
+        description="DRG payment policies as data: check, format, compare and settle them.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"engine.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"engine.commands.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except PolicyError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""`drgpolicy schema KIND`: print a published JSON Schema (2020-12).
+
+    drgpolicy schema ir          # the compiled policy (IR) the engine runs
+    drgpolicy schema cases       # one row of the input contract's cases table (also hospitals,
+                                 # groups) or the budget document
+
+A new kind is one entry in `SCHEMAS`: its name and a function that returns the schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from engine.fields import json_schema as contract_schema
+from policy_dsl import ir
+from policy_dsl.errors import PolicyError
+
+SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
+    "ir": ir.json_schema,
+    "cases": partial(contract_schema, "cases"),
+    "hospitals": partial(contract_schema, "hospitals"),
+    "groups": partial(contract_schema, "groups"),
+    "budget": partial(contract_schema, "budget"),
+}
+
+
+class UnknownSchema(PolicyError):
+    """A schema kind that is not published."""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "schema",
+        help="print a JSON Schema: the IR or an input file",
+        description=f"Print the JSON Schema of one of: {', '.join(SCHEMAS)}.",
+    )
+    parser.add_argument("kind", help=f"which schema: {', '.join(SCHEMAS)}")
+    parser.set_defaults(run=run)
+
+
+def schema(kind: str) -> dict[str, Any]:
+    """The schema of `kind`; raises `UnknownSchema` naming the valid kinds."""
+    make = SCHEMAS.get(kind)
+    if make is None:
+        raise UnknownSchema(f"no schema `{kind}`; valid kinds: {', '.join(SCHEMAS)}")
+    return make()
+
+
+def run(args: argparse.Namespace) -> int:
+    print(json.dumps(schema(args.kind), ensure_ascii=False, indent=2))
+    return 0

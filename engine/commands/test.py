@@ -1,0 +1,36 @@
+"""`drgpolicy test`: run the analysts' example tests of the policies."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.examples import example_files, run_example
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "test",
+        help="run the example tests (policies/<city>/examples/*.yaml)",
+        description="Run every example under the given folders (or the given example files); "
+        "show each failure as expected / got with the trace of the failing case.",
+    )
+    parser.add_argument(
+        "paths", nargs="+", type=Path, help="policies/, a city folder or example files"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    files = [f for path in args.paths for f in example_files(path)]
+    failed = 0
+    for path in files:
+        outcome = run_example(path)
+        print(f"{'PASS' if outcome.passed else 'FAIL'}  {path}  {outcome.example.title}")
+        for mismatch in outcome.mismatches:
+            print(mismatch.render())
+        failed += not outcome.passed
+    print(f"{len(files) - failed} passed, {failed} failed", file=sys.stderr)
+    return 1 if failed or not files else 0

@@ -1,0 +1,230 @@
+"""Analysts' example tests (`policies/<city>/examples/*.yaml`): a few hospitals, groups and cases,
+values fixed from outside where a rule is tested alone, and the expected results computed by hand.
+
+An example runs through the real contract loader and the batch plan; a failure shows expected and
+got, with the trace of the failing case. The file format is published as a JSON Schema
+(`drgpolicy schema example`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from engine.batch import Settings, StageResult, key_columns
+from engine.explain import explain
+from engine.report_text import render_trace, show
+from engine.rundata import Period
+from engine.settle import Settlement, case_results, load_data, settle
+from policy_dsl.errors import PolicyError
+from policy_dsl.ir import Policy
+from policy_dsl.lower import compile_file
+
+Scalar = float | int | bool | str | None
+#: Relative tolerance for non-money numbers written by hand (e.g. 1/3 written as 0.333333333).
+TOLERANCE = 1e-9
+
+
+class Expectations(BaseModel):
+    """Expected values by case id, by hospital id, and for the period as a whole."""
+
+    model_config = ConfigDict(extra="forbid")
+    cases: dict[str, dict[str, Scalar]] = {}
+    hospitals: dict[str, dict[str, Scalar]] = {}
+    period: dict[str, Scalar] = {}
+
+
+class Example(BaseModel):
+    """One example test (示例测试)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(description="what the example shows, in the analyst's words")
+    policy: str = Field(description="the policy version (a file in the city folder)")
+    period: str = Field(default="2024", description="2024 (a year) or 2024-03 (a month)")
+    stage: str | None = Field(
+        default=None, description="the stage checked (default: the last settling one)"
+    )
+    source: str | None = Field(default=None, description="the rule or article it illustrates")
+    fix: dict[str, Scalar] = Field(default={}, description="definitions fixed from outside")
+    set: dict[str, Scalar] = Field(default={}, description="parameters set for this example")
+    hospitals: list[dict[str, Scalar]]
+    groups: list[dict[str, Scalar]]
+    cases: list[dict[str, Scalar]]
+    budget: dict[str, float | dict[str, float]] = {}
+    expect: Expectations
+
+
+class ExampleError(PolicyError):
+    """An example file that cannot be read."""
+
+
+@dataclass
+class Mismatch:
+    """One expected value that the run did not give."""
+
+    where: str
+    name: str
+    expected: Any
+    got: Any
+    trace: str | None = None
+
+    def render(self) -> str:
+        text = f"  {self.where} {self.name}: expected {show(self.expected)}, got {show(self.got)}"
+        return text + ("\n" + _indent(self.trace) if self.trace else "")
+
+
+@dataclass
+class Outcome:
+    path: Path
+    example: Example
+    mismatches: list[Mismatch]
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Example.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "drgpolicy example test"
+    return schema
+
+
+def read_example(path: Path) -> Example:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return Example.model_validate(document)
+    except yaml.YAMLError as exc:
+        raise ExampleError(f"{path}: not valid YAML ({exc})") from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ExampleError(f"{path}: {problems}") from exc
+
+
+def example_files(root: Path) -> list[Path]:
+    return sorted(root.rglob("examples/*.yaml")) if root.is_dir() else [root]
+
+
+def run_example(path: Path) -> Outcome:
+    """Settle the example's data under its policy and compare with what it expects."""
+    example = read_example(path)
+    policy = compile_file(path.parent.parent / f"{example.policy}.policy")
+    with tempfile.TemporaryDirectory(prefix="drgpolicy-example-") as folder:
+        write_data(example, Path(folder), policy)
+        inputs = load_data(folder, policy)
+        if inputs.rejects.height:
+            reasons = "; ".join(inputs.rejects["reason"].to_list())
+            raise ExampleError(f"{path}: the example's data has rejected rows: {reasons}")
+        settings = Settings(definitions=example.fix, params=example.set)
+        result = settle(policy, inputs, Period.parse(example.period), settings)
+    return Outcome(path, example, compare(example, result))
+
+
+def write_data(example: Example, folder: Path, policy: Policy) -> None:
+    """The example as a data folder of the contract."""
+    first_day = f"{Period.parse(example.period).month_labels()[0]}-01"
+    cases = [{"discharge_date": first_day, **case} for case in example.cases]
+    for name, rows in (
+        ("hospitals", example.hospitals),
+        ("groups", example.groups),
+        ("cases", cases),
+    ):
+        pl.DataFrame([_text_row(r) for r in rows]).write_csv(folder / f"{name}.csv")
+    year = Period.parse(example.period).year
+    document = {"contract_version": "1.0", "year": year, "values": example.budget}
+    (folder / "budget.yaml").write_text(yaml.safe_dump(document, allow_unicode=True))
+
+
+def _text_row(row: dict[str, Scalar]) -> dict[str, str]:
+    return {
+        k: ("true" if v is True else "false" if v is False else "" if v is None else str(v))
+        for k, v in row.items()
+    }
+
+
+def compare(example: Example, result: Settlement) -> list[Mismatch]:
+    stage = example.stage or result.settling_stages()[-1]
+    found = result.stages[stage]
+    money = {
+        d.name
+        for d in found.stage.definitions
+        if (d.type.money, d.type.points) == (1, 0) and d.type.kind == "number"
+    }
+    mismatches = []
+
+    def same(expected: Any, got: Any, name: str) -> bool:
+        return equal(expected, got, money=name in money)
+
+    for case_id, expected in example.expect.cases.items():
+        got = case_values(found, case_id, list(expected))
+        wrong = [name for name, value in expected.items() if not same(value, got.get(name), name)]
+        for name in wrong:
+            trace = render_trace(explain(result, case_id, stage)) if name == wrong[-1] else None
+            mismatches.append(
+                Mismatch(f"case {case_id}", name, expected[name], got.get(name), trace)
+            )
+    for hospital_id, expected in example.expect.hospitals.items():
+        for name, value in expected.items():
+            got_value = grain_value(found, name, {"hospital_id": hospital_id})
+            if not same(value, got_value, name):
+                mismatches.append(Mismatch(f"hospital {hospital_id}", name, value, got_value))
+    for name, value in example.expect.period.items():
+        got_value = grain_value(found, name, {})
+        if not same(value, got_value, name):
+            mismatches.append(Mismatch("period", name, value, got_value))
+    return mismatches
+
+
+def case_values(result: StageResult, case_id: str, names: list[str]) -> dict[str, Any]:
+    unknown = [n for n in names if n not in result.home]
+    if unknown:
+        raise ExampleError(f"no definition named {', '.join(unknown)} in stage {result.stage.name}")
+    rows = case_results(result, names).filter(pl.col("case_id") == case_id)
+    if rows.height == 0:
+        raise ExampleError(f"case {case_id} was not settled")
+    row = rows.row(0, named=True)
+    return {k: (str(v) if k == "category" and v is not None else v) for k, v in row.items()}
+
+
+def grain_value(result: StageResult, name: str, keys: dict[str, Any]) -> Any:
+    """A definition's value for a hospital (or the period) — summed over months if monthly."""
+    if name not in result.home:
+        raise ExampleError(f"no definition named {name} in stage {result.stage.name}")
+    grain = result.home[name]
+    frame = result.frames[grain]
+    wanted = [k for k in key_columns(grain) if k in keys]
+    if set(key_columns(grain)) - set(wanted) - {"month"}:
+        raise ExampleError(f"{name} is computed at {', '.join(grain)}, not per hospital")
+    for key in wanted:
+        frame = frame.filter(pl.col(key) == keys[key])
+    if frame.height == 0:
+        return None
+    return frame[name][0] if frame.height == 1 else frame[name].sum()
+
+
+def equal(expected: Any, got: Any, *, money: bool) -> bool:
+    """Equal, with money compared to the fen and other numbers to a relative 1e-9."""
+    if isinstance(expected, bool) or isinstance(got, bool) or not isinstance(expected, int | float):
+        return _plain(expected) == _plain(got)
+    if not isinstance(got, int | float):
+        return False
+    if money:
+        return round(expected * 100) == round(got * 100)
+    return math.isclose(expected, got, rel_tol=TOLERANCE, abs_tol=1e-12)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _indent(text: str) -> str:
+    return "\n".join("      " + line for line in text.splitlines())

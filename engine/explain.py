@@ -1,0 +1,462 @@
+"""The explainer: why one case got what it got, as a trace recorded as data.
+
+It re-evaluates the case's own definitions one by one in Python from the IR — the second
+evaluation path — taking values at coarser grains (group averages, coefficients, the point value)
+and window values (ranks, allocations over all cases) from the batch run. The conformance suite
+checks that both paths agree value for value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import polars as pl
+
+from engine import functions
+from engine.batch import KEY_COLUMNS, StageResult, key_columns
+from engine.settle import Settlement
+from policy_dsl import ir
+from policy_dsl.errors import PolicyError
+
+CASE = frozenset({"case"})
+
+
+class UnknownCase(PolicyError):
+    """The case asked for is not among the settled cases."""
+
+
+@dataclass
+class ClassCheck:
+    """One class of a classification, tried in order."""
+
+    name: str
+    label: str
+    condition: str
+    result: bool | None
+    chosen: bool
+
+
+@dataclass
+class StepCheck:
+    """One adjustment step: whether it applied and the running value after it."""
+
+    name: str
+    label: str
+    condition: str
+    formula: str
+    applied: bool
+    value: Any
+
+
+@dataclass
+class Step:
+    """One definition as it applies to the case."""
+
+    name: str
+    label: str
+    grain: list[str]
+    formula: str
+    value: Any
+    source: str  # "computed", "batch" (coarser grain), "window" (over many rows), "fixed"
+    origin: str | None = None
+    citations: list[str] = field(default_factory=list)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    classes: list[ClassCheck] = field(default_factory=list)
+    adjustments: list[StepCheck] = field(default_factory=list)
+
+
+@dataclass
+class Trace:
+    """Everything that decided one case's payment."""
+
+    case_id: str
+    city: str
+    version: str
+    policy_hash: str
+    stage: str
+    period: str
+    facts: dict[str, Any]
+    steps: list[Step]
+
+    def step(self, name: str) -> Step:
+        return next(s for s in self.steps if s.name == name)
+
+    def value(self, name: str) -> Any:
+        return self.step(name).value
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def explain(settlement: Settlement, case_id: str, stage: str | None = None) -> Trace:
+    """The trace of one case in a settling stage (the last one by default)."""
+    name = stage or settlement.settling_stages()[-1]
+    return Explainer(settlement, settlement.stages[name]).explain(case_id)
+
+
+class Explainer:
+    """Evaluates one case's definitions of a stage in Python, recording each step."""
+
+    def __init__(self, settlement: Settlement, result: StageResult) -> None:
+        self.settlement = settlement
+        self.result = result
+        self.policy = settlement.policy
+        self.definitions = {d.name: d for d in result.stage.definitions}
+        self.settings = settlement.settings
+        self.params = {
+            p.name: self.settings.params.get(p.name, p.value) for p in self.policy.params
+        }
+        self.tables = {t.name: t for t in self.policy.tables}
+        self.no_cc = functions.no_cc_python(
+            functions.no_cc_map(settlement.data.groups["drg_code"].to_list())
+        )
+
+    def explain(self, case_id: str, changes: dict[str, Any] | None = None) -> Trace:
+        """The case's trace; `changes` replaces some of its input fields (what-if on one case,
+        coarser values held as the batch run computed them)."""
+        row = {**self._case_row(case_id), **(changes or {})}
+        case = CaseEval(self, row)
+        for definition in self.result.stage.definitions:
+            if definition.grain == ["case"]:
+                case.definition(definition.name)
+        for name in self.settlement.outputs():
+            case.definition(name)
+        stage = self.result.stage
+        return Trace(
+            case_id,
+            self.policy.city,
+            self.policy.version,
+            self.policy.hash,
+            stage.name,
+            self.settlement.period.label,
+            self._facts(row),
+            case.steps(),
+        )
+
+    def _case_row(self, case_id: str) -> dict[str, Any]:
+        cases = self.settlement.data.cases
+        found = cases.filter(pl.col("case_id") == case_id)
+        if found.height == 0:
+            raise UnknownCase(
+                f"case {case_id} is not among the {cases.height} cases settled "
+                f"for {self.settlement.period.label}"
+            )
+        return found.row(0, named=True)
+
+    def _facts(self, row: dict[str, Any]) -> dict[str, Any]:
+        keys = (
+            "case_id",
+            "hospital_id",
+            "level",
+            "tier",
+            "drg_code",
+            "month",
+            "total_cost",
+            "discharge_date",
+        )
+        return {k: row[k] for k in keys if k in row}
+
+    # ---- values the case reads from the batch run ----
+    def batch_value(self, name: str, stage: str | None, row: dict[str, Any]) -> Any:
+        result = self.settlement.stages[stage] if stage else self.result
+        grain = result.home[name]
+        frame = result.frames[grain]
+        keys = key_columns(grain)
+        if not keys:
+            return frame[name][0]
+        match = frame.filter(pl.all_horizontal(pl.col(k) == row[k] for k in keys))
+        return match[name][0] if match.height else None
+
+    def field_value(self, ref: ir.FieldRef, row: dict[str, Any]) -> Any:
+        if ref.table == "run":
+            return float(self.settlement.period.months)
+        if ref.table == "budget":
+            value = self.settlement.data.budget["values"][ref.column]
+            if isinstance(value, dict):
+                declared = next(i for i in self.policy.inputs if i.name == ref.column)
+                return float(value[row[KEY_COLUMNS[declared.grain[0]]]])
+            return float(value)
+        if ref.column in row:
+            return row[ref.column]
+        table = (
+            self.settlement.data.hospitals
+            if ref.table == "hospitals"
+            else (self.settlement.data.groups)
+        )
+        key = "hospital_id" if ref.table == "hospitals" else "drg_code"
+        return lookup(table, {key: row[key]}, ref.column)
+
+
+def lookup(frame: pl.DataFrame, keys: dict[str, Any], column: str) -> Any:
+    """The value of `column` in the row of `frame` with these key values (None if absent)."""
+    match = frame.filter(pl.all_horizontal(pl.col(k) == v for k, v in keys.items()))
+    return match[column][0] if match.height else None
+
+
+def _windowed(node: Any) -> bool:
+    """Whether an expression needs many rows at once (rank, allocate, aggregate)."""
+    if isinstance(node, ir.RankIR | ir.Allocate | ir.Aggregate):
+        return True
+    if isinstance(node, ir.Model):
+        return any(_windowed(getattr(node, f)) for f in type(node).model_fields)
+    if isinstance(node, list):
+        return any(_windowed(x) for x in node)
+    return False
+
+
+class CaseEval:
+    """Python evaluation of one case's values, with the steps recorded."""
+
+    def __init__(self, explainer: Explainer, row: dict[str, Any]) -> None:
+        self.x = explainer
+        self.row = row
+        self.values: dict[str, Any] = {}
+        self.recorded: dict[str, Step] = {}
+        self.inputs: dict[str, Any] = {}
+        self.classes: list[ClassCheck] = []
+        self.adjustments: list[StepCheck] = []
+        self.arm: str | None = None
+
+    def steps(self) -> list[Step]:
+        return list(self.recorded.values())
+
+    def definition(self, name: str) -> Any:
+        if name in self.values:
+            return self.values[name]
+        definition = self.x.definitions[name]
+        saved = (self.inputs, self.classes, self.adjustments)
+        self.inputs, self.classes, self.adjustments = {}, [], []
+        self.arm = None
+        value, source = self._evaluate(definition)
+        formula = f"{definition.text}: {self.arm}" if self.arm else definition.text
+        step = Step(
+            definition.name,
+            definition.label,
+            definition.grain,
+            formula,
+            value,
+            source,
+            _origin(definition),
+            [_citation(c) for c in definition.citations],
+            self.inputs,
+            self.classes,
+            self.adjustments,
+        )
+        self.inputs, self.classes, self.adjustments = saved
+        self.values[name] = value
+        self.recorded[name] = step
+        return value
+
+    def _evaluate(self, definition: ir.Definition) -> tuple[Any, str]:
+        fixed = self.x.settings.definitions
+        if definition.name in fixed:
+            return fixed[definition.name], "fixed"
+        if definition.grain != ["case"]:
+            return self.x.batch_value(definition.name, None, self.row), "batch"
+        if _windowed(definition.expr):
+            return self.x.batch_value(definition.name, None, self.row), "window"
+        return self.expr(definition.expr), "computed"
+
+    def expr(self, node: Any, current: Any = None) -> Any:
+        method: Callable[[Any, Any], Any] = getattr(self, "_" + node.op)
+        return method(node, current)
+
+    # ---- leaves ----
+    def _lit(self, node: ir.Lit, current: Any) -> Any:
+        if node.type.kind == "date" and isinstance(node.value, str):
+            return dt.date.fromisoformat(node.value)
+        return node.value
+
+    def _field(self, node: ir.FieldRef, current: Any) -> Any:
+        value = self.x.field_value(node, self.row)
+        self.inputs[node.name] = value
+        return value
+
+    def _param(self, node: ir.ParamRef, current: Any) -> Any:
+        value = self.x.params[node.name]
+        self.inputs[node.name] = value
+        return value
+
+    def _ref(self, node: ir.Ref, current: Any) -> Any:
+        if node.stage is None:
+            value = self.definition(node.name)
+            self.inputs[node.name] = value
+            return value
+        value = self.x.batch_value(node.name, node.stage, self.row)
+        self.inputs[f"{node.stage}.{node.name}"] = value
+        return value
+
+    def _table(self, node: ir.TableLookup, current: Any) -> Any:
+        key = self.expr(node.key, current)
+        value = table_value(self.x.tables[node.name], key)
+        self.inputs[f"{node.name}[{_show(key)}]"] = value
+        return value
+
+    def _rekey(self, node: ir.Rekey, current: Any) -> Any:
+        given = {kv.key: self.expr(kv.value, current) for kv in node.keys}
+        target = node.target
+        if isinstance(target, ir.Ref):
+            result = self.x.settlement.stages[target.stage] if target.stage else self.x.result
+            grain = result.home[target.name]
+            keys = {KEY_COLUMNS[k]: given.get(k, self.row.get(KEY_COLUMNS[k])) for k in grain}
+            value = lookup(result.frames[grain], keys, target.name)
+            label = target.name
+        else:
+            table = (
+                self.x.settlement.data.groups
+                if target.table == "groups"
+                else (self.x.settlement.data.hospitals)
+            )
+            key = "drg_code" if target.table == "groups" else "hospital_id"
+            value = lookup(table, {key: next(iter(given.values()))}, target.column)
+            label = target.name
+        shown = ", ".join(f"{k} = {_show(v)}" for k, v in given.items())
+        self.inputs[f"{label}[{shown}]"] = value
+        return value
+
+    def _current(self, node: ir.Current, current: Any) -> Any:
+        return current
+
+    # ---- operators ----
+    def _neg(self, node: ir.Unary, current: Any) -> Any:
+        value = self.expr(node.operand, current)
+        if value is None:
+            return None
+        return -value if node.op == "neg" else not value
+
+    _not = _neg
+
+    def _arith(self, node: ir.Arith, current: Any) -> Any:
+        left, right = self.expr(node.left, current), self.expr(node.right, current)
+        if left is None or right is None:
+            return None
+        if node.fn == "+":
+            return left + right
+        if node.fn == "-":
+            return left - right
+        if node.fn == "*":
+            return left * right
+        return None if right == 0 else left * (1.0 / right)
+
+    def _cmp(self, node: ir.Cmp, current: Any) -> Any:
+        left, right = self.expr(node.left, current), self.expr(node.right, current)
+        if left is None or right is None:
+            return None
+        return {
+            "==": left == right,
+            "!=": left != right,
+            "<": left < right,
+            "<=": left <= right,
+            ">": left > right,
+            ">=": left >= right,
+        }[node.fn]
+
+    def _and(self, node: ir.Logic, current: Any) -> Any:
+        left, right = self.expr(node.left, current), self.expr(node.right, current)
+        if left is False or right is False:
+            return False
+        return None if left is None or right is None else True
+
+    def _or(self, node: ir.Logic, current: Any) -> Any:
+        left, right = self.expr(node.left, current), self.expr(node.right, current)
+        if left is True or right is True:
+            return True
+        return None if left is None or right is None else False
+
+    def _if(self, node: ir.IfExpr, current: Any) -> Any:
+        for branch in node.branches:
+            if self.expr(branch.condition, current) is True:
+                return self.expr(branch.value, current)
+        return self.expr(node.otherwise, current)
+
+    def _is_in(self, node: ir.IsIn, current: Any) -> Any:
+        value = self.expr(node.operand, current)
+        found = value in node.classes
+        return not found if node.negated else found
+
+    def _call(self, node: ir.Call, current: Any) -> Any:
+        args = [self.expr(arg, current) for arg in node.args]
+        if node.fn == "no_cc":
+            return self.x.no_cc(args[0])
+        return functions.PYTHON[node.fn](*args)
+
+    def _classify(self, node: ir.Classify, current: Any) -> Any:
+        chosen = None
+        for cls in node.classes:
+            result = True if cls.when is None else self.expr(cls.when, current)
+            hit = chosen is None and result is True
+            self.classes.append(ClassCheck(cls.name, cls.label, cls.text, result, hit))
+            if hit:
+                chosen = cls.name
+                break
+        return chosen
+
+    def _match(self, node: ir.Match, current: Any) -> Any:
+        on = self.expr(node.on, current)
+        arm = next((a for a in node.arms if a.class_name == on), None) or next(
+            (a for a in node.arms if a.class_name is None), None
+        )
+        if arm is None:
+            return None
+        self.arm = f"{on} -> {arm.text}"
+        return self.expr(arm.expr, current)
+
+    def _adjust(self, node: ir.AdjustIR, current: Any) -> Any:
+        value = self.expr(node.start, current)
+        for step in node.steps:
+            applied = self.expr(step.when, value) is True
+            if applied:
+                value = self.expr(step.expr, value)
+            self.adjustments.append(
+                StepCheck(step.name, step.label, step.when_text, step.text, applied, value)
+            )
+        return value
+
+
+def table_value(table: ir.Table, key: Any) -> Any:
+    """The row of a table that `key` falls in (same rules as the batch plan)."""
+    if key is None:
+        return None
+    fallback = None
+    for row in table.rows:
+        if row.default:
+            fallback = row.value
+        elif (row.key is not None and key == row.key) or (row.key is None and _in_range(row, key)):
+            return row.value
+    return fallback
+
+
+def _in_range(row: ir.Row, key: Any) -> bool:
+    assert row.low is not None
+    above = key >= row.low if row.low_closed else key > row.low
+    if row.high is None:
+        return above
+    return above and (key <= row.high if row.high_closed else key < row.high)
+
+
+def _origin(definition: ir.Definition) -> str | None:
+    origin = definition.origin
+    return f"{origin.file}:{origin.line}" if origin else None
+
+
+def _citation(citation: ir.Citation) -> str:
+    if citation.assumption is not None:
+        return f"assumption: {citation.assumption}"
+    return f"{citation.document} {citation.article or ''}".strip()
+
+
+def _show(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)

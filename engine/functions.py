@@ -1,0 +1,88 @@
+"""The row-wise built-in functions, each in both evaluation paths side by side: a polars
+expression for the batch plan and a Python function for the explainer. Missing values (None /
+null) follow the same rules in both: they propagate, except that `min`/`max` skip them and
+`if_missing` replaces them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from engine.money import round_half_away, round_half_away_expr
+
+Value = Any
+
+
+def _skip_missing(pick: Callable[..., Value]) -> Callable[..., Value]:
+    def apply(*args: Value) -> Value:
+        present = [a for a in args if a is not None]
+        return pick(present) if present else None
+
+    return apply
+
+
+def _rowwise(fn: Callable[..., Value]) -> Callable[..., Value]:
+    def apply(*args: Value) -> Value:
+        return None if any(a is None for a in args) else fn(*args)
+
+    return apply
+
+
+def _digits(args: Sequence[Value]) -> int:
+    return int(args[1]) if len(args) > 1 else 0
+
+
+PYTHON: dict[str, Callable[..., Value]] = {
+    "min": _skip_missing(min),
+    "max": _skip_missing(max),
+    "clamp": _rowwise(lambda x, low, high: min(max(x, low), high)),
+    "floor": _rowwise(lambda x: float(math.floor(x))),
+    "ceil": _rowwise(lambda x: float(math.ceil(x))),
+    "round": lambda *args: round_half_away(args[0], _digits(args)),
+    "round_fen": lambda x: round_half_away(x, 2),
+    "abs": _rowwise(abs),
+    "if_missing": lambda x, y: y if x is None else x,
+    "adrg": _rowwise(lambda code: code[:3]),
+}
+
+
+def _clamp(x: pl.Expr, low: pl.Expr, high: pl.Expr) -> pl.Expr:
+    missing = x.is_null() | low.is_null() | high.is_null()
+    return pl.when(missing).then(None).otherwise(pl.min_horizontal(pl.max_horizontal(x, low), high))
+
+
+#: `round` takes its digits as a plain int (the checker allows only a literal there).
+POLARS: dict[str, Callable[..., pl.Expr]] = {
+    "min": lambda *xs: pl.min_horizontal(*xs),
+    "max": lambda *xs: pl.max_horizontal(*xs),
+    "clamp": _clamp,
+    "floor": lambda x: x.floor(),
+    "ceil": lambda x: x.ceil(),
+    "round": lambda x, digits=0: round_half_away_expr(x, digits),
+    "round_fen": lambda x: round_half_away_expr(x, 2),
+    "abs": lambda x: x.abs(),
+    "if_missing": lambda x, y: pl.coalesce(x, y),
+    "adrg": lambda code: code.str.slice(0, 3),
+}
+
+
+def no_cc_map(codes: Sequence[str]) -> dict[str, str]:
+    """For each catalog code, the same ADRG's group without CC: its `…5` group if the catalog
+    has one, else its `…9` group, else the code itself (不伴并发症或合并症的病组)."""
+    known = set(codes)
+    mapping = {}
+    for code in codes:
+        adrg = code[:3]
+        mapping[code] = next((c for c in (adrg + "5", adrg + "9") if c in known), code)
+    return mapping
+
+
+def no_cc_python(mapping: Mapping[str, str]) -> Callable[[Value], Value]:
+    return _rowwise(lambda code: mapping.get(code, code))
+
+
+def no_cc_polars(mapping: Mapping[str, str]) -> Callable[[pl.Expr], pl.Expr]:
+    return lambda code: code.replace(dict(mapping))

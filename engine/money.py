@@ -1,0 +1,81 @@
+"""Money to the fen (分), with one explicit rounding rule, in both evaluation paths.
+
+Rule: amounts are computed in binary floating point (IEEE double) in yuan — a division `a / b`
+is computed as `a × (1 / b)` in both evaluation paths, because polars divides a column by a
+constant that way and the explainer must agree with it to the last bit; a rounding step
+rounds half away from zero, after a relative tolerance of 1e-12 absorbs representation noise
+(so 1.005 yuan, stored as 1.00499999…, rounds to 1.01). `allocate` splits a total exactly: every
+row gets the floor of its share in fen, and the fen left over go one each to the rows with the
+largest remainders, ties to the smallest row key — so the parts always sum to the total.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+import polars as pl
+
+TOLERANCE = 1e-12
+
+
+def round_half_away(value: float | None, digits: int = 0) -> float | None:
+    """Round half away from zero to `digits` decimals (Python path)."""
+    if value is None or math.isnan(value):
+        return None
+    scale = 10.0**digits
+    magnitude = math.floor(abs(value) * scale * (1 + TOLERANCE) + 0.5)
+    return math.copysign(magnitude, value) * (1.0 / scale)
+
+
+def round_half_away_expr(expr: pl.Expr, digits: int = 0) -> pl.Expr:
+    """The same rule as `round_half_away`, on a column (batch path)."""
+    scale = 10.0**digits
+    magnitude = (expr.abs() * scale * (1 + TOLERANCE) + 0.5).floor()
+    return pl.when(expr < 0).then(-magnitude).otherwise(magnitude) * (1.0 / scale)
+
+
+def to_fen(yuan: pl.Expr) -> pl.Expr:
+    """Whole fen of an amount in yuan, by the rounding rule."""
+    return round_half_away_expr(yuan * 100).cast(pl.Int64)
+
+
+def yuan_from_fen(fen: pl.Expr) -> pl.Expr:
+    return fen.cast(pl.Float64) / 100
+
+
+def fen_text(fen: int) -> str:
+    """`12345` → `123.45` (exact; for reports and files)."""
+    return str(Decimal(fen).scaleb(-2).quantize(Decimal("0.01")))
+
+
+def fen_text_expr(fen: pl.Expr) -> pl.Expr:
+    """Fen as exact decimal text `123.45`, for CSV outputs."""
+    sign = pl.when(fen < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    magnitude = fen.abs()
+    cents = (magnitude % 100).cast(pl.String).str.pad_start(2, "0")
+    return pl.concat_str([sign, (magnitude // 100).cast(pl.String), pl.lit("."), cents])
+
+
+def allocate(
+    frame: pl.DataFrame, *, total: str, weight: str, by: list[str], out: str
+) -> pl.DataFrame:
+    """Add column `out`: `total` (yuan, constant within `by`) split over the rows by `weight`,
+    exact to the fen. The frame must be sorted by its row keys: equal remainders go to the
+    earlier row. A group whose weights sum to zero pays nothing."""
+    groups = by or None
+
+    def per_group(expr: pl.Expr) -> pl.Expr:
+        return expr.over(groups) if groups else expr
+
+    total_fen = to_fen(pl.col(total))
+    weight_sum = per_group(pl.col(weight).sum())
+    share = pl.when(weight_sum > 0).then(total_fen.cast(pl.Float64) * pl.col(weight) / weight_sum)
+    floor = share.floor().cast(pl.Int64)
+    staged = frame.with_columns(__share=share.fill_null(0.0), __floor=floor.fill_null(0))
+    left_over = per_group(to_fen(pl.col(total)) - pl.col("__floor").sum())
+    position = per_group((pl.col("__floor") - pl.col("__share")).rank("ordinal"))
+    extra = pl.when((position <= left_over) & (weight_sum > 0)).then(1).otherwise(0)
+    return staged.with_columns(yuan_from_fen(pl.col("__floor") + extra).alias(out)).drop(
+        "__share", "__floor"
+    )

@@ -1,0 +1,95 @@
+"""Plain-text renderings for the terminal: tables of figures and a case's trace."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from engine.explain import Step, Trace
+
+
+def show(value: Any) -> str:
+    """A value as an analyst reads it: floats to 6 significant digits, None as `missing`."""
+    if value is None:
+        return "missing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.2f}"
+    if isinstance(value, Decimal):
+        return f"{value:,}"
+    return str(value)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Columns aligned (numbers right, text left)."""
+    cells = [[show(v) if not isinstance(v, str) else v for v in row] for row in rows]
+    widths = [
+        max(len(h), *(_width(r[i]) for r in cells)) if cells else len(h)
+        for i, h in enumerate(headers)
+    ]
+    numeric = [all(not isinstance(r[i], str) for r in rows) for i in range(len(headers))]
+    lines = ["  ".join(_pad(h, w, n) for h, w, n in zip(headers, widths, numeric, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += [
+        "  ".join(_pad(c, w, n) for c, w, n in zip(r, widths, numeric, strict=True)) for r in cells
+    ]
+    return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    space = " " * (width - _width(text))
+    return space + text if right else text + space
+
+
+def render_trace(trace: Trace) -> str:
+    """The trace of one case, step by step."""
+    facts = ", ".join(f"{k} {show(v)}" for k, v in trace.facts.items() if k != "case_id")
+    lines = [
+        f"Case {trace.case_id} under {trace.city} {trace.version} "
+        f"(policy {trace.policy_hash[:12]}), stage {trace.stage}, period {trace.period}",
+        f"  {facts}",
+        "",
+    ]
+    for step in trace.steps:
+        lines += _step_lines(step)
+    return "\n".join(lines)
+
+
+def _step_lines(step: Step) -> list[str]:
+    where = {
+        "batch": f"  [at {', '.join(step.grain) or 'all'}, from the batch run]",
+        "window": "  [over many cases, from the batch run]",
+        "fixed": "  [fixed from outside]",
+        "computed": "",
+    }[step.source]
+    lines = [
+        f"{step.name} = {show(step.value)}   {step.label}{where}",
+        f"    formula: {step.formula}",
+    ]
+    if step.inputs:
+        lines.append(
+            "    inputs:  " + ", ".join(f"{k} = {show(v)}" for k, v in step.inputs.items())
+        )
+    for check in step.classes:
+        mark = "✓" if check.chosen else "✗"
+        lines.append(
+            f"    {mark} {check.name} ({check.label}): {check.condition} → {show(check.result)}"
+        )
+    for adjustment in step.adjustments:
+        mark = "✓" if adjustment.applied else "·"
+        after = f" → {show(adjustment.value)}" if adjustment.applied else ""
+        lines.append(
+            f"    {mark} {adjustment.name} ({adjustment.label}) when "
+            f"{adjustment.condition}: {adjustment.formula}{after}"
+        )
+    if step.citations:
+        lines.append("    source:  " + "; ".join(step.citations))
+    if step.origin:
+        lines.append(f"    at:      {step.origin}")
+    return lines

@@ -1,0 +1,79 @@
+"""What one settlement run evaluates over: the period, and the validated inputs cut to it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from policy_dsl.errors import PolicyError
+
+
+class PeriodError(PolicyError):
+    """A `--period` that is neither a year nor a month."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A settlement period: a year (`2024`) or a month (`2024-03`)."""
+
+    year: int
+    month: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?", text.strip())
+        if not match or (match.group(2) and not 1 <= int(match.group(2)) <= 12):
+            raise PeriodError(f"period `{text}`: write a year (2024) or a month (2024-03)")
+        return cls(int(match.group(1)), int(match.group(2)) if match.group(2) else None)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}" if self.month is None else f"{self.year}-{self.month:02d}"
+
+    @property
+    def months(self) -> int:
+        """How many months the period spans (`period_months` in a policy)."""
+        return 12 if self.month is None else 1
+
+    def month_labels(self) -> list[str]:
+        if self.month is not None:
+            return [self.label]
+        return [f"{self.year}-{m:02d}" for m in range(1, 13)]
+
+
+@dataclass
+class RunData:
+    """Inputs of one run: cases of the period (with their hospital's level and tier), all
+    hospitals, the group catalog and the budget figures."""
+
+    cases: pl.DataFrame
+    hospitals: pl.DataFrame
+    groups: pl.DataFrame
+    budget: dict[str, Any]
+    period: Period
+
+    @classmethod
+    def build(
+        cls,
+        cases: pl.DataFrame,
+        hospitals: pl.DataFrame,
+        groups: pl.DataFrame,
+        budget: dict[str, Any],
+        period: Period,
+    ) -> RunData:
+        """Cut cases to the period; give each its hospital's level and tier."""
+        in_period = cases.filter(pl.col("month").is_in(period.month_labels()))
+        attributes = hospitals.select("hospital_id", "level", "tier")
+        enriched = in_period.drop([c for c in ("level", "tier") if c in in_period.columns]).join(
+            attributes, on="hospital_id", how="left", maintain_order="left"
+        )
+        return cls(
+            enriched.sort("case_id"),
+            hospitals.sort("hospital_id"),
+            groups.sort("drg_code"),
+            budget,
+            period,
+        )

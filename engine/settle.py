@@ -1,0 +1,161 @@
+"""Settlement by stage: the Python API that settlement jobs (and the CLI) call.
+
+    policy = load_policy("policies/xuancheng/2024.policy")
+    inputs = load_data("sample", policy)
+    result = settle(policy, inputs, Period.parse("2024"))
+    result.cases("settlement")        # per-case results (polars)
+    write_outputs(result, Path("out"))
+
+Stages run in order. For a month, the stages up to the last `per month` stage run (a year-start
+stage included, a year-end stage not); for a year, every stage runs. A policy without stages has
+one stage, `settlement`, which runs over whatever period it is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from engine.batch import KEY_COLUMNS, Settings, StageResult, StageRun, key_columns
+from engine.contract import Inputs, load_inputs
+from engine.fields import Dtype, FieldSpec
+from engine.rundata import Period, RunData
+from policy_dsl import grains as g
+from policy_dsl import ir
+from policy_dsl.lower import compile_file
+
+ENGINE_VERSION = "0.1.0"
+
+
+def load_policy(path: Path | str) -> ir.Policy:
+    """Compile a policy file (raises `PolicyErrors` if it does not check)."""
+    return compile_file(path)
+
+
+def load_data(data_dir: Path | str, policy: ir.Policy) -> Inputs:
+    """Read and validate a data folder against the contract and the policy's own inputs."""
+    extra: dict[str, list[FieldSpec]] = {}
+    for declared in policy.inputs:
+        if declared.table != "budget":
+            table = declared.table + "s"
+            extra.setdefault(table, []).append(_field_spec(declared))
+    budget = [i.name for i in policy.inputs if i.table == "budget"]
+    return load_inputs(Path(data_dir), extra=extra, budget_names=budget)
+
+
+def _field_spec(declared: ir.Input) -> FieldSpec:
+    return FieldSpec(
+        name=declared.name,
+        dtype=_dtype(declared.type),
+        required=True,
+        default=None,
+        description=declared.label,
+    )
+
+
+def _dtype(typ: ir.TypeIR) -> Dtype:
+    if typ.kind == "number":
+        return "money" if typ.money == 1 else "number"
+    if typ.kind == "bool":
+        return "bool"
+    return "date" if typ.kind == "date" else "text"
+
+
+@dataclass
+class Settlement:
+    """The outcome of one run: every evaluated stage, with the inputs it ran on."""
+
+    policy: ir.Policy
+    period: Period
+    inputs: Inputs
+    data: RunData
+    settings: Settings = field(default_factory=Settings)
+    stages: dict[str, StageResult] = field(default_factory=dict)
+
+    def settling_stages(self) -> list[str]:
+        return [name for name, r in self.stages.items() if r.stage.settles_cases]
+
+    def outputs(self) -> list[str]:
+        """The per-case output columns of the policy's method."""
+        return output_names(self.policy.method)
+
+    def cases(self, stage: str | None = None) -> pl.DataFrame:
+        """Per-case results of a settling stage (the last one by default)."""
+        result = self.stages[stage or self.settling_stages()[-1]]
+        return case_results(result, self.outputs())
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """Input rows = settled + rejected + outside the period, for the cases file."""
+        read = self.inputs.rows_read["cases"]
+        rejected = int((self.inputs.rejects["file"].str.starts_with("cases")).sum())
+        settled = self.data.cases.height
+        return {
+            "read": read,
+            "rejected": rejected,
+            "outside_period": read - rejected - settled,
+            "settled": settled,
+        }
+
+
+def output_names(method: str) -> list[str]:
+    points = ["base_points", "case_points", "coefficient", "settled_points", "point_value"]
+    rate = ["base_weight", "case_weight", "coefficient", "settled_weight", "rate"]
+    return ["category", *(points if method == "points" else rate), "payment"]
+
+
+def stages_for(policy: ir.Policy, period: Period) -> list[ir.Stage]:
+    """The stages a period runs (see the module docstring)."""
+    if period.month is None:
+        return list(policy.stages)
+    monthly = [i for i, s in enumerate(policy.stages) if s.period == "month"]
+    last = monthly[-1] if monthly else len(policy.stages) - 1
+    return list(policy.stages[: last + 1])
+
+
+def settle(
+    policy: ir.Policy, inputs: Inputs, period: Period, settings: Settings | None = None
+) -> Settlement:
+    """Run the policy's stages over the inputs for one period."""
+    data = RunData.build(inputs.cases, inputs.hospitals, inputs.groups, inputs.budget, period)
+    result = Settlement(policy, period, inputs, data, settings or Settings())
+    for stage in stages_for(policy, period):
+        run = StageRun(policy, stage, data, result.stages, result.settings)
+        result.stages[stage.name] = run.run()
+    return result
+
+
+def case_results(result: StageResult, names: list[str]) -> pl.DataFrame:
+    """Case keys and the output values, coarser ones joined to each case."""
+    cases = result.cases.select("case_id", "hospital_id", "drg_code", "month")
+    for name in names:
+        grain = result.home[name]
+        if grain == frozenset({"case"}):
+            cases = cases.with_columns(result.cases[name])
+        elif not grain:
+            cases = cases.with_columns(pl.lit(result.frames[grain][name][0]).alias(name))
+        else:
+            keys = key_columns(grain)
+            enriched = _with_keys(cases, result, keys)
+            cases = enriched.join(
+                result.value_frame(name), on=keys, how="left", maintain_order="left"
+            ).select(*cases.columns, name)
+    return cases
+
+
+def _with_keys(cases: pl.DataFrame, result: StageResult, keys: list[str]) -> pl.DataFrame:
+    missing = [k for k in keys if k not in cases.columns]
+    if not missing:
+        return cases
+    source = result.cases.select("case_id", *missing)
+    return cases.join(source, on="case_id", how="left", maintain_order="left")
+
+
+def value_at(result: StageResult, name: str, grain: g.Grain) -> pl.DataFrame:
+    """A definition's values with the key columns of `grain` (for statements)."""
+    return result.value_frame(name).select(*key_columns(grain), name)
+
+
+__all__ = ["KEY_COLUMNS", "Settings", "Settlement", "load_data", "load_policy", "settle"]

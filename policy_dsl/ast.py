@@ -1,0 +1,495 @@
+"""Typed syntax tree of a policy file: frozen, slotted dataclasses, each carrying its source span.
+
+Spans never take part in equality, so `parse(format(tree)) == tree` compares meaning, not layout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where a node stands in its file (1-based lines and columns, end exclusive)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+NO_SPAN = Span(0, 0, 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """Base of every node."""
+
+    span: Span = field(default=NO_SPAN, compare=False, kw_only=True, repr=False)
+
+
+# ---- expressions -------------------------------------------------------------
+
+LiteralKind = Literal["number", "percent", "permille", "money", "points"]
+
+
+@dataclass(frozen=True, slots=True)
+class Number(Node):
+    """A numeric literal as written: `1.5`, `80%`, `6‰`, `¥1200`, `100 pt`."""
+
+    value: Decimal
+    kind: LiteralKind = "number"
+
+
+@dataclass(frozen=True, slots=True)
+class Bool(Node):
+    """`true` or `false`."""
+
+    value: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Text(Node):
+    """A quoted text literal."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Date(Node):
+    """A calendar date literal `2024-01-01`."""
+
+    value: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Name(Node):
+    """A reference to a parameter, table, definition or input field."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StageRef(Node):
+    """A value of an earlier stage: `monthly.payment`."""
+
+    stage: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup(Node):
+    """A table applied to a key: `high_ratio_k[base_points]`."""
+
+    table: str
+    key: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Rekey(Node):
+    """One key of a re-keyed reference: `group = no_cc(secondary_drg)`."""
+
+    key: str
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Rekeyed(Node):
+    """A definition read at other keys than the row's own: `base_points[group = g]`."""
+
+    name: str
+    keys: tuple[Rekey, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Node):
+    """A function or aggregate call: `max(a, b)`, `mean(total_cost where not ungrouped)`."""
+
+    function: str
+    args: tuple[Expr, ...]
+    where: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKey(Node):
+    """One sort key of a rank."""
+
+    expr: Expr
+    descending: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Rank(Node):
+    """Position of a row among the rows sharing its `within` keys (1 = first)."""
+
+    keys: tuple[OrderKey, ...]
+    within: tuple[str, ...]
+    where: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Current(Node):
+    """The running value inside an adjustment step."""
+
+
+@dataclass(frozen=True, slots=True)
+class Neg(Node):
+    """Unary minus."""
+
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Node):
+    """Arithmetic: `+ - * /`."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Compare(Node):
+    """Comparison: `== != < <= > >=`."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class IsClass(Node):
+    """`category is normal` / `category is not normal`."""
+
+    operand: Expr
+    class_name: str
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InClasses(Node):
+    """`category in (special, unstable)`."""
+
+    operand: Expr
+    classes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class And(Node):
+    """Logical and."""
+
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Or(Node):
+    """Logical or."""
+
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Node):
+    """Logical not."""
+
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Branch(Node):
+    """One `if`/`elif` condition with its value."""
+
+    condition: Expr
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class If(Node):
+    """`if c then a elif d then b else e`."""
+
+    branches: tuple[Branch, ...]
+    otherwise: Expr
+
+
+Expr = (
+    Number
+    | Bool
+    | Text
+    | Date
+    | Name
+    | StageRef
+    | Lookup
+    | Rekeyed
+    | Call
+    | Rank
+    | Current
+    | Neg
+    | Binary
+    | Compare
+    | IsClass
+    | InClasses
+    | And
+    | Or
+    | Not
+    | If
+)
+
+# ---- citations -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Source(Node):
+    """`source doc "article"`: the document (and article) that fixes a value."""
+
+    document: str
+    article: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Assumption(Node):
+    """`assumption "why"`: no document fixes this; the reason is stated."""
+
+    reason: str
+
+
+Citation = Source | Assumption
+
+# ---- declarations ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Header(Node):
+    """The file's identity: city, version, dates, base version, payment method."""
+
+    city: str
+    version: str
+    title: str | None = None
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+    extends: str | None = None
+    method: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Grain(Node):
+    """`at hospital, group`: the keys a definition is computed for."""
+
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Decl(Node):
+    """Base of every named declaration; `override` replaces the base version's one."""
+
+    name: str
+    override: bool = field(default=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Document(Decl):
+    """A source document (文号 and title) that declarations cite."""
+
+    number: str
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Input(Decl):
+    """An input field a policy needs beyond the core contract (e.g. a budget figure)."""
+
+    table: str
+    label: str
+    grain: Grain | None
+    type: str
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Param(Decl):
+    """A named constant with its label, type and citation."""
+
+    label: str
+    type: str
+    value: Expr
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RangeRow(Node):
+    """`[low, high) -> value` — `None` bound means infinity."""
+
+    low: Expr
+    low_closed: bool
+    high: Expr | None
+    high_closed: bool
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow(Node):
+    """`key -> value`."""
+
+    key: Expr
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultRow(Node):
+    """`else -> value`."""
+
+    value: Expr
+
+
+TableRow = RangeRow | KeyRow | DefaultRow
+
+
+@dataclass(frozen=True, slots=True)
+class Table(Decl):
+    """A piecewise (ranges) or lookup (keys) table."""
+
+    label: str
+    key_type: str
+    value_type: str
+    rows: tuple[TableRow, ...]
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Let(Decl):
+    """`let`/`report` name "label" : type at grain = expr."""
+
+    label: str
+    type: str | None
+    grain: Grain
+    expr: Expr
+    citations: tuple[Citation, ...] = ()
+    report: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ClassArm(Node):
+    """One class of a classification; `when is None` means `otherwise`."""
+
+    name: str
+    label: str
+    when: Expr | None
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Classify(Decl):
+    """Ordered, first-match case classification (病例分类)."""
+
+    label: str
+    classes: tuple[ClassArm, ...]
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FormulaArm(Node):
+    """`class -> expr`; `class_name is None` means `otherwise`."""
+
+    class_name: str | None
+    expr: Expr
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Formula(Decl):
+    """A value per class of a classification (e.g. points formula per case type)."""
+
+    label: str
+    type: str | None
+    by: str
+    arms: tuple[FormulaArm, ...]
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Step(Node):
+    """One named adjustment: when the condition holds, the running value becomes `expr`."""
+
+    name: str
+    label: str
+    when: Expr
+    expr: Expr
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Adjust(Decl):
+    """A value built from a start value by named adjustments applied in order."""
+
+    label: str
+    type: str | None
+    start: Expr
+    steps: tuple[Step, ...]
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Monotone(Node):
+    """`monotone case_points in total_cost`: never falls as the field rises."""
+
+    target: str
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class Always(Node):
+    """`always <condition>`: holds for every case."""
+
+    condition: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Closes(Node):
+    """`closes payment to period_fund`: the payments sum exactly to the budget."""
+
+    target: str
+    budget: str
+
+
+InvariantRule = Monotone | Always | Closes
+
+
+@dataclass(frozen=True, slots=True)
+class Invariant(Decl):
+    """A property the policy author asserts; the test suite checks it on generated data."""
+
+    label: str
+    rule: InvariantRule
+    citations: tuple[Citation, ...] = ()
+
+
+Declaration = Document | Input | Param | Table | Let | Classify | Formula | Adjust | Invariant
+
+
+@dataclass(frozen=True, slots=True)
+class Stage(Node):
+    """A step of the settlement flow (`year_start`, `monthly`, `year_end`) and its declarations."""
+
+    name: str
+    label: str
+    period: str
+    items: tuple[Declaration, ...]
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Policy(Node):
+    """One version of one city's policy: header, shared declarations, stages."""
+
+    header: Header
+    items: tuple[Declaration, ...]
+    stages: tuple[Stage, ...] = ()
+
+    def declarations(self) -> list[tuple[Stage | None, Declaration]]:
+        """Every declaration with the stage it belongs to (None = shared)."""
+        shared: list[tuple[Stage | None, Declaration]] = [(None, d) for d in self.items]
+        return shared + [(s, d) for s in self.stages for d in s.items]

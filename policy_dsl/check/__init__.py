@@ -1,0 +1,139 @@
+"""The checker: every pass over a resolved policy, all diagnostics collected and reported together.
+
+`check(resolved)` never raises for a problem in the policy; it returns them all in `Checked`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policy_dsl import ast as a
+from policy_dsl.check import declarations, structure, tables
+from policy_dsl.check.infer import Ctx, Inference, Info
+from policy_dsl.check.scope import Scope
+from policy_dsl.diagnostics import Diagnostic, PolicyErrors, has_errors, sort_diagnostics
+from policy_dsl.loader import Entry, Resolved, read_policy_file, resolve
+
+
+@dataclass
+class Checked:
+    """A resolved policy with what the checker learned of it."""
+
+    resolved: Resolved
+    scope: Scope
+    inference: Inference
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+    def info(self, name: str, stage: str | None) -> Info | None:
+        symbol = self.scope.lookup(name, stage)
+        if symbol is None or symbol.entry is None:
+            return None
+        return self.inference.definition(symbol)
+
+    def raise_for_errors(self) -> None:
+        if not self.ok:
+            raise PolicyErrors([d for d in self.diagnostics if d.severity == "error"])
+
+
+def check(resolved: Resolved) -> Checked:
+    """Run every pass; collect every diagnostic."""
+    found: list[Diagnostic] = list(resolved.diagnostics)
+    report = found.append
+    scope = Scope(resolved)
+    inference = Inference(scope, report)
+    declarations.check_header(resolved.top, report)
+    declarations.check_names(scope, report)
+    declarations.check_citations(scope, report)
+    declarations.check_inputs(scope, report)
+    declarations.check_stages(scope, report)
+    for entry in resolved.entries:
+        _check_entry(entry, scope, inference, report)
+    structure.check_cycles(inference, scope, report)
+    structure.check_unused(inference, scope, report)
+    checked = Checked(resolved, scope, inference)
+    structure.check_outputs(scope, resolved.header.method, checked.info, report)
+    checked.diagnostics = sort_diagnostics(set(found))
+    return checked
+
+
+def _check_entry(
+    entry: Entry, scope: Scope, inference: Inference, report: structure.Report
+) -> None:
+    decl = entry.decl
+    symbol = scope.lookup(decl.name, entry.stage)
+    if isinstance(decl, a.Let | a.Classify | a.Formula | a.Adjust) and symbol is not None:
+        inference.definition(symbol)
+    if isinstance(decl, a.Classify):
+        structure.check_classify(entry, report)
+    elif isinstance(decl, a.Formula):
+        structure.check_formula(entry, scope, report)
+    elif isinstance(decl, a.Param):
+        declarations.check_literal(
+            decl.value,
+            inference.named_type(decl.type, decl, entry),
+            entry,
+            f"`{decl.name}`",
+            report,
+        )
+    elif isinstance(decl, a.Table):
+        _check_table(entry, decl, inference, report)
+    elif isinstance(decl, a.Invariant):
+        _check_invariant(entry, decl, scope, inference, report)
+
+
+def _check_table(
+    entry: Entry, decl: a.Table, inference: Inference, report: structure.Report
+) -> None:
+    tables.check_table(entry, report)
+    key_type = inference.named_type(decl.key_type, decl, entry)
+    value_type = inference.named_type(decl.value_type, decl, entry)
+    for row in decl.rows:
+        keys = (
+            [row.key]
+            if isinstance(row, a.KeyRow)
+            else ([row.low, row.high] if isinstance(row, a.RangeRow) else [])
+        )
+        for key in keys:
+            if key is not None:
+                declarations.check_literal(
+                    key, key_type, entry, f"the keys of `{decl.name}`", report
+                )
+        declarations.check_literal(
+            row.value, value_type, entry, f"the values of `{decl.name}`", report
+        )
+
+
+def _check_invariant(
+    entry: Entry, decl: a.Invariant, scope: Scope, inference: Inference, report: structure.Report
+) -> None:
+    def lookup(name: str) -> Info | None:
+        symbol = scope.lookup(name, entry.stage)
+        if symbol is None or symbol.entry is None:
+            return None
+        return inference.definition(symbol)
+
+    if isinstance(decl.rule, a.Always):
+        info = inference.expression(decl.rule.condition, Ctx(entry, frozenset({"case"})))
+        if info is not None and info.type.kind != "bool":
+            report(
+                entry.file.source.diagnostic(
+                    "E901",
+                    f"invariant `{decl.name}`: `always` needs a condition, not {info.type}",
+                    decl.rule.span,
+                    declarations.INVARIANT_HINTS[a.Always],
+                )
+            )
+    declarations.check_invariant(entry, lookup, report)
+
+
+def check_path(path: Path | str) -> Checked:
+    """Read, resolve and check one file; a syntax error raises `PolicyErrors`."""
+    return check(resolve(read_policy_file(path)))
+
+
+__all__ = ["Checked", "check", "check_path"]

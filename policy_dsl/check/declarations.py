@@ -1,0 +1,246 @@
+"""Checks of single declarations that need no type inference: the header, names, citations,
+documents, inputs, parameter values, stages and invariants."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from policy_dsl import ast as a
+from policy_dsl.builtins import CORE_FIELDS, INPUT_TABLES, RESERVED
+from policy_dsl.check.infer import Info
+from policy_dsl.check.scope import Scope, did_you_mean
+from policy_dsl.diagnostics import Diagnostic
+from policy_dsl.loader import Entry, PolicyFile
+from policy_dsl.types import LITERAL_UNITS, TYPE_NAMES, Type
+
+METHODS = ("points", "rate")
+PERIODS = ("month", "year")
+Report = Callable[[Diagnostic], None]
+
+
+def check_header(file: PolicyFile, report: Report) -> None:
+    header = file.header
+    at = file.source.diagnostic
+    if header.effective_from is None:
+        report(
+            at(
+                "E120",
+                "the policy has no `effective` date",
+                header.span,
+                "add `effective 2024-01-01` (and `to 2024-12-31` if it ends)",
+            )
+        )
+    if header.method not in METHODS:
+        got = (
+            f"`method {header.method}` is not a payment method"
+            if header.method
+            else ("the policy does not say its payment method")
+        )
+        report(
+            at("E121", got, header.span, "write `method points` (点数法) or `method rate` (费率法)")
+        )
+    start, end = header.effective_from, header.effective_to
+    if start and end and end < start:
+        report(
+            at(
+                "E122",
+                f"the policy ends ({end}) before it starts ({start})",
+                header.span,
+                "swap the dates or fix the year",
+            )
+        )
+
+
+def check_names(scope: Scope, report: Report) -> None:
+    for entry in scope.resolved.entries:
+        for name, node in _declared_names(entry.decl):
+            if name in RESERVED:
+                report(
+                    entry.file.source.diagnostic(
+                        "E105",
+                        f"`{name}` is a reserved word and cannot name a declaration",
+                        node.span,
+                        f"choose another name, e.g. `{name}_value`",
+                    )
+                )
+        if entry.decl.name in CORE_FIELDS and not isinstance(entry.decl, a.Document):
+            report(
+                entry.file.source.diagnostic(
+                    "E104",
+                    f"`{entry.decl.name}` is a core input field and cannot be redeclared",
+                    entry.decl.span,
+                    "choose another name; the field is available as it is",
+                )
+            )
+
+
+def _declared_names(decl: a.Declaration) -> Iterator[tuple[str, a.Node]]:
+    yield decl.name, decl
+    if isinstance(decl, a.Classify):
+        yield from ((c.name, c) for c in decl.classes)
+    if isinstance(decl, a.Adjust):
+        yield from ((s.name, s) for s in decl.steps)
+
+
+def check_citations(scope: Scope, report: Report) -> None:
+    documents = scope.documents()
+    for entry in scope.resolved.entries:
+        for _node, citations in _cited(entry.decl):
+            for citation in citations:
+                if isinstance(citation, a.Source) and citation.document not in documents:
+                    report(
+                        entry.file.source.diagnostic(
+                            "E106",
+                            f"`source {citation.document}`: no such document",
+                            citation.span,
+                            did_you_mean(citation.document, documents)
+                            or 'declare it with `document <name> "文号"`',
+                        )
+                    )
+        _check_sourced(entry, report)
+
+
+def _cited(decl: a.Declaration) -> Iterator[tuple[a.Node, tuple[a.Citation, ...]]]:
+    if not isinstance(decl, a.Document):
+        yield decl, decl.citations
+    for part in (
+        getattr(decl, "classes", ()) + getattr(decl, "arms", ()) + getattr(decl, "steps", ())
+    ):
+        yield part, part.citations
+
+
+def _check_sourced(entry: Entry, report: Report) -> None:
+    decl = entry.decl
+    if isinstance(decl, a.Param | a.Table) and not decl.citations:
+        report(
+            entry.file.source.diagnostic(
+                "E110",
+                f"`{decl.name}` has no source",
+                decl.span,
+                'add `source <document> "article"`, or `assumption "why"` if no document fixes it',
+            )
+        )
+        return
+    if isinstance(decl, a.Param | a.Table | a.Document | a.Input) or decl.citations:
+        return
+    for node, citations in _cited(decl):
+        if node is not decl and not citations and _has_number(node):
+            report(
+                entry.file.source.diagnostic(
+                    "W103",
+                    f"a number in `{decl.name}` has no source",
+                    node.span,
+                    'cite the document with `source`, or say `assumption "why"`',
+                )
+            )
+
+
+def _has_number(node: object) -> bool:
+    if isinstance(node, a.Number):
+        return node.kind != "number" or node.value not in (0, 1)
+    if isinstance(node, a.Node):
+        return any(_has_number(getattr(node, f)) for f in node.__dataclass_fields__ if f != "span")
+    if isinstance(node, tuple):
+        return any(_has_number(x) for x in node)
+    return False
+
+
+def check_inputs(scope: Scope, report: Report) -> None:
+    for entry in scope.resolved.entries:
+        decl = entry.decl
+        if isinstance(decl, a.Input) and decl.table not in INPUT_TABLES:
+            report(
+                entry.file.source.diagnostic(
+                    "E114",
+                    f"`input {decl.table}`: no such input table",
+                    decl.span,
+                    did_you_mean(decl.table, INPUT_TABLES) or f"tables: {', '.join(INPUT_TABLES)}",
+                )
+            )
+
+
+def literal_type(expr: a.Expr) -> tuple[Type, bool] | None:
+    """The type of a literal and whether it is a bare number that takes a declared unit."""
+    if isinstance(expr, a.Neg):
+        return literal_type(expr.operand)
+    if isinstance(expr, a.Number):
+        return Type("number", LITERAL_UNITS[expr.kind]), expr.kind == "number"
+    if isinstance(expr, a.Bool):
+        return TYPE_NAMES["bool"], False
+    if isinstance(expr, a.Text):
+        return TYPE_NAMES["text"], False
+    if isinstance(expr, a.Date):
+        return TYPE_NAMES["date"], False
+    return None
+
+
+def check_literal(
+    expr: a.Expr, expected: Type | None, entry: Entry, what: str, report: Report
+) -> None:
+    """A parameter value, table key or table value must fit its declared type."""
+    found = literal_type(expr)
+    if expected is None or found is None:
+        return
+    typ, adopts = found
+    if typ.same(expected) or (adopts and expected.kind == "number"):
+        return
+    code = "E303" if typ.kind == expected.kind else "E302"
+    report(
+        entry.file.source.diagnostic(
+            code,
+            f"{what} is {expected}, but this value is {typ}",
+            expr.span,
+            "write the value in the declared unit",
+        )
+    )
+
+
+def check_stages(scope: Scope, report: Report) -> None:
+    for info in scope.resolved.stages:
+        if info.period not in PERIODS:
+            report(
+                info.file.source.diagnostic(
+                    "E115",
+                    f"stage `{info.name}`: `per {info.period}` is not a period",
+                    info.node.span,
+                    "write `per month` or `per year`",
+                )
+            )
+
+
+def check_invariant(entry: Entry, lookup: Callable[[str], Info | None], report: Report) -> None:
+    decl = entry.decl
+    assert isinstance(decl, a.Invariant)
+    rule = decl.rule
+    problem = None
+    if isinstance(rule, a.Monotone):
+        target, field = lookup(rule.target), CORE_FIELDS.get(rule.field)
+        if target is None or target.type.kind != "number":
+            problem = f"`{rule.target}` is not a numeric definition"
+        elif field is None or field.table != "cases" or field.type.kind != "number":
+            problem = f"`{rule.field}` is not a numeric case field"
+    elif isinstance(rule, a.Closes):
+        target, budget = lookup(rule.target), lookup(rule.budget)
+        if target is None or budget is None:
+            problem = f"`{rule.target}` and `{rule.budget}` must both be definitions"
+        elif not (target.type.same(TYPE_NAMES["money"]) and budget.type.same(TYPE_NAMES["money"])):
+            problem = "`closes` compares money with money"
+    if problem:
+        report(
+            entry.file.source.diagnostic(
+                "E901",
+                f"invariant `{decl.name}`: {problem}",
+                rule.span,
+                INVARIANT_HINTS[type(rule)],
+            )
+        )
+
+
+#: How each kind of invariant is written, for the hint of E901.
+INVARIANT_HINTS: dict[type, str] = {
+    a.Monotone: "write `monotone <definition> in <case field>`, e.g. `monotone case_points in "
+    "total_cost`",
+    a.Closes: "write `closes <payment> to <budget>` with two money definitions, e.g. "
+    "`closes payment to period_fund`",
+    a.Always: "write `always <condition>`, e.g. `always case_points >= 0 pt`",
+}

@@ -1,0 +1,411 @@
+"""The intermediate representation the engine consumes: pydantic models, JSON-serializable, with a
+content hash and a published JSON Schema (`drgpolicy schema ir`).
+
+A compiled policy is a list of stages; each stage lists its definitions in dependency order, each
+at a grain (a list of keys) with a type and an expression tree. Shared definitions are copied into
+every stage that needs them, so a stage can be evaluated on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+IR_VERSION = "1.0"
+
+
+class Model(BaseModel):
+    """Base of IR models: immutable, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TypeIR(Model):
+    """A value type; numbers carry unit exponents (money, points)."""
+
+    kind: Literal["number", "bool", "text", "date", "class"]
+    money: int = 0
+    points: int = 0
+    classes_of: str | None = None
+
+
+class Citation(Model):
+    """A source document (and article), or the reason for an assumption."""
+
+    document: str | None = None
+    article: str | None = None
+    assumption: str | None = None
+
+
+class Origin(Model):
+    """Where a declaration was written (left out of the content hash)."""
+
+    file: str
+    line: int
+    column: int
+    version: str
+
+
+# ---- expressions ----------------------------------------------------------------
+
+
+class Lit(Model):
+    op: Literal["lit"] = "lit"
+    value: float | bool | str | None
+    type: TypeIR
+
+
+class FieldRef(Model):
+    """An input column: `table` is cases, hospitals, groups, budget or run."""
+
+    op: Literal["field"] = "field"
+    name: str
+    table: str
+    column: str
+
+
+class ParamRef(Model):
+    op: Literal["param"] = "param"
+    name: str
+
+
+class TableLookup(Model):
+    op: Literal["table"] = "table"
+    name: str
+    key: Expr
+
+
+class Ref(Model):
+    """Another definition; `stage` is None for the same stage."""
+
+    op: Literal["ref"] = "ref"
+    name: str
+    stage: str | None = None
+
+
+class KeyValue(Model):
+    key: str
+    value: Expr
+
+
+class Rekey(Model):
+    """A definition read at keys given by expressions: `base_points[group = g]`."""
+
+    op: Literal["rekey"] = "rekey"
+    target: Annotated[Ref | FieldRef, Field(discriminator="op")]
+    keys: list[KeyValue]
+
+
+class Unary(Model):
+    op: Literal["neg", "not"]
+    operand: Expr
+
+
+class Arith(Model):
+    op: Literal["arith"] = "arith"
+    fn: Literal["+", "-", "*", "/"]
+    left: Expr
+    right: Expr
+
+
+class Cmp(Model):
+    op: Literal["cmp"] = "cmp"
+    fn: Literal["==", "!=", "<", "<=", ">", ">="]
+    left: Expr
+    right: Expr
+
+
+class Logic(Model):
+    op: Literal["and", "or"]
+    left: Expr
+    right: Expr
+
+
+class BranchIR(Model):
+    condition: Expr
+    value: Expr
+
+
+class IfExpr(Model):
+    op: Literal["if"] = "if"
+    branches: list[BranchIR]
+    otherwise: Expr
+
+
+class IsIn(Model):
+    """The case's class is (not) one of `classes`."""
+
+    op: Literal["is_in"] = "is_in"
+    operand: Expr
+    classes: list[str]
+    negated: bool = False
+
+
+class Call(Model):
+    """A row-wise built-in function (min, max, clamp, floor, round_fen, no_cc, …)."""
+
+    op: Literal["call"] = "call"
+    fn: str
+    args: list[Expr]
+
+
+class Aggregate(Model):
+    """An aggregate from grain `source` to the definition's grain (`arg` is None for count)."""
+
+    op: Literal["agg"] = "agg"
+    fn: Literal["sum", "mean", "min", "max", "cv", "count", "share"]
+    arg: Expr | None = None
+    where: Expr | None = None
+    source: list[str]
+
+
+class OrderIR(Model):
+    expr: Expr
+    descending: bool
+
+
+class RankIR(Model):
+    """1-based position among rows sharing `within`; rows failing `where` rank after the rest;
+    ties are broken by the row's keys."""
+
+    op: Literal["rank"] = "rank"
+    keys: list[OrderIR]
+    within: list[str]
+    where: Expr | None = None
+
+
+class Allocate(Model):
+    """`total` (at grain `by`) split over the rows in proportion to `weight`, exact to the fen."""
+
+    op: Literal["allocate"] = "allocate"
+    total: Expr
+    weight: Expr
+    by: list[str]
+
+
+class ClassIR(Model):
+    name: str
+    label: str
+    when: Expr | None
+    text: str = "otherwise"
+    citations: list[Citation] = []
+
+
+class Classify(Model):
+    """First-match classification; the value is the first class whose condition holds."""
+
+    op: Literal["classify"] = "classify"
+    classes: list[ClassIR]
+
+
+class ArmIR(Model):
+    class_name: str | None
+    expr: Expr
+    text: str
+    citations: list[Citation] = []
+
+
+class Match(Model):
+    """A value per class of `on`; `class_name` None is the `otherwise` arm."""
+
+    op: Literal["match"] = "match"
+    on: Expr
+    arms: list[ArmIR]
+
+
+class StepIR(Model):
+    name: str
+    label: str
+    when: Expr
+    expr: Expr
+    when_text: str
+    text: str
+    citations: list[Citation] = []
+
+
+class AdjustIR(Model):
+    """Start from `start`; each step whose condition holds replaces the running value."""
+
+    op: Literal["adjust"] = "adjust"
+    start: Expr
+    steps: list[StepIR]
+
+
+class Current(Model):
+    op: Literal["current"] = "current"
+
+
+Expr = Annotated[
+    Lit
+    | FieldRef
+    | ParamRef
+    | TableLookup
+    | Ref
+    | Rekey
+    | Unary
+    | Arith
+    | Cmp
+    | Logic
+    | IfExpr
+    | IsIn
+    | Call
+    | Aggregate
+    | RankIR
+    | Allocate
+    | Classify
+    | Match
+    | AdjustIR
+    | Current,
+    Field(discriminator="op"),
+]
+
+# ---- declarations -----------------------------------------------------------------
+
+
+class Definition(Model):
+    """A value computed at a grain; `text` is its formula as the policy writes it."""
+
+    name: str
+    label: str
+    grain: list[str]
+    type: TypeIR
+    expr: Expr
+    text: str
+    report: bool = False
+    shared: bool = False
+    citations: list[Citation] = []
+    origin: Origin | None = None
+
+
+class Stage(Model):
+    """A step of the settlement flow; `period` month adds the month to every grain."""
+
+    name: str
+    label: str
+    period: Literal["month", "year"] | None
+    settles_cases: bool
+    definitions: list[Definition]
+
+
+class Param(Model):
+    name: str
+    label: str
+    type: TypeIR
+    value: float | bool | str
+    citations: list[Citation] = []
+    origin: Origin | None = None
+
+
+class Row(Model):
+    """A table row: a range `[low, high)` (high None = infinity) or a `key`; `default` rows
+    have neither."""
+
+    low: float | None = None
+    low_closed: bool = True
+    high: float | None = None
+    high_closed: bool = False
+    key: float | str | bool | None = None
+    default: bool = False
+    value: float | bool | str
+
+
+class Table(Model):
+    name: str
+    label: str
+    kind: Literal["ranges", "keys"]
+    key_type: TypeIR
+    value_type: TypeIR
+    rows: list[Row]
+    citations: list[Citation] = []
+    origin: Origin | None = None
+
+
+class Input(Model):
+    """An input a policy declares beyond the core contract."""
+
+    name: str
+    table: str
+    label: str
+    grain: list[str]
+    type: TypeIR
+    citations: list[Citation] = []
+
+
+class Document(Model):
+    name: str
+    number: str
+    title: str | None = None
+
+
+class Invariant(Model):
+    """A property the policy asserts: monotone, closes, always."""
+
+    name: str
+    label: str
+    kind: Literal["monotone", "closes", "always"]
+    target: str | None = None
+    field: str | None = None
+    budget: str | None = None
+    condition: Expr | None = None
+    stage: str | None = None
+
+
+class Policy(Model):
+    """A compiled policy version, `extends` resolved."""
+
+    ir_version: str = IR_VERSION
+    city: str
+    version: str
+    title: str | None
+    effective_from: str | None
+    effective_to: str | None
+    method: Literal["points", "rate"]
+    extends: list[str]
+    documents: list[Document]
+    inputs: list[Input]
+    params: list[Param]
+    tables: list[Table]
+    stages: list[Stage]
+    invariants: list[Invariant]
+    hash: str = ""
+
+    def stage(self, name: str) -> Stage:
+        return next(s for s in self.stages if s.name == name)
+
+    def param(self, name: str) -> Param:
+        return next(p for p in self.params if p.name == name)
+
+
+def content_hash(policy: Policy) -> str:
+    """sha256 of the policy's meaning: canonical JSON without origins (file, line) or the hash."""
+    data = _without_origins(policy.model_dump(mode="json", exclude={"hash"}))
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _without_origins(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_origins(v) for k, v in value.items() if k != "origin"}
+    if isinstance(value, list):
+        return [_without_origins(v) for v in value]
+    return value
+
+
+def with_hash(policy: Policy) -> Policy:
+    return policy.model_copy(update={"hash": content_hash(policy)})
+
+
+def json_schema() -> dict[str, Any]:
+    """The published JSON Schema of the IR."""
+    schema = Policy.model_json_schema()
+    schema["$id"] = f"https://drgpolicy.example/schema/ir-{IR_VERSION}.json"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+for _model in list(globals().values()):
+    if isinstance(_model, type) and issubclass(_model, BaseModel) and _model is not BaseModel:
+        _model.model_rebuild()

@@ -1,0 +1,270 @@
+"""Reading policy files and resolving `extends`: a version is its base's declarations with its own
+overrides and additions applied, stage by stage.
+
+Problems with `extends` are diagnostics (E701–E706), collected with the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from policy_dsl import ast as a
+from policy_dsl.diagnostics import Diagnostic, SourceText
+from policy_dsl.parser import parse
+
+SUFFIX = ".policy"
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    """One parsed file: its path, text and tree."""
+
+    path: Path
+    text: str
+    tree: a.Policy
+
+    @property
+    def source(self) -> SourceText:
+        return SourceText(self.text, str(self.path))
+
+    @property
+    def header(self) -> a.Header:
+        return self.tree.header
+
+
+def read_policy_file(path: Path | str) -> PolicyFile:
+    """Parse one file; raises `PolicyErrors` on a syntax error."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    return PolicyFile(path, text, parse(text, str(path)))
+
+
+def policy_from_text(text: str, path: str = "<editor>") -> PolicyFile:
+    """A file that exists only as text (the studio's editor buffer)."""
+    return PolicyFile(Path(path), text, parse(text, path))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A declaration in force in a resolved version, with its stage and the file it came from."""
+
+    stage: str | None
+    decl: a.Declaration
+    file: PolicyFile
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    """A stage's header, from the newest file that declares it."""
+
+    name: str
+    label: str
+    period: str
+    node: a.Stage
+    file: PolicyFile
+
+
+@dataclass
+class Resolved:
+    """A version with `extends` applied: everything in force, each with its origin."""
+
+    top: PolicyFile
+    chain: list[PolicyFile]
+    entries: list[Entry]
+    stages: list[StageInfo]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def header(self) -> a.Header:
+        return self.top.header
+
+    def files(self) -> list[PolicyFile]:
+        return self.chain
+
+
+def resolve(top: PolicyFile, siblings: list[PolicyFile] | None = None) -> Resolved:
+    """Apply the `extends` chain of `top`; base versions are looked up among `siblings`
+    (by default the other `.policy` files of the same folder)."""
+    unreadable: list[str] = []
+    if siblings is None:
+        siblings = _folder_files(top, unreadable) if top.header.extends is not None else []
+    diagnostics: list[Diagnostic] = []
+    chain = _chain(top, [top, *siblings], diagnostics, unreadable)
+    entries: list[Entry] = []
+    stages: list[StageInfo] = []
+    for file, base in zip(chain, [None, *chain[:-1]], strict=True):
+        _apply(file, base, entries, stages, diagnostics)
+    return Resolved(top, chain, entries, stages, diagnostics)
+
+
+def _folder_files(top: PolicyFile, unreadable: list[str]) -> list[PolicyFile]:
+    """The other policy files of `top`'s folder; names of those that do not parse go to
+    `unreadable` (their own errors are reported when they are checked themselves)."""
+    files = []
+    for path in sorted(top.path.parent.glob(f"*{SUFFIX}")):
+        if path.resolve() != top.path.resolve():
+            try:
+                files.append(read_policy_file(path))
+            except Exception:
+                unreadable.append(path.name)
+    return files
+
+
+def _chain(
+    top: PolicyFile, pool: list[PolicyFile], out: list[Diagnostic], unreadable: list[str]
+) -> list[PolicyFile]:
+    """Base-first list of files: [oldest base, …, top]; bases are looked up in `pool`, which
+    holds `top` itself so that a loop back to it is found."""
+    chain = [top]
+    while (wanted := chain[-1].header.extends) is not None:
+        current = chain[-1]
+        base = _find_base(current, wanted, pool, out, unreadable)
+        if base is None:
+            break
+        if any(f.header.version == base.header.version for f in chain):
+            out.append(
+                _at_header(
+                    current,
+                    "E706",
+                    f'`extends "{wanted}"` makes a loop of versions',
+                    "a version can only extend an older one",
+                )
+            )
+            break
+        _check_dates(current, base, out)
+        chain.append(base)
+    return list(reversed(chain))
+
+
+def _find_base(
+    current: PolicyFile,
+    wanted: str,
+    siblings: list[PolicyFile],
+    out: list[Diagnostic],
+    unreadable: list[str],
+) -> PolicyFile | None:
+    same_version = [f for f in siblings if f.header.version == wanted]
+    base = next((f for f in same_version if f.header.city == current.header.city), None)
+    if base is not None:
+        return base
+    if same_version:
+        other = same_version[0]
+        out.append(
+            _at_header(
+                current,
+                "E705",
+                f'`extends "{wanted}"` names a version of `{other.header.city}`, '
+                f"not of `{current.header.city}`",
+                "a version can only extend a version of the same city",
+            )
+        )
+        return None
+    known = sorted(
+        {
+            f.header.version
+            for f in siblings
+            if f.header.city == current.header.city and f.header.version != current.header.version
+        }
+    )
+    hint = f"versions found: {', '.join(known) or 'none'}"
+    if unreadable:
+        hint += f"; {', '.join(unreadable)} could not be read: check it and fix it first"
+    out.append(
+        _at_header(
+            current,
+            "E701",
+            f'base version "{wanted}" of `{current.header.city}` is not in {current.path.parent}',
+            hint,
+        )
+    )
+    return None
+
+
+def _check_dates(current: PolicyFile, base: PolicyFile, out: list[Diagnostic]) -> None:
+    start, base_start = current.header.effective_from, base.header.effective_from
+    if start is not None and base_start is not None and start <= base_start:
+        out.append(
+            _at_header(
+                current,
+                "E703",
+                f'version "{current.header.version}" takes effect on {start}, not after its base '
+                f'"{base.header.version}" ({base_start})',
+                "a version that extends another must take effect after it",
+            )
+        )
+
+
+def _at_header(file: PolicyFile, code: str, message: str, hint: str) -> Diagnostic:
+    return file.source.diagnostic(code, message, file.header.span, hint)
+
+
+def _apply(
+    file: PolicyFile,
+    base: PolicyFile | None,
+    entries: list[Entry],
+    stages: list[StageInfo],
+    out: list[Diagnostic],
+) -> None:
+    for decl in file.tree.items:
+        _put(Entry(None, decl, file), base, entries, out)
+    for stage in file.tree.stages:
+        info = StageInfo(stage.name, stage.label, stage.period, stage, file)
+        index = next((i for i, s in enumerate(stages) if s.name == stage.name), None)
+        if index is None:
+            stages.append(info)
+        else:
+            stages[index] = info
+        for decl in stage.items:
+            _put(Entry(stage.name, decl, file), base, entries, out)
+
+
+def _put(
+    entry: Entry, base: PolicyFile | None, entries: list[Entry], out: list[Diagnostic]
+) -> None:
+    decl = entry.decl
+    index = next(
+        (i for i, e in enumerate(entries) if e.decl.name == decl.name and e.stage == entry.stage),
+        None,
+    )
+    if index is not None and entries[index].file is entry.file:
+        first = entries[index].decl.span.line
+        out.append(
+            entry.file.source.diagnostic(
+                "E103",
+                f"`{decl.name}` is declared twice (first on line {first})",
+                decl.span,
+                "give one of them another name, or remove it",
+            )
+        )
+        return
+    if index is None:
+        if decl.override:
+            out.append(_override_missing(entry, base))
+        entries.append(
+            replace(entry, decl=replace(decl, override=False)) if decl.override else entry
+        )
+        return
+    if not decl.override and base is not None:
+        out.append(
+            entry.file.source.diagnostic(
+                "E704",
+                f'`{decl.name}` is already declared in version "{base.header.version}"',
+                decl.span,
+                f"write `override` before it to replace the base version's `{decl.name}`",
+            )
+        )
+    entries[index] = entry
+
+
+def _override_missing(entry: Entry, base: PolicyFile | None) -> Diagnostic:
+    where = (
+        f'version "{base.header.version}"' if base else "a base version (this file extends none)"
+    )
+    scope = f" in stage `{entry.stage}`" if entry.stage else ""
+    return entry.file.source.diagnostic(
+        "E702",
+        f"`override {entry.decl.name}`: no `{entry.decl.name}`{scope} in {where} to override",
+        entry.decl.span,
+        "remove `override` to add a new declaration, or check the name",
+    )

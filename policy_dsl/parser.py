@@ -1,0 +1,50 @@
+"""Parser facade: text → `ast.Policy`, with every Lark error turned into a `Diagnostic`."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
+
+from policy_dsl import ast as a
+from policy_dsl.diagnostics import Diagnostic, PolicyErrors, SourceText
+from policy_dsl.syntax_errors import describe_syntax_error
+from policy_dsl.transform import InvalidDate, ToAst, span_of
+
+
+@cache
+def _lark() -> Lark:
+    """The LALR parser, built once per process from `grammar.lark`."""
+    grammar = resources.files("policy_dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+def parse_tree(text: str) -> Tree[Token]:
+    """Lark's raw parse tree (for tools that need tokens); raises `UnexpectedInput`."""
+    return _lark().parse(text)
+
+
+def parse(text: str, file: str = "<text>") -> a.Policy:
+    """Parse a policy file's text; raises `PolicyErrors` with one diagnostic on a syntax error."""
+    source = SourceText(text, file)
+    try:
+        tree = _lark().parse(text)
+    except (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput) as exc:
+        raise PolicyErrors([describe_syntax_error(exc, source)]) from None
+    try:
+        return ToAst().transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, InvalidDate):
+            raise PolicyErrors([_bad_date(exc.orig_exc, source)]) from None
+        raise
+
+
+def _bad_date(exc: InvalidDate, source: SourceText) -> Diagnostic:
+    return source.diagnostic(
+        "E004",
+        f"`{exc.token}` is not a calendar date",
+        span_of(exc.token),
+        "write a real date as YYYY-MM-DD, e.g. 2024-02-29",
+    )

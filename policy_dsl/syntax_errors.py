@@ -1,0 +1,190 @@
+"""Turn Lark's parse errors into diagnostics an analyst understands (codes E001–E003).
+
+Lark never reaches the user raw: the expected terminals are named in words, and a few common
+mistakes (`=` for `==`, a definition without `at <grain>`, full-width punctuation, a reserved word
+used as a name) get a message and hint of their own.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from lark import Lark
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import PatternStr
+
+from policy_dsl.ast import Span
+from policy_dsl.diagnostics import Diagnostic, SourceText
+
+_WORDS = {
+    "NAME": "a name",
+    "STRING": 'a quoted text ("…")',
+    "NUMBER": "a number",
+    "DATE": "a date (YYYY-MM-DD)",
+    "PERCENT": "a percentage (80%)",
+    "PERMILLE": "a per-mille value (6‰)",
+    "MONEY": "an amount of money (¥1200 or 1200 元)",
+    "POINTS": "a number of points (100 pt)",
+    "COMP_OP": "a comparison (==, !=, <, <=, >, >=)",
+    "$END": "the end of the file",
+}
+
+_FULL_WIDTH = {
+    "（": "(",
+    "）": ")",
+    "，": ",",
+    "：": ":",
+    "＝": "=",
+    "；": ";",
+    "［": "[",
+    "］": "]",
+    "“": '"',
+    "”": '"',
+    "＋": "+",
+    "－": "-",
+    "＊": "*",
+    "／": "/",
+    "＜": "<",
+    "＞": ">",
+}
+
+_VALUE_STARTERS = {"NAME", "NUMBER", "PERCENT", "MONEY", "POINTS", "STRING", "LPAR"}
+
+_DECLARATION_STARTERS = {
+    "ADJUST",
+    "CLASSIFY",
+    "DOCUMENT",
+    "FORMULA",
+    "INPUT",
+    "INVARIANT",
+    "LET",
+    "OVERRIDE",
+    "PARAM",
+    "REPORT",
+    "STAGE",
+    "TABLE",
+}
+
+
+def describe_syntax_error(exc: UnexpectedInput, source: SourceText) -> Diagnostic:
+    """One diagnostic for a Lark parse error."""
+    from policy_dsl.parser import _lark
+
+    if isinstance(exc, UnexpectedCharacters):
+        return _bad_character(exc, source)
+    if isinstance(exc, UnexpectedEOF):
+        return _early_end(set(exc.expected), source, _lark())
+    assert isinstance(exc, UnexpectedToken)
+    if exc.token.type == "$END":
+        return _early_end(exc.expected, source, _lark())
+    return _bad_token(exc, source, _lark())
+
+
+def _bad_character(exc: UnexpectedCharacters, source: SourceText) -> Diagnostic:
+    ch = exc.char
+    span = Span(exc.line, exc.column, exc.line, exc.column + 1)
+    if ch in _FULL_WIDTH:
+        return source.diagnostic(
+            "E002",
+            f"full-width `{ch}` is not part of the language here",
+            span,
+            f"write the half-width `{_FULL_WIDTH[ch]}`; full-width text belongs inside quotes",
+        )
+    if ch == '"':
+        return source.diagnostic(
+            "E002",
+            "this quoted text is not closed on its line",
+            span,
+            'end the text with `"` before the end of the line',
+        )
+    return source.diagnostic(
+        "E002",
+        f"`{ch}` is not part of the language",
+        span,
+        "names use letters, digits and _; labels and Chinese text go inside quotes",
+    )
+
+
+def _early_end(expected: set[str], source: SourceText, lark: Lark) -> Diagnostic:
+    last = max(len(source.lines), 1)
+    width = len(source.line(last) or "") + 1
+    return source.diagnostic(
+        "E003",
+        f"the file ends too early: expected {_expected_words(expected, lark)}",
+        Span(last, width, last, width + 1),
+        "finish the last declaration",
+    )
+
+
+def _bad_token(exc: UnexpectedToken, source: SourceText, lark: Lark) -> Diagnostic:
+    token = exc.token
+    span = Span(token.line or 0, token.column or 0, token.end_line or 0, token.end_column or 0)
+    expected = set(exc.expected)
+    shown = f"`{token}`"
+    message, hint = _common_mistake(token.type, str(token), expected)
+    if message is None:
+        message = f"unexpected {shown}: expected {_expected_words(expected, lark)}"
+        hint = _misspelt_keyword(str(token), expected, lark) if token.type == "NAME" else None
+    return source.diagnostic("E001", message, span, hint)
+
+
+def _misspelt_keyword(text: str, expected: set[str], lark: Lark) -> str | None:
+    """A `did you mean` hint when a name is close to a keyword expected here."""
+    keywords = [w.strip("`") for w in _words(expected, lark) if w[1:-1].isidentifier()]
+    close = difflib.get_close_matches(text, keywords, n=1, cutoff=0.7)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def _common_mistake(kind: str, text: str, expected: set[str]) -> tuple[str | None, str | None]:
+    operators = {"COMP_OP", "PLUS", "STAR", "MINUS", "SLASH"}
+    if text == "=" and "AT" not in expected and expected & operators:
+        return "`=` gives a value; to compare two values write `==`", "write `==`"
+    if "AT" in expected and text in {"=", "->"}:
+        return (
+            "a definition needs its grain before `=`",
+            "add `at case`, `at hospital`, `at group`, `at hospital, group`, … or `at all`",
+        )
+    if kind in _VALUE_STARTERS and expected & operators:
+        return (
+            f"unexpected `{text}` right after a complete value",
+            "join two values with an operator (+ - * / == and or …), "
+            "or start a new declaration with its keyword (let, param, table, …)",
+        )
+    if "NAME" in expected and kind != "NAME" and text.isidentifier():
+        return (
+            f"`{text}` is a reserved word and cannot be used as a name here",
+            f"choose another name, e.g. `{text}_value`",
+        )
+    return None, None
+
+
+def _expected_words(expected: set[str], lark: Lark) -> str:
+    if len(expected & _DECLARATION_STARTERS) >= 4:
+        rest = expected - _DECLARATION_STARTERS
+        words = ["a new declaration (`let`, `param`, `table`, …)", *_words(rest, lark)]
+    elif len(expected & _VALUE_STARTERS) >= 4:
+        rest = (
+            expected
+            - _VALUE_STARTERS
+            - {"MINUS", "DATE", "PERMILLE", "CURRENT", "RANK", "TRUE", "FALSE", "IF", "NOT", "LSQB"}
+        )
+        words = ["a value (a number, a name, a text, `(`…)", *_words(rest, lark)]
+    else:
+        words = _words(expected, lark)
+    if len(words) > 8:
+        words = [*words[:8], "…"]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _words(names: set[str], lark: Lark) -> list[str]:
+    return sorted({_word(name, lark) for name in names})
+
+
+def _word(name: str, lark: Lark) -> str:
+    if name in _WORDS:
+        return _WORDS[name]
+    try:
+        pattern = lark.get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    return f"`{pattern.value}`" if isinstance(pattern, PatternStr) else name.lower()

@@ -1,0 +1,21 @@
+"""Shared fixtures: repository paths and a settled bundled sample (computed once per session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICIES = ROOT / "policies"
+SAMPLE = ROOT / "sample"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def shipped_policies() -> list[Path]:
+    return sorted(POLICIES.rglob("*.policy"))
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    return SAMPLE

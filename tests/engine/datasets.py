@@ -1,0 +1,85 @@
+"""Hypothesis strategies for small settlement datasets written as contract files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+from hypothesis import strategies as st
+
+CODES = ["GB15", "GB11", "HC23", "HC25", "ES35", "FV25"]
+#: Cost ratios to the group benchmark: the usual thresholds and values either side of them.
+RATIOS = [0.05, 0.25, 0.3, 0.35, 0.4, 0.45, 0.8, 1.0, 1.3, 2.0, 2.5, 3.0, 4.0, 9.0]
+
+
+@st.composite
+def datasets(draw: st.DrawFn) -> dict[str, Any]:
+    """Hospitals of every level (some new), a few real-shaped groups, and cases with costs at and
+    around the ratio thresholds, bilateral / multi-site / incentive / special review flags."""
+    hospital_count = draw(st.integers(1, 4))
+    hospitals = [
+        {
+            "hospital_id": f"H{i}",
+            "level": draw(st.integers(1, 3)),
+            "is_new": draw(st.booleans()),
+            "hist_avg_cost": draw(st.sampled_from([0, 8000])),
+            "tier": draw(st.sampled_from(["A", "B", "C"])),
+        }
+        for i in range(hospital_count)
+    ]
+    codes = draw(st.lists(st.sampled_from(CODES), min_size=1, max_size=4, unique=True))
+    groups = [
+        {
+            "drg_code": c,
+            "weight": draw(st.sampled_from([0.3, 0.8, 1.2, 3.5])),
+            "avg_cost": draw(st.sampled_from([3000, 8000, 12000, 40000])),
+        }
+        for c in codes
+    ]
+    by_code = {g["drg_code"]: g for g in groups}
+    case_count = draw(st.integers(1, 40))
+    cases = []
+    for i in range(case_count):
+        code = draw(st.sampled_from([*codes, "0000"]))
+        benchmark = by_code[code]["avg_cost"] if code in by_code else 10000
+        cost = round(benchmark * draw(st.sampled_from(RATIOS)), 2)
+        cases.append(
+            {
+                "case_id": f"C{i:03d}",
+                "hospital_id": f"H{draw(st.integers(0, hospital_count - 1))}",
+                "drg_code": code,
+                "total_cost": cost,
+                "discharge_date": dt.date(2024, draw(st.integers(1, 12)), 15).isoformat(),
+                "bilateral": draw(st.booleans()),
+                "multi_site": draw(st.booleans()),
+                "secondary_drg": draw(st.sampled_from(["", *codes])),
+                "incentive_approved": draw(st.booleans()),
+                "special_review": draw(st.sampled_from([False] * 5 + [True])),
+                "unreasonable_cost": round(cost * draw(st.sampled_from([0, 0, 0.1])), 2),
+            }
+        )
+    fund = draw(st.sampled_from([100000.0, 987654.32, 12345678.91]))
+    return {
+        "hospitals": hospitals,
+        "groups": groups,
+        "cases": cases,
+        "budget": {
+            "drg_fund": fund,
+            "inpatient_fund": fund * 1.25,
+            "tier_budget": {"A": fund / 2, "B": fund / 3, "C": fund / 6},
+        },
+    }
+
+
+def write_dataset(data: dict[str, Any], folder: Path, *, reverse: bool = False) -> Path:
+    """The dataset as contract files (`reverse` writes every table's rows in reverse order)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("hospitals", "groups", "cases"):
+        rows = list(reversed(data[name])) if reverse else data[name]
+        pl.DataFrame(rows).write_csv(folder / f"{name}.csv")
+    document = {"contract_version": "1.0", "year": 2024, "values": data["budget"]}
+    (folder / "budget.yaml").write_text(yaml.safe_dump(document))
+    return folder
