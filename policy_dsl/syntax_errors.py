@@ -8,6 +8,7 @@ used as a name) get a message and hint of their own.
 from __future__ import annotations
 
 import difflib
+import re
 
 from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -122,10 +123,31 @@ def _bad_token(exc: UnexpectedToken, source: SourceText, lark: Lark) -> Diagnost
     expected = set(exc.expected)
     shown = f"`{token}`"
     message, hint = _common_mistake(token.type, str(token), expected)
+    if message is None and str(token) == "->":
+        message, hint = _key_read_as_article(span, source)
     if message is None:
         message = f"unexpected {shown}: expected {_expected_words(expected, lark)}"
         hint = _misspelt_keyword(str(token), expected, lark) if token.type == "NAME" else None
     return source.diagnostic("E001", message, span, hint)
+
+
+def _key_read_as_article(span: Span, source: SourceText) -> tuple[str | None, str | None]:
+    """`source doc` right before a row with a text key: the key was read as the article."""
+    key = (source.line(span.line) or "")[: span.column - 1].strip()
+    previous = next(
+        (
+            text.split("#")[0].strip()
+            for text in reversed(source.lines[: span.line - 1])
+            if text.split("#")[0].strip()
+        ),
+        "",
+    )
+    if not (re.fullmatch(r'"([^"\\]|\\.)*"', key) and re.fullmatch(r"source\s+\w+", previous)):
+        return None, None
+    return (
+        f"the key {key} was read as the article of `{previous}` on the line before",
+        f'give the source its article, e.g. `{previous} "第三条"`, so that {key} is read as a key',
+    )
 
 
 def _misspelt_keyword(text: str, expected: set[str], lark: Lark) -> str | None:
