@@ -45,12 +45,23 @@ def load_data(data_dir: Path | str, policy: ir.Policy) -> Inputs:
     return load_inputs(Path(data_dir), extra=extra, budget_names=budget)
 
 
+_DEFAULTS: dict[str, str | float | bool | None] = {
+    "money": 0.0,
+    "number": 0.0,
+    "bool": False,
+    "text": "",
+    "date": None,
+}
+
+
 def _field_spec(declared: ir.Input) -> FieldSpec:
+    """A policy's own input column; optional (0, false or empty when absent) unless a date."""
+    dtype = _dtype(declared.type)
     return FieldSpec(
         name=declared.name,
-        dtype=_dtype(declared.type),
-        required=True,
-        default=None,
+        dtype=dtype,
+        required=dtype == "date",
+        default=_DEFAULTS[dtype],
         description=declared.label,
     )
 

@@ -18,7 +18,9 @@ from policy_dsl.transform import InvalidDate, ToAst, span_of
 def _lark() -> Lark:
     """The LALR parser, built once per process from `grammar.lark`."""
     grammar = resources.files("policy_dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    return Lark(
+        grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True, cache=True
+    )
 
 
 def parse_tree(text: str) -> Tree[Token]:
