@@ -295,24 +295,12 @@ class Compiler:
 
     def _arith(self, node: ir.Arith) -> pl.Expr:
         left, right = self.expr(node.left), self.expr(node.right)
-        if node.fn == "+":
-            return left + right
-        if node.fn == "-":
-            return left - right
-        if node.fn == "*":
-            return left * right
-        return pl.when(right != 0).then(left * (1.0 / right))
+        if node.fn == "/":
+            return pl.when(right != 0).then(left * (1.0 / right))
+        return functions.ARITHMETIC[node.fn](left, right)
 
     def _cmp(self, node: ir.Cmp) -> pl.Expr:
-        left, right = self.expr(node.left), self.expr(node.right)
-        return {
-            "==": left == right,
-            "!=": left != right,
-            "<": left < right,
-            "<=": left <= right,
-            ">": left > right,
-            ">=": left >= right,
-        }[node.fn]
+        return functions.COMPARISONS[node.fn](self.expr(node.left), self.expr(node.right))
 
     def _and(self, node: ir.Logic) -> pl.Expr:
         return self.expr(node.left) & self.expr(node.right)

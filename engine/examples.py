@@ -28,7 +28,7 @@ from policy_dsl.errors import PolicyError
 from policy_dsl.ir import Policy
 from policy_dsl.lower import compile_file
 
-Scalar = float | int | bool | str | None
+Scalar = float | int | bool | dt.date | str | None
 #: Relative tolerance for non-money numbers written by hand (e.g. 1/3 written as 0.333333333).
 TOLERANCE = 1e-9
 

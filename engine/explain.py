@@ -343,26 +343,15 @@ class CaseEval:
         left, right = self.expr(node.left, current), self.expr(node.right, current)
         if left is None or right is None:
             return None
-        if node.fn == "+":
-            return left + right
-        if node.fn == "-":
-            return left - right
-        if node.fn == "*":
-            return left * right
-        return None if right == 0 else left * (1.0 / right)
+        if node.fn == "/":
+            return None if right == 0 else left * (1.0 / right)
+        return functions.ARITHMETIC[node.fn](left, right)
 
     def _cmp(self, node: ir.Cmp, current: Any) -> Any:
         left, right = self.expr(node.left, current), self.expr(node.right, current)
         if left is None or right is None:
             return None
-        return {
-            "==": left == right,
-            "!=": left != right,
-            "<": left < right,
-            "<=": left <= right,
-            ">": left > right,
-            ">=": left >= right,
-        }[node.fn]
+        return functions.COMPARISONS[node.fn](left, right)
 
     def _and(self, node: ir.Logic, current: Any) -> Any:
         left, right = self.expr(node.left, current), self.expr(node.right, current)

@@ -6,6 +6,7 @@ null) follow the same rules in both: they propagate, except that `min`/`max` ski
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -14,6 +15,21 @@ import polars as pl
 from engine.money import round_half_away, round_half_away_expr
 
 Value = Any
+
+#: Comparisons and `+ - *`, one table for both paths (polars expressions overload the operators).
+COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+}
 
 
 def _skip_missing(pick: Callable[..., Value]) -> Callable[..., Value]:

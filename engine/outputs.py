@@ -127,6 +127,7 @@ def _closing_budget(settlement: Settlement, result: StageResult) -> str | None:
     for invariant in settlement.policy.invariants:
         if (
             invariant.kind == "closes"
+            and invariant.target == "payment"
             and invariant.stage in (None, result.stage.name)
             and (
                 invariant.budget in result.home
@@ -154,6 +155,21 @@ def _reports(result: StageResult, grain: g.Grain) -> list[str]:
 
 
 # ---- files ----------------------------------------------------------------------
+
+
+def whole_counts(frame: pl.DataFrame, settlement: Settlement) -> pl.DataFrame:
+    """Report values declared `count` written as whole numbers."""
+    counts = {
+        d.name
+        for s in settlement.policy.stages
+        for d in s.definitions
+        if d.declared_type == "count"
+    }
+    return frame.with_columns(
+        pl.col(c).round().cast(pl.Int64)
+        for c in frame.columns
+        if c in counts and frame.schema[c].is_float()
+    )
 
 
 def to_csv_bytes(frame: pl.DataFrame, money_columns: frozenset[str] = frozenset()) -> bytes:
@@ -188,7 +204,7 @@ def write_outputs(settlement: Settlement, out: Path) -> dict[str, Any]:
     yuan = money_definitions(settlement)
     for stage in settlement.settling_stages():
         for table, frame in stage_tables(settlement, stage).items():
-            files[f"{stage}/{table}.csv"] = to_csv_bytes(frame, yuan)
+            files[f"{stage}/{table}.csv"] = to_csv_bytes(whole_counts(frame, settlement), yuan)
     manifest = build_manifest(settlement, files)
     files["manifest.json"] = (
         json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -213,6 +229,7 @@ def build_manifest(settlement: Settlement, files: dict[str, bytes]) -> dict[str,
         "stages": list(settlement.stages),
         "inputs": dict(sorted(settlement.inputs.file_hashes.items())),
         "rows": {"cases": settlement.rows, "input_rows_read": settlement.inputs.rows_read},
+        "missing_outputs": settlement.missing_outputs(),
         "overrides": {
             "definitions": dict(settlement.settings.definitions),
             "params": dict(settlement.settings.params),

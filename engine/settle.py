@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from engine.batch import KEY_COLUMNS, Settings, StageResult, StageRun, key_columns
-from engine.contract import Inputs, load_inputs
+from engine.contract import ContractError, Inputs, load_inputs
 from engine.fields import Dtype, FieldSpec
 from engine.rundata import Period, RunData
 from policy_dsl import grains as g
@@ -42,7 +42,15 @@ def load_data(data_dir: Path | str, policy: ir.Policy) -> Inputs:
             table = declared.table + "s"
             extra.setdefault(table, []).append(_field_spec(declared))
     budget = [i.name for i in policy.inputs if i.table == "budget"]
-    return load_inputs(Path(data_dir), extra=extra, budget_names=budget)
+    folder = Path(data_dir)
+    if not folder.is_dir():
+        raise ContractError(
+            str(folder),
+            None,
+            f"data folder {folder} does not exist; it should "
+            "hold cases, hospitals and groups (.csv or .parquet) and budget.yaml",
+        )
+    return load_inputs(folder, extra=extra, budget_names=budget)
 
 
 _DEFAULTS: dict[str, str | float | bool | None] = {
@@ -96,6 +104,19 @@ class Settlement:
         """Per-case results of a settling stage (the last one by default)."""
         result = self.stages[stage or self.settling_stages()[-1]]
         return case_results(result, self.outputs())
+
+    def missing_outputs(self) -> dict[str, dict[str, int]]:
+        """Per settling stage, how many cases have no value for each output (e.g. a payment
+        that could not be computed because an input it needs is absent) — never silent."""
+        found: dict[str, dict[str, int]] = {}
+        for stage in self.settling_stages():
+            counts = (
+                self.cases(stage).select(pl.col(self.outputs()).null_count()).row(0, named=True)
+            )
+            missing = {name: n for name, n in counts.items() if n}
+            if missing:
+                found[stage] = missing
+        return found
 
     @property
     def rows(self) -> dict[str, int]:

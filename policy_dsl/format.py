@@ -3,11 +3,13 @@
 Layout: header clauses one per line; one blank line between declarations where the source had
 one (or everywhere, for a tree with no source); sub-items (classes, arms, steps, rows) and
 citations indented under their declaration; long formulas broken at `or`, `and` and `if`.
-Comments stay before the line they preceded, or at the end of the line they ended.
+Comments stay before the line they preceded, or at the end of the line they ended; a comment
+between the lines of one declaration (inside a long formula) goes before that declaration.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -72,21 +74,25 @@ class Layout:
 
     comments: list[Comment]
     blanks: set[int]
-    code: set[int]
+    code: list[int]  # in order
 
     @staticmethod
     def of(source: str) -> Layout:
-        blanks, code = set(), set()
+        blanks, code = set(), []
         for number, line in enumerate(source.splitlines(), start=1):
-            column = _comment_start(line)
             if not line.strip():
                 blanks.add(number)
-            elif line[:column].strip():
-                code.add(number)
+            elif line[: _comment_start(line)].strip():
+                code.append(number)
         return Layout(scan_comments(source), blanks, code)
 
     def blank_before(self, line: int) -> bool:
         return line - 1 in self.blanks
+
+    def last_code_line(self, start: int, end: int) -> int:
+        """The last line with code from `start` to `end` (`start` if there is none)."""
+        index = bisect.bisect_right(self.code, end) - 1
+        return self.code[index] if index >= 0 and self.code[index] >= start else start
 
 
 def _weave(units: list[Unit], layout: Layout | None) -> str:
@@ -96,7 +102,8 @@ def _weave(units: list[Unit], layout: Layout | None) -> str:
         end = units[index + 1].start - 1 if index + 1 < len(units) else 10**9
         before = [c for c in pending if c.line < unit.start or _inside(c, unit, end, layout)]
         trailing = [c for c in pending if unit.start <= c.line <= end and not c.own_line]
-        lines, displaced = _attach(unit, trailing)
+        last = layout.last_code_line(unit.start, end) if layout else unit.start
+        lines, displaced = _attach(unit, trailing, last)
         indent = unit.lines[0][: len(unit.lines[0]) - len(unit.lines[0].lstrip())]
         for comment in [*before, *displaced]:
             if layout is not None and layout.blank_before(comment.line):
@@ -119,22 +126,23 @@ def _inside(comment: Comment, unit: Unit, end: int, layout: Layout | None) -> bo
     return (
         layout is not None
         and comment.own_line
-        and unit.start < comment.line <= end
-        and any(comment.line < line <= end for line in layout.code)
+        and unit.start < comment.line < layout.last_code_line(unit.start, end)
     )
 
 
-def _attach(unit: Unit, trailing: list[Comment]) -> tuple[list[str], list[Comment]]:
+def _attach(unit: Unit, trailing: list[Comment], last: int) -> tuple[list[str], list[Comment]]:
     """The unit's lines with its trailing comments at the end of the line they ended in the
-    source (the last line if the unit is shorter now); a comment that would share a line with
-    another is returned to go on its own line before the unit."""
+    source: counted from the unit's first line, but a comment on its last line stays on its
+    last line. Where two would share a line, the earlier one is returned, to go on its own line
+    before the unit (comments keep their order)."""
     lines = list(unit.lines)
     taken: set[int] = set()
-    displaced = []
-    for comment in trailing:
-        index = min(comment.line - unit.start, len(lines) - 1)
+    displaced: list[Comment] = []
+    for comment in reversed(trailing):
+        offset = len(lines) - 1 if comment.line == last else comment.line - unit.start
+        index = min(offset, len(lines) - 1)
         if index in taken:
-            displaced.append(comment)
+            displaced.insert(0, comment)
             continue
         taken.add(index)
         lines[index] += "  " + comment.text

@@ -274,6 +274,7 @@ class Definition(Model):
     type: TypeIR
     expr: Expr
     text: str
+    declared_type: str | None = None
     report: bool = False
     shared: bool = False
     citations: list[Citation] = []

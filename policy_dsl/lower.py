@@ -321,6 +321,7 @@ def _definition(entry: Entry, checked: Checked) -> ir.Definition:
         type=type_ir(info.type),
         expr=expr,
         text=text,
+        declared_type=getattr(decl, "type", None),
         report=isinstance(decl, a.Let) and decl.report,
         shared=entry.stage is None,
         citations=citations_ir(getattr(decl, "citations", ())),

@@ -47,6 +47,9 @@ _FULL_WIDTH = {
     "／": "/",
     "＜": "<",
     "＞": ">",
+    "％": "%",
+    "￥": "¥",
+    "．": ".",
 }
 
 _VALUE_STARTERS = {"NAME", "NUMBER", "PERCENT", "MONEY", "POINTS", "STRING", "LPAR"}

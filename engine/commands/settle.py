@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.batch import Settings
-from engine.outputs import stage_tables, write_outputs
+from engine.outputs import write_outputs
 from engine.report_text import table
 from engine.rundata import Period
-from engine.settle import Settlement, load_data, load_policy, settle
+from engine.settle import load_data, load_policy, settle
+from engine.summary import level_rows, stage_rows
 from policy_dsl.errors import PolicyError
 
 
@@ -108,13 +109,22 @@ def run(args: argparse.Namespace) -> int:
     period = Period.parse(args.period)
     files = policy_files(args.policy)
     settings = settings_from(args)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    levels: list[dict[str, Any]] = []
     for file in files:
         policy = load_policy(file)
         result = settle(policy, load_data(args.data, policy), period, settings)
         out = args.out if len(files) == 1 else args.out / f"{policy.city}-{policy.version}"
         write_outputs(result, out)
-        rows += summary_rows(result)
+        rows += stage_rows(result)
+        levels += level_rows(result)
+        for stage, missing in result.missing_outputs().items():
+            listed = ", ".join(f"{name} ({n} cases)" for name, n in missing.items())
+            print(
+                f"{file}: warning: stage {stage} has cases without {listed}; "
+                "see the manifest and explain one of them",
+                file=sys.stderr,
+            )
         counts = result.rows
         print(
             f"{file}: {counts['read']} case rows read = {counts['settled']} settled + "
@@ -123,42 +133,12 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json.dumps({"stages": rows, "levels": levels}, ensure_ascii=False, indent=2))
     else:
         print(render_summary(rows))
+        print()
+        print(render_levels(levels))
     return 0
-
-
-def summary_rows(result: Settlement) -> list[dict[str, Any]]:
-    """One row per settling stage and period: the demo's summary table."""
-    rows = []
-    for stage in result.settling_stages():
-        summary = stage_tables(result, stage)["summary"]
-        for record in summary.iter_rows(named=True):
-            rows.append(_summary_row(result, stage, record))
-    return rows
-
-
-def _summary_row(result: Settlement, stage: str, record: dict[str, Any]) -> dict[str, Any]:
-    method = result.policy.method
-    settled = "settled_points" if method == "points" else "settled_weight"
-    price = "point_value" if method == "points" else "rate"
-    categories = {
-        k.removeprefix("cases_"): v for k, v in record.items() if k.startswith("cases_") and v
-    }
-    budget = record.get("budget")
-    return {
-        "city": result.policy.city,
-        "version": result.policy.version,
-        "stage": stage,
-        "period": record.get("month") or record["period"],
-        "cases": record["cases"],
-        "points_or_weight": record[settled],
-        "point_value_or_rate": record.get(price),
-        "payment": record["payment"] / 100,
-        "budget": budget,
-        "categories": categories,
-    }
 
 
 def render_summary(rows: list[dict[str, Any]]) -> str:
@@ -182,7 +162,7 @@ def render_summary(rows: list[dict[str, Any]]) -> str:
             r["period"],
             r["cases"],
             f"{r['points_or_weight']:,.2f}",
-            _price(r["point_value_or_rate"]),
+            r["price"],
             f"{r['payment']:,.2f}",
             "" if r["budget"] is None else f"{r['budget']:,.2f}",
             " ".join(f"{k}:{v}" for k, v in r["categories"].items()),
@@ -192,5 +172,30 @@ def render_summary(rows: list[dict[str, Any]]) -> str:
     return table(headers, body)
 
 
-def _price(value: float | None) -> str:
-    return "per tier/hospital" if value is None else f"{value:,.4f}"
+def render_levels(rows: list[dict[str, Any]]) -> str:
+    headers = [
+        "city",
+        "version",
+        "stage",
+        "level",
+        "hospitals",
+        "cases",
+        "payment 元",
+        "per case 元",
+        "share",
+    ]
+    body = [
+        [
+            r["city"],
+            r["version"],
+            r["stage"],
+            r["level"],
+            r["hospitals"],
+            r["cases"],
+            f"{r['payment']:,.2f}",
+            f"{r['per_case']:,.2f}",
+            f"{r['share']:.1%}",
+        ]
+        for r in rows
+    ]
+    return table(headers, body)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.examples import example_files, run_example
+from policy_dsl.errors import PolicyError
 
 
 def register(subparsers: Any) -> None:
@@ -27,7 +28,12 @@ def run(args: argparse.Namespace) -> int:
     files = [f for path in args.paths for f in example_files(path)]
     failed = 0
     for path in files:
-        outcome = run_example(path)
+        try:
+            outcome = run_example(path)
+        except PolicyError as exc:
+            print(f"ERROR {path}\n  {exc}")
+            failed += 1
+            continue
         print(f"{'PASS' if outcome.passed else 'FAIL'}  {path}  {outcome.example.title}")
         for mismatch in outcome.mismatches:
             print(mismatch.render())

@@ -257,7 +257,13 @@ class Inference:
             )
             return None
         if isinstance(decl, a.Invariant | a.Document):
-            self._error(ctx.entry, "E109", f"`{decl.name}` is not a value", node.span, None)
+            self._error(
+                ctx.entry,
+                "E109",
+                f"`{decl.name}` is not a value",
+                node.span,
+                "documents and invariants cannot be used in a formula",
+            )
             return None
         self.edges.setdefault((ctx.stage, ctx.entry.decl.name), set()).add(
             (symbol.stage, symbol.name)
@@ -314,7 +320,10 @@ class Inference:
 
     def _StageRef(self, node: a.StageRef, ctx: Ctx) -> Info | None:
         info = self.scope.stage_info(node.stage)
-        if info is None or self.scope.stage_index(node.stage) >= self.scope.stage_index(ctx.stage):
+        later = ctx.stage is not None and (
+            self.scope.stage_index(node.stage) >= self.scope.stage_index(ctx.stage)
+        )
+        if info is None or later:
             message, hint = self._stage_order_problem(node, ctx)
             self._error(ctx.entry, "E111", message, node.span, hint)
             return None
@@ -325,7 +334,8 @@ class Inference:
                 "E101",
                 f"stage `{node.stage}` has no `{node.name}`",
                 node.span,
-                did_you_mean(node.name, self.scope.visible(node.stage)),
+                did_you_mean(node.name, self.scope.visible(node.stage))
+                or f"declare `{node.name}` in stage `{node.stage}`",
             )
             return None
         found = self._symbol_info(symbol, node, ctx)
@@ -580,22 +590,30 @@ class Inference:
 
     def _Rank(self, node: a.Rank, ctx: Ctx) -> Info | None:
         if ctx.target is None:
-            self._error(ctx.entry, "E204", "`rank` inside an aggregate", node.span, None)
+            self._error(
+                ctx.entry,
+                "E204",
+                "`rank` inside an aggregate",
+                node.span,
+                "define the rank as its own `let` at its grain, then aggregate that",
+            )
             return None
         for key in node.keys:
             info = self.expression(key.expr, ctx)
             if info is not None and info.type.kind not in ("number", "date", "text"):
                 self._type_error(ctx.entry, key.expr, f"cannot sort by {info.type}")
-        within = frozenset(k for k in node.within if k != "all")
-        for unknown in within - set(g.KEYS):
+        named = [k for k in node.within if k != "all"]
+        unknown = [k for k in named if k not in g.KEYS]
+        for name in unknown:
             self._error(
                 ctx.entry,
                 "E203",
-                f"`{unknown}` is not a grain",
+                f"`{name}` is not a grain",
                 node.span,
-                did_you_mean(unknown, g.KEYS),
+                did_you_mean(name, g.KEYS) or f"grains: {', '.join(g.KEYS)}, all",
             )
-        if not g.readable_at(within & set(g.KEYS), ctx.target) or within == ctx.target:
+        within = frozenset(named) - frozenset(unknown)
+        if not unknown and (not g.readable_at(within, ctx.target) or within == ctx.target):
             self._error(
                 ctx.entry,
                 "E203",

@@ -27,6 +27,11 @@ def datasets(draw: st.DrawFn) -> dict[str, Any]:
             "is_new": draw(st.booleans()),
             "hist_avg_cost": draw(st.sampled_from([0, 8000])),
             "tier": draw(st.sampled_from(["A", "B", "C"])),
+            "hist_weight_total": draw(st.sampled_from([50, 400, 3000])),
+            "admission_ratio_growth": draw(st.sampled_from([-0.05, 0.0, 0.12])),
+            "cost_per_weight_growth": draw(st.sampled_from([-0.02, 0.0, 0.08])),
+            "list_accuracy": draw(st.sampled_from([0.88, 0.97, 1.0])),
+            "assessment_score": draw(st.sampled_from([60, 85, 100])),
         }
         for i in range(hospital_count)
     ]
@@ -43,7 +48,7 @@ def datasets(draw: st.DrawFn) -> dict[str, Any]:
     case_count = draw(st.integers(1, 40))
     cases = []
     for i in range(case_count):
-        code = draw(st.sampled_from([*codes, "0000"]))
+        code = draw(st.sampled_from([*codes, "0000"] if i else codes))  # one grouped case at least
         benchmark = by_code[code]["avg_cost"] if code in by_code else 10000
         cost = round(benchmark * draw(st.sampled_from(RATIOS)), 2)
         cases.append(

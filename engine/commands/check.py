@@ -1,0 +1,146 @@
+"""`drgpolicy check PATH…`: check policy files and report every problem they have, at once.
+
+    drgpolicy check policies                     # every city, every version
+    drgpolicy check policies/xuancheng/2024.policy
+    drgpolicy check --json policies              # diagnostics as JSON, for tools
+
+Each PATH is a `.policy` file or a folder (every `*.policy` under it, recursively). Each
+diagnostic goes to stderr once, even when several files surface it (checking a version also
+checks its base versions); then one summary line per file goes to stdout. The exit code is 0
+when no diagnostic is an error (warnings are allowed) and 1 otherwise. A syntax error is a
+diagnostic like the others.
+
+Other code calls `check_paths` (every diagnostic, each once) or `check_files` (per file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from policy_dsl.check import check_path
+from policy_dsl.diagnostics import Diagnostic, PolicyErrors, sort_diagnostics
+from policy_dsl.errors import PolicyError
+from policy_dsl.loader import SUFFIX
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="check policy files: names, grains, units, tables, versions",
+        description="Check policy files and print every problem found, each once, with its "
+        "place, a caret under it and a hint. Exit code 1 when any problem is an error.",
+    )
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="a .policy file, or a folder to search for them (e.g. policies)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the diagnostics as a JSON list to stdout"
+    )
+    parser.set_defaults(run=run)
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What checking one file found: its own diagnostics and those of its base versions."""
+
+    path: Path
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def errors(self) -> int:
+        return sum(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def warnings(self) -> int:
+        return sum(d.severity == "warning" for d in self.diagnostics)
+
+    def summary(self) -> str:
+        """`policies/xuancheng/2024.policy: ok (0 errors, 1 warning)`."""
+        status = "failed" if self.errors else "ok"
+        counts = f"{_count(self.errors, 'error')}, {_count(self.warnings, 'warning')}"
+        elsewhere = [d for d in self.diagnostics if not _same_file(Path(d.file), self.path)]
+        if elsewhere:
+            files = ", ".join(dict.fromkeys(d.file for d in elsewhere))
+            counts += f"; {len(elsewhere)} of them in {files}"
+        return f"{self.path}: {status} ({counts})"
+
+
+def policy_files(paths: Iterable[Path]) -> list[Path]:
+    """The policy files named by `paths`: a file as given, a folder searched recursively."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(p for p in path.rglob(f"*{SUFFIX}") if p.is_file())
+            if not inside:
+                raise PolicyError(f"no {SUFFIX} files under {path}")
+            found.extend(inside)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise PolicyError(f"no such file or folder: {path}")
+    return list(dict.fromkeys(found))
+
+
+def check_file(path: Path) -> list[Diagnostic]:
+    """Every diagnostic of one file (and of its base versions); a syntax error is one of them."""
+    try:
+        return list(check_path(path).diagnostics)
+    except PolicyErrors as exc:
+        return list(exc.diagnostics)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read {path}: {exc}") from None
+
+
+def check_files(paths: Iterable[Path]) -> list[FileReport]:
+    """One report per policy file named by `paths` (see `policy_files`)."""
+    return [FileReport(path, tuple(check_file(path))) for path in policy_files(paths)]
+
+
+def unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Each diagnostic once (the same file reached by two spellings counts as one), in reading
+    order."""
+    seen: dict[tuple[object, ...], Diagnostic] = {}
+    for d in diagnostics:
+        key = (Path(d.file).resolve(), d.span, d.code, d.message)
+        seen.setdefault(key, d)
+    return sort_diagnostics(seen.values())
+
+
+def check_paths(paths: Iterable[Path]) -> list[Diagnostic]:
+    """Every diagnostic of the policy files named by `paths`, each once, in reading order."""
+    return unique(d for report in check_files(paths) for d in report.diagnostics)
+
+
+def run(args: argparse.Namespace) -> int:
+    reports = check_files(args.paths)
+    diagnostics = unique(d for report in reports for d in report.diagnostics)
+    if args.json:
+        print(json.dumps([d.to_json() for d in diagnostics], ensure_ascii=False, indent=2))
+    else:
+        _print_text(reports, diagnostics)
+    return 1 if any(d.severity == "error" for d in diagnostics) else 0
+
+
+def _print_text(reports: Sequence[FileReport], diagnostics: Sequence[Diagnostic]) -> None:
+    for d in diagnostics:
+        print(d.render() + "\n", file=sys.stderr)
+    for report in reports:
+        print(report.summary())
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()

@@ -1,0 +1,155 @@
+"""`drgpolicy check`: exit codes, stdout and stderr, `--json`, folders, de-duplication."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.commands.check import check_paths, policy_files
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "golden" / "diagnostics"
+XUANCHENG = ROOT / "policies" / "xuancheng"
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    def run(*argv: str | Path) -> tuple[int, str, str]:
+        code = main(["check", *map(str, argv)])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def _copy(name: str, folder: Path, as_name: str | None = None) -> Path:
+    target = folder / (as_name or name)
+    shutil.copy(GOLDEN / name, target)
+    return target
+
+
+def test_shipped_policies_are_ok(run: Run) -> None:
+    code, out, err = run(ROOT / "policies")
+    assert code == 0
+    assert err == ""
+    shipped = sorted((ROOT / "policies").rglob("*.policy"))
+    assert XUANCHENG / "2024.policy" in shipped
+    assert out.splitlines() == [f"{path}: ok (0 errors, 0 warnings)" for path in shipped]
+
+
+def test_warnings_alone_exit_0(run: Run, tmp_path: Path) -> None:
+    path = _copy("W101.policy", tmp_path)
+    code, out, err = run(path)
+    assert code == 0
+    assert out == f"{path}: ok (0 errors, 1 warning)\n"
+    assert f"{path}:12:1: warning W101: param `high_k` is never used" in err
+    assert "  hint: remove it, or use it in a definition" in err
+
+
+def test_an_error_exits_1_with_the_diagnostic_on_stderr(run: Run, tmp_path: Path) -> None:
+    path = _copy("E201.policy", tmp_path)
+    code, out, err = run(path)
+    assert code == 1
+    assert out == f"{path}: failed (1 error, 0 warnings)\n"
+    assert err.startswith(f"{path}:13:54: error E201: `total_cost` is a case value")
+    assert "^^^^^^^^^^" in err and "hint:" in err
+    assert "Traceback" not in err
+
+
+def test_a_syntax_error_is_a_diagnostic_not_a_crash(run: Run, tmp_path: Path) -> None:
+    broken = _copy("E002.policy", tmp_path)
+    fine = _copy("W101.policy", tmp_path)
+    code, out, err = run(broken, fine)
+    assert code == 1
+    assert out.splitlines() == [
+        f"{broken}: failed (1 error, 0 warnings)",
+        f"{fine}: ok (0 errors, 1 warning)",
+    ]
+    assert "error E002: full-width `：`" in err and "warning W101" in err
+
+
+def test_folders_are_searched_recursively(run: Run, tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    deep = _copy("W101.policy", tmp_path / "a" / "b", "deep.policy")
+    top = _copy("E201.policy", tmp_path, "top.policy")
+    (tmp_path / "a" / "notes.txt").write_text("not a policy")
+    assert policy_files([tmp_path]) == [deep, top]
+    code, out, _ = run(tmp_path)
+    assert code == 1
+    assert [line.split(": ")[0] for line in out.splitlines()] == [str(deep), str(top)]
+
+
+def test_a_base_version_problem_is_shown_once(run: Run, tmp_path: Path) -> None:
+    base = XUANCHENG / "2023.policy"
+    text = base.read_text(encoding="utf-8").replace(
+        "param cv_limit", 'param unused_k "未使用" : ratio = 1\n  assumption "示例"\nparam cv_limit'
+    )
+    (tmp_path / "2023.policy").write_text(text, encoding="utf-8")
+    shutil.copy(XUANCHENG / "2024.policy", tmp_path / "2024.policy")
+    code, out, err = run(tmp_path)
+    assert code == 0
+    assert err.count("W101") == 1, "checking 2024 surfaces the warning of 2023 again"
+    assert out.splitlines() == [
+        f"{tmp_path / '2023.policy'}: ok (0 errors, 1 warning)",
+        f"{tmp_path / '2024.policy'}: ok (0 errors, 1 warning; 1 of them in "
+        f"{tmp_path / '2023.policy'})",
+    ]
+    assert len(check_paths([tmp_path, tmp_path / "2024.policy"])) == 1
+
+
+def test_json_lists_every_diagnostic_on_stdout(run: Run, tmp_path: Path) -> None:
+    error = _copy("E201.policy", tmp_path)
+    warning = _copy("W101.policy", tmp_path)
+    code, out, err = run("--json", error, warning)
+    assert code == 1
+    assert err == ""
+    data = json.loads(out)
+    assert [(d["code"], d["severity"], d["line"], d["column"]) for d in data] == [
+        ("E201", "error", 13, 54),
+        ("W101", "warning", 12, 1),
+    ]
+    assert data[0]["file"] == str(error)
+    assert data[0]["hint"].startswith("wrap it in an aggregate")
+
+
+def test_json_of_clean_policies_is_an_empty_list(run: Run) -> None:
+    assert run("--json", XUANCHENG) == (0, "[]\n", "")
+
+
+def test_a_missing_path_is_an_error(run: Run, tmp_path: Path) -> None:
+    code, out, err = run(tmp_path / "nope.policy")
+    assert (code, out) == (1, "")
+    assert err == f"no such file or folder: {tmp_path / 'nope.policy'}\n"
+
+
+def test_a_folder_without_policies_is_an_error(run: Run, tmp_path: Path) -> None:
+    code, _, err = run(tmp_path)
+    assert code == 1
+    assert "no .policy files under" in err
+
+
+def test_check_paths_returns_each_diagnostic_once_in_reading_order(tmp_path: Path) -> None:
+    error = _copy("E201.policy", tmp_path)
+    found = check_paths([error, tmp_path, Path(str(error).replace("/E201", "/./E201"))])
+    assert [(d.code, d.line) for d in found] == [("E201", 13)]
+
+
+def test_a_base_version_with_a_syntax_error_is_named_in_the_hint(run: Run, tmp_path: Path) -> None:
+    (tmp_path / "2023.policy").write_text(
+        (XUANCHENG / "2023.policy").read_text(encoding="utf-8").replace("= 40%", "= 40％")
+    )
+    shutil.copy(XUANCHENG / "2024.policy", tmp_path / "2024.policy")
+    code, out, err = run(tmp_path / "2024.policy")
+    assert code == 1
+    assert 'error E701: base version "2023" of `xuancheng` is not in' in err
+    assert "hint: versions found: none; 2023.policy could not be read: check it" in err
+    code, out, err = run(tmp_path)
+    assert "error E002: full-width `％` is not part of the language here" in err
+    assert out.splitlines()[0] == f"{tmp_path / '2023.policy'}: failed (1 error, 0 warnings)"

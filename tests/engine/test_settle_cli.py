@@ -1,0 +1,272 @@
+"""`drgpolicy settle` / `explain` / `sample` from the command line: outputs, errors, atomicity."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from engine.cli import main
+from tests.conftest import POLICIES, SAMPLE
+
+XUANCHENG = str(POLICIES / "xuancheng" / "2024.policy")
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_settle_writes_every_output_and_accounts_for_every_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        capsys,
+        "settle",
+        "--policy",
+        XUANCHENG,
+        "--data",
+        str(SAMPLE),
+        "--period",
+        "2024-03",
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert code == 0
+    assert "xuancheng" in out and "2024-03" in out
+    files = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.*")}
+    assert files == {
+        "manifest.json",
+        "rejects.csv",
+        "settlement/cases.csv",
+        "settlement/hospitals.csv",
+        "settlement/summary.csv",
+    }
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    rows = manifest["rows"]["cases"]
+    assert rows["read"] == 20000 == rows["settled"] + rows["rejected"] + rows["outside_period"]
+    march = (
+        pl.read_csv(SAMPLE / "cases.csv")
+        .filter(pl.col("discharge_date").str.starts_with("2024-03"))
+        .height
+    )
+    assert rows["settled"] == march
+    assert f"{rows['read']} case rows read = {rows['settled']} settled" in err
+    cases = pl.read_csv(tmp_path / "out" / "settlement" / "cases.csv", infer_schema=False)
+    assert cases.height == march
+    assert cases["payment"].str.contains(r"^-?\d+\.\d{2}$").all()
+    assert manifest["policy"]["hash"] == cases["policy_hash"][0]
+
+
+def test_a_bad_file_fails_clearly_and_leaves_previous_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    out = tmp_path / "out"
+    assert (
+        run(
+            capsys,
+            "settle",
+            "--policy",
+            XUANCHENG,
+            "--data",
+            str(data),
+            "--period",
+            "2024",
+            "--out",
+            str(out),
+        )[0]
+        == 0
+    )
+    before = {p: p.read_bytes() for p in out.rglob("*.*")}
+    (data / "groups.csv").write_text("drg_code,name\nGB15,x\n", encoding="utf-8")
+    code, _, err = run(
+        capsys,
+        "settle",
+        "--policy",
+        XUANCHENG,
+        "--data",
+        str(data),
+        "--period",
+        "2024",
+        "--out",
+        str(out),
+    )
+    assert code == 1
+    assert "groups.csv" in err and "weight" in err
+    assert {p: p.read_bytes() for p in out.rglob("*.*")} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_missing_data_folder_and_bad_period_are_clear_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys,
+        "settle",
+        "--policy",
+        XUANCHENG,
+        "--data",
+        str(tmp_path / "none"),
+        "--period",
+        "2024",
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert code == 1 and "does not exist" in err and "budget.yaml" in err
+    code, _, err = run(
+        capsys,
+        "settle",
+        "--policy",
+        XUANCHENG,
+        "--data",
+        str(SAMPLE),
+        "--period",
+        "2024-13",
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert code == 1 and "2024-03" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_rejected_rows_are_listed_with_file_row_field_and_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    cases = pl.read_csv(data / "cases.csv", infer_schema=False)
+    cases = cases.with_columns(
+        pl.when(pl.int_range(pl.len()) == 4)
+        .then(pl.lit("-5"))
+        .otherwise(pl.col("total_cost"))
+        .alias("total_cost")
+    )
+    cases.write_csv(data / "cases.csv")
+    out = tmp_path / "out"
+    assert (
+        run(
+            capsys,
+            "settle",
+            "--policy",
+            XUANCHENG,
+            "--data",
+            str(data),
+            "--period",
+            "2024",
+            "--out",
+            str(out),
+        )[0]
+        == 0
+    )
+    rejects = pl.read_csv(out / "rejects.csv", infer_schema=False)
+    assert rejects.rows() == [
+        ("cases.csv", "5", cases["case_id"][4], "total_cost", rejects["reason"][0], "-5")
+    ]
+    assert "negative" in rejects["reason"][0]
+
+
+def test_fix_and_set_change_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = run(
+        capsys,
+        "settle",
+        "--policy",
+        XUANCHENG,
+        "--data",
+        str(SAMPLE),
+        "--period",
+        "2024-01",
+        "--out",
+        str(tmp_path / "o"),
+        "--fix",
+        "point_value=10",
+        "--set",
+        "low_ratio_grassroots=35%",
+    )
+    assert code == 0
+    cases = pl.read_csv(tmp_path / "o" / "settlement" / "cases.csv")
+    assert (cases["point_value"] == 10).all()
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["overrides"] == {
+        "definitions": {"point_value": 10.0},
+        "params": {"low_ratio_grassroots": 0.35},
+    }
+    assert (
+        run(
+            capsys,
+            "settle",
+            "--policy",
+            XUANCHENG,
+            "--data",
+            str(SAMPLE),
+            "--period",
+            "2024",
+            "--out",
+            str(tmp_path / "o"),
+            "--set",
+            "oops",
+        )[0]
+        == 1
+    )
+
+
+def test_explain_prints_the_trace(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "explain",
+        "--case",
+        "C000004",
+        "--policy",
+        XUANCHENG,
+        "--data",
+        str(SAMPLE),
+        "--period",
+        "2024",
+    )
+    assert code == 0
+    assert out.startswith("Case C000004 under xuancheng 2024")
+    assert "category = " in out and "payment = " in out and "✓" in out
+    code, out, _ = run(
+        capsys,
+        "explain",
+        "--case",
+        "C000004",
+        "--policy",
+        XUANCHENG,
+        "--data",
+        str(SAMPLE),
+        "--period",
+        "2024",
+        "--json",
+    )
+    trace = json.loads(out)
+    assert trace["case_id"] == "C000004"
+    assert {s["name"] for s in trace["steps"]} >= {"category", "case_points", "payment"}
+    code, _, err = run(
+        capsys,
+        "explain",
+        "--case",
+        "NOPE",
+        "--policy",
+        XUANCHENG,
+        "--data",
+        str(SAMPLE),
+        "--period",
+        "2024",
+    )
+    assert code == 1 and "NOPE" in err
+
+
+def test_sample_is_reproducible(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("a", "b"):
+        assert (
+            run(capsys, "sample", "--out", str(tmp_path / name), "--cases", "300", "--seed", "5")[0]
+            == 0
+        )
+    for file in ("cases.csv", "hospitals.csv", "groups.csv", "budget.yaml"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
