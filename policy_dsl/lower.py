@@ -19,7 +19,7 @@ from policy_dsl.check.declarations import literal_type
 from policy_dsl.check.infer import DefKey
 from policy_dsl.check.structure import OUTPUTS, output_scopes
 from policy_dsl.check.tables import literal_value
-from policy_dsl.loader import Entry, PolicyFile, read_policy_file, resolve
+from policy_dsl.loader import Entry, PolicyFile, Resolved, read_policy_file, resolve
 from policy_dsl.types import TYPE_NAMES, Type
 from policy_dsl.unparse import expr_text
 
@@ -39,7 +39,7 @@ def compile_text(text: str, path: str, siblings: list[PolicyFile] | None = None)
     return lower(_checked(resolve(policy_from_text(text, path), siblings)))
 
 
-def _checked(resolved: Any) -> Checked:
+def _checked(resolved: Resolved) -> Checked:
     checked = check(resolved)
     checked.raise_for_errors()
     return checked

@@ -10,6 +10,9 @@ checks its base versions); then one summary line per file goes to stdout. The ex
 when no diagnostic is an error (warnings are allowed) and 1 otherwise. A syntax error is a
 diagnostic like the others.
 
+For each city folder checked clean, the versions' effective periods are checked too: a gap
+between them is warning W702, an overlap error E707.
+
 Other code calls `check_paths` (every diagnostic, each once) or `check_files` (per file).
 """
 
@@ -27,6 +30,7 @@ from policy_dsl.check import check_path
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, sort_diagnostics
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import SUFFIX
+from policy_dsl.versions import check_timeline, load_city
 
 
 def register(subparsers: Any) -> None:
@@ -121,9 +125,25 @@ def check_paths(paths: Iterable[Path]) -> list[Diagnostic]:
     return unique(d for report in check_files(paths) for d in report.diagnostics)
 
 
+def timeline_diagnostics(reports: Sequence[FileReport]) -> list[Diagnostic]:
+    """Gaps (W702) and overlaps (E707) between the effective periods of each city's versions,
+    for every city folder whose files all check without errors."""
+    folders = dict.fromkeys(report.path.parent for report in reports)
+    found: list[Diagnostic] = []
+    for folder in folders:
+        if any(r.errors for r in reports if r.path.parent == folder):
+            continue
+        try:
+            found += check_timeline(load_city(folder))
+        except PolicyError:
+            continue  # a sibling file outside the paths does not check; its own run says why
+    return found
+
+
 def run(args: argparse.Namespace) -> int:
     reports = check_files(args.paths)
-    diagnostics = unique(d for report in reports for d in report.diagnostics)
+    timeline = timeline_diagnostics(reports)
+    diagnostics = unique([*(d for report in reports for d in report.diagnostics), *timeline])
     if args.json:
         print(json.dumps([d.to_json() for d in diagnostics], ensure_ascii=False, indent=2))
     else:

@@ -153,3 +153,26 @@ def test_a_base_version_with_a_syntax_error_is_named_in_the_hint(run: Run, tmp_p
     code, out, err = run(tmp_path)
     assert "error E002: full-width `％` is not part of the language here" in err
     assert out.splitlines()[0] == f"{tmp_path / '2023.policy'}: failed (1 error, 0 warnings)"
+
+
+def _city_with(tmp_path: Path, old: str, new: str) -> Path:
+    folder = tmp_path / "xuancheng"
+    shutil.copytree(XUANCHENG, folder, ignore=shutil.ignore_patterns("examples"))
+    path = folder / "2024.policy"
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    return folder
+
+
+def test_a_gap_between_versions_is_a_warning(run: Run, tmp_path: Path) -> None:
+    folder = _city_with(tmp_path, "effective 2024-01-01", "effective 2024-03-01")
+    code, _, err = run(folder)
+    assert code == 0
+    assert "warning W702: no version of xuancheng is in force from 2024-01-01 to 2024-02-29" in err
+    assert "2024.policy:6:1" in err
+
+
+def test_an_overlap_between_versions_is_an_error(run: Run, tmp_path: Path) -> None:
+    folder = _city_with(tmp_path, "effective 2024-01-01", "effective 2023-12-01")
+    code, _, err = run(folder)
+    assert code == 1
+    assert "E707" in err and "2023-12-01" in err
