@@ -57,11 +57,12 @@ def render_trace(trace: Trace) -> str:
         "",
     ]
     for step in trace.steps:
-        lines += _step_lines(step)
+        lines += step_lines(step)
     return "\n".join(lines)
 
 
-def _step_lines(step: Step) -> list[str]:
+def step_lines(step: Step) -> list[str]:
+    """One step of a trace: value, formula, inputs, classes tried, adjustments, source, place."""
     where = {
         "batch": f"  [at {', '.join(step.grain) or 'all'}, from the batch run]",
         "window": "  [over many cases, from the batch run]",

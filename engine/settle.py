@@ -106,13 +106,15 @@ class Settlement:
         return case_results(result, self.outputs())
 
     def missing_outputs(self) -> dict[str, dict[str, int]]:
-        """Per settling stage, how many cases have no value for each output (e.g. a payment
-        that could not be computed because an input it needs is absent) — never silent."""
+        """Per settling stage, how many cases have no class, settled points (or weight) or
+        payment — e.g. a payment that could not be computed because an input it needs is
+        absent — never silent. (Base points are legitimately absent for ungrouped cases.)"""
+        decisive = [
+            n for n in self.outputs() if n in ("category", "payment") or n.startswith("settled_")
+        ]
         found: dict[str, dict[str, int]] = {}
         for stage in self.settling_stages():
-            counts = (
-                self.cases(stage).select(pl.col(self.outputs()).null_count()).row(0, named=True)
-            )
+            counts = self.cases(stage).select(pl.col(decisive).null_count()).row(0, named=True)
             missing = {name: n for name, n in counts.items() if n}
             if missing:
                 found[stage] = missing

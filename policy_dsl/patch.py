@@ -28,7 +28,11 @@ Key = tuple[str | None, str]
 
 #: The field of each declaration that holds its parts.
 PARTS = {a.Table: "rows", a.Classify: "classes", a.Formula: "arms", a.Adjust: "steps"}
-HEADER = {"title": ("title",), "effective": ("effective_from", "effective_to"), "method": ("method",)}
+HEADER = {
+    "title": ("title",),
+    "effective": ("effective_from", "effective_to"),
+    "method": ("method",),
+}
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ class _State:
         old = self.entries.get(key)
         field = PARTS.get(type(entry.decl))
         if old is not None and field is not None and type(old.decl) is type(entry.decl):
-            entry = replace(entry, decl=replace(entry.decl, **{field: getattr(old.decl, field)}))
+            entry = replace(entry, decl=_with_parts(entry.decl, field, getattr(old.decl, field)))
         self.entries[key] = entry
         self.touched.append(entry)
 
@@ -115,7 +119,7 @@ class _State:
         old, new = self.entries[key], self.new_entries[key]
         field = PARTS[type(old.decl)]
         parts = _merged(getattr(old.decl, field), getattr(new.decl, field), name, moved)
-        entry = replace(old, decl=replace(old.decl, **{field: parts}))
+        entry = replace(old, decl=_with_parts(old.decl, field, parts))
         self.entries[key] = entry
         self.touched.append(replace(new, decl=_only_part(new.decl, field, name)))
 
@@ -129,13 +133,13 @@ class _State:
             if entry.stage is not None and entry.stage not in self.stages:
                 self.stages[entry.stage] = self.new_stages[entry.stage]
                 brought.append(f"stage:{entry.stage}")
-            for key in _references(entry):
+            for key in sorted(_references(entry), key=str):
                 found = self._find(key, self.new_entries)
                 if found is not None and self._find(key, self.entries) is None:
                     self.entries[(found.stage, found.decl.name)] = found
                     brought.append(clause_of(found))
                     pending.append(found)
-        return brought
+        return sorted(brought)
 
     def _find(self, key: Key, entries: dict[Key, Entry]) -> Entry | None:
         stage, name = key
@@ -187,7 +191,12 @@ def _after(placed: list[Any], order: list[Any], key: Any) -> int:
 def _only_part(decl: a.Declaration, field: str, name: str) -> a.Declaration:
     """The declaration with only part `name` (what a part change reads)."""
     parts = tuple(p for p in getattr(decl, field) if part_name(p) == name)
-    return replace(decl, **{field: parts})
+    return _with_parts(decl, field, parts)
+
+
+def _with_parts(decl: Any, field: str, parts: tuple[Any, ...]) -> a.Declaration:
+    result: a.Declaration = replace(decl, **{field: parts})
+    return result
 
 
 def _references(entry: Entry) -> set[Key]:
@@ -302,8 +311,7 @@ def _why(unit: Unit) -> str:
 def _related(first: Unit, second: Unit) -> bool:
     """Units that touch the same declaration, or one reads what the other changes."""
     return bool(
-        _subjects(first) & (_subjects(second) | _read(second))
-        or _subjects(second) & _read(first)
+        _subjects(first) & (_subjects(second) | _read(second)) or _subjects(second) & _read(first)
     )
 
 
