@@ -1,0 +1,233 @@
+"""Impact of a new version (影响测算): the same cases settled under both versions, compared per
+case, hospital, hospital level, group and category, with the cases that change category.
+
+Money is in fen (分, integers), so every difference and every sum is exact; `pct` is the change
+over the base amount (null where the base is zero).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from engine.batch import Settings
+from engine.whatif.runs import Outcome, Runs, Totals
+from policy_dsl import ir
+
+MONEY = ("payment_base", "payment_new", "delta")
+
+
+@dataclass(frozen=True)
+class Impact:
+    """Two outcomes of the same cases and what differs. Frames (money in fen):
+
+    - `cases`: `case_id`, `hospital_id`, `level`, `drg_code`, `category_base`, `category_new`,
+      `payment_base`, `payment_new`, `delta`
+    - `hospitals`: `hospital_id`, `level`, `tier`, `cases`, `payment_base`, `payment_new`,
+      `delta`, `pct`, sorted by `delta` (winners first)
+    - `levels`, `groups` (`drg_code`), `categories`: the same by level, group and category
+      (by each version's own category of the case: `cases_base`, `cases_new`)
+    - `transitions`: per `level`, `from` and `to` category: `cases` and the money
+    - `reports`: each money `report` per hospital, summed (`report`, `base`, `new`, `delta`;
+      null on the side that does not report it)
+    """
+
+    base: Outcome
+    new: Outcome
+    cases: pl.DataFrame
+    hospitals: pl.DataFrame
+    levels: pl.DataFrame
+    groups: pl.DataFrame
+    categories: pl.DataFrame
+    transitions: pl.DataFrame
+    reports: pl.DataFrame
+
+    @property
+    def delta(self) -> int:
+        """The change of the total payment, in fen."""
+        return self.new.totals.payment - self.base.totals.payment
+
+    def moved(self) -> pl.DataFrame:
+        """Transitions between two different categories, largest first."""
+        return self.transitions.filter(pl.col("from") != pl.col("to")).sort(
+            "cases", "level", "from", "to", descending=[True, False, False, False]
+        )
+
+    def matrix(self) -> pl.DataFrame:
+        """Cases by category under the base (`from`, rows) and the new version (columns)."""
+        counts = self.transitions.group_by("from", "to").agg(pl.col("cases").sum())
+        order = _category_order_of(self.base, self.new)
+        wide = counts.pivot("to", index="from", values="cases").fill_null(0)
+        columns = [c for c in order if c in wide.columns]
+        rank = {c: i for i, c in enumerate(order)}
+        return wide.select("from", *columns).sort(pl.col("from").replace_strict(rank))
+
+    def winners(self, n: int = 10) -> pl.DataFrame:
+        return self.hospitals.filter(pl.col("delta") > 0).head(n)
+
+    def losers(self, n: int = 10) -> pl.DataFrame:
+        return self.hospitals.filter(pl.col("delta") < 0).sort("delta").head(n)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "base": _version(self.base),
+            "new": _version(self.new),
+            "totals": totals_rows(self.base.totals, self.new.totals),
+            "levels": self.levels.to_dicts(),
+            "hospitals": self.hospitals.to_dicts(),
+            "groups": self.groups.to_dicts(),
+            "categories": self.categories.to_dicts(),
+            "transitions": self.moved().to_dicts(),
+            "matrix": self.matrix().to_dicts(),
+            "reports": self.reports.to_dicts(),
+        }
+
+
+def compare(
+    runs: Runs,
+    base: ir.Policy,
+    new: ir.Policy,
+    settings: Settings | None = None,
+    new_settings: Settings | None = None,
+) -> Impact:
+    """Settle the cases of `runs` under both versions (each once, kept) and compare them;
+    `new_settings` (default: `settings`) applies to the new version only."""
+    return impact_of(runs.outcome(base, settings), runs.outcome(new, new_settings or settings))
+
+
+def impact_of(base: Outcome, new: Outcome) -> Impact:
+    """The comparison of two outcomes of the same cases."""
+    if not base.cases["case_id"].equals(new.cases["case_id"]):
+        raise ValueError("the two outcomes do not settle the same cases")
+    cases = base.cases.select(
+        "case_id",
+        "hospital_id",
+        "level",
+        "drg_code",
+        pl.col("category").alias("category_base"),
+        new.cases["category"].alias("category_new"),
+        pl.col("payment").alias("payment_base"),
+        new.cases["payment"].alias("payment_new"),
+    ).with_columns(delta=pl.col("payment_new") - pl.col("payment_base"))
+    hospitals = base.settlement.data.hospitals.select("hospital_id", "level", "tier")
+    by_hospital = hospitals.join(
+        _money_by(cases, ["hospital_id"]), on="hospital_id", how="left"
+    ).with_columns(pl.col("cases", *MONEY).fill_null(0))
+    return Impact(
+        base,
+        new,
+        cases,
+        _with_pct(by_hospital).sort("delta", "hospital_id", descending=[True, False]),
+        _by_level(cases, hospitals),
+        _with_pct(_money_by(cases, ["drg_code"])).sort("delta", "drg_code"),
+        _by_category(cases, _category_order_of(base, new)),
+        _transitions(cases),
+        _report_totals(base, new),
+    )
+
+
+def _money_by(cases: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    return cases.group_by(keys).agg(pl.len().alias("cases"), *(pl.col(m).sum() for m in MONEY))
+
+
+def _with_pct(frame: pl.DataFrame) -> pl.DataFrame:
+    base = pl.col("payment_base")
+    return frame.with_columns(pct=pl.when(base != 0).then(pl.col("delta") / base))
+
+
+def _by_level(cases: pl.DataFrame, hospitals: pl.DataFrame) -> pl.DataFrame:
+    counts = hospitals.group_by("level").agg(pl.len().alias("hospitals"))
+    money = _money_by(cases, ["level"])
+    joined = counts.join(money, on="level", how="left").with_columns(
+        pl.col("cases", *MONEY).fill_null(0)
+    )
+    return _with_pct(joined).sort("level")
+
+
+def _by_category(cases: pl.DataFrame, order: list[str]) -> pl.DataFrame:
+    def side(which: str) -> pl.DataFrame:
+        return cases.group_by(pl.col(f"category_{which}").alias("category")).agg(
+            pl.len().alias(f"cases_{which}"), pl.col(f"payment_{which}").sum()
+        )
+
+    frame = pl.DataFrame({"category": order}).join(side("base"), on="category", how="left")
+    frame = frame.join(side("new"), on="category", how="left").fill_null(0)
+    frame = frame.with_columns(delta=pl.col("payment_new") - pl.col("payment_base"))
+    return _with_pct(frame)
+
+
+def _transitions(cases: pl.DataFrame) -> pl.DataFrame:
+    return (
+        cases.group_by(
+            "level", pl.col("category_base").alias("from"), pl.col("category_new").alias("to")
+        )
+        .agg(pl.len().alias("cases"), *(pl.col(m).sum() for m in MONEY))
+        .sort("level", "from", "to")
+    )
+
+
+def _report_totals(base: Outcome, new: Outcome) -> pl.DataFrame:
+    names = [c for c in dict.fromkeys([*base.reports.columns, *new.reports.columns])]
+    names.remove("hospital_id")
+
+    def total(outcome: Outcome, name: str) -> int | None:
+        return int(outcome.reports[name].sum()) if name in outcome.reports.columns else None
+
+    frame = pl.DataFrame(
+        {
+            "report": names,
+            "base": [total(base, n) for n in names],
+            "new": [total(new, n) for n in names],
+        },
+        schema={"report": pl.String, "base": pl.Int64, "new": pl.Int64},
+    )
+    return frame.with_columns(delta=pl.col("new") - pl.col("base"))
+
+
+def _category_order_of(base: Outcome, new: Outcome) -> list[str]:
+    """Classes in the order the policies declare them (the base's first)."""
+    names: list[str] = []
+    for outcome in (base, new):
+        dtype = outcome.settlement.stages[outcome.stage].cases.schema["category"]
+        names += [c for c in getattr(dtype, "categories", []) if c not in names]
+    return names
+
+
+def _version(outcome: Outcome) -> dict[str, Any]:
+    policy = outcome.policy
+    settings = outcome.settlement.settings
+    return {
+        "city": policy.city,
+        "version": policy.version,
+        "hash": policy.hash,
+        "method": policy.method,
+        "stage": outcome.stage,
+        "params": dict(settings.params),
+        "fixed": dict(settings.definitions),
+    }
+
+
+def totals_rows(base: Totals, new: Totals) -> list[dict[str, Any]]:
+    """The totals side by side: measure, base, new, change (money in fen)."""
+    rows = [
+        ("cases", base.cases, new.cases),
+        ("settled", base.settled, new.settled),
+        ("price", base.price, new.price),
+        ("payment", base.payment, new.payment),
+        ("budget", base.budget, new.budget),
+    ]
+    return [
+        {
+            "measure": name,
+            "base": old,
+            "new": now,
+            "delta": None if old is None or now is None else now - old,
+            "pct": None if not old or now is None else (now - old) / old,
+        }
+        for name, old, now in rows
+    ]
+
+
+__all__ = ["Impact", "compare", "impact_of", "totals_rows"]

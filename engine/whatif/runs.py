@@ -1,0 +1,149 @@
+"""Settlements of one dataset for one period, kept for re-use (结算缓存), and the outcome of each as
+a what-if compares it.
+
+What is cached: the input data cut to the period (shared by every run), and the last `keep`
+settlements with their outcomes, by policy hash and values set from outside. A policy not yet
+settled is re-settled from the kept run it differs least from (`rerun.resettle`): after one
+parameter is edited, only the definitions that read it are evaluated again, and the other version
+of a comparison is not settled again at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import polars as pl
+
+from engine import money
+from engine.batch import Settings
+from engine.contract import Inputs
+from engine.outputs import money_definitions, stage_tables
+from engine.rundata import Period
+from engine.settle import Settlement, settle
+from engine.whatif.rerun import count_affected, resettle
+from policy_dsl import ir
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A period's totals: cases, settled points (or weight), point value (or rate, None when it
+    varies by month or tier), payment and budget (money in fen)."""
+
+    cases: int
+    settled: float
+    price: float | None
+    payment: int
+    budget: int | None
+    categories: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One settlement as a what-if reads it: per case (`case_id`, `hospital_id`, `level`,
+    `drg_code`, `category`, `settled`, `payment` in fen), the money a policy reports per hospital
+    (`hospital_id` and one column in fen per money `report`, e.g. Wuxi's year-end corrections)
+    and the totals, from the last settling stage."""
+
+    settlement: Settlement
+    stage: str
+    cases: pl.DataFrame
+    reports: pl.DataFrame
+    totals: Totals
+
+    @property
+    def policy(self) -> ir.Policy:
+        return self.settlement.policy
+
+    @classmethod
+    def of(cls, settlement: Settlement) -> Outcome:
+        stage = settlement.settling_stages()[-1]
+        tables = stage_tables(settlement, stage)
+        settled = settled_column(settlement.policy)
+        cases = tables["cases"].select(
+            "case_id",
+            "hospital_id",
+            pl.lit(settlement.stages[stage].cases["level"]).alias("level"),
+            "drg_code",
+            pl.col("category").cast(pl.String),
+            pl.col(settled).alias("settled"),
+            pl.col("payment").fill_null(0),
+        )
+        totals = _totals(tables["summary"], cases, settlement.policy)
+        reports = _money_reports(tables["hospitals"], settlement, stage)
+        return cls(settlement, stage, cases, reports, totals)
+
+
+def _money_reports(statement: pl.DataFrame, settlement: Settlement, stage: str) -> pl.DataFrame:
+    """Per hospital, each money report of the statement in fen (months added up)."""
+    reports = {d.name for d in settlement.stages[stage].stage.definitions if d.report}
+    names = [c for c in statement.columns if c in reports & money_definitions(settlement)]
+    return (
+        statement.group_by("hospital_id")
+        .agg(money.to_fen(pl.col(n)).sum() for n in names)
+        .sort("hospital_id")
+    )
+
+
+def settled_column(policy: ir.Policy) -> str:
+    return "settled_points" if policy.method == "points" else "settled_weight"
+
+
+def _totals(summary: pl.DataFrame, cases: pl.DataFrame, policy: ir.Policy) -> Totals:
+    price = "point_value" if policy.method == "points" else "rate"
+    prices = summary[price].unique().to_list() if price in summary.columns else []
+    counts = cases.group_by("category").len().sort("category").rows()
+    budget = summary["budget"].sum() if "budget" in summary.columns else None
+    return Totals(
+        cases=cases.height,
+        settled=float(cases["settled"].sum()),
+        price=float(prices[0]) if len(prices) == 1 and prices[0] is not None else None,
+        payment=int(cases["payment"].sum()),
+        budget=None if budget is None else round(budget * 100),
+        categories={str(name): int(n) for name, n in counts},
+    )
+
+
+def run_key(policy: ir.Policy, settings: Settings) -> str:
+    """What identifies a settlement of the cached data: the policy and the values set."""
+    fixed = {"params": dict(settings.params), "definitions": dict(settings.definitions)}
+    return policy.hash + json.dumps(fixed, sort_keys=True, default=str)
+
+
+class Runs:
+    """Settlements of `inputs` for `period` under any number of policies and settings."""
+
+    def __init__(self, inputs: Inputs, period: Period, keep: int = 6) -> None:
+        self.inputs = inputs
+        self.period = period
+        self.keep = keep
+        self._kept: OrderedDict[str, Outcome] = OrderedDict()
+
+    def outcome(self, policy: ir.Policy, settings: Settings | None = None) -> Outcome:
+        """The outcome of `policy` (with `settings`), settled once and kept."""
+        settings = settings or Settings()
+        key = run_key(policy, settings)
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return self._kept[key]
+        found = Outcome.of(self._settle(policy, settings))
+        self._kept[key] = found
+        while len(self._kept) > self.keep:
+            self._kept.popitem(last=False)
+        return found
+
+    def settlement(self, policy: ir.Policy, settings: Settings | None = None) -> Settlement:
+        return self.outcome(policy, settings).settlement
+
+    def _settle(self, policy: ir.Policy, settings: Settings) -> Settlement:
+        if not self._kept:
+            return settle(policy, self.inputs, self.period, settings)
+        nearest = min(
+            (o.settlement for o in self._kept.values()),
+            key=lambda s: count_affected(s, policy, settings),
+        )
+        return resettle(nearest, policy, settings)
+
+
+__all__ = ["Outcome", "Runs", "Totals", "run_key", "settled_column"]

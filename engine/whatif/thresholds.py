@@ -1,0 +1,223 @@
+"""Thresholds of a policy (阈值), found in its IR: every comparison (`<`, `<=`, `>`, `>=`) one side
+of which reads parameters or tables — directly, or through row-wise definitions, which are
+inlined (a definition that aggregates, ranks, allocates, classifies or chooses with `if` is read
+as it is: a coefficient chosen by level is not a threshold). The
+other side is the quantity compared. Each comparison carries the conditions under which it
+decides anything (the other side of an `and` holds, of an `or` fails, earlier classes and
+branches fail), so cases it cannot affect are not counted near it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from policy_dsl import ir
+
+ORDERINGS = ("<", "<=", ">", ">=")
+#: Definitions that are not inlined: their value is read from the settled run.
+WHOLE = (ir.Aggregate, ir.RankIR, ir.Allocate, ir.Classify, ir.Match, ir.AdjustIR, ir.IfExpr)
+#: Expressions whose comparisons are not followed (other rows, other keys, the running value).
+OPAQUE = (ir.RankIR, ir.Allocate, ir.Rekey, ir.TableLookup, ir.Current)
+
+
+@dataclass(frozen=True)
+class Site:
+    """One comparison against a threshold: in which definition (and stage), at which grain
+    (`source` is the grain of an aggregate's rows when the comparison is inside one)."""
+
+    definition: str
+    stage: str
+    grain: list[str]
+    text: str
+    quantity: Any
+    threshold: Any
+    guard: Any
+    reads: tuple[str, ...]
+
+
+def sites(policy: ir.Policy) -> list[Site]:
+    """Every comparison against a threshold, once (the last stage that evaluates it)."""
+    found: dict[tuple[str, str], Site] = {}
+    for stage in policy.stages:
+        inline = _Inliner({d.name: d for d in stage.definitions})
+        for definition in stage.definitions:
+            walk = _walk(definition.expr, definition.grain, [])
+            for grain, cmp, guard in walk:
+                site = _site(cmp, guard, grain, definition, stage.name, inline)
+                if site is not None:
+                    found[(definition.name, site.text)] = site
+    return list(found.values())
+
+
+def _site(
+    cmp: ir.Cmp,
+    guard: list[Any],
+    grain: list[str],
+    definition: ir.Definition,
+    stage: str,
+    inline: _Inliner,
+) -> Site | None:
+    left, right = inline.expr(cmp.left), inline.expr(cmp.right)
+    left_reads, right_reads = _knob_names(left), _knob_names(right)
+    if bool(left_reads) == bool(right_reads):
+        return None
+    quantity, threshold, reads = (
+        (cmp.left, right, right_reads) if right_reads else (cmp.right, left, left_reads)
+    )
+    return Site(
+        definition.name,
+        stage,
+        grain,
+        text(cmp),
+        quantity,
+        threshold,
+        _conjunction(guard),
+        tuple(sorted(reads)),
+    )
+
+
+def _walk(
+    node: Any, grain: list[str], guard: list[Any]
+) -> Iterator[tuple[list[str], Any, list[Any]]]:
+    """(grain, comparison, guard) for every ordering comparison under `node`."""
+    match node:
+        case ir.Cmp() if node.fn in ORDERINGS:
+            yield grain, node, guard
+        case ir.Logic():
+            other = (lambda x: x) if node.op == "and" else _not
+            yield from _walk(node.left, grain, [*guard, other(node.right)])
+            yield from _walk(node.right, grain, [*guard, other(node.left)])
+        case ir.Unary():
+            yield from _walk(node.operand, grain, guard)
+        case ir.IfExpr():
+            failed: list[Any] = []
+            for branch in node.branches:
+                yield from _walk(branch.condition, grain, [*guard, *failed])
+                yield from _walk(branch.value, grain, [*guard, *failed, branch.condition])
+                failed.append(_not(branch.condition))
+            yield from _walk(node.otherwise, grain, [*guard, *failed])
+        case ir.Classify():
+            failed = []
+            for cls in node.classes:
+                if cls.when is not None:
+                    yield from _walk(cls.when, grain, [*guard, *failed])
+                    failed.append(_not(cls.when))
+        case ir.Aggregate():
+            for part in (node.arg, node.where):
+                if part is not None:
+                    yield from _walk(part, node.source, [])
+        case ir.Model() if not isinstance(node, OPAQUE):
+            for name in type(node).model_fields:
+                yield from _walk(getattr(node, name), grain, guard)
+        case list():
+            for item in node:
+                yield from _walk(item, grain, guard)
+
+
+def _not(expr: Any) -> ir.Unary:
+    return ir.Unary(op="not", operand=expr)
+
+
+def _conjunction(conditions: list[Any]) -> Any:
+    if not conditions:
+        return None
+    result = conditions[0]
+    for condition in conditions[1:]:
+        result = ir.Logic(op="and", left=result, right=condition)
+    return result
+
+
+class _Inliner:
+    """Replaces references to row-wise definitions of a stage by their formulas."""
+
+    def __init__(self, definitions: dict[str, ir.Definition]) -> None:
+        self.definitions = definitions
+
+    def expr(self, node: Any) -> Any:
+        if isinstance(node, ir.Ref) and node.stage is None:
+            definition = self.definitions.get(node.name)
+            if definition is not None and not _contains(definition.expr, WHOLE):
+                return self.expr(definition.expr)
+            return node
+        if isinstance(node, list):
+            return [self.expr(x) for x in node]
+        if isinstance(node, ir.Model):
+            changes = {n: self.expr(getattr(node, n)) for n in type(node).model_fields}
+            return node.model_copy(update=changes)
+        return node
+
+
+def _contains(node: Any, kinds: tuple[type, ...]) -> bool:
+    if isinstance(node, kinds):
+        return True
+    if isinstance(node, list):
+        return any(_contains(x, kinds) for x in node)
+    if isinstance(node, ir.Model):
+        return any(_contains(getattr(node, n), kinds) for n in type(node).model_fields)
+    return False
+
+
+def _knob_names(node: Any) -> set[str]:
+    """Parameters and tables an expression reads."""
+    if isinstance(node, list):
+        return {n for x in node for n in _knob_names(x)}
+    if not isinstance(node, ir.Model):
+        return set()
+    own = {node.name} if isinstance(node, ir.ParamRef | ir.TableLookup) else set()
+    return own | {n for f in type(node).model_fields for n in _knob_names(getattr(node, f))}
+
+
+# ---- text -------------------------------------------------------------------------------------
+
+
+def text(node: Any) -> str:
+    """An IR expression as the policy language writes it (for labels)."""
+    match node:
+        case ir.Lit():
+            return _number(node.value)
+        case ir.FieldRef() | ir.ParamRef():
+            return node.name
+        case ir.Ref():
+            return f"{node.stage}.{node.name}" if node.stage else node.name
+        case ir.TableLookup():
+            return f"{node.name}[{text(node.key)}]"
+        case ir.Arith() | ir.Cmp():
+            return f"{_operand(node.left)} {node.fn} {_operand(node.right)}"
+        case ir.Call():
+            return f"{node.fn}({', '.join(text(x) for x in node.args)})"
+        case ir.Aggregate():
+            inner = text(node.arg) if node.arg is not None else ", ".join(node.source)
+            where = f" where {text(node.where)}" if node.where is not None else ""
+            return f"{node.fn}({inner}{where})"
+        case ir.Unary():
+            return f"not {text(node.operand)}" if node.op == "not" else f"-{text(node.operand)}"
+        case ir.Logic():
+            return f"{_operand(node.left)} {node.op} {_operand(node.right)}"
+    return str(getattr(node, "op", node))
+
+
+def _operand(node: Any) -> str:
+    shown = text(node)
+    return f"({shown})" if isinstance(node, ir.Arith | ir.Logic) else shown
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def row_text(row: ir.Row) -> str:
+    """A table row's key or range as the policy writes it: `1`, `[100, 300)`, `else`."""
+    if row.default:
+        return "else"
+    if row.key is not None:
+        return _number(row.key)
+    high = "inf" if row.high is None else _number(row.high)
+    opening, closing = "[" if row.low_closed else "(", "]" if row.high_closed else ")"
+    return f"{opening}{_number(row.low)}, {high}{closing}"
+
+
+__all__ = ["Site", "row_text", "sites", "text"]

@@ -1,0 +1,127 @@
+"""What the studio keeps between reruns (缓存): compiled policies by text hash, loaded inputs by
+data folder and file hashes, settlements by policy hash, inputs, period and parameters.
+
+Keys are strings and tuples of strings; the large values (IR, frames, settlements) are passed as
+`_`-prefixed arguments, which Streamlit does not hash. Settlements of a million cases are a few
+hundred MB, so only a handful are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from engine.batch import Settings
+from engine.contract import Inputs
+from engine.rundata import Period
+from engine.settle import Settlement, load_data, settle
+from engine.whatif.runs import Runs
+from policy_dsl import ir
+from policy_dsl.versions import CityVersions, load_city
+from studio import buffer
+from studio import runs as runs_module
+
+
+def policy(root: Path, city: str, text: str) -> ir.Policy:
+    """The compiled buffer (raises `PolicyErrors`), cached by its text and its city's files."""
+    return _compiled(str(root), city, text, runs_module.city_digest(root, city))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _compiled(root: str, city: str, text: str, digest: str) -> ir.Policy:
+    return runs_module.compile_buffer(Path(root), city, text)
+
+
+def analysis(root: Path, city: str, text: str) -> buffer.Analysis:
+    """The checker's view of a buffer, cached by its text and its city's saved files."""
+    return _analysis(str(root), city, text, runs_module.city_digest(root, city))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _analysis(root: str, city: str, text: str, digest: str) -> buffer.Analysis:
+    return buffer.analyse(text, Path(root), city)
+
+
+def city_versions(root: Path, city: str) -> CityVersions:
+    """A city's versions (raises `PolicyErrors` when one does not check)."""
+    return _city(str(root / city), runs_module.city_digest(root, city))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _city(folder: str, digest: str) -> CityVersions:
+    return load_city(folder)
+
+
+def _inputs_key(policy: ir.Policy) -> str:
+    return json.dumps([i.model_dump(mode="json") for i in policy.inputs], sort_keys=True)
+
+
+def inputs(folder: Path, policy: ir.Policy) -> Inputs:
+    """Validated inputs of a data folder for what `policy` declares (raises `ContractError`)."""
+    return _inputs(str(folder), runs_module.data_fingerprint(folder), _inputs_key(policy), policy)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _inputs(folder: str, fingerprint: str, declared: str, _policy: ir.Policy) -> Inputs:
+    return load_data(folder, _policy)
+
+
+def settlement(
+    policy: ir.Policy, folder: Path, period: str, params: Mapping[str, Any] | None = None
+) -> Settlement:
+    """The settlement of a data folder under `policy`, with parameters set from outside."""
+    params = dict(params or {})
+    loaded = inputs(folder, policy)
+    key = json.dumps(params, sort_keys=True)
+    fingerprint = runs_module.data_fingerprint(folder)
+    return _settled(policy.hash, fingerprint, period, key, policy, loaded, params)
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _settled(
+    policy_hash: str,
+    fingerprint: str,
+    period: str,
+    params_key: str,
+    _policy: ir.Policy,
+    _inputs: Inputs,
+    _params: dict[str, Any],
+) -> Settlement:
+    return settle(_policy, _inputs, Period.parse(period), Settings(params=_params))
+
+
+def runs(folder: Path, period: str, policy: ir.Policy) -> Runs:
+    """The kept settlements of a dataset and period (what-if): each policy and parameter set is
+    settled once, a new one re-settled from the nearest kept run. Loading the inputs raises
+    `ContractError` when a file is unusable."""
+    loaded = inputs(folder, policy)
+    return _runs(runs_key(folder, period, policy), loaded, period)
+
+
+def runs_key(folder: Path, period: str, policy: ir.Policy) -> str:
+    return f"{runs_module.data_fingerprint(folder)}|{period}|{_inputs_key(policy)}"
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _runs(key: str, _inputs: Inputs, period: str) -> Runs:
+    return Runs(_inputs, Period.parse(period), keep=8)
+
+
+@st.cache_resource(show_spinner=False)
+def generated(cache: str, cases: int, seed: int) -> Path:
+    return runs_module.generated_dataset(Path(cache), cases, seed)
+
+
+__all__ = [
+    "analysis",
+    "city_versions",
+    "generated",
+    "inputs",
+    "policy",
+    "runs",
+    "settlement",
+]

@@ -1,0 +1,130 @@
+"""Versions and their differences (版本与比对), as data for the Versions page: the timeline of
+a city's versions, the semantic diff as rows with citations, and the text diff side by side."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from policy_dsl.diff import Change, diff_versions
+from policy_dsl.loader import PolicyFile, Resolved, resolve
+from policy_dsl.versions import CityVersions, check_timeline
+
+SHORT_HASH = 12
+
+
+def timeline_rows(city: CityVersions) -> list[dict[str, Any]]:
+    """One row per version: dates as written, the last day in force, base and hash. An
+    open-ended last version is drawn to a year after its start."""
+    rows = []
+    for v in city.versions:
+        drawn_end = v.ends or v.effective_from.replace(year=v.effective_from.year + 1)
+        rows.append(
+            {
+                "version": v.version,
+                "from": v.effective_from.isoformat(),
+                "to": v.effective_to.isoformat() if v.effective_to else "",
+                "in force until": v.ends.isoformat() if v.ends else "open-ended",
+                "extends": v.extends or "",
+                "hash": v.hash[:SHORT_HASH],
+                "file": v.path.name,
+                "start": v.effective_from,
+                "end": drawn_end + dt.timedelta(days=1),
+            }
+        )
+    return rows
+
+
+def timeline_problems(city: CityVersions) -> list[str]:
+    return [d.render() for d in check_timeline(city)]
+
+
+def resolved_in(city: CityVersions, version: str, override: PolicyFile | None = None) -> Resolved:
+    """A version of `city` with `extends` applied; `override` (the editor's buffer) replaces
+    the saved file of the same version, or adds a new one."""
+    files = [v.file for v in city.versions]
+    if override is not None:
+        files = [f for f in files if f.header.version != override.header.version] + [override]
+    top = next(f for f in files if f.header.version == version)
+    return resolve(top, [f for f in files if f is not top])
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """A change as the page lists it."""
+
+    kind: str
+    subject: str
+    clause: str
+    old: str
+    new: str
+    old_citations: str
+    new_citations: str
+    description: str
+
+    @classmethod
+    def of(cls, change: Change) -> ChangeRow:
+        return cls(
+            change.kind,
+            change.subject,
+            change.clause,
+            change.old or "",
+            change.new or "",
+            "; ".join(change.old_citations),
+            "; ".join(change.new_citations),
+            change.describe(),
+        )
+
+
+def semantic_diff(old: Resolved, new: Resolved) -> list[ChangeRow]:
+    return [ChangeRow.of(c) for c in diff_versions(old, new)]
+
+
+def text_diff_html(old: str, new: str, old_name: str, new_name: str, context: bool = True) -> str:
+    """The two texts side by side, changed lines marked (difflib's table, styled)."""
+    table = difflib.HtmlDiff(tabsize=2, wrapcolumn=70).make_table(
+        old.splitlines(), new.splitlines(), old_name, new_name, context=context, numlines=3
+    )
+    return DIFF_STYLE + f'<div class="drg-diff">{table}</div>'
+
+
+def text_diff_stats(old: str, new: str) -> tuple[int, int]:
+    """Lines removed and added."""
+    removed = added = 0
+    for line in difflib.ndiff(old.splitlines(), new.splitlines()):
+        removed += line.startswith("- ")
+        added += line.startswith("+ ")
+    return removed, added
+
+
+def read_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+DIFF_STYLE = """
+<style>
+.drg-diff{overflow-x:auto;font-size:12.5px}
+.drg-diff table.diff{font-family:ui-monospace,Menlo,Consolas,monospace;border-collapse:collapse;
+  width:100%}
+.drg-diff td{padding:0 6px;vertical-align:top;white-space:pre-wrap}
+.drg-diff th{background:#f0f2f6;padding:2px 6px;text-align:left}
+.drg-diff .diff_header{color:#9aa0aa;text-align:right;background:#fafafa}
+.drg-diff td.diff_next{display:none}
+.drg-diff .diff_add{background:#d9f7e1}.drg-diff .diff_chg{background:#fff3c4}
+.drg-diff .diff_sub{background:#fde0e0}
+</style>
+"""
+
+
+__all__ = [
+    "ChangeRow",
+    "resolved_in",
+    "semantic_diff",
+    "text_diff_html",
+    "text_diff_stats",
+    "timeline_problems",
+    "timeline_rows",
+]

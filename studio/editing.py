@@ -1,0 +1,161 @@
+"""The Editor page's actions on the session state (load, format, save, save as draft), written
+against a plain mapping so that they are tested without a browser.
+
+Each action leaves a one-off message in `state[EDITOR_FLASH]` as (kind, text), kind being
+`success`, `warning` or `error`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
+
+from policy_dsl.diagnostics import PolicyErrors
+from policy_dsl.errors import PolicyError
+from studio import buffer, workspace
+from studio.state import (
+    CONFIRM,
+    EDITOR_CHOICE,
+    EDITOR_CITY,
+    EDITOR_FLASH,
+    EDITOR_LOADED,
+    EDITOR_OPENED,
+    EDITOR_TEXT,
+    KEPT,
+)
+
+NEW = "＋ new version"
+DRAFT = "draft: "
+
+State = MutableMapping[Any, Any]  # st.session_state, or a dict in tests
+
+
+def choices(root: Path, city: str) -> list[str]:
+    """What the version picker offers: saved versions (newest first), drafts, a new version."""
+    saved = sorted((v.version for v in workspace.version_files(root, city)), reverse=True)
+    return [*saved, *(DRAFT + d for d in workspace.drafts(root, city)), NEW]
+
+
+def load_choice(state: State, root: Path, today: dt.date | None = None) -> None:
+    """Put the chosen version, draft or new-version template into the buffer."""
+    city, choice = state[EDITOR_CITY], state[EDITOR_CHOICE]
+    if choice == NEW:
+        files = [v.file for v in workspace.version_files(root, city) if v.file is not None]
+        taken = {v.version for v in workspace.version_files(root, city)}
+        if files:
+            base = buffer.base_in_force(files, today or dt.date.today())
+            _, text = buffer.new_version_text(base, taken)
+        else:
+            text = f'policy {city} version "1"\n  effective {dt.date.today()}\n  method points\n'
+        opened = ""
+    elif choice.startswith(DRAFT):
+        text = workspace.read_draft(root, city, choice.removeprefix(DRAFT))
+        opened = ""
+    else:
+        path = workspace.version_path(root, city, choice)
+        text, opened = path.read_text(encoding="utf-8"), str(path)
+    state[EDITOR_TEXT] = text
+    state[EDITOR_OPENED] = opened
+    state[EDITOR_LOADED] = (city, choice)
+    state[CONFIRM] = False
+
+
+def restore(state: State) -> None:
+    """Give the editor's widgets back their values after a visit to another page."""
+    for widget, kept in KEPT.items():
+        if widget not in state and kept in state:
+            state[widget] = state[kept]
+
+
+def keep(state: State) -> None:
+    """Copy the editor's widgets where other pages (and a later visit) find them."""
+    for widget, kept in KEPT.items():
+        if widget in state:
+            state[kept] = state[widget]
+
+
+def needs_loading(state: State) -> bool:
+    return state.get(EDITOR_LOADED) != (state.get(EDITOR_CITY), state.get(EDITOR_CHOICE))
+
+
+def format_buffer(state: State) -> None:
+    try:
+        formatted = buffer.format_text(state[EDITOR_TEXT])
+    except PolicyErrors as exc:
+        first = exc.diagnostics[0]
+        state[EDITOR_FLASH] = (
+            "error",
+            f"Cannot format: line {first.line}: {first.code} {first.message}",
+        )
+        return
+    changed = formatted != state[EDITOR_TEXT]
+    state[EDITOR_TEXT] = formatted
+    state[EDITOR_FLASH] = ("success", "Formatted." if changed else "Already in canonical layout.")
+
+
+def opened_path(state: State) -> Path | None:
+    opened = state.get(EDITOR_OPENED) or ""
+    return Path(opened) if opened else None
+
+
+def save(state: State, root: Path) -> None:
+    """Save the buffer as its header's version, if it checks clean (and, where it replaces a
+    version another extends, only with the confirmation ticked)."""
+    city, text = state[EDITOR_CITY], state[EDITOR_TEXT]
+    analysis = buffer.analyse(text, root, city)
+    version = analysis.version or buffer.header_version(text) or ""
+    try:
+        path = workspace.save_version(
+            root,
+            city,
+            version,
+            text,
+            clean=analysis.ok,
+            opened=opened_path(state),
+            confirm=bool(state.get(CONFIRM)),
+        )
+    except PolicyError as exc:
+        state[EDITOR_FLASH] = ("error", f"Not saved: {exc}")
+        return
+    state[EDITOR_OPENED] = str(path)
+    state[EDITOR_CHOICE] = version
+    state[EDITOR_LOADED] = (city, version)
+    state[CONFIRM] = False
+    state[EDITOR_FLASH] = ("success", f"Saved {path.parent.name}/{path.name}.")
+
+
+def save_draft(state: State, root: Path) -> None:
+    """Save the buffer as a draft (no check), kept apart from the city's versions."""
+    city, text = state[EDITOR_CITY], state[EDITOR_TEXT]
+    choice = str(state.get(EDITOR_CHOICE, ""))
+    fallback = choice.removeprefix(DRAFT) if choice not in ("", NEW) else "draft"
+    version = buffer.header_version(text) or fallback
+    try:
+        path = workspace.save_draft(root, city, version, text)
+    except PolicyError as exc:
+        state[EDITOR_FLASH] = ("error", f"Draft not saved: {exc}")
+        return
+    state[EDITOR_CHOICE] = DRAFT + version
+    state[EDITOR_LOADED] = (city, DRAFT + version)
+    state[EDITOR_OPENED] = ""
+    state[EDITOR_FLASH] = (
+        "success",
+        f"Draft saved as {path.relative_to(root)} (never read as a version).",
+    )
+
+
+__all__ = [
+    "DRAFT",
+    "NEW",
+    "choices",
+    "format_buffer",
+    "keep",
+    "load_choice",
+    "needs_loading",
+    "opened_path",
+    "restore",
+    "save",
+    "save_draft",
+]

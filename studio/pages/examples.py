@@ -1,0 +1,44 @@
+"""Examples: run a city's example tests (examples/*.yaml) and show each failure as expected /
+got, with the trace of the failing case."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio import examples_run, widgets, workspace
+
+root = workspace.policies_root()
+st.title("Example tests")
+
+city = widgets.pick_city(root, "examples_city")
+if city is None:
+    st.stop()
+files = examples_run.files(root, city)
+if not files:
+    st.info(f"{city} has no examples (policies/{city}/examples/*.yaml).")
+    st.stop()
+st.caption(f"{len(files)} example(s) in {city}/examples/")
+
+if st.button("Run examples", type="primary", key="examples_run"):
+    with st.spinner("Running examples…"):
+        st.session_state["examples_results"] = (city, examples_run.run_all(files))
+stored = st.session_state.get("examples_results")
+if not stored or stored[0] != city:
+    st.stop()
+
+results = stored[1]
+passed = sum(r.status == "pass" for r in results)
+failed = len(results) - passed
+summary = f"{passed} passed, {failed} failed"
+(st.success if not failed else st.error)(summary)
+for result in results:
+    icon = {"pass": "✅", "fail": "❌", "error": "⚠"}[result.status]
+    with st.expander(f"{icon} {result.name} — {result.title}", expanded=result.status != "pass"):
+        if result.error:
+            st.error(result.error)
+        if result.mismatches:
+            st.dataframe(examples_run.mismatch_frame(result), hide_index=True, width="stretch")
+            for mismatch in result.mismatches:
+                if mismatch.trace:
+                    st.markdown(f"**Trace of {mismatch.where}**")
+                    st.code(mismatch.trace, language=None)

@@ -1,0 +1,144 @@
+"""Explain: find a case by id and read its trace as a tree — each step's formula, inputs, value
+and the clause's source; with a second version, where the two traces part."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from engine.explain import UnknownCase, explain
+from engine.report_text import show
+from engine.rundata import PeriodError
+from engine.whatif.trace_diff import trace_diff
+from policy_dsl.errors import PolicyError
+from studio import cache, explaining, widgets, workspace
+
+root = workspace.policies_root()
+st.title("Explain a case")
+
+city = widgets.pick_city(root, "explain_city")
+if city is None:
+    st.stop()
+cols = st.columns(3)
+with cols[0]:
+    chosen = widgets.pick_version(root, city, "Version", "explain_version")
+with cols[1]:
+    compare_on = st.checkbox(
+        "Compare with another version", key="explain_compare", persist_state="session"
+    )
+    other = (
+        widgets.pick_version(root, city, "Other version", "explain_other", index=1)
+        if compare_on
+        else None
+    )
+period = cols[2].text_input(
+    "Period (2024 or 2024-03)", "2024", key="explain_period", persist_state="session"
+)
+folder = widgets.pick_dataset("explain")
+
+with st.form("explain_form"):
+    wanted = st.text_input("Case id", "C000004", key="explain_case", persist_state="session")
+    go = st.form_submit_button("Explain", type="primary")
+if go:
+    st.session_state["explain_run"] = True
+if not st.session_state.get("explain_run") or folder is None:
+    st.info("Give a case id and press Explain (the data is settled once, then cached).")
+    st.stop()
+
+policy = widgets.compiled(root, chosen)
+other_policy = widgets.compiled(root, other) if other else None
+if policy is None or (other and other_policy is None):
+    st.stop()
+inputs = widgets.loaded_inputs(folder, policy)
+if inputs is None:
+    st.stop()
+try:
+    with st.spinner("Settling…"):
+        result = cache.settlement(policy, folder, period)
+        other_result = cache.settlement(other_policy, folder, period) if other_policy else None
+except (PeriodError, PolicyError) as exc:
+    st.error(str(exc))
+    st.stop()
+
+found = explaining.find_cases(result, wanted)
+if not found:
+    st.error(f"No settled case id contains `{wanted}` in {result.period.label}.")
+    st.stop()
+case_id = found[0]
+if len(found) > 1:
+    case_id = st.selectbox(
+        f"{len(found)} cases match `{wanted}`", found, key="explain_pick", persist_state="session"
+    )
+
+try:
+    trace = explain(result, case_id)
+except UnknownCase as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.subheader(f"Case {trace.case_id} under {trace.city} {trace.version}")
+st.caption(
+    f"policy {trace.policy_hash[:12]} · stage {trace.stage} · period {trace.period} · "
+    + ", ".join(f"{k} {show(v)}" for k, v in trace.facts.items() if k != "case_id")
+)
+
+parting: str | None = None
+if other_result is not None:
+    try:
+        other_trace = explain(other_result, case_id)
+    except UnknownCase as exc:
+        st.error(str(exc))
+        st.stop()
+    diff = trace_diff(other_trace, trace)
+    first = diff.first
+    parting = first.name if first else None
+    st.markdown(f"#### {other_trace.version} → {trace.version}")
+    if first is None:
+        st.success("The two versions decide this case the same way, step by step.")
+    else:
+        old_value = show(first.old.value) if first.old else "—"
+        new_value = show(first.new.value) if first.new else "—"
+        st.warning(
+            f"The versions part first at **{first.name}** ({first.label}): "
+            f"{old_value} → {new_value}"
+        )
+        st.dataframe(explaining.diff_frame(diff), hide_index=True, width="stretch")
+
+metrics = st.columns(4)
+for column, name in zip(
+    metrics, ("category", "case_points", "settled_points", "payment"), strict=False
+):
+    if any(s.name == name for s in trace.steps):
+        column.metric(name, show(trace.value(name)))
+
+for step in trace.steps:
+    title = explaining.step_title(step)
+    if step.name == parting:
+        title = "⚠ first difference · " + title
+    opened = step.name in explaining.OUTPUTS or step.name == parting
+    with st.expander(title, expanded=opened):
+        st.code(step.formula, language=None)
+        where = {
+            "batch": f"value at {', '.join(step.grain) or 'all'}, from the batch run",
+            "window": "over many cases, from the batch run",
+            "fixed": "fixed from outside",
+            "computed": "computed for this case",
+        }[step.source]
+        st.caption(where)
+        if step.inputs:
+            st.dataframe(explaining.inputs_frame(step), hide_index=True)
+        for check in step.classes:
+            mark = "✅" if check.chosen else "✖"
+            st.markdown(
+                f"{mark} `{check.name}` {check.label}: `{check.condition}` → {show(check.result)}"
+            )
+        for adjustment in step.adjustments:
+            mark = "✅" if adjustment.applied else "·"
+            after = f" → {show(adjustment.value)}" if adjustment.applied else ""
+            st.markdown(
+                f"{mark} `{adjustment.name}` {adjustment.label} when `{adjustment.condition}`: "
+                f"`{adjustment.formula}`{after}"
+            )
+        for citation in step.citations:
+            st.markdown(f"📄 **source:** {citation}")
+        if step.origin:
+            st.caption(f"written at {step.origin}")

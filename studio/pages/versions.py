@@ -1,0 +1,99 @@
+"""Versions: each city's versions on a timeline with dates and hashes; the semantic diff of any
+two (parameters, tables, clauses, with their sources) and the text diff side by side."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from policy_dsl.errors import PolicyError
+from policy_dsl.loader import policy_from_text
+from studio import cache, compare, widgets, workspace
+
+root = workspace.policies_root()
+st.title("Versions")
+
+city = widgets.pick_city(root, "versions_city")
+if city is None:
+    st.stop()
+try:
+    versions = cache.city_versions(root, city)
+except PolicyError as exc:
+    st.error(f"The versions of {city} do not all check; fix them in the Editor first.")
+    st.code(str(exc), language=None)
+    st.stop()
+
+rows = compare.timeline_rows(versions)
+frame = pl.DataFrame(rows)
+chart = (
+    alt.Chart(frame.to_pandas())
+    .mark_bar(cornerRadius=3, height=22)
+    .encode(
+        x=alt.X("start:T", title="in force"),
+        x2="end:T",
+        y=alt.Y("version:N", sort=None, title=None),
+        color=alt.Color("version:N", legend=None),
+        tooltip=["version", "from", "in force until", "extends", "hash"],
+    )
+    .properties(height=60 + 34 * len(rows))
+)
+st.altair_chart(chart, width="stretch")
+st.dataframe(
+    frame.select("version", "from", "to", "in force until", "extends", "hash", "file"),
+    hide_index=True,
+)
+for problem in compare.timeline_problems(versions):
+    st.warning(problem)
+
+st.subheader("Compare two versions")
+options = widgets.version_options(root, city)
+if len(options) < 2:
+    st.info("Only one version: nothing to compare yet.")
+    st.stop()
+pick = st.columns(2)
+old_label = pick[0].selectbox(
+    "Old", options, index=min(1, len(options) - 1), key="versions_old", persist_state="session"
+)
+new_label = pick[1].selectbox("New", options, index=0, key="versions_new", persist_state="session")
+old_text = widgets.policy_text(root, city, old_label)
+new_text = widgets.policy_text(root, city, new_label)
+
+
+def _resolved(label: str, text: str) -> compare.Resolved:
+    if label == widgets.BUFFER:
+        file = policy_from_text(text, f"{city}/{label}")
+        return compare.resolved_in(versions, file.header.version, override=file)
+    return compare.resolved_in(versions, label)
+
+
+semantic, text_tab = st.tabs(["Semantic diff", "Text diff"])
+with semantic:
+    try:
+        changes = compare.semantic_diff(
+            _resolved(old_label, old_text), _resolved(new_label, new_text)
+        )
+    except (PolicyError, StopIteration) as exc:
+        st.error(f"Cannot compare: {exc or 'the buffer does not parse'}")
+        changes = []
+    counts = {k: sum(c.kind == k for c in changes) for k in ("added", "changed", "removed")}
+    st.markdown(
+        f"**{len(changes)} change(s)** from {old_label} to {new_label}: "
+        + ", ".join(f"{n} {k}" for k, n in counts.items())
+    )
+    if changes:
+        table = pl.DataFrame([c.__dict__ for c in changes]).drop("description")
+        st.dataframe(table, hide_index=True, width="stretch")
+        for change in changes:
+            with st.expander(f"{change.kind} · {change.subject}"):
+                st.code(change.description, language=None)
+                st.caption(f"clause `{change.clause}`")
+                if change.old_citations:
+                    st.markdown(f"**source before:** {change.old_citations}")
+                if change.new_citations:
+                    st.markdown(f"**source after:** {change.new_citations}")
+with text_tab:
+    removed, added = compare.text_diff_stats(old_text, new_text)
+    whole = st.toggle("Show whole files", key="versions_whole", persist_state="session")
+    st.caption(f"{removed} line(s) removed, {added} added")
+    st.html(compare.text_diff_html(old_text, new_text, old_label, new_label, context=not whole))

@@ -1,0 +1,317 @@
+"""What-if: settle a dataset under a base and a new version (the editor's buffer included) and
+show what the change does — totals, levels, hospitals, winners and losers, category transitions,
+the part of each clause, threshold exposure — with sliders for the new version's parameters."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from engine.contract import ContractError
+from engine.rundata import PeriodError
+from engine.whatif.exposure import declared_types, exposure
+from engine.whatif.report import Report
+from engine.whatif.report_html import render_html
+from engine.whatif.sweep import sweep
+from policy_dsl.errors import PolicyError
+from policy_dsl.loader import PolicyFile, Resolved, policy_from_text, resolve
+from studio import cache, runs, whatif_view, widgets, workspace
+
+RESULT = "whatif_result"
+root = workspace.policies_root()
+st.title("What-if")
+
+city = widgets.pick_city(root, "whatif_city")
+if city is None:
+    st.stop()
+options = widgets.version_options(root, city)
+pick = st.columns(3)
+new_label = pick[1].selectbox(
+    "New version", options, index=len(options) - 1, key="whatif_new", persist_state="session"
+)
+base_default = 1 if len(options) > 1 and options[0] != new_label else 0
+base_label = pick[0].selectbox(
+    "Base version", options, index=base_default, key="whatif_base", persist_state="session"
+)
+period = pick[2].text_input(
+    "Period (2024 or 2024-03)", "2024", key="whatif_period", persist_state="session"
+)
+base_chosen = widgets.Chosen(base_label, city, widgets.policy_text(root, city, base_label))
+new_chosen = widgets.Chosen(new_label, city, widgets.policy_text(root, city, new_label))
+base_ir = widgets.compiled(root, base_chosen)
+new_ir = widgets.compiled(root, new_chosen)
+folder = widgets.pick_dataset("whatif")
+if base_ir is None or new_ir is None or folder is None:
+    st.stop()
+
+siblings = workspace.siblings(root, city, None)
+new_file = policy_from_text(new_chosen.text, f"{city}/{new_label}")
+base_file = policy_from_text(base_chosen.text, f"{city}/{base_label}")
+
+
+def _resolved(file: PolicyFile) -> Resolved:
+    others = [f for f in siblings if f.header.version != file.header.version]
+    return resolve(file, others)
+
+
+new_resolved = _resolved(new_file)
+specs = runs.numeric_params(new_resolved)
+
+with st.form("whatif_form"):
+    chosen: dict[str, float] = {}
+    sliders = st.expander(f"Parameters of {new_label}: move a slider for a quick sweep")
+    columns = sliders.columns(3)
+    for i, spec in enumerate(specs):
+        with columns[i % 3]:
+            if spec.integral:
+                chosen[spec.name] = float(
+                    st.slider(
+                        f"{spec.label} `{spec.name}`",
+                        int(spec.low),
+                        int(spec.high),
+                        int(spec.value),
+                        key=f"whatif_p_{spec.name}",
+                        persist_state="session",
+                    )
+                )
+            else:
+                chosen[spec.name] = st.slider(
+                    f"{spec.label} `{spec.name}`",
+                    float(spec.low),
+                    float(spec.high),
+                    float(spec.value),
+                    step=float(spec.step),
+                    key=f"whatif_p_{spec.name}",
+                    persist_state="session",
+                )
+    attribute_on = st.checkbox(
+        "Attribute the change to each clause (one more settlement per changed clause)",
+        value=True,
+        key="whatif_attribute",
+        persist_state="session",
+    )
+    go = st.form_submit_button("Run what-if", type="primary")
+
+if go:
+    params = whatif_view.changed_params(new_ir, chosen)
+    bar = st.progress(0.0, "loading the data…")
+    try:
+        kept = cache.runs(folder, period, whatif_view.inputs_policy(base_ir, new_ir))
+        pair = (_resolved(base_file), new_resolved) if attribute_on else None
+        result = whatif_view.run(
+            kept,
+            base_ir,
+            new_ir,
+            params,
+            pair,
+            lambda share, text: bar.progress(share, text),
+        )
+    except (ContractError, PeriodError, PolicyError) as exc:
+        bar.empty()
+        st.error(str(exc))
+        st.stop()
+    bar.empty()
+    st.session_state[RESULT] = (folder, period, result)
+    inputs = cache.inputs(folder, whatif_view.inputs_policy(base_ir, new_ir))
+    widgets.show_rejects(inputs.rejects)
+
+stored = st.session_state.get(RESULT)
+if not stored:
+    st.info("Choose the versions and a dataset, then press **Run what-if**.")
+    st.stop()
+data_folder, data_period, comparison = stored
+impact = comparison.impact
+base_v, new_v = impact.base.policy.version, impact.new.policy.version
+took = sum(comparison.timings.values())
+st.caption(
+    f"{base_v} → {new_v} on {data_folder.name} ({impact.base.totals.cases:,} cases, "
+    f"{data_period}) · computed in {took:.2f} s"
+    + (f" · parameters set: {comparison.params}" if comparison.params else "")
+)
+
+if comparison.attribution is not None:
+    report = Report(
+        f"{data_folder.name}",
+        data_period,
+        comparison.attribution,
+        st.session_state.get("whatif_exposure_result"),
+        st.session_state.get("whatif_sweep_result"),
+    )
+    st.download_button(
+        "Download the HTML report",
+        render_html(report).encode("utf-8"),
+        file_name=f"whatif-{impact.new.policy.city}-{base_v}-{new_v}.html",
+        mime="text/html",
+        key="whatif_download",
+        on_click="ignore",
+    )
+else:
+    st.caption("The HTML report needs the attribution per clause (tick it and run again).")
+
+st.subheader("Totals")
+totals = {r["measure"]: r for r in whatif_view.totals_frame(impact).iter_rows(named=True)}
+metrics = st.columns(4)
+metrics[0].metric("cases", f"{int(totals['cases']['new']):,}")
+payment = totals["payment"]
+metrics[1].metric(
+    "payment (元)", f"{payment['new']:,.2f}", f"{payment['change']:+,.2f}", delta_color="off"
+)
+price = totals["price"]
+if price["new"] is not None:
+    metrics[2].metric(
+        "point value" if impact.new.policy.method == "points" else "rate",
+        f"{price['new']:,.4f}",
+        None if price["change"] is None else f"{price['change']:+,.4f}",
+        delta_color="off",
+    )
+moved = int(impact.moved()["cases"].sum()) if impact.moved().height else 0
+metrics[3].metric("cases changing category", f"{moved:,}")
+st.dataframe(whatif_view.totals_frame(impact), hide_index=True)
+
+levels_tab, hospitals_tab, transitions_tab, parts_tab, exposure_tab, sweep_tab = st.tabs(
+    ["Levels", "Hospitals", "Category transitions", "Per clause", "Threshold exposure", "Sweep"]
+)
+with levels_tab:
+    levels = whatif_view.levels_frame(impact)
+    st.altair_chart(
+        alt.Chart(levels.to_pandas())
+        .mark_bar()
+        .encode(
+            x=alt.X("level:O", title="hospital level"),
+            y=alt.Y("delta:Q", title="change of payment (元)"),
+            color=alt.condition("datum.delta >= 0", alt.value("#2e7d32"), alt.value("#c62828")),
+            tooltip=["level", "hospitals", "cases", "payment_base", "payment_new", "delta", "pct"],
+        ),
+        width="stretch",
+    )
+    st.table(levels.to_pandas(), hide_index=True)
+    st.markdown("**By category**")
+    st.dataframe(whatif_view.yuan(impact.categories), hide_index=True)
+with hospitals_tab:
+    hospitals = whatif_view.hospitals_frame(impact)
+    st.altair_chart(
+        alt.Chart(hospitals.to_pandas())
+        .mark_bar()
+        .encode(
+            x=alt.X("hospital_id:N", sort="-y", title=None),
+            y=alt.Y("delta:Q", title="change of payment (元)"),
+            color=alt.Color("level:N"),
+            tooltip=["hospital_id", "level", "cases", "payment_base", "payment_new", "delta"],
+        ),
+        width="stretch",
+    )
+    win, lose = st.columns(2)
+    win.markdown("**Winners**")
+    win.dataframe(whatif_view.yuan(impact.winners()), hide_index=True)
+    lose.markdown("**Losers**")
+    lose.dataframe(whatif_view.yuan(impact.losers()), hide_index=True)
+    st.markdown("**Every hospital**")
+    st.dataframe(hospitals, hide_index=True)
+with transitions_tab:
+    matrix = whatif_view.matrix_long(impact)
+    heat = alt.Chart(matrix.to_pandas()).encode(
+        x=alt.X("to:N", title=f"category under {new_v}", sort=None),
+        y=alt.Y("from:N", title=f"category under {base_v}", sort=None),
+    )
+    st.altair_chart(
+        heat.mark_rect().encode(
+            color=alt.Color("cases:Q", scale=alt.Scale(type="symlog")),
+            tooltip=["from", "to", "cases"],
+        )
+        + heat.mark_text().encode(text="cases:Q"),
+        width="stretch",
+    )
+    st.dataframe(impact.matrix(), hide_index=True)
+    st.markdown("**Cases that change category, by level**")
+    st.dataframe(whatif_view.yuan(impact.moved()), hide_index=True)
+with parts_tab:
+    if comparison.attribution is None:
+        st.info(comparison.note or "Tick *Attribute the change to each clause* and run again.")
+    else:
+        if comparison.note:
+            st.caption(comparison.note)
+        parts = whatif_view.parts_frame(comparison.attribution)
+        st.dataframe(parts, hide_index=True)
+        st.altair_chart(
+            alt.Chart(parts.to_pandas())
+            .mark_bar()
+            .encode(
+                y=alt.Y("part:N", sort=None, title=None),
+                x=alt.X("change:Q", title="change of payment (元)"),
+                tooltip=["part", "clause", "change"],
+            ),
+            width="stretch",
+        )
+        st.markdown("**Per hospital (元)**")
+        table = comparison.attribution.table()
+        st.dataframe(whatif_view.yuan(table, tuple(table.columns[2:])), hide_index=True)
+with exposure_tab:
+    st.caption(
+        "For each threshold of the new version: the cases within ±5% of it, and what moving it "
+        "one step down or up does (two settlements per threshold)."
+    )
+    if st.button("Measure threshold exposure", key="whatif_exposure"):
+        kept = cache.runs(data_folder, data_period, whatif_view.inputs_policy(base_ir, new_ir))
+        with st.spinner("Moving each threshold one step each way…"):
+            measured = exposure(kept, new_ir, types=declared_types(new_resolved))
+        st.session_state["whatif_exposure_result"] = measured
+    shown = st.session_state.get("whatif_exposure_result")
+    if shown is not None:
+        rows = [t.to_json() for t in shown.thresholds]
+        frame = pl.DataFrame(
+            [
+                {
+                    "threshold": r["threshold"],
+                    "value": r["value"],
+                    "step": r["step"],
+                    "grain": r["grain"],
+                    "near": r["near"],
+                    "of": r["rows"],
+                    "step down: change (元)": (r["down"] or {}).get("delta", 0) / 100,
+                    "step up: change (元)": (r["up"] or {}).get("delta", 0) / 100,
+                    "compared in": "; ".join(r["compared_in"]),
+                }
+                for r in rows
+            ]
+        )
+        st.dataframe(frame, hide_index=True)
+with sweep_tab:
+    names = [spec.name for spec in specs]
+    if not names:
+        st.info(f"{new_v} has no numeric parameter to sweep.")
+    else:
+        with st.form("whatif_sweep_form"):
+            name = st.selectbox(
+                "Parameter", names, key="whatif_sweep_param", persist_state="session"
+            )
+            spec = next(s for s in specs if s.name == name)
+            span = st.slider(
+                "From / to", float(spec.low), float(spec.high), (float(spec.low), float(spec.high))
+            )
+            count = st.number_input(
+                "Values", 2, 21, 6, key="whatif_sweep_count", persist_state="session"
+            )
+            swept = st.form_submit_button("Sweep")
+        if swept:
+            grid = whatif_view.grid(span[0], span[1], int(count), spec.integral)
+            kept = cache.runs(data_folder, data_period, whatif_view.inputs_policy(base_ir, new_ir))
+            with st.spinner(f"Settling {len(grid)} values of {name}…"):
+                st.session_state["whatif_sweep_result"] = sweep(kept, new_ir, {name: grid})
+        swept_result = st.session_state.get("whatif_sweep_result")
+        if swept_result is not None:
+            long = whatif_view.sweep_long(swept_result)
+            st.altair_chart(
+                alt.Chart(long.to_pandas())
+                .mark_line(point=True)
+                .encode(
+                    x=alt.X("value:Q", title=swept_result.params[0]),
+                    y=alt.Y(
+                        "delta:Q", title="change of payment against the version as written (元)"
+                    ),
+                    color=alt.Color("level:N"),
+                    tooltip=["value", "level", "delta"],
+                ),
+                width="stretch",
+            )
+            st.dataframe(whatif_view.yuan(swept_result.table), hide_index=True)

@@ -1,0 +1,162 @@
+"""The studio's glue to the engine, without Streamlit: compiling a buffer, choosing a dataset,
+fingerprinting inputs for the caches, and the numeric parameters a what-if can sweep."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from engine.contract import ContractError
+from engine.sample import generate_sample
+from policy_dsl import ast as a
+from policy_dsl import ir
+from policy_dsl.check.tables import literal_value
+from policy_dsl.diagnostics import PolicyErrors
+from policy_dsl.loader import Resolved
+from policy_dsl.lower import lower
+from policy_dsl.versions import policy_files
+from studio import buffer, workspace
+
+TABLES = ("cases", "hospitals", "groups")
+_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+# ---- policies -------------------------------------------------------------------------------
+
+
+def city_digest(root: Path, city: str) -> str:
+    """sha256 over the texts of a city's saved versions (a compiled buffer depends on them)."""
+    digest = hashlib.sha256()
+    for path in policy_files(root / workspace.check_name(city, "city")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def compile_buffer(root: Path, city: str, text: str) -> ir.Policy:
+    """The IR of a buffer that checks clean; raises `PolicyErrors` with its errors otherwise."""
+    analysis = buffer.analyse(text, root, city)
+    if not analysis.ok or analysis.checked is None:
+        raise PolicyErrors([d for d in analysis.diagnostics if d.severity == "error"])
+    return lower(analysis.checked)
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """A numeric parameter as a slider shows it: declared type, value and a sensible range."""
+
+    name: str
+    label: str
+    type: str
+    value: float
+    low: float
+    high: float
+    step: float
+
+    @property
+    def integral(self) -> bool:
+        return self.type == "count"
+
+
+def numeric_params(resolved: Resolved) -> list[ParamSpec]:
+    """The parameters in force whose value is a number, with a slider range around it."""
+    specs = []
+    for entry in resolved.entries:
+        decl = entry.decl
+        value = literal_value(decl.value) if isinstance(decl, a.Param) else None
+        if isinstance(decl, a.Param) and isinstance(value, Decimal):
+            specs.append(_spec(decl.name, decl.label, decl.type, float(value)))
+    return specs
+
+
+def _spec(name: str, label: str, type_name: str, value: float) -> ParamSpec:
+    if type_name == "ratio":
+        return ParamSpec(name, label, type_name, value, 0.0, max(1.0, 2 * value), 0.01)
+    if type_name == "count":
+        return ParamSpec(name, label, type_name, value, 0.0, max(10.0, 2 * value), 1.0)
+    high = max(2 * abs(value), 1.0)
+    step = 10 ** (len(str(int(high))) - 3) if high >= 100 else 0.01
+    return ParamSpec(name, label, type_name, value, min(0.0, 2 * value), high, float(step))
+
+
+# ---- datasets -------------------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, remembered by (path, size, mtime) so a cache key costs a stat."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _HASHES:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _HASHES[key] = digest.hexdigest()
+    return _HASHES[key]
+
+
+def data_fingerprint(folder: Path) -> str:
+    """The data folder and the sha256 of each input file in it: the key of loaded inputs."""
+    names = [f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")] + ["budget.yaml"]
+    parts = [str(folder.resolve())]
+    parts += [f"{n}:{file_sha256(folder / n)}" for n in names if (folder / n).is_file()]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def generated_dataset(cache: Path, cases: int, seed: int) -> Path:
+    """A synthetic city from `generate_sample`, made once per (cases, seed) in the cache."""
+    folder = cache / "generated" / f"{cases}-{seed}"
+    if not (folder / "budget.yaml").is_file():
+        staging = cache / "generated" / f".{cases}-{seed}.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        generate_sample(staging, cases=cases, seed=seed, fmt="parquet")
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
+    return folder
+
+
+def uploaded_dataset(cache: Path, uploads: dict[str, bytes], fallback: Path) -> Path:
+    """A data folder of uploaded files (`cases.csv`, `hospitals.parquet`, `budget.yaml`…);
+    tables not uploaded are taken from `fallback`. Raises `ContractError` on an unknown file."""
+    known = {f"{t}.{e}" for t in TABLES for e in ("csv", "parquet")} | {"budget.yaml"}
+    unknown = sorted(set(uploads) - known)
+    if unknown:
+        raise ContractError(
+            unknown[0],
+            None,
+            f"{', '.join(unknown)}: name uploads cases, hospitals or groups (.csv or .parquet) "
+            "or budget.yaml",
+        )
+    digest = hashlib.sha256()
+    for name in sorted(uploads):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(uploads[name]).digest())
+    folder = cache / "uploads" / digest.hexdigest()[:16]
+    if not folder.is_dir():
+        staging = folder.with_name(folder.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        for name, data in uploads.items():
+            (staging / name).write_bytes(data)
+        for table in TABLES:
+            if not any(n.startswith(f"{table}.") for n in uploads):
+                for source in fallback.glob(f"{table}.*"):
+                    if source.suffix in (".csv", ".parquet"):
+                        shutil.copyfile(source, staging / source.name)
+        if "budget.yaml" not in uploads and (fallback / "budget.yaml").is_file():
+            shutil.copyfile(fallback / "budget.yaml", staging / "budget.yaml")
+        staging.rename(folder)
+    return folder
+
+
+__all__ = [
+    "ParamSpec",
+    "city_digest",
+    "compile_buffer",
+    "data_fingerprint",
+    "file_sha256",
+    "generated_dataset",
+    "numeric_params",
+    "uploaded_dataset",
+]

@@ -1,0 +1,222 @@
+"""The What-if page's work, without Streamlit: run a comparison in steps (for a progress bar),
+and turn the engine's frames (money in fen) into the tables and charts an analyst reads (元)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from engine.batch import Settings
+from engine.whatif.attribution import Attribution, attribute
+from engine.whatif.impact import Impact, impact_of, totals_rows
+from engine.whatif.runs import Runs
+from engine.whatif.sweep import Sweep
+from policy_dsl import ir
+from policy_dsl.diff import diff_versions
+from policy_dsl.loader import Resolved
+
+Progress = Callable[[float, str], object]
+FEN = 100
+
+
+@dataclass
+class Comparison:
+    """One what-if run: the impact, the attribution per clause (None if not asked or not
+    possible), the parameters set on the new version, and how long each step took (seconds)."""
+
+    impact: Impact
+    attribution: Attribution | None
+    params: dict[str, float]
+    timings: dict[str, float] = field(default_factory=dict)
+    note: str | None = None
+
+
+def changed_params(policy: ir.Policy, chosen: Mapping[str, float]) -> dict[str, float]:
+    """The slider values that differ from what the policy declares (sent as `Settings.params`)."""
+    declared = {p.name: p.value for p in policy.params}
+    return {
+        name: value
+        for name, value in chosen.items()
+        if name in declared and not _close(value, declared[name])
+    }
+
+
+def _close(value: float, declared: object) -> bool:
+    return isinstance(declared, int | float) and abs(value - float(declared)) <= 1e-12 * max(
+        1.0, abs(value)
+    )
+
+
+def inputs_policy(base: ir.Policy, new: ir.Policy) -> ir.Policy:
+    """`new` declaring the inputs of both versions, for loading data both can settle."""
+    names = {i.name for i in new.inputs}
+    extra = [i for i in base.inputs if i.name not in names]
+    return new.model_copy(update={"inputs": [*new.inputs, *extra]}) if extra else new
+
+
+def run(
+    runs: Runs,
+    base: ir.Policy,
+    new: ir.Policy,
+    params: Mapping[str, float],
+    resolved: tuple[Resolved, Resolved] | None,
+    progress: Progress,
+) -> Comparison:
+    """Settle both versions (re-using kept runs), compare them, and attribute the change to its
+    clauses when the two resolved versions are given."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = now - clock
+        clock = now
+
+    progress(0.1, f"settling the base version {base.version}…")
+    before = runs.outcome(base)
+    step("base")
+    progress(0.45, f"settling the new version {new.version}…")
+    after = runs.outcome(new, Settings(params=dict(params)))
+    step("new")
+    progress(0.7, "comparing…")
+    impact = impact_of(before, after)
+    step("compare")
+    attribution, note = None, None
+    if resolved is not None and not diff_versions(*resolved):
+        note = "the two versions have the same rules: no clause to attribute"
+    elif resolved is not None:
+        progress(0.8, "attributing the change to each clause…")
+        attribution = attribute(runs, *resolved)
+        step("attribution")
+        if params:
+            note = "the attribution splits the text changes; the slider values are not in it"
+    progress(1.0, "done")
+    return Comparison(impact, attribution, dict(params), timings, note)
+
+
+def grid(low: float, high: float, count: int, integral: bool) -> list[float]:
+    """`count` evenly spaced values from `low` to `high` (whole numbers for a count)."""
+    if count < 2 or high == low:
+        return [low]
+    values = [low + (high - low) * i / (count - 1) for i in range(count)]
+    if integral:
+        return sorted({float(round(v)) for v in values})
+    return [round(v, 10) for v in values]
+
+
+def sweep_long(result: Sweep) -> pl.DataFrame:
+    """A one-parameter sweep as (value, level, delta in 元) rows, the total as level `all`."""
+    name = result.params[0]
+    table = result.table
+    levels = [c.removeprefix("delta_level_") for c in table.columns if c.startswith("delta_level_")]
+    frames = [
+        table.select(
+            pl.col(name).alias("value"),
+            pl.lit(level).alias("level"),
+            (pl.col(f"delta_level_{level}") / FEN).alias("delta"),
+        )
+        for level in levels
+    ]
+    frames.append(
+        table.select(
+            pl.col(name).alias("value"), pl.lit("all").alias("level"), (pl.col("delta") / FEN)
+        )
+    )
+    return pl.concat(frames)
+
+
+# ---- display ----------------------------------------------------------------------------------
+
+
+def yuan(frame: pl.DataFrame, columns: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Money columns in fen turned to 元 (two decimals)."""
+    money = columns or tuple(
+        c for c in frame.columns if c.startswith(("payment", "delta")) or c == "budget"
+    )
+    return frame.with_columns(
+        [(pl.col(c) / FEN).round(2).alias(c) for c in money if c in frame.columns]
+    )
+
+
+def totals_frame(impact: Impact) -> pl.DataFrame:
+    """Totals side by side (money in 元)."""
+    rows = totals_rows(impact.base.totals, impact.new.totals)
+    shown: list[dict[str, Any]] = []
+    for row in rows:
+        money = row["measure"] in ("payment", "budget")
+        shown.append(
+            {
+                "measure": row["measure"],
+                "base": _scaled(row["base"], money),
+                "new": _scaled(row["new"], money),
+                "change": _scaled(row["delta"], money),
+                "change %": None if row["pct"] is None else round(100 * row["pct"], 4),
+            }
+        )
+    return pl.DataFrame(shown, schema_overrides={k: pl.Float64 for k in ("base", "new", "change")})
+
+
+def _scaled(value: Any, money: bool) -> float | None:
+    if value is None:
+        return None
+    return round(value / FEN, 2) if money else float(value)
+
+
+def hospitals_frame(impact: Impact) -> pl.DataFrame:
+    return yuan(impact.hospitals).with_columns((pl.col("pct") * 100).round(3).alias("pct"))
+
+
+def levels_frame(impact: Impact) -> pl.DataFrame:
+    return yuan(impact.levels).with_columns((pl.col("pct") * 100).round(3).alias("pct"))
+
+
+def matrix_long(impact: Impact) -> pl.DataFrame:
+    """The category transition matrix in long form (from, to, cases) for a heat map."""
+    wide = impact.matrix()
+    return wide.unpivot(index="from", variable_name="to", value_name="cases")
+
+
+def parts_frame(attribution: Attribution) -> pl.DataFrame:
+    """One row per part and the interaction: the change in total (元) and per level."""
+    levels = sorted({lvl for p in attribution.parts for lvl in p.levels})
+    rows = [
+        {
+            "part": p.label,
+            "clause": p.key,
+            "change": p.delta / FEN,
+            "moved between hospitals": p.moved / FEN,
+            **{f"level {lvl}": p.levels.get(lvl, 0) / FEN for lvl in levels},
+        }
+        for p in attribution.parts
+    ]
+    rows.append(
+        {
+            "part": "interaction (交互项)",
+            "clause": "",
+            "change": attribution.interaction / FEN,
+            "moved between hospitals": None,
+            **{f"level {lvl}": None for lvl in levels},
+        }
+    )
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+__all__ = [
+    "Comparison",
+    "changed_params",
+    "grid",
+    "hospitals_frame",
+    "inputs_policy",
+    "levels_frame",
+    "matrix_long",
+    "parts_frame",
+    "run",
+    "sweep_long",
+    "totals_frame",
+    "yuan",
+]

@@ -1,0 +1,158 @@
+"""Widgets more than one page uses: choosing a policy (a saved version or the editor's buffer)
+and a dataset (the bundled sample, a generated city, or uploaded files checked against the
+contract)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from engine.contract import ContractError, Inputs
+from policy_dsl import ir
+from policy_dsl.diagnostics import PolicyErrors
+from policy_dsl.errors import PolicyError
+from studio import cache, state, workspace
+
+BUFFER = "editor buffer (unsaved)"
+SAMPLE, GENERATED, UPLOADED = "bundled sample", "generated city", "uploaded files"
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """A policy picked on a page: its label, its city and its text."""
+
+    label: str
+    city: str
+    text: str
+
+
+def version_options(root: Path, city: str) -> list[str]:
+    """The saved versions of a city, newest first, and the editor's buffer when it is of this
+    city."""
+    names = [v.version for v in workspace.version_files(root, city)]
+    options = sorted(names, reverse=True)
+    if st.session_state.get(state.BUFFER_CITY) == city and st.session_state.get(state.BUFFER_TEXT):
+        options.append(BUFFER)
+    return options
+
+
+def policy_text(root: Path, city: str, option: str) -> str:
+    if option == BUFFER:
+        return str(st.session_state.get(state.BUFFER_TEXT, ""))
+    return workspace.version_path(root, city, option).read_text(encoding="utf-8")
+
+
+def pick_city(root: Path, key: str) -> str | None:
+    names = workspace.cities(root)
+    if not names:
+        st.warning(f"No city folders with .policy files under {root}.")
+        return None
+    default = st.session_state.get(state.BUFFER_CITY)
+    index = names.index(default) if default in names else 0
+    return st.selectbox("City", names, index=index, key=key, persist_state="session")
+
+
+def pick_version(root: Path, city: str, label: str, key: str, index: int = 0) -> Chosen:
+    options = version_options(root, city)
+    option = st.selectbox(
+        label, options, index=min(index, len(options) - 1), key=key, persist_state="session"
+    )
+    return Chosen(option, city, policy_text(root, city, option))
+
+
+def compiled(root: Path, chosen: Chosen) -> ir.Policy | None:
+    """The chosen policy compiled, or None with its errors shown."""
+    try:
+        return cache.policy(root, chosen.city, chosen.text)
+    except PolicyErrors as exc:
+        st.error(f"{chosen.label} does not check: fix it in the Editor first.")
+        st.code("\n\n".join(d.render() for d in exc.diagnostics), language=None)
+        return None
+
+
+# ---- datasets -------------------------------------------------------------------------------
+
+
+def pick_dataset(prefix: str) -> Path | None:
+    """A data folder: the bundled sample, a generated city (made once, cached on disk) or
+    uploaded files (tables not uploaded come from the sample)."""
+    kind = st.radio(
+        "Dataset",
+        [SAMPLE, GENERATED, UPLOADED],
+        horizontal=True,
+        key=f"{prefix}_data_kind",
+        persist_state="session",
+    )
+    if kind == SAMPLE:
+        return workspace.data_root()
+    if kind == GENERATED:
+        left, right = st.columns(2)
+        cases = left.number_input(
+            "cases",
+            1000,
+            2_000_000,
+            100_000,
+            step=10_000,
+            key=f"{prefix}_gen_cases",
+            persist_state="session",
+        )
+        seed = right.number_input(
+            "seed", 0, 10_000, 7, key=f"{prefix}_gen_seed", persist_state="session"
+        )
+        with st.spinner(f"Generating a city of {int(cases):,} cases (once; then cached)…"):
+            return cache.generated(str(workspace.cache_root()), int(cases), int(seed))
+    files = st.file_uploader(
+        "cases / hospitals / groups (.csv or .parquet) and budget.yaml; what you leave out is "
+        "taken from the bundled sample",
+        type=["csv", "parquet", "yaml"],
+        accept_multiple_files=True,
+        key=f"{prefix}_uploads",
+    )
+    if not files:
+        st.info("Upload at least one file.")
+        return None
+    try:
+        from studio import runs
+
+        return runs.uploaded_dataset(
+            workspace.cache_root(), {f.name: f.getvalue() for f in files}, workspace.data_root()
+        )
+    except ContractError as exc:
+        st.error(str(exc))
+        return None
+
+
+def loaded_inputs(folder: Path, policy: ir.Policy) -> Inputs | None:
+    """The inputs checked against the contract; a file-level problem is shown, rejected rows
+    are listed."""
+    try:
+        inputs = cache.inputs(folder, policy)
+    except (ContractError, PolicyError) as exc:
+        st.error(f"The dataset does not meet the data contract: {exc}")
+        return None
+    show_rejects(inputs.rejects)
+    return inputs
+
+
+def show_rejects(rejects: pl.DataFrame) -> None:
+    if rejects.height:
+        with st.expander(f"⚠ {rejects.height:,} input rows rejected by the contract"):
+            counts = rejects.group_by("file", "reason").len().sort("len", descending=True)
+            st.dataframe(counts, hide_index=True)
+            st.dataframe(rejects.head(500), hide_index=True)
+
+
+__all__ = [
+    "BUFFER",
+    "Chosen",
+    "compiled",
+    "loaded_inputs",
+    "pick_city",
+    "pick_dataset",
+    "pick_version",
+    "show_rejects",
+    "version_options",
+]

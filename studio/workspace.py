@@ -1,0 +1,243 @@
+"""The studio's files (工作区): where policies, data and caches live, and how a version is saved.
+
+Every path the studio writes is built here from a city and a version name, checked to stay
+inside the policies root. A version is saved only when it checks clean, atomically (a temporary
+file in the same folder, then a rename), and never over a version that another version extends
+unless the caller confirms it. Drafts (草稿) are kept apart from the versions, in
+`<root>/.drafts/<city>/<version>.policy.draft`: no `*.policy` glob ever picks them up.
+
+The roots come from the environment, so that tests and `drgpolicy studio` can point the app at
+another folder: `DRGPOLICY_POLICIES` (default `policies`), `DRGPOLICY_DATA` (default `sample`),
+`DRGPOLICY_STUDIO_CACHE` (default `out/studio-cache`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from policy_dsl.diagnostics import PolicyErrors
+from policy_dsl.errors import PolicyError
+from policy_dsl.loader import SUFFIX, PolicyFile, read_policy_file
+from policy_dsl.versions import city_folders, policy_files
+
+DRAFTS = ".drafts"
+DRAFT_SUFFIX = ".policy.draft"
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+
+
+class UnsafeName(PolicyError):
+    """A city or version name that would put a file outside its folder."""
+
+
+class SaveRefused(PolicyError):
+    """A save that would lose work or write a policy that does not check."""
+
+
+class NeedsConfirmation(SaveRefused):
+    """A save that replaces an existing version; repeat it with `confirm=True`."""
+
+
+def policies_root() -> Path:
+    return Path(os.environ.get("DRGPOLICY_POLICIES", "policies")).resolve()
+
+
+def data_root() -> Path:
+    return Path(os.environ.get("DRGPOLICY_DATA", "sample")).resolve()
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("DRGPOLICY_STUDIO_CACHE", "out/studio-cache")).resolve()
+
+
+# ---- names and paths ------------------------------------------------------------------------
+
+
+def check_name(name: str, what: str = "version") -> str:
+    """`name` if it is a plain file name part; raises `UnsafeName` with the reason otherwise."""
+    shown = f"{what} name `{name}`"
+    if not name.strip():
+        raise UnsafeName(f"the {what} name is empty: give a name such as 2025")
+    if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:[\\/]", name):
+        raise UnsafeName(f"{shown} is an absolute path: give a plain name such as 2025")
+    if "/" in name or "\\" in name:
+        raise UnsafeName(f"{shown} contains a slash: a {what} name cannot name a folder")
+    if ".." in name:
+        raise UnsafeName(f"{shown} contains `..`: a {what} name cannot leave its folder")
+    if not _NAME.fullmatch(name):
+        raise UnsafeName(
+            f"{shown} has characters a file name should not: use letters, digits, `_`, `-`, `.`"
+        )
+    return name
+
+
+def _inside(root: Path, path: Path) -> Path:
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise UnsafeName(f"{path} is outside the policies folder {root}")
+    return resolved
+
+
+def version_path(root: Path, city: str, version: str) -> Path:
+    """`<root>/<city>/<version>.policy`, checked to stay inside `root`."""
+    return _inside(root, root / check_name(city, "city") / f"{check_name(version)}{SUFFIX}")
+
+
+def draft_path(root: Path, city: str, version: str) -> Path:
+    """Where the draft of a version is kept, outside the city folder's versions."""
+    name = f"{check_name(version)}{DRAFT_SUFFIX}"
+    return _inside(root, root / DRAFTS / check_name(city, "city") / name)
+
+
+# ---- what is there --------------------------------------------------------------------------
+
+
+def cities(root: Path) -> list[str]:
+    """The city folders under `root` (folders holding `.policy` files)."""
+    return [folder.name for folder in city_folders(root) if folder != root]
+
+
+@dataclass(frozen=True)
+class VersionFile:
+    """A version file of a city as the studio lists it; `file` is None if it does not parse."""
+
+    version: str
+    path: Path
+    file: PolicyFile | None
+    extends: str | None
+
+
+def version_files(root: Path, city: str) -> list[VersionFile]:
+    """The version files of a city, by name (a file that does not parse is listed by its stem)."""
+    found = []
+    for path in policy_files(root / check_name(city, "city")):
+        try:
+            file = read_policy_file(path)
+        except PolicyErrors:
+            found.append(VersionFile(path.name.removesuffix(SUFFIX), path, None, None))
+            continue
+        found.append(VersionFile(file.header.version, path, file, file.header.extends))
+    return found
+
+
+def siblings(root: Path, city: str, except_version: str | None) -> list[PolicyFile]:
+    """The parsed versions of a city other than `except_version` (the one being edited)."""
+    return [
+        v.file
+        for v in version_files(root, city)
+        if v.file is not None and v.version != except_version
+    ]
+
+
+def extended_by(root: Path, city: str, version: str) -> list[str]:
+    """The versions of a city whose `extends` names `version`."""
+    return sorted(v.version for v in version_files(root, city) if v.extends == version)
+
+
+def drafts(root: Path, city: str) -> list[str]:
+    folder = root / DRAFTS / check_name(city, "city")
+    return sorted(p.name.removesuffix(DRAFT_SUFFIX) for p in folder.glob(f"*{DRAFT_SUFFIX}"))
+
+
+def read_draft(root: Path, city: str, version: str) -> str:
+    return draft_path(root, city, version).read_text(encoding="utf-8")
+
+
+# ---- writing --------------------------------------------------------------------------------
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def overwrite_warning(root: Path, city: str, version: str, opened: Path | None) -> str | None:
+    """Why saving `version` needs a confirmation, or None: the file exists and another version
+    extends it, or it is not the file that was opened in the editor."""
+    path = version_path(root, city, version)
+    if not path.exists():
+        return None
+    dependants = [v for v in extended_by(root, city, version) if v != version]
+    if dependants:
+        names = ", ".join(f'"{v}"' for v in dependants)
+        inherits = "they inherit" if len(dependants) > 1 else "it inherits"
+        return (
+            f"version {version} is extended by {names}: saving it changes what {inherits}. "
+            "Confirm to overwrite it."
+        )
+    if opened is None or opened.resolve() != path:
+        return (
+            f"{path.name} already exists and is not the file you opened. Confirm to overwrite it."
+        )
+    return None
+
+
+def save_version(
+    root: Path,
+    city: str,
+    version: str,
+    text: str,
+    *,
+    clean: bool,
+    opened: Path | None = None,
+    confirm: bool = False,
+) -> Path:
+    """Save `text` as `<root>/<city>/<version>.policy`.
+
+    Refused (`SaveRefused`) when the text does not check clean (`clean` False); needs
+    `confirm=True` (`NeedsConfirmation` otherwise) where `overwrite_warning` says why."""
+    path = version_path(root, city, version)
+    if not clean:
+        raise SaveRefused(
+            f"version {version} has errors: fix them first, or save it as a draft "
+            "(drafts are kept apart from the versions)"
+        )
+    warning = overwrite_warning(root, city, version, opened)
+    if warning and not confirm:
+        raise NeedsConfirmation(warning)
+    atomic_write(path, text)
+    return path
+
+
+def save_draft(root: Path, city: str, version: str, text: str) -> Path:
+    """Save unfinished text as a draft (no check), outside the city's versions."""
+    path = draft_path(root, city, version)
+    atomic_write(path, text)
+    return path
+
+
+__all__ = [
+    "NeedsConfirmation",
+    "SaveRefused",
+    "UnsafeName",
+    "VersionFile",
+    "atomic_write",
+    "cache_root",
+    "check_name",
+    "cities",
+    "data_root",
+    "draft_path",
+    "drafts",
+    "extended_by",
+    "overwrite_warning",
+    "policies_root",
+    "read_draft",
+    "save_draft",
+    "save_version",
+    "siblings",
+    "version_files",
+    "version_path",
+]

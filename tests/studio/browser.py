@@ -1,0 +1,105 @@
+"""Driving the studio in a real browser (Playwright with the system Chromium): start the server
+on a free localhost port, and small helpers for Streamlit's widgets."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def require_browser() -> None:
+    """Skip where Chromium or Playwright is missing, unless in CI (DRGPOLICY_CI=1): fail."""
+    missing = []
+    if not CHROMIUM.is_file():
+        missing.append(f"{CHROMIUM} not found (apt-get install -y chromium)")
+    try:
+        import playwright  # noqa: F401
+    except ModuleNotFoundError:
+        missing.append("the playwright package is not installed (pip install -e '.[dev]')")
+    if missing:
+        reason = "; ".join(missing)
+        if os.environ.get("DRGPOLICY_CI") == "1":
+            pytest.fail(f"browser test cannot run in CI: {reason}")
+        pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def studio_server(policies: Path, data: Path, cache: Path) -> Iterator[str]:
+    """`drgpolicy studio` on a free localhost port; yields its URL, stops it afterwards."""
+    port = free_port()
+    env = {**os.environ, "DRGPOLICY_STUDIO_CACHE": str(cache)}
+    argv = [sys.executable, "-m", "engine.cli", "studio", "--port", str(port)]
+    argv += ["--policies", str(policies), "--data", str(data)]
+    log = (cache.parent / "studio-server.log").open("w")
+    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the studio did not start: see {log.name}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def idle(page: Any, timeout: float = 120_000) -> None:
+    """Wait until the app has finished its rerun (the running indicator is gone)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=timeout,
+    )
+    page.wait_for_timeout(200)
+
+
+def choose(page: Any, label: str, option: str) -> None:
+    """Pick `option` in the select box labelled `label`."""
+    page.get_by_role("combobox", name=label, exact=True).first.click()
+    page.get_by_role("option", name=option, exact=True).first.click()
+    idle(page)
+
+
+def go_to(page: Any, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+    idle(page)

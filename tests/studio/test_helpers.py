@@ -1,0 +1,160 @@
+"""The studio's non-UI helpers: the marked listing, versions, datasets, parameters, traces."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from engine.commands.studio import StudioError, command, environment
+from engine.contract import ContractError
+from engine.explain import explain
+from engine.rundata import Period
+from engine.settle import load_data, load_policy, settle
+from engine.whatif.trace_diff import trace_diff
+from policy_dsl.loader import read_policy_file, resolve
+from policy_dsl.versions import load_city
+from studio import buffer, compare, explaining, highlight, runs
+from tests.conftest import SAMPLE
+
+XC = "xuancheng"
+
+
+def test_listing_colours_the_language() -> None:
+    line = 'param low "低" : ratio = 30% # 注'
+    classes = highlight.token_classes(line)
+    assert classes[0] == "keyword" and classes[6] == "name"
+    assert classes[line.index('"')] == "string"
+    assert classes[line.index("30%")] == classes[line.index("%")] == "literal"
+    assert classes[line.index("#")] == "comment"
+
+
+def test_listing_marks_each_diagnostic_where_it_points(policies: Path) -> None:
+    text = (policies / XC / "2024.policy").read_text(encoding="utf-8")
+    bad = text.replace("cost_ratio < low_ratio_grassroots", "cost_ratio < <b>")
+    found = buffer.analyse(bad, policies, XC)
+    html = highlight.listing_html(bad, found.diagnostics)
+    assert '<div class="drg-line error" id="L37">' in html
+    assert "&lt;" in html and "<b>" not in html  # the text is escaped
+    assert 'class="drg-note error"' in html and "E001" in html
+    assert html.count('class="drg-line') == len(bad.split("\n"))
+
+
+def test_timeline_and_semantic_diff(policies: Path) -> None:
+    city = load_city(policies / XC)
+    rows = compare.timeline_rows(city)
+    assert [(r["version"], r["from"], r["extends"]) for r in rows] == [
+        ("2023", "2023-01-01", ""),
+        ("2024", "2024-01-01", "2023"),
+    ]
+    assert all(len(r["hash"]) == compare.SHORT_HASH for r in rows)
+    changes = compare.semantic_diff(
+        compare.resolved_in(city, "2023"), compare.resolved_in(city, "2024")
+    )
+    grassroots = next(c for c in changes if c.clause == "param:low_ratio_grassroots")
+    assert grassroots.kind == "added" and "xc2024" in grassroots.new_citations
+
+
+def test_semantic_diff_of_an_unsaved_buffer(policies: Path) -> None:
+    city = load_city(policies / XC)
+    text = (policies / XC / "2024.policy").read_text(encoding="utf-8")
+    edited = text.replace("ratio = 30%", "ratio = 35%")
+    from policy_dsl.loader import policy_from_text
+
+    buffer_file = policy_from_text(edited, "buffer")
+    changes = compare.semantic_diff(
+        compare.resolved_in(city, "2024"),
+        compare.resolved_in(city, "2024", override=buffer_file),
+    )
+    assert [(c.clause, c.old, c.new) for c in changes] == [
+        ("param:low_ratio_grassroots", "30%", "35%")
+    ]
+
+
+def test_text_diff_side_by_side() -> None:
+    html = compare.text_diff_html("a\nb\n", "a\nc\n", "old", "new")
+    assert "diff_chg" in html or "diff_sub" in html
+    assert compare.text_diff_stats("a\nb\n", "a\nc\nd\n") == (1, 2)
+
+
+def test_numeric_params_for_sliders(policies: Path) -> None:
+    resolved = resolve(read_policy_file(policies / XC / "2024.policy"))
+    specs = {s.name: s for s in runs.numeric_params(resolved)}
+    grassroots = specs["low_ratio_grassroots"]
+    assert (grassroots.type, grassroots.value, grassroots.low, grassroots.high) == (
+        "ratio",
+        0.3,
+        0.0,
+        1.0,
+    )
+    assert specs["large_number_cases"].integral and specs["large_number_cases"].high == 200
+
+
+def test_compile_buffer_refuses_errors(policies: Path) -> None:
+    from policy_dsl.diagnostics import PolicyErrors
+
+    text = (policies / XC / "2024.policy").read_text(encoding="utf-8")
+    assert runs.compile_buffer(policies, XC, text).version == "2024"
+    with pytest.raises(PolicyErrors, match="E101"):
+        runs.compile_buffer(policies, XC, text.replace("* level_share +", "* level_shar +"))
+
+
+def test_uploaded_dataset_takes_missing_tables_from_the_sample(tmp_path: Path) -> None:
+    cases = (SAMPLE / "cases.csv").read_bytes()
+    header, first, *_ = cases.split(b"\n", 3)
+    bad = first.replace(b"H0006", b"H9999").replace(b"C000001", b"C999999")
+    folder = runs.uploaded_dataset(
+        tmp_path, {"cases.csv": b"\n".join([header, first, bad])}, SAMPLE
+    )
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "budget.yaml",
+        "cases.csv",
+        "groups.csv",
+        "hospitals.csv",
+    ]
+    policy = load_policy(Path("policies/xuancheng/2024.policy"))
+    inputs = load_data(folder, policy)
+    assert (inputs.cases.height, inputs.rejects.height) == (1, 1)
+    assert "hospital" in inputs.rejects["reason"][0]
+    again = runs.uploaded_dataset(tmp_path, {"cases.csv": b"\n".join([header, first, bad])}, SAMPLE)
+    assert again == folder
+    with pytest.raises(ContractError, match="name uploads"):
+        runs.uploaded_dataset(tmp_path, {"notes.txt": b""}, SAMPLE)
+
+
+def test_data_fingerprint_follows_the_files(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    shutil.copytree(SAMPLE, folder)
+    first = runs.data_fingerprint(folder)
+    assert runs.data_fingerprint(folder) == first
+    with (folder / "budget.yaml").open("a") as out:
+        out.write("# changed\n")
+    assert runs.data_fingerprint(folder) != first
+
+
+def test_trace_diff_table() -> None:
+    period = Period.parse("2024")
+    new = load_policy("policies/xuancheng/2024.policy")
+    old = load_policy("policies/xuancheng/2023.policy")
+    inputs = load_data(SAMPLE, new)
+    diff = trace_diff(
+        explain(settle(old, inputs, period), "C000004"),
+        explain(settle(new, inputs, period), "C000004"),
+    )
+    frame = explaining.diff_frame(diff)
+    assert frame.columns == ["step", "label", "old", "new", "status", "rule changed"]
+    assert frame.height == len(diff.pairs)
+    stable = frame.row(by_predicate=pl.col("step") == "stable_group", named=True)
+    assert stable["rule changed"] and stable["status"] == "same"
+
+
+def test_studio_command_serves_on_localhost(tmp_path: Path) -> None:
+    argv = command(8600)
+    assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4].endswith("studio/app.py")
+    assert "--server.address=localhost" in argv and "--server.port=8600" in argv
+    env = environment(Path("policies"), SAMPLE)
+    assert env["DRGPOLICY_POLICIES"] == str(Path("policies").resolve())
+    with pytest.raises(StudioError, match="not found"):
+        environment(tmp_path / "nowhere", SAMPLE)

@@ -1,0 +1,78 @@
+"""Attribution per clause: the parts and the interaction add up to the change exactly, to the
+fen, per hospital, per level and in total — for the shipped versions and for random parameter
+edits of a copy of the 2024 file next to a copy of 2023."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.contract import Inputs
+from engine.rundata import Period
+from engine.whatif import Attribution, Runs, attribute
+from engine.whatif.attribution import INTERACTION
+from policy_dsl.loader import Resolved, read_policy_file, resolve
+from tests.whatif.conftest import NEW, OLD
+
+#: Parameters declared in 2024.policy and values to try for each.
+EDITS = {
+    "low_ratio_grassroots": ["20%", "30%", "35%", "45%"],
+    "level_share": ["70%", "80%", "100%"],
+    "cost_share": ["0%", "20%", "30%"],
+    "new_hospital_share": ["60%", "80%", "95%"],
+    "large_number_cases": ["20", "100", "400"],
+}
+
+
+def assert_adds_up(attribution: Attribution) -> None:
+    table = attribution.table()
+    parts = [p.key for p in attribution.parts] + [INTERACTION]
+    summed = table.select(pl.sum_horizontal(parts).alias("sum"), "total")
+    assert summed["sum"].to_list() == summed["total"].to_list()
+    assert (
+        sum(p.delta for p in attribution.parts) + attribution.interaction
+        == attribution.impact.delta
+    )
+    by_level = attribution.levels().group_by("level").agg(pl.col("delta").sum()).sort("level")
+    assert by_level.rows() == attribution.impact.levels.select("level", "delta").rows()
+    assert table["total"].dtype == pl.Int64
+
+
+def resolved(path: Path) -> Resolved:
+    return resolve(read_policy_file(path))
+
+
+def test_xuancheng_2023_to_2024_adds_up(sample_inputs: Inputs) -> None:
+    attribution = attribute(Runs(sample_inputs, Period.parse("2024")), resolved(OLD), resolved(NEW))
+    assert_adds_up(attribution)
+    keys = {p.key for p in attribution.parts}
+    assert {"class:category/low", "definition:hospital_coefficient"} <= keys
+    low = next(p for p in attribution.parts if p.key == "class:category/low")
+    assert "param:low_ratio_grassroots" in low.brought
+    assert low.levels[1] > 0  # the grassroots threshold pays level-1 hospitals more
+    assert "param:low_ratio_grassroots" not in keys  # brought along, not measured alone
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    edits=st.dictionaries(st.sampled_from(sorted(EDITS)), st.none(), min_size=1).flatmap(
+        lambda chosen: st.fixed_dictionaries({k: st.sampled_from(EDITS[k]) for k in chosen})
+    )
+)
+def test_random_parameter_edits_add_up(sample_inputs: Inputs, edits: dict[str, str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        shutil.copy(OLD, Path(folder) / "2023.policy")
+        text = NEW.read_text(encoding="utf-8")
+        for name, value in edits.items():
+            text = re.sub(rf"(param {name} .*? = )\S+( 元)?", rf"\g<1>{value}", text)
+        (Path(folder) / "2024.policy").write_text(text, encoding="utf-8")
+        base, new = resolved(Path(folder) / "2023.policy"), resolved(Path(folder) / "2024.policy")
+        assert_adds_up(attribute(Runs(sample_inputs, Period.parse("2024")), base, new))

@@ -1,0 +1,106 @@
+"""`drgpolicy whatif` and `drgpolicy explain --vs` from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from tests.conftest import SAMPLE
+from tests.whatif.conftest import NEW, OLD
+
+#: A level-1 case with cost ratio 0.38: low under 2023, normal under 2024.
+CASE = "C000440"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_whatif_writes_the_three_files(report_dir: Path) -> None:
+    assert {p.name for p in report_dir.iterdir()} == {"report.html", "summary.md", "whatif.json"}
+    data = json.loads((report_dir / "whatif.json").read_text(encoding="utf-8"))
+    assert (
+        data["impact"]["base"]["version"] == "2023" and data["impact"]["new"]["version"] == "2024"
+    )
+    assert [r["low_ratio_grassroots"] for r in data["sweep"]["rows"]] == [0.25, 0.3, 0.35]
+    assert data["exposure"]["thresholds"]
+    summary = (report_dir / "summary.md").read_text(encoding="utf-8")
+    for title in ("## Attribution per clause", "## Threshold exposure", "## Parameter sweep"):
+        assert title in summary
+
+
+def test_whatif_json_and_a_grid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys,
+        "whatif",
+        "--base",
+        str(OLD),
+        "--new",
+        str(NEW),
+        "--data",
+        str(SAMPLE),
+        "--out",
+        str(tmp_path / "r"),
+        "--no-exposure",
+        "--json",
+        "--set",
+        "low_ratio_grassroots=25%,35%",
+        "--set",
+        "level_share=0.7,0.9",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["period"] == "2024" and data["exposure"] is None
+    assert len(data["sweep"]["rows"]) == 4
+    assert (
+        data["attribution"]["interaction"] + sum(p["delta"] for p in data["attribution"]["parts"])
+        == data["attribution"]["delta"]
+    )
+
+
+def test_whatif_refuses_a_bad_sweep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["whatif", "--base", str(OLD), "--new", str(NEW), "--data", str(SAMPLE)]
+    code, _, err = run(capsys, *common, "--out", str(tmp_path / "r"), "--set", "low_ratio=")
+    assert code == 1 and "PARAM=V1,V2" in err
+    code, _, err = run(capsys, *common, "--out", str(tmp_path / "r"), "--set", "nope=1")
+    assert code == 1 and "`nope` is not a parameter" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_explain_vs_shows_where_the_versions_part(capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["explain", "--case", CASE, "--policy", str(OLD), "--vs", str(NEW)]
+    common += ["--data", str(SAMPLE), "--period", "2024"]
+    code, out, _ = run(capsys, *common)
+    assert code == 0
+    assert "▶ first difference: category (病例类型)" in out
+    marked = next(line for line in out.splitlines() if line.startswith("▶  category"))
+    assert "low" in marked and "normal" in marked
+    code, out, _ = run(capsys, *common, "--json")
+    data = json.loads(out)
+    assert data["first_difference"] == "category"
+    category = next(s for s in data["steps"] if s["name"] == "category")
+    assert (category["old"], category["new"], category["status"]) == ("low", "normal", "differs")
+    assert data["traces"]["old"]["version"] == "2023"
+
+
+def test_explain_vs_the_same_version_agrees(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "explain",
+        "--case",
+        CASE,
+        "--policy",
+        str(NEW),
+        "--vs",
+        str(NEW),
+        "--data",
+        str(SAMPLE),
+        "--period",
+        "2024",
+    )
+    assert code == 0 and "agree on every step" in out
