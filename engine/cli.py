@@ -36,13 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"engine.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"engine.commands.{name}":
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(f"engine.commands.{name}").register(subparsers)
     return parser
 
 
