@@ -3,6 +3,7 @@
     drgpolicy schema ir          # the compiled policy (IR) the engine runs
     drgpolicy schema cases       # one row of the input contract's cases table (also hospitals,
                                  # groups) or the budget document
+    drgpolicy schema example     # an analyst's example test (policies/<city>/examples/*.yaml)
 
 A new kind is one entry in `SCHEMAS`: its name and a function that returns the schema.
 """
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from engine import examples
 from engine.fields import json_schema as contract_schema
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
@@ -25,6 +27,7 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "hospitals": partial(contract_schema, "hospitals"),
     "groups": partial(contract_schema, "groups"),
     "budget": partial(contract_schema, "budget"),
+    "example": examples.json_schema,
 }
 
 
