@@ -94,6 +94,8 @@ class StageRun:
         self.tables = {t.name: t for t in policy.tables}
         self.no_cc = functions.no_cc_map(data.groups["drg_code"].to_list())
         self._temp = 0
+        #: aggregates of the definition being compiled, computed ahead: (node, grain) → column
+        self.aggregates: dict[tuple[str, g.Grain], str] = {}
 
     def run(self) -> StageResult:
         for definition in self.stage.definitions:
@@ -139,9 +141,13 @@ class StageRun:
             value = _literal(self.settings.definitions[definition.name], definition.type)
             expr: pl.Expr = value
         else:
-            expr = Compiler(self, grain).expr(definition.expr)
+            compiler = Compiler(self, grain)
+            self.aggregates = {}
+            compiler.prefetch_aggregates(definition.expr)
+            expr = compiler.expr(definition.expr)
         self.add(grain, self.frame(grain).with_columns(expr.alias(definition.name)))
         self.home[definition.name] = grain
+        self.aggregates = {}
         self._drop_temporaries()
 
     def _drop_temporaries(self) -> None:
@@ -251,13 +257,21 @@ class Compiler:
     def _table(self, node: ir.TableLookup) -> pl.Expr:
         table = self.run.tables[node.name]
         key = self.expr(node.key)
+        numeric = table.key_type.kind == "number"
+
+        def compare(op: str, a: Any, b: Any) -> Any:
+            if numeric:
+                return functions.near_compare(op, a, pl.lit(float(b)), pl.max_horizontal)
+            return functions.COMPARISONS[op](a, b)
+
         chain: Any = pl
         fallback: Any = None
         for row in table.rows:
             if row.default:
                 fallback = row.value
                 continue
-            chain = chain.when(_row_condition(row, key)).then(pl.lit(_number(row.value)))
+            matches = functions.row_matches(row, key, compare)
+            chain = chain.when(matches).then(pl.lit(_number(row.value)))
         if chain is pl:
             return pl.lit(_number(fallback))
         return chain.otherwise(pl.lit(_number(fallback)))
@@ -300,7 +314,10 @@ class Compiler:
         return functions.ARITHMETIC[node.fn](left, right)
 
     def _cmp(self, node: ir.Cmp) -> pl.Expr:
-        return functions.COMPARISONS[node.fn](self.expr(node.left), self.expr(node.right))
+        left, right = self.expr(node.left), self.expr(node.right)
+        if node.numeric:
+            return functions.near_compare(node.fn, left, right, pl.max_horizontal)
+        return functions.COMPARISONS[node.fn](left, right)
 
     def _and(self, node: ir.Logic) -> pl.Expr:
         return self.expr(node.left) & self.expr(node.right)
@@ -315,7 +332,7 @@ class Compiler:
         return chain.otherwise(self.expr(node.otherwise))
 
     def _is_in(self, node: ir.IsIn) -> pl.Expr:
-        test = self.expr(node.operand).cast(pl.String).is_in(node.classes)
+        test = self.expr(node.operand).is_in(node.classes)  # Enum vs names: no String cast
         return ~test if node.negated else test
 
     def _call(self, node: ir.Call) -> pl.Expr:
@@ -328,19 +345,19 @@ class Compiler:
         return functions.POLARS[node.fn](*(self.expr(arg) for arg in node.args))
 
     def _classify(self, node: ir.Classify) -> pl.Expr:
-        names = [c.name for c in node.classes]
+        enum = pl.Enum([c.name for c in node.classes])
         chain: Any = pl
         fallback: str | None = None
         for cls in node.classes:
             if cls.when is None:
                 fallback = cls.name
                 break
-            chain = chain.when(self.expr(cls.when)).then(pl.lit(cls.name))
-        result = chain.otherwise(pl.lit(fallback)) if chain is not pl else pl.lit(fallback)
-        return result.cast(pl.Enum(names))
+            chain = chain.when(self.expr(cls.when)).then(pl.lit(cls.name, dtype=enum))
+        otherwise = pl.lit(fallback, dtype=enum)
+        return chain.otherwise(otherwise) if chain is not pl else otherwise
 
     def _match(self, node: ir.Match) -> pl.Expr:
-        on = self.expr(node.on).cast(pl.String)
+        on = self.expr(node.on)  # an Enum: compared with class names as is
         chain: Any = pl
         fallback: pl.Expr = pl.lit(None, dtype=pl.Float64)
         for arm in node.arms:
@@ -364,7 +381,52 @@ class Compiler:
         return self.current
 
     # ---- window and aggregate steps ----
+    def prefetch_aggregates(self, node: Any) -> None:
+        """Compute the aggregates of a definition that move values from the cases to this grain
+        in one group-by (and one join), instead of one group-by each; when this grain has no
+        frame yet, the group-by gives its rows (instead of a `unique` over every case)."""
+        keys = key_columns(self.grain)
+        case = frozenset({"case"})
+        if not keys:
+            return
+        found: dict[str, ir.Aggregate] = {}
+        for agg in _aggregates(node):
+            if self.run.effective(agg.source) == case:
+                found.setdefault(agg.model_dump_json(), agg)
+        new_frame = (
+            self.grain not in self.run.frames
+            and self.grain != case
+            and self.run._key_source(self.grain) is self.run.data.cases
+        )
+        if not found or (len(found) < 2 and not new_frame):
+            return
+        inner = Compiler(self.run, case)
+        reduced = []
+        for agg in found.values():
+            where = inner.expr(agg.where) if agg.where is not None else None
+            arg = inner.expr(agg.arg) if agg.arg is not None else None
+            reduced.append(_reduce(agg.fn, arg, where).alias(self.run.temp()))
+        cases = self.run.frame(case)
+        if new_frame:
+            carried = [pl.col(c).first() for c in closure_columns(self.grain) if c not in keys]
+            frame = cases.group_by(keys).agg(*carried, *reduced).sort(keys)
+            self.run.add(
+                self.grain,
+                frame.select(
+                    *closure_columns(self.grain), *[r.meta.output_name() for r in reduced]
+                ),
+            )
+        else:
+            result = cases.group_by(keys).agg(reduced)
+            self._replace(self._frame().join(result, on=keys, how="left", maintain_order="left"))
+        for key, r in zip(found, reduced, strict=True):
+            self.run.aggregates[(key, self.grain)] = r.meta.output_name()
+
     def _agg(self, node: ir.Aggregate) -> pl.Expr:
+        done = self.run.aggregates.get((node.model_dump_json(), self.grain))
+        if done is not None:
+            column = pl.col(done)
+            return column.fill_null(0.0) if node.fn in ("sum", "count") else column
         source = self.run.effective(node.source)
         inner = Compiler(self.run, source)
         where = inner.expr(node.where) if node.where is not None else None
@@ -423,16 +485,8 @@ def _number(value: Any) -> Any:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
-def _row_condition(row: ir.Row, key: pl.Expr) -> pl.Expr:
-    if row.key is not None:
-        return key == _number(row.key)
-    low = key >= row.low if row.low_closed else key > row.low
-    if row.high is None:
-        return low
-    return low & (key <= row.high if row.high_closed else key < row.high)
-
-
 def _reduce(fn: str, arg: pl.Expr | None, where: pl.Expr | None) -> pl.Expr:
+    """One aggregate over a group (sums and means in a stable order: see `stable_sum`)."""
     if fn == "count":
         return (where.fill_null(False).sum() if where is not None else pl.len()).cast(pl.Float64)
     if fn == "share":
@@ -441,18 +495,29 @@ def _reduce(fn: str, arg: pl.Expr | None, where: pl.Expr | None) -> pl.Expr:
         )
     assert arg is not None
     values = arg.filter(where.fill_null(False)) if where is not None else arg
+    if fn == "min":
+        return values.min()
+    if fn == "max":
+        return values.max()
+    numbers = values.cast(pl.Float64)
     if fn == "cv":
-        return values.std(ddof=0) / values.mean()
-    reduced = {
-        "sum": values.sum(),
-        "mean": values.mean(),
-        "min": values.min(),
-        "max": values.max(),
-    }[fn]
-    return reduced.cast(pl.Float64) if fn in ("sum", "mean") else reduced
+        return functions.stable_std(numbers) / functions.stable_mean(numbers)
+    return (functions.stable_sum if fn == "sum" else functions.stable_mean)(numbers)
 
 
 def _fill_empty(fn: str, value: Any) -> Any:
     if value is None and fn in ("sum", "count"):
         return 0.0
     return value
+
+
+def _aggregates(node: Any) -> Any:
+    """The aggregates in an expression (not looking inside them)."""
+    if isinstance(node, ir.Aggregate):
+        yield node
+    elif isinstance(node, ir.Model):
+        for name in type(node).model_fields:
+            yield from _aggregates(getattr(node, name))
+    elif isinstance(node, list):
+        for item in node:
+            yield from _aggregates(item)

@@ -351,6 +351,8 @@ class CaseEval:
         left, right = self.expr(node.left, current), self.expr(node.right, current)
         if left is None or right is None:
             return None
+        if node.numeric:
+            return functions.near_compare(node.fn, left, right, max)
         return functions.COMPARISONS[node.fn](left, right)
 
     def _and(self, node: ir.Logic, current: Any) -> Any:
@@ -419,21 +421,20 @@ def table_value(table: ir.Table, key: Any) -> Any:
     """The row of a table that `key` falls in (same rules as the batch plan)."""
     if key is None:
         return None
+    numeric = isinstance(key, int | float) and not isinstance(key, bool)
+
+    def compare(op: str, a: Any, b: Any) -> Any:
+        if numeric:
+            return functions.near_compare(op, a, float(b), max)
+        return functions.COMPARISONS[op](a, b)
+
     fallback = None
     for row in table.rows:
         if row.default:
             fallback = row.value
-        elif (row.key is not None and key == row.key) or (row.key is None and _in_range(row, key)):
+        elif functions.row_matches(row, key, compare):
             return row.value
     return fallback
-
-
-def _in_range(row: ir.Row, key: Any) -> bool:
-    assert row.low is not None
-    above = key >= row.low if row.low_closed else key > row.low
-    if row.high is None:
-        return above
-    return above and (key <= row.high if row.high_closed else key < row.high)
 
 
 def _origin(definition: ir.Definition) -> str | None:

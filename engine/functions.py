@@ -12,9 +12,38 @@ from typing import Any
 
 import polars as pl
 
-from engine.money import round_half_away, round_half_away_expr
+from engine.money import TOLERANCE, round_half_away, round_half_away_expr
+from policy_dsl import ir
 
 Value = Any
+
+
+def near_compare(op: str, left: Any, right: Any, bigger: Callable[[Any, Any], Any]) -> Any:
+    """A numeric comparison in which values within `TOLERANCE` (relative) of each other count
+    as equal — the same formula in both paths (`bigger` is `max` or `pl.max_horizontal`)."""
+    scale = TOLERANCE * bigger(abs(left), abs(right))
+    gap = left - right
+    tests = {
+        "==": lambda: abs(gap) <= scale,
+        "!=": lambda: abs(gap) > scale,
+        "<": lambda: -gap > scale,
+        "<=": lambda: gap <= scale,
+        ">": lambda: gap > scale,
+        ">=": lambda: -gap <= scale,
+    }
+    return tests[op]()
+
+
+def row_matches(row: ir.Row, key: Any, compare: Callable[[str, Any, Any], Any]) -> Any:
+    """Whether a table key falls in a row (its key, or its range with the range's own open or
+    closed ends), for either path: `compare(op, a, b)` is the path's comparison."""
+    if row.key is not None:
+        return compare("==", key, row.key)
+    low = compare(">=" if row.low_closed else ">", key, row.low)
+    if row.high is None:
+        return low
+    return low & compare("<=" if row.high_closed else "<", key, row.high)
+
 
 #: Comparisons and `+ - *`, one table for both paths (polars expressions overload the operators).
 COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
@@ -83,6 +112,22 @@ POLARS: dict[str, Callable[..., pl.Expr]] = {
     "if_missing": lambda x, y: pl.coalesce(x, y),
     "adrg": lambda code: code.str.slice(0, 3),
 }
+
+
+def stable_sum(values: pl.Expr) -> pl.Expr:
+    """A group's float sum in row order. polars' plain group-by `sum`/`mean` add partial sums
+    from several threads in whatever order they finish, so the last bits can differ between
+    runs; gathering the group first makes every run add in the same order."""
+    return values.implode().list.sum()
+
+
+def stable_mean(values: pl.Expr) -> pl.Expr:
+    return values.implode().list.mean()
+
+
+def stable_std(values: pl.Expr) -> pl.Expr:
+    """Population standard deviation (ddof = 0), in row order."""
+    return values.implode().list.std(ddof=0)
 
 
 def no_cc_map(codes: Sequence[str]) -> dict[str, str]:

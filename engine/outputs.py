@@ -20,15 +20,16 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from engine import money
+from engine import functions, money
 from engine.batch import StageResult, key_columns
 from engine.contract import CONTRACT_VERSION
-from engine.settle import ENGINE_VERSION, Settlement, case_results
+from engine.settle import ENGINE_VERSION, Settlement, case_results, missing_in
 from policy_dsl import grains as g
 
 MONEY_COLUMNS = ("payment", "total_cost")
@@ -62,7 +63,7 @@ def _period_keys(result: StageResult) -> list[str]:
 
 
 def _category_counts(classes: list[str]) -> list[pl.Expr]:
-    return [(pl.col("category").cast(pl.String) == c).sum().alias(f"cases_{c}") for c in classes]
+    return [(pl.col("category") == c).sum().alias(f"cases_{c}") for c in classes]
 
 
 def _classes(result: StageResult) -> list[str]:
@@ -79,7 +80,7 @@ def hospital_statement(
     totals = cases.group_by(keys).agg(
         pl.len().alias("cases"),
         pl.col("total_cost").sum().alias("total_cost"),
-        pl.col(settled).sum().alias(settled),
+        functions.stable_sum(pl.col(settled)).alias(settled),
         pl.col("payment").sum().alias("payment"),
         *_category_counts(_classes(result)),
     )
@@ -106,7 +107,7 @@ def period_summary(
     aggregates = [
         pl.len().alias("cases"),
         pl.col("total_cost").sum().alias("total_cost"),
-        pl.col(settled).sum().alias(settled),
+        functions.stable_sum(pl.col(settled)).alias(settled),
         pl.col("payment").sum().alias("payment"),
         *_category_counts(_classes(result)),
     ]
@@ -172,20 +173,37 @@ def whole_counts(frame: pl.DataFrame, settlement: Settlement) -> pl.DataFrame:
     )
 
 
-def to_csv_bytes(frame: pl.DataFrame, money_columns: frozenset[str] = frozenset()) -> bytes:
-    """CSV with money as exact decimal text to the fen and classes as plain text. Money columns
-    are integer fen, or yuan (float) for the names in `money_columns`."""
+def csv_frame(frame: pl.DataFrame, money_columns: frozenset[str] = frozenset()) -> pl.DataFrame:
+    """The frame as written: money as exact decimal text to the fen, classes as plain text.
+    Money columns are integer fen, or yuan (float) for the names in `money_columns`."""
     columns = []
     for name, dtype in frame.schema.items():
         if name in MONEY_COLUMNS and dtype.is_integer():
-            columns.append(money.fen_text_expr(pl.col(name)).alias(name))
+            columns.append(_fen_decimal(pl.col(name)).alias(name))
         elif name in money_columns or name in MONEY_COLUMNS or name == "budget":
-            columns.append(money.fen_text_expr(money.to_fen(pl.col(name))).alias(name))
+            columns.append(_fen_decimal(money.to_fen(pl.col(name))).alias(name))
         elif isinstance(dtype, pl.Enum):
             columns.append(pl.col(name).cast(pl.String))
         else:
             columns.append(pl.col(name))
-    return frame.select(columns).write_csv(float_precision=None).encode("utf-8")
+    return frame.select(columns)
+
+
+def _fen_decimal(fen: pl.Expr) -> pl.Expr:
+    """Integer fen as a 2-decimal Decimal: written exactly (`123.45`), faster than text."""
+    return fen.cast(pl.Decimal(38, 2)) / 100
+
+
+def to_csv_bytes(frame: pl.DataFrame, money_columns: frozenset[str] = frozenset()) -> bytes:
+    return csv_frame(frame, money_columns).write_csv(float_precision=None).encode("utf-8")
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def money_definitions(settlement: Settlement) -> frozenset[str]:
@@ -200,20 +218,37 @@ def money_definitions(settlement: Settlement) -> frozenset[str]:
 
 def write_outputs(settlement: Settlement, out: Path) -> dict[str, Any]:
     """Write every output into `out` atomically; return the manifest."""
-    files: dict[str, bytes] = {"rejects.csv": to_csv_bytes(settlement.inputs.rejects)}
     yuan = money_definitions(settlement)
+    tables: dict[str, tuple[pl.DataFrame, frozenset[str]]] = {
+        "rejects.csv": (settlement.inputs.rejects, frozenset())
+    }
+    missing: dict[str, dict[str, int]] = {}
     for stage in settlement.settling_stages():
         for table, frame in stage_tables(settlement, stage).items():
-            files[f"{stage}/{table}.csv"] = to_csv_bytes(whole_counts(frame, settlement), yuan)
-    manifest = build_manifest(settlement, files)
-    files["manifest.json"] = (
-        json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    ).encode("utf-8")
-    write_folder_atomically(out, files)
-    return manifest
+            tables[f"{stage}/{table}.csv"] = (whole_counts(frame, settlement), yuan)
+            if table == "cases" and (absent := missing_in(frame, settlement.outputs())):
+                missing[stage] = absent
+
+    def write(staging: Path) -> dict[str, Any]:
+        hashes = {}
+        for name, (frame, money_columns) in tables.items():
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            csv_frame(frame, money_columns).write_csv(path, float_precision=None)
+            hashes[name] = _sha256_file(path)
+        manifest = build_manifest(settlement, hashes, missing)
+        (staging / "manifest.json").write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
+        return manifest
+
+    return write_folder_with(out, write)
 
 
-def build_manifest(settlement: Settlement, files: dict[str, bytes]) -> dict[str, Any]:
+def build_manifest(
+    settlement: Settlement, hashes: dict[str, str], missing: dict[str, dict[str, int]]
+) -> dict[str, Any]:
     policy = settlement.policy
     return {
         "engine_version": ENGINE_VERSION,
@@ -229,25 +264,34 @@ def build_manifest(settlement: Settlement, files: dict[str, bytes]) -> dict[str,
         "stages": list(settlement.stages),
         "inputs": dict(sorted(settlement.inputs.file_hashes.items())),
         "rows": {"cases": settlement.rows, "input_rows_read": settlement.inputs.rows_read},
-        "missing_outputs": settlement.missing_outputs(),
+        "missing_outputs": missing,
         "overrides": {
             "definitions": dict(settlement.settings.definitions),
             "params": dict(settlement.settings.params),
         },
-        "outputs": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+        "outputs": dict(sorted(hashes.items())),
     }
 
 
 def write_folder_atomically(out: Path, files: dict[str, bytes]) -> None:
     """Write all files into a fresh sibling folder, then swap it into place."""
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+
+    def write(staging: Path) -> None:
         for name, data in files.items():
             path = staging / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
+
+    write_folder_with(out, write)
+
+
+def write_folder_with(out: Path, write: Callable[[Path], Any]) -> Any:
+    """Let `write` fill a fresh sibling folder, then swap it into place."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        value = write(staging)
         previous = out.with_name(f".{out.name}.previous")
         if out.exists():
             shutil.rmtree(previous, ignore_errors=True)
@@ -257,3 +301,4 @@ def write_folder_atomically(out: Path, files: dict[str, bytes]) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    return value

@@ -106,19 +106,12 @@ class Settlement:
         return case_results(result, self.outputs())
 
     def missing_outputs(self) -> dict[str, dict[str, int]]:
-        """Per settling stage, how many cases have no class, settled points (or weight) or
-        payment — e.g. a payment that could not be computed because an input it needs is
-        absent — never silent. (Base points are legitimately absent for ungrouped cases.)"""
-        decisive = [
-            n for n in self.outputs() if n in ("category", "payment") or n.startswith("settled_")
-        ]
-        found: dict[str, dict[str, int]] = {}
-        for stage in self.settling_stages():
-            counts = self.cases(stage).select(pl.col(decisive).null_count()).row(0, named=True)
-            missing = {name: n for name, n in counts.items() if n}
-            if missing:
-                found[stage] = missing
-        return found
+        """Per settling stage, the cases without a class, settled points (or weight) or
+        payment (see `missing_in`) — never silent."""
+        found = {
+            stage: missing_in(self.cases(stage), self.outputs()) for stage in self.settling_stages()
+        }
+        return {stage: counts for stage, counts in found.items() if counts}
 
     @property
     def rows(self) -> dict[str, int]:
@@ -132,6 +125,15 @@ class Settlement:
             "outside_period": read - rejected - settled,
             "settled": settled,
         }
+
+
+def missing_in(cases: pl.DataFrame, outputs: list[str]) -> dict[str, int]:
+    """How many cases have no class, settled points (or weight) or payment — e.g. a payment
+    that could not be computed because an input it needs is absent. (Base points are
+    legitimately absent for ungrouped cases.)"""
+    decisive = [n for n in outputs if n in ("category", "payment") or n.startswith("settled_")]
+    counts = cases.select(pl.col(decisive).null_count()).row(0, named=True)
+    return {name: n for name, n in counts.items() if n}
 
 
 def output_names(method: str) -> list[str]:

@@ -112,10 +112,15 @@ class Arith(Model):
 
 
 class Cmp(Model):
+    """A comparison; `numeric` ones treat values within 1e-14 (relative) of each other as equal,
+    so that a cost exactly at a threshold is judged as the policy's words say, not by the last
+    bit of a floating-point quotient."""
+
     op: Literal["cmp"] = "cmp"
     fn: Literal["==", "!=", "<", "<=", ">", ">="]
     left: Expr
     right: Expr
+    numeric: bool = False
 
 
 class Logic(Model):

@@ -426,7 +426,12 @@ class ExprLowering:
         return ir.Arith(fn=node.op, left=self.expr(node.left), right=self.expr(node.right))  # type: ignore[arg-type]
 
     def _Compare(self, node: a.Compare) -> ir.Cmp:
-        return ir.Cmp(fn=node.op, left=self.expr(node.left), right=self.expr(node.right))  # type: ignore[arg-type]
+        return ir.Cmp(
+            fn=node.op,  # type: ignore[arg-type]
+            left=self.expr(node.left),
+            right=self.expr(node.right),
+            numeric=id(node) in self.checked.inference.numeric_comparisons,
+        )
 
     def _And(self, node: a.And) -> ir.Logic:
         return ir.Logic(op="and", left=self.expr(node.left), right=self.expr(node.right))

@@ -67,6 +67,7 @@ class Inference:
         self.edges: dict[DefKey, set[DefKey]] = {}
         self.used: set[DefKey] = set()
         self.sources: dict[int, g.Grain] = {}
+        self.numeric_comparisons: set[int] = set()
 
     # ---- entry points ----
     def definition(self, symbol: Symbol) -> Info | None:
@@ -671,6 +672,8 @@ class Inference:
             )
             return None
         self._unify([left, right], [node.left, node.right], ctx.entry, f"both sides of `{node.op}`")
+        if left.type.kind == "number":
+            self.numeric_comparisons.add(id(node))
         return Info(BOOL, g.join(left.grain, right.grain))
 
     def _IsClass(self, node: a.IsClass, ctx: Ctx) -> Info | None:

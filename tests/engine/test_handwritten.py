@@ -4,6 +4,7 @@ payment (payments equal to the fen, points within 1e-9 relative), and the same s
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +108,18 @@ def test_generated_50k_settles_the_same(policy: ir.Policy, generated: Path) -> N
 
 
 def test_payments_close_the_budget(policy: ir.Policy, generated: Path) -> None:
-    _, hand = both(policy, generated)
+    engine, hand = both(policy, generated)
+    fund = Decimal(str(engine.inputs.budget["values"]["drg_fund"]))
+    assert hand.budget_fen == int(fund * 100)  # the year's budget, to the fen
     assert hand.cases["payment"].sum() == hand.budget_fen
+    assert engine.cases().select(money.to_fen(pl.col("payment")).sum()).item() == hand.budget_fen
+
+
+def test_a_province_budget_is_not_moved_by_the_rounding_tolerance() -> None:
+    """1.7e12 fen (a 170-million-yuan-a-month province): exact to the fen."""
+    assert handwritten.round_half_away(1_738_855_926_200.0) == 1_738_855_926_200
+    assert handwritten.round_half_away(100.5) == 101
+    assert handwritten.round_half_away(1.005 * 100) == 101  # 100.49999999999999
 
 
 def test_written_files_agree(policy: ir.Policy, sample_dir: Path, tmp_path: Path) -> None:

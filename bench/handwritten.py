@@ -1,0 +1,525 @@
+"""Xuancheng 2024 settled by hand: the benchmark's reference implementation.
+
+What a competent engineer would write for this one policy without the policy language: plain
+polars (group-bys, joins, windows), every rule of `policies/xuancheng/2023.policy` and
+`2024.policy` hard-coded. Hospitals and groups are numbered by their row in the input tables, so
+that per-group values reach a case by `gather` and per hospital × group (or level × group)
+averages are windows over one integer key. It shares nothing with the engine's IR or batch plan;
+only the input contract loader (`engine.contract.load_inputs`) is reused to read and validate
+the data.
+
+It follows the project's money rule (`README.md`, "Money"): a division `a / b` is computed as
+`a × (1 / b)` (and gives null when `b` is 0), a rounding step rounds half away from zero after a
+relative tolerance of 1e-14, and the budget is split to the fen by largest remainders, ties to
+the smaller case id.
+
+    inputs = load_inputs(Path("sample"), budget_names=["drg_fund"])
+    result = settle(inputs, 2024)
+    write_outputs(result, Path("out/hand"), stamp)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from engine.contract import Inputs
+
+# ---- the rules' numbers (each from the policy file named) -----------------------------------
+
+CLASSES = ["special", "ungrouped", "unstable", "high", "low", "normal"]
+CATEGORY = pl.Enum(CLASSES)
+BY_COST = ("special", "ungrouped", "unstable")  # paid by cost; coefficient 1
+BY_BASE = ("normal", "high", "low")  # paid from base points; bilateral / multi-site apply
+
+POINTS_PER_WEIGHT = 100.0  # 2023: base_points = weight × 100
+LARGE_NUMBER_CASES = 100  # 2024: stable if n ≥ 100 ...
+MIN_STABLE_CASES = 5  # 2023: ... or n > 5 and CV ≤ 1
+CV_LIMIT = 1.0
+LOW_RATIO_GRASSROOTS = 0.3  # 2024: level ≤ 1, cost ratio < 0.3 (strict)
+LOW_RATIO_STANDARD = 0.4  # 2023: level ≥ 2, cost ratio ≤ 0.4 (inclusive)
+LEVEL_SHARE, COST_SHARE = 0.8, 0.2  # 2024: level coefficient 80% + cost coefficient 20%
+NEW_HOSPITAL_SHARE = 0.8  # 2024: 80% of the level coefficient, not below the level minimum
+INCENTIVE_SHARE = {1: 0.004, 2: 0.004, 3: 0.006}  # 2024: 4‰ / 6‰ of the hospital's DRG cases
+BILATERAL = 1.5  # 2024: 1.5 × the points
+SECONDARY_SHARE = 0.5  # 2024: + 50% of the secondary operation's no-CC group
+MONTHS_PER_YEAR = 12.0
+TOLERANCE = 1e-14  # money rule (README "Money")
+
+
+def high_ratio_k(base_points: pl.Expr) -> pl.Expr:
+    """2023 table high_ratio_k: [0, 100) → 3, [100, 300) → 2.5, [300, ∞) → 2."""
+    return (
+        pl.when((base_points >= 0) & (base_points < 100))
+        .then(3.0)
+        .when((base_points >= 100) & (base_points < 300))
+        .then(2.5)
+        .when(base_points >= 300)
+        .then(2.0)
+    )
+
+
+# ---- small helpers -------------------------------------------------------------------------
+
+
+def div(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """`numerator / denominator` by the money rule (× reciprocal); null when dividing by 0."""
+    return pl.when(denominator != 0).then(numerator * (1.0 / denominator))
+
+
+def div_float(numerator: float, denominator: float) -> float | None:
+    return None if denominator == 0 else numerator * (1.0 / denominator)
+
+
+def round_half_away(value: float) -> int:
+    """Whole units, half away from zero, after the 1e-14 relative tolerance."""
+    return int(math.copysign(math.floor(abs(value) * (1 + TOLERANCE) + 0.5), value))
+
+
+def fen_text(fen: pl.Expr) -> pl.Expr:
+    """Integer fen as an exact 2-decimal amount: 123456 → 1234.56 (a Decimal, so the CSV text is
+    exact)."""
+    return fen.cast(pl.Decimal(38, 2)) / 100
+
+
+def no_cc_groups(codes: pl.Series) -> pl.DataFrame:
+    """drg_code → the same ADRG's group without CC (its '5', else its '9', else itself)."""
+    catalog = pl.DataFrame({"drg_code": codes}).with_columns(
+        adrg=pl.col("drg_code").str.slice(0, 3)
+    )
+    sibling = (
+        catalog.filter(pl.col("drg_code").str.slice(3).is_in(["5", "9"]))
+        .sort("drg_code")
+        .group_by("adrg")
+        .agg(no_cc=pl.col("drg_code").first())
+    )
+    return catalog.join(sibling, on="adrg", how="left", maintain_order="left").select(
+        "drg_code", pl.col("no_cc").fill_null(pl.col("drg_code"))
+    )
+
+
+# ---- settlement ----------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """Per-case results and per-hospital reports of one year's settlement."""
+
+    period: str
+    cases: pl.DataFrame  # case_id … payment (fen, Int64), total_cost (fen, Int64)
+    reports: pl.DataFrame  # per hospital: level, tier, cases_paid, cost_per_point, rank
+    point_value: float | None
+    budget_fen: int
+    total_points: float
+    rejects: pl.DataFrame
+    rows: dict[str, int]
+
+
+CASE_COLUMNS = [
+    "case_id",
+    "hospital_id",
+    "drg_code",
+    "month",
+    "total_cost",
+    "unreasonable_cost",
+    "bilateral",
+    "multi_site",
+    "secondary_drg",
+    "incentive_approved",
+    "special_review",
+    "ungrouped",
+]
+
+
+def settle(inputs: Inputs, year: int) -> Result:
+    """Settle the year's cases under Xuancheng 2024.
+
+    Hospitals and groups are numbered by their row in the (sorted) input tables, so that every
+    per-group value reaches a case by `gather` and every per hospital × group or level × group
+    average is a window over one integer key."""
+    hospitals = inputs.hospitals.select(
+        "hospital_id",
+        "level",
+        no_history=pl.col("is_new") | (pl.col("hist_avg_cost") == 0),
+    ).with_row_index("h")
+    catalog = inputs.groups.select("drg_code").with_row_index("g")
+    cases = (
+        inputs.cases.select(*CASE_COLUMNS, "discharge_date")
+        .filter(pl.col("discharge_date").dt.year() == year)
+        .drop("discharge_date")
+        .join(hospitals, on="hospital_id", how="left", maintain_order="left")
+        .join(catalog, on="drg_code", how="left", maintain_order="left")  # g null: ungrouped
+    )
+    if not cases["case_id"].is_sorted():  # the loader sorts by key; allocation needs it
+        cases = cases.sort("case_id")
+
+    groups = _groups(inputs.groups, cases)
+    points = _case_points(cases, groups)
+
+    fund = float(inputs.budget["values"]["drg_fund"])
+    period_fund = fund * MONTHS_PER_YEAR * (1.0 / 12)  # the year's budget (drg_fund × 12 / 12)
+    total_points = float(points["settled_points"].sum())
+    point_value = div_float(period_fund, total_points)
+    payable = total_points * point_value if point_value is not None else None
+    case_table = points.select(
+        "case_id",
+        "hospital_id",
+        "drg_code",
+        "month",
+        "category",
+        "base_points",
+        "case_points",
+        "coefficient",
+        "settled_points",
+        point_value=pl.lit(point_value, dtype=pl.Float64),
+        payment=_allocate(points, payable),
+        total_cost=(pl.col("total_cost") * 100).round().cast(pl.Int64),
+    )
+    read = inputs.rows_read["cases"]
+    rejected = int(inputs.rejects["file"].str.starts_with("cases").sum())
+    return Result(
+        period=str(year),
+        cases=case_table,
+        reports=_hospital_reports(inputs.hospitals, points),
+        point_value=point_value,
+        budget_fen=round_half_away(period_fund * 100),
+        total_points=total_points,
+        rejects=inputs.rejects,
+        rows={
+            "read": read,
+            "rejected": rejected,
+            "outside_period": read - rejected - cases.height,
+            "settled": cases.height,
+        },
+    )
+
+
+def _groups(catalog: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
+    """Per catalog group (in catalog order): base points, benchmark cost, city average cost,
+    stable or not, and half the base points of its no-CC group (for a secondary operation)."""
+    cost = pl.col("total_cost")
+    stats = (
+        cases.filter(pl.col("g").is_not_null())
+        .group_by("g")
+        .agg(n=pl.len(), city_cost=cost.mean(), cv=cost.std(ddof=0) / cost.mean())
+    )
+    n = pl.col("n").fill_null(0)
+    groups = (
+        catalog.select(
+            "drg_code",
+            base_points=pl.col("weight") * POINTS_PER_WEIGHT,
+            benchmark=pl.col("avg_cost"),
+        )
+        .with_row_index("g")
+        .join(stats, on="g", how="left", maintain_order="left")
+        .with_columns(
+            stable=(n >= LARGE_NUMBER_CASES)
+            | ((n > MIN_STABLE_CASES) & (pl.col("cv") <= CV_LIMIT)).fill_null(False)
+        )
+    )
+    base = groups.select(pl.col("drg_code").alias("no_cc"), "base_points")
+    secondary = (
+        no_cc_groups(groups["drg_code"])
+        .join(base, on="no_cc", how="left", maintain_order="left")
+        .select(secondary_points=pl.col("base_points") * SECONDARY_SHARE)
+    )
+    return groups.with_columns(secondary)
+
+
+def _at_case(groups: pl.DataFrame, index: pl.Series, columns: dict[str, str]) -> list[pl.Series]:
+    """Per-group values read by each case through its group number (null stays null)."""
+    return [groups[column].gather(index).alias(name) for name, column in columns.items()]
+
+
+def _coefficients(frame: pl.DataFrame) -> pl.DataFrame:
+    """The 2024 hospital coefficient of each case's hospital × group: averages per hospital ×
+    group and per level × group as windows over integer keys, the level minimum over the
+    hospitals with history."""
+    cost = pl.col("total_cost")
+    n_groups = pl.lit(frame["g"].max() or 0, dtype=pl.UInt64) + 1
+    hospital_group = pl.col("h").cast(pl.UInt64) * n_groups + pl.col("g")
+    level_group = pl.col("level").cast(pl.UInt64) * n_groups + pl.col("g")
+    combined = pl.col("level_coefficient") * LEVEL_SHARE + pl.col("cost_coefficient") * COST_SHARE
+    new_hospital = pl.max_horizontal(
+        pl.col("level_coefficient") * NEW_HOSPITAL_SHARE, pl.col("level_min")
+    )
+    return (
+        frame.with_columns(hospital_group=hospital_group, level_group=level_group)
+        .with_columns(
+            hospital_cost=cost.mean().over("hospital_group"),
+            level_cost=cost.mean().over("level_group"),
+        )
+        .with_columns(
+            level_coefficient=div(pl.col("level_cost"), pl.col("city_cost")),
+            cost_coefficient=div(pl.col("hospital_cost"), pl.col("city_cost")),
+        )
+        .with_columns(combined=combined)
+        .with_columns(
+            level_min=pl.col("combined").filter(~pl.col("no_history")).min().over("level_group")
+        )
+        .with_columns(
+            hospital_coefficient=pl.when(pl.col("no_history"))
+            .then(new_hospital)
+            .otherwise(pl.col("combined"))
+        )
+    )
+
+
+def _kept_incentives(cases: pl.DataFrame) -> pl.Series:
+    """Approved incentive cases within their hospital's quota (highest points first, ties by
+    case id): the row numbers kept."""
+    drg_cases = (~pl.col("ungrouped")).sum().cast(pl.Float64)
+    share = pl.col("level").replace_strict(INCENTIVE_SHARE, default=None)
+    quota = (
+        cases.group_by("h", "level")
+        .agg(drg_cases=drg_cases)
+        .select("h", quota=(share * pl.col("drg_cases")).floor())
+    )
+    return (
+        cases.filter(pl.col("incentive_approved"))
+        .sort("h", "incentive_points", "case_id", descending=[False, True, False], nulls_last=True)
+        .with_columns(rank=pl.int_range(1, pl.len() + 1).over("h"))
+        .join(quota, on="h", how="left")
+        .filter(pl.col("rank") <= pl.col("quota"))["row"]
+    )
+
+
+def _category(name: str) -> pl.Expr:
+    return pl.lit(name, dtype=CATEGORY)
+
+
+def _case_points(cases: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:
+    """Category, class points, adjustments, coefficient and settled points of every case."""
+    cost, unreasonable = pl.col("total_cost"), pl.col("unreasonable_cost")
+    base, ratio, k = pl.col("base_points"), pl.col("cost_ratio"), pl.col("k")
+    all_avg_cost = cost.filter(~pl.col("ungrouped")).mean()
+    by_cost = div(cost, pl.col("all_avg_cost")) * POINTS_PER_WEIGHT
+    reasonable = div(cost - unreasonable, pl.col("all_avg_cost")) * POINTS_PER_WEIGHT
+    level = pl.col("level")
+    low = ((level <= 1) & (ratio < LOW_RATIO_GRASSROOTS)) | (
+        (level >= 2) & (ratio <= LOW_RATIO_STANDARD)
+    )
+    category = (
+        pl.when(pl.col("special_review"))
+        .then(_category("special"))
+        .when(pl.col("ungrouped"))
+        .then(_category("ungrouped"))
+        .when(~pl.col("stable"))
+        .then(_category("unstable"))
+        .when(ratio >= k)
+        .then(_category("high"))
+        .when(low)
+        .then(_category("low"))
+        .otherwise(_category("normal"))
+    )
+    kind = pl.col("category")
+    class_points = (
+        pl.when(kind == "special")
+        .then(pl.col("incentive_points"))
+        .when(kind.is_in(["ungrouped", "unstable"]))
+        .then(by_cost)
+        .when(kind == "high")
+        .then(base + (ratio - k) * base)
+        .when(kind == "low")
+        .then(base * ratio)
+        .when(kind == "normal")
+        .then(base)
+    )
+    by_base = kind.is_in(BY_BASE)
+    bilateral = pl.col("bilateral") & by_base
+    multi_site = pl.col("multi_site") & (pl.col("secondary_drg") != "") & by_base
+    points = pl.when(bilateral).then(pl.col("class_points") * BILATERAL).otherwise("class_points")
+    points = pl.when(multi_site).then(points + pl.col("secondary_points")).otherwise(points)
+
+    secondary = cases.select("secondary_drg").join(
+        groups.select(pl.col("drg_code").alias("secondary_drg"), "g"),
+        on="secondary_drg",
+        how="left",
+        maintain_order="left",
+    )["g"]
+    per_group = {
+        "base_points": "base_points",
+        "benchmark": "benchmark",
+        "stable": "stable",
+        "city_cost": "city_cost",
+    }
+    frame = cases.with_row_index("row").with_columns(
+        *_at_case(groups, cases["g"], per_group),
+        *_at_case(groups, secondary, {"secondary_points": "secondary_points"}),
+    )
+    frame = (
+        _coefficients(frame)
+        .with_columns(
+            all_avg_cost=all_avg_cost,
+            cost_ratio=div(cost, pl.col("benchmark")),
+            k=high_ratio_k(base),
+        )
+        .with_columns(category=category, incentive_points=reasonable)
+        .with_columns(
+            class_points=class_points,
+            coefficient=pl.when(kind.is_in(BY_COST)).then(1.0).otherwise("hospital_coefficient"),
+        )
+        .with_columns(points=points)
+    )
+    kept = pl.col("row").is_in(_kept_incentives(frame).implode())
+    return frame.select(
+        "case_id",
+        "hospital_id",
+        "h",
+        "drg_code",
+        "month",
+        "total_cost",
+        "category",
+        "base_points",
+        "coefficient",
+        case_points=pl.when(kept).then("incentive_points").otherwise("points"),
+    ).with_columns(settled_points=pl.col("case_points") * pl.col("coefficient"))
+
+
+def _allocate(cases: pl.DataFrame, payable: float | None) -> pl.Series:
+    """Payments in fen: the payable total split by settled points, exact to the fen (floors,
+    then one fen each to the largest remainders, ties to the smaller case id)."""
+    weights = cases["settled_points"].fill_null(0.0)
+    weight_sum = float(weights.sum())
+    if payable is None or weight_sum <= 0:
+        return pl.repeat(0, cases.height, dtype=pl.Int64, eager=True)
+    total = round_half_away(payable * 100)
+    share = float(total) * weights / weight_sum
+    floor = share.floor()
+    left_over = total - int(floor.sum())
+    largest = (floor - share).rank("ordinal") <= left_over
+    return floor.cast(pl.Int64) + largest.cast(pl.Int64)
+
+
+def _hospital_reports(hospitals: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame:
+    """The 2024 horse-race reports per hospital: cases paid, cost per point, and the rank of
+    cost per point (lowest first) among level-2+ hospitals."""
+    per_hospital = points.group_by("h").agg(
+        cases_paid=pl.len().cast(pl.Float64),
+        cost_per_point=div(pl.col("total_cost").sum(), pl.col("case_points").sum()),
+    )
+    reports = (
+        hospitals.select("hospital_id", "level", "tier")
+        .with_row_index("h")
+        .join(per_hospital, on="h", how="left", maintain_order="left")
+        .with_columns(pl.col("cases_paid").fill_null(0.0))
+    )
+    race = (
+        reports.filter(pl.col("level") >= 2)
+        .sort("cost_per_point", "hospital_id", nulls_last=True)
+        .select("h", horse_race_rank=pl.int_range(1, pl.len() + 1).cast(pl.Float64))
+    )
+    return reports.join(race, on="h", how="left", maintain_order="left").drop("h")
+
+
+# ---- statements (written with the outputs) ---------------------------------------------------
+
+
+def _category_counts() -> list[pl.Expr]:
+    return [(pl.col("category") == c).sum().alias(f"cases_{c}") for c in CLASSES]
+
+
+def _totals() -> list[pl.Expr]:
+    return [
+        pl.len().alias("cases"),
+        pl.col("total_cost").sum(),
+        pl.col("settled_points").sum(),
+        pl.col("payment").sum(),
+        *_category_counts(),
+    ]
+
+
+def hospital_statement(result: Result) -> pl.DataFrame:
+    """Per hospital: cases, cost, points, payment, cases per category, then the reports."""
+    totals = result.cases.group_by("hospital_id").agg(_totals())
+    reports = result.reports
+    return (
+        reports.select("hospital_id", "level", "tier")
+        .join(totals, on="hospital_id", how="left", maintain_order="left")
+        .with_columns(pl.col("cases", "payment", "total_cost").fill_null(0))
+        .join(reports.drop("level", "tier"), on="hospital_id", how="left", maintain_order="left")
+    )
+
+
+def period_summary(result: Result) -> pl.DataFrame:
+    return result.cases.select(_totals()).with_columns(
+        period=pl.lit(result.period),
+        point_value=pl.lit(result.point_value, dtype=pl.Float64),
+        budget=pl.lit(result.budget_fen, dtype=pl.Int64),
+        total_points=pl.lit(result.total_points, dtype=pl.Float64),
+    )
+
+
+# ---- files ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """The policy a result was settled under (written into every case row and the manifest)."""
+
+    city: str = "xuancheng"
+    version: str = "2024"
+    hash: str = ""
+
+
+MONEY = ("payment", "total_cost", "budget")
+
+
+def _csv(frame: pl.DataFrame, path: Path) -> None:
+    """Money (integer fen) as exact decimal amounts, categories as text."""
+    columns = []
+    for name, dtype in frame.schema.items():
+        if name in MONEY:
+            columns.append(fen_text(pl.col(name)).alias(name))
+        elif isinstance(dtype, pl.Enum):
+            columns.append(pl.col(name).cast(pl.String))
+        else:
+            columns.append(pl.col(name))
+    frame.select(columns).write_csv(path, float_precision=None)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_outputs(result: Result, out: Path, stamp: Stamp) -> dict[str, Any]:
+    """Write rejects.csv, settlement/{cases,hospitals,summary}.csv and manifest.json."""
+    stage = out / "settlement"
+    stage.mkdir(parents=True, exist_ok=True)
+    files = {
+        "rejects.csv": result.rejects,
+        "settlement/cases.csv": result.cases.with_columns(
+            policy_city=pl.lit(stamp.city),
+            policy_version=pl.lit(stamp.version),
+            policy_hash=pl.lit(stamp.hash),
+        ),
+        "settlement/hospitals.csv": hospital_statement(result).with_columns(
+            pl.col("cases_paid", "horse_race_rank").round().cast(pl.Int64)  # counts
+        ),
+        "settlement/summary.csv": period_summary(result),
+    }
+    for name, frame in files.items():
+        _csv(frame, out / name)
+    outputs = ["base_points", "case_points", "coefficient", "settled_points", "payment"]
+    missing = result.cases.select(pl.col(outputs).null_count()).row(0, named=True)
+    manifest = {
+        "policy": {"city": stamp.city, "version": stamp.version, "hash": stamp.hash},
+        "period": result.period,
+        "rows": result.rows,
+        "missing_outputs": {k: v for k, v in missing.items() if v},
+        "outputs": {name: _sha256(out / name) for name in sorted(files)},
+    }
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    return manifest
