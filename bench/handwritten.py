@@ -272,8 +272,8 @@ def _coefficients(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _kept_incentives(cases: pl.DataFrame) -> pl.Series:
-    """Approved incentive cases within their hospital's quota (highest points first, ties by
-    case id): the row numbers kept."""
+    """Approved grouped incentive cases within their hospital's quota (highest points first,
+    ties by case id): the row numbers kept."""
     drg_cases = (~pl.col("ungrouped")).sum().cast(pl.Float64)
     share = pl.col("level").replace_strict(INCENTIVE_SHARE, default=None)
     quota = (
@@ -282,7 +282,7 @@ def _kept_incentives(cases: pl.DataFrame) -> pl.Series:
         .select("h", quota=(share * pl.col("drg_cases")).floor())
     )
     return (
-        cases.filter(pl.col("incentive_approved"))
+        cases.filter(pl.col("incentive_approved") & ~pl.col("ungrouped"))
         .sort("h", "incentive_points", "case_id", descending=[False, True, False], nulls_last=True)
         .with_columns(rank=pl.int_range(1, pl.len() + 1).over("h"))
         .join(quota, on="h", how="left")

@@ -99,15 +99,16 @@ XUANCHENG_2023_TO_2024 = {
         None,
         "(total_cost - unreasonable_cost) / all_avg_cost * 100 pt",
     ),
+    "definition:incentive_candidate": ("added", None, "incentive_approved and not ungrouped"),
     "definition:incentive_rank": (
         "added",
         None,
-        "rank(incentive_points desc within hospital where incentive_approved)",
+        "rank(incentive_points desc within hospital where incentive_candidate)",
     ),
     "definition:incentive_kept": (
         "added",
         None,
-        "incentive_approved and incentive_rank <= incentive_quota",
+        "incentive_candidate and incentive_rank <= incentive_quota",
     ),
     "definition:cost_per_point": ("added", None, "sum(total_cost) / sum(case_points)"),
     "definition:horse_race_rank": (
@@ -124,7 +125,7 @@ def xuancheng_diff() -> list[Change]:
 
 def test_xuancheng_2023_to_2024_lists_exactly_the_expected_changes() -> None:
     found = xuancheng_diff()
-    assert len(found) == len({c.clause for c in found}) == 24
+    assert len(found) == len({c.clause for c in found}) == 25
     assert {c.clause: (c.kind, c.old, c.new) for c in found} == XUANCHENG_2023_TO_2024
 
 
