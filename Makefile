@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/drgpolicy settle --policy policies --data sample --period 2024 --out out/demo
+	$(BIN)/drgpolicy settle --policy policies --data sample --period 2024 --out out/demo --any-date
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -46,7 +46,9 @@ LOW_RATIO_GRASSROOTS = 0.3  # 2024: level ≤ 1, cost ratio < 0.3 (strict)
 LOW_RATIO_STANDARD = 0.4  # 2023: level ≥ 2, cost ratio ≤ 0.4 (inclusive)
 LEVEL_SHARE, COST_SHARE = 0.8, 0.2  # 2024: level coefficient 80% + cost coefficient 20%
 NEW_HOSPITAL_SHARE = 0.8  # 2024: 80% of the level coefficient, not below the level minimum
-INCENTIVE_SHARE = {1: 0.004, 2: 0.004, 3: 0.006}  # 2024: 4‰ / 6‰ of the hospital's DRG cases
+# (80% of the level coefficient alone where no hospital of the level with history has the group)
+# 2024: 4‰ (level 0 unrated, 1, 2) / 6‰ (level 3) of the hospital's DRG cases
+INCENTIVE_SHARE = {0: 0.004, 1: 0.004, 2: 0.004, 3: 0.006}
 BILATERAL = 1.5  # 2024: 1.5 × the points
 SECONDARY_SHARE = 0.5  # 2024: + 50% of the secondary operation's no-CC group
 MONTHS_PER_YEAR = 12.0
@@ -82,6 +84,11 @@ def round_half_away(value: float) -> int:
     return int(math.copysign(math.floor(abs(value) * (1 + TOLERANCE) + 0.5), value))
 
 
+def _fen(yuan: pl.Expr) -> pl.Expr:
+    """An amount in yuan as whole fen (Int64)."""
+    return (yuan * 100).round().cast(pl.Int64)
+
+
 def fen_text(fen: pl.Expr) -> pl.Expr:
     """Integer fen as an exact 2-decimal amount: 123456 → 1234.56 (a Decimal, so the CSV text is
     exact)."""
@@ -89,19 +96,15 @@ def fen_text(fen: pl.Expr) -> pl.Expr:
 
 
 def no_cc_groups(codes: pl.Series) -> pl.DataFrame:
-    """drg_code → the same ADRG's group without CC (its '5', else its '9', else itself)."""
-    catalog = pl.DataFrame({"drg_code": codes}).with_columns(
-        adrg=pl.col("drg_code").str.slice(0, 3)
-    )
-    sibling = (
-        catalog.filter(pl.col("drg_code").str.slice(3).is_in(["5", "9"]))
-        .sort("drg_code")
-        .group_by("adrg")
-        .agg(no_cc=pl.col("drg_code").first())
-    )
-    return catalog.join(sibling, on="adrg", how="left", maintain_order="left").select(
-        "drg_code", pl.col("no_cc").fill_null(pl.col("drg_code"))
-    )
+    """adrg → the ADRG's group without CC: its '5' group, else its '9' (not split) group. An
+    ADRG with neither is left out (a secondary operation there adds no points)."""
+    known = set(codes.to_list())
+    rows = [
+        (adrg, next((adrg + s for s in "59" if adrg + s in known), None))
+        for adrg in sorted({code[:3] for code in known})
+    ]
+    frame = pl.DataFrame(rows, schema={"adrg": pl.String, "no_cc": pl.String}, orient="row")
+    return frame.drop_nulls()
 
 
 # ---- settlement ----------------------------------------------------------------------------
@@ -128,6 +131,7 @@ CASE_COLUMNS = [
     "month",
     "total_cost",
     "unreasonable_cost",
+    "patient_paid",
     "bilateral",
     "multi_site",
     "secondary_drg",
@@ -179,8 +183,13 @@ def settle(inputs: Inputs, year: int) -> Result:
         "settled_points",
         point_value=pl.lit(point_value, dtype=pl.Float64),
         payment=_allocate(points, payable),
-        total_cost=(pl.col("total_cost") * 100).round().cast(pl.Int64),
+        patient_paid=_fen(pl.col("patient_paid")),
+        total_cost=_fen(pl.col("total_cost")),
     )
+    # 基金支付 = 应付 − 个人负担 (the fund pays the payable amount less what the patient paid)
+    case_table = case_table.with_columns(
+        fund_payment=pl.col("payment") - pl.col("patient_paid")
+    ).select(*case_table.columns[:-1], "fund_payment", "total_cost")
     read = inputs.rows_read["cases"]
     rejected = int(inputs.rejects["file"].str.starts_with("cases").sum())
     return Result(
@@ -202,7 +211,7 @@ def settle(inputs: Inputs, year: int) -> Result:
 
 def _groups(catalog: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
     """Per catalog group (in catalog order): base points, benchmark cost, city average cost,
-    stable or not, and half the base points of its no-CC group (for a secondary operation)."""
+    stable or not."""
     cost = pl.col("total_cost")
     stats = (
         cases.filter(pl.col("g").is_not_null())
@@ -223,13 +232,23 @@ def _groups(catalog: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
             | ((n > MIN_STABLE_CASES) & (pl.col("cv") <= CV_LIMIT)).fill_null(False)
         )
     )
+    return groups
+
+
+def _secondary_points(cases: pl.DataFrame, groups: pl.DataFrame) -> pl.Series:
+    """Per case, half the base points of the no-CC group of its secondary operation's ADRG;
+    0 where that ADRG has no no-CC group in the catalog (the policy's `if_missing(…, 0 pt)`)."""
     base = groups.select(pl.col("drg_code").alias("no_cc"), "base_points")
-    secondary = (
+    per_adrg = (
         no_cc_groups(groups["drg_code"])
-        .join(base, on="no_cc", how="left", maintain_order="left")
-        .select(secondary_points=pl.col("base_points") * SECONDARY_SHARE)
+        .join(base, on="no_cc", how="inner")
+        .select("adrg", secondary_points=pl.col("base_points") * SECONDARY_SHARE)
     )
-    return groups.with_columns(secondary)
+    return (
+        cases.select(adrg=pl.col("secondary_drg").str.slice(0, 3))
+        .join(per_adrg, on="adrg", how="left", maintain_order="left")["secondary_points"]
+        .fill_null(0.0)
+    )
 
 
 def _at_case(groups: pl.DataFrame, index: pl.Series, columns: dict[str, str]) -> list[pl.Series]:
@@ -246,9 +265,8 @@ def _coefficients(frame: pl.DataFrame) -> pl.DataFrame:
     hospital_group = pl.col("h").cast(pl.UInt64) * n_groups + pl.col("g")
     level_group = pl.col("level").cast(pl.UInt64) * n_groups + pl.col("g")
     combined = pl.col("level_coefficient") * LEVEL_SHARE + pl.col("cost_coefficient") * COST_SHARE
-    new_hospital = pl.max_horizontal(
-        pl.col("level_coefficient") * NEW_HOSPITAL_SHARE, pl.col("level_min")
-    )
+    eighty = pl.col("level_coefficient") * NEW_HOSPITAL_SHARE
+    new_hospital = pl.max_horizontal(eighty, pl.col("level_min").fill_null(eighty))
     return (
         frame.with_columns(hospital_group=hospital_group, level_group=level_group)
         .with_columns(
@@ -337,12 +355,6 @@ def _case_points(cases: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:
     points = pl.when(bilateral).then(pl.col("class_points") * BILATERAL).otherwise("class_points")
     points = pl.when(multi_site).then(points + pl.col("secondary_points")).otherwise(points)
 
-    secondary = cases.select("secondary_drg").join(
-        groups.select(pl.col("drg_code").alias("secondary_drg"), "g"),
-        on="secondary_drg",
-        how="left",
-        maintain_order="left",
-    )["g"]
     per_group = {
         "base_points": "base_points",
         "benchmark": "benchmark",
@@ -351,7 +363,7 @@ def _case_points(cases: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:
     }
     frame = cases.with_row_index("row").with_columns(
         *_at_case(groups, cases["g"], per_group),
-        *_at_case(groups, secondary, {"secondary_points": "secondary_points"}),
+        _secondary_points(cases, groups),
     )
     frame = (
         _coefficients(frame)
@@ -375,10 +387,14 @@ def _case_points(cases: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:
         "drg_code",
         "month",
         "total_cost",
+        "patient_paid",
         "category",
         "base_points",
         "coefficient",
-        case_points=pl.when(kept).then("incentive_points").otherwise("points"),
+        # a kept incentive case takes the higher of its incentive points and its points
+        case_points=pl.when(kept)
+        .then(pl.max_horizontal("points", "incentive_points"))
+        .otherwise("points"),
     ).with_columns(settled_points=pl.col("case_points") * pl.col("coefficient"))
 
 
@@ -431,6 +447,8 @@ def _totals() -> list[pl.Expr]:
         pl.col("total_cost").sum(),
         pl.col("settled_points").sum(),
         pl.col("payment").sum(),
+        pl.col("patient_paid").sum(),
+        pl.col("fund_payment").sum(),
         *_category_counts(),
     ]
 
@@ -442,7 +460,9 @@ def hospital_statement(result: Result) -> pl.DataFrame:
     return (
         reports.select("hospital_id", "level", "tier")
         .join(totals, on="hospital_id", how="left", maintain_order="left")
-        .with_columns(pl.col("cases", "payment", "total_cost").fill_null(0))
+        .with_columns(
+            pl.col("cases", "payment", "patient_paid", "fund_payment", "total_cost").fill_null(0)
+        )
         .join(reports.drop("level", "tier"), on="hospital_id", how="left", maintain_order="left")
     )
 
@@ -468,7 +488,7 @@ class Stamp:
     hash: str = ""
 
 
-MONEY = ("payment", "total_cost", "budget")
+MONEY = ("payment", "patient_paid", "fund_payment", "total_cost", "budget")
 
 
 def _csv(frame: pl.DataFrame, path: Path) -> None:

@@ -16,51 +16,17 @@ from typing import Any
 
 import polars as pl
 
-from engine import functions, money
+from engine import batch_windows, catalog, functions
+from engine.frames import (
+    HOSPITAL_SIDE,
+    KEY_COLUMNS,
+    StageResult,
+    closure_columns,
+    key_columns,
+)
 from engine.rundata import RunData
 from policy_dsl import grains as g
 from policy_dsl import ir
-
-KEY_COLUMNS = {
-    "case": "case_id",
-    "hospital": "hospital_id",
-    "group": "drg_code",
-    "level": "level",
-    "tier": "tier",
-    "month": "month",
-}
-HOSPITAL_SIDE = frozenset({"hospital", "level", "tier"})
-
-
-def key_columns(grain: g.Grain) -> list[str]:
-    """The columns that identify a row of `grain`."""
-    return [KEY_COLUMNS[k] for k in g.order(grain)]
-
-
-def closure_columns(grain: g.Grain) -> list[str]:
-    return [KEY_COLUMNS[k] for k in g.order(g.closure(grain))]
-
-
-@dataclass
-class StageResult:
-    """A stage's evaluated frames: where each definition lives, and the values."""
-
-    stage: ir.Stage
-    frames: dict[g.Grain, pl.DataFrame]
-    home: dict[str, g.Grain]
-    period_keys: frozenset[str]
-
-    def frame_of(self, name: str) -> pl.DataFrame:
-        return self.frames[self.home[name]]
-
-    def value_frame(self, name: str) -> pl.DataFrame:
-        """Key columns and the value of one definition."""
-        grain = self.home[name]
-        return self.frames[grain].select(*key_columns(grain), name)
-
-    @property
-    def cases(self) -> pl.DataFrame:
-        return self.frames[frozenset({"case"})]
 
 
 @dataclass
@@ -92,10 +58,25 @@ class StageRun:
         self.home: dict[str, g.Grain] = {}
         self.params = {p.name: settings.params.get(p.name, p.value) for p in policy.params}
         self.tables = {t.name: t for t in policy.tables}
-        self.no_cc = functions.no_cc_map(data.groups["drg_code"].to_list())
+        self.no_cc = catalog.no_cc_groups(data.groups["drg_code"].to_list())
         self._temp = 0
         #: aggregates of the definition being compiled, computed ahead: (node, grain) → column
         self.aggregates: dict[tuple[str, g.Grain], str] = {}
+
+    @classmethod
+    def resume(
+        cls,
+        policy: ir.Policy,
+        result: StageResult,
+        data: RunData,
+        earlier: Mapping[str, StageResult],
+        settings: Settings,
+    ) -> StageRun:
+        """A run over a stage's settled frames, to evaluate further expressions on them (the
+        explainer's window steps, invariants, threshold exposure); the result is not changed."""
+        run = cls(policy, result.stage, data, earlier, settings)
+        run.frames, run.home = dict(result.frames), dict(result.home)
+        return run
 
     def run(self) -> StageResult:
         for definition in self.stage.definitions:
@@ -117,10 +98,10 @@ class StageRun:
         if not grain:
             return pl.DataFrame({"__all": [0]})
         return (
-            self._key_source(grain).select(closure_columns(grain)).unique().sort(key_columns(grain))
+            self.key_source(grain).select(closure_columns(grain)).unique().sort(key_columns(grain))
         )
 
-    def _key_source(self, grain: g.Grain) -> pl.DataFrame:
+    def key_source(self, grain: g.Grain) -> pl.DataFrame:
         """Rows of a grain: every hospital (or group) of the inputs for hospital-side grains
         (or the group grain) — cases or not — otherwise the combinations that cases have."""
         if grain <= HOSPITAL_SIDE:
@@ -278,15 +259,15 @@ class Compiler:
 
     def _rekey(self, node: ir.Rekey) -> pl.Expr:
         target_grain, frame, column = self._rekey_target(node.target)
-        given = {kv.key: self._materialize(self.expr(kv.value)) for kv in node.keys}
+        given = {kv.key: self.materialize(self.expr(kv.value)) for kv in node.keys}
         left_on, right_on = [], []
         for key in g.order(target_grain):
             left_on.append(given.get(key, KEY_COLUMNS[key]))
             right_on.append(KEY_COLUMNS[key])
         alias = self.run.temp()
         right = frame.select(*right_on, pl.col(column).alias(alias))
-        self._replace(
-            self._frame().join(
+        self.replace(
+            self.frame().join(
                 right, left_on=left_on, right_on=right_on, how="left", maintain_order="left"
             )
         )
@@ -337,7 +318,7 @@ class Compiler:
 
     def _call(self, node: ir.Call) -> pl.Expr:
         if node.fn == "no_cc":
-            return functions.no_cc_polars(self.run.no_cc)(self.expr(node.args[0]))
+            return catalog.no_cc_expr(self.expr(node.args[0]), self.run.no_cc)
         if node.fn == "round" and len(node.args) == 2:
             digits = node.args[1]
             assert isinstance(digits, ir.Lit)
@@ -368,156 +349,48 @@ class Compiler:
         return chain.otherwise(fallback) if chain is not pl else fallback
 
     def _adjust(self, node: ir.AdjustIR) -> pl.Expr:
-        value = self._materialize(self.expr(node.start))
+        value = self.materialize(self.expr(node.start))
         running: pl.Expr = pl.col(value)
         for step in node.steps:
             inner = Compiler(self.run, self.grain, running)
             applied = pl.when(inner.expr(step.when)).then(inner.expr(step.expr)).otherwise(running)
-            running = pl.col(self._materialize(applied))
+            running = pl.col(self.materialize(applied))
         return running
 
     def _current(self, node: ir.Current) -> pl.Expr:
         assert self.current is not None
         return self.current
 
-    # ---- window and aggregate steps ----
+    # ---- steps over many rows (engine/batch_windows.py) ----
     def prefetch_aggregates(self, node: Any) -> None:
-        """Compute the aggregates of a definition that move values from the cases to this grain
-        in one group-by (and one join), instead of one group-by each; when this grain has no
-        frame yet, the group-by gives its rows (instead of a `unique` over every case)."""
-        keys = key_columns(self.grain)
-        case = frozenset({"case"})
-        if not keys:
-            return
-        found: dict[str, ir.Aggregate] = {}
-        for agg in _aggregates(node):
-            if self.run.effective(agg.source) == case:
-                found.setdefault(agg.model_dump_json(), agg)
-        new_frame = (
-            self.grain not in self.run.frames
-            and self.grain != case
-            and self.run._key_source(self.grain) is self.run.data.cases
-        )
-        if not found or (len(found) < 2 and not new_frame):
-            return
-        inner = Compiler(self.run, case)
-        reduced = []
-        for agg in found.values():
-            where = inner.expr(agg.where) if agg.where is not None else None
-            arg = inner.expr(agg.arg) if agg.arg is not None else None
-            reduced.append(_reduce(agg.fn, arg, where).alias(self.run.temp()))
-        cases = self.run.frame(case)
-        if new_frame:
-            carried = [pl.col(c).first() for c in closure_columns(self.grain) if c not in keys]
-            frame = cases.group_by(keys).agg(*carried, *reduced).sort(keys)
-            self.run.add(
-                self.grain,
-                frame.select(
-                    *closure_columns(self.grain), *[r.meta.output_name() for r in reduced]
-                ),
-            )
-        else:
-            result = cases.group_by(keys).agg(reduced)
-            self._replace(self._frame().join(result, on=keys, how="left", maintain_order="left"))
-        for key, r in zip(found, reduced, strict=True):
-            self.run.aggregates[(key, self.grain)] = r.meta.output_name()
+        batch_windows.prefetch_aggregates(self, node)
 
     def _agg(self, node: ir.Aggregate) -> pl.Expr:
-        done = self.run.aggregates.get((node.model_dump_json(), self.grain))
-        if done is not None:
-            column = pl.col(done)
-            return column.fill_null(0.0) if node.fn in ("sum", "count") else column
-        source = self.run.effective(node.source)
-        inner = Compiler(self.run, source)
-        where = inner.expr(node.where) if node.where is not None else None
-        arg = inner.expr(node.arg) if node.arg is not None else None
-        reduced = _reduce(node.fn, arg, where).alias(self.run.temp())
-        keys = key_columns(self.grain)
-        frame = self.run.frame(source)
-        if keys:
-            result = frame.group_by(keys).agg(reduced)
-            column = pl.col(self.run.bring(self.grain, result, keys, reduced.meta.output_name()))
-            return column.fill_null(0.0) if node.fn in ("sum", "count") else column
-        value = frame.select(reduced).item()
-        return pl.lit(_fill_empty(node.fn, value), dtype=pl.Float64)
+        return batch_windows.aggregate(self, node)
 
     def _rank(self, node: ir.RankIR) -> pl.Expr:
-        keys = [self._materialize(self.expr(k.expr)) for k in node.keys]
-        within = key_columns(self.run.effective(node.within))
-        row_keys = key_columns(self.grain)
-        frame = self._frame()
-        chosen = frame.filter(self.expr(node.where)) if node.where is not None else frame
-        alias = self.run.temp()
-        descending = (
-            [False] * len(within) + [k.descending for k in node.keys] + [False] * len(row_keys)
-        )
-        ordered = chosen.sort([*within, *keys, *row_keys], descending=descending, nulls_last=True)
-        position = pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
-        ranked = ordered.select(
-            *row_keys, (position.over(within) if within else position).cast(pl.Float64).alias(alias)
-        )
-        self._replace(frame.join(ranked, on=row_keys, how="left", maintain_order="left"))
-        return pl.col(alias)
+        return batch_windows.rank(self, node)
 
     def _allocate(self, node: ir.Allocate) -> pl.Expr:
-        total = self._materialize(self.expr(node.total))
-        weight = self._materialize(self.expr(node.weight))
-        by = key_columns(self.run.effective(node.by))
-        alias = self.run.temp()
-        self._replace(money.allocate(self._frame(), total=total, weight=weight, by=by, out=alias))
-        return pl.col(alias)
+        return batch_windows.allocate(self, node)
 
     # ---- frame helpers ----
-    def _frame(self) -> pl.DataFrame:
+    def at(self, grain: g.Grain) -> Compiler:
+        """A compiler of the same run at another grain (e.g. an aggregate's rows)."""
+        return Compiler(self.run, grain)
+
+    def frame(self) -> pl.DataFrame:
         return self.run.frame(self.grain)
 
-    def _replace(self, frame: pl.DataFrame) -> None:
+    def replace(self, frame: pl.DataFrame) -> None:
         self.run.add(self.grain, frame)
 
-    def _materialize(self, expr: pl.Expr) -> str:
+    def materialize(self, expr: pl.Expr) -> str:
         """Compute an expression into a temporary column of the frame; its name."""
         alias = self.run.temp()
-        self._replace(self._frame().with_columns(expr.alias(alias)))
+        self.replace(self.frame().with_columns(expr.alias(alias)))
         return alias
 
 
 def _number(value: Any) -> Any:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
-
-
-def _reduce(fn: str, arg: pl.Expr | None, where: pl.Expr | None) -> pl.Expr:
-    """One aggregate over a group (sums and means in a stable order: see `stable_sum`)."""
-    if fn == "count":
-        return (where.fill_null(False).sum() if where is not None else pl.len()).cast(pl.Float64)
-    if fn == "share":
-        return (where.fill_null(False).mean() if where is not None else pl.lit(1.0)).cast(
-            pl.Float64
-        )
-    assert arg is not None
-    values = arg.filter(where.fill_null(False)) if where is not None else arg
-    if fn == "min":
-        return values.min()
-    if fn == "max":
-        return values.max()
-    numbers = values.cast(pl.Float64)
-    if fn == "cv":
-        return functions.stable_std(numbers) / functions.stable_mean(numbers)
-    return (functions.stable_sum if fn == "sum" else functions.stable_mean)(numbers)
-
-
-def _fill_empty(fn: str, value: Any) -> Any:
-    if value is None and fn in ("sum", "count"):
-        return 0.0
-    return value
-
-
-def _aggregates(node: Any) -> Any:
-    """The aggregates in an expression (not looking inside them)."""
-    if isinstance(node, ir.Aggregate):
-        yield node
-    elif isinstance(node, ir.Model):
-        for name in type(node).model_fields:
-            yield from _aggregates(getattr(node, name))
-    elif isinstance(node, list):
-        for item in node:
-            yield from _aggregates(item)

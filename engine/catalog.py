@@ -1,4 +1,5 @@
-"""Import published DRG group lists (病组目录) and map groups to their no-CC sibling.
+"""Import published DRG group lists (病组目录) and map groups to their no-CC sibling (the one
+rule for `no_cc`, used by both evaluation paths).
 
 Accepted formats, one group per line, UTF-8 (a BOM is allowed), blank lines ignored:
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import polars as pl
@@ -106,37 +107,38 @@ def _reject_duplicates(path: Path, rows: list[tuple[int, str, str]]) -> None:
         first_line[code] = line_no
 
 
-def no_cc_code(code: str, known_codes: Collection[str]) -> str:
-    """The group a secondary operation is paid at "without CC" (不伴合并症或并发症).
+def no_cc_groups(codes: Iterable[str]) -> dict[str, str]:
+    """The group without CC (不伴合并症或并发症) of each ADRG of a group list: its ``…5`` group,
+    else its ``…9`` (not split) group. An ADRG with neither is left out: none of its groups is
+    paid "without CC" (taking its own ``…1``/``…3`` would pay an MCC or CC group instead).
 
-    The same ADRG's '5' group if the catalog has it, else its '9' (not split) group, else the
-    code itself (e.g. xQY, 0000 or a list without that ADRG's 5/9 group).
-
-    >>> no_cc_code("GB11", {"GB11", "GB13", "GB15"})
-    'GB15'
-    >>> no_cc_code("GE29", {"GE29"})
-    'GE29'
-    >>> no_cc_code("ZZ11", {"GB15"})
-    'ZZ11'
+    >>> no_cc_groups(["GB11", "GB13", "GB15", "GE29", "XA11", "XA13"])
+    {'GB1': 'GB15', 'GE2': 'GE29'}
     """
-    for severity in "59":
-        if code[:3] + severity in known_codes:
-            return code[:3] + severity
-    return code
+    known = set(codes)
+    groups = {}
+    for adrg in sorted({code[:3] for code in known}):
+        found = next((adrg + s for s in "59" if adrg + s in known), None)
+        if found is not None:
+            groups[adrg] = found
+    return groups
 
 
-def no_cc_codes(codes: pl.Series, catalog: pl.DataFrame) -> pl.Series:
-    """`no_cc_code` for a whole column, against a catalog with a `drg_code` column."""
-    candidates = (
-        catalog.select(pl.col("drg_code"))
-        .filter(pl.col("drg_code").str.slice(3, 1).is_in(["5", "9"]))
-        .sort("drg_code")  # '5' before '9': the first per ADRG wins
-        .group_by(pl.col("drg_code").str.slice(0, 3).alias("adrg"), maintain_order=True)
-        .first()
-    )
-    mapping = dict(zip(candidates["adrg"], candidates["drg_code"], strict=True))
-    return (
-        codes.str.slice(0, 3)
-        .replace_strict(mapping, default=codes, return_dtype=pl.String)
-        .alias(codes.name)
-    )
+def no_cc_code(code: str | None, groups: Mapping[str, str]) -> str | None:
+    """The group a secondary operation is paid at without CC: the no-CC group (`no_cc_groups`)
+    of the code's ADRG, or missing (None) when the list has none — also for an ambiguous group
+    (xQY), ``0000`` or an empty code.
+
+    >>> groups = no_cc_groups(["GB11", "GB13", "GB15", "XA11"])
+    >>> no_cc_code("GB11", groups), no_cc_code("GB17", groups), no_cc_code("XA11", groups)
+    ('GB15', 'GB15', None)
+    """
+    return None if code is None else groups.get(code[:3])
+
+
+def no_cc_expr(codes: pl.Expr, groups: Mapping[str, str]) -> pl.Expr:
+    """`no_cc_code` on a column of codes (the batch plan)."""
+    adrg = codes.str.slice(0, 3)
+    if not groups:
+        return pl.lit(None, dtype=pl.String)
+    return adrg.replace_strict(groups, default=None, return_dtype=pl.String)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,9 @@ class ContractError(PolicyError):
 
 @dataclass(frozen=True)
 class Inputs:
-    """Validated inputs: typed frames sorted by key, the rejects, and what was read."""
+    """Validated inputs: typed frames sorted by key, the rejects, what was read — and, per table,
+    the file it came from (`files`) and the columns that file has (`columns`: a column not among
+    them holds its default); `source` is the data folder."""
 
     cases: pl.DataFrame
     hospitals: pl.DataFrame
@@ -72,6 +74,9 @@ class Inputs:
     rejects: pl.DataFrame
     file_hashes: dict[str, str]
     rows_read: dict[str, int]
+    files: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, frozenset[str]] = field(default_factory=dict)
+    source: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ class _Table:
     rejects: pl.DataFrame
     rows_read: int
     sha256: str
+    columns: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -124,19 +130,18 @@ def load_inputs(
         data_dir, "cases", extra.get("cases", ()), _case_references(hospitals, groups)
     )
     budget, budget_hash = _load_budget(data_dir / "budget.yaml", budget_names)
-    tables = (hospitals, groups, cases)
+    tables = {"hospitals": hospitals, "groups": groups, "cases": cases}
     return Inputs(
         cases=_with_case_derivations(cases.frame),
         hospitals=hospitals.frame,
         groups=groups.frame,
         budget=budget,
-        rejects=pl.concat([table.rejects for table in tables]),
-        file_hashes={t.file: t.sha256 for t in tables} | budget_hash,
-        rows_read={
-            "hospitals": hospitals.rows_read,
-            "groups": groups.rows_read,
-            "cases": cases.rows_read,
-        },
+        rejects=pl.concat([table.rejects for table in tables.values()]),
+        file_hashes={t.file: t.sha256 for t in tables.values()} | budget_hash,
+        rows_read={kind: t.rows_read for kind, t in tables.items()},
+        files={kind: t.file for kind, t in tables.items()},
+        columns={kind: t.columns for kind, t in tables.items()},
+        source=data_dir,
     )
 
 
@@ -227,6 +232,13 @@ def _raw(name: str) -> pl.Expr:
 
 # ---- checks ----------------------------------------------------------------------------------
 
+#: The largest amount in 元 a double holds exactly to the fen (2**53 fen).
+MAX_MONEY = 2.0**53 / 100
+_TOO_LARGE = (
+    "{} {{}} is out of range; money must be at most 90,071,992,547,409.92 元 "
+    "(the largest amount kept exact to the fen)"
+)
+
 _UNPARSEABLE = {
     "money": "is not an amount of money; write a number such as 1234.50",
     "number": "is not a number",
@@ -265,6 +277,8 @@ def _field_checks(spec: FieldSpec) -> list[_Check]:
 def _range_checks(spec: FieldSpec) -> list[_Check]:
     name, shown, value = spec.name, _raw(spec.name).cast(pl.String), pl.col(spec.name)
     checks = [] if spec.minimum is None else [_minimum_check(spec, shown, value)]
+    if spec.dtype == "money":
+        checks.append(_Check(name, value.abs() > MAX_MONEY, _says(_TOO_LARGE.format(name), shown)))
     if spec.choices:
         allowed = ", ".join(map(str, spec.choices))
         reason = _says(f"{name} {{}} is not one of {allowed}", shown)
@@ -364,6 +378,7 @@ def _load_table(
         rejects=_rejects(rejected, checks, path.name, key),
         rows_read=raw.height,
         sha256=_sha256(path),
+        columns=frozenset(raw.columns),
     )
 
 
@@ -540,7 +555,7 @@ def _is_int(value: object) -> bool:
 
 def _is_amount(value: object) -> bool:
     return (
-        isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < float("inf")
+        isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= MAX_MONEY
     )
 
 
@@ -551,7 +566,8 @@ def _check_budget_value(file: str, name: str, value: object) -> None:
             file,
             name,
             f"{file}: values.{name} is {value!r}; expected a number "
-            "≥ 0 in 元, or a mapping of keys to such numbers (e.g. {A: 1.0e8})",
+            "≥ 0 in 元 (at most 90,071,992,547,409.92), or a mapping of keys to such numbers "
+            "(e.g. {A: 1.0e8})",
         )
 
 

@@ -19,8 +19,10 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from engine.batch import Settings, StageResult, key_columns
+from engine.batch import StageResult, key_columns
 from engine.explain import explain
+from engine.fields import TABLES, TableKind
+from engine.overrides import EXAMPLE_LABELS, SettingError, checked_settings
 from engine.report_text import render_trace, show
 from engine.rundata import Period
 from engine.settle import Settlement, case_results, load_data, settle
@@ -48,7 +50,11 @@ class Example(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(description="what the example shows, in the analyst's words")
     policy: str = Field(description="the policy version (a file in the city folder)")
-    period: str = Field(default="2024", description="2024 (a year) or 2024-03 (a month)")
+    period: str | None = Field(
+        default=None,
+        description="2024 (a year) or 2024-03 (a month); by default the year the policy takes "
+        "effect",
+    )
     stage: str | None = Field(
         default=None, description="the stage checked (default: the last settling one)"
     )
@@ -103,6 +109,9 @@ def read_example(path: Path) -> Example:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
         return Example.model_validate(document)
+    except (OSError, UnicodeDecodeError) as exc:
+        detail = "no such file" if isinstance(exc, FileNotFoundError) else str(exc)
+        raise ExampleError(f"cannot read example {path}: {detail}") from None
     except yaml.YAMLError as exc:
         raise ExampleError(f"{path}: not valid YAML ({exc})") from exc
     except ValidationError as exc:
@@ -118,30 +127,58 @@ def run_example(path: Path) -> Outcome:
     """Settle the example's data under its policy and compare with what it expects."""
     example = read_example(path)
     policy = compile_file(path.parent.parent / f"{example.policy}.policy")
+    try:
+        settings = checked_settings(policy, example.fix, example.set, EXAMPLE_LABELS)
+    except SettingError as exc:
+        raise ExampleError(f"{path}: {exc}") from None
+    period = period_of(example, policy)
     with tempfile.TemporaryDirectory(prefix="drgpolicy-example-") as folder:
-        write_data(example, Path(folder), policy)
+        write_data(example, Path(folder), period)
         inputs = load_data(folder, policy)
         if inputs.rejects.height:
             reasons = "; ".join(inputs.rejects["reason"].to_list())
             raise ExampleError(f"{path}: the example's data has rejected rows: {reasons}")
-        settings = Settings(definitions=example.fix, params=example.set)
-        result = settle(policy, inputs, Period.parse(example.period), settings)
+        result = settle(policy, inputs, period, settings, any_date=False)
     return Outcome(path, example, compare(example, result))
 
 
-def write_data(example: Example, folder: Path, policy: Policy) -> None:
-    """The example as a data folder of the contract."""
-    first_day = f"{Period.parse(example.period).month_labels()[0]}-01"
+def period_of(example: Example, policy: Policy) -> Period:
+    """The example's period; by default the year its policy takes effect."""
+    if example.period is not None:
+        return Period.parse(example.period)
+    start = policy.effective_from
+    if start is None:
+        raise ExampleError(f"the example gives no period and {policy.city} has no effective date")
+    return Period(int(start[:4]))
+
+
+def write_data(example: Example, folder: Path, period: Period) -> None:
+    """The example as a data folder of the contract. A field no row gives is written with its
+    contract default, even one a data file must have when a policy reads it
+    (`FieldSpec.neutral`): an example states only what its rule needs."""
+    first_day = f"{period.month_labels()[0]}-01"
     cases = [{"discharge_date": first_day, **case} for case in example.cases]
-    for name, rows in (
-        ("hospitals", example.hospitals),
-        ("groups", example.groups),
-        ("cases", cases),
-    ):
-        pl.DataFrame([_text_row(r) for r in rows]).write_csv(folder / f"{name}.csv")
-    year = Period.parse(example.period).year
-    document = {"contract_version": "1.0", "year": year, "values": example.budget}
+    tables: dict[TableKind, list[dict[str, Scalar]]] = {
+        "hospitals": example.hospitals,
+        "groups": example.groups,
+        "cases": cases,
+    }
+    for kind, rows in tables.items():
+        defaults = _guessed_defaults(kind, rows)
+        frame = pl.DataFrame([_text_row({**defaults, **r}) for r in rows])
+        frame.write_csv(folder / f"{kind}.csv")
+    document = {"contract_version": "1.0", "year": period.year, "values": example.budget}
     (folder / "budget.yaml").write_text(yaml.safe_dump(document, allow_unicode=True))
+
+
+def _guessed_defaults(kind: TableKind, rows: list[dict[str, Scalar]]) -> dict[str, Scalar]:
+    """The non-neutral optional fields that no row gives, with their defaults."""
+    given = {name for row in rows for name in row}
+    return {
+        spec.name: spec.default
+        for spec in TABLES[kind]
+        if not spec.required and not spec.neutral and spec.name not in given
+    }
 
 
 def _text_row(row: dict[str, Scalar]) -> dict[str, str]:

@@ -2,103 +2,33 @@
 
 It re-evaluates the case's own definitions one by one in Python from the IR — the second
 evaluation path — taking values at coarser grains (group averages, coefficients, the point value)
-and window values (ranks, allocations over all cases) from the batch run. The conformance suite
-checks that both paths agree value for value.
+from the batch run. A `rank` is recomputed: the rows of the case's group that sort before it,
+counted in the batch frame. An `allocate` is shown, not recomputed: the batch run's allocation,
+with the case's exact share of the total and the whole fen of it, so that a payment more than a
+fen from its share shows (`explain_windows`). The conformance suite checks that both paths agree
+value for value.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
-from engine import functions
-from engine.batch import KEY_COLUMNS, StageResult, key_columns
+from engine import catalog, explain_windows, functions
+from engine.explain_windows import BatchRows
+from engine.frames import KEY_COLUMNS, StageResult, key_columns
 from engine.settle import Settlement
+from engine.trace import AllocationCheck, ClassCheck, RankCheck, Step, StepCheck, Trace
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
-
-CASE = frozenset({"case"})
 
 
 class UnknownCase(PolicyError):
     """The case asked for is not among the settled cases."""
-
-
-@dataclass
-class ClassCheck:
-    """One class of a classification, tried in order."""
-
-    name: str
-    label: str
-    condition: str
-    result: bool | None
-    chosen: bool
-
-
-@dataclass
-class StepCheck:
-    """One adjustment step: whether it applied and the running value after it."""
-
-    name: str
-    label: str
-    condition: str
-    formula: str
-    applied: bool
-    value: Any
-
-
-@dataclass
-class Step:
-    """One definition as it applies to the case."""
-
-    name: str
-    label: str
-    grain: list[str]
-    formula: str
-    value: Any
-    source: str  # "computed", "batch" (coarser grain), "window" (over many rows), "fixed"
-    origin: str | None = None
-    citations: list[str] = field(default_factory=list)
-    inputs: dict[str, Any] = field(default_factory=dict)
-    classes: list[ClassCheck] = field(default_factory=list)
-    adjustments: list[StepCheck] = field(default_factory=list)
-
-
-@dataclass
-class Trace:
-    """Everything that decided one case's payment."""
-
-    case_id: str
-    city: str
-    version: str
-    policy_hash: str
-    stage: str
-    period: str
-    facts: dict[str, Any]
-    steps: list[Step]
-
-    def step(self, name: str) -> Step:
-        return next(s for s in self.steps if s.name == name)
-
-    def value(self, name: str) -> Any:
-        return self.step(name).value
-
-    def to_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def explain(settlement: Settlement, case_id: str, stage: str | None = None) -> Trace:
@@ -120,9 +50,10 @@ class Explainer:
             p.name: self.settings.params.get(p.name, p.value) for p in self.policy.params
         }
         self.tables = {t.name: t for t in self.policy.tables}
-        self.no_cc = functions.no_cc_python(
-            functions.no_cc_map(settlement.data.groups["drg_code"].to_list())
-        )
+        self.no_cc = catalog.no_cc_groups(settlement.data.groups["drg_code"].to_list())
+        self.rows = BatchRows(settlement, result.stage)
+        #: definitions read from the batch run because they need many rows at once
+        self.windowed = {d.name for d in result.stage.definitions if _windowed(d.expr)}
 
     def explain(self, case_id: str, changes: dict[str, Any] | None = None) -> Trace:
         """The case's trace; `changes` replaces some of its input fields (what-if on one case,
@@ -144,6 +75,7 @@ class Explainer:
             self.settlement.period.label,
             self._facts(row),
             case.steps(),
+            list(self.definitions),
         )
 
     def _case_row(self, case_id: str) -> dict[str, Any]:
@@ -170,15 +102,25 @@ class Explainer:
         return {k: row[k] for k in keys if k in row}
 
     # ---- values the case reads from the batch run ----
+    def stage_result(self, stage: str | None) -> StageResult:
+        """The settled frames of an earlier stage, or of this one."""
+        return self.settlement.stages[stage] if stage else self.result
+
+    def input_table(self, table: str) -> tuple[pl.DataFrame, str]:
+        """An input table a field is read from (hospitals or groups), and its key column."""
+        data = self.settlement.data
+        if table == "hospitals":
+            return data.hospitals, "hospital_id"
+        return data.groups, "drg_code"
+
     def batch_value(self, name: str, stage: str | None, row: dict[str, Any]) -> Any:
-        result = self.settlement.stages[stage] if stage else self.result
+        result = self.stage_result(stage)
         grain = result.home[name]
         frame = result.frames[grain]
         keys = key_columns(grain)
         if not keys:
             return frame[name][0]
-        match = frame.filter(pl.all_horizontal(pl.col(k) == row[k] for k in keys))
-        return match[name][0] if match.height else None
+        return lookup(frame, {k: row[k] for k in keys}, name)
 
     def field_value(self, ref: ir.FieldRef, row: dict[str, Any]) -> Any:
         if ref.table == "run":
@@ -191,24 +133,23 @@ class Explainer:
             return float(value)
         if ref.column in row:
             return row[ref.column]
-        table = (
-            self.settlement.data.hospitals
-            if ref.table == "hospitals"
-            else (self.settlement.data.groups)
-        )
-        key = "hospital_id" if ref.table == "hospitals" else "drg_code"
+        table, key = self.input_table(ref.table)
         return lookup(table, {key: row[key]}, ref.column)
 
 
 def lookup(frame: pl.DataFrame, keys: dict[str, Any], column: str) -> Any:
-    """The value of `column` in the row of `frame` with these key values (None if absent)."""
+    """The value of `column` in the row of `frame` with these key values (None if absent, or
+    if a key is missing: as in the batch plan's joins, a missing key matches no row)."""
+    if any(v is None for v in keys.values()):
+        return None
     match = frame.filter(pl.all_horizontal(pl.col(k) == v for k, v in keys.items()))
     return match[column][0] if match.height else None
 
 
 def _windowed(node: Any) -> bool:
-    """Whether an expression needs many rows at once (rank, allocate, aggregate)."""
-    if isinstance(node, ir.RankIR | ir.Allocate | ir.Aggregate):
+    """Whether an expression needs many rows at once and is read from the batch run (an
+    aggregate; an allocate inside a formula)."""
+    if isinstance(node, ir.Allocate | ir.Aggregate):
         return True
     if isinstance(node, ir.Model):
         return any(_windowed(getattr(node, f)) for f in type(node).model_fields)
@@ -217,18 +158,27 @@ def _windowed(node: Any) -> bool:
     return False
 
 
+@dataclass
+class Notes:
+    """What the evaluation of one definition noted down for its step."""
+
+    inputs: dict[str, Any] = field(default_factory=dict)
+    classes: list[ClassCheck] = field(default_factory=list)
+    adjustments: list[StepCheck] = field(default_factory=list)
+    allocations: list[AllocationCheck] = field(default_factory=list)
+    ranks: list[RankCheck] = field(default_factory=list)
+    arm: str | None = None
+
+
 class CaseEval:
     """Python evaluation of one case's values, with the steps recorded."""
 
     def __init__(self, explainer: Explainer, row: dict[str, Any]) -> None:
-        self.x = explainer
+        self.explainer = explainer
         self.row = row
         self.values: dict[str, Any] = {}
         self.recorded: dict[str, Step] = {}
-        self.inputs: dict[str, Any] = {}
-        self.classes: list[ClassCheck] = []
-        self.adjustments: list[StepCheck] = []
-        self.arm: str | None = None
+        self.notes = Notes()
 
     def steps(self) -> list[Step]:
         return list(self.recorded.values())
@@ -236,12 +186,11 @@ class CaseEval:
     def definition(self, name: str) -> Any:
         if name in self.values:
             return self.values[name]
-        definition = self.x.definitions[name]
-        saved = (self.inputs, self.classes, self.adjustments)
-        self.inputs, self.classes, self.adjustments = {}, [], []
-        self.arm = None
+        definition = self.explainer.definitions[name]
+        saved, self.notes = self.notes, Notes()
         value, source = self._evaluate(definition)
-        formula = f"{definition.text}: {self.arm}" if self.arm else definition.text
+        notes, self.notes = self.notes, saved
+        formula = f"{definition.text}: {notes.arm}" if notes.arm else definition.text
         step = Step(
             definition.name,
             definition.label,
@@ -251,24 +200,36 @@ class CaseEval:
             source,
             _origin(definition),
             [_citation(c) for c in definition.citations],
-            self.inputs,
-            self.classes,
-            self.adjustments,
+            notes.inputs,
+            notes.classes,
+            notes.adjustments,
+            notes.allocations,
+            notes.ranks,
         )
-        self.inputs, self.classes, self.adjustments = saved
         self.values[name] = value
         self.recorded[name] = step
         return value
 
     def _evaluate(self, definition: ir.Definition) -> tuple[Any, str]:
-        fixed = self.x.settings.definitions
+        fixed = self.explainer.settings.definitions
         if definition.name in fixed:
             return fixed[definition.name], "fixed"
         if definition.grain != ["case"]:
-            return self.x.batch_value(definition.name, None, self.row), "batch"
-        if _windowed(definition.expr):
-            return self.x.batch_value(definition.name, None, self.row), "window"
+            return self.explainer.batch_value(definition.name, None, self.row), "batch"
+        if isinstance(definition.expr, ir.Allocate):
+            return self._allocated(definition.name, definition.expr), "window"
+        if definition.name in self.explainer.windowed:
+            return self.explainer.batch_value(definition.name, None, self.row), "window"
         return self.expr(definition.expr), "computed"
+
+    def _allocated(self, name: str, node: ir.Allocate) -> Any:
+        """The batch run's allocation to the case, with its share of the total noted."""
+        allocated = self.explainer.batch_value(name, None, self.row)
+        operands = (self.expr(node.total), self.expr(node.weight))
+        rows = self.explainer.rows
+        check = explain_windows.allocation(rows, node, self.row, operands, allocated)
+        self.notes.allocations.append(check)
+        return allocated
 
     def expr(self, node: Any, current: Any = None) -> Any:
         method: Callable[[Any, Any], Any] = getattr(self, "_" + node.op)
@@ -281,54 +242,55 @@ class CaseEval:
         return node.value
 
     def _field(self, node: ir.FieldRef, current: Any) -> Any:
-        value = self.x.field_value(node, self.row)
-        self.inputs[node.name] = value
+        value = self.explainer.field_value(node, self.row)
+        self.notes.inputs[node.name] = value
         return value
 
     def _param(self, node: ir.ParamRef, current: Any) -> Any:
-        value = self.x.params[node.name]
-        self.inputs[node.name] = value
+        value = self.explainer.params[node.name]
+        self.notes.inputs[node.name] = value
         return value
 
     def _ref(self, node: ir.Ref, current: Any) -> Any:
         if node.stage is None:
             value = self.definition(node.name)
-            self.inputs[node.name] = value
+            self.notes.inputs[node.name] = value
             return value
-        value = self.x.batch_value(node.name, node.stage, self.row)
-        self.inputs[f"{node.stage}.{node.name}"] = value
+        value = self.explainer.batch_value(node.name, node.stage, self.row)
+        self.notes.inputs[f"{node.stage}.{node.name}"] = value
         return value
 
     def _table(self, node: ir.TableLookup, current: Any) -> Any:
         key = self.expr(node.key, current)
-        value = table_value(self.x.tables[node.name], key)
-        self.inputs[f"{node.name}[{_show(key)}]"] = value
+        value = table_value(self.explainer.tables[node.name], key)
+        self.notes.inputs[f"{node.name}[{_show(key)}]"] = value
         return value
 
     def _rekey(self, node: ir.Rekey, current: Any) -> Any:
         given = {kv.key: self.expr(kv.value, current) for kv in node.keys}
         target = node.target
         if isinstance(target, ir.Ref):
-            result = self.x.settlement.stages[target.stage] if target.stage else self.x.result
+            result = self.explainer.stage_result(target.stage)
             grain = result.home[target.name]
             keys = {KEY_COLUMNS[k]: given.get(k, self.row.get(KEY_COLUMNS[k])) for k in grain}
             value = lookup(result.frames[grain], keys, target.name)
-            label = target.name
         else:
-            table = (
-                self.x.settlement.data.groups
-                if target.table == "groups"
-                else (self.x.settlement.data.hospitals)
-            )
-            key = "drg_code" if target.table == "groups" else "hospital_id"
+            table, key = self.explainer.input_table(target.table)
             value = lookup(table, {key: next(iter(given.values()))}, target.column)
-            label = target.name
         shown = ", ".join(f"{k} = {_show(v)}" for k, v in given.items())
-        self.inputs[f"{label}[{shown}]"] = value
+        self.notes.inputs[f"{target.name}[{shown}]"] = value
         return value
 
     def _current(self, node: ir.Current, current: Any) -> Any:
         return current
+
+    # ---- steps over many rows ----
+    def _rank(self, node: ir.RankIR, current: Any) -> Any:
+        keys = [self.expr(k.expr, current) for k in node.keys]
+        eligible = node.where is None or self.expr(node.where, current) is True
+        check = explain_windows.rank(self.explainer.rows, node, self.row, keys, eligible)
+        self.notes.ranks.append(check)
+        return None if check.position is None else float(check.position)
 
     # ---- operators ----
     def _neg(self, node: ir.Unary, current: Any) -> Any:
@@ -381,7 +343,7 @@ class CaseEval:
     def _call(self, node: ir.Call, current: Any) -> Any:
         args = [self.expr(arg, current) for arg in node.args]
         if node.fn == "no_cc":
-            return self.x.no_cc(args[0])
+            return catalog.no_cc_code(args[0], self.explainer.no_cc)
         return functions.PYTHON[node.fn](*args)
 
     def _classify(self, node: ir.Classify, current: Any) -> Any:
@@ -389,7 +351,7 @@ class CaseEval:
         for cls in node.classes:
             result = True if cls.when is None else self.expr(cls.when, current)
             hit = chosen is None and result is True
-            self.classes.append(ClassCheck(cls.name, cls.label, cls.text, result, hit))
+            self.notes.classes.append(ClassCheck(cls.name, cls.label, cls.text, result, hit))
             if hit:
                 chosen = cls.name
                 break
@@ -402,7 +364,7 @@ class CaseEval:
         )
         if arm is None:
             return None
-        self.arm = f"{on} -> {arm.text}"
+        self.notes.arm = f"{on} -> {arm.text}"
         return self.expr(arm.expr, current)
 
     def _adjust(self, node: ir.AdjustIR, current: Any) -> Any:
@@ -411,7 +373,7 @@ class CaseEval:
             applied = self.expr(step.when, value) is True
             if applied:
                 value = self.expr(step.expr, value)
-            self.adjustments.append(
+            self.notes.adjustments.append(
                 StepCheck(step.name, step.label, step.when_text, step.text, applied, value)
             )
         return value

@@ -49,7 +49,10 @@ class FieldSpec:
     """One column of an input table: type, required or default, meaning and validity rule.
 
     `exclusive_minimum` makes `minimum` strict (> instead of ≥); `choices` lists the only
-    values allowed (e.g. hospital level 1, 2, 3).
+    values allowed (e.g. hospital level 0, 1, 2, 3). An optional field's default is `neutral`
+    when it is what an absent column means (no flag set, no unreasonable cost); a field whose
+    default would only be a guess (a hospital's history, indicators, tier) is not neutral, and a
+    policy that reads it needs the column (`engine.settle.check_columns`).
     """
 
     name: str
@@ -61,6 +64,7 @@ class FieldSpec:
     unique: bool = False
     exclusive_minimum: bool = False
     choices: tuple[int | str, ...] = ()
+    neutral: bool = True
 
 
 def _required(name: str, dtype: Dtype, description: str, **rule: Any) -> FieldSpec:
@@ -107,7 +111,12 @@ CASE_FIELDS: tuple[FieldSpec, ...] = (
     ),
     _optional("special_review", "bool", False, "Case paid on expert review (特病单议)."),
     _optional(
-        "patient_paid", "money", 0.0, "Amount paid by the patient, 元 (个人负担).", minimum=0
+        "patient_paid",
+        "money",
+        0.0,
+        "Amount paid by the patient, 元 (个人负担); the fund pays the payment less it "
+        "(`fund_payment` in the outputs).",
+        minimum=0,
     ),
     _optional(
         "insurance_type",
@@ -128,9 +137,14 @@ HOSPITAL_FIELDS: tuple[FieldSpec, ...] = (
     _required("hospital_id", "text", "Hospital id (定点医疗机构编码).", unique=True),
     _optional("name", "text", "", "Hospital name (医疗机构名称)."),
     _required(
-        "level", "int", "Hospital level (医院等级): 1 一级, 2 二级, 3 三级.", choices=(1, 2, 3)
+        "level",
+        "int",
+        "Hospital level (医院等级): 0 unrated (未定级 / 一级以下), 1 一级, 2 二级, 3 三级.",
+        choices=(0, 1, 2, 3),
     ),
-    _optional("tier", "text", "", "Budget tier (档次), e.g. Wuxi 3-5-1 tiers A/B/C."),
+    _optional(
+        "tier", "text", "", "Budget tier (档次), e.g. Wuxi 3-5-1 tiers A/B/C.", neutral=False
+    ),
     _optional("is_new", "bool", False, "New hospital without history (新开设医疗机构)."),
     _optional(
         "hist_avg_cost",
@@ -138,6 +152,7 @@ HOSPITAL_FIELDS: tuple[FieldSpec, ...] = (
         0.0,
         "Historical average cost per case, 元 (历史次均费用).",
         minimum=0,
+        neutral=False,
     ),
     _optional(
         "hist_weight_total",
@@ -145,21 +160,36 @@ HOSPITAL_FIELDS: tuple[FieldSpec, ...] = (
         0.0,
         "Historical yearly total weight (历史总权重).",
         minimum=0,
+        neutral=False,
     ),
     _optional(
         "admission_ratio_growth",
         "number",
         0.0,
         "Growth of admissions-per-person ratio (人次人头比增长率), e.g. 0.05 = 5%.",
+        neutral=False,
     ),
     _optional(
         "cost_per_weight_growth",
         "number",
         0.0,
         "Growth of cost per unit weight (每权重费用增长率), e.g. 0.05 = 5%.",
+        neutral=False,
     ),
-    _optional("list_accuracy", "number", 0.0, "Settlement-list accuracy (结算清单准确率), 0–1."),
-    _optional("assessment_score", "number", 0.0, "Annual assessment score (年度考核得分), 0–100."),
+    _optional(
+        "list_accuracy",
+        "number",
+        0.0,
+        "Settlement-list accuracy (结算清单准确率), 0–1.",
+        neutral=False,
+    ),
+    _optional(
+        "assessment_score",
+        "number",
+        0.0,
+        "Annual assessment score (年度考核得分), 0–100.",
+        neutral=False,
+    ),
 )
 
 GROUP_FIELDS: tuple[FieldSpec, ...] = (
@@ -285,7 +315,7 @@ def field_table(kind: TableKind) -> str:
     lines = ["| field | type | required | default | meaning | rule |", "|---|---|---|---|---|---|"]
     for spec in TABLES[kind]:
         default = "" if spec.required else f"`{json.dumps(_json_default(spec))}`"
-        required = "yes" if spec.required else "no"
+        required = "yes" if spec.required else ("no" if spec.neutral else "if read")
         lines.append(
             f"| `{spec.name}` | {spec.dtype} | {required} | {default} | {spec.description} "
             f"| {rule_text(spec)} |"
@@ -338,6 +368,8 @@ def _property(spec: FieldSpec) -> dict[str, Any]:
         prop |= {"x-unit": "元", "x-decimals": 2}
     if spec.unique:
         prop["x-unique"] = True
+    if not spec.required and not spec.neutral:
+        prop["x-required-if-read"] = True
     return prop
 
 

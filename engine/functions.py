@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import polars as pl
@@ -128,22 +128,3 @@ def stable_mean(values: pl.Expr) -> pl.Expr:
 def stable_std(values: pl.Expr) -> pl.Expr:
     """Population standard deviation (ddof = 0), in row order."""
     return values.implode().list.std(ddof=0)
-
-
-def no_cc_map(codes: Sequence[str]) -> dict[str, str]:
-    """For each catalog code, the same ADRG's group without CC: its `…5` group if the catalog
-    has one, else its `…9` group, else the code itself (不伴并发症或合并症的病组)."""
-    known = set(codes)
-    mapping = {}
-    for code in codes:
-        adrg = code[:3]
-        mapping[code] = next((c for c in (adrg + "5", adrg + "9") if c in known), code)
-    return mapping
-
-
-def no_cc_python(mapping: Mapping[str, str]) -> Callable[[Value], Value]:
-    return _rowwise(lambda code: mapping.get(code, code))
-
-
-def no_cc_polars(mapping: Mapping[str, str]) -> Callable[[pl.Expr], pl.Expr]:
-    return lambda code: code.replace(dict(mapping))

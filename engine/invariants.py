@@ -78,10 +78,8 @@ def _always(
     invariant: ir.Invariant, settlement: Settlement, result: StageResult
 ) -> list[Violation]:
     assert invariant.condition is not None
-    run = StageRun(
-        settlement.policy, result.stage, settlement.data, settlement.stages, settlement.settings
-    )
-    run.frames, run.home = dict(result.frames), dict(result.home)
+    s = settlement
+    run = StageRun.resume(s.policy, result, s.data, s.stages, s.settings)
     case = frozenset({"case"})
     condition = Compiler(run, case).expr(invariant.condition)
     failing = run.frame(case).filter(~condition.fill_null(False))

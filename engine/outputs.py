@@ -1,5 +1,8 @@
 """Run outputs: per-case results, hospital statements, period summaries, rejects and a manifest,
-written atomically (a crashed run leaves the previous outputs, never half files).
+written into a fresh folder that then takes the place of `out` (`engine.atomic.replace_folder`):
+a failed or interrupted run leaves the previous outputs, never half files. An existing `out` is
+replaced only if it is empty or an earlier output (`check_out_folder`), never if it is or holds
+the run's data folder or policy files.
 
 Layout of an output folder:
 
@@ -9,37 +12,45 @@ Layout of an output folder:
     <out>/<stage>/hospitals.csv          one row per hospital (and month, in a monthly stage)
     <out>/<stage>/summary.csv            one row per period (month, or the year)
 
-Money is written as exact decimal text to the fen; the same inputs and policy give byte-identical
-files whatever the input row order.
+Money is written as exact decimal text to the fen. The same input files and policy give
+byte-identical outputs, manifest included. Reordering the input rows changes no `<stage>/*.csv`
+byte (every table is sorted by its key on load); `rejects.csv` then lists the same rows with
+their new row numbers, and `manifest.json` the new files' sha256.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
-from engine import functions, money
+from engine import atomic, functions, money
 from engine.batch import StageResult, key_columns
 from engine.contract import CONTRACT_VERSION
-from engine.settle import ENGINE_VERSION, Settlement, case_results, missing_in
+from engine.settle import ENGINE_VERSION, Settlement, case_results, missing_cases, missing_in
 from policy_dsl import grains as g
+from policy_dsl import ir
+from policy_dsl.errors import PolicyError
 
-MONEY_COLUMNS = ("payment", "total_cost")
+T = TypeVar("T")
+
+MONEY_COLUMNS = ("payment", "patient_paid", "fund_payment", "total_cost")
 
 
 def stage_tables(settlement: Settlement, stage: str) -> dict[str, pl.DataFrame]:
     """The three tables of a settling stage, ready to write."""
     result = settlement.stages[stage]
+    payment = money.to_fen(pl.col("payment"))
+    patient_paid = money.to_fen(pl.lit(result.cases["patient_paid"]))
     cases = case_results(result, settlement.outputs()).with_columns(
-        money.to_fen(pl.col("payment")).alias("payment"),
+        payment.alias("payment"),
+        patient_paid.alias("patient_paid"),
+        (payment - patient_paid).alias("fund_payment"),  # 基金支付 = 应付 − 个人负担
         money.to_fen(pl.lit(result.cases["total_cost"])).alias("total_cost"),
     )
     return {
@@ -62,6 +73,14 @@ def _period_keys(result: StageResult) -> list[str]:
     return key_columns(result.period_keys)
 
 
+#: Money summed over a hospital's (or a period's) cases, in fen: payable, patient, fund.
+PAID = ("payment", "patient_paid", "fund_payment")
+
+
+def _money_sums() -> list[pl.Expr]:
+    return [pl.col(name).sum() for name in PAID]
+
+
 def _category_counts(classes: list[str]) -> list[pl.Expr]:
     return [(pl.col("category") == c).sum().alias(f"cases_{c}") for c in classes]
 
@@ -81,7 +100,7 @@ def hospital_statement(
         pl.len().alias("cases"),
         pl.col("total_cost").sum().alias("total_cost"),
         functions.stable_sum(pl.col(settled)).alias(settled),
-        pl.col("payment").sum().alias("payment"),
+        *_money_sums(),
         *_category_counts(_classes(result)),
     )
     hospitals = settlement.data.hospitals.select("hospital_id", "level", "tier")
@@ -90,7 +109,7 @@ def hospital_statement(
         if not _period_keys(result)
         else totals.join(hospitals, on="hospital_id", how="left")
     )
-    statement = statement.with_columns(pl.col("cases", "payment", "total_cost").fill_null(0))
+    statement = statement.with_columns(pl.col("cases", *PAID, "total_cost").fill_null(0))
     for name in _reports(result, frozenset({"hospital"}) | result.period_keys):
         statement = statement.join(result.value_frame(name), on=keys, how="left")
     return statement.sort(keys)
@@ -108,7 +127,7 @@ def period_summary(
         pl.len().alias("cases"),
         pl.col("total_cost").sum().alias("total_cost"),
         functions.stable_sum(pl.col(settled)).alias(settled),
-        pl.col("payment").sum().alias("payment"),
+        *_money_sums(),
         *_category_counts(_classes(result)),
     ]
     summary = cases.group_by(keys).agg(*aggregates) if keys else cases.select(*aggregates)
@@ -217,17 +236,19 @@ def money_definitions(settlement: Settlement) -> frozenset[str]:
 
 
 def write_outputs(settlement: Settlement, out: Path) -> dict[str, Any]:
-    """Write every output into `out` atomically; return the manifest."""
+    """Write every output into `out` atomically; return the manifest. Refused (`OutFolderError`,
+    nothing written) where `check_out_folder` says so; the run's data folder and policy files
+    are protected."""
     yuan = money_definitions(settlement)
     tables: dict[str, tuple[pl.DataFrame, frozenset[str]]] = {
         "rejects.csv": (settlement.inputs.rejects, frozenset())
     }
-    missing: dict[str, dict[str, int]] = {}
+    missing = Missing()
     for stage in settlement.settling_stages():
         for table, frame in stage_tables(settlement, stage).items():
             tables[f"{stage}/{table}.csv"] = (whole_counts(frame, settlement), yuan)
-            if table == "cases" and (absent := missing_in(frame, settlement.outputs())):
-                missing[stage] = absent
+            if table == "cases":
+                missing.add(stage, frame, settlement.outputs())
 
     def write(staging: Path) -> dict[str, Any]:
         hashes = {}
@@ -237,17 +258,28 @@ def write_outputs(settlement: Settlement, out: Path) -> dict[str, Any]:
             csv_frame(frame, money_columns).write_csv(path, float_precision=None)
             hashes[name] = _sha256_file(path)
         manifest = build_manifest(settlement, hashes, missing)
-        (staging / "manifest.json").write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-            encoding="utf-8",
-        )
+        text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+        (staging / "manifest.json").write_text(text + "\n", encoding="utf-8")
         return manifest
 
-    return write_folder_with(out, write)
+    return write_folder_with(out, write, marker="manifest.json", protect=run_inputs(settlement))
+
+
+@dataclass
+class Missing:
+    """Per settling stage, how many cases lack each decisive output, and the first of them."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    cases: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, stage: str, cases: pl.DataFrame, outputs: list[str]) -> None:
+        if absent := missing_in(cases, outputs):
+            self.counts[stage] = absent
+            self.cases[stage] = missing_cases(cases, outputs)
 
 
 def build_manifest(
-    settlement: Settlement, hashes: dict[str, str], missing: dict[str, dict[str, int]]
+    settlement: Settlement, hashes: dict[str, str], missing: Missing
 ) -> dict[str, Any]:
     policy = settlement.policy
     return {
@@ -261,10 +293,12 @@ def build_manifest(
             "method": policy.method,
         },
         "period": settlement.period.label,
+        "dates_checked": not settlement.any_date,
         "stages": list(settlement.stages),
         "inputs": dict(sorted(settlement.inputs.file_hashes.items())),
         "rows": {"cases": settlement.rows, "input_rows_read": settlement.inputs.rows_read},
-        "missing_outputs": missing,
+        "missing_outputs": missing.counts,
+        "missing_output_cases": missing.cases,
         "overrides": {
             "definitions": dict(settlement.settings.definitions),
             "params": dict(settlement.settings.params),
@@ -273,8 +307,11 @@ def build_manifest(
     }
 
 
-def write_folder_atomically(out: Path, files: dict[str, bytes]) -> None:
-    """Write all files into a fresh sibling folder, then swap it into place."""
+def write_folder_atomically(
+    out: Path, files: dict[str, bytes], *, protect: Iterable[Path] = ()
+) -> None:
+    """Write `files` into a fresh sibling folder, then swap it into the place of `out` (see
+    `check_out_folder`: a folder holding one of the `MARKERS` written here may be replaced)."""
 
     def write(staging: Path) -> None:
         for name, data in files.items():
@@ -282,23 +319,72 @@ def write_folder_atomically(out: Path, files: dict[str, bytes]) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
 
-    write_folder_with(out, write)
+    marker = next((name for name in files if name in MARKERS), None)
+    write_folder_with(out, write, marker=marker, protect=protect)
 
 
-def write_folder_with(out: Path, write: Callable[[Path], Any]) -> Any:
-    """Let `write` fill a fresh sibling folder, then swap it into place."""
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        value = write(staging)
-        previous = out.with_name(f".{out.name}.previous")
-        if out.exists():
-            shutil.rmtree(previous, ignore_errors=True)
-            os.replace(out, previous)
-        os.replace(staging, out)
-        shutil.rmtree(previous, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return value
+def write_folder_with(
+    out: Path, write: Callable[[Path], T], *, marker: str | None, protect: Iterable[Path] = ()
+) -> T:
+    """Check that `out` may be replaced, let `write` fill a fresh sibling folder, then swap it
+    into place (`engine.atomic.replace_folder`)."""
+    check_out_folder(out, marker, protect)
+    return atomic.replace_folder(out, write)
+
+
+# ---- what an output folder may replace --------------------------------------------------------
+
+#: The file that marks a folder as an earlier output: of `settle`, of `whatif`.
+MARKERS = {"manifest.json": "settlement", "whatif.json": "what-if report"}
+
+
+class OutFolderError(PolicyError):
+    """An output folder whose replacement would delete something that is not an earlier output."""
+
+
+def check_out_folder(out: Path, marker: str | None, protect: Iterable[Path] = ()) -> None:
+    """Refuse to replace `out` when it is (or holds) a protected path — the data folder, a policy
+    file — or when it exists, is not empty and holds no `marker` (no earlier output of the same
+    kind: replacing it would delete someone's files)."""
+    check_not_input(out, protect)
+    target = out.resolve()
+    if target.exists() and not target.is_dir():
+        raise OutFolderError(f"--out {out} is a file, not a folder: give a folder for the outputs")
+    if not target.is_dir() or not any(target.iterdir()) or _holds(target, marker):
+        return
+    earlier = f"no {marker} of an earlier {MARKERS[marker]}" if marker else "not empty"
+    raise OutFolderError(
+        f"--out {out} already exists and holds other files ({earlier}); the outputs replace "
+        "the whole folder, which would delete them: give a new or empty folder (e.g. out/run)"
+    )
+
+
+def check_not_input(out: Path, inputs: Iterable[Path]) -> None:
+    """Refuse an output folder that is, or holds, one of `inputs`."""
+    target = out.resolve()
+    for path in inputs:
+        kept = Path(path).resolve()
+        if kept == target or kept.is_relative_to(target):
+            where = "is" if kept == target else "contains"
+            raise OutFolderError(
+                f"--out {out} {where} {path}, an input of this run; an output folder is "
+                "replaced as a whole, so it must not hold the inputs: give another folder "
+                "(e.g. out/run)"
+            )
+
+
+def _holds(folder: Path, marker: str | None) -> bool:
+    return marker is not None and (folder / marker).is_file()
+
+
+def policy_paths(policy: ir.Policy) -> list[Path]:
+    """The files a compiled policy was read from (its `extends` chain), by name."""
+    origins = [d.origin for s in policy.stages for d in s.definitions]
+    origins += [p.origin for p in policy.params] + [t.origin for t in policy.tables]
+    return sorted({Path(origin.file) for origin in origins if origin is not None})
+
+
+def run_inputs(settlement: Settlement) -> list[Path]:
+    """What a run read (its data folder and policy files): never inside an output folder."""
+    folder = [settlement.inputs.source] if settlement.inputs.source is not None else []
+    return [*folder, *policy_paths(settlement.policy)]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from engine.explain import Step, Trace
+from engine.trace import AllocationCheck, RankCheck, Step, Trace, provenance
 
 
 def show(value: Any) -> str:
@@ -63,12 +63,7 @@ def render_trace(trace: Trace) -> str:
 
 def step_lines(step: Step) -> list[str]:
     """One step of a trace: value, formula, inputs, classes tried, adjustments, source, place."""
-    where = {
-        "batch": f"  [at {', '.join(step.grain) or 'all'}, from the batch run]",
-        "window": "  [over many cases, from the batch run]",
-        "fixed": "  [fixed from outside]",
-        "computed": "",
-    }[step.source]
+    where = "" if step.source == "computed" else f"  [{provenance(step)}]"
     lines = [
         f"{step.name} = {show(step.value)}   {step.label}{where}",
         f"    formula: {step.formula}",
@@ -89,8 +84,31 @@ def step_lines(step: Step) -> list[str]:
             f"    {mark} {adjustment.name} ({adjustment.label}) when "
             f"{adjustment.condition}: {adjustment.formula}{after}"
         )
+    lines += [f"    {allocation_text(a)}" for a in step.allocations]
+    lines += [f"    {rank_text(r)}" for r in step.ranks]
     if step.citations:
         lines.append("    source:  " + "; ".join(step.citations))
     if step.origin:
         lines.append(f"    at:      {step.origin}")
     return lines
+
+
+def allocation_text(check: AllocationCheck) -> str:
+    """`share: 12,345.6789 fen = 1,000,000 元 × 12.3 ÷ 99,633 (weights of the group) → 12,345
+    fen, + 1 fen left over`."""
+    given = {0: "no fen left over", 1: "+ 1 fen left over"}.get(
+        check.fen_given, f"{check.fen_given:+d} fen (not 0 or 1: the two paths disagree)"
+    )
+    return (
+        f"share:   {check.share:,.4f} fen = {show(check.total)} 元 × {show(check.weight)} ÷ "
+        f"{show(check.weight_sum)} (weights of the group) → {check.floor:,} fen, {given}"
+    )
+
+
+def rank_text(check: RankCheck) -> str:
+    """`rank: 3 (2 cases ahead within hospital_id)`, or why the case takes no part."""
+    within = ", ".join(check.within) or "all"
+    if check.position is None:
+        return f"rank:    none (the case does not meet the `where` condition; within {within})"
+    keys = ", ".join(show(k) for k in check.keys)
+    return f"rank:    {check.position} ({check.ahead} ahead within {within}, by {keys})"

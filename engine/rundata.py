@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +39,15 @@ class Period:
     def months(self) -> int:
         """How many months the period spans (`period_months` in a policy)."""
         return 12 if self.month is None else 1
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month or 1, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        month = self.month or 12
+        return dt.date(self.year, month, calendar.monthrange(self.year, month)[1])
 
     def month_labels(self) -> list[str]:
         if self.month is not None:

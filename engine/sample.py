@@ -7,8 +7,6 @@ groups), hospitals, a year of cases and a budget; everything is vectorized with 
 from __future__ import annotations
 
 import itertools
-import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import polars as pl
 
+from engine.atomic import write_file_atomically, write_with
 from engine.fields import CONTRACT_VERSION, TABLES, TableKind
 
 ALL_CASE_AVG_COST = 12_000.0
@@ -166,10 +165,7 @@ def generate_sample(
     for kind, frame in tables.items():
         _write_table(out_dir, kind, frame, fmt)
     budget = _budget(case_frame, city.frame)
-    _write_atomic(
-        out_dir / "budget.yaml",
-        lambda p: p.write_text(_budget_yaml(budget, seed, year), encoding="utf-8"),
-    )
+    write_file_atomically(out_dir / "budget.yaml", _budget_yaml(budget, seed, year))
     summary = {
         "seed": seed,
         "year": year,
@@ -179,10 +175,7 @@ def generate_sample(
         "groups": catalog.frame.height,
         **budget["totals"],
     }
-    _write_atomic(
-        out_dir / "README.md",
-        lambda p: p.write_text(_readme(summary, catalog, city), encoding="utf-8"),
-    )
+    write_file_atomically(out_dir / "README.md", _readme(summary, catalog, city))
     return summary
 
 
@@ -577,16 +570,6 @@ Synthetic data for demos and tests, not real patients. Field meanings: `engine/C
 """
 
 
-def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """Write to a temporary name in the same folder, then rename over `path`."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def _write_table(out_dir: Path, kind: TableKind, frame: pl.DataFrame, fmt: str) -> None:
     """Write one table in contract column order; remove the same table in the other format so
     the folder stays loadable."""
@@ -594,9 +577,7 @@ def _write_table(out_dir: Path, kind: TableKind, frame: pl.DataFrame, fmt: str) 
     other = "parquet" if fmt == "csv" else "csv"
     (out_dir / f"{kind}.{other}").unlink(missing_ok=True)
     if fmt == "parquet":
-        _write_atomic(out_dir / f"{kind}.parquet", frame.write_parquet)
+        write_with(out_dir / f"{kind}.parquet", frame.write_parquet)
     else:
         precision = 2 if kind == "cases" else None
-        _write_atomic(
-            out_dir / f"{kind}.csv", lambda p: frame.write_csv(p, float_precision=precision)
-        )
+        write_with(out_dir / f"{kind}.csv", lambda p: frame.write_csv(p, float_precision=precision))

@@ -9,21 +9,32 @@
 Stages run in order. For a month, the stages up to the last `per month` stage run (a year-start
 stage included, a year-end stage not); for a year, every stage runs. A policy without stages has
 one stage, `settlement`, which runs over whatever period it is given.
+
+Before anything runs, `settle` refuses (a `PolicyError`) a period without cases, and input files
+without a column whose default would be a guess (`FieldSpec.neutral`) that the stages read. With
+`any_date=False` it also refuses a period outside the policy's effective dates and a budget of
+another year (`check_dates`) — what `drgpolicy settle` does unless `--any-date` is given. The
+default, `any_date=True`, settles any data under any version: what-ifs compare two versions on
+the same data.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import polars as pl
 
 from engine.batch import KEY_COLUMNS, Settings, StageResult, StageRun, key_columns
 from engine.contract import ContractError, Inputs, load_inputs
-from engine.fields import Dtype, FieldSpec
+from engine.fields import TABLES, Dtype, FieldSpec, rule_text
 from engine.rundata import Period, RunData
 from policy_dsl import grains as g
 from policy_dsl import ir
+from policy_dsl.errors import PolicyError
 from policy_dsl.lower import compile_file
 
 ENGINE_VERSION = "0.1.0"
@@ -92,6 +103,8 @@ class Settlement:
     data: RunData
     settings: Settings = field(default_factory=Settings)
     stages: dict[str, StageResult] = field(default_factory=dict)
+    #: whether the period was allowed outside the policy's dates (and another budget year)
+    any_date: bool = True
 
     def settling_stages(self) -> list[str]:
         return [name for name, r in self.stages.items() if r.stage.settles_cases]
@@ -131,9 +144,18 @@ def missing_in(cases: pl.DataFrame, outputs: list[str]) -> dict[str, int]:
     """How many cases have no class, settled points (or weight) or payment — e.g. a payment
     that could not be computed because an input it needs is absent. (Base points are
     legitimately absent for ungrouped cases.)"""
-    decisive = [n for n in outputs if n in ("category", "payment") or n.startswith("settled_")]
-    counts = cases.select(pl.col(decisive).null_count()).row(0, named=True)
+    counts = cases.select(pl.col(_decisive(outputs)).null_count()).row(0, named=True)
     return {name: n for name, n in counts.items() if n}
+
+
+def missing_cases(cases: pl.DataFrame, outputs: list[str], limit: int = 5) -> list[str]:
+    """The first `limit` case ids (by id) without a class, settled points (or weight) or payment."""
+    incomplete = pl.any_horizontal(pl.col(_decisive(outputs)).is_null())
+    return cases.filter(incomplete)["case_id"].sort().head(limit).to_list()
+
+
+def _decisive(outputs: list[str]) -> list[str]:
+    return [n for n in outputs if n in ("category", "payment") or n.startswith("settled_")]
 
 
 def output_names(method: str) -> list[str]:
@@ -152,15 +174,207 @@ def stages_for(policy: ir.Policy, period: Period) -> list[ir.Stage]:
 
 
 def settle(
-    policy: ir.Policy, inputs: Inputs, period: Period, settings: Settings | None = None
+    policy: ir.Policy,
+    inputs: Inputs,
+    period: Period,
+    settings: Settings | None = None,
+    *,
+    any_date: bool = True,
 ) -> Settlement:
-    """Run the policy's stages over the inputs for one period."""
+    """Run the policy's stages over the inputs for one period (see the module docstring for what
+    is refused first)."""
+    settings = settings or Settings()
+    stages = stages_for(policy, period)
+    if not any_date:
+        check_dates(policy, inputs, period)
+    check_columns(policy, inputs, stages, settings)
     data = RunData.build(inputs.cases, inputs.hospitals, inputs.groups, inputs.budget, period)
-    result = Settlement(policy, period, inputs, data, settings or Settings())
-    for stage in stages_for(policy, period):
+    check_not_empty(inputs, data)
+    result = Settlement(policy, period, inputs, data, settings, any_date=any_date)
+    for stage in stages:
         run = StageRun(policy, stage, data, result.stages, result.settings)
         result.stages[stage.name] = run.run()
     return result
+
+
+# ---- what a run refuses ---------------------------------------------------------------------
+
+
+class DateError(PolicyError):
+    """A period outside the policy's effective dates, or a budget of another year."""
+
+
+class EmptyPeriod(PolicyError):
+    """A period in which no accepted case was discharged."""
+
+
+_ANY_DATE = (
+    "or, to settle this data under this version anyway (a what-if, a demo), pass --any-date "
+    "(any_date=True in Python)"
+)
+
+
+class DateProblem(NamedTuple):
+    """What is wrong with a run's dates, and what to do about it."""
+
+    problem: str
+    remedy: str
+
+    def __str__(self) -> str:
+        return f"{self.problem}: {self.remedy}"
+
+
+def date_problems(policy: ir.Policy, inputs: Inputs, period: Period) -> list[DateProblem]:
+    """A period not wholly within the policy's effective dates; a budget of another year."""
+    problems = []
+    start, end = _date(policy.effective_from), _date(policy.effective_to)
+    if (start and period.first_day < start) or (end and period.last_day > end):
+        problems.append(
+            DateProblem(
+                f"{policy.city} {policy.version} is in force from {start or 'the start'} to "
+                f"{end or 'the next version'}, but period {period.label} runs from "
+                f"{period.first_day} to {period.last_day}",
+                f"settle it under the version in force then (--policy policies/{policy.city} "
+                "picks it)",
+            )
+        )
+    year = inputs.budget.get("year")
+    if year is not None and year != period.year:
+        problems.append(
+            DateProblem(
+                f"budget.yaml is the budget of {year}, but period {period.label} is in "
+                f"{period.year}",
+                f"give the {period.year} budget (year: {period.year})",
+            )
+        )
+    return problems
+
+
+def check_dates(policy: ir.Policy, inputs: Inputs, period: Period) -> None:
+    """Refuse (`DateError`) what `date_problems` finds."""
+    problems = date_problems(policy, inputs, period)
+    if problems:
+        raise DateError("; ".join(map(str, problems)) + f"; {_ANY_DATE}")
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def check_not_empty(inputs: Inputs, data: RunData) -> None:
+    """Refuse a period in which no accepted case was discharged, saying what the data covers."""
+    if data.cases.height:
+        return
+    months = pl.col("month")
+    first, last = inputs.cases.select(months.min().alias("first"), months.max().alias("last")).row(
+        0
+    )
+    if first is not None:
+        covers = f"the data covers {first} … {last}: give a period within it"
+    else:
+        reasons = inputs.rejects.filter(pl.col("file").str.starts_with("cases"))["reason"]
+        first_reason = f"; the first: {reasons[0]}" if len(reasons) else ""
+        covers = f"no case row of the data was accepted ({len(reasons)} rejected{first_reason})"
+    raise EmptyPeriod(f"no case discharged in {data.period.label}; {covers}")
+
+
+def check_columns(
+    policy: ir.Policy, inputs: Inputs, stages: list[ir.Stage], settings: Settings
+) -> None:
+    """Refuse (`ContractError`) input files without a column whose default would be a guess (a
+    hospital's history, indicators, tier) when an output of the run depends on it."""
+    read = fields_read(stages, output_names(policy.method), settings.definitions)
+    problems = [
+        (table, spec, reader)
+        for (table, column), reader in read.items()
+        if (spec := _guessed(table, column)) and column not in inputs.columns.get(table, {column})
+    ]
+    if problems:
+        table, spec, _ = problems[0]
+        lines = [_missing_column(inputs.files.get(t, t), s, r, policy) for t, s, r in problems]
+        raise ContractError(inputs.files.get(table, table), spec.name, "\n".join(lines))
+
+
+def _guessed(table: str, column: str) -> FieldSpec | None:
+    """The contract's optional field `column` of `table` if its default is not neutral."""
+    found = _CONTRACT_FIELDS.get((table, column))
+    return found if found is not None and not found.required and not found.neutral else None
+
+
+_CONTRACT_FIELDS: dict[tuple[str, str], FieldSpec] = {
+    (kind, spec.name): spec for kind, specs in TABLES.items() for spec in specs
+}
+
+
+def _missing_column(file: str, spec: FieldSpec, reader: str, policy: ir.Policy) -> str:
+    rule = rule_text(spec)
+    return (
+        f"{file} has no column {spec.name}, which {policy.city} {policy.version} reads "
+        f"(in `{reader}`); its default {spec.default!r} would be a guess and change the "
+        f"results: add it ({spec.dtype}{'; ' + rule if rule else ''}): {spec.description}"
+    )
+
+
+def fields_read(
+    stages: list[ir.Stage], outputs: list[str], fixed: Mapping[str, Any]
+) -> dict[tuple[str, str], str]:
+    """(table, column) of every input field that an output of the run depends on — the per-case
+    `outputs` of a settling stage, or a `report` — with the definition that reads it. A
+    definition fixed from outside reads nothing."""
+    definitions = {(s.name, d.name): d for s in stages for d in s.definitions}
+    todo = [
+        (s.name, d.name)
+        for s in stages
+        for d in s.definitions
+        if d.report or (s.settles_cases and d.name in outputs)
+    ]
+    seen: set[tuple[str, str]] = set()
+    found: dict[tuple[str, str], str] = {}
+    while todo:
+        key = todo.pop()
+        if key in seen or key not in definitions or key[1] in fixed:
+            continue
+        seen.add(key)
+        definition = definitions[key]
+        for column in _keys_read(definition):
+            found.setdefault(column, key[1])
+        for node in _nodes(definition.expr):
+            if isinstance(node, ir.FieldRef):
+                found.setdefault((node.table, node.column), key[1])
+            elif isinstance(node, ir.Ref):
+                todo.append((node.stage or key[0], node.name))
+    return dict(sorted(found.items()))
+
+
+#: Grain keys that are input columns (the others — case, hospital, group, month — are ids).
+_KEY_FIELDS = {"tier": ("hospitals", "tier"), "level": ("hospitals", "level")}
+
+
+def _keys_read(definition: ir.Definition) -> Iterator[tuple[str, str]]:
+    """The input columns a definition groups or joins by (`at tier`, `sum(… ) by tier`)."""
+    keys = list(definition.grain)
+    for node in _nodes(definition.expr):
+        match node:
+            case ir.Aggregate():
+                keys += node.source
+            case ir.Allocate():
+                keys += node.by
+            case ir.RankIR():
+                keys += node.within
+            case ir.Rekey():
+                keys += [k.key for k in node.keys]
+    yield from (_KEY_FIELDS[k] for k in dict.fromkeys(keys) if k in _KEY_FIELDS)
+
+
+def _nodes(node: Any) -> Iterator[ir.Model]:
+    """Every IR node under `node`, itself included."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _nodes(item)
+    elif isinstance(node, ir.Model):
+        yield node
+        for name in type(node).model_fields:
+            yield from _nodes(getattr(node, name))
 
 
 def case_results(result: StageResult, names: list[str]) -> pl.DataFrame:

@@ -16,15 +16,13 @@ def stage_rows(result: Settlement) -> list[dict[str, Any]]:
     cases per category over the whole period (a monthly stage's months added up)."""
     method = result.policy.method
     settled = "settled_points" if method == "points" else "settled_weight"
-    price = "point_value" if method == "points" else "rate"
     rows = []
     for stage in result.settling_stages():
         summary = stage_tables(result, stage)["summary"]
         categories = [c for c in summary.columns if c.startswith("cases_")]
-        totals = summary.select(pl.col("cases", settled, "payment", *categories).sum()).row(
-            0, named=True
-        )
-        prices = summary[price].unique().to_list() if price in summary.columns else []
+        totals = summary.select(
+            pl.col("cases", settled, "payment", "fund_payment", *categories).sum()
+        ).row(0, named=True)
         rows.append(
             {
                 "city": result.policy.city,
@@ -35,10 +33,9 @@ def stage_rows(result: Settlement) -> list[dict[str, Any]]:
                 else f"{result.period.label} ({summary.height} months)",
                 "cases": totals["cases"],
                 "points_or_weight": totals[settled],
-                "price": f"{prices[0]:,.4f}"
-                if len(prices) == 1
-                else ("per month" if prices else "per tier"),
+                "price": price_text(summary, method),
                 "payment": totals["payment"] / 100,
+                "fund_payment": totals["fund_payment"] / 100,
                 "budget": summary["budget"].sum() if "budget" in summary.columns else None,
                 "categories": {
                     c.removeprefix("cases_"): totals[c] for c in categories if totals[c]
@@ -46,6 +43,18 @@ def stage_rows(result: Settlement) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def price_text(summary: pl.DataFrame, method: str) -> str:
+    """The period's point value (or rate) as shown: one number, "per month" when it varies,
+    "per tier" when it is not one value for the city, "—" when it could not be computed."""
+    price = "point_value" if method == "points" else "rate"
+    if price not in summary.columns:
+        return "per tier"
+    prices = summary[price].unique().to_list()
+    if len(prices) > 1:
+        return "per month"
+    return "—" if not prices or prices[0] is None else f"{prices[0]:,.4f}"
 
 
 def level_rows(result: Settlement) -> list[dict[str, Any]]:

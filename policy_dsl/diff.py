@@ -61,6 +61,7 @@ PREFIXES = {
     "parameter": "param",
     "table": "table",
     "definition": "definition",
+    "report": "definition",
     "classification": "definition",
     "formula": "definition",
     "adjustment": "definition",

@@ -155,7 +155,7 @@ def _let(d: a.Let) -> View:
         "label": label_facet(d.label),
         "keyword": word_facet("report" if d.report else "let"),
     }
-    return "definition", expr_text(d.expr), facets
+    return ("report" if d.report else "definition"), expr_text(d.expr), facets
 
 
 def _classify(d: a.Classify) -> View:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from policy_dsl import ast as a
 from policy_dsl.diagnostics import Diagnostic, SourceText
+from policy_dsl.errors import PolicyError
 from policy_dsl.parser import parse
 
 SUFFIX = ".policy"
@@ -33,11 +34,29 @@ class PolicyFile:
         return self.tree.header
 
 
+class PolicyFileError(PolicyError):
+    """A policy file that cannot be read (missing, a folder, not readable, not UTF-8)."""
+
+
 def read_policy_file(path: Path | str) -> PolicyFile:
-    """Parse one file; raises `PolicyErrors` on a syntax error."""
+    """Parse one file; raises `PolicyFileError` if it cannot be read, `PolicyErrors` on a syntax
+    error."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyFileError(f"cannot read policy file {path}: {_why(path, exc)}") from None
     return PolicyFile(path, text, parse(text, str(path)))
+
+
+def _why(path: Path, exc: OSError | UnicodeDecodeError) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8 text (save it as UTF-8)"
+    if isinstance(exc, FileNotFoundError):
+        return "no such file (`drgpolicy versions policies/<city>` lists a city's versions)"
+    if isinstance(exc, IsADirectoryError):
+        return f"it is a folder: give a .policy file in it, e.g. {path / '2024.policy'}"
+    return exc.strerror or str(exc)
 
 
 def policy_from_text(text: str, path: str = "<editor>") -> PolicyFile:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 
-from lark import Lark, Token, Tree
+from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
+from lark.lexer import PatternStr, TerminalDef
 
 from policy_dsl import ast as a
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, SourceText
 from policy_dsl.syntax_errors import describe_syntax_error
 from policy_dsl.transform import InvalidDate, ToAst, span_of
+
+WORD = re.compile(r"[A-Za-z_]\w*")
 
 
 @cache
@@ -23,9 +27,20 @@ def _lark() -> Lark:
     )
 
 
-def parse_tree(text: str) -> Tree[Token]:
-    """Lark's raw parse tree (for tools that need tokens); raises `UnexpectedInput`."""
-    return _lark().parse(text)
+def terminals() -> dict[str, TerminalDef]:
+    """The grammar's terminals by name (token patterns, e.g. for a highlighter)."""
+    return {t.name: t for t in _lark().terminals}
+
+
+@cache
+def keywords() -> frozenset[str]:
+    """The language's keywords: the words the grammar spells out (`policy`, `param`, `when`,
+    `asc`, `inf`…). No declaration may be named after one; the studio colours them."""
+    return frozenset(
+        t.pattern.value
+        for t in terminals().values()
+        if isinstance(t.pattern, PatternStr) and WORD.fullmatch(t.pattern.value)
+    )
 
 
 def parse(text: str, file: str = "<text>") -> a.Policy:

@@ -1,7 +1,8 @@
 """What the studio keeps between reruns (缓存): compiled policies by text hash, loaded inputs by
 data folder and file hashes, settlements by policy hash, inputs, period and parameters.
 
-Keys are strings and tuples of strings; the large values (IR, frames, settlements) are passed as
+The attribution of a what-if is kept by the two texts (a slider moved re-uses it). Keys are
+strings and tuples of strings; the large values (IR, frames, settlements) are passed as
 `_`-prefixed arguments, which Streamlit does not hash. Settlements of a million cases are a few
 hundred MB, so only a handful are kept.
 """
@@ -19,8 +20,10 @@ from engine.batch import Settings
 from engine.contract import Inputs
 from engine.rundata import Period
 from engine.settle import Settlement, load_data, settle
+from engine.whatif.attribution import Attribution, attribute
 from engine.whatif.runs import Runs
 from policy_dsl import ir
+from policy_dsl.loader import Resolved
 from policy_dsl.versions import CityVersions, load_city
 from studio import buffer
 from studio import runs as runs_module
@@ -111,6 +114,28 @@ def _runs(key: str, _inputs: Inputs, period: str) -> Runs:
     return Runs(_inputs, Period.parse(period), keep=8)
 
 
+def attribution(
+    runs_key: str, texts: tuple[str, str], digest: str, kept: Runs, base: Resolved, new: Resolved
+) -> Attribution:
+    """The change from `base` to `new` split over its clauses, kept by the data (`runs_key`), the
+    two texts and their city's saved versions (`digest`): moving a slider leaves the texts, and
+    so the attribution, as they were."""
+    return _attribution(runs_key, texts[0], texts[1], digest, kept, base, new)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _attribution(
+    runs_key: str,
+    base_text: str,
+    new_text: str,
+    digest: str,
+    _runs: Runs,
+    _base: Resolved,
+    _new: Resolved,
+) -> Attribution:
+    return attribute(_runs, _base, _new)
+
+
 @st.cache_resource(show_spinner=False)
 def generated(cache: str, cases: int, seed: int) -> Path:
     return runs_module.generated_dataset(Path(cache), cases, seed)
@@ -118,6 +143,7 @@ def generated(cache: str, cases: int, seed: int) -> Path:
 
 __all__ = [
     "analysis",
+    "attribution",
     "city_versions",
     "generated",
     "inputs",

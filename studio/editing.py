@@ -1,14 +1,17 @@
-"""The Editor page's actions on the session state (load, format, save, save as draft), written
-against a plain mapping so that they are tested without a browser.
+"""The Editor page's actions on the session state (load, format, save, save as draft, take the
+text the editor component sent), written against a plain mapping so that they are tested
+without a browser.
 
 Each action leaves a one-off message in `state[EDITOR_FLASH]` as (kind, text), kind being
-`success`, `warning` or `error`.
+`success`, `warning` or `error`. Each first takes the component's latest text (`take_sent`):
+Streamlit runs widget callbacks in no set order, and a button pressed right after typing must
+act on what was typed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +22,11 @@ from studio.state import (
     CONFIRM,
     EDITOR_CHOICE,
     EDITOR_CITY,
+    EDITOR_COMPONENT,
     EDITOR_FLASH,
     EDITOR_LOADED,
     EDITOR_OPENED,
+    EDITOR_REVISION,
     EDITOR_TEXT,
     KEPT,
 )
@@ -56,10 +61,51 @@ def load_choice(state: State, root: Path, today: dt.date | None = None) -> None:
     else:
         path = workspace.version_path(root, city, choice)
         text, opened = path.read_text(encoding="utf-8"), str(path)
-    state[EDITOR_TEXT] = text
+    replace_text(state, text)
     state[EDITOR_OPENED] = opened
     state[EDITOR_LOADED] = (city, choice)
     state[CONFIRM] = False
+
+
+# ---- the buffer and the editor component ------------------------------------------------------
+
+
+def revision(state: State) -> int:
+    return int(state.get(EDITOR_REVISION, 0))
+
+
+def replace_text(state: State, text: str) -> None:
+    """Put `text` in the buffer as a new revision: the component shows it in place of its own."""
+    state[EDITOR_TEXT] = text
+    state[EDITOR_REVISION] = revision(state) + 1
+
+
+def new_revision(state: State) -> None:
+    """Drop whatever the component sent before now (its text is then sent again with the new
+    revision): used when switching between the component and the plain text box."""
+    state[EDITOR_REVISION] = revision(state) + 1
+
+
+def receive(state: State, value: object) -> bool:
+    """Take the text the editor component sent (`{"text": …, "revision": …}`) into the buffer.
+
+    Dropped (False) when it is not such a value, when it was sent for another revision of the
+    buffer (typed before a version was loaded or the text formatted), or when it is the text
+    already there."""
+    if not isinstance(value, Mapping):
+        return False
+    text, sent_for = value.get("text"), value.get("revision")
+    if not isinstance(text, str) or isinstance(sent_for, bool) or not isinstance(sent_for, int):
+        return False
+    if sent_for != revision(state) or text == state.get(EDITOR_TEXT):
+        return False
+    state[EDITOR_TEXT] = text
+    return True
+
+
+def take_sent(state: State) -> bool:
+    """Take the component's latest value (its `on_change`, and the first step of each action)."""
+    return receive(state, state.get(EDITOR_COMPONENT))
 
 
 def restore(state: State) -> None:
@@ -81,6 +127,7 @@ def needs_loading(state: State) -> bool:
 
 
 def format_buffer(state: State) -> None:
+    take_sent(state)
     try:
         formatted = buffer.format_text(state[EDITOR_TEXT])
     except PolicyErrors as exc:
@@ -91,7 +138,8 @@ def format_buffer(state: State) -> None:
         )
         return
     changed = formatted != state[EDITOR_TEXT]
-    state[EDITOR_TEXT] = formatted
+    if changed:
+        replace_text(state, formatted)
     state[EDITOR_FLASH] = ("success", "Formatted." if changed else "Already in canonical layout.")
 
 
@@ -103,6 +151,7 @@ def opened_path(state: State) -> Path | None:
 def save(state: State, root: Path) -> None:
     """Save the buffer as its header's version, if it checks clean (and, where it replaces a
     version another extends, only with the confirmation ticked)."""
+    take_sent(state)
     city, text = state[EDITOR_CITY], state[EDITOR_TEXT]
     analysis = buffer.analyse(text, root, city)
     version = analysis.version or buffer.header_version(text) or ""
@@ -128,6 +177,7 @@ def save(state: State, root: Path) -> None:
 
 def save_draft(state: State, root: Path) -> None:
     """Save the buffer as a draft (no check), kept apart from the city's versions."""
+    take_sent(state)
     city, text = state[EDITOR_CITY], state[EDITOR_TEXT]
     choice = str(state.get(EDITOR_CHOICE, ""))
     fallback = choice.removeprefix(DRAFT) if choice not in ("", NEW) else "draft"
@@ -154,8 +204,13 @@ __all__ = [
     "keep",
     "load_choice",
     "needs_loading",
+    "new_revision",
     "opened_path",
+    "receive",
+    "replace_text",
     "restore",
+    "revision",
     "save",
     "save_draft",
+    "take_sent",
 ]

@@ -1,79 +1,74 @@
-"""The marked listing (标注清单): the buffer as HTML with the language's colours, line numbers,
-and each diagnostic underlined where it points, its message written under the line."""
+"""The language's colours (语法着色), derived from `policy_dsl/grammar.lark`: the keywords and token
+patterns the editor component colours the text with (`language()`, sent to the browser as JSON),
+and the marked listing (标注清单) the plain-text fallback shows beside its box: the buffer as HTML
+with line numbers, each diagnostic underlined where it points, its message under the line."""
 
 from __future__ import annotations
 
 import html
 import re
 from collections.abc import Iterable
+from functools import cache
+from typing import TypedDict
 
+from policy_dsl import parser
 from policy_dsl.diagnostics import Diagnostic
 
-KEYWORDS = frozenset(
-    (
-        "policy",
-        "version",
-        "title",
-        "effective",
-        "to",
-        "extends",
-        "method",
-        "document",
-        "input",
-        "param",
-        "table",
-        "from",
-        "let",
-        "report",
-        "classify",
-        "class",
-        "when",
-        "otherwise",
-        "formula",
-        "by",
-        "adjust",
-        "step",
-        "invariant",
-        "monotone",
-        "always",
-        "closes",
-        "stage",
-        "per",
-        "at",
-        "source",
-        "assumption",
-        "override",
-        "if",
-        "then",
-        "elif",
-        "else",
-        "and",
-        "or",
-        "not",
-        "in",
-        "is",
-        "rank",
-        "within",
-        "where",
-        "asc",
-        "desc",
-        "current",
-        "true",
-        "false",
-        "inf",
+#: The grammar's terminals the highlighter colours, by kind; literals (numbers with their units
+#: `%`, `‰`, `元`/`¥`, `pt`/`点`, dates) in the grammar's order of priority.
+LITERAL_TERMINALS = ("DATE", "MONEY", "POINTS", "PERCENT", "PERMILLE", "NUMBER")
+NAME, STRING, COMMENT = "NAME", "STRING", "COMMENT"
+#: Operators and punctuation (their terminals are plain strings in the grammar).
+OPERATORS = r"==|!=|<=|>=|->|[-+*/<>=\[\](),.:]"
+#: A string still being typed (no closing quote yet) is coloured as a string all the same.
+OPEN_STRING = r'"(?:[^"\\\n]|\\.)*'
+
+
+def keywords() -> frozenset[str]:
+    """The language's keywords (`policy`, `param`, `when`…): the words the grammar spells out."""
+    return parser.keywords()
+
+
+class Language(TypedDict):
+    """Regular expressions (Python and JavaScript both read them) and keywords of the language."""
+
+    keywords: list[str]
+    literals: list[str]
+    name: str
+    string: str
+    open_string: str
+    comment: str
+    operators: str
+
+
+@cache
+def language() -> Language:
+    """What the editor component needs to colour the language, as JSON: the keywords and the
+    grammar's regular expressions of names, strings, comments and literals."""
+    terminals = parser.terminals()
+    literals = sorted(LITERAL_TERMINALS, key=lambda name: -terminals[name].priority)
+    return Language(
+        keywords=sorted(keywords()),
+        literals=[terminals[name].pattern.to_regexp() for name in literals],
+        name=terminals[NAME].pattern.to_regexp(),
+        string=terminals[STRING].pattern.to_regexp(),
+        open_string=OPEN_STRING,
+        comment=terminals[COMMENT].pattern.to_regexp(),
+        operators=OPERATORS,
     )
-)
-#: Token patterns in the order they are tried (as in `grammar.lark`: literals with units first).
-TOKENS = re.compile(
-    r"""(?P<comment>\#.*)
-    |(?P<string>"(?:[^"\\]|\\.)*"?)
-    |(?P<literal>\d{4}-\d{2}-\d{2}|¥\s*\d+(?:\.\d+)?|\d+(?:\.\d+)?\s*(?:元|%|‰|pt\b|点)
-        |\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
-    |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
-    |(?P<op>==|!=|<=|>=|->|[-+*/<>=\[\](),.:])
-    """,
-    re.VERBOSE,
-)
+
+
+@cache
+def _tokens() -> re.Pattern[str]:
+    """Token patterns in the order they are tried (literals with units before plain numbers)."""
+    lang = language()
+    literals = "|".join(f"(?:{p})" for p in lang["literals"])
+    return re.compile(
+        f"(?P<comment>{lang['comment']})|(?P<string>{lang['string']}|{lang['open_string']})"
+        f"|(?P<literal>{literals})|(?P<name>{lang['name']})|(?P<op>{lang['operators']})"
+    )
+
+
 STYLE = """
 <style>
 .drg-listing{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;
@@ -100,9 +95,10 @@ STYLE = """
 def token_classes(line: str) -> list[str]:
     """The colour class of each character of a line ('' for white space and the unknown)."""
     classes = [""] * len(line)
-    for match in TOKENS.finditer(line):
+    words = keywords()
+    for match in _tokens().finditer(line):
         kind = match.lastgroup or ""
-        if kind == "name" and match.group() in KEYWORDS:
+        if kind == "name" and match.group() in words:
             kind = "keyword"
         for i in range(match.start(), match.end()):
             classes[i] = kind
@@ -188,4 +184,4 @@ def _note(d: Diagnostic) -> str:
     return f'<div class="drg-note {d.severity}">{text}</div>'
 
 
-__all__ = ["listing_html", "token_classes"]
+__all__ = ["Language", "keywords", "language", "listing_html", "token_classes"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from engine.atomic import replace_folder
 from engine.contract import ContractError
 from engine.sample import generate_sample
 from policy_dsl import ast as a
@@ -109,11 +110,9 @@ def generated_dataset(cache: Path, cases: int, seed: int) -> Path:
     """A synthetic city from `generate_sample`, made once per (cases, seed) in the cache."""
     folder = cache / "generated" / f"{cases}-{seed}"
     if not (folder / "budget.yaml").is_file():
-        staging = cache / "generated" / f".{cases}-{seed}.partial"
-        shutil.rmtree(staging, ignore_errors=True)
-        generate_sample(staging, cases=cases, seed=seed, fmt="parquet")
-        shutil.rmtree(folder, ignore_errors=True)
-        staging.rename(folder)
+        replace_folder(
+            folder, lambda staging: generate_sample(staging, cases=cases, seed=seed, fmt="parquet")
+        )
     return folder
 
 
@@ -134,20 +133,21 @@ def uploaded_dataset(cache: Path, uploads: dict[str, bytes], fallback: Path) -> 
         digest.update(name.encode() + b"\0" + hashlib.sha256(uploads[name]).digest())
     folder = cache / "uploads" / digest.hexdigest()[:16]
     if not folder.is_dir():
-        staging = folder.with_name(folder.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        for name, data in uploads.items():
-            (staging / name).write_bytes(data)
-        for table in TABLES:
-            if not any(n.startswith(f"{table}.") for n in uploads):
-                for source in fallback.glob(f"{table}.*"):
-                    if source.suffix in (".csv", ".parquet"):
-                        shutil.copyfile(source, staging / source.name)
-        if "budget.yaml" not in uploads and (fallback / "budget.yaml").is_file():
-            shutil.copyfile(fallback / "budget.yaml", staging / "budget.yaml")
-        staging.rename(folder)
+        replace_folder(folder, lambda staging: _fill_upload(staging, uploads, fallback))
     return folder
+
+
+def _fill_upload(staging: Path, uploads: dict[str, bytes], fallback: Path) -> None:
+    """The uploaded files, and the tables (and budget) not uploaded copied from `fallback`."""
+    for name, data in uploads.items():
+        (staging / name).write_bytes(data)
+    for table in TABLES:
+        if not any(n.startswith(f"{table}.") for n in uploads):
+            for source in fallback.glob(f"{table}.*"):
+                if source.suffix in (".csv", ".parquet"):
+                    shutil.copyfile(source, staging / source.name)
+    if "budget.yaml" not in uploads and (fallback / "budget.yaml").is_file():
+        shutil.copyfile(fallback / "budget.yaml", staging / "budget.yaml")
 
 
 __all__ = [

@@ -8,6 +8,12 @@ EDITOR_OPENED = "editor_opened"  # path of the version file loaded into the buff
 EDITOR_LOADED = "editor_loaded"  # (city, choice) whose text is in the buffer
 EDITOR_FLASH = "editor_flash"  # (kind, message) shown once after a button's action
 CONFIRM = "editor_confirm"
+#: Bumped whenever the page replaces the buffer's text itself (a version loaded, the text
+#: formatted): the editor component takes a new revision's text, and a value it sent for an
+#: older revision is dropped.
+EDITOR_REVISION = "editor_revision"
+EDITOR_COMPONENT = "editor_component"  # the editor component's value: {"text", "revision"}
+EDITOR_PLAIN = "editor_plain"  # the plain text box instead of the component
 
 #: Copies of the editor's widgets that outlive a page change (Streamlit forgets the state of a
 #: widget that a run does not draw, so the other pages read these).

@@ -4,7 +4,7 @@ and turn the engine's frames (money in fen) into the tables and charts an analys
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,9 +17,10 @@ from engine.whatif.runs import Runs
 from engine.whatif.sweep import Sweep
 from policy_dsl import ir
 from policy_dsl.diff import diff_versions
-from policy_dsl.loader import Resolved
+from policy_dsl.loader import PolicyFile, Resolved, policy_from_text, resolve
 
 Progress = Callable[[float, str], object]
+Attribute = Callable[[Runs, Resolved, Resolved], Attribution]
 FEN = 100
 
 
@@ -51,6 +52,14 @@ def _close(value: float, declared: object) -> bool:
     )
 
 
+def resolved(siblings: Sequence[PolicyFile], text: str, where: str) -> Resolved:
+    """A version's text resolved against its city's saved versions (a saved version of the
+    same name, the one the text replaces, left out); raises `PolicyErrors` on a syntax error."""
+    file = policy_from_text(text, where)
+    others = [f for f in siblings if f.header.version != file.header.version]
+    return resolve(file, others)
+
+
 def inputs_policy(base: ir.Policy, new: ir.Policy) -> ir.Policy:
     """`new` declaring the inputs of both versions, for loading data both can settle."""
     names = {i.name for i in new.inputs}
@@ -65,9 +74,11 @@ def run(
     params: Mapping[str, float],
     resolved: tuple[Resolved, Resolved] | None,
     progress: Progress,
+    attribute_with: Attribute = attribute,
 ) -> Comparison:
     """Settle both versions (re-using kept runs), compare them, and attribute the change to its
-    clauses when the two resolved versions are given."""
+    clauses when the two resolved versions are given (with `attribute_with`: the page keeps the
+    attribution of two texts, which the slider values do not enter)."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -91,7 +102,7 @@ def run(
         note = "the two versions have the same rules: no clause to attribute"
     elif resolved is not None:
         progress(0.8, "attributing the change to each clause…")
-        attribution = attribute(runs, *resolved)
+        attribution = attribute_with(runs, *resolved)
         step("attribution")
         if params:
             note = "the attribution splits the text changes; the slider values are not in it"
@@ -131,6 +142,28 @@ def sweep_long(result: Sweep) -> pl.DataFrame:
 
 
 # ---- display ----------------------------------------------------------------------------------
+
+
+def whatif_tables(comparison: Comparison) -> dict[str, pl.DataFrame]:
+    """Every table the What-if page draws from a comparison (money in 元)."""
+    impact = comparison.impact
+    tables = {
+        "totals": totals_frame(impact),
+        "levels": levels_frame(impact),
+        "categories": yuan(impact.categories),
+        "hospitals": hospitals_frame(impact),
+        "winners": yuan(impact.winners()),
+        "losers": yuan(impact.losers()),
+        "matrix": impact.matrix(),
+        "matrix_long": matrix_long(impact),
+        "moved": yuan(impact.moved()),
+        "moved_cases": moved_cases(impact),
+    }
+    if comparison.attribution is not None:
+        by_hospital = comparison.attribution.table()
+        tables["parts"] = parts_frame(comparison.attribution)
+        tables["parts_by_hospital"] = yuan(by_hospital, tuple(by_hospital.columns[2:]))
+    return tables
 
 
 def yuan(frame: pl.DataFrame, columns: tuple[str, ...] = ()) -> pl.DataFrame:
@@ -181,6 +214,24 @@ def matrix_long(impact: Impact) -> pl.DataFrame:
     return wide.unpivot(index="from", variable_name="to", value_name="cases")
 
 
+def parts_by_level(parts: pl.DataFrame) -> pl.DataFrame:
+    """`parts_frame` in long form, (part, level, change in 元), for a chart: under a fixed budget
+    a clause may change no total and still move money between levels."""
+    levels = [c for c in parts.columns if c.startswith("level ")]
+    long = parts.select("part", *levels).unpivot(
+        index="part", on=levels, variable_name="level", value_name="change"
+    )
+    return long.drop_nulls("change")
+
+
+def moved_cases(impact: Impact, limit: int = 500) -> pl.DataFrame:
+    """The cases whose category differs between the two versions, the largest change of payment
+    first (money in 元): the ones to read on the Explain page."""
+    moved = impact.cases.filter(pl.col("category_base").ne_missing(pl.col("category_new")))
+    ordered = moved.sort(pl.col("delta").abs(), "case_id", descending=[True, False])
+    return yuan(ordered.head(limit))
+
+
 def parts_frame(attribution: Attribution) -> pl.DataFrame:
     """One row per part and the interaction: the change in total (元) and per level."""
     levels = sorted({lvl for p in attribution.parts for lvl in p.levels})
@@ -207,6 +258,7 @@ def parts_frame(attribution: Attribution) -> pl.DataFrame:
 
 
 __all__ = [
+    "Attribute",
     "Comparison",
     "changed_params",
     "grid",
@@ -214,9 +266,13 @@ __all__ = [
     "inputs_policy",
     "levels_frame",
     "matrix_long",
+    "moved_cases",
+    "parts_by_level",
     "parts_frame",
+    "resolved",
     "run",
     "sweep_long",
     "totals_frame",
+    "whatif_tables",
     "yuan",
 ]

@@ -39,6 +39,11 @@ def version_options(root: Path, city: str) -> list[str]:
     return options
 
 
+def shown_label(option: str, version: str) -> str:
+    """A version as a page names it: `2024`, or `2024 (editor buffer)` for the unsaved buffer."""
+    return f"{version} (editor buffer)" if option == BUFFER else version
+
+
 def policy_text(root: Path, city: str, option: str) -> str:
     if option == BUFFER:
         return str(st.session_state.get(state.BUFFER_TEXT, ""))
@@ -154,5 +159,6 @@ __all__ = [
     "pick_dataset",
     "pick_version",
     "show_rejects",
+    "shown_label",
     "version_options",
 ]

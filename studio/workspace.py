@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.atomic import write_file_atomically
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import SUFFIX, PolicyFile, read_policy_file
@@ -150,18 +150,9 @@ def read_draft(root: Path, city: str, version: str) -> str:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write `text` to a temporary file beside `path`, then rename it into place
+    (`engine.atomic`)."""
+    write_file_atomically(path, text)
 
 
 def overwrite_warning(root: Path, city: str, version: str, opened: Path | None) -> str | None:

@@ -12,6 +12,15 @@ SAMPLE = ROOT / "sample"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`drgpolicy ARGS…` in this process: the exit code, stdout and stderr."""
+    from engine.cli import main
+
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
 def shipped_policies() -> list[Path]:
     return sorted(POLICIES.rglob("*.policy"))
 

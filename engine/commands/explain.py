@@ -7,12 +7,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from engine.commands.settle import add_setting_arguments, settings_from
-from engine.explain import Trace, explain
+import polars as pl
+
+from engine.commands.settle import add_setting_arguments, settings_for
+from engine.explain import Trace, UnknownCase, explain
 from engine.report_text import render_trace
 from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.settle import Settlement, load_data, load_policy, settle
 from engine.whatif.trace_diff import render_trace_diff, trace_diff
+from policy_dsl.check.scope import did_you_mean
 
 
 def register(subparsers: Any) -> None:
@@ -51,10 +54,41 @@ def run(args: argparse.Namespace) -> int:
 
 def _trace(args: argparse.Namespace, path: Path) -> Trace:
     policy = load_policy(path)
-    result = settle(
-        policy, load_data(args.data, policy), Period.parse(args.period), settings_from(args)
-    )
-    return explain(result, args.case, args.stage)
+    inputs = load_data(args.data, policy)
+    result = settle(policy, inputs, Period.parse(args.period), settings_for(policy, args))
+    try:
+        return explain(result, args.case, args.stage)
+    except UnknownCase as exc:
+        raise UnknownCase(f"{exc}; {case_hint(result, args.case)}") from None
+
+
+def case_hint(result: Settlement, case_id: str) -> str:
+    """Where an unknown case id went: another month, the rejects, a close id, or the id format."""
+    cases, rejects = result.inputs.cases, result.inputs.rejects
+    rejected = rejects.filter(pl.col("key") == case_id, pl.col("file").str.starts_with("cases"))
+    if rejected.height:
+        row = rejected.row(0, named=True)
+        return f"it was rejected ({row['file']} row {row['row']}): {row['reason']}"
+    found = cases.filter(pl.col("case_id") == case_id)
+    if found.height:
+        return f"it was discharged in {found['month'][0]}: give a period that includes it"
+    return _close_ids(cases["case_id"], case_id)
+
+
+def _close_ids(ids: pl.Series, case_id: str) -> str:
+    """A case id equal but for leading zeros (C000004 → C0000004), a close one, or the format."""
+    same = ids.filter(_without_zeros(ids) == _without_zeros(pl.Series([case_id]))[0]).head(3)
+    if len(same):
+        return "did you mean " + " or ".join(f"`{i}`" for i in same) + "?"
+    close = did_you_mean(case_id, ids.head(50_000))
+    if close:
+        return close
+    first, last = str(ids.min()), str(ids.max())
+    return f"case ids here run from {first} to {last}"
+
+
+def _without_zeros(ids: pl.Series) -> pl.Series:
+    return ids.str.replace_all(r"(^|\D)0+(\d)", "${1}${2}")
 
 
 def _json(data: Any) -> str:

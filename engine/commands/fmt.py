@@ -12,16 +12,13 @@ file with a syntax error is reported on stderr and left untouched; the exit code
 from __future__ import annotations
 
 import argparse
-import contextlib
 import difflib
-import os
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from engine.atomic import write_file_atomically
 from engine.commands.check import policy_files
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.errors import PolicyError
@@ -109,22 +106,8 @@ def read_text(path: Path) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` by `text` in one step: a temporary file in the same folder (same file
-    system), flushed to disk, then renamed over the original with its permissions."""
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        shutil.copymode(path, temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    """Replace `path` by `text` in one step, its permissions kept (`engine.atomic`)."""
+    write_file_atomically(path, text)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,20 +1,30 @@
-"""`drgpolicy settle`: settle a data folder under one or more policies and write the outputs."""
+"""`drgpolicy settle`: settle a data folder under one or more policies and write the outputs.
+
+Everything that can be checked before settling is checked first — the policies, `--set`/`--fix`
+against each policy, every output folder, the period against each policy's dates and the
+budget's year (unless `--any-date`) — so that a refused run writes nothing. A run whose outputs
+lack a payment (or class, or settled points) writes them for inspection and exits 1.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.batch import Settings
-from engine.outputs import write_outputs
+from engine.outputs import check_not_input, check_out_folder, policy_paths, write_outputs
+from engine.overrides import SettingError, checked_settings, parse_value, split_assignments
 from engine.report_text import table
 from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.settle import Settlement, date_problems, load_data, load_policy, settle
 from engine.summary import level_rows, stage_rows
+from policy_dsl import ir
 from policy_dsl.errors import PolicyError
+from policy_dsl.versions import InForce, city_folders, in_force, load_city
 
 
 def register(subparsers: Any) -> None:
@@ -30,7 +40,8 @@ def register(subparsers: Any) -> None:
         action="append",
         required=True,
         type=Path,
-        help="a .policy file, or a folder: every policy under it (repeatable)",
+        help="a .policy file, or a folder: for each city under it, the version in force for "
+        "the period (every version with --any-date); repeatable",
     )
     parser.add_argument(
         "--data",
@@ -43,8 +54,14 @@ def register(subparsers: Any) -> None:
         "--out",
         required=True,
         type=Path,
-        help="output folder (replaced "
-        "atomically); one sub-folder per policy when several are given",
+        help="output folder, replaced as a whole: it must be new, empty or an earlier output "
+        "(with manifest.json); one sub-folder per policy for a folder or several policies",
+    )
+    parser.add_argument(
+        "--any-date",
+        action="store_true",
+        help="settle even if the period is outside a policy's effective dates or the budget is "
+        "of another year (what-ifs, demos)",
     )
     add_setting_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -57,7 +74,7 @@ def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="PARAM=VALUE",
-        help="run with a parameter set to VALUE (repeatable)",
+        help="run with a parameter set to VALUE, e.g. low_ratio_grassroots=30%% (repeatable)",
     )
     parser.add_argument(
         "--fix",
@@ -68,77 +85,152 @@ def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class SettingError(PolicyError):
-    """A malformed --set/--fix."""
-
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    return Settings(definitions=parse_assignments(args.fix), params=parse_assignments(args.set))
+def settings_for(policy: ir.Policy, args: argparse.Namespace) -> Settings:
+    """`--fix` and `--set`, each name and value checked against `policy`."""
+    return checked_settings(policy, split_assignments(args.fix), split_assignments(args.set))
 
 
 def parse_assignments(items: list[str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for item in items:
-        name, sep, text = item.partition("=")
-        if not sep or not name.strip():
-            raise SettingError(f"`{item}`: write NAME=VALUE, e.g. low_ratio_grassroots=0.3")
-        values[name.strip()] = parse_value(text.strip())
-    return values
+    """NAME=VALUE items read without a policy (see `settings_for` for the checked reading)."""
+    return {name: parse_value(text) for name, text in split_assignments(items).items()}
 
 
-def parse_value(text: str) -> Any:
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    scale = 100.0 if text.endswith("%") else (1000.0 if text.endswith("‰") else 1.0)
-    try:
-        return float(text.rstrip("%‰")) / scale
-    except ValueError:
-        return text
+# ---- which policies ---------------------------------------------------------------------------
 
 
-def policy_files(paths: list[Path]) -> list[Path]:
+def policy_files(paths: list[Path], period: Period, any_date: bool) -> list[Path]:
+    """The files to settle: each file given; for a folder, each city's version in force for the
+    whole period (every version under it with `any_date`)."""
     found: list[Path] = []
     for path in paths:
-        found += sorted(path.rglob("*.policy")) if path.is_dir() else [path]
+        if not path.is_dir():
+            found.append(path)
+        elif any_date:
+            found += sorted(path.rglob("*.policy"))
+            print(f"{path}: every version (--any-date), whatever its dates", file=sys.stderr)
+        else:
+            found += in_force_files(path, period)
     if not found:
         raise PolicyError(f"no .policy file in {', '.join(map(str, paths))}")
     return found
 
 
-def run(args: argparse.Namespace) -> int:
-    period = Period.parse(args.period)
-    files = policy_files(args.policy)
-    settings = settings_from(args)
-    rows: list[dict[str, Any]] = []
-    levels: list[dict[str, Any]] = []
-    for file in files:
-        policy = load_policy(file)
-        result = settle(policy, load_data(args.data, policy), period, settings)
-        out = args.out if len(files) == 1 else args.out / f"{policy.city}-{policy.version}"
-        write_outputs(result, out)
-        rows += stage_rows(result)
-        levels += level_rows(result)
-        for stage, missing in result.missing_outputs().items():
-            listed = ", ".join(f"{name} ({n} cases)" for name, n in missing.items())
+def in_force_files(root: Path, period: Period) -> list[Path]:
+    """For each city folder under `root`, the version in force from the period's first day to
+    its last; cities without one are skipped, each with the reason."""
+    files, skipped = [], []
+    for folder in city_folders(root):
+        city = load_city(folder)
+        first, last = in_force(city, period.first_day), in_force(city, period.last_day)
+        if first.version is not None and first.version == last.version:
+            files.append(first.version.path)
             print(
-                f"{file}: warning: stage {stage} has cases without {listed}; "
-                "see the manifest and explain one of them",
+                f'{city.city}: version "{first.version.version}" is in force for '
+                f"{period.label} ({first.version.path})",
                 file=sys.stderr,
             )
-        counts = result.rows
-        print(
-            f"{file}: {counts['read']} case rows read = {counts['settled']} settled + "
-            f"{counts['rejected']} rejected + {counts['outside_period']} outside {period.label}"
-            f"; outputs in {out}",
-            file=sys.stderr,
+        else:
+            skipped.append(f"{city.city}: {_not_in_force(first, last, period)}")
+    if not files and skipped:
+        raise PolicyError(
+            f"no version under {root} is in force for all of {period.label} ("
+            + "; ".join(skipped)
+            + "); pass --any-date to settle every version anyway"
         )
+    for reason in skipped:
+        print(f"skipped {reason}", file=sys.stderr)
+    return files
+
+
+def _not_in_force(first: InForce, last: InForce, period: Period) -> str:
+    if first.version is None or last.version is None:
+        return str(first.reason or last.reason)
+    return (
+        f'"{first.version.version}" is in force on {period.first_day} and '
+        f'"{last.version.version}" on {period.last_day}: settle month by month'
+    )
+
+
+# ---- one run per policy -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One policy to settle: its file, compiled policy, checked settings and output folder."""
+
+    file: Path
+    policy: ir.Policy
+    settings: Settings
+    out: Path
+
+
+def jobs_of(args: argparse.Namespace, period: Period) -> list[Job]:
+    """Compile every policy, check its settings and its output folder — before settling any."""
+    files = policy_files(args.policy, period, args.any_date)
+    nested = len(files) > 1 or any(path.is_dir() for path in args.policy)
+    jobs = []
+    for file in files:
+        policy = load_policy(file)
+        out = args.out / f"{policy.city}-{policy.version}" if nested else args.out
+        inputs = [args.data, *policy_paths(policy)]
+        check_not_input(args.out, inputs)
+        check_out_folder(out, "manifest.json", inputs)
+        jobs.append(Job(file, policy, settings_for(policy, args), out))
+    return jobs
+
+
+def run(args: argparse.Namespace) -> int:
+    period = Period.parse(args.period)
+    rows: list[dict[str, Any]] = []
+    levels: list[dict[str, Any]] = []
+    incomplete = 0
+    for job in jobs_of(args, period):
+        result, manifest = settle_job(job, args, period)
+        rows += stage_rows(result)
+        levels += level_rows(result)
+        incomplete += report_missing(job, manifest, args)
     if args.json:
         print(json.dumps({"stages": rows, "levels": levels}, ensure_ascii=False, indent=2))
     else:
         print(render_summary(rows))
         print()
         print(render_levels(levels))
-    return 0
+    return 1 if incomplete else 0
+
+
+def settle_job(
+    job: Job, args: argparse.Namespace, period: Period
+) -> tuple[Settlement, dict[str, Any]]:
+    """Settle one policy, write its outputs and say how every case row was accounted for."""
+    inputs = load_data(args.data, job.policy)
+    if args.any_date:
+        for problem in date_problems(job.policy, inputs, period):
+            print(f"{job.file}: note (--any-date): {problem.problem}", file=sys.stderr)
+    result = settle(job.policy, inputs, period, job.settings, any_date=args.any_date)
+    manifest = write_outputs(result, job.out)
+    counts = result.rows
+    print(
+        f"{job.file}: {counts['read']} case rows read = {counts['settled']} settled + "
+        f"{counts['rejected']} rejected + {counts['outside_period']} outside {period.label}"
+        f"; outputs in {job.out}",
+        file=sys.stderr,
+    )
+    return result, manifest
+
+
+def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> bool:
+    """Say (on stderr) which stages have cases without a class, settled points or payment."""
+    for stage, counts in manifest["missing_outputs"].items():
+        cases = manifest["missing_output_cases"][stage]
+        without = ", ".join(f"{n} cases without {name}" for name, n in counts.items())
+        print(
+            f"{job.file}: error: stage {stage}: {without} (first: {', '.join(cases)}); "
+            f"the outputs are in {job.out} to inspect (manifest.json: missing_outputs). See why: "
+            f"drgpolicy explain --case {cases[0]} --policy {job.file} --data {args.data} "
+            f"--period {manifest['period']}",
+            file=sys.stderr,
+        )
+    return bool(manifest["missing_outputs"])
 
 
 def render_summary(rows: list[dict[str, Any]]) -> str:
@@ -161,10 +253,10 @@ def render_summary(rows: list[dict[str, Any]]) -> str:
             r["stage"],
             r["period"],
             r["cases"],
-            f"{r['points_or_weight']:,.2f}",
+            _amount(r["points_or_weight"]),
             r["price"],
-            f"{r['payment']:,.2f}",
-            "" if r["budget"] is None else f"{r['budget']:,.2f}",
+            _amount(r["payment"]),
+            "" if r["budget"] is None else _amount(r["budget"]),
             " ".join(f"{k}:{v}" for k, v in r["categories"].items()),
         ]
         for r in rows
@@ -192,10 +284,25 @@ def render_levels(rows: list[dict[str, Any]]) -> str:
             r["level"],
             r["hospitals"],
             r["cases"],
-            f"{r['payment']:,.2f}",
-            f"{r['per_case']:,.2f}",
+            _amount(r["payment"]),
+            _amount(r["per_case"]),
             f"{r['share']:.1%}",
         ]
         for r in rows
     ]
     return table(headers, body)
+
+
+def _amount(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+__all__ = [
+    "SettingError",
+    "add_setting_arguments",
+    "parse_assignments",
+    "parse_value",
+    "register",
+    "run",
+    "settings_for",
+]

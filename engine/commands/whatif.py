@@ -128,13 +128,18 @@ def render_summary(report: Report) -> str:
         change = f"{show.yuan(row['delta'], True)} ({show.pct(row['pct'])})"
         lines.append(f"  {show.level(row['level'])}: {change}")
     lines.append("clauses:")
-    for part in report.attribution.parts:
+    attribution = report.attribution
+    for part in attribution.parts:
         if part.moved or part.delta:
-            levels = "; ".join(f"L{n} {show.yuan(v, True)}" for n, v in part.levels.items())
-            lines.append(f"  {part.label}: {levels}")
-    lines.append(f"  interaction: {show.yuan(report.attribution.interaction, True)}")
+            lines.append(f"  {part.label}: {_per_level(part.levels)}")
+    lines.append(f"  interaction: {_per_level(attribution.interaction_levels)}")
     for row in impact.moved().iter_rows(named=True):
         lines.append(
             f"  {show.level(row['level'])}: {row['cases']:,} cases {row['from']} → {row['to']}"
         )
     return "\n".join(lines)
+
+
+def _per_level(levels: dict[int, int]) -> str:
+    """`L1 +¥250,760.97; L2 −¥3,120.00` (fen per hospital level)."""
+    return "; ".join(f"L{n} {show.yuan(v, True)}" for n, v in levels.items()) or show.yuan(0, True)

@@ -17,7 +17,14 @@ incrementally and reuses the other.
 """
 
 from engine.whatif.attribution import Attribution, Part, attribute
-from engine.whatif.exposure import Exposure, Threshold, declared_types, exposure
+from engine.whatif.exposure import (
+    Exposure,
+    Threshold,
+    ThresholdExposure,
+    ThresholdShift,
+    declared_types,
+    exposure,
+)
 from engine.whatif.impact import Impact, compare
 from engine.whatif.report import Report, whatif, write_report
 from engine.whatif.runs import Outcome, Runs
@@ -34,6 +41,8 @@ __all__ = [
     "Runs",
     "Sweep",
     "Threshold",
+    "ThresholdExposure",
+    "ThresholdShift",
     "TraceDiff",
     "attribute",
     "compare",

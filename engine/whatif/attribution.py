@@ -83,12 +83,18 @@ class Attribution:
             .sort("level", "part")
         )
 
+    @property
+    def interaction_levels(self) -> dict[int, int]:
+        """The interaction per hospital level (fen); under budget closure these, unlike their
+        total, need not be zero."""
+        return _levels(self.hospitals.filter(pl.col("part") == INTERACTION))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "delta": self.impact.delta,
             "parts": [p.to_json() for p in self.parts],
             "interaction": self.interaction,
-            "interaction_levels": _levels(self.hospitals.filter(pl.col("part") == INTERACTION)),
+            "interaction_levels": self.interaction_levels,
             "hospitals": self.table().to_dicts(),
         }
 

@@ -1,12 +1,12 @@
 """Threshold exposure (阈值敏感性): for every threshold of a policy, how many cases (or groups, or
 hospitals) lie within ±5% of it, and how the payments would move if it shifted by one step.
 
-A threshold is a parameter, or one row of a table, that a comparison reads (`thresholds.sites`).
-Near means `|quantity − threshold| ≤ margin × |threshold|` on the rows where the comparison
-decides something and that read this parameter or row. A step is ±1 for a count or a level,
-±0.05 for a ratio (±0.001 below 0.1, e.g. a ‰ quota), 5% of the value (one significant digit)
-otherwise; each shift is a settlement with the parameter set from outside
-(`Settings(params=…)`) or the table row changed in the IR.
+A threshold is a parameter, or one row of a table, that a comparison reads (its uses:
+`thresholds.threshold_uses`). Near means `|quantity − threshold| ≤ margin × |threshold|` on the
+rows where the comparison decides something and that read this parameter or row. A step is ±1
+for a count or a level, ±0.05 for a ratio (±0.001 below 0.1, e.g. a ‰ quota), 5% of the value
+(one significant digit) otherwise; each shift is a settlement with the parameter set from
+outside (`Settings(params=…)`) or the table row changed in the IR.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from engine.batch import Compiler, Settings, StageRun
 from engine.settle import Settlement
 from engine.whatif.impact import Impact, impact_of
 from engine.whatif.runs import Runs
-from engine.whatif.thresholds import Site, row_text, sites
+from engine.whatif.thresholds import ThresholdUse, row_text, threshold_uses
 from policy_dsl import ast as a
 from policy_dsl import ir
 from policy_dsl.loader import Resolved
@@ -31,7 +31,7 @@ MARGIN = 0.05
 
 
 @dataclass(frozen=True)
-class Knob:
+class Threshold:
     """A value an analyst can move: a parameter (`row` None) or one row of a table."""
 
     name: str
@@ -50,7 +50,7 @@ class Knob:
 
 
 @dataclass(frozen=True)
-class Shift:
+class ThresholdShift:
     """The outcome of moving a threshold by one step: payment change (fen) in total and per
     level, the cases that change category, and the change of each money report."""
 
@@ -71,24 +71,24 @@ class Shift:
 
 
 @dataclass(frozen=True)
-class Threshold:
+class ThresholdExposure:
     """One threshold: where it is compared, what lies near it, what one step does."""
 
-    knob: Knob
-    sites: list[str]
+    threshold: Threshold
+    uses: list[str]
     grain: str
     rows: int
     near: int
     near_levels: dict[int, int]
-    down: Shift | None
-    up: Shift | None
+    down: ThresholdShift | None
+    up: ThresholdShift | None
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "threshold": self.knob.label,
-            "value": self.knob.value,
-            "step": self.knob.step,
-            "compared_in": self.sites,
+            "threshold": self.threshold.label,
+            "value": self.threshold.value,
+            "step": self.threshold.step,
+            "compared_in": self.uses,
             "grain": self.grain,
             "rows": self.rows,
             "near": self.near,
@@ -104,7 +104,7 @@ class Exposure:
 
     policy: ir.Policy
     margin: float
-    thresholds: list[Threshold] = field(default_factory=list)
+    thresholds: list[ThresholdExposure] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"margin": self.margin, "thresholds": [t.to_json() for t in self.thresholds]}
@@ -121,17 +121,17 @@ def exposure(
     parameter's and table's declared type (`declared_types`), which sets the step."""
     settings = settings or Settings()
     base = runs.outcome(policy, settings)
-    found: dict[str, Threshold] = {}
-    for site in sites(policy):
-        for knob in _knobs(policy, site, settings, types or {}):
-            near = _near(base.settlement, site, knob, margin)
-            previous = found.get(knob.label)
+    found: dict[str, ThresholdExposure] = {}
+    for use in threshold_uses(policy):
+        for threshold in _thresholds(policy, use, settings, types or {}):
+            near = _near(base.settlement, use, threshold, margin)
+            previous = found.get(threshold.label)
             if previous is None:
-                down, up = (_shift(runs, policy, settings, knob, sign) for sign in (-1, 1))
-                found[knob.label] = Threshold(knob, [site.text], *near, down, up)
+                down, up = (_shift(runs, policy, settings, threshold, sign) for sign in (-1, 1))
+                found[threshold.label] = ThresholdExposure(threshold, [use.text], *near, down, up)
             else:
-                found[knob.label] = _merged(previous, site.text, near)
-    ranked = sorted(found.values(), key=lambda t: (-t.near, -_money(t), t.knob.label))
+                found[threshold.label] = _merged(previous, use.text, near)
+    ranked = sorted(found.values(), key=lambda t: (-t.near, -_money(t), t.threshold.label))
     return Exposure(policy, margin, ranked)
 
 
@@ -163,52 +163,48 @@ def step_for(value: float, kind: str | None) -> float:
     return float(round(abs(value) * 0.05 / scale) * scale)
 
 
-def _knobs(
-    policy: ir.Policy, site: Site, settings: Settings, types: Mapping[str, str]
-) -> list[Knob]:
-    knobs = []
-    for name in site.reads:
+def _thresholds(
+    policy: ir.Policy, use: ThresholdUse, settings: Settings, types: Mapping[str, str]
+) -> list[Threshold]:
+    listed = []
+    for name in use.reads:
         kind = types.get(name)
         if any(p.name == name for p in policy.params):
             value = settings.params.get(name, policy.param(name).value)
             if isinstance(value, int | float) and not isinstance(value, bool):
-                knobs.append(Knob(name, None, float(value), step_for(float(value), kind)))
+                listed.append(Threshold(name, None, float(value), step_for(float(value), kind)))
             continue
         table = next(t for t in policy.tables if t.name == name)
         for index, row in enumerate(table.rows):
             if isinstance(row.value, int | float) and not isinstance(row.value, bool):
                 value = float(row.value)
-                knobs.append(Knob(name, index, value, step_for(value, kind), row_text(row)))
-    return knobs
+                listed.append(Threshold(name, index, value, step_for(value, kind), row_text(row)))
+    return listed
 
 
 # ---- rows near a threshold ------------------------------------------------------------------
 
 
 def _near(
-    settlement: Settlement, site: Site, knob: Knob, margin: float
+    settlement: Settlement, use: ThresholdUse, threshold: Threshold, margin: float
 ) -> tuple[str, int, int, dict[int, int]]:
     """(grain, rows where the comparison decides, rows near the threshold, near per level)."""
-    stage = settlement.policy.stage(site.stage)
-    run = StageRun(
-        settlement.policy, stage, settlement.data, settlement.stages, settlement.settings
-    )
-    result = settlement.stages[site.stage]
-    run.frames, run.home = dict(result.frames), dict(result.home)
-    grain = run.effective(site.grain)
-    quantity = Compiler(run, grain).expr(site.quantity)
-    threshold = Compiler(run, grain).expr(site.threshold)
-    guard = Compiler(run, grain).expr(site.guard) if site.guard is not None else pl.lit(True)
-    _move(run, knob, knob.step)
-    moved = Compiler(run, grain).expr(site.threshold)
+    s = settlement
+    run = StageRun.resume(s.policy, s.stages[use.stage], s.data, s.stages, s.settings)
+    grain = run.effective(use.grain)
+    quantity = Compiler(run, grain).expr(use.quantity)
+    limit = Compiler(run, grain).expr(use.threshold)
+    guard = Compiler(run, grain).expr(use.guard) if use.guard is not None else pl.lit(True)
+    _move(run, threshold, threshold.step)
+    moved = Compiler(run, grain).expr(use.threshold)
     columns = run.frame(grain).columns
     frame = (
         run.frame(grain)
         .select(
             *(["level"] if "level" in columns else []),
             quantity.cast(pl.Float64).alias("quantity"),
-            threshold.cast(pl.Float64).alias("threshold"),
-            (guard.fill_null(False) & (moved != threshold).fill_null(False)).alias("decides"),
+            limit.cast(pl.Float64).alias("threshold"),
+            (guard.fill_null(False) & (moved != limit).fill_null(False)).alias("decides"),
         )
         .filter("decides")
     )
@@ -216,15 +212,17 @@ def _near(
         (pl.col("quantity") - pl.col("threshold")).abs() <= margin * pl.col("threshold").abs()
     )
     levels = dict(sorted(near.group_by("level").len().rows())) if "level" in near.columns else {}
-    return "×".join(site.grain) or "all", frame.height, near.height, levels
+    return "×".join(use.grain) or "all", frame.height, near.height, levels
 
 
-def _move(run: StageRun, knob: Knob, by: float) -> None:
-    """Shift a knob in a stage run (its parameters and tables)."""
-    if knob.row is None:
-        run.params[knob.name] = knob.value + by
+def _move(run: StageRun, threshold: Threshold, by: float) -> None:
+    """Shift a threshold in a stage run (its parameters and tables)."""
+    if threshold.row is None:
+        run.params[threshold.name] = threshold.value + by
     else:
-        run.tables[knob.name] = _table_with(run.tables[knob.name], knob.row, knob.value + by)
+        run.tables[threshold.name] = _table_with(
+            run.tables[threshold.name], threshold.row, threshold.value + by
+        )
 
 
 def _table_with(table: ir.Table, index: int, value: float) -> ir.Table:
@@ -234,16 +232,16 @@ def _table_with(table: ir.Table, index: int, value: float) -> ir.Table:
 
 
 def _merged(
-    previous: Threshold, site: str, near: tuple[str, int, int, dict[int, int]]
-) -> Threshold:
+    previous: ThresholdExposure, use: str, near: tuple[str, int, int, dict[int, int]]
+) -> ThresholdExposure:
     grain, rows, count, levels = near
     combined = {
         k: previous.near_levels.get(k, 0) + levels.get(k, 0)
         for k in {*previous.near_levels, *levels}
     }
-    return Threshold(
-        previous.knob,
-        [*previous.sites, site],
+    return ThresholdExposure(
+        previous.threshold,
+        [*previous.uses, use],
         previous.grain if previous.grain == grain else f"{previous.grain}; {grain}",
         previous.rows + rows,
         previous.near + count,
@@ -257,22 +255,23 @@ def _merged(
 
 
 def _shift(
-    runs: Runs, policy: ir.Policy, settings: Settings, knob: Knob, sign: int
-) -> Shift | None:
-    value = knob.value + sign * knob.step
-    if knob.value >= 0 > value:
+    runs: Runs, policy: ir.Policy, settings: Settings, threshold: Threshold, sign: int
+) -> ThresholdShift | None:
+    value = threshold.value + sign * threshold.step
+    if threshold.value >= 0 > value:
         return None
-    if knob.row is None:
-        moved = Settings(settings.definitions, {**settings.params, knob.name: value})
+    if threshold.row is None:
+        moved = Settings(settings.definitions, {**settings.params, threshold.name: value})
         shifted = runs.outcome(policy, moved)
     else:
         tables = [
-            _table_with(t, knob.row, value) if t.name == knob.name else t for t in policy.tables
+            _table_with(t, threshold.row, value) if t.name == threshold.name else t
+            for t in policy.tables
         ]
         shifted = runs.outcome(ir.with_hash(policy.model_copy(update={"tables": tables})), settings)
     impact = impact_of(runs.outcome(policy, settings), shifted)
     reports = {r: int(d or 0) for r, d in impact.reports.select("report", "delta").rows()}
-    return Shift(value, impact.delta, _level_deltas(impact), _moved_cases(impact), reports)
+    return ThresholdShift(value, impact.delta, _level_deltas(impact), _moved_cases(impact), reports)
 
 
 def _level_deltas(impact: Impact) -> dict[int, int]:
@@ -285,11 +284,19 @@ def _moved_cases(impact: Impact) -> int:
     return int(impact.moved()["cases"].sum())
 
 
-def _money(threshold: Threshold) -> int:
-    shifts = [s for s in (threshold.down, threshold.up) if s is not None]
+def _money(exposed: ThresholdExposure) -> int:
+    shifts = [s for s in (exposed.down, exposed.up) if s is not None]
     return max(
         (sum(abs(v) for v in [*s.levels.values(), *s.reports.values()]) for s in shifts), default=0
     )
 
 
-__all__ = ["Exposure", "Knob", "Shift", "Threshold", "declared_types", "exposure", "step_for"]
+__all__ = [
+    "Exposure",
+    "Threshold",
+    "ThresholdExposure",
+    "ThresholdShift",
+    "declared_types",
+    "exposure",
+    "step_for",
+]

@@ -24,6 +24,7 @@ from engine.rundata import Period
 from engine.settle import Settlement, settle
 from engine.whatif.rerun import count_affected, resettle
 from policy_dsl import ir
+from policy_dsl.check.structure import price_name, settled_name
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Outcome:
     def of(cls, settlement: Settlement) -> Outcome:
         stage = settlement.settling_stages()[-1]
         tables = stage_tables(settlement, stage)
-        settled = settled_column(settlement.policy)
+        settled = settled_name(settlement.policy.method)
         cases = tables["cases"].select(
             "case_id",
             "hospital_id",
@@ -86,12 +87,8 @@ def _money_reports(statement: pl.DataFrame, settlement: Settlement, stage: str) 
     )
 
 
-def settled_column(policy: ir.Policy) -> str:
-    return "settled_points" if policy.method == "points" else "settled_weight"
-
-
 def _totals(summary: pl.DataFrame, cases: pl.DataFrame, policy: ir.Policy) -> Totals:
-    price = "point_value" if policy.method == "points" else "rate"
+    price = price_name(policy.method)
     prices = summary[price].unique().to_list() if price in summary.columns else []
     counts = cases.group_by("category").len().sort("category").rows()
     budget = summary["budget"].sum() if "budget" in summary.columns else None
@@ -146,4 +143,4 @@ class Runs:
         return resettle(nearest, policy, settings)
 
 
-__all__ = ["Outcome", "Runs", "Totals", "run_key", "settled_column"]
+__all__ = ["Outcome", "Runs", "Totals", "run_key"]

@@ -12,6 +12,7 @@ from engine.whatif.attribution import INTERACTION, Attribution
 from engine.whatif.impact import Impact, totals_rows
 from engine.whatif.layout import Section, table
 from engine.whatif.sections_fragility import exposure_section, sweep_section
+from policy_dsl.check.structure import price_name, settled_name
 
 if TYPE_CHECKING:
     from engine.whatif.report import Report
@@ -61,7 +62,9 @@ def _overview(report: Report) -> Section:
             "Both versions close to the same budget: the total does not move, the money moves "
             f"between hospitals ({show.yuan(_moved(impact))} in all)."
         )
-    names = {"cases": "cases", "settled": _settled_name(impact), "price": _price_name(impact)}
+    method = impact.new.policy.method
+    names = {"cases": "cases", "settled": _words(settled_name(method))}
+    names |= {"price": _words(price_name(method))}
     names |= {"payment": "payment", "budget": "budget"}
     rows = []
     for row in totals_rows(base.totals, new.totals):
@@ -89,10 +92,7 @@ def _levels(impact: Impact) -> Section:
             show.level(r["level"]),
             r["hospitals"],
             f"{r['cases']:,}",
-            show.yuan(r["payment_base"]),
-            show.yuan(r["payment_new"]),
-            show.yuan(r["delta"], True),
-            show.pct(r["pct"]),
+            *_payments(r),
         ]
         for r in frame.iter_rows(named=True)
     ]
@@ -105,10 +105,7 @@ def _levels(impact: Impact) -> Section:
         "level",
         "hospitals",
         "cases",
-        impact.base.policy.version,
-        impact.new.policy.version,
-        "change",
-        "%",
+        *_payment_headers(impact),
     ]
     return Section(
         "levels",
@@ -133,9 +130,7 @@ def _transitions(impact: Impact) -> Section:
             r["from"],
             r["to"],
             f"{r['cases']:,}",
-            show.yuan(r["payment_base"]),
-            show.yuan(r["payment_new"]),
-            show.yuan(r["delta"], True),
+            *_payments(r, pct=False),
         ]
         for r in moved.iter_rows(named=True)
     ]
@@ -152,9 +147,7 @@ def _transitions(impact: Impact) -> Section:
         "from",
         "to",
         "cases",
-        impact.base.policy.version,
-        impact.new.policy.version,
-        "change",
+        *_payment_headers(impact, pct=False),
     ]
     lead = [
         f"{int(moved['cases'].sum()):,} cases change category."
@@ -178,14 +171,11 @@ def _categories(impact: Impact) -> Section:
             r["category"],
             f"{r['cases_base']:,}",
             f"{r['cases_new']:,}",
-            show.yuan(r["payment_base"]),
-            show.yuan(r["payment_new"]),
-            show.yuan(r["delta"], True),
-            show.pct(r["pct"]),
+            *_payments(r),
         ]
         for r in impact.categories.iter_rows(named=True)
     ]
-    headers = ["category", f"cases {old}", f"cases {new}", old, new, "change", "%"]
+    headers = ["category", f"cases {old}", f"cases {new}", *_payment_headers(impact)]
     lead = ["Each version's own category of each case: money follows cases into their new class."]
     return Section(
         "categories", "By category", lead, [], [table(headers, rows, [False, *[True] * 6])]
@@ -207,10 +197,7 @@ def _hospitals(impact: Impact) -> Section:
             r["hospital_id"],
             show.level(r["level"]),
             f"{r['cases']:,}",
-            show.yuan(r["payment_base"]),
-            show.yuan(r["payment_new"]),
-            show.yuan(r["delta"], True),
-            show.pct(r["pct"]),
+            *_payments(r),
         ]
         for r in pl.concat([impact.winners(TOP), impact.losers(TOP)]).iter_rows(named=True)
     ]
@@ -218,10 +205,7 @@ def _hospitals(impact: Impact) -> Section:
         "hospital",
         "level",
         "cases",
-        impact.base.policy.version,
-        impact.new.policy.version,
-        "change",
-        "%",
+        *_payment_headers(impact),
     ]
     lead = [
         f"Winners (largest gain first), then losers (largest loss first), {TOP} of each at most."
@@ -244,20 +228,14 @@ def _groups(impact: Impact) -> Section:
         [
             r["drg_code"],
             f"{r['cases']:,}",
-            show.yuan(r["payment_base"]),
-            show.yuan(r["payment_new"]),
-            show.yuan(r["delta"], True),
-            show.pct(r["pct"]),
+            *_payments(r),
         ]
         for r in frame.iter_rows(named=True)
     ]
     headers = [
         "group",
         "cases",
-        impact.base.policy.version,
-        impact.new.policy.version,
-        "change",
-        "%",
+        *_payment_headers(impact),
     ]
     lead = [f"The {TOP} groups (病组) whose payment changes most; every group is in whatif.json."]
     return Section("groups", "By group", lead, [], [table(headers, rows, [False, *[True] * 5])])
@@ -282,10 +260,9 @@ def _reports(impact: Impact) -> Section:
 
 def _attribution(attribution: Attribution) -> Section:
     levels = sorted({int(x) for x in attribution.hospitals["level"].unique().to_list()})
-    interaction_levels = attribution.hospitals.filter(pl.col("part") == INTERACTION)
     by_level = {
         **{p.key: p.levels for p in attribution.parts},
-        INTERACTION: _sum_levels(interaction_levels),
+        INTERACTION: attribution.interaction_levels,
     }
     labels = {p.key: p.label for p in attribution.parts} | {INTERACTION: "interaction (交互项)"}
     keys = [p.key for p in attribution.parts if p.moved or p.delta] + [INTERACTION]
@@ -356,11 +333,6 @@ def _part(attribution: Attribution, key: str) -> Any:
     return next(p for p in attribution.parts if p.key == key)
 
 
-def _sum_levels(frame: pl.DataFrame) -> dict[int, int]:
-    summed = frame.group_by("level").agg(pl.col("delta").sum())
-    return {int(level): int(delta) for level, delta in summed.rows()}
-
-
 # ---- small helpers -------------------------------------------------------------------------
 
 
@@ -368,12 +340,21 @@ def _moved(impact: Impact) -> int:
     return int(impact.hospitals["delta"].clip(lower_bound=0).sum())
 
 
-def _settled_name(impact: Impact) -> str:
-    return "settled points" if impact.new.policy.method == "points" else "settled weight"
+def _payments(row: dict[str, Any], pct: bool = True) -> list[str]:
+    """A row's payment under each version and the change (fen; and in percent)."""
+    cells = [show.yuan(row["payment_base"]), show.yuan(row["payment_new"])]
+    cells.append(show.yuan(row["delta"], True))
+    return [*cells, show.pct(row["pct"])] if pct else cells
 
 
-def _price_name(impact: Impact) -> str:
-    return "point value" if impact.new.policy.method == "points" else "rate"
+def _payment_headers(impact: Impact, pct: bool = True) -> list[str]:
+    versions = [impact.base.policy.version, impact.new.policy.version, "change"]
+    return [*versions, "%"] if pct else versions
+
+
+def _words(name: str) -> str:
+    """`settled_points` → `settled points`."""
+    return name.replace("_", " ")
 
 
 def _plain(value: Any, signed: bool = False) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from engine.whatif import show, svg
-from engine.whatif.exposure import Exposure, Shift
+from engine.whatif.exposure import Exposure, ThresholdShift
 from engine.whatif.layout import Section, table
 from engine.whatif.sweep import Sweep
 
@@ -13,10 +13,10 @@ from engine.whatif.sweep import Sweep
 def exposure_section(exposure: Exposure) -> Section:
     rows = [
         [
-            t.knob.label,
-            show.number(t.knob.value),
-            show.number(t.knob.step),
-            "; ".join(t.sites),
+            t.threshold.label,
+            show.number(t.threshold.value),
+            show.number(t.threshold.step),
+            "; ".join(t.uses),
             t.grain,
             f"{t.near:,}",
             _near_levels(t.near_levels),
@@ -37,7 +37,7 @@ def exposure_section(exposure: Exposure) -> Section:
         "one step up",
     ]
     chart = svg.diverging_bars(
-        [(t.knob.label, float(t.near)) for t in exposure.thresholds],
+        [(t.threshold.label, float(t.near)) for t in exposure.thresholds],
         f"Rows within ±{exposure.margin:.0%} of each threshold",
         lambda v: f"{int(v):,}",
     )
@@ -61,7 +61,7 @@ def _near_levels(levels: dict[int, int]) -> str:
     return ", ".join(f"{n}: {c:,}" for n, c in levels.items()) or "—"
 
 
-def _shift(shift: Shift | None) -> str:
+def _shift(shift: ThresholdShift | None) -> str:
     if shift is None:
         return "—"
     money = "; ".join(f"L{n} {show.yuan(v, True)}" for n, v in shift.levels.items() if v)

@@ -23,9 +23,11 @@ OPAQUE = (ir.RankIR, ir.Allocate, ir.Rekey, ir.TableLookup, ir.Current)
 
 
 @dataclass(frozen=True)
-class Site:
-    """One comparison against a threshold: in which definition (and stage), at which grain
-    (`source` is the grain of an aggregate's rows when the comparison is inside one)."""
+class ThresholdUse:
+    """One comparison against a threshold (阈值的使用): in which definition (and stage), at
+    which grain (an aggregate's rows when the comparison is inside one), the quantity compared,
+    the threshold's side, the conditions under which it decides, and the parameters and tables
+    the threshold's side reads."""
 
     definition: str
     stage: str
@@ -37,36 +39,36 @@ class Site:
     reads: tuple[str, ...]
 
 
-def sites(policy: ir.Policy) -> list[Site]:
+def threshold_uses(policy: ir.Policy) -> list[ThresholdUse]:
     """Every comparison against a threshold, once (the last stage that evaluates it)."""
-    found: dict[tuple[str, str], Site] = {}
+    found: dict[tuple[str, str], ThresholdUse] = {}
     for stage in policy.stages:
         inline = _Inliner({d.name: d for d in stage.definitions})
         for definition in stage.definitions:
             walk = _walk(definition.expr, definition.grain, [])
             for grain, cmp, guard in walk:
-                site = _site(cmp, guard, grain, definition, stage.name, inline)
-                if site is not None:
-                    found[(definition.name, site.text)] = site
+                use = _use(cmp, guard, grain, definition, stage.name, inline)
+                if use is not None:
+                    found[(definition.name, use.text)] = use
     return list(found.values())
 
 
-def _site(
+def _use(
     cmp: ir.Cmp,
     guard: list[Any],
     grain: list[str],
     definition: ir.Definition,
     stage: str,
     inline: _Inliner,
-) -> Site | None:
+) -> ThresholdUse | None:
     left, right = inline.expr(cmp.left), inline.expr(cmp.right)
-    left_reads, right_reads = _knob_names(left), _knob_names(right)
+    left_reads, right_reads = _threshold_names(left), _threshold_names(right)
     if bool(left_reads) == bool(right_reads):
         return None
     quantity, threshold, reads = (
         (cmp.left, right, right_reads) if right_reads else (cmp.right, left, left_reads)
     )
-    return Site(
+    return ThresholdUse(
         definition.name,
         stage,
         grain,
@@ -159,14 +161,14 @@ def _contains(node: Any, kinds: tuple[type, ...]) -> bool:
     return False
 
 
-def _knob_names(node: Any) -> set[str]:
+def _threshold_names(node: Any) -> set[str]:
     """Parameters and tables an expression reads."""
     if isinstance(node, list):
-        return {n for x in node for n in _knob_names(x)}
+        return {n for x in node for n in _threshold_names(x)}
     if not isinstance(node, ir.Model):
         return set()
     own = {node.name} if isinstance(node, ir.ParamRef | ir.TableLookup) else set()
-    return own | {n for f in type(node).model_fields for n in _knob_names(getattr(node, f))}
+    return own | {n for f in type(node).model_fields for n in _threshold_names(getattr(node, f))}
 
 
 # ---- text -------------------------------------------------------------------------------------
@@ -220,4 +222,4 @@ def row_text(row: ir.Row) -> str:
     return f"{opening}{_number(row.low)}, {high}{closing}"
 
 
-__all__ = ["Site", "row_text", "sites", "text"]
+__all__ = ["ThresholdUse", "row_text", "text", "threshold_uses"]

@@ -10,16 +10,31 @@ from typing import Any
 from engine.explain import Step, Trace
 from engine.report_text import show, step_lines, table
 
-MARKS = {"same": " ", "differs": "≠", "first": "▶", "old only": "-", "new only": "+"}
+MARKS = {
+    "same": " ",
+    "differs": "≠",
+    "first": "▶",
+    "old only": "-",
+    "new only": "+",
+    "not read in old": "·",
+    "not read in new": "·",
+}
+LEGEND = (
+    "≠ differs   - only in the old version   + only in the new version   "
+    "· defined in both, read in one"
+)
 
 
 @dataclass(frozen=True)
 class StepPair:
-    """A definition in either trace (None on the side that does not have it)."""
+    """A definition in either trace (None on the side whose case does not read it); whether
+    each version defines it at all."""
 
     name: str
     old: Step | None
     new: Step | None
+    in_old: bool = True
+    in_new: bool = True
 
     @property
     def label(self) -> str:
@@ -35,11 +50,19 @@ class StepPair:
 
     @property
     def status(self) -> str:
+        """`same`, `differs`, `new only` / `old only` (the other version has no such
+        definition), or `not read in old` / `not read in new` (it has, but the case does not
+        read it there)."""
         if self.old is None:
-            return "new only"
+            return "not read in old" if self.in_old else "new only"
         if self.new is None:
-            return "old only"
+            return "not read in new" if self.in_new else "old only"
         return "differs" if self.differs else "same"
+
+    def absent(self, side: str) -> str:
+        """Why a side has no step: `(not read in the old version)` or `(no such step)`."""
+        defined = self.in_old if side == "old" else self.in_new
+        return f"(not read in the {side} version)" if defined else "(no such step)"
 
 
 @dataclass(frozen=True)
@@ -86,7 +109,15 @@ def trace_diff(old: Trace, new: Trace) -> TraceDiff:
         if name not in after:
             earlier = [n for n in list(before)[:index] if n in order]
             order.insert(order.index(earlier[-1]) + 1 if earlier else 0, name)
-    return TraceDiff(old, new, [StepPair(n, before.get(n), after.get(n)) for n in order])
+    pairs = [
+        StepPair(n, before.get(n), after.get(n), _defines(old, n), _defines(new, n)) for n in order
+    ]
+    return TraceDiff(old, new, pairs)
+
+
+def _defines(trace: Trace, name: str) -> bool:
+    """Whether the trace's version defines `name` (a trace without the list: if it reads it)."""
+    return name in trace.defined or any(s.name == name for s in trace.steps)
 
 
 def _same(first: Any, second: Any) -> bool:
@@ -126,11 +157,11 @@ def render_trace_diff(diff: TraceDiff) -> str:
     if first is None:
         return "\n".join([*lines, "The two versions agree on every step."])
     lines.append(f"▶ first difference: {first.name} ({first.label})")
-    for side, step in ((old, first.old), (new, first.new)):
+    for name, side, step in (("old", old, first.old), ("new", new, first.new)):
         lines.append(f"  under {side.version}:")
-        shown = step_lines(step) if step is not None else ["(no such step)"]
+        shown = step_lines(step) if step is not None else [first.absent(name)]
         lines += [f"    {line}" for line in shown]
-    lines.append("≠ differs   - only in the old version   + only in the new version")
+    lines.append(LEGEND)
     return "\n".join(lines)
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from policy_dsl import ast as a
-from policy_dsl.builtins import CORE_FIELDS, INPUT_TABLES, RESERVED
+from policy_dsl.builtins import CORE_FIELDS, INPUT_TABLES
 from policy_dsl.check.infer import Info
 from policy_dsl.check.scope import Scope, did_you_mean
 from policy_dsl.diagnostics import Diagnostic
 from policy_dsl.loader import Entry, PolicyFile
+from policy_dsl.parser import keywords
 from policy_dsl.types import LITERAL_UNITS, TYPE_NAMES, Type
+from policy_dsl.unparse import number_text
 
 METHODS = ("points", "rate")
 PERIODS = ("month", "year")
@@ -54,7 +56,7 @@ def check_header(file: PolicyFile, report: Report) -> None:
 def check_names(scope: Scope, report: Report) -> None:
     for entry in scope.resolved.entries:
         for name, node in _declared_names(entry.decl):
-            if name in RESERVED:
+            if name in keywords():
                 report(
                     entry.file.source.diagnostic(
                         "E105",
@@ -123,26 +125,54 @@ def _check_sourced(entry: Entry, report: Report) -> None:
         return
     if isinstance(decl, a.Param | a.Table | a.Document | a.Input) or decl.citations:
         return
-    for node, citations in _cited(decl):
-        if node is not decl and not citations and _has_number(node):
-            report(
-                entry.file.source.diagnostic(
-                    "W103",
-                    f"a number in `{decl.name}` has no source",
-                    node.span,
-                    'cite the document with `source`, or say `assumption "why"`',
-                )
+    for number in _uncited_numbers(decl):
+        report(
+            entry.file.source.diagnostic(
+                "W103",
+                f"a number in `{decl.name}` has no source: `{number_text(number)}`",
+                number.span,
+                'cite the document with `source`, or say `assumption "why"`',
             )
+        )
 
 
-def _has_number(node: object) -> bool:
+def _uncited_numbers(decl: a.Declaration) -> Iterator[a.Number]:
+    """The first number that fixes something in each uncited part of an uncited declaration: a
+    class, formula arm or step without a citation of its own, and the body outside them."""
+    parts = [part for part, citations in _cited(decl) if part is not decl and not citations]
+    for node in (*parts, _body(decl)):
+        number = _first_number(node)
+        if number is not None:
+            yield number
+
+
+def _body(decl: a.Declaration) -> object:
+    """What a declaration computes outside its cited parts: a definition's formula, an
+    adjustment's start value, an invariant's rule."""
+    return tuple(
+        getattr(decl, f)
+        for f in decl.__dataclass_fields__
+        if f not in ("span", "classes", "arms", "steps", "citations")
+    )
+
+
+def _first_number(node: object) -> a.Number | None:
+    """The first literal number that is not 0 or 1 (100%): a number a policy fixes."""
     if isinstance(node, a.Number):
-        return node.kind != "number" or node.value not in (0, 1)
+        return None if _neutral(node) else node
     if isinstance(node, a.Node):
-        return any(_has_number(getattr(node, f)) for f in node.__dataclass_fields__ if f != "span")
+        node = tuple(getattr(node, f) for f in node.__dataclass_fields__ if f != "span")
     if isinstance(node, tuple):
-        return any(_has_number(x) for x in node)
-    return False
+        return next((n for n in map(_first_number, node) if n is not None), None)
+    return None
+
+
+def _neutral(number: a.Number) -> bool:
+    """0 in any unit, and 1 as a plain number or a share (100%, 1000‰): no rule is fixed by it."""
+    if number.value == 0:
+        return True
+    scale = {"number": 1, "percent": 100, "permille": 1000}.get(number.kind)
+    return scale is not None and number.value == scale
 
 
 def check_inputs(scope: Scope, report: Report) -> None:

@@ -38,6 +38,17 @@ OUTPUTS: dict[str, dict[str, Type | None]] = {
 }
 
 
+def settled_name(method: str) -> str:
+    """The settled amount of a case under a payment method: `settled_points` (结算点数) or
+    `settled_weight` (结算权重)."""
+    return "settled_points" if method == "points" else "settled_weight"
+
+
+def price_name(method: str) -> str:
+    """What one unit of the settled amount is paid: `point_value` (点值) or `rate` (费率)."""
+    return "point_value" if method == "points" else "rate"
+
+
 def check_classify(entry: Entry, report: Report) -> None:
     decl = entry.decl
     assert isinstance(decl, a.Classify)

@@ -1,21 +1,29 @@
-"""Editor: edit a version (or start one that extends the version in force), see its diagnostics
-marked in the text, format it, and save it when it checks clean (or as a draft)."""
+"""Editor: edit a version (or start one that extends the version in force) in the policy editor
+component, its diagnostics marked in the text as you type; format it, and save it when it checks
+clean (or as a draft). A plain text box with the marked listing beside it is the fallback."""
 
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from studio import cache, editing, highlight, workspace
+from studio import cache, editing, highlight, policy_editor, workspace
 from studio.state import (
     CONFIRM,
     EDITOR_CHOICE,
     EDITOR_CITY,
+    EDITOR_COMPONENT,
     EDITOR_FLASH,
+    EDITOR_PLAIN,
     EDITOR_TEXT,
 )
 
 root = workspace.policies_root()
 st.title("Editor")
+missing = policy_editor.unavailable()
+if EDITOR_PLAIN not in st.session_state:
+    st.session_state[EDITOR_PLAIN] = missing is not None or policy_editor.plain_by_default()
+plain = bool(st.session_state[EDITOR_PLAIN]) or missing is not None
 st.html(
     "<style>.stTextArea textarea{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"
     "monospace;font-size:13px;line-height:1.45;white-space:pre;overflow-wrap:normal;"
@@ -28,6 +36,8 @@ if not cities:
     st.stop()
 
 editing.restore(st.session_state)
+if not plain:
+    editing.take_sent(st.session_state)  # what the editor component sent since the last run
 top = st.columns([2, 2, 6])
 city = top[0].selectbox("City", cities, key=EDITOR_CITY, persist_state="session")
 options = editing.choices(root, city)
@@ -55,8 +65,12 @@ flash = st.session_state.pop(EDITOR_FLASH, None)
 if flash:
     getattr(st, flash[0])(flash[1])
 
+if missing:
+    st.info(f"The plain text box is shown: {missing}.")
 with st.expander(
-    f"Diagnostics: {errors} error(s), {warnings} warning(s)", expanded=bool(analysis.diagnostics)
+    f"Diagnostics: {errors} error(s), {warnings} warning(s)"
+    + ("" if plain else " — marked in the editor and listed under it"),
+    expanded=plain and bool(analysis.diagnostics),
 ):
     if not analysis.diagnostics:
         st.success("No diagnostics: the version checks clean.")
@@ -65,15 +79,10 @@ with st.expander(
         hint = f"  \nhint: {d.hint}" if d.hint else ""
         show(f"**{d.code}** line {d.line}, column {d.column}: {d.message}{hint}")
 
-left, right = st.columns(2)
-with left:
-    st.text_area(
-        "Policy text (diagnostics update when you leave the box or press Ctrl+Enter)",
-        key=EDITOR_TEXT,
-        persist_state="session",
-        height=620,
-    )
-    buttons = st.columns(3)
+
+def _buttons(area: DeltaGenerator) -> None:
+    """Format, Save version (with its confirmation), Save as draft, and the plain-box switch."""
+    buttons = area.columns([1, 1, 1, 2])
     buttons[0].button(
         "Format", key="editor_format", on_click=editing.format_buffer, args=(st.session_state,)
     )
@@ -82,10 +91,10 @@ with left:
         try:
             warning = workspace.overwrite_warning(root, city, analysis.version, opened)
         except workspace.UnsafeName as exc:
-            st.error(str(exc))
+            area.error(str(exc))
     if warning:
-        st.warning(warning)
-        st.checkbox(
+        area.warning(warning)
+        area.checkbox(
             f"Yes, overwrite version {analysis.version}", key=CONFIRM, persist_state="session"
         )
     buttons[1].button(
@@ -104,7 +113,36 @@ with left:
         args=(st.session_state, root),
         help="kept in .drafts/, never read as a version",
     )
+    buttons[3].toggle(
+        "Plain text box",
+        key=EDITOR_PLAIN,
+        persist_state="session",
+        disabled=missing is not None,
+        on_change=editing.new_revision,
+        args=(st.session_state,),
+        help="Edit in a plain box instead (no colours; diagnostics update when you leave the "
+        "box or press Ctrl+Enter), e.g. where the browser or a proxy blocks the editor.",
+    )
 
-with right:
-    st.markdown("**Marked listing**")
-    st.html(highlight.listing_html(text, analysis.diagnostics))
+
+if plain:
+    left, right = st.columns(2)
+    with left:
+        st.text_area(
+            "Policy text (diagnostics update when you leave the box or press Ctrl+Enter)",
+            key=EDITOR_TEXT,
+            persist_state="session",
+            height=620,
+        )
+        _buttons(left)
+    with right:
+        st.markdown("**Marked listing**")
+        st.html(highlight.listing_html(text, analysis.diagnostics))
+else:
+    policy_editor.policy_editor(
+        text,
+        editing.revision(st.session_state),
+        analysis.diagnostics,
+        key=EDITOR_COMPONENT,
+    )
+    _buttons(st.container())

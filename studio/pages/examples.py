@@ -32,8 +32,12 @@ failed = len(results) - passed
 summary = f"{passed} passed, {failed} failed"
 (st.success if not failed else st.error)(summary)
 for result in results:
-    icon = {"pass": "✅", "fail": "❌", "error": "⚠"}[result.status]
-    with st.expander(f"{icon} {result.name} — {result.title}", expanded=result.status != "pass"):
+    icon = {"pass": ":material/check_circle:", "fail": ":material/cancel:"}.get(
+        result.status, ":material/warning:"
+    )
+    with st.expander(
+        f"{result.name} — {result.title}", expanded=result.status != "pass", icon=icon
+    ):
         if result.error:
             st.error(result.error)
         if result.mismatches:

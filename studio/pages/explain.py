@@ -75,7 +75,9 @@ except UnknownCase as exc:
     st.error(str(exc))
     st.stop()
 
-st.subheader(f"Case {trace.case_id} under {trace.city} {trace.version}")
+st.subheader(
+    f"Case {trace.case_id} under {trace.city} {widgets.shown_label(chosen.label, trace.version)}"
+)
 st.caption(
     f"policy {trace.policy_hash[:12]} · stage {trace.stage} · period {trace.period} · "
     + ", ".join(f"{k} {show(v)}" for k, v in trace.facts.items() if k != "case_id")
@@ -91,7 +93,11 @@ if other_result is not None:
     diff = trace_diff(other_trace, trace)
     first = diff.first
     parting = first.name if first else None
-    st.markdown(f"#### {other_trace.version} → {trace.version}")
+    assert other is not None
+    st.markdown(
+        f"#### {widgets.shown_label(other.label, other_trace.version)} → "
+        f"{widgets.shown_label(chosen.label, trace.version)}"
+    )
     if first is None:
         st.success("The two versions decide this case the same way, step by step.")
     else:
@@ -127,18 +133,18 @@ for step in trace.steps:
         if step.inputs:
             st.dataframe(explaining.inputs_frame(step), hide_index=True)
         for check in step.classes:
-            mark = "✅" if check.chosen else "✖"
+            mark = ":material/check_circle:" if check.chosen else ":material/close:"
             st.markdown(
                 f"{mark} `{check.name}` {check.label}: `{check.condition}` → {show(check.result)}"
             )
         for adjustment in step.adjustments:
-            mark = "✅" if adjustment.applied else "·"
+            mark = ":material/check_circle:" if adjustment.applied else "·"
             after = f" → {show(adjustment.value)}" if adjustment.applied else ""
             st.markdown(
                 f"{mark} `{adjustment.name}` {adjustment.label} when `{adjustment.condition}`: "
                 f"`{adjustment.formula}`{after}"
             )
         for citation in step.citations:
-            st.markdown(f"📄 **source:** {citation}")
+            st.markdown(f":material/description: **source:** {citation}")
         if step.origin:
             st.caption(f"written at {step.origin}")

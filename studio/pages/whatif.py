@@ -15,7 +15,6 @@ from engine.whatif.report import Report
 from engine.whatif.report_html import render_html
 from engine.whatif.sweep import sweep
 from policy_dsl.errors import PolicyError
-from policy_dsl.loader import PolicyFile, Resolved, policy_from_text, resolve
 from studio import cache, runs, whatif_view, widgets, workspace
 
 RESULT = "whatif_result"
@@ -46,16 +45,7 @@ if base_ir is None or new_ir is None or folder is None:
     st.stop()
 
 siblings = workspace.siblings(root, city, None)
-new_file = policy_from_text(new_chosen.text, f"{city}/{new_label}")
-base_file = policy_from_text(base_chosen.text, f"{city}/{base_label}")
-
-
-def _resolved(file: PolicyFile) -> Resolved:
-    others = [f for f in siblings if f.header.version != file.header.version]
-    return resolve(file, others)
-
-
-new_resolved = _resolved(new_file)
+new_resolved = whatif_view.resolved(siblings, new_chosen.text, f"{city}/{new_label}")
 specs = runs.numeric_params(new_resolved)
 
 with st.form("whatif_form"):
@@ -97,8 +87,13 @@ if go:
     params = whatif_view.changed_params(new_ir, chosen)
     bar = st.progress(0.0, "loading the data…")
     try:
-        kept = cache.runs(folder, period, whatif_view.inputs_policy(base_ir, new_ir))
-        pair = (_resolved(base_file), new_resolved) if attribute_on else None
+        both = whatif_view.inputs_policy(base_ir, new_ir)
+        kept = cache.runs(folder, period, both)
+        key = cache.runs_key(folder, period, both)
+        texts = (base_chosen.text, new_chosen.text)
+        digest = runs.city_digest(root, city)
+        base_resolved = whatif_view.resolved(siblings, base_chosen.text, f"{city}/{base_label}")
+        pair = (base_resolved, new_resolved) if attribute_on else None
         result = whatif_view.run(
             kept,
             base_ir,
@@ -106,13 +101,14 @@ if go:
             params,
             pair,
             lambda share, text: bar.progress(share, text),
+            lambda kept, base, new: cache.attribution(key, texts, digest, kept, base, new),
         )
     except (ContractError, PeriodError, PolicyError) as exc:
         bar.empty()
         st.error(str(exc))
         st.stop()
     bar.empty()
-    st.session_state[RESULT] = (folder, period, result)
+    st.session_state[RESULT] = (folder, period, result, (base_label, new_label))
     inputs = cache.inputs(folder, whatif_view.inputs_policy(base_ir, new_ir))
     widgets.show_rejects(inputs.rejects)
 
@@ -120,12 +116,13 @@ stored = st.session_state.get(RESULT)
 if not stored:
     st.info("Choose the versions and a dataset, then press **Run what-if**.")
     st.stop()
-data_folder, data_period, comparison = stored
+data_folder, data_period, comparison, labels = stored
 impact = comparison.impact
 base_v, new_v = impact.base.policy.version, impact.new.policy.version
 took = sum(comparison.timings.values())
 st.caption(
-    f"{base_v} → {new_v} on {data_folder.name} ({impact.base.totals.cases:,} cases, "
+    f"{widgets.shown_label(labels[0], base_v)} → {widgets.shown_label(labels[1], new_v)} "
+    f"on {data_folder.name} ({impact.base.totals.cases:,} cases, "
     f"{data_period}) · computed in {took:.2f} s"
     + (f" · parameters set: {comparison.params}" if comparison.params else "")
 )
@@ -150,7 +147,8 @@ else:
     st.caption("The HTML report needs the attribution per clause (tick it and run again).")
 
 st.subheader("Totals")
-totals = {r["measure"]: r for r in whatif_view.totals_frame(impact).iter_rows(named=True)}
+tables = whatif_view.whatif_tables(comparison)
+totals = {r["measure"]: r for r in tables["totals"].iter_rows(named=True)}
 metrics = st.columns(4)
 metrics[0].metric("cases", f"{int(totals['cases']['new']):,}")
 payment = totals["payment"]
@@ -165,15 +163,15 @@ if price["new"] is not None:
         None if price["change"] is None else f"{price['change']:+,.4f}",
         delta_color="off",
     )
-moved = int(impact.moved()["cases"].sum()) if impact.moved().height else 0
+moved = int(tables["moved"]["cases"].sum()) if tables["moved"].height else 0
 metrics[3].metric("cases changing category", f"{moved:,}")
-st.dataframe(whatif_view.totals_frame(impact), hide_index=True)
+st.dataframe(tables["totals"], hide_index=True)
 
 levels_tab, hospitals_tab, transitions_tab, parts_tab, exposure_tab, sweep_tab = st.tabs(
     ["Levels", "Hospitals", "Category transitions", "Per clause", "Threshold exposure", "Sweep"]
 )
 with levels_tab:
-    levels = whatif_view.levels_frame(impact)
+    levels = tables["levels"]
     st.altair_chart(
         alt.Chart(levels.to_pandas())
         .mark_bar()
@@ -187,9 +185,9 @@ with levels_tab:
     )
     st.table(levels.to_pandas(), hide_index=True)
     st.markdown("**By category**")
-    st.dataframe(whatif_view.yuan(impact.categories), hide_index=True)
+    st.dataframe(tables["categories"], hide_index=True)
 with hospitals_tab:
-    hospitals = whatif_view.hospitals_frame(impact)
+    hospitals = tables["hospitals"]
     st.altair_chart(
         alt.Chart(hospitals.to_pandas())
         .mark_bar()
@@ -203,13 +201,13 @@ with hospitals_tab:
     )
     win, lose = st.columns(2)
     win.markdown("**Winners**")
-    win.dataframe(whatif_view.yuan(impact.winners()), hide_index=True)
+    win.dataframe(tables["winners"], hide_index=True)
     lose.markdown("**Losers**")
-    lose.dataframe(whatif_view.yuan(impact.losers()), hide_index=True)
+    lose.dataframe(tables["losers"], hide_index=True)
     st.markdown("**Every hospital**")
     st.dataframe(hospitals, hide_index=True)
 with transitions_tab:
-    matrix = whatif_view.matrix_long(impact)
+    matrix = tables["matrix_long"]
     heat = alt.Chart(matrix.to_pandas()).encode(
         x=alt.X("to:N", title=f"category under {new_v}", sort=None),
         y=alt.Y("from:N", title=f"category under {base_v}", sort=None),
@@ -222,30 +220,39 @@ with transitions_tab:
         + heat.mark_text().encode(text="cases:Q"),
         width="stretch",
     )
-    st.dataframe(impact.matrix(), hide_index=True)
+    st.dataframe(tables["matrix"], hide_index=True)
     st.markdown("**Cases that change category, by level**")
-    st.dataframe(whatif_view.yuan(impact.moved()), hide_index=True)
+    st.dataframe(tables["moved"], hide_index=True)
+    moved_cases = tables["moved_cases"]
+    if moved_cases.height:
+        st.markdown(
+            f"**Cases that change category** ({moved:,}; the first {moved_cases.height:,} by "
+            "change of payment): give one to the Explain page, with the two versions, to see "
+            "the step where they part"
+        )
+        st.dataframe(moved_cases, hide_index=True)
 with parts_tab:
     if comparison.attribution is None:
         st.info(comparison.note or "Tick *Attribute the change to each clause* and run again.")
     else:
         if comparison.note:
             st.caption(comparison.note)
-        parts = whatif_view.parts_frame(comparison.attribution)
+        parts = tables["parts"]
         st.dataframe(parts, hide_index=True)
         st.altair_chart(
-            alt.Chart(parts.to_pandas())
+            alt.Chart(whatif_view.parts_by_level(parts).to_pandas())
             .mark_bar()
             .encode(
                 y=alt.Y("part:N", sort=None, title=None),
-                x=alt.X("change:Q", title="change of payment (元)"),
-                tooltip=["part", "clause", "change"],
+                yOffset=alt.YOffset("level:N"),
+                x=alt.X("change:Q", title="change of payment by hospital level (元)"),
+                color=alt.Color("level:N"),
+                tooltip=["part", "level", "change"],
             ),
             width="stretch",
         )
         st.markdown("**Per hospital (元)**")
-        table = comparison.attribution.table()
-        st.dataframe(whatif_view.yuan(table, tuple(table.columns[2:])), hide_index=True)
+        st.dataframe(tables["parts_by_hospital"], hide_index=True)
 with exposure_tab:
     st.caption(
         "For each threshold of the new version: the cases within ±5% of it, and what moving it "

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import engine.commands.fmt as fmt
+from engine import atomic
 from engine.cli import main
 
 FORMAT = Path(__file__).resolve().parents[1] / "golden" / "format"
@@ -127,7 +128,7 @@ def test_a_failed_write_leaves_the_file_and_no_temporary(
     def fail(src: str, dst: str | Path) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fmt.os, "replace", fail)
+    monkeypatch.setattr(atomic.os, "replace", fail)
     code, out, err = run(messy)
     assert (code, out) == (1, "")
     assert err == f"cannot write {messy}: [Errno 28] No space left on device\n"

@@ -71,7 +71,7 @@ XUANCHENG_2023_TO_2024 = {
     "definition:hospital_coefficient": (
         "changed",
         "level_coefficient",
-        "if no_history then max(level_coefficient * new_hospital_share, level_min_coefficient)"
+        "if no_history then max(level_coefficient * new_hospital_share, new_hospital_floor)"
         " else combined_coefficient",
     ),
     "definition:case_points": (
@@ -90,6 +90,11 @@ XUANCHENG_2023_TO_2024 = {
         "added",
         None,
         "min(combined_coefficient where not no_history)",
+    ),
+    "definition:new_hospital_floor": (
+        "added",
+        None,
+        "if_missing(level_min_coefficient, level_coefficient * new_hospital_share)",
     ),
     "table:incentive_share": ("added", None, "from level to ratio"),
     "definition:drg_cases": ("added", None, "count(case where not ungrouped)"),
@@ -125,7 +130,7 @@ def xuancheng_diff() -> list[Change]:
 
 def test_xuancheng_2023_to_2024_lists_exactly_the_expected_changes() -> None:
     found = xuancheng_diff()
-    assert len(found) == len({c.clause for c in found}) == 25
+    assert len(found) == len({c.clause for c in found}) == 26
     assert {c.clause: (c.kind, c.old, c.new) for c in found} == XUANCHENG_2023_TO_2024
 
 
@@ -143,8 +148,17 @@ def test_xuancheng_changes_carry_their_aspects_and_citations() -> None:
     assert [x.name for x in case_points.aspects] == ["form"]
     steps = [detail.split(":")[0] for detail in case_points.details]
     assert steps == ["step bilateral", "step multi_site", "step incentive"]
+    assert case_points.details[-1] == (
+        "step incentive: when incentive_kept -> max(current, incentive_points)"
+    )
     share = by_clause["table:incentive_share"]
-    assert share.details == ("row 1: 4‰", "row 2: 4‰", "row 3: 6‰")
+    assert share.details == ("row 0: 4‰", "row 1: 4‰", "row 2: 4‰", "row 3: 6‰")
+    stable = by_clause["definition:stable_group"]
+    assert [x.name for x in stable.aspects] == ["value", "citations"]
+    assert stable.new_citations[0] == (
+        'source xc2024 "病例数达到大数定律要求，或病例数大于5例且变异系数小于等于1"'
+    )
+    assert any("ddof = 0" in c for c in stable.new_citations)
     grassroots = by_clause["param:low_ratio_grassroots"]
     assert grassroots.what == "parameter"
     assert grassroots.new_citations == (
@@ -236,8 +250,13 @@ def test_override_is_not_a_change() -> None:
     rule_2023 = "count(case) > min_stable_cases and cv(total_cost) <= cv_limit"
     rule_2024 = f"count(case) >= large_number_cases\n    or ({rule_2023})"
     source_2024 = 'source xc2024 "病例数达到大数定律要求，或病例数大于5例且变异系数小于等于1"'
+    reading_2024 = next(line for line in TEXT_2024.splitlines() if "大数定律要求读作" in line)
     assumption_2023 = next(line for line in TEXT_2023.splitlines() if "2023 年判定规则" in line)
-    same = TEXT_2024.replace(rule_2024, rule_2023).replace(source_2024, assumption_2023.strip())
+    same = (
+        TEXT_2024.replace(rule_2024, rule_2023)
+        .replace(source_2024, assumption_2023.strip())
+        .replace(reading_2024 + "\n", "")
+    )
     assert same.count(rule_2023) == 1 and same != TEXT_2024
     assert "definition:stable_group" not in {c.clause for c in changes(TEXT_2023, same, TEXT_2023)}
 

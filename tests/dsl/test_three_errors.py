@@ -22,7 +22,7 @@ param low_ratio "低倍率判定系数" : ratio = 40%
   source notice "第六条"
 
 let cost_ratio "费用倍率" : ratio at case = total_cost / avg_cost
-let base_points "基准点数" : points at group = weight * 100 pt
+let base_points "基准点数" : points at group = weight * 100 pt source notice "第五条"
 let hospital_avg_cost "医院次均费用" : money at hospital = total_cost
 report low_cases "低倍率病例数" : count at hospital = count(case where cost_ratio <= low_ratio)
 

@@ -10,17 +10,12 @@ from jsonschema import Draft202012Validator
 
 from engine.cli import main
 from policy_dsl.lower import compile_file
+from tests.conftest import run_cli as run
 
 REPO = Path(__file__).resolve().parents[2]
 POLICIES = REPO / "policies"
 XUANCHENG = POLICIES / "xuancheng"
 OLD, NEW = str(XUANCHENG / "2023.policy"), str(XUANCHENG / "2024.policy")
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def copy_city(folder: Path, effective_2024: str | None = None) -> Path:
@@ -118,8 +113,8 @@ def test_diff_text_groups_changes_by_kind(capsys: pytest.CaptureFixture[str]) ->
     code, out, err = run(capsys, "diff", OLD, NEW)
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0].endswith("24 changes (18 added, 6 changed)")
-    assert "added (18)" in lines and "changed (6)" in lines
+    assert lines[0].endswith("26 changes (20 added, 6 changed)")
+    assert "added (20)" in lines and "changed (6)" in lines
     assert "  + parameter low_ratio_grassroots: 30%" in lines
     assert "  ~ class category/low" in lines
 
@@ -143,7 +138,7 @@ def test_diff_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert (data["old"]["version"], data["new"]["version"]) == ("2023", "2024")
     assert data["new"]["hash"] == compile_file(NEW).hash
-    assert len(data["changes"]) == 24
+    assert len(data["changes"]) == 26
     assert {c["clause"] for c in data["changes"]} >= {"param:low_ratio_grassroots"}
 
 

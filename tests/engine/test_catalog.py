@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.catalog import no_cc_code, no_cc_codes, read_group_list
+from engine.catalog import no_cc_code, no_cc_expr, no_cc_groups, read_group_list
 from engine.contract import ContractError
 
 CATALOGS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "catalogs"
@@ -114,9 +114,7 @@ def test_malformed_lists_name_the_file_and_line(
     assert error.value.file == name
 
 
-CATALOG = pl.DataFrame(
-    {"drg_code": ["ES31", "ES33", "ES35", "GB29", "FV23", "FV25", "XA11", "XA13", "RB15", "RB19"]}
-)
+CATALOG = ["ES31", "ES33", "ES35", "GB29", "FV23", "FV25", "XA11", "XA13", "RB15", "RB19"]
 
 
 @pytest.mark.parametrize(
@@ -128,22 +126,30 @@ CATALOG = pl.DataFrame(
         ("GB29", "GB29"),
         ("GB21", "GB29"),  # not split: its '9' group
         ("FV23", "FV25"),
-        ("XA11", "XA11"),  # no '5' or '9' in the catalog: itself
+        ("FV27", "FV25"),  # not in the list, but its ADRG is
+        ("XA11", None),  # no '5' or '9' in the catalog: missing, never the MCC group itself
+        ("XA13", None),
         ("RB11", "RB15"),  # '5' wins over '9'
-        ("0000", "0000"),
-        ("EQY", "EQY"),
-        ("", ""),
+        ("0000", None),
+        ("EQY", None),
+        ("", None),
+        (None, None),
     ],
 )
-def test_no_cc_code(code: str, expected: str) -> None:
-    assert no_cc_code(code, set(CATALOG["drg_code"])) == expected
-    assert no_cc_codes(pl.Series("secondary_drg", [code]), CATALOG).to_list() == [expected]
+def test_no_cc_code(code: str | None, expected: str | None) -> None:
+    """The one no-CC rule, in both forms: a code (explainer) and a column (batch plan)."""
+    groups = no_cc_groups(CATALOG)
+    assert no_cc_code(code, groups) == expected
+    column = pl.DataFrame({"secondary_drg": [code]}, schema={"secondary_drg": pl.String})
+    assert column.select(no_cc_expr(pl.col("secondary_drg"), groups)).to_series().to_list() == [
+        expected
+    ]
 
 
 @given(st.lists(st.from_regex(r"[A-Z]{2}[0-9][0-9A-Z]|0000|[A-Z]QY|", fullmatch=True), max_size=30))
 def test_vectorized_no_cc_agrees_with_the_scalar_rule(codes: list[str]) -> None:
-    known = set(CATALOG["drg_code"]) | set(codes[::2])
-    catalog = pl.DataFrame({"drg_code": sorted(known)})
-    result = no_cc_codes(pl.Series("c", codes, dtype=pl.String), catalog)
-    assert result.to_list() == [no_cc_code(code, known) for code in codes]
-    assert result.name == "c"
+    groups = no_cc_groups(CATALOG + codes[::2])
+    frame = pl.DataFrame({"c": codes}, schema={"c": pl.String})
+    result = frame.select(no_cc_expr(pl.col("c"), groups)).to_series()
+    assert result.to_list() == [no_cc_code(code, groups) for code in codes]
+    assert all(found is None or found[3] in "59" for found in result.to_list())

@@ -297,7 +297,7 @@ def test_first_failing_check_names_the_reject(tmp_path: Path) -> None:
 
 
 HOSPITAL_REJECTS = [
-    ("level-range", {"level": "4"}, "level", "level 4 is not one of 1, 2, 3"),
+    ("level-range", {"level": "4"}, "level", "level 4 is not one of 0, 1, 2, 3"),
     ("level-missing", {"level": ""}, "level", "level is missing"),
     ("level-text", {"level": "三级"}, "level", "level '三级' is not a whole number"),
 ]

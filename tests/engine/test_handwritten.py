@@ -187,7 +187,8 @@ def boundary_city() -> dict[str, Any]:
     for case_id, hospital, code, cost in boundary:
         case(case_id, hospital, code, cost)
     case("M01", "H2", "GB15", 10000, multi_site=True, secondary_drg="GB11")  # + 50% of GB15
-    case("M02", "H2", "GB15", 10000, multi_site=True, secondary_drg="HC23")  # HC23 has no 5/9
+    # HC2 has no 5/9 group in this catalog: no no-CC group, the secondary adds nothing
+    case("M02", "H2", "GB15", 10000, multi_site=True, secondary_drg="HC23")
     case("M03", "H2", "GB15", 10000, bilateral=True)
     case("M04", "H2", "GB15", 10000, bilateral=True, multi_site=True, secondary_drg="GB11")
     case("M05", "H2", "GB15", 2000, bilateral=True)  # low, bilateral
@@ -248,7 +249,7 @@ def test_every_boundary_settles_the_same(policy: ir.Policy, tmp_path: Path) -> N
     assert {k: category[k] for k in expected} == expected
     points = dict(hand.cases.select("case_id", "case_points").iter_rows())
     assert points["M01"] == pytest.approx(80 + 40)
-    assert points["M02"] == pytest.approx(80 + 50)
+    assert points["M02"] == pytest.approx(80)
     assert points["M03"] == pytest.approx(120)
     assert points["M04"] == pytest.approx(80 * 1.5 + 40)
     assert points["M08"] == pytest.approx(points["P00"] * 3, rel=1e-3)  # by cost, no bilateral

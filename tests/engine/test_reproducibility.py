@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from engine import money
 from engine.outputs import write_outputs
 from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.settle import EmptyPeriod, load_data, load_policy, settle
 from tests.conftest import POLICIES
 from tests.engine.datasets import datasets, write_dataset
 
@@ -65,11 +66,16 @@ def test_every_input_row_is_settled_rejected_or_outside_the_period(data: dict[st
         cases[2] = {**cases[2], "case_id": cases[3]["case_id"]}
     with tempfile.TemporaryDirectory() as tmp:
         inputs = load_data(write_dataset(data, Path(tmp)), XUANCHENG)
+    good = cases[4:] if len(cases) >= 4 else cases
+    in_march = sum(1 for c in good if c["discharge_date"].startswith("2024-03"))
+    if not in_march:  # no accepted case in the period: the run is refused, never empty
+        with pytest.raises(EmptyPeriod, match="no case discharged in 2024-03"):
+            settle(XUANCHENG, inputs, Period.parse("2024-03"))
+        return
     result = settle(XUANCHENG, inputs, Period.parse("2024-03"))
     rows = result.rows
     assert rows["read"] == len(cases)
     assert rows["read"] == rows["settled"] + rows["rejected"] + rows["outside_period"]
-    in_march = sum(1 for c in cases if c["discharge_date"].startswith("2024-03"))
-    assert rows["settled"] <= in_march
+    assert rows["settled"] == in_march
     if len(cases) >= 4:
         assert rows["rejected"] >= 4  # the negative cost, the unknown hospital, both duplicates

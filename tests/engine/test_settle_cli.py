@@ -9,16 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from engine.cli import main
 from tests.conftest import POLICIES, SAMPLE
+from tests.conftest import run_cli as run
 
 XUANCHENG = str(POLICIES / "xuancheng" / "2024.policy")
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_settle_writes_every_output_and_accounts_for_every_row(

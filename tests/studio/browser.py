@@ -103,3 +103,46 @@ def choose(page: Any, label: str, option: str) -> None:
 def go_to(page: Any, title: str) -> None:
     page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
     idle(page)
+
+
+# ---- the policy editor component --------------------------------------------------------------
+
+EDITOR_FRAME = 'iframe[title="studio.policy_editor.policy_editor"]'
+
+
+def editor_frame(page: Any) -> Any:
+    """The policy editor component's frame (a FrameLocator), once its script has rendered."""
+    page.wait_for_selector(EDITOR_FRAME, state="attached", timeout=60_000)
+    frame = page.frame_locator(EDITOR_FRAME)
+    frame.locator('#editor[data-ready="true"]').wait_for(timeout=60_000)
+    return frame
+
+
+def editor_text(page: Any, frame: Any, containing: str, timeout: float = 30_000) -> str:
+    """The editor's text, once it contains `containing` (a version just loaded)."""
+    box = frame.locator("#text")
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = str(box.input_value())
+        if containing in value or time.monotonic() > deadline:
+            assert containing in value, f"the editor never showed {containing!r}"
+            return value
+        page.wait_for_timeout(100)
+
+
+def select(frame: Any, start: int, end: int) -> None:
+    """Put the caret (or a selection) in the editor's text, by character offsets (BMP text)."""
+    frame.locator("#text").evaluate(
+        "(t, [start, end]) => { t.focus(); t.setSelectionRange(start, end); }", [start, end]
+    )
+
+
+def sent(frame: Any) -> int:
+    """How many values the editor has sent to Streamlit."""
+    return int(frame.locator("#editor").get_attribute("data-sent") or 0)
+
+
+def checked(page: Any, frame: Any, timeout: float = 60_000) -> None:
+    """Wait until the diagnostics shown are those of the text in the editor (sent and back)."""
+    frame.locator('#editor[data-checked="true"]').wait_for(timeout=timeout)
+    idle(page)

@@ -1,5 +1,10 @@
-"""The studio in a real browser: edit the Xuancheng 2024 grassroots low-ratio threshold
-(30% → 35%), check it, and read every page; screenshots go to out/artifacts/."""
+"""The studio in a real browser (Chromium through Playwright), the analyst's walk-through of the
+README: type into the policy editor component and see a diagnostic appear in place without
+leaving the text (a Chinese comment typed through an input method on the way), change the
+Xuancheng 2024 grassroots low-ratio threshold 30% → 35% and read the diff; run the what-if on
+the bundled sample; explain a case that changed class; save the buffer as a draft; run the
+examples. Screenshots go to out/artifacts/ (`python -m tests.studio.screenshots` refreshes the
+README's pictures from them)."""
 
 from __future__ import annotations
 
@@ -12,21 +17,32 @@ import polars as pl
 from engine.outputs import stage_tables
 from engine.rundata import Period
 from engine.settle import load_data, load_policy, settle
+from engine.whatif.impact import impact_of
+from engine.whatif.runs import Outcome
 from policy_dsl.lower import compile_text
+from studio import highlight, whatif_view
 from tests.conftest import POLICIES, SAMPLE
 from tests.studio.browser import (
     ARGS,
     CHROMIUM,
     ROOT,
+    checked,
     choose,
+    editor_frame,
+    editor_text,
     go_to,
     idle,
     require_browser,
+    select,
+    sent,
     studio_server,
 )
 
 ARTIFACTS = ROOT / "out" / "artifacts"
 OLD, NEW = "ratio = 30%", "ratio = 35%"
+TYPO = "cost_ratio < low_ratio_grassroots"
+COMMENT = "  # 低倍率"  # typed at the end of the threshold's line, through an input method
+BUFFER = "editor buffer (unsaved)"
 
 
 def engine_figures(policies: Path, edited: str) -> dict[str, Any]:
@@ -49,11 +65,13 @@ def engine_figures(policies: Path, edited: str) -> dict[str, Any]:
         int(level): round((by_level[1][level] - by_level[0][level]) / 100, 2)
         for level in by_level[0]
     }
+    impact = impact_of(Outcome.of(before), Outcome.of(after))
     return {
         "payment": summary["payment"] / 100,
         "point_value": summary["point_value"],
         "moved": moved,
         "levels": levels,
+        "first_moved": whatif_view.moved_cases(impact)["case_id"][0],
     }
 
 
@@ -80,12 +98,37 @@ def level_table(page: Any) -> dict[int, float]:
     return found
 
 
-def test_edit_a_threshold_in_the_browser(tmp_path: Path) -> None:
+def colours(frame: Any) -> list[list[str]]:
+    """The colour class of each character of each row of the editor (as `token_classes`)."""
+    return frame.locator("#colours").evaluate(
+        """pre => Array.from(pre.children).map(row => {
+            const out = [];
+            row.childNodes.forEach(node => {
+                const found = node.nodeType === 1 && /tk-(\\w+)/.exec(node.className);
+                for (const _ of node.textContent) out.push(found ? found[1] : "");
+            });
+            return out;
+        })"""
+    )
+
+
+def top(page: Any, element: Any) -> None:
+    """Scroll the page so that `element` is at the top of the window."""
+    element.first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+
+
+def shot(page: Any, name: str, **options: Any) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), **options)
+
+
+def test_walk_through_in_the_browser(tmp_path: Path) -> None:
     require_browser()
     from playwright.sync_api import sync_playwright
 
     policies = tmp_path / "policies"
     shutil.copytree(POLICIES, policies)
+    saved = (policies / "xuancheng" / "2024.policy").read_text(encoding="utf-8")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with (
         studio_server(policies, SAMPLE, tmp_path / "cache") as url,
@@ -94,69 +137,158 @@ def test_edit_a_threshold_in_the_browser(tmp_path: Path) -> None:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.goto(url)
-        page.wait_for_selector("textarea", timeout=60_000)
+        frame = editor_frame(page)
         idle(page)
 
+        # ---- 1. open Xuancheng 2024 in the editor: numbered, coloured like the Python side
         choose(page, "City", "xuancheng")
         choose(page, "Version", "2024")
-        editor = page.locator('[data-testid="stTextArea"] textarea').first
-        text = editor.input_value()
-        assert OLD in text
-        editor.fill(text.replace("cost_ratio < low_ratio_grassroots", "cost_ratio < low_ratio_x"))
-        page.get_by_text("Marked listing").click()  # leave the box: Streamlit takes the text
-        idle(page)
-        page.get_by_text("E101").first.wait_for()
-        page.screenshot(path=str(ARTIFACTS / "studio-editor-error.png"))
+        text = editor_text(page, frame, 'policy xuancheng version "2024"')
+        assert text == saved
+        box = frame.locator("#text")
+        lines = text.split("\n")
+        assert frame.locator("#numbers .g").count() == len(lines)
+        assert colours(frame) == [highlight.token_classes(line) for line in lines]
+        assert frame.locator("#colours .tk-literal", has_text="30%").count() == 1
 
-        editor.fill(text.replace(OLD, NEW))
-        page.get_by_text("Marked listing").click()
-        idle(page)
+        # a typo, typed: the diagnostic comes back on its own, the focus never leaves the text
+        start = text.index(TYPO) + len("cost_ratio < low_ratio_")
+        select(frame, start, start + len("grassroots"))
+        before = sent(frame)
+        page.keyboard.type("x")
+        mark = frame.locator("#colours .mk.error")
+        mark.first.wait_for(timeout=60_000)
+        checked(page, frame)
+        assert sent(frame) == before + 1
+        assert box.evaluate("t => document.activeElement === t && document.hasFocus()")
+        assert mark.first.inner_text() == "low_ratio_x"
+        line = text[:start].count("\n") + 1
+        gutter = frame.locator(f'#numbers .g.error[data-line="{line}"]')
+        assert "E101: unknown name `low_ratio_x`" in (gutter.get_attribute("title") or "")
+        problem = frame.locator("#problems li.error")
+        assert "E101" in problem.inner_text() and "did you mean" in problem.inner_text()
+        assert "1 error" in frame.locator("#state").inner_text()
+        page.get_by_text("1 error(s)").first.wait_for()  # the page's own count agrees
+
+        # the list under the text: a click puts the caret on the marked name
+        box.evaluate("t => { t.setSelectionRange(0, 0); t.scrollTop = 0; }")
+        problem.click()
+        name = start - len("low_ratio_")  # the marked name, `low_ratio_x`, is selected
+        assert box.evaluate("t => [t.selectionStart, t.selectionEnd]") == [name, start + 1]
+        assert frame.locator("#position").inner_text().startswith(f"Ln {line},")
+        where = mark.first.bounding_box()
+        page.mouse.move(where["x"] + where["width"] / 2, where["y"] + where["height"] / 2)
+        tooltip = frame.locator("#tooltip")
+        tooltip.wait_for(state="visible")
+        assert "E101" in tooltip.inner_text() and "low_ratio_x" in tooltip.inner_text()
+        shot(page, "studio-editor")
+        page.mouse.move(5, 5)
+
+        # a Chinese comment through an input method: nothing is sent in mid-composition
+        value = box.input_value()
+        end = value.index(OLD) + len(OLD)
+        select(frame, end, end)
+        page.keyboard.type(COMMENT[:-3])
+        checked(page, frame)
+        before = sent(frame)
+        ime = page.context.new_cdp_session(page)
+        ime.send("Input.imeSetComposition", {"text": "di", "selectionStart": 2, "selectionEnd": 2})
+        page.wait_for_timeout(1_200)  # three debounces
+        assert sent(frame) == before
+        assert frame.locator("#state").inner_text() == "checking…"
+        ime.send("Input.insertText", {"text": COMMENT[-3:]})
+        checked(page, frame)
+        assert sent(frame) == before + 1
+        assert COMMENT in box.input_value()
+
+        # the name put right, the threshold moved to 35%: checks clean
+        value = box.input_value()
+        at = value.index("low_ratio_x")
+        select(frame, at, at + len("low_ratio_x"))
+        page.keyboard.type("low_ratio_grassroots")
+        at = value.index(OLD) + len("ratio = ")
+        select(frame, at, at + 2)
+        page.keyboard.type("35")
+        checked(page, frame)
+        edited = box.input_value()
+        assert edited == text.replace(OLD, NEW + COMMENT)
+        frame.locator("#state", has_text="checks clean").wait_for()
+        assert frame.locator("#colours .mk").count() == 0
         page.get_by_text("checks clean").first.wait_for()
         assert page.get_by_text("E101").count() == 0
-        page.screenshot(path=str(ARTIFACTS / "studio-editor.png"))
 
+        # ... and the diff against the saved version
+        go_to(page, "Versions")
+        choose(page, "City", "xuancheng")
+        choose(page, "Old", "2024")
+        choose(page, "New", BUFFER)
+        page.get_by_text("1 change(s)").first.wait_for()
+        page.get_by_text("changed · parameter low_ratio_grassroots").first.wait_for()
+        page.get_by_text("changed · parameter low_ratio_grassroots").first.click()
+        page.wait_for_timeout(500)
+        shot(page, "studio-versions", full_page=True)
+
+        # ---- 2. the what-if on the bundled sample: who gains, who loses, and why
         go_to(page, "What-if")
         choose(page, "City", "xuancheng")
         choose(page, "Base version", "2024")
-        choose(page, "New version", "editor buffer (unsaved)")
+        choose(page, "New version", BUFFER)
         page.get_by_role("button", name="Run what-if").click()
         idle(page)
         page.get_by_text("cases changing category").wait_for(timeout=120_000)
         shown = metrics(page)
-        expected = engine_figures(policies, text.replace(OLD, NEW))
+        expected = engine_figures(policies, edited)
         assert shown["payment (元)"] == f"{expected['payment']:,.2f}"
         assert shown["point value"] == f"{expected['point_value']:,.4f}"
         assert shown["cases changing category"] == f"{expected['moved']:,}"
-        levels = level_table(page)
-        assert levels == expected["levels"]
-        page.set_viewport_size({"width": 1440, "height": 2000})
-        idle(page)
-        page.screenshot(path=str(ARTIFACTS / "studio-whatif.png"))
-        page.get_by_role("tab", name="Category transitions").click()
+        assert level_table(page) == expected["levels"]
+        page.get_by_role("tab", name="Hospitals").click()
+        page.get_by_text("Winners").first.wait_for()
+        top(page, page.get_by_role("heading", name="Totals"))
         page.wait_for_timeout(800)
-        page.screenshot(path=str(ARTIFACTS / "studio-whatif-transitions.png"))
+        shot(page, "studio-whatif")
         page.get_by_role("tab", name="Per clause").click()
+        page.get_by_text("Per hospital (元)").wait_for()
+        top(page, page.get_by_role("tab", name="Per clause"))
         page.wait_for_timeout(800)
-        page.screenshot(path=str(ARTIFACTS / "studio-whatif-clauses.png"))
-        page.set_viewport_size({"width": 1440, "height": 1000})
+        shot(page, "studio-whatif-clauses")
+        page.get_by_role("tab", name="Category transitions").click()
+        page.get_by_text("Cases that change category (").wait_for()
+        page.wait_for_timeout(800)
+        shot(page, "studio-whatif-transitions", full_page=True)
 
-        go_to(page, "Versions")
-        choose(page, "City", "xuancheng")
-        page.get_by_text("change(s)").first.wait_for()
-        page.screenshot(path=str(ARTIFACTS / "studio-versions.png"), full_page=True)
-
+        # ---- 3. explain a case that changed class, the buffer against 2024
         go_to(page, "Explain")
         choose(page, "City", "xuancheng")
+        choose(page, "Version", BUFFER)
+        page.get_by_text("Compare with another version").click()
+        idle(page)
+        choose(page, "Other version", "2024")
+        case = page.get_by_label("Case id")
+        case.fill(expected["first_moved"])
         page.get_by_role("button", name="Explain").click()
         idle(page)
-        page.get_by_text("Case C000004 under xuancheng").wait_for()
-        page.screenshot(path=str(ARTIFACTS / "studio-explain.png"), full_page=True)
+        page.get_by_text(f"Case {expected['first_moved']} under xuancheng").wait_for()
+        page.get_by_text("The versions part first at").wait_for()
+        top(page, page.get_by_text(f"Case {expected['first_moved']} under xuancheng"))
+        page.wait_for_timeout(500)
+        shot(page, "studio-explain")
+
+        # ... and keep the edited text as a draft
+        go_to(page, "Editor")
+        frame = editor_frame(page)
+        assert editor_text(page, frame, COMMENT) == edited
+        page.get_by_role("button", name="Save as draft").click()
+        idle(page)
+        page.get_by_text("Draft saved as").wait_for()
+        draft = policies / ".drafts" / "xuancheng" / "2024.policy.draft"
+        assert draft.read_text(encoding="utf-8") == edited
 
         go_to(page, "Examples")
         choose(page, "City", "xuancheng")
         page.get_by_role("button", name="Run examples").click()
         idle(page)
-        page.get_by_text("7 passed, 0 failed").wait_for()
-        page.screenshot(path=str(ARTIFACTS / "studio-examples.png"), full_page=True)
+        page.get_by_text("0 failed").first.wait_for()
+        shot(page, "studio-examples")
         browser.close()
-    assert (policies / "xuancheng" / "2024.policy").read_text(encoding="utf-8") == text
+    assert (policies / "xuancheng" / "2024.policy").read_text(encoding="utf-8") == saved

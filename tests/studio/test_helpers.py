@@ -16,7 +16,7 @@ from engine.settle import load_data, load_policy, settle
 from engine.whatif.trace_diff import trace_diff
 from policy_dsl.loader import read_policy_file, resolve
 from policy_dsl.versions import load_city
-from studio import buffer, compare, explaining, highlight, runs
+from studio import buffer, compare, explaining, highlight, runs, whatif_view
 from tests.conftest import SAMPLE
 
 XC = "xuancheng"
@@ -34,9 +34,10 @@ def test_listing_colours_the_language() -> None:
 def test_listing_marks_each_diagnostic_where_it_points(policies: Path) -> None:
     text = (policies / XC / "2024.policy").read_text(encoding="utf-8")
     bad = text.replace("cost_ratio < low_ratio_grassroots", "cost_ratio < <b>")
+    line = bad[: bad.index("<b>")].count("\n") + 1
     found = buffer.analyse(bad, policies, XC)
     html = highlight.listing_html(bad, found.diagnostics)
-    assert '<div class="drg-line error" id="L37">' in html
+    assert f'<div class="drg-line error" id="L{line}">' in html
     assert "&lt;" in html and "<b>" not in html  # the text is escaped
     assert 'class="drg-note error"' in html and "E001" in html
     assert html.count('class="drg-line') == len(bad.split("\n"))
@@ -158,3 +159,16 @@ def test_studio_command_serves_on_localhost(tmp_path: Path) -> None:
     assert env["DRGPOLICY_POLICIES"] == str(Path("policies").resolve())
     with pytest.raises(StudioError, match="not found"):
         environment(tmp_path / "nowhere", SAMPLE)
+
+
+def test_a_clause_that_moves_money_between_levels_is_charted_by_level() -> None:
+    parts = pl.DataFrame(
+        {
+            "part": ["threshold", "interaction (交互项)"],
+            "change": [0.0, 0.0],
+            "level 1": [-77.5, None],
+            "level 3": [77.5, None],
+        }
+    )
+    long = whatif_view.parts_by_level(parts)
+    assert long.rows() == [("threshold", "level 1", -77.5), ("threshold", "level 3", 77.5)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import polars as pl
@@ -14,7 +16,10 @@ from engine.outputs import stage_tables
 from engine.rundata import Period
 from engine.settle import load_data, load_policy, settle
 from policy_dsl.lower import compile_text
+from policy_dsl.parser import keywords
+from studio import policy_editor
 from studio.editing import DRAFT, NEW
+from studio.state import EDITOR_COMPONENT, EDITOR_PLAIN
 from studio.widgets import BUFFER
 from tests.conftest import SAMPLE
 from tests.studio.conftest import APP
@@ -32,43 +37,100 @@ def open_app(page: str | None = None) -> AppTest:
     return at
 
 
+def component(at: AppTest) -> dict[str, Any]:
+    """The arguments the Editor page drew the policy editor component with (AppTest shows a
+    custom component as an element it cannot drive, with its JSON arguments)."""
+    found = [
+        e for e in at.get("component_instance") if e.proto.component_name.endswith(".policy_editor")
+    ]
+    assert len(found) == 1, "the Editor page draws one policy editor"
+    return dict(json.loads(found[0].proto.json_args))
+
+
 def editor_on(at: AppTest, city: str, choice: str) -> str:
     at.selectbox(key="editor_city").set_value(city).run()
     at.selectbox(key="editor_choice").set_value(choice).run()
     assert not at.exception
-    return str(at.text_area(key="editor_text").value)
+    return str(component(at)["text"])
+
+
+def type_in(at: AppTest, text: str, revision: int | None = None) -> dict[str, Any]:
+    """What the component sends when typing stops — the whole text, for the revision it was
+    drawn with — and the arguments the page draws it with next."""
+    sent_for = component(at)["revision"] if revision is None else revision
+    at.session_state[EDITOR_COMPONENT] = {"text": text, "revision": sent_for}
+    at.run()
+    assert not at.exception
+    return component(at)
+
+
+def line_of(text: str, part: str) -> int:
+    return text[: text.index(part)].count("\n") + 1
 
 
 def texts(elements: object) -> list[str]:
     return [str(e.value) for e in elements]  # type: ignore[attr-defined]
 
 
-def test_editor_error_fix_and_save(policies: Path) -> None:
+def test_editor_marks_an_error_as_typed_then_saves_the_fix(policies: Path) -> None:
     at = open_app()
     text = editor_on(at, XC, "2024")
     assert text == (policies / XC / "2024.policy").read_text(encoding="utf-8")
+    assert component(at)["marks"] == []
 
     bad = text.replace("cost_ratio < low_ratio_grassroots", "cost_ratio < low_ratio_grasroots")
-    at.text_area(key="editor_text").set_value(bad).run()
-    errors = texts(at.error)
-    assert any("E101" in e and "line 37" in e and "low_ratio_grassroots" in e for e in errors)
+    drawn = type_in(at, bad)
+    assert drawn["text"] == bad
+    error = next(m for m in drawn["marks"] if m["severity"] == "error")
+    line = line_of(bad, "low_ratio_grasroots")
+    column = bad.split("\n")[line - 1].index("low_ratio_grasroots") + 1
+    assert (error["code"], error["line"], error["column"]) == ("E101", line, column)
+    assert error["end_column"] == column + len("low_ratio_grasroots")
+    assert error["hint"] == "did you mean `low_ratio_grassroots`?"
+    errors = texts(at.error)  # the page lists them too, with line and hint
+    assert any("E101" in e and f"line {line}" in e and "low_ratio_grassroots" in e for e in errors)
     assert at.button(key="editor_save").disabled
 
     fixed = text.replace("ratio = 30%", "ratio = 35%")
-    at.text_area(key="editor_text").set_value(fixed).run()
+    assert type_in(at, fixed)["marks"] == []
     assert not at.error
     at.button(key="editor_save").click().run()
     assert any("Saved xuancheng/2024.policy" in s for s in texts(at.success))
     assert "ratio = 35%" in (policies / XC / "2024.policy").read_text(encoding="utf-8")
 
 
-def test_editor_format_button(policies: Path) -> None:
+def test_editor_draws_the_language_and_its_settings(policies: Path) -> None:
+    at = open_app()
+    editor_on(at, XC, "2024")
+    drawn = component(at)
+    assert set(drawn["language"]["keywords"]) == keywords()
+    assert drawn["debounce_ms"] == policy_editor.DEBOUNCE_MS
+    assert not at.text_area  # the component, not the plain box
+    assert not [h for h in at.get("html") if "drg-listing" in str(h.proto.body)]
+
+
+def test_editor_format_button_replaces_the_text_as_a_new_revision(policies: Path) -> None:
     at = open_app()
     text = editor_on(at, XC, "2024")
-    at.text_area(key="editor_text").set_value(text.replace("  method points", "   method points"))
-    at.run()
+    messy = text.replace("  method points", "   method points")
+    before = type_in(at, messy)["revision"]
     at.button(key="editor_format").click().run()
-    assert at.text_area(key="editor_text").value == text
+    drawn = component(at)
+    assert drawn["text"] == text and drawn["revision"] == before + 1
+    # typed before the formatted text reached the browser: dropped, the formatted text stays
+    assert type_in(at, messy, revision=before)["text"] == text
+    assert type_in(at, messy + "# x\n", revision=before + 1)["text"] == messy + "# x\n"
+
+
+def test_a_button_acts_on_the_text_just_sent(policies: Path) -> None:
+    at = open_app()
+    text = editor_on(at, XC, "2024")
+    at.session_state[EDITOR_COMPONENT] = {
+        "text": text + "\n# typed just before Save\n",
+        "revision": component(at)["revision"],
+    }
+    at.button(key="editor_save").click().run()
+    assert "# typed just before Save" in (policies / XC / "2024.policy").read_text(encoding="utf-8")
 
 
 def test_editor_new_version_and_draft(policies: Path) -> None:
@@ -77,7 +139,7 @@ def test_editor_new_version_and_draft(policies: Path) -> None:
     assert 'version "2025"' in text and 'extends "2024"' in text
     assert not at.error
     broken = text + "\nparam x"
-    at.text_area(key="editor_text").set_value(broken).run()
+    assert type_in(at, broken)["marks"]
     assert at.error
     at.button(key="editor_draft").click().run()
     assert (policies / ".drafts" / XC / "2025.policy.draft").read_text(encoding="utf-8") == broken
@@ -88,7 +150,7 @@ def test_editor_new_version_and_draft(policies: Path) -> None:
 def test_editor_confirmation_before_overwriting_an_extended_version(policies: Path) -> None:
     at = open_app()
     text = editor_on(at, XC, "2023")
-    at.text_area(key="editor_text").set_value(text + "\n# edited\n").run()
+    type_in(at, text + "\n# edited\n")
     assert any("extended by" in w for w in texts(at.warning))
     at.button(key="editor_save").click().run()
     assert any("Not saved" in e for e in texts(at.error))
@@ -96,6 +158,33 @@ def test_editor_confirmation_before_overwriting_an_extended_version(policies: Pa
     at.checkbox(key="editor_confirm").check().run()
     at.button(key="editor_save").click().run()
     assert "# edited" in (policies / XC / "2023.policy").read_text(encoding="utf-8")
+
+
+def test_the_plain_text_box_fallback(policies: Path) -> None:
+    at = open_app()
+    text = editor_on(at, XC, "2024")
+    typed = type_in(at, text + "\n# typed in the component\n")["text"]
+    at.toggle(key=EDITOR_PLAIN).set_value(True).run()
+    assert not at.get("component_instance")
+    assert at.text_area(key="editor_text").value == typed
+    bad = typed.replace("cost_ratio < low_ratio_grassroots", "cost_ratio < low_ratio_x")
+    at.text_area(key="editor_text").set_value(bad).run()
+    assert any("E101" in e for e in texts(at.error))
+    listing = [str(h.proto.body) for h in at.get("html") if "drg-listing" in str(h.proto.body)]
+    assert len(listing) == 1 and "drg-line error" in listing[0]
+    at.toggle(key=EDITOR_PLAIN).set_value(False).run()
+    drawn = component(at)  # back in the component, with what was typed in the box
+    assert drawn["text"] == bad and any(m["code"] == "E101" for m in drawn["marks"])
+
+
+def test_the_plain_text_box_by_default(policies: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(policy_editor.PLAIN_ENV, "1")
+    at = open_app()
+    at.selectbox(key="editor_city").set_value(XC).run()
+    at.selectbox(key="editor_choice").set_value("2024").run()
+    assert not at.get("component_instance") and at.toggle(key=EDITOR_PLAIN).value
+    text = (policies / XC / "2024.policy").read_text(encoding="utf-8")
+    assert at.text_area(key="editor_text").value == text
 
 
 def test_versions_page_timeline_and_diff(policies: Path) -> None:
@@ -145,7 +234,8 @@ def test_examples_page_passes_and_shows_a_failure(policies: Path) -> None:
     at.selectbox(key="examples_city").set_value(XC).run()
     at.button(key="examples_run").click().run()
     assert not at.exception
-    assert any("6 passed, 1 failed" in e for e in texts(at.error))
+    count = len(list(example.parent.glob("*.yaml")))
+    assert any(f"{count - 1} passed, 1 failed" in e for e in texts(at.error))
     assert any("Trace of case C1" in m for m in texts(at.markdown))
 
 
@@ -182,7 +272,7 @@ def test_whatif_page_matches_the_engine(policies: Path) -> None:
     at = open_app()
     text = editor_on(at, XC, "2024")
     edited = text.replace("ratio = 30%", "ratio = 35%")
-    at.text_area(key="editor_text").set_value(edited).run()
+    type_in(at, edited)
     at.switch_page("pages/whatif.py").run()
     at.selectbox(key="whatif_city").set_value(XC).run()
     at.selectbox(key="whatif_base").set_value("2024").run()

@@ -7,18 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.whatif import show
 from tests.conftest import SAMPLE
+from tests.conftest import run_cli as run
 from tests.whatif.conftest import NEW, OLD
 
 #: A level-1 case with cost ratio 0.38: low under 2023, normal under 2024.
 CASE = "C000440"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_whatif_writes_the_three_files(report_dir: Path) -> None:
@@ -61,6 +56,24 @@ def test_whatif_json_and_a_grid(tmp_path: Path, capsys: pytest.CaptureFixture[st
         data["attribution"]["interaction"] + sum(p["delta"] for p in data["attribution"]["parts"])
         == data["attribution"]["delta"]
     )
+
+
+def test_the_summary_shows_the_interaction_per_level(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Under budget closure the interaction sums to zero; per level it need not."""
+    out_dir = tmp_path / "r"
+    code, out, err = run(
+        capsys, "whatif", "--base", str(OLD), "--new", str(NEW), "--data", str(SAMPLE),
+        "--out", str(out_dir), "--no-exposure",
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads((out_dir / "whatif.json").read_text(encoding="utf-8"))
+    levels = data["attribution"]["interaction_levels"]
+    line = next(x for x in out.splitlines() if x.strip().startswith("interaction:"))
+    assert line.count("L") == len(levels) >= 2
+    for level, fen in levels.items():
+        assert f"L{level} {show.yuan(fen, True)}" in line
 
 
 def test_whatif_refuses_a_bad_sweep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

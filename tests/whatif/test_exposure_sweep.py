@@ -11,21 +11,21 @@ from engine.settle import load_policy
 from engine.whatif import Runs, declared_types, exposure, sweep
 from engine.whatif.exposure import step_for
 from engine.whatif.sweep import SweepError
-from engine.whatif.thresholds import sites
+from engine.whatif.thresholds import threshold_uses
 from policy_dsl.loader import read_policy_file, resolve
 from tests.conftest import POLICIES
 from tests.whatif.conftest import NEW
 
 
 def test_thresholds_are_found_generically() -> None:
-    found = {(s.definition, s.text) for s in sites(load_policy(NEW))}
+    found = {(s.definition, s.text) for s in threshold_uses(load_policy(NEW))}
     assert ("category", "cost_ratio < low_ratio_grassroots") in found
     assert ("category", "cost_ratio >= high_ratio_k[base_points]") in found
     assert ("incentive_kept", "incentive_rank <= incentive_quota") in found
     assert ("stable_group", "count(case) >= large_number_cases") in found
     wuxi = {
         (s.definition, s.text, s.reads)
-        for s in sites(load_policy(POLICIES / "wuxi" / "2024.policy"))
+        for s in threshold_uses(load_policy(POLICIES / "wuxi" / "2024.policy"))
     }
     assert ("corrected_amount", "actual_cost < full_cost_line", ("retain_full_below",)) in wuxi
     assert ("corrected_amount", "actual_cost < bonus_line", ("retain_bonus_below",)) in wuxi
@@ -43,14 +43,14 @@ def test_exposure_counts_cases_near_and_shifts(sample_inputs: Inputs) -> None:
     policy = load_policy(NEW)
     types = declared_types(resolve(read_policy_file(NEW)))
     found = exposure(Runs(sample_inputs, Period.parse("2024")), policy, types=types)
-    grassroots = next(t for t in found.thresholds if t.knob.label == "low_ratio_grassroots")
-    assert grassroots.knob.step == 0.05 and grassroots.grain == "case"
+    grassroots = next(t for t in found.thresholds if t.threshold.label == "low_ratio_grassroots")
+    assert grassroots.threshold.step == 0.05 and grassroots.grain == "case"
     # near 0.3 and deciding: level-1 cases of stable groups, neither special nor ungrouped nor high
     assert grassroots.near > 0 and set(grassroots.near_levels) == {1}
     assert grassroots.up is not None and grassroots.up.moved_cases > 0
     assert sum(grassroots.up.levels.values()) == grassroots.up.delta == 0  # the budget closes
     assert grassroots.up.levels[1] < 0  # a higher threshold makes more level-1 cases low
-    rows = {t.knob.label for t in found.thresholds}
+    rows = {t.threshold.label for t in found.thresholds}
     assert {"high_ratio_k [100, 300)", "incentive_share[3]", "large_number_cases"} <= rows
 
 

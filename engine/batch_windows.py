@@ -1,0 +1,149 @@
+"""The batch plan's steps over many rows: aggregates (a group-by of the finer frame, joined
+back), and the window steps `rank` and `allocate`. Each takes the `Compiler` of the definition
+being compiled (its run, grain and frame) and returns the polars expression of its value.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from engine import functions, money
+from engine.frames import closure_columns, key_columns
+from policy_dsl import ir
+
+if TYPE_CHECKING:
+    from engine.batch import Compiler
+
+
+def prefetch_aggregates(compiler: Compiler, node: Any) -> None:
+    """Compute the aggregates of a definition that move values from the cases to this grain
+    in one group-by (and one join), instead of one group-by each; when this grain has no
+    frame yet, the group-by gives its rows (instead of a `unique` over every case)."""
+    keys = key_columns(compiler.grain)
+    case = frozenset({"case"})
+    if not keys:
+        return
+    found: dict[str, ir.Aggregate] = {}
+    for agg in _aggregates(node):
+        if compiler.run.effective(agg.source) == case:
+            found.setdefault(agg.model_dump_json(), agg)
+    new_frame = (
+        compiler.grain not in compiler.run.frames
+        and compiler.grain != case
+        and compiler.run.key_source(compiler.grain) is compiler.run.data.cases
+    )
+    if not found or (len(found) < 2 and not new_frame):
+        return
+    inner = compiler.at(case)
+    reduced = []
+    for agg in found.values():
+        where = inner.expr(agg.where) if agg.where is not None else None
+        arg = inner.expr(agg.arg) if agg.arg is not None else None
+        reduced.append(_reduce(agg.fn, arg, where).alias(compiler.run.temp()))
+    cases = compiler.run.frame(case)
+    if new_frame:
+        carried = [pl.col(c).first() for c in closure_columns(compiler.grain) if c not in keys]
+        frame = cases.group_by(keys).agg(*carried, *reduced).sort(keys)
+        compiler.run.add(
+            compiler.grain,
+            frame.select(
+                *closure_columns(compiler.grain), *[r.meta.output_name() for r in reduced]
+            ),
+        )
+    else:
+        result = cases.group_by(keys).agg(reduced)
+        compiler.replace(compiler.frame().join(result, on=keys, how="left", maintain_order="left"))
+    for key, r in zip(found, reduced, strict=True):
+        compiler.run.aggregates[(key, compiler.grain)] = r.meta.output_name()
+
+
+def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:
+    """An aggregate's value at the compiler's grain: prefetched, or one group-by joined back."""
+    done = compiler.run.aggregates.get((node.model_dump_json(), compiler.grain))
+    if done is not None:
+        column = pl.col(done)
+        return column.fill_null(0.0) if node.fn in ("sum", "count") else column
+    source = compiler.run.effective(node.source)
+    inner = compiler.at(source)
+    where = inner.expr(node.where) if node.where is not None else None
+    arg = inner.expr(node.arg) if node.arg is not None else None
+    reduced = _reduce(node.fn, arg, where).alias(compiler.run.temp())
+    keys = key_columns(compiler.grain)
+    frame = compiler.run.frame(source)
+    if keys:
+        result = frame.group_by(keys).agg(reduced)
+        name = reduced.meta.output_name()
+        column = pl.col(compiler.run.bring(compiler.grain, result, keys, name))
+        return column.fill_null(0.0) if node.fn in ("sum", "count") else column
+    value = frame.select(reduced).item()
+    return pl.lit(_fill_empty(node.fn, value), dtype=pl.Float64)
+
+
+def rank(compiler: Compiler, node: ir.RankIR) -> pl.Expr:
+    """1-based position within `within` by the order keys, ties to the smaller row key; rows
+    failing `where` get none."""
+    keys = [compiler.materialize(compiler.expr(k.expr)) for k in node.keys]
+    within = key_columns(compiler.run.effective(node.within))
+    row_keys = key_columns(compiler.grain)
+    frame = compiler.frame()
+    chosen = frame.filter(compiler.expr(node.where)) if node.where is not None else frame
+    alias = compiler.run.temp()
+    descending = [False] * len(within) + [k.descending for k in node.keys] + [False] * len(row_keys)
+    ordered = chosen.sort([*within, *keys, *row_keys], descending=descending, nulls_last=True)
+    position = pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+    ranked = ordered.select(
+        *row_keys, (position.over(within) if within else position).cast(pl.Float64).alias(alias)
+    )
+    compiler.replace(frame.join(ranked, on=row_keys, how="left", maintain_order="left"))
+    return pl.col(alias)
+
+
+def allocate(compiler: Compiler, node: ir.Allocate) -> pl.Expr:
+    """`total` split over the rows of each `by` group by weight, exact to the fen
+    (`money.allocate`)."""
+    total = compiler.materialize(compiler.expr(node.total))
+    weight = compiler.materialize(compiler.expr(node.weight))
+    by = key_columns(compiler.run.effective(node.by))
+    alias = compiler.run.temp()
+    compiler.replace(money.allocate(compiler.frame(), total=total, weight=weight, by=by, out=alias))
+    return pl.col(alias)
+
+
+def _reduce(fn: str, arg: pl.Expr | None, where: pl.Expr | None) -> pl.Expr:
+    """One aggregate over a group (sums and means in a stable order: see `stable_sum`)."""
+    if fn == "count":
+        return (where.fill_null(False).sum() if where is not None else pl.len()).cast(pl.Float64)
+    if fn == "share":
+        return (where.fill_null(False).mean() if where is not None else pl.lit(1.0)).cast(
+            pl.Float64
+        )
+    assert arg is not None
+    values = arg.filter(where.fill_null(False)) if where is not None else arg
+    if fn == "min":
+        return values.min()
+    if fn == "max":
+        return values.max()
+    numbers = values.cast(pl.Float64)
+    if fn == "cv":
+        return functions.stable_std(numbers) / functions.stable_mean(numbers)
+    return (functions.stable_sum if fn == "sum" else functions.stable_mean)(numbers)
+
+
+def _fill_empty(fn: str, value: Any) -> Any:
+    if value is None and fn in ("sum", "count"):
+        return 0.0
+    return value
+
+
+def _aggregates(node: Any) -> Any:
+    """The aggregates in an expression (not looking inside them)."""
+    if isinstance(node, ir.Aggregate):
+        yield node
+    elif isinstance(node, ir.Model):
+        for name in type(node).model_fields:
+            yield from _aggregates(getattr(node, name))
+    elif isinstance(node, list):
+        for item in node:
+            yield from _aggregates(item)

@@ -1,0 +1,53 @@
+"""The frames of a stage: one table per grain, identified by its key columns, holding every
+value computed or read at that grain (the batch plan builds them; the explainer, outputs and
+what-if read them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from policy_dsl import grains as g
+from policy_dsl import ir
+
+KEY_COLUMNS = {
+    "case": "case_id",
+    "hospital": "hospital_id",
+    "group": "drg_code",
+    "level": "level",
+    "tier": "tier",
+    "month": "month",
+}
+HOSPITAL_SIDE = frozenset({"hospital", "level", "tier"})
+
+
+def key_columns(grain: g.Grain) -> list[str]:
+    """The columns that identify a row of `grain`."""
+    return [KEY_COLUMNS[k] for k in g.order(grain)]
+
+
+def closure_columns(grain: g.Grain) -> list[str]:
+    return [KEY_COLUMNS[k] for k in g.order(g.closure(grain))]
+
+
+@dataclass
+class StageResult:
+    """A stage's evaluated frames: where each definition lives, and the values."""
+
+    stage: ir.Stage
+    frames: dict[g.Grain, pl.DataFrame]
+    home: dict[str, g.Grain]
+    period_keys: frozenset[str]
+
+    def frame_of(self, name: str) -> pl.DataFrame:
+        return self.frames[self.home[name]]
+
+    def value_frame(self, name: str) -> pl.DataFrame:
+        """Key columns and the value of one definition."""
+        grain = self.home[name]
+        return self.frames[grain].select(*key_columns(grain), name)
+
+    @property
+    def cases(self) -> pl.DataFrame:
+        return self.frames[frozenset({"case"})]

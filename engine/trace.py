@@ -1,0 +1,127 @@
+"""The trace of one case (解释): every step that decided its payment, recorded as data — each
+definition with its formula, inputs and value, the classes tried, the adjustment steps, how an
+allocation and a rank fall to it — for the terminal, the studio and `--json`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class ClassCheck:
+    """One class of a classification, tried in order."""
+
+    name: str
+    label: str
+    condition: str
+    result: bool | None
+    chosen: bool
+
+
+@dataclass
+class StepCheck:
+    """One adjustment step: whether it applied and the running value after it."""
+
+    name: str
+    label: str
+    condition: str
+    formula: str
+    applied: bool
+    value: Any
+
+
+@dataclass
+class AllocationCheck:
+    """How an `allocate` falls to the case: its exact share of its group's total (the total ×
+    its weight ÷ the group's weight sum), the whole fen of it, and the fen it was given on top
+    (0 or 1: the fen left over after every row's whole fen go one each to the largest
+    remainders, ties to the earlier row)."""
+
+    total: float | None  # yuan, the group's total
+    weight: float | None  # the case's weight
+    weight_sum: float | None  # the weights of its group, summed over the batch frame's rows
+    share: float  # fen, exact (0 where it cannot be computed, as in the batch plan)
+    floor: int  # whole fen of the share
+    fen_given: int  # the batch run's allocation less the floor: one left-over fen or none
+
+
+@dataclass
+class RankCheck:
+    """How a `rank` falls to the case: whether it takes part (`where`), its order keys, and the
+    rows of its `within` group that sort before it (the batch frame's rows)."""
+
+    within: list[str]
+    keys: list[Any]
+    eligible: bool
+    ahead: int  # rows of the group sorting before the case
+    position: int | None  # ahead + 1, or None when the case does not take part
+
+
+@dataclass
+class Step:
+    """One definition as it applies to the case."""
+
+    name: str
+    label: str
+    grain: list[str]
+    formula: str
+    value: Any
+    source: str  # "computed", "batch" (coarser grain), "window" (over many rows), "fixed"
+    origin: str | None = None
+    citations: list[str] = field(default_factory=list)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    classes: list[ClassCheck] = field(default_factory=list)
+    adjustments: list[StepCheck] = field(default_factory=list)
+    allocations: list[AllocationCheck] = field(default_factory=list)
+    ranks: list[RankCheck] = field(default_factory=list)
+
+
+#: Where a step's value comes from, in words (the terminal trace and the studio show it).
+PROVENANCE = {
+    "computed": "computed for this case",
+    "batch": "at {grain}, from the batch run",
+    "window": "over many cases, from the batch run",
+    "fixed": "fixed from outside",
+}
+
+
+def provenance(step: Step) -> str:
+    """Where a step's value comes from: `at hospital, group, from the batch run`…"""
+    return PROVENANCE[step.source].format(grain=", ".join(step.grain) or "all")
+
+
+@dataclass
+class Trace:
+    """Everything that decided one case's payment."""
+
+    case_id: str
+    city: str
+    version: str
+    policy_hash: str
+    stage: str
+    period: str
+    facts: dict[str, Any]
+    steps: list[Step]
+    #: every definition of the stage: a step is recorded only for those the case reads
+    defined: list[str] = field(default_factory=list)
+
+    def step(self, name: str) -> Step:
+        return next(s for s in self.steps if s.name == name)
+
+    def value(self, name: str) -> Any:
+        return self.step(name).value
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
