@@ -10,6 +10,7 @@ month, so all months settle in one pass.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,12 +18,14 @@ from typing import Any
 import polars as pl
 
 from engine import batch_windows, catalog, functions
+from engine import keys as keys_mod
 from engine.frames import (
     HOSPITAL_SIDE,
     KEY_COLUMNS,
     StageResult,
     closure_columns,
     key_columns,
+    with_columns,
 )
 from engine.rundata import RunData
 from policy_dsl import grains as g
@@ -126,7 +129,7 @@ class StageRun:
             self.aggregates = {}
             compiler.prefetch_aggregates(definition.expr)
             expr = compiler.expr(definition.expr)
-        self.add(grain, self.frame(grain).with_columns(expr.alias(definition.name)))
+        self.add(grain, with_columns(self.frame(grain), expr.alias(definition.name)))
         self.home[definition.name] = grain
         self.aggregates = {}
         self._drop_temporaries()
@@ -151,12 +154,12 @@ class StageRun:
         frame = self.frame(grain)
         if name in frame.columns:
             return name
-        right = source.select(*keys, pl.col(column).alias(name))
         if not keys:
-            value = right[name][0] if right.height else None
+            value = source[column][0] if source.height else None
             self.add(grain, frame.with_columns(pl.lit(value).alias(name)))
         else:
-            self.add(grain, frame.join(right, on=keys, how="left", maintain_order="left"))
+            values = {column: name}
+            self.add(grain, keys_mod.bring_values(self.data.codes, frame, source, keys, values))
         return name
 
     def value(self, name: str, stage: str | None, grain: g.Grain) -> str:
@@ -196,6 +199,10 @@ class StageRun:
         table = pl.DataFrame({key: list(value), name: [float(v) for v in value.values()]})
         table = table.with_columns(pl.col(key).cast(self.frame(grain).schema[key]))
         return pl.col(self.bring(grain, table, [key], name))
+
+
+#: `c op x` is `x FLIPPED[op] c`.
+FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
 def _literal(value: Any, typ: ir.TypeIR) -> pl.Expr:
@@ -242,7 +249,7 @@ class Compiler:
 
         def compare(op: str, a: Any, b: Any) -> Any:
             if numeric:
-                return functions.near_compare(op, a, pl.lit(float(b)), pl.max_horizontal)
+                return functions.near_constant(op, a, float(b))
             return functions.COMPARISONS[op](a, b)
 
         chain: Any = pl
@@ -265,12 +272,8 @@ class Compiler:
             left_on.append(given.get(key, KEY_COLUMNS[key]))
             right_on.append(KEY_COLUMNS[key])
         alias = self.run.temp()
-        right = frame.select(*right_on, pl.col(column).alias(alias))
-        self.replace(
-            self.frame().join(
-                right, left_on=left_on, right_on=right_on, how="left", maintain_order="left"
-            )
-        )
+        codes, values = self.run.data.codes, {column: alias}
+        self.replace(keys_mod.bring_values(codes, self.frame(), frame, right_on, values, left_on))
         return pl.col(alias)
 
     def _rekey_target(self, target: Any) -> tuple[g.Grain, pl.DataFrame, str]:
@@ -295,10 +298,26 @@ class Compiler:
         return functions.ARITHMETIC[node.fn](left, right)
 
     def _cmp(self, node: ir.Cmp) -> pl.Expr:
+        if node.numeric and (constant := self.constant(node.right)) is not None:
+            return functions.near_constant(node.fn, self.expr(node.left), constant)
+        if node.numeric and (constant := self.constant(node.left)) is not None:
+            return functions.near_constant(FLIPPED[node.fn], self.expr(node.right), constant)
         left, right = self.expr(node.left), self.expr(node.right)
         if node.numeric:
             return functions.near_compare(node.fn, left, right, pl.max_horizontal)
         return functions.COMPARISONS[node.fn](left, right)
+
+    def constant(self, node: Any) -> float | None:
+        """The finite number a literal or parameter stands for (None for anything else)."""
+        if isinstance(node, ir.Lit):
+            value = node.value
+        elif isinstance(node, ir.ParamRef):
+            value = self.run.params[node.name]
+        else:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return float(value) if math.isfinite(value) else None
 
     def _and(self, node: ir.Logic) -> pl.Expr:
         return self.expr(node.left) & self.expr(node.right)
@@ -388,7 +407,7 @@ class Compiler:
     def materialize(self, expr: pl.Expr) -> str:
         """Compute an expression into a temporary column of the frame; its name."""
         alias = self.run.temp()
-        self.replace(self.frame().with_columns(expr.alias(alias)))
+        self.replace(with_columns(self.frame(), expr.alias(alias)))
         return alias
 
 

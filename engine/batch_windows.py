@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from engine import functions, money
-from engine.frames import closure_columns, key_columns
+from engine import keys as keys_mod
+from engine.frames import closure_columns, join_values, key_columns
 from policy_dsl import ir
 
 if TYPE_CHECKING:
@@ -44,8 +45,8 @@ def prefetch_aggregates(compiler: Compiler, node: Any) -> None:
         reduced.append(_reduce(agg.fn, arg, where).alias(compiler.run.temp()))
     cases = compiler.run.frame(case)
     if new_frame:
-        carried = [pl.col(c).first() for c in closure_columns(compiler.grain) if c not in keys]
-        frame = cases.group_by(keys).agg(*carried, *reduced).sort(keys)
+        carried = [c for c in closure_columns(compiler.grain) if c not in keys]
+        frame = _group(compiler, cases, keys, reduced, carried)
         compiler.run.add(
             compiler.grain,
             frame.select(
@@ -53,8 +54,10 @@ def prefetch_aggregates(compiler: Compiler, node: Any) -> None:
             ),
         )
     else:
-        result = cases.group_by(keys).agg(reduced)
-        compiler.replace(compiler.frame().join(result, on=keys, how="left", maintain_order="left"))
+        result = _group(compiler, cases, keys, reduced)
+        values = {n: n for n in (r.meta.output_name() for r in reduced)}
+        codes = compiler.run.data.codes
+        compiler.replace(keys_mod.bring_values(codes, compiler.frame(), result, keys, values))
     for key, r in zip(found, reduced, strict=True):
         compiler.run.aggregates[(key, compiler.grain)] = r.meta.output_name()
 
@@ -73,7 +76,7 @@ def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:
     keys = key_columns(compiler.grain)
     frame = compiler.run.frame(source)
     if keys:
-        result = frame.group_by(keys).agg(reduced)
+        result = _group(compiler, frame, keys, [reduced])
         name = reduced.meta.output_name()
         column = pl.col(compiler.run.bring(compiler.grain, result, keys, name))
         return column.fill_null(0.0) if node.fn in ("sum", "count") else column
@@ -96,7 +99,7 @@ def rank(compiler: Compiler, node: ir.RankIR) -> pl.Expr:
     ranked = ordered.select(
         *row_keys, (position.over(within) if within else position).cast(pl.Float64).alias(alias)
     )
-    compiler.replace(frame.join(ranked, on=row_keys, how="left", maintain_order="left"))
+    compiler.replace(join_values(frame, ranked, row_keys))
     return pl.col(alias)
 
 
@@ -109,6 +112,21 @@ def allocate(compiler: Compiler, node: ir.Allocate) -> pl.Expr:
     alias = compiler.run.temp()
     compiler.replace(money.allocate(compiler.frame(), total=total, weight=weight, by=by, out=alias))
     return pl.col(alias)
+
+
+def _group(
+    compiler: Compiler,
+    frame: pl.DataFrame,
+    keys: list[str],
+    reduced: list[pl.Expr],
+    carried: list[str] | None = None,
+) -> pl.DataFrame:
+    """`frame` grouped by `keys` (rows in key order), on the keys' integer codes where it can."""
+    codes = compiler.run.data.codes
+    if codes.codable(keys):
+        return keys_mod.group_rows(codes, frame, keys, reduced, carried or ())
+    firsts = [pl.col(c).first() for c in carried or ()]
+    return frame.group_by(keys).agg(*firsts, *reduced).sort(keys)
 
 
 def _reduce(fn: str, arg: pl.Expr | None, where: pl.Expr | None) -> pl.Expr:

@@ -368,12 +368,14 @@ def _load_table(
     present = [spec for spec in fields if spec.name in raw.columns]
     frame = _typed_frame(raw, present, key, from_csv=path.suffix == ".csv")
     checks = _checks(kind, present, [ref for ref in refs if ref.field in raw.columns])
-    bad = frame.select(pl.any_horizontal([c.fails.fill_null(False) for c in checks])).to_series()
+    fails = pl.any_horizontal([c.fails.fill_null(False) for c in checks])
+    bad = frame.lazy().select(fails).collect().to_series()
     rejected = frame.filter(bad)
+    accepted = frame.filter(~bad) if rejected.height else frame  # no copy of a clean file
     return _Table(
         file=path.name,
         key=key,
-        frame=_accepted(frame.filter(~bad), fields, present),
+        frame=_accepted(accepted, fields, present),
         rejected_keys=rejected[key].drop_nulls().unique().sort(),
         rejects=_rejects(rejected, checks, path.name, key),
         rows_read=raw.height,

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from engine.batch import StageResult, key_columns
 from engine.explain import explain
 from engine.fields import TABLES, TableKind
+from engine.keys import KeyCodes
 from engine.overrides import EXAMPLE_LABELS, SettingError, checked_settings
 from engine.report_text import render_trace, show
 from engine.rundata import Period
@@ -202,7 +203,7 @@ def compare(example: Example, result: Settlement) -> list[Mismatch]:
         return equal(expected, got, money=name in money)
 
     for case_id, expected in example.expect.cases.items():
-        got = case_values(found, case_id, list(expected))
+        got = case_values(found, case_id, list(expected), result.data.codes)
         wrong = [name for name, value in expected.items() if not same(value, got.get(name), name)]
         for name in wrong:
             trace = render_trace(explain(result, case_id, stage)) if name == wrong[-1] else None
@@ -221,11 +222,13 @@ def compare(example: Example, result: Settlement) -> list[Mismatch]:
     return mismatches
 
 
-def case_values(result: StageResult, case_id: str, names: list[str]) -> dict[str, Any]:
+def case_values(
+    result: StageResult, case_id: str, names: list[str], codes: KeyCodes
+) -> dict[str, Any]:
     unknown = [n for n in names if n not in result.home]
     if unknown:
         raise ExampleError(f"no definition named {', '.join(unknown)} in stage {result.stage.name}")
-    rows = case_results(result, names).filter(pl.col("case_id") == case_id)
+    rows = case_results(result, names, codes).filter(pl.col("case_id") == case_id)
     if rows.height == 0:
         raise ExampleError(f"case {case_id} was not settled")
     row = rows.row(0, named=True)

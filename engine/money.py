@@ -16,6 +16,8 @@ from decimal import Decimal
 
 import polars as pl
 
+from engine.frames import with_columns
+
 #: Relative tolerance: about 45 units in the last place of a double — enough to absorb the
 #: representation noise of a few operations (1.005 yuan is stored as 1.00499999…), small enough
 #: that even a province's budget (1e12 fen) moves by less than 0.02 fen.
@@ -75,10 +77,12 @@ def allocate(
     weight_sum = per_group(pl.col(weight).sum())
     share = pl.when(weight_sum > 0).then(total_fen.cast(pl.Float64) * pl.col(weight) / weight_sum)
     floor = share.floor().cast(pl.Int64)
-    staged = frame.with_columns(__share=share.fill_null(0.0), __floor=floor.fill_null(0))
+    staged = with_columns(
+        frame, share.fill_null(0.0).alias("__share"), floor.fill_null(0).alias("__floor")
+    )
     left_over = per_group(to_fen(pl.col(total)) - pl.col("__floor").sum())
     position = per_group((pl.col("__floor") - pl.col("__share")).rank("ordinal"))
     extra = pl.when((position <= left_over) & (weight_sum > 0)).then(1).otherwise(0)
-    return staged.with_columns(yuan_from_fen(pl.col("__floor") + extra).alias(out)).drop(
+    return with_columns(staged, yuan_from_fen(pl.col("__floor") + extra).alias(out)).drop(
         "__share", "__floor"
     )

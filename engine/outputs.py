@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 
 import polars as pl
 
@@ -47,7 +50,7 @@ def stage_tables(settlement: Settlement, stage: str) -> dict[str, pl.DataFrame]:
     result = settlement.stages[stage]
     payment = money.to_fen(pl.col("payment"))
     patient_paid = money.to_fen(pl.lit(result.cases["patient_paid"]))
-    cases = case_results(result, settlement.outputs()).with_columns(
+    cases = case_results(result, settlement.outputs(), settlement.data.codes).with_columns(
         payment.alias("payment"),
         patient_paid.alias("patient_paid"),
         (payment - patient_paid).alias("fund_payment"),  # 基金支付 = 应付 − 个人负担
@@ -193,36 +196,84 @@ def whole_counts(frame: pl.DataFrame, settlement: Settlement) -> pl.DataFrame:
 
 
 def csv_frame(frame: pl.DataFrame, money_columns: frozenset[str] = frozenset()) -> pl.DataFrame:
-    """The frame as written: money as exact decimal text to the fen, classes as plain text.
-    Money columns are integer fen, or yuan (float) for the names in `money_columns`."""
+    """The frame as written: money as exact decimals to the fen (classes, an Enum, are written
+    as their names). Money columns are integer fen, or yuan (float) for the names in
+    `money_columns`."""
     columns = []
     for name, dtype in frame.schema.items():
         if name in MONEY_COLUMNS and dtype.is_integer():
             columns.append(_fen_decimal(pl.col(name)).alias(name))
         elif name in money_columns or name in MONEY_COLUMNS or name == "budget":
             columns.append(_fen_decimal(money.to_fen(pl.col(name))).alias(name))
-        elif isinstance(dtype, pl.Enum):
-            columns.append(pl.col(name).cast(pl.String))
         else:
             columns.append(pl.col(name))
     return frame.select(columns)
 
 
 def _fen_decimal(fen: pl.Expr) -> pl.Expr:
-    """Integer fen as a 2-decimal Decimal: written exactly (`123.45`), faster than text."""
-    return fen.cast(pl.Decimal(38, 2)) / 100
+    """Integer fen as a 2-decimal Decimal: written exactly (`123.45`), faster than text (and
+    a product by 0.01 is twice as fast as a division by 100)."""
+    return fen.cast(pl.Decimal(38, 0)) * pl.lit(Decimal("0.01"))
 
 
 def to_csv_bytes(frame: pl.DataFrame, money_columns: frozenset[str] = frozenset()) -> bytes:
     return csv_frame(frame, money_columns).write_csv(float_precision=None).encode("utf-8")
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
+#: Output file formats: CSV (the default) or Parquet (for province-scale runs: a tenth of the
+#: bytes, written three times faster; money as DECIMAL(38, 2), classes as text).
+FORMATS = ("csv", "parquet")
+
+
+def write_table(
+    frame: pl.DataFrame, path: Path, money_columns: frozenset[str] = frozenset()
+) -> str:
+    """Write one output table in the format its suffix names (`.csv` or `.parquet`); return
+    the file's sha256, computed while it is written."""
+    written = csv_frame(frame, money_columns)
+    with HashingFile(path) as hashing:
+        file = cast(IO[bytes], hashing)  # polars needs only `write` and `flush`
+        if path.suffix == ".parquet":
+            classes = [pl.col(c).cast(pl.String) for c, t in written.schema.items() if t == pl.Enum]
+            written.with_columns(classes).write_parquet(file, compression="snappy")
+        else:
+            written.write_csv(file, float_precision=None)
+    return hashing.hexdigest()
+
+
+class HashingFile:
+    """A file being written whose sha256 is computed on a second thread as the bytes arrive:
+    hashing a 2 GB table after writing it would add three seconds to a 10M-case run."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = path.open("wb")
+        self._digest = hashlib.sha256()
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
+        self._hasher = threading.Thread(target=self._hash, daemon=True)
+        self._hasher.start()
+
+    def _hash(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            self._digest.update(chunk)  # releases the GIL for large chunks
+
+    def write(self, data: bytes) -> int:
+        chunk = bytes(data)
+        self._chunks.put(chunk)
+        return self._file.write(chunk)
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def __enter__(self) -> HashingFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._chunks.put(None)
+        self._hasher.join()
+        self._file.close()
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
 
 
 def money_definitions(settlement: Settlement) -> frozenset[str]:
@@ -235,18 +286,20 @@ def money_definitions(settlement: Settlement) -> frozenset[str]:
     )
 
 
-def write_outputs(settlement: Settlement, out: Path) -> dict[str, Any]:
-    """Write every output into `out` atomically; return the manifest. Refused (`OutFolderError`,
-    nothing written) where `check_out_folder` says so; the run's data folder and policy files
-    are protected."""
+def write_outputs(settlement: Settlement, out: Path, fmt: str = "csv") -> dict[str, Any]:
+    """Write every output into `out` atomically, the tables as `fmt` (`FORMATS`); return the
+    manifest. Refused (`OutFolderError`, nothing written) where `check_out_folder` says so; the
+    run's data folder and policy files are protected."""
+    if fmt not in FORMATS:
+        raise ValueError(f"output format {fmt!r}: one of {', '.join(FORMATS)}")
     yuan = money_definitions(settlement)
     tables: dict[str, tuple[pl.DataFrame, frozenset[str]]] = {
-        "rejects.csv": (settlement.inputs.rejects, frozenset())
+        f"rejects.{fmt}": (settlement.inputs.rejects, frozenset())
     }
     missing = Missing()
     for stage in settlement.settling_stages():
         for table, frame in stage_tables(settlement, stage).items():
-            tables[f"{stage}/{table}.csv"] = (whole_counts(frame, settlement), yuan)
+            tables[f"{stage}/{table}.{fmt}"] = (whole_counts(frame, settlement), yuan)
             if table == "cases":
                 missing.add(stage, frame, settlement.outputs())
 
@@ -255,8 +308,7 @@ def write_outputs(settlement: Settlement, out: Path) -> dict[str, Any]:
         for name, (frame, money_columns) in tables.items():
             path = staging / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            csv_frame(frame, money_columns).write_csv(path, float_precision=None)
-            hashes[name] = _sha256_file(path)
+            hashes[name] = write_table(frame, path, money_columns)
         manifest = build_manifest(settlement, hashes, missing)
         text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
         (staging / "manifest.json").write_text(text + "\n", encoding="utf-8")

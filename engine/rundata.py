@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 
+from engine.keys import KeyCodes
 from policy_dsl.errors import PolicyError
 
 
@@ -65,6 +66,8 @@ class RunData:
     groups: pl.DataFrame
     budget: dict[str, Any]
     period: Period
+    #: integer codes of the key columns (`engine.keys`)
+    codes: KeyCodes
 
     @classmethod
     def build(
@@ -77,7 +80,8 @@ class RunData:
     ) -> RunData:
         """Cut cases to the period; give each its hospital's level and tier."""
         in_period = cases.filter(pl.col("month").is_in(period.month_labels()))
-        attributes = hospitals.select("hospital_id", "level", "tier")
+        codes = KeyCodes.of(in_period, hospitals, groups, period.month_labels())
+        attributes = codes.hospital_codes(hospitals.select("hospital_id", "level", "tier"))
         enriched = in_period.drop([c for c in ("level", "tier") if c in in_period.columns]).join(
             attributes, on="hospital_id", how="left", maintain_order="left"
         )
@@ -86,9 +90,10 @@ class RunData:
             enriched.rechunk() if enriched["case_id"].is_sorted() else enriched.sort("case_id")
         )
         return cls(
-            ordered,
+            codes.case_codes(ordered),
             hospitals.sort("hospital_id"),
             groups.sort("drg_code"),
             budget,
             period,
+            codes,
         )

@@ -31,6 +31,7 @@ import polars as pl
 from engine.batch import KEY_COLUMNS, Settings, StageResult, StageRun, key_columns
 from engine.contract import ContractError, Inputs, load_inputs
 from engine.fields import TABLES, Dtype, FieldSpec, rule_text
+from engine.keys import KeyCodes, bring_values
 from engine.rundata import Period, RunData
 from policy_dsl import grains as g
 from policy_dsl import ir
@@ -116,7 +117,7 @@ class Settlement:
     def cases(self, stage: str | None = None) -> pl.DataFrame:
         """Per-case results of a settling stage (the last one by default)."""
         result = self.stages[stage or self.settling_stages()[-1]]
-        return case_results(result, self.outputs())
+        return case_results(result, self.outputs(), self.data.codes)
 
     def missing_outputs(self) -> dict[str, dict[str, int]]:
         """Per settling stage, the cases without a class, settled points (or weight) or
@@ -377,30 +378,20 @@ def _nodes(node: Any) -> Iterator[ir.Model]:
             yield from _nodes(getattr(node, name))
 
 
-def case_results(result: StageResult, names: list[str]) -> pl.DataFrame:
-    """Case keys and the output values, coarser ones joined to each case."""
-    cases = result.cases.select("case_id", "hospital_id", "drg_code", "month")
+def case_results(result: StageResult, names: list[str], codes: KeyCodes) -> pl.DataFrame:
+    """Case keys and the output values, coarser ones brought to each case. The stage's case
+    frame already holds every value evaluated or read there under its name."""
+    cases = result.cases
     for name in names:
         grain = result.home[name]
-        if grain == frozenset({"case"}):
-            cases = cases.with_columns(result.cases[name])
-        elif not grain:
+        if name in cases.columns:
+            continue
+        if not grain:
             cases = cases.with_columns(pl.lit(result.frames[grain][name][0]).alias(name))
         else:
-            keys = key_columns(grain)
-            enriched = _with_keys(cases, result, keys)
-            cases = enriched.join(
-                result.value_frame(name), on=keys, how="left", maintain_order="left"
-            ).select(*cases.columns, name)
-    return cases
-
-
-def _with_keys(cases: pl.DataFrame, result: StageResult, keys: list[str]) -> pl.DataFrame:
-    missing = [k for k in keys if k not in cases.columns]
-    if not missing:
-        return cases
-    source = result.cases.select("case_id", *missing)
-    return cases.join(source, on="case_id", how="left", maintain_order="left")
+            source = result.value_frame(name)
+            cases = bring_values(codes, cases, source, key_columns(grain), {name: name})
+    return cases.select("case_id", "hospital_id", "drg_code", "month", *names)
 
 
 def value_at(result: StageResult, name: str, grain: g.Grain) -> pl.DataFrame:

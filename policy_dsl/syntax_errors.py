@@ -1,4 +1,4 @@
-"""Turn Lark's parse errors into diagnostics an analyst understands (codes E001–E003).
+"""Turn Lark's parse errors into diagnostics an analyst understands (codes E001–E003, E105).
 
 Lark never reaches the user raw: the expected terminals are named in words, and a few common
 mistakes (`=` for `==`, a definition without `at <grain>`, full-width punctuation, a reserved word
@@ -125,6 +125,13 @@ def _bad_token(exc: UnexpectedToken, source: SourceText, lark: Lark) -> Diagnost
     span = Span(token.line or 0, token.column or 0, token.end_line or 0, token.end_column or 0)
     expected = set(exc.expected)
     shown = f"`{token}`"
+    if "NAME" in expected and token.type != "NAME" and str(token).isidentifier():
+        return source.diagnostic(
+            "E105",
+            f"`{token}` is a reserved word and cannot be used as a name",
+            span,
+            f"choose another name, e.g. `{token}_value`",
+        )
     message, hint = _common_mistake(token.type, str(token), expected)
     if message is None and str(token) == "->":
         message, hint = _key_read_as_article(span, source)
@@ -174,11 +181,6 @@ def _common_mistake(kind: str, text: str, expected: set[str]) -> tuple[str | Non
             f"unexpected `{text}` right after a complete value",
             "join two values with an operator (+ - * / == and or …), "
             "or start a new declaration with its keyword (let, param, table, …)",
-        )
-    if "NAME" in expected and kind != "NAME" and text.isidentifier():
-        return (
-            f"`{text}` is a reserved word and cannot be used as a name here",
-            f"choose another name, e.g. `{text}_value`",
         )
     return None, None
 

@@ -11,7 +11,6 @@ from policy_dsl.check.infer import Info
 from policy_dsl.check.scope import Scope, did_you_mean
 from policy_dsl.diagnostics import Diagnostic
 from policy_dsl.loader import Entry, PolicyFile
-from policy_dsl.parser import keywords
 from policy_dsl.types import LITERAL_UNITS, TYPE_NAMES, Type
 from policy_dsl.unparse import number_text
 
@@ -54,17 +53,9 @@ def check_header(file: PolicyFile, report: Report) -> None:
 
 
 def check_names(scope: Scope, report: Report) -> None:
+    """A core input field redeclared (E104). A reserved word used as a name (E105) is refused
+    by the parser: the lexer reads it as the keyword."""
     for entry in scope.resolved.entries:
-        for name, node in _declared_names(entry.decl):
-            if name in keywords():
-                report(
-                    entry.file.source.diagnostic(
-                        "E105",
-                        f"`{name}` is a reserved word and cannot name a declaration",
-                        node.span,
-                        f"choose another name, e.g. `{name}_value`",
-                    )
-                )
         if entry.decl.name in CORE_FIELDS and not isinstance(entry.decl, a.Document):
             report(
                 entry.file.source.diagnostic(
@@ -74,14 +65,6 @@ def check_names(scope: Scope, report: Report) -> None:
                     "choose another name; the field is available as it is",
                 )
             )
-
-
-def _declared_names(decl: a.Declaration) -> Iterator[tuple[str, a.Node]]:
-    yield decl.name, decl
-    if isinstance(decl, a.Classify):
-        yield from ((c.name, c) for c in decl.classes)
-    if isinstance(decl, a.Adjust):
-        yield from ((s.name, s) for s in decl.steps)
 
 
 def check_citations(scope: Scope, report: Report) -> None:

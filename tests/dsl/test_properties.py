@@ -104,7 +104,7 @@ def diagnose(text: str) -> list[Diagnostic]:
         top = policy_from_text(text, str(XUANCHENG / "2024.policy"))
     except PolicyErrors as exc:
         assert len(exc.diagnostics) == 1
-        assert exc.diagnostics[0].code in {"E001", "E002", "E003", "E004"}
+        assert exc.diagnostics[0].code in {"E001", "E002", "E003", "E004", "E105"}
         return exc.diagnostics
     checked = check(resolve(top, siblings=[BASE]))
     if checked.ok:

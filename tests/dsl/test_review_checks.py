@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from policy_dsl.check import check
+from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.diff import diff_versions
 from policy_dsl.loader import policy_from_text, resolve
 from policy_dsl.parser import keywords
@@ -73,10 +74,20 @@ def test_keywords_are_the_words_the_grammar_spells_out() -> None:
     assert highlight.keywords() == keywords()
 
 
-def test_a_keyword_cannot_name_a_declaration() -> None:
-    text = HEADER + 'param asc "甲" : ratio = 1 assumption "示例"\n'
-    found = check(resolve(policy_from_text(text, "d.policy")))
-    assert [d.code for d in found.diagnostics if d.severity == "error"] == ["E105"]
+@pytest.mark.parametrize(
+    ("declaration", "column"),
+    [
+        ('param asc "甲" : ratio = 1 assumption "示例"', 7),
+        ('classify kind "类"\n  class when "甲" otherwise', 9),
+    ],
+)
+def test_a_keyword_cannot_name_a_declaration(declaration: str, column: int) -> None:
+    with pytest.raises(PolicyErrors) as refused:
+        policy_from_text(HEADER + declaration + "\n", "d.policy")
+    [found] = refused.value.diagnostics
+    word = declaration.split()[1] if column == 7 else "when"
+    assert (found.code, found.span.column) == ("E105", column)
+    assert f"`{word}` is a reserved word" in found.message
 
 
 def test_the_diff_calls_a_report_a_report() -> None:

@@ -3,6 +3,7 @@ order, every input row accounted for, payments closing the budget to the fen."""
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -10,38 +11,67 @@ from typing import Any
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine import money
 from engine.outputs import write_outputs
 from engine.rundata import Period
 from engine.settle import EmptyPeriod, load_data, load_policy, settle
-from tests.conftest import POLICIES
+from tests.conftest import POLICIES, SAMPLE
 from tests.engine.datasets import datasets, write_dataset
 
 XUANCHENG = load_policy(POLICIES / "xuancheng" / "2024.policy")
 WUXI = load_policy(POLICIES / "wuxi" / "2024.policy")
 
 
-def outputs_of(policy: Any, folder: Path, out: Path, period: str = "2024") -> dict[str, bytes]:
+def outputs_of(
+    policy: Any, folder: Path, out: Path, period: str = "2024", fmt: str = "csv"
+) -> dict[str, bytes]:
     result = settle(policy, load_data(folder, policy), Period.parse(period))
-    write_outputs(result, out)
+    write_outputs(result, out, fmt)
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=datasets())
-def test_outputs_do_not_depend_on_row_order(data: dict[str, Any]) -> None:
+@given(data=datasets(), fmt=st.sampled_from(["csv", "parquet"]))
+def test_outputs_do_not_depend_on_row_order(data: dict[str, Any], fmt: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for policy in (XUANCHENG, WUXI):
-            forward = outputs_of(policy, write_dataset(data, root / "a"), root / "out-a")
+            forward = outputs_of(policy, write_dataset(data, root / "a"), root / "out-a", fmt=fmt)
             backward = outputs_of(
-                policy, write_dataset(data, root / "b", reverse=True), root / "out-b"
+                policy, write_dataset(data, root / "b", reverse=True), root / "out-b", fmt=fmt
             )
             assert forward.keys() == backward.keys()
+            assert all(name.endswith((f".{fmt}", ".json")) for name in forward)
             for name, content in forward.items():
                 if name != "manifest.json":  # it names the input files' hashes, which differ
                     assert content == backward[name], name
+
+
+def test_parquet_outputs_hold_what_the_csv_outputs_say(tmp_path: Path) -> None:
+    result = settle(XUANCHENG, load_data(SAMPLE, XUANCHENG), Period.parse("2024-03"))
+    csv_manifest = write_outputs(result, tmp_path / "csv")
+    parquet_manifest = write_outputs(result, tmp_path / "parquet", "parquet")
+    for table in ("settlement/cases", "settlement/hospitals", "settlement/summary", "rejects"):
+        as_csv = pl.read_csv(tmp_path / "csv" / f"{table}.csv", infer_schema=False)
+        as_parquet = pl.read_parquet(tmp_path / "parquet" / f"{table}.parquet")
+        assert as_parquet.columns == as_csv.columns
+        money = [c for c, t in as_parquet.schema.items() if t == pl.Decimal(38, 2)]
+        assert "payment" in money or table == "rejects"
+        text = as_parquet.with_columns(pl.all().cast(pl.String))  # Decimal(38, 2) as 123.40
+        for column in as_csv.columns:
+            if column in money or as_parquet.schema[column] == pl.String:
+                assert text[column].to_list() == as_csv[column].to_list(), (table, column)
+            else:
+                assert (
+                    as_parquet[column].to_list()
+                    == as_csv[column].cast(as_parquet.schema[column]).to_list()
+                ), (table, column)
+    for manifest in (csv_manifest, parquet_manifest):  # the sha256 of every file written
+        folder = tmp_path / ("csv" if manifest is csv_manifest else "parquet")
+        for name, digest in manifest["outputs"].items():
+            assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

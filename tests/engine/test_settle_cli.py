@@ -56,6 +56,31 @@ def test_settle_writes_every_output_and_accounts_for_every_row(
     assert manifest["policy"]["hash"] == cases["policy_hash"][0]
 
 
+def test_settle_writes_parquet_on_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    args = ["--policy", XUANCHENG, "--data", str(SAMPLE), "--period", "2024-03", "--out", str(out)]
+    code, _, _ = run(capsys, "settle", *args, "--format", "parquet")
+    assert code == 0
+    files = {p.relative_to(out).as_posix() for p in out.rglob("*.*")}
+    assert files == {
+        "manifest.json",
+        "rejects.parquet",
+        "settlement/cases.parquet",
+        "settlement/hospitals.parquet",
+        "settlement/summary.parquet",
+    }
+    cases = pl.read_parquet(out / "settlement" / "cases.parquet")
+    summary = pl.read_parquet(out / "settlement" / "summary.parquet")
+    assert cases.schema["payment"] == pl.Decimal(38, 2)
+    assert cases["payment"].sum() == summary["payment"][0]  # exact decimals add up exactly
+    with pytest.raises(SystemExit) as refused:
+        run(capsys, "settle", *args, "--format", "xlsx")
+    assert refused.value.code == 2
+    assert "invalid choice: 'xlsx' (choose from 'csv', 'parquet')" in capsys.readouterr().err
+
+
 def test_a_bad_file_fails_clearly_and_leaves_previous_outputs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

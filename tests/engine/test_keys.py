@@ -1,0 +1,170 @@
+"""Integer key codes (`engine.keys`) and exact thresholds (`functions.near_constant`): the fast
+paths of the batch plan give what the plain ones give — a join on the key columns, a group-by,
+the tolerance comparison of `near_compare`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import keys
+from engine.functions import near_compare, near_constant, near_threshold
+from engine.keys import KeyCodes, bring_values, group_rows
+from engine.rundata import Period, RunData
+from engine.settle import load_data, load_policy
+from tests.conftest import POLICIES, SAMPLE
+
+HOSPITALS = ["H01", "H02", "H10", "H2"]
+GROUPS = ["AA19", "BB13", "BB15", "ZZ99"]
+UNCATALOGUED = ["0000", "AQY"]
+TIERS = ["A", "B", None]
+MONTHS = ["2024-01", "2024-02", "2024-03"]
+
+
+def codes() -> KeyCodes:
+    hospitals = pl.DataFrame(
+        {"hospital_id": HOSPITALS, "level": [1, 3, 2, 0], "tier": ["B", "A", None, "A"]}
+    )
+    groups = pl.DataFrame({"drg_code": GROUPS})
+    cases = pl.DataFrame({"drg_code": [*GROUPS, *UNCATALOGUED]})
+    return KeyCodes.of(cases, hospitals, groups, MONTHS)
+
+
+ROWS = st.fixed_dictionaries(
+    {
+        "hospital_id": st.sampled_from(HOSPITALS),
+        "drg_code": st.sampled_from(GROUPS + UNCATALOGUED),
+        "level": st.sampled_from([0, 1, 2, 3]),
+        "tier": st.sampled_from(TIERS),
+        "month": st.sampled_from(MONTHS),
+        "value": st.floats(-1e6, 1e6, allow_nan=False),
+    }
+)
+KEYS = st.lists(
+    st.sampled_from(["hospital_id", "drg_code", "level", "tier", "month"]),
+    min_size=1,
+    max_size=3,
+    unique=True,
+)
+
+
+def frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    schema = {
+        "hospital_id": pl.String,
+        "drg_code": pl.String,
+        "level": pl.Int64,
+        "tier": pl.String,
+        "month": pl.String,
+        "value": pl.Float64,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(ROWS, min_size=1, max_size=40), columns=KEYS)
+def test_packed_codes_sort_and_group_as_the_key_columns(
+    rows: list[dict[str, Any]], columns: list[str]
+) -> None:
+    data = frame(rows)
+    packed = data.select(codes().packed(data, columns).alias("code"))["code"]
+    by_keys = data.with_columns(code=packed).sort(columns, nulls_last=False)["code"]
+    assert by_keys.is_sorted()  # codes sort as the keys do, nulls first
+    distinct_keys = data.select(columns).unique().height
+    assert packed.n_unique() == distinct_keys  # equal keys, equal code; different, different
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(ROWS, min_size=1, max_size=40),
+    sources=st.lists(ROWS, min_size=0, max_size=12),
+    columns=KEYS,
+    cut=st.integers(0, 3),
+)
+def test_bringing_values_by_code_is_a_left_join(
+    rows: list[dict[str, Any]], sources: list[dict[str, Any]], columns: list[str], cut: int
+) -> None:
+    data = frame(rows)
+    source = frame(sources).unique(columns, keep="first", maintain_order=True)
+    source = source.with_columns(flag=pl.col("value") > 0, n=pl.col("value").round().cast(int))
+    values = {"value": "got", "flag": "got_flag", "n": "got_n"}
+    expected = data.join(
+        source.select(*columns, *[pl.col(c).alias(n) for c, n in values.items()]),
+        on=columns,
+        how="left",
+        maintain_order="left",
+    )
+    # dense gather (small code space) and a join on the code (DENSE_LIMIT lowered to `cut`)
+    for limit in (keys.DENSE_LIMIT, cut):
+        original, keys.DENSE_LIMIT = keys.DENSE_LIMIT, limit
+        try:
+            got = bring_values(codes(), data, source, columns, values)
+        finally:
+            keys.DENSE_LIMIT = original
+        assert got.select(values.values()).equals(expected.select(values.values()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(ROWS, min_size=1, max_size=40), columns=KEYS)
+def test_grouping_by_code_is_a_group_by_in_key_order(
+    rows: list[dict[str, Any]], columns: list[str]
+) -> None:
+    data = frame(rows)
+    total = pl.col("value").sum().alias("total")
+    got = group_rows(codes(), data, columns, [total, pl.len().alias("n")])
+    expected = data.group_by(columns).agg(total, pl.len().alias("n")).sort(columns)
+    assert got.select(*columns, "n").equals(expected.select(*columns, "n"))
+    assert got["total"].to_list() == expected["total"].to_list()
+
+
+def test_a_value_the_run_does_not_have_matches_no_row() -> None:
+    data = pl.DataFrame({"drg_code": ["AA19", "XX99", None]})
+    source = pl.DataFrame({"drg_code": ["AA19", "XX99"], "w": [1.5, 9.0]})
+    got = bring_values(codes(), data, source, ["drg_code"], {"w": "w"})
+    assert got["w"].to_list() == [1.5, None, None]
+
+
+def test_month_codes_are_read_off_the_discharge_date() -> None:
+    policy = load_policy(POLICIES / "xuancheng" / "2024.policy")
+    inputs = load_data(SAMPLE, policy)
+    for label in ("2024", "2024-03", "2024-12"):
+        data = RunData.build(
+            inputs.cases, inputs.hospitals, inputs.groups, inputs.budget, Period.parse(label)
+        )
+        from_labels = data.codes.encode("month", pl.col("month"))
+        assert data.cases.select((pl.col("__code_month") == from_labels).all()).item()
+        assert data.cases["__code_month"].min() == 1
+
+
+def test_thresholds_at_hand_computed_points() -> None:
+    # 0.4 − 0.4·1e-14 lies within the tolerance: counted as 0.4
+    assert near_compare("<=", 0.4 * (1 + 0.9e-14), 0.4, max)
+    assert near_threshold("<=", 0.4) >= 0.4 * (1 + 0.9e-14)
+    assert near_threshold("<", 0.0) == -5e-324  # strictly below zero
+    assert near_threshold(">=", 0.0) == 0.0
+
+
+CONSTANTS = st.one_of(
+    st.sampled_from([0.0, 0.3, 0.4, 1.0, 2.5, 100.0, 300.0, -2.0, 1e9]),
+    st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    op=st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+    constant=CONSTANTS,
+    offsets=st.lists(st.integers(-40, 40), min_size=1, max_size=20),
+    scale=st.sampled_from([0.0, 1e-16, 1e-15, 1e-14, 3e-14, 1e-13, 1e-3]),
+)
+def test_exact_thresholds_decide_as_the_tolerance_does(
+    op: str, constant: float, offsets: list[int], scale: float
+) -> None:
+    values = [constant + k * scale * max(abs(constant), 1e-300) / 10 for k in offsets]
+    values += [math.nextafter(v, math.inf) for v in values] + [-constant, constant * 2]
+    expected = [near_compare(op, v, constant, max) for v in values]
+    got = pl.select(near_constant(op, pl.lit(pl.Series(values)), constant)).to_series()
+    assert got.to_list() == expected
