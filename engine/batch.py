@@ -100,9 +100,9 @@ class StageRun:
             return self.data.cases
         if not grain:
             return pl.DataFrame({"__all": [0]})
-        return (
-            self.key_source(grain).select(closure_columns(grain)).unique().sort(key_columns(grain))
-        )
+        source, closure = self.key_source(grain), closure_columns(grain)
+        columns = [*closure, *keys_mod.carried_codes(source, closure)]
+        return source.select(columns).unique().sort(key_columns(grain))
 
     def key_source(self, grain: g.Grain) -> pl.DataFrame:
         """Rows of a grain: every hospital (or group) of the inputs for hospital-side grains

@@ -47,10 +47,13 @@ def prefetch_aggregates(compiler: Compiler, node: Any) -> None:
     if new_frame:
         carried = [c for c in closure_columns(compiler.grain) if c not in keys]
         frame = _group(compiler, cases, keys, reduced, carried)
+        closure = closure_columns(compiler.grain)
         compiler.run.add(
             compiler.grain,
             frame.select(
-                *closure_columns(compiler.grain), *[r.meta.output_name() for r in reduced]
+                *closure,
+                *keys_mod.carried_codes(frame, closure),
+                *[r.meta.output_name() for r in reduced],
             ),
         )
     else:

@@ -28,6 +28,8 @@ from engine.frames import join_values
 CODED = ("hospital_id", "drg_code", "level", "tier", "month")
 #: The largest code space kept as a dense array (a float array of this size is 32 MB).
 DENSE_LIMIT = 1 << 22
+#: Frames with fewer rows join on their key columns: codes would cost more than they save.
+SMALL = 20_000
 CODE = pl.UInt32
 
 
@@ -115,6 +117,11 @@ class KeyCodes:
         )
 
 
+def carried_codes(frame: pl.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The code columns `frame` has for these key columns (kept by frames made from it)."""
+    return [code_column(c) for c in columns if code_column(c) in frame.columns]
+
+
 def bring_values(
     codes: KeyCodes,
     frame: pl.DataFrame,
@@ -127,7 +134,7 @@ def bring_values(
     in `frame`) matched on the key columns `keys` of `source` — in `frame`, the `columns`
     (by default the same names) — as a left join: null where no row matches. On the packed
     codes where every key is coded, else a join on the key columns themselves."""
-    if codes.codable(keys):
+    if codes.codable(keys) and frame.height >= SMALL:
         return _bring_by_code(codes, frame, source, keys, values, columns)
     right = source.select(*keys, *[pl.col(c).alias(n) for c, n in values.items()])
     return join_values(frame, right, list(columns or keys), list(keys))
@@ -175,7 +182,8 @@ def group_rows(
 ) -> pl.DataFrame:
     """`frame.group_by(kinds).agg(aggregates)` (and the `carried` columns, constant within a
     group), grouped on the packed code: rows in key order."""
-    firsts = [pl.col(c).first() for c in (*kinds, *carried)]
+    kept = (*kinds, *carried)
+    firsts = [pl.col(c).first() for c in (*kept, *carried_codes(frame, kept))]
     return (
         frame.group_by(codes.packed(frame, kinds).alias("__code"))
         .agg(*firsts, *aggregates)
@@ -184,4 +192,4 @@ def group_rows(
     )
 
 
-__all__ = ["CODED", "KeyCodes", "bring_values", "code_column", "group_rows"]
+__all__ = ["CODED", "KeyCodes", "bring_values", "carried_codes", "code_column", "group_rows"]

@@ -97,13 +97,15 @@ def test_bringing_values_by_code_is_a_left_join(
         how="left",
         maintain_order="left",
     )
-    # dense gather (small code space) and a join on the code (DENSE_LIMIT lowered to `cut`)
-    for limit in (keys.DENSE_LIMIT, cut):
-        original, keys.DENSE_LIMIT = keys.DENSE_LIMIT, limit
+    # on codes (SMALL lowered to 0): a dense gather, or a join on the code (DENSE_LIMIT
+    # lowered to `cut`); and a join on the key columns, as for small frames
+    for small, limit in ((0, keys.DENSE_LIMIT), (0, cut), (keys.SMALL, keys.DENSE_LIMIT)):
+        original = keys.SMALL, keys.DENSE_LIMIT
+        keys.SMALL, keys.DENSE_LIMIT = small, limit
         try:
             got = bring_values(codes(), data, source, columns, values)
         finally:
-            keys.DENSE_LIMIT = original
+            keys.SMALL, keys.DENSE_LIMIT = original
         assert got.select(values.values()).equals(expected.select(values.values()))
 
 
@@ -121,10 +123,10 @@ def test_grouping_by_code_is_a_group_by_in_key_order(
 
 
 def test_a_value_the_run_does_not_have_matches_no_row() -> None:
-    data = pl.DataFrame({"drg_code": ["AA19", "XX99", None]})
+    data = pl.DataFrame({"drg_code": ["AA19", "XX99", None] * keys.SMALL})
     source = pl.DataFrame({"drg_code": ["AA19", "XX99"], "w": [1.5, 9.0]})
     got = bring_values(codes(), data, source, ["drg_code"], {"w": "w"})
-    assert got["w"].to_list() == [1.5, None, None]
+    assert got["w"].to_list() == [1.5, None, None] * keys.SMALL
 
 
 def test_month_codes_are_read_off_the_discharge_date() -> None:
