@@ -4,7 +4,8 @@ For each size (default 100k, 1M and 10M cases) a synthetic city is generated onc
 `engine.sample.generate_sample` into a cache folder (`/tmp/drgpolicy-bench/<n>`, reused while
 its seed matches) and settled under Xuancheng 2024 twice, each run in a fresh subprocess:
 
-- engine:       load_data → settle → write_outputs (then `explain` on random cases);
+- engine:       load_data → settle → write_outputs (CSV; then the same outputs as Parquet,
+                timed apart) (then `explain` on random cases);
 - hand-written: `bench/handwritten.py` (load_inputs → settle → write_outputs).
 
 Each run reports its phases (load+validate, settle, write outputs), end to end (the three
@@ -16,8 +17,8 @@ compared (category and payment equal for every case). Compiling the policy is ti
     .venv/bin/python bench/settle_bench.py                       # 100k, 1M, 10M
     .venv/bin/python bench/settle_bench.py --sizes 100000,1000000 --json out.json
 
-Targets (PASS/FAIL): engine/hand-written settle ≤ 1.5 at 1M and 10M; 10M end to end < 30 s and
-peak < 8 GB; compile < 50 ms; explain < 200 ms.
+Targets (PASS/FAIL): engine/hand-written settle ≤ 1.5 at 1M and 10M; 10M end to end < 30 s
+(CSV outputs; Parquet outputs) and peak < 8 GB; compile < 50 ms; explain < 200 ms.
 """
 
 from __future__ import annotations

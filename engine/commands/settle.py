@@ -73,7 +73,7 @@ def register(subparsers: Any) -> None:
         "--format",
         choices=FORMATS,
         default="csv",
-        help="format of the output tables: csv (default) or parquet (a tenth of the bytes, "
+        help="format of the output tables: csv (default) or parquet (a quarter of the bytes, "
         "for province-scale runs)",
     )
     add_setting_arguments(parser)
