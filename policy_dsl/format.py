@@ -5,6 +5,8 @@ one (or everywhere, for a tree with no source); sub-items (classes, arms, steps,
 citations indented under their declaration; long formulas broken at `or`, `and` and `if`.
 Comments stay before the line they preceded, or at the end of the line they ended; a comment
 between the lines of one declaration (inside a long formula) goes before that declaration.
+The canonical text has no byte-order mark: `drgpolicy fmt` writes a file that starts with one
+back without it (and `fmt --check` lists such a file as not formatted).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from policy_dsl import ast as a
+from policy_dsl.parser import without_bom
 from policy_dsl.unparse import WIDTH, expr_lines, expr_text, string_text
 
 
@@ -63,7 +66,7 @@ class Unit:
 def format_policy(tree: a.Policy, source: str | None = None) -> str:
     """Canonical text of a policy; `source` (the original text) supplies comments and blank
     lines. Without it, declarations are separated by one blank line."""
-    layout = Layout.of(source) if source else None
+    layout = Layout.of(without_bom(source)) if source else None
     return _weave(list(_units(tree)), layout)
 
 

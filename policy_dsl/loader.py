@@ -12,7 +12,7 @@ from pathlib import Path
 from policy_dsl import ast as a
 from policy_dsl.diagnostics import Diagnostic, SourceText
 from policy_dsl.errors import PolicyError
-from policy_dsl.parser import parse
+from policy_dsl.parser import parse, without_bom
 
 SUFFIX = ".policy"
 
@@ -39,11 +39,11 @@ class PolicyFileError(PolicyError):
 
 
 def read_policy_file(path: Path | str) -> PolicyFile:
-    """Parse one file; raises `PolicyFileError` if it cannot be read, `PolicyErrors` on a syntax
-    error."""
+    """Parse one file (UTF-8, with or without a byte-order mark); raises `PolicyFileError` if it
+    cannot be read, `PolicyErrors` on a syntax error."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = without_bom(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyFileError(f"cannot read policy file {path}: {_why(path, exc)}") from None
     return PolicyFile(path, text, parse(text, str(path)))
@@ -61,6 +61,7 @@ def _why(path: Path, exc: OSError | UnicodeDecodeError) -> str:
 
 def policy_from_text(text: str, path: str = "<editor>") -> PolicyFile:
     """A file that exists only as text (the studio's editor buffer)."""
+    text = without_bom(text)
     return PolicyFile(Path(path), text, parse(text, path))
 
 
@@ -100,6 +101,12 @@ class Resolved:
 
     def files(self) -> list[PolicyFile]:
         return self.chain
+
+    @property
+    def base_missing(self) -> bool:
+        """Whether the oldest version found extends one that is not there (E701, E705)."""
+        wanted = self.chain[0].header.extends
+        return wanted is not None and all(f.header.version != wanted for f in self.chain)
 
 
 def resolve(top: PolicyFile, siblings: list[PolicyFile] | None = None) -> Resolved:

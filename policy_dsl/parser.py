@@ -17,6 +17,9 @@ from policy_dsl.transform import InvalidDate, ToAst, span_of
 
 WORD = re.compile(r"[A-Za-z_]\w*")
 
+#: The byte-order mark some editors (Windows Notepad) put at the start of a UTF-8 file.
+BOM = "\ufeff"
+
 
 @cache
 def _lark() -> Lark:
@@ -51,8 +54,16 @@ def keywords() -> frozenset[str]:
     )
 
 
+def without_bom(text: str) -> str:
+    """A file's text without a byte-order mark at its start: the mark is not part of the text,
+    and lines and columns count from the first character after it, as an editor shows them."""
+    return text.removeprefix(BOM)
+
+
 def parse(text: str, file: str = "<text>") -> a.Policy:
-    """Parse a policy file's text; raises `PolicyErrors` with one diagnostic on a syntax error."""
+    """Parse a policy file's text (a byte-order mark at its start is ignored); raises
+    `PolicyErrors` with one diagnostic on a syntax error."""
+    text = without_bom(text)
     source = SourceText(text, file)
     try:
         tree = _lark().parse(text)

@@ -11,7 +11,8 @@ when no diagnostic is an error (warnings are allowed) and 1 otherwise. A syntax 
 diagnostic like the others.
 
 For each city folder checked clean, the versions' effective periods are checked too: a gap
-between them is warning W702, an overlap error E707.
+between them is warning W702, an overlap error E707; each counts in the summary line of the file
+it points at.
 
 Other code calls `check_paths` (every diagnostic, each once) or `check_files` (per file).
 """
@@ -22,7 +23,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,8 @@ def register(subparsers: Any) -> None:
 
 @dataclass(frozen=True)
 class FileReport:
-    """What checking one file found: its own diagnostics and those of its base versions."""
+    """What checking one file found: its own diagnostics, those of its base versions and those
+    of its city's timeline located in it."""
 
     path: Path
     diagnostics: tuple[Diagnostic, ...]
@@ -72,7 +74,7 @@ class FileReport:
         """`policies/xuancheng/2024.policy: ok (0 errors, 1 warning)`."""
         status = "failed" if self.errors else "ok"
         counts = f"{_count(self.errors, 'error')}, {_count(self.warnings, 'warning')}"
-        elsewhere = [d for d in self.diagnostics if not _same_file(Path(d.file), self.path)]
+        elsewhere = [d for d in self.diagnostics if not _in_file(d, self.path)]
         if elsewhere:
             files = ", ".join(dict.fromkeys(d.file for d in elsewhere))
             counts += f"; {len(elsewhere)} of them in {files}"
@@ -140,9 +142,20 @@ def timeline_diagnostics(reports: Sequence[FileReport]) -> list[Diagnostic]:
     return found
 
 
+def with_timeline(
+    reports: Sequence[FileReport], timeline: Sequence[Diagnostic]
+) -> list[FileReport]:
+    """Each report with the timeline diagnostics (W702, E707) located in its file added."""
+    return [
+        replace(r, diagnostics=(*r.diagnostics, *(d for d in timeline if _in_file(d, r.path))))
+        for r in reports
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
-    reports = check_files(args.paths)
-    timeline = timeline_diagnostics(reports)
+    files = check_files(args.paths)
+    timeline = timeline_diagnostics(files)
+    reports = with_timeline(files, timeline)
     diagnostics = unique([*(d for report in reports for d in report.diagnostics), *timeline])
     if args.json:
         print(json.dumps([d.to_json() for d in diagnostics], ensure_ascii=False, indent=2))
@@ -162,5 +175,5 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    return a.resolve() == b.resolve()
+def _in_file(d: Diagnostic, path: Path) -> bool:
+    return Path(d.file).resolve() == path.resolve()

@@ -7,6 +7,8 @@
 A FILE may also be a folder (every `*.policy` under it). A file is rewritten atomically (a
 temporary file in the same folder, then `os.replace`), so a reader never sees half a file. A
 file with a syntax error is reported on stderr and left untouched; the exit code is then 1.
+A file that starts with a UTF-8 byte-order mark (as Windows Notepad saves) is read as usual and
+written back without it; `--check` lists it as not formatted.
 """
 
 from __future__ import annotations

@@ -57,8 +57,21 @@ def check(resolved: Resolved) -> Checked:
     structure.check_unused(inference, scope, report)
     checked = Checked(resolved, scope, inference)
     structure.check_outputs(scope, resolved.header.method, checked.info, report)
-    checked.diagnostics = sort_diagnostics(set(found))
+    checked.diagnostics = sort_diagnostics(set(_without_base_noise(resolved, found)))
     return checked
+
+
+#: What a missing base version causes by itself, so reported only once the base is found: names,
+#: documents and stages the base would declare, overrides of its declarations, the settlement
+#: outputs it would define and parameters its definitions would use.
+NEEDS_THE_BASE = frozenset({"E101", "E106", "E111", "E702", "E801", "W101"})
+
+
+def _without_base_noise(resolved: Resolved, found: list[Diagnostic]) -> list[Diagnostic]:
+    """`found` without the follow-on diagnostics of a missing base (E701 or E705 says why)."""
+    if not resolved.base_missing:
+        return found
+    return [d for d in found if d.code not in NEEDS_THE_BASE]
 
 
 def _check_entry(

@@ -80,7 +80,7 @@ class Inference(NameInference, CallInference, OperatorInference):
     def _adjust(self, decl: a.Adjust, entry: Entry) -> Info | None:
         start = self.expression(decl.start, Ctx(entry, CASE))
         current = Info(start.type, CASE) if start else None
-        ctx = Ctx(entry, CASE, current)
+        ctx = Ctx(entry, CASE, in_step=True, current=current)
         infos = [start]
         for step in decl.steps:
             self._condition(step.when, ctx, f"the condition of step `{step.name}`")

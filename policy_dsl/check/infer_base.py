@@ -30,10 +30,12 @@ class Info:
 @dataclass(frozen=True)
 class Ctx:
     """Where an expression stands: its declaration, the grain its leaves must be readable at
-    (None inside an aggregate), and the running value inside an adjustment step."""
+    (None inside an aggregate), whether it is in an adjustment step and the step's running value
+    (None when unknown, e.g. its start names something unknown)."""
 
     entry: Entry
     target: g.Grain | None
+    in_step: bool = False
     current: Info | None = None
 
     @property

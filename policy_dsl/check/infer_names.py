@@ -42,7 +42,7 @@ class NameInference(InferenceBase):
         return Info(DATE, g.ALL)
 
     def _Current(self, node: a.Current, ctx: Ctx) -> Info | None:
-        if ctx.current is None:
+        if not ctx.in_step:
             self._error(
                 ctx.entry,
                 "E112",

@@ -1,4 +1,7 @@
-"""Checks of tables: range rows in order without overlaps or gaps, lookup keys unique."""
+"""Checks of tables: range rows without overlaps or gaps, lookup keys unique.
+
+Range rows may be written in any order: overlaps and gaps are between neighbours by lower bound.
+"""
 
 from __future__ import annotations
 
@@ -60,10 +63,28 @@ def _check_keys(rows: list[a.KeyRow], entry: Entry, report: Report) -> None:
         seen.setdefault(key, row.span.line)
 
 
+def _lower_bound(row: a.RangeRow) -> tuple[Decimal, bool]:
+    """A range row's place in order of lower bound: `[a` before `(a`; a bound that is not a
+    number (no overlap or gap can be computed for it) first."""
+    low = literal_value(row.low)
+    return (low if isinstance(low, Decimal) else Decimal("-Infinity")), not row.low_closed
+
+
+def _upper_bound(row: a.RangeRow) -> tuple[Decimal, bool]:
+    """How far a range row reaches: `a]` beyond `a)`, `inf` beyond all, a bound that is not a
+    number nowhere."""
+    if row.high is None:
+        return Decimal("Infinity"), True
+    high = literal_value(row.high)
+    return (high if isinstance(high, Decimal) else Decimal("-Infinity")), row.high_closed
+
+
 def _check_ranges(rows: list[a.RangeRow], entry: Entry, report: Report) -> None:
+    """E505 for each empty or reversed row; E501 and E502 between each row and the row reaching
+    furthest among those with a lower start."""
     at = entry.file.source.diagnostic
     previous: a.RangeRow | None = None
-    for row in rows:
+    for row in sorted(rows, key=_lower_bound):
         low, high = literal_value(row.low), literal_value(row.high)
         if (
             high is not None
@@ -84,19 +105,20 @@ def _check_ranges(rows: list[a.RangeRow], entry: Entry, report: Report) -> None:
             continue
         if previous is not None:
             _check_adjacent(previous, row, entry, report)
-        previous = row
+        previous = row if previous is None else max(previous, row, key=_upper_bound)
 
 
 def _check_adjacent(before: a.RangeRow, row: a.RangeRow, entry: Entry, report: Report) -> None:
     at = entry.file.source.diagnostic
     end, start = literal_value(before.high), literal_value(row.low)
+    other = f"the range on line {before.span.line}"
     if end is None:
         report(
             at(
                 "E501",
-                "this range starts after a range that never ends (inf)",
+                f"this range starts after {other}, which never ends (inf)",
                 row.span,
-                "remove it or give the previous range an upper bound",
+                f"remove it or give {other} an upper bound",
             )
         )
         return
@@ -108,16 +130,18 @@ def _check_adjacent(before: a.RangeRow, row: a.RangeRow, entry: Entry, report: R
         report(
             at(
                 "E501",
-                f"ranges overlap between {start} and {end}: a value there would match two rows",
+                f"ranges overlap between {start} and {end}: a value there would match two rows "
+                f"(this one and {other})",
                 row.span,
-                f"start this range where the previous one ends: `[{end}, …`",
+                f"start this range where {other} ends: `[{end}, …`",
             )
         )
     elif start == end and both:
         report(
             at(
                 "E501",
-                f"ranges overlap at {start}: a value there would match two rows",
+                f"ranges overlap at {start}: a value there would match two rows "
+                f"(this one and {other})",
                 row.span,
                 f"close one side only, e.g. `[{start}, …)` after `…, {end})`",
             )
@@ -133,7 +157,7 @@ def _check_adjacent(before: a.RangeRow, row: a.RangeRow, entry: Entry, report: R
                 "E502",
                 gap,
                 row.span,
-                f"start this range at `[{end}` or end the previous one at "
+                f"start this range at `[{end}` or end {other} at "
                 f"`{start}{')' if row.low_closed else ']'}`",
             )
         )

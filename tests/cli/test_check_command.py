@@ -165,8 +165,12 @@ def _city_with(tmp_path: Path, old: str, new: str) -> Path:
 
 def test_a_gap_between_versions_is_a_warning(run: Run, tmp_path: Path) -> None:
     folder = _city_with(tmp_path, "effective 2024-01-01", "effective 2024-03-01")
-    code, _, err = run(folder)
+    code, out, err = run(folder)
     assert code == 0
+    assert out.splitlines() == [
+        f"{folder / '2023.policy'}: ok (0 errors, 0 warnings)",
+        f"{folder / '2024.policy'}: ok (0 errors, 1 warning)",
+    ]
     assert "warning W702: no version of xuancheng is in force from 2024-01-01 to 2024-02-29" in err
     lines = (folder / "2024.policy").read_text(encoding="utf-8").splitlines()
     header = next(i for i, line in enumerate(lines, 1) if line.startswith("policy xuancheng"))
@@ -175,6 +179,27 @@ def test_a_gap_between_versions_is_a_warning(run: Run, tmp_path: Path) -> None:
 
 def test_an_overlap_between_versions_is_an_error(run: Run, tmp_path: Path) -> None:
     folder = _city_with(tmp_path, "effective 2024-01-01", "effective 2023-12-01")
-    code, _, err = run(folder)
+    code, out, err = run(folder)
     assert code == 1
-    assert "E707" in err and "2023-12-01" in err
+    assert out.splitlines() == [
+        f"{folder / '2023.policy'}: ok (0 errors, 0 warnings)",
+        f"{folder / '2024.policy'}: failed (1 error, 0 warnings)",
+    ]
+    assert (
+        'error E707: versions "2023" and "2024" of xuancheng are both in force from 2023-12-01 '
+        "to 2023-12-31"
+    ) in err
+
+
+def test_a_file_saved_with_a_byte_order_mark_checks(run: Run, tmp_path: Path) -> None:
+    clean = _copy("E201.policy", tmp_path, "plain.policy")
+    marked = tmp_path / "marked.policy"
+    marked.write_bytes(b"\xef\xbb\xbf" + clean.read_bytes())
+    code, out, err = run(clean, marked)
+    assert code == 1
+    assert out.splitlines() == [
+        f"{clean}: failed (1 error, 0 warnings)",
+        f"{marked}: failed (1 error, 0 warnings)",
+    ]
+    assert f"{marked}:13:54: error E201: `total_cost` is a case value" in err
+    assert "E002" not in err

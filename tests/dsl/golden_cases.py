@@ -1,6 +1,8 @@
 """The golden diagnostics under `tests/golden/diagnostics/`: one bad policy per code.
 
-A case is `<CODE>.policy`, or a folder `<CODE>/` holding a version and its base (E701–E706).
+A case is `<CODE>.policy`, or a folder `<CODE>/` holding a version and its base (E701–E707,
+W702); a folder whose files check is also checked as one city's timeline (E707, W702), as
+`drgpolicy check` does.
 The file that is checked opens with comments stating what the checker must report:
 
     # expect: E201 line 13 column 54 words: "case value" "computed at hospital"
@@ -23,6 +25,8 @@ from pathlib import Path
 
 from policy_dsl.check import check_path
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors
+from policy_dsl.errors import PolicyError
+from policy_dsl.versions import check_timeline, load_city
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "diagnostics"
@@ -77,9 +81,18 @@ class GoldenCase:
         from the repository root so that paths in messages are the same on every machine."""
         with contextlib.chdir(ROOT):
             try:
-                return list(check_path(self.path.relative_to(ROOT)).diagnostics)
+                return [*check_path(self.path.relative_to(ROOT)).diagnostics, *self._timeline()]
             except PolicyErrors as exc:
                 return list(exc.diagnostics)
+
+    def _timeline(self) -> list[Diagnostic]:
+        """Gaps and overlaps between the versions of a folder case whose files all check."""
+        if self.path.parent == GOLDEN:
+            return []
+        try:
+            return check_timeline(load_city(self.path.parent.relative_to(ROOT)))
+        except PolicyError:
+            return []  # a file of the folder does not check: its case is about that
 
 
 def read_case(path: Path) -> GoldenCase:

@@ -34,15 +34,6 @@ GROUPS = (
     ("W", "Warnings"),
 )
 
-#: Codes checked across the versions of a city rather than in one file (no golden file yet).
-TIMELINE = {
-    "E707": "Two versions of one city are in force on the same day: their effective periods "
-    "overlap, so which version settles a case of that day is ambiguous. End the older version "
-    "(`to`) the day before the newer one starts.",
-    "W702": "Between the end of one version and the start of the next there are days under no "
-    "version: cases discharged then cannot be settled. Close the gap unless it is intended.",
-}
-
 INTRO = """\
 # Diagnostics: what `drgpolicy check` reports
 
@@ -78,21 +69,13 @@ def _sections(cases: dict[str, GoldenCase]) -> list[str]:
     for prefix, heading in GROUPS:
         codes = [code for code in CODES if code.startswith(prefix)]
         parts.append(f"## {heading}\n")
-        parts.extend(_entry(code, cases.get(code)) for code in codes)
+        parts.extend(_entry(code, cases[code]) for code in codes)
     return parts
 
 
-def _entry(code: str, case: GoldenCase | None) -> str:
-    lines = [f"### {code}", "", f"**{CODES[code]}**", ""]
-    if case is None:
-        lines += [
-            TIMELINE[code],
-            "",
-            "Reported by `drgpolicy versions`, which checks the versions of a city together.",
-        ]
-    else:
-        lines += [case.about, "", "```policy", *_example(case), "```", ""]
-        lines += ["```text", _rendered(case), "```"]
+def _entry(code: str, case: GoldenCase) -> str:
+    lines = [f"### {code}", "", f"**{CODES[code]}**", "", case.about, ""]
+    lines += ["```policy", *_example(case), "```", "", "```text", _rendered(case), "```"]
     return "\n".join([*lines, ""])
 
 

@@ -12,22 +12,13 @@ from policy_dsl.codes import CODES
 
 from .golden_cases import GOLDEN, ROOT, GoldenCase, golden_cases
 
-#: Codes without a golden file, and why. Each must still be in the catalogue (CODES).
-SKIPPED = {
-    # Timeline checks across a city's versions (`drgpolicy versions`), built separately in
-    # policy_dsl/versions.py; their golden files come with that work.
-    "E707": "two versions of a city in force on the same day",
-    "W702": "a gap between the effective periods of a city's versions",
-}
-
 CASES = golden_cases()
 
 
-def test_every_code_has_a_golden_file_or_a_reason_to_skip() -> None:
+def test_every_code_has_one_golden_file() -> None:
     covered = [case.code for case in CASES]
     assert len(covered) == len(set(covered)), "two golden files for one code"
-    assert set(covered) | set(SKIPPED) == set(CODES)
-    assert not set(covered) & set(SKIPPED), "a skipped code has a golden file: unskip it"
+    assert set(covered) == set(CODES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.code)
