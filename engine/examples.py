@@ -2,7 +2,8 @@
 values fixed from outside where a rule is tested alone, and the expected results computed by hand.
 
 An example runs through the real contract loader and the batch plan; a failure shows expected and
-got, with the trace of the failing case. The file format is published as a JSON Schema
+got (money to the fen), with the trace of the failing case, or of the failing hospital or period
+value (`engine.explain_value`). The file format is published as a JSON Schema
 (`drgpolicy schema example`).
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.batch import StageResult, key_columns
 from engine.explain import explain
+from engine.explain_value import explain_values
 from engine.fields import TABLES, TableKind
 from engine.keys import KeyCodes
 from engine.overrides import EXAMPLE_LABELS, SettingError, checked_settings
-from engine.report_text import render_trace, show
+from engine.report_text import render_trace, render_value_trace, show, show_money
 from engine.rundata import Period
 from engine.settle import Settlement, case_results, load_data, settle
+from engine.trace import Trace, ValueTrace
 from policy_dsl.errors import PolicyError
 from policy_dsl.ir import Policy
 from policy_dsl.lower import compile_file
@@ -75,17 +78,33 @@ class ExampleError(PolicyError):
 
 @dataclass
 class Mismatch:
-    """One expected value that the run did not give."""
+    """One expected value that the run did not give, with the traces that show why: the
+    case's, or the value's at its hospital (or the period), one per month if monthly."""
 
     where: str
     name: str
     expected: Any
     got: Any
-    trace: str | None = None
+    money: bool = False
+    traces: list[Trace | ValueTrace] = field(default_factory=list)
+
+    @property
+    def trace(self) -> str | None:
+        """The traces as text (None without one)."""
+        return "\n\n".join(map(_rendered, self.traces)) or None
 
     def render(self) -> str:
-        text = f"  {self.where} {self.name}: expected {show(self.expected)}, got {show(self.got)}"
+        shown = show_money if self.money else show
+        text = f"  {self.where} {self.name}: expected {shown(self.expected)}, got {shown(self.got)}"
         return text + ("\n" + _indent(self.trace) if self.trace else "")
+
+
+def _rendered(trace: Trace | ValueTrace) -> str:
+    match trace:
+        case Trace():
+            return render_trace(trace)
+        case ValueTrace():
+            return render_value_trace(trace)
 
 
 @dataclass
@@ -126,6 +145,13 @@ def example_files(root: Path) -> list[Path]:
 
 def run_example(path: Path) -> Outcome:
     """Settle the example's data under its policy and compare with what it expects."""
+    example, result = settle_example(path)
+    return Outcome(path, example, compare(example, result))
+
+
+def settle_example(path: Path) -> tuple[Example, Settlement]:
+    """The example and its data settled under its policy (`<city>/<policy>.policy`, beside the
+    `examples` folder)."""
     example = read_example(path)
     policy = compile_file(path.parent.parent / f"{example.policy}.policy")
     try:
@@ -139,8 +165,7 @@ def run_example(path: Path) -> Outcome:
         if inputs.rejects.height:
             reasons = "; ".join(inputs.rejects["reason"].to_list())
             raise ExampleError(f"{path}: the example's data has rejected rows: {reasons}")
-        result = settle(policy, inputs, period, settings, any_date=False)
-    return Outcome(path, example, compare(example, result))
+        return example, settle(policy, inputs, period, settings, any_date=False)
 
 
 def period_of(example: Example, policy: Policy) -> Period:
@@ -191,34 +216,64 @@ def _text_row(row: dict[str, Scalar]) -> dict[str, str]:
 
 def compare(example: Example, result: Settlement) -> list[Mismatch]:
     stage = example.stage or result.settling_stages()[-1]
-    found = result.stages[stage]
-    money = {
+    money = money_names(result.stages[stage])
+    mismatches = []
+    for case_id, expected in example.expect.cases.items():
+        mismatches += case_mismatches(result, stage, case_id, expected, money)
+    for hospital_id, expected in example.expect.hospitals.items():
+        keys = {"hospital_id": hospital_id}
+        mismatches += value_mismatches(result, stage, keys, expected, money)
+    mismatches += value_mismatches(result, stage, {}, example.expect.period, money)
+    return mismatches
+
+
+def money_names(result: StageResult) -> set[str]:
+    """The stage's definitions that are amounts in 元 (compared and shown to the fen)."""
+    return {
         d.name
-        for d in found.stage.definitions
+        for d in result.stage.definitions
         if (d.type.money, d.type.points) == (1, 0) and d.type.kind == "number"
     }
-    mismatches = []
 
-    def same(expected: Any, got: Any, name: str) -> bool:
-        return equal(expected, got, money=name in money)
 
-    for case_id, expected in example.expect.cases.items():
-        got = case_values(found, case_id, list(expected), result.data.codes)
-        wrong = [name for name, value in expected.items() if not same(value, got.get(name), name)]
-        for name in wrong:
-            trace = render_trace(explain(result, case_id, stage)) if name == wrong[-1] else None
-            mismatches.append(
-                Mismatch(f"case {case_id}", name, expected[name], got.get(name), trace)
-            )
-    for hospital_id, expected in example.expect.hospitals.items():
-        for name, value in expected.items():
-            got_value = grain_value(found, name, {"hospital_id": hospital_id})
-            if not same(value, got_value, name):
-                mismatches.append(Mismatch(f"hospital {hospital_id}", name, value, got_value))
-    for name, value in example.expect.period.items():
-        got_value = grain_value(found, name, {})
-        if not same(value, got_value, name):
-            mismatches.append(Mismatch("period", name, value, got_value))
+def case_mismatches(
+    result: Settlement, stage: str, case_id: str, expected: dict[str, Scalar], money: set[str]
+) -> list[Mismatch]:
+    """The case's values that are not as expected; the last one with the case's trace."""
+    got = case_values(result.stages[stage], case_id, list(expected), result.data.codes)
+    wrong = [n for n, v in expected.items() if not equal(v, got.get(n), money=n in money)]
+    return [
+        Mismatch(
+            f"case {case_id}",
+            name,
+            expected[name],
+            got.get(name),
+            name in money,
+            [explain(result, case_id, stage)] if name == wrong[-1] else [],
+        )
+        for name in wrong
+    ]
+
+
+def value_mismatches(
+    result: Settlement,
+    stage: str,
+    keys: dict[str, Any],
+    expected: dict[str, Scalar],
+    money: set[str],
+) -> list[Mismatch]:
+    """A hospital's (`keys`) or the period's (no keys) values that are not as expected, each
+    with its trace unless an earlier one of the same keys already shows it."""
+    where = f"hospital {keys['hospital_id']}" if keys else "period"
+    mismatches: list[Mismatch] = []
+    shown: set[str] = set()
+    for name, value in expected.items():
+        got = grain_value(result.stages[stage], name, keys)
+        if equal(value, got, money=name in money):
+            continue
+        traces = [] if name in shown else explain_values(result, name, keys, stage)
+        shown |= {step.name for trace in traces for step in trace.steps}
+        mismatches.append(Mismatch(where, name, value, got, name in money, list(traces)))
     return mismatches
 
 

@@ -198,8 +198,8 @@ class CaseEval:
             formula,
             value,
             source,
-            _origin(definition),
-            [_citation(c) for c in definition.citations],
+            origin_text(definition),
+            [citation_text(c) for c in definition.citations],
             notes.inputs,
             notes.classes,
             notes.adjustments,
@@ -399,12 +399,12 @@ def table_value(table: ir.Table, key: Any) -> Any:
     return fallback
 
 
-def _origin(definition: ir.Definition) -> str | None:
+def origin_text(definition: ir.Definition) -> str | None:
     origin = definition.origin
     return f"{origin.file}:{origin.line}" if origin else None
 
 
-def _citation(citation: ir.Citation) -> str:
+def citation_text(citation: ir.Citation) -> str:
     if citation.assumption is not None:
         return f"assumption: {citation.assumption}"
     return f"{citation.document} {citation.article or ''}".strip()

@@ -1,4 +1,5 @@
-"""Plain-text renderings for the terminal: tables of figures and a case's trace."""
+"""Plain-text renderings for the terminal: tables of figures, a case's trace and the trace of a
+hospital's (a month's, the period's) value."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from engine.trace import AllocationCheck, RankCheck, Step, Trace, provenance
+from engine.frames import KEY_COLUMNS
+from engine.trace import AllocationCheck, RankCheck, Step, Trace, ValueStep, ValueTrace, provenance
+
+#: The grain a key column identifies: `hospital_id` → `hospital`.
+KEY_NAMES = {column: key for key, column in KEY_COLUMNS.items()}
 
 
 def show(value: Any) -> str:
@@ -20,6 +25,16 @@ def show(value: Any) -> str:
     if isinstance(value, Decimal):
         return f"{value:,}"
     return str(value)
+
+
+def show_money(value: Any) -> str:
+    """An amount in 元 to the fen (`70,000.00`); a part of a fen is kept (`70,000.042`)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return show(value)
+    fen = f"{value:,.2f}"
+    if abs(float(fen.replace(",", "")) - value) <= 1e-9 * max(1.0, abs(value)):
+        return fen
+    return f"{value:,.6f}".rstrip("0")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -112,3 +127,45 @@ def rank_text(check: RankCheck) -> str:
         return f"rank:    none (the case does not meet the `where` condition; within {within})"
     keys = ", ".join(show(k) for k in check.keys)
     return f"rank:    {check.position} ({check.ahead} ahead within {within}, by {keys})"
+
+
+def render_value_trace(trace: ValueTrace) -> str:
+    """The trace of a value at a coarser grain: its definition, then the definitions it reads."""
+    facts = ", ".join(f"{k} {show(v)}" for k, v in trace.facts.items())
+    lines = [
+        f"{trace.name} at {keys_text(trace.keys)} under {trace.city} {trace.version} "
+        f"(policy {trace.policy_hash[:12]}), stage {trace.stage}, period {trace.period}",
+        *([f"  {facts}"] if facts else []),
+        "",
+    ]
+    for step in trace.steps:
+        lines += value_step_lines(step)
+    return "\n".join(lines)
+
+
+def value_step_lines(step: ValueStep) -> list[str]:
+    """One definition at its keys: value, formula, inputs at the same keys, source, place."""
+    where = "fixed from outside" if step.source == "fixed" else "from the batch run"
+    where = f"at {keys_text(step.keys)}, {where}"
+
+    def shown(name: str, value: Any) -> str:
+        return show_money(value) if name in step.money else show(value)
+
+    lines = [
+        f"{step.name} = {shown(step.name, step.value)}   {step.label}  [{where}]",
+        f"    formula: {step.formula}",
+    ]
+    if step.inputs:
+        lines.append(
+            "    inputs:  " + ", ".join(f"{k} = {shown(k, v)}" for k, v in step.inputs.items())
+        )
+    if step.citations:
+        lines.append("    source:  " + "; ".join(step.citations))
+    if step.origin:
+        lines.append(f"    at:      {step.origin}")
+    return lines
+
+
+def keys_text(keys: dict[str, Any]) -> str:
+    """`hospital H70, month 2024-03`; `all` (the period) without keys."""
+    return ", ".join(f"{KEY_NAMES.get(k, k)} {show(v)}" for k, v in keys.items()) or "all"

@@ -1,6 +1,7 @@
 """The trace of one case (解释): every step that decided its payment, recorded as data — each
 definition with its formula, inputs and value, the classes tried, the adjustment steps, how an
-allocation and a rank fall to it — for the terminal, the studio and `--json`."""
+allocation and a rank fall to it — for the terminal, the studio and `--json`. And the trace of
+one value at a coarser grain (a hospital's, a month's, the period's), read from the batch run."""
 
 from __future__ import annotations
 
@@ -108,6 +109,51 @@ class Trace:
     defined: list[str] = field(default_factory=list)
 
     def step(self, name: str) -> Step:
+        return next(s for s in self.steps if s.name == name)
+
+    def value(self, name: str) -> Any:
+        return self.step(name).value
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass
+class ValueStep:
+    """One definition at the keys of a value coarser than the case: its value read from the
+    batch run, and every name its formula reads with its value at the same keys."""
+
+    name: str
+    label: str
+    grain: list[str]
+    keys: dict[str, Any]  # the key columns of the row: {"hospital_id": "H70"}, {} for all
+    formula: str
+    value: Any
+    source: str  # "batch", or "fixed" from outside
+    origin: str | None = None
+    citations: list[str] = field(default_factory=list)
+    #: by name as the formula reads it: `actual_cost`, `monthly.payment`, `sum(total_cost)`
+    inputs: dict[str, Any] = field(default_factory=dict)
+    #: which of the step's own name and its inputs are money (shown to the fen)
+    money: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ValueTrace:
+    """Why a hospital's (a month's, the period's) value is what it is: its definition, then
+    each definition it reads at that grain or a coarser one, each once."""
+
+    name: str
+    keys: dict[str, Any]
+    city: str
+    version: str
+    policy_hash: str
+    stage: str
+    period: str
+    facts: dict[str, Any]  # the row's key columns and those they determine (level, tier)
+    steps: list[ValueStep]
+
+    def step(self, name: str) -> ValueStep:
         return next(s for s in self.steps if s.name == name)
 
     def value(self, name: str) -> Any:

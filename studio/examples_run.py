@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from engine.examples import Mismatch, example_files, run_example
-from engine.report_text import show
+from engine.report_text import show, show_money
 from policy_dsl.errors import PolicyError
 from studio import workspace
 
@@ -48,12 +48,17 @@ def run_all(paths: list[Path]) -> list[Result]:
 
 
 def mismatch_frame(result: Result) -> pl.DataFrame:
+    """Where, which value, expected and got (money to the fen, as `drgpolicy test` shows it)."""
+
+    def shown(m: Mismatch, value: object) -> str:
+        return show_money(value) if m.money else show(value)
+
     return pl.DataFrame(
         {
             "where": [m.where for m in result.mismatches],
             "value": [m.name for m in result.mismatches],
-            "expected": [show(m.expected) for m in result.mismatches],
-            "got": [show(m.got) for m in result.mismatches],
+            "expected": [shown(m, m.expected) for m in result.mismatches],
+            "got": [shown(m, m.got) for m in result.mismatches],
         }
     )
 

@@ -16,7 +16,9 @@ def register(subparsers: Any) -> None:
         "test",
         help="run the example tests (policies/<city>/examples/*.yaml)",
         description="Run every example under the given folders (or the given example files); "
-        "show each failure as expected / got with the trace of the failing case.",
+        "show each failure as expected / got (money to the fen) with the trace of the failing "
+        "case, or of the failing hospital or period value: its formula, the values it reads "
+        "there and, each once, the definitions it reads.",
     )
     parser.add_argument(
         "paths", nargs="+", type=Path, help="policies/, a city folder or example files"
