@@ -3,7 +3,8 @@ command line, `set:` and `fix:` in an example test. Each is checked against the 
 run: a parameter must be one of its parameters, a fixed name one of its definitions (in any
 stage), each with a "did you mean" for a typo; a value must suit the declared type — a number
 (`0.3`, `30%`, `300‰`) for a number, `true`/`false` for a yes/no, a class name for a class, a date
-(`2024-03-31`) for a date, text only for text.
+(`2024-03-31`) for a date, text only for text; given the declared type names (`count`, `level`:
+`engine.whatif.declared_types`), a whole number for a count or a level.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from policy_dsl.errors import PolicyError
 #: How a setting is named in a message: on the command line, in an example file.
 CLI_LABELS = ("--fix {}", "--set {}")
 EXAMPLE_LABELS = ("fix.{}", "set.{}")
+#: Declared types whose values are whole numbers.
+WHOLE = ("count", "level")
 
 
 class SettingError(PolicyError):
@@ -68,13 +71,15 @@ def checked_settings(
     fix: Mapping[str, Any],
     params: Mapping[str, Any],
     labels: tuple[str, str] = CLI_LABELS,
+    declared: Mapping[str, str] | None = None,
 ) -> Settings:
-    """`Settings` with every name checked against `policy` and every value typed by it."""
+    """`Settings` with every name checked against `policy` and every value typed by it (and,
+    with `declared` type names of the parameters, whole for a count)."""
     definitions = _Names("definition", labels[0], definition_types(policy))
     parameters = _Names("parameter", labels[1], {p.name: p.type for p in policy.params})
     return Settings(
         definitions=_checked(fix, definitions, parameters, policy),
-        params=_checked(params, parameters, definitions, policy),
+        params=_checked(params, parameters, definitions, policy, declared or {}),
     )
 
 
@@ -84,14 +89,19 @@ def definition_types(policy: ir.Policy) -> dict[str, ir.TypeIR]:
 
 
 def _checked(
-    values: Mapping[str, Any], names: _Names, other: _Names, policy: ir.Policy
+    values: Mapping[str, Any],
+    names: _Names,
+    other: _Names,
+    policy: ir.Policy,
+    declared: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     checked = {}
     for name, value in values.items():
         label = names.label.format(name)
         if name not in names.types:
             raise SettingError(_unknown(label, name, names, other, policy))
-        checked[name] = typed_value(label, value, names.types[name], policy)
+        kind = (declared or {}).get(name)
+        checked[name] = typed_value(label, value, names.types[name], policy, kind)
     return checked
 
 
@@ -104,15 +114,20 @@ def _unknown(label: str, name: str, names: _Names, other: _Names, policy: ir.Pol
     return f"{message}; {did_you_mean(name, known) or f'{names.word}s: {listed}'}"
 
 
-def typed_value(label: str, value: Any, typ: ir.TypeIR, policy: ir.Policy) -> Any:
-    """`value` (text from the command line, or a YAML scalar) as a value of `typ`."""
+def typed_value(
+    label: str, value: Any, typ: ir.TypeIR, policy: ir.Policy, declared: str | None = None
+) -> Any:
+    """`value` (text from the command line, or a YAML scalar) as a value of `typ`; a value of a
+    `declared` count or level must be a whole number."""
     if value is None:
         return None
     reader = _READERS[typ.kind]
     typed = reader(value, typ, policy)
+    shown = value if isinstance(value, str) else repr(value)
     if typed is None:
-        shown = value if isinstance(value, str) else repr(value)
         raise SettingError(f"{label}: `{shown}` is not {_expected(typ, policy)}")
+    if declared in WHOLE and isinstance(typed, float) and not typed.is_integer():
+        raise SettingError(f"{label}: `{shown}` is not a whole number (it sets a {declared})")
     return typed
 
 
@@ -182,6 +197,7 @@ def _expected(typ: ir.TypeIR, policy: ir.Policy) -> str:
 __all__ = [
     "CLI_LABELS",
     "EXAMPLE_LABELS",
+    "WHOLE",
     "SettingError",
     "checked_settings",
     "definition_types",

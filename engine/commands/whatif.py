@@ -10,15 +10,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from engine.batch import Settings
-from engine.commands.settle import SettingError, parse_assignments, parse_value
+from engine.overrides import SettingError, checked_settings
 from engine.rundata import Period
 from engine.settle import load_data
 from engine.whatif import show
 from engine.whatif.attribution import compiled
+from engine.whatif.exposure import declared_types
 from engine.whatif.report import Report, whatif, write_report
 from engine.whatif.runs import Runs
-from engine.whatif.sweep import check_grid
+from engine.whatif.sweep import checked_grid
+from engine.whatif.wording import effect
+from policy_dsl import ir
 from policy_dsl.loader import Resolved, read_policy_file, resolve
 
 
@@ -61,35 +66,66 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def parse_grid(items: list[str]) -> dict[str, list[Any]]:
-    """`low_ratio_grassroots=0.25,0.3,30%` → {"low_ratio_grassroots": [0.25, 0.3, 0.3]}."""
-    grid: dict[str, list[Any]] = {}
+def parse_grid(items: list[str]) -> dict[str, list[str]]:
+    """`low_ratio_grassroots=0.25,0.3,30%` → {"low_ratio_grassroots": ["0.25", "0.3", "30%"]}
+    (the text of each value, checked against the policy by `checked_grid`)."""
+    grid: dict[str, list[str]] = {}
     for item in items:
         name, sep, text = item.partition("=")
         values = [v.strip() for v in text.split(",") if v.strip()]
         if not sep or not name.strip() or not values:
             raise SettingError(f"`{item}`: write PARAM=V1,V2,…, e.g. low_ratio_grassroots=0.25,0.3")
-        grid[name.strip()] = [parse_value(v) for v in values]
+        name = name.strip()
+        if name in grid:
+            both = ",".join([*grid[name], *values])
+            raise SettingError(
+                f"--set {name} is given twice ({','.join(grid[name])} and {','.join(values)}): "
+                f"give it once with every value, e.g. --set {name}={both}"
+            )
+        grid[name] = values
     return grid
+
+
+def parse_fixed(items: list[str]) -> dict[str, str]:
+    """`--fix NAME=VALUE` items as text by name; a name given twice is refused."""
+    fixed: dict[str, str] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise SettingError(f"`{item}`: write NAME=VALUE, e.g. point_value=10")
+        name = name.strip()
+        if name in fixed:
+            raise SettingError(
+                f"--fix {name} is given twice ({fixed[name]} and {text.strip()}): give it once"
+            )
+        fixed[name] = text.strip()
+    return fixed
+
+
+def checked_inputs(
+    policy: ir.Policy, new: Resolved, args: argparse.Namespace
+) -> tuple[dict[str, list[float]], Settings]:
+    """The sweep and the fixed values, every one checked before anything is settled."""
+    fixed = checked_settings(policy, parse_fixed(args.fix), {})
+    items = parse_grid(args.set)
+    grid = checked_grid(policy, items, declared_types(new)) if items else {}
+    return grid, Settings(definitions=fixed.definitions)
 
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     base, new = _resolved(args.base), _resolved(args.new)
     policy = compiled(new)
-    grid = parse_grid(args.set)
-    if grid:
-        check_grid(policy, list(grid))
+    grid, settings = checked_inputs(policy, new, args)
     inputs = load_data(args.data, policy)
     period = Period.parse(args.period or str(inputs.budget.get("year") or _year(new)))
-    settings = Settings(definitions=parse_assignments(args.fix))
     runs = Runs(inputs, period)
     report = whatif(
         runs,
         base,
         new,
         str(args.data),
-        grid,
+        grid or None,
         settings,
         with_exposure=not args.no_exposure,
     )
@@ -116,23 +152,44 @@ def _year(resolved: Resolved) -> int:
 
 
 def render_summary(report: Report) -> str:
-    """A few lines for the terminal: total, per level, the largest clauses, category moves."""
+    """A few lines for the terminal: the effect in one line, the total and each moved money
+    report per level, the clauses, category moves."""
     impact = report.impact
     base, new = impact.base.policy, impact.new.policy
     lines = [
-        f"{base.city} {base.version} → {new.version}: {impact.new.totals.cases:,} cases, "
-        f"payment {show.yuan(impact.base.totals.payment)} → {show.yuan(impact.new.totals.payment)} "
-        f"({show.yuan(impact.delta, True)})"
+        f"{base.city} {base.version} → {new.version}: {impact.new.totals.cases:,} cases; "
+        f"{effect(impact)}",
+        f"  payment {show.yuan(impact.base.totals.payment)} → "
+        f"{show.yuan(impact.new.totals.payment)} ({show.yuan(impact.delta, True)})",
     ]
+    moved = impact.moved_reports()
     for row in impact.levels.iter_rows(named=True):
         change = f"{show.yuan(row['delta'], True)} ({show.pct(row['pct'])})"
-        lines.append(f"  {show.level(row['level'])}: {change}")
-    lines.append("clauses:")
+        reports = impact.level_reports.filter(pl.col("level") == row["level"])
+        shown = [
+            f"{r['report']} {show.yuan(r['delta'], True)}"
+            for r in reports.iter_rows(named=True)
+            if r["report"] in moved
+        ]
+        lines.append(f"  {show.level(row['level'])}: {'; '.join([change, *shown])}")
     attribution = report.attribution
+    if not attribution.parts:
+        lines.append("clauses: no clause changed")
+    else:
+        lines.append("clauses:")
     for part in attribution.parts:
         if part.moved or part.delta:
             lines.append(f"  {part.label}: {_per_level(part.levels)}")
-    lines.append(f"  interaction: {_per_level(attribution.interaction_levels)}")
+        elif part.moves_reports:
+            lines.append(f"  {part.label}: no effect on case payments")
+        for name in moved:
+            if any(part.report_levels.get(name, {}).values()):
+                lines.append(f"    {name}: {_per_level(part.report_levels[name])}")
+    if attribution.parts:
+        lines.append(f"  interaction: {_per_level(attribution.interaction_levels)}")
+        for name, levels in attribution.interaction_report_levels.items():
+            if any(levels.values()):
+                lines.append(f"    {name}: {_per_level(levels)}")
     for row in impact.moved().iter_rows(named=True):
         lines.append(
             f"  {show.level(row['level'])}: {row['cases']:,} cases {row['from']} → {row['to']}"

@@ -10,7 +10,7 @@ total the parts plus the interaction add up to the whole change exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -27,6 +27,8 @@ from policy_dsl.lower import lower
 from policy_dsl.patch import Unit, part_name, separate
 
 INTERACTION = "interaction"
+#: The measure of the case payments in the long frames; every other measure is a money report.
+PAYMENT = "payment"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,14 @@ class Part:
     delta: int
     moved: int
     levels: dict[int, int]
+    reports: dict[str, int] = field(default_factory=dict)
+    report_levels: dict[str, dict[int, int]] = field(default_factory=dict)
+
+    @property
+    def moves_reports(self) -> bool:
+        return any(self.reports.values()) or any(
+            v for levels in self.report_levels.values() for v in levels.values()
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +64,11 @@ class Part:
             "delta": self.delta,
             "moved": self.moved,
             "levels": {str(k): v for k, v in self.levels.items()},
+            "reports": self.reports,
+            "report_levels": {
+                r: {str(k): v for k, v in levels.items()}
+                for r, levels in self.report_levels.items()
+            },
         }
 
 
@@ -61,12 +76,13 @@ class Part:
 class Attribution:
     """The parts, largest first (by money moved between hospitals), the interaction remainder,
     and per hospital (`hospital_id`, `level`, `part`, `delta`, long form; `part` is a part's key
-    or `interaction`)."""
+    or `interaction`); `report_hospitals` the same for each money report (`report` column)."""
 
     impact: Impact
     parts: list[Part]
     interaction: int
     hospitals: pl.DataFrame
+    report_hospitals: pl.DataFrame = field(default_factory=lambda: _empty_long(report=True))
 
     def table(self) -> pl.DataFrame:
         """Per hospital: the total change, one column per part and the interaction."""
@@ -89,6 +105,38 @@ class Attribution:
         total, need not be zero."""
         return _levels(self.hospitals.filter(pl.col("part") == INTERACTION))
 
+    @property
+    def reports(self) -> list[str]:
+        """The money reports attributed, in the statement's order."""
+        return list(self.report_hospitals["report"].unique(maintain_order=True))
+
+    @property
+    def interaction_reports(self) -> dict[str, int]:
+        """The interaction per money report (fen)."""
+        return _report_totals(self.report_hospitals.filter(pl.col("part") == INTERACTION))
+
+    @property
+    def interaction_report_levels(self) -> dict[str, dict[int, int]]:
+        """The interaction per money report and hospital level (fen)."""
+        return _report_levels(self.report_hospitals.filter(pl.col("part") == INTERACTION))
+
+    def report_table(self) -> pl.DataFrame:
+        """Per hospital and money report: the total change, one column per part and the
+        interaction (fen)."""
+        if self.report_hospitals.is_empty():
+            return pl.DataFrame()
+        index = ["hospital_id", "level", "report"]
+        wide = self.report_hospitals.pivot("part", index=index, values="delta")
+        total = self.impact.hospital_reports.select(
+            "hospital_id", "report", pl.col("delta").alias("total")
+        )
+        return wide.join(total, on=["hospital_id", "report"], how="left").select(
+            *index, "total", *self._keys()
+        )
+
+    def _keys(self) -> list[str]:
+        return [p.key for p in self.parts] + [INTERACTION]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "delta": self.impact.delta,
@@ -96,6 +144,18 @@ class Attribution:
             "interaction": self.interaction,
             "interaction_levels": self.interaction_levels,
             "hospitals": self.table().to_dicts(),
+            "reports": {
+                "names": self.reports,
+                "delta": _report_totals(
+                    self.report_hospitals.filter(pl.col("part").is_in(list(self._keys())))
+                ),
+                "interaction": self.interaction_reports,
+                "interaction_levels": {
+                    r: {str(k): v for k, v in levels.items()}
+                    for r, levels in self.interaction_report_levels.items()
+                },
+                "hospitals": self.report_table().to_dicts(),
+            },
         }
 
 
@@ -106,25 +166,39 @@ def attribute(
     base_ir, new_ir = compiled(base), compiled(new)
     impact = impact_of(runs.outcome(base_ir, settings), runs.outcome(new_ir, settings))
     units = separate(base, new, diff_versions(base, new))
-    start = _by_hospital(impact.base)
+    names = [r for r in impact.reports["report"] if r in _shared(impact)]
+    start = _measures(impact.base, names)
     measured = [
-        (unit, _by_hospital(runs.outcome(lower(unit.checked) if unit.ok else new_ir, settings)))
+        (
+            unit,
+            _measures(runs.outcome(lower(unit.checked) if unit.ok else new_ir, settings), names),
+        )
         for unit in units
     ]
     rows = [_delta(after, start, unit.clauses[0]) for unit, after in measured]
-    total = _delta(_by_hospital(impact.new), start, "total")
+    total = _delta(_measures(impact.new, names), start, "total")
     none = total.with_columns(pl.lit(0, dtype=pl.Int64).alias("delta"))
-    explained = pl.concat([none, *rows]).group_by("hospital_id").agg(pl.col("delta").sum())
-    interaction = total.join(explained, on="hospital_id", how="left", suffix="_parts").select(
-        "hospital_id",
+    keys = ["hospital_id", "measure"]
+    explained = pl.concat([none, *rows]).group_by(keys).agg(pl.col("delta").sum())
+    interaction = total.join(explained, on=keys, how="left", suffix="_parts").select(
+        *keys,
         pl.lit(INTERACTION).alias("part"),
         (pl.col("delta") - pl.col("delta_parts").fill_null(0)).alias("delta"),
     )
     levels = impact.hospitals.select("hospital_id", "level")
-    long = levels.join(pl.concat([*rows, interaction]), on="hospital_id")
-    parts = [_part(unit, long, new, base) for unit, _ in measured]
-    parts.sort(key=lambda p: (-p.moved, -abs(p.delta), p.key))
-    return Attribution(impact, parts, int(interaction["delta"].sum()), long.sort("hospital_id"))
+    every = levels.join(pl.concat([*rows, interaction]), on="hospital_id")
+    order = {name: i for i, name in enumerate(names)}
+    long = every.filter(pl.col("measure") == PAYMENT).drop("measure").sort("hospital_id")
+    reports = (
+        every.filter(pl.col("measure") != PAYMENT)
+        .rename({"measure": "report"})
+        .sort(pl.col("report").replace_strict(order, return_dtype=pl.Int64), "hospital_id")
+        .select("hospital_id", "level", "part", "report", "delta")
+    )
+    parts = [_part(unit, long, reports, new, base) for unit, _ in measured]
+    parts.sort(key=lambda p: (-p.moved, -abs(p.delta), -_report_weight(p), p.key))
+    paid = interaction.filter(pl.col("measure") == PAYMENT)
+    return Attribution(impact, parts, int(paid["delta"].sum()), long, reports)
 
 
 def compiled(resolved: Resolved) -> ir.Policy:
@@ -134,21 +208,46 @@ def compiled(resolved: Resolved) -> ir.Policy:
     return lower(checked)
 
 
-def _by_hospital(outcome: Outcome) -> pl.DataFrame:
-    return outcome.cases.group_by("hospital_id").agg(pl.col("payment").sum())
+def _shared(impact: Impact) -> set[str]:
+    """The money reports both versions have."""
+    return set(impact.base.reports.columns) & set(impact.new.reports.columns) - {"hospital_id"}
+
+
+def _measures(outcome: Outcome, reports: list[str]) -> pl.DataFrame:
+    """Per hospital: the payment and each of `reports` (`hospital_id`, `measure`, `value`, fen)."""
+    payment = outcome.cases.group_by("hospital_id").agg(
+        pl.lit(PAYMENT).alias("measure"), pl.col("payment").sum().alias("value")
+    )
+    present = [r for r in reports if r in outcome.reports.columns]
+    if not present:
+        return payment
+    money = outcome.reports.unpivot(
+        index="hospital_id", on=present, variable_name="measure", value_name="value"
+    ).with_columns(pl.col("value").cast(pl.Int64))
+    return pl.concat([payment, money.select(payment.columns)])
 
 
 def _delta(after: pl.DataFrame, start: pl.DataFrame, part: str) -> pl.DataFrame:
-    joined = start.join(after, on="hospital_id", how="full", coalesce=True, suffix="_after")
+    """`after − start` per hospital and measure; a measure `after` lacks is unchanged."""
+    keys = ["hospital_id", "measure"]
+    joined = start.join(after, on=keys, how="full", coalesce=True, suffix="_after")
+    before = pl.col("value").fill_null(0)
     return joined.select(
-        "hospital_id",
+        *keys,
         pl.lit(part).alias("part"),
-        (pl.col("payment_after").fill_null(0) - pl.col("payment").fill_null(0)).alias("delta"),
+        (pl.col("value_after").fill_null(before) - before).alias("delta"),
     )
 
 
-def _part(unit: Unit, long: pl.DataFrame, new: Resolved, base: Resolved) -> Part:
+def _report_weight(part: Part) -> int:
+    return sum(abs(v) for v in part.reports.values())
+
+
+def _part(
+    unit: Unit, long: pl.DataFrame, reports: pl.DataFrame, new: Resolved, base: Resolved
+) -> Part:
     mine = long.filter(pl.col("part") == unit.clauses[0])
+    money = reports.filter(pl.col("part") == unit.clauses[0])
     return Part(
         key=unit.clauses[0],
         label=" + ".join(_label(c, new, base) for c in unit.changes),
@@ -159,12 +258,34 @@ def _part(unit: Unit, long: pl.DataFrame, new: Resolved, base: Resolved) -> Part
         delta=int(mine["delta"].sum()),
         moved=int(mine["delta"].clip(lower_bound=0).sum()),
         levels=_levels(mine),
+        reports=_report_totals(money),
+        report_levels=_report_levels(money),
     )
 
 
 def _levels(frame: pl.DataFrame) -> dict[int, int]:
     summed = frame.group_by("level").agg(pl.col("delta").sum()).sort("level")
     return {int(level): int(delta) for level, delta in summed.rows()}
+
+
+def _report_totals(frame: pl.DataFrame) -> dict[str, int]:
+    """Per money report, the change summed (statement order)."""
+    summed = frame.group_by("report", maintain_order=True).agg(pl.col("delta").sum())
+    return {str(report): int(delta) for report, delta in summed.rows()}
+
+
+def _report_levels(frame: pl.DataFrame) -> dict[str, dict[int, int]]:
+    """Per money report and hospital level, the change summed."""
+    return {
+        str(report[0]): _levels(rows)
+        for report, rows in frame.group_by("report", maintain_order=True)
+    }
+
+
+def _empty_long(report: bool = False) -> pl.DataFrame:
+    schema = {"hospital_id": pl.String, "level": pl.Int64, "part": pl.String}
+    extra = {"report": pl.String} if report else {}
+    return pl.DataFrame(schema=schema | extra | {"delta": pl.Int64})
 
 
 def _label(change: Change, new: Resolved, base: Resolved) -> str:
@@ -192,4 +313,4 @@ def _declared_label(entry: Entry, part: str | None) -> str | None:
     return getattr(decl, "label", None)
 
 
-__all__ = ["INTERACTION", "Attribution", "Part", "attribute", "compiled"]
+__all__ = ["INTERACTION", "PAYMENT", "Attribution", "Part", "attribute", "compiled"]

@@ -7,7 +7,7 @@ over the base amount (null where the base is zero).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -32,6 +32,10 @@ class Impact:
     - `transitions`: per `level`, `from` and `to` category: `cases` and the money
     - `reports`: each money `report` per hospital, summed (`report`, `base`, `new`, `delta`;
       null on the side that does not report it)
+    - `hospital_reports`, `level_reports`: the same per hospital (`hospital_id`, `level`) and
+      per level, long form (`report`, `base`, `new`, `delta`, `pct`). A policy with a year-end
+      stage (Wuxi) pays a hospital what its statement says (`year_total`…), not the sum of its
+      case payments: a change may move these and no case payment.
     """
 
     base: Outcome
@@ -43,11 +47,57 @@ class Impact:
     categories: pl.DataFrame
     transitions: pl.DataFrame
     reports: pl.DataFrame
+    hospital_reports: pl.DataFrame = field(default_factory=lambda: _empty_reports("hospital_id"))
+    level_reports: pl.DataFrame = field(default_factory=lambda: _empty_reports())
 
     @property
     def delta(self) -> int:
         """The change of the total payment, in fen."""
         return self.new.totals.payment - self.base.totals.payment
+
+    @property
+    def payments_move(self) -> bool:
+        """Whether any case's payment changes."""
+        return bool(self.cases["delta"].abs().sum() > 0)
+
+    def moved_reports(self) -> list[str]:
+        """The money reports that change for some hospital, in the statement's order."""
+        moved = self.hospital_reports.filter(pl.col("delta") != 0)["report"].unique()
+        return [r for r in self.reports["report"].to_list() if r in set(moved.to_list())]
+
+    def report_label(self, name: str) -> str:
+        """A report's label as the policy declares it (`年度清算总额`), else its name."""
+        for outcome in (self.new, self.base):
+            for stage in outcome.policy.stages:
+                for definition in stage.definitions:
+                    if definition.name == name and definition.label:
+                        return definition.label
+        return name
+
+    def by_hospital(self, measure: str = "payment") -> pl.DataFrame:
+        """Per hospital: `hospital_id`, `level`, `base`, `new`, `delta`, `pct` of the payment or
+        of one money report, largest gain first."""
+        if measure == "payment":
+            frame = self.hospitals.select(
+                "hospital_id",
+                "level",
+                pl.col("payment_base").alias("base"),
+                pl.col("payment_new").alias("new"),
+                "delta",
+                "pct",
+            )
+        else:
+            frame = self.hospital_reports.filter(pl.col("report") == measure).drop("report")
+        return frame.sort("delta", "hospital_id", descending=[True, False], nulls_last=True)
+
+    def winners_by(self, measure: str, n: int = 10) -> pl.DataFrame:
+        """The hospitals whose payment (or money report `measure`) rises most."""
+        return self.by_hospital(measure).filter(pl.col("delta") > 0).head(n)
+
+    def losers_by(self, measure: str, n: int = 10) -> pl.DataFrame:
+        """The hospitals whose payment (or money report `measure`) falls most."""
+        frame = self.by_hospital(measure).filter(pl.col("delta") < 0)
+        return frame.sort("delta", "hospital_id").head(n)
 
     def moved(self) -> pl.DataFrame:
         """Transitions between two different categories, largest first."""
@@ -82,6 +132,17 @@ class Impact:
             "transitions": self.moved().to_dicts(),
             "matrix": self.matrix().to_dicts(),
             "reports": self.reports.to_dicts(),
+            "level_reports": self.level_reports.to_dicts(),
+            "hospital_reports": self.hospital_reports.to_dicts(),
+            "moved_reports": self.moved_reports(),
+            "ranking": {
+                m: {
+                    "winners": self.winners_by(m, len(self.hospitals)).to_dicts(),
+                    "losers": self.losers_by(m, len(self.hospitals)).to_dicts(),
+                }
+                for m in ["payment", *self.moved_reports()]
+            },
+            "prices": price_rows(self.base.totals, self.new.totals),
         }
 
 
@@ -115,6 +176,7 @@ def impact_of(base: Outcome, new: Outcome) -> Impact:
     by_hospital = hospitals.join(
         _money_by(cases, ["hospital_id"]), on="hospital_id", how="left"
     ).with_columns(pl.col("cases", *MONEY).fill_null(0))
+    per_hospital = _hospital_reports(base, new, hospitals)
     return Impact(
         base,
         new,
@@ -125,6 +187,8 @@ def impact_of(base: Outcome, new: Outcome) -> Impact:
         _by_category(cases, _category_order_of(base, new)),
         _transitions(cases),
         _report_totals(base, new),
+        per_hospital,
+        _level_reports(per_hospital),
     )
 
 
@@ -168,9 +232,66 @@ def _transitions(cases: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _report_totals(base: Outcome, new: Outcome) -> pl.DataFrame:
-    names = [c for c in dict.fromkeys([*base.reports.columns, *new.reports.columns])]
+def report_names(base: Outcome, new: Outcome) -> list[str]:
+    """The money reports of either statement: the base's order, then what the new one adds."""
+    names = list(dict.fromkeys([*base.reports.columns, *new.reports.columns]))
     names.remove("hospital_id")
+    return names
+
+
+def _long_reports(outcome: Outcome, side: str) -> pl.DataFrame:
+    names = [c for c in outcome.reports.columns if c != "hospital_id"]
+    if not names:
+        return pl.DataFrame(schema={"hospital_id": pl.String, "report": pl.String, side: pl.Int64})
+    return outcome.reports.unpivot(
+        index="hospital_id", on=names, variable_name="report", value_name=side
+    ).with_columns(pl.col(side).cast(pl.Int64))
+
+
+def _hospital_reports(base: Outcome, new: Outcome, hospitals: pl.DataFrame) -> pl.DataFrame:
+    """Each money report per hospital under both versions (fen), long form."""
+    order = {name: i for i, name in enumerate(report_names(base, new))}
+    both = _long_reports(base, "base").join(
+        _long_reports(new, "new"), on=["hospital_id", "report"], how="full", coalesce=True
+    )
+    frame = hospitals.select("hospital_id", "level").join(both, on="hospital_id")
+    frame = frame.with_columns(delta=pl.col("new") - pl.col("base"))
+    return _with_pct_of(frame, "base").sort(
+        pl.col("report").replace_strict(order, return_dtype=pl.Int64), "hospital_id"
+    )
+
+
+def _level_reports(per_hospital: pl.DataFrame) -> pl.DataFrame:
+    """Each money report summed per hospital level (null where a version lacks it)."""
+    if per_hospital.is_empty():
+        return _empty_reports()
+    order = {name: i for i, name in enumerate(per_hospital["report"].unique(maintain_order=True))}
+    summed = per_hospital.group_by("level", "report").agg(
+        *(
+            pl.when(pl.col(c).is_null().all()).then(None).otherwise(pl.col(c).sum()).alias(c)
+            for c in ("base", "new")
+        )
+    )
+    summed = summed.with_columns(delta=pl.col("new") - pl.col("base"))
+    return _with_pct_of(summed, "base").sort(
+        pl.col("report").replace_strict(order, return_dtype=pl.Int64), "level"
+    )
+
+
+def _empty_reports(*keys: str) -> pl.DataFrame:
+    schema = {k: pl.String for k in keys} | {"level": pl.Int64, "report": pl.String}
+    money = {c: pl.Int64 for c in ("base", "new", "delta")}
+    return pl.DataFrame(schema=schema | money | {"pct": pl.Float64})
+
+
+def _with_pct_of(frame: pl.DataFrame, base: str) -> pl.DataFrame:
+    """The change over the base amount's size (a report may be negative: an amount due back)."""
+    column = pl.col(base)
+    return frame.with_columns(pct=pl.when(column != 0).then(pl.col("delta") / column.abs()))
+
+
+def _report_totals(base: Outcome, new: Outcome) -> pl.DataFrame:
+    names = report_names(base, new)
 
     def total(outcome: Outcome, name: str) -> int | None:
         return int(outcome.reports[name].sum()) if name in outcome.reports.columns else None
@@ -209,6 +330,18 @@ def _version(outcome: Outcome) -> dict[str, Any]:
     }
 
 
+def price_rows(base: Totals, new: Totals) -> list[dict[str, Any]]:
+    """Where the point value or rate varies (by tier, month…): each one under both versions."""
+    keys = list(dict.fromkeys([*base.prices, *new.prices]))
+    rows = []
+    for key in keys:
+        old, now = base.prices.get(key), new.prices.get(key)
+        change = None if old is None or now is None else now - old
+        pct = None if change is None or not old else change / old
+        rows.append({"by": key, "base": old, "new": now, "delta": change, "pct": pct})
+    return rows
+
+
 def totals_rows(base: Totals, new: Totals) -> list[dict[str, Any]]:
     """The totals side by side: measure, base, new, change (money in fen)."""
     rows = [
@@ -230,4 +363,4 @@ def totals_rows(base: Totals, new: Totals) -> list[dict[str, Any]]:
     ]
 
 
-__all__ = ["Impact", "compare", "impact_of", "totals_rows"]
+__all__ = ["Impact", "compare", "impact_of", "price_rows", "report_names", "totals_rows"]

@@ -21,6 +21,7 @@ from engine.whatif.report_html import render_html
 from engine.whatif.report_md import render_markdown
 from engine.whatif.runs import Runs
 from engine.whatif.sweep import Sweep, sweep
+from engine.whatif.wording import effect
 from policy_dsl.loader import Resolved
 
 FORMAT_VERSION = "1.0"
@@ -45,6 +46,7 @@ class Report:
             "format_version": FORMAT_VERSION,
             "data": self.data,
             "period": self.period,
+            "effect": effect(self.impact),
             "impact": self.impact.to_json(),
             "attribution": self.attribution.to_json(),
             "exposure": self.exposure.to_json() if self.exposure else None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -30,7 +30,8 @@ from policy_dsl.check.structure import price_name, settled_name
 @dataclass(frozen=True)
 class Totals:
     """A period's totals: cases, settled points (or weight), point value (or rate, None when it
-    varies by month or tier), payment and budget (money in fen)."""
+    varies by month or tier), payment and budget (money in fen); where the price varies,
+    `prices` holds it by what it varies with (`tier A`, `level 2 二级`, a month…)."""
 
     cases: int
     settled: float
@@ -38,6 +39,7 @@ class Totals:
     payment: int
     budget: int | None
     categories: dict[str, int]
+    prices: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ class Outcome:
             pl.col("payment").fill_null(0),
         )
         totals = _totals(tables["summary"], cases, settlement.policy)
+        if totals.price is None:
+            prices = _prices_by(tables["cases"], settlement, price_name(settlement.policy.method))
+            totals = replace(totals, prices=prices)
         reports = _money_reports(tables["hospitals"], settlement, stage)
         return cls(settlement, stage, cases, reports, totals)
 
@@ -100,6 +105,34 @@ def _totals(summary: pl.DataFrame, cases: pl.DataFrame, policy: ir.Policy) -> To
         budget=None if budget is None else round(budget * 100),
         categories={str(name): int(n) for name, n in counts},
     )
+
+
+#: What a price may vary with, tried in this order: the first on which it is constant is shown.
+PRICE_KEYS = (("tier",), ("level",), ("month",), ("tier", "month"), ("level", "month"))
+
+
+def _prices_by(cases: pl.DataFrame, settlement: Settlement, price: str) -> dict[str, float]:
+    """The price of each tier (or level, month…) when it is not one for the whole period."""
+    if price not in cases.columns:
+        return {}
+    hospitals = settlement.data.hospitals.select("hospital_id", "level", "tier")
+    frame = cases.select("hospital_id", *(["month"] if "month" in cases.columns else []), price)
+    frame = frame.join(hospitals, on="hospital_id", how="left").drop_nulls(price)
+    for keys in PRICE_KEYS:
+        if not set(keys) <= set(frame.columns):
+            continue
+        found = frame.group_by(keys).agg(pl.col(price).unique()).sort(keys)
+        if all(len(values) == 1 for values in found[price]):
+            return {
+                _key_label(keys, row[:-1]): float(row[-1][0])
+                for row in found.select(*keys, price).rows()
+            }
+    return {}
+
+
+def _key_label(keys: tuple[str, ...], values: tuple[object, ...]) -> str:
+    """`("tier",), ("A",)` → `tier A`."""
+    return ", ".join(f"{k} {v}" for k, v in zip(keys, values, strict=True))
 
 
 def run_key(policy: ir.Policy, settings: Settings) -> str:

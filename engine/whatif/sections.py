@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from engine.whatif import show, svg
-from engine.whatif.attribution import INTERACTION, Attribution
-from engine.whatif.impact import Impact, totals_rows
-from engine.whatif.layout import Section, table
+from engine.whatif.impact import Impact, price_rows, totals_rows
+from engine.whatif.layout import Section, Table, table
+from engine.whatif.sections_attribution import attribution_section
 from engine.whatif.sections_fragility import exposure_section, sweep_section
+from engine.whatif.wording import effect
 from policy_dsl.check.structure import price_name, settled_name
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def sections(report: Report) -> list[Section]:
     found = [
         _overview(report),
         _levels(impact),
-        _attribution(report.attribution),
+        attribution_section(report.attribution),
         _transitions(impact),
         _categories(impact),
         _hospitals(impact),
@@ -57,10 +58,13 @@ def _overview(report: Report) -> Section:
         f"{new.policy.version} (policy {new.policy.hash[:12]}); stage `{new.stage}`. "
         "Money is exact to the fen (分)."
     ]
+    lead.append(f"In short: {effect(impact)}.")
+    if not report.attribution.parts:
+        lead.append("No clause changed: the two versions say the same.")
     if base.totals.budget is not None and base.totals.budget == new.totals.budget:
         lead.append(
-            "Both versions close to the same budget: the total does not move, the money moves "
-            f"between hospitals ({show.yuan(_moved(impact))} in all)."
+            "Both versions close the case payments to the same budget, so their total does not "
+            "move."
         )
     method = impact.new.policy.method
     names = {"cases": "cases", "settled": _words(settled_name(method))}
@@ -68,6 +72,9 @@ def _overview(report: Report) -> Section:
     names |= {"payment": "payment", "budget": "budget"}
     rows = []
     for row in totals_rows(base.totals, new.totals):
+        if row["measure"] == "price" and (base.totals.prices or new.totals.prices):
+            rows += _price_rows(impact, names["price"])
+            continue
         money = row["measure"] in ("payment", "budget")
         fmt = (lambda v, s=False: show.yuan(v, s)) if money else _plain
         rows.append(
@@ -83,6 +90,34 @@ def _overview(report: Report) -> Section:
     return Section(
         "totals", "Totals", lead, [], [table(headers, rows, [False, True, True, True, True])]
     )
+
+
+def _price_rows(impact: Impact, name: str) -> list[list[str]]:
+    """A price that varies (by tier, month…): its range under each version, then each one."""
+    base, new = impact.base.totals, impact.new.totals
+    found = price_rows(base, new)
+    by = found[0]["by"].split(" ")[0] if found else ""
+    rows = [[f"{name} (varies by {by})", _span(base), _span(new), "", ""]]
+    for row in found:
+        rows.append(
+            [
+                f"{name}, {row['by']}",
+                show.number(row["base"]),
+                show.number(row["new"]),
+                _signed(row["delta"]),
+                show.pct(row["pct"]),
+            ]
+        )
+    return rows
+
+
+def _span(totals: Any) -> str:
+    if totals.price is not None:
+        return show.number(totals.price)
+    values = list(totals.prices.values())
+    if not values:
+        return "—"
+    return f"{show.number(min(values))}–{show.number(max(values))}"
 
 
 def _levels(impact: Impact) -> Section:
@@ -107,14 +142,57 @@ def _levels(impact: Impact) -> Section:
         "cases",
         *_payment_headers(impact),
     ]
-    return Section(
-        "levels",
-        "By hospital level",
-        [],
-        [],
-        [table(headers, rows, [False, *[True] * 6])],
-        [chart],
-    )
+    tables = [table(headers, rows, [False, *[True] * 6])]
+    charts = [chart] if impact.payments_move else []
+    lead = []
+    moved = impact.moved_reports()
+    if moved:
+        levels = frame["level"].to_list()
+        tables.append(_level_reports(impact, moved, levels))
+        charts.append(
+            svg.grouped_bars(
+                moved,
+                [(show.level(n), [_level_report(impact, r, n) for r in moved]) for n in levels],
+                "Change in each money report by hospital level",
+                lambda v: show.yuan(int(v), True),
+            )
+        )
+        lead.append(
+            "The case payments, then each money report of the hospital statement that changes: "
+            "what a hospital is finally paid (e.g. after year-end corrections)."
+        )
+    if not impact.reports.is_empty():
+        lead += _unmoved(impact, moved)
+    return Section("levels", "By hospital level", lead, [], tables, charts)
+
+
+def _level_reports(impact: Impact, moved: list[str], levels: list[int]) -> Table:
+    rows = [
+        [
+            f"`{r}` {impact.report_label(r)}",
+            *(show.yuan(_level_report(impact, r, n), True) for n in levels),
+            show.yuan(_report_total(impact, r), True),
+        ]
+        for r in moved
+    ]
+    headers = ["money report (change)", *(show.level(n) for n in levels), "total"]
+    return table(headers, rows, [False, *[True] * (len(levels) + 1)])
+
+
+def _level_report(impact: Impact, report: str, level: int) -> int:
+    frame = impact.level_reports.filter((pl.col("report") == report) & (pl.col("level") == level))
+    return int(frame["delta"].sum())
+
+
+def _report_total(impact: Impact, report: str) -> int:
+    return int(impact.reports.filter(pl.col("report") == report)["delta"].sum())
+
+
+def _unmoved(impact: Impact, moved: list[str]) -> list[str]:
+    same = [r for r in impact.reports["report"].to_list() if r not in moved]
+    if not same:
+        return []
+    return ["Unchanged for every hospital: " + ", ".join(f"`{r}`" for r in same) + "."]
 
 
 def _transitions(impact: Impact) -> Section:
@@ -154,14 +232,30 @@ def _transitions(impact: Impact) -> Section:
         if moved.height
         else "No case changes category."
     ]
-    return Section(
-        "transitions",
-        "Cases that change category",
-        lead,
-        bullets,
-        [table(headers, rows, [False, False, False, True, True, True, True])],
-        [chart],
+    tables = [table(headers, rows, [False] * 3 + [True] * 4)] if moved.height else []
+    tables.append(_matrix(impact))
+    lead.append(
+        "The matrix of all cases: each case's category under the base version (rows) and the "
+        "new one (columns); off the diagonal, the cases that move."
     )
+    return Section("transitions", "Cases that change category", lead, bullets, tables, [chart])
+
+
+def _matrix(impact: Impact) -> Table:
+    """Every case by its category under the base version (rows) and the new one (columns)."""
+    matrix = impact.matrix()
+    columns = [c for c in matrix.columns if c != "from"]
+    old, new = impact.base.policy.version, impact.new.policy.version
+    rows = [
+        [f"{r['from']}", *(f"{r[c]:,}" for c in columns), f"{sum(r[c] for c in columns):,}"]
+        for r in matrix.iter_rows(named=True)
+    ]
+    totals = [f"{int(matrix[c].sum()):,}" for c in columns]
+    rows.append(
+        [f"all ({new})", *totals, f"{int(matrix.select(columns).sum_horizontal().sum()):,}"]
+    )
+    headers = [f"{old} ↓ / {new} →", *columns, f"all ({old})"]
+    return table(headers, rows, [False, *[True] * (len(columns) + 1)])
 
 
 def _categories(impact: Impact) -> Section:
@@ -183,47 +277,61 @@ def _categories(impact: Impact) -> Section:
 
 
 def _hospitals(impact: Impact) -> Section:
-    frame = impact.hospitals
-    chart = svg.diverging_bars(
-        [
-            (f"{r['hospital_id']} ({show.LEVELS.get(r['level'], r['level'])})", r["delta"])
-            for r in frame.iter_rows(named=True)
-        ],
-        "Change in payment by hospital (winners first)",
-        lambda v: show.yuan(int(v), True),
-    )
+    measures = (["payment"] if impact.payments_move else []) + impact.moved_reports()
+    tables = [_ranking(impact, m) for m in measures]
+    charts = []
+    if impact.payments_move:
+        charts.append(
+            svg.diverging_bars(
+                [
+                    (f"{r['hospital_id']} ({show.LEVELS.get(r['level'], r['level'])})", r["delta"])
+                    for r in impact.hospitals.iter_rows(named=True)
+                ],
+                "Change in payment by hospital (winners first)",
+                lambda v: show.yuan(int(v), True),
+            )
+        )
+    lead = [
+        f"Winners (largest gain first), then losers (largest loss first), {TOP} of each at most"
+        + (
+            ": by case payments, then by each money report that changes."
+            if len(measures) > 1
+            else "."
+        )
+    ]
+    if not impact.payments_move:
+        lead.append("No hospital's case payments change.")
+    if not measures:
+        lead.append("No hospital gains or loses.")
+    return Section("hospitals", "Winners and losers", lead, [], tables, charts)
+
+
+def _ranking(impact: Impact, measure: str) -> Table:
+    """The winners, then the losers, by the payment or by one money report."""
+    ranked = pl.concat([impact.winners_by(measure, TOP), impact.losers_by(measure, TOP)])
+    cases = dict(impact.hospitals.select("hospital_id", "cases").rows())
     rows = [
         [
             r["hospital_id"],
             show.level(r["level"]),
-            f"{r['cases']:,}",
-            *_payments(r),
+            f"{cases.get(r['hospital_id'], 0):,}",
+            show.yuan(r["base"]),
+            show.yuan(r["new"]),
+            show.yuan(r["delta"], True),
+            show.pct(r["pct"]),
         ]
-        for r in pl.concat([impact.winners(TOP), impact.losers(TOP)]).iter_rows(named=True)
+        for r in ranked.iter_rows(named=True)
     ]
-    headers = [
-        "hospital",
-        "level",
-        "cases",
-        *_payment_headers(impact),
-    ]
-    lead = [
-        f"Winners (largest gain first), then losers (largest loss first), {TOP} of each at most."
-    ]
-    return Section(
-        "hospitals",
-        "Winners and losers",
-        lead,
-        [],
-        [table(headers, rows, [False, False, *[True] * 5])],
-        [chart],
+    what = (
+        "case payments" if measure == "payment" else f"`{measure}` {impact.report_label(measure)}"
     )
+    headers = [f"hospital — by {what}", "level", "cases", *_payment_headers(impact)]
+    return table(headers, rows, [False, False, *[True] * 5])
 
 
 def _groups(impact: Impact) -> Section:
-    frame = impact.groups.sort(pl.col("delta").abs(), "drg_code", descending=[True, False]).head(
-        TOP
-    )
+    changed = impact.groups.filter(pl.col("delta") != 0)
+    frame = changed.sort(pl.col("delta").abs(), "drg_code", descending=[True, False]).head(TOP)
     rows = [
         [
             r["drg_code"],
@@ -237,7 +345,13 @@ def _groups(impact: Impact) -> Section:
         "cases",
         *_payment_headers(impact),
     ]
-    lead = [f"The {TOP} groups (病组) whose payment changes most; every group is in whatif.json."]
+    if not changed.height:
+        lead = ["No group's payment changes."]
+        return Section("groups", "By group", lead)
+    lead = [
+        f"The {min(TOP, changed.height)} groups (病组) whose payment changes most, of "
+        f"{changed.height:,} that change; every group is in whatif.json."
+    ]
     return Section("groups", "By group", lead, [], [table(headers, rows, [False, *[True] * 5])])
 
 
@@ -255,89 +369,7 @@ def _reports(impact: Impact) -> Section:
     )
 
 
-# ---- attribution ---------------------------------------------------------------------------
-
-
-def _attribution(attribution: Attribution) -> Section:
-    levels = sorted({int(x) for x in attribution.hospitals["level"].unique().to_list()})
-    by_level = {
-        **{p.key: p.levels for p in attribution.parts},
-        INTERACTION: attribution.interaction_levels,
-    }
-    labels = {p.key: p.label for p in attribution.parts} | {INTERACTION: "interaction (交互项)"}
-    keys = [p.key for p in attribution.parts if p.moved or p.delta] + [INTERACTION]
-    rows = [
-        [
-            labels[k],
-            k if k != INTERACTION else "",
-            *(show.yuan(by_level[k].get(n, 0), True) for n in levels),
-            show.yuan(sum(by_level[k].values()), True),
-            show.yuan(_part(attribution, k).moved) if k != INTERACTION else "",
-        ]
-        for k in keys
-    ]
-    totals = attribution.impact.levels
-    rows.append(
-        [
-            "total change",
-            "",
-            *(
-                show.yuan(int(totals.filter(pl.col("level") == n)["delta"].sum()), True)
-                for n in levels
-            ),
-            show.yuan(attribution.impact.delta, True),
-            show.yuan(_moved(attribution.impact)),
-        ]
-    )
-    headers = ["clause", "id", *(show.level(n) for n in levels), "total", "moved between hospitals"]
-    bullets = [
-        f"{labels[k]}: "
-        + "; ".join(f"{show.level(n)} {show.yuan(by_level[k].get(n, 0), True)}" for n in levels)
-        for k in keys
-    ]
-    quiet = [p for p in attribution.parts if not (p.moved or p.delta)]
-    notes = [
-        *(
-            f"`{p.key}` brings along {', '.join(f'`{b}`' for b in p.brought)}."
-            for p in attribution.parts
-            if p.brought
-        ),
-        *(f"Grouped: {p.note}." for p in attribution.parts if p.note),
-    ]
-    if quiet:
-        notes.append("No effect on payments: " + ", ".join(f"`{p.key}`" for p in quiet) + ".")
-    lead = [
-        "Each changed clause applied alone to the base version and settled; the interaction is "
-        "what the clauses do only together. Per level, per hospital (whatif.json) and in total the "
-        "parts and the interaction add up to the change exactly, to the fen.",
-        *notes,
-    ]
-    chart = svg.grouped_bars(
-        [labels[k] for k in keys],
-        [(show.level(n), [by_level[k].get(n, 0) for k in keys]) for n in levels],
-        "Change in payment per clause and hospital level",
-        lambda v: show.yuan(int(v), True),
-    )
-    numeric = [False, False, *[True] * (len(levels) + 2)]
-    return Section(
-        "attribution",
-        "Attribution per clause",
-        lead,
-        bullets,
-        [table(headers, rows, numeric)],
-        [chart],
-    )
-
-
-def _part(attribution: Attribution, key: str) -> Any:
-    return next(p for p in attribution.parts if p.key == key)
-
-
 # ---- small helpers -------------------------------------------------------------------------
-
-
-def _moved(impact: Impact) -> int:
-    return int(impact.hospitals["delta"].clip(lower_bound=0).sum())
 
 
 def _payments(row: dict[str, Any], pct: bool = True) -> list[str]:

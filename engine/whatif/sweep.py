@@ -14,14 +14,19 @@ from typing import Any
 import polars as pl
 
 from engine.batch import Settings
+from engine.overrides import typed_value
 from engine.whatif.runs import Outcome, Runs
 from policy_dsl import ir
 from policy_dsl.check.scope import did_you_mean
 from policy_dsl.errors import PolicyError
 
+#: How a swept parameter is named in a message (the command line's `--set`).
+LABEL = "--set {}"
+
 
 class SweepError(PolicyError):
-    """A sweep over no parameter, more than two, or one the policy does not have."""
+    """A sweep over no parameter, more than two, one the policy does not have or that is not a
+    number."""
 
 
 @dataclass(frozen=True)
@@ -43,13 +48,14 @@ class Sweep:
 def sweep(
     runs: Runs,
     policy: ir.Policy,
-    grid: Mapping[str, Sequence[float]],
+    grid: Mapping[str, Sequence[Any]],
     settings: Settings | None = None,
 ) -> Sweep:
-    """Settle `policy` for every combination of the values in `grid` (one or two parameters)."""
+    """Settle `policy` for every combination of the values in `grid` (one or two parameters;
+    each value checked as `settle --set` checks one: `checked_grid`)."""
     settings = settings or Settings()
+    grid = checked_grid(policy, grid)
     names = list(grid)
-    check_grid(policy, names)
     reference = runs.outcome(policy, settings)
     rows = []
     for values in itertools.product(*(grid[n] for n in names)):
@@ -62,7 +68,7 @@ def sweep(
 
 
 def check_grid(policy: ir.Policy, names: list[str]) -> None:
-    """Raise `SweepError` unless `names` are one or two parameters of `policy`."""
+    """Raise `SweepError` unless `names` are one or two number parameters of `policy`."""
     if not 1 <= len(names) <= 2:
         raise SweepError(f"a sweep varies one or two parameters, not {len(names)}")
     known = [p.name for p in policy.params]
@@ -73,6 +79,26 @@ def check_grid(policy: ir.Policy, names: list[str]) -> None:
                 f"`{name}` is not a parameter of {policy.city} {policy.version}"
                 + (f"; {hint}" if hint else "")
             )
+        if policy.param(name).type.kind != "number":
+            raise SweepError(f"{LABEL.format(name)}: a sweep varies a number parameter")
+
+
+def checked_grid(
+    policy: ir.Policy,
+    grid: Mapping[str, Sequence[Any]],
+    declared: Mapping[str, str] | None = None,
+) -> dict[str, list[float]]:
+    """Every value of `grid` checked as `settle --set` checks one (`engine.overrides`): a
+    number, whole for a declared count or level (`declared`: type names by parameter)."""
+    check_grid(policy, list(grid))
+    checked: dict[str, list[float]] = {}
+    for name, values in grid.items():
+        typ, kind = policy.param(name).type, (declared or {}).get(name)
+        label = LABEL.format(name)
+        checked[name] = [typed_value(label, v, typ, policy, kind) for v in values]
+        if not checked[name]:
+            raise SweepError(f"{label}: no value to sweep")
+    return checked
 
 
 def _row(outcome: Outcome, reference: Outcome) -> dict[str, Any]:
@@ -100,4 +126,4 @@ def _levels(outcome: Outcome) -> dict[int, int]:
     return {int(level): int(payment) for level, payment in summed.rows()}
 
 
-__all__ = ["Sweep", "SweepError", "check_grid", "sweep"]
+__all__ = ["Sweep", "SweepError", "check_grid", "checked_grid", "sweep"]

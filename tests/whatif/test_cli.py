@@ -117,3 +117,56 @@ def test_explain_vs_the_same_version_agrees(capsys: pytest.CaptureFixture[str]) 
         "2024",
     )
     assert code == 0 and "agree on every step" in out
+
+
+@pytest.mark.parametrize(
+    ("sets", "words"),
+    [
+        (["low_ratio_grassroots=abc"], "--set low_ratio_grassroots: `abc` is not a number"),
+        (["low_ratio_grassroots=0.25,abc"], "--set low_ratio_grassroots: `abc` is not a number"),
+        (["large_number_cases=100,2.5"], "--set large_number_cases: `2.5` is not a whole number"),
+        (
+            ["low_ratio_grassroots=0.3", "low_ratio_grassroots=0.4"],
+            "--set low_ratio_grassroots is given twice (0.3 and 0.4)",
+        ),
+    ],
+)
+def test_sweep_values_are_checked_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sets: list[str], words: str
+) -> None:
+    """Checked as `settle --set` checks a value, every value of the list, before the data is
+    read (here it does not even exist): a clear error naming the parameter, no traceback."""
+    missing = tmp_path / "no-such-data"
+    args = ["whatif", "--base", str(OLD), "--new", str(NEW), "--data", str(missing)]
+    args += ["--out", str(tmp_path / "r")]
+    code, _, err = run(capsys, *args, *(a for s in sets for a in ("--set", s)))
+    assert code == 1 and words in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_bad_value_reads_as_settle_says_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["--data", str(SAMPLE), "--set", "low_ratio_grassroots=abc"]
+    code, _, settled = run(
+        capsys, "settle", "--policy", str(NEW), "--period", "2024",
+        "--out", str(tmp_path / "s"), *common,
+    )  # fmt: skip
+    assert code == 1
+    code, _, swept = run(
+        capsys, "whatif", "--base", str(OLD), "--new", str(NEW), "--out", str(tmp_path / "w"),
+        *common,
+    )  # fmt: skip
+    assert code == 1
+    line = next(x for x in settled.splitlines() if "low_ratio_grassroots" in x)
+    assert line in swept.splitlines()
+
+
+def test_a_fixed_definition_given_twice_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys, "whatif", "--base", str(OLD), "--new", str(NEW), "--data", str(SAMPLE),
+        "--out", str(tmp_path / "r"), "--fix", "point_value=10", "--fix", "point_value=11",
+    )  # fmt: skip
+    assert code == 1 and "--fix point_value is given twice" in err
