@@ -24,9 +24,9 @@ from engine.whatif.attribution import Attribution, attribute
 from engine.whatif.runs import Runs
 from policy_dsl import ir
 from policy_dsl.loader import Resolved
-from policy_dsl.versions import CityVersions, load_city
 from studio import buffer
 from studio import runs as runs_module
+from studio.timeline import Timeline, load_timeline
 
 
 def policy(root: Path, city: str, text: str) -> ir.Policy:
@@ -49,14 +49,15 @@ def _analysis(root: str, city: str, text: str, digest: str) -> buffer.Analysis:
     return buffer.analyse(text, Path(root), city)
 
 
-def city_versions(root: Path, city: str) -> CityVersions:
-    """A city's versions (raises `PolicyErrors` when one does not check)."""
-    return _city(str(root / city), runs_module.city_digest(root, city))
+def city_timeline(root: Path, city: str) -> Timeline:
+    """A city's versions on a timeline, each checked on its own (raises `VersionsError` for a
+    folder without versions or of several cities)."""
+    return _timeline(str(root / city), runs_module.city_digest(root, city))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _city(folder: str, digest: str) -> CityVersions:
-    return load_city(folder)
+def _timeline(folder: str, digest: str) -> Timeline:
+    return load_timeline(Path(folder))
 
 
 def _inputs_key(policy: ir.Policy) -> str:
@@ -144,7 +145,7 @@ def generated(cache: str, cases: int, seed: int) -> Path:
 __all__ = [
     "analysis",
     "attribution",
-    "city_versions",
+    "city_timeline",
     "generated",
     "inputs",
     "policy",

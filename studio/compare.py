@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,20 +17,27 @@ from policy_dsl.versions import CityVersions, check_timeline
 SHORT_HASH = 12
 
 
-def timeline_rows(city: CityVersions) -> list[dict[str, Any]]:
-    """One row per version: dates as written, the last day in force, base and hash. An
-    open-ended last version is drawn to a year after its start."""
+def timeline_rows(
+    city: CityVersions, failing: Mapping[str, Sequence[str]] | None = None
+) -> list[dict[str, Any]]:
+    """One row per version: dates as written, the last day in force, base and hash, and whether
+    it checks (`failing`: the errors of each version that does not). An open-ended last version
+    is drawn to a year after its start."""
+    failing = failing or {}
     rows = []
     for v in city.versions:
         drawn_end = v.ends or v.effective_from.replace(year=v.effective_from.year + 1)
+        errors = failing.get(v.version)
         rows.append(
             {
                 "version": v.version,
+                "shown": f"{v.version} ✗" if errors else v.version,
+                "checks": f"no: {len(errors)} error(s)" if errors else "yes",
                 "from": v.effective_from.isoformat(),
                 "to": v.effective_to.isoformat() if v.effective_to else "",
                 "in force until": v.ends.isoformat() if v.ends else "open-ended",
                 "extends": v.extends or "",
-                "hash": v.hash[:SHORT_HASH],
+                "hash": v.hash[:SHORT_HASH] if v.hash else "—",
                 "file": v.path.name,
                 "start": v.effective_from,
                 "end": drawn_end + dt.timedelta(days=1),

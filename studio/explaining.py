@@ -31,13 +31,6 @@ def step_title(step: Step) -> str:
     return f"{step.name} = {show(step.value)} — {step.label}"
 
 
-def inputs_frame(step: Step) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"input": list(step.inputs), "value": [show(v) for v in step.inputs.values()]},
-        schema={"input": pl.String, "value": pl.String},
-    )
-
-
 def diff_frame(diff: TraceDiff) -> pl.DataFrame:
     """Every step of the case under both versions: values, and whether the rule reads
     differently."""
@@ -57,4 +50,4 @@ def diff_frame(diff: TraceDiff) -> pl.DataFrame:
     )
 
 
-__all__ = ["OUTPUTS", "diff_frame", "find_cases", "inputs_frame", "step_title"]
+__all__ = ["OUTPUTS", "diff_frame", "find_cases", "step_title"]

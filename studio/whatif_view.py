@@ -6,18 +6,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from engine.batch import Settings
 from engine.whatif.attribution import Attribution, attribute
+from engine.whatif.exposure import Exposure
 from engine.whatif.impact import Impact, impact_of, totals_rows
 from engine.whatif.runs import Runs
 from engine.whatif.sweep import Sweep
 from policy_dsl import ir
 from policy_dsl.diff import diff_versions
 from policy_dsl.loader import PolicyFile, Resolved, policy_from_text, resolve
+from studio.runs import ParamSpec
 
 Progress = Callable[[float, str], object]
 Attribute = Callable[[Runs, Resolved, Resolved], Attribution]
@@ -34,6 +37,36 @@ class Comparison:
     params: dict[str, float]
     timings: dict[str, float] = field(default_factory=dict)
     note: str | None = None
+
+
+@dataclass
+class PageRun:
+    """One what-if run as the page keeps it between reruns: what it ran on (the data folder, the
+    period, the two versions compiled, their labels, the new version's declared types and
+    sliders), what it found, the input rows the contract rejected, and the threshold exposure and
+    sweep measured for this run (None until asked; a new run starts without them)."""
+
+    folder: Path
+    period: str
+    labels: tuple[str, str]
+    base: ir.Policy
+    new: ir.Policy
+    declared: dict[str, str]
+    specs: list[ParamSpec]
+    comparison: Comparison
+    rejects: pl.DataFrame
+    exposure: Exposure | None = None
+    sweep: Sweep | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The slider values of the run, for the exposure and sweeps measured on it."""
+        return Settings(params=dict(self.comparison.params))
+
+    @property
+    def inputs(self) -> ir.Policy:
+        """The policy whose inputs the run loaded (both versions' inputs)."""
+        return inputs_policy(self.base, self.new)
 
 
 def changed_params(policy: ir.Policy, chosen: Mapping[str, float]) -> dict[str, float]:
@@ -232,6 +265,29 @@ def moved_cases(impact: Impact, limit: int = 500) -> pl.DataFrame:
     return yuan(ordered.head(limit))
 
 
+def exposure_frame(measured: Exposure) -> pl.DataFrame:
+    """One row per threshold: its value and step, the rows near it, and what one step down or up
+    does to the total payment (元)."""
+    rows = [t.to_json() for t in measured.thresholds]
+    return pl.DataFrame(
+        [
+            {
+                "threshold": r["threshold"],
+                "value": r["value"],
+                "step": r["step"],
+                "grain": r["grain"],
+                "near": r["near"],
+                "of": r["rows"],
+                "step down: change (元)": (r["down"] or {}).get("delta", 0) / FEN,
+                "step up: change (元)": (r["up"] or {}).get("delta", 0) / FEN,
+                "compared in": "; ".join(r["compared_in"]),
+            }
+            for r in rows
+        ],
+        schema_overrides={"value": pl.Float64, "step": pl.Float64},
+    )
+
+
 def parts_frame(attribution: Attribution) -> pl.DataFrame:
     """One row per part and the interaction: the change in total (元) and per level."""
     levels = sorted({lvl for p in attribution.parts for lvl in p.levels})
@@ -260,7 +316,9 @@ def parts_frame(attribution: Attribution) -> pl.DataFrame:
 __all__ = [
     "Attribute",
     "Comparison",
+    "PageRun",
     "changed_params",
+    "exposure_frame",
     "grid",
     "hospitals_frame",
     "inputs_policy",

@@ -142,12 +142,27 @@ def loaded_inputs(folder: Path, policy: ir.Policy) -> Inputs | None:
     return inputs
 
 
+#: Rejected rows listed one by one (the rest are counted by file and reason).
+REJECTS_LISTED = 50
+
+
 def show_rejects(rejects: pl.DataFrame) -> None:
-    if rejects.height:
-        with st.expander(f"⚠ {rejects.height:,} input rows rejected by the contract"):
-            counts = rejects.group_by("file", "reason").len().sort("len", descending=True)
-            st.dataframe(counts, hide_index=True)
-            st.dataframe(rejects.head(500), hide_index=True)
+    """How many input rows the contract rejected, per file, then each with its file, row, key,
+    field, reason and value (the first `REJECTS_LISTED` as text; all of them in a table)."""
+    if not rejects.height:
+        return
+    per_file = rejects.group_by("file").len().sort("file").iter_rows()
+    st.warning(
+        f"{rejects.height:,} input row(s) rejected by the data contract ("
+        + ", ".join(f"{file}: {count:,}" for file, count in per_file)
+        + "): they are left out of the run.",
+        icon=":material/rule:",
+    )
+    with st.expander("Rejected rows: file, row, reason"):
+        listed = rejects.select("file", "row", "key", "field", "reason", "value")
+        st.table(listed.head(REJECTS_LISTED).to_pandas(), hide_index=True)
+        if rejects.height > REJECTS_LISTED:
+            st.dataframe(listed, hide_index=True)
 
 
 __all__ = [

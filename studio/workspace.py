@@ -74,6 +74,15 @@ def check_name(name: str, what: str = "version") -> str:
     return name
 
 
+def is_safe_name(name: str, what: str = "version") -> bool:
+    """Whether `check_name` accepts `name`."""
+    try:
+        check_name(name, what)
+    except UnsafeName:
+        return False
+    return True
+
+
 def _inside(root: Path, path: Path) -> Path:
     resolved = path.resolve()
     if not resolved.is_relative_to(root.resolve()):
@@ -223,6 +232,7 @@ __all__ = [
     "draft_path",
     "drafts",
     "extended_by",
+    "is_safe_name",
     "overwrite_warning",
     "policies_root",
     "read_draft",

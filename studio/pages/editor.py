@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from studio import cache, editing, highlight, policy_editor, workspace
+from studio import buffer, cache, editing, highlight, policy_editor, workspace
 from studio.state import (
     CONFIRM,
     EDITOR_CHOICE,
@@ -86,6 +86,12 @@ def _buttons(area: DeltaGenerator) -> None:
     buttons[0].button(
         "Format", key="editor_format", on_click=editing.format_buffer, args=(st.session_state,)
     )
+    for unsafe in (d for d in analysis.diagnostics if d.code == buffer.UNSAFE_VERSION):
+        area.error(
+            f"**{unsafe.code}** line {unsafe.line}, column {unsafe.column}: {unsafe.message}  \n"
+            f"hint: {unsafe.hint}",
+            icon=":material/block:",
+        )
     warning = None
     if analysis.ok and analysis.version:
         try:

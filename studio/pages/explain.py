@@ -8,9 +8,75 @@ import streamlit as st
 from engine.explain import UnknownCase, explain
 from engine.report_text import show
 from engine.rundata import PeriodError
+from engine.trace import Step, Trace, provenance
 from engine.whatif.trace_diff import trace_diff
 from policy_dsl.errors import PolicyError
-from studio import cache, explaining, widgets, workspace
+from studio import cache, explaining, trace_tree, widgets, workspace
+
+
+def marked(step: Step, parting: str | None, differing: set[str]) -> str:
+    """A step's title, marked where two versions part (⚠) or differ (≠)."""
+    title = explaining.step_title(step)
+    if step.name == parting:
+        return "⚠ first difference · " + title
+    return "≠ " + title if step.name in differing else title
+
+
+def draw_step(step: Step) -> None:
+    """A step's formula, where its value comes from, the classes tried, the adjustments, how an
+    allocation or a rank falls to the case, and the clause's source."""
+    st.code(step.formula, language=None)
+    st.caption(provenance(step) + (f" · written at {step.origin}" if step.origin else ""))
+    for check in step.classes:
+        mark = ":material/check_circle:" if check.chosen else ":material/close:"
+        st.markdown(
+            f"{mark} `{check.name}` {check.label}: `{check.condition}` → {show(check.result)}"
+        )
+    for adjustment in step.adjustments:
+        mark = ":material/check_circle:" if adjustment.applied else "·"
+        after = f" → {show(adjustment.value)}" if adjustment.applied else ""
+        st.markdown(
+            f"{mark} `{adjustment.name}` {adjustment.label} when `{adjustment.condition}`: "
+            f"`{adjustment.formula}`{after}"
+        )
+    for allocation in step.allocations:
+        st.markdown(":material/call_split: " + trace_tree.allocation_text(allocation))
+    for rank in step.ranks:
+        st.markdown(":material/format_list_numbered: " + trace_tree.rank_text(rank))
+    for citation in step.citations:
+        st.markdown(f":material/description: **source:** {citation}")
+
+
+def draw_node(
+    trace: Trace,
+    path: tuple[str, ...],
+    params: set[str],
+    parting: str | None,
+    differing: set[str],
+    opened: set[tuple[str, ...]],
+) -> None:
+    """A step of the tree: drawn only when open, with its inputs under it — those that are
+    steps as nodes that open in place, the others (parameters, case fields…) as a table."""
+    step = trace.step(path[-1])
+    with st.expander(
+        marked(step, parting, differing),
+        expanded=path in opened,
+        key=trace_tree.node_key(trace.case_id, parting, path),
+        on_change="rerun",
+    ) as node:
+        if not node.open:
+            return
+        draw_step(step)
+        others = trace_tree.inputs_frame(step, trace, params, steps_too=False)
+        children = trace_tree.step_inputs(trace, step)
+        if children:
+            st.markdown("**Inputs computed by other steps** (open one to see how)")
+        for child in children:
+            draw_node(trace, (*path, child), params, parting, differing, opened)
+        if others.height:
+            st.markdown("**Other inputs**")
+            st.dataframe(others, hide_index=True)
+
 
 root = workspace.policies_root()
 st.title("Explain a case")
@@ -84,6 +150,7 @@ st.caption(
 )
 
 parting: str | None = None
+differing: set[str] = set()
 if other_result is not None:
     try:
         other_trace = explain(other_result, case_id)
@@ -93,6 +160,7 @@ if other_result is not None:
     diff = trace_diff(other_trace, trace)
     first = diff.first
     parting = first.name if first else None
+    differing = {p.name for p in diff.pairs if p.differs}
     assert other is not None
     st.markdown(
         f"#### {widgets.shown_label(other.label, other_trace.version)} → "
@@ -116,35 +184,28 @@ for column, name in zip(
     if any(s.name == name for s in trace.steps):
         column.metric(name, show(trace.value(name)))
 
-for step in trace.steps:
-    title = explaining.step_title(step)
-    if step.name == parting:
-        title = "⚠ first difference · " + title
-    opened = step.name in explaining.OUTPUTS or step.name == parting
-    with st.expander(title, expanded=opened):
-        st.code(step.formula, language=None)
-        where = {
-            "batch": f"value at {', '.join(step.grain) or 'all'}, from the batch run",
-            "window": "over many cases, from the batch run",
-            "fixed": "fixed from outside",
-            "computed": "computed for this case",
-        }[step.source]
-        st.caption(where)
-        if step.inputs:
-            st.dataframe(explaining.inputs_frame(step), hide_index=True)
-        for check in step.classes:
-            mark = ":material/check_circle:" if check.chosen else ":material/close:"
-            st.markdown(
-                f"{mark} `{check.name}` {check.label}: `{check.condition}` → {show(check.result)}"
-            )
-        for adjustment in step.adjustments:
-            mark = ":material/check_circle:" if adjustment.applied else "·"
-            after = f" → {show(adjustment.value)}" if adjustment.applied else ""
-            st.markdown(
-                f"{mark} `{adjustment.name}` {adjustment.label} when `{adjustment.condition}`: "
-                f"`{adjustment.formula}`{after}"
-            )
-        for citation in step.citations:
-            st.markdown(f":material/description: **source:** {citation}")
-        if step.origin:
-            st.caption(f"written at {step.origin}")
+params = {p.name for p in policy.params}
+view = st.radio(
+    "Show the trace",
+    [trace_tree.TREE, trace_tree.FLAT],
+    horizontal=True,
+    key="explain_view",
+    persist_state="session",
+    help="The tree starts from the payment: open an input that is a step to see how it was "
+    "computed. The list shows every step in the order it was evaluated.",
+)
+if view == trace_tree.TREE:
+    opened = trace_tree.opened_at_first(trace, parting)
+    for i, name in enumerate(trace_tree.roots(trace)):
+        if i == 1:
+            st.caption("Also in the trace, not read by the payment:")
+        draw_node(trace, (name,), params, parting, differing, opened)
+else:
+    for step in trace.steps:
+        with st.expander(
+            marked(step, parting, differing),
+            expanded=step.name in explaining.OUTPUTS or step.name == parting,
+        ):
+            draw_step(step)
+            if step.inputs:
+                st.dataframe(trace_tree.inputs_frame(step, trace, params), hide_index=True)

@@ -18,33 +18,51 @@ city = widgets.pick_city(root, "versions_city")
 if city is None:
     st.stop()
 try:
-    versions = cache.city_versions(root, city)
+    timeline = cache.city_timeline(root, city)
 except PolicyError as exc:
-    st.error(f"The versions of {city} do not all check; fix them in the Editor first.")
-    st.code(str(exc), language=None)
+    st.error(f"The versions of {city} cannot be put on a timeline: {exc}")
     st.stop()
+versions = timeline.city
 
-rows = compare.timeline_rows(versions)
-frame = pl.DataFrame(rows)
-chart = (
-    alt.Chart(frame.to_pandas())
-    .mark_bar(cornerRadius=3, height=22)
-    .encode(
-        x=alt.X("start:T", title="in force"),
-        x2="end:T",
-        y=alt.Y("version:N", sort=None, title=None),
-        color=alt.Color("version:N", legend=None),
-        tooltip=["version", "from", "in force until", "extends", "hash"],
+rows = compare.timeline_rows(versions, timeline.failing)
+if rows:
+    frame = pl.DataFrame(rows)
+    chart = (
+        alt.Chart(frame.to_pandas())
+        .mark_bar(cornerRadius=3, height=22)
+        .encode(
+            x=alt.X("start:T", title="in force"),
+            x2="end:T",
+            y=alt.Y("shown:N", sort=None, title=None),
+            color=alt.Color("version:N", legend=None),
+            opacity=alt.condition("datum.checks == 'yes'", alt.value(1.0), alt.value(0.35)),
+            stroke=alt.condition("datum.checks == 'yes'", alt.value(None), alt.value("#c62828")),
+            strokeDash=alt.value([4, 3]),
+            tooltip=["version", "checks", "from", "in force until", "extends", "hash"],
+        )
+        .properties(height=60 + 34 * len(rows))
     )
-    .properties(height=60 + 34 * len(rows))
-)
-st.altair_chart(chart, width="stretch")
-st.dataframe(
-    frame.select("version", "from", "to", "in force until", "extends", "hash", "file"),
-    hide_index=True,
-)
+    st.altair_chart(chart, width="stretch")
+    st.dataframe(
+        frame.select(
+            "version", "checks", "from", "to", "in force until", "extends", "hash", "file"
+        ),
+        hide_index=True,
+    )
 for problem in compare.timeline_problems(versions):
     st.warning(problem)
+for version, errors in timeline.failing.items():
+    with st.expander(
+        f"✗ version {version} does not check: {len(errors)} error(s) — fix it in the Editor",
+        expanded=True,
+    ):
+        st.code("\n\n".join(errors), language=None)
+for name, errors in timeline.unplaced.items():
+    with st.expander(
+        f"✗ {name} is not on the timeline: it does not parse, or has no effective date",
+        expanded=True,
+    ):
+        st.code("\n\n".join(errors), language=None)
 
 st.subheader("Compare two versions")
 options = widgets.version_options(root, city)

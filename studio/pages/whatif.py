@@ -5,7 +5,6 @@ the part of each clause, threshold exposure — with sliders for the new version
 from __future__ import annotations
 
 import altair as alt
-import polars as pl
 import streamlit as st
 
 from engine.contract import ContractError
@@ -86,6 +85,7 @@ with st.form("whatif_form"):
 if go:
     params = whatif_view.changed_params(new_ir, chosen)
     bar = st.progress(0.0, "loading the data…")
+    st.session_state.pop(RESULT, None)  # a new run: nothing of the last one stays
     try:
         both = whatif_view.inputs_policy(base_ir, new_ir)
         kept = cache.runs(folder, period, both)
@@ -103,20 +103,37 @@ if go:
             lambda share, text: bar.progress(share, text),
             lambda kept, base, new: cache.attribution(key, texts, digest, kept, base, new),
         )
-    except (ContractError, PeriodError, PolicyError) as exc:
+    except ContractError as exc:
+        bar.empty()
+        st.error(f"The dataset does not meet the data contract: {exc}")
+        st.stop()
+    except (PeriodError, PolicyError) as exc:
         bar.empty()
         st.error(str(exc))
         st.stop()
     bar.empty()
-    st.session_state[RESULT] = (folder, period, result, (base_label, new_label))
-    inputs = cache.inputs(folder, whatif_view.inputs_policy(base_ir, new_ir))
-    widgets.show_rejects(inputs.rejects)
+    st.session_state[RESULT] = whatif_view.PageRun(
+        folder,
+        period,
+        (base_label, new_label),
+        base_ir,
+        new_ir,
+        declared_types(new_resolved),
+        specs,
+        result,
+        cache.inputs(folder, both).rejects,
+    )
 
-stored = st.session_state.get(RESULT)
-if not stored:
+stored: whatif_view.PageRun | None = st.session_state.get(RESULT)
+if stored is None:
     st.info("Choose the versions and a dataset, then press **Run what-if**.")
     st.stop()
-data_folder, data_period, comparison, labels = stored
+data_folder, data_period, comparison, labels = (
+    stored.folder,
+    stored.period,
+    stored.comparison,
+    stored.labels,
+)
 impact = comparison.impact
 base_v, new_v = impact.base.policy.version, impact.new.policy.version
 took = sum(comparison.timings.values())
@@ -126,14 +143,15 @@ st.caption(
     f"{data_period}) · computed in {took:.2f} s"
     + (f" · parameters set: {comparison.params}" if comparison.params else "")
 )
+widgets.show_rejects(stored.rejects)
 
 if comparison.attribution is not None:
     report = Report(
         f"{data_folder.name}",
         data_period,
         comparison.attribution,
-        st.session_state.get("whatif_exposure_result"),
-        st.session_state.get("whatif_sweep_result"),
+        stored.exposure,
+        stored.sweep,
     )
     st.download_button(
         "Download the HTML report",
@@ -255,36 +273,18 @@ with parts_tab:
         st.dataframe(tables["parts_by_hospital"], hide_index=True)
 with exposure_tab:
     st.caption(
-        "For each threshold of the new version: the cases within ±5% of it, and what moving it "
-        "one step down or up does (two settlements per threshold)."
+        f"For each threshold of {widgets.shown_label(labels[1], new_v)} as this run set it (the "
+        "slider values included): the cases within ±5% of it, and what moving it one step down "
+        "or up does (two settlements per threshold)."
     )
     if st.button("Measure threshold exposure", key="whatif_exposure"):
-        kept = cache.runs(data_folder, data_period, whatif_view.inputs_policy(base_ir, new_ir))
+        kept = cache.runs(data_folder, data_period, stored.inputs)
         with st.spinner("Moving each threshold one step each way…"):
-            measured = exposure(kept, new_ir, types=declared_types(new_resolved))
-        st.session_state["whatif_exposure_result"] = measured
-    shown = st.session_state.get("whatif_exposure_result")
-    if shown is not None:
-        rows = [t.to_json() for t in shown.thresholds]
-        frame = pl.DataFrame(
-            [
-                {
-                    "threshold": r["threshold"],
-                    "value": r["value"],
-                    "step": r["step"],
-                    "grain": r["grain"],
-                    "near": r["near"],
-                    "of": r["rows"],
-                    "step down: change (元)": (r["down"] or {}).get("delta", 0) / 100,
-                    "step up: change (元)": (r["up"] or {}).get("delta", 0) / 100,
-                    "compared in": "; ".join(r["compared_in"]),
-                }
-                for r in rows
-            ]
-        )
-        st.dataframe(frame, hide_index=True)
+            stored.exposure = exposure(kept, stored.new, stored.settings, stored.declared)
+    if stored.exposure is not None:
+        st.dataframe(whatif_view.exposure_frame(stored.exposure), hide_index=True)
 with sweep_tab:
-    names = [spec.name for spec in specs]
+    names = [spec.name for spec in stored.specs]
     if not names:
         st.info(f"{new_v} has no numeric parameter to sweep.")
     else:
@@ -292,7 +292,7 @@ with sweep_tab:
             name = st.selectbox(
                 "Parameter", names, key="whatif_sweep_param", persist_state="session"
             )
-            spec = next(s for s in specs if s.name == name)
+            spec = next(s for s in stored.specs if s.name == name)
             span = st.slider(
                 "From / to", float(spec.low), float(spec.high), (float(spec.low), float(spec.high))
             )
@@ -302,20 +302,20 @@ with sweep_tab:
             swept = st.form_submit_button("Sweep")
         if swept:
             grid = whatif_view.grid(span[0], span[1], int(count), spec.integral)
-            kept = cache.runs(data_folder, data_period, whatif_view.inputs_policy(base_ir, new_ir))
+            kept = cache.runs(data_folder, data_period, stored.inputs)
             with st.spinner(f"Settling {len(grid)} values of {name}…"):
-                st.session_state["whatif_sweep_result"] = sweep(kept, new_ir, {name: grid})
-        swept_result = st.session_state.get("whatif_sweep_result")
+                stored.sweep = sweep(kept, stored.new, {name: grid}, stored.settings)
+        swept_result = stored.sweep
         if swept_result is not None:
+            if comparison.params:
+                st.caption(f"The other parameters as this run set them: {comparison.params}")
             long = whatif_view.sweep_long(swept_result)
             st.altair_chart(
                 alt.Chart(long.to_pandas())
                 .mark_line(point=True)
                 .encode(
                     x=alt.X("value:Q", title=swept_result.params[0]),
-                    y=alt.Y(
-                        "delta:Q", title="change of payment against the version as written (元)"
-                    ),
+                    y=alt.Y("delta:Q", title="change of payment against this run (元)"),
                     color=alt.Color("level:N"),
                     tooltip=["value", "level", "delta"],
                 ),

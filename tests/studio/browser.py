@@ -100,6 +100,24 @@ def choose(page: Any, label: str, option: str) -> None:
     idle(page)
 
 
+def upload(page: Any, files: list[Path]) -> None:
+    """Put `files` in the page's file uploader, as a drop of several files would."""
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        [str(f) for f in files]
+    )
+    idle(page)
+    for file in files:
+        page.get_by_text(file.name, exact=True).first.wait_for()
+
+
+def table_rows(table: Any) -> list[dict[str, str]]:
+    """The rows of an `st.table` (a `[data-testid="stTable"]` element) as header → text."""
+    headers, *body = table.locator("table").first.evaluate(
+        "t => Array.from(t.rows).map(r => Array.from(r.cells).map(c => c.innerText.trim()))"
+    )
+    return [dict(zip(headers, row, strict=True)) for row in body]
+
+
 def go_to(page: Any, title: str) -> None:
     page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
     idle(page)

@@ -17,29 +17,31 @@ from tests.studio.browser import ROOT
 
 ARTIFACTS = ROOT / "out" / "artifacts"
 DOCS = ROOT / "docs" / "img"
-#: The pictures the README shows: one per page, and the what-if's part of each clause.
+#: The pictures the README shows: one per page, the what-if's part of each clause and the
+#: explain page's tree.
 PICTURES = (
     "studio-editor",
     "studio-versions",
     "studio-whatif",
     "studio-whatif-clauses",
     "studio-explain",
+    "studio-explain-tree",
     "studio-examples",
 )
 WIDTH = 960
 HEIGHT = 1000  # longer pictures are cut
 
 
-def shrink(source: Path, target: Path) -> None:
-    """`source` scaled to `WIDTH` pixels wide, cut at `HEIGHT`, in a 256-colour palette."""
+def shrink(source: Path, target: Path, width: int = WIDTH, height: int = HEIGHT) -> None:
+    """`source` scaled to `width` pixels wide, cut at `height`, in a 256-colour palette."""
     from PIL import Image
 
     with Image.open(source) as image:
-        scale = WIDTH / image.width
+        scale = width / image.width
         small = image.convert("RGB").resize(
-            (WIDTH, round(image.height * scale)), Image.Resampling.LANCZOS
+            (width, round(image.height * scale)), Image.Resampling.LANCZOS
         )
-    small = small.crop((0, 0, WIDTH, min(small.height, HEIGHT)))
+    small = small.crop((0, 0, width, min(small.height, height)))
     small.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(target, optimize=True)
 
 

@@ -273,6 +273,11 @@ def test_walk_through_in_the_browser(tmp_path: Path) -> None:
         top(page, page.get_by_text(f"Case {expected['first_moved']} under xuancheng"))
         page.wait_for_timeout(500)
         shot(page, "studio-explain")
+        # the tree from the payment, opened down to the step where the versions part
+        page.get_by_text("⚠ first difference · category =").first.wait_for()
+        top(page, page.get_by_text("Show the trace"))
+        page.wait_for_timeout(500)
+        shot(page, "studio-explain-tree")
 
         # ... and keep the edited text as a draft
         go_to(page, "Editor")

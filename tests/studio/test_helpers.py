@@ -16,7 +16,16 @@ from engine.settle import load_data, load_policy, settle
 from engine.whatif.trace_diff import trace_diff
 from policy_dsl.loader import read_policy_file, resolve
 from policy_dsl.versions import load_city
-from studio import buffer, compare, explaining, highlight, runs, whatif_view
+from studio import (
+    buffer,
+    compare,
+    explaining,
+    highlight,
+    runs,
+    timeline,
+    trace_tree,
+    whatif_view,
+)
 from tests.conftest import SAMPLE
 
 XC = "xuancheng"
@@ -149,6 +158,49 @@ def test_trace_diff_table() -> None:
     assert frame.height == len(diff.pairs)
     stable = frame.row(by_predicate=pl.col("step") == "stable_group", named=True)
     assert stable["rule changed"] and stable["status"] == "same"
+
+
+def test_trace_tree_from_the_payment() -> None:
+    policy = load_policy("policies/xuancheng/2024.policy")
+    trace = explain(settle(policy, load_data(SAMPLE, policy), Period.parse("2024")), "C000004")
+    assert trace_tree.roots(trace) == ["payment", "point_value"]  # payable_total reads it in batch
+    assert trace_tree.step_inputs(trace, trace.step("payment")) == [
+        "payable_total",
+        "settled_points",
+    ]
+    assert trace_tree.reached(trace, "payment") | {"point_value"} == {s.name for s in trace.steps}
+    chain = ["payment", "settled_points", "case_points", "category", "stable_group"]
+    assert trace_tree.path_to(trace, "payment", "stable_group") == chain
+    assert trace_tree.path_to(trace, "payment", "point_value") is None
+    opened = trace_tree.opened_at_first(trace, "stable_group")
+    assert opened == {tuple(chain[: i + 1]) for i in range(len(chain))}
+    kinds = trace_tree.inputs_frame(trace.step("category"), trace, {p.name for p in policy.params})
+    kind = dict(kinds.select("input", "kind").iter_rows())
+    assert kind["cost_ratio"] == "step" and kind["low_ratio_grassroots"] == "parameter"
+    assert kind["high_ratio_k[52]"] == "table row" and kind["level"] == "case field"
+    text = trace_tree.allocation_text(trace.step("payment").allocations[0])
+    assert "455,592 whole fen = 4,555.92 元" in text
+    rank = trace_tree.rank_text(trace.step("incentive_rank").ranks[0])
+    assert rank.startswith("rank within hospital_id by 16.123") and "does not take part" in rank
+
+
+def test_timeline_keeps_the_versions_that_check(tmp_path: Path) -> None:
+    folder = tmp_path / XC
+    shutil.copytree(Path("policies") / XC, folder)
+    clean = timeline.load_timeline(folder)
+    assert not clean.failing and not clean.unplaced
+    assert clean.city.versions == load_city(folder).versions  # as the language loads them
+    text = (folder / "2024.policy").read_text(encoding="utf-8")
+    (folder / "2024.policy").write_text(text.replace("method points", "method pointz"))
+    (folder / "broken.policy").write_text("policy xuancheng version\n", encoding="utf-8")
+    found = timeline.load_timeline(folder)
+    assert [v.version for v in found.city.versions] == ["2023", "2024"]
+    assert found.checks("2023") and not found.checks("2024")
+    assert found.city.versions[0].hash == clean.city.versions[0].hash
+    assert found.city.versions[1].hash == ""
+    assert list(found.unplaced) == ["broken.policy"]
+    rows = compare.timeline_rows(found.city, found.failing)
+    assert [(r["shown"], r["checks"][:2], r["hash"]) for r in rows][1] == ("2024 ✗", "no", "—")
 
 
 def test_studio_command_serves_on_localhost(tmp_path: Path) -> None:

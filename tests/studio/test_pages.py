@@ -1,75 +1,27 @@
-"""Every page of the studio through Streamlit's AppTest, against a tmp copy of `policies/`."""
+"""Every page of the studio through Streamlit's AppTest, against a tmp copy of `policies/` (the
+Explain page's tree: test_explain_page.py)."""
 
 from __future__ import annotations
 
-import json
+import shutil
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine.explain import explain
 from engine.outputs import stage_tables
 from engine.rundata import Period
 from engine.settle import load_data, load_policy, settle
 from policy_dsl.lower import compile_text
 from policy_dsl.parser import keywords
-from studio import policy_editor
+from studio import buffer, policy_editor
 from studio.editing import DRAFT, NEW
 from studio.state import EDITOR_COMPONENT, EDITOR_PLAIN
 from studio.widgets import BUFFER
 from tests.conftest import SAMPLE
-from tests.studio.conftest import APP
-
-XC = "xuancheng"
-
-
-def open_app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.run()
-    assert not at.exception
-    if page:
-        at.switch_page(f"pages/{page}.py").run()
-        assert not at.exception
-    return at
-
-
-def component(at: AppTest) -> dict[str, Any]:
-    """The arguments the Editor page drew the policy editor component with (AppTest shows a
-    custom component as an element it cannot drive, with its JSON arguments)."""
-    found = [
-        e for e in at.get("component_instance") if e.proto.component_name.endswith(".policy_editor")
-    ]
-    assert len(found) == 1, "the Editor page draws one policy editor"
-    return dict(json.loads(found[0].proto.json_args))
-
-
-def editor_on(at: AppTest, city: str, choice: str) -> str:
-    at.selectbox(key="editor_city").set_value(city).run()
-    at.selectbox(key="editor_choice").set_value(choice).run()
-    assert not at.exception
-    return str(component(at)["text"])
-
-
-def type_in(at: AppTest, text: str, revision: int | None = None) -> dict[str, Any]:
-    """What the component sends when typing stops — the whole text, for the revision it was
-    drawn with — and the arguments the page draws it with next."""
-    sent_for = component(at)["revision"] if revision is None else revision
-    at.session_state[EDITOR_COMPONENT] = {"text": text, "revision": sent_for}
-    at.run()
-    assert not at.exception
-    return component(at)
-
-
-def line_of(text: str, part: str) -> int:
-    return text[: text.index(part)].count("\n") + 1
-
-
-def texts(elements: object) -> list[str]:
-    return [str(e.value) for e in elements]  # type: ignore[attr-defined]
+from tests.studio.apptest import XC, component, editor_on, line_of, open_app, texts, type_in
 
 
 def test_editor_marks_an_error_as_typed_then_saves_the_fix(policies: Path) -> None:
@@ -160,6 +112,44 @@ def test_editor_confirmation_before_overwriting_an_extended_version(policies: Pa
     assert "# edited" in (policies / XC / "2023.policy").read_text(encoding="utf-8")
 
 
+def files_under(folder: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("unsafe", ["../x", "{tmp}/abs"])
+def test_editor_refuses_a_version_name_that_leaves_the_folder(
+    policies: Path, tmp_path: Path, unsafe: str
+) -> None:
+    name = unsafe.format(tmp=tmp_path)
+    why = "contains a slash" if unsafe == "../x" else "is an absolute path"
+    at = open_app()
+    text = editor_on(at, XC, "2024")
+    bad = text.replace('version "2024"', f'version "{name}"')
+    before = files_under(tmp_path)
+
+    # typed and Save pressed at once (the text reaches the page with the click): refused
+    at.session_state[EDITOR_COMPONENT] = {"text": bad, "revision": component(at)["revision"]}
+    at.button(key="editor_save").click().run()
+    assert any(e.startswith("Not saved:") and why in e for e in texts(at.error))
+
+    # flagged as typed: marked at the name, listed near the buttons, Save disabled
+    drawn = component(at)
+    mark = next(m for m in drawn["marks"] if m["code"] == buffer.UNSAFE_VERSION)
+    assert (mark["line"], mark["severity"]) == (line_of(bad, name), "error")
+    flagged = [e for e in texts(at.error) if "S002" in e]
+    assert flagged and all(why in e for e in flagged)
+    assert at.button(key="editor_save").disabled
+
+    # nor as a draft
+    at.button(key="editor_draft").click().run()
+    assert any(e.startswith("Draft not saved:") and why in e for e in texts(at.error))
+    assert files_under(tmp_path) == before
+    for folder in (policies / XC, policies, tmp_path, Path("/tmp")):
+        assert not (folder / "x.policy").exists()
+    assert not (tmp_path / "abs.policy").exists()
+    assert not list(tmp_path.rglob("*.draft"))
+
+
 def test_the_plain_text_box_fallback(policies: Path) -> None:
     at = open_app()
     text = editor_on(at, XC, "2024")
@@ -199,30 +189,35 @@ def test_versions_page_timeline_and_diff(policies: Path) -> None:
     assert at.dataframe  # timeline table and the semantic diff
 
 
-def test_explain_page_tree_and_trace_diff(policies: Path) -> None:
-    at = open_app("explain")
-    at.selectbox(key="explain_city").set_value(XC).run()
-    at.checkbox(key="explain_compare").check().run()
-    at.text_input(key="explain_case").set_value("C000004")
-    next(b for b in at.button if b.label == "Explain").click().run()
+def write_failing_2025(policies: Path) -> None:
+    """A 2025 of Xuancheng after 2024, with an unknown name: it does not check."""
+    text = (policies / XC / "2024.policy").read_text(encoding="utf-8")
+    text = text.replace('version "2024"', 'version "2025"').replace(
+        "effective 2024-01-01 to 2024-12-31", "effective 2025-01-01"
+    )
+    text = text.replace("cost_ratio < low_ratio_grassroots", "cost_ratio < low_ratio_x")
+    (policies / XC / "2025.policy").write_text(text, encoding="utf-8")
+
+
+def test_versions_timeline_marks_a_version_that_does_not_check(policies: Path) -> None:
+    write_failing_2025(policies)
+    at = open_app("versions")
+    at.selectbox(key="versions_city").set_value(XC).run()
     assert not at.exception
-
-    policy = load_policy(policies / XC / "2024.policy")
-    trace = explain(settle(policy, load_data(SAMPLE, policy), Period.parse("2024")), "C000004")
-    labels = [e.label for e in at.expander]
-    for step in trace.steps:
-        assert any(label.endswith(f"{step.name} = " + label.split(" = ")[1]) for label in labels)
-    assert any(label.startswith("payment = ") for label in labels)
-    assert any("first difference" in label for label in labels)
-    assert any("part first at" in w for w in texts(at.warning))
-
-
-def test_explain_finds_cases_by_part_of_their_id(policies: Path) -> None:
-    at = open_app("explain")
-    at.selectbox(key="explain_city").set_value(XC).run()
-    at.text_input(key="explain_case").set_value("00000")
-    next(b for b in at.button if b.label == "Explain").click().run()
-    assert at.selectbox(key="explain_pick").options[:2] == ["C000001", "C000002"]
+    timeline = at.dataframe[0].value
+    checks = dict(zip(timeline["version"], timeline["checks"], strict=True))
+    assert checks == {"2023": "yes", "2024": "yes", "2025": "no: 1 error(s)"}
+    hashes = dict(zip(timeline["version"], timeline["hash"], strict=True))
+    assert hashes["2025"] == "—" and len(hashes["2024"]) == 12
+    until = dict(zip(timeline["version"], timeline["in force until"], strict=True))
+    assert until == {"2023": "2023-12-31", "2024": "2024-12-31", "2025": "open-ended"}
+    failing = [e for e in at.expander if e.label.startswith("✗ version 2025 does not check")]
+    assert len(failing) == 1
+    assert "E101" in failing[0].code[0].value and "low_ratio_x" in failing[0].code[0].value
+    assert not at.error  # the others as usual: the diff of 2023 and 2024 still works
+    at.selectbox(key="versions_old").set_value("2023").run()
+    at.selectbox(key="versions_new").set_value("2024").run()
+    assert any("change(s)** from 2023 to 2024" in m for m in texts(at.markdown))
 
 
 def test_examples_page_passes_and_shows_a_failure(policies: Path) -> None:
@@ -310,3 +305,69 @@ def test_whatif_slider_sets_the_parameter(policies: Path) -> None:
     for row in expected.iter_rows(named=True):
         assert shown[row["hospital_id"]] == pytest.approx(row["delta"], abs=0.005)
     assert any("low_ratio_grassroots" in c.value for c in at.caption)
+
+
+def sample_with_bad_rows(folder: Path) -> Path:
+    """The bundled sample with two bad case rows: a negative cost, an unknown hospital."""
+    shutil.copytree(SAMPLE, folder)
+    lines = (folder / "cases.csv").read_text(encoding="utf-8").split("\n")
+    for row, (column, value) in {3: (3, "-5"), 7: (1, "H9999")}.items():
+        cells = lines[row].split(",")
+        cells[column] = value
+        lines[row] = ",".join(cells)
+    (folder / "cases.csv").write_text("\n".join(lines), encoding="utf-8")
+    return folder
+
+
+def run_whatif(at: AppTest, base: str, new: str, **sliders: float) -> None:
+    at.selectbox(key="whatif_city").set_value(XC).run()
+    at.selectbox(key="whatif_base").set_value(base).run()
+    at.selectbox(key="whatif_new").set_value(new).run()
+    for name, value in sliders.items():
+        at.slider(key=f"whatif_p_{name}").set_value(value)
+    next(b for b in at.button if b.label == "Run what-if").click().run()
+    assert not at.exception
+
+
+def exposure_table(at: AppTest) -> pd.DataFrame | None:
+    return next((d.value for d in at.dataframe if "threshold" in d.value), None)
+
+
+def test_whatif_exposure_and_sweep_belong_to_their_run(
+    policies: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DRGPOLICY_DATA", str(sample_with_bad_rows(tmp_path / "data")))
+    at = open_app("whatif")
+    run_whatif(at, "2023", "2024", low_ratio_grassroots=0.35)
+    rejected = [w for w in texts(at.warning) if "rejected by the data contract" in w]
+    assert rejected == [
+        "2 input row(s) rejected by the data contract (cases.csv: 2): they are left out of the run."
+    ]
+    rows = next(t.value for t in at.table if "reason" in t.value)
+    assert list(rows["row"]) == [3, 7] and "total_cost is negative" in rows["reason"].iloc[0]
+
+    # the pickers moved but not run: exposure and sweep still measure the run (2024, slider 35%)
+    at.selectbox(key="whatif_new").set_value("2023").run()
+    at.button(key="whatif_exposure").click().run()
+    assert not at.exception
+    exposed = exposure_table(at)
+    assert exposed is not None
+    grassroots = exposed[exposed["threshold"] == "low_ratio_grassroots"].iloc[0]
+    assert grassroots["value"] == pytest.approx(0.35)
+    at.selectbox(key="whatif_sweep_param").set_value("low_ratio_standard").run()
+    next(b for b in at.button if b.label == "Sweep").click().run()
+    assert not at.exception
+    swept = next(d.value for d in at.dataframe if "low_ratio_standard" in d.value)
+    at_written = swept[swept["low_ratio_standard"].round(6) == 0.4].iloc[0]
+    assert at_written["delta"] == 0  # against the run: the slider's 35% kept
+    levels = next(t.value for t in at.table if "payment_new" in t.value)
+    level_1 = levels[levels["level"] == 1].iloc[0]
+    assert at_written["payment_level_1"] == pytest.approx(level_1["payment_new"], abs=0.01)
+    # the rejected rows stay with the run through these reruns
+    assert any("2 input row(s) rejected" in w for w in texts(at.warning))
+
+    # a new run starts without the last one's exposure and sweep
+    run_whatif(at, "2024", "2023")
+    assert exposure_table(at) is None
+    assert not any("low_ratio_standard" in d.value for d in at.dataframe)
+    assert any("2 input row(s) rejected" in w for w in texts(at.warning))

@@ -1,0 +1,96 @@
+"""The Explain page through AppTest: the trace as a tree from the payment, an input opened in
+place, the allocation, the rank and the sources; the flat order; the trace diff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from engine.explain import explain
+from engine.rundata import Period
+from engine.settle import load_data, load_policy, settle
+from studio import trace_tree
+from tests.conftest import SAMPLE
+from tests.studio.apptest import XC, open_app, texts
+
+
+def explain_case(at: AppTest, case_id: str, compare: bool = False) -> None:
+    at.selectbox(key="explain_city").set_value(XC).run()
+    if compare:
+        at.checkbox(key="explain_compare").check().run()
+    at.text_input(key="explain_case").set_value(case_id)
+    next(b for b in at.button if b.label == "Explain").click().run()
+    assert not at.exception
+
+
+def test_explain_page_tree_and_trace_diff(policies: Path) -> None:
+    at = open_app("explain")
+    explain_case(at, "C000004", compare=True)
+    policy = load_policy(policies / XC / "2024.policy")
+    trace = explain(settle(policy, load_data(SAMPLE, policy), Period.parse("2024")), "C000004")
+    assert any("part first at" in w for w in texts(at.warning))
+    # the tree: the payment at the root, opened down to the step where the versions part
+    labels = [e.label for e in at.expander]
+    assert labels[0].startswith("≠ payment = ")
+    first = next(label for label in labels if "first difference" in label)
+    assert first.startswith("⚠ first difference · incentive_candidate = ")
+    assert "incentive_approved and not ungrouped" in texts(at.code)  # its formula, drawn open
+
+    # the flat order: every step, the first difference marked
+    at.radio(key="explain_view").set_value(trace_tree.FLAT).run()
+    labels = [e.label for e in at.expander]
+    for step in trace.steps:
+        assert any(
+            label.split(" · ")[-1].lstrip("≠ ").startswith(f"{step.name} = ") for label in labels
+        )
+    assert any("first difference" in label for label in labels)
+
+
+def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
+    at = open_app("explain")
+    explain_case(at, "C000004")
+    labels = [e.label for e in at.expander]
+    assert labels[0].startswith("payment = 4,555.92")
+    assert any(label.startswith("settled_points = ") for label in labels)
+    assert any(label.startswith("payable_total = ") for label in labels)
+    assert any(label.startswith("point_value = ") for label in labels)  # a root of its own
+    code, markdown = texts(at.code), texts(at.markdown)
+    assert "allocate(payable_total, settled_points)" in code
+    assert "case_points * coefficient" not in code  # settled_points is closed
+    assert any("**source:** assumption: 按结算点数分配本期应付总额" in m for m in markdown)
+    assert any(
+        "allocation: the total 332,771,895.00 元" in m and "4,555.92 元" in m for m in markdown
+    )
+
+    # open `settled_points`, an input of `payment`: its own formula, inputs and value
+    path: tuple[str, ...] = ("payment", "settled_points")
+    at.session_state[trace_tree.node_key("C000004", None, path)] = True
+    at.run()
+    assert not at.exception
+    assert "case_points * coefficient" in texts(at.code)
+    assert any(
+        label.startswith("coefficient = 0.745527") for label in (e.label for e in at.expander)
+    )
+
+    # down to the rank of the incentive: how it falls to the case
+    for step in ("case_points", "incentive_kept", "incentive_rank"):
+        path = (*path, step)
+        at.session_state[trace_tree.node_key("C000004", None, path)] = True
+        at.run()
+    assert any(c.startswith("rank(incentive_points desc within hospital") for c in texts(at.code))
+    assert any(
+        "rank within hospital_id" in m and "does not take part" in m for m in texts(at.markdown)
+    )
+    sources = [m for m in texts(at.markdown) if "**source:**" in m]
+    assert any("超出限额时，按激励点数从高到低保留" in m for m in sources)
+    others = [d.value for d in at.dataframe if "kind" in d.value]
+    assert any("case field" in list(frame["kind"]) for frame in others)
+
+
+def test_explain_finds_cases_by_part_of_their_id(policies: Path) -> None:
+    at = open_app("explain")
+    at.selectbox(key="explain_city").set_value(XC).run()
+    at.text_input(key="explain_case").set_value("00000")
+    next(b for b in at.button if b.label == "Explain").click().run()
+    assert at.selectbox(key="explain_pick").options[:2] == ["C000001", "C000002"]
