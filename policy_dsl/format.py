@@ -4,7 +4,8 @@ Layout: header clauses one per line; one blank line between declarations where t
 one (or everywhere, for a tree with no source); sub-items (classes, arms, steps, rows) and
 citations indented under their declaration; long formulas broken at `or`, `and` and `if`.
 Comments stay before the line they preceded, or at the end of the line they ended; a comment
-between the lines of one declaration (inside a long formula) goes before that declaration.
+between the lines of one declaration (inside a long formula) goes right above that declaration,
+after the blank line that separates it from the one before.
 The canonical text has no byte-order mark: `drgpolicy fmt` writes a file that starts with one
 back without it (and `fmt --check` lists such a file as not formatted).
 """
@@ -103,19 +104,22 @@ def _weave(units: list[Unit], layout: Layout | None) -> str:
     pending = sorted(layout.comments, key=lambda c: c.line) if layout else []
     for index, unit in enumerate(units):
         end = units[index + 1].start - 1 if index + 1 < len(units) else 10**9
-        before = [c for c in pending if c.line < unit.start or _inside(c, unit, end, layout)]
+        leading = [c for c in pending if c.line < unit.start]
+        inside = [c for c in pending if _inside(c, unit, end, layout)]
         trailing = [c for c in pending if unit.start <= c.line <= end and not c.own_line]
         last = layout.last_code_line(unit.start, end) if layout else unit.start
         lines, displaced = _attach(unit, trailing, last)
         indent = unit.lines[0][: len(unit.lines[0]) - len(unit.lines[0].lstrip())]
-        for comment in [*before, *displaced]:
+        for comment in leading:
             if layout is not None and layout.blank_before(comment.line):
                 out.append("")
             out.append(indent + comment.text)
         if unit.block and (layout is None or layout.blank_before(unit.start)):
             out.append("")
+        # comments from inside the unit (a long formula) go right above it, with it
+        out.extend(indent + comment.text for comment in [*inside, *displaced])
         out.extend(lines)
-        pending = [c for c in pending if c not in before and c not in trailing]
+        pending = [c for c in pending if c not in leading + inside and c not in trailing]
     for comment in pending:  # after the last declaration
         if layout is not None and layout.blank_before(comment.line):
             out.append("")

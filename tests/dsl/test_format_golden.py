@@ -73,3 +73,16 @@ def test_two_trailing_comments_joined_on_one_line_stay_two_comments() -> None:
     formatted = 'policy a version "1"\n# one\nlet x "x" at case = 1  # two\n'
     assert _format(text) == formatted
     assert _format(formatted) == formatted
+
+
+def test_a_comment_inside_a_formula_stays_with_its_declaration() -> None:
+    text = (
+        'policy a version "1"\n\nlet x "x" at case = 1\n\n'
+        'let y "y" at case =\n  # first the cost\n  total_cost  # of the case\n    + 1\n'
+    )
+    formatted = (
+        'policy a version "1"\n\nlet x "x" at case = 1\n\n'
+        '# first the cost\nlet y "y" at case = total_cost + 1  # of the case\n'
+    )
+    assert _format(text) == formatted
+    assert _format(formatted) == formatted
