@@ -35,6 +35,7 @@ import polars as pl
 from engine import atomic, functions, money
 from engine.batch import StageResult, key_columns
 from engine.contract import CONTRACT_VERSION
+from engine.earlier import read_later
 from engine.settle import ENGINE_VERSION, Settlement, case_results, missing_cases, missing_in
 from policy_dsl import grains as g
 from policy_dsl import ir
@@ -46,11 +47,19 @@ MONEY_COLUMNS = ("payment", "patient_paid", "fund_payment", "total_cost")
 
 
 def stage_tables(settlement: Settlement, stage: str) -> dict[str, pl.DataFrame]:
-    """The three tables of a settling stage, ready to write."""
+    """The three tables of a settling stage, ready to write. The cases table has the method's
+    outputs and every other per-case value a later stage reads (so that a year's run can take
+    this stage from these files: `engine.earlier`)."""
     result = settlement.stages[stage]
+    outputs = settlement.outputs()
+    later = [
+        name
+        for name in read_later(settlement.policy, stage)
+        if name not in outputs and result.home.get(name) == frozenset({"case"})
+    ]
     payment = money.to_fen(pl.col("payment"))
     patient_paid = money.to_fen(pl.lit(result.cases["patient_paid"]))
-    cases = case_results(result, settlement.outputs(), settlement.data.codes).with_columns(
+    cases = case_results(result, [*outputs, *later], settlement.data.codes).with_columns(
         payment.alias("payment"),
         patient_paid.alias("patient_paid"),
         (payment - patient_paid).alias("fund_payment"),  # 基金支付 = 应付 − 个人负担
@@ -356,7 +365,14 @@ def build_manifest(
             "params": dict(settlement.settings.params),
         },
         "outputs": dict(sorted(hashes.items())),
-    }
+    } | _earlier(settlement)
+
+
+def _earlier(settlement: Settlement) -> dict[str, Any]:
+    """The earlier runs a year's run took its monthly stages from, and how their cases match."""
+    if settlement.earlier is None:
+        return {}
+    return {"earlier": settlement.earlier.manifest(settlement.data.cases["case_id"])}
 
 
 def write_folder_atomically(

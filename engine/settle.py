@@ -7,8 +7,10 @@
     write_outputs(result, Path("out"))
 
 Stages run in order. For a month, the stages up to the last `per month` stage run (a year-start
-stage included, a year-end stage not); for a year, every stage runs. A policy without stages has
-one stage, `settlement`, which runs over whatever period it is given.
+stage included, a year-end stage not); for a year, every stage runs — or, given the twelve
+monthly runs' outputs (`engine.earlier`), the `per month` stages are taken as those runs paid
+them. A policy without stages has one stage, `settlement`, which runs over whatever period it is
+given.
 
 Before anything runs, `settle` refuses (a `PolicyError`) a period without cases, and input files
 without a column whose default would be a guess (`FieldSpec.neutral`) that the stages read. With
@@ -30,6 +32,7 @@ import polars as pl
 
 from engine.batch import KEY_COLUMNS, Settings, StageResult, StageRun, key_columns
 from engine.contract import ContractError, Inputs, load_inputs
+from engine.earlier import Earlier
 from engine.fields import TABLES, Dtype, FieldSpec, rule_text
 from engine.keys import KeyCodes, bring_values
 from engine.rundata import Period, RunData
@@ -106,9 +109,15 @@ class Settlement:
     stages: dict[str, StageResult] = field(default_factory=dict)
     #: whether the period was allowed outside the policy's dates (and another budget year)
     any_date: bool = True
+    #: the stages taken from earlier runs instead of being settled again (`engine.earlier`)
+    earlier: Earlier | None = None
 
     def settling_stages(self) -> list[str]:
-        return [name for name, r in self.stages.items() if r.stage.settles_cases]
+        """The stages this run settled cases in (a stage taken from earlier runs is not)."""
+        taken = self.earlier.cases if self.earlier else {}
+        return [
+            name for name, r in self.stages.items() if r.stage.settles_cases and name not in taken
+        ]
 
     def outputs(self) -> list[str]:
         """The per-case output columns of the policy's method."""
@@ -181,9 +190,10 @@ def settle(
     settings: Settings | None = None,
     *,
     any_date: bool = True,
+    earlier: Earlier | None = None,
 ) -> Settlement:
     """Run the policy's stages over the inputs for one period (see the module docstring for what
-    is refused first)."""
+    is refused first); the stages `earlier` holds are taken as earlier runs left them."""
     settings = settings or Settings()
     stages = stages_for(policy, period)
     if not any_date:
@@ -191,8 +201,11 @@ def settle(
     check_columns(policy, inputs, stages, settings)
     data = RunData.build(inputs.cases, inputs.hospitals, inputs.groups, inputs.budget, period)
     check_not_empty(inputs, data)
-    result = Settlement(policy, period, inputs, data, settings, any_date=any_date)
+    result = Settlement(policy, period, inputs, data, settings, any_date=any_date, earlier=earlier)
     for stage in stages:
+        if earlier and stage.name in earlier.cases:
+            result.stages[stage.name] = earlier.result(stage)
+            continue
         run = StageRun(policy, stage, data, result.stages, result.settings)
         result.stages[stage.name] = run.run()
     return result
@@ -339,7 +352,7 @@ def fields_read(
         definition = definitions[key]
         for column in _keys_read(definition):
             found.setdefault(column, key[1])
-        for node in _nodes(definition.expr):
+        for node in ir.walk(definition.expr):
             if isinstance(node, ir.FieldRef):
                 found.setdefault((node.table, node.column), key[1])
             elif isinstance(node, ir.Ref):
@@ -354,7 +367,7 @@ _KEY_FIELDS = {"tier": ("hospitals", "tier"), "level": ("hospitals", "level")}
 def _keys_read(definition: ir.Definition) -> Iterator[tuple[str, str]]:
     """The input columns a definition groups or joins by (`at tier`, `sum(… ) by tier`)."""
     keys = list(definition.grain)
-    for node in _nodes(definition.expr):
+    for node in ir.walk(definition.expr):
         match node:
             case ir.Aggregate():
                 keys += node.source
@@ -365,17 +378,6 @@ def _keys_read(definition: ir.Definition) -> Iterator[tuple[str, str]]:
             case ir.Rekey():
                 keys += [k.key for k in node.keys]
     yield from (_KEY_FIELDS[k] for k in dict.fromkeys(keys) if k in _KEY_FIELDS)
-
-
-def _nodes(node: Any) -> Iterator[ir.Model]:
-    """Every IR node under `node`, itself included."""
-    if isinstance(node, list):
-        for item in node:
-            yield from _nodes(item)
-    elif isinstance(node, ir.Model):
-        yield node
-        for name in type(node).model_fields:
-            yield from _nodes(getattr(node, name))
 
 
 def case_results(result: StageResult, names: list[str], codes: KeyCodes) -> pl.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -402,6 +403,17 @@ def _without_origins(value: Any) -> Any:
 
 def with_hash(policy: Policy) -> Policy:
     return policy.model_copy(update={"hash": content_hash(policy)})
+
+
+def walk(node: Any) -> Iterator[Model]:
+    """Every IR node under `node` (a node or a list of them), itself included."""
+    if isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+    elif isinstance(node, Model):
+        yield node
+        for name in type(node).model_fields:
+            yield from walk(getattr(node, name))
 
 
 def json_schema() -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.batch import Settings
+from engine.earlier import Earlier, load_earlier
 from engine.outputs import (
     FORMATS,
     check_not_input,
@@ -68,6 +69,16 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="settle even if the period is outside a policy's effective dates or the budget is "
         "of another year (what-ifs, demos)",
+    )
+    parser.add_argument(
+        "--earlier",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="with a year's --period and one policy: the output folder of an earlier run of one "
+        "month (repeat for the twelve); the `per month` stages are taken as those runs paid "
+        "them instead of being settled again",
     )
     parser.add_argument(
         "--format",
@@ -175,20 +186,25 @@ class Job:
     policy: ir.Policy
     settings: Settings
     out: Path
+    earlier: Earlier | None = None
 
 
 def jobs_of(args: argparse.Namespace, period: Period) -> list[Job]:
-    """Compile every policy, check its settings and its output folder — before settling any."""
+    """Compile every policy, check its settings, its output folder and the earlier runs it
+    takes — before settling any."""
     files = policy_files(args.policy, period, args.any_date)
     nested = len(files) > 1 or any(path.is_dir() for path in args.policy)
+    if args.earlier and nested:
+        raise PolicyError("--earlier takes the runs of one policy: give one .policy file")
     jobs = []
     for file in files:
         policy = load_policy(file)
         out = args.out / f"{policy.city}-{policy.version}" if nested else args.out
-        inputs = [args.data, *policy_paths(policy)]
+        inputs = [args.data, *args.earlier, *policy_paths(policy)]
         check_not_input(args.out, inputs)
         check_out_folder(out, "manifest.json", inputs)
-        jobs.append(Job(file, policy, settings_for(policy, args), out))
+        earlier = load_earlier(args.earlier, policy, period) if args.earlier else None
+        jobs.append(Job(file, policy, settings_for(policy, args), out, earlier))
     return jobs
 
 
@@ -219,8 +235,17 @@ def settle_job(
     if args.any_date:
         for problem in date_problems(job.policy, inputs, period):
             print(f"{job.file}: note (--any-date): {problem.problem}", file=sys.stderr)
-    result = settle(job.policy, inputs, period, job.settings, any_date=args.any_date)
+    result = settle(
+        job.policy, inputs, period, job.settings, any_date=args.any_date, earlier=job.earlier
+    )
     manifest = write_outputs(result, job.out, args.format)
+    for stage, seen in manifest.get("earlier", {}).get("stages", {}).items():
+        print(
+            f"{job.file}: stage {stage} taken from {len(args.earlier)} earlier runs: "
+            f"{seen['cases_taken']} cases paid, {seen['paid_not_in_data']} of them not in "
+            f"this data, {seen['not_paid']} cases of this data paid in no month",
+            file=sys.stderr,
+        )
     counts = result.rows
     print(
         f"{job.file}: {counts['read']} case rows read = {counts['settled']} settled + "
