@@ -64,11 +64,23 @@ def test_the_year_end_clears_what_the_months_paid(
 
     out = tmp_path / "year"
     code, _, err = run_cli(
-        capsys, "settle", "--policy", str(WUXI_FILE), "--data", str(SAMPLE), "--period", "2024",
-        "--out", str(out), *earlier_args(folders),
-    )  # fmt: skip
+        capsys,
+        "settle",
+        "--policy",
+        str(WUXI_FILE),
+        "--data",
+        str(SAMPLE),
+        "--period",
+        "2024",
+        "--out",
+        str(out),
+        *earlier_args(folders),
+    )
     assert code == 0, err
-    assert "stage monthly taken from 12 earlier runs: 19999 cases paid, 0 of them not in this data, 1 cases of this data paid in no month" in err  # noqa: E501
+    assert (
+        "stage monthly taken from 12 earlier runs: 19999 cases paid, 0 of them not in this "
+        "data, 1 cases of this data paid in no month"
+    ) in err
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "rejects.csv", "year_end"]
 
     # the monthly payments per hospital, summed straight from the twelve files
@@ -96,8 +108,21 @@ def test_the_year_end_clears_what_the_months_paid(
     # against the run that settles the months again: the bumped hospital was paid 100.00
     # more, the unpaid case's hospital its monthly payment less
     full = tmp_path / "full"
-    assert run_cli(capsys, "settle", "--policy", str(WUXI_FILE), "--data", str(SAMPLE),
-                   "--period", "2024", "--out", str(full))[0] == 0  # fmt: skip
+    assert (
+        run_cli(
+            capsys,
+            "settle",
+            "--policy",
+            str(WUXI_FILE),
+            "--data",
+            str(SAMPLE),
+            "--period",
+            "2024",
+            "--out",
+            str(full),
+        )[0]
+        == 0
+    )
     again = pl.read_csv(full / "year_end" / "hospitals.csv", infer_schema=False)
     before = dict(again.select("hospital_id", "monthly_paid").iter_rows())
     after = dict(statement.select("hospital_id", "monthly_paid").iter_rows())
@@ -139,9 +164,7 @@ def test_parquet_outputs_can_be_taken_too(months: Path, tmp_path: Path) -> None:
         (lambda fs: [*fs[:11], fs[10]], "(missing 2024-12; given twice: 2024-11)"),
     ],
 )
-def test_the_months_must_be_the_years_twelve(
-    months: Path, change: object, words: str
-) -> None:
+def test_the_months_must_be_the_years_twelve(months: Path, change: object, words: str) -> None:
     folders = change([months / m for m in MONTHS])  # type: ignore[operator]
     with pytest.raises(EarlierError) as refused:
         load_earlier(folders, WUXI, Period.parse("2024"))
@@ -184,7 +207,9 @@ def test_a_case_paid_in_two_months_is_refused(months: Path, tmp_path: Path) -> N
     jan, feb = (f / "monthly" / "cases.csv" for f in folders[:2])
     first = pl.read_csv(jan, infer_schema=False).head(1)
     pl.concat([pl.read_csv(feb, infer_schema=False), first]).write_csv(feb)
-    with pytest.raises(EarlierError, match=rf"1 case\(s\) were paid in two months \({first['case_id'][0]}"):  # noqa: E501
+    with pytest.raises(
+        EarlierError, match=rf"1 case\(s\) were paid in two months \({first['case_id'][0]}"
+    ):
         load_earlier(folders, WUXI, Period.parse("2024"))
 
 
@@ -192,9 +217,19 @@ def test_the_cli_refuses_earlier_runs_with_a_policy_folder(
     months: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = run_cli(
-        capsys, "settle", "--policy", str(POLICIES), "--data", str(SAMPLE), "--period", "2024",
-        "--out", str(tmp_path / "out"), "--earlier", str(months / "2024-01"),
-    )  # fmt: skip
+        capsys,
+        "settle",
+        "--policy",
+        str(POLICIES),
+        "--data",
+        str(SAMPLE),
+        "--period",
+        "2024",
+        "--out",
+        str(tmp_path / "out"),
+        "--earlier",
+        str(months / "2024-01"),
+    )
     assert code == 1
     assert "--earlier takes the runs of one policy: give one .policy file" in err
     assert not (tmp_path / "out").exists()
