@@ -229,11 +229,7 @@ def compare(example: Example, result: Settlement) -> list[Mismatch]:
 
 def money_names(result: StageResult) -> set[str]:
     """The stage's definitions that are amounts in 元 (compared and shown to the fen)."""
-    return {
-        d.name
-        for d in result.stage.definitions
-        if (d.type.money, d.type.points) == (1, 0) and d.type.kind == "number"
-    }
+    return {d.name for d in result.stage.definitions if d.type.is_money}
 
 
 def case_mismatches(

@@ -142,8 +142,16 @@ def lookup(frame: pl.DataFrame, keys: dict[str, Any], column: str) -> Any:
     if a key is missing: as in the batch plan's joins, a missing key matches no row)."""
     if any(v is None for v in keys.values()):
         return None
-    match = frame.filter(pl.all_horizontal(pl.col(k) == v for k, v in keys.items()))
+    match = rows_at(frame, keys)
     return match[column][0] if match.height else None
+
+
+def rows_at(frame: pl.DataFrame, keys: dict[str, Any]) -> pl.DataFrame:
+    """The rows of `frame` with these key values (every row for no keys; several rows for a
+    part of its keys)."""
+    if not keys:
+        return frame
+    return frame.filter(pl.all_horizontal(pl.col(k) == v for k, v in keys.items()))
 
 
 def _windowed(node: Any) -> bool:

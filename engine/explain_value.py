@@ -15,10 +15,8 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any, cast
 
-import polars as pl
-
 from engine.batch import Compiler, StageRun
-from engine.explain import citation_text, origin_text
+from engine.explain import citation_text, lookup, origin_text, rows_at
 from engine.fields import TABLES, TableKind
 from engine.frames import StageResult, closure_columns, key_columns, with_columns
 from engine.settle import Settlement
@@ -36,12 +34,9 @@ def explain_values(
     """The traces of `name` at `keys` (`{"hospital_id": "H70"}`, `{}` for the period): one, or
     one per month when a monthly stage computes it per month."""
     result = settlement.stages[stage or settlement.settling_stages()[-1]]
-    frame = result.frame_of(name)
     columns = key_columns(result.home[name])
-    for key, value in keys.items():
-        frame = frame.filter(pl.col(key) == value)
     explainer = ValueExplainer(settlement, result)
-    rows = frame.iter_rows(named=True)
+    rows = rows_at(result.frame_of(name), keys).iter_rows(named=True)
     return [explainer.trace(name, {c: row[c] for c in columns}) for row in rows]
 
 
@@ -89,14 +84,14 @@ class ValueExplainer:
         grain = self.result.home[name]
         fixed = name in self.settlement.settings.definitions
         nodes = {} if fixed else read_by(definition.expr)
-        money = [name] if _money(definition.type) else []
+        money = [name] if definition.type.is_money else []
         return ValueStep(
             name,
             definition.label,
             definition.grain,
             keys,
             definition.text,
-            _row_value(self.result.frames[grain], keys, name),
+            lookup(self.result.frames[grain], keys, name),
             "fixed" if fixed else "batch",
             origin_text(definition),
             [citation_text(c) for c in definition.citations],
@@ -109,7 +104,7 @@ class ValueExplainer:
         run = self.run()
         expr = Compiler(run, grain).expr(node)
         frame = with_columns(run.frame(grain), expr.alias("__value"))
-        return _row_value(frame, keys, "__value")
+        return lookup(frame, keys, "__value")
 
     def run(self) -> StageRun:
         if self._run is None:
@@ -133,9 +128,7 @@ class ValueExplainer:
     def facts_row(self, keys: dict[str, Any]) -> dict[str, Any]:
         """The row at `keys` of the frame they are the keys of, with the keys it determines."""
         grain = next(gr for gr in self.result.frames if set(key_columns(gr)) == set(keys))
-        frame = self.result.frames[grain]
-        for key, value in keys.items():
-            frame = frame.filter(pl.col(key) == value)
+        frame = rows_at(self.result.frames[grain], keys)
         return frame.row(0, named=True) if frame.height else dict(keys)
 
     def node_money(self, node: Any) -> bool:
@@ -144,9 +137,9 @@ class ValueExplainer:
             case ir.Ref(stage=stage, name=name):
                 result = self.settlement.stages[stage] if stage else self.result
                 found = next(d for d in result.stage.definitions if d.name == name)
-                return _money(found.type)
+                return found.type.is_money
             case ir.ParamRef(name=name):
-                return _money(self.policy.param(name).type)
+                return self.policy.param(name).type.is_money
             case ir.FieldRef():
                 return self.field_money(node)
             case ir.Aggregate(fn="sum" | "mean" | "min" | "max", arg=arg):
@@ -160,13 +153,13 @@ class ValueExplainer:
             case ir.Rekey(target=target):
                 return self.node_money(target)
             case ir.TableLookup(name=name):
-                return _money(next(t for t in self.policy.tables if t.name == name).value_type)
+                return next(t for t in self.policy.tables if t.name == name).value_type.is_money
         return False
 
     def field_money(self, node: ir.FieldRef) -> bool:
         declared = next((i for i in self.policy.inputs if i.name == node.name), None)
         if declared is not None:
-            return _money(declared.type)
+            return declared.type.is_money
         specs = TABLES.get(cast(TableKind, node.table), ())
         return any(s.name == node.column and s.dtype == "money" for s in specs)
 
@@ -210,16 +203,6 @@ def _reads_current(node: Any) -> bool:
     if isinstance(node, ir.Model):
         return any(_reads_current(getattr(node, f)) for f in type(node).model_fields)
     return isinstance(node, list) and any(_reads_current(x) for x in node)
-
-
-def _row_value(frame: pl.DataFrame, keys: dict[str, Any], column: str) -> Any:
-    for key, value in keys.items():
-        frame = frame.filter(pl.col(key) == value)
-    return frame[column][0] if frame.height else None
-
-
-def _money(typ: ir.TypeIR) -> bool:
-    return typ.kind == "number" and (typ.money, typ.points) == (1, 0)
 
 
 # ---- an IR expression as the policy writes it (for an input that is not a name) ----

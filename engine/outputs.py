@@ -288,10 +288,7 @@ class HashingFile:
 def money_definitions(settlement: Settlement) -> frozenset[str]:
     """Definitions whose values are money (written to the fen)."""
     return frozenset(
-        d.name
-        for s in settlement.policy.stages
-        for d in s.definitions
-        if d.type.kind == "number" and (d.type.money, d.type.points) == (1, 0)
+        d.name for s in settlement.policy.stages for d in s.definitions if d.type.is_money
     )
 
 

@@ -64,16 +64,23 @@ def _pad(text: str, width: int, right: bool) -> str:
 
 def render_trace(trace: Trace) -> str:
     """The trace of one case, step by step."""
-    facts = ", ".join(f"{k} {show(v)}" for k, v in trace.facts.items() if k != "case_id")
-    lines = [
-        f"Case {trace.case_id} under {trace.city} {trace.version} "
-        f"(policy {trace.policy_hash[:12]}), stage {trace.stage}, period {trace.period}",
-        f"  {facts}",
-        "",
-    ]
+    facts = {k: v for k, v in trace.facts.items() if k != "case_id"}
+    lines = _heading(f"Case {trace.case_id}", trace, facts)
     for step in trace.steps:
         lines += step_lines(step)
     return "\n".join(lines)
+
+
+def _heading(what: str, trace: Trace | ValueTrace, facts: dict[str, Any]) -> list[str]:
+    """A trace's first lines: what it explains, under which policy, stage and period; the
+    facts of its row."""
+    shown = ", ".join(f"{k} {show(v)}" for k, v in facts.items())
+    return [
+        f"{what} under {trace.city} {trace.version} (policy {trace.policy_hash[:12]}), "
+        f"stage {trace.stage}, period {trace.period}",
+        *([f"  {shown}"] if shown else []),
+        "",
+    ]
 
 
 def step_lines(step: Step) -> list[str]:
@@ -131,13 +138,7 @@ def rank_text(check: RankCheck) -> str:
 
 def render_value_trace(trace: ValueTrace) -> str:
     """The trace of a value at a coarser grain: its definition, then the definitions it reads."""
-    facts = ", ".join(f"{k} {show(v)}" for k, v in trace.facts.items())
-    lines = [
-        f"{trace.name} at {keys_text(trace.keys)} under {trace.city} {trace.version} "
-        f"(policy {trace.policy_hash[:12]}), stage {trace.stage}, period {trace.period}",
-        *([f"  {facts}"] if facts else []),
-        "",
-    ]
+    lines = _heading(f"{trace.name} at {keys_text(trace.keys)}", trace, trace.facts)
     for step in trace.steps:
         lines += value_step_lines(step)
     return "\n".join(lines)

@@ -32,6 +32,11 @@ class TypeIR(Model):
     points: int = 0
     classes_of: str | None = None
 
+    @property
+    def is_money(self) -> bool:
+        """An amount in 元 (not money per point or per weight): shown and rounded to the fen."""
+        return self.kind == "number" and (self.money, self.points) == (1, 0)
+
 
 class Citation(Model):
     """A source document (and article), or the reason for an assumption."""

@@ -62,8 +62,8 @@ class Impact:
 
     def moved_reports(self) -> list[str]:
         """The money reports that change for some hospital, in the statement's order."""
-        moved = self.hospital_reports.filter(pl.col("delta") != 0)["report"].unique()
-        return [r for r in self.reports["report"].to_list() if r in set(moved.to_list())]
+        moved = set(self.hospital_reports.filter(pl.col("delta") != 0)["report"].to_list())
+        return [r for r in self.reports["report"].to_list() if r in moved]
 
     def report_label(self, name: str) -> str:
         """A report's label as the policy declares it (`年度清算总额`), else its name."""
