@@ -6,6 +6,7 @@ Spans never take part in equality, so `parse(format(tree)) == tree` compares mea
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -290,12 +291,54 @@ class Decl(Node):
     override: bool = field(default=False, kw_only=True)
 
 
+DocumentValue = Text | Date | Name | Number
+
+#: The fields of a document, in their canonical order.
+DOCUMENT_FIELDS = ("issuer", "number", "date", "status", "text")
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentField(Node):
+    """One `name value` line of a document: `issuer "…"`, `number none`, `date 2021-05-10`,
+    `status draft`, `text "file.txt"`; a bare word is a `Name` (a bare number, never valid, is
+    kept to say so)."""
+
+    name: str
+    value: DocumentValue
+
+
 @dataclass(frozen=True, slots=True)
 class Document(Decl):
-    """A source document (文号 and title) that declarations cite."""
+    """A source document (来源文件) that declarations cite: its title as the document gives it,
+    then its fields (issuer 发文机关, number 文号, date, status, where its text is) in the order
+    of `DOCUMENT_FIELDS` (others after them, as written): the order they are written in carries
+    no meaning. The checker validates them (E130–E136)."""
 
-    number: str
-    title: str | None = None
+    title: str
+    fields: tuple[DocumentField, ...] = ()
+
+    @staticmethod
+    def in_order(fields: Iterable[DocumentField]) -> tuple[DocumentField, ...]:
+        """`fields` in the canonical order (a stable sort: a field given twice keeps its two
+        places)."""
+        rank = {name: i for i, name in enumerate(DOCUMENT_FIELDS)}
+        return tuple(sorted(fields, key=lambda f: rank.get(f.name, len(rank))))
+
+    def field(self, name: str) -> DocumentField | None:
+        """The first field called `name`, if any."""
+        return next((f for f in self.fields if f.name == name), None)
+
+    def value(self, name: str) -> str | None:
+        """A field's value as written: the text of a string, a date as YYYY-MM-DD, a word."""
+        found = self.field(name)
+        if found is None:
+            return None
+        value = found.value
+        if isinstance(value, Text):
+            return value.value
+        if isinstance(value, Date):
+            return value.value.isoformat()
+        return value.name if isinstance(value, Name) else str(value.value)
 
 
 @dataclass(frozen=True, slots=True)

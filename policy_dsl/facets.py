@@ -14,7 +14,7 @@ from typing import Any
 
 from policy_dsl import ast as a
 from policy_dsl.check.tables import literal_value
-from policy_dsl.format import citation_text
+from policy_dsl.format import citation_text, field_text
 from policy_dsl.loader import StageInfo
 from policy_dsl.types import LITERAL_UNITS
 from policy_dsl.unparse import expr_text, string_text
@@ -113,9 +113,16 @@ View = tuple[str, str, dict[str, Facet]]
 
 
 def _document(d: a.Document) -> View:
-    title = f" {string_text(d.title)}" if d.title is not None else ""
-    facets = {"number": label_facet(d.number), "title": label_facet(d.title)}
-    return "document", string_text(d.number) + title, facets
+    """A document's title and each of its fields is a facet: a changed 文号, date, status or
+    text is a change of the document clause."""
+    facets: dict[str, Facet] = {"title": label_facet(d.title)}
+    facets |= {name: (None, None) for name in a.DOCUMENT_FIELDS}
+    for field in d.fields:
+        if facets.get(field.name, (None, None)) == (None, None):
+            facets[field.name] = (meaning(field.value), field_text(field))
+    number = d.value("number")
+    shown = f" ({number})" if number and number != "none" else ""
+    return "document", string_text(d.title) + shown, facets
 
 
 def _input(d: a.Input) -> View:

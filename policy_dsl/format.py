@@ -196,6 +196,9 @@ def _declaration_units(decl: a.Declaration, indent: int) -> Iterator[Unit]:
     pad = " " * indent
     head = _head_lines(decl, indent)
     yield Unit([pad + line for line in head], decl.span.line, block=True)
+    if isinstance(decl, a.Document):
+        for field in decl.fields:
+            yield Unit([f"{pad}  {field_text(field)}"], field.span.line)
     yield from _citation_units(getattr(decl, "citations", ()), indent + 2)
     for part in _parts(decl):
         lines = _part_lines(part, indent + 2)
@@ -213,6 +216,18 @@ def citation_text(citation: a.Citation) -> str:
         return f"assumption {string_text(citation.reason)}"
     article = f" {string_text(citation.article)}" if citation.article is not None else ""
     return f"source {citation.document}{article}"
+
+
+def field_text(field: a.DocumentField) -> str:
+    """`issuer "…"`, `number none`, `date 2021-05-10`."""
+    value = field.value
+    if isinstance(value, a.Text):
+        shown = string_text(value.value)
+    elif isinstance(value, a.Name):
+        shown = value.name
+    else:
+        shown = expr_text(value)
+    return f"{field.name} {shown}"
 
 
 def _parts(decl: a.Declaration) -> tuple[a.ClassArm | a.FormulaArm | a.Step | a.TableRow, ...]:
@@ -257,8 +272,7 @@ def _head_with_expr(head: str, expr: a.Expr, indent: int) -> list[str]:
 
 def _simple_head(decl: a.Declaration) -> list[str]:
     if isinstance(decl, a.Document):
-        title = f" {string_text(decl.title)}" if decl.title is not None else ""
-        return [f"document {decl.name} {string_text(decl.number)}{title}"]
+        return [f"document {decl.name} {string_text(decl.title)}"]
     if isinstance(decl, a.Input):
         grain = f" at {', '.join(decl.grain.keys)}" if decl.grain else ""
         return [f"input {decl.table} {decl.name} {string_text(decl.label)}{grain} : {decl.type}"]

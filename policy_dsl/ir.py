@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-IR_VERSION = "1.0"
+IR_VERSION = "2.0"
 
 
 class Model(BaseModel):
@@ -347,9 +347,21 @@ class Input(Model):
 
 
 class Document(Model):
+    """A source document (来源文件) the policy cites: what identifies it and where its text is."""
+
     name: str
-    number: str
-    title: str | None = None
+    title: str
+    issuer: str
+    number: str | None = Field(description="文号; null for a document that has none")
+    date: str = Field(
+        pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
+        description="the day (YYYY-MM-DD), or the month or year when the document gives only that",
+    )
+    status: Literal["in_force", "draft", "report"]
+    text: str | None = Field(
+        default=None, description="its text's file, looked up in the sources folders"
+    )
+    origin: Origin | None = None
 
 
 class Invariant(Model):

@@ -58,7 +58,7 @@ def lower(checked: Checked) -> ir.Policy:
         effective_to=header.effective_to.isoformat() if header.effective_to else None,
         method="rate" if header.method == "rate" else "points",
         extends=[f.header.version for f in resolved.chain[:-1]],
-        documents=[_document(e.decl) for e in entries if isinstance(e.decl, a.Document)],
+        documents=[_document(e) for e in entries if isinstance(e.decl, a.Document)],
         inputs=[_input(e, checked) for e in entries if isinstance(e.decl, a.Input)],
         params=[_param(e) for e in entries if isinstance(e.decl, a.Param)],
         tables=[_table(e) for e in entries if isinstance(e.decl, a.Table)],
@@ -95,9 +95,21 @@ def _origin(entry: Entry, node: a.Node) -> ir.Origin:
     )
 
 
-def _document(decl: a.Declaration) -> ir.Document:
+def _document(entry: Entry) -> ir.Document:
+    decl = entry.decl
     assert isinstance(decl, a.Document)
-    return ir.Document(name=decl.name, number=decl.number, title=decl.title)
+    number = decl.field("number")
+    no_number = number is not None and isinstance(number.value, a.Name)  # `number none`
+    return ir.Document(
+        name=decl.name,
+        title=decl.title,
+        issuer=decl.value("issuer") or "",
+        number=None if no_number else decl.value("number"),
+        date=decl.value("date") or "",
+        status=decl.value("status"),  # type: ignore[arg-type]  # checked: E135
+        text=decl.value("text"),
+        origin=_origin(entry, decl),
+    )
 
 
 def _input(entry: Entry, checked: Checked) -> ir.Input:

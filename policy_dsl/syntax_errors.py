@@ -135,6 +135,8 @@ def _bad_token(exc: UnexpectedToken, source: SourceText, lark: Lark) -> Diagnost
     message, hint = _common_mistake(token.type, str(token), expected)
     if message is None and str(token) == "->":
         message, hint = _key_read_as_article(span, source)
+    if message is None and token.type == "STRING":
+        message, hint = _second_document_text(span, source)
     if message is None:
         message = f"unexpected {shown}: expected {_expected_words(expected, lark)}"
         hint = _misspelt_keyword(str(token), expected, lark) if token.type == "NAME" else None
@@ -157,6 +159,20 @@ def _key_read_as_article(span: Span, source: SourceText) -> tuple[str | None, st
     return (
         f"the key {key} was read as the article of `{previous}` on the line before",
         f'give the source its article, e.g. `{previous} "第三条"`, so that {key} is read as a key',
+    )
+
+
+def _second_document_text(span: Span, source: SourceText) -> tuple[str | None, str | None]:
+    """`document doc "文号" "title"`, the old form: a document now has one title, its fields
+    follow."""
+    before = (source.line(span.line) or "")[: span.column - 1]
+    if not re.fullmatch(r'\s*(override\s+)?document\s+\w+\s+"([^"\\]|\\.)*"\s*', before):
+        return None, None
+    return (
+        "a document has one text after its name, its title; the rest are fields",
+        'write the title as the document gives it, then one field per line: `issuer "…"`, '
+        '`number "…"` (文号, or `number none`), `date 2021-05-10`, `status in_force` (or draft, '
+        'report) and `text "<file>"`',
     )
 
 

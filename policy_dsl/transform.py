@@ -104,9 +104,21 @@ class ToAst(Transformer[Token, a.Policy]):
 
     # ---- declarations ----
     def document(self, meta: Meta, ch: list[Any]) -> a.Document:
-        texts = _strings(ch)
-        title = texts[1] if len(texts) > 1 else None
-        return a.Document(str(ch[0]), texts[0], title, span=span_of(meta))
+        fields = a.Document.in_order(c for c in ch if isinstance(c, a.DocumentField))
+        return a.Document(str(ch[0]), unquote(ch[1]), fields, span=span_of(meta))
+
+    def doc_field(self, meta: Meta, ch: list[Any]) -> a.DocumentField:
+        name, token = ch
+        value: a.DocumentValue
+        if token.type == "STRING":
+            value = a.Text(unquote(token), span=span_of(token))
+        elif token.type == "DATE":
+            value = a.Date(parse_date(token), span=span_of(token))
+        elif token.type == "NUMBER":
+            value = a.Number(_digits(token), span=span_of(token))
+        else:
+            value = a.Name(str(token), span=span_of(token))
+        return a.DocumentField(str(name), value, span=span_of(meta))
 
     def input_decl(self, meta: Meta, ch: list[Any]) -> a.Input:
         table, name, type_name = _names(ch)

@@ -12,6 +12,13 @@ SAMPLE = ROOT / "sample"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
+@pytest.fixture(autouse=True)
+def _no_sources_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test sees the same search path for documents' texts, whatever the shell sets
+    (`DRGPOLICY_SOURCES`): those that need more give it themselves."""
+    monkeypatch.delenv("DRGPOLICY_SOURCES", raising=False)
+
+
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """`drgpolicy ARGS…` in this process: the exit code, stdout and stderr."""
     from engine.cli import main

@@ -3,12 +3,18 @@
     drgpolicy check policies                     # every city, every version
     drgpolicy check policies/xuancheng/2024.policy
     drgpolicy check --json policies              # diagnostics as JSON, for tools
+    drgpolicy check --sources ../shared/sources policies   # quotes against the documents
 
 Each PATH is a `.policy` file or a folder (every `*.policy` under it, recursively). Each
 diagnostic goes to stderr once, even when several files surface it (checking a version also
 checks its base versions); then one summary line per file goes to stdout. The exit code is 0
 when no diagnostic is an error (warnings are allowed) and 1 otherwise. A syntax error is a
 diagnostic like the others.
+
+Every quote (`source <doc> "…"`) is looked up in its document's text, searched for in the policy's
+`sources/` folder, then in each `--sources DIR`, then in the folders of `DRGPOLICY_SOURCES`: a
+quote not found is error E137, a document whose text is not available warning W130 (once). The
+summary line of a file counts its quotes verified, not found and unverifiable.
 
 For each city folder checked clean, the versions' effective periods are checked too: a gap
 between them is warning W702, an overlap error E707; each counts in the summary line of the file
@@ -28,9 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from policy_dsl.check import check_path
+from policy_dsl.check.citations import Outcome
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, sort_diagnostics
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import SUFFIX
+from policy_dsl.sources import ENV, SourceFolders, source_folders
 from policy_dsl.versions import check_timeline, load_city
 
 
@@ -51,7 +59,31 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the diagnostics as a JSON list to stdout"
     )
+    add_sources_argument(parser)
     parser.set_defaults(run=run)
+
+
+def add_sources_argument(parser: argparse.ArgumentParser) -> None:
+    """`--sources DIR` (repeatable): where the documents' texts are, after the policy's own
+    `sources/` folder and before those of `DRGPOLICY_SOURCES`."""
+    parser.add_argument(
+        "--sources",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="a folder holding documents' texts (repeatable); searched after the policy's "
+        f"sources/ folder, before the folders of {ENV}",
+    )
+
+
+def sources_of(args: argparse.Namespace) -> SourceFolders:
+    """The search path of documents' texts from `--sources` and `DRGPOLICY_SOURCES`; a folder
+    given that is not there is an error."""
+    for folder in args.sources:
+        if not folder.is_dir():
+            raise PolicyError(f"--sources {folder}: no such folder")
+    return source_folders(args.sources)
 
 
 @dataclass(frozen=True)
@@ -61,6 +93,8 @@ class FileReport:
 
     path: Path
     diagnostics: tuple[Diagnostic, ...]
+    #: its quotes checked against their documents, by outcome (None when not checked)
+    quotes: dict[Outcome, int] | None = None
 
     @property
     def errors(self) -> int:
@@ -78,7 +112,14 @@ class FileReport:
         if elsewhere:
             files = ", ".join(dict.fromkeys(d.file for d in elsewhere))
             counts += f"; {len(elsewhere)} of them in {files}"
-        return f"{self.path}: {status} ({counts})"
+        return f"{self.path}: {status} ({counts}){self._quotes()}"
+
+    def _quotes(self) -> str:
+        """`; quotes: 12 verified, 1 not found, 3 unverifiable` (nothing without quotes)."""
+        if not self.quotes or not sum(self.quotes.values()):
+            return ""
+        shown = ", ".join(f"{n} {outcome.replace('_', ' ')}" for outcome, n in self.quotes.items())
+        return f"; quotes: {shown}"
 
 
 def policy_files(paths: Iterable[Path]) -> list[Path]:
@@ -97,19 +138,22 @@ def policy_files(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def check_file(path: Path) -> list[Diagnostic]:
-    """Every diagnostic of one file (and of its base versions); a syntax error is one of them."""
+def check_file(path: Path, sources: SourceFolders | None = None) -> FileReport:
+    """Every diagnostic of one file (and of its base versions), a syntax error being one of
+    them; given `sources`, its quotes are looked up in their documents and counted."""
     try:
-        return list(check_path(path).diagnostics)
+        checked = check_path(path, sources)
     except PolicyErrors as exc:
-        return list(exc.diagnostics)
+        return FileReport(path, tuple(exc.diagnostics))
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"cannot read {path}: {exc}") from None
+    tally = checked.citations.tally(path) if checked.citations is not None else None
+    return FileReport(path, tuple(checked.diagnostics), tally)
 
 
-def check_files(paths: Iterable[Path]) -> list[FileReport]:
+def check_files(paths: Iterable[Path], sources: SourceFolders | None = None) -> list[FileReport]:
     """One report per policy file named by `paths` (see `policy_files`)."""
-    return [FileReport(path, tuple(check_file(path))) for path in policy_files(paths)]
+    return [check_file(path, sources) for path in policy_files(paths)]
 
 
 def unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
@@ -122,9 +166,9 @@ def unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return sort_diagnostics(seen.values())
 
 
-def check_paths(paths: Iterable[Path]) -> list[Diagnostic]:
+def check_paths(paths: Iterable[Path], sources: SourceFolders | None = None) -> list[Diagnostic]:
     """Every diagnostic of the policy files named by `paths`, each once, in reading order."""
-    return unique(d for report in check_files(paths) for d in report.diagnostics)
+    return unique(d for report in check_files(paths, sources) for d in report.diagnostics)
 
 
 def timeline_diagnostics(reports: Sequence[FileReport]) -> list[Diagnostic]:
@@ -153,7 +197,7 @@ def with_timeline(
 
 
 def run(args: argparse.Namespace) -> int:
-    files = check_files(args.paths)
+    files = check_files(args.paths, sources_of(args))
     timeline = timeline_diagnostics(files)
     reports = with_timeline(files, timeline)
     diagnostics = unique([*(d for report in reports for d in report.diagnostics), *timeline])

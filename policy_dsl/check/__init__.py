@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policy_dsl import ast as a
-from policy_dsl.check import declarations, structure, tables
+from policy_dsl.check import cited_numbers, declarations, documents, structure, tables
+from policy_dsl.check.citations import Citations, check_quotes
 from policy_dsl.check.infer import Ctx, Inference, Info
 from policy_dsl.check.scope import Scope
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, has_errors, sort_diagnostics
 from policy_dsl.loader import Entry, Resolved, read_policy_file, resolve
+from policy_dsl.sources import SourceFolders
 
 
 @dataclass
@@ -24,6 +26,8 @@ class Checked:
     scope: Scope
     inference: Inference
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: the quotes checked against their documents' texts (None when they were not)
+    citations: Citations | None = None
 
     @property
     def ok(self) -> bool:
@@ -40,8 +44,10 @@ class Checked:
             raise PolicyErrors([d for d in self.diagnostics if d.severity == "error"])
 
 
-def check(resolved: Resolved) -> Checked:
-    """Run every pass; collect every diagnostic."""
+def check(resolved: Resolved, sources: SourceFolders | None = None) -> Checked:
+    """Run every pass; collect every diagnostic. With `sources` (the search path of documents'
+    texts), every quote is also looked up in its document (E137, W130): `drgpolicy check` and
+    the studio do, compiling for a settlement does not."""
     found: list[Diagnostic] = list(resolved.diagnostics)
     report = found.append
     scope = Scope(resolved)
@@ -49,13 +55,16 @@ def check(resolved: Resolved) -> Checked:
     declarations.check_header(resolved.top, report)
     declarations.check_names(scope, report)
     declarations.check_citations(scope, report)
+    documents.check_documents(resolved.entries, report)
+    cited_numbers.check_cited_numbers(resolved.entries, report)
+    citations = check_quotes(resolved, sources, report) if sources is not None else None
     declarations.check_inputs(scope, report)
     declarations.check_stages(scope, report)
     for entry in resolved.entries:
         _check_entry(entry, scope, inference, report)
     structure.check_cycles(inference, scope, report)
     structure.check_unused(inference, scope, report)
-    checked = Checked(resolved, scope, inference)
+    checked = Checked(resolved, scope, inference, citations=citations)
     structure.check_outputs(scope, resolved.header.method, checked.info, report)
     checked.diagnostics = sort_diagnostics(set(_without_base_noise(resolved, found)))
     return checked
@@ -144,9 +153,10 @@ def _check_invariant(
     declarations.check_invariant(entry, lookup, report)
 
 
-def check_path(path: Path | str) -> Checked:
-    """Read, resolve and check one file; a syntax error raises `PolicyErrors`."""
-    return check(resolve(read_policy_file(path)))
+def check_path(path: Path | str, sources: SourceFolders | None = None) -> Checked:
+    """Read, resolve and check one file (its quotes too, given `sources`); a syntax error
+    raises `PolicyErrors`."""
+    return check(resolve(read_policy_file(path)), sources)
 
 
 __all__ = ["Checked", "check", "check_path"]

@@ -70,7 +70,7 @@ def check_names(scope: Scope, report: Report) -> None:
 def check_citations(scope: Scope, report: Report) -> None:
     documents = scope.documents()
     for entry in scope.resolved.entries:
-        for _node, citations in _cited(entry.decl):
+        for _node, citations in cited(entry.decl):
             for citation in citations:
                 if isinstance(citation, a.Source) and citation.document not in documents:
                     report(
@@ -79,13 +79,15 @@ def check_citations(scope: Scope, report: Report) -> None:
                             f"`source {citation.document}`: no such document",
                             citation.span,
                             did_you_mean(citation.document, documents)
-                            or 'declare it with `document <name> "文号"`',
+                            or 'declare it with `document <name> "title"` and its fields',
                         )
                     )
         _check_sourced(entry, report)
 
 
-def _cited(decl: a.Declaration) -> Iterator[tuple[a.Node, tuple[a.Citation, ...]]]:
+def cited(decl: a.Declaration) -> Iterator[tuple[a.Node, tuple[a.Citation, ...]]]:
+    """Each part of a declaration that carries citations (itself, its classes, arms, steps),
+    with them."""
     if not isinstance(decl, a.Document):
         yield decl, decl.citations
     for part in (
@@ -122,7 +124,7 @@ def _check_sourced(entry: Entry, report: Report) -> None:
 def _uncited_numbers(decl: a.Declaration) -> Iterator[a.Number]:
     """The first number that fixes something in each uncited part of an uncited declaration: a
     class, formula arm or step without a citation of its own, and the body outside them."""
-    parts = [part for part, citations in _cited(decl) if part is not decl and not citations]
+    parts = [part for part, citations in cited(decl) if part is not decl and not citations]
     for node in (*parts, _body(decl)):
         number = _first_number(node)
         if number is not None:

@@ -30,26 +30,57 @@ def run(capsys: pytest.CaptureFixture[str]) -> Run:
 
 
 def _copy(name: str, folder: Path, as_name: str | None = None) -> Path:
+    """A golden file copied into `folder`, with the text of the document it quotes in
+    `folder/sources/`."""
     target = folder / (as_name or name)
     shutil.copy(GOLDEN / name, target)
+    shutil.copytree(GOLDEN / "sources", folder / "sources", dirs_exist_ok=True)
     return target
 
 
-def test_shipped_policies_are_ok(run: Run) -> None:
+def _quotes(verified: int = 0, not_found: int = 0, unverifiable: int = 0) -> str:
+    """The end of a summary line: how the file's quotes fared."""
+    return f"; quotes: {verified} verified, {not_found} not found, {unverifiable} unverifiable"
+
+
+#: Each shipped file's quotes, not checked without the documents' texts (W130 per document).
+SHIPPED_QUOTES = {
+    "suzhou/2024.policy": 7,
+    "wuhan/2024.policy": 16,
+    "wuxi/2024.policy": 18,
+    "xuancheng/2023.policy": 2,
+    "xuancheng/2024.policy": 18,
+    "yantai/2024.policy": 17,
+}
+
+
+def test_shipped_policies_are_ok_their_quotes_unverified_without_the_texts(run: Run) -> None:
     code, out, err = run(ROOT / "policies")
     assert code == 0
-    assert err == ""
     shipped = sorted((ROOT / "policies").rglob("*.policy"))
     assert XUANCHENG / "2024.policy" in shipped
-    assert out.splitlines() == [f"{path}: ok (0 errors, 0 warnings)" for path in shipped]
+    assert sorted(str(p.relative_to(ROOT / "policies")) for p in shipped) == sorted(SHIPPED_QUOTES)
+    base = XUANCHENG / "2023.policy"
+    expected = []
+    for path in shipped:
+        quotes = _quotes(unverifiable=SHIPPED_QUOTES[str(path.relative_to(ROOT / "policies"))])
+        warnings = (
+            f"2 warnings; 1 of them in {base}"
+            if path.name == "2024.policy" and (path.parent == XUANCHENG)
+            else "1 warning"
+        )
+        expected.append(f"{path}: ok (0 errors, {warnings}){quotes}")
+    assert out.splitlines() == expected
+    assert err.count("warning W130") == 6  # once per document
+    assert "error" not in err
 
 
 def test_warnings_alone_exit_0(run: Run, tmp_path: Path) -> None:
     path = _copy("W101.policy", tmp_path)
     code, out, err = run(path)
     assert code == 0
-    assert out == f"{path}: ok (0 errors, 1 warning)\n"
-    assert f"{path}:12:1: warning W101: param `high_k` is never used" in err
+    assert out == f"{path}: ok (0 errors, 1 warning){_quotes(verified=1)}\n"
+    assert f"{path}:17:1: warning W101: param `high_k` is never used" in err
     assert "  hint: remove it, or use it in a definition" in err
 
 
@@ -58,7 +89,7 @@ def test_an_error_exits_1_with_the_diagnostic_on_stderr(run: Run, tmp_path: Path
     code, out, err = run(path)
     assert code == 1
     assert out == f"{path}: failed (1 error, 0 warnings)\n"
-    assert err.startswith(f"{path}:13:54: error E201: `total_cost` is a case value")
+    assert err.startswith(f"{path}:18:54: error E201: `total_cost` is a case value")
     assert "^^^^^^^^^^" in err and "hint:" in err
     assert "Traceback" not in err
 
@@ -70,7 +101,7 @@ def test_a_syntax_error_is_a_diagnostic_not_a_crash(run: Run, tmp_path: Path) ->
     assert code == 1
     assert out.splitlines() == [
         f"{broken}: failed (1 error, 0 warnings)",
-        f"{fine}: ok (0 errors, 1 warning)",
+        f"{fine}: ok (0 errors, 1 warning){_quotes(verified=1)}",
     ]
     assert "error E002: full-width `：`" in err and "warning W101" in err
 
@@ -96,12 +127,13 @@ def test_a_base_version_problem_is_shown_once(run: Run, tmp_path: Path) -> None:
     code, out, err = run(tmp_path)
     assert code == 0
     assert err.count("W101") == 1, "checking 2024 surfaces the warning of 2023 again"
+    assert err.count("W130") == 2, "one per document: xc2023 has no text, xc2024's is not here"
     assert out.splitlines() == [
-        f"{tmp_path / '2023.policy'}: ok (0 errors, 1 warning)",
-        f"{tmp_path / '2024.policy'}: ok (0 errors, 1 warning; 1 of them in "
-        f"{tmp_path / '2023.policy'})",
+        f"{tmp_path / '2023.policy'}: ok (0 errors, 2 warnings){_quotes(unverifiable=2)}",
+        f"{tmp_path / '2024.policy'}: ok (0 errors, 3 warnings; 2 of them in "
+        f"{tmp_path / '2023.policy'}){_quotes(unverifiable=18)}",
     ]
-    assert len(check_paths([tmp_path, tmp_path / "2024.policy"])) == 1
+    assert len(check_paths([tmp_path, tmp_path / "2024.policy"])) == 1, "not checking quotes"
 
 
 def test_json_lists_every_diagnostic_on_stdout(run: Run, tmp_path: Path) -> None:
@@ -112,15 +144,22 @@ def test_json_lists_every_diagnostic_on_stdout(run: Run, tmp_path: Path) -> None
     assert err == ""
     data = json.loads(out)
     assert [(d["code"], d["severity"], d["line"], d["column"]) for d in data] == [
-        ("E201", "error", 13, 54),
-        ("W101", "warning", 12, 1),
+        ("E201", "error", 18, 54),
+        ("W101", "warning", 17, 1),
     ]
     assert data[0]["file"] == str(error)
     assert data[0]["hint"].startswith("wrap it in an aggregate")
 
 
-def test_json_of_clean_policies_is_an_empty_list(run: Run) -> None:
-    assert run("--json", XUANCHENG) == (0, "[]\n", "")
+def test_json_of_clean_policies_is_an_empty_list(run: Run, tmp_path: Path) -> None:
+    clean = _copy("W101.policy", tmp_path)
+    clean.write_text(
+        clean.read_text(encoding="utf-8").replace(
+            'let case_points "病例点数" : points at case = base_points',
+            'let case_points "病例点数" : points at case = base_points * high_k',
+        )
+    )
+    assert run("--json", clean) == (0, "[]\n", "")
 
 
 def test_a_missing_path_is_an_error(run: Run, tmp_path: Path) -> None:
@@ -138,7 +177,7 @@ def test_a_folder_without_policies_is_an_error(run: Run, tmp_path: Path) -> None
 def test_check_paths_returns_each_diagnostic_once_in_reading_order(tmp_path: Path) -> None:
     error = _copy("E201.policy", tmp_path)
     found = check_paths([error, tmp_path, Path(str(error).replace("/E201", "/./E201"))])
-    assert [(d.code, d.line) for d in found] == [("E201", 13)]
+    assert [(d.code, d.line) for d in found] == [("E201", 18)]
 
 
 def test_a_base_version_with_a_syntax_error_is_named_in_the_hint(run: Run, tmp_path: Path) -> None:
@@ -168,8 +207,9 @@ def test_a_gap_between_versions_is_a_warning(run: Run, tmp_path: Path) -> None:
     code, out, err = run(folder)
     assert code == 0
     assert out.splitlines() == [
-        f"{folder / '2023.policy'}: ok (0 errors, 0 warnings)",
-        f"{folder / '2024.policy'}: ok (0 errors, 1 warning)",
+        f"{folder / '2023.policy'}: ok (0 errors, 1 warning){_quotes(unverifiable=2)}",
+        f"{folder / '2024.policy'}: ok (0 errors, 3 warnings; 1 of them in "
+        f"{folder / '2023.policy'}){_quotes(unverifiable=18)}",
     ]
     assert "warning W702: no version of xuancheng is in force from 2024-01-01 to 2024-02-29" in err
     lines = (folder / "2024.policy").read_text(encoding="utf-8").splitlines()
@@ -182,8 +222,9 @@ def test_an_overlap_between_versions_is_an_error(run: Run, tmp_path: Path) -> No
     code, out, err = run(folder)
     assert code == 1
     assert out.splitlines() == [
-        f"{folder / '2023.policy'}: ok (0 errors, 0 warnings)",
-        f"{folder / '2024.policy'}: failed (1 error, 0 warnings)",
+        f"{folder / '2023.policy'}: ok (0 errors, 1 warning){_quotes(unverifiable=2)}",
+        f"{folder / '2024.policy'}: failed (1 error, 2 warnings; 1 of them in "
+        f"{folder / '2023.policy'}){_quotes(unverifiable=18)}",
     ]
     assert (
         'error E707: versions "2023" and "2024" of xuancheng are both in force from 2023-12-01 '
@@ -201,5 +242,5 @@ def test_a_file_saved_with_a_byte_order_mark_checks(run: Run, tmp_path: Path) ->
         f"{clean}: failed (1 error, 0 warnings)",
         f"{marked}: failed (1 error, 0 warnings)",
     ]
-    assert f"{marked}:13:54: error E201: `total_cost` is a case value" in err
+    assert f"{marked}:18:54: error E201: `total_cost` is a case value" in err
     assert "E002" not in err

@@ -108,7 +108,7 @@ def test_a_syntax_error_is_reported_and_the_file_left_untouched(
     code, out, err = run(broken, messy)
     assert code == 1
     assert out == f"formatted: {messy}\n", "the other files are still formatted"
-    assert err.startswith(f"{broken}:14:38: error E001: ")
+    assert err.startswith(f"{broken}:19:38: error E001: ")
     assert "  hint: write `==`" in err
     assert broken.read_bytes() == before and broken.stat().st_mtime_ns == modified
     assert _leftovers(broken.parent) == []

@@ -135,7 +135,20 @@ grains = st.builds(a.Grain, name_tuples)
 type_names = st.none() | names
 overrides = st.booleans()
 
-documents = st.builds(a.Document, names, texts, st.none() | texts, override=overrides)
+document_values: st.SearchStrategy[a.DocumentValue] = st.one_of(
+    st.builds(a.Text, texts),
+    st.builds(a.Date, dates),
+    st.builds(a.Name, names | st.sampled_from(["none", "report", "in_force", "draft"])),
+    numbers(("number",)),
+)
+
+
+document_fields = st.lists(
+    st.builds(a.DocumentField, st.sampled_from(a.DOCUMENT_FIELDS) | names, document_values),
+    max_size=6,
+    unique_by=lambda f: f.name,
+).map(a.Document.in_order)  # the parser puts the fields in this order
+documents = st.builds(a.Document, names, texts, document_fields, override=overrides)
 inputs = st.builds(
     a.Input, names, names, texts, st.none() | grains, names, citations, override=overrides
 )

@@ -26,10 +26,14 @@ from pathlib import Path
 from policy_dsl.check import check_path
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors
 from policy_dsl.errors import PolicyError
+from policy_dsl.sources import source_folders
 from policy_dsl.versions import check_timeline, load_city
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "diagnostics"
+#: The documents' texts the golden files quote, given as `drgpolicy check --sources` would be
+#: (a file of the folder finds them in its own `sources/` too); the environment is left out.
+SOURCES = source_folders([GOLDEN.relative_to(ROOT) / "sources"], environ={})
 
 _LINE = re.compile(
     r"# (?P<kind>expect|also): (?P<code>[EW]\d{3})(?: in (?P<file>\S+))?"
@@ -81,7 +85,8 @@ class GoldenCase:
         from the repository root so that paths in messages are the same on every machine."""
         with contextlib.chdir(ROOT):
             try:
-                return [*check_path(self.path.relative_to(ROOT)).diagnostics, *self._timeline()]
+                checked = check_path(self.path.relative_to(ROOT), SOURCES)
+                return [*checked.diagnostics, *self._timeline()]
             except PolicyErrors as exc:
                 return list(exc.diagnostics)
 

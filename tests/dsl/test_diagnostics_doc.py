@@ -22,7 +22,7 @@ def test_catalogue_has_a_section_and_an_index_row_per_code() -> None:
 
 def test_examples_show_the_rendered_diagnostic_with_caret_and_hint() -> None:
     text = render_doc()
-    assert "E201.policy:13:54: error E201: `total_cost` is a case value" in text
+    assert "E201.policy:18:54: error E201: `total_cost` is a case value" in text
     assert text.count("  hint: ") == len(CODES)
     assert text.count("```policy\n") == len(CODES)
 

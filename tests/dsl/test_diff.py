@@ -49,7 +49,7 @@ XUANCHENG_2023_TO_2024 = {
     "document:xc2024": (
         "added",
         None,
-        '"宣城市医疗保障局 2024 年 DRG 付费调整通知" "关于调整宣城市DRG点数法付费有关事项的通知"',
+        '"关于促进三医协同发展优化医保DRG点数付费政策的通知（征求意见稿）"',
     ),
     "param:large_number_cases": ("added", None, "100"),
     "param:low_ratio_grassroots": ("added", None, "30%"),
@@ -329,7 +329,7 @@ policy demo version "1"
   effective 2024-01-01
   method points
 
-document doc "文号1"
+document doc "示例DRG付费细则" issuer "示例市医疗保障局" number "文号1" date 2024-01-01 status draft
 
 input budget drg_fund "年度基金预算" : money
 
@@ -491,7 +491,7 @@ def test_declarations_in_a_stage_are_named_with_it() -> None:
 
 def test_documents_invariants_and_the_method() -> None:
     found = small_diff(
-        ('document doc "文号1"', 'document doc "文号2"'),
+        ('number "文号1"', 'number "文号2"'),
         ("always case_points >= 0 pt", "monotone case_points in total_cost"),
         ("method points", "method rate"),
     )
@@ -500,3 +500,22 @@ def test_documents_invariants_and_the_method() -> None:
         ("document:doc", "changed", ("number",)),
         ("invariant:points_not_negative", "changed", ("rule",)),
     ]
+
+
+def test_each_field_of_a_document_is_an_aspect_of_its_change() -> None:
+    found = small_diff(
+        ("status draft", 'status in_force text "notice.txt"'),
+        ("date 2024-01-01", 'date "2024"'),
+    )
+    assert summary(found) == [("document:doc", "changed", ("date", "status", "text"))]
+    (change,) = found
+    assert [(x.name, x.old, x.new) for x in change.aspects] == [
+        ("date", "date 2024-01-01", 'date "2024"'),
+        ("status", "status draft", "status in_force"),
+        ("text", None, 'text "notice.txt"'),
+    ]
+
+
+def test_the_order_of_a_documents_fields_is_no_change() -> None:
+    issuer, number = 'issuer "示例市医疗保障局"', 'number "文号1"'
+    assert small_diff((f"{issuer} {number}", f"{number} {issuer}")) == []

@@ -22,7 +22,7 @@ policy demo version "2024"
   effective 2024-01-01 to 2024-12-31
   method points
 
-document notice "示例〔2024〕1号" "示例DRG付费细则"
+document notice "示例细则" issuer "示例局" number none date 2024-01-01 status in_force
 
 let base_points "基准点数" : points at group = weight * 100 pt source notice "第五条"
 let case_points "病例点数" : points at case = base_points

@@ -11,12 +11,14 @@ from engine.cli import main
 from policy_dsl.check import check_path
 from policy_dsl.diagnostics import Diagnostic
 
+NOTICE = Path(__file__).resolve().parents[1] / "golden" / "diagnostics" / "sources" / "notice.txt"
+
 POLICY = """\
 policy demo version "2024"
   effective 2024-01-01 to 2024-12-31
   method points
 
-document notice "示例〔2024〕1号" "示例DRG付费细则"
+document notice "示例细则" issuer "示例局" number none date "2024" status in_force text "notice.txt"
 
 param low_ratio "低倍率判定系数" : ratio = 40%
   source notice "第六条"
@@ -44,8 +46,11 @@ let payment "病例支付额" : money at case = settled_points * point_value - b
 
 @pytest.fixture
 def policy(tmp_path: Path) -> Path:
+    """The policy, with the text of the document it quotes in its `sources/` folder."""
     path = tmp_path / "2024.policy"
     path.write_text(POLICY, encoding="utf-8")
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "notice.txt").write_bytes(NOTICE.read_bytes())
     return path
 
 
@@ -108,7 +113,8 @@ def _display_width_before(d: Diagnostic) -> int:
 def test_one_cli_run_reports_all_three(policy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(policy)]) == 1
     out, err = capsys.readouterr()
-    assert out == f"{policy}: failed (3 errors, 0 warnings)\n"
+    quotes = "quotes: 3 verified, 0 not found, 0 unverifiable"
+    assert out == f"{policy}: failed (3 errors, 0 warnings); {quotes}\n"
     assert [line.split(": ")[1] for line in err.splitlines() if line.startswith(str(policy))] == [
         "error E201",
         "error E101",
