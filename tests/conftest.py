@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,19 @@ ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
 SAMPLE = ROOT / "sample"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+#: The five source documents' texts, kept outside the repository (never copied in).
+SHARED_SOURCES = ROOT.parent / "shared" / "sources"
+
+
+def shared_sources() -> Path:
+    """`../shared/sources`; a test that needs it is skipped where it is absent, except under
+    `DRGPOLICY_CI=1` (CI has it), where it fails."""
+    if not SHARED_SOURCES.is_dir():
+        message = f"the source documents' texts are not at {SHARED_SOURCES} (../shared/sources)"
+        if os.environ.get("DRGPOLICY_CI") == "1":
+            pytest.fail(f"DRGPOLICY_CI=1 but {message}")
+        pytest.skip(message)
+    return SHARED_SOURCES
 
 
 @pytest.fixture(autouse=True)
