@@ -8,7 +8,16 @@ from decimal import Decimal
 from typing import Any
 
 from engine.frames import KEY_COLUMNS
-from engine.trace import AllocationCheck, RankCheck, Step, Trace, ValueStep, ValueTrace, provenance
+from engine.trace import (
+    AllocationCheck,
+    CitedPassage,
+    RankCheck,
+    Step,
+    Trace,
+    ValueStep,
+    ValueTrace,
+    provenance,
+)
 
 #: The grain a key column identifies: `hospital_id` → `hospital`.
 KEY_NAMES = {column: key for key, column in KEY_COLUMNS.items()}
@@ -110,9 +119,15 @@ def step_lines(step: Step) -> list[str]:
     lines += [f"    {rank_text(r)}" for r in step.ranks]
     if step.citations:
         lines.append("    source:  " + "; ".join(step.citations))
+        lines += [passage_line(p) for p in step.passages]
     if step.origin:
         lines.append(f"    at:      {step.origin}")
     return lines
+
+
+def passage_line(cited: CitedPassage) -> str:
+    """A quote's passage under the step's sources, the quoted words in 【】, and its document."""
+    return f"      “{cited.passage.marked()}” — {cited.document}"
 
 
 def allocation_text(check: AllocationCheck) -> str:
@@ -162,6 +177,7 @@ def value_step_lines(step: ValueStep) -> list[str]:
         )
     if step.citations:
         lines.append("    source:  " + "; ".join(step.citations))
+        lines += [passage_line(p) for p in step.passages]
     if step.origin:
         lines.append(f"    at:      {step.origin}")
     return lines

@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from policy_dsl.quotes import Passage
+
 
 @dataclass
 class ClassCheck:
@@ -61,6 +63,16 @@ class RankCheck:
 
 
 @dataclass
+class CitedPassage:
+    """The words of a cited document around a step's quote (原文): the sentences holding it,
+    the quoted parts marked (`policy_dsl.quotes.Passage`)."""
+
+    citation: str  # as the step's `citations` show it: `xc2024 低于……0.3倍以下`
+    document: str  # the document's title
+    passage: Passage
+
+
+@dataclass
 class Step:
     """One definition as it applies to the case."""
 
@@ -77,6 +89,8 @@ class Step:
     adjustments: list[StepCheck] = field(default_factory=list)
     allocations: list[AllocationCheck] = field(default_factory=list)
     ranks: list[RankCheck] = field(default_factory=list)
+    #: the passage of each quote cited, where its document's text was found (`engine.passages`)
+    passages: list[CitedPassage] = field(default_factory=list)
 
 
 #: Where a step's value comes from, in words (the terminal trace and the studio show it).
@@ -136,6 +150,8 @@ class ValueStep:
     inputs: dict[str, Any] = field(default_factory=dict)
     #: which of the step's own name and its inputs are money (shown to the fen)
     money: list[str] = field(default_factory=list)
+    #: the passage of each quote cited, where its document's text was found (`engine.passages`)
+    passages: list[CitedPassage] = field(default_factory=list)
 
 
 @dataclass

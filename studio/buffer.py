@@ -13,6 +13,7 @@ from pathlib import Path
 from policy_dsl import ast as a
 from policy_dsl.ast import Span
 from policy_dsl.check import Checked, check
+from policy_dsl.check.citations import QUOTE_NOT_FOUND, QuoteCheck
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, has_errors
 from policy_dsl.format import format_policy
 from policy_dsl.loader import SUFFIX, PolicyFile, policy_from_text, resolve
@@ -39,8 +40,31 @@ class Analysis:
 
     @property
     def ok(self) -> bool:
-        """Parses and has no errors (warnings allowed)."""
+        """Parses and has no errors (warnings allowed): what `drgpolicy check` passes, and what
+        a version must be to be saved."""
         return self.file is not None and not has_errors(self.diagnostics)
+
+    @property
+    def compiles(self) -> bool:
+        """Parses and has no errors but quotes not found in their documents (E137): what a
+        settlement, a what-if or an explanation needs (citations document a rule, they do not
+        change what it pays)."""
+        errors = [d for d in self.diagnostics if d.code != QUOTE_NOT_FOUND]
+        return self.file is not None and self.checked is not None and not has_errors(errors)
+
+    def passages(self) -> list[QuoteCheck]:
+        """The buffer's own quotes found in their documents, each with its passage."""
+        if self.checked is None or self.checked.citations is None or self.file is None:
+            return []
+        mine = self.checked.citations.in_file(self.file.path)
+        return [c for c in mine if c.passage is not None]
+
+    def document_title(self, name: str) -> str:
+        """The title of a document the buffer (or its base versions) declares."""
+        entry = self.checked.scope.documents().get(name) if self.checked else None
+        if entry is None or not isinstance(entry.decl, a.Document):
+            return name
+        return entry.decl.title
 
     @property
     def version(self) -> str | None:
@@ -50,6 +74,11 @@ class Analysis:
     def city(self) -> str | None:
         return self.file.header.city if self.file else None
 
+    def own_diagnostics(self) -> list[Diagnostic]:
+        """The diagnostics located in the buffer itself (those of a base version are about
+        another file, at its lines): what the editor marks in the text."""
+        return [d for d in self.diagnostics if d.file == self.path]
+
     def counts(self) -> tuple[int, int]:
         errors = sum(d.severity == "error" for d in self.diagnostics)
         return errors, len(self.diagnostics) - errors
@@ -57,7 +86,8 @@ class Analysis:
 
 def analyse(text: str, root: Path, city: str, fallback_version: str = "new") -> Analysis:
     """Parse and check the buffer as version `<root>/<city>/<its version>.policy`, its base
-    versions looked up among the city's saved files (the one it replaces left out)."""
+    versions looked up among the city's saved files (the one it replaces left out), its quotes
+    looked up in their documents' texts (`workspace.sources`) as `drgpolicy check` does."""
     version = header_version(text) or fallback_version
     if not workspace.is_safe_name(version):  # S002 says why; the path is only a label
         version = fallback_version
@@ -67,7 +97,7 @@ def analyse(text: str, root: Path, city: str, fallback_version: str = "new") -> 
     except PolicyErrors as exc:
         return Analysis(text, path, None, None, exc.diagnostics)
     others = workspace.siblings(root, city, file.header.version)
-    checked = check(resolve(file, others))
+    checked = check(resolve(file, others), workspace.sources(root, city))
     diagnostics = list(checked.diagnostics)
     if file.header.city != city:
         diagnostics.insert(0, _wrong_city(file, city))

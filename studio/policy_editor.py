@@ -3,8 +3,10 @@
 Its frontend is `studio/frontend/policy_editor/` (an `index.html`, a stylesheet and a script,
 served by Streamlit from that folder: no npm build, nothing fetched from the network). It shows
 the text with line numbers and the language's colours, marks each diagnostic in place (a wavy
-underline, a gutter marker, the message as a tooltip, a clickable list under the text) and sends
-the text back about `DEBOUNCE_MS` after typing stops, so that the diagnostics follow the typing.
+underline, a gutter marker, the message as a tooltip, a clickable list under the text), underlines
+each quote found in its document with a dotted line whose tooltip is the quote's passage (the
+sentence around it, the quoted words marked), and sends the text back about `DEBOUNCE_MS` after
+typing stops, so that the diagnostics follow the typing.
 `editor.js` describes the messages it exchanges with Streamlit.
 
 Python passes the text with a *revision*, a number the Editor page bumps whenever it replaces the
@@ -23,6 +25,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypedDict
 
+from policy_dsl.check.citations import QuoteCheck
 from policy_dsl.diagnostics import Diagnostic
 from studio import highlight
 
@@ -47,6 +50,37 @@ class Mark(TypedDict):
     code: str
     message: str
     hint: str | None
+
+
+class Note(TypedDict):
+    """A quote found in its document, as the component draws it: where the `source` citation
+    stands, and its passage (`marks` are [start, end) offsets of the quoted words in `text`)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    document: str
+    text: str
+    marks: list[list[int]]
+
+
+def notes(found: Iterable[QuoteCheck], title: Callable[[str], str]) -> list[Note]:
+    """The component's `notes` argument: each quote found, with the title of its document."""
+    shown = [
+        Note(
+            line=q.citation.span.line,
+            column=q.citation.span.column,
+            end_line=q.citation.span.end_line,
+            end_column=q.citation.span.end_column,
+            document=title(q.citation.document),
+            text=q.passage.text,
+            marks=[list(m) for m in q.passage.marks],
+        )
+        for q in found
+        if q.passage is not None
+    ]
+    return sorted(shown, key=lambda n: (n["line"], n["column"]))
 
 
 def marks(diagnostics: Iterable[Diagnostic]) -> list[Mark]:
@@ -82,12 +116,18 @@ def plain_by_default() -> bool:
     return os.environ.get(PLAIN_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
-def args(text: str, revision: int, diagnostics: Iterable[Diagnostic]) -> dict[str, Any]:
+def args(
+    text: str,
+    revision: int,
+    diagnostics: Iterable[Diagnostic],
+    passages: Iterable[Note] = (),
+) -> dict[str, Any]:
     """Everything the component is rendered with (JSON)."""
     return {
         "text": text,
         "revision": revision,
         "marks": marks(diagnostics),
+        "notes": list(passages),
         "language": highlight.language(),
         "height": HEIGHT,
         "debounce_ms": DEBOUNCE_MS,
@@ -98,6 +138,7 @@ def policy_editor(
     text: str,
     revision: int,
     diagnostics: Iterable[Diagnostic],
+    passages: Iterable[Note] = (),
     *,
     key: str,
     on_change: Callable[[], None] | None = None,
@@ -108,7 +149,7 @@ def policy_editor(
     # Declared on each run: registration needs the running script's context (cheap, idempotent).
     component = declare_component(NAME, path=str(FRONTEND))
     return component(
-        **args(text, revision, diagnostics), key=key, default=None, on_change=on_change
+        **args(text, revision, diagnostics, passages), key=key, default=None, on_change=on_change
     )
 
 
@@ -116,8 +157,10 @@ __all__ = [
     "DEBOUNCE_MS",
     "FRONTEND",
     "Mark",
+    "Note",
     "args",
     "marks",
+    "notes",
     "plain_by_default",
     "policy_editor",
     "unavailable",

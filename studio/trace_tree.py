@@ -10,13 +10,14 @@ payment) are roots of their own, after it.
 
 from __future__ import annotations
 
+import html
 from collections import deque
 from collections.abc import Collection
 
 import polars as pl
 
 from engine.report_text import show
-from engine.trace import AllocationCheck, RankCheck, Step, Trace
+from engine.trace import AllocationCheck, CitedPassage, RankCheck, Step, Trace
 
 ROOT = "payment"
 #: The two ways the Explain page shows a trace.
@@ -178,3 +179,18 @@ __all__ = [
     "roots",
     "step_inputs",
 ]
+
+
+def passage_html(cited: CitedPassage) -> str:
+    """A quote's passage in its document as the Explain page shows it beside the step's source:
+    the sentence, the quoted words in <mark>, the document's title; every text escaped."""
+    text, pieces, at = cited.passage.text, [], 0
+    for start, end in cited.passage.marks:
+        pieces += [html.escape(text[at:start]), f"<mark>{html.escape(text[start:end])}</mark>"]
+        at = end
+    pieces.append(html.escape(text[at:]))
+    return (
+        '<blockquote class="passage" style="margin:0 0 0.5em 1.6em;padding-left:0.8em;'
+        'border-left:3px solid #9ab;font-size:0.92em">'
+        f"{''.join(pieces)}<br><small>— {html.escape(cited.document)}</small></blockquote>"
+    )

@@ -8,7 +8,8 @@ unless the caller confirms it. Drafts (草稿) are kept apart from the versions,
 
 The roots come from the environment, so that tests and `drgpolicy studio` can point the app at
 another folder: `DRGPOLICY_POLICIES` (default `policies`), `DRGPOLICY_DATA` (default `sample`),
-`DRGPOLICY_STUDIO_CACHE` (default `out/studio-cache`).
+`DRGPOLICY_STUDIO_CACHE` (default `out/studio-cache`); the documents' texts are looked for in
+`<city>/sources/`, then in the folders of `DRGPOLICY_SOURCES`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from engine.atomic import write_file_atomically
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import SUFFIX, PolicyFile, read_policy_file
+from policy_dsl.sources import FOLDER, SourceFolders, source_folders
 from policy_dsl.versions import city_folders, policy_files
 
 DRAFTS = ".drafts"
@@ -47,6 +49,12 @@ def policies_root() -> Path:
 
 def data_root() -> Path:
     return Path(os.environ.get("DRGPOLICY_DATA", "sample")).resolve()
+
+
+def sources(root: Path, city: str) -> SourceFolders:
+    """Where the texts of a city's documents are looked for: its `sources/` folder, then the
+    folders of `DRGPOLICY_SOURCES` (`drgpolicy studio --sources DIR` puts DIR there)."""
+    return source_folders([root / city / FOLDER])
 
 
 def cache_root() -> Path:

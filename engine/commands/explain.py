@@ -9,8 +9,10 @@ from typing import Any
 
 import polars as pl
 
+from engine.commands.check import add_sources_argument, sources_of
 from engine.commands.settle import add_setting_arguments, settings_for
 from engine.explain import Trace, UnknownCase, explain
+from engine.passages import with_passages
 from engine.report_text import render_trace
 from engine.rundata import Period
 from engine.settle import Settlement, load_data, load_policy, settle
@@ -24,7 +26,8 @@ def register(subparsers: Any) -> None:
         help="explain one case step by step",
         description="Settle the data under the policy, then show every step that decided one "
         "case's payment: each definition's formula, inputs and value, the classes tried in "
-        "order and why they did not match, and the adjustments applied.",
+        "order and why they did not match, and the adjustments applied; under each quote cited, "
+        "its passage in the document's text where the text is found (see --sources).",
     )
     parser.add_argument("--case", required=True, help="the case_id")
     parser.add_argument("--policy", required=True, type=Path, help="a .policy file")
@@ -38,6 +41,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--period", required=True, help="2024 or 2024-03")
     parser.add_argument("--stage", help="the stage to explain (default: the last settling one)")
     add_setting_arguments(parser)
+    add_sources_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the trace as JSON")
     parser.set_defaults(run=run)
 
@@ -57,9 +61,10 @@ def _trace(args: argparse.Namespace, path: Path) -> Trace:
     inputs = load_data(args.data, policy)
     result = settle(policy, inputs, Period.parse(args.period), settings_for(policy, args))
     try:
-        return explain(result, args.case, args.stage)
+        trace = explain(result, args.case, args.stage)
     except UnknownCase as exc:
         raise UnknownCase(f"{exc}; {case_hint(result, args.case)}") from None
+    return with_passages(trace, policy, sources_of(args))
 
 
 def case_hint(result: Settlement, case_id: str) -> str:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from policy_dsl.errors import PolicyError
+from policy_dsl.sources import ENV
 
 APP = Path(__file__).resolve().parent.parent.parent / "studio" / "app.py"
 
@@ -33,6 +35,15 @@ def register(subparsers: Any) -> None:
         "--data", type=Path, default=Path("sample"), help="bundled data folder (default sample)"
     )
     parser.add_argument(
+        "--sources",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="a folder holding documents' texts (repeatable), searched after a city's sources/ "
+        f"folder: for the passages of quotes and their check in the editor (also {ENV})",
+    )
+    parser.add_argument(
         "--print-command", action="store_true", help="print the streamlit command, do not run it"
     )
     parser.set_defaults(run=run)
@@ -54,20 +65,27 @@ def command(port: int) -> list[str]:
     ]
 
 
-def environment(policies: Path, data: Path) -> dict[str, str]:
+def environment(policies: Path, data: Path, sources: Sequence[Path] = ()) -> dict[str, str]:
+    """The studio's environment: its folders, the `--sources` folders before those already in
+    `DRGPOLICY_SOURCES`."""
     if not policies.is_dir():
         raise StudioError(f"policies folder {policies} not found")
     if not data.is_dir():
         raise StudioError(f"data folder {data} not found")
+    for folder in sources:
+        if not folder.is_dir():
+            raise StudioError(f"--sources {folder}: no such folder")
+    listed = [str(f.resolve()) for f in sources] + [os.environ.get(ENV, "")]
     return {
         **os.environ,
         "DRGPOLICY_POLICIES": str(policies.resolve()),
         "DRGPOLICY_DATA": str(data.resolve()),
+        ENV: os.pathsep.join(p for p in listed if p),
     }
 
 
 def run(args: argparse.Namespace) -> int:
-    env = environment(args.policies, args.data)
+    env = environment(args.policies, args.data, args.sources)
     argv = command(args.port)
     if args.print_command:
         print(" ".join(argv))

@@ -32,6 +32,8 @@ from policy_dsl.sources import (
 
 Report = Callable[[Diagnostic], None]
 Outcome = Literal["verified", "not_found", "unverifiable"]
+#: A quote not in its document: an error for `check`, never a reason not to settle.
+QUOTE_NOT_FOUND = "E137"
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def _not_found(
         else "quote the document's own words"
     )
     return file.source.diagnostic(
-        "E137",
+        QUOTE_NOT_FOUND,
         f"`source {citation.document}`: {what} is not in the document's text ({text.path.name})",
         citation.span,
         hint + " (white space and the width of punctuation do not matter; …… joins parts)",
@@ -176,4 +178,4 @@ def _unavailable(document: Entry, found: _Text, count: int) -> Diagnostic:
     return document.file.source.diagnostic("W130", message, span, hint)
 
 
-__all__ = ["Citations", "QuoteCheck", "check_quotes"]
+__all__ = ["QUOTE_NOT_FOUND", "Citations", "QuoteCheck", "check_quotes"]

@@ -148,7 +148,8 @@ else:
     policy_editor.policy_editor(
         text,
         editing.revision(st.session_state),
-        analysis.diagnostics,
+        analysis.own_diagnostics(),
+        policy_editor.notes(analysis.passages(), analysis.document_title),
         key=EDITOR_COMPONENT,
     )
     _buttons(st.container())

@@ -1,11 +1,13 @@
 """Explain: find a case by id and read its trace as a tree — each step's formula, inputs, value
-and the clause's source; with a second version, where the two traces part."""
+and the clause's source, with the passage of the document it quotes; with a second version,
+where the two traces part."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from engine.explain import UnknownCase, explain
+from engine.passages import with_passages
 from engine.report_text import show
 from engine.rundata import PeriodError
 from engine.trace import Step, Trace, provenance
@@ -45,6 +47,8 @@ def draw_step(step: Step) -> None:
         st.markdown(":material/format_list_numbered: " + trace_tree.rank_text(rank))
     for citation in step.citations:
         st.markdown(f":material/description: **source:** {citation}")
+        for cited in (p for p in step.passages if p.citation == citation):
+            st.html(trace_tree.passage_html(cited))
 
 
 def draw_node(
@@ -136,7 +140,7 @@ if len(found) > 1:
     )
 
 try:
-    trace = explain(result, case_id)
+    trace = with_passages(explain(result, case_id), policy, workspace.sources(root, city))
 except UnknownCase as exc:
     st.error(str(exc))
     st.stop()

@@ -1,7 +1,8 @@
 """The studio in a real browser (Chromium through Playwright), the analyst's walk-through of the
 README: type into the policy editor component and see a diagnostic appear in place without
 leaving the text (a Chinese comment typed through an input method on the way), change the
-Xuancheng 2024 grassroots low-ratio threshold 30% → 35% and read the diff; run the what-if on
+Xuancheng 2024 grassroots low-ratio threshold 30% → 35% (warned: its quote says 0.3倍) and read
+the diff; run the what-if on
 the bundled sample; explain a case that changed class; save the buffer as a draft; run the
 examples. Screenshots go to out/artifacts/ (`python -m tests.studio.screenshots` refreshes the
 README's pictures from them)."""
@@ -201,7 +202,9 @@ def test_walk_through_in_the_browser(tmp_path: Path) -> None:
         assert sent(frame) == before + 1
         assert COMMENT in box.input_value()
 
-        # the name put right, the threshold moved to 35%: checks clean
+        # the name put right, the threshold moved to 35%: no error; two warnings, that the
+        # notice's text is not in the city's sources/ (W130) and that the quote of the
+        # threshold still says 0.3倍 (W131)
         value = box.input_value()
         at = value.index("low_ratio_x")
         select(frame, at, at + len("low_ratio_x"))
@@ -212,8 +215,10 @@ def test_walk_through_in_the_browser(tmp_path: Path) -> None:
         checked(page, frame)
         edited = box.input_value()
         assert edited == text.replace(OLD, NEW + COMMENT)
-        frame.locator("#state", has_text="checks clean").wait_for()
-        assert frame.locator("#colours .mk").count() == 0
+        frame.locator("#state", has_text="2 warnings").wait_for()
+        assert frame.locator("#colours .mk.error").count() == 0
+        warned = frame.locator("#problems").inner_text()
+        assert "W130" in warned and "W131" in warned and "low_ratio_grassroots` is 35%" in warned
         page.get_by_text("checks clean").first.wait_for()
         assert page.get_by_text("E101").count() == 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -211,6 +212,16 @@ def test_studio_command_serves_on_localhost(tmp_path: Path) -> None:
     assert env["DRGPOLICY_POLICIES"] == str(Path("policies").resolve())
     with pytest.raises(StudioError, match="not found"):
         environment(tmp_path / "nowhere", SAMPLE)
+
+
+def test_studio_sources_come_before_those_of_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DRGPOLICY_SOURCES", "/already/there")
+    env = environment(Path("policies"), SAMPLE, [tmp_path])
+    assert env["DRGPOLICY_SOURCES"] == os.pathsep.join([str(tmp_path.resolve()), "/already/there"])
+    with pytest.raises(StudioError, match=r"--sources .*nowhere: no such folder"):
+        environment(Path("policies"), SAMPLE, [tmp_path / "nowhere"])
 
 
 def test_a_clause_that_moves_money_between_levels_is_charted_by_level() -> None:

@@ -28,7 +28,8 @@ def test_editor_marks_an_error_as_typed_then_saves_the_fix(policies: Path) -> No
     at = open_app()
     text = editor_on(at, XC, "2024")
     assert text == (policies / XC / "2024.policy").read_text(encoding="utf-8")
-    assert component(at)["marks"] == []
+    (no_text,) = component(at)["marks"]  # the notice's text is not in the city's sources/
+    assert (no_text["code"], no_text["line"]) == ("W130", line_of(text, 'text "004_'))
 
     bad = text.replace("cost_ratio < low_ratio_grassroots", "cost_ratio < low_ratio_grasroots")
     drawn = type_in(at, bad)
@@ -44,7 +45,9 @@ def test_editor_marks_an_error_as_typed_then_saves_the_fix(policies: Path) -> No
     assert at.button(key="editor_save").disabled
 
     fixed = text.replace("ratio = 30%", "ratio = 35%")
-    assert type_in(at, fixed)["marks"] == []
+    warned = type_in(at, fixed)["marks"]
+    assert [m["code"] for m in warned] == ["W130", "W131"], "its quote still says 0.3倍"
+    assert "`low_ratio_grassroots` is 35%" in warned[1]["message"]
     assert not at.error
     at.button(key="editor_save").click().run()
     assert any("Saved xuancheng/2024.policy" in s for s in texts(at.success))

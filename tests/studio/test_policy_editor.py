@@ -17,6 +17,7 @@ from studio.state import (
     EDITOR_REVISION,
     EDITOR_TEXT,
 )
+from tests.studio.apptest import line_of
 
 XC = "xuancheng"
 PROTOCOL = (
@@ -81,9 +82,10 @@ def test_saving_a_draft_takes_the_text_just_sent(policies: Path) -> None:
 def test_marks_are_the_diagnostics_in_text_order(policies: Path) -> None:
     text = (policies / XC / "2024.policy").read_text(encoding="utf-8")
     bad = text.replace("cost_ratio < low_ratio_grassroots", "cost_ratio < low_ratio_x")
-    marks = policy_editor.marks(buffer.analyse(bad, policies, XC).diagnostics)
-    assert [m["code"] for m in marks] == ["W101", "E101"]
-    unused, unknown = marks
+    marks = policy_editor.marks(buffer.analyse(bad, policies, XC).own_diagnostics())
+    assert [m["code"] for m in marks] == ["W130", "W101", "E101"]
+    no_text, unused, unknown = marks
+    assert (no_text["line"], no_text["column"]) == (line_of(bad, 'text "004_'), 3)
     assert unused["severity"] == "warning" and unused["end_line"] > unused["line"]
     line = bad.split("\n")[unknown["line"] - 1]
     assert line[unknown["column"] - 1 : unknown["end_column"] - 1] == "low_ratio_x"

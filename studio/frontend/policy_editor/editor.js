@@ -13,7 +13,9 @@
  *                                    Ctrl+Enter / Ctrl+S
  *   Streamlit → editor  a "message" event {type: "streamlit:render", args, disabled, theme}
  *     args: text, revision (bumped by Python when it replaces the text: a version loaded, the
- *           text formatted), marks (the diagnostics of `text`), language (keywords and token
+ *           text formatted), marks (the diagnostics of `text`), notes (each quote of `text`
+ *           found in its document: where it stands, the document's title, the passage around
+ *           it and the quoted words' [start, end) offsets in it), language (keywords and token
  *           patterns derived from the grammar), height, debounce_ms
  *
  * The text the user is typing is never overwritten by a render of the same revision: the render
@@ -23,7 +25,9 @@
  * Drawing: a <textarea> with transparent text over a <pre> that shows the same text coloured,
  * scrolled with it; a gutter of line numbers with a marker where a diagnostic starts; each
  * diagnostic underlined where it points, its message in a tooltip when the pointer is on it and in
- * the list under the editor (a click there moves the caret to it).
+ * the list under the editor (a click there moves the caret to it). A quote found in its document
+ * gets a dotted underline whose tooltip is its passage, the quoted words highlighted; it is no
+ * diagnostic: not counted, not listed, and under any diagnostic at the same place.
  */
 (function () {
   "use strict";
@@ -47,6 +51,7 @@
     sent: null, // the text last sent to Python (or received from it)
     checked: null, // the text the diagnostics were computed for
     marks: [], // the diagnostics of `checked`, as Python sends them
+    notes: [], // the quotes of `checked` found in their documents, with their passages
     timer: 0,
     composing: false,
     deferred: null, // a render replacing the text, held back while an IME composition runs
@@ -130,6 +135,11 @@
     state.marks = Array.isArray(args.marks) ? args.marks.slice() : [];
     state.marks.sort(function (a, b) {
       return a.line - b.line || a.column - b.column;
+    });
+    state.notes = (Array.isArray(args.notes) ? args.notes : []).map(function (note) {
+      var copy = Object.assign({}, note);
+      copy.severity = "note";
+      return copy;
     });
     text.disabled = false;
     text.readOnly = !!data.disabled;
@@ -249,10 +259,28 @@
     return at;
   }
 
-  /** Per line index, the stretches to underline: {start, end, severity, index, eol}. */
+  /** The diagnostic or quote note a drawn stretch stands for (`data-mark`: "3" or "n3"). */
+  function markOf(key) {
+    if (String(key).charAt(0) === "n") return state.notes[Number(String(key).slice(1))];
+    return state.marks[Number(key)];
+  }
+
+  /** Per line index, the stretches to underline: {start, end, severity, index, eol}; the quote
+   * notes first, so that a diagnostic at the same place is drawn over them. */
   function lineMarks(lines) {
     var byLine = new Map();
-    state.marks.forEach(function (mark, index) {
+    var drawn = state.notes
+      .map(function (note, i) {
+        return [note, "n" + i];
+      })
+      .concat(
+        state.marks.map(function (mark, i) {
+          return [mark, String(i)];
+        })
+      );
+    drawn.forEach(function (pair) {
+      var mark = pair[0];
+      var index = pair[1];
       var first = clamp(mark.line || 1, 1, lines.length) - 1;
       var last = clamp(Math.max(mark.end_line || 0, mark.line || 1), 1, lines.length) - 1;
       for (var i = first; i <= last; i++) {
@@ -281,7 +309,7 @@
     var found = "";
     for (var i = 0; i < items.length; i++) {
       if (items[i].severity === "error") return "error";
-      found = "warning";
+      if (items[i].severity !== "note") found = "warning";
     }
     return found;
   }
@@ -557,7 +585,7 @@
           event.clientY >= box.top - 1 &&
           event.clientY <= box.bottom + 3;
         if (inside) {
-          showTip(state.marks[Number(marked[i].dataset.mark)], event.clientX, box.bottom);
+          showTip(markOf(marked[i].dataset.mark), event.clientX, box.bottom);
           return;
         }
       }
@@ -570,15 +598,23 @@
     tooltip.replaceChildren();
     var code = document.createElement("span");
     code.className = "tip-code";
-    code.textContent = mark.severity + " " + mark.code;
-    tooltip.appendChild(code);
-    tooltip.appendChild(
-      document.createTextNode(
-        " (line " + mark.line + ", column " + mark.column + ")\n" + mark.message +
-          (mark.hint ? "\nhint: " + mark.hint : "")
-      )
-    );
-    tooltip.dataset.code = mark.code;
+    if (mark.severity === "note") {
+      code.textContent = "《" + mark.document + "》";
+      tooltip.appendChild(code);
+      tooltip.appendChild(document.createTextNode("\n"));
+      appendPassage(mark.text, mark.marks);
+      tooltip.dataset.code = "passage";
+    } else {
+      code.textContent = mark.severity + " " + mark.code;
+      tooltip.appendChild(code);
+      tooltip.appendChild(
+        document.createTextNode(
+          " (line " + mark.line + ", column " + mark.column + ")\n" + mark.message +
+            (mark.hint ? "\nhint: " + mark.hint : "")
+        )
+      );
+      tooltip.dataset.code = mark.code;
+    }
     tooltip.hidden = false;
     var frame = editor.getBoundingClientRect();
     var left = clamp(x - frame.left + 8, 4, Math.max(4, frame.width - tooltip.offsetWidth - 4));
@@ -586,6 +622,19 @@
     if (top + tooltip.offsetHeight > frame.height - 4) top = y - frame.top - tooltip.offsetHeight - 26;
     tooltip.style.left = left + "px";
     tooltip.style.top = Math.max(4, top) + "px";
+  }
+
+  /** A passage into the tooltip as text, each quoted part in a <mark> (never parsed as HTML). */
+  function appendPassage(text, marks) {
+    var at = 0;
+    (marks || []).forEach(function (range) {
+      tooltip.appendChild(document.createTextNode(text.slice(at, range[0])));
+      var quoted = document.createElement("mark");
+      quoted.textContent = text.slice(range[0], range[1]);
+      tooltip.appendChild(quoted);
+      at = range[1];
+    });
+    tooltip.appendChild(document.createTextNode(text.slice(at)));
   }
 
   function hideTip() {
