@@ -63,7 +63,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def add_sources_argument(parser: argparse.ArgumentParser) -> None:
+def add_sources_argument(parser: argparse.ArgumentParser, what_for: str = "") -> None:
     """`--sources DIR` (repeatable): where the documents' texts are, after the policy's own
     `sources/` folder and before those of `DRGPOLICY_SOURCES`."""
     parser.add_argument(
@@ -73,7 +73,7 @@ def add_sources_argument(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="DIR",
         help="a folder holding documents' texts (repeatable); searched after the policy's "
-        f"sources/ folder, before the folders of {ENV}",
+        f"sources/ folder, before the folders of {ENV}{what_for}",
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from engine.commands.check import add_sources_argument
 from policy_dsl.errors import PolicyError
 from policy_dsl.sources import ENV
 
@@ -34,15 +35,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--data", type=Path, default=Path("sample"), help="bundled data folder (default sample)"
     )
-    parser.add_argument(
-        "--sources",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="DIR",
-        help="a folder holding documents' texts (repeatable), searched after a city's sources/ "
-        f"folder: for the passages of quotes and their check in the editor (also {ENV})",
-    )
+    add_sources_argument(parser, ": for the passages of quotes and their check in the editor")
     parser.add_argument(
         "--print-command", action="store_true", help="print the streamlit command, do not run it"
     )

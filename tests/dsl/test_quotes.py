@@ -7,11 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policy_dsl import quotes
-from policy_dsl.sources import DocumentText, read_text
+from policy_dsl.sources import DocumentText, normal, read_text
 from tests.conftest import shared_sources
 
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "diagnostics"
 XUANCHENG = "004_f075d89bf2526765.txt"
 WUXI = "000_9040d25257a7a8dc.txt"
 SUZHOU = "001_a723f35855d65e1a.txt"
@@ -205,3 +208,52 @@ def test_a_paraphrase_points_to_the_sentence_it_rewords(
     closest = quotes.closest(quote, text)
     assert closest is not None and sentence in closest
     assert quotes.find(closest, text) is not None, "the real words are one copy away"
+
+
+# ---- invariants ----------------------------------------------------------------------------
+
+
+#: The golden notice, and the five real texts (where `../shared/sources` is).
+TEXTS = ["notice", XUANCHENG, WUXI, SUZHOU, YANTAI, WUHAN]
+
+
+def _text(name: str) -> DocumentText:
+    if name == "notice":
+        return read_text(GOLDEN / "sources" / "notice.txt")
+    return _shared(name)
+
+
+@pytest.mark.parametrize("name", TEXTS)
+@given(data=st.data())
+@settings(max_examples=100, deadline=None)
+def test_any_words_of_a_text_are_found_and_marked(name: str, data: st.DataObject) -> None:
+    """Any stretch of a document's own text, however its white space falls, is found, and the
+    passage shown marks exactly those words (white space aside)."""
+    text = _text(name)
+    start = data.draw(st.integers(0, len(text.original) - 2))
+    end = data.draw(st.integers(start + 1, min(start + 40, len(text.original))))
+    quote = text.original[start:end]
+    if not normal(quote):
+        return
+    spans = quotes.find(quote, text)
+    assert spans is not None
+    passage = quotes.passage(text, spans)
+    ((a, b),) = passage.marks
+    assert normal(passage.text[a:b]) == normal(quote)
+
+
+@pytest.mark.parametrize("name", TEXTS)
+@given(data=st.data())
+@settings(max_examples=100, deadline=None)
+def test_two_stretches_of_one_paragraph_in_order_are_found(name: str, data: st.DataObject) -> None:
+    """Two stretches of one paragraph joined by an ellipsis are found, in their order."""
+    text = _text(name)
+    bounds = [*text.passages, len(text.normal)]
+    index = data.draw(st.integers(0, len(bounds) - 2))
+    first, last = bounds[index], bounds[index + 1]
+    if last - first < 4:
+        return
+    cut = data.draw(st.integers(first + 1, last - 2))
+    one = text.normal[data.draw(st.integers(first, cut - 1)) : cut]
+    two = text.normal[cut + 1 : data.draw(st.integers(cut + 2, last))]
+    assert quotes.find(f"{one}……{two}", text) is not None

@@ -83,6 +83,21 @@ def studio_server(policies: Path, data: Path, cache: Path) -> Iterator[str]:
         log.close()
 
 
+@contextmanager
+def studio_page(policies: Path, data: Path, cache: Path) -> Iterator[Any]:
+    """A Chromium page (1440 × 1000) open on a studio serving `policies` and `data`."""
+    from playwright.sync_api import sync_playwright
+
+    with studio_server(policies, data, cache) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.goto(url)
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
 def idle(page: Any, timeout: float = 120_000) -> None:
     """Wait until the app has finished its rerun (the running indicator is gone)."""
     page.wait_for_timeout(300)

@@ -12,14 +12,12 @@ import pytest
 
 from tests.conftest import POLICIES, SAMPLE
 from tests.studio.browser import (
-    ARGS,
-    CHROMIUM,
     choose,
     editor_frame,
     editor_text,
     idle,
     require_browser,
-    studio_server,
+    studio_page,
 )
 from tests.studio.test_passages import NOTICE, PARAPHRASE, QUOTE, TITLE
 
@@ -28,8 +26,6 @@ def test_the_pointer_on_a_quote_shows_its_passage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     require_browser()
-    from playwright.sync_api import sync_playwright
-
     policies = tmp_path / "policies"
     shutil.copytree(POLICIES, policies)
     path = policies / "xuancheng" / "2024.policy"
@@ -38,13 +34,7 @@ def test_the_pointer_on_a_quote_shows_its_passage(
     texts.mkdir()
     shutil.copy(NOTICE, texts / "004_f075d89bf2526765.txt")
     monkeypatch.setenv("DRGPOLICY_SOURCES", str(texts))
-    with (
-        studio_server(policies, SAMPLE, tmp_path / "cache") as url,
-        sync_playwright() as playwright,
-    ):
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        page.goto(url)
+    with studio_page(policies, SAMPLE, tmp_path / "cache") as page:
         frame = editor_frame(page)
         idle(page)
         choose(page, "City", "xuancheng")
@@ -74,4 +64,3 @@ def test_the_pointer_on_a_quote_shows_its_passage(
         assert "第七条病组内病例数大于5例且变异系数小于等于1的病组为稳定病组。" in shown
         marked = tooltip.locator("mark").all_inner_texts()
         assert marked == ["病例数大于5例且变异系数小于等于1的病组为稳定病组"]
-        browser.close()
