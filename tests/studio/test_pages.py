@@ -374,3 +374,18 @@ def test_whatif_exposure_and_sweep_belong_to_their_run(
     assert exposure_table(at) is None
     assert not any("low_ratio_standard" in d.value for d in at.dataframe)
     assert any("2 input row(s) rejected" in w for w in texts(at.warning))
+
+
+def test_editor_marks_only_what_is_in_its_own_text(policies: Path) -> None:
+    """A warning of the base version (here an unused parameter of 2023) is about another file,
+    at its lines: the page lists it, the editor does not mark it in the 2024 text."""
+    base = policies / XC / "2023.policy"
+    unused = 'param unused_k "未使用" : ratio = 1\n  assumption "示例"\n'
+    text = base.read_text(encoding="utf-8")
+    base.write_text(text.replace("param cv_limit", unused + "param cv_limit"), encoding="utf-8")
+    at = open_app()
+    editor_on(at, XC, "2024")
+    assert any("W101" in w and "unused_k" in w for w in texts(at.warning))
+    codes = [m["code"] for m in component(at)["marks"]]
+    assert "W101" not in codes
+    assert codes == ["W130"]  # 2024's own: the notice's text is not in the city's sources/
