@@ -38,8 +38,8 @@ QUOTE_NOT_FOUND = "E137"
 
 @dataclass(frozen=True)
 class QuoteCheck:
-    """What became of one quote: where it stands, the document, and the passage it was found
-    in (None unless verified)."""
+    """What became of one quote: the file it stands in, its citation (document, words, span),
+    and the passage it was found in (None unless verified)."""
 
     file: Path
     citation: a.Source
@@ -93,7 +93,7 @@ def check_quotes(resolved: Resolved, folders: SourceFolders, report: Report) -> 
                 if citation.document not in texts:
                     texts[citation.document] = _text_of(document, folders)
                 found = texts[citation.document]
-                result.checks.append(_check(entry.file, citation, document, found, report))
+                result.checks.append(_check(entry.file, citation, found, report))
     for name, found in texts.items():
         if found.text is None and found.missing:
             count = sum(c.citation.document == name for c in result.checks)
@@ -116,25 +116,21 @@ def _text_of(document: Entry, folders: SourceFolders) -> _Text:
     try:
         return _Text(read_text(path))
     except UnreadableText as exc:
-        return _Text(None, f"{path} {exc}")
+        return _Text(None, f"{path}: {exc}")
 
 
-def _check(
-    file: PolicyFile, citation: a.Source, document: Entry, found: _Text, report: Report
-) -> QuoteCheck:
+def _check(file: PolicyFile, citation: a.Source, found: _Text, report: Report) -> QuoteCheck:
     assert citation.article is not None
     if found.text is None:
         return QuoteCheck(file.path, citation, "unverifiable")
     spans = quotes.find(citation.article, found.text)
     if spans is not None:
         return QuoteCheck(file.path, citation, "verified", quotes.passage(found.text, spans))
-    report(_not_found(file, citation, document, found.text))
+    report(_not_found(file, citation, found.text))
     return QuoteCheck(file.path, citation, "not_found")
 
 
-def _not_found(
-    file: PolicyFile, citation: a.Source, document: Entry, text: DocumentText
-) -> Diagnostic:
+def _not_found(file: PolicyFile, citation: a.Source, text: DocumentText) -> Diagnostic:
     assert citation.article is not None
     closest = quotes.closest(citation.article, text)
     several = len(quotes.parts(citation.article)) > 1
@@ -173,7 +169,7 @@ def _unavailable(document: Entry, found: _Text, count: int) -> Diagnostic:
         )
     else:
         message = f"the text of document `{decl.name}` cannot be read: {quoted}"
-        hint = f"{found.missing}: save it as UTF-8 text"
+        hint = f"{found.missing}; save it as UTF-8 text"
     span = field.span if field is not None else decl.span
     return document.file.source.diagnostic("W130", message, span, hint)
 
