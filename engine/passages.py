@@ -10,34 +10,24 @@ passage: the trace shows the citation alone (`drgpolicy check --sources` says wh
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TypeVar
 
 from engine.explain import citation_text
-from engine.trace import CitedPassage, Step, Trace, ValueStep, ValueTrace
+from engine.trace import CitedPassage, Trace
 from policy_dsl import ir, quotes
 from policy_dsl.sources import DocumentText, SourceFolders, UnreadableText, find_text, read_text
 
-AnyTrace = TypeVar("AnyTrace", Trace, ValueTrace)
 
-
-def with_passages(trace: AnyTrace, policy: ir.Policy, folders: SourceFolders) -> AnyTrace:
+def with_passages(trace: Trace, policy: ir.Policy, folders: SourceFolders) -> Trace:
     """`trace` with the passage of each quote its steps cite, where it is found."""
     definitions = {d.name: d for d in policy.stage(trace.stage).definitions}
     texts = DocumentTexts(policy, folders)
     steps = [
-        _with(step, texts.passages(definitions[step.name].citations))
+        replace(step, passages=texts.passages(definitions[step.name].citations))
         if step.name in definitions
         else step
         for step in trace.steps
     ]
     return replace(trace, steps=steps)
-
-
-StepT = TypeVar("StepT", Step, ValueStep)
-
-
-def _with(step: StepT, passages: list[CitedPassage]) -> StepT:
-    return replace(step, passages=passages) if passages else step
 
 
 class DocumentTexts:

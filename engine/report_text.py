@@ -177,7 +177,6 @@ def value_step_lines(step: ValueStep) -> list[str]:
         )
     if step.citations:
         lines.append("    source:  " + "; ".join(step.citations))
-        lines += [passage_line(p) for p in step.passages]
     if step.origin:
         lines.append(f"    at:      {step.origin}")
     return lines

@@ -150,8 +150,6 @@ class ValueStep:
     inputs: dict[str, Any] = field(default_factory=dict)
     #: which of the step's own name and its inputs are money (shown to the fen)
     money: list[str] = field(default_factory=list)
-    #: the passage of each quote cited, where its document's text was found (`engine.passages`)
-    passages: list[CitedPassage] = field(default_factory=list)
 
 
 @dataclass
