@@ -23,6 +23,9 @@ CODES: dict[str, str] = {
     "E114": "an input of an unknown input table",
     "E115": "a stage with an unknown period",
     "E120": "the header has no effective date",
+    "E150": "a deduction input that is not money",
+    "E151": "an assessment input that is not a number",
+    "E152": "a deduction or assessment input not per hospital",
     "E121": "the header names no valid payment method",
     "E122": "the policy ends before it starts",
     "E201": "a finer-grain value used at a coarser grain without an aggregate",
@@ -59,4 +62,5 @@ CODES: dict[str, str] = {
     "E901": "an invariant that does not fit its definitions",
     "W101": "a parameter or table that is never used",
     "W103": "a number in a formula without source or assumption",
+    "W150": "a deduction that raises what a hospital is paid",
 }
