@@ -408,6 +408,8 @@ def _property(spec: FieldSpec) -> dict[str, Any]:
     prop: dict[str, Any] = {"type": _JSON_TYPES[spec.dtype], "description": spec.description}
     if not spec.required:
         prop["default"] = _json_default(spec)
+        if spec.default is None:
+            prop["type"] = [prop["type"], "null"]
     elif spec.dtype == "text":
         prop["minLength"] = 1
     if spec.minimum is not None:

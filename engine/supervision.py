@@ -47,7 +47,7 @@ from policy_dsl import ir
 
 #: The declaration's input table and the column of the data file naming it.
 NAME_COLUMNS: dict[TableKind, str] = {"deductions": "kind", "assessments": "assessment"}
-_NOUNS: dict[TableKind, str] = {"deductions": "deduction", "assessments": "assessment"}
+_NOUNS: dict[TableKind, str] = {"deductions": "a deduction", "assessments": "an assessment"}
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def _declared_check(kind: TableKind, names: Mapping[str, str]) -> _Check:
     column, noun = NAME_COLUMNS[kind], _NOUNS[kind]
     listed = ", ".join(f"{n} ({label})" for n, label in names.items())
     reason = _says(
-        f"{column} '{{}}' is not a {noun} the policy declares; declared: {listed}",
+        f"{column} '{{}}' is not {noun} the policy declares; declared: {listed}",
         pl.col(column),
     )
     return _Check(column, ~pl.col(column).is_in(list(names)), reason)

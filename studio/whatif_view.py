@@ -15,7 +15,7 @@ from engine.batch import Settings
 from engine.whatif.attribution import Attribution, attribute
 from engine.whatif.exposure import Exposure
 from engine.whatif.impact import Impact, impact_of, totals_rows
-from engine.whatif.runs import Runs
+from engine.whatif.runs import Runs, inputs_policy
 from engine.whatif.sweep import Sweep
 from policy_dsl import ir
 from policy_dsl.diff import diff_versions
@@ -91,13 +91,6 @@ def resolved(siblings: Sequence[PolicyFile], text: str, where: str) -> Resolved:
     file = policy_from_text(text, where)
     others = [f for f in siblings if f.header.version != file.header.version]
     return resolve(file, others)
-
-
-def inputs_policy(base: ir.Policy, new: ir.Policy) -> ir.Policy:
-    """`new` declaring the inputs of both versions, for loading data both can settle."""
-    names = {i.name for i in new.inputs}
-    extra = [i for i in base.inputs if i.name not in names]
-    return new.model_copy(update={"inputs": [*new.inputs, *extra]}) if extra else new
 
 
 def run(
