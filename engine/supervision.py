@@ -325,7 +325,7 @@ def _missing_scores(
     label = Declared.of(policy).label(name)
     shown = ", ".join(missing[:10]) + (", …" if len(missing) > 10 else "")
     rejected = inputs.rejects.filter(
-        (pl.col("file") == file)
+        (pl.col("file") == (file or ""))
         & pl.col("key").is_in(missing)
         & pl.col("reason").str.contains(name)
     )

@@ -4,6 +4,7 @@ assessments, and hypothesis strategies that add deductions to generated cities."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,6 @@ import polars as pl
 from hypothesis import strategies as st
 
 from engine.settle import load_policy
-from tests.engine.datasets import datasets, write_dataset
 
 HERE = Path(__file__).resolve().parent
 #: Monthly refusals (拒付), a year-end audit deduction (智能审核违规扣款), two assessments.
@@ -41,13 +41,15 @@ def scores_for(hospitals: list[str], year: int = 2024) -> list[dict[str, Any]]:
     ]
 
 
-def deduction_rows(draw: st.DrawFn, hospitals: list[str], n: int) -> list[dict[str, Any]]:
-    """`n` deductions of the declared kinds at random hospitals, amounts to the fen, dated in
-    2024 (some in months without a case), with a reason."""
+def deduction_rows(
+    draw: st.DrawFn, hospitals: list[str], n: int, kinds: Sequence[str] = KINDS
+) -> list[dict[str, Any]]:
+    """`n` deductions of `kinds` at random hospitals, amounts to the fen, dated in 2024 (some in
+    months without a case), with a reason."""
     return [
         {
             "hospital_id": draw(st.sampled_from(hospitals)),
-            "kind": draw(st.sampled_from(KINDS)),
+            "kind": draw(st.sampled_from(list(kinds))),
             "amount": draw(st.integers(1, 5_000_000)) / 100,
             "date": dt.date(2024, draw(st.integers(1, 12)), draw(st.integers(1, 28))).isoformat(),
             "reason": draw(st.sampled_from(["高套分值", "分解住院", "低标入院"])),
@@ -55,22 +57,3 @@ def deduction_rows(draw: st.DrawFn, hospitals: list[str], n: int) -> list[dict[s
         }
         for _ in range(n)
     ]
-
-
-@st.composite
-def supervised_cities(draw: st.DrawFn) -> dict[str, Any]:
-    """A generated city (`tests.engine.datasets`) with up to 8 deductions, both scores for every
-    hospital, and one more deduction (`extra`) to add."""
-    city = draw(datasets())
-    hospitals = [h["hospital_id"] for h in city["hospitals"]]
-    city["deductions"] = deduction_rows(draw, hospitals, draw(st.integers(0, 8)))
-    city["assessments"] = scores_for(hospitals)
-    city["extra"] = deduction_rows(draw, hospitals, 1)[0]
-    return city
-
-
-def write_city(city: dict[str, Any], folder: Path, *, with_extra: bool = False) -> Path:
-    """The city as contract files; `with_extra` adds its extra deduction."""
-    write_dataset(city, folder)
-    deductions = city["deductions"] + ([city["extra"]] if with_extra else [])
-    return write_supervision(folder, deductions, city["assessments"])
