@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 
 
 def declared(impact: Impact) -> dict[str, tuple[str, str]]:
-    """The deductions and assessments either version declares: name → (table, label)."""
+    """The deductions and assessments either version declares (the new one's order first):
+    name → (table, label)."""
     found: dict[str, tuple[str, str]] = {}
-    for outcome in (impact.base, impact.new):
+    for outcome in (impact.new, impact.base):
         for i in supervision_inputs(outcome.policy):
             found.setdefault(i.name, (i.table, i.label))
     return found
