@@ -40,7 +40,7 @@ from engine.contract import (
     _Table,
     _typed_frame,
 )
-from engine.fields import POLARS_DTYPES, TABLES, TableKind
+from engine.fields import POLARS_DTYPES, TABLES, FieldSpec, TableKind
 from engine.keys import carried_codes, code_column
 from engine.rundata import Period, RunData
 from policy_dsl import ir
@@ -133,7 +133,7 @@ def _load(folder: Path, kind: TableKind, names: Mapping[str, str], hospitals: _T
 
 
 def _checks(
-    kind: TableKind, present: Sequence[object], names: Mapping[str, str], hospitals: _Table
+    kind: TableKind, present: Sequence[FieldSpec], names: Mapping[str, str], hospitals: _Table
 ) -> list[_Check]:
     """Each field (the name column also against the declared names), then for assessments one
     score per hospital, assessment and year, then the hospital."""
