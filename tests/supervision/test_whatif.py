@@ -116,3 +116,13 @@ def test_whatif_cli_loads_what_only_the_base_version_declares(
     assert moved == {("H1", "year_total"): 120050, ("H2", "year_total"): 0, ("H3", "year_total"): 0}
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Deductions and assessments" in html and "¥1,200.50" in html
+
+
+def test_the_studio_shows_the_same_table_in_yuan(runs: Runs) -> None:
+    from studio.whatif_view import supervision_table
+
+    impact = compare(runs, compile_text(UNAUDITED, "unaudited.policy"), POLICY)
+    shown = supervision_table(impact)
+    assert shown.select("hospital_id", "audit_deduction", "refusal", "drg_assessment").rows() == [
+        ("H1", 1200.5, 0.0, 60.0)
+    ]
