@@ -15,7 +15,7 @@ from engine.whatif import Runs, compare
 from engine.whatif.runs import inputs_policy
 from engine.whatif.supervision import supervision_section
 from policy_dsl.lower import compile_text
-from tests.conftest import run_cli
+from tests.conftest import SAMPLE, run_cli
 from tests.supervision.data import POLICY, POLICY_PATH
 from tests.supervision.test_inputs import folder_with
 from tests.supervision.test_settle import DEDUCTIONS, SCORES
@@ -126,3 +126,17 @@ def test_the_studio_shows_the_same_table_in_yuan(runs: Runs) -> None:
     assert shown.select("hospital_id", "audit_deduction", "refusal", "drg_assessment").rows() == [
         ("H1", 1200.5, 0.0, 60.0)
     ]
+
+
+def test_an_upload_with_its_own_hospitals_takes_no_deductions_from_the_sample(
+    tmp_path: Path,
+) -> None:
+    from studio.runs import uploaded_dataset
+
+    hospitals = (SAMPLE / "hospitals.csv").read_bytes()
+    own = uploaded_dataset(tmp_path, {"hospitals.csv": hospitals}, SAMPLE)
+    assert not (own / "deductions.csv").exists() and not (own / "assessments.csv").exists()
+    deductions = b"hospital_id,kind,amount,date,reason\nH0001,audit_deduction,1,2024-01-02,x\n"
+    mine = uploaded_dataset(tmp_path, {"deductions.csv": deductions}, SAMPLE)
+    assert (mine / "deductions.csv").read_bytes() == deductions
+    assert (mine / "assessments.csv").read_bytes() == (SAMPLE / "assessments.csv").read_bytes()
