@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from engine import batch_windows, catalog, functions
+from engine import batch_windows, catalog, functions, supervision
 from engine import keys as keys_mod
 from engine.frames import (
     HOSPITAL_SIDE,
@@ -106,10 +106,15 @@ class StageRun:
 
     def key_source(self, grain: g.Grain) -> pl.DataFrame:
         """Rows of a grain: every hospital (or group) of the inputs for hospital-side grains
-        (or the group grain) — cases or not — otherwise the combinations that cases have."""
+        (or the group grain) — cases or not — otherwise the combinations that cases have, and
+        a hospital's months with a deduction but no case (`RunData.deduction_months`)."""
         if grain <= HOSPITAL_SIDE:
             return self.data.hospitals
-        return self.data.groups if grain == frozenset({"group"}) else self.data.cases
+        if grain == frozenset({"group"}):
+            return self.data.groups
+        if {"hospital", "month"} <= grain <= HOSPITAL_MONTH:
+            return supervision.with_deduction_months(self.data, closure_columns(grain))
+        return self.data.cases
 
     def add(self, grain: g.Grain, frame: pl.DataFrame) -> None:
         self.frames[grain] = frame
@@ -179,6 +184,8 @@ class StageRun:
             return pl.lit(float(self.data.period.months))
         if ref.table == "budget":
             return self._budget(ref.column, grain)
+        if ref.table in supervision.SUPERVISION_TABLES:
+            return self._supervision(ref, grain)
         frame = self.frame(grain)
         if ref.column in frame.columns:
             return pl.col(ref.column)
@@ -190,6 +197,13 @@ class StageRun:
             raise KeyError(f"case field `{ref.column}` is not at grain {g.show(grain)}")
         return pl.col(self.bring(grain, source, keys, ref.column))
 
+    def _supervision(self, ref: ir.FieldRef, grain: g.Grain) -> pl.Expr:
+        """A hospital's deduction (of the month, in a `per month` stage) or assessment score."""
+        monthly = "month" in self.period
+        values = supervision.hospital_values(self.data, ref.table, ref.column, monthly)
+        keys = supervision.value_keys(ref.table, monthly)
+        return pl.col(self.bring(grain, values, keys, ref.column))
+
     def _budget(self, name: str, grain: g.Grain) -> pl.Expr:
         value = self.data.budget["values"][name]
         if not isinstance(value, Mapping):
@@ -200,6 +214,9 @@ class StageRun:
         table = table.with_columns(pl.col(key).cast(self.frame(grain).schema[key]))
         return pl.col(self.bring(grain, table, [key], name))
 
+
+#: The keys of a hospital's month: its rows include the months with a deduction but no case.
+HOSPITAL_MONTH = HOSPITAL_SIDE | {"month"}
 
 #: `c op x` is `x FLIPPED[op] c`.
 FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}

@@ -77,6 +77,10 @@ class Inputs:
     files: dict[str, str] = field(default_factory=dict)
     columns: dict[str, frozenset[str]] = field(default_factory=dict)
     source: Path | None = None
+    #: supervision rows (`engine.supervision`): accepted deductions and assessment scores, None
+    #: when the policy declares none (the file is then not read)
+    deductions: pl.DataFrame | None = None
+    assessments: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -432,7 +436,7 @@ def _accepted(
 
 def _final(spec: FieldSpec, present: bool) -> pl.Expr:
     value = pl.col(spec.name) if present else pl.lit(None)
-    if not spec.required:
+    if not spec.required and spec.default is not None:
         value = value.fill_null(spec.default)
     if spec.dtype == "money":
         value = value.round(2)

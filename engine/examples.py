@@ -68,6 +68,16 @@ class Example(BaseModel):
     hospitals: list[dict[str, Scalar]]
     groups: list[dict[str, Scalar]]
     cases: list[dict[str, Scalar]]
+    deductions: list[dict[str, Scalar]] = Field(
+        default=[],
+        description="rows of deductions.csv (hospital_id, kind, amount, reason; date: by default "
+        "the period's first day)",
+    )
+    assessments: list[dict[str, Scalar]] = Field(
+        default=[],
+        description="rows of assessments.csv (hospital_id, assessment, score; year: by default "
+        "the period's)",
+    )
     budget: dict[str, float | dict[str, float]] = {}
     expect: Expectations
 
@@ -181,7 +191,8 @@ def period_of(example: Example, policy: Policy) -> Period:
 def write_data(example: Example, folder: Path, period: Period) -> None:
     """The example as a data folder of the contract. A field no row gives is written with its
     contract default, even one a data file must have when a policy reads it
-    (`FieldSpec.neutral`): an example states only what its rule needs."""
+    (`FieldSpec.neutral`): an example states only what its rule needs. Deductions and
+    assessments are written only when the example lists some."""
     first_day = f"{period.month_labels()[0]}-01"
     cases = [{"discharge_date": first_day, **case} for case in example.cases]
     tables: dict[TableKind, list[dict[str, Scalar]]] = {
@@ -189,6 +200,11 @@ def write_data(example: Example, folder: Path, period: Period) -> None:
         "groups": example.groups,
         "cases": cases,
     }
+    supervision: dict[TableKind, list[dict[str, Scalar]]] = {
+        "deductions": [{"date": first_day, **row} for row in example.deductions],
+        "assessments": [{"year": period.year, **row} for row in example.assessments],
+    }
+    tables |= {kind: rows for kind, rows in supervision.items() if rows}
     for kind, rows in tables.items():
         defaults = _guessed_defaults(kind, rows)
         frame = pl.DataFrame([_text_row({**defaults, **r}) for r in rows])

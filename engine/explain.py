@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from engine import catalog, explain_windows, functions
+from engine import catalog, explain_windows, functions, supervision
 from engine.explain_windows import BatchRows
 from engine.frames import KEY_COLUMNS, StageResult, key_columns
 from engine.settle import Settlement
@@ -131,6 +131,12 @@ class Explainer:
                 declared = next(i for i in self.policy.inputs if i.name == ref.column)
                 return float(value[row[KEY_COLUMNS[declared.grain[0]]]])
             return float(value)
+        if ref.table in supervision.SUPERVISION_TABLES:
+            monthly = "month" in self.result.period_keys
+            data = self.settlement.data
+            values = supervision.hospital_values(data, ref.table, ref.column, monthly)
+            keys = supervision.value_keys(ref.table, monthly)
+            return lookup(values, {k: row[k] for k in keys}, ref.column)
         if ref.column in row:
             return row[ref.column]
         table, key = self.input_table(ref.table)

@@ -17,7 +17,7 @@ import polars as pl
 CONTRACT_VERSION = "1.0"
 
 Dtype = Literal["text", "money", "number", "int", "bool", "date"]
-TableKind = Literal["cases", "hospitals", "groups"]
+TableKind = Literal["cases", "hospitals", "groups", "deductions", "assessments"]
 Default = str | float | int | bool | None
 
 POLARS_DTYPES: dict[str, pl.DataType] = {
@@ -208,10 +208,61 @@ GROUP_FIELDS: tuple[FieldSpec, ...] = (
     _optional("base_group", "bool", False, "Wuhan base group, same price city-wide (基础病组)."),
 )
 
+#: Supervision (医保监管): deductions and assessment scores per hospital, each row naming an
+#: `input deduction` / `input assessment` the policy declares (`engine.supervision`).
+DEDUCTION_FIELDS: tuple[FieldSpec, ...] = (
+    _required("hospital_id", "text", "Hospital deducted (定点医疗机构); must be in hospitals."),
+    _required(
+        "kind",
+        "text",
+        "Which deduction: the name of an `input deduction` of the policy, e.g. audit_deduction "
+        "(智能审核违规扣款), refusal (拒付).",
+    ),
+    _required("amount", "money", "Amount deducted, 元 (扣款金额).", minimum=0),
+    _required(
+        "date",
+        "date",
+        "Date of the decision (扣款日期); the row counts in the period (month, year) it falls in.",
+    ),
+    _required("reason", "text", "Why, in words (扣款原因), e.g. 高套分值."),
+    _optional(
+        "reference", "text", "", "The decision's document number or audit id (文书号 / 稽核编号)."
+    ),
+)
+
+ASSESSMENT_FIELDS: tuple[FieldSpec, ...] = (
+    _required("hospital_id", "text", "Hospital assessed (定点医疗机构); must be in hospitals."),
+    _required(
+        "assessment",
+        "text",
+        "Which assessment: the name of an `input assessment` of the policy, e.g. drg_assessment "
+        "(DRG专项考核), insurance_assessment (年度医保考核).",
+    ),
+    _required(
+        "score", "number", "Score on the assessment's own scale (考核得分), e.g. 92.5.", minimum=0
+    ),
+    _optional(
+        "year",
+        "int",
+        None,
+        "Year assessed (考核年度); the score holds in every period of that year.",
+        minimum=1900,
+    ),
+    _optional(
+        "date",
+        "date",
+        None,
+        "Date of the assessment (考核日期); without `year`, its year is the year assessed. "
+        "Without either, the score holds in every period.",
+    ),
+)
+
 TABLES: dict[TableKind, tuple[FieldSpec, ...]] = {
     "cases": CASE_FIELDS,
     "hospitals": HOSPITAL_FIELDS,
     "groups": GROUP_FIELDS,
+    "deductions": DEDUCTION_FIELDS,
+    "assessments": ASSESSMENT_FIELDS,
 }
 
 BUDGET_VALUES: dict[str, str] = {
@@ -324,7 +375,8 @@ def field_table(kind: TableKind) -> str:
 
 
 def json_schema(
-    kind: Literal["cases", "hospitals", "groups", "budget"], extra: Sequence[FieldSpec] = ()
+    kind: Literal["cases", "hospitals", "groups", "deductions", "assessments", "budget"],
+    extra: Sequence[FieldSpec] = (),
 ) -> dict[str, Any]:
     """JSON Schema 2020-12 for one row of a table, or for the whole budget document.
 
@@ -356,6 +408,8 @@ def _property(spec: FieldSpec) -> dict[str, Any]:
     prop: dict[str, Any] = {"type": _JSON_TYPES[spec.dtype], "description": spec.description}
     if not spec.required:
         prop["default"] = _json_default(spec)
+        if spec.default is None:
+            prop["type"] = [prop["type"], "null"]
     elif spec.dtype == "text":
         prop["minLength"] = 1
     if spec.minimum is not None:

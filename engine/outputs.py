@@ -8,6 +8,7 @@ Layout of an output folder:
 
     <out>/manifest.json                  policy, inputs (sha256), row counts, outputs (sha256)
     <out>/rejects.csv                    every rejected input row with its reason
+    <out>/deductions.csv                 every deduction of the period, the stage applying it
     <out>/<stage>/cases.csv              one row per settled case
     <out>/<stage>/hospitals.csv          one row per hospital (and month, in a monthly stage)
     <out>/<stage>/summary.csv            one row per period (month, or the year)
@@ -37,6 +38,13 @@ from engine.batch import StageResult, key_columns
 from engine.contract import CONTRACT_VERSION
 from engine.earlier import read_later
 from engine.settle import ENGINE_VERSION, Settlement, case_results, missing_cases, missing_in
+from engine.supervision import Declared
+from engine.supervision_outputs import (
+    applied_deductions,
+    supervision_rows,
+    with_months_deducted,
+    with_supervision_columns,
+)
 from policy_dsl import grains as g
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
@@ -119,12 +127,12 @@ def hospital_statement(
     statement = (
         hospitals.join(totals, on="hospital_id", how="left")
         if not _period_keys(result)
-        else totals.join(hospitals, on="hospital_id", how="left")
+        else with_months_deducted(totals, settlement).join(hospitals, on="hospital_id", how="left")
     )
     statement = statement.with_columns(pl.col("cases", *PAID, "total_cost").fill_null(0))
     for name in _reports(result, frozenset({"hospital"}) | result.period_keys):
         statement = statement.join(result.value_frame(name), on=keys, how="left")
-    return statement.sort(keys)
+    return with_supervision_columns(statement, result, settlement).sort(keys)
 
 
 def period_summary(
@@ -286,9 +294,13 @@ class HashingFile:
 
 
 def money_definitions(settlement: Settlement) -> frozenset[str]:
-    """Definitions whose values are money (written to the fen)."""
-    return frozenset(
-        d.name for s in settlement.policy.stages for d in s.definitions if d.type.is_money
+    """Definitions whose values are money, and the deductions a statement shows (written to
+    the fen)."""
+    policy = settlement.policy
+    deductions = {i.name for i in policy.inputs if i.table == "deduction"}
+    return (
+        frozenset(d.name for s in policy.stages for d in s.definitions if d.type.is_money)
+        | deductions
     )
 
 
@@ -302,6 +314,9 @@ def write_outputs(settlement: Settlement, out: Path, fmt: str = "csv") -> dict[s
     tables: dict[str, tuple[pl.DataFrame, frozenset[str]]] = {
         f"rejects.{fmt}": (settlement.inputs.rejects, frozenset())
     }
+    if Declared.of(settlement.policy).deductions:
+        deducted = applied_deductions(settlement)
+        tables[f"deductions.{fmt}"] = (deducted, frozenset({"amount"}))
     missing = Missing()
     for stage in settlement.settling_stages():
         for table, frame in stage_tables(settlement, stage).items():
@@ -354,7 +369,11 @@ def build_manifest(
         "dates_checked": not settlement.any_date,
         "stages": list(settlement.stages),
         "inputs": dict(sorted(settlement.inputs.file_hashes.items())),
-        "rows": {"cases": settlement.rows, "input_rows_read": settlement.inputs.rows_read},
+        "rows": {
+            "cases": settlement.rows,
+            "input_rows_read": settlement.inputs.rows_read,
+            **supervision_rows(settlement),
+        },
         "missing_outputs": missing.counts,
         "missing_output_cases": missing.cases,
         "overrides": {

@@ -6,6 +6,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -68,6 +69,22 @@ class RunData:
     period: Period
     #: integer codes of the key columns (`engine.keys`)
     codes: KeyCodes
+    #: supervision rows of the period (`engine.supervision.in_period`): deductions dated in it,
+    #: assessment scores that hold in it; None when the policy reads none
+    deductions: pl.DataFrame | None = None
+    assessments: pl.DataFrame | None = None
+
+    @cached_property
+    def deduction_months(self) -> pl.DataFrame:
+        """The hospital-months in which a deduction is dated but no case of the hospital was
+        discharged (`hospital_id`, `month`): a `per month` stage has rows for them too, so that
+        such a deduction is applied and shown in its month (`engine.supervision`)."""
+        keys = ["hospital_id", "month"]
+        if self.deductions is None or self.deductions.is_empty():
+            return pl.DataFrame(schema={k: pl.String for k in keys})
+        dated = self.deductions.select(keys).unique()
+        settled = self.cases.select(keys).unique()
+        return dated.join(settled, on=keys, how="anti").sort(keys)
 
     @classmethod
     def build(
@@ -77,6 +94,7 @@ class RunData:
         groups: pl.DataFrame,
         budget: dict[str, Any],
         period: Period,
+        supervision: tuple[pl.DataFrame, pl.DataFrame] | None = None,
     ) -> RunData:
         """Cut cases to the period; give each its hospital's level and tier."""
         in_period = cases.filter(pl.col("month").is_in(period.month_labels()))
@@ -96,4 +114,5 @@ class RunData:
             budget,
             period,
             codes,
+            *(supervision or (None, None)),
         )

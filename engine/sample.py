@@ -1,7 +1,8 @@
 """A realistic synthetic city (示范市) for demos and tests, deterministic by seed.
 
 `generate_sample` writes a group catalog (CHS-DRG-shaped codes, including 40 real CHS-DRG 2.0
-groups), hospitals, a year of cases and a budget; everything is vectorized with numpy/polars.
+groups), hospitals, a year of cases, a budget, and supervision rows (deductions, assessment
+scores: `engine.sample_supervision`); everything is vectorized with numpy/polars.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import polars as pl
 
 from engine.atomic import write_file_atomically, write_with
 from engine.fields import CONTRACT_VERSION, TABLES, TableKind
+from engine.sample_supervision import supervision_frames
 
 ALL_CASE_AVG_COST = 12_000.0
 LEVEL_COST_FACTOR = {1: 0.85, 2: 1.0, 3: 1.1}
@@ -146,7 +148,8 @@ def generate_sample(
     fmt: Literal["csv", "parquet"] = "csv",
     hospitals: int | None = None,
 ) -> dict[str, Any]:
-    """Write cases, hospitals, groups, budget.yaml and README.md into `out_dir`; return a summary.
+    """Write cases, hospitals, groups, deductions, assessments, budget.yaml and README.md into
+    `out_dir`; return a summary.
 
     The same arguments always give byte-identical files.
     """
@@ -162,6 +165,7 @@ def generate_sample(
         "hospitals": city.frame,
         "cases": case_frame,
     }
+    tables |= supervision_frames(np.random.default_rng([seed, 4]), city.frame, case_frame, year)
     for kind, frame in tables.items():
         _write_table(out_dir, kind, frame, fmt)
     budget = _budget(case_frame, city.frame)
@@ -173,6 +177,7 @@ def generate_sample(
         "cases": cases,
         "hospitals": n_hospitals,
         "groups": catalog.frame.height,
+        "deductions": tables["deductions"].height,
         **budget["totals"],
     }
     write_file_atomically(out_dir / "README.md", _readme(summary, catalog, city))
@@ -567,6 +572,12 @@ Synthetic data for demos and tests, not real patients. Field meanings: `engine/C
   (H0001 above a 6‰ quota), 0.2% special review, 1% unsuited to DRG. Some groups have ≤ 5 cases
   on purpose; some have a heavy cost tail (CV > 1).
 - `budget.yaml`: drg_fund, inpatient_fund and tier_budget (see its comments).
+- `deductions`: {summary["deductions"]} smart-audit deductions (智能审核违规扣款, kind
+  `audit_deduction`), 0 to 4 per hospital over the year, each 10–80% of the hospital's median
+  case cost, with a reason and an audit id.
+- `assessments`: two scores per hospital for {summary["year"]}: `insurance_assessment`
+  (年度医保考核, the same number as `assessment_score`) and `drg_assessment` (DRG专项考核,
+  70 to 100).
 """
 
 

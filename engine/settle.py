@@ -12,8 +12,9 @@ monthly runs' outputs (`engine.earlier`), the `per month` stages are taken as th
 them. A policy without stages has one stage, `settlement`, which runs over whatever period it is
 given.
 
-Before anything runs, `settle` refuses (a `PolicyError`) a period without cases, and input files
-without a column whose default would be a guess (`FieldSpec.neutral`) that the stages read. With
+Before anything runs, `settle` refuses (a `PolicyError`) a period without cases, input files
+without a column whose default would be a guess (`FieldSpec.neutral`) that the stages read, and
+a hospital with cases but without a score of an assessment they read (`engine.supervision`). With
 `any_date=False` it also refuses a period outside the policy's effective dates and a budget of
 another year (`check_dates`) — what `drgpolicy settle` does unless `--any-date` is given. The
 default, `any_date=True`, settles any data under any version: what-ifs compare two versions on
@@ -36,6 +37,13 @@ from engine.earlier import Earlier
 from engine.fields import TABLES, Dtype, FieldSpec, rule_text
 from engine.keys import KeyCodes, bring_values
 from engine.rundata import Period, RunData
+from engine.supervision import (
+    SUPERVISION_TABLES,
+    Declared,
+    check_scores,
+    in_period,
+    load_supervision,
+)
 from policy_dsl import grains as g
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
@@ -53,8 +61,8 @@ def load_data(data_dir: Path | str, policy: ir.Policy) -> Inputs:
     """Read and validate a data folder against the contract and the policy's own inputs."""
     extra: dict[str, list[FieldSpec]] = {}
     for declared in policy.inputs:
-        if declared.table != "budget":
-            table = declared.table + "s"
+        table = declared.table + "s"
+        if declared.table != "budget" and table not in SUPERVISION_TABLES:
             extra.setdefault(table, []).append(_field_spec(declared))
     budget = [i.name for i in policy.inputs if i.table == "budget"]
     folder = Path(data_dir)
@@ -65,7 +73,8 @@ def load_data(data_dir: Path | str, policy: ir.Policy) -> Inputs:
             f"data folder {folder} does not exist; it should "
             "hold cases, hospitals and groups (.csv or .parquet) and budget.yaml",
         )
-    return load_inputs(folder, extra=extra, budget_names=budget)
+    inputs = load_inputs(folder, extra=extra, budget_names=budget)
+    return load_supervision(folder, inputs, Declared.of(policy))
 
 
 _DEFAULTS: dict[str, str | float | bool | None] = {
@@ -199,8 +208,18 @@ def settle(
     if not any_date:
         check_dates(policy, inputs, period)
     check_columns(policy, inputs, stages, settings)
-    data = RunData.build(inputs.cases, inputs.hospitals, inputs.groups, inputs.budget, period)
+    data = RunData.build(
+        inputs.cases,
+        inputs.hospitals,
+        inputs.groups,
+        inputs.budget,
+        period,
+        in_period(inputs, period),
+    )
     check_not_empty(inputs, data)
+    check_scores(
+        policy, inputs, data, fields_read(stages, output_names(policy.method), settings.definitions)
+    )
     result = Settlement(policy, period, inputs, data, settings, any_date=any_date, earlier=earlier)
     for stage in stages:
         if earlier and stage.name in earlier.cases:

@@ -78,8 +78,17 @@ CORE_FIELDS: dict[str, Field] = {
     )
 }
 
-#: Input tables a policy may add fields to with `input <table> <name> …`.
-INPUT_TABLES = {"case": "cases", "hospital": "hospitals", "group": "groups", "budget": "budget"}
+#: Input tables a policy may add fields to with `input <table> <name> …`: a `deduction` (违规扣款,
+#: 拒付, 考核扣罚) is a per-hospital amount summed from `deductions.csv`, an `assessment` (考核) a
+#: per-hospital score from `assessments.csv` (engine/CONTRACT.md).
+INPUT_TABLES = {
+    "case": "cases",
+    "hospital": "hospitals",
+    "group": "groups",
+    "budget": "budget",
+    "deduction": "deductions",
+    "assessment": "assessments",
+}
 
 
 @dataclass(frozen=True, slots=True)

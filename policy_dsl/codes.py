@@ -23,6 +23,9 @@ CODES: dict[str, str] = {
     "E114": "an input of an unknown input table",
     "E115": "a stage with an unknown period",
     "E120": "the header has no effective date",
+    "E150": "a deduction input that is not money",
+    "E151": "an assessment input that is not a number",
+    "E152": "a deduction or assessment input not per hospital",
     "E121": "the header names no valid payment method",
     "E122": "the policy ends before it starts",
     "E130": "an unknown field in a `document`",
@@ -69,4 +72,5 @@ CODES: dict[str, str] = {
     "W103": "a number in a formula without source or assumption",
     "W130": "a document whose text is not available: its quotes are not checked",
     "W131": "a quoted number that differs from the value it is cited for",
+    "W150": "a deduction that raises what a hospital is paid",
 }

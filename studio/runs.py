@@ -21,7 +21,9 @@ from policy_dsl.lower import lower
 from policy_dsl.versions import policy_files
 from studio import buffer, workspace
 
-TABLES = ("cases", "hospitals", "groups")
+TABLES = ("cases", "hospitals", "groups", "deductions", "assessments")
+#: Rows about the hospitals (监管扣款、考核得分): taken from the sample only with its hospitals.
+SUPERVISION = ("deductions", "assessments")
 _HASHES: dict[tuple[str, int, int], str] = {}
 
 
@@ -126,8 +128,8 @@ def uploaded_dataset(cache: Path, uploads: dict[str, bytes], fallback: Path) -> 
         raise ContractError(
             unknown[0],
             None,
-            f"{', '.join(unknown)}: name uploads cases, hospitals or groups (.csv or .parquet) "
-            "or budget.yaml",
+            f"{', '.join(unknown)}: name uploads cases, hospitals, groups, deductions or "
+            "assessments (.csv or .parquet) or budget.yaml",
         )
     digest = hashlib.sha256()
     for name in sorted(uploads):
@@ -139,10 +141,14 @@ def uploaded_dataset(cache: Path, uploads: dict[str, bytes], fallback: Path) -> 
 
 
 def _fill_upload(staging: Path, uploads: dict[str, bytes], fallback: Path) -> None:
-    """The uploaded files, and the tables (and budget) not uploaded copied from `fallback`."""
+    """The uploaded files, and the tables (and budget) not uploaded copied from `fallback` —
+    its deductions and assessments only if its hospitals are not replaced."""
     for name, data in uploads.items():
         (staging / name).write_bytes(data)
+    own_hospitals = any(n.startswith("hospitals.") for n in uploads)
     for table in TABLES:
+        if own_hospitals and table in SUPERVISION:
+            continue
         if not any(n.startswith(f"{table}.") for n in uploads):
             for source in fallback.glob(f"{table}.*"):
                 if source.suffix in (".csv", ".parquet"):

@@ -15,7 +15,8 @@ from engine.batch import Settings
 from engine.whatif.attribution import Attribution, attribute
 from engine.whatif.exposure import Exposure
 from engine.whatif.impact import Impact, impact_of, totals_rows
-from engine.whatif.runs import Runs
+from engine.whatif.runs import Runs, inputs_policy
+from engine.whatif.supervision import declared, supervision_frame
 from engine.whatif.sweep import Sweep
 from policy_dsl import ir
 from policy_dsl.diff import diff_versions
@@ -91,13 +92,6 @@ def resolved(siblings: Sequence[PolicyFile], text: str, where: str) -> Resolved:
     file = policy_from_text(text, where)
     others = [f for f in siblings if f.header.version != file.header.version]
     return resolve(file, others)
-
-
-def inputs_policy(base: ir.Policy, new: ir.Policy) -> ir.Policy:
-    """`new` declaring the inputs of both versions, for loading data both can settle."""
-    names = {i.name for i in new.inputs}
-    extra = [i for i in base.inputs if i.name not in names]
-    return new.model_copy(update={"inputs": [*new.inputs, *extra]}) if extra else new
 
 
 def run(
@@ -191,12 +185,19 @@ def whatif_tables(comparison: Comparison) -> dict[str, pl.DataFrame]:
         "matrix_long": matrix_long(impact),
         "moved": yuan(impact.moved()),
         "moved_cases": moved_cases(impact),
+        "supervision": supervision_table(impact),
     }
     if comparison.attribution is not None:
         by_hospital = comparison.attribution.table()
         tables["parts"] = parts_frame(comparison.attribution)
         tables["parts_by_hospital"] = yuan(by_hospital, tuple(by_hospital.columns[2:]))
     return tables
+
+
+def supervision_table(impact: Impact) -> pl.DataFrame:
+    """The deductions (元) and assessment scores of each hospital whose money moves."""
+    deductions = tuple(n for n, (table, _) in declared(impact).items() if table == "deduction")
+    return yuan(supervision_frame(impact), deductions)
 
 
 def yuan(frame: pl.DataFrame, columns: tuple[str, ...] = ()) -> pl.DataFrame:

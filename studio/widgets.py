@@ -110,8 +110,9 @@ def pick_dataset(prefix: str) -> Path | None:
         with st.spinner(f"Generating a city of {int(cases):,} cases (once; then cached)…"):
             return cache.generated(str(workspace.cache_root()), int(cases), int(seed))
     files = st.file_uploader(
-        "cases / hospitals / groups (.csv or .parquet) and budget.yaml; what you leave out is "
-        "taken from the bundled sample",
+        "cases / hospitals / groups / deductions / assessments (.csv or .parquet) and "
+        "budget.yaml; what you leave out is taken from the bundled sample (its deductions and "
+        "assessments only with its hospitals)",
         type=["csv", "parquet", "yaml"],
         accept_multiple_files=True,
         key=f"{prefix}_uploads",

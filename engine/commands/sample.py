@@ -1,4 +1,5 @@
-"""`drgpolicy sample`: generate a realistic synthetic city (cases, hospitals, groups, budget)."""
+"""`drgpolicy sample`: generate a realistic synthetic city (cases, hospitals, groups, budget,
+deductions and assessment scores)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "sample",
         help="generate a synthetic city for tests, demos and benchmarks",
-        description="Write cases, hospitals, a CHS-DRG-shaped group catalog and a budget for "
-        "one year; the same arguments always give the same files.",
+        description="Write cases, hospitals, a CHS-DRG-shaped group catalog, a budget, "
+        "deductions and assessment scores for one year; the same arguments always give the "
+        "same files.",
     )
     parser.add_argument("--out", required=True, type=Path, help="folder to write")
     parser.add_argument("--cases", required=True, type=int, help="number of cases")

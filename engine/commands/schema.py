@@ -2,7 +2,7 @@
 
     drgpolicy schema ir          # the compiled policy (IR) the engine runs
     drgpolicy schema cases       # one row of the input contract's cases table (also hospitals,
-                                 # groups) or the budget document
+                                 # groups, deductions, assessments) or the budget document
     drgpolicy schema example     # an analyst's example test (policies/<city>/examples/*.yaml)
 
 A new kind is one entry in `SCHEMAS`: its name and a function that returns the schema.
@@ -26,6 +26,8 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "cases": partial(contract_schema, "cases"),
     "hospitals": partial(contract_schema, "hospitals"),
     "groups": partial(contract_schema, "groups"),
+    "deductions": partial(contract_schema, "deductions"),
+    "assessments": partial(contract_schema, "assessments"),
     "budget": partial(contract_schema, "budget"),
     "example": examples.json_schema,
 }

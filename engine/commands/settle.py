@@ -253,6 +253,14 @@ def settle_job(
         f"; outputs in {job.out}",
         file=sys.stderr,
     )
+    for kind in ("deductions", "assessments"):
+        if seen := manifest["rows"].get(kind):
+            print(
+                f"{job.file}: {seen['read']} {kind} rows read = {seen['in_period']} in "
+                f"{period.label} + {seen['rejected']} rejected + {seen['outside_period']} "
+                "outside it",
+                file=sys.stderr,
+            )
     return result, manifest
 
 

@@ -20,7 +20,7 @@ from engine.whatif import show
 from engine.whatif.attribution import compiled
 from engine.whatif.exposure import declared_types
 from engine.whatif.report import Report, whatif, write_report
-from engine.whatif.runs import Runs
+from engine.whatif.runs import Runs, inputs_policy
 from engine.whatif.sweep import checked_grid
 from engine.whatif.wording import effect
 from policy_dsl import ir
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     base, new = _resolved(args.base), _resolved(args.new)
     policy = compiled(new)
     grid, settings = checked_inputs(policy, new, args)
-    inputs = load_data(args.data, policy)
+    inputs = load_data(args.data, inputs_policy(compiled(base), policy))
     period = Period.parse(args.period or str(inputs.budget.get("year") or _year(new)))
     runs = Runs(inputs, period)
     report = whatif(

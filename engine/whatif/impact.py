@@ -14,6 +14,7 @@ import polars as pl
 
 from engine.batch import Settings
 from engine.whatif.runs import Outcome, Runs, Totals
+from engine.whatif.supervision import supervision_rows
 from policy_dsl import ir
 
 MONEY = ("payment_base", "payment_new", "delta")
@@ -35,7 +36,8 @@ class Impact:
     - `hospital_reports`, `level_reports`: the same per hospital (`hospital_id`, `level`) and
       per level, long form (`report`, `base`, `new`, `delta`, `pct`). A policy with a year-end
       stage (Wuxi) pays a hospital what its statement says (`year_total`…), not the sum of its
-      case payments: a change may move these and no case payment.
+      case payments: a change may move these and no case payment. Each declared deduction
+      (违规扣款, 拒付) is compared here too, as a money report.
     """
 
     base: Outcome
@@ -143,6 +145,7 @@ class Impact:
                 for m in ["payment", *self.moved_reports()]
             },
             "prices": price_rows(self.base.totals, self.new.totals),
+            "supervision": supervision_rows(self),
         }
 
 

@@ -22,6 +22,7 @@ from engine.contract import Inputs
 from engine.outputs import money_definitions, stage_tables
 from engine.rundata import Period
 from engine.settle import Settlement, settle
+from engine.supervision_outputs import supervision_inputs
 from engine.whatif.rerun import count_affected, resettle
 from policy_dsl import ir
 from policy_dsl.check.structure import price_name, settled_name
@@ -54,6 +55,8 @@ class Outcome:
     cases: pl.DataFrame
     reports: pl.DataFrame
     totals: Totals
+    #: per hospital, each declared deduction (fen, the period's total) and assessment score
+    supervision: pl.DataFrame = field(default_factory=lambda: pl.DataFrame({"hospital_id": []}))
 
     @property
     def policy(self) -> ir.Policy:
@@ -78,16 +81,32 @@ class Outcome:
             prices = _prices_by(tables["cases"], settlement, price_name(settlement.policy.method))
             totals = replace(totals, prices=prices)
         reports = _money_reports(tables["hospitals"], settlement, stage)
-        return cls(settlement, stage, cases, reports, totals)
+        supervision = _supervision(tables["hospitals"], settlement)
+        return cls(settlement, stage, cases, reports, totals, supervision)
 
 
 def _money_reports(statement: pl.DataFrame, settlement: Settlement, stage: str) -> pl.DataFrame:
-    """Per hospital, each money report of the statement in fen (months added up)."""
+    """Per hospital, each money report of the statement in fen (months added up) — and each
+    deduction it shows (违规扣款, 拒付: what a hospital loses to supervision)."""
     reports = {d.name for d in settlement.stages[stage].stage.definitions if d.report}
+    reports |= {i.name for i in supervision_inputs(settlement.policy) if i.table == "deduction"}
     names = [c for c in statement.columns if c in reports & money_definitions(settlement)]
     return (
         statement.group_by("hospital_id")
         .agg(money.to_fen(pl.col(n)).sum() for n in names)
+        .sort("hospital_id")
+    )
+
+
+def _supervision(statement: pl.DataFrame, settlement: Settlement) -> pl.DataFrame:
+    """Per hospital, each declared deduction in fen (months added up) and assessment score."""
+    declared = supervision_inputs(settlement.policy)
+    return (
+        statement.group_by("hospital_id")
+        .agg(
+            money.to_fen(pl.col(i.name)).sum() if i.table == "deduction" else pl.col(i.name).first()
+            for i in declared
+        )
         .sort("hospital_id")
     )
 
@@ -135,6 +154,14 @@ def _key_label(keys: tuple[str, ...], values: tuple[object, ...]) -> str:
     return ", ".join(f"{k} {v}" for k, v in zip(keys, values, strict=True))
 
 
+def inputs_policy(base: ir.Policy, new: ir.Policy) -> ir.Policy:
+    """`new` declaring the inputs of both versions, for loading data both can settle (a
+    deduction or assessment only one of them reads included)."""
+    names = {i.name for i in new.inputs}
+    extra = [i for i in base.inputs if i.name not in names]
+    return new.model_copy(update={"inputs": [*new.inputs, *extra]}) if extra else new
+
+
 def run_key(policy: ir.Policy, settings: Settings) -> str:
     """What identifies a settlement of the cached data: the policy and the values set."""
     fixed = {"params": dict(settings.params), "definitions": dict(settings.definitions)}
@@ -176,4 +203,4 @@ class Runs:
         return resettle(nearest, policy, settings)
 
 
-__all__ = ["Outcome", "Runs", "Totals", "run_key"]
+__all__ = ["Outcome", "Runs", "Totals", "inputs_policy", "run_key"]

@@ -12,6 +12,7 @@ from engine.whatif.impact import Impact, price_rows, totals_rows
 from engine.whatif.layout import Section, Table, table
 from engine.whatif.sections_attribution import attribution_section
 from engine.whatif.sections_fragility import exposure_section, sweep_section
+from engine.whatif.supervision import supervision_section
 from engine.whatif.wording import effect
 from policy_dsl.check.structure import price_name, settled_name
 
@@ -35,6 +36,7 @@ def sections(report: Report) -> list[Section]:
         _transitions(impact),
         _categories(impact),
         _hospitals(impact),
+        *filter(None, [supervision_section(impact)]),
         _groups(impact),
     ]
     if not impact.reports.is_empty():

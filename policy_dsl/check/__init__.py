@@ -9,13 +9,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policy_dsl import ast as a
-from policy_dsl.check import cited_numbers, declarations, documents, structure, tables
+from policy_dsl.check import (
+    cited_numbers,
+    declarations,
+    documents,
+    structure,
+    supervision,
+    tables,
+)
 from policy_dsl.check.citations import Citations, check_quotes
 from policy_dsl.check.infer import Ctx, Inference, Info
 from policy_dsl.check.scope import Scope
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, has_errors, sort_diagnostics
 from policy_dsl.loader import Entry, Resolved, read_policy_file, resolve
 from policy_dsl.sources import SourceFolders
+from policy_dsl.types import TYPE_NAMES
 
 
 @dataclass
@@ -39,6 +47,11 @@ class Checked:
             return None
         return self.inference.definition(symbol)
 
+    def is_money(self, entry: Entry) -> bool:
+        """Whether a definition is an amount in 元."""
+        info = self.info(entry.decl.name, entry.stage)
+        return info is not None and info.type.same(TYPE_NAMES["money"])
+
     def raise_for_errors(self) -> None:
         if not self.ok:
             raise PolicyErrors([d for d in self.diagnostics if d.severity == "error"])
@@ -59,6 +72,7 @@ def check(resolved: Resolved, sources: SourceFolders | None = None) -> Checked:
     cited_numbers.check_cited_numbers(resolved.entries, report)
     citations = check_quotes(resolved, sources, report) if sources is not None else None
     declarations.check_inputs(scope, report)
+    supervision.check_supervision_inputs(scope, report)
     declarations.check_stages(scope, report)
     for entry in resolved.entries:
         _check_entry(entry, scope, inference, report)
@@ -66,6 +80,7 @@ def check(resolved: Resolved, sources: SourceFolders | None = None) -> Checked:
     structure.check_unused(inference, scope, report)
     checked = Checked(resolved, scope, inference, citations=citations)
     structure.check_outputs(scope, resolved.header.method, checked.info, report)
+    supervision.check_deduction_signs(scope, inference.edges, checked.is_money, report)
     checked.diagnostics = sort_diagnostics(set(_without_base_noise(resolved, found)))
     return checked
 

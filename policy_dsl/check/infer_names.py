@@ -22,7 +22,14 @@ KEY_TYPES = {
     "tier": TEXT,
     "month": TEXT,
 }
-INPUT_GRAINS = {"case": CASE, "hospital": frozenset({"hospital"}), "group": frozenset({"group"})}
+HOSPITAL = frozenset({"hospital"})
+INPUT_GRAINS = {
+    "case": CASE,
+    "hospital": HOSPITAL,
+    "group": frozenset({"group"}),
+    "deduction": HOSPITAL,
+    "assessment": HOSPITAL,
+}
 
 
 class NameInference(InferenceBase):

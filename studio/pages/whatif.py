@@ -224,6 +224,11 @@ with hospitals_tab:
     lose.dataframe(tables["losers"], hide_index=True)
     st.markdown("**Every hospital**")
     st.dataframe(hospitals, hide_index=True)
+    if tables["supervision"].width > 2:
+        st.markdown(
+            "**Deductions (违规扣款, 拒付; 元) and assessment scores of the hospitals that move**"
+        )
+        st.dataframe(tables["supervision"], hide_index=True)
 with transitions_tab:
     matrix = tables["matrix_long"]
     heat = alt.Chart(matrix.to_pandas()).encode(

@@ -174,7 +174,9 @@ def test_schema_ir_is_a_json_schema_the_compiled_policy_fits(
     Draft202012Validator(schema).validate(compile_file(NEW).model_dump(mode="json"))
 
 
-@pytest.mark.parametrize("kind", ["cases", "hospitals", "groups", "budget"])
+@pytest.mark.parametrize(
+    "kind", ["cases", "hospitals", "groups", "deductions", "assessments", "budget"]
+)
 def test_schema_of_input_files(kind: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "schema", kind)
     assert code == 0
@@ -186,4 +188,7 @@ def test_schema_of_an_unknown_kind_lists_the_valid_ones(
 ) -> None:
     code, out, err = run(capsys, "schema", "policy")
     assert (code, out) == (1, "")
-    assert "no schema `policy`; valid kinds: ir, cases, hospitals, groups, budget" in err
+    assert (
+        "no schema `policy`; valid kinds: ir, cases, hospitals, groups, deductions, "
+        "assessments, budget" in err
+    )

@@ -14,7 +14,15 @@ from engine.contract import Inputs, load_inputs
 from engine.sample import generate_sample
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample"
-FILES = ("cases.csv", "hospitals.csv", "groups.csv", "budget.yaml", "README.md")
+FILES = (
+    "cases.csv",
+    "hospitals.csv",
+    "groups.csv",
+    "deductions.csv",
+    "assessments.csv",
+    "budget.yaml",
+    "README.md",
+)
 BASE_GROUPS = {
     "CB59": "晶状体手术",
     "ES35": "呼吸系统感染／炎症，不伴合并症或并发症",
@@ -67,8 +75,10 @@ def test_switching_format_leaves_one_file_per_table(tmp_path: Path) -> None:
     generate_sample(tmp_path, cases=500, seed=1, fmt="parquet")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "README.md",
+        "assessments.parquet",
         "budget.yaml",
         "cases.parquet",
+        "deductions.parquet",
         "groups.parquet",
         "hospitals.parquet",
     ]

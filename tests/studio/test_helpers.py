@@ -120,8 +120,10 @@ def test_uploaded_dataset_takes_missing_tables_from_the_sample(tmp_path: Path) -
         tmp_path, {"cases.csv": b"\n".join([header, first, bad])}, SAMPLE
     )
     assert sorted(p.name for p in folder.iterdir()) == [
+        "assessments.csv",
         "budget.yaml",
         "cases.csv",
+        "deductions.csv",
         "groups.csv",
         "hospitals.csv",
     ]
