@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 import polars as pl
 
 from engine.batch import KEY_COLUMNS, Settings, StageResult, StageRun, key_columns
+from engine.budget import BudgetInput
 from engine.contract import ContractError, Inputs, load_inputs
 from engine.earlier import Earlier
 from engine.fields import TABLES, Dtype, FieldSpec, rule_text
@@ -49,14 +50,15 @@ def load_policy(path: Path | str) -> ir.Policy:
     return compile_file(path)
 
 
-def load_data(data_dir: Path | str, policy: ir.Policy) -> Inputs:
-    """Read and validate a data folder against the contract and the policy's own inputs."""
+def load_data(data_dir: Path | str, policy: ir.Policy, encoding: str = "utf8") -> Inputs:
+    """Read and validate a data folder against the contract and the policy's own inputs
+    (`encoding`: that of the CSV files, `engine.reading.ENCODINGS`)."""
     extra: dict[str, list[FieldSpec]] = {}
     for declared in policy.inputs:
         if declared.table != "budget":
             table = declared.table + "s"
             extra.setdefault(table, []).append(_field_spec(declared))
-    budget = [i.name for i in policy.inputs if i.table == "budget"]
+    budget = [budget_input(i) for i in policy.inputs if i.table == "budget"]
     folder = Path(data_dir)
     if not folder.is_dir():
         raise ContractError(
@@ -65,7 +67,13 @@ def load_data(data_dir: Path | str, policy: ir.Policy) -> Inputs:
             f"data folder {folder} does not exist; it should "
             "hold cases, hospitals and groups (.csv or .parquet) and budget.yaml",
         )
-    return load_inputs(folder, extra=extra, budget_names=budget)
+    return load_inputs(folder, extra=extra, budget_names=budget, encoding=encoding)
+
+
+def budget_input(declared: ir.Input) -> BudgetInput:
+    """A policy's budget figure: one amount, or one per key of its grain (`at tier`)."""
+    per = declared.grain[0] if declared.grain else None
+    return BudgetInput(declared.name, per, declared.label)
 
 
 _DEFAULTS: dict[str, str | float | bool | None] = {

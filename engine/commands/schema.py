@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from engine import examples
+from engine.budget import budget_schema
 from engine.fields import json_schema as contract_schema
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
@@ -26,7 +27,7 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "cases": partial(contract_schema, "cases"),
     "hospitals": partial(contract_schema, "hospitals"),
     "groups": partial(contract_schema, "groups"),
-    "budget": partial(contract_schema, "budget"),
+    "budget": budget_schema,
     "example": examples.json_schema,
 }
 
