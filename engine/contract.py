@@ -34,6 +34,7 @@ from engine.fields import (
     raw_value,
     typed_value,
 )
+from engine.money import MAX_MONEY
 from engine.reading import FIELDS, ContractError, locate, read_table
 
 __all__ = ["CONTRACT_VERSION", "ContractError", "FieldSpec", "Inputs", "load_inputs"]
@@ -196,8 +197,6 @@ def _raw(name: str) -> pl.Expr:
 
 # ---- checks ----------------------------------------------------------------------------------
 
-#: The largest amount in 元 a double holds exactly to the fen (2**53 fen).
-MAX_MONEY = 2.0**53 / 100
 _TOO_LARGE = (
     "{} {{}} is out of range; money must be at most 90,071,992,547,409.92 元 "
     "(the largest amount kept exact to the fen)"
