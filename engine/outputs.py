@@ -354,7 +354,11 @@ def build_manifest(
         "dates_checked": not settlement.any_date,
         "stages": list(settlement.stages),
         "inputs": dict(sorted(settlement.inputs.file_hashes.items())),
-        "rows": {"cases": settlement.rows, "input_rows_read": settlement.inputs.rows_read},
+        "rows": {
+            "cases": settlement.rows,
+            "input_rows_read": settlement.inputs.rows_read,
+            "cases_rejected_because": settlement.rejected_because(),
+        },
         "missing_outputs": missing.counts,
         "missing_output_cases": missing.cases,
         "overrides": {

@@ -157,6 +157,15 @@ class Settlement:
             "settled": settled,
         }
 
+    def rejected_because(self) -> dict[str, dict[str, int]]:
+        """Cases rejected because of their hospital or group (rejected upstream, or not in its
+        file), per cause and upstream key: `{"hospital rejected in hospitals.csv": {"H0003":
+        780}}` — the money of those cases goes to the others, so it is never silent."""
+        found: dict[str, dict[str, int]] = {}
+        for row in self.inputs.causes.iter_rows(named=True):
+            found.setdefault(row["cause"], {})[row["key"]] = row["cases"]
+        return found
+
 
 def missing_in(cases: pl.DataFrame, outputs: list[str]) -> dict[str, int]:
     """How many cases have no class, settled points (or weight) or payment — e.g. a payment

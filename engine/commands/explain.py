@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from engine.commands.settle import add_setting_arguments, settings_for
+from engine.commands.settle import add_encoding_argument, add_setting_arguments, settings_for
 from engine.explain import Trace, UnknownCase, explain
 from engine.report_text import render_trace
 from engine.rundata import Period
@@ -38,6 +38,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--period", required=True, help="2024 or 2024-03")
     parser.add_argument("--stage", help="the stage to explain (default: the last settling one)")
     add_setting_arguments(parser)
+    add_encoding_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the trace as JSON")
     parser.set_defaults(run=run)
 
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _trace(args: argparse.Namespace, path: Path) -> Trace:
     policy = load_policy(path)
-    inputs = load_data(args.data, policy)
+    inputs = load_data(args.data, policy, args.encoding)
     result = settle(policy, inputs, Period.parse(args.period), settings_for(policy, args))
     try:
         return explain(result, args.case, args.stage)
