@@ -87,6 +87,13 @@ def read_table(path: Path, fields: Sequence[FieldSpec], encoding: str = "utf8") 
         if path.suffix == ".csv":
             return _read_csv(path, fields, encoding)
         return _read_parquet(path, fields)
+    except UnicodeDecodeError as exc:
+        raise ContractError(
+            path.name,
+            None,
+            f"{path.name} could not be read as {encoding.upper()} ({exc.reason} at byte "
+            f"{exc.start}); without --encoding it is read as UTF-8",
+        ) from None
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(path, exc, encoding) from exc
 
