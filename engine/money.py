@@ -75,8 +75,9 @@ def allocate(
     def per_group(expr: pl.Expr) -> pl.Expr:
         return expr.over(groups) if groups else expr
 
-    in_range = pl.col(total).abs() <= MAX_MONEY
-    total_fen = to_fen(pl.when(in_range).then(pl.col(total)))
+    amount = pl.col(total).cast(pl.Float64)
+    in_range = amount.abs() <= MAX_MONEY
+    total_fen = to_fen(pl.when(in_range).then(amount))
     weight_sum = per_group(pl.col(weight).sum())
     share = pl.when(weight_sum > 0).then(total_fen.cast(pl.Float64) * pl.col(weight) / weight_sum)
     # a total or weights out of range: NaN, which stops the run naming the definition (`finite`)

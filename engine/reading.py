@@ -159,7 +159,7 @@ def _read_csv(path: Path, fields: Sequence[FieldSpec], encoding: str) -> RawTabl
         *[pl.col(f"__c{positions[name]}").alias(name) for name in known],
         (extra.is_not_null() | last.is_null()).alias(FIELDS),
     ).collect()
-    return RawTable(_with_field_counts(frame, source, width), names)
+    return RawTable(_with_field_counts(path.name, frame, source, width), names)
 
 
 def _header(source: Path | bytes) -> list[str]:
@@ -219,13 +219,23 @@ def _refuse_float32_money(file: str, frame: pl.DataFrame, fields: Sequence[Field
 # ---- CSV rows that do not fit the header ---------------------------------------------------
 
 
-def _with_field_counts(frame: pl.DataFrame, source: Path | bytes, width: int) -> pl.DataFrame:
+def _with_field_counts(
+    file: str, frame: pl.DataFrame, source: Path | bytes, width: int
+) -> pl.DataFrame:
     """`FIELDS`: null for a row with as many fields as the header, else its count. Only the
     rows whose last field is empty or that have an extra one are counted again (rarely any)."""
     suspect = frame[FIELDS]
     if not suspect.any():
         return frame.with_columns(pl.lit(None, pl.Int64).alias(FIELDS))
     counts = _field_counts(source, frame.height)
+    if counts.len() != frame.height:
+        raise ContractError(
+            file,
+            None,
+            f"{file}: its {frame.height} rows could not be matched to its lines (a line break or "
+            'a quote inside a value that is not quoted as CSV quotes it: "职工\n异地"); '
+            "save it again as CSV from the program that made it",
+        )
     wrong = pl.when(suspect & (counts != width)).then(counts)
     return frame.with_columns(wrong.alias(FIELDS))
 
@@ -245,6 +255,7 @@ def _field_counts(source: Path | bytes, rows: int) -> pl.Series:
         unquoted = lines.fill_null("").str.replace_all('"[^"]*"', "")
         return (unquoted.str.count_matches(",", literal=True) + 1).cast(pl.Int64)
     data = source.read_bytes() if isinstance(source, Path) else source
-    records = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+    text = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", " ")  # as polars
+    records = csv.reader(io.StringIO(text, newline=""))
     next(records, None)
     return pl.Series([len(record) for record in records], dtype=pl.Int64)
