@@ -79,7 +79,7 @@ def _one_amount(name: str) -> Any:
     def check(value: object) -> object:
         if isinstance(value, Mapping):
             raise ValueError(
-                f"is a mapping ({dict(value)}); the policy declares {name} as one amount "
+                f"is a mapping ({_mapping_text(value)}); the policy declares {name} as one amount "
                 f"(input budget {name} … : money): write {name}: 1.2e9"
             )
         return value
@@ -109,21 +109,29 @@ def _key(key: object, per: str) -> object:
     return key if per == "level" else str(key)
 
 
-def _either(name: str) -> Any:
-    def check(value: object) -> object:
-        if isinstance(value, Mapping):
-            return {_key(k, "key"): _amount(v) for k, v in value.items()}
-        return _amount(value)
+def _mapping_text(value: Mapping[Any, Any]) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
 
-    mapping = {"type": "object", "additionalProperties": _AMOUNT_SCHEMA}
-    schema = {"oneOf": [_AMOUNT_SCHEMA, mapping]}
-    return Annotated[Decimal | dict[str, Decimal], BeforeValidator(check), JsonSchema(schema)]
+
+def _one_or_per_key(value: object) -> object:
+    if isinstance(value, Mapping):
+        return {_key(k, "key"): _amount(v) for k, v in value.items()}
+    return _amount(value)
+
+
+_EITHER_SCHEMA = {
+    "oneOf": [_AMOUNT_SCHEMA, {"type": "object", "additionalProperties": _AMOUNT_SCHEMA}]
+}
+#: A figure of unknown shape: one amount or a mapping of amounts (names no policy declares).
+Either = Annotated[
+    Decimal | dict[str, Decimal], BeforeValidator(_one_or_per_key), JsonSchema(_EITHER_SCHEMA)
+]
 
 
 def _value_type(figure: BudgetInput) -> Any:
     if figure.per is None:
         return _one_amount(figure.name)
-    return _either(figure.name) if figure.per == "*" else _per_key(figure.name, figure.per)
+    return Either if figure.per == "*" else _per_key(figure.name, figure.per)
 
 
 # ---- the model ------------------------------------------------------------------------------
@@ -174,9 +182,7 @@ def budget_schema(figures: Sequence[BudgetInput] | None = None) -> dict[str, Any
     values = schema.pop("$defs")["BudgetValues"]
     if generic:
         values.pop("required", None)  # a policy says which it needs
-    values["additionalProperties"] = {
-        "oneOf": [_AMOUNT_SCHEMA, {"type": "object", "additionalProperties": _AMOUNT_SCHEMA}]
-    }
+    values["additionalProperties"] = _EITHER_SCHEMA
     schema["properties"]["values"] = values | {"description": "the budget figures, in 元"}
     schema["properties"]["contract_version"] = {
         "type": ["string", "number"],

@@ -130,15 +130,16 @@ def load_inputs(
     """Read cases, hospitals, groups (CSV or Parquet) and budget.yaml from `data_dir`.
 
     `extra` maps "cases" / "hospitals" / "groups" to the extra fields a policy declares;
-    `budget_names` are the budget figures the policy needs (a name is one amount; a
-    `BudgetInput` says its shape); `encoding` is that of the CSV files (`reading.ENCODINGS`).
+    `budget_names` are the budget figures the policy needs (a name is one amount or a mapping
+    of amounts; a `BudgetInput` says which, as `load_data` gives them); `encoding` is that of
+    the CSV files (`reading.ENCODINGS`).
     """
     extra = extra or {}
     hospitals = _load_table(data_dir, "hospitals", extra.get("hospitals", ()), encoding)
     groups = _load_table(data_dir, "groups", extra.get("groups", ()), encoding)
     references = _case_references(hospitals, groups)
     cases = _load_table(data_dir, "cases", extra.get("cases", ()), encoding, references)
-    figures = [f if isinstance(f, BudgetInput) else BudgetInput(f) for f in budget_names]
+    figures = [f if isinstance(f, BudgetInput) else BudgetInput(f, "*") for f in budget_names]
     used = {  # a column the file lacks: `settle.check_columns` says so, with who reads it
         per: hospitals.frame[column]
         for per, (_, column) in KEYS_USED.items()

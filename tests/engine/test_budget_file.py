@@ -46,7 +46,7 @@ REFUSED = [
         "a mapping for one amount",
         XUANCHENG,
         "  drg_fund: {A: 1.0e7}\n",
-        "budget.yaml:4: values.drg_fund is a mapping ({'A': Decimal('1.0E+7')}); the policy "
+        "budget.yaml:4: values.drg_fund is a mapping ({A: 1.0E+7}); the policy "
         "declares drg_fund as one amount",
     ),
     (
