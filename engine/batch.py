@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from engine import batch_windows, catalog, functions, supervision
+from engine import batch_windows, catalog, finite, functions, supervision
 from engine import keys as keys_mod
 from engine.frames import (
     HOSPITAL_SIDE,
@@ -138,6 +138,7 @@ class StageRun:
         self.home[definition.name] = grain
         self.aggregates = {}
         self._drop_temporaries()
+        finite.check_values(self, definition, grain)
 
     def _drop_temporaries(self) -> None:
         for grain, frame in self.frames.items():

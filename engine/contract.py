@@ -3,8 +3,10 @@
 Every check is a vectorized polars expression over the whole table; a row's reject names its
 first failing check, in the order documented in `engine/CONTRACT.md`:
 
+0. a CSV row with more or fewer fields than the header (its values would be in the wrong
+   columns);
 1. each field in contract order (then the policy's extra fields): missing → unparseable →
-   out of range (minimum, choices) → more than 2 decimals (money);
+   out of range (minimum, plausible bound, choices) → more than 2 decimals (money);
 2. duplicate key (all copies rejected);
 3. row rules: unreasonable_cost ≤ total_cost;
 4. references: hospital, drg_code, secondary_drg (rejected upstream, then unknown).
@@ -13,30 +15,33 @@ first failing check, in the order documented in `engine/CONTRACT.md`:
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 
+from engine.budget import KEYS_USED, BudgetInput, load_budget
 from engine.fields import (
     CONTRACT_VERSION,
     POLARS_DTYPES,
     TABLES,
     FieldSpec,
     TableKind,
+    bound_text,
     key_field,
     raw_value,
     typed_value,
 )
-from policy_dsl.errors import PolicyError
+from engine.money import MAX_MONEY
+from engine.reading import FIELDS, ContractError, locate, read_table
 
 __all__ = ["CONTRACT_VERSION", "ContractError", "FieldSpec", "Inputs", "load_inputs"]
 
 ROW = "__row"
+#: The `field` of a reject that concerns the whole row (a CSV row that does not fit the header).
+ROW_FIELD = "(row)"
 DUPLICATE = "__duplicate"
 UNGROUPED_CODES = ["0000", *(f"{chr(letter)}QY" for letter in range(ord("A"), ord("Z") + 1))]
 REJECT_SCHEMA = pl.Schema(
@@ -49,16 +54,8 @@ REJECT_SCHEMA = pl.Schema(
         "value": pl.String(),
     }
 )
-
-
-class ContractError(PolicyError):
-    """A whole input file is unusable (missing, unreadable, missing a column, bad budget)."""
-
-    def __init__(self, file: str, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.file = file
-        self.field = field
-        self.message = message
+#: Cases rejected because of their hospital or group, per cause and upstream key.
+CAUSES_SCHEMA = pl.Schema({"cause": pl.String(), "key": pl.String(), "cases": pl.Int64()})
 
 
 @dataclass(frozen=True)
@@ -81,6 +78,8 @@ class Inputs:
     #: when the policy declares none (the file is then not read)
     deductions: pl.DataFrame | None = None
     assessments: pl.DataFrame | None = None
+    #: cases rejected because of their hospital or group: cause, the hospital or group, cases
+    causes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CAUSES_SCHEMA))
 
 
 @dataclass(frozen=True)
@@ -95,15 +94,24 @@ class _Table:
     rows_read: int
     sha256: str
     columns: frozenset[str]
+    causes: pl.DataFrame
 
 
 @dataclass(frozen=True)
 class _Check:
-    """One validity check: `fails` flags bad rows, `reason` words them (on bad rows only)."""
+    """One validity check: `fails` flags bad rows, `reason` words them (on bad rows only);
+    a reference check names its `cause` (the row is rejected because of another table's)."""
 
     field: str
     fails: pl.Expr
     reason: pl.Expr
+    cause: str | None = None
+    shown: pl.Expr | None = None
+
+    @property
+    def value(self) -> pl.Expr:
+        """The value shown in the reject: the field's raw value, unless the check says."""
+        return _raw(self.field).cast(pl.String) if self.shown is None else self.shown
 
 
 @dataclass(frozen=True)
@@ -120,20 +128,30 @@ def load_inputs(
     data_dir: Path,
     *,
     extra: Mapping[str, Sequence[FieldSpec]] | None = None,
-    budget_names: Sequence[str] = (),
+    budget_names: Sequence[str | BudgetInput] = (),
+    encoding: str = "utf8",
 ) -> Inputs:
     """Read cases, hospitals, groups (CSV or Parquet) and budget.yaml from `data_dir`.
 
     `extra` maps "cases" / "hospitals" / "groups" to the extra fields a policy declares;
-    `budget_names` are the budget values the policy needs.
+    `budget_names` are the budget figures the policy needs (a name is one amount or a mapping
+    of amounts; a `BudgetInput` says which, as `load_data` gives them); `encoding` is that of
+    the CSV files (`reading.ENCODINGS`).
     """
     extra = extra or {}
-    hospitals = _load_table(data_dir, "hospitals", extra.get("hospitals", ()), ())
-    groups = _load_table(data_dir, "groups", extra.get("groups", ()), ())
-    cases = _load_table(
-        data_dir, "cases", extra.get("cases", ()), _case_references(hospitals, groups)
-    )
-    budget, budget_hash = _load_budget(data_dir / "budget.yaml", budget_names)
+    hospitals = _load_table(data_dir, "hospitals", extra.get("hospitals", ()), encoding)
+    groups = _load_table(data_dir, "groups", extra.get("groups", ()), encoding)
+    references = _case_references(hospitals, groups)
+    cases = _load_table(data_dir, "cases", extra.get("cases", ()), encoding, references)
+    figures = [f if isinstance(f, BudgetInput) else BudgetInput(f, "*") for f in budget_names]
+    used = {  # a column the file lacks: `settle.check_columns` says so, with who reads it
+        per: hospitals.frame[column]
+        for per, (_, column) in KEYS_USED.items()
+        if column in hospitals.columns
+    }
+    budget_path = data_dir / "budget.yaml"
+    budget = load_budget(budget_path, figures, used)
+    budget_hash = {budget_path.name: _sha256(budget_path)} if budget else {}
     tables = {"hospitals": hospitals, "groups": groups, "cases": cases}
     return Inputs(
         cases=_with_case_derivations(cases.frame),
@@ -146,6 +164,7 @@ def load_inputs(
         files={kind: t.file for kind, t in tables.items()},
         columns={kind: t.columns for kind, t in tables.items()},
         source=data_dir,
+        causes=cases.causes,
     )
 
 
@@ -168,59 +187,6 @@ def _with_case_derivations(cases: pl.DataFrame) -> pl.DataFrame:
 # ---- reading files ---------------------------------------------------------------------------
 
 
-def _locate(data_dir: Path, kind: str) -> Path:
-    found = [data_dir / f"{kind}.{ext}" for ext in ("csv", "parquet")]
-    present = [path for path in found if path.is_file()]
-    if len(present) == 1:
-        return present[0]
-    if present:
-        raise ContractError(
-            present[0].name,
-            None,
-            f"both {kind}.csv and {kind}.parquet are in {data_dir}; keep exactly one",
-        )
-    raise ContractError(
-        f"{kind}.csv",
-        None,
-        f"{kind} file not found in {data_dir}; expected {kind}.csv or {kind}.parquet",
-    )
-
-
-def _scan(path: Path) -> pl.LazyFrame:
-    if path.suffix == ".csv":
-        return pl.scan_csv(path, infer_schema=False, encoding="utf8")
-    return pl.scan_parquet(path)
-
-
-def _read(path: Path, fields: Sequence[FieldSpec]) -> pl.DataFrame:
-    """The known columns of one file, raw (all text for CSV, native types for Parquet)."""
-    try:
-        scan = _scan(path)
-        found = scan.collect_schema().names()
-        _require_columns(path.name, fields, found)
-        known = [spec.name for spec in fields if spec.name in found]
-        return scan.select(known).collect()
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        kind = "CSV (UTF-8, comma-separated, header line)" if path.suffix == ".csv" else "Parquet"
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ContractError(
-            path.name, None, f"{path.name} could not be read as {kind}: {detail}"
-        ) from exc
-
-
-def _require_columns(file: str, fields: Sequence[FieldSpec], found: Sequence[str]) -> None:
-    required = [spec.name for spec in fields if spec.required]
-    missing = [name for name in required if name not in found]
-    if missing:
-        raise ContractError(
-            file,
-            missing[0],
-            f"{file} has no column {', '.join(missing)}; "
-            f"required columns: {', '.join(required)}; "
-            f"columns found: {', '.join(found) or '(none)'}",
-        )
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as stream:
@@ -236,8 +202,6 @@ def _raw(name: str) -> pl.Expr:
 
 # ---- checks ----------------------------------------------------------------------------------
 
-#: The largest amount in 元 a double holds exactly to the fen (2**53 fen).
-MAX_MONEY = 2.0**53 / 100
 _TOO_LARGE = (
     "{} {{}} is out of range; money must be at most 90,071,992,547,409.92 元 "
     "(the largest amount kept exact to the fen)"
@@ -281,7 +245,15 @@ def _field_checks(spec: FieldSpec) -> list[_Check]:
 def _range_checks(spec: FieldSpec) -> list[_Check]:
     name, shown, value = spec.name, _raw(spec.name).cast(pl.String), pl.col(spec.name)
     checks = [] if spec.minimum is None else [_minimum_check(spec, shown, value)]
-    if spec.dtype == "money":
+    if spec.maximum is not None:
+        bound = bound_text(spec.maximum)
+        reason = _says(
+            f"{name} {{}} is above its plausible bound {bound} ({spec.why}); check the value "
+            "(engine/CONTRACT.md, Bounds)",
+            shown,
+        )
+        checks.append(_Check(name, value > spec.maximum, reason))
+    elif spec.dtype == "money":
         checks.append(_Check(name, value.abs() > MAX_MONEY, _says(_TOO_LARGE.format(name), shown)))
     if spec.choices:
         allowed = ", ".join(map(str, spec.choices))
@@ -295,7 +267,20 @@ def _minimum_check(spec: FieldSpec, shown: pl.Expr, value: pl.Expr) -> _Check:
     if spec.exclusive_minimum:
         return _Check(name, value <= low, _says(f"{name} is {{}}; must be > {low:g}", shown))
     words = f"{name} is negative ({{}})" if low == 0 else f"{name} is {{}}"
-    return _Check(name, value < low, _says(f"{words}; must be ≥ {low:g}", shown))
+    return _Check(name, value < low, _says(f"{words}; must be ≥ {bound_text(low)}", shown))
+
+
+def _fields_check(width: int) -> _Check:
+    """A CSV row with more or fewer fields than the header's `width` (`reading.FIELDS`)."""
+    reason = _says(
+        f"row {{}} (line {{}} of the file) has {{}} fields, the header has {width}: its values "
+        'would fall in the wrong columns; quote a value that holds a comma ("1,234.50")',
+        pl.col(ROW),
+        pl.col(ROW) + 1,
+        pl.col(FIELDS),
+    )
+    fields = pl.col(FIELDS)
+    return _Check(ROW_FIELD, fields.is_not_null(), reason, shown=fields.cast(pl.String))
 
 
 def _duplicate_check(kind: TableKind) -> _Check:
@@ -340,8 +325,14 @@ def _reference_checks(ref: _Reference) -> list[_Check]:
                 "(see its reject); fix that row first",
                 value,
             ),
+            cause=f"{ref.noun} rejected in {file}",
         ),
-        _Check(ref.field, unknown, _says(f"{ref.noun} {{}} is not in {file}", value)),
+        _Check(
+            ref.field,
+            unknown,
+            _says(f"{ref.noun} {{}} is not in {file}", value),
+            cause=f"{ref.noun} not in {file}",
+        ),
     ]
 
 
@@ -364,50 +355,69 @@ def _merge_fields(kind: TableKind, extra: Sequence[FieldSpec], file: str) -> tup
 
 
 def _load_table(
-    data_dir: Path, kind: TableKind, extra: Sequence[FieldSpec], refs: Sequence[_Reference]
+    data_dir: Path,
+    kind: TableKind,
+    extra: Sequence[FieldSpec],
+    encoding: str,
+    refs: Sequence[_Reference] = (),
 ) -> _Table:
-    path, key = _locate(data_dir, kind), key_field(kind)
+    path, key = locate(data_dir, kind), key_field(kind)
     fields = _merge_fields(kind, extra, path.name)
-    raw = _read(path, fields)
-    present = [spec for spec in fields if spec.name in raw.columns]
-    frame = _typed_frame(raw, present, key, from_csv=path.suffix == ".csv")
-    checks = _checks(kind, present, [ref for ref in refs if ref.field in raw.columns])
+    raw = read_table(path, fields, encoding)
+    present = [spec for spec in fields if spec.name in raw.frame.columns]
+    frame = _typed_frame(raw.frame, present, key)
+    width = len(raw.columns) if FIELDS in raw.frame.columns else None
+    checks = _checks(kind, present, [ref for ref in refs if ref.field in raw.frame.columns], width)
     fails = pl.any_horizontal([c.fails.fill_null(False) for c in checks])
     bad = frame.lazy().select(fails).collect().to_series()
     rejected = frame.filter(bad)
     accepted = frame.filter(~bad) if rejected.height else frame  # no copy of a clean file
+    rejects = _rejects(rejected, checks, path.name, key)
     return _Table(
         file=path.name,
         key=key,
         frame=_accepted(accepted, fields, present),
         rejected_keys=rejected[key].drop_nulls().unique().sort(),
-        rejects=_rejects(rejected, checks, path.name, key),
-        rows_read=raw.height,
+        rejects=rejects.select(REJECT_SCHEMA.names()),
+        rows_read=raw.frame.height,
         sha256=_sha256(path),
         columns=frozenset(raw.columns),
+        causes=_causes(rejects),
+    )
+
+
+def _causes(rejects: pl.DataFrame) -> pl.DataFrame:
+    """Rows rejected because of another table's row, counted per cause and upstream key."""
+    return (
+        rejects.filter(pl.col("cause").is_not_null())
+        .group_by("cause", "value")
+        .agg(pl.len().cast(pl.Int64).alias("cases"))
+        .rename({"value": "key"})
+        .sort("cause", "key")
+        .cast(CAUSES_SCHEMA)
     )
 
 
 def _checks(
-    kind: TableKind, present: Sequence[FieldSpec], refs: Sequence[_Reference]
+    kind: TableKind,
+    present: Sequence[FieldSpec],
+    refs: Sequence[_Reference],
+    width: int | None,
 ) -> list[_Check]:
     """All checks of a table in the documented order (first failing one names the reject)."""
-    checks = [c for spec in present for c in _field_checks(spec)] + [_duplicate_check(kind)]
+    checks = [] if width is None else [_fields_check(width)]
+    checks += [c for spec in present for c in _field_checks(spec)] + [_duplicate_check(kind)]
     checks += _row_rule_checks({spec.name for spec in present})
     return checks + [c for ref in refs for c in _reference_checks(ref)]
 
 
-def _typed_frame(
-    raw: pl.DataFrame, present: Sequence[FieldSpec], key: str, *, from_csv: bool
-) -> pl.DataFrame:
+def _typed_frame(raw: pl.DataFrame, present: Sequence[FieldSpec], key: str) -> pl.DataFrame:
     """Row number, normalized raw values, typed values and the duplicate-key flag, by key."""
     schema = raw.schema
     normalized = raw.select(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW),
-        *[
-            raw_value(spec, schema[spec.name], from_csv=from_csv).alias(f"__raw__{spec.name}")
-            for spec in present
-        ],
+        *[raw_value(spec, schema[spec.name]).alias(f"__raw__{spec.name}") for spec in present],
+        *[pl.col(FIELDS)] * (FIELDS in raw.columns),
     )
     typed = _sorted(normalized, f"__raw__{key}").with_columns(
         [typed_value(spec, _raw(spec.name), schema[spec.name]).alias(spec.name) for spec in present]
@@ -457,10 +467,11 @@ def _rejects(rejected: pl.DataFrame, checks: Sequence[_Check], file: str, key: s
             _raw(key).cast(pl.String).alias("key"),
             _of_first([pl.lit(c.field) for c in checks]).alias("field"),
             _of_first([c.reason for c in checks]).alias("reason"),
-            _of_first([_raw(c.field).cast(pl.String) for c in checks]).alias("value"),
+            _of_first([c.value for c in checks]).alias("value"),
+            _of_first([pl.lit(c.cause, pl.String) for c in checks]).alias("cause"),
         )
         .sort("row")
-        .cast(REJECT_SCHEMA)
+        .cast(REJECT_SCHEMA | {"cause": pl.String()})
     )
 
 
@@ -487,103 +498,3 @@ def _with_copies(rejected: pl.DataFrame, key: str) -> pl.DataFrame:
         )
     )
     return rejected.join(copies, on=key, how="left")
-
-
-# ---- budget ----------------------------------------------------------------------------------
-
-
-class _BudgetLoader(yaml.SafeLoader):
-    """Safe YAML loader that also reads 1e8 and 1.0e8 as numbers (YAML 1.2; PyYAML's 1.1 rules
-    would read them as text)."""
-
-
-_BudgetLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?([0-9][0-9_]*(\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."),
-)
-
-_BUDGET_SHAPE = (
-    'expected a YAML mapping with contract_version (e.g. "1.0"), year (e.g. 2024) and values '
-    "(name: number, or name: {key: number})"
-)
-
-
-def _load_budget(path: Path, names: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Read budget.yaml; absent is fine only when the policy needs no budget value."""
-    if not path.is_file():
-        if names:
-            raise ContractError(
-                path.name,
-                names[0],
-                f"{path.name} not found in {path.parent}; the "
-                f"policy needs budget values {', '.join(names)}; {_BUDGET_SHAPE}",
-            )
-        return {}, {}
-    try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_BudgetLoader)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ContractError(
-            path.name, None, f"{path.name} is not valid YAML ({exc}); {_BUDGET_SHAPE}"
-        ) from exc
-    budget = _checked_budget(path.name, document)
-    _require_budget_names(path.name, budget["values"], names)
-    return budget, {path.name: _sha256(path)}
-
-
-def _checked_budget(file: str, document: object) -> dict[str, Any]:
-    if not isinstance(document, dict) or not {"contract_version", "year", "values"} <= set(
-        document
-    ):
-        raise ContractError(file, None, f"{file} is malformed; {_BUDGET_SHAPE}")
-    version = str(document["contract_version"])
-    if version.split(".")[0] != CONTRACT_VERSION.split(".")[0]:
-        raise ContractError(
-            file,
-            "contract_version",
-            f"{file} has contract_version {version}; expected {CONTRACT_VERSION} (or another 1.x)",
-        )
-    if not _is_int(document["year"]):
-        raise ContractError(
-            file, "year", f"{file}: year is {document['year']!r}; expected a year such as 2024"
-        )
-    values = document["values"]
-    if not isinstance(values, dict):
-        raise ContractError(file, "values", f"{file}: values is not a mapping; {_BUDGET_SHAPE}")
-    for name, value in values.items():
-        _check_budget_value(file, str(name), value)
-    return {"contract_version": version, "year": document["year"], "values": values}
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_amount(value: object) -> bool:
-    return (
-        isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= MAX_MONEY
-    )
-
-
-def _check_budget_value(file: str, name: str, value: object) -> None:
-    inner = value.values() if isinstance(value, dict) else [value]
-    if not inner or not all(_is_amount(v) for v in inner):
-        raise ContractError(
-            file,
-            name,
-            f"{file}: values.{name} is {value!r}; expected a number "
-            "≥ 0 in 元 (at most 90,071,992,547,409.92), or a mapping of keys to such numbers "
-            "(e.g. {A: 1.0e8})",
-        )
-
-
-def _require_budget_names(file: str, values: Mapping[str, Any], names: Sequence[str]) -> None:
-    missing = [name for name in names if name not in values]
-    if missing:
-        raise ContractError(
-            file,
-            missing[0],
-            f"{file}: values has no {', '.join(missing)}; the "
-            f"policy needs it (a number in 元, or a mapping such as "
-            f"{{A: 1.0e8, B: 5.0e7}}); found: {', '.join(map(str, values)) or '(none)'}",
-        )

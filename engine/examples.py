@@ -26,6 +26,7 @@ from engine.explain_value import explain_values
 from engine.fields import TABLES, TableKind
 from engine.keys import KeyCodes
 from engine.overrides import EXAMPLE_LABELS, SettingError, checked_settings
+from engine.reading import ENCODINGS, not_utf8
 from engine.report_text import render_trace, render_value_trace, show, show_money
 from engine.rundata import Period
 from engine.settle import Settlement, case_results, load_data, settle
@@ -135,11 +136,14 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
-def read_example(path: Path) -> Example:
+def read_example(path: Path, encoding: str = "utf8") -> Example:
+    """An example file, in UTF-8 or the `encoding` asked for (`engine.reading.ENCODINGS`)."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.safe_load(path.read_text(encoding=ENCODINGS[encoding]))
         return Example.model_validate(document)
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise ExampleError(not_utf8(path)) from None
+    except OSError as exc:
         detail = "no such file" if isinstance(exc, FileNotFoundError) else str(exc)
         raise ExampleError(f"cannot read example {path}: {detail}") from None
     except yaml.YAMLError as exc:
@@ -153,16 +157,16 @@ def example_files(root: Path) -> list[Path]:
     return sorted(root.rglob("examples/*.yaml")) if root.is_dir() else [root]
 
 
-def run_example(path: Path) -> Outcome:
+def run_example(path: Path, encoding: str = "utf8") -> Outcome:
     """Settle the example's data under its policy and compare with what it expects."""
-    example, result = settle_example(path)
+    example, result = settle_example(path, encoding)
     return Outcome(path, example, compare(example, result))
 
 
-def settle_example(path: Path) -> tuple[Example, Settlement]:
+def settle_example(path: Path, encoding: str = "utf8") -> tuple[Example, Settlement]:
     """The example and its data settled under its policy (`<city>/<policy>.policy`, beside the
     `examples` folder)."""
-    example = read_example(path)
+    example = read_example(path, encoding)
     policy = compile_file(path.parent.parent / f"{example.policy}.policy")
     try:
         settings = checked_settings(policy, example.fix, example.set, EXAMPLE_LABELS)

@@ -48,11 +48,14 @@ _JSON_TYPES = {
 class FieldSpec:
     """One column of an input table: type, required or default, meaning and validity rule.
 
-    `exclusive_minimum` makes `minimum` strict (> instead of ≥); `choices` lists the only
-    values allowed (e.g. hospital level 0, 1, 2, 3). An optional field's default is `neutral`
-    when it is what an absent column means (no flag set, no unreasonable cost); a field whose
-    default would only be a guess (a hospital's history, indicators, tier) is not neutral, and a
-    policy that reads it needs the column (`engine.settle.check_columns`).
+    `exclusive_minimum` makes `minimum` strict (> instead of ≥); `maximum` is the plausible
+    bound (合理上限) above which a value is surely an error, e.g. a stay costing more than
+    100 million 元, and would push the money past what a double keeps exact to the fen — `why`
+    says why it is where it is; `choices` lists the only values allowed (hospital level 0–3).
+    An optional field's default is `neutral` when it is what an absent column means (no flag
+    set, no unreasonable cost); a field whose default would only be a guess (a hospital's
+    history, indicators, tier) is not neutral, and a policy that reads it needs the column
+    (`engine.settle.check_columns`).
     """
 
     name: str
@@ -65,6 +68,17 @@ class FieldSpec:
     exclusive_minimum: bool = False
     choices: tuple[int | str, ...] = ()
     neutral: bool = True
+    maximum: float | None = None
+    why: str = ""
+
+
+#: Plausible bounds (合理上限): generous, finite, each with its reason (`FieldSpec.why`).
+STAY_COST_MAX = 100_000_000.0
+_STAY_COST_WHY = (
+    "100 million 元: the costliest real stays (transplants, CAR-T, months of ECMO) cost a few "
+    "million 元"
+)
+_GROWTH_WHY = "a growth rate: below -1 (−100%) is impossible, above 100 (+10,000%) surely a typo"
 
 
 def _required(name: str, dtype: Dtype, description: str, **rule: Any) -> FieldSpec:
@@ -86,7 +100,14 @@ CASE_FIELDS: tuple[FieldSpec, ...] = (
         "Group from the national grouper (DRG 病组); must be in the group catalog, except the "
         "ungrouped code 0000 (未入组) and ambiguous codes xQY (歧义组), always accepted.",
     ),
-    _required("total_cost", "money", "Total cost of the stay in 元 (住院总费用).", minimum=0),
+    _required(
+        "total_cost",
+        "money",
+        "Total cost of the stay in 元 (住院总费用).",
+        minimum=0,
+        maximum=STAY_COST_MAX,
+        why=_STAY_COST_WHY,
+    ),
     _required("discharge_date", "date", "Discharge date, ISO YYYY-MM-DD (出院日期)."),
     _optional("bilateral", "bool", False, "Both organs operated at once (双侧器官同时手术)."),
     _optional("multi_site", "bool", False, "Several sites in one operation (一次手术多部位)."),
@@ -102,6 +123,8 @@ CASE_FIELDS: tuple[FieldSpec, ...] = (
         0.0,
         "Unreasonable cost found on review, 元 (不合理费用); must be ≤ total_cost.",
         minimum=0,
+        maximum=STAY_COST_MAX,
+        why="part of a stay's cost, bounded as total_cost",
     ),
     _optional(
         "incentive_approved",
@@ -117,6 +140,8 @@ CASE_FIELDS: tuple[FieldSpec, ...] = (
         "Amount paid by the patient, 元 (个人负担); the fund pays the payment less it "
         "(`fund_payment` in the outputs).",
         minimum=0,
+        maximum=STAY_COST_MAX,
+        why="part of a stay's cost, bounded as total_cost",
     ),
     _optional(
         "insurance_type",
@@ -124,7 +149,15 @@ CASE_FIELDS: tuple[FieldSpec, ...] = (
         "",
         "Insurance scheme, e.g. employee (职工) or resident (居民) (险种).",
     ),
-    _optional("los", "int", 0, "Length of stay in days (住院天数).", minimum=0),
+    _optional(
+        "los",
+        "int",
+        0,
+        "Length of stay in days (住院天数).",
+        minimum=0,
+        maximum=36_600,
+        why="100 years",
+    ),
     _optional(
         "drg_suitable",
         "bool",
@@ -153,6 +186,8 @@ HOSPITAL_FIELDS: tuple[FieldSpec, ...] = (
         "Historical average cost per case, 元 (历史次均费用).",
         minimum=0,
         neutral=False,
+        maximum=STAY_COST_MAX,
+        why="an average of stays, bounded as a stay's total_cost",
     ),
     _optional(
         "hist_weight_total",
@@ -161,6 +196,8 @@ HOSPITAL_FIELDS: tuple[FieldSpec, ...] = (
         "Historical yearly total weight (历史总权重).",
         minimum=0,
         neutral=False,
+        maximum=100_000_000,
+        why="a thousand times the largest hospitals' (about 100,000 a year)",
     ),
     _optional(
         "admission_ratio_growth",
@@ -168,6 +205,9 @@ HOSPITAL_FIELDS: tuple[FieldSpec, ...] = (
         0.0,
         "Growth of admissions-per-person ratio (人次人头比增长率), e.g. 0.05 = 5%.",
         neutral=False,
+        minimum=-1,
+        maximum=100,
+        why=_GROWTH_WHY,
     ),
     _optional(
         "cost_per_weight_growth",
@@ -175,6 +215,9 @@ HOSPITAL_FIELDS: tuple[FieldSpec, ...] = (
         0.0,
         "Growth of cost per unit weight (每权重费用增长率), e.g. 0.05 = 5%.",
         neutral=False,
+        minimum=-1,
+        maximum=100,
+        why=_GROWTH_WHY,
     ),
     _optional(
         "list_accuracy",
@@ -182,6 +225,9 @@ HOSPITAL_FIELDS: tuple[FieldSpec, ...] = (
         0.0,
         "Settlement-list accuracy (结算清单准确率), 0–1.",
         neutral=False,
+        minimum=0,
+        maximum=1,
+        why="a share",
     ),
     _optional(
         "assessment_score",
@@ -189,6 +235,9 @@ HOSPITAL_FIELDS: tuple[FieldSpec, ...] = (
         0.0,
         "Annual assessment score (年度考核得分), 0–100.",
         neutral=False,
+        minimum=0,
+        maximum=1000,
+        why="a score out of 100, or out of 1,000 where a city scores so (千分制)",
     ),
 )
 
@@ -196,7 +245,13 @@ GROUP_FIELDS: tuple[FieldSpec, ...] = (
     _required("drg_code", "text", "Group code (DRG 病组编码), e.g. GB25.", unique=True),
     _optional("name", "text", "", "Group name (病组名称)."),
     _required(
-        "weight", "number", "Relative weight RW (相对权重).", minimum=0, exclusive_minimum=True
+        "weight",
+        "number",
+        "Relative weight RW (相对权重).",
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=1000,
+        why="the heaviest CHS-DRG groups (transplants) weigh about 30",
     ),
     _required(
         "avg_cost",
@@ -204,6 +259,8 @@ GROUP_FIELDS: tuple[FieldSpec, ...] = (
         "Group benchmark average cost, 元 (病组次均费用).",
         minimum=0,
         exclusive_minimum=True,
+        maximum=STAY_COST_MAX,
+        why="an average of stays, bounded as a stay's total_cost",
     ),
     _optional("base_group", "bool", False, "Wuhan base group, same price city-wide (基础病组)."),
 )
@@ -300,14 +357,12 @@ def fits_natively(spec: FieldSpec, dtype: pl.DataType) -> bool:
     return spec.dtype == "bool" and dtype == pl.Boolean
 
 
-def raw_value(spec: FieldSpec, dtype: pl.DataType, *, from_csv: bool) -> pl.Expr:
-    """The raw value: native if it fits, else text (trimmed, except Parquet text fields, which
-    are typed data taken as is); empty text is missing (null)."""
+def raw_value(spec: FieldSpec, dtype: pl.DataType) -> pl.Expr:
+    """The raw value: native if it fits, else text trimmed of surrounding white space, in CSV
+    and Parquet alike (`C000005 ` is `C000005`); empty text is missing (null)."""
     if fits_natively(spec, dtype):
         return pl.col(spec.name)
-    text = pl.col(spec.name).cast(pl.String)
-    if from_csv or spec.dtype != "text":
-        text = text.str.strip_chars()
+    text = pl.col(spec.name).cast(pl.String).str.strip_chars()
     return pl.when(text != "").then(text)
 
 
@@ -354,11 +409,34 @@ def rule_text(spec: FieldSpec) -> str:
     """The validity rule of one field in plain words (for docs and the schema)."""
     rules = ["unique"] if spec.unique else []
     if spec.minimum is not None:
-        rules.append(f"{'>' if spec.exclusive_minimum else '≥'} {spec.minimum:g}")
+        rules.append(_lower_bound(spec))
+    if spec.maximum is not None:
+        rules.append(f"≤ {bound_text(spec.maximum)}")
     if spec.choices:
         rules.append("one of " + ", ".join(map(str, spec.choices)))
     rules += _FORMAT_RULES.get(spec.dtype, [])
     return "; ".join(rules)
+
+
+def _lower_bound(spec: FieldSpec) -> str:
+    return f"{'>' if spec.exclusive_minimum else '≥'} {bound_text(spec.minimum or 0)}"
+
+
+def bound_text(value: float) -> str:
+    """A bound as people write it: `100,000,000`, `1`, `-1`, `0.5`."""
+    return f"{value:,.0f}" if value == int(value) else f"{value:g}"
+
+
+def bounds_table() -> str:
+    """The Markdown table of the plausible bounds and their reasons (pasted into CONTRACT.md)."""
+    lines = ["| table | field | bound | why |", "|---|---|---|---|"]
+    for kind, specs in TABLES.items():
+        for spec in specs:
+            if spec.maximum is not None:
+                low = "" if spec.minimum is None else f"{_lower_bound(spec)}, "
+                bound = f"{low}≤ {bound_text(spec.maximum)}"
+                lines.append(f"| {kind} | `{spec.name}` | {bound} | {spec.why} |")
+    return "\n".join(lines)
 
 
 def field_table(kind: TableKind) -> str:
@@ -374,27 +452,20 @@ def field_table(kind: TableKind) -> str:
     return "\n".join(lines)
 
 
-def json_schema(
-    kind: Literal["cases", "hospitals", "groups", "deductions", "assessments", "budget"],
-    extra: Sequence[FieldSpec] = (),
-) -> dict[str, Any]:
-    """JSON Schema 2020-12 for one row of a table, or for the whole budget document.
+def json_schema(kind: TableKind, extra: Sequence[FieldSpec] = ()) -> dict[str, Any]:
+    """JSON Schema 2020-12 for one row of a table (the budget's: `engine.budget`).
 
-    `extra` adds the fields a policy declares for that table (none for the budget).
+    `extra` adds the fields a policy declares for that table.
     """
-    if kind == "budget":
-        if extra:
-            raise ValueError("the budget document takes no extra fields")
-        return _budget_schema()
     fields = TABLES[kind] + tuple(extra)
-    return _header(kind, f"One row of {kind}.csv or {kind}.parquet.") | {
+    return schema_header(kind, f"One row of {kind}.csv or {kind}.parquet.") | {
         "type": "object",
         "properties": {spec.name: _property(spec) for spec in fields},
         "required": [spec.name for spec in fields if spec.required],
     }
 
 
-def _header(kind: str, description: str) -> dict[str, Any]:
+def schema_header(kind: str, description: str) -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"urn:drgpolicy:contract:{CONTRACT_VERSION}:{kind}",
@@ -414,6 +485,8 @@ def _property(spec: FieldSpec) -> dict[str, Any]:
         prop["minLength"] = 1
     if spec.minimum is not None:
         prop["exclusiveMinimum" if spec.exclusive_minimum else "minimum"] = spec.minimum
+    if spec.maximum is not None:
+        prop["maximum"] = spec.maximum
     if spec.choices:
         prop["enum"] = list(spec.choices)
     if spec.dtype == "date":
@@ -431,18 +504,3 @@ def _json_default(spec: FieldSpec) -> Default:
     if spec.dtype in ("money", "number") and spec.default is not None:
         return float(spec.default)
     return spec.default
-
-
-def _budget_schema() -> dict[str, Any]:
-    amount = {"type": "number", "minimum": 0}
-    value = {"oneOf": [amount, {"type": "object", "additionalProperties": amount}]}
-    known = {name: value | {"description": text} for name, text in BUDGET_VALUES.items()}
-    return _header("budget", "The budget file budget.yaml (预算).") | {
-        "type": "object",
-        "properties": {
-            "contract_version": {"type": ["string", "number"], "description": 'e.g. "1.0"'},
-            "year": {"type": "integer", "description": "Budget year (预算年度)."},
-            "values": {"type": "object", "properties": known, "additionalProperties": value},
-        },
-        "required": ["contract_version", "year", "values"],
-    }

@@ -22,6 +22,8 @@ from engine.frames import with_columns
 #: representation noise of a few operations (1.005 yuan is stored as 1.00499999…), small enough
 #: that even a province's budget (1e12 fen) moves by less than 0.02 fen.
 TOLERANCE = 1e-14
+#: The largest amount in 元 a double holds exactly to the fen (2**53 fen).
+MAX_MONEY = 2.0**53 / 100
 
 
 def round_half_away(value: float | None, digits: int = 0) -> float | None:
@@ -73,16 +75,24 @@ def allocate(
     def per_group(expr: pl.Expr) -> pl.Expr:
         return expr.over(groups) if groups else expr
 
-    total_fen = to_fen(pl.col(total))
+    amount = pl.col(total).cast(pl.Float64)
+    in_range = amount.abs() <= MAX_MONEY
+    total_fen = to_fen(pl.when(in_range).then(amount))
     weight_sum = per_group(pl.col(weight).sum())
     share = pl.when(weight_sum > 0).then(total_fen.cast(pl.Float64) * pl.col(weight) / weight_sum)
-    floor = share.floor().cast(pl.Int64)
+    # a total or weights out of range: NaN, which stops the run naming the definition (`finite`)
+    overflow = ~in_range | ~pl.col(weight).is_finite() | ~share.is_finite().fill_null(True)
+    broken = per_group(overflow.any()) | ~weight_sum.is_finite()
+    floor = pl.when(~broken).then(share).floor().cast(pl.Int64, strict=False)
     staged = with_columns(
-        frame, share.fill_null(0.0).alias("__share"), floor.fill_null(0).alias("__floor")
+        frame,
+        share.fill_null(0.0).alias("__share"),
+        floor.fill_null(0).alias("__floor"),
+        broken.fill_null(False).alias("__broken"),
     )
-    left_over = per_group(to_fen(pl.col(total)) - pl.col("__floor").sum())
+    left_over = per_group(total_fen - pl.col("__floor").sum())
     position = per_group((pl.col("__floor") - pl.col("__share")).rank("ordinal"))
     extra = pl.when((position <= left_over) & (weight_sum > 0)).then(1).otherwise(0)
-    return with_columns(staged, yuan_from_fen(pl.col("__floor") + extra).alias(out)).drop(
-        "__share", "__floor"
-    )
+    allocated = yuan_from_fen(pl.col("__floor") + extra)
+    value = pl.when(pl.col("__broken")).then(float("nan")).otherwise(allocated)
+    return with_columns(staged, value.alias(out)).drop("__share", "__floor", "__broken")

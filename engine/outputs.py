@@ -373,6 +373,7 @@ def build_manifest(
             "cases": settlement.rows,
             "input_rows_read": settlement.inputs.rows_read,
             **supervision_rows(settlement),
+            "cases_rejected_because": settlement.rejected_because(),
         },
         "missing_outputs": missing.counts,
         "missing_output_cases": missing.cases,

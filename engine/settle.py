@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 import polars as pl
 
 from engine.batch import KEY_COLUMNS, Settings, StageResult, StageRun, key_columns
+from engine.budget import BudgetInput
 from engine.contract import ContractError, Inputs, load_inputs
 from engine.earlier import Earlier
 from engine.fields import TABLES, Dtype, FieldSpec, rule_text
@@ -57,14 +58,15 @@ def load_policy(path: Path | str) -> ir.Policy:
     return compile_file(path)
 
 
-def load_data(data_dir: Path | str, policy: ir.Policy) -> Inputs:
-    """Read and validate a data folder against the contract and the policy's own inputs."""
+def load_data(data_dir: Path | str, policy: ir.Policy, encoding: str = "utf8") -> Inputs:
+    """Read and validate a data folder against the contract and the policy's own inputs
+    (`encoding`: that of the CSV files, `engine.reading.ENCODINGS`)."""
     extra: dict[str, list[FieldSpec]] = {}
     for declared in policy.inputs:
         table = declared.table + "s"
         if declared.table != "budget" and table not in SUPERVISION_TABLES:
             extra.setdefault(table, []).append(_field_spec(declared))
-    budget = [i.name for i in policy.inputs if i.table == "budget"]
+    budget = [budget_input(i) for i in policy.inputs if i.table == "budget"]
     folder = Path(data_dir)
     if not folder.is_dir():
         raise ContractError(
@@ -73,8 +75,14 @@ def load_data(data_dir: Path | str, policy: ir.Policy) -> Inputs:
             f"data folder {folder} does not exist; it should "
             "hold cases, hospitals and groups (.csv or .parquet) and budget.yaml",
         )
-    inputs = load_inputs(folder, extra=extra, budget_names=budget)
-    return load_supervision(folder, inputs, Declared.of(policy))
+    inputs = load_inputs(folder, extra=extra, budget_names=budget, encoding=encoding)
+    return load_supervision(folder, inputs, Declared.of(policy), encoding)
+
+
+def budget_input(declared: ir.Input) -> BudgetInput:
+    """A policy's budget figure: one amount, or one per key of its grain (`at tier`)."""
+    per = declared.grain[0] if declared.grain else None
+    return BudgetInput(declared.name, per, declared.label)
 
 
 _DEFAULTS: dict[str, str | float | bool | None] = {
@@ -157,6 +165,15 @@ class Settlement:
             "outside_period": read - rejected - settled,
             "settled": settled,
         }
+
+    def rejected_because(self) -> dict[str, dict[str, int]]:
+        """Cases rejected because of their hospital or group (rejected upstream, or not in its
+        file), per cause and upstream key: `{"hospital rejected in hospitals.csv": {"H0003":
+        780}}` — the money of those cases goes to the others, so it is never silent."""
+        found: dict[str, dict[str, int]] = {}
+        for row in self.inputs.causes.iter_rows(named=True):
+            found.setdefault(row["cause"], {})[row["key"]] = row["cases"]
+        return found
 
 
 def missing_in(cases: pl.DataFrame, outputs: list[str]) -> dict[str, int]:

@@ -85,3 +85,24 @@ def level_rows(result: Settlement) -> list[dict[str, Any]]:
         }
         for row in by_level.iter_rows(named=True)
     ]
+
+
+def rejected_because_lines(result: Settlement) -> list[str]:
+    """One line per cause of cases rejected because of their hospital or group, with each
+    upstream row's own reject (its row and reason) — where the cases went."""
+    upstream = result.inputs.rejects.filter(~pl.col("file").str.starts_with("cases"))
+    lines = []
+    for cause, keys in result.rejected_because().items():
+        total = sum(keys.values())
+        parts = [f"{key}: {cases}{_why(upstream, key)}" for key, cases in list(keys.items())[:5]]
+        more = f", and {len(keys) - 5} more" if len(keys) > 5 else ""
+        lines.append(f"{total} cases rejected because {cause} ({'; '.join(parts)}{more})")
+    return lines
+
+
+def _why(upstream: pl.DataFrame, key: str) -> str:
+    found = upstream.filter(pl.col("key") == key)
+    if not found.height:
+        return ""
+    row = found.row(0, named=True)
+    return f" — {row['file']} row {row['row']}: {row['reason']}"

@@ -23,15 +23,16 @@ import polars as pl
 
 from engine import money
 from engine.contract import (
+    CAUSES_SCHEMA,
     DUPLICATE,
+    REJECT_SCHEMA,
     ROW,
     ContractError,
     Inputs,
     _accepted,
     _Check,
     _field_checks,
-    _locate,
-    _read,
+    _fields_check,
     _Reference,
     _reference_checks,
     _rejects,
@@ -42,6 +43,7 @@ from engine.contract import (
 )
 from engine.fields import POLARS_DTYPES, TABLES, FieldSpec, TableKind
 from engine.keys import carried_codes, code_column
+from engine.reading import FIELDS, locate, read_table
 from engine.rundata import Period, RunData
 from policy_dsl import ir
 
@@ -74,7 +76,9 @@ class Declared:
 # ---- loading ---------------------------------------------------------------------------------
 
 
-def load_supervision(folder: Path, inputs: Inputs, declared: Declared) -> Inputs:
+def load_supervision(
+    folder: Path, inputs: Inputs, declared: Declared, encoding: str = "utf8"
+) -> Inputs:
     """`inputs` with the declared deductions and assessments read, checked and counted: the
     rows accepted (`inputs.deductions`, `inputs.assessments`), the others in `inputs.rejects`.
     A table the policy declares nothing from is not read."""
@@ -83,7 +87,8 @@ def load_supervision(folder: Path, inputs: Inputs, declared: Declared) -> Inputs
         names = declared.names(kind)
         if not names:
             continue
-        table = _load(folder, kind, names, hospitals) if _present(folder, kind) else None
+        present = _present(folder, kind)
+        table = _load(folder, kind, names, hospitals, encoding) if present else None
         inputs = _with_table(inputs, kind, table)
     return inputs
 
@@ -105,18 +110,25 @@ def _hospital_table(inputs: Inputs) -> _Table:
         rows_read=inputs.hospitals.height,
         sha256="",
         columns=frozenset(inputs.hospitals.columns),
+        causes=pl.DataFrame(schema=CAUSES_SCHEMA),
     )
 
 
-def _load(folder: Path, kind: TableKind, names: Mapping[str, str], hospitals: _Table) -> _Table:
-    path = _locate(folder, kind)
+def _load(
+    folder: Path, kind: TableKind, names: Mapping[str, str], hospitals: _Table, encoding: str
+) -> _Table:
+    """One supervision file read by the contract's loader rules (`engine.reading`) and checked."""
+    path = locate(folder, kind)
     fields = TABLES[kind]
-    raw = _read(path, fields)
+    read = read_table(path, fields, encoding)
+    raw = read.frame
     present = [spec for spec in fields if spec.name in raw.columns]
-    frame = _typed_frame(raw, present, "hospital_id", from_csv=path.suffix == ".csv")
+    frame = _typed_frame(raw, present, "hospital_id")
     if kind == "assessments":
         frame = _with_overlaps(frame)
-    checks = _checks(kind, present, names, hospitals)
+    width = len(read.columns) if FIELDS in raw.columns else None
+    checks = [_fields_check(width)] if width is not None else []
+    checks += _checks(kind, present, names, hospitals)
     fails = pl.any_horizontal([c.fails.fill_null(False) for c in checks])
     bad = frame.select(fails).to_series()
     accepted = _accepted(frame.filter(~bad), fields, present)
@@ -125,10 +137,13 @@ def _load(folder: Path, kind: TableKind, names: Mapping[str, str], hospitals: _T
         key="hospital_id",
         frame=_finished(kind, accepted),
         rejected_keys=pl.Series([], dtype=pl.String),
-        rejects=_rejects(frame.filter(bad), checks, path.name, "hospital_id"),
+        rejects=_rejects(frame.filter(bad), checks, path.name, "hospital_id").select(
+            REJECT_SCHEMA.names()
+        ),
         rows_read=raw.height,
         sha256=_sha256(path),
-        columns=frozenset(raw.columns),
+        columns=frozenset(read.columns),
+        causes=pl.DataFrame(schema=CAUSES_SCHEMA),
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from engine.commands.check import add_sources_argument, sources_of
-from engine.commands.settle import add_setting_arguments, settings_for
+from engine.commands.settle import add_encoding_argument, add_setting_arguments, settings_for
 from engine.explain import Trace, UnknownCase, explain
 from engine.passages import with_passages
 from engine.report_text import render_trace
@@ -42,6 +42,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--stage", help="the stage to explain (default: the last settling one)")
     add_setting_arguments(parser)
     add_sources_argument(parser)
+    add_encoding_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the trace as JSON")
     parser.set_defaults(run=run)
 
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _trace(args: argparse.Namespace, path: Path) -> Trace:
     policy = load_policy(path)
-    inputs = load_data(args.data, policy)
+    inputs = load_data(args.data, policy, args.encoding)
     result = settle(policy, inputs, Period.parse(args.period), settings_for(policy, args))
     try:
         trace = explain(result, args.case, args.stage)

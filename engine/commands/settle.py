@@ -3,7 +3,9 @@
 Everything that can be checked before settling is checked first — the policies, `--set`/`--fix`
 against each policy, every output folder, the period against each policy's dates and the
 budget's year (unless `--any-date`) — so that a refused run writes nothing. A run whose outputs
-lack a payment (or class, or settled points) writes them for inspection and exits 1.
+lack a payment (or class, or settled points) writes them for inspection and exits 1; so does a
+run in which more case rows were rejected than `--max-reject-share` (1% by default), unless
+`--accept-rejects`: the money of a rejected case goes to the others under a fixed budget.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from engine.outputs import (
     write_outputs,
 )
 from engine.overrides import SettingError, checked_settings, parse_value, split_assignments
+from engine.reading import ENCODINGS
 from engine.report_text import table
 from engine.rundata import Period
 from engine.settle import Settlement, date_problems, load_data, load_policy, settle
-from engine.summary import level_rows, stage_rows
+from engine.summary import level_rows, rejected_because_lines, stage_rows
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
 from policy_dsl.versions import InForce, city_folders, in_force, load_city
@@ -88,8 +91,43 @@ def register(subparsers: Any) -> None:
         "for province-scale runs)",
     )
     add_setting_arguments(parser)
+    add_encoding_argument(parser)
+    parser.add_argument(
+        "--max-reject-share",
+        type=reject_share,
+        default=0.01,
+        metavar="SHARE",
+        help="exit 1 (outputs written) when more than this share of the case rows is rejected, "
+        "e.g. 1%% (the default), 0.5%%, 0.02",
+    )
+    parser.add_argument(
+        "--accept-rejects",
+        action="store_true",
+        help="exit 0 whatever share of the case rows is rejected (still counted and printed)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(run=run)
+
+
+def add_encoding_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--encoding",
+        choices=sorted(ENCODINGS),
+        default="utf8",
+        help="encoding of the CSV data files (for `test`, of the example files): utf8 (the "
+        "default) or gbk (GBK / GB18030, as Excel and many Chinese systems save them)",
+    )
+
+
+def reject_share(text: str) -> float:
+    """`1%`, `0.5%` or `0.01`: a share between 0 and 1."""
+    try:
+        share = float(text.removesuffix("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a share such as 1% or 0.01")
+    return share
 
 
 def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
@@ -218,6 +256,7 @@ def run(args: argparse.Namespace) -> int:
         rows += stage_rows(result)
         levels += level_rows(result)
         incomplete += report_missing(job, manifest, args)
+        incomplete += report_rejects(job, result, args)
     if args.json:
         print(json.dumps({"stages": rows, "levels": levels}, ensure_ascii=False, indent=2))
     else:
@@ -231,7 +270,7 @@ def settle_job(
     job: Job, args: argparse.Namespace, period: Period
 ) -> tuple[Settlement, dict[str, Any]]:
     """Settle one policy, write its outputs and say how every case row was accounted for."""
-    inputs = load_data(args.data, job.policy)
+    inputs = load_data(args.data, job.policy, args.encoding)
     if args.any_date:
         for problem in date_problems(job.policy, inputs, period):
             print(f"{job.file}: note (--any-date): {problem.problem}", file=sys.stderr)
@@ -277,6 +316,31 @@ def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace)
             file=sys.stderr,
         )
     return bool(manifest["missing_outputs"])
+
+
+def report_rejects(job: Job, result: Settlement, args: argparse.Namespace) -> bool:
+    """Say (on stderr) which cases were rejected because of their hospital or group, and
+    whether more case rows were rejected than `--max-reject-share`: then the run fails."""
+    for line in rejected_because_lines(result):
+        print(f"{job.file}: {line}", file=sys.stderr)
+    counts = result.rows
+    share = counts["rejected"] / max(counts["read"], 1)
+    if share <= args.max_reject_share:
+        return False
+    words = (
+        f"{counts['rejected']} of {counts['read']} case rows were rejected ({share:.2%}), more "
+        f"than --max-reject-share {args.max_reject_share:.2%}: under a fixed budget their money "
+        f"went to the other cases. See {job.out}/rejects.csv"
+    )
+    if args.accept_rejects:
+        print(f"{job.file}: note (--accept-rejects): {words}", file=sys.stderr)
+        return False
+    print(
+        f"{job.file}: error: {words}; the outputs are there to inspect. Fix the rejected rows, "
+        "or pass --accept-rejects to accept them",
+        file=sys.stderr,
+    )
+    return True
 
 
 def render_summary(rows: list[dict[str, Any]]) -> str:
@@ -345,6 +409,7 @@ def _amount(value: float | None) -> str:
 
 __all__ = [
     "SettingError",
+    "add_encoding_argument",
     "add_setting_arguments",
     "parse_assignments",
     "parse_value",

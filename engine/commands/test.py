@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine.commands.settle import add_encoding_argument
 from engine.examples import example_files, run_example
 from policy_dsl.errors import PolicyError
 
@@ -23,6 +24,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "paths", nargs="+", type=Path, help="policies/, a city folder or example files"
     )
+    add_encoding_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -31,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     for path in files:
         try:
-            outcome = run_example(path)
+            outcome = run_example(path, args.encoding)
         except PolicyError as exc:
             print(f"ERROR {path}\n  {exc}")
             failed += 1

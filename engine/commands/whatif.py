@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from engine.batch import Settings
+from engine.commands.settle import add_encoding_argument
 from engine.overrides import SettingError, checked_settings
 from engine.rundata import Period
 from engine.settle import load_data
@@ -62,6 +63,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-exposure", action="store_true", help="skip the threshold exposure (faster)"
     )
+    add_encoding_argument(parser)
     parser.add_argument("--json", action="store_true", help="print whatif.json to stdout")
     parser.set_defaults(run=run)
 
@@ -117,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     base, new = _resolved(args.base), _resolved(args.new)
     policy = compiled(new)
     grid, settings = checked_inputs(policy, new, args)
-    inputs = load_data(args.data, inputs_policy(compiled(base), policy))
+    inputs = load_data(args.data, inputs_policy(compiled(base), policy), args.encoding)
     period = Period.parse(args.period or str(inputs.budget.get("year") or _year(new)))
     runs = Runs(inputs, period)
     report = whatif(

@@ -73,8 +73,12 @@ def datasets(draw: st.DrawFn) -> dict[str, Any]:
         "cases": cases,
         "budget": {
             "drg_fund": fund,
-            "inpatient_fund": fund * 1.25,
-            "tier_budget": {"A": fund / 2, "B": fund / 3, "C": fund / 6},
+            "inpatient_fund": round(fund * 1.25, 2),
+            "tier_budget": {
+                "A": round(fund / 2, 2),
+                "B": round(fund / 3, 2),
+                "C": round(fund / 6, 2),
+            },
         },
     }
 

@@ -264,8 +264,9 @@ def test_money_beyond_the_fen_range_is_out_of_range_not_decimals(tmp_path: Path)
     ).write_csv(data / "cases.csv")
     reason = load_data(data, XUANCHENG).rejects["reason"].to_list()
     assert reason == [
-        "total_cost 1e308 is out of range; money must be at most 90,071,992,547,409.92 元 "
-        "(the largest amount kept exact to the fen)"
+        "total_cost 1e308 is above its plausible bound 100,000,000 (100 million 元: the costliest "
+        "real stays (transplants, CAR-T, months of ECMO) cost a few million 元); check the value "
+        "(engine/CONTRACT.md, Bounds)"
     ]
 
 

@@ -1,0 +1,273 @@
+"""One loader rule for CSV and Parquet (issue 10): duplicate columns, Float32 money, text trimmed,
+rows that do not fit the header, GBK, Excel — and the plausible bounds of every numeric field."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from engine.contract import ContractError, load_inputs
+from engine.fields import TABLES
+from engine.settle import load_data, load_policy
+from tests.conftest import POLICIES, SAMPLE, run_cli
+from tests.engine.test_contract import GROUPS, HOSPITALS, case, csv_text, write_inputs
+
+XUANCHENG = load_policy(POLICIES / "xuancheng" / "2024.policy")
+
+
+def _sample(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    return data
+
+
+def _case_rejects(folder: Path) -> list[tuple[int, str, str]]:
+    rejects = load_inputs(folder).rejects.filter(pl.col("file").str.starts_with("cases"))
+    return list(rejects.select("row", "field", "reason").iter_rows())
+
+
+# ---- columns --------------------------------------------------------------------------------
+
+
+def test_a_csv_with_two_total_cost_columns_is_refused_with_both_positions(tmp_path: Path) -> None:
+    text = csv_text([case("C1")]).splitlines()
+    text = [text[0] + ",total_cost", text[1] + ",99999.00"]
+    folder = write_inputs(tmp_path, [case("C1")])
+    (folder / "cases.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(ContractError) as error:
+        load_inputs(folder)
+    assert error.value.message == (
+        "cases.csv has two columns named total_cost (columns 4 and 16); the engine would not "
+        "know which to read: keep one"
+    )
+
+
+def test_parquet_money_stored_as_float32_is_refused_showing_two_decimals(tmp_path: Path) -> None:
+    folder = write_inputs(tmp_path, [case("C1", total_cost="1234567.89")])
+    frame = pl.read_csv(folder / "cases.csv", infer_schema=False)
+    (folder / "cases.csv").unlink()
+    frame.with_columns(pl.col("total_cost").cast(pl.Float32)).write_parquet(
+        folder / "cases.parquet"
+    )
+    with pytest.raises(ContractError) as error:
+        load_inputs(folder)
+    assert error.value.field == "total_cost"
+    assert error.value.message == (
+        "cases.parquet: total_cost is stored as Float32, which keeps about 7 digits, so amounts "
+        "are not exact to the fen (the first, 1234567.88, is stored as 1234567.875); write money "
+        "as Float64, a decimal (e.g. DECIMAL(18, 2)) or an integer"
+    )
+
+
+def test_parquet_money_as_decimal_integer_or_float64_is_read(tmp_path: Path) -> None:
+    folder = write_inputs(tmp_path, [case("C1", total_cost="1234567.89")])
+    frame = pl.read_csv(folder / "cases.csv", infer_schema=False)
+    (folder / "cases.csv").unlink()
+    for dtype, cost in ((pl.Decimal(18, 2), 1234567.89), (pl.Float64, 1234567.89)):
+        frame.with_columns(pl.col("total_cost").cast(dtype)).write_parquet(folder / "cases.parquet")
+        assert load_inputs(folder).cases["total_cost"].to_list() == [cost]
+    frame.with_columns(pl.lit(1234567, pl.Int32).alias("total_cost")).write_parquet(
+        folder / "cases.parquet"
+    )
+    assert load_inputs(folder).cases["total_cost"].to_list() == [1234567.0]
+
+
+def test_parquet_text_is_trimmed_as_csv_text_is(tmp_path: Path) -> None:
+    """`C000005` and `C000005 ` are one case id: both copies rejected, not two paid cases."""
+    folder = write_inputs(tmp_path, [case("C000005"), case("C000005 ", hospital_id=" H0001")])
+    frame = pl.read_csv(folder / "cases.csv", infer_schema=False)
+    (folder / "cases.csv").unlink()
+    frame.write_parquet(folder / "cases.parquet")
+    inputs = load_inputs(folder)
+    assert inputs.cases.height == 0
+    assert (
+        inputs.rejects["reason"].to_list()
+        == [
+            "case_id C000005 appears 2 times (rows 1, 2); every case must be unique — all copies "
+            "rejected"
+        ]
+        * 2
+    )
+
+
+# ---- rows that do not fit the header ----------------------------------------------------------
+
+
+def test_a_row_with_too_many_fields_is_rejected_with_its_line_and_the_rest_loads(
+    tmp_path: Path,
+) -> None:
+    folder = write_inputs(tmp_path, [case("C1"), case("C2"), case("C3")])
+    lines = (folder / "cases.csv").read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace("6543.21", "6,543.21")  # an unquoted thousands separator
+    (folder / "cases.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    inputs = load_inputs(folder)
+    assert inputs.cases["case_id"].to_list() == ["C1", "C3"]
+    assert _case_rejects(folder) == [
+        (
+            2,
+            "(row)",
+            "row 2 (line 3 of the file) has 16 fields, the header has 15: its values would fall "
+            'in the wrong columns; quote a value that holds a comma ("1,234.50")',
+        )
+    ]
+    assert inputs.rows_read["cases"] == 3
+
+
+def test_a_row_with_too_few_fields_is_rejected_even_when_only_an_optional_one_is_lost(
+    tmp_path: Path,
+) -> None:
+    folder = write_inputs(tmp_path, [case("C1"), case("C2")])
+    lines = (folder / "cases.csv").read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].rsplit(",", 1)[0]  # drg_suitable, the last field, lost
+    (folder / "cases.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _case_rejects(folder) == [
+        (
+            1,
+            "(row)",
+            "row 1 (line 2 of the file) has 14 fields, the header has 15: its values would fall "
+            'in the wrong columns; quote a value that holds a comma ("1,234.50")',
+        )
+    ]
+
+
+def test_quoted_commas_and_empty_last_fields_are_counted_right(tmp_path: Path) -> None:
+    rows = [case("C1", drg_suitable=""), case("C2", insurance_type="职工, 异地"), case("C3")]
+    folder = write_inputs(tmp_path, rows)
+    assert _case_rejects(folder) == []
+    assert load_inputs(folder).cases["insurance_type"].to_list() == [
+        "employee",
+        "职工, 异地",
+        "employee",
+    ]
+
+
+def test_a_value_spanning_lines_is_counted_by_records(tmp_path: Path) -> None:
+    rows = [case("C1", drg_suitable=""), case("C2", insurance_type="职工\n异地"), case("C3")]
+    folder = write_inputs(tmp_path, rows)
+    text = (folder / "cases.csv").read_text(encoding="utf-8")
+    (folder / "cases.csv").write_text(text.replace("\nC3,", "\nC3,x,"), encoding="utf-8")
+    assert [row for row, _, _ in _case_rejects(folder)] == [3]
+
+
+# ---- encodings and Excel --------------------------------------------------------------------
+
+
+def _gbk_hospitals(tmp_path: Path) -> Path:
+    folder = write_inputs(tmp_path, [case("C1")])
+    for name in ("hospitals.csv", "groups.csv"):
+        text = (folder / name).read_text(encoding="utf-8")
+        (folder / name).write_bytes(text.encode("gbk"))
+    return folder
+
+
+def test_a_gbk_file_is_named_as_gbk_with_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(ContractError) as error:
+        load_inputs(_gbk_hospitals(tmp_path))
+    assert error.value.message == (
+        "hospitals.csv is not UTF-8 but reads as GBK (GB18030), as Excel and many Chinese "
+        "systems save it: line 2 has bytes that are not UTF-8 (b'\\xb7\\xb6'), which read as GBK "
+        "give “H0001,示范市第一人民医院,3,A,false”. Save it as UTF-8, or read it as it is with "
+        "--encoding gbk"
+    )
+
+
+def test_a_gbk_file_is_read_when_asked(tmp_path: Path) -> None:
+    inputs = load_inputs(_gbk_hospitals(tmp_path), encoding="gbk")
+    assert inputs.hospitals["name"].to_list() == [h["name"] for h in HOSPITALS]
+    assert sorted(inputs.groups["name"].to_list()) == sorted(g["name"] for g in GROUPS)
+
+
+def test_a_file_that_is_not_gbk_either_is_refused_under_encoding_gbk(tmp_path: Path) -> None:
+    folder = write_inputs(tmp_path, [case("C1")])  # UTF-8: its Chinese is not GBK
+    with pytest.raises(ContractError, match=r"hospitals\.csv could not be read as GBK \(illegal"):
+        load_inputs(folder, encoding="gbk")
+
+
+def test_settle_reads_gbk_with_the_encoding_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _sample(tmp_path)
+    for name in ("hospitals.csv", "groups.csv"):
+        text = (data / name).read_text(encoding="utf-8")
+        (data / name).write_bytes(text.encode("gb18030"))
+    args = ["settle", "--policy", str(POLICIES / "xuancheng" / "2024.policy")]
+    args += ["--data", str(data), "--period", "2024-03"]
+    code, _, err = run_cli(capsys, *args, "--out", str(tmp_path / "a"))
+    assert code == 1 and "--encoding gbk" in err and "Traceback" not in err
+    code, _, err = run_cli(capsys, *args, "--out", str(tmp_path / "b"), "--encoding", "gbk")
+    assert code == 0, err
+    utf8 = run_cli(
+        capsys,
+        *args[:3],
+        "--data",
+        str(SAMPLE),
+        "--period",
+        "2024-03",
+        "--out",
+        str(tmp_path / "c"),
+    )
+    assert utf8[0] == 0
+    for table in ("cases", "hospitals"):
+        path = f"settlement/{table}.csv"
+        assert (tmp_path / "b" / path).read_bytes() == (tmp_path / "c" / path).read_bytes()
+
+
+def test_an_excel_workbook_gets_the_words_to_export_csv(tmp_path: Path) -> None:
+    folder = write_inputs(tmp_path, [case("C1")])
+    (folder / "groups.csv").rename(folder / "groups.xlsx")
+    with pytest.raises(ContractError) as error:
+        load_inputs(folder)
+    assert error.value.file == "groups.xlsx"
+    assert "groups.xlsx is an Excel workbook, which is not read" in error.value.message
+    assert "save the sheet as groups.csv with 另存为 → CSV UTF-8" in error.value.message
+
+
+# ---- plausible bounds -----------------------------------------------------------------------
+
+
+BOUNDS = [
+    ("groups", "weight", "1e300", "weight 1e300 is above its plausible bound 1,000"),
+    ("groups", "avg_cost", "100000000.01", "avg_cost 100000000.01 is above its plausible bound"),
+    ("cases", "total_cost", "150000000", "total_cost 150000000 is above its plausible bound"),
+    ("cases", "patient_paid", "1e9", "patient_paid 1e9 is above its plausible bound 100,000,000"),
+    ("cases", "los", "40000", "los 40000 is above its plausible bound 36,600 (100 years)"),
+    ("hospitals", "assessment_score", "1001", "assessment_score 1001 is above its plausible"),
+    ("hospitals", "list_accuracy", "1.5", "list_accuracy 1.5 is above its plausible bound 1"),
+    ("hospitals", "admission_ratio_growth", "-2", "admission_ratio_growth is -2; must be ≥ -1"),
+    ("hospitals", "hist_weight_total", "1e12", "hist_weight_total 1e12 is above its plausible"),
+]
+
+
+@pytest.mark.parametrize(("table", "field", "value", "words"), BOUNDS)
+def test_a_value_beyond_its_plausible_bound_rejects_the_row_with_the_bound(
+    tmp_path: Path, table: str, field: str, value: str, words: str
+) -> None:
+    hospitals = [dict(HOSPITALS[0])]
+    groups = [dict(GROUPS[2])]
+    cases = [case("C1")]
+    rows = {"hospitals": hospitals, "groups": groups, "cases": cases}[table]
+    rows[0][field] = value
+    inputs = load_inputs(write_inputs(tmp_path, cases, hospitals, groups))
+    reasons = inputs.rejects.filter(pl.col("file") == f"{table}.csv")["reason"].to_list()
+    assert len(reasons) == 1 and reasons[0].startswith(words), reasons
+
+
+def test_every_numeric_contract_field_has_a_stated_bound() -> None:
+    numeric = [s for specs in TABLES.values() for s in specs if s.dtype in ("money", "number")]
+    unbounded = [s.name for s in numeric if s.maximum is None and not s.choices]
+    assert unbounded == []
+    assert all(s.why for s in numeric)
+
+
+def test_the_bounds_are_documented_as_the_specs_say() -> None:
+    from engine.fields import bounds_table
+
+    document = (Path(__file__).parents[2] / "engine" / "CONTRACT.md").read_text(encoding="utf-8")
+    assert bounds_table() in document
+
+
+def test_sample_data_is_within_every_bound() -> None:
+    assert load_data(SAMPLE, XUANCHENG).rejects.height == 0

@@ -1,0 +1,190 @@
+"""Never a wrong payment with exit 0 (issue 10): a value that overflows or becomes NaN stops the
+run naming the definition, where and its inputs; cases rejected because of their hospital or
+group are counted per cause, and too many rejects fail the run unless accepted."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from engine import money
+from engine.finite import NotFinite
+from engine.rundata import Period
+from engine.settle import load_data, load_policy, settle
+from tests.conftest import POLICIES, SAMPLE, run_cli
+
+XUANCHENG_FILE = POLICIES / "xuancheng" / "2024.policy"
+XUANCHENG = load_policy(XUANCHENG_FILE)
+YEAR = Period.parse("2024")
+
+
+def _with_weight(weight: float) -> object:
+    """The sample with group OC29 (1081 cases) weighing `weight`, past the contract (as a
+    caller of `settle` with its own frames could)."""
+    inputs = load_data(SAMPLE, XUANCHENG)
+    groups = inputs.groups.with_columns(
+        weight=pl.when(pl.col("drg_code") == "OC29").then(weight).otherwise("weight")
+    )
+    return dataclasses.replace(inputs, groups=groups)
+
+
+def test_a_weight_of_1e300_stops_the_run_at_the_payment_naming_the_culprit() -> None:
+    with pytest.raises(NotFinite) as error:
+        settle(XUANCHENG, _with_weight(1e300), YEAR)  # type: ignore[arg-type]
+    words = str(error.value)
+    assert words.startswith("stage settlement: `payment` (病例支付额, ")
+    assert words.endswith(
+        "xuancheng/2023.policy:105) is NaN (not a number) at case C000001 and 19999 more case "
+        "rows: the run is stopped and nothing is written. Formula: allocate(payable_total, "
+        "settled_points); there it reads payable_total = 332,771,895.00, settled_points = 81.62; "
+        "the largest: settled_points reaches 6.54505e+302 at case C013005. A value this large or "
+        "small comes from an input or a constant of the policy: check them (the contract's "
+        "bounds: engine/CONTRACT.md)"
+    )
+
+
+def _tiny_policy(tmp_path: Path) -> Path:
+    """Xuancheng 2023 with a constant of 1e-300 that the period fund is divided by (`check`
+    accepts it: the language has no bound on a number)."""
+    text = (POLICIES / "xuancheng" / "2023.policy").read_text(encoding="utf-8")
+    text = text.replace('policy xuancheng version "2023"', 'policy tiny version "2023"')
+    text = text.replace(
+        'param min_stable_cases "稳定病组最少病例数（不含）" : count = 5',
+        'param scale "比例" : number = 1e-300\n  assumption "a test"\n'
+        'param min_stable_cases "稳定病组最少病例数（不含）" : count = 5',
+    )
+    fund = "= drg_fund * period_months / 12"
+    assert fund in text
+    text = text.replace(fund, fund + " / scale")
+    path = tmp_path / "tiny" / "2023.policy"
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_constant_of_1e_300_stops_the_run_with_the_definition_and_its_inputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = _tiny_policy(tmp_path)
+    code, out, err = run_cli(
+        capsys,
+        *("settle", "--policy", str(policy), "--data", str(SAMPLE), "--period", "2024"),
+        *("--out", str(tmp_path / "out"), "--any-date"),
+    )
+    assert code == 1
+    assert "Traceback" not in err and out == ""
+    assert (
+        f"stage settlement: `period_fund` (本期基金预算, {policy}:" in err
+        and ") is inf, not a finite number for the period: the run is stopped and nothing is "
+        "written. Formula: drg_fund * period_months / 12 / scale; there it reads drg_fund = "
+        "332,771,895.00, period_months = 12.00, scale = 1e-300"
+        in err
+    ), err
+    assert not (tmp_path / "out").exists()
+
+
+def test_money_beyond_the_fen_range_stops_the_run() -> None:
+    inputs = load_data(SAMPLE, XUANCHENG)
+    big = dataclasses.replace(
+        inputs, budget=inputs.budget | {"values": {"drg_fund": money.MAX_MONEY * 24}}
+    )
+    with pytest.raises(NotFinite, match=r"`period_fund` .* is money beyond 90,071,992,547,409\.92"):
+        settle(XUANCHENG, big, YEAR)
+
+
+def test_allocate_of_an_overflowing_weight_is_nan_never_a_wrong_split() -> None:
+    frame = pl.DataFrame({"total": [100.0] * 3, "w": [1e308, 1e308, 1.0]})
+    out = money.allocate(frame, total="total", weight="w", by=[], out="paid")
+    assert out["paid"].is_nan().all()
+    ok = money.allocate(
+        frame.with_columns(w=pl.lit(1.0)), total="total", weight="w", by=[], out="paid"
+    )
+    assert ok["paid"].to_list() == [33.34, 33.33, 33.33]
+
+
+# ---- cases rejected because of their hospital or group -------------------------------------------
+
+
+def _level_4(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    hospitals = pl.read_csv(data / "hospitals.csv", infer_schema=False)
+    hospitals.with_columns(
+        level=pl.when(pl.col("hospital_id") == "H0003").then(pl.lit("4")).otherwise("level")
+    ).write_csv(data / "hospitals.csv")
+    return data
+
+
+def _settle(capsys: pytest.CaptureFixture[str], data: Path, out: Path, *more: str) -> tuple:
+    return run_cli(
+        capsys,
+        *("settle", "--policy", str(XUANCHENG_FILE), "--data", str(data), "--period", "2024"),
+        *("--out", str(out), *more),
+    )
+
+
+def test_a_rejected_hospital_fails_the_run_and_its_cases_are_counted_by_cause(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _level_4(tmp_path)
+    cases = pl.read_csv(data / "cases.csv", infer_schema=False)
+    moved = cases.filter(pl.col("hospital_id") == "H0003").height
+    code, _, err = _settle(capsys, data, tmp_path / "out")
+    assert code == 1
+    assert (
+        f"{moved} cases rejected because hospital rejected in hospitals.csv (H0003: {moved} — "
+        "hospitals.csv row 3: level 4 is not one of 0, 1, 2, 3)"
+    ) in err
+    assert (
+        f"error: {moved} of 20000 case rows were rejected ({moved / 20000:.2%}), more than "
+        "--max-reject-share 1.00%" in err
+    )
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["rows"]["cases_rejected_because"] == {
+        "hospital rejected in hospitals.csv": {"H0003": moved}
+    }
+    assert manifest["rows"]["cases"]["rejected"] == moved
+
+
+def test_accept_rejects_or_a_higher_share_lets_the_run_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _level_4(tmp_path)
+    code, _, err = _settle(capsys, data, tmp_path / "a", "--accept-rejects")
+    assert code == 0 and "note (--accept-rejects)" in err
+    code, _, err = _settle(capsys, data, tmp_path / "b", "--max-reject-share", "10%")
+    assert code == 0 and "error" not in err
+    code, _, err = _settle(capsys, data, tmp_path / "c", "--max-reject-share", "0.05")
+    assert code == 1
+
+
+def test_a_share_is_a_percentage_or_a_fraction(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        _settle(capsys, SAMPLE, Path("/nonexistent"), "--max-reject-share", "150%")
+    assert "give a share such as 1% or 0.01" in capsys.readouterr().err
+
+
+def test_unknown_groups_are_a_cause_too(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    groups = pl.read_csv(data / "groups.csv", infer_schema=False)
+    groups.filter(pl.col("drg_code") != "OC29").write_csv(data / "groups.csv")
+    causes = load_data(data, XUANCHENG).causes
+    assert causes.rows() == [
+        ("DRG code not in groups.csv", "OC29", 1081),
+        ("secondary_drg not in groups.csv", "OC29", 36),
+    ]
+
+
+def test_a_clean_run_has_no_causes_and_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _settle(capsys, SAMPLE, tmp_path / "out")
+    assert code == 0 and "rejected because" not in err
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["rows"]["cases_rejected_because"] == {}
