@@ -275,7 +275,14 @@ DEDUCTION_FIELDS: tuple[FieldSpec, ...] = (
         "Which deduction: the name of an `input deduction` of the policy, e.g. audit_deduction "
         "(智能审核违规扣款), refusal (拒付).",
     ),
-    _required("amount", "money", "Amount deducted, 元 (扣款金额).", minimum=0),
+    _required(
+        "amount",
+        "money",
+        "Amount deducted, 元 (扣款金额).",
+        minimum=0,
+        maximum=1e10,
+        why="a year of the largest hospitals' inpatient payments (about 10 billion 元)",
+    ),
     _required(
         "date",
         "date",
@@ -296,7 +303,12 @@ ASSESSMENT_FIELDS: tuple[FieldSpec, ...] = (
         "(DRG专项考核), insurance_assessment (年度医保考核).",
     ),
     _required(
-        "score", "number", "Score on the assessment's own scale (考核得分), e.g. 92.5.", minimum=0
+        "score",
+        "number",
+        "Score on the assessment's own scale (考核得分), e.g. 92.5.",
+        minimum=0,
+        maximum=1000,
+        why="a score out of 100, or out of 1,000 where a city scores so (千分制)",
     ),
     _optional(
         "year",
