@@ -14,7 +14,7 @@ loads and runs nothing.
   character is escaped with a backslash, which CommonMark allows for each of them.
 - `markdown_inert`: for Markdown written to disk for people to read (`summary.md`): only what a
   viewer would turn into an element — `<` (HTML, autolinks) and `[` (links, images) — is
-  escaped, so the file stays readable as text.
+  escaped, outside code spans, so the file stays readable as text.
 """
 
 from __future__ import annotations
@@ -26,6 +26,11 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _LINE_BREAK = re.compile(r"[\r\n]+")
 _BACKTICKS = re.compile(r"`+")
 _INERT = re.compile(r"([\\<\[])")
+#: A code span as CommonMark finds it, within one line: a run of backticks to the next run of
+#: the same length (backslashes do not count: outside code spans they are all escaped, so none
+#: escapes a backtick in what is written). A span over two lines is not taken for one: a line
+#: may start a block, and its text is escaped — shown with its backslashes, never as markup.
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)([^\r\n]*?)(?<!`)\1(?!`)")
 
 
 def html_text(text: object) -> str:
@@ -58,9 +63,15 @@ def markdown_code(text: object) -> str:
 
 
 def markdown_inert(text: object) -> str:
-    """`text` with `\\`, `<` and `[` escaped: a Markdown viewer shows no HTML, link or image in
-    it, and the rest reads as written."""
-    return _INERT.sub(r"\\\1", str(text))
+    """`text` with `\\`, `<` and `[` escaped outside its code spans: a Markdown viewer shows no
+    HTML, link or image in it, and the rest — the code spans too — reads as written."""
+    text = str(text)
+    out, at = [], 0
+    for span in _CODE_SPAN.finditer(text):
+        out += [_INERT.sub(r"\\\1", text[at : span.start()]), span.group()]
+        at = span.end()
+    out.append(_INERT.sub(r"\\\1", text[at:]))
+    return "".join(out)
 
 
 __all__ = ["html_text", "markdown_code", "markdown_inert", "markdown_text"]

@@ -22,8 +22,13 @@ PLANTED = (
     "&lt;img src=x&gt; \\<b> \\",
     "  # heading\n- item\n<div>x</div>",
 )
-#: CommonMark turns NUL into U+FFFD; no user text holds one.
-TEXT = st.text(st.characters(blacklist_characters="\x00"))
+#: CommonMark turns NUL into U+FFFD; no user text holds one. Half the texts are made of the
+#: pieces markup is made of, so that tags, links, code spans and blocks are met often.
+PIECES = ["`", "``", "<", ">", "[", "]", "(", ")", "!", "\\", "\n", "\r", " ", "    ", "*", "_"]
+PIECES += ["#", "-", "&", ":", "/", "=", '"', "'", "a", "img src=x", "script", "http://x.y"]
+TEXT = st.text(st.characters(blacklist_characters="\x00")) | st.lists(
+    st.sampled_from(PIECES), max_size=30
+).map("".join)
 #: Markup the planted characters, used on their own, could only make by structure.
 STRUCTURE = {"p", "em", "strong", "code", "pre", "ul", "ol", "li", "blockquote", "hr", "br"}
 STRUCTURE |= {f"h{n}" for n in range(1, 7)}
@@ -96,6 +101,9 @@ def test_markdown_code_is_one_code_span_of_the_text(text: str) -> None:
 @example(PLANTED[3])
 @example(PLANTED[5])
 @example("<http://drgpwn.example>")
+@example("`a\n<script>alert(1)</script>`")
+@example("`a\n\n<img src=x>`")
+@example("\\`<img src=x>`")
 def test_markdown_inert_makes_no_element_but_structure(text: str) -> None:
     tags = set(Parsed(COMMONMARK.render(markdown_inert(text))).tags)
     assert tags <= STRUCTURE, tags - STRUCTURE
@@ -106,6 +114,7 @@ def test_markdown_inert_leaves_ordinary_text_readable() -> None:
         "点值 117.5194 → 117.5481 (+0.02%), `H0001`"
     )
     assert markdown_inert("<img src=x> ![p](/x.png) a\\b") == r"\<img src=x> !\[p](/x.png) a\\b"
+    assert markdown_inert(r"data `C:\data\<x>` at [1, 2)") == r"data `C:\data\<x>` at \[1, 2)"
 
 
 def test_the_escapes_as_written() -> None:

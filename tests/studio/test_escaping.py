@@ -19,6 +19,7 @@ from google.protobuf.json_format import MessageToDict
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
+from studio import compare
 from studio.state import EDITOR_COMPONENT
 from tests.studio import planted
 from tests.studio.apptest import XC, component, editor_on, open_app, shown
@@ -26,7 +27,7 @@ from tests.studio.apptest import XC, component, editor_on, open_app, shown
 #: Fields of an element that Streamlit renders as Markdown (or, in `st.html`, as HTML).
 MARKUP_FIELDS = {"body", "label", "help", "caption", "placeholder", "text"}
 #: What no user text may become.
-FORBIDDEN_TAGS = {"img", "script", "a", "iframe", "object", "embed", "svg", "image"}
+FORBIDDEN_TAGS = {"img", "script", "a", "iframe", "object", "embed", "image", "foreignobject"}
 COMMONMARK = MarkdownIt("commonmark")
 
 
@@ -118,6 +119,13 @@ def planted_studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DRGPOLICY_DATA", str(planted.plant_data(tmp_path / "data")))
     monkeypatch.setenv("DRGPOLICY_STUDIO_CACHE", str(tmp_path / "cache"))
     return root
+
+
+def test_the_text_diff_escapes_its_headings() -> None:
+    html = compare.text_diff_html("a\n", f"b {planted.SCRIPT}\n", planted.VERSION, "2024")
+    assert problems(html) == []
+    assert "&lt;img src=/drgpwn-v.png onerror=alert(3)&gt;" in html  # the heading, shown
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html  # the line (difflib escapes those)
 
 
 def test_the_editor_shows_planted_names_and_messages_as_text(planted_studio: Path) -> None:
