@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from engine.markup import markdown_code as md_code
 from studio import workspace
 
 HERE = Path(__file__).parent
@@ -29,6 +30,6 @@ PAGES = [
 page = st.navigation(PAGES)
 with st.sidebar:
     st.caption("drgpolicy studio — DRG payment policies as data")
-    st.caption(f"Policies: `{workspace.policies_root()}`")
-    st.caption(f"Data: `{workspace.data_root()}`")
+    st.caption(f"Policies: {md_code(workspace.policies_root())}")
+    st.caption(f"Data: {md_code(workspace.data_root())}")
 page.run()

@@ -21,7 +21,8 @@ from studio import workspace
 
 ONE_DAY = dt.timedelta(days=1)
 #: The studio's own checks (not language codes): a file saved in another city's folder, and a
-#: version name that is no plain file name (`../x`, an absolute path) — it could not be saved.
+#: version name that is no plain file name (`../x`, an absolute path, 300 characters) — it could
+#: not be saved.
 WRONG_CITY = "S001"
 UNSAFE_VERSION = "S002"
 _HEADER_VERSION = re.compile(r'^\s*policy\s+\w+\s+version\s+"([^"\n]*)"', re.MULTILINE)
@@ -125,7 +126,8 @@ def _unsafe_version(file: PolicyFile, text: str) -> Diagnostic | None:
             UNSAFE_VERSION,
             f"this version cannot be saved: {exc}",
             _version_span(text) or file.header.span,
-            'name the version with letters, digits, `_`, `-` or `.`, e.g. `version "2025"`',
+            f"name the version with at most {workspace.NAME_MAX} letters, digits, `_`, `-` or "
+            '`.`, e.g. `version "2025"`',
         )
     return None
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.markup import html_text
 from policy_dsl.diff import Change, diff_versions
 from policy_dsl.loader import PolicyFile, Resolved, resolve
 from policy_dsl.versions import CityVersions, check_timeline
@@ -92,9 +93,15 @@ def semantic_diff(old: Resolved, new: Resolved) -> list[ChangeRow]:
 
 
 def text_diff_html(old: str, new: str, old_name: str, new_name: str, context: bool = True) -> str:
-    """The two texts side by side, changed lines marked (difflib's table, styled)."""
+    """The two texts side by side, changed lines marked (difflib's table, styled). difflib
+    escapes the lines but puts the two headings in as HTML: they are escaped here."""
     table = difflib.HtmlDiff(tabsize=2, wrapcolumn=70).make_table(
-        old.splitlines(), new.splitlines(), old_name, new_name, context=context, numlines=3
+        old.splitlines(),
+        new.splitlines(),
+        html_text(old_name),
+        html_text(new_name),
+        context=context,
+        numlines=3,
     )
     return DIFF_STYLE + f'<div class="drg-diff">{table}</div>'
 

@@ -59,7 +59,7 @@ def load_choice(state: State, root: Path, today: dt.date | None = None) -> None:
         text = workspace.read_draft(root, city, choice.removeprefix(DRAFT))
         opened = ""
     else:
-        path = workspace.version_path(root, city, choice)
+        path = workspace.saved_path(root, city, choice)
         text, opened = path.read_text(encoding="utf-8"), str(path)
     replace_text(state, text)
     state[EDITOR_OPENED] = opened

@@ -5,12 +5,12 @@ with line numbers, each diagnostic underlined where it points, its message under
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
 from functools import cache
 from typing import TypedDict
 
+from engine.markup import html_text
 from policy_dsl import parser
 from policy_dsl.diagnostics import Diagnostic
 
@@ -141,7 +141,7 @@ def _runs(text: str, colours: list[str], marks: list[str]) -> str:
             )
             if c
         )
-        piece = html.escape(text[i:j])
+        piece = html_text(text[i:j])
         out.append(f'<span class="{css}">{piece}</span>' if css else piece)
         i = j
     return "".join(out)
@@ -160,7 +160,7 @@ def listing_html(text: str, diagnostics: Iterable[Diagnostic] = ()) -> str:
         notes = by_line.get(number, [])
         severity = _worst(notes)
         symbol = {"error": "●", "warning": "▲"}.get(severity, "")
-        title = html.escape("\n".join(f"{d.code}: {d.message}" for d in notes), quote=True)
+        title = html_text("\n".join(f"{d.code}: {d.message}" for d in notes))
         body = _runs(line, token_classes(line), marks.get(number, [""] * len(line)))
         rows.append(
             f'<div class="drg-line {severity}" id="L{number}"><span class="drg-no">{number}</span>'
@@ -180,7 +180,7 @@ def _worst(notes: list[Diagnostic]) -> str:
 
 def _note(d: Diagnostic) -> str:
     hint = f"\nhint: {d.hint}" if d.hint else ""
-    text = html.escape(f"{d.severity} {d.code} ({d.line}:{d.column}): {d.message}{hint}")
+    text = html_text(f"{d.severity} {d.code} ({d.line}:{d.column}): {d.message}{hint}")
     return f'<div class="drg-note {d.severity}">{text}</div>'
 
 

@@ -1,16 +1,15 @@
-"""The studio's glue to the engine, without Streamlit: compiling a buffer, choosing a dataset,
-fingerprinting inputs for the caches, and the numeric parameters a what-if can sweep."""
+"""The studio's glue to the engine, without Streamlit: compiling a buffer, generating a dataset,
+fingerprinting inputs for the caches, and the numeric parameters a what-if can sweep (uploaded
+datasets: `studio.datasets`)."""
 
 from __future__ import annotations
 
 import hashlib
-import shutil
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from engine.atomic import replace_folder
-from engine.contract import ContractError
 from engine.sample import generate_sample
 from policy_dsl import ast as a
 from policy_dsl import ir
@@ -119,44 +118,6 @@ def generated_dataset(cache: Path, cases: int, seed: int) -> Path:
     return folder
 
 
-def uploaded_dataset(cache: Path, uploads: dict[str, bytes], fallback: Path) -> Path:
-    """A data folder of uploaded files (`cases.csv`, `hospitals.parquet`, `budget.yaml`…);
-    tables not uploaded are taken from `fallback`. Raises `ContractError` on an unknown file."""
-    known = {f"{t}.{e}" for t in TABLES for e in ("csv", "parquet")} | {"budget.yaml"}
-    unknown = sorted(set(uploads) - known)
-    if unknown:
-        raise ContractError(
-            unknown[0],
-            None,
-            f"{', '.join(unknown)}: name uploads cases, hospitals, groups, deductions or "
-            "assessments (.csv or .parquet) or budget.yaml",
-        )
-    digest = hashlib.sha256()
-    for name in sorted(uploads):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(uploads[name]).digest())
-    folder = cache / "uploads" / digest.hexdigest()[:16]
-    if not folder.is_dir():
-        replace_folder(folder, lambda staging: _fill_upload(staging, uploads, fallback))
-    return folder
-
-
-def _fill_upload(staging: Path, uploads: dict[str, bytes], fallback: Path) -> None:
-    """The uploaded files, and the tables (and budget) not uploaded copied from `fallback` —
-    its deductions and assessments only if its hospitals are not replaced."""
-    for name, data in uploads.items():
-        (staging / name).write_bytes(data)
-    own_hospitals = any(n.startswith("hospitals.") for n in uploads)
-    for table in TABLES:
-        if own_hospitals and table in SUPERVISION:
-            continue
-        if not any(n.startswith(f"{table}.") for n in uploads):
-            for source in fallback.glob(f"{table}.*"):
-                if source.suffix in (".csv", ".parquet"):
-                    shutil.copyfile(source, staging / source.name)
-    if "budget.yaml" not in uploads and (fallback / "budget.yaml").is_file():
-        shutil.copyfile(fallback / "budget.yaml", staging / "budget.yaml")
-
-
 __all__ = [
     "ParamSpec",
     "city_digest",
@@ -165,5 +126,4 @@ __all__ = [
     "file_sha256",
     "generated_dataset",
     "numeric_params",
-    "uploaded_dataset",
 ]

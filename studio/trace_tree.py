@@ -16,6 +16,7 @@ from collections.abc import Collection
 
 import polars as pl
 
+from engine.markup import markdown_text as md
 from engine.report_text import show
 from engine.trace import AllocationCheck, CitedPassage, RankCheck, Step, Trace
 
@@ -152,9 +153,9 @@ def allocation_text(check: AllocationCheck) -> str:
 
 def rank_text(check: RankCheck) -> str:
     """How a `rank` falls to the case: its group, its order keys, whether it takes part and the
-    rows ahead of it."""
-    within = ", ".join(check.within) or "all cases"
-    keys = ", ".join(show(k) for k in check.keys)
+    rows ahead of it (Markdown: the names and keys escaped)."""
+    within = ", ".join(md(w) for w in check.within) or "all cases"
+    keys = ", ".join(md(show(k)) for k in check.keys)
     if not check.eligible:
         return f"rank within {within} by {keys}: the case does not take part (`where` is false)"
     return (

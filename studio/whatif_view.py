@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -21,6 +20,7 @@ from engine.whatif.sweep import Sweep
 from policy_dsl import ir
 from policy_dsl.diff import diff_versions
 from policy_dsl.loader import PolicyFile, Resolved, policy_from_text, resolve
+from studio.datasets import Dataset
 from studio.runs import ParamSpec
 
 Progress = Callable[[float, str], object]
@@ -47,7 +47,7 @@ class PageRun:
     sliders), what it found, the input rows the contract rejected, and the threshold exposure and
     sweep measured for this run (None until asked; a new run starts without them)."""
 
-    folder: Path
+    dataset: Dataset
     period: str
     labels: tuple[str, str]
     base: ir.Policy

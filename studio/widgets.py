@@ -1,6 +1,7 @@
 """Widgets more than one page uses: choosing a policy (a saved version or the editor's buffer)
 and a dataset (the bundled sample, a generated city, or uploaded files checked against the
-contract)."""
+contract). Every text they show that a policy, a file or a user wrote is escaped
+(`engine.markup`): Streamlit renders it as Markdown."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import polars as pl
 import streamlit as st
 
 from engine.contract import ContractError, Inputs
+from engine.markup import markdown_text as md
 from policy_dsl import ir
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.errors import PolicyError
-from studio import cache, state, workspace
+from studio import cache, datasets, state, workspace
 
 BUFFER = "editor buffer (unsaved)"
 SAMPLE, GENERATED, UPLOADED = "bundled sample", "generated city", "uploaded files"
@@ -47,13 +49,13 @@ def shown_label(option: str, version: str) -> str:
 def policy_text(root: Path, city: str, option: str) -> str:
     if option == BUFFER:
         return str(st.session_state.get(state.BUFFER_TEXT, ""))
-    return workspace.version_path(root, city, option).read_text(encoding="utf-8")
+    return workspace.saved_path(root, city, option).read_text(encoding="utf-8")
 
 
 def pick_city(root: Path, key: str) -> str | None:
     names = workspace.cities(root)
     if not names:
-        st.warning(f"No city folders with .policy files under {root}.")
+        st.warning(f"No city folders with .policy files under {md(root)}.")
         return None
     default = st.session_state.get(state.BUFFER_CITY)
     index = names.index(default) if default in names else 0
@@ -73,7 +75,7 @@ def compiled(root: Path, chosen: Chosen) -> ir.Policy | None:
     try:
         return cache.policy(root, chosen.city, chosen.text)
     except PolicyErrors as exc:
-        st.error(f"{chosen.label} does not check: fix it in the Editor first.")
+        st.error(f"{md(chosen.label)} does not check: fix it in the Editor first.")
         st.code("\n\n".join(d.render() for d in exc.diagnostics), language=None)
         return None
 
@@ -81,9 +83,10 @@ def compiled(root: Path, chosen: Chosen) -> ir.Policy | None:
 # ---- datasets -------------------------------------------------------------------------------
 
 
-def pick_dataset(prefix: str) -> Path | None:
-    """A data folder: the bundled sample, a generated city (made once, cached on disk) or
-    uploaded files (tables not uploaded come from the sample)."""
+def pick_dataset(prefix: str) -> datasets.Dataset | None:
+    """A dataset: the bundled sample, a generated city (made once, cached on disk) or uploaded
+    files — all four parts, or those not uploaded taken from the sample when the analyst ticks
+    it, and then said under the uploader."""
     kind = st.radio(
         "Dataset",
         [SAMPLE, GENERATED, UPLOADED],
@@ -92,7 +95,7 @@ def pick_dataset(prefix: str) -> Path | None:
         persist_state="session",
     )
     if kind == SAMPLE:
-        return workspace.data_root()
+        return datasets.sample(workspace.data_root())
     if kind == GENERATED:
         left, right = st.columns(2)
         cases = left.number_input(
@@ -108,27 +111,54 @@ def pick_dataset(prefix: str) -> Path | None:
             "seed", 0, 10_000, 7, key=f"{prefix}_gen_seed", persist_state="session"
         )
         with st.spinner(f"Generating a city of {int(cases):,} cases (once; then cached)…"):
-            return cache.generated(str(workspace.cache_root()), int(cases), int(seed))
+            folder = cache.generated(str(workspace.cache_root()), int(cases), int(seed))
+        return datasets.generated(folder, int(cases), int(seed))
+    return _uploaded(prefix)
+
+
+#: The choice that lets an upload take the parts it lacks from the bundled sample.
+BORROW = (
+    "Take the parts I do not upload from the bundled sample (as they are: its budget is not "
+    "scaled to my cases)"
+)
+
+
+def _uploaded(prefix: str) -> datasets.Dataset | None:
     files = st.file_uploader(
-        "cases / hospitals / groups / deductions / assessments (.csv or .parquet) and "
-        "budget.yaml; what you leave out is taken from the bundled sample (its deductions and "
-        "assessments only with its hospitals)",
+        "A dataset's parts: cases, hospitals and groups (.csv or .parquet) and budget.yaml; "
+        "deductions and assessments (.csv or .parquet) where the policies read them",
         type=["csv", "parquet", "yaml"],
         accept_multiple_files=True,
         key=f"{prefix}_uploads",
     )
+    borrow = st.checkbox(BORROW, key=f"{prefix}_borrow", persist_state="session")
     if not files:
-        st.info("Upload at least one file.")
+        st.info("Upload the dataset's files.")
         return None
     try:
-        from studio import runs
-
-        return runs.uploaded_dataset(
-            workspace.cache_root(), {f.name: f.getvalue() for f in files}, workspace.data_root()
+        dataset = datasets.uploaded(
+            workspace.cache_root(),
+            {f.name: f.getvalue() for f in files},
+            workspace.data_root(),
+            borrow=bool(borrow),
         )
     except ContractError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return None
+    if dataset.borrowed:
+        st.warning(borrowed_text(dataset), icon=":material/merge_type:")
+    return dataset
+
+
+def borrowed_text(dataset: datasets.Dataset) -> str:
+    """What an upload took from the bundled sample, as the pages say it (Markdown)."""
+    names = ", ".join(md(name) for name in dataset.borrowed)
+    budget = (
+        ": its budget is the sample's whole city's, not scaled to the uploaded cases"
+        if datasets.BUDGET in dataset.borrowed
+        else ""
+    )
+    return f"Taken from the bundled sample, as they are: {names}{budget}."
 
 
 def loaded_inputs(folder: Path, policy: ir.Policy) -> Inputs | None:
@@ -137,7 +167,7 @@ def loaded_inputs(folder: Path, policy: ir.Policy) -> Inputs | None:
     try:
         inputs = cache.inputs(folder, policy)
     except (ContractError, PolicyError) as exc:
-        st.error(f"The dataset does not meet the data contract: {exc}")
+        st.error(f"The dataset does not meet the data contract: {md(exc)}")
         return None
     show_rejects(inputs.rejects)
     return inputs
@@ -155,22 +185,34 @@ def show_rejects(rejects: pl.DataFrame) -> None:
     per_file = rejects.group_by("file").len().sort("file").iter_rows()
     st.warning(
         f"{rejects.height:,} input row(s) rejected by the data contract ("
-        + ", ".join(f"{file}: {count:,}" for file, count in per_file)
+        + ", ".join(f"{md(file)}: {count:,}" for file, count in per_file)
         + "): they are left out of the run.",
         icon=":material/rule:",
     )
     with st.expander("Rejected rows: file, row, reason"):
         listed = rejects.select("file", "row", "key", "field", "reason", "value")
-        st.table(listed.head(REJECTS_LISTED).to_pandas(), hide_index=True)
+        st.table(markdown_cells(listed.head(REJECTS_LISTED)).to_pandas(), hide_index=True)
         if rejects.height > REJECTS_LISTED:
             st.dataframe(listed, hide_index=True)
 
 
+def markdown_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """The text columns of a frame escaped for `st.table`, which renders each cell as
+    Markdown (`st.dataframe` shows text as it is)."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.col(name).map_elements(md, return_dtype=pl.String) for name in text
+    )
+
+
 __all__ = [
+    "BORROW",
     "BUFFER",
     "Chosen",
+    "borrowed_text",
     "compiled",
     "loaded_inputs",
+    "markdown_cells",
     "pick_city",
     "pick_dataset",
     "pick_version",

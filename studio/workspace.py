@@ -29,6 +29,9 @@ from policy_dsl.versions import city_folders, policy_files
 DRAFTS = ".drafts"
 DRAFT_SUFFIX = ".policy.draft"
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+#: The longest city or version name: file systems take 255 bytes per name, and a version is
+#: also written as `.<name>.policy.draft.<12 hex>.tmp` while it is saved.
+NAME_MAX = 64
 
 
 class UnsafeName(PolicyError):
@@ -65,7 +68,11 @@ def cache_root() -> Path:
 
 
 def check_name(name: str, what: str = "version") -> str:
-    """`name` if it is a plain file name part; raises `UnsafeName` with the reason otherwise."""
+    """`name` if it is a plain file name part; raises `UnsafeName` with the reason otherwise.
+
+    The studio's one rule for the city and version names it puts in a path (the Editor's `S002`
+    and every save go through it); where the checker gets its own rule for names, this is the
+    function to point at it."""
     shown = f"{what} name `{name}`"
     if not name.strip():
         raise UnsafeName(f"the {what} name is empty: give a name such as 2025")
@@ -78,6 +85,10 @@ def check_name(name: str, what: str = "version") -> str:
     if not _NAME.fullmatch(name):
         raise UnsafeName(
             f"{shown} has characters a file name should not: use letters, digits, `_`, `-`, `.`"
+        )
+    if len(name) > NAME_MAX:
+        raise UnsafeName(
+            f"the {what} name is {len(name)} characters long: give at most {NAME_MAX}, such as 2025"
         )
     return name
 
@@ -138,6 +149,15 @@ def version_files(root: Path, city: str) -> list[VersionFile]:
             continue
         found.append(VersionFile(file.header.version, path, file, file.header.extends))
     return found
+
+
+def saved_path(root: Path, city: str, version: str) -> Path:
+    """The file of a version as `version_files` lists it — found, not built from the name, so
+    that a file whose header names an unsafe version can still be read and shown."""
+    for found in version_files(root, city):
+        if found.version == version:
+            return found.path
+    raise FileNotFoundError(f"{city} has no version {version}")
 
 
 def siblings(root: Path, city: str, except_version: str | None) -> list[PolicyFile]:
@@ -216,14 +236,23 @@ def save_version(
     warning = overwrite_warning(root, city, version, opened)
     if warning and not confirm:
         raise NeedsConfirmation(warning)
-    atomic_write(path, text)
+    _write(path, text)
     return path
+
+
+def _write(path: Path, text: str) -> None:
+    """`atomic_write`, a failure of the file system (no space, no permission) raised as
+    `SaveRefused` naming the file; the file is then as it was."""
+    try:
+        atomic_write(path, text)
+    except OSError as exc:
+        raise SaveRefused(f"{path} could not be written: {exc.strerror or exc}") from exc
 
 
 def save_draft(root: Path, city: str, version: str, text: str) -> Path:
     """Save unfinished text as a draft (no check), outside the city's versions."""
     path = draft_path(root, city, version)
-    atomic_write(path, text)
+    _write(path, text)
     return path
 
 
@@ -246,6 +275,7 @@ __all__ = [
     "read_draft",
     "save_draft",
     "save_version",
+    "saved_path",
     "siblings",
     "version_files",
     "version_path",

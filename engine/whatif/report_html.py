@@ -4,9 +4,9 @@ SVG, no script and nothing fetched from anywhere."""
 from __future__ import annotations
 
 import re
-from html import escape
 from typing import TYPE_CHECKING
 
+from engine.markup import html_text
 from engine.whatif.layout import Section, Table
 from engine.whatif.sections import sections, title
 
@@ -35,18 +35,18 @@ HOW_TO_READ = (
 
 def render_html(report: Report) -> str:
     found = sections(report)
-    nav = " ".join(f'<a href="#{s.key}">{escape(s.title)}</a>' for s in found)
+    nav = " ".join(f'<a href="#{s.key}">{html_text(s.title)}</a>' for s in found)
     body = "".join(_section(s) for s in found)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(title(report))}</title><style>{STYLE}</style></head><body>"
-        f'<h1>{escape(title(report))}</h1><p class="read">{HOW_TO_READ}</p><nav>{nav}</nav>'
+        f"<title>{html_text(title(report))}</title><style>{STYLE}</style></head><body>"
+        f'<h1>{html_text(title(report))}</h1><p class="read">{HOW_TO_READ}</p><nav>{nav}</nav>'
         f"{body}</body></html>\n"
     )
 
 
 def _section(section: Section) -> str:
-    parts = [f'<section id="{section.key}"><h2>{escape(section.title)}</h2>']
+    parts = [f'<section id="{section.key}"><h2>{html_text(section.title)}</h2>']
     parts += [f"<p>{_inline(p)}</p>" for p in section.lead]
     if section.bullets:
         parts.append("<ul>" + "".join(f"<li>{_inline(b)}</li>" for b in section.bullets) + "</ul>")
@@ -69,7 +69,7 @@ def _table(table: Table) -> str:
 
 def _inline(text: str) -> str:
     """Escaped text with Markdown's `code` spans as <code>."""
-    return re.sub(r"`([^`]*)`", r"<code>\1</code>", escape(text))
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", html_text(text))
 
 
 __all__ = ["render_html"]

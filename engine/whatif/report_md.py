@@ -1,9 +1,12 @@
-"""`summary.md`: the report's sections as Markdown (tables, no charts)."""
+"""`summary.md`: the report's sections as Markdown (tables, no charts). The texts are put in
+inert (`engine.markup.markdown_inert`): a label or an id holding `<img …>` or `![…](…)` shows as
+those characters in a Markdown viewer."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from engine.markup import markdown_inert
 from engine.whatif.layout import Table
 from engine.whatif.sections import sections, title
 
@@ -12,13 +15,13 @@ if TYPE_CHECKING:
 
 
 def render_markdown(report: Report) -> str:
-    lines = [f"# {title(report)}", ""]
+    lines = [f"# {markdown_inert(title(report))}", ""]
     for section in sections(report):
-        lines += [f"## {section.title}", ""]
+        lines += [f"## {markdown_inert(section.title)}", ""]
         for paragraph in section.lead:
-            lines += [paragraph, ""]
+            lines += [markdown_inert(paragraph), ""]
         if section.bullets:
-            lines += [f"- {b}" for b in section.bullets] + [""]
+            lines += [f"- {markdown_inert(b)}" for b in section.bullets] + [""]
         for table in section.tables:
             lines += [*_table(table), ""]
     lines.append("Charts: report.html. Every number: whatif.json (money in fen).")
@@ -36,7 +39,7 @@ def _table(table: Table) -> list[str]:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return markdown_inert(text).replace("|", "\\|").replace("\n", " ")
 
 
 __all__ = ["render_markdown"]

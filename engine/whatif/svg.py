@@ -5,7 +5,8 @@ readers; labels are escaped."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from html import escape
+
+from engine.markup import html_text
 
 POSITIVE = "#2e7d32"
 NEGATIVE = "#c62828"
@@ -18,12 +19,12 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> str:
     return (
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}" {FONT}>'
-        f"<title>{escape(title)}</title>{''.join(body)}</svg>"
+        f"<title>{html_text(title)}</title>{''.join(body)}</svg>"
     )
 
 
 def _text(x: float, y: float, text: str, anchor: str = "start", extra: str = "") -> str:
-    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" {extra}>{escape(text)}</text>'
+    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" {extra}>{html_text(text)}</text>'
 
 
 def _rect(x: float, y: float, width: float, height: float, fill: str) -> str:

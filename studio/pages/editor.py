@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from engine.markup import markdown_text as md
 from studio import buffer, cache, editing, highlight, policy_editor, workspace
 from studio.state import (
     CONFIRM,
@@ -32,7 +33,7 @@ st.html(
 
 cities = workspace.cities(root)
 if not cities:
-    st.warning(f"No city folders with .policy files under {root}.")
+    st.warning(f"No city folders with .policy files under {md(root)}.")
     st.stop()
 
 editing.restore(st.session_state)
@@ -55,7 +56,7 @@ version = analysis.version or "?"
 opened = editing.opened_path(st.session_state)
 modified = opened is None or not opened.exists() or opened.read_text(encoding="utf-8") != text
 top[2].markdown(
-    f"**{city} / {version}**"
+    f"**{md(city)} / {md(version)}**"
     + (" · *unsaved changes*" if modified else " · saved")
     + (f" · :red[{errors} error(s)]" if errors else " · :green[checks clean]")
     + (f" · :orange[{warnings} warning(s)]" if warnings else "")
@@ -63,10 +64,10 @@ top[2].markdown(
 
 flash = st.session_state.pop(EDITOR_FLASH, None)
 if flash:
-    getattr(st, flash[0])(flash[1])
+    getattr(st, flash[0])(md(flash[1]))
 
 if missing:
-    st.info(f"The plain text box is shown: {missing}.")
+    st.info(f"The plain text box is shown: {md(missing)}.")
 with st.expander(
     f"Diagnostics: {errors} error(s), {warnings} warning(s)"
     + ("" if plain else " — marked in the editor and listed under it"),
@@ -76,8 +77,8 @@ with st.expander(
         st.success("No diagnostics: the version checks clean.")
     for d in analysis.diagnostics:
         show = st.error if d.severity == "error" else st.warning
-        hint = f"  \nhint: {d.hint}" if d.hint else ""
-        show(f"**{d.code}** line {d.line}, column {d.column}: {d.message}{hint}")
+        hint = f"  \nhint: {md(d.hint)}" if d.hint else ""
+        show(f"**{d.code}** line {d.line}, column {d.column}: {md(d.message)}{hint}")
 
 
 def _buttons(area: DeltaGenerator) -> None:
@@ -88,8 +89,8 @@ def _buttons(area: DeltaGenerator) -> None:
     )
     for unsafe in (d for d in analysis.diagnostics if d.code == buffer.UNSAFE_VERSION):
         area.error(
-            f"**{unsafe.code}** line {unsafe.line}, column {unsafe.column}: {unsafe.message}  \n"
-            f"hint: {unsafe.hint}",
+            f"**{unsafe.code}** line {unsafe.line}, column {unsafe.column}: "
+            f"{md(unsafe.message)}  \nhint: {md(unsafe.hint)}",
             icon=":material/block:",
         )
     warning = None
@@ -97,11 +98,13 @@ def _buttons(area: DeltaGenerator) -> None:
         try:
             warning = workspace.overwrite_warning(root, city, analysis.version, opened)
         except workspace.UnsafeName as exc:
-            area.error(str(exc))
+            area.error(md(exc))
     if warning:
-        area.warning(warning)
+        area.warning(md(warning))
         area.checkbox(
-            f"Yes, overwrite version {analysis.version}", key=CONFIRM, persist_state="session"
+            f"Yes, overwrite version {md(analysis.version)}",
+            key=CONFIRM,
+            persist_state="session",
         )
     buttons[1].button(
         "Save version",

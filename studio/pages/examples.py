@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from engine.markup import markdown_text as md
 from studio import examples_run, widgets, workspace
 
 root = workspace.policies_root()
@@ -15,9 +16,9 @@ if city is None:
     st.stop()
 files = examples_run.files(root, city)
 if not files:
-    st.info(f"{city} has no examples (policies/{city}/examples/*.yaml).")
+    st.info(md(f"{city} has no examples (policies/{city}/examples/*.yaml)."))
     st.stop()
-st.caption(f"{len(files)} example(s) in {city}/examples/")
+st.caption(md(f"{len(files)} example(s) in {city}/examples/"))
 
 if st.button("Run examples", type="primary", key="examples_run"):
     with st.spinner("Running examples…"):
@@ -36,13 +37,13 @@ for result in results:
         result.status, ":material/warning:"
     )
     with st.expander(
-        f"{result.name} — {result.title}", expanded=result.status != "pass", icon=icon
+        f"{md(result.name)} — {md(result.title)}", expanded=result.status != "pass", icon=icon
     ):
         if result.error:
-            st.error(result.error)
+            st.error(md(result.error))
         if result.mismatches:
             st.dataframe(examples_run.mismatch_frame(result), hide_index=True, width="stretch")
             for mismatch in result.mismatches:
                 if mismatch.trace:
-                    st.markdown(f"**Trace of {mismatch.where}**")
+                    st.markdown(f"**Trace of {md(mismatch.where)}**")
                     st.code(mismatch.trace, language=None)

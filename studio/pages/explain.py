@@ -7,6 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.explain import UnknownCase, explain
+from engine.markup import markdown_code as md_code
+from engine.markup import markdown_text as md
 from engine.passages import with_passages
 from engine.report_text import show
 from engine.rundata import PeriodError
@@ -18,7 +20,7 @@ from studio import cache, explaining, trace_tree, widgets, workspace
 
 def marked(step: Step, parting: str | None, differing: set[str]) -> str:
     """A step's title, marked where two versions part (⚠) or differ (≠)."""
-    title = explaining.step_title(step)
+    title = md(explaining.step_title(step))
     if step.name == parting:
         return "⚠ first difference · " + title
     return "≠ " + title if step.name in differing else title
@@ -28,25 +30,26 @@ def draw_step(step: Step) -> None:
     """A step's formula, where its value comes from, the classes tried, the adjustments, how an
     allocation or a rank falls to the case, and the clause's source."""
     st.code(step.formula, language=None)
-    st.caption(provenance(step) + (f" · written at {step.origin}" if step.origin else ""))
+    st.caption(md(provenance(step) + (f" · written at {step.origin}" if step.origin else "")))
     for check in step.classes:
         mark = ":material/check_circle:" if check.chosen else ":material/close:"
         st.markdown(
-            f"{mark} `{check.name}` {check.label}: `{check.condition}` → {show(check.result)}"
+            f"{mark} {md_code(check.name)} {md(check.label)}: {md_code(check.condition)} → "
+            f"{md(show(check.result))}"
         )
     for adjustment in step.adjustments:
         mark = ":material/check_circle:" if adjustment.applied else "·"
-        after = f" → {show(adjustment.value)}" if adjustment.applied else ""
+        after = f" → {md(show(adjustment.value))}" if adjustment.applied else ""
         st.markdown(
-            f"{mark} `{adjustment.name}` {adjustment.label} when `{adjustment.condition}`: "
-            f"`{adjustment.formula}`{after}"
+            f"{mark} {md_code(adjustment.name)} {md(adjustment.label)} when "
+            f"{md_code(adjustment.condition)}: {md_code(adjustment.formula)}{after}"
         )
     for allocation in step.allocations:
         st.markdown(":material/call_split: " + trace_tree.allocation_text(allocation))
     for rank in step.ranks:
         st.markdown(":material/format_list_numbered: " + trace_tree.rank_text(rank))
     for citation in step.citations:
-        st.markdown(f":material/description: **source:** {citation}")
+        st.markdown(f":material/description: **source:** {md(citation)}")
         for cited in (p for p in step.passages if p.citation == citation):
             st.html(trace_tree.passage_html(cited))
 
@@ -103,16 +106,17 @@ with cols[1]:
 period = cols[2].text_input(
     "Period (2024 or 2024-03)", "2024", key="explain_period", persist_state="session"
 )
-folder = widgets.pick_dataset("explain")
+dataset = widgets.pick_dataset("explain")
 
 with st.form("explain_form"):
     wanted = st.text_input("Case id", "C000004", key="explain_case", persist_state="session")
     go = st.form_submit_button("Explain", type="primary")
 if go:
     st.session_state["explain_run"] = True
-if not st.session_state.get("explain_run") or folder is None:
+if not st.session_state.get("explain_run") or dataset is None:
     st.info("Give a case id and press Explain (the data is settled once, then cached).")
     st.stop()
+folder = dataset.folder
 
 policy = widgets.compiled(root, chosen)
 other_policy = widgets.compiled(root, other) if other else None
@@ -126,31 +130,35 @@ try:
         result = cache.settlement(policy, folder, period)
         other_result = cache.settlement(other_policy, folder, period) if other_policy else None
 except (PeriodError, PolicyError) as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 
 found = explaining.find_cases(result, wanted)
 if not found:
-    st.error(f"No settled case id contains `{wanted}` in {result.period.label}.")
+    st.error(f"No settled case id contains {md_code(wanted)} in {md(result.period.label)}.")
     st.stop()
 case_id = found[0]
 if len(found) > 1:
     case_id = st.selectbox(
-        f"{len(found)} cases match `{wanted}`", found, key="explain_pick", persist_state="session"
+        f"{len(found)} cases match {md_code(wanted)}",
+        found,
+        key="explain_pick",
+        persist_state="session",
     )
 
 try:
     trace = with_passages(explain(result, case_id), policy, workspace.sources(root, city))
 except UnknownCase as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 
 st.subheader(
-    f"Case {trace.case_id} under {trace.city} {widgets.shown_label(chosen.label, trace.version)}"
+    f"Case {md(trace.case_id)} under {md(trace.city)} "
+    f"{md(widgets.shown_label(chosen.label, trace.version))}"
 )
 st.caption(
-    f"policy {trace.policy_hash[:12]} · stage {trace.stage} · period {trace.period} · "
-    + ", ".join(f"{k} {show(v)}" for k, v in trace.facts.items() if k != "case_id")
+    f"policy {trace.policy_hash[:12]} · stage {trace.stage} · period {md(trace.period)} · "
+    + ", ".join(f"{md(k)} {md(show(v))}" for k, v in trace.facts.items() if k != "case_id")
 )
 
 parting: str | None = None
@@ -159,7 +167,7 @@ if other_result is not None:
     try:
         other_trace = explain(other_result, case_id)
     except UnknownCase as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
     diff = trace_diff(other_trace, trace)
     first = diff.first
@@ -167,8 +175,8 @@ if other_result is not None:
     differing = {p.name for p in diff.pairs if p.differs}
     assert other is not None
     st.markdown(
-        f"#### {widgets.shown_label(other.label, other_trace.version)} → "
-        f"{widgets.shown_label(chosen.label, trace.version)}"
+        f"#### {md(widgets.shown_label(other.label, other_trace.version))} → "
+        f"{md(widgets.shown_label(chosen.label, trace.version))}"
     )
     if first is None:
         st.success("The two versions decide this case the same way, step by step.")
@@ -176,8 +184,8 @@ if other_result is not None:
         old_value = show(first.old.value) if first.old else "—"
         new_value = show(first.new.value) if first.new else "—"
         st.warning(
-            f"The versions part first at **{first.name}** ({first.label}): "
-            f"{old_value} → {new_value}"
+            f"The versions part first at **{md(first.name)}** ({md(first.label)}): "
+            f"{md(old_value)} → {md(new_value)}"
         )
         st.dataframe(explaining.diff_frame(diff), hide_index=True, width="stretch")
 
@@ -186,7 +194,7 @@ for column, name in zip(
     metrics, ("category", "case_points", "settled_points", "payment"), strict=False
 ):
     if any(s.name == name for s in trace.steps):
-        column.metric(name, show(trace.value(name)))
+        column.metric(name, md(show(trace.value(name))))
 
 params = {p.name for p in policy.params}
 view = st.radio(

@@ -7,6 +7,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from engine.markup import markdown_code as md_code
+from engine.markup import markdown_text as md
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import policy_from_text
 from studio import cache, compare, widgets, workspace
@@ -20,7 +22,7 @@ if city is None:
 try:
     timeline = cache.city_timeline(root, city)
 except PolicyError as exc:
-    st.error(f"The versions of {city} cannot be put on a timeline: {exc}")
+    st.error(f"The versions of {md(city)} cannot be put on a timeline: {md(exc)}")
     st.stop()
 versions = timeline.city
 
@@ -50,16 +52,16 @@ if rows:
         hide_index=True,
     )
 for problem in compare.timeline_problems(versions):
-    st.warning(problem)
+    st.warning(md(problem))
 for version, errors in timeline.failing.items():
     with st.expander(
-        f"✗ version {version} does not check: {len(errors)} error(s) — fix it in the Editor",
+        f"✗ version {md(version)} does not check: {len(errors)} error(s) — fix it in the Editor",
         expanded=True,
     ):
         st.code("\n\n".join(errors), language=None)
 for name, errors in timeline.unplaced.items():
     with st.expander(
-        f"✗ {name} is not on the timeline: it does not parse, or has no effective date",
+        f"✗ {md(name)} is not on the timeline: it does not parse, or has no effective date",
         expanded=True,
     ):
         st.code("\n\n".join(errors), language=None)
@@ -92,24 +94,24 @@ with semantic:
             _resolved(old_label, old_text), _resolved(new_label, new_text)
         )
     except (PolicyError, StopIteration) as exc:
-        st.error(f"Cannot compare: {exc or 'the buffer does not parse'}")
+        st.error(f"Cannot compare: {md(exc or 'the buffer does not parse')}")
         changes = []
     counts = {k: sum(c.kind == k for c in changes) for k in ("added", "changed", "removed")}
     st.markdown(
-        f"**{len(changes)} change(s)** from {old_label} to {new_label}: "
+        f"**{len(changes)} change(s)** from {md(old_label)} to {md(new_label)}: "
         + ", ".join(f"{n} {k}" for k, n in counts.items())
     )
     if changes:
         table = pl.DataFrame([c.__dict__ for c in changes]).drop("description")
         st.dataframe(table, hide_index=True, width="stretch")
         for change in changes:
-            with st.expander(f"{change.kind} · {change.subject}"):
+            with st.expander(f"{change.kind} · {md(change.subject)}"):
                 st.code(change.description, language=None)
-                st.caption(f"clause `{change.clause}`")
+                st.caption(f"clause {md_code(change.clause)}")
                 if change.old_citations:
-                    st.markdown(f"**source before:** {change.old_citations}")
+                    st.markdown(f"**source before:** {md(change.old_citations)}")
                 if change.new_citations:
-                    st.markdown(f"**source after:** {change.new_citations}")
+                    st.markdown(f"**source after:** {md(change.new_citations)}")
 with text_tab:
     removed, added = compare.text_diff_stats(old_text, new_text)
     whole = st.toggle("Show whole files", key="versions_whole", persist_state="session")

@@ -8,6 +8,8 @@ import altair as alt
 import streamlit as st
 
 from engine.contract import ContractError
+from engine.markup import markdown_code as md_code
+from engine.markup import markdown_text as md
 from engine.rundata import PeriodError
 from engine.whatif.exposure import declared_types, exposure
 from engine.whatif.report import Report
@@ -39,9 +41,10 @@ base_chosen = widgets.Chosen(base_label, city, widgets.policy_text(root, city, b
 new_chosen = widgets.Chosen(new_label, city, widgets.policy_text(root, city, new_label))
 base_ir = widgets.compiled(root, base_chosen)
 new_ir = widgets.compiled(root, new_chosen)
-folder = widgets.pick_dataset("whatif")
-if base_ir is None or new_ir is None or folder is None:
+dataset = widgets.pick_dataset("whatif")
+if base_ir is None or new_ir is None or dataset is None:
     st.stop()
+folder = dataset.folder
 
 siblings = workspace.siblings(root, city, None)
 new_resolved = whatif_view.resolved(siblings, new_chosen.text, f"{city}/{new_label}")
@@ -49,14 +52,14 @@ specs = runs.numeric_params(new_resolved)
 
 with st.form("whatif_form"):
     chosen: dict[str, float] = {}
-    sliders = st.expander(f"Parameters of {new_label}: move a slider for a quick sweep")
+    sliders = st.expander(f"Parameters of {md(new_label)}: move a slider for a quick sweep")
     columns = sliders.columns(3)
     for i, spec in enumerate(specs):
         with columns[i % 3]:
             if spec.integral:
                 chosen[spec.name] = float(
                     st.slider(
-                        f"{spec.label} `{spec.name}`",
+                        f"{md(spec.label)} {md_code(spec.name)}",
                         int(spec.low),
                         int(spec.high),
                         int(spec.value),
@@ -66,7 +69,7 @@ with st.form("whatif_form"):
                 )
             else:
                 chosen[spec.name] = st.slider(
-                    f"{spec.label} `{spec.name}`",
+                    f"{md(spec.label)} {md_code(spec.name)}",
                     float(spec.low),
                     float(spec.high),
                     float(spec.value),
@@ -105,15 +108,15 @@ if go:
         )
     except ContractError as exc:
         bar.empty()
-        st.error(f"The dataset does not meet the data contract: {exc}")
+        st.error(f"The dataset does not meet the data contract: {md(exc)}")
         st.stop()
     except (PeriodError, PolicyError) as exc:
         bar.empty()
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
     bar.empty()
     st.session_state[RESULT] = whatif_view.PageRun(
-        folder,
+        dataset,
         period,
         (base_label, new_label),
         base_ir,
@@ -129,7 +132,7 @@ if stored is None:
     st.info("Choose the versions and a dataset, then press **Run what-if**.")
     st.stop()
 data_folder, data_period, comparison, labels = (
-    stored.folder,
+    stored.dataset.folder,
     stored.period,
     stored.comparison,
     stored.labels,
@@ -138,16 +141,18 @@ impact = comparison.impact
 base_v, new_v = impact.base.policy.version, impact.new.policy.version
 took = sum(comparison.timings.values())
 st.caption(
-    f"{widgets.shown_label(labels[0], base_v)} → {widgets.shown_label(labels[1], new_v)} "
-    f"on {data_folder.name} ({impact.base.totals.cases:,} cases, "
-    f"{data_period}) · computed in {took:.2f} s"
-    + (f" · parameters set: {comparison.params}" if comparison.params else "")
+    f"{md(widgets.shown_label(labels[0], base_v))} → {md(widgets.shown_label(labels[1], new_v))} "
+    f"on {md(stored.dataset.label)} ({impact.base.totals.cases:,} cases, "
+    f"{md(data_period)}) · computed in {took:.2f} s"
+    + (f" · parameters set: {md(comparison.params)}" if comparison.params else "")
 )
+if stored.dataset.borrowed:
+    st.warning(widgets.borrowed_text(stored.dataset), icon=":material/merge_type:")
 widgets.show_rejects(stored.rejects)
 
 if comparison.attribution is not None:
     report = Report(
-        f"{data_folder.name}",
+        stored.dataset.label,
         data_period,
         comparison.attribution,
         stored.exposure,
@@ -256,10 +261,14 @@ with transitions_tab:
         st.dataframe(moved_cases, hide_index=True)
 with parts_tab:
     if comparison.attribution is None:
-        st.info(comparison.note or "Tick *Attribute the change to each clause* and run again.")
+        st.info(
+            md(comparison.note)
+            if comparison.note
+            else "Tick *Attribute the change to each clause* and run again."
+        )
     else:
         if comparison.note:
-            st.caption(comparison.note)
+            st.caption(md(comparison.note))
         parts = tables["parts"]
         st.dataframe(parts, hide_index=True)
         st.altair_chart(
@@ -278,9 +287,9 @@ with parts_tab:
         st.dataframe(tables["parts_by_hospital"], hide_index=True)
 with exposure_tab:
     st.caption(
-        f"For each threshold of {widgets.shown_label(labels[1], new_v)} as this run set it (the "
-        "slider values included): the cases within ±5% of it, and what moving it one step down "
-        "or up does (two settlements per threshold)."
+        f"For each threshold of {md(widgets.shown_label(labels[1], new_v))} as this run set it "
+        "(the slider values included): the cases within ±5% of it, and what moving it one step "
+        "down or up does (two settlements per threshold)."
     )
     if st.button("Measure threshold exposure", key="whatif_exposure"):
         kept = cache.runs(data_folder, data_period, stored.inputs)
@@ -291,7 +300,7 @@ with exposure_tab:
 with sweep_tab:
     names = [spec.name for spec in stored.specs]
     if not names:
-        st.info(f"{new_v} has no numeric parameter to sweep.")
+        st.info(f"{md(new_v)} has no numeric parameter to sweep.")
     else:
         with st.form("whatif_sweep_form"):
             name = st.selectbox(
@@ -308,12 +317,12 @@ with sweep_tab:
         if swept:
             grid = whatif_view.grid(span[0], span[1], int(count), spec.integral)
             kept = cache.runs(data_folder, data_period, stored.inputs)
-            with st.spinner(f"Settling {len(grid)} values of {name}…"):
+            with st.spinner(f"Settling {len(grid)} values of {md(name)}…"):
                 stored.sweep = sweep(kept, stored.new, {name: grid}, stored.settings)
         swept_result = stored.sweep
         if swept_result is not None:
             if comparison.params:
-                st.caption(f"The other parameters as this run set them: {comparison.params}")
+                st.caption(f"The other parameters as this run set them: {md(comparison.params)}")
             long = whatif_view.sweep_long(swept_result)
             st.altair_chart(
                 alt.Chart(long.to_pandas())

@@ -1,9 +1,12 @@
 """Driving the studio's pages through Streamlit's AppTest: opening the app, the arguments the
-policy editor component is drawn with, and what it sends when typing stops."""
+policy editor component is drawn with, what it sends when typing stops, and the texts of the
+page as a reader sees them (AppTest gives the Markdown, whose escapes are taken off here)."""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from streamlit.testing.v1 import AppTest
@@ -55,5 +58,20 @@ def line_of(text: str, part: str) -> int:
     return text[: text.index(part)].count("\n") + 1
 
 
+#: A backslash escape of CommonMark (any ASCII punctuation).
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown(markdown: str) -> str:
+    """A Markdown text without its backslash escapes: the characters a reader sees."""
+    return _ESCAPED.sub(r"\1", markdown)
+
+
 def texts(elements: object) -> list[str]:
-    return [str(e.value) for e in elements]  # type: ignore[attr-defined]
+    """The texts of Markdown elements (markdown, captions, alerts…) as a reader sees them."""
+    return [shown(str(e.value)) for e in elements]  # type: ignore[attr-defined]
+
+
+def labels_of(elements: Iterable[Any]) -> list[str]:
+    """The labels of expanders or widgets as a reader sees them."""
+    return [shown(str(e.label)) for e in elements]

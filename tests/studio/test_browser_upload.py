@@ -1,7 +1,9 @@
 """Uploading a dataset on the What-if page in a real browser (Chromium through Playwright):
 cases, hospitals and groups as CSV and a budget.yaml, two case rows bad — the page says two rows
-were rejected, and lists each with its file, row and reason; then a hospital file without a
-required column, which the page refuses with the contract's words."""
+were rejected, and lists each with its file, row and reason; then the cases alone, refused as
+no whole dataset until the analyst ticks that the bundled sample's other parts be taken, which
+the page then says; then a hospital file without a required column, which the page refuses
+with the contract's words."""
 
 from __future__ import annotations
 
@@ -28,6 +30,10 @@ ARTIFACTS = ROOT / "out" / "artifacts"
 CASES = 400
 #: Data row (1-based, the header not counted) → (column, bad value, words of the reason).
 BAD = {3: ("total_cost", "-5", "total_cost is negative"), 7: ("hospital_id", "H9999", "H9999")}
+TAKEN = (
+    "Taken from the bundled sample, as they are: hospitals.csv, groups.csv, budget.yaml: its "
+    "budget is the sample's whole city's, not scaled to the uploaded cases."
+)
 
 
 def dataset(folder: Path) -> list[Path]:
@@ -110,10 +116,30 @@ def test_uploaded_files_are_checked_against_the_contract(tmp_path: Path) -> None
         assert cases.locator('[data-testid="stMetricValue"]').inner_text() == f"{CASES - 2:,}"
         page.screenshot(path=str(ARTIFACTS / "studio-whatif-upload.png"), full_page=True)
 
+        # ---- the cases alone: refused, until the sample's other parts are asked for
+        open_whatif_with_uploads(page, url)
+        upload(page, files[:1])
+        refused = page.locator('[data-testid="stAlert"]').filter(has_text="one whole").first
+        refused.wait_for(timeout=60_000)
+        assert refused.inner_text().startswith("the upload has no hospitals (.csv or .parquet)")
+        assert page.get_by_role("button", name="Run what-if").count() == 0
+        page.get_by_text("Take the parts I do not upload from the bundled sample").click()
+        idle(page)
+        page.get_by_text(TAKEN).first.wait_for(timeout=60_000)
+        page.get_by_role("button", name="Run what-if").click()
+        idle(page)
+        page.get_by_text("cases changing category").wait_for(timeout=120_000)
+        heading = (
+            "2023 → 2024 on uploaded cases.csv, with the bundled sample's hospitals.csv, "
+            f"groups.csv and budget.yaml ({CASES - 2:,} cases, 2024)"
+        )
+        page.get_by_text(heading).wait_for()
+        assert page.get_by_text(TAKEN).count() == 2  # under the uploader and with the results
+
         # ---- a hospital file without the column `level`: the contract's error, no results
         hospitals = without_column(SAMPLE / "hospitals.csv", tmp_path / "bad", "level")
         open_whatif_with_uploads(page, url)
-        upload(page, [files[0], hospitals])
+        upload(page, [files[0], hospitals, *files[2:]])
         page.get_by_role("button", name="Run what-if").click()
         idle(page)
         error = page.locator('[data-testid="stAlert"]').filter(has_text="data contract").first

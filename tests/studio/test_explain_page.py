@@ -12,7 +12,7 @@ from engine.rundata import Period
 from engine.settle import load_data, load_policy, settle
 from studio import trace_tree
 from tests.conftest import SAMPLE
-from tests.studio.apptest import XC, open_app, texts
+from tests.studio.apptest import XC, labels_of, open_app, texts
 
 
 def explain_case(at: AppTest, case_id: str, compare: bool = False) -> None:
@@ -31,7 +31,7 @@ def test_explain_page_tree_and_trace_diff(policies: Path) -> None:
     trace = explain(settle(policy, load_data(SAMPLE, policy), Period.parse("2024")), "C000004")
     assert any("part first at" in w for w in texts(at.warning))
     # the tree: the payment at the root, opened down to the step where the versions part
-    labels = [e.label for e in at.expander]
+    labels = labels_of(at.expander)
     assert labels[0].startswith("≠ payment = ")
     first = next(label for label in labels if "first difference" in label)
     assert first.startswith("⚠ first difference · incentive_candidate = ")
@@ -39,7 +39,7 @@ def test_explain_page_tree_and_trace_diff(policies: Path) -> None:
 
     # the flat order: every step, the first difference marked
     at.radio(key="explain_view").set_value(trace_tree.FLAT).run()
-    labels = [e.label for e in at.expander]
+    labels = labels_of(at.expander)
     for step in trace.steps:
         assert any(
             label.split(" · ")[-1].lstrip("≠ ").startswith(f"{step.name} = ") for label in labels
@@ -50,7 +50,7 @@ def test_explain_page_tree_and_trace_diff(policies: Path) -> None:
 def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
     at = open_app("explain")
     explain_case(at, "C000004")
-    labels = [e.label for e in at.expander]
+    labels = labels_of(at.expander)
     assert labels[0].startswith("payment = 4,555.92")
     assert any(label.startswith("settled_points = ") for label in labels)
     assert any(label.startswith("payable_total = ") for label in labels)
@@ -69,9 +69,7 @@ def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
     at.run()
     assert not at.exception
     assert "case_points * coefficient" in texts(at.code)
-    assert any(
-        label.startswith("coefficient = 0.745527") for label in (e.label for e in at.expander)
-    )
+    assert any(label.startswith("coefficient = 0.745527") for label in labels_of(at.expander))
 
     # down to the rank of the incentive: how it falls to the case
     for step in ("case_points", "incentive_kept", "incentive_rank"):

@@ -119,6 +119,9 @@ def test_the_frontend_is_self_contained() -> None:
     assert "apiVersion: 1" in script and "isStreamlitMessage: true" in script
     assert "compositionstart" in script and "compositionend" in script
     assert "fetch(" not in script and "XMLHttpRequest" not in script and "import(" not in script
+    for html_sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
+        assert html_sink not in script  # text is set as text: tests/studio/test_browser_escaping
+    assert "Content-Security-Policy" in page and "script-src 'self'" in page
     for path in folder.iterdir():  # nothing is fetched from the network, nothing is built
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", text), path.name

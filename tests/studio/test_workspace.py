@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,9 @@ XC = "xuancheng"
         ("a\\b", "slash"),
         ("", "empty"),
         ("2025 new", "characters"),
+        ("a" * 300, "300 characters long: give at most 64"),
+        ("2025-" * 60, "300 characters long"),
+        ("a/" * 150, "slash"),
     ],
 )
 def test_unsafe_version_names_are_refused_with_a_reason(
@@ -35,6 +40,32 @@ def test_unsafe_version_names_are_refused_with_a_reason(
         workspace.save_draft(policies, XC, name, "text")
     assert not (policies.parent / "x.policy").exists()
     assert not (policies.parent / "x.policy.draft").exists()
+
+
+def test_a_name_of_the_longest_length_is_saved(policies: Path) -> None:
+    longest = "2025-" + "9" * (workspace.NAME_MAX - 5)
+    assert workspace.save_draft(policies, XC, longest, "text").name == f"{longest}.policy.draft"
+    with pytest.raises(UnsafeName, match=f"{workspace.NAME_MAX + 1} characters long"):
+        workspace.save_draft(policies, XC, longest + "9", "text")
+
+
+def test_a_file_system_failure_is_a_refusal_naming_the_file(
+    policies: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(path: Path, text: str) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    before = (policies / XC / "2024.policy").read_text(encoding="utf-8")
+    monkeypatch.setattr(workspace, "atomic_write", full)
+    with pytest.raises(SaveRefused) as refused:
+        workspace.save_version(
+            policies, XC, "2024", "text", clean=True, opened=policies / XC / "2024.policy"
+        )
+    path = (policies / XC / "2024.policy").resolve()
+    assert str(refused.value) == f"{path} could not be written: No space left on device"
+    assert (policies / XC / "2024.policy").read_text(encoding="utf-8") == before
+    with pytest.raises(SaveRefused, match=r"2025\.policy\.draft could not be written"):
+        workspace.save_draft(policies, XC, "2025", "text")
 
 
 def test_unsafe_city_names_are_refused(policies: Path) -> None:

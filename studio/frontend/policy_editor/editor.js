@@ -25,9 +25,12 @@
  * Drawing: a <textarea> with transparent text over a <pre> that shows the same text coloured,
  * scrolled with it; a gutter of line numbers with a marker where a diagnostic starts; each
  * diagnostic underlined where it points, its message in a tooltip when the pointer is on it and in
- * the list under the editor (a click there moves the caret to it). A quote found in its document
- * gets a dotted underline whose tooltip is its passage, the quoted words highlighted; it is no
- * diagnostic: not counted, not listed, and under any diagnostic at the same place.
+ * the list under the editor (a click there moves the caret to it). The text and the diagnostics'
+ * messages and hints are only ever set as text (text nodes, textContent, title), never as HTML:
+ * a `<img onerror=…>` typed in a string or quoted by a message shows as those characters. A
+ * quote found in its document gets a dotted underline whose tooltip is its passage, the quoted
+ * words highlighted; it is no diagnostic: not counted, not listed, and under any diagnostic at
+ * the same place.
  */
 (function () {
   "use strict";
@@ -59,7 +62,7 @@
     lexer: null,
     languageKey: "",
     height: -1, // the frame height last reported
-    rows: [], // the HTML of each row of the coloured text, as shown
+    rows: [], // the key of each row of the coloured text, as shown
     gutterKey: "",
     activeLine: 0,
     escapeTab: false,
@@ -238,12 +241,6 @@
     return 0;
   }
 
-  function escapeHtml(value) {
-    return value.replace(/[&<>"]/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c];
-    });
-  }
-
   // ---- diagnostics: where each one is drawn ---------------------------------------------------
 
   function clamp(value, low, high) {
@@ -314,13 +311,18 @@
     return found;
   }
 
-  function rowHtml(line, marks) {
+  /**
+   * A row of the coloured text: its class, its pieces [text, classes, mark index] and a key
+   * that changes whenever what is drawn changes. The text only ever becomes a text node
+   * (`rowNode`), never HTML.
+   */
+  function row(line, marks) {
     if (!marks && rowCache.has(line)) return rowCache.get(line);
     var tokens = tokenize(line);
-    var body = "";
+    var pieces = [];
     var rowClass = "row";
     if (!marks) {
-      for (var t = 0; t < tokens.length; t++) body += span(line, tokens[t], "", -1);
+      for (var t = 0; t < tokens.length; t++) pieces.push(piece(line, tokens[t], "", -1));
     } else {
       rowClass += " " + worst(marks);
       var severity = new Array(line.length).fill("");
@@ -337,32 +339,45 @@
         var from = token[0];
         for (var k = token[0] + 1; k <= token[1]; k++) {
           if (k === token[1] || severity[k] !== severity[from] || owner[k] !== owner[from]) {
-            body += span(line, [from, k, token[2]], severity[from], owner[from]);
+            pieces.push(piece(line, [from, k, token[2]], severity[from], owner[from]));
             from = k;
           }
         }
       });
       marks.forEach(function (mark) {
-        if (mark.eol) {
-          body +=
-            '<span class="mk eol ' + mark.severity + '" data-mark="' + mark.index + '"> </span>';
-        }
+        if (mark.eol) pieces.push([" ", "mk eol " + mark.severity, mark.index]);
       });
     }
-    var html = '<span class="' + rowClass + '">' + body + "</span>";
+    var drawn = { className: rowClass, pieces: pieces };
+    drawn.key = rowClass + "\u0000" + JSON.stringify(pieces);
     if (!marks) {
       if (rowCache.size > 20000) rowCache.clear();
-      rowCache.set(line, html);
+      rowCache.set(line, drawn);
     }
-    return html;
+    return drawn;
   }
 
-  function span(line, token, severity, owner) {
-    var piece = escapeHtml(line.slice(token[0], token[1]));
+  function piece(line, token, severity, owner) {
     var classes = (token[2] ? "tk-" + token[2] : "") + (severity ? " mk " + severity : "");
-    if (!classes) return piece;
-    var data = severity ? ' data-mark="' + owner + '"' : "";
-    return '<span class="' + classes.trim() + '"' + data + ">" + piece + "</span>";
+    return [line.slice(token[0], token[1]), classes.trim(), severity ? owner : -1];
+  }
+
+  /** The element of a row: spans whose text is set as text (textContent), never as HTML. */
+  function rowNode(drawn) {
+    var node = document.createElement("span");
+    node.className = drawn.className;
+    drawn.pieces.forEach(function (part) {
+      if (!part[1]) {
+        node.appendChild(document.createTextNode(part[0]));
+        return;
+      }
+      var span = document.createElement("span");
+      span.className = part[1];
+      if (part[2] >= 0) span.dataset.mark = String(part[2]);
+      span.textContent = part[0];
+      node.appendChild(span);
+    });
+    return node;
   }
 
   // ---- painting -------------------------------------------------------------------------------
@@ -372,7 +387,7 @@
     var lines = text.value.split("\n");
     var marks = lineMarks(lines);
     var next = lines.map(function (line, i) {
-      return rowHtml(line, marks.get(i));
+      return row(line, marks.get(i));
     });
     paintRows(next);
     paintGutter(lines.length);
@@ -385,22 +400,27 @@
   /** Replace only the rows that changed (typing touches one or two rows, not the whole file). */
   function paintRows(next) {
     var shown = state.rows;
+    var keys = next.map(function (drawn) {
+      return drawn.key;
+    });
     var head = 0;
-    while (head < shown.length && head < next.length && shown[head] === next[head]) head++;
+    while (head < shown.length && head < keys.length && shown[head] === keys[head]) head++;
     var tail = 0;
     while (
       tail < shown.length - head &&
-      tail < next.length - head &&
-      shown[shown.length - 1 - tail] === next[next.length - 1 - tail]
+      tail < keys.length - head &&
+      shown[shown.length - 1 - tail] === keys[keys.length - 1 - tail]
     ) {
       tail++;
     }
     var rows = colours.children;
     for (var k = shown.length - tail - 1; k >= head; k--) rows[k].remove();
-    var fresh = document.createElement("template");
-    fresh.innerHTML = next.slice(head, next.length - tail).join("");
-    colours.insertBefore(fresh.content, rows[head] || null);
-    state.rows = next;
+    var fresh = document.createDocumentFragment();
+    next.slice(head, next.length - tail).forEach(function (drawn) {
+      fresh.appendChild(rowNode(drawn));
+    });
+    colours.insertBefore(fresh, rows[head] || null);
+    state.rows = keys;
   }
 
   function paintGutter(count) {
@@ -413,25 +433,30 @@
     var key = count + "|" + JSON.stringify(Array.from(heads.entries()));
     if (key === state.gutterKey) return;
     state.gutterKey = key;
-    var html = "";
+    var fresh = document.createDocumentFragment();
     for (var i = 1; i <= count; i++) {
       var found = heads.get(i);
-      if (!found) {
-        html += '<div class="g" data-line="' + i + '"><span class="mark"></span><span class="no">' + i + "</span></div>";
-        continue;
+      var severity = found ? worst(found) : "";
+      var line = document.createElement("div");
+      line.className = severity ? "g " + severity : "g";
+      line.dataset.line = String(i);
+      if (found) {
+        line.title = found
+          .map(function (m) {
+            return m.code + ": " + m.message + (m.hint ? "\nhint: " + m.hint : "");
+          })
+          .join("\n");
       }
-      var severity = worst(found);
-      var title = found
-        .map(function (m) {
-          return m.code + ": " + m.message + (m.hint ? "\nhint: " + m.hint : "");
-        })
-        .join("\n");
-      html +=
-        '<div class="g ' + severity + '" data-line="' + i + '" title="' + escapeHtml(title) + '">' +
-        '<span class="mark">' + (severity === "error" ? "●" : "▲") + "</span>" +
-        '<span class="no">' + i + "</span></div>";
+      var mark = document.createElement("span");
+      mark.className = "mark";
+      mark.textContent = severity ? (severity === "error" ? "●" : "▲") : "";
+      var number = document.createElement("span");
+      number.className = "no";
+      number.textContent = String(i);
+      line.append(mark, number);
+      fresh.appendChild(line);
     }
-    numbers.innerHTML = html;
+    numbers.replaceChildren(fresh);
   }
 
   function syncScroll() {
