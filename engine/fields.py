@@ -155,6 +155,14 @@ HOSPITAL_FIELDS: tuple[FieldSpec, ...] = (
         neutral=False,
     ),
     _optional(
+        "hist_cases",
+        "number",
+        0.0,
+        "Historical yearly number of cases (历史病例数).",
+        minimum=0,
+        neutral=False,
+    ),
+    _optional(
         "hist_weight_total",
         "number",
         0.0,
