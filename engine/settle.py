@@ -9,8 +9,8 @@
 Stages run in order. For a month or a quarter, the stages up to the last `per month` stage
 run (a year-start stage included, a year-end stage not); for a year, every stage runs — or,
 given the twelve monthly runs' outputs (`engine.earlier`), the `per month` stages are taken as
-those runs paid them. A policy without stages has one stage, `settlement`, which runs over whatever period it is
-given.
+those runs paid them. A policy without stages has one stage, `settlement`, which runs over
+whatever period it is given.
 
 Before anything runs, `settle` refuses (a `PolicyError`) a period without cases, and input files
 without a column whose default would be a guess (`FieldSpec.neutral`) that the stages read. With
