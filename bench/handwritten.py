@@ -42,15 +42,16 @@ POINTS_PER_WEIGHT = 100.0  # 2023: base_points = weight × 100
 LARGE_NUMBER_CASES = 100  # 2024: stable if n ≥ 100 ...
 MIN_STABLE_CASES = 5  # 2023: ... or n > 5 and CV ≤ 1
 CV_LIMIT = 1.0
-LOW_RATIO_GRASSROOTS = 0.3  # 2024: level ≤ 1, cost ratio < 0.3 (strict)
+LOW_RATIO_GRASSROOTS = 0.3  # 2024: level ≤ 1, cost ratio ≤ 0.3 (低于……0.3倍以下, read as 以下)
 LOW_RATIO_STANDARD = 0.4  # 2023: level ≥ 2, cost ratio ≤ 0.4 (inclusive)
 LEVEL_SHARE, COST_SHARE = 0.8, 0.2  # 2024: level coefficient 80% + cost coefficient 20%
 NEW_HOSPITAL_SHARE = 0.8  # 2024: 80% of the level coefficient, not below the level minimum
-# (80% of the level coefficient alone where no hospital of the level with history has the group)
+# (one coefficient per hospital, from its history: cost per weight = hist_avg_cost × hist_cases ÷
+# hist_weight_total, of the hospital, its level and the city; a filed coefficient > 0 wins)
 # 2024: 4‰ (level 0 unrated, 1, 2) / 6‰ (level 3) of the hospital's DRG cases
 INCENTIVE_SHARE = {0: 0.004, 1: 0.004, 2: 0.004, 3: 0.006}
-BILATERAL = 1.5  # 2024: 1.5 × the points
-SECONDARY_SHARE = 0.5  # 2024: + 50% of the secondary operation's no-CC group
+BILATERAL = 1.5  # 2024: 1.5 × the base points (the higher of that and the class points)
+SECONDARY_SHARE = 0.5  # 2024: base points + 50% of the secondary operation's no-CC group
 MONTHS_PER_YEAR = 12.0
 TOLERANCE = 1e-14  # money rule (README "Money")
 
@@ -73,6 +74,11 @@ def high_ratio_k(base_points: pl.Expr) -> pl.Expr:
 def div(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     """`numerator / denominator` by the money rule (× reciprocal); null when dividing by 0."""
     return pl.when(denominator != 0).then(numerator * (1.0 / denominator))
+
+
+def at_most(value: pl.Expr, bound: float) -> pl.Expr:
+    """`value <= bound` within the money rule's relative tolerance (bound > 0)."""
+    return value <= bound * (1 + TOLERANCE)
 
 
 def div_float(numerator: float, denominator: float) -> float | None:
@@ -147,11 +153,7 @@ def settle(inputs: Inputs, year: int) -> Result:
     Hospitals and groups are numbered by their row in the (sorted) input tables, so that every
     per-group value reaches a case by `gather` and every per hospital × group or level × group
     average is a window over one integer key."""
-    hospitals = inputs.hospitals.select(
-        "hospital_id",
-        "level",
-        no_history=pl.col("is_new") | (pl.col("hist_avg_cost") == 0),
-    ).with_row_index("h")
+    hospitals = _coefficients(inputs.hospitals).with_row_index("h")
     catalog = inputs.groups.select("drg_code").with_row_index("g")
     cases = (
         inputs.cases.select(*CASE_COLUMNS, "discharge_date")
@@ -195,7 +197,7 @@ def settle(inputs: Inputs, year: int) -> Result:
     return Result(
         period=str(year),
         cases=case_table,
-        reports=_hospital_reports(inputs.hospitals, points),
+        reports=_hospital_reports(hospitals, points),
         point_value=point_value,
         budget_fen=round_half_away(period_fund * 100),
         total_points=total_points,
@@ -256,35 +258,61 @@ def _at_case(groups: pl.DataFrame, index: pl.Series, columns: dict[str, str]) ->
     return [groups[column].gather(index).alias(name) for name, column in columns.items()]
 
 
-def _coefficients(frame: pl.DataFrame) -> pl.DataFrame:
-    """The 2024 hospital coefficient of each case's hospital × group: averages per hospital ×
-    group and per level × group as windows over integer keys, the level minimum over the
-    hospitals with history."""
-    cost = pl.col("total_cost")
-    n_groups = pl.lit(frame["g"].max() or 0, dtype=pl.UInt64) + 1
-    hospital_group = pl.col("h").cast(pl.UInt64) * n_groups + pl.col("g")
-    level_group = pl.col("level").cast(pl.UInt64) * n_groups + pl.col("g")
+def _coefficients(hospitals: pl.DataFrame) -> pl.DataFrame:
+    """The 2024 coefficient of each hospital, from the hospitals' history (cost per weight of
+    the hospital, its level and the city), or the filed coefficient where one is given."""
+    column = {c: pl.col(c) for c in ("is_new", "hist_avg_cost", "hist_cases", "hist_weight_total")}
+    no_history = (
+        column["is_new"]
+        | (column["hist_cases"] == 0)
+        | (column["hist_avg_cost"] == 0)
+        | (column["hist_weight_total"] == 0)
+    )
+    total = column["hist_avg_cost"] * column["hist_cases"]
+    with_history = ~pl.col("no_history")
+    cost_sum, weight_sum = (
+        pl.col("hist_total").filter(with_history).sum(),
+        pl.col("hist_weight_total").filter(with_history).sum(),
+    )
+    filed = pl.col("filed_coefficient") if "filed_coefficient" in hospitals.columns else pl.lit(0.0)
+    kind = pl.col("hospital_type") if "hospital_type" in hospitals.columns else pl.lit("")
     combined = pl.col("level_coefficient") * LEVEL_SHARE + pl.col("cost_coefficient") * COST_SHARE
     eighty = pl.col("level_coefficient") * NEW_HOSPITAL_SHARE
-    new_hospital = pl.max_horizontal(eighty, pl.col("level_min").fill_null(eighty))
     return (
-        frame.with_columns(hospital_group=hospital_group, level_group=level_group)
-        .with_columns(
-            hospital_cost=cost.mean().over("hospital_group"),
-            level_cost=cost.mean().over("level_group"),
+        hospitals.select(
+            "hospital_id",
+            "level",
+            "tier",
+            "hist_weight_total",
+            no_history=no_history,
+            hist_total=total,
+            filed=filed.fill_null(0.0),
+            general=kind.fill_null("").is_in(["综合", ""]),
         )
         .with_columns(
-            level_coefficient=div(pl.col("level_cost"), pl.col("city_cost")),
-            cost_coefficient=div(pl.col("hospital_cost"), pl.col("city_cost")),
+            city=div(cost_sum, weight_sum), level_cpw=div(cost_sum, weight_sum).over("level")
+        )
+        .with_columns(
+            level_coefficient=div(pl.col("level_cpw"), pl.col("city")),
+            cost_coefficient=pl.when(pl.col("no_history"))
+            .then(0.0)
+            .otherwise(div(div(pl.col("hist_total"), pl.col("hist_weight_total")), pl.col("city"))),
         )
         .with_columns(combined=combined)
+        .with_columns(level_min=pl.col("combined").filter(with_history).min().over("level"))
         .with_columns(
-            level_min=pl.col("combined").filter(~pl.col("no_history")).min().over("level_group")
+            measured=pl.when(pl.col("no_history"))
+            .then(pl.max_horizontal(eighty, "level_min"))
+            .otherwise("combined")
         )
         .with_columns(
-            hospital_coefficient=pl.when(pl.col("no_history"))
-            .then(new_hospital)
-            .otherwise(pl.col("combined"))
+            hospital_coefficient=pl.when(pl.col("filed") > 0).then("filed").otherwise("measured"),
+            coefficient_gap=pl.when(pl.col("filed") > 0)
+            .then(pl.col("filed") - pl.col("measured"))
+            .otherwise(0.0),
+        )
+        .select(
+            "hospital_id", "level", "tier", "general", "hospital_coefficient", "coefficient_gap"
         )
     )
 
@@ -320,8 +348,8 @@ def _case_points(cases: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:
     by_cost = div(cost, pl.col("all_avg_cost")) * POINTS_PER_WEIGHT
     reasonable = div(cost - unreasonable, pl.col("all_avg_cost")) * POINTS_PER_WEIGHT
     level = pl.col("level")
-    low = ((level <= 1) & (ratio < LOW_RATIO_GRASSROOTS)) | (
-        (level >= 2) & (ratio <= LOW_RATIO_STANDARD)
+    low = ((level <= 1) & at_most(ratio, LOW_RATIO_GRASSROOTS)) | (
+        (level >= 2) & at_most(ratio, LOW_RATIO_STANDARD)
     )
     category = (
         pl.when(pl.col("special_review"))
@@ -352,8 +380,16 @@ def _case_points(cases: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:
     by_base = kind.is_in(BY_BASE)
     bilateral = pl.col("bilateral") & by_base
     multi_site = pl.col("multi_site") & (pl.col("secondary_drg") != "") & by_base
-    points = pl.when(bilateral).then(pl.col("class_points") * BILATERAL).otherwise("class_points")
-    points = pl.when(multi_site).then(points + pl.col("secondary_points")).otherwise(points)
+    points = (
+        pl.when(bilateral)
+        .then(pl.max_horizontal("class_points", base * BILATERAL))
+        .otherwise("class_points")
+    )
+    points = (
+        pl.when(multi_site)
+        .then(pl.max_horizontal(points, base + pl.col("secondary_points")))
+        .otherwise(points)
+    )
 
     per_group = {
         "base_points": "base_points",
@@ -366,20 +402,17 @@ def _case_points(cases: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:
         _secondary_points(cases, groups),
     )
     frame = (
-        _coefficients(frame)
-        .with_columns(
+        frame.with_columns(
             all_avg_cost=all_avg_cost,
             cost_ratio=div(cost, pl.col("benchmark")),
             k=high_ratio_k(base),
         )
         .with_columns(category=category, incentive_points=reasonable)
-        .with_columns(
-            class_points=class_points,
-            coefficient=pl.when(kind.is_in(BY_COST)).then(1.0).otherwise("hospital_coefficient"),
-        )
+        .with_columns(class_points=class_points)
         .with_columns(points=points)
     )
     kept = pl.col("row").is_in(_kept_incentives(frame).implode())
+    by_cost = kind.is_in(BY_COST) | kept  # a kept incentive case is paid by its cost too
     return frame.select(
         "case_id",
         "hospital_id",
@@ -390,11 +423,9 @@ def _case_points(cases: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:
         "patient_paid",
         "category",
         "base_points",
-        "coefficient",
-        # a kept incentive case takes the higher of its incentive points and its points
-        case_points=pl.when(kept)
-        .then(pl.max_horizontal("points", "incentive_points"))
-        .otherwise("points"),
+        # a kept incentive case is settled at its incentive points, with coefficient 1
+        case_points=pl.when(kept).then("incentive_points").otherwise("points"),
+        coefficient=pl.when(by_cost).then(1.0).otherwise("hospital_coefficient"),
     ).with_columns(settled_points=pl.col("case_points") * pl.col("coefficient"))
 
 
@@ -414,24 +445,33 @@ def _allocate(cases: pl.DataFrame, payable: float | None) -> pl.Series:
 
 
 def _hospital_reports(hospitals: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame:
-    """The 2024 horse-race reports per hospital: cases paid, cost per point, and the rank of
-    cost per point (lowest first) among level-2+ hospitals."""
+    """The reports per hospital: cases paid, the coefficient, the filed − measured gap, cost per
+    point, and the horse-race rank of cost per point (lowest first) among the general hospitals
+    (type 综合, or none given) of each level 2+."""
     per_hospital = points.group_by("h").agg(
         cases_paid=pl.len().cast(pl.Float64),
         cost_per_point=div(pl.col("total_cost").sum(), pl.col("case_points").sum()),
     )
     reports = (
-        hospitals.select("hospital_id", "level", "tier")
-        .with_row_index("h")
-        .join(per_hospital, on="h", how="left", maintain_order="left")
+        hospitals.join(per_hospital, on="h", how="left", maintain_order="left")
         .with_columns(pl.col("cases_paid").fill_null(0.0))
+        .rename({"hospital_coefficient": "hospital_coefficient_used"})
     )
     race = (
-        reports.filter(pl.col("level") >= 2)
-        .sort("cost_per_point", "hospital_id", nulls_last=True)
-        .select("h", horse_race_rank=pl.int_range(1, pl.len() + 1).cast(pl.Float64))
+        reports.filter((pl.col("level") >= 2) & pl.col("general"))
+        .sort("level", "cost_per_point", "hospital_id", nulls_last=True)
+        .select("h", horse_race_rank=pl.int_range(1, pl.len() + 1).over("level").cast(pl.Float64))
     )
-    return reports.join(race, on="h", how="left", maintain_order="left").drop("h")
+    return reports.join(race, on="h", how="left", maintain_order="left").select(
+        "hospital_id",
+        "level",
+        "tier",
+        "cases_paid",
+        "hospital_coefficient_used",
+        "coefficient_gap",
+        "cost_per_point",
+        "horse_race_rank",
+    )
 
 
 # ---- statements (written with the outputs) ---------------------------------------------------

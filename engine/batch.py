@@ -27,7 +27,7 @@ from engine.frames import (
     key_columns,
     with_columns,
 )
-from engine.rundata import RunData
+from engine.rundata import RunData, run_value
 from policy_dsl import grains as g
 from policy_dsl import ir
 
@@ -182,7 +182,7 @@ class StageRun:
 
     def field(self, ref: ir.FieldRef, grain: g.Grain) -> pl.Expr:
         if ref.table == "run":
-            return pl.lit(float(self.data.period.months))
+            return pl.lit(run_value(self.data.period, ref.column))
         if ref.table == "budget":
             return self._budget(ref.column, grain)
         if ref.table in supervision.SUPERVISION_TABLES:

@@ -102,7 +102,7 @@ class Earlier:
 
 def load_earlier(folders: list[Path], policy: ir.Policy, period: Period) -> Earlier:
     """Read and check the earlier runs that stand for the months of a year's run."""
-    if period.month is not None:
+    if not period.is_year:
         raise EarlierError(
             f"--earlier takes the months of a year's run; this run is for {period.label}: "
             f"settle --period {period.year}"

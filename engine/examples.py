@@ -57,7 +57,8 @@ class Example(BaseModel):
     policy: str = Field(description="the policy version (a file in the city folder)")
     period: str | None = Field(
         default=None,
-        description="2024 (a year) or 2024-03 (a month); by default the year the policy takes "
+        description="2024 (a year), 2024-Q2 (a quarter) or 2024-03 (a month); by default the year "
+        "the policy takes "
         "effect",
     )
     stage: str | None = Field(

@@ -21,6 +21,7 @@ import polars as pl
 from engine import catalog, explain_windows, functions, supervision
 from engine.explain_windows import BatchRows
 from engine.frames import KEY_COLUMNS, StageResult, key_columns
+from engine.rundata import run_value
 from engine.settle import Settlement
 from engine.trace import AllocationCheck, ClassCheck, RankCheck, Step, StepCheck, Trace
 from policy_dsl import ir
@@ -124,7 +125,7 @@ class Explainer:
 
     def field_value(self, ref: ir.FieldRef, row: dict[str, Any]) -> Any:
         if ref.table == "run":
-            return float(self.settlement.period.months)
+            return run_value(self.settlement.period, ref.column)
         if ref.table == "budget":
             value = self.settlement.data.budget["values"][ref.column]
             if isinstance(value, dict):

@@ -190,6 +190,16 @@ HOSPITAL_FIELDS: tuple[FieldSpec, ...] = (
         why="an average of stays, bounded as a stay's total_cost",
     ),
     _optional(
+        "hist_cases",
+        "number",
+        0.0,
+        "Historical yearly number of cases (历史病例数).",
+        minimum=0,
+        maximum=100_000_000,
+        neutral=False,
+        why="a thousand times the largest hospitals' (about 100,000 a year)",
+    ),
+    _optional(
         "hist_weight_total",
         "number",
         0.0,

@@ -16,45 +16,66 @@ from policy_dsl.errors import PolicyError
 
 
 class PeriodError(PolicyError):
-    """A `--period` that is neither a year nor a month."""
+    """A `--period` that is neither a year, a quarter nor a month."""
 
 
 @dataclass(frozen=True)
 class Period:
-    """A settlement period: a year (`2024`) or a month (`2024-03`)."""
+    """A settlement period: a year (`2024`), a quarter (`2024-Q2`, 季度: Xuancheng's quarterly
+    "horse race") or a month (`2024-03`)."""
 
     year: int
     month: int | None = None
+    quarter: int | None = None
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?", text.strip())
+        match = re.fullmatch(r"(\d{4})(?:-(\d{2})|-?[Qq]([1-4]))?", text.strip())
         if not match or (match.group(2) and not 1 <= int(match.group(2)) <= 12):
-            raise PeriodError(f"period `{text}`: write a year (2024) or a month (2024-03)")
-        return cls(int(match.group(1)), int(match.group(2)) if match.group(2) else None)
+            raise PeriodError(
+                f"period `{text}`: write a year (2024), a quarter (2024-Q2) or a month (2024-03)"
+            )
+        year, month, quarter = match.groups()
+        return cls(int(year), int(month) if month else None, int(quarter) if quarter else None)
+
+    @property
+    def is_year(self) -> bool:
+        return self.month is None and self.quarter is None
 
     @property
     def label(self) -> str:
+        if self.quarter is not None:
+            return f"{self.year}-Q{self.quarter}"
         return f"{self.year}" if self.month is None else f"{self.year}-{self.month:02d}"
 
     @property
     def months(self) -> int:
         """How many months the period spans (`period_months` in a policy)."""
-        return 12 if self.month is None else 1
+        return len(self._month_numbers())
 
     @property
     def first_day(self) -> dt.date:
-        return dt.date(self.year, self.month or 1, 1)
+        return dt.date(self.year, self._month_numbers()[0], 1)
 
     @property
     def last_day(self) -> dt.date:
-        month = self.month or 12
+        month = self._month_numbers()[-1]
         return dt.date(self.year, month, calendar.monthrange(self.year, month)[1])
 
     def month_labels(self) -> list[str]:
+        return [f"{self.year}-{m:02d}" for m in self._month_numbers()]
+
+    def _month_numbers(self) -> list[int]:
         if self.month is not None:
-            return [self.label]
-        return [f"{self.year}-{m:02d}" for m in range(1, 13)]
+            return [self.month]
+        if self.quarter is not None:
+            return list(range(3 * self.quarter - 2, 3 * self.quarter + 1))
+        return list(range(1, 13))
+
+
+def run_value(period: Period, column: str) -> float:
+    """A run field's value: `period_months` (本结算期月数) or `period_year` (结算年度)."""
+    return float(period.months if column == "period_months" else period.year)
 
 
 @dataclass

@@ -364,6 +364,7 @@ def _history(
     hist_weight = expected_cases * (mix @ weight) * rng.lognormal(0.0, 0.06, len(level))
     return {
         "hist_avg_cost": np.where(is_new, 0.0, hist_avg.round(2)),
+        "hist_cases": np.where(is_new, 0, expected_cases.round()).astype(np.int64),
         "hist_weight_total": np.where(is_new, 0.0, hist_weight.round(2)),
     }
 
@@ -562,9 +563,9 @@ Synthetic data for demos and tests, not real patients. Field meanings: `engine/C
   names are synthetic. Weights are our own (lognormal, median ≈ 0.9, 0.2 to 30);
   `avg_cost` ≈ weight × {ALL_CASE_AVG_COST:.0f} 元 with noise.
 - `hospitals`: {city.frame.height} hospitals; levels {", ".join(f"{lv}: {n}" for lv, n in levels)};
-  {new} new (no history: `hist_avg_cost` and `hist_weight_total` are 0). Tier A = level 3,
-  B = level 2, C = level 1, except a level-2 hospital whose `hist_avg_cost` is above the level-3
-  median goes to A: a stand-in for Wuxi's actuarial tiering model.
+  {new} new (no history: `hist_avg_cost`, `hist_cases` and `hist_weight_total` are 0).
+  Tier A = level 3, B = level 2, C = level 1, except a level-2 hospital whose `hist_avg_cost`
+  is above the level-3 median goes to A: a stand-in for Wuxi's actuarial tiering model.
 - `cases`: {summary["cases"]} discharges over {summary["year"]}; tertiary hospitals are bigger
   and see heavier groups; cost is lognormal (σ {COST_SIGMA}) around the group average ×
   level factor (1: 0.85, 2: 1.0, 3: 1.1) × hospital factor. About 1% ungrouped `0000`, 0.5%

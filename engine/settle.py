@@ -6,11 +6,11 @@
     result.cases("settlement")        # per-case results (polars)
     write_outputs(result, Path("out"))
 
-Stages run in order. For a month, the stages up to the last `per month` stage run (a year-start
-stage included, a year-end stage not); for a year, every stage runs — or, given the twelve
-monthly runs' outputs (`engine.earlier`), the `per month` stages are taken as those runs paid
-them. A policy without stages has one stage, `settlement`, which runs over whatever period it is
-given.
+Stages run in order. For a month or a quarter, the stages up to the last `per month` stage
+run (a year-start stage included, a year-end stage not); for a year, every stage runs — or,
+given the twelve monthly runs' outputs (`engine.earlier`), the `per month` stages are taken as
+those runs paid them. A policy without stages has one stage, `settlement`, which runs over
+whatever period it is given.
 
 Before anything runs, `settle` refuses (a `PolicyError`) a period without cases, input files
 without a column whose default would be a guess (`FieldSpec.neutral`) that the stages read, and
@@ -202,7 +202,7 @@ def output_names(method: str) -> list[str]:
 
 def stages_for(policy: ir.Policy, period: Period) -> list[ir.Stage]:
     """The stages a period runs (see the module docstring)."""
-    if period.month is None:
+    if period.is_year:
         return list(policy.stages)
     monthly = [i for i, s in enumerate(policy.stages) if s.period == "month"]
     last = monthly[-1] if monthly else len(policy.stages) - 1

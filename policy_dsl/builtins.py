@@ -63,6 +63,7 @@ CORE_FIELDS: dict[str, Field] = {
         Field("tier", "hospitals", frozenset({"tier"}), TEXT, "分档", "tier"),
         _hospital("is_new", BOOL, "新开医院"),
         _hospital("hist_avg_cost", _MONEY, "历史次均费用"),
+        _hospital("hist_cases", NUMBER, "历史病例数"),
         _hospital("hist_weight_total", NUMBER, "历史总权重"),
         _hospital("admission_ratio_growth", NUMBER, "人次人头比增长率"),
         _hospital("cost_per_weight_growth", NUMBER, "每权重费用增长率"),
@@ -75,6 +76,7 @@ CORE_FIELDS: dict[str, Field] = {
         _group("base_group", BOOL, "基础病组"),
         Field("month", "cases", frozenset({"month"}), TEXT, "结算月份", "month"),
         Field("period_months", "run", grains.ALL, NUMBER, "本结算期月数", "period_months"),
+        Field("period_year", "run", grains.ALL, NUMBER, "结算年度", "period_year"),
     )
 }
 

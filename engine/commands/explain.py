@@ -38,7 +38,7 @@ def register(subparsers: Any) -> None:
         help="another version: show both traces side by side and where they first part",
     )
     parser.add_argument("--data", required=True, type=Path, help="the data folder")
-    parser.add_argument("--period", required=True, help="2024 or 2024-03")
+    parser.add_argument("--period", required=True, help="2024, 2024-Q2 or 2024-03")
     parser.add_argument("--stage", help="the stage to explain (default: the last settling one)")
     add_setting_arguments(parser)
     add_sources_argument(parser)

@@ -59,7 +59,9 @@ def register(subparsers: Any) -> None:
         type=Path,
         help="folder with cases, hospitals, groups (CSV or Parquet) and budget.yaml",
     )
-    parser.add_argument("--period", required=True, help="2024 (a year) or 2024-03 (a month)")
+    parser.add_argument(
+        "--period", required=True, help="2024 (a year), 2024-Q2 (a quarter) or 2024-03 (a month)"
+    )
     parser.add_argument(
         "--out",
         required=True,

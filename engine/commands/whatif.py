@@ -42,7 +42,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--base", required=True, type=Path, help="the base (old) .policy file")
     parser.add_argument("--new", required=True, type=Path, help="the new .policy file")
     parser.add_argument("--data", required=True, type=Path, help="the data folder")
-    parser.add_argument("--period", help="2024 or 2024-03 (default: the budget's year)")
+    parser.add_argument("--period", help="2024, 2024-Q2 or 2024-03 (default: the budget's year)")
     parser.add_argument(
         "--out", required=True, type=Path, help="report folder (replaced atomically)"
     )

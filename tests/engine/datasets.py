@@ -23,9 +23,12 @@ def datasets(draw: st.DrawFn) -> dict[str, Any]:
     hospitals = [
         {
             "hospital_id": f"H{i}",
-            "level": draw(st.integers(1, 3)),
+            # H0 is a level-2+ hospital that the first case goes to: every city pays it under DRG
+            # (Yantai and Suzhou pay level-1 hospitals outside DRG), so a budget has a pool
+            "level": draw(st.integers(2 if i == 0 else 1, 3)),
             "is_new": draw(st.booleans()),
             "hist_avg_cost": draw(st.sampled_from([0, 8000])),
+            "hist_cases": draw(st.sampled_from([0, 40, 300])),
             "tier": draw(st.sampled_from(["A", "B", "C"])),
             "hist_weight_total": draw(st.sampled_from([50, 400, 3000])),
             "admission_ratio_growth": draw(st.sampled_from([-0.05, 0.0, 0.12])),
@@ -54,7 +57,7 @@ def datasets(draw: st.DrawFn) -> dict[str, Any]:
         cases.append(
             {
                 "case_id": f"C{i:03d}",
-                "hospital_id": f"H{draw(st.integers(0, hospital_count - 1))}",
+                "hospital_id": f"H{draw(st.integers(0, hospital_count - 1)) if i else 0}",
                 "drg_code": code,
                 "total_cost": cost,
                 "discharge_date": dt.date(2024, draw(st.integers(1, 12)), 15).isoformat(),

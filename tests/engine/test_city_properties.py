@@ -70,6 +70,7 @@ def wuxi_corrected(cost: Decimal, payable: Decimal) -> Decimal:
                 "level": 2,
                 "tier": "B",
                 "hist_avg_cost": 10000,
+                "hist_cases": 100,
                 "hist_weight_total": 100,
                 "admission_ratio_growth": 0.0,
                 "cost_per_weight_growth": 0.0,

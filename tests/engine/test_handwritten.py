@@ -138,11 +138,46 @@ def test_written_files_agree(policy: ir.Policy, sample_dir: Path, tmp_path: Path
 def boundary_city() -> dict[str, Any]:
     """Cases exactly at (and a fen either side of) every threshold of the 2023/2024 rules."""
     hospitals = [
-        {"hospital_id": "H1", "level": 1, "is_new": False, "hist_avg_cost": 8000},
-        {"hospital_id": "H2", "level": 2, "is_new": False, "hist_avg_cost": 9000},
-        {"hospital_id": "H3", "level": 3, "is_new": False, "hist_avg_cost": 12000},
-        {"hospital_id": "H4", "level": 2, "is_new": True, "hist_avg_cost": 0},
-        {"hospital_id": "H5", "level": 1, "is_new": False, "hist_avg_cost": 0},
+        {
+            "hospital_id": "H1",
+            "level": 1,
+            "is_new": False,
+            "hist_avg_cost": 8000,
+            "hist_cases": 90,
+            "hist_weight_total": 60,
+        },
+        {
+            "hospital_id": "H2",
+            "level": 2,
+            "is_new": False,
+            "hist_avg_cost": 9000,
+            "hist_cases": 200,
+            "hist_weight_total": 180,
+        },
+        {
+            "hospital_id": "H3",
+            "level": 3,
+            "is_new": False,
+            "hist_avg_cost": 12000,
+            "hist_cases": 500,
+            "hist_weight_total": 700,
+        },
+        {
+            "hospital_id": "H4",
+            "level": 2,
+            "is_new": True,
+            "hist_avg_cost": 0,
+            "hist_cases": 0,
+            "hist_weight_total": 0,
+        },
+        {
+            "hospital_id": "H5",
+            "level": 1,
+            "is_new": False,
+            "hist_avg_cost": 0,
+            "hist_cases": 0,
+            "hist_weight_total": 0,
+        },
     ]
     groups = [  # every benchmark 10 000 元, so cost ratios are exact
         {"drg_code": "GB11", "weight": 1.6, "avg_cost": 10000},
@@ -172,8 +207,9 @@ def boundary_city() -> dict[str, Any]:
         )
 
     boundary = [
-        ("B01", "H1", "GB15", 3000.00),  # level 1, exactly 0.3×: not low (strict)
+        ("B01", "H1", "GB15", 3000.00),  # level 1, exactly 0.3×: low (以下 includes 0.3×)
         ("B02", "H1", "GB15", 2999.99),  # level 1, below 0.3×: low
+        ("B12", "H1", "GB15", 3000.01),  # level 1, above 0.3×: normal
         ("B03", "H2", "GB15", 4000.00),  # level 2, exactly 0.4×: low (inclusive)
         ("B04", "H2", "GB15", 4000.01),  # level 2, above 0.4×: normal
         ("B05", "H1", "GB15", 3500.00),  # level 1, between 0.3× and 0.4×: normal
@@ -226,8 +262,9 @@ def test_every_boundary_settles_the_same(policy: ir.Policy, tmp_path: Path) -> N
     assert case_disagreements(engine, hand) == {}
     category = dict(hand.cases.select("case_id", pl.col("category").cast(pl.String)).iter_rows())
     expected = {
-        "B01": "normal",
+        "B01": "low",
         "B02": "low",
+        "B12": "normal",
         "B03": "low",
         "B04": "normal",
         "B05": "normal",
@@ -251,7 +288,9 @@ def test_every_boundary_settles_the_same(policy: ir.Policy, tmp_path: Path) -> N
     assert points["M01"] == pytest.approx(80 + 40)
     assert points["M02"] == pytest.approx(80)
     assert points["M03"] == pytest.approx(120)
-    assert points["M04"] == pytest.approx(80 * 1.5 + 40)
+    # bilateral 1.5 × 80 = 120, then multi-site the higher of 120 and 80 + 40: 120
+    assert points["M04"] == pytest.approx(80 * 1.5)
+    assert points["M05"] == pytest.approx(80 * 1.5)  # low (16 points), bilateral: 1.5 × base
     assert points["M08"] == pytest.approx(points["P00"] * 3, rel=1e-3)  # by cost, no bilateral
     # quota 1 at H3: of two equal incentive cases the smaller id is kept, the other is high
     assert points["I01"] > 500
