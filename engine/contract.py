@@ -80,6 +80,9 @@ class Inputs:
     assessments: pl.DataFrame | None = None
     #: cases rejected because of their hospital or group: cause, the hospital or group, cases
     causes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CAUSES_SCHEMA))
+    #: supervision rows of kinds (assessments) the policy does not declare, by table and name:
+    #: not this policy's to read (another city's on shared data), counted, not rejected
+    other_kinds: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

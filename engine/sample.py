@@ -573,12 +573,13 @@ Synthetic data for demos and tests, not real patients. Field meanings: `engine/C
   (H0001 above a 6‰ quota), 0.2% special review, 1% unsuited to DRG. Some groups have ≤ 5 cases
   on purpose; some have a heavy cost tail (CV > 1).
 - `budget.yaml`: drg_fund, inpatient_fund and tier_budget (see its comments).
-- `deductions`: {summary["deductions"]} smart-audit deductions (智能审核违规扣款, kind
-  `audit_deduction`), 0 to 4 per hospital over the year, each 10–80% of the hospital's median
-  case cost, with a reason and an audit id.
-- `assessments`: two scores per hospital for {summary["year"]}: `insurance_assessment`
-  (年度医保考核, the same number as `assessment_score`) and `drg_assessment` (DRG专项考核,
-  70 to 100).
+- `deductions`: {summary["deductions"]} deductions of three kinds (违规扣款 `audit_deduction`,
+  拒付 `refusal`, 考核扣罚 `assessment_penalty`; each city reads the kinds its document names),
+  0 to 4 per hospital over the year, each 10–80% of the hospital's median case cost, with a
+  reason and a decision id.
+- `assessments`: three scores per hospital for {summary["year"]}: `insurance_assessment`
+  (年度医保考核, the same number as `assessment_score`), `drg_assessment` (DRG专项考核, 70 to
+  100) and `data_quality` (数据质控审查, 75 to 100).
 """
 
 

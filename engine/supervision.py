@@ -49,7 +49,6 @@ from policy_dsl import ir
 
 #: The declaration's input table and the column of the data file naming it.
 NAME_COLUMNS: dict[TableKind, str] = {"deductions": "kind", "assessments": "assessment"}
-_NOUNS: dict[TableKind, str] = {"deductions": "a deduction", "assessments": "an assessment"}
 
 
 @dataclass(frozen=True)
@@ -87,9 +86,13 @@ def load_supervision(
         names = declared.names(kind)
         if not names:
             continue
-        present = _present(folder, kind)
-        table = _load(folder, kind, names, hospitals, encoding) if present else None
+        if not _present(folder, kind):
+            inputs = _with_table(inputs, kind, None)
+            continue
+        other, table = _load(folder, kind, names, hospitals, encoding)
         inputs = _with_table(inputs, kind, table)
+        if other:
+            inputs = dataclasses.replace(inputs, other_kinds=inputs.other_kinds | {kind: other})
     return inputs
 
 
@@ -116,23 +119,25 @@ def _hospital_table(inputs: Inputs) -> _Table:
 
 def _load(
     folder: Path, kind: TableKind, names: Mapping[str, str], hospitals: _Table, encoding: str
-) -> _Table:
-    """One supervision file read by the contract's loader rules (`engine.reading`) and checked."""
+) -> tuple[dict[str, int], _Table]:
+    """One supervision file read by the contract's loader rules (`engine.reading`) and checked;
+    with the rows of kinds the policy does not declare, counted by name."""
     path = locate(folder, kind)
     fields = TABLES[kind]
     read = read_table(path, fields, encoding)
     raw = read.frame
     present = [spec for spec in fields if spec.name in raw.columns]
     frame = _typed_frame(raw, present, "hospital_id")
+    frame, other = _declared_only(frame, kind, names)
     if kind == "assessments":
         frame = _with_overlaps(frame)
     width = len(read.columns) if FIELDS in raw.columns else None
     checks = [_fields_check(width)] if width is not None else []
-    checks += _checks(kind, present, names, hospitals)
+    checks += _checks(kind, present, hospitals)
     fails = pl.any_horizontal([c.fails.fill_null(False) for c in checks])
     bad = frame.select(fails).to_series()
     accepted = _accepted(frame.filter(~bad), fields, present)
-    return _Table(
+    return other, _Table(
         file=path.name,
         key="hospital_id",
         frame=_finished(kind, accepted),
@@ -147,31 +152,30 @@ def _load(
     )
 
 
-def _checks(
-    kind: TableKind, present: Sequence[FieldSpec], names: Mapping[str, str], hospitals: _Table
-) -> list[_Check]:
-    """Each field (the name column also against the declared names), then for assessments one
-    score per hospital, assessment and year, then the hospital."""
+def _checks(kind: TableKind, present: Sequence[FieldSpec], hospitals: _Table) -> list[_Check]:
+    """Each field, then for assessments one score per hospital, assessment and year, then the
+    hospital (rows of kinds the policy does not declare are set aside before: `_declared_only`)."""
     checks: list[_Check] = []
     for spec in TABLES[kind]:
         if spec in present:
             checks += _field_checks(spec)
-            if spec.name == NAME_COLUMNS[kind]:
-                checks.append(_declared_check(kind, names))
     if kind == "assessments":
         checks.append(_overlap_check())
     reference = _Reference("hospital_id", "hospital", hospitals, ())
     return checks + _reference_checks(reference)
 
 
-def _declared_check(kind: TableKind, names: Mapping[str, str]) -> _Check:
-    column, noun = NAME_COLUMNS[kind], _NOUNS[kind]
-    listed = ", ".join(f"{n} ({label})" for n, label in names.items())
-    reason = _says(
-        f"{column} '{{}}' is not {noun} the policy declares; declared: {listed}",
-        pl.col(column),
-    )
-    return _Check(column, ~pl.col(column).is_in(list(names)), reason)
+def _declared_only(
+    frame: pl.DataFrame, kind: TableKind, names: Mapping[str, str]
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """The rows of the kinds the policy declares, and the count of the others by name. One
+    file may serve several cities (the bundled sample serves five): a row of a kind this policy
+    does not declare is not its to read — counted and named, not rejected (a misspelt kind shows
+    as a kind the policy does not read). A row with no kind stays, to be rejected."""
+    column = NAME_COLUMNS[kind]
+    other = pl.col(column).is_not_null() & ~pl.col(column).is_in(list(names))
+    counts = frame.filter(other).group_by(column).len().sort(column)
+    return frame.filter(~other), dict(counts.iter_rows())
 
 
 #: The year a score holds for: `year`, else the year of `date`, else null (every year).

@@ -113,7 +113,8 @@ def applied_deductions(settlement: Settlement) -> pl.DataFrame:
 
 def supervision_rows(settlement: Settlement) -> dict[str, Any]:
     """For the manifest: per supervision file read, rows read = in the period + rejected +
-    outside the period (deductions dated elsewhere, scores of other years)."""
+    of kinds the policy does not declare + outside the period (deductions dated elsewhere,
+    scores of other years)."""
     counts: dict[str, Any] = {}
     inputs = settlement.inputs
     for kind, frame in (
@@ -125,10 +126,13 @@ def supervision_rows(settlement: Settlement) -> dict[str, Any]:
         file = inputs.files[kind]
         read = inputs.rows_read[kind]
         rejected = int((inputs.rejects["file"] == file).sum())
+        other = inputs.other_kinds.get(kind, {})
         counts[kind] = {
             "read": read,
             "rejected": rejected,
-            "outside_period": read - rejected - frame.height,
+            "not_declared": sum(other.values()),
+            "not_declared_by_name": other,
+            "outside_period": read - rejected - sum(other.values()) - frame.height,
             "in_period": frame.height,
         }
     return counts

@@ -299,7 +299,8 @@ def settle_job(
             print(
                 f"{job.file}: {seen['read']} {kind} rows read = {seen['in_period']} in "
                 f"{period.label} + {seen['rejected']} rejected + {seen['outside_period']} "
-                "outside it",
+                f"outside it + {seen['not_declared']} of kinds the policy does not read"
+                + "".join(f"; {n}: {c}" for n, c in seen["not_declared_by_name"].items()),
                 file=sys.stderr,
             )
     return result, manifest
