@@ -25,6 +25,8 @@ CODES: dict[str, str] = {
     "E120": "the header has no effective date",
     "E121": "the header names no valid payment method",
     "E122": "the policy ends before it starts",
+    "E140": "a version name that is not a plain name",
+    "E141": "a city name that is not a plain name",
     "E201": "a finer-grain value used at a coarser grain without an aggregate",
     "E202": "an aggregate whose values are not finer than the definition",
     "E203": "an unknown or misplaced grain key",
