@@ -78,9 +78,14 @@ def not_earlier_output(folder: Path, kind: Kind) -> str | None:
     except (OSError, UnicodeDecodeError, ValueError):
         content = None
     if not isinstance(content, dict) or content.get(MARKER_KEY) != kind.name:
+        older = (
+            " — an output of an older drgpolicy has none: delete it yourself"
+            if (isinstance(content, dict) and "engine_version" in content)
+            else ""
+        )
         return (
             f"its {kind.marker} is not one a drgpolicy {kind.what} writes "
-            f'(no "{MARKER_KEY}": "{kind.name}")'
+            f'(no "{MARKER_KEY}": "{kind.name}"{older})'
         )
     written = {kind.marker, *kind.files, *_listed_outputs(content)}
     stranger = next((name for name in _entries(folder) if name not in written), None)
@@ -118,10 +123,11 @@ def _not_outputs_of_runs(folder: Path, kind: Kind) -> str:
         )
         for entry in sorted(folder.iterdir())
     }
-    if all(problem is not None for problem in problems.values()):
+    runs = [name for name in problems if (folder / name / kind.marker).is_file()]
+    if not runs:
         return f"no {kind.marker} of an earlier {kind.what}"
-    name, problem = next(((n, p) for n, p in problems.items() if p is not None), ("", None))
-    return f"{name}: {problem}" if problem is not None else ""
+    name = next((n for n in [*runs, *problems] if problems[n] is not None), None)
+    return f"{name}: {problems[name]}" if name is not None else ""
 
 
 def check_not_input(out: Path, inputs: Iterable[Path]) -> None:

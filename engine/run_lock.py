@@ -6,7 +6,8 @@ refuses (`OutFolderLocked`) when another process holds it, naming its pid. On Li
 lock is an `flock` on that file: the kernel drops it when its holder ends, however it ends, so a
 killed run leaves no lock behind (its file, if left, is taken over by the next run). Where `flock`
 is missing the file is created exclusively (`O_EXCL`) with the holder's pid; a file whose process
-is gone is stale and is taken over. The file is removed when the block ends. Holding a lock
+is gone is stale and is taken over (where pids cannot be checked, the refusal names the file to
+delete). The file is removed when the block ends. Holding a lock
 again in the same process (a command that locks its `--out`, then writes it) is allowed.
 """
 
@@ -132,6 +133,7 @@ def process_alive(pid: int) -> bool:
 
 def _refusal(out: Path, path: Path, holder: int | None, *, stale_hint: bool) -> OutFolderLocked:
     who = f"pid {holder}" if holder is not None else "a process that is starting"
+    path = out.with_name(path.name) if out.name else path  # as the user wrote `--out`
     stale = f"; if no process {holder} runs, delete {path}" if stale_hint else ""
     return OutFolderLocked(
         f"--out {out} is being written by another drgpolicy run ({who}, lock {path}): wait for "

@@ -60,8 +60,9 @@ def register(subparsers: Any) -> None:
         "--out",
         required=True,
         type=Path,
-        help="output folder, replaced as a whole: it must be new, empty or an earlier output "
-        "(with manifest.json); one sub-folder per policy for a folder or several policies",
+        help="output folder, replaced as a whole in one step: it must be new, empty or exactly "
+        "an earlier output (its manifest.json and the files it lists); one sub-folder per "
+        "policy for a folder or several policies; one run at a time (a lock beside it)",
     )
     parser.add_argument(
         "--any-date",
