@@ -92,20 +92,8 @@ def test_a_version_that_names_a_path_fails_check_and_settle_writes_nothing(
     assert [(d.code, d.line) for d in errors] == [("E140", 18)]
     assert main(["check", str(policy)]) == 1
     out = tmp_path / "out" / "all"
-    code = main(
-        [
-            "settle",
-            "--policy",
-            str(policy.parent.parent),
-            "--data",
-            str(SAMPLE),
-            "--period",
-            "2024",
-            "--out",
-            str(out),
-            "--any-date",
-        ]
-    )
+    flags = {"--policy": policy.parent.parent, "--data": SAMPLE, "--period": 2024, "--out": out}
+    code = main(["settle", *(str(x) for item in flags.items() for x in item), "--any-date"])
     assert code == 1 and "E140" in capsys.readouterr().err
     assert sorted(p.name for p in victim.iterdir()) == ["manifest.json", "thesis.txt"]
     assert not (tmp_path / "out").exists()

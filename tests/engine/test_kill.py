@@ -21,21 +21,10 @@ from pathlib import Path
 
 from engine.run_lock import lock_path
 from tests.conftest import POLICIES, ROOT, SAMPLE
+from tests.engine.folders import beside, snapshot
 
 SEED = 20241231
 XUANCHENG = POLICIES / "xuancheng" / "2024.policy"
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def beside(out: Path) -> list[str]:
-    return sorted(p.name for p in out.parent.iterdir() if p != out)
 
 
 def settle_command(policy: Path, period: str, out: Path) -> list[str]:

@@ -21,27 +21,22 @@ from engine.out_folder import SETTLEMENT, WHATIF, OutFolderError, check_out_fold
 from engine.outputs import write_folder_atomically
 from tests.conftest import POLICIES, ROOT, SAMPLE
 from tests.conftest import run_cli as run
+from tests.engine.folders import beside, snapshot
 
 XUANCHENG = str(POLICIES / "xuancheng" / "2024.policy")
 
 
-def settle(capsys: pytest.CaptureFixture[str], out: Path, *args: str) -> tuple[int, str, str]:
-    flags = ["--data", str(SAMPLE), "--period", "2024-03", "--out", str(out)]
+def settle(
+    capsys: pytest.CaptureFixture[str],
+    out: Path,
+    *args: str,
+    data: Path = SAMPLE,
+    period: str = "2024-03",
+) -> tuple[int, str, str]:
+    flags = ["--data", str(data), "--period", period, "--out", str(out)]
     if "--policy" not in args:
         flags += ["--policy", XUANCHENG]
     return run(capsys, "settle", *flags, *args)
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def beside(out: Path) -> list[str]:
-    return sorted(p.name for p in out.parent.iterdir())
 
 
 # ---- 1. only a drgpolicy output is replaced -----------------------------------------------------
@@ -74,7 +69,7 @@ def test_a_folder_that_merely_holds_a_manifest_is_not_replaced(
     code, _, err = settle(capsys, out)
     assert code == 1 and f"--out {out} already exists and holds other files" in err
     assert words in err
-    assert snapshot(out) == before and beside(out) == ["web"]
+    assert snapshot(out) == before and beside(out) == []
 
 
 def test_an_earlier_output_with_a_file_added_or_a_link_is_not_replaced(
@@ -191,7 +186,7 @@ def test_a_second_run_into_the_same_out_is_refused_naming_the_first(
         holder.wait()
     # the holder was killed: its lock is gone with it, and the next run goes ahead
     assert settle(capsys, out)[0] == 0
-    assert beside(out) == ["out"]
+    assert beside(out) == []
 
 
 def test_without_flock_a_stale_lock_is_taken_over_and_a_live_one_refused(
@@ -245,7 +240,7 @@ def test_the_next_run_removes_the_leftovers_of_killed_runs_and_no_others(
         (tmp_path / name).mkdir()
         (tmp_path / name / "cases.csv").write_bytes(b"x" * 1000)
     assert settle(capsys, out)[0] == 0
-    assert beside(out) == sorted(["out", names["live"], names["other folder"]])
+    assert beside(out) == sorted([names["live"], names["other folder"]])
 
 
 def test_an_old_output_set_aside_by_a_killed_run_is_put_back(
@@ -259,7 +254,7 @@ def test_an_old_output_set_aside_by_a_killed_run_is_put_back(
     aside = tmp_path / f".out.{_dead_pid()}.0123456789ab.new.previous"
     out.rename(aside)
     atomic.repair(out)
-    assert snapshot(out) == old and beside(out) == ["out"]
+    assert snapshot(out) == old and beside(out) == []
 
 
 def test_a_killed_file_write_leaves_a_temporary_the_next_write_removes(tmp_path: Path) -> None:
@@ -293,21 +288,10 @@ def test_a_city_that_fails_leaves_every_city_as_it_was(
     shutil.copytree(SAMPLE, data)
     hospitals = pl.read_csv(data / "hospitals.csv")
     hospitals.drop("assessment_score").write_csv(data / "hospitals.csv")  # wuxi reads it
-    code, _, err = run(
-        capsys,
-        "settle",
-        "--policy",
-        str(root),
-        "--data",
-        str(data),
-        "--period",
-        "2024",
-        "--out",
-        str(out),
-    )  # the year end reads it
+    code, _, err = settle(capsys, out, "--policy", str(root), data=data, period="2024")
     assert code == 1 and "no column assessment_score, which wuxi 2024 reads" in err
     assert f"{root / 'wuhan' / '2024.policy'}: 20000 case rows read" in err  # wuhan was settled
-    assert snapshot(out) == old and beside(out) == ["data", "out", "policies"]
+    assert snapshot(out) == old and beside(out) == ["data", "policies"]
 
 
 def test_a_run_over_a_policy_folder_replaces_the_whole_folder(
