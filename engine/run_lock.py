@@ -53,16 +53,30 @@ def hold(out: Path) -> Iterator[None]:
             _HELD[key] -= 1
         return
     path = lock_path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = _take(path, out)
-    _HELD[key] = 1
+    made = _make_folders(path.parent)
     try:
-        yield
+        descriptor = _take(path, out)
+        _HELD[key] = 1
+        try:
+            yield
+        finally:
+            del _HELD[key]
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            os.close(descriptor)
     finally:
-        del _HELD[key]
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        os.close(descriptor)
+        for folder in reversed(made):  # a refused or failed run leaves no empty folder behind
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create `folder` and its missing parents; return those created, outermost first."""
+    missing = [p for p in [folder, *folder.parents] if not p.exists()][::-1]
+    for created in missing:
+        with contextlib.suppress(FileExistsError):
+            created.mkdir()
+    return missing
 
 
 def _take(path: Path, out: Path) -> int:

@@ -130,7 +130,7 @@ def test_a_report_file_named_to_leave_the_folder_writes_nothing(tmp_path: Path) 
     files = {"whatif.json": b'{"drgpolicy": "whatif"}', "../../victim.html": b"x"}
     with pytest.raises(OutFolderError, match="outside the output folder"):
         write_folder_atomically(out, files, kind=WHATIF)
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["sub"]
+    assert list(tmp_path.iterdir()) == []
 
 
 # ---- 3. one run at a time per --out ---------------------------------------------------------
