@@ -15,8 +15,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine import atomic, run_lock
+from engine.cli import main
 from engine.out_folder import SETTLEMENT, WHATIF, OutFolderError, check_out_folder, inside
 from engine.outputs import write_folder_atomically
 from tests.conftest import POLICIES, ROOT, SAMPLE
@@ -88,6 +91,45 @@ def test_an_earlier_output_with_a_file_added_or_a_link_is_not_replaced(
     assert settle(capsys, out)[0] == 0  # exactly an earlier output: replaced
 
 
+@pytest.fixture(scope="module")
+def earlier_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("earlier") / "out"
+    flags = ["--policy", XUANCHENG, "--data", str(SAMPLE), "--period", "2024-03"]
+    assert main(["settle", *flags, "--out", str(out)]) == 0
+    return out
+
+
+names = st.text(st.sampled_from("ab.-_/冬"), min_size=1, max_size=12).filter(
+    lambda n: not n.startswith("/") and ".." not in n and "//" not in n and not n.endswith("/")
+)
+
+
+@given(extra=st.lists(names, min_size=1, max_size=3))
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_an_earlier_output_with_any_file_added_is_refused(
+    tmp_path: Path, earlier_output: Path, extra: list[str]
+) -> None:
+    out = tmp_path / "out"
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(earlier_output, out)
+    written = set(snapshot(out))
+    added = []
+    for name in extra:
+        path = out / name
+        if any(p.is_file() for p in [path, *path.parents]) or path.is_dir():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("mine")
+        added.append(path.relative_to(out).as_posix())
+    if not added:
+        check_out_folder(out, SETTLEMENT)
+        return
+    with pytest.raises(OutFolderError, match="which a drgpolicy settlement does not write"):
+        check_out_folder(out, SETTLEMENT)
+    assert set(snapshot(out)) == written | set(added)
+
+
 def test_the_manifest_and_the_report_carry_their_marker(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -123,6 +165,21 @@ def test_a_path_that_leaves_the_output_folder_is_refused(tmp_path: Path, name: s
     with pytest.raises(OutFolderError, match="outside the output folder"):
         inside(folder, name)
     assert inside(folder, "settlement/cases.csv") == folder.resolve() / "settlement/cases.csv"
+
+
+@given(st.lists(st.sampled_from(["a", "..", ".", "", "/", "link", "b.csv", "～"]), max_size=6))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_inside_gives_a_path_under_the_folder_or_refuses(tmp_path: Path, parts: list[str]) -> None:
+    folder = tmp_path / "staging"
+    folder.mkdir(exist_ok=True)
+    if not (folder / "link").is_symlink():
+        (folder / "link").symlink_to(tmp_path)
+    name = "/".join(parts)
+    try:
+        path = inside(folder, name)
+    except OutFolderError:
+        return
+    assert path.is_relative_to(folder.resolve()) and path != folder.resolve()
 
 
 def test_a_report_file_named_to_leave_the_folder_writes_nothing(tmp_path: Path) -> None:
