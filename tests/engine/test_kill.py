@@ -78,11 +78,18 @@ class Watched:
         staging = self.staging()
         return staging is not None and (staging / self.last_manifest).is_file()
 
-    def kill_at(self, point: Callable[[], bool], delay: float) -> bool:
-        """Kill the run `delay` seconds after `point` is reached; False if it ended first."""
-        while self.process.poll() is None and not point():
+    def kill_at(self, point: str, delay: float) -> bool:
+        """Kill the run `delay` seconds after `point` is reached, or sooner if it reaches the
+        next point first (so that the kill falls in the phase chosen); False if it ended first."""
+        phases = ["locked", "writing", "swapping"]
+        reached: Callable[[], bool] = getattr(self, point)
+        following = phases[phases.index(point) + 1 :]
+        after: Callable[[], bool] = getattr(self, following[0]) if following else lambda: False
+        while self.process.poll() is None and not reached():
             time.sleep(0.0005)
-        time.sleep(delay)
+        deadline = time.perf_counter() + delay
+        while time.perf_counter() < deadline and not after():
+            time.sleep(0.0005)
         alive = self.process.poll() is None
         self.process.kill()
         self.process.wait()
@@ -125,7 +132,7 @@ def test_a_killed_settlement_leaves_the_old_or_the_new_outputs_and_no_leftovers(
         before = snapshot(out)
         period = periods[1] if before == expected[name, periods[0]] else periods[0]
         watched = Watched(policy, period, out, last)
-        if watched.kill_at(getattr(watched, point), rng.uniform(0, longest)):
+        if watched.kill_at(point, rng.uniform(0, longest)):
             killed.append(point)
         assert snapshot(out) in (before, expected[name, period]), (name, point)
         left_over += bool(beside(out))
