@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench studio clean
+.PHONY: demo test lint typecheck unit bench studio clean tables
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -13,7 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,studio]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The parser's tables, shipped beside the grammar (policy_dsl/grammar_tables.py): rebuilt when stale.
+tables: $(STAMP)
+	$(BIN)/python -m policy_dsl.grammar_tables
+
+demo: $(STAMP) tables
 	$(BIN)/drgpolicy settle --policy policies --data sample --period 2024 --out out/demo --any-date
 
 lint: $(STAMP)
@@ -23,7 +27,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) tables
 	$(BIN)/pytest
 
 test: lint typecheck unit
@@ -31,7 +35,7 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(BIN)/python bench/settle_bench.py
 
-studio: $(STAMP)
+studio: $(STAMP) tables
 	$(BIN)/drgpolicy studio
 
 clean:

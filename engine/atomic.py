@@ -9,7 +9,13 @@
   `out`. On Linux the two folders are exchanged in one step (`renameat2` RENAME_EXCHANGE), so
   `out` always exists, old or new. Elsewhere the old folder is first renamed aside and put back if
   the second rename fails; only a hard crash (power loss, SIGKILL) between the two renames leaves
-  `out` absent, with its old content intact in `.<name>.<random>.new.previous` beside it.
+  `out` absent, with its old content intact in `.<name>.<pid>.<random>.new.previous` beside it.
+  The whole replacement holds `out`'s lock (`engine.run_lock`): one writer at a time.
+
+Leftovers (遗留文件): a run killed while it writes leaves its temporary file or staging folder
+(`.<name>.<pid>.<random>.tmp`, `.new`, `.new.previous`) beside the target. The name carries the
+writer's pid, and the next write of the same target removes those whose process is gone — or,
+for a folder whose old content was set aside and never put back, puts it back first.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ import contextlib
 import ctypes
 import errno
 import os
+import re
 import secrets
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
+
+from engine.run_lock import hold, process_alive
 
 T = TypeVar("T")
 
@@ -41,6 +50,8 @@ def write_file_atomically(path: Path, data: bytes | str) -> None:
 def write_with(path: Path, write: Callable[[Path], object]) -> None:
     """Let `write` fill a temporary file beside `path`, flush it to disk, rename it over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in leftovers(path, (".tmp",), locked=False):
+        leftover.unlink(missing_ok=True)
     temporary = _unique(path, ".tmp", _create_file)
     try:
         write(temporary)
@@ -54,18 +65,63 @@ def write_with(path: Path, write: Callable[[Path], object]) -> None:
 
 
 def replace_folder(out: Path, fill: Callable[[Path], T]) -> T:
-    """Let `fill` write a fresh sibling folder, then put it in the place of `out`."""
+    """Let `fill` write a fresh sibling folder, then put it in the place of `out`; `out`'s lock
+    is held throughout, and the leftovers of killed runs are dealt with first."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = _unique(out, ".new", lambda p: os.mkdir(p, 0o777))
-    try:
-        value = fill(staging)
-        _fsync_tree(staging)
-        _swap_in(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with hold(out):
+        repair(out)
+        staging = _unique(out, ".new", lambda p: os.mkdir(p, 0o777))
+        try:
+            value = fill(staging)
+            _fsync_tree(staging)
+            _swap_in(staging, out)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     return value
+
+
+def repair(out: Path) -> None:
+    """Deal with what killed runs left beside `out`: an old folder set aside and not put back is
+    put back (when `out` is missing), every other leftover removed."""
+    found = leftovers(out, (".new.previous", ".new"), locked=True)
+    for leftover in found:
+        if leftover.name.endswith(".previous") and not out.exists():
+            os.replace(leftover, out)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+    if found:
+        _fsync_folder(out.parent)
+
+
+def leftovers(path: Path, suffixes: tuple[str, ...], *, locked: bool) -> list[Path]:
+    """The temporary files or folders of `path` (ending in one of `suffixes`) whose writer is
+    gone: its pid (in the name) names no process, or the name has none (written before pids
+    were recorded). `locked`: the caller holds `path`'s lock."""
+    pattern = re.compile(
+        rf"\.{re.escape(path.name)}\.(?:(\d+)\.)?[0-9a-f]{{12}}"
+        rf"({'|'.join(re.escape(s) for s in suffixes)})"
+    )
+    found = []
+    for entry in _entries(path.parent):
+        match = pattern.fullmatch(entry.name)
+        if match and (match.group(1) is None or _owner_gone(int(match.group(1)), locked)):
+            found.append(entry)
+    return sorted(found, key=lambda p: not p.name.endswith(".previous"))
+
+
+def _entries(folder: Path) -> Iterator[Path]:
+    with contextlib.suppress(FileNotFoundError):
+        yield from folder.iterdir()
+
+
+def _owner_gone(pid: int, locked: bool) -> bool:
+    """Whether the writer `pid` is gone. Where pids cannot be checked (not POSIX), a lock held
+    by the caller is the proof: no other run writes the same target."""
+    if pid == os.getpid():
+        return False
+    return not process_alive(pid) if os.name == "posix" else locked
 
 
 def _swap_in(staging: Path, out: Path) -> None:
@@ -112,10 +168,10 @@ def _renameat2() -> Callable[..., int] | None:
 
 
 def _unique(path: Path, suffix: str, make: Callable[[Path], object]) -> Path:
-    """A new hidden file or folder beside `path` with a unique name (`make` creates it; the
-    umask applies, so it gets the usual permissions)."""
+    """A new hidden file or folder beside `path` with a unique name that records this process's
+    pid (`make` creates it; the umask applies, so it gets the usual permissions)."""
     while True:
-        candidate = path.with_name(f".{path.name}.{secrets.token_hex(6)}{suffix}")
+        candidate = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}{suffix}")
         try:
             make(candidate)
             return candidate
@@ -154,4 +210,4 @@ def _fsync_tree(root: Path) -> None:
         _fsync_folder(Path(folder))
 
 
-__all__ = ["replace_folder", "write_file_atomically", "write_with"]
+__all__ = ["leftovers", "repair", "replace_folder", "write_file_atomically", "write_with"]

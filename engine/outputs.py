@@ -1,8 +1,9 @@
 """Run outputs: per-case results, hospital statements, period summaries, rejects and a manifest,
 written into a fresh folder that then takes the place of `out` (`engine.atomic.replace_folder`):
 a failed or interrupted run leaves the previous outputs, never half files. An existing `out` is
-replaced only if it is empty or an earlier output (`check_out_folder`), never if it is or holds
-the run's data folder or policy files.
+replaced only if it is empty or exactly an earlier output (`engine.out_folder`), never if it is
+or holds the run's data folder or policy files; `out`'s lock is held while it is checked and
+replaced (`engine.run_lock`).
 
 Layout of an output folder:
 
@@ -37,6 +38,8 @@ from engine import atomic, functions, money
 from engine.batch import StageResult, key_columns
 from engine.contract import CONTRACT_VERSION
 from engine.earlier import read_later
+from engine.out_folder import MARKER_KEY, SETTLEMENT, Kind, check_out_folder, inside
+from engine.run_lock import hold
 from engine.settle import ENGINE_VERSION, Settlement, case_results, missing_cases, missing_in
 from engine.supervision import Declared
 from engine.supervision_outputs import (
@@ -47,7 +50,6 @@ from engine.supervision_outputs import (
 )
 from policy_dsl import grains as g
 from policy_dsl import ir
-from policy_dsl.errors import PolicyError
 
 T = TypeVar("T")
 
@@ -308,6 +310,17 @@ def write_outputs(settlement: Settlement, out: Path, fmt: str = "csv") -> dict[s
     """Write every output into `out` atomically, the tables as `fmt` (`FORMATS`); return the
     manifest. Refused (`OutFolderError`, nothing written) where `check_out_folder` says so; the
     run's data folder and policy files are protected."""
+    return write_folder_with(
+        out,
+        lambda staging: fill_outputs(settlement, staging, fmt),
+        kind=SETTLEMENT,
+        protect=run_inputs(settlement),
+    )
+
+
+def fill_outputs(settlement: Settlement, folder: Path, fmt: str = "csv") -> dict[str, Any]:
+    """Write every output of `settlement` into `folder` (a staging folder, or a sub-folder of
+    one); return the manifest."""
     if fmt not in FORMATS:
         raise ValueError(f"output format {fmt!r}: one of {', '.join(FORMATS)}")
     yuan = money_definitions(settlement)
@@ -323,19 +336,16 @@ def write_outputs(settlement: Settlement, out: Path, fmt: str = "csv") -> dict[s
             tables[f"{stage}/{table}.{fmt}"] = (whole_counts(frame, settlement), yuan)
             if table == "cases":
                 missing.add(stage, frame, settlement.outputs())
-
-    def write(staging: Path) -> dict[str, Any]:
-        hashes = {}
-        for name, (frame, money_columns) in tables.items():
-            path = staging / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            hashes[name] = write_table(frame, path, money_columns)
-        manifest = build_manifest(settlement, hashes, missing)
-        text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
-        (staging / "manifest.json").write_text(text + "\n", encoding="utf-8")
-        return manifest
-
-    return write_folder_with(out, write, marker="manifest.json", protect=run_inputs(settlement))
+    folder.mkdir(parents=True, exist_ok=True)
+    hashes = {}
+    for name, (frame, money_columns) in tables.items():
+        path = inside(folder, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        hashes[name] = write_table(frame, path, money_columns)
+    manifest = build_manifest(settlement, hashes, missing)
+    text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+    inside(folder, SETTLEMENT.marker).write_text(text + "\n", encoding="utf-8")
+    return manifest
 
 
 @dataclass
@@ -356,6 +366,7 @@ def build_manifest(
 ) -> dict[str, Any]:
     policy = settlement.policy
     return {
+        MARKER_KEY: SETTLEMENT.name,
         "engine_version": ENGINE_VERSION,
         "contract_version": CONTRACT_VERSION,
         "ir_version": policy.ir_version,
@@ -393,73 +404,28 @@ def _earlier(settlement: Settlement) -> dict[str, Any]:
 
 
 def write_folder_atomically(
-    out: Path, files: dict[str, bytes], *, protect: Iterable[Path] = ()
+    out: Path, files: dict[str, bytes], *, kind: Kind, protect: Iterable[Path] = ()
 ) -> None:
-    """Write `files` into a fresh sibling folder, then swap it into the place of `out` (see
-    `check_out_folder`: a folder holding one of the `MARKERS` written here may be replaced)."""
+    """Write `files` into a fresh sibling folder, then swap it into the place of `out`, which
+    may be replaced only if it is empty or an earlier output of `kind` (`check_out_folder`)."""
 
     def write(staging: Path) -> None:
         for name, data in files.items():
-            path = staging / name
+            path = inside(staging, name)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
 
-    marker = next((name for name in files if name in MARKERS), None)
-    write_folder_with(out, write, marker=marker, protect=protect)
+    write_folder_with(out, write, kind=kind, protect=protect)
 
 
 def write_folder_with(
-    out: Path, write: Callable[[Path], T], *, marker: str | None, protect: Iterable[Path] = ()
+    out: Path, write: Callable[[Path], T], *, kind: Kind, protect: Iterable[Path] = ()
 ) -> T:
-    """Check that `out` may be replaced, let `write` fill a fresh sibling folder, then swap it
-    into place (`engine.atomic.replace_folder`)."""
-    check_out_folder(out, marker, protect)
-    return atomic.replace_folder(out, write)
-
-
-# ---- what an output folder may replace --------------------------------------------------------
-
-#: The file that marks a folder as an earlier output: of `settle`, of `whatif`.
-MARKERS = {"manifest.json": "settlement", "whatif.json": "what-if report"}
-
-
-class OutFolderError(PolicyError):
-    """An output folder whose replacement would delete something that is not an earlier output."""
-
-
-def check_out_folder(out: Path, marker: str | None, protect: Iterable[Path] = ()) -> None:
-    """Refuse to replace `out` when it is (or holds) a protected path — the data folder, a policy
-    file — or when it exists, is not empty and holds no `marker` (no earlier output of the same
-    kind: replacing it would delete someone's files)."""
-    check_not_input(out, protect)
-    target = out.resolve()
-    if target.exists() and not target.is_dir():
-        raise OutFolderError(f"--out {out} is a file, not a folder: give a folder for the outputs")
-    if not target.is_dir() or not any(target.iterdir()) or _holds(target, marker):
-        return
-    earlier = f"no {marker} of an earlier {MARKERS[marker]}" if marker else "not empty"
-    raise OutFolderError(
-        f"--out {out} already exists and holds other files ({earlier}); the outputs replace "
-        "the whole folder, which would delete them: give a new or empty folder (e.g. out/run)"
-    )
-
-
-def check_not_input(out: Path, inputs: Iterable[Path]) -> None:
-    """Refuse an output folder that is, or holds, one of `inputs`."""
-    target = out.resolve()
-    for path in inputs:
-        kept = Path(path).resolve()
-        if kept == target or kept.is_relative_to(target):
-            where = "is" if kept == target else "contains"
-            raise OutFolderError(
-                f"--out {out} {where} {path}, an input of this run; an output folder is "
-                "replaced as a whole, so it must not hold the inputs: give another folder "
-                "(e.g. out/run)"
-            )
-
-
-def _holds(folder: Path, marker: str | None) -> bool:
-    return marker is not None and (folder / marker).is_file()
+    """Under `out`'s lock, check that `out` may be replaced, let `write` fill a fresh sibling
+    folder, then swap it into place (`engine.atomic.replace_folder`)."""
+    with hold(out):
+        check_out_folder(out, kind, protect)
+        return atomic.replace_folder(out, write)
 
 
 def policy_paths(policy: ir.Policy) -> list[Path]:

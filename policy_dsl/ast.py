@@ -274,6 +274,9 @@ class Header(Node):
     effective_to: dt.date | None = None
     extends: str | None = None
     method: str | None = None
+    #: Where the city's name and the version's string stand (for E141, E140).
+    city_span: Span = field(default=NO_SPAN, compare=False, kw_only=True, repr=False)
+    version_span: Span = field(default=NO_SPAN, compare=False, kw_only=True, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,8 @@ CODES: dict[str, str] = {
     "E135": "a `document` status other than in_force, draft or report",
     "E136": "a `document` text that is not a path inside a sources folder",
     "E137": "a quote that is not in its document's text",
+    "E140": "a version name that is not a plain name",
+    "E141": "a city name that is not a plain name",
     "E201": "a finer-grain value used at a coarser grain without an aggregate",
     "E202": "an aggregate whose values are not finer than the definition",
     "E203": "an unknown or misplaced grain key",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
 
 from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 from lark.lexer import PatternStr, TerminalDef
 
 from policy_dsl import ast as a
+from policy_dsl import grammar_tables
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, SourceText
 from policy_dsl.syntax_errors import describe_syntax_error
 from policy_dsl.transform import InvalidDate, ToAst, span_of
@@ -23,19 +23,11 @@ BOM = "\ufeff"
 
 @cache
 def _lark() -> Lark:
-    """The LALR parser, built once per process from `grammar.lark`. One lexer for the whole
-    file (`basic`): a keyword is always the keyword, so a reserved word used as a name is a
-    syntax error (E105); Lark's contextual lexer would build a scanner per parser state,
-    which costs a fresh process 30–50 ms on its first compile."""
-    grammar = resources.files("policy_dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(
-        grammar,
-        parser="lalr",
-        lexer="basic",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        cache=True,
-    )
+    """The LALR parser, once per process: from the tables shipped beside the grammar, or built
+    from the grammar when they are stale (`policy_dsl.grammar_tables`). Nothing is read from a
+    cache another user could write."""
+    grammar = grammar_tables.grammar_text()
+    return grammar_tables.load(grammar) or grammar_tables.build(grammar)
 
 
 def terminals() -> dict[str, TerminalDef]:

@@ -76,7 +76,12 @@ class ToAst(Transformer[Token, a.Policy]):
         fields: dict[str, Any] = {"city": str(ch[0]), "version": unquote(ch[1])}
         for clause in ch[2:]:
             fields.update(clause)
-        return a.Header(**fields, span=span_of(meta))
+        return a.Header(
+            **fields,
+            city_span=span_of(ch[0]),
+            version_span=span_of(ch[1]),
+            span=span_of(meta),
+        )
 
     def title(self, meta: Meta, ch: list[Any]) -> dict[str, Any]:
         return {"title": unquote(ch[0])}

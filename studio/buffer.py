@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policy_dsl import ast as a
-from policy_dsl.ast import Span
 from policy_dsl.check import Checked, check
 from policy_dsl.check.citations import QUOTE_NOT_FOUND, QuoteCheck
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, has_errors
@@ -20,11 +19,11 @@ from policy_dsl.loader import SUFFIX, PolicyFile, policy_from_text, resolve
 from studio import workspace
 
 ONE_DAY = dt.timedelta(days=1)
-#: The studio's own checks (not language codes): a file saved in another city's folder, and a
-#: version name that is no plain file name (`../x`, an absolute path, 300 characters) — it could
-#: not be saved.
+#: The studio's own check (not a language code): a file saved in another city's folder.
 WRONG_CITY = "S001"
-UNSAFE_VERSION = "S002"
+#: A version name that is no plain name (`../x`, an absolute path) could not be saved: the
+#: checker's own code (`policy_dsl.names`), repeated beside the Save buttons.
+UNSAFE_VERSION = "E140"
 _HEADER_VERSION = re.compile(r'^\s*policy\s+\w+\s+version\s+"([^"\n]*)"', re.MULTILINE)
 
 
@@ -90,7 +89,7 @@ def analyse(text: str, root: Path, city: str, fallback_version: str = "new") -> 
     versions looked up among the city's saved files (the one it replaces left out), its quotes
     looked up in their documents' texts (`workspace.sources`) as `drgpolicy check` does."""
     version = header_version(text) or fallback_version
-    if not workspace.is_safe_name(version):  # S002 says why; the path is only a label
+    if not workspace.is_safe_name(version):  # E140 says why; the path is only a label
         version = fallback_version
     path = str(Path(root.name) / city / f"{version}{SUFFIX}")
     try:
@@ -102,9 +101,6 @@ def analyse(text: str, root: Path, city: str, fallback_version: str = "new") -> 
     diagnostics = list(checked.diagnostics)
     if file.header.city != city:
         diagnostics.insert(0, _wrong_city(file, city))
-    unsafe = _unsafe_version(file, text)
-    if unsafe is not None:
-        diagnostics.insert(0, unsafe)
     return Analysis(text, path, file, checked, diagnostics)
 
 
@@ -115,31 +111,6 @@ def _wrong_city(file: PolicyFile, city: str) -> Diagnostic:
         file.header.span,
         f"write `policy {city}`, or open the city `{file.header.city}`",
     )
-
-
-def _unsafe_version(file: PolicyFile, text: str) -> Diagnostic | None:
-    """S002 at the version's name when it would not stay a file name in the city's folder."""
-    try:
-        workspace.check_name(file.header.version)
-    except workspace.UnsafeName as exc:
-        return file.source.diagnostic(
-            UNSAFE_VERSION,
-            f"this version cannot be saved: {exc}",
-            _version_span(text) or file.header.span,
-            f"name the version with at most {workspace.NAME_MAX} letters, digits, `_`, `-` or "
-            '`.`, e.g. `version "2025"`',
-        )
-    return None
-
-
-def _version_span(text: str) -> Span | None:
-    """Where the header's version string stands, quotes included."""
-    match = _HEADER_VERSION.search(text)
-    if match is None:
-        return None
-    line = text.count("\n", 0, match.start(1)) + 1
-    column = match.start(1) - (text.rfind("\n", 0, match.start(1)) + 1)
-    return Span(line, column, line, column + len(match.group(1)) + 2)
 
 
 def header_version(text: str) -> str | None:

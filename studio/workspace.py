@@ -15,7 +15,6 @@ another folder: `DRGPOLICY_POLICIES` (default `policies`), `DRGPOLICY_DATA` (def
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,15 +22,12 @@ from engine.atomic import write_file_atomically
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import SUFFIX, PolicyFile, read_policy_file
+from policy_dsl.names import name_problem
 from policy_dsl.sources import FOLDER, SourceFolders, source_folders
 from policy_dsl.versions import city_folders, policy_files
 
 DRAFTS = ".drafts"
 DRAFT_SUFFIX = ".policy.draft"
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
-#: The longest city or version name: file systems take 255 bytes per name, and a version is
-#: also written as `.<name>.policy.draft.<12 hex>.tmp` while it is saved.
-NAME_MAX = 64
 
 
 class UnsafeName(PolicyError):
@@ -68,28 +64,11 @@ def cache_root() -> Path:
 
 
 def check_name(name: str, what: str = "version") -> str:
-    """`name` if it is a plain file name part; raises `UnsafeName` with the reason otherwise.
-
-    The studio's one rule for the city and version names it puts in a path (the Editor's `S002`
-    and every save go through it); where the checker gets its own rule for names, this is the
-    function to point at it."""
-    shown = f"{what} name `{name}`"
-    if not name.strip():
-        raise UnsafeName(f"the {what} name is empty: give a name such as 2025")
-    if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:[\\/]", name):
-        raise UnsafeName(f"{shown} is an absolute path: give a plain name such as 2025")
-    if "/" in name or "\\" in name:
-        raise UnsafeName(f"{shown} contains a slash: a {what} name cannot name a folder")
-    if ".." in name:
-        raise UnsafeName(f"{shown} contains `..`: a {what} name cannot leave its folder")
-    if not _NAME.fullmatch(name):
-        raise UnsafeName(
-            f"{shown} has characters a file name should not: use letters, digits, `_`, `-`, `.`"
-        )
-    if len(name) > NAME_MAX:
-        raise UnsafeName(
-            f"the {what} name is {len(name)} characters long: give at most {NAME_MAX}, such as 2025"
-        )
+    """`name` if it is a plain name (`policy_dsl.names`, the checker's E140/E141 rule); raises
+    `UnsafeName` with the reason otherwise."""
+    problem = name_problem(name, what)
+    if problem is not None:
+        raise UnsafeName(f"{problem}: give a plain name such as 2025")
     return name
 
 

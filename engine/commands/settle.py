@@ -1,11 +1,14 @@
 """`drgpolicy settle`: settle a data folder under one or more policies and write the outputs.
 
 Everything that can be checked before settling is checked first — the policies, `--set`/`--fix`
-against each policy, every output folder, the period against each policy's dates and the
-budget's year (unless `--any-date`) — so that a refused run writes nothing. A run whose outputs
-lack a payment (or class, or settled points) writes them for inspection and exits 1; so does a
-run in which more case rows were rejected than `--max-reject-share` (1% by default), unless
-`--accept-rejects`: the money of a rejected case goes to the others under a fixed budget.
+against each policy, the output folder, the period against each policy's dates and the budget's
+year (unless `--any-date`) — so that a refused run writes nothing. The run holds `--out`'s lock
+from start to end (a second run into the same folder is refused at once), writes every policy's
+outputs into one staging folder and then puts it in the place of `--out` in one step: with a
+policy folder, every city's new outputs or none. A run whose outputs lack a payment (or class,
+or settled points) writes them for inspection and exits 1; so does a run in which more
+case rows were rejected than `--max-reject-share` (1% by default), unless `--accept-rejects`:
+the money of a rejected case goes to the others under a fixed budget.
 """
 
 from __future__ import annotations
@@ -19,16 +22,12 @@ from typing import Any
 
 from engine.batch import Settings
 from engine.earlier import Earlier, load_earlier
-from engine.outputs import (
-    FORMATS,
-    check_not_input,
-    check_out_folder,
-    policy_paths,
-    write_outputs,
-)
+from engine.out_folder import SETTLEMENT, check_out_folder, inside
+from engine.outputs import FORMATS, fill_outputs, policy_paths, write_folder_with
 from engine.overrides import SettingError, checked_settings, parse_value, split_assignments
 from engine.reading import ENCODINGS
 from engine.report_text import table
+from engine.run_lock import hold
 from engine.rundata import Period
 from engine.settle import Settlement, date_problems, load_data, load_policy, settle
 from engine.summary import level_rows, rejected_because_lines, stage_rows
@@ -66,8 +65,9 @@ def register(subparsers: Any) -> None:
         "--out",
         required=True,
         type=Path,
-        help="output folder, replaced as a whole: it must be new, empty or an earlier output "
-        "(with manifest.json); one sub-folder per policy for a folder or several policies",
+        help="output folder, replaced as a whole in one step: it must be new, empty or exactly "
+        "an earlier output (its manifest.json and the files it lists); one sub-folder per "
+        "policy for a folder or several policies; one run at a time (a lock beside it)",
     )
     parser.add_argument(
         "--any-date",
@@ -220,58 +220,92 @@ def _not_in_force(first: InForce, last: InForce, period: Period) -> str:
 
 @dataclass(frozen=True)
 class Job:
-    """One policy to settle: its file, compiled policy, checked settings and output folder."""
+    """One policy to settle: its file, compiled policy, checked settings, the sub-folder of
+    `--out` its outputs go to ("" for `--out` itself) and the earlier runs it takes."""
 
     file: Path
     policy: ir.Policy
     settings: Settings
-    out: Path
+    folder: str
     earlier: Earlier | None = None
 
 
-def jobs_of(args: argparse.Namespace, period: Period) -> list[Job]:
-    """Compile every policy, check its settings, its output folder and the earlier runs it
-    takes — before settling any."""
+@dataclass(frozen=True)
+class Jobs:
+    """Every policy of the run, and the inputs `--out` must not hold."""
+
+    jobs: list[Job]
+    inputs: list[Path]
+
+
+def jobs_of(args: argparse.Namespace, period: Period) -> Jobs:
+    """Compile every policy, check its settings, the earlier runs it takes and the output
+    folder — before settling any."""
     files = policy_files(args.policy, period, args.any_date)
     nested = len(files) > 1 or any(path.is_dir() for path in args.policy)
     if args.earlier and nested:
         raise PolicyError("--earlier takes the runs of one policy: give one .policy file")
-    jobs = []
+    jobs: list[Job] = []
+    inputs = [args.data, *args.earlier]
     for file in files:
         policy = load_policy(file)
-        out = args.out / f"{policy.city}-{policy.version}" if nested else args.out
-        inputs = [args.data, *args.earlier, *policy_paths(policy)]
-        check_not_input(args.out, inputs)
-        check_out_folder(out, "manifest.json", inputs)
+        folder = f"{policy.city}-{policy.version}" if nested else ""
+        twin = next((job.file for job in jobs if job.folder == folder), None)
+        if twin is not None:
+            raise PolicyError(
+                f"{twin} and {file} are both {policy.city} {policy.version}: their outputs "
+                f"would share {args.out / folder}; settle them one at a time"
+            )
+        inputs += policy_paths(policy)
         earlier = load_earlier(args.earlier, policy, period) if args.earlier else None
-        jobs.append(Job(file, policy, settings_for(policy, args), out, earlier))
-    return jobs
+        jobs.append(Job(file, policy, settings_for(policy, args), folder, earlier))
+    check_out_folder(args.out, SETTLEMENT, inputs)
+    return Jobs(jobs, inputs)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What one policy's run leaves for the summary: its rows, and its manifest."""
+
+    job: Job
+    stages: list[dict[str, Any]]
+    levels: list[dict[str, Any]]
+    manifest: dict[str, Any]
+    #: more case rows rejected than `--max-reject-share` (and not accepted): the run fails
+    too_many_rejects: bool = False
 
 
 def run(args: argparse.Namespace) -> int:
+    """Settle every policy into one staging folder, then put it in the place of `--out` in one
+    step: a run over a policy folder replaces the outputs of every city, or of none."""
     period = Period.parse(args.period)
-    rows: list[dict[str, Any]] = []
-    levels: list[dict[str, Any]] = []
-    incomplete = 0
-    for job in jobs_of(args, period):
-        result, manifest = settle_job(job, args, period)
-        rows += stage_rows(result)
-        levels += level_rows(result)
-        incomplete += report_missing(job, manifest, args)
-        incomplete += report_rejects(job, result, args)
+    with hold(args.out):  # one run at a time into --out: a second one is refused at once
+        planned = jobs_of(args, period)
+
+        def fill(staging: Path) -> list[Settled]:
+            return [settle_job(job, args, period, staging) for job in planned.jobs]
+
+        done = write_folder_with(args.out, fill, kind=SETTLEMENT, protect=planned.inputs)
+    nested = any(job.folder for job in planned.jobs)
+    print(
+        f"outputs in {args.out}" + (" (one folder per policy: <city>-<version>)" if nested else ""),
+        file=sys.stderr,
+    )
+    incomplete = [report_missing(d.job, d.manifest, args) or d.too_many_rejects for d in done]
+    rows = [row for d in done for row in d.stages]
+    levels = [row for d in done for row in d.levels]
     if args.json:
         print(json.dumps({"stages": rows, "levels": levels}, ensure_ascii=False, indent=2))
     else:
         print(render_summary(rows))
         print()
         print(render_levels(levels))
-    return 1 if incomplete else 0
+    return 1 if any(incomplete) else 0
 
 
-def settle_job(
-    job: Job, args: argparse.Namespace, period: Period
-) -> tuple[Settlement, dict[str, Any]]:
-    """Settle one policy, write its outputs and say how every case row was accounted for."""
+def settle_job(job: Job, args: argparse.Namespace, period: Period, staging: Path) -> Settled:
+    """Settle one policy, write its outputs into the staging folder and say how every case row
+    was accounted for."""
     inputs = load_data(args.data, job.policy, args.encoding)
     if args.any_date:
         for problem in date_problems(job.policy, inputs, period):
@@ -279,7 +313,8 @@ def settle_job(
     result = settle(
         job.policy, inputs, period, job.settings, any_date=args.any_date, earlier=job.earlier
     )
-    manifest = write_outputs(result, job.out, args.format)
+    folder = inside(staging, job.folder) if job.folder else staging
+    manifest = fill_outputs(result, folder, args.format)
     for stage, seen in manifest.get("earlier", {}).get("stages", {}).items():
         print(
             f"{job.file}: stage {stage} taken from {len(args.earlier)} earlier runs: "
@@ -290,8 +325,7 @@ def settle_job(
     counts = result.rows
     print(
         f"{job.file}: {counts['read']} case rows read = {counts['settled']} settled + "
-        f"{counts['rejected']} rejected + {counts['outside_period']} outside {period.label}"
-        f"; outputs in {job.out}",
+        f"{counts['rejected']} rejected + {counts['outside_period']} outside {period.label}",
         file=sys.stderr,
     )
     for kind in ("deductions", "assessments"):
@@ -303,7 +337,8 @@ def settle_job(
                 + "".join(f"; {n}: {c}" for n, c in seen["not_declared_by_name"].items()),
                 file=sys.stderr,
             )
-    return result, manifest
+    too_many = report_rejects(job, result, args)
+    return Settled(job, stage_rows(result), level_rows(result), manifest, too_many)
 
 
 def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> bool:
@@ -313,7 +348,8 @@ def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace)
         without = ", ".join(f"{n} cases without {name}" for name, n in counts.items())
         print(
             f"{job.file}: error: stage {stage}: {without} (first: {', '.join(cases)}); "
-            f"the outputs are in {job.out} to inspect (manifest.json: missing_outputs). See why: "
+            f"the outputs are in {args.out / job.folder} to inspect (manifest.json: "
+            "missing_outputs). See why: "
             f"drgpolicy explain --case {cases[0]} --policy {job.file} --data {args.data} "
             f"--period {manifest['period']}",
             file=sys.stderr,
@@ -333,7 +369,7 @@ def report_rejects(job: Job, result: Settlement, args: argparse.Namespace) -> bo
     words = (
         f"{counts['rejected']} of {counts['read']} case rows were rejected ({share:.2%}), more "
         f"than --max-reject-share {args.max_reject_share:.2%}: under a fixed budget their money "
-        f"went to the other cases. See {job.out}/rejects.csv"
+        f"went to the other cases. See {args.out / job.folder / 'rejects.csv'}"
     )
     if args.accept_rejects:
         print(f"{job.file}: note (--accept-rejects): {words}", file=sys.stderr)

@@ -15,6 +15,7 @@ import polars as pl
 from engine.batch import Settings
 from engine.commands.settle import add_encoding_argument
 from engine.overrides import SettingError, checked_settings
+from engine.run_lock import hold
 from engine.rundata import Period
 from engine.settle import load_data
 from engine.whatif import show
@@ -115,6 +116,11 @@ def checked_inputs(
 
 
 def run(args: argparse.Namespace) -> int:
+    with hold(args.out):  # one run at a time into --out: a second one is refused at once
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     base, new = _resolved(args.base), _resolved(args.new)
     policy = compiled(new)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.batch import Settings
+from engine.out_folder import MARKER_KEY, WHATIF
 from engine.outputs import write_folder_atomically
 from engine.whatif.attribution import Attribution, attribute
 from engine.whatif.exposure import Exposure, declared_types, exposure
@@ -43,6 +44,7 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            MARKER_KEY: WHATIF.name,
             "format_version": FORMAT_VERSION,
             "data": self.data,
             "period": self.period,
@@ -82,6 +84,7 @@ def write_report(report: Report, out: Path) -> None:
             "summary.md": render_markdown(report).encode("utf-8"),
             "whatif.json": data.encode("utf-8"),
         },
+        kind=WHATIF,
     )
 
 

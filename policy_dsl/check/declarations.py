@@ -11,6 +11,7 @@ from policy_dsl.check.infer import Info
 from policy_dsl.check.scope import Scope, did_you_mean
 from policy_dsl.diagnostics import Diagnostic
 from policy_dsl.loader import Entry, PolicyFile
+from policy_dsl.names import RULE, name_problem
 from policy_dsl.types import LITERAL_UNITS, TYPE_NAMES, Type
 from policy_dsl.unparse import number_text
 
@@ -22,6 +23,13 @@ Report = Callable[[Diagnostic], None]
 def check_header(file: PolicyFile, report: Report) -> None:
     header = file.header
     at = file.source.diagnostic
+    for code, what, name, span, example in (
+        ("E141", "city", header.city, header.city_span, "policy xuancheng"),
+        ("E140", "version", header.version, header.version_span, 'version "2025"'),
+    ):
+        if (problem := name_problem(name, what)) is not None:
+            hint = f"a {what} name is part of file and folder names: use {RULE}, e.g. `{example}`"
+            report(at(code, problem, span, hint))
     if header.effective_from is None:
         report(
             at(

@@ -16,7 +16,8 @@ from engine import money
 from engine.batch import Settings
 from engine.contract import ContractError
 from engine.examples import ExampleError, run_example
-from engine.outputs import OutFolderError, write_folder_atomically, write_outputs
+from engine.out_folder import WHATIF, OutFolderError
+from engine.outputs import write_folder_atomically, write_outputs
 from engine.overrides import SettingError, checked_settings
 from engine.rundata import Period
 from engine.settle import DateError, EmptyPeriod, Settlement, load_data, load_policy, settle
@@ -84,22 +85,22 @@ def test_outputs_replace_an_empty_folder_and_an_earlier_output(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    write_outputs(march, out)
-    (out / "stale.csv").write_text("from an older engine")
-    write_outputs(march, out)
-    assert not (out / "stale.csv").exists() and (out / "manifest.json").is_file()
+    first = write_outputs(march, out)
+    (out / "settlement" / "cases.csv").write_text("edited")  # a file the run wrote: replaced
+    assert write_outputs(march, out) == first
+    assert (out / "settlement" / "cases.csv").read_text() != "edited"
 
 
 def test_a_whatif_report_folder_is_replaced_only_if_it_is_one(tmp_path: Path) -> None:
-    files = {"report.html": b"<html>", "whatif.json": b"{}"}
+    files = {"report.html": b"<html>", "whatif.json": b'{"drgpolicy": "whatif"}'}
     report = tmp_path / "report"
-    write_folder_atomically(report, files)
-    write_folder_atomically(report, files)  # an earlier report: replaced
+    write_folder_atomically(report, files, kind=WHATIF)
+    write_folder_atomically(report, files, kind=WHATIF)  # an earlier report: replaced
     other = tmp_path / "other"
     other.mkdir()
     (other / "data.csv").write_text("x")
     with pytest.raises(OutFolderError, match=r"no whatif\.json"):
-        write_folder_atomically(other, files)
+        write_folder_atomically(other, files, kind=WHATIF)
     assert os_listdir(other) == ["data.csv"]
 
 

@@ -155,7 +155,7 @@ def test_editor_refuses_a_version_name_that_leaves_the_folder(
     drawn = component(at)
     mark = next(m for m in drawn["marks"] if m["code"] == buffer.UNSAFE_VERSION)
     assert (mark["line"], mark["severity"]) == (line_of(bad, name), "error")
-    flagged = [e for e in texts(at.error) if "S002" in e]
+    flagged = [e for e in texts(at.error) if buffer.UNSAFE_VERSION in e]
     assert flagged and all(why in e for e in flagged)
     assert at.button(key="editor_save").disabled
 
