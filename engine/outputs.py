@@ -357,6 +357,10 @@ def build_manifest(
         "rows": {"cases": settlement.rows, "input_rows_read": settlement.inputs.rows_read},
         "missing_outputs": missing.counts,
         "missing_output_cases": missing.cases,
+        "classified_on_missing": {
+            stage: {name: found.to_json() for name, found in by_name.items()}
+            for stage, by_name in settlement.fallthrough().items()
+        },
         "overrides": {
             "definitions": dict(settlement.settings.definitions),
             "params": dict(settlement.settings.params),

@@ -33,6 +33,7 @@ import polars as pl
 from engine.batch import KEY_COLUMNS, Settings, StageResult, StageRun, key_columns
 from engine.contract import ContractError, Inputs, load_inputs
 from engine.earlier import Earlier
+from engine.fallthrough import Fallthrough
 from engine.fields import TABLES, Dtype, FieldSpec, rule_text
 from engine.keys import KeyCodes, bring_values
 from engine.rundata import Period, RunData
@@ -135,6 +136,16 @@ class Settlement:
             stage: missing_in(self.cases(stage), self.outputs()) for stage in self.settling_stages()
         }
         return {stage: counts for stage, counts in found.items() if counts}
+
+    def fallthrough(self) -> dict[str, dict[str, Fallthrough]]:
+        """Per stage run here, per classification, the cases whose class condition read a
+        missing value and so fell through to a later class (`engine.fallthrough`)."""
+        taken = self.earlier.cases if self.earlier else {}
+        return {
+            name: dict(result.fallthrough)
+            for name, result in self.stages.items()
+            if result.fallthrough and name not in taken
+        }
 
     @property
     def rows(self) -> dict[str, int]:

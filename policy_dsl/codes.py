@@ -34,6 +34,9 @@ CODES: dict[str, str] = {
     "E302": "a value of the wrong type",
     "E303": "a value whose unit differs from the declared one",
     "E304": "unknown type name",
+    "E310": "a parameter's value outside its range",
+    "E311": "a parameter range that does not suit its type",
+    "E312": "an empty or reversed parameter range",
     "E401": "definitions that depend on each other in a circle",
     "E501": "table ranges that overlap",
     "E502": "a gap between table ranges",
@@ -59,4 +62,5 @@ CODES: dict[str, str] = {
     "E901": "an invariant that does not fit its definitions",
     "W101": "a parameter or table that is never used",
     "W103": "a number in a formula without source or assumption",
+    "W610": "a class condition that reads a value that can be missing",
 }

@@ -218,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
         rows += stage_rows(result)
         levels += level_rows(result)
         incomplete += report_missing(job, manifest, args)
+        report_fallthrough(job, manifest, args)
     if args.json:
         print(json.dumps({"stages": rows, "levels": levels}, ensure_ascii=False, indent=2))
     else:
@@ -269,6 +270,23 @@ def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace)
             file=sys.stderr,
         )
     return bool(manifest["missing_outputs"])
+
+
+def report_fallthrough(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> None:
+    """Say (on stderr) how many cases a class condition could not decide for a missing value
+    (`engine.fallthrough`): they are settled under a later class, as the policy reads."""
+    for stage, by_name in manifest["classified_on_missing"].items():
+        for name, found in by_name.items():
+            counts = ", ".join(f"{n} at class {c}" for c, n in found["classes"].items())
+            first = found["first"]
+            print(
+                f"{job.file}: note: stage {stage}: `{name}`: a class condition read a missing "
+                f"value for some cases ({counts}); each went on to the next class "
+                f"(first: {', '.join(first)}; manifest.json: classified_on_missing). See why: "
+                f"drgpolicy explain --case {first[0]} --policy {job.file} --data {args.data} "
+                f"--period {manifest['period']}",
+                file=sys.stderr,
+            )
 
 
 def render_summary(rows: list[dict[str, Any]]) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policy_dsl import ast as a
-from policy_dsl.check import declarations, ranges, structure, tables
+from policy_dsl.check import declarations, missing, ranges, structure, tables
 from policy_dsl.check.infer import Ctx, Inference, Info
 from policy_dsl.check.scope import Scope
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, has_errors, sort_diagnostics
@@ -56,6 +56,7 @@ def check(resolved: Resolved) -> Checked:
         _check_entry(entry, scope, inference, report)
     structure.check_cycles(inference, scope, report)
     structure.check_unused(inference, scope, report)
+    missing.check_classifications(scope, inference, found, report)
     checked = Checked(resolved, scope, inference)
     structure.check_outputs(scope, resolved.header.method, checked.info, report)
     checked.diagnostics = sort_diagnostics(set(_without_base_noise(resolved, found)))
