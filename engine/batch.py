@@ -135,7 +135,8 @@ class StageRun:
             if compiler.arms:
                 key = "case_id" if "case_id" in self.frame(grain).columns else None
                 found = count_fallthrough(self.frame(grain), compiler.arms, key)
-                self.fallthrough[definition.name] = found
+                if found.counts:
+                    self.fallthrough[definition.name] = found
         self.add(grain, with_columns(self.frame(grain), expr.alias(definition.name)))
         self.home[definition.name] = grain
         self.aggregates = {}

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from engine.amounts import check_allocation
 from engine.frames import with_columns
 
 #: Relative tolerance: about 45 units in the last place of a double — enough to absorb the
@@ -67,19 +68,20 @@ def allocate(
 ) -> pl.DataFrame:
     """Add column `out`: `total` (yuan, constant within `by`) split over the rows by `weight`,
     exact to the fen. The frame must be sorted by its row keys: equal remainders go to the
-    earlier row. A group whose weights sum to zero pays nothing."""
+    earlier row. A group whose weights sum to zero pays nothing. A total or a share that is not
+    money a file can hold (`engine.amounts`) stops the run."""
     groups = by or None
 
     def per_group(expr: pl.Expr) -> pl.Expr:
         return expr.over(groups) if groups else expr
 
+    check_allocation(frame, total, None)
     total_fen = to_fen(pl.col(total))
     weight_sum = per_group(pl.col(weight).sum())
     share = pl.when(weight_sum > 0).then(total_fen.cast(pl.Float64) * pl.col(weight) / weight_sum)
-    floor = share.floor().cast(pl.Int64)
-    staged = with_columns(
-        frame, share.fill_null(0.0).alias("__share"), floor.fill_null(0).alias("__floor")
-    )
+    staged = with_columns(frame, share.fill_null(0.0).alias("__share"))
+    check_allocation(staged, total, "__share")
+    staged = with_columns(staged, pl.col("__share").floor().cast(pl.Int64).alias("__floor"))
     left_over = per_group(to_fen(pl.col(total)) - pl.col("__floor").sum())
     position = per_group((pl.col("__floor") - pl.col("__share")).rank("ordinal"))
     extra = pl.when((position <= left_over) & (weight_sum > 0)).then(1).otherwise(0)

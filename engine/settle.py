@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 import polars as pl
 
+from engine.amounts import check_amounts
 from engine.batch import KEY_COLUMNS, Settings, StageResult, StageRun, key_columns
 from engine.contract import ContractError, Inputs, load_inputs
 from engine.earlier import Earlier
@@ -219,6 +220,8 @@ def settle(
             continue
         run = StageRun(policy, stage, data, result.stages, result.settings)
         result.stages[stage.name] = run.run()
+    taken = earlier.cases if earlier else {}
+    check_amounts(policy, {n: r for n, r in result.stages.items() if n not in taken})
     return result
 
 

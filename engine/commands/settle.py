@@ -279,12 +279,16 @@ def report_fallthrough(job: Job, manifest: dict[str, Any], args: argparse.Namesp
         for name, found in by_name.items():
             counts = ", ".join(f"{n} at class {c}" for c, n in found["classes"].items())
             first = found["first"]
+            why = (
+                f" (first: {', '.join(first)}). See why: drgpolicy explain --case {first[0]} "
+                f"--policy {job.file} --data {args.data} --period {manifest['period']}"
+                if first
+                else ""
+            )
             print(
                 f"{job.file}: note: stage {stage}: `{name}`: a class condition read a missing "
                 f"value for some cases ({counts}); each went on to the next class "
-                f"(first: {', '.join(first)}; manifest.json: classified_on_missing). See why: "
-                f"drgpolicy explain --case {first[0]} --policy {job.file} --data {args.data} "
-                f"--period {manifest['period']}",
+                f"(manifest.json: classified_on_missing){why}",
                 file=sys.stderr,
             )
 

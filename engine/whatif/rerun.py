@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from engine.amounts import check_amounts
 from engine.batch import Settings, StageResult, StageRun
 from engine.settle import Settlement, stages_for
 from policy_dsl import ir
@@ -33,6 +34,7 @@ def resettle(
         redo = affected.get(stage.name, set()) if affected is not None else set()
         run = _Rerun(policy, stage, earlier, result.stages, settings, previous, redo)
         result.stages[stage.name] = run.run()
+    check_amounts(policy, result.stages)
     return result
 
 
