@@ -46,11 +46,12 @@ def test_a_settlement_output_given_as_a_parameter_is_refused(tmp_path: Path) -> 
 def test_a_formula_is_evaluated_after_the_classification_it_is_by(
     tmp_path: Path, sample_cut: Path
 ) -> None:
-    """Regression: with `benchmark_cost` declared last, `class_points … by category` was
-    evaluated before `category` (the `by` was no dependency): KeyError."""
-    line = 'let benchmark_cost "病组次均费用（标杆）" : money at group = avg_cost\n'
-    assert line in XUANCHENG_2023
-    text = XUANCHENG_2023.replace(line, "") + "\n" + line
+    """Regression: with `total_points` declared before the classification, `class_points …
+    by category` was evaluated before `category` (the `by` was no dependency): KeyError."""
+    line = 'report total_points "总结算点数" : points at all = sum(settled_points)\n'
+    anchor = 'let cost_ratio "费用倍率" : ratio at case = total_cost / benchmark_cost\n'
+    assert line in XUANCHENG_2023 and anchor in XUANCHENG_2023
+    text = XUANCHENG_2023.replace(line, "").replace(anchor, anchor + line)
     policy = compile_file(write(tmp_path, text))
     order = [d.name for d in policy.stages[0].definitions]
     assert order.index("category") < order.index("class_points")
