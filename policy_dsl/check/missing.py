@@ -229,9 +229,7 @@ def _check_classify(
         if arm.when is None:
             return
         reads = [
-            f
-            for f in _reads(arm.when, entry.stage, values, grouped)
-            if not (grouped and f.why.ungrouped)
+            f for f in _reads(arm.when, entry.stage, values) if not (grouped and f.why.ungrouped)
         ]
         if reads and not any(_within(d, entry, arm.when.span) for d in errors):
             report(_warning(entry, decl, arm, reads[0]))
@@ -244,10 +242,10 @@ def _within(d: Diagnostic, entry: Entry, span: a.Span) -> bool:
     return d.file == str(entry.file.path) and start <= (d.line, d.column) < end
 
 
-def _reads(expr: a.Expr, stage: str | None, values: MissingValues, grouped: bool) -> list[Found]:
+def _reads(expr: a.Expr, stage: str | None, values: MissingValues) -> list[Found]:
     """The reads of a condition; beside `not ungrouped and …`, the catalog is always there."""
     if isinstance(expr, a.And) and (_is_not_ungrouped(expr.left) or _is_not_ungrouped(expr.right)):
-        found = _reads(expr.left, stage, values, True) + _reads(expr.right, stage, values, True)
+        found = _reads(expr.left, stage, values) + _reads(expr.right, stage, values)
         return [f for f in found if not f.why.ungrouped]
     return values.reads(expr, stage, frozenset({"case"}))
 
