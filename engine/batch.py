@@ -10,6 +10,7 @@ month, so all months settle in one pass.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import polars as pl
 
 from engine import batch_windows, catalog, finite, functions, supervision
 from engine import keys as keys_mod
+from engine.fallthrough import Fallthrough, count_fallthrough
 from engine.frames import (
     HOSPITAL_SIDE,
     KEY_COLUMNS,
@@ -62,6 +64,7 @@ class StageRun:
         self.params = {p.name: settings.params.get(p.name, p.value) for p in policy.params}
         self.tables = {t.name: t for t in policy.tables}
         self.no_cc = catalog.no_cc_groups(data.groups["drg_code"].to_list())
+        self.fallthrough: dict[str, Fallthrough] = {}
         self._temp = 0
         #: aggregates of the definition being compiled, computed ahead: (node, grain) → column
         self.aggregates: dict[tuple[str, g.Grain], str] = {}
@@ -84,7 +87,7 @@ class StageRun:
     def run(self) -> StageResult:
         for definition in self.stage.definitions:
             self.define(definition)
-        return StageResult(self.stage, self.frames, self.home, self.period)
+        return StageResult(self.stage, self.frames, self.home, self.period, self.fallthrough)
 
     # ---- grains and frames ----
     def effective(self, grain: list[str] | g.Grain) -> g.Grain:
@@ -134,6 +137,11 @@ class StageRun:
             self.aggregates = {}
             compiler.prefetch_aggregates(definition.expr)
             expr = compiler.expr(definition.expr)
+            if compiler.arms:
+                key = "case_id" if "case_id" in self.frame(grain).columns else None
+                found = count_fallthrough(self.frame(grain), compiler.arms, key)
+                if found.counts:
+                    self.fallthrough[definition.name] = found
         self.add(grain, with_columns(self.frame(grain), expr.alias(definition.name)))
         self.home[definition.name] = grain
         self.aggregates = {}
@@ -238,6 +246,8 @@ class Compiler:
         self.run = run
         self.grain = grain
         self.current = current
+        #: a classification's conditional classes, each with the column of its condition
+        self.arms: list[tuple[str, str]] = []
 
     def expr(self, node: Any) -> pl.Expr:
         method: Callable[[Any], pl.Expr] = getattr(self, "_" + node.op)
@@ -363,14 +373,18 @@ class Compiler:
         return functions.POLARS[node.fn](*(self.expr(arg) for arg in node.args))
 
     def _classify(self, node: ir.Classify) -> pl.Expr:
+        """First match; each condition is computed into a column first (`arms`), so that the
+        cases it could not decide (a missing value) are counted (`engine.fallthrough`)."""
         enum = pl.Enum([c.name for c in node.classes])
+        tried = list(itertools.takewhile(lambda c: c.when is not None, node.classes))
+        conditions = [self.expr(c.when) for c in tried]
+        self.arms = [(c.name, self.run.temp()) for c in tried]
+        columns = [e.alias(a) for e, (_, a) in zip(conditions, self.arms, strict=True)]
+        self.replace(with_columns(self.frame(), *columns))
         chain: Any = pl
-        fallback: str | None = None
-        for cls in node.classes:
-            if cls.when is None:
-                fallback = cls.name
-                break
-            chain = chain.when(self.expr(cls.when)).then(pl.lit(cls.name, dtype=enum))
+        for cls, (_, column) in zip(tried, self.arms, strict=True):
+            chain = chain.when(pl.col(column)).then(pl.lit(cls.name, dtype=enum))
+        fallback = node.classes[len(tried)].name if len(tried) < len(node.classes) else None
         otherwise = pl.lit(fallback, dtype=enum)
         return chain.otherwise(otherwise) if chain is not pl else otherwise
 

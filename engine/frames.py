@@ -4,10 +4,11 @@ what-if read them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
+from engine.fallthrough import Fallthrough
 from policy_dsl import grains as g
 from policy_dsl import ir
 
@@ -54,12 +55,14 @@ def closure_columns(grain: g.Grain) -> list[str]:
 
 @dataclass
 class StageResult:
-    """A stage's evaluated frames: where each definition lives, and the values."""
+    """A stage's evaluated frames: where each definition lives, and the values; per
+    classification, the cases whose class condition read a missing value (`engine.fallthrough`)."""
 
     stage: ir.Stage
     frames: dict[g.Grain, pl.DataFrame]
     home: dict[str, g.Grain]
     period_keys: frozenset[str]
+    fallthrough: dict[str, Fallthrough] = field(default_factory=dict)
 
     def frame_of(self, name: str) -> pl.DataFrame:
         return self.frames[self.home[name]]

@@ -69,7 +69,8 @@ def allocate(
 ) -> pl.DataFrame:
     """Add column `out`: `total` (yuan, constant within `by`) split over the rows by `weight`,
     exact to the fen. The frame must be sorted by its row keys: equal remainders go to the
-    earlier row. A group whose weights sum to zero pays nothing."""
+    earlier row. A group whose weights sum to zero pays nothing. A total or a share that is not
+    money a file can hold stops the run (`engine.finite`)."""
     groups = by or None
 
     def per_group(expr: pl.Expr) -> pl.Expr:

@@ -388,6 +388,10 @@ def build_manifest(
         },
         "missing_outputs": missing.counts,
         "missing_output_cases": missing.cases,
+        "classified_on_missing": {
+            stage: {name: found.to_json() for name, found in by_name.items()}
+            for stage, by_name in settlement.fallthrough().items()
+        },
         "overrides": {
             "definitions": dict(settlement.settings.definitions),
             "params": dict(settlement.settings.params),

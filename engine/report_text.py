@@ -105,8 +105,14 @@ def step_lines(step: Step) -> list[str]:
         )
     for check in step.classes:
         mark = "✓" if check.chosen else "✗"
+        fell = (
+            " (a value it reads is missing: the next class is tried)"
+            if check.result is None
+            else ""
+        )
         lines.append(
-            f"    {mark} {check.name} ({check.label}): {check.condition} → {show(check.result)}"
+            f"    {mark} {check.name} ({check.label}): {check.condition} → "
+            f"{show(check.result)}{fell}"
         )
     for adjustment in step.adjustments:
         mark = "✓" if adjustment.applied else "·"

@@ -35,6 +35,7 @@ from engine.batch import KEY_COLUMNS, Settings, StageResult, StageRun, key_colum
 from engine.budget import BudgetInput
 from engine.contract import ContractError, Inputs, load_inputs
 from engine.earlier import Earlier
+from engine.fallthrough import Fallthrough
 from engine.fields import TABLES, Dtype, FieldSpec, rule_text
 from engine.keys import KeyCodes, bring_values
 from engine.rundata import Period, RunData
@@ -152,6 +153,16 @@ class Settlement:
             stage: missing_in(self.cases(stage), self.outputs()) for stage in self.settling_stages()
         }
         return {stage: counts for stage, counts in found.items() if counts}
+
+    def fallthrough(self) -> dict[str, dict[str, Fallthrough]]:
+        """Per stage run here, per classification, the cases whose class condition read a
+        missing value and so fell through to a later class (`engine.fallthrough`)."""
+        taken = self.earlier.cases if self.earlier else {}
+        return {
+            name: dict(result.fallthrough)
+            for name, result in self.stages.items()
+            if result.fallthrough and name not in taken
+        }
 
     @property
     def rows(self) -> dict[str, int]:

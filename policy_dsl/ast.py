@@ -357,12 +357,24 @@ class Input(Decl):
 
 @dataclass(frozen=True, slots=True)
 class Param(Decl):
-    """A named constant with its label, type and citation."""
+    """A named constant with its label, type, declared range (`None`: its type's default range,
+    `policy_dsl.ranges`) and citation."""
 
     label: str
     type: str
     value: Expr
     citations: tuple[Citation, ...] = ()
+    range: ParamRange | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParamRange(Node):
+    """`in [0, 1]` after a parameter's type: the values it may take; `high` None is infinity."""
+
+    low: Expr
+    low_closed: bool
+    high: Expr | None
+    high_closed: bool
 
 
 @dataclass(frozen=True, slots=True)

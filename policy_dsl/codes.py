@@ -47,6 +47,9 @@ CODES: dict[str, str] = {
     "E302": "a value of the wrong type",
     "E303": "a value whose unit differs from the declared one",
     "E304": "unknown type name",
+    "E310": "a parameter's value outside its range",
+    "E311": "a parameter range that does not suit its type",
+    "E312": "an empty or reversed parameter range",
     "E401": "definitions that depend on each other in a circle",
     "E501": "table ranges that overlap",
     "E502": "a gap between table ranges",
@@ -75,4 +78,5 @@ CODES: dict[str, str] = {
     "W130": "a document whose text is not available: its quotes are not checked",
     "W131": "a quoted number that differs from the value it is cited for",
     "W150": "a deduction that raises what a hospital is paid",
+    "W610": "a class condition that reads a value that can be missing",
 }

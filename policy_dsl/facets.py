@@ -17,7 +17,7 @@ from policy_dsl.check.tables import literal_value
 from policy_dsl.format import citation_text, field_text
 from policy_dsl.loader import StageInfo
 from policy_dsl.types import LITERAL_UNITS
-from policy_dsl.unparse import expr_text, string_text
+from policy_dsl.unparse import expr_text, range_text, string_text
 
 #: One aspect of an item: its meaning (compared) and its canonical text (shown).
 Facet = tuple[object, str | None]
@@ -140,6 +140,7 @@ def _param(d: a.Param) -> View:
     facets = {
         "value": expr_facet(d.value),
         "type": word_facet(d.type),
+        "range": (meaning(d.range), range_text(d.range) if d.range else None),
         "label": label_facet(d.label),
     }
     return "parameter", expr_text(d.value), facets
@@ -235,10 +236,7 @@ def row_key(row: a.TableRow) -> tuple[object, str]:
     if isinstance(row, a.KeyRow):
         return ("key", literal_value(row.key)), expr_text(row.key)
     low, high = literal_value(row.low), literal_value(row.high)
-    high_text = expr_text(row.high) if row.high is not None else "inf"
-    text = f"{'[' if row.low_closed else '('}{expr_text(row.low)}, {high_text}"
-    text += "]" if row.high_closed else ")"
-    return ("range", low, row.low_closed, high, row.high_closed), text
+    return ("range", low, row.low_closed, high, row.high_closed), range_text(row)
 
 
 def _classes(d: a.Classify, stage: str | None) -> list[Item]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from policy_dsl import ast as a
 from policy_dsl.parser import without_bom
-from policy_dsl.unparse import WIDTH, expr_lines, expr_text, string_text
+from policy_dsl.unparse import WIDTH, expr_lines, expr_text, range_text, string_text
 
 
 @dataclass(frozen=True)
@@ -277,9 +277,9 @@ def _simple_head(decl: a.Declaration) -> list[str]:
         grain = f" at {', '.join(decl.grain.keys)}" if decl.grain else ""
         return [f"input {decl.table} {decl.name} {string_text(decl.label)}{grain} : {decl.type}"]
     if isinstance(decl, a.Param):
-        return [
-            f"param {decl.name} {string_text(decl.label)} : {decl.type} = {expr_text(decl.value)}"
-        ]
+        declared = f" in {range_text(decl.range)}" if decl.range else ""
+        label = string_text(decl.label)
+        return [f"param {decl.name} {label} : {decl.type}{declared} = {expr_text(decl.value)}"]
     if isinstance(decl, a.Table):
         label = string_text(decl.label)
         return [f"table {decl.name} {label} from {decl.key_type} to {decl.value_type}"]
@@ -326,6 +326,4 @@ def _row_text(row: a.TableRow) -> str:
         return f"else -> {expr_text(row.value)}"
     if isinstance(row, a.KeyRow):
         return f"{expr_text(row.key)} -> {expr_text(row.value)}"
-    high = expr_text(row.high) if row.high is not None else "inf"
-    opening, closing = "[" if row.low_closed else "(", "]" if row.high_closed else ")"
-    return f"{opening}{expr_text(row.low)}, {high}{closing} -> {expr_text(row.value)}"
+    return f"{range_text(row)} -> {expr_text(row.value)}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -302,13 +303,49 @@ class Stage(Model):
     definitions: list[Definition]
 
 
+class ValueRange(Model):
+    """The values a number may take, `[low, high]` with open or closed ends (None: unbounded
+    on that side); `whole` for whole numbers only. Never NaN or ±inf."""
+
+    low: float | None = None
+    low_closed: bool = True
+    high: float | None = None
+    high_closed: bool = True
+    whole: bool = False
+
+    def contains(self, value: float) -> bool:
+        if not math.isfinite(value) or (self.whole and not value.is_integer()):
+            return False
+        above = self.low is None or value > self.low or (self.low_closed and value == self.low)
+        below = self.high is None or value < self.high or (self.high_closed and value == self.high)
+        return above and below
+
+    def __str__(self) -> str:
+        """`in [0, 1]`, `≥ 0`, `> 0`, `a whole number ≥ 0`, `any finite number`."""
+        if self.low is not None and self.high is not None:
+            opening, closing = "[" if self.low_closed else "(", "]" if self.high_closed else ")"
+            text = f"in {opening}{self.low:g}, {self.high:g}{closing}"
+        elif self.low is not None:
+            text = f"{'≥' if self.low_closed else '>'} {self.low:g}"
+        elif self.high is not None:
+            text = f"{'≤' if self.high_closed else '<'} {self.high:g}"
+        else:
+            text = "any finite number"
+        return f"a whole number {text}" if self.whole and self.low is not None else text
+
+
 class Param(Model):
+    """A parameter: `declared_type` is the name written (`ratio`, `count`…), `range` the range
+    it declares (None: the type's default, `policy_dsl.ranges`)."""
+
     name: str
     label: str
     type: TypeIR
     value: float | bool | str
     citations: list[Citation] = []
     origin: Origin | None = None
+    declared_type: str | None = None
+    range: ValueRange | None = None
 
 
 class Row(Model):

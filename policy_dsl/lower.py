@@ -17,6 +17,7 @@ from policy_dsl import ir
 from policy_dsl.check import Checked, check
 from policy_dsl.check.declarations import literal_type
 from policy_dsl.check.infer import DefKey
+from policy_dsl.check.ranges import declared_range
 from policy_dsl.check.structure import OUTPUTS, output_scopes
 from policy_dsl.check.tables import literal_value
 from policy_dsl.loader import Entry, PolicyFile, Resolved, read_policy_file, resolve
@@ -145,6 +146,8 @@ def _param(entry: Entry) -> ir.Param:
         value=value,
         citations=citations_ir(decl.citations),
         origin=_origin(entry, decl),
+        declared_type=decl.type,
+        range=declared_range(decl.range, decl.type) if decl.range else None,
     )
 
 

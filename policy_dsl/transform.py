@@ -134,8 +134,21 @@ class ToAst(Transformer[Token, a.Policy]):
 
     def param(self, meta: Meta, ch: list[Any]) -> a.Param:
         name, type_name = _names(ch)[:2]
-        value = _exprs(ch)[0]
-        return a.Param(name, _strings(ch)[0], type_name, value, _citations(ch), span=span_of(meta))
+        declared = next((c for c in ch if isinstance(c, a.ParamRange)), None)
+        value = next(c for c in _exprs(ch) if not isinstance(c, a.ParamRange))
+        return a.Param(
+            name,
+            _strings(ch)[0],
+            type_name,
+            value,
+            _citations(ch),
+            declared,
+            span=span_of(meta),
+        )
+
+    def param_range(self, meta: Meta, ch: list[Any]) -> a.ParamRange:
+        open_, low, high, close = ch
+        return a.ParamRange(low, open_ == "[", _finite(high), close == "]", span=span_of(meta))
 
     def table(self, meta: Meta, ch: list[Any]) -> a.Table:
         name, key_type, value_type = _names(ch)[:3]
@@ -146,8 +159,7 @@ class ToAst(Transformer[Token, a.Policy]):
 
     def range_row(self, meta: Meta, ch: list[Any]) -> a.RangeRow:
         open_, low, high, close, value = ch
-        high_value = None if isinstance(high, Token) and high.type == "INF" else high
-        return a.RangeRow(low, open_ == "[", high_value, close == "]", value, span=span_of(meta))
+        return a.RangeRow(low, open_ == "[", _finite(high), close == "]", value, span=span_of(meta))
 
     def range_open(self, meta: Meta, ch: list[Any]) -> str:
         return str(ch[0])
@@ -366,6 +378,14 @@ class _Where:
 
     def __init__(self, expr: a.Expr) -> None:
         self.expr = expr
+
+
+def _finite(bound: a.Expr | Token) -> a.Expr | None:
+    """An upper bound: `None` for `inf`."""
+    if isinstance(bound, Token):
+        assert bound.type == "INF"
+        return None
+    return bound
 
 
 def _join(first: a.Span, last: a.Span) -> a.Span:

@@ -34,6 +34,13 @@ def _plain(value: Decimal) -> str:
     return text if text != "-0" else "0"
 
 
+def range_text(node: a.RangeRow | a.ParamRange) -> str:
+    """`[0, 100)`, `(0%, inf)`: a table row's range or a parameter's."""
+    high = expr_text(node.high) if node.high is not None else "inf"
+    opening, closing = "[" if node.low_closed else "(", "]" if node.high_closed else ")"
+    return f"{opening}{expr_text(node.low)}, {high}{closing}"
+
+
 def string_text(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

@@ -5,7 +5,7 @@ datasets: `studio.datasets`)."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,10 +13,12 @@ from engine.atomic import replace_folder
 from engine.sample import generate_sample
 from policy_dsl import ast as a
 from policy_dsl import ir
+from policy_dsl.check.ranges import declared_range
 from policy_dsl.check.tables import literal_value
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.loader import Resolved
 from policy_dsl.lower import lower
+from policy_dsl.ranges import WHOLE_TYPES, default_range
 from policy_dsl.versions import policy_files
 from studio import buffer, workspace
 
@@ -60,28 +62,43 @@ class ParamSpec:
 
     @property
     def integral(self) -> bool:
-        return self.type == "count"
+        return self.type in WHOLE_TYPES
 
 
 def numeric_params(resolved: Resolved) -> list[ParamSpec]:
-    """The parameters in force whose value is a number, with a slider range around it."""
+    """The parameters in force whose value is a number, with a slider range around it, kept
+    within the range the parameter may take (declared, or its type's default)."""
     specs = []
     for entry in resolved.entries:
         decl = entry.decl
         value = literal_value(decl.value) if isinstance(decl, a.Param) else None
         if isinstance(decl, a.Param) and isinstance(value, Decimal):
-            specs.append(_spec(decl.name, decl.label, decl.type, float(value)))
+            spec = _spec(decl.name, decl.label, decl.type, float(value))
+            declared = declared_range(decl.range, decl.type) if decl.range else None
+            specs.append(_within(spec, declared or default_range(decl.type)))
     return specs
 
 
 def _spec(name: str, label: str, type_name: str, value: float) -> ParamSpec:
     if type_name == "ratio":
         return ParamSpec(name, label, type_name, value, 0.0, max(1.0, 2 * value), 0.01)
-    if type_name == "count":
+    if type_name in WHOLE_TYPES:
         return ParamSpec(name, label, type_name, value, 0.0, max(10.0, 2 * value), 1.0)
     high = max(2 * abs(value), 1.0)
     step = 10 ** (len(str(int(high))) - 3) if high >= 100 else 0.01
     return ParamSpec(name, label, type_name, value, min(0.0, 2 * value), high, float(step))
+
+
+def _within(spec: ParamSpec, allowed: ir.ValueRange | None) -> ParamSpec:
+    """The slider cut to `allowed` (an open end one step inside), never excluding the value."""
+    if allowed is None:
+        return spec
+    low, high = spec.low, spec.high
+    if allowed.low is not None:
+        low = max(low, allowed.low + (0 if allowed.low_closed else spec.step))
+    if allowed.high is not None:
+        high = min(high, allowed.high - (0 if allowed.high_closed else spec.step))
+    return replace(spec, low=min(low, spec.value), high=max(high, spec.value))
 
 
 # ---- datasets -------------------------------------------------------------------------------

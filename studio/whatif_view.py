@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from engine.batch import Settings
+from engine.overrides import checked_settings
 from engine.whatif.attribution import Attribution, attribute
 from engine.whatif.exposure import Exposure
 from engine.whatif.impact import Impact, impact_of, totals_rows
@@ -26,6 +27,8 @@ from studio.runs import ParamSpec
 Progress = Callable[[float, str], object]
 Attribute = Callable[[Runs, Resolved, Resolved], Attribution]
 FEN = 100
+#: How a slider value is named in a message.
+SLIDER_LABELS = ("fixed {}", "slider {}")
 
 
 @dataclass
@@ -71,13 +74,15 @@ class PageRun:
 
 
 def changed_params(policy: ir.Policy, chosen: Mapping[str, float]) -> dict[str, float]:
-    """The slider values that differ from what the policy declares (sent as `Settings.params`)."""
+    """The slider values that differ from what the policy declares (sent as `Settings.params`),
+    each checked as `--set` checks one (type and range; a `SettingError` otherwise)."""
     declared = {p.name: p.value for p in policy.params}
-    return {
+    changed = {
         name: value
         for name, value in chosen.items()
         if name in declared and not _close(value, declared[name])
     }
+    return dict(checked_settings(policy, {}, changed, SLIDER_LABELS, written=False).params)
 
 
 def _close(value: float, declared: object) -> bool:

@@ -292,6 +292,8 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     incomplete = [report_missing(d.job, d.manifest, args) or d.too_many_rejects for d in done]
+    for d in done:
+        report_fallthrough(d.job, d.manifest, args)
     rows = [row for d in done for row in d.stages]
     levels = [row for d in done for row in d.levels]
     if args.json:
@@ -380,6 +382,27 @@ def report_rejects(job: Job, result: Settlement, args: argparse.Namespace) -> bo
         file=sys.stderr,
     )
     return True
+
+
+def report_fallthrough(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> None:
+    """Say (on stderr) how many cases a class condition could not decide for a missing value
+    (`engine.fallthrough`): they are settled under a later class, as the policy reads."""
+    for stage, by_name in manifest["classified_on_missing"].items():
+        for name, found in by_name.items():
+            counts = ", ".join(f"{n} at class {c}" for c, n in found["classes"].items())
+            first = found["first"]
+            why = (
+                f" (first: {', '.join(first)}). See why: drgpolicy explain --case {first[0]} "
+                f"--policy {job.file} --data {args.data} --period {manifest['period']}"
+                if first
+                else ""
+            )
+            print(
+                f"{job.file}: note: stage {stage}: `{name}`: a class condition read a missing "
+                f"value for some cases ({counts}); each went on to the next class "
+                f"(manifest.json: classified_on_missing){why}",
+                file=sys.stderr,
+            )
 
 
 def render_summary(rows: list[dict[str, Any]]) -> str:

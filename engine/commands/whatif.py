@@ -20,8 +20,7 @@ from engine.rundata import Period
 from engine.settle import load_data
 from engine.whatif import show
 from engine.whatif.attribution import compiled
-from engine.whatif.exposure import declared_types
-from engine.whatif.report import Report, whatif, write_report
+from engine.whatif.report import Report, check_same_city, whatif, write_report
 from engine.whatif.runs import Runs, inputs_policy
 from engine.whatif.sweep import checked_grid
 from engine.whatif.wording import effect
@@ -65,6 +64,11 @@ def register(subparsers: Any) -> None:
         "--no-exposure", action="store_true", help="skip the threshold exposure (faster)"
     )
     add_encoding_argument(parser)
+    parser.add_argument(
+        "--cross-city",
+        action="store_true",
+        help="allow --base and --new of two different cities (the report's heading says so)",
+    )
     parser.add_argument("--json", action="store_true", help="print whatif.json to stdout")
     parser.set_defaults(run=run)
 
@@ -106,12 +110,12 @@ def parse_fixed(items: list[str]) -> dict[str, str]:
 
 
 def checked_inputs(
-    policy: ir.Policy, new: Resolved, args: argparse.Namespace
+    policy: ir.Policy, args: argparse.Namespace
 ) -> tuple[dict[str, list[float]], Settings]:
     """The sweep and the fixed values, every one checked before anything is settled."""
     fixed = checked_settings(policy, parse_fixed(args.fix), {})
     items = parse_grid(args.set)
-    grid = checked_grid(policy, items, declared_types(new)) if items else {}
+    grid = checked_grid(policy, items) if items else {}
     return grid, Settings(definitions=fixed.definitions)
 
 
@@ -123,8 +127,9 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     base, new = _resolved(args.base), _resolved(args.new)
+    check_same_city(base, new, args.cross_city)
     policy = compiled(new)
-    grid, settings = checked_inputs(policy, new, args)
+    grid, settings = checked_inputs(policy, args)
     inputs = load_data(args.data, inputs_policy(compiled(base), policy), args.encoding)
     period = Period.parse(args.period or str(inputs.budget.get("year") or _year(new)))
     runs = Runs(inputs, period)
@@ -136,6 +141,7 @@ def _run(args: argparse.Namespace) -> int:
         grid or None,
         settings,
         with_exposure=not args.no_exposure,
+        cross_city=args.cross_city,
     )
     write_report(report, args.out)
     if args.json:
@@ -164,8 +170,9 @@ def render_summary(report: Report) -> str:
     report per level, the clauses, category moves."""
     impact = report.impact
     base, new = impact.base.policy, impact.new.policy
+    other = f"{new.city} {new.version} (across cities)" if report.cross_city else new.version
     lines = [
-        f"{base.city} {base.version} → {new.version}: {impact.new.totals.cases:,} cases; "
+        f"{base.city} {base.version} → {other}: {impact.new.totals.cases:,} cases; "
         f"{effect(impact)}",
         f"  payment {show.yuan(impact.base.totals.payment)} → "
         f"{show.yuan(impact.new.totals.payment)} ({show.yuan(impact.delta, True)})",

@@ -26,6 +26,7 @@ from engine.whatif.thresholds import ThresholdUse, row_text, threshold_uses
 from policy_dsl import ast as a
 from policy_dsl import ir
 from policy_dsl.loader import Resolved
+from policy_dsl.ranges import param_range
 
 MARGIN = 0.05
 
@@ -258,7 +259,7 @@ def _shift(
     runs: Runs, policy: ir.Policy, settings: Settings, threshold: Threshold, sign: int
 ) -> ThresholdShift | None:
     value = threshold.value + sign * threshold.step
-    if threshold.value >= 0 > value:
+    if threshold.value >= 0 > value or not _allowed(policy, threshold, value):
         return None
     if threshold.row is None:
         moved = Settings(settings.definitions, {**settings.params, threshold.name: value})
@@ -272,6 +273,14 @@ def _shift(
     impact = impact_of(runs.outcome(policy, settings), shifted)
     reports = {r: int(d or 0) for r, d in impact.reports.select("report", "delta").rows()}
     return ThresholdShift(value, impact.delta, _level_deltas(impact), _moved_cases(impact), reports)
+
+
+def _allowed(policy: ir.Policy, threshold: Threshold, value: float) -> bool:
+    """A parameter keeps to its range (`policy_dsl.ranges`); a step beyond it is not taken."""
+    if threshold.row is not None:
+        return True
+    allowed = param_range(policy.param(threshold.name))
+    return allowed is None or allowed.contains(value)
 
 
 def _level_deltas(impact: Impact) -> dict[int, int]:

@@ -23,20 +23,38 @@ from engine.whatif.report_md import render_markdown
 from engine.whatif.runs import Runs
 from engine.whatif.sweep import Sweep, sweep
 from engine.whatif.wording import effect
+from policy_dsl.errors import PolicyError
 from policy_dsl.loader import Resolved
 
 FORMAT_VERSION = "1.0"
 
 
+class CrossCity(PolicyError):
+    """A what-if of two versions of different cities, not asked for (`--cross-city`)."""
+
+
+def check_same_city(base: Resolved, new: Resolved, cross_city: bool) -> None:
+    """Refuse to compare versions of two cities unless `cross_city` says it is meant."""
+    if base.header.city == new.header.city or cross_city:
+        return
+    raise CrossCity(
+        f"the base is {base.header.city} {base.header.version} and the new version is "
+        f"{new.header.city} {new.header.version}: a what-if compares two versions of one city. "
+        "To settle the same cases under two cities' rules anyway, pass --cross-city "
+        "(cross_city=True in Python); the report's heading then says so"
+    )
+
+
 @dataclass(frozen=True)
 class Report:
-    """Everything one what-if run found."""
+    """Everything one what-if run found; `cross_city` when its versions are of two cities."""
 
     data: str
     period: str
     attribution: Attribution
     exposure: Exposure | None
     sweep: Sweep | None
+    cross_city: bool = False
 
     @property
     def impact(self) -> Impact:
@@ -48,6 +66,7 @@ class Report:
             "format_version": FORMAT_VERSION,
             "data": self.data,
             "period": self.period,
+            "cross_city": self.cross_city,
             "effect": effect(self.impact),
             "impact": self.impact.to_json(),
             "attribution": self.attribution.to_json(),
@@ -64,14 +83,18 @@ def whatif(
     grid: Mapping[str, Sequence[float]] | None = None,
     settings: Settings | None = None,
     with_exposure: bool = True,
+    cross_city: bool = False,
 ) -> Report:
     """Compare and attribute `base` → `new`, measure the new version's thresholds and sweep
-    `grid` (one or two of its parameters) on the cases of `runs`."""
+    `grid` (one or two of its parameters) on the cases of `runs`. Two versions of different
+    cities are refused (`CrossCity`) unless `cross_city`."""
+    check_same_city(base, new, cross_city)
     attribution = attribute(runs, base, new, settings)
     policy = attribution.impact.new.policy
     exposed = exposure(runs, policy, settings, declared_types(new)) if with_exposure else None
     swept = sweep(runs, policy, grid, settings) if grid else None
-    return Report(data, runs.period.label, attribution, exposed, swept)
+    crossed = base.header.city != new.header.city
+    return Report(data, runs.period.label, attribution, exposed, swept, crossed)
 
 
 def write_report(report: Report, out: Path) -> None:
@@ -88,4 +111,4 @@ def write_report(report: Report, out: Path) -> None:
     )
 
 
-__all__ = ["Report", "whatif", "write_report"]
+__all__ = ["CrossCity", "Report", "check_same_city", "whatif", "write_report"]

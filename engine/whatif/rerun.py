@@ -153,6 +153,7 @@ class _Rerun(StageRun):
             g: f.drop([c for c in f.columns if c in stale]) for g, f in previous.frames.items()
         }
         self.home = {name: grain for name, grain in previous.home.items() if name in keep}
+        self.fallthrough = {n: f for n, f in previous.fallthrough.items() if n in keep}
 
     def define(self, definition: ir.Definition) -> None:
         if definition.name not in self.home:

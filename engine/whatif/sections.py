@@ -24,7 +24,8 @@ TOP = 10
 
 def title(report: Report) -> str:
     base, new = report.impact.base.policy, report.impact.new.policy
-    return f"What-if: {base.city} {base.version} → {new.city} {new.version}"
+    across = " across two cities (--cross-city)" if report.cross_city else ""
+    return f"What-if{across}: {base.city} {base.version} → {new.city} {new.version}"
 
 
 def sections(report: Report) -> list[Section]:

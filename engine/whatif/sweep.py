@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from engine.batch import Settings
-from engine.overrides import typed_value
+from engine.overrides import param_target, typed_value
 from engine.whatif.runs import Outcome, Runs
 from policy_dsl import ir
 from policy_dsl.check.scope import did_you_mean
@@ -83,21 +83,16 @@ def check_grid(policy: ir.Policy, names: list[str]) -> None:
             raise SweepError(f"{LABEL.format(name)}: a sweep varies a number parameter")
 
 
-def checked_grid(
-    policy: ir.Policy,
-    grid: Mapping[str, Sequence[Any]],
-    declared: Mapping[str, str] | None = None,
-) -> dict[str, list[float]]:
+def checked_grid(policy: ir.Policy, grid: Mapping[str, Sequence[Any]]) -> dict[str, list[float]]:
     """Every value of `grid` checked as `settle --set` checks one (`engine.overrides`): a
-    number, whole for a declared count or level (`declared`: type names by parameter)."""
+    number of the parameter's type, in its range."""
     check_grid(policy, list(grid))
     checked: dict[str, list[float]] = {}
     for name, values in grid.items():
-        typ, kind = policy.param(name).type, (declared or {}).get(name)
-        label = LABEL.format(name)
-        checked[name] = [typed_value(label, v, typ, policy, kind) for v in values]
+        target = param_target(policy, name, LABEL.format(name))
+        checked[name] = [typed_value(v, target, policy) for v in values]
         if not checked[name]:
-            raise SweepError(f"{label}: no value to sweep")
+            raise SweepError(f"{target.label}: no value to sweep")
     return checked
 
 

@@ -13,6 +13,8 @@ from policy_dsl.check import (
     cited_numbers,
     declarations,
     documents,
+    missing,
+    ranges,
     structure,
     supervision,
     tables,
@@ -22,6 +24,7 @@ from policy_dsl.check.infer import Ctx, Inference, Info
 from policy_dsl.check.scope import Scope
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, has_errors, sort_diagnostics
 from policy_dsl.loader import Entry, Resolved, read_policy_file, resolve
+from policy_dsl.ranges import default_range
 from policy_dsl.sources import SourceFolders
 from policy_dsl.types import TYPE_NAMES
 
@@ -78,6 +81,7 @@ def check(resolved: Resolved, sources: SourceFolders | None = None) -> Checked:
         _check_entry(entry, scope, inference, report)
     structure.check_cycles(inference, scope, report)
     structure.check_unused(inference, scope, report)
+    missing.check_classifications(scope, inference, found, report)
     checked = Checked(resolved, scope, inference, citations=citations)
     structure.check_outputs(scope, resolved.header.method, checked.info, report)
     supervision.check_deduction_signs(scope, inference.edges, checked.is_money, report)
@@ -117,10 +121,26 @@ def _check_entry(
             f"`{decl.name}`",
             report,
         )
+        _check_range_units(entry, decl, inference, report)
+        ranges.check_param_range(entry, report)
     elif isinstance(decl, a.Table):
         _check_table(entry, decl, inference, report)
     elif isinstance(decl, a.Invariant):
         _check_invariant(entry, decl, scope, inference, report)
+
+
+def _check_range_units(
+    entry: Entry, decl: a.Param, inference: Inference, report: structure.Report
+) -> None:
+    """A declared range's bounds are in the parameter's unit (E302/E303, as its value)."""
+    if decl.range is None or default_range(decl.type) is None:
+        return  # no range, or E311 (a type without one)
+    expected = inference.named_type(decl.type, decl, entry)
+    for bound in (decl.range.low, decl.range.high):
+        if bound is not None:
+            declarations.check_literal(
+                bound, expected, entry, f"the range of `{decl.name}`", report
+            )
 
 
 def _check_table(

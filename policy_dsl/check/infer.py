@@ -70,6 +70,8 @@ class Inference(NameInference, CallInference, OperatorInference):
         ctx = Ctx(entry, CASE)
         by = self.scope.lookup(decl.by, entry.stage)
         classes = self._classes_of(by, decl.by, decl, entry)
+        if by is not None and classes is not None:  # a value per class reads the class
+            self.edges.setdefault((entry.stage, decl.name), set()).add((by.stage, by.name))
         infos = []
         for arm in decl.arms:
             if classes is not None and arm.class_name is not None and arm.class_name not in classes:

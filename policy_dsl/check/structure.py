@@ -180,6 +180,8 @@ def check_outputs(
             symbol = scope.lookup(name, stage)
             if symbol is None or symbol.entry is None:
                 missing.append(name)
+            elif symbol.kind != "definition":
+                _not_a_definition(name, symbol.kind, symbol.entry, report)
             elif (info := infos(name, stage)) is not None:
                 _check_output(name, expected, info, symbol.entry, report)
         if missing:
@@ -192,6 +194,20 @@ def check_outputs(
                     f"every settled case reports {', '.join(required)}; define the missing ones",
                 )
             )
+
+
+def _not_a_definition(name: str, kind: str, entry: Entry, report: Report) -> None:
+    """A settlement output declared as a parameter, table, input…: the engine settles
+    definitions, which every case reads at its grain."""
+    kind = {"param": "parameter"}.get(kind, kind)
+    report(
+        entry.file.source.diagnostic(
+            "E802",
+            f"settlement output `{name}` must be a definition, not a {kind}",
+            entry.decl.span,
+            f'compute it with `let`, e.g. `let {name} "…" at case = …` (a {kind} can be its value)',
+        )
+    )
 
 
 def _check_output(

@@ -86,10 +86,10 @@ with st.form("whatif_form"):
     go = st.form_submit_button("Run what-if", type="primary")
 
 if go:
-    params = whatif_view.changed_params(new_ir, chosen)
     bar = st.progress(0.0, "loading the data…")
     st.session_state.pop(RESULT, None)  # a new run: nothing of the last one stays
     try:
+        params = whatif_view.changed_params(new_ir, chosen)
         both = whatif_view.inputs_policy(base_ir, new_ir)
         kept = cache.runs(folder, period, both)
         key = cache.runs_key(folder, period, both)

@@ -152,9 +152,18 @@ documents = st.builds(a.Document, names, texts, document_fields, override=overri
 inputs = st.builds(
     a.Input, names, names, texts, st.none() | grains, names, citations, override=overrides
 )
-params = st.builds(a.Param, names, texts, names, signed_literals, citations, override=overrides)
-
 bounds = signed_literals
+param_ranges = st.builds(a.ParamRange, bounds, st.booleans(), st.none() | bounds, st.booleans())
+params = st.builds(
+    a.Param,
+    names,
+    texts,
+    names,
+    signed_literals,
+    citations,
+    st.none() | param_ranges,
+    override=overrides,
+)
 range_rows = st.builds(
     a.RangeRow, bounds, st.booleans(), st.none() | bounds, st.booleans(), signed_literals
 )

@@ -17,10 +17,8 @@ from engine.outputs import stage_tables
 from engine.rundata import Period
 from engine.settle import load_policy, settle
 from engine.whatif import Runs, sweep
-from engine.whatif.exposure import declared_types
 from engine.whatif.sweep import checked_grid
 from policy_dsl.errors import PolicyError
-from policy_dsl.loader import read_policy_file, resolve
 from tests.conftest import SAMPLE
 from tests.conftest import run_cli as run
 from tests.whatif.conftest import NEW, OLD
@@ -103,9 +101,8 @@ def test_the_python_sweep_checks_its_values(sample_inputs: Inputs) -> None:
     policy = load_policy(NEW)
     with pytest.raises(PolicyError, match=r"--set low_ratio_grassroots: `abc` is not a number"):
         sweep(Runs(sample_inputs, Period.parse("2024")), policy, {"low_ratio_grassroots": ["abc"]})
-    types = declared_types(resolve(read_policy_file(NEW)))
     with pytest.raises(PolicyError, match=r"`2.5` is not a whole number"):
-        checked_grid(policy, {"large_number_cases": [100, 2.5]}, types)
-    assert checked_grid(policy, {"large_number_cases": ["100", 120]}, types) == {
+        checked_grid(policy, {"large_number_cases": [100, 2.5]})
+    assert checked_grid(policy, {"large_number_cases": ["100", 120]}) == {
         "large_number_cases": [100.0, 120.0]
     }
