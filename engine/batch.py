@@ -320,10 +320,12 @@ class Compiler:
         return float(value) if math.isfinite(value) else None
 
     def _and(self, node: ir.Logic) -> pl.Expr:
-        return self.expr(node.left) & self.expr(node.right)
+        """All conditions at once (Kleene, as `&`): a chain of `&` would be as deep as it is
+        long, and polars takes time growing faster than the depth of an expression."""
+        return pl.all_horizontal([self.expr(arg) for arg in node.args])
 
     def _or(self, node: ir.Logic) -> pl.Expr:
-        return self.expr(node.left) | self.expr(node.right)
+        return pl.any_horizontal([self.expr(arg) for arg in node.args])
 
     def _if(self, node: ir.IfExpr) -> pl.Expr:
         chain: Any = pl

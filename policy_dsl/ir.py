@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-IR_VERSION = "1.0"
+IR_VERSION = "2.0"
 
 
 class Model(BaseModel):
@@ -130,9 +130,10 @@ class Cmp(Model):
 
 
 class Logic(Model):
+    """`and`/`or` of two or more conditions (Kleene: unknown unless decided by the others)."""
+
     op: Literal["and", "or"]
-    left: Expr
-    right: Expr
+    args: list[Expr] = Field(min_length=2)
 
 
 class BranchIR(Model):

@@ -11,6 +11,7 @@ from lark import Token, Transformer, v_args
 from lark.tree import Meta
 
 from policy_dsl import ast as a
+from policy_dsl.limits import number_problem
 
 
 def span_of(meta: Meta | Token) -> a.Span:
@@ -26,7 +27,20 @@ def unquote(token: Token) -> str:
 
 
 def _digits(token: Token) -> Decimal:
-    return Decimal(re.sub(r"[^0-9.eE+-]", "", str(token).replace("¥", "")))
+    """The value of a number as written, refused (`InvalidNumber`) past the language's limits."""
+    digits = re.sub(r"[^0-9.eE+-]", "", str(token).replace("¥", ""))
+    problem = number_problem(digits)
+    if problem is not None:
+        raise InvalidNumber(token, *problem)
+    return Decimal(digits)
+
+
+class InvalidNumber(ValueError):
+    """A number literal the engine cannot hold as written (too many digits, too large)."""
+
+    def __init__(self, token: Token, problem: str, hint: str) -> None:
+        super().__init__(problem)
+        self.token, self.problem, self.hint = token, problem, hint
 
 
 class InvalidDate(ValueError):
@@ -242,10 +256,10 @@ class ToAst(Transformer[Token, a.Policy]):
         return a.Branch(ch[0], ch[1], span=span_of(meta))
 
     def or_(self, meta: Meta, ch: list[Any]) -> a.Or:
-        return a.Or(ch[0], ch[1], span=span_of(meta))
+        return a.Or(tuple(ch), span=span_of(meta))
 
     def and_(self, meta: Meta, ch: list[Any]) -> a.And:
-        return a.And(ch[0], ch[1], span=span_of(meta))
+        return a.And(tuple(ch), span=span_of(meta))
 
     def not_(self, meta: Meta, ch: list[Any]) -> a.Not:
         return a.Not(ch[0], span=span_of(meta))

@@ -30,7 +30,7 @@ from typing import Any
 from policy_dsl.check import check_path
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, sort_diagnostics
 from policy_dsl.errors import PolicyError
-from policy_dsl.loader import SUFFIX
+from policy_dsl.loader import SUFFIX, Folder, read_folder
 from policy_dsl.versions import check_timeline, load_city
 
 
@@ -97,10 +97,11 @@ def policy_files(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def check_file(path: Path) -> list[Diagnostic]:
-    """Every diagnostic of one file (and of its base versions); a syntax error is one of them."""
+def check_file(path: Path, folder: Folder | None = None) -> list[Diagnostic]:
+    """Every diagnostic of one file (and of its base versions, looked up in `folder` when
+    given); a syntax error is one of them."""
     try:
-        return list(check_path(path).diagnostics)
+        return list(check_path(path, folder).diagnostics)
     except PolicyErrors as exc:
         return list(exc.diagnostics)
     except (OSError, UnicodeDecodeError) as exc:
@@ -108,8 +109,11 @@ def check_file(path: Path) -> list[Diagnostic]:
 
 
 def check_files(paths: Iterable[Path]) -> list[FileReport]:
-    """One report per policy file named by `paths` (see `policy_files`)."""
-    return [FileReport(path, tuple(check_file(path))) for path in policy_files(paths)]
+    """One report per policy file named by `paths` (see `policy_files`); each folder is read
+    once for all its files."""
+    files = policy_files(paths)
+    folders = {folder: read_folder(folder) for folder in dict.fromkeys(p.parent for p in files)}
+    return [FileReport(path, tuple(check_file(path, folders[path.parent]))) for path in files]
 
 
 def unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -87,10 +87,10 @@ def _walk(
     match node:
         case ir.Cmp() if node.fn in ORDERINGS:
             yield grain, node, guard
-        case ir.Logic():
-            other = (lambda x: x) if node.op == "and" else _not
-            yield from _walk(node.left, grain, [*guard, other(node.right)])
-            yield from _walk(node.right, grain, [*guard, other(node.left)])
+        case ir.Logic(op=op, args=args):
+            other = (lambda x: x) if op == "and" else _not
+            for i, arg in enumerate(args):
+                yield from _walk(arg, grain, [*guard, *map(other, args[:i] + args[i + 1 :])])
         case ir.Unary():
             yield from _walk(node.operand, grain, guard)
         case ir.IfExpr():
@@ -125,10 +125,7 @@ def _not(expr: Any) -> ir.Unary:
 def _conjunction(conditions: list[Any]) -> Any:
     if not conditions:
         return None
-    result = conditions[0]
-    for condition in conditions[1:]:
-        result = ir.Logic(op="and", left=result, right=condition)
-    return result
+    return conditions[0] if len(conditions) == 1 else ir.Logic(op="and", args=conditions)
 
 
 class _Inliner:
@@ -196,7 +193,7 @@ def text(node: Any) -> str:
         case ir.Unary():
             return f"not {text(node.operand)}" if node.op == "not" else f"-{text(node.operand)}"
         case ir.Logic():
-            return f"{_operand(node.left)} {node.op} {_operand(node.right)}"
+            return f" {node.op} ".join(_operand(arg) for arg in node.args)
     return str(getattr(node, "op", node))
 
 
