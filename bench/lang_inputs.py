@@ -99,7 +99,11 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "times_chain": lambda d: "1" + " * 1" * d,
     "divide_chain": lambda d: "1" + " / 1" * d,
     "brackets": lambda d: _nest(d, lambda x: f"1 * ({x})", "1"),
+    "divide_right": lambda d: _nest(d, lambda x: f"1 / ({x})", "1"),
     "lookup": lambda d: _nest(d, lambda x: f"one[{x}]", "1"),
+    "clamp": lambda d: _nest(d, lambda x: f"clamp({x}, 0, 2)", "1"),
+    "round": lambda d: _nest(d, lambda x: f"round({x})", "1"),
+    "tolerant_compare": lambda d: _nest(d // 2, lambda x: f"if ({x}) >= unity then 1 else 0", "1"),
     "and_or": _as_number(
         lambda d: _nest(
             d, lambda x: f"(true and {x})" if x.count("(") % 2 else f"(false or {x})", "true"
@@ -108,7 +112,11 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "compare": _as_number(lambda d: _nest(d, lambda x: f"({x} == true)", "true")),
 }
 
-ONE_TABLE = 'table one "恒为一" from number to number\n  assumption "测试用"\n  1 -> 1\n'
+#: What the shapes read: a table and a case value that are 1.
+ONES = (
+    'table one "恒为一" from number to number\n  assumption "测试用"\n  1 -> 1\n'
+    'let unity "恒为一" : number at case = 1\n  assumption "测试用"\n'
+)
 
 
 def deep_policy(depth: int, shapes: list[str] | None = None) -> str:
@@ -123,6 +131,6 @@ def deep_policy(depth: int, shapes: list[str] | None = None) -> str:
     ]
     product = " * ".join(["class_points", *(f"deep_{shape}" for shape in chosen)])
     condition = _nest(depth - 1, lambda x: f"not {x}", "false" if depth % 2 == 0 else "true")
-    text = base_text().replace(CASE_POINTS, "\n".join([ONE_TABLE, *lets, CASE_POINTS]))
+    text = base_text().replace(CASE_POINTS, "\n".join([ONES, *lets, CASE_POINTS]))
     text = text.replace(CASE_POINTS, f'let case_points "病例点数" : points at case = {product}')
     return text.replace(SPECIAL, f"{SPECIAL} and {condition}")

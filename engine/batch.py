@@ -201,6 +201,9 @@ class StageRun:
         return pl.col(self.bring(grain, table, [key], name))
 
 
+#: IR nodes whose polars expression is a column or a literal: read twice, they cost nothing.
+COLUMNS = (ir.Lit, ir.FieldRef, ir.ParamRef, ir.Ref, ir.Current, ir.Aggregate)
+
 #: `c op x` is `x FLIPPED[op] c`.
 FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
@@ -244,7 +247,7 @@ class Compiler:
 
     def _table(self, node: ir.TableLookup) -> pl.Expr:
         table = self.run.tables[node.name]
-        key = self.expr(node.key)
+        key = self.shared(node.key)  # read once per row of the table
         numeric = table.key_type.kind == "number"
 
         def compare(op: str, a: Any, b: Any) -> Any:
@@ -292,20 +295,20 @@ class Compiler:
     _not = _neg
 
     def _arith(self, node: ir.Arith) -> pl.Expr:
-        left, right = self.expr(node.left), self.expr(node.right)
         if node.fn == "/":
+            left, right = self.expr(node.left), self.shared(node.right)
             return pl.when(right != 0).then(left * (1.0 / right))
-        return functions.ARITHMETIC[node.fn](left, right)
+        return functions.ARITHMETIC[node.fn](self.expr(node.left), self.expr(node.right))
 
     def _cmp(self, node: ir.Cmp) -> pl.Expr:
         if node.numeric and (constant := self.constant(node.right)) is not None:
-            return functions.near_constant(node.fn, self.expr(node.left), constant)
+            return functions.near_constant(node.fn, self.shared(node.left), constant)
         if node.numeric and (constant := self.constant(node.left)) is not None:
-            return functions.near_constant(FLIPPED[node.fn], self.expr(node.right), constant)
-        left, right = self.expr(node.left), self.expr(node.right)
+            return functions.near_constant(FLIPPED[node.fn], self.shared(node.right), constant)
         if node.numeric:
+            left, right = self.shared(node.left), self.shared(node.right)
             return functions.near_compare(node.fn, left, right, pl.max_horizontal)
-        return functions.COMPARISONS[node.fn](left, right)
+        return functions.COMPARISONS[node.fn](self.expr(node.left), self.expr(node.right))
 
     def constant(self, node: Any) -> float | None:
         """The finite number a literal or parameter stands for (None for anything else)."""
@@ -343,8 +346,9 @@ class Compiler:
         if node.fn == "round" and len(node.args) == 2:
             digits = node.args[1]
             assert isinstance(digits, ir.Lit)
-            return functions.POLARS["round"](self.expr(node.args[0]), int(digits.value or 0))
-        return functions.POLARS[node.fn](*(self.expr(arg) for arg in node.args))
+            return functions.POLARS["round"](self.shared(node.args[0]), int(digits.value or 0))
+        read = self.shared if node.fn in functions.READ_TWICE else self.expr
+        return functions.POLARS[node.fn](*(read(arg) for arg in node.args))
 
     def _classify(self, node: ir.Classify) -> pl.Expr:
         enum = pl.Enum([c.name for c in node.classes])
@@ -411,6 +415,15 @@ class Compiler:
         alias = self.run.temp()
         self.replace(with_columns(self.frame(), expr.alias(alias)))
         return alias
+
+    def shared(self, node: Any) -> pl.Expr:
+        """The expression of `node` for a builder that reads it more than once (a comparison
+        within the money tolerance, a table's rows, a divisor, `clamp`, `round`): a column of
+        its own unless it is a column already. Read twice as an expression, it would be built
+        twice, and nested such builders would double the polars expression at each level:
+        2^depth nodes, a run that never ends at a depth the language allows."""
+        expr = self.expr(node)
+        return expr if isinstance(node, COLUMNS) else pl.col(self.materialize(expr))
 
 
 def _number(value: Any) -> Any:

@@ -157,13 +157,7 @@ def rows_at(frame: pl.DataFrame, keys: dict[str, Any]) -> pl.DataFrame:
 def _windowed(node: Any) -> bool:
     """Whether an expression needs many rows at once and is read from the batch run (an
     aggregate; an allocate inside a formula)."""
-    if isinstance(node, ir.Allocate | ir.Aggregate):
-        return True
-    if isinstance(node, ir.Model):
-        return any(_windowed(getattr(node, f)) for f in type(node).model_fields)
-    if isinstance(node, list):
-        return any(_windowed(x) for x in node)
-    return False
+    return ir.contains(node, (ir.Allocate, ir.Aggregate))
 
 
 @dataclass

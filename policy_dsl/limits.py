@@ -16,6 +16,7 @@ would be rounded without a word, one of 10^309 or more would be infinity.
 from __future__ import annotations
 
 import re
+import sys
 
 from lark import Tree
 
@@ -42,6 +43,24 @@ LEVELS = frozenset(
         "rank",
     }
 )
+
+
+#: Python frames any pass may take over an expression `MAX_DEPTH` levels deep, with room to
+#: spare: the most measured is about 720 (comparing two syntax trees of nested `elif`s, as
+#: `fmt` does to prove it kept the meaning); `tests/dsl/test_limits.py` runs every pass within it.
+PASS_FRAMES = 800
+
+#: The recursion limit `parse` makes sure of: a pass's frames on top of a caller that is itself
+#: deep in the stack (a web app's handler, a test runner). Python's default is 1,000.
+RECURSION_LIMIT = 2_000
+
+
+def ensure_recursion_limit() -> None:
+    """Raise Python's recursion limit to `RECURSION_LIMIT` if it is lower (never lower it). The
+    passes' own depth is bounded by `MAX_DEPTH`, so the C stack they use is too; this only
+    leaves room for a caller that is already deep."""
+    if sys.getrecursionlimit() < RECURSION_LIMIT:
+        sys.setrecursionlimit(RECURSION_LIMIT)
 
 
 def too_deep(tree: Tree) -> Tree | None:

@@ -12,7 +12,7 @@ from lark.lexer import PatternStr, TerminalDef
 
 from policy_dsl import ast as a
 from policy_dsl.diagnostics import LINE_BREAK, Diagnostic, PolicyErrors, SourceText
-from policy_dsl.limits import MAX_DEPTH, abbreviated, too_deep
+from policy_dsl.limits import MAX_DEPTH, abbreviated, ensure_recursion_limit, too_deep
 from policy_dsl.syntax_errors import describe_syntax_error
 from policy_dsl.transform import InvalidDate, InvalidNumber, ToAst, span_of
 
@@ -73,7 +73,9 @@ def parse(text: str, file: str = "<text>") -> a.Policy:
     """Parse a policy file's text (`normalize_text` first: a byte-order mark is ignored, any
     line ending is one); raises `PolicyErrors` with one diagnostic on a syntax error, on an
     expression nested too deeply (E010, checked before anything recursive runs) or a number
-    past the language's limits (E011)."""
+    past the language's limits (E011). Makes sure Python's recursion limit leaves every later
+    pass room (`limits.ensure_recursion_limit`)."""
+    ensure_recursion_limit()
     text = normalize_text(text)
     source = SourceText(text, file)
     try:

@@ -137,7 +137,7 @@ class _Inliner:
     def expr(self, node: Any) -> Any:
         if isinstance(node, ir.Ref) and node.stage is None:
             definition = self.definitions.get(node.name)
-            if definition is not None and not _contains(definition.expr, WHOLE):
+            if definition is not None and not ir.contains(definition.expr, WHOLE):
                 return self.expr(definition.expr)
             return node
         if isinstance(node, list):
@@ -148,24 +148,9 @@ class _Inliner:
         return node
 
 
-def _contains(node: Any, kinds: tuple[type, ...]) -> bool:
-    if isinstance(node, kinds):
-        return True
-    if isinstance(node, list):
-        return any(_contains(x, kinds) for x in node)
-    if isinstance(node, ir.Model):
-        return any(_contains(getattr(node, n), kinds) for n in type(node).model_fields)
-    return False
-
-
 def _threshold_names(node: Any) -> set[str]:
     """Parameters and tables an expression reads."""
-    if isinstance(node, list):
-        return {n for x in node for n in _threshold_names(x)}
-    if not isinstance(node, ir.Model):
-        return set()
-    own = {node.name} if isinstance(node, ir.ParamRef | ir.TableLookup) else set()
-    return own | {n for f in type(node).model_fields for n in _threshold_names(getattr(node, f))}
+    return {n.name for n in ir.walk(node) if isinstance(n, ir.ParamRef | ir.TableLookup)}
 
 
 # ---- text -------------------------------------------------------------------------------------
