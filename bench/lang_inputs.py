@@ -103,7 +103,11 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "lookup": lambda d: _nest(d, lambda x: f"one[{x}]", "1"),
     "clamp": lambda d: _nest(d, lambda x: f"clamp({x}, 0, 2)", "1"),
     "round": lambda d: _nest(d, lambda x: f"round({x})", "1"),
-    "tolerant_compare": lambda d: _nest(d // 2, lambda x: f"if ({x}) >= unity then 1 else 0", "1"),
+    "tolerant_compare": lambda d: _nest(  # two levels a time, a `min` for an odd one
+        d % 2,
+        lambda x: f"min({x}, 2)",
+        _nest(d // 2, lambda x: f"if ({x}) >= unity then 1 else 0", "1"),
+    ),
     "and_or": _as_number(
         lambda d: _nest(
             d, lambda x: f"(true and {x})" if x.count("(") % 2 else f"(false or {x})", "true"
@@ -134,3 +138,28 @@ def deep_policy(depth: int, shapes: list[str] | None = None) -> str:
     text = base_text().replace(CASE_POINTS, "\n".join([ONES, *lets, CASE_POINTS]))
     text = text.replace(CASE_POINTS, f'let case_points "病例点数" : points at case = {product}')
     return text.replace(SPECIAL, f"{SPECIAL} and {condition}")
+
+
+def with_definition(expr: str, kind: str = "bool") -> str:
+    """Xuancheng 2023 with one more definition, `probe`, of `expr` (read by nothing)."""
+    probe = f'let probe "探针" : {kind} at case = {expr}\n  assumption "测试用"'
+    return base_text().replace(CASE_POINTS, f"{probe}\n{CASE_POINTS}")
+
+
+def condition_chain(terms: int, word: str = "and") -> str:
+    """`terms` conditions joined by one `and` (or `or`), each a different comparison."""
+    return f" {word} ".join(f"total_cost >= {i} 元" for i in range(terms))
+
+
+def definition_chain(count: int) -> str:
+    """Xuancheng 2023 whose case points pass through `count` definitions, each adding 0 to the
+    one declared after it (so checking the first must know the last first)."""
+    lets = [
+        f'let step{i} "第 {i} 步" : points at case = step{i + 1} + 0 pt\n  assumption "测试用"'
+        for i in range(count)
+    ]
+    last = f'let step{count} "第 {count} 步" : points at case = class_points'
+    chain = "\n".join([*lets, last])
+    return base_text().replace(
+        CASE_POINTS, f'{chain}\nlet case_points "病例点数" : points at case = step0'
+    )
