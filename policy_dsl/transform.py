@@ -26,9 +26,13 @@ def unquote(token: Token) -> str:
     return re.sub(r"\\(.)", r"\1", str(token)[1:-1])
 
 
+#: What is not part of a number's digits: its unit (`%`, `元`, `¥`, `pt`…) and spaces.
+_NOT_DIGITS = re.compile(r"[^0-9.eE+-]")
+
+
 def _digits(token: Token) -> Decimal:
     """The value of a number as written, refused (`InvalidNumber`) past the language's limits."""
-    digits = re.sub(r"[^0-9.eE+-]", "", str(token).replace("¥", ""))
+    digits = _NOT_DIGITS.sub("", str(token))
     problem = number_problem(digits)
     if problem is not None:
         raise InvalidNumber(token, *problem)
@@ -78,6 +82,8 @@ def _exprs(children: list[Any]) -> list[Any]:
 @v_args(meta=True)
 class ToAst(Transformer[Token, a.Policy]):
     """Builds `ast.Policy` from the parse tree; every node gets its source span."""
+
+    __visit_tokens__ = False  # tokens are read by the rules that hold them
 
     # ---- file structure ----
     def start(self, meta: Meta, ch: list[Any]) -> a.Policy:
@@ -142,14 +148,9 @@ class ToAst(Transformer[Token, a.Policy]):
         )
 
     def range_row(self, meta: Meta, ch: list[Any]) -> a.RangeRow:
-        open_, low, high, close, value = ch
+        open_, low, _, high, close, _, value = ch  # the grammar keeps every token of a row
         high_value = None if isinstance(high, Token) and high.type == "INF" else high
         return a.RangeRow(low, open_ == "[", high_value, close == "]", value, span=span_of(meta))
-
-    def range_open(self, meta: Meta, ch: list[Any]) -> str:
-        return str(ch[0])
-
-    range_close = range_open
 
     def key_row(self, meta: Meta, ch: list[Any]) -> a.KeyRow:
         return a.KeyRow(ch[0], ch[1], span=span_of(meta))
