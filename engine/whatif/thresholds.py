@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policy_dsl import ir
+from policy_dsl.limits import MAX_DEPTH
 
 ORDERINGS = ("<", "<=", ">", ">=")
 #: Definitions that are not inlined: their value is read from the settled run.
@@ -128,24 +129,46 @@ def _conjunction(conditions: list[Any]) -> Any:
     return conditions[0] if len(conditions) == 1 else ir.Logic(op="and", args=conditions)
 
 
+#: How far formulas are inlined into a comparison: to at most this many levels and nodes. A
+#: chain of definitions each reading the one before (or each reading another twice) would
+#: otherwise give an expression as deep as the chain (or exponentially large); a definition past
+#: these is read as it is, from the settled run, as one that aggregates is.
+INLINE_DEPTH = MAX_DEPTH // 2
+INLINE_NODES = 10_000
+
+#: An inlined expression with its depth and its number of nodes.
+Inlined = tuple[Any, int, int]
+
+
 class _Inliner:
-    """Replaces references to row-wise definitions of a stage by their formulas."""
+    """Replaces references to row-wise definitions of a stage by their formulas: each formula
+    inlined once, in the stage's order (what a definition reads comes before it), and kept only
+    within `INLINE_DEPTH` and `INLINE_NODES`."""
 
     def __init__(self, definitions: dict[str, ir.Definition]) -> None:
-        self.definitions = definitions
+        self.formulas: dict[str, Inlined] = {}
+        for definition in definitions.values():
+            if not ir.contains(definition.expr, WHOLE):
+                formula = self._inline(definition.expr)
+                if formula[1] <= INLINE_DEPTH and formula[2] <= INLINE_NODES:
+                    self.formulas[definition.name] = formula
 
     def expr(self, node: Any) -> Any:
-        if isinstance(node, ir.Ref) and node.stage is None:
-            definition = self.definitions.get(node.name)
-            if definition is not None and not ir.contains(definition.expr, WHOLE):
-                return self.expr(definition.expr)
-            return node
+        return self._inline(node)[0]
+
+    def _inline(self, node: Any) -> Inlined:
+        if isinstance(node, ir.Ref) and node.stage is None and node.name in self.formulas:
+            return self.formulas[node.name]
         if isinstance(node, list):
-            return [self.expr(x) for x in node]
+            items = [self._inline(x) for x in node]
+            depth = max((i[1] for i in items), default=0)
+            return [i[0] for i in items], depth, sum(i[2] for i in items)
         if isinstance(node, ir.Model):
-            changes = {n: self.expr(getattr(node, n)) for n in type(node).model_fields}
-            return node.model_copy(update=changes)
-        return node
+            parts = {n: self._inline(getattr(node, n)) for n in type(node).model_fields}
+            changes = {n: part[0] for n, part in parts.items()}
+            depth = 1 + max((part[1] for part in parts.values()), default=0)
+            return node.model_copy(update=changes), depth, 1 + sum(p[2] for p in parts.values())
+        return node, 0, 0
 
 
 def _threshold_names(node: Any) -> set[str]:
