@@ -114,6 +114,12 @@ def measurements(folder: Path, repeat: int) -> list[Timing]:
     add("check a 20,000-row table", checked(table))
     add("  of which parsing it (Lark, then the syntax tree)", lambda: parse(table))
     add("format a 20,000-row table", lambda: format_policy(table_tree, table))
+    big = lower(check(resolve(policy_from_text(table, "bench/2023.policy"), [])))
+    big_inputs = load_data(ROOT / "sample", big)
+    add(
+        "settle with it (20,000 sample cases)",
+        lambda: settle(big, big_inputs, Period.parse("2024")),
+    )
     add(
         "check a city of 150 chained versions",
         lambda: timeline_diagnostics(check_files([city])),
