@@ -226,6 +226,8 @@ class StageRun:
 
 #: The keys of a hospital's month: its rows include the months with a deduction but no case.
 HOSPITAL_MONTH = HOSPITAL_SIDE | {"month"}
+#: IR nodes whose polars expression is a column or a literal: read twice, they cost nothing.
+COLUMNS = (ir.Lit, ir.FieldRef, ir.ParamRef, ir.Ref, ir.Current, ir.Aggregate)
 
 #: `c op x` is `x FLIPPED[op] c`.
 FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -272,7 +274,9 @@ class Compiler:
 
     def _table(self, node: ir.TableLookup) -> pl.Expr:
         table = self.run.tables[node.name]
-        key = self.expr(node.key)
+        key = self.shared(node.key)  # read once per row of the table
+        if table.kind == "ranges":
+            return _range_lookup(table, key)
         numeric = table.key_type.kind == "number"
 
         def compare(op: str, a: Any, b: Any) -> Any:
@@ -320,20 +324,20 @@ class Compiler:
     _not = _neg
 
     def _arith(self, node: ir.Arith) -> pl.Expr:
-        left, right = self.expr(node.left), self.expr(node.right)
         if node.fn == "/":
+            left, right = self.expr(node.left), self.shared(node.right)
             return pl.when(right != 0).then(left * (1.0 / right))
-        return functions.ARITHMETIC[node.fn](left, right)
+        return functions.ARITHMETIC[node.fn](self.expr(node.left), self.expr(node.right))
 
     def _cmp(self, node: ir.Cmp) -> pl.Expr:
         if node.numeric and (constant := self.constant(node.right)) is not None:
-            return functions.near_constant(node.fn, self.expr(node.left), constant)
+            return functions.near_constant(node.fn, self.shared(node.left), constant)
         if node.numeric and (constant := self.constant(node.left)) is not None:
-            return functions.near_constant(FLIPPED[node.fn], self.expr(node.right), constant)
-        left, right = self.expr(node.left), self.expr(node.right)
+            return functions.near_constant(FLIPPED[node.fn], self.shared(node.right), constant)
         if node.numeric:
+            left, right = self.shared(node.left), self.shared(node.right)
             return functions.near_compare(node.fn, left, right, pl.max_horizontal)
-        return functions.COMPARISONS[node.fn](left, right)
+        return functions.COMPARISONS[node.fn](self.expr(node.left), self.expr(node.right))
 
     def constant(self, node: Any) -> float | None:
         """The finite number a literal or parameter stands for (None for anything else)."""
@@ -348,10 +352,12 @@ class Compiler:
         return float(value) if math.isfinite(value) else None
 
     def _and(self, node: ir.Logic) -> pl.Expr:
-        return self.expr(node.left) & self.expr(node.right)
+        """All conditions at once (Kleene, as `&`): a chain of `&` would be as deep as it is
+        long, and polars takes time growing faster than the depth of an expression."""
+        return pl.all_horizontal([self.expr(arg) for arg in node.args])
 
     def _or(self, node: ir.Logic) -> pl.Expr:
-        return self.expr(node.left) | self.expr(node.right)
+        return pl.any_horizontal([self.expr(arg) for arg in node.args])
 
     def _if(self, node: ir.IfExpr) -> pl.Expr:
         chain: Any = pl
@@ -369,8 +375,9 @@ class Compiler:
         if node.fn == "round" and len(node.args) == 2:
             digits = node.args[1]
             assert isinstance(digits, ir.Lit)
-            return functions.POLARS["round"](self.expr(node.args[0]), int(digits.value or 0))
-        return functions.POLARS[node.fn](*(self.expr(arg) for arg in node.args))
+            return functions.POLARS["round"](self.shared(node.args[0]), int(digits.value or 0))
+        read = self.shared if node.fn in functions.READ_TWICE else self.expr
+        return functions.POLARS[node.fn](*(read(arg) for arg in node.args))
 
     def _classify(self, node: ir.Classify) -> pl.Expr:
         """First match; each condition is computed into a column first (`arms`), so that the
@@ -441,6 +448,50 @@ class Compiler:
         alias = self.run.temp()
         self.replace(with_columns(self.frame(), expr.alias(alias)))
         return alias
+
+    def shared(self, node: Any) -> pl.Expr:
+        """The expression of `node` for a builder that reads it more than once (a comparison
+        within the money tolerance, a table's rows, a divisor, `clamp`, `round`): a column of
+        its own unless it is a column already. Read twice as an expression, it would be built
+        twice, and nested such builders would double the polars expression at each level:
+        2^depth nodes, a run that never ends at a depth the language allows."""
+        expr = self.expr(node)
+        return expr if isinstance(node, COLUMNS) else pl.col(self.materialize(expr))
+
+
+def _range_lookup(table: ir.Table, key: pl.Expr) -> pl.Expr:
+    """A range table's value in one search, whatever its number of rows: each row's ends as the
+    thresholds `functions.near_constant` compares with (a key within the tolerance of an end
+    is judged as `functions.row_matches` judges it), the row with the last lower end at or below
+    the key, and its value if the key is within its upper end too; else the `else` row's. The
+    checker leaves no two ranges overlapping (E501), so that row is the one a first-match
+    `when/then` chain would find; such a chain, one `when` a row, costs polars time growing
+    faster than the rows: seconds for a thousand, hours for twenty thousand."""
+    rows = sorted((r for r in table.rows if not r.default), key=_lower_end)
+    fallback = pl.lit(_number(next((r.value for r in table.rows if r.default), None)))
+    if not rows:
+        return fallback
+    lows = pl.lit(pl.Series([_lower_end(r) for r in rows], dtype=pl.Float64))
+    highs = pl.lit(pl.Series([_upper_end(r) for r in rows], dtype=pl.Float64))
+    values = pl.lit(pl.Series([_number(r.value) for r in rows]))
+    key = key.cast(pl.Float64)
+    index = lows.search_sorted(key, side="right").cast(pl.Int64) - 1
+    row = index.clip(lower_bound=0)
+    found = key.is_not_null() & (index >= 0) & (key <= highs.gather(row))
+    return pl.when(found).then(values.gather(row)).otherwise(fallback)
+
+
+def _lower_end(row: ir.Row) -> float:
+    """The least key a range row takes (as `near_constant` judges `>=` or `>` its bound)."""
+    if row.low is None:
+        return math.inf
+    return functions.near_threshold(">=" if row.low_closed else ">", row.low)
+
+
+def _upper_end(row: ir.Row) -> float:
+    if row.high is None:
+        return math.inf
+    return functions.near_threshold("<=" if row.high_closed else "<", row.high)
 
 
 def _number(value: Any) -> Any:

@@ -164,13 +164,7 @@ def rows_at(frame: pl.DataFrame, keys: dict[str, Any]) -> pl.DataFrame:
 def _windowed(node: Any) -> bool:
     """Whether an expression needs many rows at once and is read from the batch run (an
     aggregate; an allocate inside a formula)."""
-    if isinstance(node, ir.Allocate | ir.Aggregate):
-        return True
-    if isinstance(node, ir.Model):
-        return any(_windowed(getattr(node, f)) for f in type(node).model_fields)
-    if isinstance(node, list):
-        return any(_windowed(x) for x in node)
-    return False
+    return ir.contains(node, (ir.Allocate, ir.Aggregate))
 
 
 @dataclass
@@ -333,16 +327,16 @@ class CaseEval:
         return functions.COMPARISONS[node.fn](left, right)
 
     def _and(self, node: ir.Logic, current: Any) -> Any:
-        left, right = self.expr(node.left, current), self.expr(node.right, current)
-        if left is False or right is False:
+        values = [self.expr(arg, current) for arg in node.args]
+        if any(value is False for value in values):
             return False
-        return None if left is None or right is None else True
+        return None if any(value is None for value in values) else True
 
     def _or(self, node: ir.Logic, current: Any) -> Any:
-        left, right = self.expr(node.left, current), self.expr(node.right, current)
-        if left is True or right is True:
+        values = [self.expr(arg, current) for arg in node.args]
+        if any(value is True for value in values):
             return True
-        return None if left is None or right is None else False
+        return None if any(value is None for value in values) else False
 
     def _if(self, node: ir.IfExpr, current: Any) -> Any:
         for branch in node.branches:

@@ -176,11 +176,7 @@ def _same_stage_ref(node: Any) -> bool:
 
 def _reads_current(node: Any) -> bool:
     """Whether an expression reads an adjustment's running value (`current`)."""
-    if isinstance(node, ir.Current):
-        return True
-    if isinstance(node, ir.Model):
-        return any(_reads_current(getattr(node, f)) for f in type(node).model_fields)
-    return isinstance(node, list) and any(_reads_current(x) for x in node)
+    return ir.contains(node, ir.Current)
 
 
 __all__ = ["ValueExplainer", "explain_values", "expr_text", "input_nodes"]

@@ -155,6 +155,10 @@ def _clamp(x: pl.Expr, low: pl.Expr, high: pl.Expr) -> pl.Expr:
     return pl.when(missing).then(None).otherwise(pl.min_horizontal(pl.max_horizontal(x, low), high))
 
 
+#: The functions whose polars expression reads an argument more than once (the batch plan gives
+#: them their arguments as columns: `Compiler.shared`).
+READ_TWICE = frozenset({"clamp", "round", "round_fen"})
+
 #: `round` takes its digits as a plain int (the checker allows only a literal there).
 POLARS: dict[str, Callable[..., pl.Expr]] = {
     "min": lambda *xs: pl.min_horizontal(*xs),

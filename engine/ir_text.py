@@ -61,8 +61,10 @@ def expr_text(node: Any) -> str:
             return f"{expr_text(operand)} is {'not ' if negated else ''}{', '.join(classes)}"
         case ir.Unary(op=op, operand=operand):
             return ("-" if op == "neg" else "not ") + _operand(operand, PRECEDENCE[op])
-        case ir.Arith(fn=fn) | ir.Cmp(fn=fn) | ir.Logic(op=fn):
+        case ir.Arith(fn=fn) | ir.Cmp(fn=fn):
             return _binary(node, fn)
+        case ir.Logic(op=op, args=args):
+            return f" {op} ".join(_operand(arg, PRECEDENCE[op] + 1) for arg in args)
         case ir.IfExpr(branches=branches, otherwise=otherwise):
             arms = " elif ".join(
                 f"{expr_text(b.condition)} then {expr_text(b.value)}" for b in branches
@@ -71,7 +73,7 @@ def expr_text(node: Any) -> str:
     return "…"
 
 
-def _binary(node: ir.Arith | ir.Cmp | ir.Logic, fn: str) -> str:
+def _binary(node: ir.Arith | ir.Cmp, fn: str) -> str:
     strength = PRECEDENCE["cmp" if isinstance(node, ir.Cmp) else fn]
     left = _operand(node.left, strength)
     right = _operand(node.right, strength + (fn in ("-", "/") or isinstance(node, ir.Cmp)))

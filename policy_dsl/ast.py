@@ -180,18 +180,17 @@ class InClasses(Node):
 
 @dataclass(frozen=True, slots=True)
 class And(Node):
-    """Logical and."""
+    """Logical and of two or more conditions: a chain `a and b and c` is one node, however
+    long (a bracketed `(a and b)` in it stays an operand of its own)."""
 
-    left: Expr
-    right: Expr
+    operands: tuple[Expr, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Or(Node):
-    """Logical or."""
+    """Logical or of two or more conditions, as `And`."""
 
-    left: Expr
-    right: Expr
+    operands: tuple[Expr, ...]
 
 
 @dataclass(frozen=True, slots=True)

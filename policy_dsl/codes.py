@@ -9,6 +9,8 @@ CODES: dict[str, str] = {
     "E002": "syntax: a character that is not part of the language",
     "E003": "syntax: the file ends in the middle of a declaration",
     "E004": "a date that is not a calendar date",
+    "E010": "an expression nested too deeply",
+    "E011": "a number the engine cannot hold as written",
     "E101": "unknown name",
     "E103": "a name declared twice",
     "E104": "a core input field redeclared",

@@ -6,8 +6,10 @@ them all and reports them together; `PolicyErrors` carries a list of them as one
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from policy_dsl.ast import NO_SPAN, Span
@@ -95,12 +97,29 @@ def _caret_width(span: Span, line: str) -> int:
     return max(_display_width(line[start : max(end, start)]), 1)
 
 
+#: What ends a line: `\r\n` (Windows), `\r` (classic Mac) or `\n`. Nothing else does (not a form
+#: feed, not U+2028), as in the parser, which counts lines after `parser.normalize_text`.
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of a file's text, numbered as the parser and an editor number them (a line
+    break at the end starts no new line)."""
+    lines = LINE_BREAK.split(text)
+    return lines[:-1] if lines[-1] == "" else lines
+
+
 class SourceText:
-    """A file's text, for attaching source lines to diagnostics."""
+    """A file's text, for attaching source lines to diagnostics; split into lines once, when
+    the first diagnostic needs one (a file checked clean is never split)."""
 
     def __init__(self, text: str, file: str) -> None:
         self.file = file
-        self.lines = text.splitlines()
+        self.text = text
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return source_lines(self.text)
 
     def line(self, number: int) -> str | None:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else None

@@ -6,8 +6,11 @@ citations indented under their declaration; long formulas broken at `or`, `and` 
 Comments stay before the line they preceded, or at the end of the line they ended; a comment
 between the lines of one declaration (inside a long formula) goes right above that declaration,
 after the blank line that separates it from the one before.
-The canonical text has no byte-order mark: `drgpolicy fmt` writes a file that starts with one
-back without it (and `fmt --check` lists such a file as not formatted).
+The canonical text has no byte-order mark and ends its lines with LF: `drgpolicy fmt` writes a
+file that starts with a mark, or ends its lines with CR LF (Windows) or CR alone (classic Mac),
+back without the mark and with LF (and `fmt --check` lists such a file as not formatted). Lines
+are counted as the parser counts them (`diagnostics.source_lines`), so a comment stays on the
+line `drgpolicy check` says it is on, whatever the line endings.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from policy_dsl import ast as a
+from policy_dsl.diagnostics import source_lines
 from policy_dsl.parser import without_bom
 from policy_dsl.unparse import WIDTH, expr_lines, expr_text, range_text, string_text
 
@@ -33,7 +37,7 @@ class Comment:
 def scan_comments(text: str) -> list[Comment]:
     """Every comment of a file (a `#` outside quotes up to the end of the line)."""
     found = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(source_lines(text), start=1):
         column = _comment_start(line)
         if column is not None:
             found.append(Comment(number, line[column:].rstrip(), not line[:column].strip()))
@@ -83,7 +87,7 @@ class Layout:
     @staticmethod
     def of(source: str) -> Layout:
         blanks, code = set(), []
-        for number, line in enumerate(source.splitlines(), start=1):
+        for number, line in enumerate(source_lines(source), start=1):
             if not line.strip():
                 blanks.add(number)
             elif line[: _comment_start(line)].strip():
@@ -101,13 +105,12 @@ class Layout:
 
 def _weave(units: list[Unit], layout: Layout | None) -> str:
     out: list[str] = []
-    pending = sorted(layout.comments, key=lambda c: c.line) if layout else []
+    pending = _Pending(layout.comments if layout else [])
     for index, unit in enumerate(units):
         end = units[index + 1].start - 1 if index + 1 < len(units) else 10**9
-        leading = [c for c in pending if c.line < unit.start]
-        inside = [c for c in pending if _inside(c, unit, end, layout)]
-        trailing = [c for c in pending if unit.start <= c.line <= end and not c.own_line]
         last = layout.last_code_line(unit.start, end) if layout else unit.start
+        leading = pending.before(unit.start)
+        inside, trailing = pending.within(unit.start, last, end)
         lines, displaced = _attach(unit, trailing, last)
         indent = unit.lines[0][: len(unit.lines[0]) - len(unit.lines[0].lstrip())]
         for comment in leading:
@@ -119,22 +122,46 @@ def _weave(units: list[Unit], layout: Layout | None) -> str:
         # comments from inside the unit (a long formula) go right above it, with it
         out.extend(indent + comment.text for comment in [*inside, *displaced])
         out.extend(lines)
-        pending = [c for c in pending if c not in leading + inside and c not in trailing]
-    for comment in pending:  # after the last declaration
+    for comment in pending.before(10**9):  # after the last declaration
         if layout is not None and layout.blank_before(comment.line):
             out.append("")
         out.append(comment.text)
     return "\n".join(_tidy(out)).strip("\n") + "\n"
 
 
-def _inside(comment: Comment, unit: Unit, end: int, layout: Layout | None) -> bool:
-    """An own-line comment between the lines of a unit (e.g. inside a long formula): it goes
-    before the unit rather than after it."""
-    return (
-        layout is not None
-        and comment.own_line
-        and unit.start < comment.line < layout.last_code_line(unit.start, end)
-    )
+class _Pending:
+    """The comments not yet placed, taken in order of line as the units (in source order) come:
+    each comment is looked at once, so a file of n lines is woven in time linear in n."""
+
+    def __init__(self, comments: list[Comment]) -> None:
+        self.comments = sorted(comments, key=lambda c: c.line)
+        self.next = 0
+        self.carried: list[Comment] = []  # own-line comments after a unit's last code line
+
+    def before(self, line: int) -> list[Comment]:
+        """The comments above `line` not placed yet: they go before the unit starting there."""
+        while self.next < len(self.comments) and self.comments[self.next].line < line:
+            self.carried.append(self.comments[self.next])
+            self.next += 1
+        found, self.carried = self.carried, []
+        return found
+
+    def within(self, start: int, last: int, end: int) -> tuple[list[Comment], list[Comment]]:
+        """The comments of a unit's lines `start` … `end` (its code ends on `last`): own-line
+        ones between its code lines (a long formula), which go above it, and end-of-line ones.
+        Own-line comments after its code are left for the next unit."""
+        inside: list[Comment] = []
+        trailing: list[Comment] = []
+        while self.next < len(self.comments) and self.comments[self.next].line <= end:
+            comment = self.comments[self.next]
+            self.next += 1
+            if not comment.own_line:
+                trailing.append(comment)
+            elif start < comment.line < last:
+                inside.append(comment)
+            else:
+                self.carried.append(comment)
+        return inside, trailing
 
 
 def _attach(unit: Unit, trailing: list[Comment], last: int) -> tuple[list[str], list[Comment]]:

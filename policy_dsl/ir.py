@@ -131,9 +131,10 @@ class Cmp(Model):
 
 
 class Logic(Model):
+    """`and`/`or` of two or more conditions (Kleene: unknown unless decided by the others)."""
+
     op: Literal["and", "or"]
-    left: Expr
-    right: Expr
+    args: list[Expr] = Field(min_length=2)
 
 
 class BranchIR(Model):
@@ -460,14 +461,22 @@ def with_hash(policy: Policy) -> Policy:
 
 
 def walk(node: Any) -> Iterator[Model]:
-    """Every IR node under `node` (a node or a list of them), itself included."""
-    if isinstance(node, list):
-        for item in node:
-            yield from walk(item)
-    elif isinstance(node, Model):
-        yield node
-        for name in type(node).model_fields:
-            yield from walk(getattr(node, name))
+    """Every IR node under `node` (a node or a list of them), itself included, parents before
+    their children in field order. Iterative: the depth of an expression does not reach
+    Python's stack (passes that only look for a kind of node go through here)."""
+    stack: list[Any] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, Model):
+            yield item
+            stack.extend(getattr(item, name) for name in reversed(type(item).model_fields))
+
+
+def contains(node: Any, kinds: type | tuple[type, ...]) -> bool:
+    """Whether a node of one of `kinds` is under `node` (itself included)."""
+    return any(isinstance(item, kinds) for item in walk(node))
 
 
 def json_schema() -> dict[str, Any]:

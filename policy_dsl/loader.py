@@ -7,12 +7,13 @@ Problems with `extends` are diagnostics (E701–E706), collected with the rest.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from policy_dsl import ast as a
 from policy_dsl.diagnostics import Diagnostic, SourceText
 from policy_dsl.errors import PolicyError
-from policy_dsl.parser import parse, without_bom
+from policy_dsl.parser import normalize_text, parse
 
 SUFFIX = ".policy"
 
@@ -25,8 +26,9 @@ class PolicyFile:
     text: str
     tree: a.Policy
 
-    @property
+    @cached_property
     def source(self) -> SourceText:
+        """The text for diagnostics' excerpts: one per file, split into lines once."""
         return SourceText(self.text, str(self.path))
 
     @property
@@ -39,13 +41,24 @@ class PolicyFileError(PolicyError):
 
 
 def read_policy_file(path: Path | str) -> PolicyFile:
-    """Parse one file (UTF-8, with or without a byte-order mark); raises `PolicyFileError` if it
-    cannot be read, `PolicyErrors` on a syntax error."""
+    """Parse one file (UTF-8, with or without a byte-order mark, any line endings); raises
+    `PolicyFileError` if it cannot be read, `PolicyErrors` on a syntax error. The file is read
+    each time; its text is parsed once per process (`_parsed`)."""
     path = Path(path)
     try:
-        text = without_bom(path.read_text(encoding="utf-8"))
+        with path.open(encoding="utf-8", newline="") as handle:
+            text = normalize_text(handle.read())
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyFileError(f"cannot read policy file {path}: {_why(path, exc)}") from None
+    return _parsed(path, text)
+
+
+@lru_cache(maxsize=1024)
+def _parsed(path: Path, text: str) -> PolicyFile:
+    """A file's text parsed, kept for the next read of the same text: checking each version of
+    a city reads every other version of its folder (`resolve`), which without this would parse
+    n versions n times. Keyed by the text read, so an edited file is parsed again; the tree is
+    immutable, so sharing it is safe. 1,024 files: more than any city has versions."""
     return PolicyFile(path, text, parse(text, str(path)))
 
 
@@ -61,7 +74,7 @@ def _why(path: Path, exc: OSError | UnicodeDecodeError) -> str:
 
 def policy_from_text(text: str, path: str = "<editor>") -> PolicyFile:
     """A file that exists only as text (the studio's editor buffer)."""
-    text = without_bom(text)
+    text = normalize_text(text)
     return PolicyFile(Path(path), text, parse(text, path))
 
 
@@ -109,32 +122,54 @@ class Resolved:
         return wanted is not None and all(f.header.version != wanted for f in self.chain)
 
 
-def resolve(top: PolicyFile, siblings: list[PolicyFile] | None = None) -> Resolved:
-    """Apply the `extends` chain of `top`; base versions are looked up among `siblings`
-    (by default the other `.policy` files of the same folder)."""
-    unreadable: list[str] = []
+def resolve(top: PolicyFile, siblings: list[PolicyFile] | Folder | None = None) -> Resolved:
+    """Apply the `extends` chain of `top`; base versions are looked up among `siblings` (by
+    default the other `.policy` files of the same folder, read now; a `Folder` read once serves
+    every version of a city)."""
     if siblings is None:
-        siblings = _folder_files(top, unreadable) if top.header.extends is not None else []
+        siblings = read_folder(top.path.parent) if top.header.extends is not None else []
+    unreadable = siblings.unreadable_besides(top) if isinstance(siblings, Folder) else []
+    others = siblings.others(top) if isinstance(siblings, Folder) else siblings
     diagnostics: list[Diagnostic] = []
-    chain = _chain(top, [top, *siblings], diagnostics, unreadable)
+    chain = _chain(top, [top, *others], diagnostics, unreadable)
     entries: list[Entry] = []
+    places: dict[Place, int] = {}
     stages: list[StageInfo] = []
     for file, base in zip(chain, [None, *chain[:-1]], strict=True):
-        _apply(file, base, entries, stages, diagnostics)
+        _apply(file, base, _Entries(entries, places), stages, diagnostics)
     return Resolved(top, chain, entries, stages, diagnostics)
 
 
-def _folder_files(top: PolicyFile, unreadable: list[str]) -> list[PolicyFile]:
-    """The other policy files of `top`'s folder; names of those that do not parse go to
-    `unreadable` (their own errors are reported when they are checked themselves)."""
-    files = []
-    for path in sorted(top.path.parent.glob(f"*{SUFFIX}")):
-        if path.resolve() != top.path.resolve():
-            try:
-                files.append(read_policy_file(path))
-            except Exception:
-                unreadable.append(path.name)
-    return files
+@dataclass(frozen=True)
+class Folder:
+    """The policy files of one folder, each read once: checking every version of a city
+    resolves each against all the others, and reading the folder again for each would make
+    that quadratic in files read. Holds the files that parse and the names of those that do
+    not (their own check says why), each with its path resolved once."""
+
+    files: tuple[tuple[Path, PolicyFile], ...]
+    unreadable: tuple[tuple[Path, str], ...]
+
+    def others(self, top: PolicyFile) -> list[PolicyFile]:
+        """The files that parse, `top`'s own file left out."""
+        here = top.path.resolve()
+        return [file for real, file in self.files if real != here]
+
+    def unreadable_besides(self, top: PolicyFile) -> list[str]:
+        """The names of the files that do not parse, `top`'s own file left out."""
+        here = top.path.resolve()
+        return [name for real, name in self.unreadable if real != here]
+
+
+def read_folder(folder: Path) -> Folder:
+    """Every `.policy` file of `folder`, by name."""
+    files, unreadable = [], []
+    for path in sorted(folder.glob(f"*{SUFFIX}")):
+        try:
+            files.append((path.resolve(), read_policy_file(path)))
+        except Exception:
+            unreadable.append((path.resolve(), path.name))
+    return Folder(tuple(files), tuple(unreadable))
 
 
 def _chain(
@@ -143,12 +178,16 @@ def _chain(
     """Base-first list of files: [oldest base, …, top]; bases are looked up in `pool`, which
     holds `top` itself so that a loop back to it is found."""
     chain = [top]
+    versions = {top.header.version}
+    by_version: dict[str, list[PolicyFile]] = {}
+    for file in pool:
+        by_version.setdefault(file.header.version, []).append(file)
     while (wanted := chain[-1].header.extends) is not None:
         current = chain[-1]
-        base = _find_base(current, wanted, pool, out, unreadable)
+        base = _find_base(current, wanted, by_version.get(wanted, []), pool, out, unreadable)
         if base is None:
             break
-        if any(f.header.version == base.header.version for f in chain):
+        if base.header.version in versions:
             out.append(
                 _at_header(
                     current,
@@ -160,17 +199,20 @@ def _chain(
             break
         _check_dates(current, base, out)
         chain.append(base)
+        versions.add(base.header.version)
     return list(reversed(chain))
 
 
 def _find_base(
     current: PolicyFile,
     wanted: str,
+    same_version: list[PolicyFile],
     siblings: list[PolicyFile],
     out: list[Diagnostic],
     unreadable: list[str],
 ) -> PolicyFile | None:
-    same_version = [f for f in siblings if f.header.version == wanted]
+    """The base version `wanted` of `current` among `same_version` (the files of that version
+    in the pool), or None with E705 or E701 reported."""
     base = next((f for f in same_version if f.header.city == current.header.city), None)
     if base is not None:
         return base
@@ -225,15 +267,28 @@ def _at_header(file: PolicyFile, code: str, message: str, hint: str) -> Diagnost
     return file.source.diagnostic(code, message, file.header.span, hint)
 
 
+#: Where a declaration stands: its stage (None = shared) and name.
+Place = tuple[str | None, str]
+
+
+@dataclass(frozen=True)
+class _Entries:
+    """The entries in force so far, with the index of each by its place (so that applying a
+    version costs the size of the version, not that times the size of its bases)."""
+
+    entries: list[Entry]
+    places: dict[Place, int]
+
+
 def _apply(
     file: PolicyFile,
     base: PolicyFile | None,
-    entries: list[Entry],
+    known: _Entries,
     stages: list[StageInfo],
     out: list[Diagnostic],
 ) -> None:
     for decl in file.tree.items:
-        _put(Entry(None, decl, file), base, entries, out)
+        _put(Entry(None, decl, file), base, known, out)
     for stage in file.tree.stages:
         info = StageInfo(stage.name, stage.label, stage.period, stage, file)
         index = next((i for i, s in enumerate(stages) if s.name == stage.name), None)
@@ -242,17 +297,12 @@ def _apply(
         else:
             stages[index] = info
         for decl in stage.items:
-            _put(Entry(stage.name, decl, file), base, entries, out)
+            _put(Entry(stage.name, decl, file), base, known, out)
 
 
-def _put(
-    entry: Entry, base: PolicyFile | None, entries: list[Entry], out: list[Diagnostic]
-) -> None:
-    decl = entry.decl
-    index = next(
-        (i for i, e in enumerate(entries) if e.decl.name == decl.name and e.stage == entry.stage),
-        None,
-    )
+def _put(entry: Entry, base: PolicyFile | None, known: _Entries, out: list[Diagnostic]) -> None:
+    decl, entries = entry.decl, known.entries
+    index = known.places.get((entry.stage, decl.name))
     if index is not None and entries[index].file is entry.file:
         first = entries[index].decl.span.line
         out.append(
@@ -267,6 +317,7 @@ def _put(
     if index is None:
         if decl.override:
             out.append(_override_missing(entry, base))
+        known.places[(entry.stage, decl.name)] = len(entries)
         entries.append(
             replace(entry, decl=replace(decl, override=False)) if decl.override else entry
         )

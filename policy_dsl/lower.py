@@ -21,6 +21,7 @@ from policy_dsl.check.ranges import declared_range
 from policy_dsl.check.structure import OUTPUTS, output_scopes
 from policy_dsl.check.tables import literal_value
 from policy_dsl.loader import Entry, PolicyFile, Resolved, read_policy_file, resolve
+from policy_dsl.references import dependency_first
 from policy_dsl.types import TYPE_NAMES, Type
 from policy_dsl.unparse import expr_text
 
@@ -259,20 +260,13 @@ def _stage(
 def _dependency_order(entries: list[Entry], edges: dict[DefKey, set[DefKey]]) -> list[Entry]:
     """Definitions with every dependency first; otherwise in file order (deterministic)."""
     by_key = {(e.stage, e.decl.name): e for e in entries}
-    done: set[DefKey] = set()
-    ordered: list[Entry] = []
 
-    def visit(key: DefKey) -> None:
-        if key in done or key not in by_key:
-            return
-        done.add(key)
-        for dep in sorted(edges.get(key, ()), key=lambda k: (k[0] or "", k[1])):
-            visit(dep)
-        ordered.append(by_key[key])
+    def needs(key: DefKey) -> list[DefKey]:
+        return [
+            k for k in sorted(edges.get(key, ()), key=lambda k: (k[0] or "", k[1])) if k in by_key
+        ]
 
-    for entry in entries:
-        visit((entry.stage, entry.decl.name))
-    return ordered
+    return [by_key[key] for key in dependency_first(by_key, needs)]
 
 
 def _definition(entry: Entry, checked: Checked) -> ir.Definition:
@@ -449,10 +443,10 @@ class ExprLowering:
         )
 
     def _And(self, node: a.And) -> ir.Logic:
-        return ir.Logic(op="and", left=self.expr(node.left), right=self.expr(node.right))
+        return ir.Logic(op="and", args=[self.expr(x) for x in node.operands])
 
     def _Or(self, node: a.Or) -> ir.Logic:
-        return ir.Logic(op="or", left=self.expr(node.left), right=self.expr(node.right))
+        return ir.Logic(op="or", args=[self.expr(x) for x in node.operands])
 
     def _IsClass(self, node: a.IsClass) -> ir.IsIn:
         return ir.IsIn(

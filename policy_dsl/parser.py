@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from lark import Lark
+from lark import Lark, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 from lark.lexer import PatternStr, TerminalDef
 
 from policy_dsl import ast as a
 from policy_dsl import grammar_tables
-from policy_dsl.diagnostics import Diagnostic, PolicyErrors, SourceText
+from policy_dsl.diagnostics import LINE_BREAK, Diagnostic, PolicyErrors, SourceText
+from policy_dsl.limits import MAX_DEPTH, abbreviated, ensure_recursion_limit, too_deep
 from policy_dsl.syntax_errors import describe_syntax_error
-from policy_dsl.transform import InvalidDate, ToAst, span_of
+from policy_dsl.transform import InvalidDate, InvalidNumber, ToAst, span_of
 
 WORD = re.compile(r"[A-Za-z_]\w*")
 
@@ -52,21 +53,54 @@ def without_bom(text: str) -> str:
     return text.removeprefix(BOM)
 
 
+def normalize_text(text: str) -> str:
+    """A file's text as the language reads it: no byte-order mark, and every line ending —
+    CR LF (Windows), a lone CR (classic Mac), LF — written LF. The parser counts lines by LF
+    only; after this, its lines and columns are those an editor shows for the file as saved
+    (`diagnostics.source_lines` splits lines the same way)."""
+    return LINE_BREAK.sub("\n", without_bom(text))
+
+
 def parse(text: str, file: str = "<text>") -> a.Policy:
-    """Parse a policy file's text (a byte-order mark at its start is ignored); raises
-    `PolicyErrors` with one diagnostic on a syntax error."""
-    text = without_bom(text)
+    """Parse a policy file's text (`normalize_text` first: a byte-order mark is ignored, any
+    line ending is one); raises `PolicyErrors` with one diagnostic on a syntax error, on an
+    expression nested too deeply (E010, checked before anything recursive runs) or a number
+    past the language's limits (E011). Makes sure Python's recursion limit leaves every later
+    pass room (`limits.ensure_recursion_limit`)."""
+    ensure_recursion_limit()
+    text = normalize_text(text)
     source = SourceText(text, file)
     try:
         tree = _lark().parse(text)
     except (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput) as exc:
         raise PolicyErrors([describe_syntax_error(exc, source)]) from None
+    deep = too_deep(tree)
+    if deep is not None:
+        raise PolicyErrors([_too_deep(deep, source)])
     try:
         return ToAst().transform(tree)
     except VisitError as exc:
         if isinstance(exc.orig_exc, InvalidDate):
             raise PolicyErrors([_bad_date(exc.orig_exc, source)]) from None
+        if isinstance(exc.orig_exc, InvalidNumber):
+            raise PolicyErrors([_bad_number(exc.orig_exc, source)]) from None
         raise
+
+
+def _too_deep(node: Tree, source: SourceText) -> Diagnostic:
+    return source.diagnostic(
+        "E010",
+        f"expression nested more than {MAX_DEPTH} levels deep",
+        span_of(node.meta),
+        "give inner parts a name (`let … = …`) and use the name; each call, `if`, `not`, "
+        "`-`, comparison, `[…]` and each `+ - * /` of a chain is a level, a chain of `and` "
+        "(or of `or`) is one",
+    )
+
+
+def _bad_number(exc: InvalidNumber, source: SourceText) -> Diagnostic:
+    message = f"`{abbreviated(str(exc.token))}` {exc.problem}"
+    return source.diagnostic("E011", message, span_of(exc.token), exc.hint)
 
 
 def _bad_date(exc: InvalidDate, source: SourceText) -> Diagnostic:

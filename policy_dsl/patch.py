@@ -15,7 +15,7 @@ brings along, and changes that do not check without each other grouped, with the
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from policy_dsl import ast as a
@@ -23,8 +23,7 @@ from policy_dsl.check import Checked, check
 from policy_dsl.diff import PREFIXES, Change
 from policy_dsl.facets import declaration_item, row_key
 from policy_dsl.loader import Entry, Resolved, StageInfo
-
-Key = tuple[str | None, str]
+from policy_dsl.references import Key, references
 
 #: The field of each declaration that holds its parts.
 PARTS = {a.Table: "rows", a.Classify: "classes", a.Formula: "arms", a.Adjust: "steps"}
@@ -133,7 +132,7 @@ class _State:
             if entry.stage is not None and entry.stage not in self.stages:
                 self.stages[entry.stage] = self.new_stages[entry.stage]
                 brought.append(f"stage:{entry.stage}")
-            for key in sorted(_references(entry), key=str):
+            for key in sorted(references(entry), key=str):
                 found = self._find(key, self.new_entries)
                 if found is not None and self._find(key, self.entries) is None:
                     self.entries[(found.stage, found.decl.name)] = found
@@ -197,41 +196,6 @@ def _only_part(decl: a.Declaration, field: str, name: str) -> a.Declaration:
 def _with_parts(decl: Any, field: str, parts: tuple[Any, ...]) -> a.Declaration:
     result: a.Declaration = replace(decl, **{field: parts})
     return result
-
-
-def _references(entry: Entry) -> set[Key]:
-    """The names a declaration reads or cites, each with the stage to look it up in."""
-    found: set[Key] = set()
-    _collect(entry.decl, entry.stage, found)
-    found.discard((entry.stage, entry.decl.name))
-    return found
-
-
-def _collect(node: object, stage: str | None, found: set[Key]) -> None:
-    if isinstance(node, tuple):
-        for item in node:
-            _collect(item, stage, found)
-        return
-    if not isinstance(node, a.Node):
-        return
-    match node:
-        case a.StageRef():
-            found.add((node.stage, node.name))
-        case a.Name() | a.Rekeyed():
-            found.add((stage, node.name))
-        case a.Lookup():
-            found.add((stage, node.table))
-        case a.Source():
-            found.add((stage, node.document))
-        case a.Formula():
-            found.add((stage, node.by))
-        case a.Monotone() | a.Closes():
-            found.add((stage, node.target))
-    if isinstance(node, a.Closes):
-        found.add((stage, node.budget))
-    for item in fields(node):
-        if item.name != "span":
-            _collect(getattr(node, item.name), stage, found)
 
 
 # ---- units of measurement ------------------------------------------------------------------
@@ -322,7 +286,7 @@ def _subjects(unit: Unit) -> set[str]:
 def _read(unit: Unit) -> set[str]:
     entries = unit.patched.resolved.entries
     wanted = _subjects(unit)
-    return {name for e in entries if e.decl.name in wanted for _, name in _references(e)}
+    return {name for e in entries if e.decl.name in wanted for _, name in references(e)}
 
 
 __all__ = ["Patched", "Unit", "clause_of", "part_name", "patch", "separate"]

@@ -11,6 +11,7 @@ from lark import Token, Transformer, v_args
 from lark.tree import Meta
 
 from policy_dsl import ast as a
+from policy_dsl.limits import number_problem
 
 
 def span_of(meta: Meta | Token) -> a.Span:
@@ -25,8 +26,25 @@ def unquote(token: Token) -> str:
     return re.sub(r"\\(.)", r"\1", str(token)[1:-1])
 
 
+#: What is not part of a number's digits: its unit (`%`, `元`, `¥`, `pt`…) and spaces.
+_NOT_DIGITS = re.compile(r"[^0-9.eE+-]")
+
+
 def _digits(token: Token) -> Decimal:
-    return Decimal(re.sub(r"[^0-9.eE+-]", "", str(token).replace("¥", "")))
+    """The value of a number as written, refused (`InvalidNumber`) past the language's limits."""
+    digits = _NOT_DIGITS.sub("", str(token))
+    problem = number_problem(digits)
+    if problem is not None:
+        raise InvalidNumber(token, *problem)
+    return Decimal(digits)
+
+
+class InvalidNumber(ValueError):
+    """A number literal the engine cannot hold as written (too many digits, too large)."""
+
+    def __init__(self, token: Token, problem: str, hint: str) -> None:
+        super().__init__(problem)
+        self.token, self.problem, self.hint = token, problem, hint
 
 
 class InvalidDate(ValueError):
@@ -64,6 +82,8 @@ def _exprs(children: list[Any]) -> list[Any]:
 @v_args(meta=True)
 class ToAst(Transformer[Token, a.Policy]):
     """Builds `ast.Policy` from the parse tree; every node gets its source span."""
+
+    __visit_tokens__ = False  # tokens are read by the rules that hold them
 
     # ---- file structure ----
     def start(self, meta: Meta, ch: list[Any]) -> a.Policy:
@@ -158,13 +178,9 @@ class ToAst(Transformer[Token, a.Policy]):
         )
 
     def range_row(self, meta: Meta, ch: list[Any]) -> a.RangeRow:
-        open_, low, high, close, value = ch
-        return a.RangeRow(low, open_ == "[", _finite(high), close == "]", value, span=span_of(meta))
-
-    def range_open(self, meta: Meta, ch: list[Any]) -> str:
-        return str(ch[0])
-
-    range_close = range_open
+        open_, low, _, high, close, _, value = ch  # the grammar keeps every token of a row
+        high_value = None if isinstance(high, Token) and high.type == "INF" else high
+        return a.RangeRow(low, open_ == "[", high_value, close == "]", value, span=span_of(meta))
 
     def key_row(self, meta: Meta, ch: list[Any]) -> a.KeyRow:
         return a.KeyRow(ch[0], ch[1], span=span_of(meta))
@@ -271,10 +287,10 @@ class ToAst(Transformer[Token, a.Policy]):
         return a.Branch(ch[0], ch[1], span=span_of(meta))
 
     def or_(self, meta: Meta, ch: list[Any]) -> a.Or:
-        return a.Or(ch[0], ch[1], span=span_of(meta))
+        return a.Or(tuple(ch), span=span_of(meta))
 
     def and_(self, meta: Meta, ch: list[Any]) -> a.And:
-        return a.And(ch[0], ch[1], span=span_of(meta))
+        return a.And(tuple(ch), span=span_of(meta))
 
     def not_(self, meta: Meta, ch: list[Any]) -> a.Not:
         return a.Not(ch[0], span=span_of(meta))

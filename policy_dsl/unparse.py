@@ -74,9 +74,16 @@ def _wrap(node: a.Expr, minimum: int) -> str:
     return f"({text})" if precedence(node) < minimum or isinstance(node, a.If) else text
 
 
-def _or_operand(node: a.Expr, minimum: int) -> str:
-    """`and` inside `or` is bracketed for the reader, though the grammar does not need it."""
-    return f"({expr_text(node)})" if isinstance(node, a.And) else _wrap(node, minimum)
+def _and_operand(node: a.Expr) -> str:
+    """An operand of `and`: an `and` or `or` in it is bracketed (it was, or it would join the
+    chain)."""
+    return _wrap(node, _NOT)
+
+
+def _or_operand(node: a.Expr) -> str:
+    """An operand of `or`: an `or` in it is bracketed, and an `and` too, for the reader, though
+    the grammar does not need it."""
+    return f"({expr_text(node)})" if isinstance(node, a.And) else _wrap(node, _AND)
 
 
 def _binary(node: a.Binary) -> str:
@@ -135,8 +142,8 @@ _PRINTERS: dict[type, Callable[..., str]] = {
     a.Compare: _compare,
     a.IsClass: _is,
     a.InClasses: _in,
-    a.And: lambda n: f"{_wrap(n.left, _AND)} and {_wrap(n.right, _NOT)}",
-    a.Or: lambda n: f"{_or_operand(n.left, _OR)} or {_or_operand(n.right, _AND)}",
+    a.And: lambda n: " and ".join(_and_operand(op) for op in n.operands),
+    a.Or: lambda n: " or ".join(_or_operand(op) for op in n.operands),
     a.Not: lambda n: f"not {_wrap(n.operand, _NOT)}",
     a.If: _if,
 }
@@ -151,23 +158,14 @@ def expr_lines(node: a.Expr, indent: int, first_width: int | None = None) -> lis
     if isinstance(node, a.If):
         return _if_lines(node, indent)
     if isinstance(node, a.Or | a.And):
-        return _chain_lines(node, indent, budget)
+        return _chain_lines(node)
     return [text]
 
 
-def _chain_lines(node: a.Or | a.And, indent: int, budget: int) -> list[str]:
-    kind, word = type(node), "or" if isinstance(node, a.Or) else "and"
-    operands: list[a.Expr] = []
-    current: a.Expr = node
-    while isinstance(current, kind):
-        operands.insert(0, current.right)
-        current = current.left
-    operands.insert(0, current)
-    level = precedence(node)
-    wrap = _or_operand if kind is a.Or else _wrap
-    lines = [wrap(operands[0], level)]
-    lines += [f"  {word} {wrap(op, level + 1)}" for op in operands[1:]]
-    return lines
+def _chain_lines(node: a.Or | a.And) -> list[str]:
+    word, operand = ("or", _or_operand) if isinstance(node, a.Or) else ("and", _and_operand)
+    first, *rest = node.operands
+    return [operand(first), *(f"  {word} {operand(op)}" for op in rest)]
 
 
 def _if_lines(node: a.If, indent: int) -> list[str]:

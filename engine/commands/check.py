@@ -37,7 +37,7 @@ from policy_dsl.check import check_path
 from policy_dsl.check.citations import Outcome
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, sort_diagnostics
 from policy_dsl.errors import PolicyError
-from policy_dsl.loader import SUFFIX
+from policy_dsl.loader import SUFFIX, Folder, read_folder
 from policy_dsl.sources import ENV, SourceFolders, source_folders
 from policy_dsl.versions import check_timeline, load_city
 
@@ -138,11 +138,14 @@ def policy_files(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def check_file(path: Path, sources: SourceFolders | None = None) -> FileReport:
-    """Every diagnostic of one file (and of its base versions), a syntax error being one of
-    them; given `sources`, its quotes are looked up in their documents and counted."""
+def check_file(
+    path: Path, sources: SourceFolders | None = None, folder: Folder | None = None
+) -> FileReport:
+    """Every diagnostic of one file (and of its base versions, looked up in `folder` when
+    given), a syntax error being one of them; given `sources`, its quotes are looked up in
+    their documents and counted."""
     try:
-        checked = check_path(path, sources)
+        checked = check_path(path, sources, folder)
     except PolicyErrors as exc:
         return FileReport(path, tuple(exc.diagnostics))
     except (OSError, UnicodeDecodeError) as exc:
@@ -152,8 +155,11 @@ def check_file(path: Path, sources: SourceFolders | None = None) -> FileReport:
 
 
 def check_files(paths: Iterable[Path], sources: SourceFolders | None = None) -> list[FileReport]:
-    """One report per policy file named by `paths` (see `policy_files`)."""
-    return [check_file(path, sources) for path in policy_files(paths)]
+    """One report per policy file named by `paths` (see `policy_files`); each folder is read
+    once for all its files."""
+    files = policy_files(paths)
+    folders = {folder: read_folder(folder) for folder in dict.fromkeys(p.parent for p in files)}
+    return [check_file(path, sources, folders[path.parent]) for path in files]
 
 
 def unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

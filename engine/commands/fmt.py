@@ -8,7 +8,9 @@ A FILE may also be a folder (every `*.policy` under it). A file is rewritten ato
 temporary file in the same folder, then `os.replace`), so a reader never sees half a file. A
 file with a syntax error is reported on stderr and left untouched; the exit code is then 1.
 A file that starts with a UTF-8 byte-order mark (as Windows Notepad saves) is read as usual and
-written back without it; `--check` lists it as not formatted.
+written back without it; a file whose lines end with CR LF (Windows) or a lone CR (classic Mac),
+or a mix, is read with every one of them a line end, as `drgpolicy check` reads it, and written
+back with LF. `--check` lists either as not formatted.
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ def format_file(path: Path) -> Formatted:
 
 
 def read_text(path: Path) -> str:
-    """A file's text exactly as stored (line endings included), so `--check` sees CRLF."""
+    """A file's text exactly as stored (line endings included), so `--check` sees CR LF."""
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             return handle.read()

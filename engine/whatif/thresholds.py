@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policy_dsl import ir
+from policy_dsl.limits import MAX_DEPTH
 
 ORDERINGS = ("<", "<=", ">", ">=")
 #: Definitions that are not inlined: their value is read from the settled run.
@@ -87,10 +88,10 @@ def _walk(
     match node:
         case ir.Cmp() if node.fn in ORDERINGS:
             yield grain, node, guard
-        case ir.Logic():
-            other = (lambda x: x) if node.op == "and" else _not
-            yield from _walk(node.left, grain, [*guard, other(node.right)])
-            yield from _walk(node.right, grain, [*guard, other(node.left)])
+        case ir.Logic(op=op, args=args):
+            other = (lambda x: x) if op == "and" else _not
+            for i, arg in enumerate(args):
+                yield from _walk(arg, grain, [*guard, *map(other, args[:i] + args[i + 1 :])])
         case ir.Unary():
             yield from _walk(node.operand, grain, guard)
         case ir.IfExpr():
@@ -125,50 +126,54 @@ def _not(expr: Any) -> ir.Unary:
 def _conjunction(conditions: list[Any]) -> Any:
     if not conditions:
         return None
-    result = conditions[0]
-    for condition in conditions[1:]:
-        result = ir.Logic(op="and", left=result, right=condition)
-    return result
+    return conditions[0] if len(conditions) == 1 else ir.Logic(op="and", args=conditions)
+
+
+#: How far formulas are inlined into a comparison: to at most this many levels and nodes. A
+#: chain of definitions each reading the one before (or each reading another twice) would
+#: otherwise give an expression as deep as the chain (or exponentially large); a definition past
+#: these is read as it is, from the settled run, as one that aggregates is.
+INLINE_DEPTH = MAX_DEPTH // 2
+INLINE_NODES = 10_000
+
+#: An inlined expression with its depth and its number of nodes.
+Inlined = tuple[Any, int, int]
 
 
 class _Inliner:
-    """Replaces references to row-wise definitions of a stage by their formulas."""
+    """Replaces references to row-wise definitions of a stage by their formulas: each formula
+    inlined once, in the stage's order (what a definition reads comes before it), and kept only
+    within `INLINE_DEPTH` and `INLINE_NODES`."""
 
     def __init__(self, definitions: dict[str, ir.Definition]) -> None:
-        self.definitions = definitions
+        self.formulas: dict[str, Inlined] = {}
+        for definition in definitions.values():
+            if not ir.contains(definition.expr, WHOLE):
+                formula = self._inline(definition.expr)
+                if formula[1] <= INLINE_DEPTH and formula[2] <= INLINE_NODES:
+                    self.formulas[definition.name] = formula
 
     def expr(self, node: Any) -> Any:
-        if isinstance(node, ir.Ref) and node.stage is None:
-            definition = self.definitions.get(node.name)
-            if definition is not None and not _contains(definition.expr, WHOLE):
-                return self.expr(definition.expr)
-            return node
+        return self._inline(node)[0]
+
+    def _inline(self, node: Any) -> Inlined:
+        if isinstance(node, ir.Ref) and node.stage is None and node.name in self.formulas:
+            return self.formulas[node.name]
         if isinstance(node, list):
-            return [self.expr(x) for x in node]
+            items = [self._inline(x) for x in node]
+            depth = max((i[1] for i in items), default=0)
+            return [i[0] for i in items], depth, sum(i[2] for i in items)
         if isinstance(node, ir.Model):
-            changes = {n: self.expr(getattr(node, n)) for n in type(node).model_fields}
-            return node.model_copy(update=changes)
-        return node
-
-
-def _contains(node: Any, kinds: tuple[type, ...]) -> bool:
-    if isinstance(node, kinds):
-        return True
-    if isinstance(node, list):
-        return any(_contains(x, kinds) for x in node)
-    if isinstance(node, ir.Model):
-        return any(_contains(getattr(node, n), kinds) for n in type(node).model_fields)
-    return False
+            parts = {n: self._inline(getattr(node, n)) for n in type(node).model_fields}
+            changes = {n: part[0] for n, part in parts.items()}
+            depth = 1 + max((part[1] for part in parts.values()), default=0)
+            return node.model_copy(update=changes), depth, 1 + sum(p[2] for p in parts.values())
+        return node, 0, 0
 
 
 def _threshold_names(node: Any) -> set[str]:
     """Parameters and tables an expression reads."""
-    if isinstance(node, list):
-        return {n for x in node for n in _threshold_names(x)}
-    if not isinstance(node, ir.Model):
-        return set()
-    own = {node.name} if isinstance(node, ir.ParamRef | ir.TableLookup) else set()
-    return own | {n for f in type(node).model_fields for n in _threshold_names(getattr(node, f))}
+    return {n.name for n in ir.walk(node) if isinstance(n, ir.ParamRef | ir.TableLookup)}
 
 
 # ---- text -------------------------------------------------------------------------------------
@@ -196,7 +201,7 @@ def text(node: Any) -> str:
         case ir.Unary():
             return f"not {text(node.operand)}" if node.op == "not" else f"-{text(node.operand)}"
         case ir.Logic():
-            return f"{_operand(node.left)} {node.op} {_operand(node.right)}"
+            return f" {node.op} ".join(_operand(arg) for arg in node.args)
     return str(getattr(node, "op", node))
 
 

@@ -20,11 +20,12 @@ from policy_dsl.check import (
     tables,
 )
 from policy_dsl.check.citations import Citations, check_quotes
-from policy_dsl.check.infer import Ctx, Inference, Info
+from policy_dsl.check.infer import Ctx, DefKey, Inference, Info
 from policy_dsl.check.scope import Scope
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, has_errors, sort_diagnostics
-from policy_dsl.loader import Entry, Resolved, read_policy_file, resolve
+from policy_dsl.loader import Entry, Folder, Resolved, read_policy_file, resolve
 from policy_dsl.ranges import default_range
+from policy_dsl.references import dependency_first, references
 from policy_dsl.sources import SourceFolders
 from policy_dsl.types import TYPE_NAMES
 
@@ -77,6 +78,7 @@ def check(resolved: Resolved, sources: SourceFolders | None = None) -> Checked:
     declarations.check_inputs(scope, report)
     supervision.check_supervision_inputs(scope, report)
     declarations.check_stages(scope, report)
+    _infer_dependencies_first(resolved, scope, inference)
     for entry in resolved.entries:
         _check_entry(entry, scope, inference, report)
     structure.check_cycles(inference, scope, report)
@@ -102,12 +104,36 @@ def _without_base_noise(resolved: Resolved, found: list[Diagnostic]) -> list[Dia
     return [d for d in found if d.code not in NEEDS_THE_BASE]
 
 
+def _infer_dependencies_first(resolved: Resolved, scope: Scope, inference: Inference) -> None:
+    """Infer every definition after the definitions it reads: then inferring one never has to
+    infer another first, and a long chain of definitions, however ordered in the file, does
+    not nest Python calls as deep as it is long."""
+    definitions = {(e.stage, e.decl.name): e for e in resolved.entries if _is_definition(e.decl)}
+
+    def reads(key: DefKey) -> list[DefKey]:
+        found = (
+            scope.lookup(name, stage)
+            for stage, name in sorted(references(definitions[key]), key=str)
+        )
+        keys = [(s.entry.stage, s.name) for s in found if s is not None and s.entry is not None]
+        return [k for k in keys if k in definitions]
+
+    for stage, name in dependency_first(definitions, reads):
+        symbol = scope.lookup(name, stage)
+        assert symbol is not None
+        inference.definition(symbol)
+
+
+def _is_definition(decl: a.Declaration) -> bool:
+    return isinstance(decl, a.Let | a.Classify | a.Formula | a.Adjust)
+
+
 def _check_entry(
     entry: Entry, scope: Scope, inference: Inference, report: structure.Report
 ) -> None:
     decl = entry.decl
     symbol = scope.lookup(decl.name, entry.stage)
-    if isinstance(decl, a.Let | a.Classify | a.Formula | a.Adjust) and symbol is not None:
+    if _is_definition(decl) and symbol is not None:
         inference.definition(symbol)
     if isinstance(decl, a.Classify):
         structure.check_classify(entry, report)
@@ -188,10 +214,13 @@ def _check_invariant(
     declarations.check_invariant(entry, lookup, report)
 
 
-def check_path(path: Path | str, sources: SourceFolders | None = None) -> Checked:
-    """Read, resolve and check one file (its quotes too, given `sources`); a syntax error
-    raises `PolicyErrors`."""
-    return check(resolve(read_policy_file(path)), sources)
+def check_path(
+    path: Path | str, sources: SourceFolders | None = None, folder: Folder | None = None
+) -> Checked:
+    """Read, resolve and check one file (its quotes too, given `sources`; its base versions
+    looked up in `folder`, read once for all its files, or else in its own folder, read now);
+    a syntax error raises `PolicyErrors`."""
+    return check(resolve(read_policy_file(path), folder), sources)
 
 
 __all__ = ["Checked", "check", "check_path"]

@@ -178,7 +178,7 @@ class _Walk:
         return self._condition(node.left, node.right)
 
     def _And(self, node: a.And) -> Flow:
-        return self._condition(node.left, node.right)
+        return self._condition(*node.operands)
 
     _Or = _And
 

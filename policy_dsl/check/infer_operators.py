@@ -88,10 +88,10 @@ class OperatorInference(InferenceBase):
         return Info(BOOL, info.grain)
 
     def _And(self, node: a.And, ctx: Ctx) -> Info | None:
-        return self._logic([node.left, node.right], ctx, "`and`")
+        return self._logic(list(node.operands), ctx, "`and`")
 
     def _Or(self, node: a.Or, ctx: Ctx) -> Info | None:
-        return self._logic([node.left, node.right], ctx, "`or`")
+        return self._logic(list(node.operands), ctx, "`or`")
 
     def _Not(self, node: a.Not, ctx: Ctx) -> Info | None:
         return self._logic([node.operand], ctx, "`not`")

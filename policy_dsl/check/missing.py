@@ -244,15 +244,15 @@ def _within(d: Diagnostic, entry: Entry, span: a.Span) -> bool:
 
 def _reads(expr: a.Expr, stage: str | None, values: MissingValues) -> list[Found]:
     """The reads of a condition; beside `not ungrouped and …`, the catalog is always there."""
-    if isinstance(expr, a.And) and (_is_not_ungrouped(expr.left) or _is_not_ungrouped(expr.right)):
-        found = _reads(expr.left, stage, values) + _reads(expr.right, stage, values)
+    if isinstance(expr, a.And) and any(_is_not_ungrouped(x) for x in expr.operands):
+        found = [f for x in expr.operands for f in _reads(x, stage, values)]
         return [f for f in found if not f.why.ungrouped]
     return values.reads(expr, stage, frozenset({"case"}))
 
 
 def _takes_ungrouped(expr: a.Expr) -> bool:
     if isinstance(expr, a.Or):
-        return _takes_ungrouped(expr.left) or _takes_ungrouped(expr.right)
+        return any(_takes_ungrouped(x) for x in expr.operands)
     return isinstance(expr, a.Name) and expr.name == "ungrouped"  # the core field (E104)
 
 

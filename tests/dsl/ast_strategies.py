@@ -99,8 +99,8 @@ def expressions(
             ),
             st.builds(a.IsClass, children, names, st.booleans()),
             st.builds(a.InClasses, children, some_names),
-            st.builds(a.And, children, children),
-            st.builds(a.Or, children, children),
+            st.builds(a.And, st.lists(children, min_size=2, max_size=3).map(tuple)),
+            st.builds(a.Or, st.lists(children, min_size=2, max_size=3).map(tuple)),
             st.builds(a.Not, children),
             st.builds(
                 a.If,
