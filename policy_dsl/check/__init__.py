@@ -83,10 +83,11 @@ def check(resolved: Resolved, sources: SourceFolders | None = None) -> Checked:
         _check_entry(entry, scope, inference, report)
     structure.check_cycles(inference, scope, report)
     structure.check_unused(inference, scope, report)
-    missing.check_classifications(scope, inference, found, report)
+    order = inference.dependencies_first()
+    missing.check_classifications(scope, inference, order, found, report)
     checked = Checked(resolved, scope, inference, citations=citations)
     structure.check_outputs(scope, resolved.header.method, checked.info, report)
-    supervision.check_deduction_signs(scope, inference.edges, checked.is_money, report)
+    supervision.check_deduction_signs(scope, inference.edges, order, checked.is_money, report)
     checked.diagnostics = sort_diagnostics(set(_without_base_noise(resolved, found)))
     return checked
 
