@@ -72,7 +72,7 @@ class Signs:
 
     def dependencies_first(self, order: list[DefKey]) -> None:
         """Work out each definition's flow in `order` (each after the definitions it reads,
-        `Inference.dependencies_first`): working one out then finds the others memoized, and
+        `check._dependencies_first`): working one out then finds the others memoized, and
         a long chain of definitions does not nest Python calls as deep as it is long."""
         for stage, name in order:
             symbol = self.scope.lookup(name, stage)

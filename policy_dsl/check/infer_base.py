@@ -12,7 +12,6 @@ from policy_dsl import grains as g
 from policy_dsl.check.scope import Scope, Symbol, did_you_mean
 from policy_dsl.diagnostics import Diagnostic
 from policy_dsl.loader import Entry
-from policy_dsl.references import dependency_first
 from policy_dsl.types import BOOL, TYPE_NAMES, Type, Unit
 
 CASE = frozenset({"case"})
@@ -60,16 +59,6 @@ class InferenceBase:
         self.used: set[DefKey] = set()
         self.sources: dict[int, g.Grain] = {}
         self.numeric_comparisons: set[int] = set()
-
-    def dependencies_first(self) -> list[DefKey]:
-        """Every definition that reads another or is read, each after the definitions it reads
-        (`edges`; a circle, E401, is cut where it closes). A later pass that works out each
-        definition from those it reads, memoized, warms its memo in this order: then no chain of
-        definitions, however long, nests its Python calls as deep as the chain."""
-        edges = self.edges
-        return dependency_first(
-            sorted(edges, key=str), lambda key: sorted(edges.get(key, ()), key=str)
-        )
 
     def definition(self, symbol: Symbol) -> Info | None:
         """The type and grain of a definition (see `Inference.definition`)."""

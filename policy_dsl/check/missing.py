@@ -226,7 +226,7 @@ def check_classifications(
 ) -> None:
     """W610 for each class whose condition can read a missing value (and has no error among
     the diagnostics `found` so far); the definitions are worked out in `order`, each after
-    those it reads (`Inference.dependencies_first`)."""
+    those it reads (`check._dependencies_first`)."""
     values = MissingValues(scope, inference)
     values.dependencies_first(order)
     errors = [d for d in found if d.severity == "error"]

@@ -146,6 +146,19 @@ def test_a_class_condition_at_the_end_of_a_chain_of_1000_definitions_is_warned_o
     assert "`base_points` is computed per group" in d.message
 
 
+def test_a_circle_through_a_chain_of_1000_definitions_is_e401_not_a_crash() -> None:
+    """`category` reads `step0`, and the chain ends at `class_points`, a value per `category`:
+    a circle 1002 definitions long. Every pass (inference, W610, W150) takes the definitions in
+    one order and cuts the circle where it closes; none recurses down the chain."""
+    special = 'class special "特病单议病例" when special_review'
+    text = definition_chain(1000).replace(special, f"{special} and step0 >= cv_limit * 1 pt")
+    checked = check(resolve(policy_from_text(text, "chain/2023.policy"), []))
+    (circle,) = [d for d in checked.diagnostics if d.code == "E401"]
+    assert circle.message.startswith("definitions depend on each other in a circle: `category`")
+    assert circle.message.count("`step") == 1001
+    assert "`step1000` → `class_points` → `category`" in circle.message
+
+
 W150_POLICY = Path(__file__).resolve().parents[1] / "golden" / "diagnostics" / "W150.policy"
 
 
