@@ -70,6 +70,15 @@ class Signs:
         decl = symbol.entry.decl if symbol and symbol.entry else None
         return decl.label if isinstance(decl, a.Input) else name
 
+    def dependencies_first(self, order: list[DefKey]) -> None:
+        """Work out each definition's flow in `order` (each after the definitions it reads,
+        `check._dependencies_first`): working one out then finds the others memoized, and
+        a long chain of definitions does not nest Python calls as deep as it is long."""
+        for stage, name in order:
+            symbol = self.scope.lookup(name, stage)
+            if symbol is not None and symbol.entry is not None and _defines(symbol.entry.decl):
+                self.definition(symbol.entry)
+
     def definition(self, entry: Entry) -> Flow:
         key = (entry.stage, entry.decl.name)
         if key not in self.flows:
@@ -86,9 +95,13 @@ class Signs:
             return Flow({name: 1}) if decl.table == "deduction" else OTHER
         if isinstance(decl, a.Param):
             return CONSTANT
-        if isinstance(decl, a.Let | a.Formula | a.Adjust | a.Classify):
+        if _defines(decl):
             return self.definition(symbol.entry)
         return OTHER
+
+
+def _defines(decl: a.Declaration) -> bool:
+    return isinstance(decl, a.Let | a.Formula | a.Adjust | a.Classify)
 
 
 class _Walk:

@@ -133,6 +133,18 @@ class MissingValues:
         for why in self._definition(symbol, info.grain):
             yield Found(node, why)
 
+    def dependencies_first(self, order: list[tuple[str | None, str]]) -> None:
+        """Work out what can be missing in each definition of `order`, each after those it
+        reads: working one out then finds the others memoized, and a long chain of
+        definitions does not nest Python calls as deep as it is long."""
+        for stage, name in order:
+            symbol = self.scope.lookup(name, stage)
+            if symbol is None or symbol.kind != "definition":
+                continue
+            info = self.inference.definition(symbol)
+            if info is not None:
+                self._definition(symbol, info.grain)
+
     def _definition(self, symbol: Symbol, grain: frozenset[str]) -> list[Why]:
         key = (symbol.stage, symbol.name)
         if key not in self.memo:
@@ -206,11 +218,17 @@ def _covers(table: a.Table) -> bool:
 
 
 def check_classifications(
-    scope: Scope, inference: Inference, found: list[Diagnostic], report: Report
+    scope: Scope,
+    inference: Inference,
+    order: list[tuple[str | None, str]],
+    found: list[Diagnostic],
+    report: Report,
 ) -> None:
     """W610 for each class whose condition can read a missing value (and has no error among
-    the diagnostics `found` so far)."""
+    the diagnostics `found` so far); the definitions are worked out in `order`, each after
+    those it reads (`check._dependencies_first`)."""
     values = MissingValues(scope, inference)
+    values.dependencies_first(order)
     errors = [d for d in found if d.severity == "error"]
     for entry in scope.resolved.entries:
         if isinstance(entry.decl, a.Classify):
