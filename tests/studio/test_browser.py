@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
+import yaml
 
 from engine.outputs import stage_tables
 from engine.rundata import Period
@@ -67,6 +69,7 @@ def engine_figures(policies: Path, edited: str) -> dict[str, Any]:
         for level in by_level[0]
     }
     impact = impact_of(Outcome.of(before), Outcome.of(after))
+    as_the_policy_says(old_cases, new_cases, summary)
     return {
         "payment": summary["payment"] / 100,
         "point_value": summary["point_value"],
@@ -74,6 +77,40 @@ def engine_figures(policies: Path, edited: str) -> dict[str, Any]:
         "levels": levels,
         "first_moved": whatif_view.moved_cases(impact)["case_id"][0],
     }
+
+
+def as_the_policy_says(old: pl.DataFrame, new: pl.DataFrame, summary: dict[str, Any]) -> None:
+    """The engine's figures read against Xuancheng 2024 and the sample's own files: the 35%
+    threshold takes exactly the cases of grade ≤ 1 hospitals whose cost is above 30% and at
+    most 35% of their group's average (≤: "以下" includes the bound) and that were normal; they
+    become low-ratio cases paid at base points × cost ratio; the budget, fixed, is shared at a
+    point value of the budget over all settled points."""
+    cases = pl.read_csv(SAMPLE / "cases.csv", infer_schema_length=0).select(
+        "case_id", "hospital_id", "drg_code", pl.col("total_cost").cast(pl.Float64)
+    )
+    levels = pl.read_csv(SAMPLE / "hospitals.csv").select("hospital_id", "level")
+    groups = pl.read_csv(SAMPLE / "groups.csv").select("drg_code", "avg_cost")
+    ratio = (
+        cases.join(levels, on="hospital_id")
+        .join(groups, on="drg_code")
+        .select("case_id", "level", (pl.col("total_cost") / pl.col("avg_cost")).alias("ratio"))
+    )
+    both = old.join(new, on="case_id", suffix="_new").join(ratio, on="case_id")
+    changed = both.filter(
+        pl.col("category").cast(pl.String) != pl.col("category_new").cast(pl.String)
+    )
+    grassroots = both.filter(
+        (pl.col("level") <= 1) & (pl.col("ratio") > 0.30) & (pl.col("ratio") <= 0.35)
+    )
+    assert set(grassroots["category"].cast(pl.String)) == {"normal"}
+    assert sorted(changed["case_id"]) == sorted(grassroots["case_id"])
+    assert set(changed["category_new"].cast(pl.String)) == {"low"}
+    for row in changed.iter_rows(named=True):
+        assert row["case_points_new"] == pytest.approx(row["base_points"] * row["ratio"])
+    budget = yaml.safe_load((SAMPLE / "budget.yaml").read_text(encoding="utf-8"))
+    fund = budget["values"]["drg_fund"]
+    assert summary["payment"] / 100 == pytest.approx(fund, abs=0.005)
+    assert summary["point_value"] == pytest.approx(fund / new["settled_points"].sum())
 
 
 def metrics(page: Any) -> dict[str, str]:
