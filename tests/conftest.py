@@ -59,11 +59,13 @@ CUT_CASES = 500
 
 @pytest.fixture(scope="session")
 def sample_cut(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The first 500 cases of the sample (by id), with its hospitals, groups and budget: a data
-    folder that settles in a tenth of the time, for tests that settle many times."""
+    """The first 500 cases of the sample (by id), with its hospitals, groups, budget, deductions
+    and assessment scores: a data folder that settles in a tenth of the time, for tests that
+    settle many times."""
     folder = tmp_path_factory.mktemp("sample-cut")
     cases = pl.read_csv(SAMPLE / "cases.csv", infer_schema_length=0)
     cases.sort("case_id").head(CUT_CASES).write_csv(folder / "cases.csv")
-    for name in ("hospitals.csv", "groups.csv", "budget.yaml"):
+    names = ("hospitals.csv", "groups.csv", "budget.yaml", "deductions.csv", "assessments.csv")
+    for name in names:
         shutil.copyfile(SAMPLE / name, folder / name)
     return folder
