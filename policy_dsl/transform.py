@@ -182,6 +182,11 @@ class ToAst(Transformer[Token, a.Policy]):
         high_value = None if isinstance(high, Token) and high.type == "INF" else high
         return a.RangeRow(low, open_ == "[", high_value, close == "]", value, span=span_of(meta))
 
+    def range_open(self, meta: Meta, ch: list[Any]) -> str:
+        return str(ch[0])
+
+    range_close = range_open
+
     def key_row(self, meta: Meta, ch: list[Any]) -> a.KeyRow:
         return a.KeyRow(ch[0], ch[1], span=span_of(meta))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from policy_dsl import ast as a
 from policy_dsl.check.scope import Scope
 from policy_dsl.loader import Entry
+from policy_dsl.references import dependency_first, references
 
 DefKey = tuple[str | None, str]
 
@@ -58,6 +59,10 @@ def total(flows: list[Flow]) -> Flow:
     return found
 
 
+#: The declarations that define a value a flow goes through.
+DEFINITIONS = (a.Let, a.Formula, a.Adjust, a.Classify)
+
+
 class Signs:
     """The flow of every definition of a resolved policy (memoized; a cycle reads as `OTHER`)."""
 
@@ -71,10 +76,30 @@ class Signs:
         return decl.label if isinstance(decl, a.Input) else name
 
     def definition(self, entry: Entry) -> Flow:
+        """The definition's flow, found after the flows of the definitions it reads
+        (`dependency_first`): a chain of a thousand definitions nests no Python calls."""
         key = (entry.stage, entry.decl.name)
-        if key not in self.flows:
-            self.flows[key] = OTHER
-            self.flows[key] = _Walk(self, entry).declaration(entry.decl)
+        if key in self.flows:
+            return self.flows[key]
+        entries = {key: entry}
+
+        def reads(read: DefKey) -> list[DefKey]:
+            needs = []
+            for stage, name in sorted(references(entries[read]), key=str):
+                symbol = self.scope.lookup(name, stage)
+                if symbol is None or symbol.entry is None:
+                    continue
+                if isinstance(symbol.entry.decl, DEFINITIONS):
+                    need = (symbol.entry.stage, symbol.entry.decl.name)
+                    if need not in self.flows:
+                        entries[need] = symbol.entry
+                        needs.append(need)
+            return needs
+
+        for need in dependency_first([key], reads):
+            if need not in self.flows:
+                self.flows[need] = OTHER
+                self.flows[need] = _Walk(self, entries[need]).declaration(entries[need].decl)
         return self.flows[key]
 
     def name(self, name: str, stage: str | None) -> Flow:
@@ -86,7 +111,7 @@ class Signs:
             return Flow({name: 1}) if decl.table == "deduction" else OTHER
         if isinstance(decl, a.Param):
             return CONSTANT
-        if isinstance(decl, a.Let | a.Formula | a.Adjust | a.Classify):
+        if isinstance(decl, DEFINITIONS):
             return self.definition(symbol.entry)
         return OTHER
 
