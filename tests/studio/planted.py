@@ -42,14 +42,16 @@ def planted_text(text: str) -> str:
 
 def plant_policies(root: Path) -> Path:
     """A copy of the shipped policies whose Xuancheng 2024 has planted labels and sources, with
-    a version named `VERSION` after it that adds a parameter citing a planted source, and an
-    example titled `TITLE`."""
+    a version named `VERSION` after it that adds a parameter citing (with a planted source) a
+    document of Xuancheng, and an example titled `TITLE`."""
     shutil.copytree(POLICIES, root)
     city = root / CITY
     text = planted_text((city / "2024.policy").read_text(encoding="utf-8"))
     (city / "2024.policy").write_text(text, encoding="utf-8")
-    document = re.search(r"^document\s+(\w+)", text, re.M)
-    assert document is not None, "Xuancheng 2024 cites a document"
+    # the documents 2024 cites are declared in the version it extends (2023.policy)
+    declared = (city / "2023.policy").read_text(encoding="utf-8") + text
+    document = re.search(r"^document\s+(\w+)", declared, re.M)
+    assert document is not None, "Xuancheng cites a document"
     later = re.sub(r'version\s+"2024"', f'version "{VERSION}"', text, count=1)
     later = re.sub(r"effective\s+[0-9-]+(\s+to\s+[0-9-]+)?", "effective 2030-01-01", later, count=1)
     later += (
