@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.fields import TABLES
 from policy_dsl.errors import PolicyError
 
 #: The entry of a marker file that says which drgpolicy run wrote the folder.
@@ -36,6 +37,16 @@ class Kind:
 
 
 SETTLEMENT = Kind("manifest.json", "settle", "settlement")
+#: A generated city (`drgpolicy sample`): its data files in either format and its README.
+SAMPLE = Kind(
+    "sample.json",
+    "sample",
+    "sample",
+    frozenset(
+        {f"{table}.{ext}" for table in TABLES for ext in ("csv", "parquet")}
+        | {"budget.yaml", "README.md", "sample.json"}
+    ),
+)
 WHATIF = Kind(
     "whatif.json",
     "whatif",

@@ -8,6 +8,7 @@ scores: `engine.sample_supervision`); everything is vectorized with numpy/polars
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ import polars as pl
 
 from engine.atomic import write_file_atomically, write_with
 from engine.fields import CONTRACT_VERSION, TABLES, TableKind
+from engine.out_folder import MARKER_KEY
 from engine.sample_supervision import supervision_frames
 
 ALL_CASE_AVG_COST = 12_000.0
@@ -181,6 +183,8 @@ def generate_sample(
         **budget["totals"],
     }
     write_file_atomically(out_dir / "README.md", _readme(summary, catalog, city))
+    marker = {MARKER_KEY: "sample", **summary}
+    write_file_atomically(out_dir / "sample.json", json.dumps(marker, indent=2) + "\n")
     return summary
 
 

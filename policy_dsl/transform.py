@@ -183,6 +183,7 @@ class ToAst(Transformer[Token, a.Policy]):
         return a.RangeRow(low, open_ == "[", high_value, close == "]", value, span=span_of(meta))
 
     def range_open(self, meta: Meta, ch: list[Any]) -> str:
+        """A bracket of a parameter's range, as its text (a table row keeps its own tokens)."""
         return str(ch[0])
 
     range_close = range_open

@@ -65,7 +65,7 @@ def sample_cut(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("sample-cut")
     cases = pl.read_csv(SAMPLE / "cases.csv", infer_schema_length=0)
     cases.sort("case_id").head(CUT_CASES).write_csv(folder / "cases.csv")
-    names = ("hospitals.csv", "groups.csv", "budget.yaml", "deductions.csv", "assessments.csv")
-    for name in names:
+    parts = ("hospitals.csv", "groups.csv", "budget.yaml", "deductions.csv", "assessments.csv")
+    for name in parts:
         shutil.copyfile(SAMPLE / name, folder / name)
     return folder

@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from engine.out_folder import SAMPLE
+from engine.outputs import write_folder_with
 from engine.sample import generate_sample
 
 
@@ -28,8 +30,14 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = generate_sample(
-        args.out, cases=args.cases, seed=args.seed, year=args.year, fmt=args.format
-    )
+    """Generate into a fresh folder beside `--out` and swap it in: `--out` must be new, empty or
+    an earlier sample (its `sample.json`), so no other folder's files are overwritten."""
+
+    def fill(staging: Path) -> dict[str, Any]:
+        return generate_sample(
+            staging, cases=args.cases, seed=args.seed, year=args.year, fmt=args.format
+        )
+
+    summary = write_folder_with(args.out, fill, kind=SAMPLE)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0

@@ -78,15 +78,19 @@ def check(resolved: Resolved, sources: SourceFolders | None = None) -> Checked:
     declarations.check_inputs(scope, report)
     supervision.check_supervision_inputs(scope, report)
     declarations.check_stages(scope, report)
-    _infer_dependencies_first(resolved, scope, inference)
+    order = _dependencies_first(resolved, scope)
+    for stage, name in order:
+        symbol = scope.lookup(name, stage)
+        assert symbol is not None
+        inference.definition(symbol)
     for entry in resolved.entries:
         _check_entry(entry, scope, inference, report)
     structure.check_cycles(inference, scope, report)
     structure.check_unused(inference, scope, report)
-    missing.check_classifications(scope, inference, found, report)
+    missing.check_classifications(scope, inference, order, found, report)
     checked = Checked(resolved, scope, inference, citations=citations)
     structure.check_outputs(scope, resolved.header.method, checked.info, report)
-    supervision.check_deduction_signs(scope, inference.edges, checked.is_money, report)
+    supervision.check_deduction_signs(scope, inference.edges, order, checked.is_money, report)
     checked.diagnostics = sort_diagnostics(set(_without_base_noise(resolved, found)))
     return checked
 
@@ -104,10 +108,12 @@ def _without_base_noise(resolved: Resolved, found: list[Diagnostic]) -> list[Dia
     return [d for d in found if d.code not in NEEDS_THE_BASE]
 
 
-def _infer_dependencies_first(resolved: Resolved, scope: Scope, inference: Inference) -> None:
-    """Infer every definition after the definitions it reads: then inferring one never has to
-    infer another first, and a long chain of definitions, however ordered in the file, does
-    not nest Python calls as deep as it is long."""
+def _dependencies_first(resolved: Resolved, scope: Scope) -> list[DefKey]:
+    """Every definition after the definitions it reads (a circle, E401, cut where it closes).
+    Inferring them in this order, inferring one never has to infer another first, and a long
+    chain of definitions, however ordered in the file, does not nest Python calls as deep as it
+    is long; the passes that work each definition out from those it reads (W610, W150) warm
+    their memos in the same order."""
     definitions = {(e.stage, e.decl.name): e for e in resolved.entries if _is_definition(e.decl)}
 
     def reads(key: DefKey) -> list[DefKey]:
@@ -118,10 +124,7 @@ def _infer_dependencies_first(resolved: Resolved, scope: Scope, inference: Infer
         keys = [(s.entry.stage, s.name) for s in found if s is not None and s.entry is not None]
         return [k for k in keys if k in definitions]
 
-    for stage, name in dependency_first(definitions, reads):
-        symbol = scope.lookup(name, stage)
-        assert symbol is not None
-        inference.definition(symbol)
+    return dependency_first(definitions, reads)
 
 
 def _is_definition(decl: a.Declaration) -> bool:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from policy_dsl import ast as a
 from policy_dsl.check.scope import Scope
 from policy_dsl.loader import Entry
-from policy_dsl.references import dependency_first, references
 
 DefKey = tuple[str | None, str]
 
@@ -59,10 +58,6 @@ def total(flows: list[Flow]) -> Flow:
     return found
 
 
-#: The declarations that define a value a flow goes through.
-DEFINITIONS = (a.Let, a.Formula, a.Adjust, a.Classify)
-
-
 class Signs:
     """The flow of every definition of a resolved policy (memoized; a cycle reads as `OTHER`)."""
 
@@ -75,31 +70,20 @@ class Signs:
         decl = symbol.entry.decl if symbol and symbol.entry else None
         return decl.label if isinstance(decl, a.Input) else name
 
+    def dependencies_first(self, order: list[DefKey]) -> None:
+        """Work out each definition's flow in `order` (each after the definitions it reads,
+        `check._dependencies_first`): working one out then finds the others memoized, and
+        a long chain of definitions does not nest Python calls as deep as it is long."""
+        for stage, name in order:
+            symbol = self.scope.lookup(name, stage)
+            if symbol is not None and symbol.entry is not None and _defines(symbol.entry.decl):
+                self.definition(symbol.entry)
+
     def definition(self, entry: Entry) -> Flow:
-        """The definition's flow, found after the flows of the definitions it reads
-        (`dependency_first`): a chain of a thousand definitions nests no Python calls."""
         key = (entry.stage, entry.decl.name)
-        if key in self.flows:
-            return self.flows[key]
-        entries = {key: entry}
-
-        def reads(read: DefKey) -> list[DefKey]:
-            needs = []
-            for stage, name in sorted(references(entries[read]), key=str):
-                symbol = self.scope.lookup(name, stage)
-                if symbol is None or symbol.entry is None:
-                    continue
-                if isinstance(symbol.entry.decl, DEFINITIONS):
-                    need = (symbol.entry.stage, symbol.entry.decl.name)
-                    if need not in self.flows:
-                        entries[need] = symbol.entry
-                        needs.append(need)
-            return needs
-
-        for need in dependency_first([key], reads):
-            if need not in self.flows:
-                self.flows[need] = OTHER
-                self.flows[need] = _Walk(self, entries[need]).declaration(entries[need].decl)
+        if key not in self.flows:
+            self.flows[key] = OTHER
+            self.flows[key] = _Walk(self, entry).declaration(entry.decl)
         return self.flows[key]
 
     def name(self, name: str, stage: str | None) -> Flow:
@@ -111,9 +95,13 @@ class Signs:
             return Flow({name: 1}) if decl.table == "deduction" else OTHER
         if isinstance(decl, a.Param):
             return CONSTANT
-        if isinstance(decl, DEFINITIONS):
+        if _defines(decl):
             return self.definition(symbol.entry)
         return OTHER
+
+
+def _defines(decl: a.Declaration) -> bool:
+    return isinstance(decl, a.Let | a.Formula | a.Adjust | a.Classify)
 
 
 class _Walk:

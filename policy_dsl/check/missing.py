@@ -36,7 +36,6 @@ from policy_dsl.check.tables import literal_value
 from policy_dsl.diagnostics import Diagnostic
 from policy_dsl.loader import Entry
 from policy_dsl.ranges import default_range
-from policy_dsl.references import dependency_first, references
 from policy_dsl.unparse import expr_text
 
 Report = Callable[[Diagnostic], None]
@@ -134,36 +133,29 @@ class MissingValues:
         for why in self._definition(symbol, info.grain):
             yield Found(node, why)
 
+    def dependencies_first(self, order: list[tuple[str | None, str]]) -> None:
+        """Work out what can be missing in each definition of `order`, each after those it
+        reads: working one out then finds the others memoized, and a long chain of
+        definitions does not nest Python calls as deep as it is long."""
+        for stage, name in order:
+            symbol = self.scope.lookup(name, stage)
+            if symbol is None or symbol.kind != "definition":
+                continue
+            info = self.inference.definition(symbol)
+            if info is not None:
+                self._definition(symbol, info.grain)
+
     def _definition(self, symbol: Symbol, grain: frozenset[str]) -> list[Why]:
-        """Why the definition can be missing, worked out after the definitions it reads
-        (`dependency_first`): a chain of a thousand definitions nests no Python calls."""
         key = (symbol.stage, symbol.name)
-        if key in self.memo:
-            return self.memo[key]
-        pending = {key: (symbol, grain)}
-
-        def reads(read: tuple[str | None, str]) -> list[tuple[str | None, str]]:
-            entry = pending[read][0].entry
-            assert entry is not None
-            needs = []
-            for stage, name in sorted(references(entry), key=str):
-                other = self.scope.lookup(name, stage)
-                if other is None or other.kind != "definition" or other.entry is None:
-                    continue
-                need = (other.stage, other.name)
-                info = self.inference.definition(other)
-                if need not in self.memo and info is not None:
-                    pending.setdefault(need, (other, info.grain))
-                    needs.append(need)
-            return needs
-
-        for need in dependency_first([key], reads):
-            found, at = pending[need]
-            assert found.entry is not None
-            self.memo[need] = []  # a cycle (E401) reads nothing more
-            self.memo[need] = _distinct(
-                [f.why for part in _values(found.entry.decl) for f in self.reads(part, need[0], at)]
-            )
+        if key not in self.memo:
+            self.memo[key] = []  # a cycle (E401) reads nothing more
+            assert symbol.entry is not None
+            found = [
+                f.why
+                for part in _values(symbol.entry.decl)
+                for f in self.reads(part, symbol.stage, grain)
+            ]
+            self.memo[key] = _distinct(found)
         return self.memo[key]
 
     def _table_miss(self, name: str, stage: str | None) -> Why | None:
@@ -226,11 +218,17 @@ def _covers(table: a.Table) -> bool:
 
 
 def check_classifications(
-    scope: Scope, inference: Inference, found: list[Diagnostic], report: Report
+    scope: Scope,
+    inference: Inference,
+    order: list[tuple[str | None, str]],
+    found: list[Diagnostic],
+    report: Report,
 ) -> None:
     """W610 for each class whose condition can read a missing value (and has no error among
-    the diagnostics `found` so far)."""
+    the diagnostics `found` so far); the definitions are worked out in `order`, each after
+    those it reads (`check._dependencies_first`)."""
     values = MissingValues(scope, inference)
+    values.dependencies_first(order)
     errors = [d for d in found if d.severity == "error"]
     for entry in scope.resolved.entries:
         if isinstance(entry.decl, a.Classify):

@@ -63,12 +63,17 @@ def check_supervision_inputs(scope: Scope, report: Report) -> None:
 
 
 def check_deduction_signs(
-    scope: Scope, edges: dict[DefKey, set[DefKey]], money: Callable[[Entry], bool], report: Report
+    scope: Scope,
+    edges: dict[DefKey, set[DefKey]],
+    order: list[DefKey],
+    money: Callable[[Entry], bool],
+    report: Report,
 ) -> None:
     """W150 at each money `report` (and `payment`) that a deduction raises — where it enters
     with a `+` — unless it only totals deductions (`sum(audit_deduction) + sum(refusal)`), or
     the rise comes through another definition already warned about."""
     signs = Signs(scope)
+    signs.dependencies_first(order)
     raised: dict[DefKey, tuple[Entry, list[str]]] = {}
     for entry in scope.resolved.entries:
         decl = entry.decl

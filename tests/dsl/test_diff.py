@@ -38,63 +38,67 @@ def summary(found: list[Change]) -> list[tuple[str, str, tuple[str, ...]]]:
 
 # ---- Xuancheng 2023 → 2024 -------------------------------------------------------------------
 
-#: Written by hand from the two files: clause → (kind, old, new).
+#: Written by hand from the two files: clause → (kind, old, new). 2024 overrides nine
+#: declarations of 2023 and adds the rest; `stable_group`, `combined_coefficient` and the classes
+#: `special` and `ungrouped` are overridden with the same rule and other words (citations, label).
+STABLE_GROUP = (
+    "count(case) >= large_number_cases"
+    " or (count(case) > min_stable_cases and cv(total_cost) <= cv_limit)"
+)
+COMBINED = "level_coefficient * level_share + cost_coefficient * cost_share"
 XUANCHENG_2023_TO_2024 = {
     "header:title": (
         "changed",
-        '"宣城市按疾病诊断相关分组（DRG）点数法付费实施细则"',
-        '"宣城市DRG点数法付费 2024 年调整"',
-    ),
-    "header:effective": ("changed", "2023-01-01 to 2023-12-31", "2024-01-01 to 2024-12-31"),
-    "document:xc2024": (
-        "added",
-        None,
+        '"宣城市基本医疗保险区域总额预算管理下的疾病诊断相关分组点数付费实施办法"',
         '"关于促进三医协同发展优化医保DRG点数付费政策的通知（征求意见稿）"',
     ),
-    "param:large_number_cases": ("added", None, "100"),
+    "header:effective": ("changed", "2023-01-01 to 2023-12-31", "2024-01-01 to 2024-12-31"),
+    "param:min_stable_cases": ("changed", "10", "5"),
+    "definition:stable_group": ("changed", STABLE_GROUP, STABLE_GROUP),
     "param:low_ratio_grassroots": ("added", None, "30%"),
-    "param:level_share": ("added", None, "80%"),
-    "param:cost_share": ("added", None, "20%"),
-    "param:new_hospital_share": ("added", None, "80%"),
-    "definition:stable_group": (
-        "changed",
-        "count(case) > min_stable_cases and cv(total_cost) <= cv_limit",
-        "count(case) >= large_number_cases"
-        " or (count(case) > min_stable_cases and cv(total_cost) <= cv_limit)",
-    ),
+    "class:category/special": ("changed", "special_review", "special_review"),
+    "class:category/ungrouped": ("changed", "ungrouped", "ungrouped"),
     "class:category/low": (
         "changed",
         "cost_ratio <= low_ratio_standard",
-        "(level <= 1 and cost_ratio < low_ratio_grassroots)"
+        "(level <= 1 and cost_ratio <= low_ratio_grassroots)"
         " or (level >= 2 and cost_ratio <= low_ratio_standard)",
     ),
-    "definition:hospital_coefficient": (
-        "changed",
-        "level_coefficient",
-        "if no_history then max(level_coefficient * new_hospital_share, new_hospital_floor)"
-        " else combined_coefficient",
-    ),
-    "definition:case_points": (
-        "changed",
-        "let = class_points",
-        "adjust from class_points; steps bilateral, multi_site, incentive",
-    ),
-    "definition:cost_coefficient": ("added", None, "mean(total_cost) / city_group_cost"),
-    "definition:combined_coefficient": (
-        "added",
-        None,
-        "level_coefficient * level_share + cost_coefficient * cost_share",
-    ),
-    "definition:no_history": ("added", None, "is_new or hist_avg_cost == 0 元"),
+    "param:level_share": ("changed", "70%", "80%"),
+    "param:cost_share": ("changed", "30%", "20%"),
+    "param:new_hospital_share": ("added", None, "80%"),
+    "input:filed_coefficient": ("added", None, "hospital.filed_coefficient : ratio"),
+    "definition:combined_coefficient": ("changed", COMBINED, COMBINED),
     "definition:level_min_coefficient": (
         "added",
         None,
         "min(combined_coefficient where not no_history)",
     ),
-    "definition:new_hospital_floor": (
+    "definition:new_hospital_coefficient": (
         "added",
         None,
-        "if_missing(level_min_coefficient, level_coefficient * new_hospital_share)",
+        "max(level_coefficient * new_hospital_share, level_min_coefficient)",
+    ),
+    "definition:measured_coefficient": (
+        "added",
+        None,
+        "if no_history then new_hospital_coefficient else combined_coefficient",
+    ),
+    "definition:hospital_coefficient": (
+        "changed",
+        "if no_history then level_coefficient else combined_coefficient",
+        "if filed_coefficient > 0 then filed_coefficient else measured_coefficient",
+    ),
+    "definition:coefficient": (
+        "changed",
+        "if category in (special, ungrouped, unstable) then 1 else hospital_coefficient",
+        "if category in (special, ungrouped, unstable) or incentive_kept then 1"
+        " else hospital_coefficient",
+    ),
+    "definition:coefficient_gap": (
+        "added",
+        None,
+        "if filed_coefficient > 0 then filed_coefficient - measured_coefficient else 0",
     ),
     "table:incentive_share": ("added", None, "from level to ratio"),
     "definition:drg_cases": ("added", None, "count(case where not ungrouped)"),
@@ -115,12 +119,29 @@ XUANCHENG_2023_TO_2024 = {
         None,
         "incentive_candidate and incentive_rank <= incentive_quota",
     ),
+    "definition:case_points": (
+        "changed",
+        "let = class_points",
+        "adjust from class_points; steps bilateral, multi_site, incentive",
+    ),
+    "input:hospital_type": ("added", None, "hospital.hospital_type : text"),
+    "definition:horse_race_member": (
+        "added",
+        None,
+        'level >= 2 and (hospital_type == "综合" or hospital_type == "")',
+    ),
     "definition:cost_per_point": ("added", None, "sum(total_cost) / sum(case_points)"),
     "definition:horse_race_rank": (
         "added",
         None,
-        "rank(cost_per_point asc within all where level >= 2)",
+        "rank(cost_per_point asc within level where horse_race_member)",
     ),
+}
+#: The changes of words only: the same rule, other citations (and a new label).
+CITATION_ONLY_2024 = {
+    "definition:stable_group",
+    "class:category/special",
+    "class:category/ungrouped",
 }
 
 
@@ -130,8 +151,15 @@ def xuancheng_diff() -> list[Change]:
 
 def test_xuancheng_2023_to_2024_lists_exactly_the_expected_changes() -> None:
     found = xuancheng_diff()
-    assert len(found) == len({c.clause for c in found}) == 26
+    assert len(found) == len({c.clause for c in found}) == 31
     assert {c.clause: (c.kind, c.old, c.new) for c in found} == XUANCHENG_2023_TO_2024
+    assert {c.clause for c in found if c.citation_only} == CITATION_ONLY_2024
+
+
+def _line_2024(start: str) -> str:
+    """The one line of the 2024 file that begins (after its indent) with `start`."""
+    (line,) = [x.strip() for x in TEXT_2024.splitlines() if x.strip().startswith(start)]
+    return line
 
 
 def test_xuancheng_changes_carry_their_aspects_and_citations() -> None:
@@ -139,35 +167,74 @@ def test_xuancheng_changes_carry_their_aspects_and_citations() -> None:
     low = by_clause["class:category/low"]
     assert (low.what, low.name, low.part, low.stage) == ("class", "category", "low", None)
     assert [x.name for x in low.aspects] == ["condition", "citations"]
-    assert low.old_citations == ('assumption "“低于或等于”0.4 倍为低倍率（含边界），待核"',)
+    assert low.old_citations == (
+        'assumption "2023 年各级医院的低倍率按“0.4 倍以下”理解，“以下”含本数（≤，含边界），待核"',
+    )
     assert low.new_citations == (
-        'source xc2024 "一级及以下医院住院总费用低于病组次均费用0.3倍的为低倍率病例"',
-        'assumption "“低于”读作严格小于（< 0.3 倍，不含边界）"',
-        'assumption "通知只调整一级及以下医院；二级及以上沿用 2023 年口径'
+        'source xc2024 "住院总费用低于本 DRG 病组均次费用 0.3 倍以下的费用过低病例"',
+        _line_2024('assumption "“低于……0.3 倍以下”两个词在 0.3 倍处相反'),
+        'assumption "级别 0（未定级、一级以下）属于“一级及以下”"',
+        'assumption "通知只调整一级及以下医疗机构；二级及以上沿用 2023 年口径'
         '（≤ 0.4 倍，见 2023.policy）"',
     )
+    assert "（≤ 0.3，含边界）" in low.new_citations[1]
     assert not low.citation_only
+    special = by_clause["class:category/special"]
+    assert [x.name for x in special.aspects] == ["citations"] and special.citation_only
+    assert special.new_citations == (
+        'source xc2024 "参照特病单议流程"',
+        'assumption "经专家评议认定的病例，优先于其他分类（沿用 2023 年版）"',
+    )
+    ungrouped = by_clause["class:category/ungrouped"]
+    assert ungrouped.citation_only and ungrouped.new_citations == ()
+    assert ungrouped.old_citations == (
+        'assumption "未入组（0000）及歧义组（QY）病例没有病组点数，按费用折算"',
+    )
     case_points = by_clause["definition:case_points"]
     assert [x.name for x in case_points.aspects] == ["form"]
     steps = [detail.split(":")[0] for detail in case_points.details]
     assert steps == ["step bilateral", "step multi_site", "step incentive"]
-    assert case_points.details[-1] == (
-        "step incentive: when incentive_kept -> max(current, incentive_points)"
+    assert case_points.details[0] == (
+        "step bilateral: when bilateral and category in (normal, high, low)"
+        " -> max(current, base_points * 150%)"
     )
+    assert case_points.details[-1] == "step incentive: when incentive_kept -> incentive_points"
     share = by_clause["table:incentive_share"]
     assert share.details == ("row 0: 4‰", "row 1: 4‰", "row 2: 4‰", "row 3: 6‰")
     stable = by_clause["definition:stable_group"]
-    assert [x.name for x in stable.aspects] == ["value", "citations"]
-    assert stable.new_citations[0] == (
-        'source xc2024 "病例数达到大数定律要求，或病例数大于5例且变异系数小于等于1"'
+    assert [x.name for x in stable.aspects] == ["citations"] and stable.citation_only
+    assert stable.new_citations[:2] == (
+        'source xc2024 "对组内病例数符合大数定理界值要求或者病例数>5 例且 CV≤1 的病组'
+        '确定为稳定病组"',
+        'source xc2024 "对组内病例数≤5 例或 CV>1 的病组确定为非稳定病组"',
     )
+    assert any("ddof = 0" in c for c in stable.old_citations)
     assert any("ddof = 0" in c for c in stable.new_citations)
+    combined = by_clause["definition:combined_coefficient"]
+    assert [(x.name, x.old, x.new) for x in combined.aspects[:1]] == [
+        (
+            "label",
+            '"测算系数（级别系数与成本系数加权）"',
+            '"统一测算系数（级别系数 × 80% + 成本系数 × 20%）"',
+        )
+    ]
+    assert [x.name for x in combined.aspects] == ["label", "citations"]
+    assert not combined.citation_only
+    min_cases = by_clause["param:min_stable_cases"]
+    assert [x.name for x in min_cases.aspects] == ["value", "citations"]
+    assert min_cases.new_citations == (
+        'source xc2024 "将 DRG 稳定病组和非稳定病组分组的病例数要求下调至5 例"',
+    )
+    assert min_cases.describe().startswith("changed parameter min_stable_cases: 10 → 5; ")
     grassroots = by_clause["param:low_ratio_grassroots"]
     assert grassroots.what == "parameter"
     assert grassroots.new_citations == (
-        'source xc2024 "一级及以下医院住院总费用低于病组次均费用0.3倍的为低倍率病例"',
+        'source xc2024 "对一级及以下定点医疗机构低倍率病例，调整为住院总费用低于本 DRG 病组均次费用'
+        ' 0.3 倍以下的费用过低病例"',
     )
     assert grassroots.describe() == "added parameter low_ratio_grassroots: 30%"
+    filed = by_clause["input:filed_coefficient"]
+    assert (filed.what, filed.kind) == ("input", "added")
     assert by_clause["header:effective"].describe() == (
         "changed effective: 2023-01-01 to 2023-12-31 → 2024-01-01 to 2024-12-31"
     )
@@ -248,20 +315,22 @@ def test_the_spelling_of_a_number_is_not_a_change() -> None:
     assert changes(TEXT_2023, edited) == []
 
 
+def _block(text: str, start: str) -> str:
+    """The declaration of `text` that begins with the line `start…`, up to the next blank line."""
+    at = text.index(start)
+    return text[at : text.index("\n\n", at) + 1]
+
+
 def test_override_is_not_a_change() -> None:
-    # 2024 overrides stable_group with the 2023 text: resolved, the rule is the same.
-    rule_2023 = "count(case) > min_stable_cases and cv(total_cost) <= cv_limit"
-    rule_2024 = f"count(case) >= large_number_cases\n    or ({rule_2023})"
-    source_2024 = 'source xc2024 "病例数达到大数定律要求，或病例数大于5例且变异系数小于等于1"'
-    reading_2024 = next(line for line in TEXT_2024.splitlines() if "大数定律要求读作" in line)
-    assumption_2023 = next(line for line in TEXT_2023.splitlines() if "2023 年判定规则" in line)
-    same = (
-        TEXT_2024.replace(rule_2024, rule_2023)
-        .replace(source_2024, assumption_2023.strip())
-        .replace(reading_2024 + "\n", "")
-    )
-    assert same.count(rule_2023) == 1 and same != TEXT_2024
-    assert "definition:stable_group" not in {c.clause for c in changes(TEXT_2023, same, TEXT_2023)}
+    # 2024 overriding stable_group with the whole 2023 declaration: resolved, nothing changed.
+    block_2023 = _block(TEXT_2023, 'let stable_group "稳定病组"')
+    block_2024 = _block(TEXT_2024, 'override let stable_group "稳定病组"')
+    assert block_2024 != "override " + block_2023
+    same = TEXT_2024.replace(block_2024, "override " + block_2023)
+    assert same.count("override let stable_group") == 1 and same != TEXT_2024
+    found = {c.clause for c in changes(TEXT_2023, same, TEXT_2023)}
+    assert "definition:stable_group" not in found
+    assert found == set(XUANCHENG_2023_TO_2024) - {"definition:stable_group"}
 
 
 # ---- citation only ---------------------------------------------------------------------------
@@ -269,9 +338,11 @@ def test_override_is_not_a_change() -> None:
 
 def test_a_citation_only_edit_is_reported_as_such() -> None:
     edited = TEXT_2023.replace(
-        'assumption "2024 年通知沿用 CV ≤ 1；按 2023 年同口径处理，待核"',
+        'assumption "2024 年通知只下调病例数要求，未说改变 CV 条件；按 CV ≤ 1 处理，'
+        '待与 16号 核对"',
         'source xc2023 "第五条"',
     )
+    assert edited != TEXT_2023
     [change] = changes(TEXT_2023, edited)
     assert (change.clause, change.kind, change.what) == ("param:cv_limit", "changed", "parameter")
     assert change.citation_only
@@ -283,8 +354,9 @@ def test_a_citation_only_edit_is_reported_as_such() -> None:
 
 def test_a_citation_edit_of_a_class_is_citation_only_for_that_class() -> None:
     edited = TEXT_2023.replace(
-        "“达到”倍数即为高倍率（含边界）", "“达到”倍数即为高倍率（含边界），已核"
+        "“达到”判定倍数即为高倍率（含边界）", "“达到”判定倍数即为高倍率（含边界），已核"
     )
+    assert edited.count("已核") == 1
     assert summary(changes(TEXT_2023, edited)) == [
         ("class:category/high", "changed", ("citations",))
     ]
@@ -296,7 +368,10 @@ def test_a_citation_edit_of_a_class_is_citation_only_for_that_class() -> None:
 PARAMS_2023: dict[str, tuple[a.LiteralKind, str]] = {
     "low_ratio_standard": ("percent", "40%"),
     "cv_limit": ("number", "1"),
-    "min_stable_cases": ("number", "5"),
+    "min_stable_cases": ("number", "10"),
+    "large_number_cases": ("number", "100"),
+    "level_share": ("percent", "70%"),
+    "cost_share": ("percent", "30%"),
 }
 
 

@@ -44,6 +44,7 @@ param low_k "低倍率判定系数" : ratio = 40%
 let base_points "基准点数" : points at group = weight * 100 pt
   source notice "病组基准点数=该病组次均住院费用÷全部病组次均住院费用×100"
 classify category "病例类型"
+  class ungrouped "未入组病例" when ungrouped
   class low "低倍率病例" when total_cost / avg_cost < low_k
     source notice "第六条……低倍率病例"
   class normal "正常病例" otherwise

@@ -124,6 +124,60 @@ def test_a_chain_of_1000_definitions_declared_last_first_checks_and_lowers() -> 
     assert names.index("step0") < names.index("case_points")
 
 
+def test_a_class_condition_at_the_end_of_a_chain_of_1000_definitions_is_warned_of() -> None:
+    """W610 follows a chain of 1000 definitions to the group value at its end, without
+    nesting a Python call per definition."""
+    text = definition_chain(1000).replace(
+        'let step1000 "第 1000 步" : points at case = class_points',
+        'let step1000 "第 1000 步" : points at case = base_points',
+    )
+    text = text.replace(
+        'let case_points "病例点数" : points at case = step0',
+        'let case_points "病例点数" : points at case = '
+        "if probe is big then step0 else class_points"
+        '\nclassify probe "探针"\n  class big "大" when step0 > 100 pt\n    assumption "测试用"'
+        '\n  class other "其他" otherwise',
+    )
+    checked = check(resolve(policy_from_text(text, "chain/2023.policy"), []))
+    (d,) = checked.diagnostics
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("  class big"))
+    assert (d.code, d.line) == ("W610", line)
+    assert "class `big` of `probe` reads `step0`" in d.message
+    assert "`base_points` is computed per group" in d.message
+
+
+def test_a_circle_through_a_chain_of_1000_definitions_is_e401_not_a_crash() -> None:
+    """`category` reads `step0`, and the chain ends at `class_points`, a value per `category`:
+    a circle 1002 definitions long. Every pass (inference, W610, W150) takes the definitions in
+    one order and cuts the circle where it closes; none recurses down the chain."""
+    special = 'class special "特病单议病例" when special_review'
+    text = definition_chain(1000).replace(special, f"{special} and step0 >= cv_limit * 1 pt")
+    checked = check(resolve(policy_from_text(text, "chain/2023.policy"), []))
+    (circle,) = [d for d in checked.diagnostics if d.code == "E401"]
+    assert circle.message.startswith("definitions depend on each other in a circle: `category`")
+    assert circle.message.count("`step") == 1001
+    assert "`step1000` → `class_points` → `category`" in circle.message
+
+
+W150_POLICY = Path(__file__).resolve().parents[1] / "golden" / "diagnostics" / "W150.policy"
+
+
+def test_a_deduction_at_the_end_of_a_chain_of_1000_definitions_is_warned_of() -> None:
+    """W150 follows a chain of 1000 definitions to the deduction at its end, without nesting a
+    Python call per definition."""
+    lets = [
+        f'let d{i} "第 {i} 步" : money at hospital = d{i + 1} + 0 元\n  assumption "测试用"'
+        for i in range(1000)
+    ]
+    chain = "\n".join([*lets, 'let d1000 "第 1000 步" : money at hospital = audit_deduction'])
+    text = W150_POLICY.read_text(encoding="utf-8").replace(
+        "round_fen(sum(payment)) + audit_deduction", f"round_fen(sum(payment)) + d0\n{chain}"
+    )
+    checked = check(resolve(policy_from_text(text, "demo/2024.policy"), []))
+    assert [(d.code, d.line) for d in checked.diagnostics] == [("W150", 32)]
+    assert "`paid` rises with the deduction `audit_deduction`" in checked.diagnostics[0].message
+
+
 # ---- numbers ------------------------------------------------------------------------------------
 
 

@@ -89,7 +89,12 @@ def test_a_version_that_names_a_path_fails_check_and_settle_writes_nothing(
     (victim / "manifest.json").write_text("{}")
     policy = _evil_city(tmp_path, "/../../victim")
     errors = [d for d in check_path(policy).diagnostics if d.severity == "error"]
-    assert [(d.code, d.line) for d in errors] == [("E140", 18)]
+    header = (
+        policy.read_text(encoding="utf-8")
+        .splitlines()
+        .index('policy wuhan version "/../../victim"')
+    )
+    assert [(d.code, d.line) for d in errors] == [("E140", header + 1)] == [("E140", 20)]
     assert main(["check", str(policy)]) == 1
     out = tmp_path / "out" / "all"
     flags = {"--policy": policy.parent.parent, "--data": SAMPLE, "--period": 2024, "--out": out}

@@ -228,18 +228,30 @@ def _text(name: str) -> DocumentText:
 @settings(max_examples=100, deadline=None)
 def test_any_words_of_a_text_are_found_and_marked(name: str, data: st.DataObject) -> None:
     """Any stretch of a document's own text, however its white space falls, is found, and the
-    passage shown marks exactly those words (white space aside)."""
+    passage shown marks exactly those words (white space aside). A stretch that holds an
+    ellipsis as the text spells it (the Wuxi slides' `.....`) is no such quote: in a quote an
+    ellipsis joins parts (see the next test)."""
     text = _text(name)
     start = data.draw(st.integers(0, len(text.original) - 2))
     end = data.draw(st.integers(start + 1, min(start + 40, len(text.original))))
     quote = text.original[start:end]
-    if not normal(quote):
+    if not normal(quote) or quotes.ELLIPSIS.search(quote):
         return
     spans = quotes.find(quote, text)
     assert spans is not None
     passage = quotes.passage(text, spans)
     ((a, b),) = passage.marks
     assert normal(passage.text[a:b]) == normal(quote)
+
+
+def test_dots_the_text_spells_are_an_ellipsis_in_a_quote() -> None:
+    """The Wuxi slides end a list with `.....`: quoted, those dots are an ellipsis, not words —
+    so they are not marked, nothing is left to find in them alone, and they join only parts of
+    one passage (a slide's line is one)."""
+    text = _shared(WUXI)
+    assert _found("费用差异大病组\n.....", text) == "【费用差异大病组】"
+    assert quotes.find(".....", text) is None
+    assert quotes.find("费用差异大病组\n.....\n\n绩效指标", text) is None
 
 
 @pytest.mark.parametrize("name", TEXTS)

@@ -113,10 +113,12 @@ def test_diff_text_groups_changes_by_kind(capsys: pytest.CaptureFixture[str]) ->
     code, out, err = run(capsys, "diff", OLD, NEW)
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0].endswith("26 changes (20 added, 6 changed)")
-    assert "added (20)" in lines and "changed (6)" in lines
+    assert lines[0].endswith("31 changes (18 added, 10 changed, 3 citation only)")
+    assert "added (18)" in lines and "changed (10)" in lines and "citation only (3)" in lines
     assert "  + parameter low_ratio_grassroots: 30%" in lines
     assert "  ~ class category/low" in lines
+    only = lines[lines.index("citation only (3)") :]
+    assert "  ~ definition stable_group" in only and "  ~ class category/ungrouped" in only
 
 
 def test_diff_marks_citation_only_changes(
@@ -124,7 +126,13 @@ def test_diff_marks_citation_only_changes(
 ) -> None:
     edited = tmp_path / "2023.policy"
     edited.write_text(
-        Path(OLD).read_text(encoding="utf-8").replace('"特病单议按合理费用折算点数"', '"已核"'),
+        Path(OLD)
+        .read_text(encoding="utf-8")
+        .replace(
+            '"特病单议按合理费用（总费用 − 不合理费用）÷ 全部病组均次费用 × 100 折算点数，'
+            '与 2024 年激励点数同一写法"',
+            '"已核"',
+        ),
         encoding="utf-8",
     )
     code, out, _ = run(capsys, "diff", OLD, str(edited))
@@ -138,7 +146,7 @@ def test_diff_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert (data["old"]["version"], data["new"]["version"]) == ("2023", "2024")
     assert data["new"]["hash"] == compile_file(NEW).hash
-    assert len(data["changes"]) == 26
+    assert len(data["changes"]) == 31
     assert {c["clause"] for c in data["changes"]} >= {"param:low_ratio_grassroots"}
 
 

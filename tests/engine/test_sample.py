@@ -22,6 +22,7 @@ FILES = (
     "assessments.csv",
     "budget.yaml",
     "README.md",
+    "sample.json",
 )
 BASE_GROUPS = {
     "CB59": "晶状体手术",
@@ -81,6 +82,7 @@ def test_switching_format_leaves_one_file_per_table(tmp_path: Path) -> None:
         "deductions.parquet",
         "groups.parquet",
         "hospitals.parquet",
+        "sample.json",
     ]
 
 
