@@ -79,6 +79,14 @@ class Analysis:
         another file, at its lines): what the editor marks in the text."""
         return [d for d in self.diagnostics if d.file == self.path]
 
+    def elsewhere(self, diagnostic: Diagnostic) -> str | None:
+        """`<city>/<file>` of a diagnostic located in another file than the buffer (a base
+        version: its line is that file's), or None for the buffer's own."""
+        if diagnostic.file == self.path:
+            return None
+        located = Path(diagnostic.file)
+        return f"{located.parent.name}/{located.name}"
+
     def counts(self) -> tuple[int, int]:
         errors = sum(d.severity == "error" for d in self.diagnostics)
         return errors, len(self.diagnostics) - errors

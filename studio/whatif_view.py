@@ -4,7 +4,7 @@ and turn the engine's frames (money in fen) into the tables and charts an analys
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,10 @@ Attribute = Callable[[Runs, Resolved, Resolved], Attribution]
 FEN = 100
 #: How a slider value is named in a message.
 SLIDER_LABELS = ("fixed {}", "slider {}")
+#: The session-state key of the slider of a parameter.
+SLIDER_KEY = "whatif_p_{}"
+#: The declared value each parameter's slider was last drawn for.
+SLIDER_DECLARED = "whatif_slider_declared"
 
 
 @dataclass
@@ -83,6 +87,22 @@ def changed_params(policy: ir.Policy, chosen: Mapping[str, float]) -> dict[str, 
         if name in declared and not _close(value, declared[name])
     }
     return dict(checked_settings(policy, {}, changed, SLIDER_LABELS, written=False).params)
+
+
+def reset_moved_sliders(state: MutableMapping[Any, Any], specs: Sequence[ParamSpec]) -> None:
+    """Forget the value of each slider whose parameter now declares another value (another new
+    version, city or edited buffer chosen), so that it is drawn again at the declared value.
+
+    Streamlit keeps a keyed slider's value while only its default changes (its identity is the
+    key, the range and the step): without this, a slider moved by nothing but a change of version
+    would keep the value of the version shown before and be sent as a changed parameter."""
+    drawn = dict(state.get(SLIDER_DECLARED, {}))
+    for spec in specs:
+        key = SLIDER_KEY.format(spec.name)
+        if key in state and drawn.get(spec.name) != spec.value:
+            del state[key]
+        drawn[spec.name] = spec.value
+    state[SLIDER_DECLARED] = drawn
 
 
 def _close(value: float, declared: object) -> bool:
@@ -333,6 +353,7 @@ __all__ = [
     "moved_cases",
     "parts_by_level",
     "parts_frame",
+    "reset_moved_sliders",
     "resolved",
     "run",
     "sweep_long",

@@ -78,7 +78,9 @@ with st.expander(
     for d in analysis.diagnostics:
         show = st.error if d.severity == "error" else st.warning
         hint = f"  \nhint: {md(d.hint)}" if d.hint else ""
-        show(f"**{d.code}** line {d.line}, column {d.column}: {md(d.message)}{hint}")
+        other = analysis.elsewhere(d)  # a base version's: its line is in that file
+        where = f"{md(other)} line" if other else "line"
+        show(f"**{d.code}** {where} {d.line}, column {d.column}: {md(d.message)}{hint}")
 
 
 def _buttons(area: DeltaGenerator) -> None:
@@ -146,7 +148,7 @@ if plain:
         _buttons(left)
     with right:
         st.markdown("**Marked listing**")
-        st.html(highlight.listing_html(text, analysis.diagnostics))
+        st.html(highlight.listing_html(text, analysis.own_diagnostics()))
 else:
     policy_editor.policy_editor(
         text,

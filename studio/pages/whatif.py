@@ -49,6 +49,7 @@ folder = dataset.folder
 siblings = workspace.siblings(root, city, None)
 new_resolved = whatif_view.resolved(siblings, new_chosen.text, f"{city}/{new_label}")
 specs = runs.numeric_params(new_resolved)
+whatif_view.reset_moved_sliders(st.session_state, specs)
 
 with st.form("whatif_form"):
     chosen: dict[str, float] = {}
@@ -63,7 +64,7 @@ with st.form("whatif_form"):
                         int(spec.low),
                         int(spec.high),
                         int(spec.value),
-                        key=f"whatif_p_{spec.name}",
+                        key=whatif_view.SLIDER_KEY.format(spec.name),
                         persist_state="session",
                     )
                 )
@@ -74,7 +75,7 @@ with st.form("whatif_form"):
                     float(spec.high),
                     float(spec.value),
                     step=float(spec.step),
-                    key=f"whatif_p_{spec.name}",
+                    key=whatif_view.SLIDER_KEY.format(spec.name),
                     persist_state="session",
                 )
     attribute_on = st.checkbox(

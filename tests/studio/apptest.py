@@ -54,6 +54,16 @@ def type_in(at: AppTest, text: str, revision: int | None = None) -> dict[str, An
     return component(at)
 
 
+def replaced(text: str, old: str, new: str) -> str:
+    """`text` with its one `old` replaced by `new`: a test that edits a shipped policy fails
+    here, naming what it looked for, when the policy no longer has it (rather than going on with
+    the text unchanged)."""
+    assert text.count(old) == 1, (
+        f"expected `{old}` once in the text, found it {text.count(old)} times"
+    )
+    return text.replace(old, new)
+
+
 def line_of(text: str, part: str) -> int:
     return text[: text.index(part)].count("\n") + 1
 

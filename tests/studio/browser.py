@@ -108,10 +108,24 @@ def idle(page: Any, timeout: float = 120_000) -> None:
     page.wait_for_timeout(200)
 
 
-def choose(page: Any, label: str, option: str) -> None:
-    """Pick `option` in the select box labelled `label`."""
-    page.get_by_role("combobox", name=label, exact=True).first.click()
-    page.get_by_role("option", name=option, exact=True).first.click()
+def choose(page: Any, label: str, option: str, attempts: int = 5) -> None:
+    """Pick `option` in the select box labelled `label`. A rerun that ends after `idle` saw the
+    page quiet (a slow page: the Versions page checks every version of the city) redraws the
+    box and closes its list as it opens: the box is then clicked again."""
+    from playwright.sync_api import TimeoutError as Timeout
+
+    box = page.get_by_role("combobox", name=label, exact=True).first
+    wanted = page.get_by_role("option", name=option, exact=True).first
+    for attempt in range(attempts):
+        box.click()
+        try:
+            wanted.wait_for(timeout=5_000)
+            break
+        except Timeout:
+            if attempt == attempts - 1:
+                raise
+            idle(page)
+    wanted.click()
     idle(page)
 
 

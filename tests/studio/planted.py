@@ -41,17 +41,19 @@ def planted_text(text: str) -> str:
 
 
 def plant_policies(root: Path) -> Path:
-    """A copy of the shipped policies whose Xuancheng 2024 has planted labels and sources, with
-    a version named `VERSION` after it that adds a parameter citing (with a planted source) a
-    document of Xuancheng, and an example titled `TITLE`."""
+    """A copy of the shipped policies whose Xuancheng 2023 and 2024 have planted labels and
+    sources (and the titles of the documents, which 2023 declares for both), with a version
+    named `VERSION` after 2024 that adds a parameter citing a planted source, and an example
+    titled `TITLE`."""
     shutil.copytree(POLICIES, root)
     city = root / CITY
+    base = planted_text((city / "2023.policy").read_text(encoding="utf-8"))
+    assert re.search(rf'^document\s+\w+\s+"{re.escape(LABEL)}', base, re.M), "2023 declares them"
+    (city / "2023.policy").write_text(base, encoding="utf-8")
     text = planted_text((city / "2024.policy").read_text(encoding="utf-8"))
     (city / "2024.policy").write_text(text, encoding="utf-8")
-    # the documents 2024 cites are declared in the version it extends (2023.policy)
-    declared = (city / "2023.policy").read_text(encoding="utf-8") + text
-    document = re.search(r"^document\s+(\w+)", declared, re.M)
-    assert document is not None, "Xuancheng cites a document"
+    document = re.search(r"^\s*source\s+(\w+)\s", text, re.M)
+    assert document is not None, "Xuancheng 2024 cites a document"
     later = re.sub(r'version\s+"2024"', f'version "{VERSION}"', text, count=1)
     later = re.sub(r"effective\s+[0-9-]+(\s+to\s+[0-9-]+)?", "effective 2030-01-01", later, count=1)
     later += (
@@ -66,10 +68,11 @@ def plant_policies(root: Path) -> Path:
 
 
 def plant_data(folder: Path) -> Path:
-    """A copy of the sample whose hospital H0001 is `HOSPITAL`, whose first case is `CASE`,
-    and with one more case of an unknown hospital `REJECTED` (rejected, its value shown)."""
+    """A copy of the sample whose hospital H0001 is `HOSPITAL` (in every file that names it),
+    whose first case is `CASE`, and with one more case of an unknown hospital `REJECTED`
+    (rejected, its value shown)."""
     shutil.copytree(SAMPLE, folder)
-    for name in ("hospitals.csv", "cases.csv"):
+    for name in ("hospitals.csv", "cases.csv", "deductions.csv", "assessments.csv"):
         path = folder / name
         text = path.read_text(encoding="utf-8").replace(PLANTED_HOSPITAL, HOSPITAL)
         path.write_text(text, encoding="utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from studio import buffer
 from tests.studio import planted
 from tests.studio.browser import (
     ARGS,
@@ -41,7 +42,7 @@ def shown(page: Any, text: str) -> None:
 
 
 def editor(page: Any) -> None:
-    """A saved version named by planted markup: its S002 message quotes the name; the text's
+    """A saved version named by planted markup: its E140 message quotes the name; the text's
     labels and sources hold markup too."""
     go_to(page, "Editor")
     page.get_by_role("combobox", name="City", exact=True).first.wait_for(timeout=60_000)
@@ -52,7 +53,7 @@ def editor(page: Any) -> None:
     text = editor_text(page, frame, planted.VERSION)
     assert planted.LABEL in text
     problems = frame.locator("#problems")
-    problems.get_by_text("S002").first.wait_for(timeout=60_000)
+    problems.get_by_text(buffer.UNSAFE_VERSION).first.wait_for(timeout=60_000)
     assert planted.VERSION in problems.inner_text()  # the message, as text
     gutter = frame.locator(".numbers .g.error").first
     assert planted.VERSION in (gutter.get_attribute("title") or "")
@@ -63,7 +64,7 @@ def editor(page: Any) -> None:
     assert planted.LABEL.strip() in frame.locator("#colours").inner_text()
     page.mouse.move(5, 5)
     nothing_made(page, frame)
-    shown(page, f"this version cannot be saved: version name `{planted.VERSION}`")
+    shown(page, f"version name `{planted.VERSION}` contains a slash")  # listed by the buttons
 
 
 def versions(page: Any) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import POLICIES, SAMPLE
+from tests.studio.apptest import replaced
 from tests.studio.browser import (
     choose,
     editor_frame,
@@ -19,7 +20,7 @@ from tests.studio.browser import (
     require_browser,
     studio_page,
 )
-from tests.studio.test_passages import NOTICE, PARAPHRASE, QUOTE, TITLE
+from tests.studio.test_passages import INCENTIVE, NOTICE, QUOTE, TITLE, WORDED
 
 
 def test_the_pointer_on_a_quote_shows_its_passage(
@@ -29,7 +30,7 @@ def test_the_pointer_on_a_quote_shows_its_passage(
     policies = tmp_path / "policies"
     shutil.copytree(POLICIES, policies)
     path = policies / "xuancheng" / "2024.policy"
-    path.write_text(path.read_text(encoding="utf-8").replace(PARAPHRASE, QUOTE), encoding="utf-8")
+    path.write_text(replaced(path.read_text(encoding="utf-8"), WORDED, QUOTE), encoding="utf-8")
     texts = tmp_path / "texts"
     texts.mkdir()
     shutil.copy(NOTICE, texts / "004_f075d89bf2526765.txt")
@@ -42,11 +43,18 @@ def test_the_pointer_on_a_quote_shows_its_passage(
         text = editor_text(page, frame, QUOTE)
         line = text[: text.index(QUOTE)].count("\n") + 1
 
-        note = frame.locator("#colours .mk.note")
-        note.first.wait_for(timeout=60_000)
-        pieces = note.evaluate_all("els => els.map(e => [e.dataset.mark, e.textContent])")
-        assert {key for key, _ in pieces} == {"n0"}, "one note, drawn over its tokens"
-        assert "".join(piece for _, piece in pieces) == f'source xc2024 "{QUOTE}"'
+        notes = frame.locator("#colours .mk.note")
+        notes.first.wait_for(timeout=60_000)
+        pieces = notes.evaluate_all("els => els.map(e => [e.dataset.mark, e.textContent])")
+        # three quotes found, each a note drawn over its tokens: this one, and the two of 2024
+        # whose words (the incentive sentence) the example notice's 第九条 has too
+        drawn = {key: "".join(p for k, p in pieces if k == key) for key, _ in pieces}
+        assert drawn == {
+            "n0": f'source xc2024 "{QUOTE}"',
+            "n1": f'source xc2024 "{INCENTIVE}"',
+            "n2": 'source xc2024 "该医疗机构DRG付费总病例数"',
+        }
+        note = frame.locator('#colours .mk.note[data-mark="n0"]')
         assert frame.locator(f'#numbers .g[data-line="{line}"]').get_attribute("class") == "g"
         listed = frame.locator("#problems li").all_inner_texts()
         assert listed and all("E137" in item for item in listed), "only the paraphrases"

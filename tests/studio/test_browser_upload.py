@@ -25,15 +25,12 @@ from tests.studio.browser import (
     table_rows,
     upload,
 )
+from tests.studio.test_upload_page import TAKEN  # with the sample's hospitals, its deductions
 
 ARTIFACTS = ROOT / "out" / "artifacts"
 CASES = 400
 #: Data row (1-based, the header not counted) → (column, bad value, words of the reason).
 BAD = {3: ("total_cost", "-5", "total_cost is negative"), 7: ("hospital_id", "H9999", "H9999")}
-TAKEN = (
-    "Taken from the bundled sample, as they are: hospitals.csv, groups.csv, budget.yaml: its "
-    "budget is the sample's whole city's, not scaled to the uploaded cases."
-)
 
 
 def dataset(folder: Path) -> list[Path]:
@@ -131,7 +128,8 @@ def test_uploaded_files_are_checked_against_the_contract(tmp_path: Path) -> None
         page.get_by_text("cases changing category").wait_for(timeout=120_000)
         heading = (
             "2023 → 2024 on uploaded cases.csv, with the bundled sample's hospitals.csv, "
-            f"groups.csv and budget.yaml ({CASES - 2:,} cases, 2024)"
+            f"groups.csv, deductions.csv, assessments.csv and budget.yaml ({CASES - 2:,} cases, "
+            "2024)"
         )
         page.get_by_text(heading).wait_for()
         assert page.get_by_text(TAKEN).count() == 2  # under the uploader and with the results

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from policy_dsl.loader import read_policy_file
 from studio import buffer
+from tests.studio.apptest import replaced
 
 XC = "xuancheng"
 
 
 def test_an_error_is_found_with_its_code_and_fixed(policies: Path) -> None:
     text = (policies / XC / "2024.policy").read_text(encoding="utf-8")
-    bad = text.replace("cost_ratio < low_ratio_grassroots", "cost_ratio < low_ratio_grasroots")
+    bad = replaced(text, "cost_ratio <= low_ratio_grassroots", "cost_ratio <= low_ratio_grasroots")
     found = buffer.analyse(bad, policies, XC)
     assert not found.ok
     error = next(d for d in found.diagnostics if d.severity == "error")

@@ -4,6 +4,7 @@ whole-city budget are paid about a hundred times over: that never happens withou
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -53,13 +54,23 @@ def test_the_samples_parts_are_taken_only_when_asked_and_named(tmp_path: Path) -
     bad = first.replace(b"H0006", b"H9999").replace(b"C000001", b"C999999")
     uploads = {"cases.csv": b"\n".join([header, first, bad])}
     dataset = datasets.uploaded(tmp_path, uploads, SAMPLE, borrow=True)
-    assert dataset.borrowed == ("hospitals.csv", "groups.csv", "budget.yaml")
+    # with its hospitals, the sample's deductions and assessments, which name them
+    assert dataset.borrowed == (
+        "hospitals.csv",
+        "groups.csv",
+        "deductions.csv",
+        "assessments.csv",
+        "budget.yaml",
+    )
     assert dataset.label == (
-        "uploaded cases.csv, with the bundled sample's hospitals.csv, groups.csv and budget.yaml"
+        "uploaded cases.csv, with the bundled sample's hospitals.csv, groups.csv, "
+        "deductions.csv, assessments.csv and budget.yaml"
     )
     assert sorted(p.name for p in dataset.folder.iterdir()) == [
+        "assessments.csv",
         "budget.yaml",
         "cases.csv",
+        "deductions.csv",
         "groups.csv",
         "hospitals.csv",
     ]
@@ -93,7 +104,12 @@ def test_a_changed_sample_makes_a_new_borrowing_dataset(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("names", "words"),
     [
-        (["notes.txt"], "notes.txt: name uploads cases, hospitals or groups"),
+        (
+            ["notes.txt"],
+            "notes.txt: name uploads cases, hospitals, groups, deductions or assessments "
+            "(.csv or .parquet) or budget.yaml",
+        ),
+        (["deductions.csv", "deductions.parquet"], "are both deductions"),
         (["cases.csv", "cases.parquet"], "cases.csv and cases.parquet are both cases"),
         (["budget.yml"], "budget.yml: name uploads"),
     ],
@@ -101,7 +117,7 @@ def test_a_changed_sample_makes_a_new_borrowing_dataset(tmp_path: Path) -> None:
 def test_files_that_are_no_part_or_a_part_twice_are_refused(
     tmp_path: Path, names: list[str], words: str
 ) -> None:
-    with pytest.raises(ContractError, match=words.replace(".", r"\.")):
+    with pytest.raises(ContractError, match=re.escape(words)):
         datasets.uploaded(tmp_path, dict.fromkeys(names, b""), SAMPLE, borrow=True)
     assert not (tmp_path / "uploads").exists()
 
@@ -118,3 +134,41 @@ def test_the_parts_by_file_name() -> None:
         None,
         None,
     ]
+
+
+DEDUCTIONS = b"hospital_id,kind,amount,date,reason\nH0001,audit_deduction,1,2024-01-02,x\n"
+
+
+def test_the_samples_supervision_rows_come_only_with_its_hospitals(tmp_path: Path) -> None:
+    """Deductions and assessment scores name hospitals: the sample's are taken with the sample's
+    hospitals, never put beside hospitals uploaded (whose ids they may not name); an upload's own
+    supervision files are its own, and they are optional."""
+    own = datasets.uploaded(tmp_path, whole(first_cases()), SAMPLE, borrow=True)
+    assert own.borrowed == ()
+    assert not (own.folder / "deductions.csv").exists()
+    assert not (own.folder / "assessments.csv").exists()
+
+    hospitals_only = {"hospitals.csv": (SAMPLE / "hospitals.csv").read_bytes()}
+    with_hospitals = datasets.uploaded(tmp_path, hospitals_only, SAMPLE, borrow=True)
+    assert with_hospitals.borrowed == ("cases.csv", "groups.csv", "budget.yaml")
+    assert not (with_hospitals.folder / "deductions.csv").exists()
+
+    mine = datasets.uploaded(tmp_path, {"deductions.csv": DEDUCTIONS}, SAMPLE, borrow=True)
+    assert mine.borrowed == (
+        "cases.csv",
+        "hospitals.csv",
+        "groups.csv",
+        "assessments.csv",
+        "budget.yaml",
+    )
+    assert (mine.folder / "deductions.csv").read_bytes() == DEDUCTIONS
+    assert (mine.folder / "assessments.csv").read_bytes() == (
+        SAMPLE / "assessments.csv"
+    ).read_bytes()
+
+    whole_with_own = whole(first_cases()) | {"deductions.csv": DEDUCTIONS}
+    dataset = datasets.uploaded(tmp_path, whole_with_own, SAMPLE)  # complete without borrowing
+    assert dataset.borrowed == ()
+    assert dataset.label == (
+        "uploaded cases.csv, hospitals.csv, groups.csv, deductions.csv and budget.yaml"
+    )

@@ -19,7 +19,7 @@ from google.protobuf.json_format import MessageToDict
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from studio import compare
+from studio import buffer, compare
 from studio.state import EDITOR_COMPONENT
 from tests.studio import planted
 from tests.studio.apptest import XC, component, editor_on, open_app, shown
@@ -132,8 +132,8 @@ def test_the_editor_shows_planted_names_and_messages_as_text(planted_studio: Pat
     at = open_app()
     editor_on(at, XC, planted.VERSION)  # a saved file whose header names it: read, not built
     assert component(at)["text"] == (planted_studio / XC / "planted.policy").read_text("utf-8")
-    assert any(m["code"] == "S002" for m in component(at)["marks"])
-    assert_no_markup_from_users(at, planted.VERSION)  # in the heading and S002's message
+    assert any(m["code"] == buffer.UNSAFE_VERSION for m in component(at)["marks"])
+    assert_no_markup_from_users(at, planted.VERSION)  # in the heading and E140's message
     assert at.button(key="editor_save").disabled
     at.session_state[EDITOR_COMPONENT] = {
         "text": component(at)["text"].replace("effective", "effective  "),
@@ -164,7 +164,7 @@ def test_the_whatif_page_escapes_labels_ids_and_rejected_values(planted_studio: 
     hospitals = [d.value for d in at.dataframe if "hospital_id" in d.value]
     assert any(planted.HOSPITAL in list(h["hospital_id"]) for h in hospitals)
     assert_no_markup_from_users(at, planted.LABEL, planted.REJECTED)
-    at.selectbox(key="whatif_new").set_value(planted.VERSION).run()  # does not check: S002
+    at.selectbox(key="whatif_new").set_value(planted.VERSION).run()  # does not check: E140
     assert_no_markup_from_users(at, planted.VERSION)
 
 

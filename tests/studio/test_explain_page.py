@@ -51,7 +51,9 @@ def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
     at = open_app("explain")
     explain_case(at, "C000004")
     labels = labels_of(at.expander)
-    assert labels[0].startswith("payment = 4,555.92")
+    # 52 points × H0011's coefficient 0.823943 = 42.8451 settled points of 2,810,729.56 in all,
+    # a share of the budget of 332,771,895 元 (test_helpers.py checks the allocation's figures)
+    assert labels[0].startswith("payment = 5,072.57")
     assert any(label.startswith("settled_points = ") for label in labels)
     assert any(label.startswith("payable_total = ") for label in labels)
     assert any(label.startswith("point_value = ") for label in labels)  # a root of its own
@@ -60,7 +62,7 @@ def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
     assert "case_points * coefficient" not in code  # settled_points is closed
     assert any("**source:** assumption: 按结算点数分配本期应付总额" in m for m in markdown)
     assert any(
-        "allocation: the total 332,771,895.00 元" in m and "4,555.92 元" in m for m in markdown
+        "allocation: the total 332,771,895.00 元" in m and "5,072.57 元" in m for m in markdown
     )
 
     # open `settled_points`, an input of `payment`: its own formula, inputs and value
@@ -69,7 +71,8 @@ def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
     at.run()
     assert not at.exception
     assert "case_points * coefficient" in texts(at.code)
-    assert any(label.startswith("coefficient = 0.745527") for label in labels_of(at.expander))
+    # level coefficient 0.850154 × 80% + its cost coefficient 0.719102 × 20%, from its history
+    assert any(label.startswith("coefficient = 0.823943") for label in labels_of(at.expander))
 
     # down to the rank of the incentive: how it falls to the case
     for step in ("case_points", "incentive_kept", "incentive_rank"):
@@ -81,7 +84,7 @@ def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
         "rank within hospital_id" in m and "does not take part" in m for m in texts(at.markdown)
     )
     sources = [m for m in texts(at.markdown) if "**source:**" in m]
-    assert any("超出限额时，按激励点数从高到低保留" in m for m in sources)
+    assert any("评审确定的病例超出上限时，按激励点数从高到低保留" in m for m in sources)
     others = [d.value for d in at.dataframe if "kind" in d.value]
     assert any("case field" in list(frame["kind"]) for frame in others)
 

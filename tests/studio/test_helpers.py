@@ -27,7 +27,7 @@ from studio import (
     whatif_view,
 )
 from tests.conftest import SAMPLE
-from tests.studio.apptest import shown
+from tests.studio.apptest import replaced, shown
 
 XC = "xuancheng"
 
@@ -43,7 +43,7 @@ def test_listing_colours_the_language() -> None:
 
 def test_listing_marks_each_diagnostic_where_it_points(policies: Path) -> None:
     text = (policies / XC / "2024.policy").read_text(encoding="utf-8")
-    bad = text.replace("cost_ratio < low_ratio_grassroots", "cost_ratio < <b>")
+    bad = replaced(text, "cost_ratio <= low_ratio_grassroots", "cost_ratio <= <b>")
     line = bad[: bad.index("<b>")].count("\n") + 1
     found = buffer.analyse(bad, policies, XC)
     html = highlight.listing_html(bad, found.diagnostics)
@@ -71,7 +71,7 @@ def test_timeline_and_semantic_diff(policies: Path) -> None:
 def test_semantic_diff_of_an_unsaved_buffer(policies: Path) -> None:
     city = load_city(policies / XC)
     text = (policies / XC / "2024.policy").read_text(encoding="utf-8")
-    edited = text.replace("ratio = 30%", "ratio = 35%")
+    edited = replaced(text, "ratio = 30%", "ratio = 35%")
     from policy_dsl.loader import policy_from_text
 
     buffer_file = policy_from_text(edited, "buffer")
@@ -109,7 +109,7 @@ def test_compile_buffer_refuses_errors(policies: Path) -> None:
     text = (policies / XC / "2024.policy").read_text(encoding="utf-8")
     assert runs.compile_buffer(policies, XC, text).version == "2024"
     with pytest.raises(PolicyErrors, match="E101"):
-        runs.compile_buffer(policies, XC, text.replace("* level_share +", "* level_shar +"))
+        runs.compile_buffer(policies, XC, replaced(text, "* level_share +", "* level_shar +"))
 
 
 def test_data_fingerprint_follows_the_files(tmp_path: Path) -> None:
@@ -134,8 +134,17 @@ def test_trace_diff_table() -> None:
     frame = explaining.diff_frame(diff)
     assert frame.columns == ["step", "label", "old", "new", "status", "rule changed"]
     assert frame.height == len(diff.pairs)
-    stable = frame.row(by_predicate=pl.col("step") == "stable_group", named=True)
-    assert stable["rule changed"] and stable["status"] == "same"
+    rows = {row["step"]: row for row in frame.iter_rows(named=True)}
+    # 2024 restates 2023's formula of stable_group to cite the notice: not a changed rule
+    assert not rows["stable_group"]["rule changed"] and rows["stable_group"]["status"] == "same"
+    # case_points gained 2024's steps (bilateral, multi-site, incentive), none of which applies
+    # to this case: a changed rule, the same value
+    assert rows["case_points"]["rule changed"] and rows["case_points"]["status"] == "same"
+    # the coefficient of its hospital (H0011, level 1, level coefficient 0.850154, cost
+    # coefficient 0.719102 from its history): 70/30 in 2023, 80/20 in 2024
+    coefficient = rows["hospital_coefficient"]
+    assert coefficient["rule changed"] and coefficient["status"] == "differs"
+    assert (coefficient["old"], coefficient["new"]) == ("0.810838", "0.823943")
 
 
 def test_trace_tree_from_the_payment() -> None:
@@ -157,7 +166,8 @@ def test_trace_tree_from_the_payment() -> None:
     assert kind["cost_ratio"] == "step" and kind["low_ratio_grassroots"] == "parameter"
     assert kind["high_ratio_k[52]"] == "table row" and kind["level"] == "case field"
     text = trace_tree.allocation_text(trace.step("payment").allocations[0])
-    assert "455,592 whole fen = 4,555.92 元" in text
+    # 52 points × coefficient 0.823943 (H0011's 80/20 of its history) = 42.8451 settled points
+    assert "its weight 42.8451" in text and "507,257 whole fen = 5,072.57 元" in text
     rank = shown(trace_tree.rank_text(trace.step("incentive_rank").ranks[0]))
     assert rank.startswith("rank within hospital_id by 16.123") and "does not take part" in rank
 
@@ -169,7 +179,7 @@ def test_timeline_keeps_the_versions_that_check(tmp_path: Path) -> None:
     assert not clean.failing and not clean.unplaced
     assert clean.city.versions == load_city(folder).versions  # as the language loads them
     text = (folder / "2024.policy").read_text(encoding="utf-8")
-    (folder / "2024.policy").write_text(text.replace("method points", "method pointz"))
+    (folder / "2024.policy").write_text(replaced(text, "method points", "method pointz"))
     (folder / "broken.policy").write_text("policy xuancheng version\n", encoding="utf-8")
     found = timeline.load_timeline(folder)
     assert [v.version for v in found.city.versions] == ["2023", "2024"]
@@ -212,3 +222,21 @@ def test_a_clause_that_moves_money_between_levels_is_charted_by_level() -> None:
     )
     long = whatif_view.parts_by_level(parts)
     assert long.rows() == [("threshold", "level 1", -77.5), ("threshold", "level 3", 77.5)]
+
+
+def test_a_slider_is_drawn_again_when_its_declared_value_moves() -> None:
+    def spec(value: float) -> runs.ParamSpec:
+        return runs.ParamSpec("cost_share", "成本系数占比", "ratio", value, 0.0, 1.0, 0.01)
+
+    key = whatif_view.SLIDER_KEY.format("cost_share")
+    state: dict[str, object] = {}
+    whatif_view.reset_moved_sliders(state, [spec(0.3)])  # first drawn: nothing to forget
+    state[key] = 0.25  # moved by hand
+    whatif_view.reset_moved_sliders(state, [spec(0.3)])
+    assert state[key] == 0.25  # the same declared value: the hand's value stays
+    whatif_view.reset_moved_sliders(state, [spec(0.2)])
+    assert key not in state  # another declared value (another version): drawn again at it
+    state[key] = 0.2
+    whatif_view.reset_moved_sliders(state, [])  # a city without it: its slider is not drawn
+    whatif_view.reset_moved_sliders(state, [spec(0.2)])
+    assert state[key] == 0.2

@@ -17,7 +17,7 @@ from studio.state import (
     EDITOR_REVISION,
     EDITOR_TEXT,
 )
-from tests.studio.apptest import line_of
+from tests.studio.apptest import line_of, replaced
 
 XC = "xuancheng"
 PROTOCOL = (
@@ -58,7 +58,7 @@ def test_loading_and_formatting_start_a_new_revision(policies: Path) -> None:
     state = loaded(policies)
     text = str(state[EDITOR_TEXT])
     state[EDITOR_COMPONENT] = {
-        "text": text.replace("  method points", "   method points"),
+        "text": replaced(text, "  method points", "   method points"),
         "revision": 1,
     }
     editing.format_buffer(state)  # takes the sent text first, then formats it
@@ -81,11 +81,16 @@ def test_saving_a_draft_takes_the_text_just_sent(policies: Path) -> None:
 
 def test_marks_are_the_diagnostics_in_text_order(policies: Path) -> None:
     text = (policies / XC / "2024.policy").read_text(encoding="utf-8")
-    bad = text.replace("cost_ratio < low_ratio_grassroots", "cost_ratio < low_ratio_x")
-    marks = policy_editor.marks(buffer.analyse(bad, policies, XC).own_diagnostics())
-    assert [m["code"] for m in marks] == ["W130", "W101", "E101"]
-    no_text, unused, unknown = marks
-    assert (no_text["line"], no_text["column"]) == (line_of(bad, 'text "004_'), 3)
+    bad = replaced(text, "cost_ratio <= low_ratio_grassroots", "cost_ratio <= low_ratio_x")
+    analysis = buffer.analyse(bad, policies, XC)
+    # the notice's text is not in the city's sources/: W130 at its `text` in 2023.policy, where
+    # the document is declared, not a mark in the 2024 text
+    elsewhere = [d for d in analysis.diagnostics if d.file != analysis.path]
+    assert [(d.code, Path(d.file).name) for d in elsewhere] == [("W130", "2023.policy")]
+    marks = policy_editor.marks(reversed(analysis.own_diagnostics()))
+    assert [m["code"] for m in marks] == ["W101", "E101"]
+    unused, unknown = marks
+    assert (unused["line"], unused["column"]) == (line_of(bad, "param low_ratio_grassroots"), 1)
     assert unused["severity"] == "warning" and unused["end_line"] > unused["line"]
     line = bad.split("\n")[unknown["line"] - 1]
     assert line[unknown["column"] - 1 : unknown["end_column"] - 1] == "low_ratio_x"

@@ -19,8 +19,10 @@ from tests.conftest import SAMPLE
 from tests.studio.apptest import XC, open_app, texts
 from tests.studio.test_datasets import CASES, first_cases
 
+#: With its hospitals, the sample's deductions and assessments, which name them.
+BORROWED = ("hospitals.csv", "groups.csv", "deductions.csv", "assessments.csv", "budget.yaml")
 TAKEN = (
-    "Taken from the bundled sample, as they are: hospitals.csv, groups.csv, budget.yaml: its "
+    f"Taken from the bundled sample, as they are: {', '.join(BORROWED)}: its "
     "budget is the sample's whole city's, not scaled to the uploaded cases."
 )
 
@@ -68,15 +70,15 @@ def test_the_samples_parts_when_asked_and_then_said(policies: Path, tmp_path: Pa
     run(at)
     heading = texts(at.caption)[0]
     assert heading.startswith(
-        "2023 → 2024 on uploaded cases.csv, with the bundled sample's hospitals.csv, groups.csv "
-        f"and budget.yaml ({CASES:,} cases, 2024)"
+        "2023 → 2024 on uploaded cases.csv, with the bundled sample's hospitals.csv, groups.csv, "
+        f"deductions.csv, assessments.csv and budget.yaml ({CASES:,} cases, 2024)"
     )
     assert texts(at.warning).count(TAKEN) == 2  # and with the run's results
 
     by_hand = tmp_path / "by-hand"  # the same dataset, put together without the studio
     by_hand.mkdir()
     (by_hand / "cases.csv").write_bytes(first_cases())
-    for name in ("hospitals.csv", "groups.csv", "budget.yaml"):
+    for name in BORROWED:
         shutil.copyfile(SAMPLE / name, by_hand / name)
     expected = point_value(by_hand)
     metrics = {m.label: m.value for m in at.metric}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from policy_dsl.names import MAX_BYTES
 from policy_dsl.versions import city_folders, load_city, policy_files
 from studio import workspace
 from studio.workspace import NeedsConfirmation, SaveRefused, UnsafeName
@@ -26,8 +27,9 @@ XC = "xuancheng"
         ("a\\b", "slash"),
         ("", "empty"),
         ("2025 new", "characters"),
-        ("a" * 300, "300 characters long: give at most 64"),
-        ("2025-" * 60, "300 characters long"),
+        ("a" * 300, "300 bytes long in UTF-8; at most 64"),
+        ("2025-" * 60, "300 bytes long"),
+        ("宣" * 22, "66 bytes long in UTF-8; at most 64"),
         ("a/" * 150, "slash"),
     ],
 )
@@ -43,10 +45,15 @@ def test_unsafe_version_names_are_refused_with_a_reason(
 
 
 def test_a_name_of_the_longest_length_is_saved(policies: Path) -> None:
-    longest = "2025-" + "9" * (workspace.NAME_MAX - 5)
+    # The bound is the checker's (E140/E141): MAX_BYTES bytes in UTF-8, whatever the script.
+    longest = "2025-" + "9" * (MAX_BYTES - 5)
     assert workspace.save_draft(policies, XC, longest, "text").name == f"{longest}.policy.draft"
-    with pytest.raises(UnsafeName, match=f"{workspace.NAME_MAX + 1} characters long"):
+    with pytest.raises(UnsafeName, match=f"{MAX_BYTES + 1} bytes long"):
         workspace.save_draft(policies, XC, longest + "9", "text")
+    chinese = "宣" * (MAX_BYTES // 3)
+    assert workspace.save_draft(policies, XC, chinese, "text").name == f"{chinese}.policy.draft"
+    with pytest.raises(UnsafeName, match=f"{3 * (MAX_BYTES // 3 + 1)} bytes long"):
+        workspace.save_draft(policies, XC, chinese + "宣", "text")
 
 
 def test_a_file_system_failure_is_a_refusal_naming_the_file(

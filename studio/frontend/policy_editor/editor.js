@@ -322,11 +322,11 @@
     var pieces = [];
     var rowClass = "row";
     if (!marks) {
-      for (var t = 0; t < tokens.length; t++) pieces.push(piece(line, tokens[t], "", -1));
+      for (var t = 0; t < tokens.length; t++) pieces.push(piece(line, tokens[t], "", null));
     } else {
       rowClass += " " + worst(marks);
       var severity = new Array(line.length).fill("");
-      var owner = new Array(line.length).fill(-1);
+      var owner = new Array(line.length).fill(null);
       marks.forEach(function (mark) {
         for (var k = mark.start; k < mark.end; k++) {
           if (severity[k] !== "error") {
@@ -359,7 +359,7 @@
 
   function piece(line, token, severity, owner) {
     var classes = (token[2] ? "tk-" + token[2] : "") + (severity ? " mk " + severity : "");
-    return [line.slice(token[0], token[1]), classes.trim(), severity ? owner : -1];
+    return [line.slice(token[0], token[1]), classes.trim(), severity ? owner : null];
   }
 
   /** The element of a row: spans whose text is set as text (textContent), never as HTML. */
@@ -373,7 +373,8 @@
       }
       var span = document.createElement("span");
       span.className = part[1];
-      if (part[2] >= 0) span.dataset.mark = String(part[2]);
+      // the key of its diagnostic ("3") or quote note ("n3"), a string: not compared as a number
+      if (part[2] !== null) span.dataset.mark = String(part[2]);
       span.textContent = part[0];
       node.appendChild(span);
     });
