@@ -72,6 +72,10 @@ class ValueExplainer:
         )
 
     def definitions_read(self, step: ValueStep) -> list[str]:
+        """The definitions of the stage the step's formula reads; none for a value fixed from
+        outside (`--fix`, an example's `fix`): its formula is not evaluated."""
+        if step.source == "fixed":
+            return []
         definition = self.definitions[step.name]
         names = [n.name for n in input_nodes(definition.expr) if _same_stage_ref(n)]
         return [n for n in dict.fromkeys(names) if n != step.name and n in self.definitions]

@@ -6,7 +6,8 @@ definition of the batch plan, its values are checked: a number that is NaN or in
 beyond what a double keeps exact to the fen (`MAX_MONEY`), a count beyond the whole numbers a
 double keeps, stops the run with `NotFinite`, naming the definition, where it is (the case,
 hospital… and how many), and the values its formula read there. The check costs one sum per
-definition: a finite sum means finite values.
+definition: a finite sum means finite values (an infinite one only calls for a closer look: finite
+values can overflow when summed, and then they stand).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def check_values(run: StageRun, definition: ir.Definition, grain: g.Grain) -> No
     column = pl.col(definition.name)
     bad = ~column.is_finite() if bound is None else ~column.is_finite() | (column.abs() > bound)
     rows = frame.filter(bad.fill_null(False))
-    raise NotFinite(_message(run, definition, grain, rows))
+    if rows.height:
+        raise NotFinite(_message(run, definition, grain, rows))
 
 
 def _bound(definition: ir.Definition) -> float | None:
@@ -85,8 +87,9 @@ def _message(run: StageRun, definition: ir.Definition, grain: g.Grain, rows: pl.
         f"stage {run.stage.name}: `{definition.name}` ({definition.label}{place}) is {what} "
         f"{_where(keys, first)}{others}: the run is stopped and nothing is written. "
         f"Formula: {definition.text}; there it reads {read or 'no named value'}"
-        f"{_extremes(frame, keys, inputs)}. A value this large or small comes from an input or "
-        "a constant of the policy: check them (the contract's bounds: engine/CONTRACT.md)"
+        f"{_extremes(frame, keys, inputs)}. A value this large or small comes from an input, "
+        "a constant of the policy or a value set with --set/--fix: check them (the contract's "
+        "bounds: engine/CONTRACT.md)"
     )
 
 

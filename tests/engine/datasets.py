@@ -10,15 +10,22 @@ import polars as pl
 import yaml
 from hypothesis import strategies as st
 
+from tests.supervision.data import deduction_rows, write_supervision
+
 CODES = ["GB15", "GB11", "HC23", "HC25", "ES35", "FV25"]
 #: Cost ratios to the group benchmark: the usual thresholds and values either side of them.
 RATIOS = [0.05, 0.25, 0.3, 0.35, 0.4, 0.45, 0.8, 1.0, 1.3, 2.0, 2.5, 3.0, 4.0, 9.0]
+#: The deduction kinds and the assessments of the sample, which the shipped policies read (a
+#: policy counts the kinds it does not declare as "not declared").
+KINDS = ("audit_deduction", "refusal", "assessment_penalty")
+ASSESSMENTS = ("insurance_assessment", "drg_assessment", "data_quality")
 
 
 @st.composite
 def datasets(draw: st.DrawFn) -> dict[str, Any]:
     """Hospitals of every level (some new), a few real-shaped groups, and cases with costs at and
-    around the ratio thresholds, bilateral / multi-site / incentive / special review flags."""
+    around the ratio thresholds, bilateral / multi-site / incentive / special review flags; a
+    score of every hospital on each assessment and a few deductions of each kind."""
     hospital_count = draw(st.integers(1, 4))
     hospitals = [
         {
@@ -70,10 +77,22 @@ def datasets(draw: st.DrawFn) -> dict[str, Any]:
             }
         )
     fund = draw(st.sampled_from([100000.0, 987654.32, 12345678.91]))
+    names = [h["hospital_id"] for h in hospitals]
     return {
         "hospitals": hospitals,
         "groups": groups,
         "cases": cases,
+        "deductions": deduction_rows(draw, names, draw(st.integers(0, 4)), KINDS),
+        "assessments": [
+            {
+                "hospital_id": h,
+                "assessment": name,
+                "score": draw(st.sampled_from([0, 55, 85.5, 90, 100])),
+                "year": 2024,
+            }
+            for h in names
+            for name in ASSESSMENTS
+        ],
         "budget": {
             "drg_fund": fund,
             "inpatient_fund": round(fund * 1.25, 2),
@@ -87,11 +106,16 @@ def datasets(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def write_dataset(data: dict[str, Any], folder: Path, *, reverse: bool = False) -> Path:
-    """The dataset as contract files (`reverse` writes every table's rows in reverse order)."""
+    """The dataset as contract files (`reverse` writes every table's rows in reverse order);
+    deductions and assessments when it has any."""
     folder.mkdir(parents=True, exist_ok=True)
+
+    def rows(name: str) -> list[dict[str, Any]]:
+        return list(reversed(data.get(name, []))) if reverse else data.get(name, [])
+
     for name in ("hospitals", "groups", "cases"):
-        rows = list(reversed(data[name])) if reverse else data[name]
-        pl.DataFrame(rows).write_csv(folder / f"{name}.csv")
+        pl.DataFrame(rows(name)).write_csv(folder / f"{name}.csv")
+    write_supervision(folder, rows("deductions"), rows("assessments"))
     document = {"contract_version": "1.0", "year": 2024, "values": data["budget"]}
     (folder / "budget.yaml").write_text(yaml.safe_dump(document))
     return folder

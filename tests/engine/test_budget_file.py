@@ -215,6 +215,6 @@ def test_the_generic_schema_takes_either_shape_and_the_cli_prints_the_policys(
 def test_a_budget_input_of_a_grain_is_a_mapping_by_that_key() -> None:
     declared = [budget_input(i) for i in WUXI.inputs if i.table == "budget"]
     assert declared == [
-        BudgetInput("tier_budget", "tier", "分档年度预算"),
-        BudgetInput("drg_fund", None, "年度DRG基金"),
+        BudgetInput("tier_budget", "tier", "层级区域总额"),
+        BudgetInput("drg_fund", None, "年度DRG基金（年终清算）"),
     ]

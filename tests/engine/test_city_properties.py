@@ -1,8 +1,10 @@
 """Properties of the shipped city policies: every invariant a policy asserts holds on the bundled
 sample and on generated data; Wuxi's surplus-retention correction is exactly the three-piece
 rule (at any ratio, by the exact words "未达到70%" / "90%以上（含90%）"); Wuxi's monthly
-prepayments are what twelve separate month runs pay, and the year total is the corrected amount
-× the clearing coefficient less the deposit kept, each recomputed here from the inputs."""
+prepayments are what twelve separate month runs pay, and the year total follows the slide's
+order — the DRG payable at the floating rate × the clearing coefficient is the year payable, the
+retention correction compares the actual cost with it, then the DRG assessment cut, the audit
+deductions and the deposit kept — each recomputed here from the inputs."""
 
 from __future__ import annotations
 
@@ -52,9 +54,9 @@ def _fen(value: Decimal) -> Decimal:
 
 
 def three_piece(cost: Decimal, payable: Decimal) -> Decimal:
-    """The seed's rule, computed independently and exactly in decimal: under 70% of the DRG
+    """The slide's rule, computed independently and exactly in decimal: under 70% of the year
     payable the actual cost; from 70% (inclusive) to 90% 110% of it; from 90% (inclusive) the
-    DRG payable. The bands compare cost with payable × 70% / 90% unrounded."""
+    year payable. The bands compare cost with payable × 70% / 90% unrounded."""
     if cost < payable * Decimal("0.7"):
         return cost
     if cost < payable * Decimal("0.9"):
@@ -63,6 +65,8 @@ def three_piece(cost: Decimal, payable: Decimal) -> Decimal:
 
 
 def wuxi_corrected(cost: Decimal, payable: Decimal) -> Decimal:
+    """Wuxi's year actual payment (年度实际支付总额) of one hospital whose cases cost `cost`, with
+    its year payable (住院年度应支付总额) fixed at `payable`."""
     data = {
         "hospitals": [
             {
@@ -75,7 +79,6 @@ def wuxi_corrected(cost: Decimal, payable: Decimal) -> Decimal:
                 "admission_ratio_growth": 0.0,
                 "cost_per_weight_growth": 0.0,
                 "list_accuracy": 1.0,
-                "assessment_score": 100,
             }
         ],
         "groups": [{"drg_code": "GB15", "weight": 1.0, "avg_cost": 10000}],
@@ -88,6 +91,10 @@ def wuxi_corrected(cost: Decimal, payable: Decimal) -> Decimal:
                 "discharge_date": "2024-06-15",
             }
         ],
+        "assessments": [
+            {"hospital_id": "H1", "assessment": name, "score": 100, "year": 2024}
+            for name in ("drg_assessment", "insurance_assessment")
+        ],
         "budget": {"drg_fund": 1000.0, "tier_budget": {"A": 1.0, "B": 1000.0, "C": 1.0}},
     }
     policy = COMPILED[WUXI]
@@ -97,10 +104,10 @@ def wuxi_corrected(cost: Decimal, payable: Decimal) -> Decimal:
             policy,
             inputs,
             Period.parse("2024"),
-            Settings(definitions={"drg_payable": float(payable)}),
+            Settings(definitions={"year_payable": float(payable)}),
         )
-    frame = result.stages["year_end"].frame_of("corrected_amount")
-    return Decimal(str(frame["corrected_amount"][0])).quantize(Decimal("0.01"))
+    frame = result.stages["year_end"].frame_of("year_actual_payment")
+    return Decimal(str(frame["year_actual_payment"][0])).quantize(Decimal("0.01"))
 
 
 PAYABLES = st.decimals(min_value=Decimal("100.00"), max_value=Decimal("5000000.00"), places=2)
@@ -126,8 +133,8 @@ def test_wuxi_correction_is_the_three_piece_rule(payable: Decimal, ratio: str) -
 def test_wuxi_correction_at_random_ratios_follows_each_band(
     payable: Decimal, ratio: Decimal
 ) -> None:
-    """At any cost between 30% and 150% of the DRG payable, the corrected amount is the rule of
-    the band the exact ratio cost ÷ payable falls in."""
+    """At any cost between 30% and 150% of the year payable, the year actual payment is the rule
+    of the band the exact ratio cost ÷ payable falls in."""
     cost = _fen(payable * ratio)
     corrected = wuxi_corrected(cost, payable)
     exact = cost / payable
@@ -136,7 +143,7 @@ def test_wuxi_correction_at_random_ratios_follows_each_band(
     elif exact < Decimal("0.9"):  # 70%（含）至90%: 110% of the actual cost
         assert corrected == _fen(cost * Decimal("1.1"))
         assert cost < corrected <= payable
-    else:  # 90%以上（含90%）: the DRG payable
+    else:  # 90%以上（含90%）: the year payable
         assert corrected == payable
 
 
@@ -208,9 +215,9 @@ def test_wuxi_monthly_paid_is_what_twelve_month_runs_paid(
 
 
 def _clearing_coefficients(hospitals: pl.DataFrame) -> dict[str, float]:
-    """The clearing coefficient of each hospital from the hospitals table, written out: tier
-    averages of (1 + growth) and of the accuracy, each set against the hospital's own value,
-    weighted 40/40/20 and kept within [0.9, 1.1]."""
+    """The clearing coefficient of each hospital from the hospitals table, written out: the tier
+    averages of (1 + growth) and of the accuracy, each divided by the hospital's own value (层级
+    平均 ÷ 本院, the accuracy not inverted), weighted 40/40/20 and kept within [0.9, 1.1]."""
     rows = list(hospitals.iter_rows(named=True))
     by_tier: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -228,10 +235,30 @@ def _clearing_coefficients(hospitals: pl.DataFrame) -> dict[str, float]:
         value = (
             0.4 * admission / (1 + row["admission_ratio_growth"])
             + 0.4 * cost / (1 + row["cost_per_weight_growth"])
-            + 0.2 * row["list_accuracy"] / accuracy
+            + 0.2 * accuracy / row["list_accuracy"]
         )
         found[row["hospital_id"]] = min(max(value, 0.9), 1.1)
     return found
+
+
+def _sample_scores() -> dict[tuple[str, str], Decimal]:
+    """(hospital, assessment) → the 2024 score in the sample's assessments.csv."""
+    frame = pl.read_csv(SAMPLE / "assessments.csv", infer_schema=False)
+    return {
+        (row["hospital_id"], row["assessment"]): Decimal(row["score"])
+        for row in frame.iter_rows(named=True)
+        if row["year"] == "2024"
+    }
+
+
+def _sample_audit_deductions() -> dict[str, Decimal]:
+    """Per hospital, the sum of the sample's 2024 deductions of kind audit_deduction."""
+    frame = pl.read_csv(SAMPLE / "deductions.csv", infer_schema=False)
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for row in frame.iter_rows(named=True):
+        if row["kind"] == "audit_deduction" and row["date"].startswith("2024-"):
+            sums[row["hospital_id"]] += Decimal(row["amount"])
+    return sums
 
 
 def test_wuxi_year_total_is_recomputed_from_the_inputs(
@@ -239,28 +266,40 @@ def test_wuxi_year_total_is_recomputed_from_the_inputs(
     wuxi_year: dict[str, dict[str, Any]],
     wuxi_months: dict[str, dict[str, Decimal]],
 ) -> None:
-    """year_total = year_amount − (deposit_withheld − deposit_returned), every term recomputed
-    here: the DRG payable from the year-end case payments, the actual cost from the cases file,
-    the three-piece correction in decimal, the clearing coefficient from the hospitals table, the
-    deposit from the twelve month runs and the assessment score."""
+    """year_total = year_actual_payment − drg_assessment_deduction − audit_deduction −
+    (deposit_withheld − deposit_returned), every term recomputed here: the DRG payable from the
+    year-end case payments, the clearing coefficient from the hospitals table, the year payable
+    (DRG payable × coefficient, to the fen), the actual cost from the cases file, the three-piece
+    correction in decimal against the year payable, the DRG assessment cut (1‰ of the year actual
+    payment per point under 90, at most 3%) from assessments.csv, the audit deductions from
+    deductions.csv, the deposit from the twelve month runs and the insurance assessment score."""
     _, inputs = wuxi_sample
     costs = _sum_by_hospital(inputs.cases, "total_cost")
-    hospitals = inputs.hospitals
-    coefficients = _clearing_coefficients(hospitals)
-    scores = dict(hospitals.select("hospital_id", "assessment_score").iter_rows())
+    coefficients = _clearing_coefficients(inputs.hospitals)
+    scores = _sample_scores()
+    audits = _sample_audit_deductions()
+    assert sum(audits.values()) > 0  # the sample has audit deductions for Wuxi to apply
+    cuts = 0
     for hospital, row in wuxi_year.items():
         payable = row["payments"]
         assert _money(row["drg_payable"]) == payable
-        assert _money(row["actual_cost"]) == costs[hospital]
-        corrected = three_piece(costs[hospital], payable)
-        assert _money(row["corrected_amount"]) == corrected, hospital
         assert row["clearing_coefficient"] == pytest.approx(coefficients[hospital], rel=1e-12)
-        year_amount = _fen(corrected * Decimal(repr(coefficients[hospital])))
+        year_payable = _fen(payable * Decimal(repr(coefficients[hospital])))
+        assert _money(row["year_payable"]) == year_payable, hospital
+        assert _money(row["actual_cost"]) == costs[hospital]
+        actual = three_piece(costs[hospital], year_payable)
+        assert _money(row["year_actual_payment"]) == actual, hospital
+        short = max(Decimal(90) - scores[hospital, "drg_assessment"], Decimal(0))
+        cut = _fen(actual * min(short * Decimal("0.001"), Decimal("0.03")))
+        cuts += cut > 0
+        assert _money(row["drg_assessment_deduction"]) == cut, hospital
+        audit = audits.get(hospital, Decimal(0))
+        assert _money(row["audit_deduction"]) == audit, hospital
         withheld = wuxi_months["deposit"][hospital]
-        share = min(max(Decimal(str(scores[hospital])) / 100, Decimal(0)), Decimal(1))
+        share = min(max(scores[hospital, "insurance_assessment"] / 100, Decimal(0)), Decimal(1))
         returned = _fen(withheld * share)
-        expected = year_amount - (withheld - returned)
-        assert _money(row["year_amount"]) == year_amount, hospital
         assert _money(row["deposit_returned"]) == returned, hospital
+        expected = actual - cut - audit - (withheld - returned)
         assert _money(row["year_total"]) == expected, hospital
         assert _money(row["year_end_due"]) == expected - wuxi_months["payment"][hospital]
+    assert cuts > 0  # some hospitals score under 90 in the sample: the cut is exercised

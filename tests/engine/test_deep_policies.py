@@ -27,7 +27,9 @@ from policy_dsl.limits import MAX_DEPTH, PASS_FRAMES, RECURSION_LIMIT
 from policy_dsl.loader import PolicyFile, policy_from_text, read_policy_file, resolve
 from policy_dsl.lower import lower
 from policy_dsl.parser import parse
+from policy_dsl.sources import ENV
 from studio.buffer import analyse
+from tests.conftest import shared_sources
 
 T = TypeVar("T")
 PERIOD = Period.parse("2024")
@@ -92,10 +94,16 @@ def test_check_fmt_lower_and_diff_at_the_limit(deep_file: PolicyFile) -> None:
     }
 
 
-def test_the_studio_checks_the_buffer_at_the_limit(tmp_path: Path) -> None:
+def test_the_studio_checks_the_buffer_at_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the texts of the documents found (`drgpolicy studio --sources`), as a reviewer
+    runs it: every quote of the buffer is looked up too, and found."""
+    monkeypatch.setenv(ENV, str(shared_sources()))
     (tmp_path / "xuancheng").mkdir()
     analysis = within(lambda: analyse(deep_policy(MAX_DEPTH), tmp_path, "xuancheng"))
     assert analysis.ok and analysis.diagnostics == []
+    assert analysis.checked is not None and analysis.checked.citations is not None
 
 
 def test_settle_at_the_limit_pays_what_xuancheng_2023_pays(
@@ -137,3 +145,4 @@ def test_a_chain_of_1000_definitions_settles_and_explains(sample_dir: Path) -> N
     case = settled.cases()["case_id"][0]
     steps = {s.name: s.value for s in within(lambda: explain(settled, case)).steps}
     assert steps["step0"] == steps["step1000"] == steps["case_points"]
+

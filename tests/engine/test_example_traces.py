@@ -55,44 +55,51 @@ def _line_of(policy: Path, declaration: str) -> int:
 def test_a_failing_hospital_value_shows_its_formula_inputs_and_what_they_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # H70: one case of 70,000.00; drg_payable fixed at 100,000 → 70% line 70,000.00 (the
+    # H70: one case of 70,000.00; year_payable fixed at 100,000 → 70% line 70,000.00 (the
     # actual cost is on it, so not below it), 90% line 90,000.00 → 70,000 × 110% = 77,000.00
     path = _failing_copy(
         tmp_path,
         "wuxi",
         "retention_bands.yaml",
-        {"hospitals": {"H70": {"corrected_amount": 70000}}},
+        {"hospitals": {"H70": {"year_actual_payment": 70000}}},
     )
     code, out, _ = run_cli(capsys, "test", str(path))
     assert code == 1
     policy = path.parent.parent / "2024.policy"
-    declared = _definition(policy, "year_end", "corrected_amount")
+    declared = _definition(policy, "year_end", "year_actual_payment")
     for expected in (
-        "hospital H70 corrected_amount: expected 70,000.00, got 77,000.00",
-        "corrected_amount at hospital H70 under wuxi 2024",
+        "hospital H70 year_actual_payment: expected 70,000.00, got 77,000.00",
+        "year_actual_payment at hospital H70 under wuxi 2024",
         "hospital_id H70, level 2, tier B",
-        "corrected_amount = 77,000.00   结余留用校正后金额  [at hospital H70, from the batch run]",
+        "year_actual_payment = 77,000.00   年度实际支付总额（结余留用修正后）  "
+        "[at hospital H70, from the batch run]",
         f"formula: {declared.text}",
         "inputs:  actual_cost = 70,000.00, full_cost_line = 70,000.00, bonus_line = 90,000.00, "
-        "retain_bonus = 1.1, drg_payable = 100,000.00",
+        "retain_bonus = 1.1, year_payable = 100,000.00",
         "source:  " + "; ".join(citation_text(c) for c in declared.citations),
-        f"at:      {policy}:{_line_of(policy, 'report corrected_amount')}",
+        f"at:      {policy}:{_line_of(policy, 'report year_actual_payment')}",
         # one level down: the definitions it reads, each once
-        "actual_cost = 70,000.00   实际发生费用",
+        "actual_cost = 70,000.00   实际发生的全年住院医疗费用总额（含个人负担部分）",
         "formula: round_fen(sum(total_cost))",
         "inputs:  sum(total_cost) = 70,000.00",
-        "formula: drg_payable * retain_full_below",
-        "inputs:  drg_payable = 100,000.00, retain_full_below = 0.7",
-        "formula: drg_payable * retain_bonus_below",
-        "drg_payable = 100,000.00   DRG 应付金额  [at hospital H70, fixed from outside]",
+        "formula: year_payable * retain_full_below",
+        "inputs:  year_payable = 100,000.00, retain_full_below = 0.7",
+        "formula: year_payable * retain_bonus_below",
+        "year_payable = 100,000.00   住院年度应支付总额（浮动费率 × 年终清算系数）  "
+        "[at hospital H70, fixed from outside]",
     ):
         assert expected in out
-    assert out.count("drg_payable = 100,000.00   DRG 应付金额") == 1
+    assert out.count("year_payable = 100,000.00   住院年度应支付总额") == 1
+    # a value fixed from outside reads nothing: what its formula would read is not traced
+    assert "drg_payable =" not in out and "clearing_coefficient =" not in out
 
 
 def test_the_hospital_trace_is_returned_as_data(tmp_path: Path) -> None:
     path = _failing_copy(
-        tmp_path, "wuxi", "retention_bands.yaml", {"hospitals": {"H89": {"corrected_amount": 1}}}
+        tmp_path,
+        "wuxi",
+        "retention_bands.yaml",
+        {"hospitals": {"H89": {"year_actual_payment": 1}}},
     )
     (mismatch,) = run_example(path).mismatches
     assert (mismatch.money, mismatch.got) == (True, pytest.approx(98999.99))
@@ -101,52 +108,56 @@ def test_the_hospital_trace_is_returned_as_data(tmp_path: Path) -> None:
     assert trace.keys == {"hospital_id": "H89"}
     names = [s.name for s in trace.steps]
     assert names == [
-        "corrected_amount",
+        "year_actual_payment",
         "actual_cost",
         "full_cost_line",
         "bonus_line",
-        "drg_payable",
+        "year_payable",
     ]
-    step = trace.step("corrected_amount")
+    step = trace.step("year_actual_payment")
     assert step.inputs == {
         "actual_cost": pytest.approx(89999.99),
         "full_cost_line": pytest.approx(70000),
         "bonus_line": pytest.approx(90000),
         "retain_bonus": pytest.approx(1.1),
-        "drg_payable": pytest.approx(100000),
+        "year_payable": pytest.approx(100000),
     }
     assert set(step.money) == {
-        "corrected_amount",
+        "year_actual_payment",
         "actual_cost",
         "full_cost_line",
         "bonus_line",
-        "drg_payable",
+        "year_payable",
     }
-    assert json.loads(json.dumps(trace.to_json()))["steps"][0]["name"] == "corrected_amount"
+    fixed = trace.step("year_payable")
+    assert (fixed.source, fixed.inputs) == ("fixed", {})
+    assert json.loads(json.dumps(trace.to_json()))["steps"][0]["name"] == "year_actual_payment"
 
 
 def test_a_failing_period_value_shows_its_trace(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # DRG cases paid the period's 6,300.00; P1 by item 3,000 × 90% = 2,700.00;
-    # inpatient 9,000.00; 70% line 6,300.00; 6,300.00 ≥ 6,300.00 → met
-    expect = {"period": {"inpatient_paid": 9500, "drg_share_met": False}}
-    path = _failing_copy(tmp_path, "wuhan", "drg_share_at_70.yaml", expect)
+    # a month's budget 10,000.00; P1 per diem 5 days × 350 = 1,750.00, C1 the DRG rest
+    # 8,250.00; fund paid: C1 8,250.00, P1 1,750.00 − 294.12 = 1,455.88 → 9,705.88;
+    # 9,705.88 × 85% = 8,249.998 ≤ 8,250.00 → met
+    expect = {"period": {"inpatient_fund_paid": 9800, "drg_fund_share_met": False}}
+    path = _failing_copy(tmp_path, "wuhan", "fund_share_month.yaml", expect)
     code, out, _ = run_cli(capsys, "test", str(path))
     assert code == 1
     for expected in (
-        "period inpatient_paid: expected 9,500.00, got 9,000.00",
-        "period drg_share_met: expected false, got true",
-        "drg_share_met at all under wuhan 2024",
-        "drg_share_met = true   DRG 付费占比达到 70%  [at all, from the batch run]",
-        "formula: drg_paid >= drg_share_line",
-        "inputs:  drg_paid = 6,300.00, drg_share_line = 6,300.00",
-        "formula: inpatient_paid * drg_share_target",
-        "inputs:  inpatient_paid = 9,000.00, drg_share_target = 0.7",
-        "formula: drg_paid + per_item_paid",
-        "inputs:  drg_paid = 6,300.00, per_item_paid = 2,700.00",
-        "inputs:  sum(drg_payment) = 6,300.00",
-        "inputs:  sum(item_payment) = 2,700.00",
+        "period inpatient_fund_paid: expected 9,800.00, got 9,705.88",
+        "period drg_fund_share_met: expected false, got true",
+        "drg_fund_share_met at all under wuhan 2024",
+        "drg_fund_share_met = true   DRG 付费基金占比达到本年度目标  [at all, from the batch run]",
+        "formula: drg_fund_paid >= inpatient_fund_paid * drg_fund_share_line",
+        "inputs:  drg_fund_paid = 8,250.00, inpatient_fund_paid = 9,705.88, "
+        "drg_fund_share_line = 0.85",
+        "formula: round_fen(sum(drg_payment - patient_paid where category is not per_diem))",
+        "inputs:  sum(drg_payment - patient_paid where category is not per_diem) = 8,250.00",
+        "formula: round_fen(sum(payment - patient_paid))",
+        "inputs:  sum(payment - patient_paid) = 9,705.88",
+        "formula: fund_share_target[period_year]",
+        "inputs:  fund_share_target[period_year] = 0.85",
     ):
         assert expected in out
 
@@ -164,23 +175,33 @@ def test_an_aggregate_of_hospital_values_is_shown_as_written(tmp_path: Path) -> 
 
 
 def test_a_monthly_value_checked_for_a_hospital_shows_each_month(tmp_path: Path) -> None:
-    # two cases of weight 1.0 at 10,000 元 per weight, in January and February
+    # two cases of weight 1.0 at 10,000 元 per weight, in January and February; the audit
+    # deductions of June and November give H1 a row in those months too (a monthly statement
+    # has a row for each month a deduction falls in, engine/CONTRACT.md), with nothing payable
     expect = {"hospitals": {"H1": {"month_payable": 1}}}
     path = _failing_copy(tmp_path, "wuxi", "year_end_due.yaml", expect, stage="monthly")
     (mismatch,) = run_example(path).mismatches
     assert "expected 1.00, got 20,000.00" in mismatch.render()
-    assert [t.keys.get("month") for t in mismatch.traces] == ["2024-01", "2024-02"]
+    months = [t.keys.get("month") for t in mismatch.traces]
+    assert months == ["2024-01", "2024-02", "2024-06", "2024-11"]
+    assert [t.value("month_payable") for t in mismatch.traces] == [10000, 10000, 0, 0]
     assert "month_payable = 10,000.00" in str(mismatch.trace)
     assert "[at hospital H1, month 2024-02, from the batch run]" in str(mismatch.trace)
 
 
 def test_money_is_shown_to_the_fen_and_a_part_of_a_fen_is_kept() -> None:
-    # 10,000.01 × 70% = 7,000.007 元: the line is compared, not paid, so it is not rounded
-    _, result = settle_example(POLICIES / "wuhan/examples/drg_share_month.yaml")
-    (trace,) = explain_values(result, "drg_share_met", {}, "settlement")
+    # 100.06 × 70% = 70.042 元, × 90% = 90.054 元: the lines are compared, not paid, so they
+    # are not rounded
+    _, result = settle_example(POLICIES / "wuxi/examples/retention_sub_fen.yaml")
+    keys = {"hospital_id": "H7004"}
+    (trace,) = explain_values(result, "year_actual_payment", keys, "year_end")
     text = render_value_trace(trace)
-    assert "inputs:  drg_paid = 7,000.00, drg_share_line = 7,000.007" in text
-    assert "inputs:  drg_paid = 7,000.00, per_item_paid = 3,000.01" in text
+    assert (
+        "inputs:  actual_cost = 70.04, full_cost_line = 70.042, bonus_line = 90.054, "
+        "retain_bonus = 1.1, year_payable = 100.06"
+    ) in text
+    assert "full_cost_line = 70.042   70% 界限金额" in text
+    assert "inputs:  year_payable = 100.06, retain_full_below = 0.7" in text
     assert [show_money(v) for v in (70000, 98999.99, -4600, None)] == [
         "70,000.00",
         "98,999.99",

@@ -343,10 +343,14 @@ def test_a_city_that_fails_leaves_every_city_as_it_was(
     old = snapshot(out)
     data = tmp_path / "data"
     shutil.copytree(SAMPLE, data)
-    hospitals = pl.read_csv(data / "hospitals.csv")
-    hospitals.drop("assessment_score").write_csv(data / "hospitals.csv")  # wuxi reads it
+    scores = pl.read_csv(data / "assessments.csv", infer_schema=False)
+    # wuxi reads the insurance assessment (its deposits), wuhan no score
+    scores.filter(pl.col("assessment") != "insurance_assessment").write_csv(
+        data / "assessments.csv"
+    )
     code, _, err = settle(capsys, out, "--policy", str(root), data=data, period="2024")
-    assert code == 1 and "no column assessment_score, which wuxi 2024 reads" in err
+    assert code == 1 and "no insurance_assessment score for 2024 for 13 hospital(s)" in err
+    assert "wuxi 2024 reads insurance_assessment" in err
     assert f"{root / 'wuhan' / '2024.policy'}: 20000 case rows read" in err  # wuhan was settled
     assert snapshot(out) == old and beside(out) == ["data", "policies"]
 

@@ -219,21 +219,29 @@ def _without(tmp_path: Path, table: str, column: str) -> Path:
 def test_a_missing_assessment_score_stops_wuxi_instead_of_forfeiting_deposits(
     tmp_path: Path,
 ) -> None:
-    data = _without(tmp_path, "hospitals", "assessment_score")
+    data = _copy_sample(tmp_path)
+    scores = pl.read_csv(data / "assessments.csv", infer_schema=False)
+    scores.filter(pl.col("assessment") != "insurance_assessment").write_csv(
+        data / "assessments.csv"
+    )
     with pytest.raises(ContractError) as caught:
         settle(WUXI, load_data(data, WUXI), Period.parse("2024"))
-    assert (caught.value.file, caught.value.field) == ("hospitals.csv", "assessment_score")
+    assert (caught.value.file, caught.value.field) == ("assessments.csv", "score")
     message = str(caught.value)
-    assert "hospitals.csv has no column assessment_score, which wuxi 2024 reads" in message
-    assert "`deposit_returned`" in message and "0–100" in message
+    assert "assessments.csv has no insurance_assessment score for 2024 for 13 hospital(s)" in (
+        message
+    )
+    assert "`deposit_returned`" in message and "a missing score would be a guess" in message
 
 
 def test_a_column_no_output_depends_on_may_be_absent(tmp_path: Path) -> None:
-    data = _without(tmp_path, "hospitals", "assessment_score")
+    data = _without(tmp_path, "hospitals", "list_accuracy")  # read by Wuxi's year end only
     inputs = load_data(data, WUXI)
+    with pytest.raises(ContractError, match="no column list_accuracy, which wuxi 2024 reads"):
+        settle(WUXI, inputs, Period.parse("2024"))
     assert settle(WUXI, inputs, Period.parse("2024-03")).stages  # the year-end does not run
     assert settle(XUANCHENG, load_data(data, XUANCHENG), MARCH).stages  # never read
-    fixed = Settings(definitions={"deposit_returned": 0.0})
+    fixed = Settings(definitions={"tier_accuracy": 1.0, "accuracy_ratio": 1.0})
     assert settle(WUXI, inputs, Period.parse("2024"), fixed).stages  # fixed from outside
 
 

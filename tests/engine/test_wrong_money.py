@@ -33,34 +33,48 @@ def _with_weight(weight: float) -> object:
     return dataclasses.replace(inputs, groups=groups)
 
 
+PAYMENT = 'let payment "病例支付额" : money at case = allocate(payable_total, settled_points)'
+
+
+def _line_of(text: str) -> int:
+    """The line of Xuancheng 2023 that starts with `text`."""
+    lines = (POLICIES / "xuancheng" / "2023.policy").read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, 1) if line.startswith(text))
+
+
 def test_a_weight_of_1e300_stops_the_run_at_the_payment_naming_the_culprit() -> None:
     with pytest.raises(NotFinite) as error:
         settle(XUANCHENG, _with_weight(1e300), YEAR)  # type: ignore[arg-type]
     words = str(error.value)
     assert words.startswith("stage settlement: `payment` (病例支付额, ")
+    # C013005 (OC29, H0003) is a high-cost case: with 10^302 base points its threshold is 200%,
+    # its points 10^302 × (29495.31 / 6356.63 − 1), times H0003's coefficient 1.15401 (0.8 ×
+    # level coefficient + 0.2 × cost coefficient from the hospitals' history): 4.2007e+302.
     assert words.endswith(
-        "xuancheng/2023.policy:105) is NaN (not a number) at case C000001 and 19999 more case "
-        "rows: the run is stopped and nothing is written. Formula: allocate(payable_total, "
-        "settled_points); there it reads payable_total = 332,771,895.00, settled_points = 81.62; "
-        "the largest: settled_points reaches 6.54505e+302 at case C013005. A value this large or "
-        "small comes from an input or a constant of the policy: check them (the contract's "
+        f"xuancheng/2023.policy:{_line_of(PAYMENT)}) is NaN (not a number) at case C000001 "
+        "and 19999 more case rows: the run is stopped and nothing is written. Formula: "
+        "allocate(payable_total, settled_points); there it reads payable_total = "
+        "332,771,895.00, settled_points = 81.62; the largest: settled_points reaches "
+        "4.2007e+302 at case C013005. A value this large or small comes from an input, a "
+        "constant of the policy or a value set with --set/--fix: check them (the contract's "
         "bounds: engine/CONTRACT.md)"
     )
 
 
 def _tiny_policy(tmp_path: Path) -> Path:
-    """Xuancheng 2023 with a constant of 1e-300 that the period fund is divided by (`check`
-    accepts it: the language has no bound on a number)."""
+    """Xuancheng 2023 with a constant of 10^-15 (the smallest number the language accepts, E011)
+    that the period fund is divided by 21 times: `check` accepts it, and it makes the fund 10^315
+    times larger — past any double."""
     text = (POLICIES / "xuancheng" / "2023.policy").read_text(encoding="utf-8")
     text = text.replace('policy xuancheng version "2023"', 'policy tiny version "2023"')
+    stable = 'param min_stable_cases "稳定病组最少病例数（不含）" : count = 10'
+    assert stable in text
     text = text.replace(
-        'param min_stable_cases "稳定病组最少病例数（不含）" : count = 5',
-        'param scale "比例" : number = 1e-300\n  assumption "a test"\n'
-        'param min_stable_cases "稳定病组最少病例数（不含）" : count = 5',
+        stable, 'param scale "比例" : number = 1e-15\n  assumption "a test"\n' + stable
     )
     fund = "= drg_fund * period_months / 12"
     assert fund in text
-    text = text.replace(fund, fund + " / scale")
+    text = text.replace(fund, fund + " / scale" * 21)
     path = tmp_path / "tiny" / "2023.policy"
     path.parent.mkdir()
     path.write_text(text, encoding="utf-8")
@@ -81,8 +95,8 @@ def test_a_constant_of_1e_300_stops_the_run_with_the_definition_and_its_inputs(
     assert (
         f"stage settlement: `period_fund` (本期基金预算, {policy}:" in err
         and ") is inf, not a finite number for the period: the run is stopped and nothing is "
-        "written. Formula: drg_fund * period_months / 12 / scale; there it reads drg_fund = "
-        "332,771,895.00, period_months = 12.00, scale = 1e-300"
+        f"written. Formula: drg_fund * period_months / 12{' / scale' * 21}; there it reads "
+        "drg_fund = 332,771,895.00, period_months = 12.00, scale = 1e-15"
         in err
     ), err
     assert not (tmp_path / "out").exists()

@@ -16,7 +16,7 @@ from engine.outputs import write_outputs
 from engine.rundata import Period
 from engine.settle import load_data, settle
 from policy_dsl.lower import compile_text
-from tests.conftest import run_cli
+from tests.conftest import ROOT, SAMPLE, run_cli
 from tests.supervision.data import HERE, POLICY, POLICY_PATH, scores_for, write_supervision
 from tests.supervision.test_inputs import folder_with
 
@@ -100,10 +100,40 @@ def test_deductions_csv_lists_each_row_of_the_period_with_the_stage_applying_it(
     assert set(listed["label"]) == {"智能审核违规扣款", "拒付"}
     manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["rows"]["deductions"] == {
-        "read": 5, "in_period": 4, "rejected": 0, "outside_period": 1
+        "read": 5, "in_period": 4, "rejected": 0, "not_declared": 0, "not_declared_by_name": {},
+        "outside_period": 1,
     }  # fmt: skip
     assert manifest["rows"]["assessments"]["in_period"] == 6
     assert "deductions.csv" in manifest["outputs"] and "deductions.csv" in manifest["inputs"]
+
+
+def test_rows_of_kinds_the_policy_does_not_read_are_counted_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The sample serves five cities: of its 20 deductions Wuxi reads the 8 audit deductions,
+    and counts the 7 refusals and 5 assessment penalties (counted by hand in
+    sample/deductions.csv) as kinds it does not read; of its 39 scores, the 13 data-quality
+    ones. Nothing is rejected for it."""
+    policy = ROOT / "policies" / "wuxi" / "2024.policy"
+    out = tmp_path / "out"
+    code, _, err = run_cli(
+        capsys, "settle", "--policy", str(policy), "--data", str(SAMPLE), "--period", "2024",
+        "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    assert (
+        "20 deductions rows read = 8 in 2024 + 0 rejected + 0 outside it + 12 of kinds the "
+        "policy does not read; assessment_penalty: 5; refusal: 7"
+    ) in err
+    rows = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["rows"]
+    assert rows["deductions"] == {
+        "read": 20, "in_period": 8, "rejected": 0, "not_declared": 12,
+        "not_declared_by_name": {"assessment_penalty": 5, "refusal": 7}, "outside_period": 0,
+    }  # fmt: skip
+    assert rows["assessments"]["not_declared_by_name"] == {"data_quality": 13}
+    assert rows["assessments"]["in_period"] == 26
+    listed = pl.read_csv(out / "deductions.csv", infer_schema=False)
+    assert set(listed["kind"]) == {"audit_deduction"} and listed.height == 8
 
 
 def test_a_month_run_lists_the_year_end_deductions_as_not_applied(tmp_path: Path) -> None:

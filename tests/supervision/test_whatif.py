@@ -131,12 +131,22 @@ def test_the_studio_shows_the_same_table_in_yuan(runs: Runs) -> None:
 def test_an_upload_with_its_own_hospitals_takes_no_deductions_from_the_sample(
     tmp_path: Path,
 ) -> None:
-    from studio.runs import uploaded_dataset
+    """The sample's deductions and scores name the sample's hospitals: an upload with its own
+    hospitals, the rest borrowed from the sample, borrows neither; one that borrows the
+    sample's hospitals borrows the supervision files it does not upload."""
+    from studio.datasets import uploaded
 
     hospitals = (SAMPLE / "hospitals.csv").read_bytes()
-    own = uploaded_dataset(tmp_path, {"hospitals.csv": hospitals}, SAMPLE)
-    assert not (own / "deductions.csv").exists() and not (own / "assessments.csv").exists()
+    own = uploaded(tmp_path, {"hospitals.csv": hospitals}, SAMPLE, borrow=True)
+    assert own.borrowed == ("cases.csv", "groups.csv", "budget.yaml")
+    assert not (own.folder / "deductions.csv").exists()
+    assert not (own.folder / "assessments.csv").exists()
     deductions = b"hospital_id,kind,amount,date,reason\nH0001,audit_deduction,1,2024-01-02,x\n"
-    mine = uploaded_dataset(tmp_path, {"deductions.csv": deductions}, SAMPLE)
-    assert (mine / "deductions.csv").read_bytes() == deductions
-    assert (mine / "assessments.csv").read_bytes() == (SAMPLE / "assessments.csv").read_bytes()
+    mine = uploaded(tmp_path, {"deductions.csv": deductions}, SAMPLE, borrow=True)
+    assert mine.borrowed == (
+        "cases.csv", "hospitals.csv", "groups.csv", "assessments.csv", "budget.yaml"
+    )  # fmt: skip
+    assert (mine.folder / "deductions.csv").read_bytes() == deductions
+    assert (mine.folder / "assessments.csv").read_bytes() == (
+        SAMPLE / "assessments.csv"
+    ).read_bytes()

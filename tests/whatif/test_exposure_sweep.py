@@ -19,7 +19,8 @@ from tests.whatif.conftest import NEW
 
 def test_thresholds_are_found_generically() -> None:
     found = {(s.definition, s.text) for s in threshold_uses(load_policy(NEW))}
-    assert ("category", "cost_ratio < low_ratio_grassroots") in found
+    assert ("category", "cost_ratio <= low_ratio_grassroots") in found  # ≤ 0.3 (以下)
+    assert ("category", "cost_ratio <= low_ratio_standard") in found
     assert ("category", "cost_ratio >= high_ratio_k[base_points]") in found
     assert ("incentive_kept", "incentive_rank <= incentive_quota") in found
     assert ("stable_group", "count(case) >= large_number_cases") in found
@@ -27,8 +28,13 @@ def test_thresholds_are_found_generically() -> None:
         (s.definition, s.text, s.reads)
         for s in threshold_uses(load_policy(POLICIES / "wuxi" / "2024.policy"))
     }
-    assert ("corrected_amount", "actual_cost < full_cost_line", ("retain_full_below",)) in wuxi
-    assert ("corrected_amount", "actual_cost < bonus_line", ("retain_bonus_below",)) in wuxi
+    # the lines are the year payable × 70% / 90%, and the year payable is the DRG payable ×
+    # the clearing coefficient: a line moves with the coefficient's weights and bounds too
+    clearing = ("accuracy_weight", "admission_weight", "clearing_cap", "clearing_floor")
+    full = (*clearing, "cost_weight", "retain_full_below")
+    bonus = (*clearing, "cost_weight", "retain_bonus_below")
+    assert ("year_actual_payment", "actual_cost < full_cost_line", full) in wuxi
+    assert ("year_actual_payment", "actual_cost < bonus_line", bonus) in wuxi
 
 
 def test_steps() -> None:

@@ -1,6 +1,6 @@
 """Wuxi (rate method, a year-end stage): a hospital is paid what its statement says
-(`corrected_amount`, `year_total`, `year_end_due`…), not the sum of its case payments. A change
-that only moves the year-end corrections — `retain_bonus_below` 90% → 85% — moves no case
+(`year_actual_payment`, `year_total`, `year_end_due`…), not the sum of its case payments. A change
+that only moves the year-end corrections — `retain_bonus_below` 90% → 95% — moves no case
 payment; the what-if must still show, per hospital and per level, what it does to every money
 report, rank the hospitals by them, attribute them per clause and say so.
 
@@ -29,20 +29,26 @@ from tests.conftest import run_cli as run
 
 WUXI = POLICIES / "wuxi" / "2024.policy"
 PERIOD = Period.parse("2024")
+#: The money reports of Wuxi's year-end hospital statement, in the policy's order, and the
+#: deduction it shows (智能审核违规扣款: money a hospital loses to supervision).
 MONEY = (
     "drg_payable",
+    "year_payable",
     "actual_cost",
     "full_cost_line",
     "bonus_line",
-    "corrected_amount",
-    "year_amount",
+    "year_actual_payment",
+    "drg_assessment_deduction",
     "deposit_withheld",
     "deposit_returned",
     "year_total",
     "monthly_paid",
     "year_end_due",
+    "audit_deduction",
 )
-EDITS = {"retain_bonus_below": ("90%", "85%", 0.85)}
+#: Every sample hospital's actual cost is at least 90% of its year payable (H0011 90.2%, H0001
+#: 94.2%, the others 95.3% and more): at 95% the two lowest fall into the 110% band.
+EDITS = {"retain_bonus_below": ("90%", "95%", 0.95)}
 
 
 def edited(folder: Path, edits: dict[str, tuple[str, str, float]]) -> Path:
@@ -128,8 +134,8 @@ def test_attribution_of_money_reports_adds_up(
 ) -> None:
     """One clause: its part is the whole change. Two clauses: each part is what a plain
     settlement with that parameter alone changes; parts + interaction = total, per report, per
-    level and per hospital, to the fen (here the interaction is not zero: H0011 leaves the 110%
-    band that the other clause raises to 120%)."""
+    level and per hospital, to the fen (here the interaction is not zero: H0011 and H0001 enter
+    the 110% band, which the other clause raises to 120%, only with the first clause)."""
     runs = Runs(wuxi_inputs, PERIOD)
     one = attribute(runs, resolved(WUXI), resolved(edited(tmp_path, EDITS)))
     (part,) = one.parts
@@ -203,7 +209,10 @@ def test_the_report_says_what_moves(
         summary,
     )
     # the attribution per money report
-    assert f"| `year_total` | 结余留用上限 (parameter retain_bonus_below) | {cells} |" in summary
+    assert (
+        f"| `year_total` | 结余留用修正：按应支付总额支付的界限 (parameter retain_bonus_below) "
+        f"| {cells} |" in summary
+    )
     json_levels = data["impact"]["level_reports"]
     assert {r["level"]: r["delta"] for r in json_levels if r["report"] == "year_total"} == levels
     ranking = data["impact"]["ranking"]["year_total"]["winners"]

@@ -29,10 +29,23 @@ def test_units_check_and_bring_what_they_read() -> None:
     base, new = resolve(read_policy_file(OLD)), resolve(read_policy_file(NEW))
     units = separate(base, new, diff_versions(base, new))
     assert all(u.ok and u.note is None for u in units)
+    # 2024's grassroots low class reads a parameter 2023 does not have: it is brought along
+    low = next(u for u in units if u.clauses == ("class:category/low",))
+    assert low.patched.brought == ("param:low_ratio_grassroots",)
+    names = {e.decl.name for e in low.patched.resolved.entries}
+    assert "low_ratio_grassroots" in names and "new_hospital_share" not in names
+    # the filed-or-measured coefficient reads, through new definitions, a new input and param
+    coefficient = next(u for u in units if u.clauses == ("definition:hospital_coefficient",))
+    assert coefficient.patched.brought == (
+        "definition:level_min_coefficient",
+        "definition:measured_coefficient",
+        "definition:new_hospital_coefficient",
+        "input:filed_coefficient",
+        "param:new_hospital_share",
+    )
+    # the stable group rule reads what 2023 declares already (large_number_cases, xc2024)
     stable = next(u for u in units if u.clauses == ("definition:stable_group",))
-    assert stable.patched.brought == ("document:xc2024", "param:large_number_cases")
-    names = {e.decl.name for e in stable.patched.resolved.entries}
-    assert "large_number_cases" in names and "low_ratio_grassroots" not in names
+    assert stable.patched.brought == ()
 
 
 def test_a_new_class_and_its_formula_arm_are_measured_together() -> None:

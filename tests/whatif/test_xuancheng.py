@@ -1,5 +1,6 @@
-"""Xuancheng 2023 → 2024 on the bundled sample: level-1 low-ratio cases with a cost ratio in
-[0.3, 0.4] become normal, counted here independently from the sample files with polars."""
+"""Xuancheng 2023 → 2024 on the bundled sample: low-ratio cases of grassroots hospitals (level 1
+and below) with a cost ratio in (0.3, 0.4] become normal — 2023 is ≤ 0.4 for every level, 2024
+≤ 0.3 (inclusive) for level ≤ 1 — counted here independently from the sample files with polars."""
 
 from __future__ import annotations
 
@@ -15,13 +16,21 @@ from engine.whatif import Runs, compare, show
 from tests.conftest import SAMPLE
 from tests.whatif.conftest import NEW, OLD
 
-#: 2023: high_ratio_k by base points; a case is stable when its group has > 5 cases and CV ≤ 1.
+#: 2023: high_ratio_k by base points.
 HIGH_K = [(0, 100, 3.0), (100, 300, 2.5), (300, float("inf"), 2.0)]
+#: 2023's stable group: ≥ 100 cases (大数定理界值), or more than 10 cases with a CV ≤ 1.
+LARGE_NUMBER, MIN_STABLE = 100, 10
+
+
+def _fen(column: str) -> pl.Expr:
+    return (pl.col(column) * 100).round().cast(pl.Int64)
 
 
 def grassroots_moves() -> int:
-    """Level-1 cases that 2023 classifies low (ratio ≤ 0.4) and 2024 does not (ratio ≥ 0.3):
-    not special review, not ungrouped, of a stable group, not high."""
+    """Cases of level ≤ 1 hospitals that 2023 classifies low (ratio ≤ 0.4) and 2024 does not
+    (ratio > 0.3): not special review, not ungrouped, of a group stable in 2023 (so in 2024
+    too), not high. The ratio's bounds are compared exactly, in fen: 10 × cost > 3 × average
+    and 10 × cost ≤ 4 × average."""
     cases = pl.read_csv(SAMPLE / "cases.csv").filter(
         pl.col("discharge_date").str.starts_with("2024")
     )
@@ -45,15 +54,16 @@ def grassroots_moves() -> int:
             .otherwise(k)
         )
     ungrouped = (pl.col("drg_code") == "0000") | pl.col("drg_code").str.contains(r"^[A-Z]QY$")
+    stable = (pl.col("n") >= LARGE_NUMBER) | ((pl.col("n") > MIN_STABLE) & (pl.col("cv") <= 1))
+    cost, average = _fen("total_cost"), _fen("avg_cost")
     chosen = frame.filter(
-        (pl.col("level") == 1)
+        (pl.col("level") <= 1)
         & ~pl.col("special_review")
         & ~ungrouped
-        & (pl.col("n") > 5)
-        & (pl.col("cv") <= 1)
+        & stable
         & (pl.col("ratio") < k)
-        & (pl.col("ratio") >= 0.3)
-        & (pl.col("ratio") <= 0.4)
+        & (cost * 10 > average * 3)
+        & (cost * 10 <= average * 4)
     )
     return chosen.height
 
