@@ -145,4 +145,3 @@ def test_a_chain_of_1000_definitions_settles_and_explains(sample_dir: Path) -> N
     case = settled.cases()["case_id"][0]
     steps = {s.name: s.value for s in within(lambda: explain(settled, case)).steps}
     assert steps["step0"] == steps["step1000"] == steps["case_points"]
-
