@@ -13,6 +13,7 @@ from policy_dsl.check import (
     cited_numbers,
     declarations,
     documents,
+    indicators,
     missing,
     ranges,
     structure,
@@ -81,11 +82,13 @@ def check(resolved: Resolved, sources: SourceFolders | None = None) -> Checked:
     _infer_dependencies_first(resolved, scope, inference)
     for entry in resolved.entries:
         _check_entry(entry, scope, inference, report)
+    indicators.check_indicators(scope, inference, report)
     structure.check_cycles(inference, scope, report)
     structure.check_unused(inference, scope, report)
     missing.check_classifications(scope, inference, found, report)
     checked = Checked(resolved, scope, inference, citations=citations)
-    structure.check_outputs(scope, resolved.header.method, checked.info, report)
+    if not resolved.header.library:  # a module settles nothing: the policies including it do
+        structure.check_outputs(scope, resolved.header.method, checked.info, report)
     supervision.check_deduction_signs(scope, inference.edges, checked.is_money, report)
     checked.diagnostics = sort_diagnostics(set(_without_base_noise(resolved, found)))
     return checked
