@@ -20,6 +20,7 @@ import polars as pl
 from engine.atomic import write_file_atomically, write_with
 from engine.fields import CONTRACT_VERSION, TABLES, TableKind
 from engine.out_folder import MARKER_KEY
+from engine.sample_monitoring import with_monitoring_columns
 from engine.sample_supervision import supervision_frames
 
 ALL_CASE_AVG_COST = 12_000.0
@@ -162,10 +163,13 @@ def generate_sample(
     city = _city(np.random.default_rng([seed, 2]), n_hospitals, cases, catalog)
     case_frame = _cases(np.random.default_rng([seed, 3]), cases, year, catalog, city)
     out_dir.mkdir(parents=True, exist_ok=True)
+    monitored, groups = with_monitoring_columns(
+        np.random.default_rng([seed, 5]), case_frame, catalog.frame
+    )
     tables: dict[TableKind, pl.DataFrame] = {
-        "groups": catalog.frame,
+        "groups": groups,
         "hospitals": city.frame,
-        "cases": case_frame,
+        "cases": monitored,
     }
     tables |= supervision_frames(np.random.default_rng([seed, 4]), city.frame, case_frame, year)
     for kind, frame in tables.items():
