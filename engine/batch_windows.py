@@ -17,6 +17,9 @@ from policy_dsl import ir
 if TYPE_CHECKING:
     from engine.batch import Compiler
 
+#: Aggregates that are 0 over no rows (the others are missing: a mean of nothing).
+ZERO_WHEN_EMPTY = ("sum", "count", "distinct")
+
 
 def prefetch_aggregates(compiler: Compiler, node: Any) -> None:
     """Compute the aggregates of a definition that move values from the cases to this grain
@@ -70,7 +73,7 @@ def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:
     done = compiler.run.aggregates.get((node.model_dump_json(), compiler.grain))
     if done is not None:
         column = pl.col(done)
-        return column.fill_null(0.0) if node.fn in ("sum", "count") else column
+        return column.fill_null(0.0) if node.fn in ZERO_WHEN_EMPTY else column
     source = compiler.run.effective(node.source)
     inner = compiler.at(source)
     where = inner.expr(node.where) if node.where is not None else None
@@ -82,7 +85,7 @@ def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:
         result = _group(compiler, frame, keys, [reduced])
         name = reduced.meta.output_name()
         column = pl.col(compiler.run.bring(compiler.grain, result, keys, name))
-        return column.fill_null(0.0) if node.fn in ("sum", "count") else column
+        return column.fill_null(0.0) if node.fn in ZERO_WHEN_EMPTY else column
     value = frame.select(reduced).item()
     return pl.lit(_fill_empty(node.fn, value), dtype=pl.Float64)
 
@@ -142,6 +145,8 @@ def _reduce(fn: str, arg: pl.Expr | None, where: pl.Expr | None) -> pl.Expr:
         )
     assert arg is not None
     values = arg.filter(where.fill_null(False)) if where is not None else arg
+    if fn == "distinct":
+        return values.drop_nulls().n_unique().cast(pl.Float64)
     if fn == "min":
         return values.min()
     if fn == "max":
@@ -153,7 +158,7 @@ def _reduce(fn: str, arg: pl.Expr | None, where: pl.Expr | None) -> pl.Expr:
 
 
 def _fill_empty(fn: str, value: Any) -> Any:
-    if value is None and fn in ("sum", "count"):
+    if value is None and fn in ZERO_WHEN_EMPTY:
         return 0.0
     return value
 

@@ -25,6 +25,7 @@ from engine.earlier import Earlier, load_earlier
 from engine.out_folder import SETTLEMENT, check_out_folder, inside
 from engine.outputs import FORMATS, fill_outputs, policy_paths, write_folder_with
 from engine.overrides import SettingError, checked_settings, parse_value, split_assignments
+from engine.previous import Previous
 from engine.reading import ENCODINGS
 from engine.report_text import table
 from engine.run_lock import hold
@@ -84,6 +85,14 @@ def register(subparsers: Any) -> None:
         help="with a year's --period and one policy: the output folder of an earlier run of one "
         "month (repeat for the twelve); the `per month` stages are taken as those runs paid "
         "them instead of being settled again",
+    )
+    parser.add_argument(
+        "--previous",
+        type=Path,
+        metavar="DIR",
+        help="the output folder of the previous run of the same city (last year's or last "
+        "month's; or of a policy folder: its sub-folder of the city), whose indicators.csv the "
+        "growth-rate indicators read (previous.<indicator>)",
     )
     parser.add_argument(
         "--format",
@@ -228,6 +237,7 @@ class Job:
     settings: Settings
     folder: str
     earlier: Earlier | None = None
+    previous: Previous | None = None
 
 
 @dataclass(frozen=True)
@@ -246,7 +256,7 @@ def jobs_of(args: argparse.Namespace, period: Period) -> Jobs:
     if args.earlier and nested:
         raise PolicyError("--earlier takes the runs of one policy: give one .policy file")
     jobs: list[Job] = []
-    inputs = [args.data, *args.earlier]
+    inputs = [args.data, *args.earlier, *([args.previous] if args.previous else [])]
     for file in files:
         policy = load_policy(file)
         folder = f"{policy.city}-{policy.version}" if nested else ""
@@ -258,7 +268,8 @@ def jobs_of(args: argparse.Namespace, period: Period) -> Jobs:
             )
         inputs += policy_paths(policy)
         earlier = load_earlier(args.earlier, policy, period) if args.earlier else None
-        jobs.append(Job(file, policy, settings_for(policy, args), folder, earlier))
+        previous = Previous.read(args.previous, policy.city) if args.previous else None
+        jobs.append(Job(file, policy, settings_for(policy, args), folder, earlier, previous))
     check_out_folder(args.out, SETTLEMENT, inputs)
     return Jobs(jobs, inputs)
 
@@ -313,7 +324,13 @@ def settle_job(job: Job, args: argparse.Namespace, period: Period, staging: Path
         for problem in date_problems(job.policy, inputs, period):
             print(f"{job.file}: note (--any-date): {problem.problem}", file=sys.stderr)
     result = settle(
-        job.policy, inputs, period, job.settings, any_date=args.any_date, earlier=job.earlier
+        job.policy,
+        inputs,
+        period,
+        job.settings,
+        any_date=args.any_date,
+        earlier=job.earlier,
+        previous=job.previous,
     )
     folder = inside(staging, job.folder) if job.folder else staging
     manifest = fill_outputs(result, folder, args.format)
