@@ -21,33 +21,42 @@ if TYPE_CHECKING:
 ZERO_WHEN_EMPTY = ("sum", "count", "distinct")
 
 
-def prefetch_aggregates(compiler: Compiler, node: Any) -> None:
+def prefetch_aggregates(compiler: Compiler, node: Any, *, kept: bool = False) -> None:
     """Compute the aggregates of a definition that move values from the cases to this grain
     in one group-by (and one join), instead of one group-by each; when this grain has no
-    frame yet, the group-by gives its rows (instead of a `unique` over every case)."""
+    frame yet, the group-by gives its rows (instead of a `unique` over every case). `kept`:
+    the aggregates of many definitions (`node` a list of them), at `all` too, kept for every
+    later definition (`StageRun.kept_aggregates`)."""
     keys = key_columns(compiler.grain)
     case = frozenset({"case"})
-    if not keys:
+    if not keys and not kept:
         return
     found: dict[str, ir.Aggregate] = {}
-    for agg in _aggregates(node):
-        if compiler.run.effective(agg.source) == case:
-            found.setdefault(agg.model_dump_json(), agg)
+    for agg in aggregates_in(node):
+        key = agg.model_dump_json()
+        ahead = (key, compiler.grain) in compiler.run.aggregates
+        if compiler.run.effective(agg.source) == case and not ahead:
+            found.setdefault(key, agg)
     new_frame = (
         compiler.grain not in compiler.run.frames
         and compiler.grain != case
         and compiler.run.key_source(compiler.grain) is compiler.run.data.cases
     )
-    if not found or (len(found) < 2 and not new_frame):
+    if not found or (len(found) < 2 and not new_frame and not kept):
         return
     inner = compiler.at(case)
-    reduced = []
+    reduced: list[pl.Expr] = []
     for agg in found.values():
         where = inner.expr(agg.where) if agg.where is not None else None
         arg = inner.expr(agg.arg) if agg.arg is not None else None
-        reduced.append(_reduce(agg.fn, arg, where).alias(compiler.run.temp()))
+        name = f"__kept{len(compiler.run.kept_aggregates) + len(reduced)}" if kept else None
+        reduced.append(_reduce(agg.fn, arg, where).alias(name or compiler.run.temp()))
     cases = compiler.run.frame(case)
-    if new_frame:
+    if not keys:
+        row = cases.select(reduced)
+        literals = (pl.lit(row[c][0], dtype=row.schema[c]).alias(c) for c in row.columns)
+        compiler.replace(compiler.frame().with_columns(literals))
+    elif new_frame:
         carried = [c for c in closure_columns(compiler.grain) if c not in keys]
         frame = _group(compiler, cases, keys, reduced, carried)
         closure = closure_columns(compiler.grain)
@@ -64,8 +73,9 @@ def prefetch_aggregates(compiler: Compiler, node: Any) -> None:
         values = {n: n for n in (r.meta.output_name() for r in reduced)}
         codes = compiler.run.data.codes
         compiler.replace(keys_mod.bring_values(codes, compiler.frame(), result, keys, values))
+    computed = compiler.run.kept_aggregates if kept else compiler.run.aggregates
     for key, r in zip(found, reduced, strict=True):
-        compiler.run.aggregates[(key, compiler.grain)] = r.meta.output_name()
+        computed[(key, compiler.grain)] = r.meta.output_name()
 
 
 def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:
@@ -163,13 +173,13 @@ def _fill_empty(fn: str, value: Any) -> Any:
     return value
 
 
-def _aggregates(node: Any) -> Any:
-    """The aggregates in an expression (not looking inside them)."""
+def aggregates_in(node: Any) -> Any:
+    """The aggregates in an expression, or a list of them (not looking inside them)."""
     if isinstance(node, ir.Aggregate):
         yield node
     elif isinstance(node, ir.Model):
         for name in type(node).model_fields:
-            yield from _aggregates(getattr(node, name))
+            yield from aggregates_in(getattr(node, name))
     elif isinstance(node, list):
         for item in node:
-            yield from _aggregates(item)
+            yield from aggregates_in(item)

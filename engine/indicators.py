@@ -17,7 +17,7 @@ evaluated after its settlement stages, over the same cases, into one long table 
   comparison judged within the money rule's tolerance as the policy's comparisons are; several
   targets of one row are all listed, and `met` is whether all of them hold.
 - Values are written as text: money with 2 decimals (exact to the fen), counts whole, other
-  numbers rounded to 10 decimals; an empty value is no value.
+  numbers to 12 significant digits; an empty value is no value.
 """
 
 from __future__ import annotations
@@ -26,12 +26,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
 from engine import functions
 from engine.batch import Settings, StageRun
 from engine.fields import TABLES
 from engine.frames import StageResult, key_columns
+from engine.monitoring_batch import aggregate_ahead
 from engine.previous import Previous
 from engine.rundata import RunData
 from policy_dsl import ir
@@ -54,8 +56,8 @@ SCHEMA = {
     "note": pl.String,
 }
 NO_VALUE = "no value"
-#: Decimals a value other than money and counts is written with.
-DECIMALS = 10
+#: Significant digits a value other than money and counts is written with.
+DIGITS = 12
 
 
 class MonitoringRun(StageRun):
@@ -73,6 +75,34 @@ class MonitoringRun(StageRun):
         assert policy.monitoring is not None
         super().__init__(policy, policy.monitoring, data, earlier, settings)
         self.previous = previous
+
+    def run(self) -> StageResult:
+        """The shared definitions the indicators read, then the indicators, with the aggregates
+        of their cases computed ahead (`engine.monitoring_batch`): once the definitions per case
+        are there, and again before the first indicator."""
+        definitions = self.stage.definitions
+        first_coarser = next((d for d in definitions if d.grain != ["case"]), None)
+        first_indicator = next((d for d in definitions if "@" in d.name), None)
+        for index, definition in enumerate(definitions):
+            if definition is first_coarser or definition is first_indicator:
+                aggregate_ahead(self, definitions[index:])
+            self.define(definition)
+        return StageResult(self.stage, self.frames, self.home, self.period, self.fallthrough)
+
+    def value(self, name: str, stage: str | None, grain: frozenset[str]) -> str:
+        """As `StageRun.value`; a case value of the settled stage is taken as it is: its cases
+        are this stage's, row for row (no join)."""
+        case = frozenset({"case"})
+        settled = self.earlier.get(SETTLED) if stage == SETTLED else None
+        if settled is None or grain != case or settled.home.get(name) != case:
+            return super().value(name, stage, grain)
+        alias = f"{stage}.{name}"
+        frame = self.frame(case)
+        if alias not in frame.columns:
+            source = settled.frames[case]
+            assert source["case_id"].equals(frame["case_id"])  # the same cases, in order
+            self.add(case, frame.with_columns(source[name].alias(alias)))
+        return alias
 
     def field(self, ref: ir.FieldRef, grain: frozenset[str]) -> pl.Expr:
         if ref.table != PREVIOUS:
@@ -198,8 +228,13 @@ def _text(value: pl.Expr, indicator: ir.Indicator) -> pl.Expr:
         return value.cast(pl.Decimal(38, 2)).cast(pl.String)
     if indicator.declared_type == "count":
         return value.cast(pl.Int64).cast(pl.String)
-    decimals = value.cast(pl.Decimal(38, DECIMALS)).cast(pl.String)
-    return decimals.str.replace(r"0+$", "").str.replace(r"\.$", "")
+    return value.map_elements(_significant, return_dtype=pl.String)
+
+
+def _significant(value: float) -> str:
+    """`value` to `DIGITS` significant digits, positional (`0.9`, `26967.3502`, `0.000123`):
+    a sum of floats is exact to about 15, so its last bits never show."""
+    return np.format_float_positional(value, precision=DIGITS, fractional=False, trim="-")
 
 
 def _rounded(value: pl.Expr, indicator: ir.Indicator) -> pl.Expr:
@@ -207,7 +242,7 @@ def _rounded(value: pl.Expr, indicator: ir.Indicator) -> pl.Expr:
         return functions.round_half_away_expr(value, 2)
     if indicator.declared_type == "count":
         return functions.round_half_away_expr(value, 0)
-    return functions.round_half_away_expr(value, DECIMALS)
+    return value
 
 
 def _targets(
@@ -232,7 +267,7 @@ def _targets(
 
 
 def _shown(value: float) -> str:
-    return f"{round(value, DECIMALS):g}" if abs(value) < 1e15 else str(value)
+    return _significant(value)
 
 
 # ---- not available ---------------------------------------------------------------------------

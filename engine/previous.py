@@ -9,57 +9,50 @@ city is taken.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from engine.out_folder import MARKER_KEY, SETTLEMENT
-from policy_dsl.errors import PolicyError
+from engine.indicator_runs import IndicatorRun, RunError, city_of
+from engine.out_folder import SETTLEMENT
 
-#: The indicator table a settlement writes (`engine.indicators`), without its suffix.
-TABLE = "indicators"
-#: The columns of the previous run's table that a later run reads.
-READ = ("indicator", "grain", "key", "value")
+WHAT = "--previous"
 
 
-class PreviousError(PolicyError):
+class PreviousError(RunError):
     """A `--previous` folder that is not a settlement of the city with its indicators."""
 
 
 @dataclass(frozen=True)
 class Previous:
-    """A previous run: where it is, its period, policy, and its indicators' values."""
+    """A previous run, and its indicators' values (indicator, grain, key, value)."""
 
-    folder: Path
-    period: str
-    city: str
-    version: str
-    values: pl.DataFrame  # indicator, grain, key (text), value
+    run: IndicatorRun
 
     @classmethod
     def read(cls, folder: Path | str, city: str) -> Previous:
         """The run of `city` in `folder` (itself, or its one sub-folder of that city)."""
-        run = _run_of(Path(folder), city)
-        manifest = _manifest(run)
-        tables = (run / f"{TABLE}.csv", run / f"{TABLE}.parquet")
-        table = next((path for path in tables if path.is_file()), None)
-        if table is None:
-            raise PreviousError(
-                f"--previous {run} has no {TABLE}.csv: it was settled before runs wrote their "
-                "indicators; settle that period again to have them"
-            )
-        values = _read(table)
-        policy = manifest.get("policy", {})
-        period = str(manifest.get("period"))
-        return cls(run, period, str(policy.get("city")), str(policy.get("version")), values)
+        try:
+            return cls(IndicatorRun.read(_run_of(Path(folder), city), WHAT))
+        except PreviousError:
+            raise
+        except RunError as exc:
+            raise PreviousError(str(exc)) from None
+
+    @property
+    def folder(self) -> Path:
+        return self.run.folder
+
+    @property
+    def period(self) -> str:
+        return self.run.period
 
     def value(self, indicator: str, grain: str) -> pl.DataFrame | None:
         """The key and value of each row of an indicator at a grain (None if the previous run
         has none: not computed, or not available there)."""
-        rows = self.values.filter(
+        rows = self.run.table.filter(
             (pl.col("indicator") == indicator)
             & (pl.col("grain") == grain)
             & pl.col("value").is_not_null()
@@ -67,63 +60,29 @@ class Previous:
         return rows.select("key", "value") if rows.height else None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "folder": str(self.folder),
-            "period": self.period,
-            "city": self.city,
-            "version": self.version,
-        }
+        return self.run.to_json()
 
 
 def _run_of(folder: Path, city: str) -> Path:
     if not folder.is_dir():
-        raise PreviousError(f"--previous {folder} is not a folder: give an earlier run's --out")
+        raise PreviousError(f"{WHAT} {folder} is not a folder: give an earlier run's --out")
     if (folder / SETTLEMENT.marker).is_file():
-        found = _city(folder)
+        found = city_of(folder, WHAT)
         if found != city:
             raise PreviousError(
-                f"--previous {folder} is a run of {found}, not of {city}: growth rates compare "
+                f"{WHAT} {folder} is a run of {found}, not of {city}: growth rates compare "
                 "a city with itself"
             )
         return folder
     runs = [
         sub
         for sub in sorted(folder.iterdir())
-        if (sub / SETTLEMENT.marker).is_file() and _city(sub) == city
+        if (sub / SETTLEMENT.marker).is_file() and city_of(sub, WHAT) == city
     ]
     if len(runs) != 1:
         what = "no run" if not runs else f"{len(runs)} runs ({', '.join(r.name for r in runs)})"
         raise PreviousError(
-            f"--previous {folder} holds {what} of {city}: give the output folder of one "
-            "earlier settlement of the city"
+            f"{WHAT} {folder} holds {what} of {city}: give the output folder of one earlier "
+            "settlement of the city"
         )
     return runs[0]
-
-
-def _city(run: Path) -> Any:
-    return _manifest(run).get("policy", {}).get("city")
-
-
-def _manifest(folder: Path) -> dict[str, Any]:
-    path = folder / SETTLEMENT.marker
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PreviousError(f"--previous {folder}: {path.name} cannot be read ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get(MARKER_KEY) != SETTLEMENT.name:
-        raise PreviousError(f"--previous {folder} is not the output of `drgpolicy settle`")
-    return manifest
-
-
-def _read(path: Path) -> pl.DataFrame:
-    try:
-        if path.suffix == ".parquet":
-            frame = pl.read_parquet(path, columns=list(READ))
-        else:
-            frame = pl.read_csv(path, columns=list(READ), infer_schema=False)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise PreviousError(f"--previous: {path} cannot be read ({exc})") from None
-    value = pl.col("value").cast(pl.String).replace("", None)
-    return frame.with_columns(
-        pl.col("key").cast(pl.String).fill_null(""), value.cast(pl.Float64).alias("value")
-    )
