@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from engine.out_folder import MARKER_KEY, SETTLEMENT
 from policy_dsl.errors import PolicyError
+
+if TYPE_CHECKING:
+    from engine.settle import Settlement
 
 #: The indicator table a settlement writes (`engine.indicators`), without its suffix.
 TABLE = "indicators"
@@ -53,6 +56,15 @@ class IndicatorRun:
             str(policy.get("hash")),
             _read(table, what),
         )
+
+    @classmethod
+    def of(cls, settlement: Settlement) -> IndicatorRun:
+        """A settlement's indicators as if read back from its output folder (kept in memory:
+        the studio's months)."""
+        policy = settlement.policy
+        table = settlement.indicators().with_columns(pl.col("value").cast(pl.Float64))
+        folder = Path(f"<{policy.city} {policy.version} {settlement.period.label}>")
+        return cls(folder, settlement.period.label, policy.city, policy.version, policy.hash, table)
 
     def to_json(self) -> dict[str, Any]:
         return {

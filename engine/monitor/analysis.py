@@ -112,6 +112,43 @@ def series(runs: Runs) -> list[Series]:
     return found
 
 
+def group_lists(found: list[Series]) -> list[Series]:
+    """The series of the group lists: indicators computed for groups only."""
+    grains: dict[str, set[str]] = {}
+    for s in found:
+        grains.setdefault(s.indicator, set()).add(s.grain)
+    return [s for s in found if s.key and grains[s.indicator] == {"group"}]
+
+
+def unavailable(found: list[Series], periods: list[str]) -> list[tuple[Series, list[str], str]]:
+    """Each indicator and grain not available in some run: the periods, and why."""
+    rows = []
+    for s in found:
+        if not s.key:  # a row that is not available has no key
+            missing = [p for p, n in zip(periods, s.notes, strict=True) if n.startswith("not")]
+            rows.append((s, missing, next(n for n in s.notes if n.startswith("not"))))
+    return rows
+
+
+def target_rows(
+    found: list[Series], periods: list[str]
+) -> list[tuple[Series, str, float | None, bool | None]]:
+    """Each value checked against a target, for the city and each month: the series, period,
+    value and whether it meets the target. (The month row of a month's run repeats its city row:
+    it is left out.)"""
+    return [
+        (s, period, value, met)
+        for s in found
+        if s.target and s.grain in ("city", "month")
+        for period, value, met in zip(periods, s.values, s.met, strict=True)
+        if (value is not None or met is not None) and not (s.grain == "month" and s.key == period)
+    ]
+
+
+def last_value(s: Series) -> float | None:
+    return next((v for v in reversed(s.values) if v is not None), None)
+
+
 @dataclass(frozen=True)
 class Outlier:
     """A value flagged: missing its target, or far from the hospital's own history."""

@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from engine.markup import html_text
-from engine.monitor.analysis import Outlier, Series, outliers, series
+from engine.monitor.analysis import (
+    Outlier,
+    Series,
+    group_lists,
+    last_value,
+    outliers,
+    series,
+    target_rows,
+    unavailable,
+)
 from engine.monitor.runs import Runs
 from engine.out_folder import MARKER_KEY, Kind
 from engine.outputs import write_folder_atomically
@@ -44,6 +53,7 @@ HEADLINE = (
     "low_risk_mortality",
 )
 COUNT_UNITS = ("例", "组", "count")
+MET = {True: "✓ met", False: "✗ not met"}
 #: The most groups of one list the page shows (monitor.json has them all).
 LISTED = 20
 HOW_TO_READ = (
@@ -157,11 +167,10 @@ def _targets(monitoring: Monitoring) -> Section | None:
                 (f"target {op} {_number(v, s.unit)}", [v] * len(xs)) for op, v in thresholds
             ]
             charts.append(_lines(xs, lines, f"{s.label} — target {s.target}", axis, _fmt(s)))
-        for period, value, met in zip(periods, s.values, s.met, strict=True):
-            if value is not None or met is not None:
-                shown = {True: "✓ met", False: "✗ not met"}.get(met, "—")  # type: ignore[arg-type]
-                key = period if s.grain == "city" else f"{s.key} (in {period})"
-                rows.append([s.label, key, _number(value, s.unit), s.target, shown])
+    for s, period, value, met in target_rows(targeted, periods):
+        shown = "—" if met is None else MET[met]
+        key = period if s.grain == "city" else f"{s.key} (in {period})"
+        rows.append([s.label, key, _number(value, s.unit), s.target, shown])
     headers = ["indicator", "period", "value", "target", "met"]
     lead = [
         "Each target is checked for the whole period of each run (city) and month by month "
@@ -262,29 +271,19 @@ def _outliers(monitoring: Monitoring) -> Section:
 
 
 def _lists(monitoring: Monitoring) -> Section | None:
-    listed = [s for s in monitoring.at("group") if _is_list(monitoring, s.indicator)]
+    listed = group_lists(monitoring.series)
     if not listed:
         return None
     periods = monitoring.runs.periods
     labels = list(dict.fromkeys(s.label for s in listed))
-    counts = [
-        [
-            label,
-            *(
-                str(sum(s.values[i] is not None for s in listed if s.label == label))
-                for i in range(len(periods))
-            ),
-        ]
-        for label in labels
-    ]
+    counts = [[label, *_listed_per_run(listed, label, len(periods))] for label in labels]
     rows = []
     for label in labels:
         mine = [s for s in listed if s.label == label]
         mine.sort(key=lambda s: (-sum(v is not None for v in s.values), s.key))
         for s in mine[:LISTED]:
-            last = next((v for v in reversed(s.values) if v is not None), None)
             runs = str(sum(v is not None for v in s.values))
-            rows.append([label, s.key, runs, _number(last, s.unit)])
+            rows.append([label, s.key, runs, _number(last_value(s), s.unit)])
     headers = ["list", "group", f"runs listing it (of {len(periods)})", "last value"]
     lead = [
         "How many groups each list names in each run; then, per list, the groups it names most "
@@ -301,22 +300,17 @@ def _lists(monitoring: Monitoring) -> Section | None:
     )
 
 
-def _is_list(monitoring: Monitoring, indicator: str) -> bool:
-    """A group list: an indicator computed for groups only."""
-    return {s.grain for s in monitoring.series if s.indicator == indicator} == {"group"}
+def _listed_per_run(listed: list[Series], label: str, runs: int) -> list[str]:
+    """How many groups the list `label` names in each run."""
+    mine = [s for s in listed if s.label == label]
+    return [str(sum(s.values[i] is not None for s in mine)) for i in range(runs)]
 
 
 def _not_available(monitoring: Monitoring) -> Section | None:
-    periods = monitoring.runs.periods
-    rows = []
-    for s in monitoring.series:
-        if s.key:
-            continue
-        missing = [p for p, n in zip(periods, s.notes, strict=True) if n.startswith("not")]
-        note = next(n for n in s.notes if n.startswith("not"))
-        rows.append([s.label, s.grain, ", ".join(missing), note])
-    if not rows:
+    found = unavailable(monitoring.series, monitoring.runs.periods)
+    if not found:
         return None
+    rows = [[s.label, s.grain, ", ".join(missing), why] for s, missing, why in found]
     headers = ["indicator", "grain", "periods", "why"]
     return Section(
         "not-available",

@@ -53,11 +53,15 @@ def read_runs(folders: Sequence[Path]) -> Runs:
     if not folders:
         raise MonitorError("monitor needs the output folders of one or more settlements")
     try:
-        runs = [IndicatorRun.read(Path(folder), WHAT) for folder in folders]
+        return runs_of([IndicatorRun.read(Path(folder), WHAT) for folder in folders])
     except MonitorError:
         raise
     except RunError as exc:
         raise MonitorError(str(exc)) from None
+
+
+def runs_of(runs: list[IndicatorRun]) -> Runs:
+    """The runs side by side, refused unless of one city, each period once."""
     cities = sorted({run.city for run in runs})
     if len(cities) > 1:
         by_city = "; ".join(
