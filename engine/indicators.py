@@ -56,6 +56,20 @@ SCHEMA = {
     "note": pl.String,
 }
 NO_VALUE = "no value"
+#: The indicators a summary shows first (by their names in the library): volume and mix,
+#: grouping, efficiency, the low- and high-ratio shares, the patients' burden, the money, quality.
+HEADLINE = (
+    "cases",
+    "cmi",
+    "grouping_rate",
+    "cost_index",
+    "time_index",
+    "low_ratio_share",
+    "high_ratio_share",
+    "patient_burden_rate",
+    "payment_to_cost",
+    "low_risk_mortality",
+)
 #: Significant digits a value other than money and counts is written with.
 DIGITS = 12
 
@@ -144,11 +158,11 @@ def indicator_table(settlement: Settlement) -> pl.DataFrame:
     evaluated = settlement.monitoring()
     if evaluated is None:
         return pl.DataFrame(schema=SCHEMA)
+    groups = _groups_seen(settlement)
     rows = [
-        frame
+        _rows(settlement, evaluated, indicator, word, groups)
         for indicator in settlement.policy.indicators
         for word in indicator.grains
-        for frame in [_rows(settlement, evaluated, indicator, word)]
     ]
     return pl.concat(rows, how="vertical") if rows else pl.DataFrame(schema=SCHEMA)
 
@@ -173,7 +187,11 @@ def indicators_manifest(settlement: Settlement) -> dict[str, object]:
 
 
 def _rows(
-    settlement: Settlement, evaluated: Evaluated, indicator: ir.Indicator, word: str
+    settlement: Settlement,
+    evaluated: Evaluated,
+    indicator: ir.Indicator,
+    word: str,
+    groups: pl.Expr,
 ) -> pl.DataFrame:
     common = {
         "indicator": indicator.name,
@@ -191,7 +209,7 @@ def _rows(
     keys = key_columns(grain)
     key = pl.col(keys[0]).cast(pl.String) if keys else pl.lit(settlement.policy.city)
     value = _rounded(pl.col(name).cast(pl.Float64), indicator)
-    listed = frame.filter(_groups_seen(settlement)) if word == "group" else frame
+    listed = frame.filter(groups) if word == "group" else frame
     if indicator.listing is not None:
         listed = listed.filter(pl.col(listing_name(indicator.name, word)).fill_null(False))
     targets = list(_targets(settlement, evaluated, indicator, word))

@@ -31,7 +31,7 @@ from engine.report_text import table
 from engine.run_lock import hold
 from engine.rundata import Period
 from engine.settle import Settlement, date_problems, load_data, load_policy, settle
-from engine.summary import level_rows, rejected_because_lines, stage_rows
+from engine.summary import indicator_rows, level_rows, rejected_because_lines, stage_rows
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
 from policy_dsl.versions import InForce, city_folders, in_force, load_city
@@ -281,6 +281,7 @@ class Settled:
     job: Job
     stages: list[dict[str, Any]]
     levels: list[dict[str, Any]]
+    indicators: list[dict[str, Any]]
     manifest: dict[str, Any]
     #: more case rows rejected than `--max-reject-share` (and not accepted): the run fails
     too_many_rejects: bool = False
@@ -307,12 +308,17 @@ def run(args: argparse.Namespace) -> int:
         report_fallthrough(d.job, d.manifest, args)
     rows = [row for d in done for row in d.stages]
     levels = [row for d in done for row in d.levels]
+    indicators = [row for d in done for row in d.indicators]
     if args.json:
-        print(json.dumps({"stages": rows, "levels": levels}, ensure_ascii=False, indent=2))
+        found = {"stages": rows, "levels": levels, "indicators": indicators}
+        print(json.dumps(found, ensure_ascii=False, indent=2))
     else:
         print(render_summary(rows))
         print()
         print(render_levels(levels))
+        if any(row["values"] for row in indicators):
+            print()
+            print(render_indicators(indicators))
     return 1 if any(incomplete) else 0
 
 
@@ -357,7 +363,8 @@ def settle_job(job: Job, args: argparse.Namespace, period: Period, staging: Path
                 file=sys.stderr,
             )
     too_many = report_rejects(job, result, args)
-    return Settled(job, stage_rows(result), level_rows(result), manifest, too_many)
+    indicators = indicator_rows(result)
+    return Settled(job, stage_rows(result), level_rows(result), indicators, manifest, too_many)
 
 
 def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> bool:
@@ -480,6 +487,47 @@ def render_levels(rows: list[dict[str, Any]]) -> str:
         for r in rows
     ]
     return table(headers, body)
+
+
+#: The headline indicators as the summary's columns.
+INDICATOR_HEADERS = {
+    "cases": "cases",
+    "cmi": "CMI",
+    "grouping_rate": "grouped",
+    "cost_index": "cost index",
+    "time_index": "time index",
+    "low_ratio_share": "low-ratio",
+    "high_ratio_share": "high-ratio",
+    "patient_burden_rate": "patient burden",
+    "payment_to_cost": "paid ÷ cost",
+    "low_risk_mortality": "low-risk deaths",
+}
+SHARES = ("grouping_rate", "low_ratio_share", "high_ratio_share", "patient_burden_rate")
+
+
+def render_indicators(rows: list[dict[str, Any]]) -> str:
+    """The headline indicators of each city (indicators.csv has every one, at every grain)."""
+    headers = ["city", "version", *INDICATOR_HEADERS.values(), "targets met"]
+    body = [
+        [
+            r["city"],
+            r["version"],
+            *(_indicator(name, r["values"].get(name, "n/a")) for name in INDICATOR_HEADERS),
+            f"{r['targets_met']}/{r['targets_checked']}" if r["targets_checked"] else "—",
+        ]
+        for r in rows
+    ]
+    return table(headers, body)
+
+
+def _indicator(name: str, value: float | str | None) -> str:
+    if value is None or isinstance(value, str):
+        return "—" if value is None else value
+    if name == "cases":
+        return f"{value:,.0f}"
+    if name in SHARES or name == "low_risk_mortality":
+        return f"{value:.2%}"
+    return f"{value:.4f}"
 
 
 def _amount(value: float | None) -> str:

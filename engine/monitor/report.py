@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.indicators import HEADLINE
 from engine.markup import html_text
 from engine.monitor.analysis import (
     Outlier,
@@ -38,19 +39,6 @@ from engine.whatif.report_html import render_page
 FORMAT_VERSION = "1.0"
 MONITOR = Kind(
     "monitor.json", "monitor", "monitoring report", frozenset({"report.html", "monitor.json"})
-)
-#: The indicators followed per tier, level and hospital (by their names in the library).
-HEADLINE = (
-    "cases",
-    "cmi",
-    "grouping_rate",
-    "cost_index",
-    "time_index",
-    "low_ratio_share",
-    "high_ratio_share",
-    "patient_burden_rate",
-    "payment_to_cost",
-    "low_risk_mortality",
 )
 COUNT_UNITS = ("例", "组", "count")
 MET = {True: "✓ met", False: "✗ not met"}
