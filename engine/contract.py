@@ -23,7 +23,6 @@ from typing import Any
 
 import polars as pl
 
-from engine import money
 from engine.budget import KEYS_USED, BudgetInput, load_budget
 from engine.fields import (
     CONTRACT_VERSION,
@@ -301,6 +300,8 @@ def _duplicate_check(kind: TableKind) -> _Check:
     return _Check(key, pl.col(DUPLICATE), reason)
 
 
+#: Half a fen, in yuan: the margin of a comparison of sums of amounts exact to the fen.
+HALF_FEN = 0.005
 #: Parts of a stay's cost (不合理费用, 全自费, 药品费, 耗材费): each at most the stay's total cost.
 COST_PARTS = ("unreasonable_cost", "self_paid", "drug_cost", "consumable_cost")
 
@@ -320,7 +321,8 @@ def _row_rule_checks(present: set[str]) -> list[_Check]:
         )
         checks.append(_Check(part, over, reason))
     if {"drug_cost", "consumable_cost"} <= present:
-        fen = [money.to_fen(pl.col(c)) for c in ("drug_cost", "consumable_cost", "total_cost")]
+        # amounts exact to the fen: a sum more than half a fen above the total is above it
+        both = pl.col("drug_cost") + pl.col("consumable_cost")
         reason = _says(
             "drug_cost {} + consumable_cost {} is more than total_cost {}; together they are "
             "part of it",
@@ -328,7 +330,7 @@ def _row_rule_checks(present: set[str]) -> list[_Check]:
             _raw("consumable_cost").cast(pl.String),
             _raw("total_cost").cast(pl.String),
         )
-        checks.append(_Check("consumable_cost", fen[0] + fen[1] > fen[2], reason))
+        checks.append(_Check("consumable_cost", both > pl.col("total_cost") + HALF_FEN, reason))
     return checks
 
 
