@@ -163,12 +163,11 @@ class NameInference(InferenceBase):
 
     def _StageRef(self, node: a.StageRef, ctx: Ctx) -> Info | None:
         info = self.scope.stage_info(node.stage)
-        if info is None and node.stage in ("settled", "previous"):
-            from policy_dsl.check import indicators
+        from policy_dsl.check import indicators  # it infers with this module
 
-            read = (
-                indicators.settled_value if node.stage == "settled" else indicators.previous_value
-            )
+        if info is None and node.stage in (indicators.SETTLED, indicators.PREVIOUS):
+            settled = node.stage == indicators.SETTLED
+            read = indicators.settled_value if settled else indicators.previous_value
             return read(node, ctx, self)  # type: ignore[arg-type]
         later = ctx.stage is not None and (
             self.scope.stage_index(node.stage) >= self.scope.stage_index(ctx.stage)
