@@ -68,6 +68,9 @@ class StageRun:
         self._temp = 0
         #: aggregates of the definition being compiled, computed ahead: (node, grain) → column
         self.aggregates: dict[tuple[str, g.Grain], str] = {}
+        #: aggregates computed ahead for every definition (the monitoring stage's, in one
+        #: group-by per grain: `engine.indicators`), kept from one definition to the next
+        self.kept_aggregates: dict[tuple[str, g.Grain], str] = {}
 
     @classmethod
     def resume(
@@ -134,7 +137,7 @@ class StageRun:
             expr: pl.Expr = value
         else:
             compiler = Compiler(self, grain)
-            self.aggregates = {}
+            self.aggregates = dict(self.kept_aggregates)
             compiler.prefetch_aggregates(definition.expr)
             expr = compiler.expr(definition.expr)
             if compiler.arms:
@@ -144,7 +147,7 @@ class StageRun:
                     self.fallthrough[definition.name] = found
         self.add(grain, with_columns(self.frame(grain), expr.alias(definition.name)))
         self.home[definition.name] = grain
-        self.aggregates = {}
+        self.aggregates = dict(self.kept_aggregates)
         self._drop_temporaries()
         finite.check_values(self, definition, grain)
 

@@ -8,7 +8,8 @@ first failing check, in the order documented in `engine/CONTRACT.md`:
 1. each field in contract order (then the policy's extra fields): missing → unparseable →
    out of range (minimum, plausible bound, choices) → more than 2 decimals (money);
 2. duplicate key (all copies rejected);
-3. row rules: unreasonable_cost ≤ total_cost;
+3. row rules: unreasonable_cost, self_paid, drug_cost, consumable_cost and drug_cost +
+   consumable_cost ≤ total_cost;
 4. references: hospital, drg_code, secondary_drg (rejected upstream, then unknown).
 """
 
@@ -299,16 +300,38 @@ def _duplicate_check(kind: TableKind) -> _Check:
     return _Check(key, pl.col(DUPLICATE), reason)
 
 
+#: Half a fen, in yuan: the margin of a comparison of sums of amounts exact to the fen.
+HALF_FEN = 0.005
+#: Parts of a stay's cost (不合理费用, 全自费, 药品费, 耗材费): each at most the stay's total cost.
+COST_PARTS = ("unreasonable_cost", "self_paid", "drug_cost", "consumable_cost")
+
+
 def _row_rule_checks(present: set[str]) -> list[_Check]:
-    if not {"unreasonable_cost", "total_cost"} <= present:
+    """Each part of a stay's cost at most its total (in `COST_PARTS` order), then the drugs and
+    consumables together."""
+    if "total_cost" not in present:
         return []
-    over = pl.col("unreasonable_cost") > pl.col("total_cost")
-    reason = _says(
-        "unreasonable_cost {} is more than total_cost {}; it must be ≤ total_cost",
-        _raw("unreasonable_cost").cast(pl.String),
-        _raw("total_cost").cast(pl.String),
-    )
-    return [_Check("unreasonable_cost", over, reason)]
+    checks = []
+    for part in (p for p in COST_PARTS if p in present):
+        over = pl.col(part) > pl.col("total_cost")
+        reason = _says(
+            f"{part} {{}} is more than total_cost {{}}; it must be ≤ total_cost",
+            _raw(part).cast(pl.String),
+            _raw("total_cost").cast(pl.String),
+        )
+        checks.append(_Check(part, over, reason))
+    if {"drug_cost", "consumable_cost"} <= present:
+        # amounts exact to the fen: a sum more than half a fen above the total is above it
+        both = pl.col("drug_cost") + pl.col("consumable_cost")
+        reason = _says(
+            "drug_cost {} + consumable_cost {} is more than total_cost {}; together they are "
+            "part of it",
+            _raw("drug_cost").cast(pl.String),
+            _raw("consumable_cost").cast(pl.String),
+            _raw("total_cost").cast(pl.String),
+        )
+        checks.append(_Check("consumable_cost", both > pl.col("total_cost") + HALF_FEN, reason))
+    return checks
 
 
 def _reference_checks(ref: _Reference) -> list[_Check]:

@@ -38,6 +38,7 @@ from engine import atomic, functions, money
 from engine.batch import StageResult, key_columns
 from engine.contract import CONTRACT_VERSION
 from engine.earlier import read_later
+from engine.indicators import indicators_manifest
 from engine.out_folder import MARKER_KEY, SETTLEMENT, Kind, check_out_folder, inside
 from engine.run_lock import hold
 from engine.settle import ENGINE_VERSION, Settlement, case_results, missing_cases, missing_in
@@ -330,6 +331,8 @@ def fill_outputs(settlement: Settlement, folder: Path, fmt: str = "csv") -> dict
     if Declared.of(settlement.policy).deductions:
         deducted = applied_deductions(settlement)
         tables[f"deductions.{fmt}"] = (deducted, frozenset({"amount"}))
+    if settlement.policy.indicators:
+        tables[f"indicators.{fmt}"] = (settlement.indicators(), frozenset())
     missing = Missing()
     for stage in settlement.settling_stages():
         for table, frame in stage_tables(settlement, stage).items():
@@ -397,6 +400,7 @@ def build_manifest(
             "params": dict(settlement.settings.params),
         },
         "outputs": dict(sorted(hashes.items())),
+        "indicators": indicators_manifest(settlement),
     } | _earlier(settlement)
 
 

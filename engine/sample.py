@@ -20,6 +20,7 @@ import polars as pl
 from engine.atomic import write_file_atomically, write_with
 from engine.fields import CONTRACT_VERSION, TABLES, TableKind
 from engine.out_folder import MARKER_KEY
+from engine.sample_monitoring import with_monitoring_columns
 from engine.sample_supervision import supervision_frames
 
 ALL_CASE_AVG_COST = 12_000.0
@@ -162,10 +163,13 @@ def generate_sample(
     city = _city(np.random.default_rng([seed, 2]), n_hospitals, cases, catalog)
     case_frame = _cases(np.random.default_rng([seed, 3]), cases, year, catalog, city)
     out_dir.mkdir(parents=True, exist_ok=True)
+    monitored, groups = with_monitoring_columns(
+        np.random.default_rng([seed, 5]), case_frame, catalog.frame
+    )
     tables: dict[TableKind, pl.DataFrame] = {
-        "groups": catalog.frame,
+        "groups": groups,
         "hospitals": city.frame,
-        "cases": case_frame,
+        "cases": monitored,
     }
     tables |= supervision_frames(np.random.default_rng([seed, 4]), city.frame, case_frame, year)
     for kind, frame in tables.items():
@@ -575,7 +579,11 @@ Synthetic data for demos and tests, not real patients. Field meanings: `engine/C
   level factor (1: 0.85, 2: 1.0, 3: 1.1) × hospital factor. About 1% ungrouped `0000`, 0.5%
   ambiguous `xQY`, 2% bilateral, 1.5% multi-site (with `secondary_drg`), 0.3% incentive approved
   (H0001 above a 6‰ quota), 0.2% special review, 1% unsuited to DRG. Some groups have ≤ 5 cases
-  on purpose; some have a heavy cost tail (CV > 1).
+  on purpose; some have a heavy cost tail (CV > 1). For the run-monitoring indicators (drawn
+  from a stream of their own, `engine/sample_monitoring.py`): `person_id` (each hospital admits
+  its patients 1.05–1.25 times), `discharge_outcome` (death more likely in heavier groups),
+  `self_paid` (2–10% of the cost), `drug_cost` and `consumable_cost`; in `groups`,
+  `targeted_therapy` (RT, RU6) and `tcm_advantage` (BR15, BR25, IU29).
 - `budget.yaml`: drg_fund, inpatient_fund and tier_budget (see its comments).
 - `deductions`: {summary["deductions"]} deductions of three kinds (违规扣款 `audit_deduction`,
   拒付 `refusal`, 考核扣罚 `assessment_penalty`; each city reads the kinds its document names),

@@ -27,7 +27,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import polars as pl
 
@@ -38,6 +38,7 @@ from engine.earlier import Earlier
 from engine.fallthrough import Fallthrough
 from engine.fields import TABLES, Dtype, FieldSpec, rule_text
 from engine.keys import KeyCodes, bring_values
+from engine.previous import Previous
 from engine.rundata import Period, RunData
 from engine.supervision import (
     SUPERVISION_TABLES,
@@ -50,6 +51,9 @@ from policy_dsl import grains as g
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
 from policy_dsl.lower import compile_file
+
+if TYPE_CHECKING:
+    from engine.indicators import Evaluated
 
 ENGINE_VERSION = "0.1.0"
 
@@ -129,6 +133,27 @@ class Settlement:
     any_date: bool = True
     #: the stages taken from earlier runs instead of being settled again (`engine.earlier`)
     earlier: Earlier | None = None
+    #: the previous run the indicators' growth rates read (`settle --previous`)
+    previous: Previous | None = None
+    _monitoring: Any = field(default=None, repr=False)
+    _indicators: pl.DataFrame | None = field(default=None, repr=False)
+
+    def monitoring(self) -> Evaluated | None:
+        """The run's indicators evaluated (once; `engine.indicators`): None for a policy
+        without indicators."""
+        if self._monitoring is None:
+            from engine.indicators import evaluate
+
+            self._monitoring = (evaluate(self),)
+        return self._monitoring[0]
+
+    def indicators(self) -> pl.DataFrame:
+        """The run's indicators as the long table of `indicators.csv` (once)."""
+        if self._indicators is None:
+            from engine.indicators import indicator_table
+
+            self._indicators = indicator_table(self)
+        return self._indicators
 
     def settling_stages(self) -> list[str]:
         """The stages this run settled cases in (a stage taken from earlier runs is not)."""
@@ -228,6 +253,7 @@ def settle(
     *,
     any_date: bool = True,
     earlier: Earlier | None = None,
+    previous: Previous | None = None,
 ) -> Settlement:
     """Run the policy's stages over the inputs for one period (see the module docstring for what
     is refused first); the stages `earlier` holds are taken as earlier runs left them."""
@@ -248,7 +274,16 @@ def settle(
     check_scores(
         policy, inputs, data, fields_read(stages, output_names(policy.method), settings.definitions)
     )
-    result = Settlement(policy, period, inputs, data, settings, any_date=any_date, earlier=earlier)
+    result = Settlement(
+        policy,
+        period,
+        inputs,
+        data,
+        settings,
+        any_date=any_date,
+        earlier=earlier,
+        previous=previous,
+    )
     for stage in stages:
         if earlier and stage.name in earlier.cases:
             result.stages[stage.name] = earlier.result(stage)

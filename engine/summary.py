@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 
+from engine.indicators import HEADLINE
 from engine.outputs import stage_tables
 from engine.settle import Settlement
 
@@ -55,6 +56,29 @@ def price_text(summary: pl.DataFrame, method: str) -> str:
     if len(prices) > 1:
         return "per month"
     return "—" if not prices or prices[0] is None else f"{prices[0]:,.4f}"
+
+
+def indicator_rows(result: Settlement) -> list[dict[str, Any]]:
+    """The headline indicators of the city (`engine.indicators.HEADLINE`, those the policy has)
+    and its targets: how many of their rows are met, of those checked."""
+    table = result.indicators()
+    city = table.filter(pl.col("grain") == "city")
+    values = dict(zip(city["indicator"], city["value"], strict=True))
+    checked = table.filter(pl.col("met").is_not_null())
+    return [
+        {
+            "city": result.policy.city,
+            "version": result.policy.version,
+            "period": result.period.label,
+            "values": {
+                name: None if values[name] is None else float(values[name])
+                for name in HEADLINE
+                if name in values
+            },
+            "targets_met": int(checked["met"].sum()),
+            "targets_checked": checked.height,
+        }
+    ]
 
 
 def level_rows(result: Settlement) -> list[dict[str, Any]]:

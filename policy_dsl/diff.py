@@ -50,7 +50,7 @@ from policy_dsl.facets import (
 from policy_dsl.loader import Resolved, read_policy_file, resolve
 
 Kind = Literal["added", "removed", "changed"]
-HEADER_FIELDS = ("title", "effective", "method")
+HEADER_FIELDS = ("title", "effective", "method", "include")
 
 #: Clause prefix of each kind of item.
 PREFIXES = {
@@ -66,6 +66,8 @@ PREFIXES = {
     "formula": "definition",
     "adjustment": "definition",
     "invariant": "invariant",
+    "indicator": "indicator",
+    "target": "target",
     "row": "row",
     "class": "class",
     "arm": "arm",
@@ -209,10 +211,16 @@ def _header_changes(old: a.Header, new: a.Header) -> Iterator[Change]:
         ("title", label_facet(old.title), label_facet(new.title)),
         ("effective", _period(old), _period(new)),
         ("method", word_facet(old.method), word_facet(new.method)),
+        ("include", _includes(old), _includes(new)),
     ):
         if before[0] != after[0]:
             aspect = Aspect("value", before[1], after[1])
             yield Change("changed", name, name, old=before[1], new=after[1], aspects=(aspect,))
+
+
+def _includes(header: a.Header) -> Facet:
+    names = header.includes
+    return names, ", ".join(f'"{n}"' for n in names) or None
 
 
 def _period(header: a.Header) -> Facet:

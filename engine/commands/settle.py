@@ -25,12 +25,13 @@ from engine.earlier import Earlier, load_earlier
 from engine.out_folder import SETTLEMENT, check_out_folder, inside
 from engine.outputs import FORMATS, fill_outputs, policy_paths, write_folder_with
 from engine.overrides import SettingError, checked_settings, parse_value, split_assignments
+from engine.previous import Previous
 from engine.reading import ENCODINGS
 from engine.report_text import table
 from engine.run_lock import hold
 from engine.rundata import Period
 from engine.settle import Settlement, date_problems, load_data, load_policy, settle
-from engine.summary import level_rows, rejected_because_lines, stage_rows
+from engine.summary import indicator_rows, level_rows, rejected_because_lines, stage_rows
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
 from policy_dsl.versions import InForce, city_folders, in_force, load_city
@@ -84,6 +85,14 @@ def register(subparsers: Any) -> None:
         help="with a year's --period and one policy: the output folder of an earlier run of one "
         "month (repeat for the twelve); the `per month` stages are taken as those runs paid "
         "them instead of being settled again",
+    )
+    parser.add_argument(
+        "--previous",
+        type=Path,
+        metavar="DIR",
+        help="the output folder of the previous run of the same city (last year's or last "
+        "month's; or of a policy folder: its sub-folder of the city), whose indicators.csv the "
+        "growth-rate indicators read (previous.<indicator>)",
     )
     parser.add_argument(
         "--format",
@@ -228,6 +237,7 @@ class Job:
     settings: Settings
     folder: str
     earlier: Earlier | None = None
+    previous: Previous | None = None
 
 
 @dataclass(frozen=True)
@@ -246,7 +256,7 @@ def jobs_of(args: argparse.Namespace, period: Period) -> Jobs:
     if args.earlier and nested:
         raise PolicyError("--earlier takes the runs of one policy: give one .policy file")
     jobs: list[Job] = []
-    inputs = [args.data, *args.earlier]
+    inputs = [args.data, *args.earlier, *([args.previous] if args.previous else [])]
     for file in files:
         policy = load_policy(file)
         folder = f"{policy.city}-{policy.version}" if nested else ""
@@ -258,7 +268,8 @@ def jobs_of(args: argparse.Namespace, period: Period) -> Jobs:
             )
         inputs += policy_paths(policy)
         earlier = load_earlier(args.earlier, policy, period) if args.earlier else None
-        jobs.append(Job(file, policy, settings_for(policy, args), folder, earlier))
+        previous = Previous.read(args.previous, policy.city) if args.previous else None
+        jobs.append(Job(file, policy, settings_for(policy, args), folder, earlier, previous))
     check_out_folder(args.out, SETTLEMENT, inputs)
     return Jobs(jobs, inputs)
 
@@ -270,6 +281,7 @@ class Settled:
     job: Job
     stages: list[dict[str, Any]]
     levels: list[dict[str, Any]]
+    indicators: list[dict[str, Any]]
     manifest: dict[str, Any]
     #: more case rows rejected than `--max-reject-share` (and not accepted): the run fails
     too_many_rejects: bool = False
@@ -296,12 +308,17 @@ def run(args: argparse.Namespace) -> int:
         report_fallthrough(d.job, d.manifest, args)
     rows = [row for d in done for row in d.stages]
     levels = [row for d in done for row in d.levels]
+    indicators = [row for d in done for row in d.indicators]
     if args.json:
-        print(json.dumps({"stages": rows, "levels": levels}, ensure_ascii=False, indent=2))
+        found = {"stages": rows, "levels": levels, "indicators": indicators}
+        print(json.dumps(found, ensure_ascii=False, indent=2))
     else:
         print(render_summary(rows))
         print()
         print(render_levels(levels))
+        if any(row["values"] for row in indicators):
+            print()
+            print(render_indicators(indicators))
     return 1 if any(incomplete) else 0
 
 
@@ -313,7 +330,13 @@ def settle_job(job: Job, args: argparse.Namespace, period: Period, staging: Path
         for problem in date_problems(job.policy, inputs, period):
             print(f"{job.file}: note (--any-date): {problem.problem}", file=sys.stderr)
     result = settle(
-        job.policy, inputs, period, job.settings, any_date=args.any_date, earlier=job.earlier
+        job.policy,
+        inputs,
+        period,
+        job.settings,
+        any_date=args.any_date,
+        earlier=job.earlier,
+        previous=job.previous,
     )
     folder = inside(staging, job.folder) if job.folder else staging
     manifest = fill_outputs(result, folder, args.format)
@@ -340,7 +363,8 @@ def settle_job(job: Job, args: argparse.Namespace, period: Period, staging: Path
                 file=sys.stderr,
             )
     too_many = report_rejects(job, result, args)
-    return Settled(job, stage_rows(result), level_rows(result), manifest, too_many)
+    indicators = indicator_rows(result)
+    return Settled(job, stage_rows(result), level_rows(result), indicators, manifest, too_many)
 
 
 def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> bool:
@@ -463,6 +487,47 @@ def render_levels(rows: list[dict[str, Any]]) -> str:
         for r in rows
     ]
     return table(headers, body)
+
+
+#: The headline indicators as the summary's columns.
+INDICATOR_HEADERS = {
+    "cases": "cases",
+    "cmi": "CMI",
+    "grouping_rate": "grouped",
+    "cost_index": "cost index",
+    "time_index": "time index",
+    "low_ratio_share": "low-ratio",
+    "high_ratio_share": "high-ratio",
+    "patient_burden_rate": "patient burden",
+    "payment_to_cost": "paid ÷ cost",
+    "low_risk_mortality": "low-risk deaths",
+}
+SHARES = ("grouping_rate", "low_ratio_share", "high_ratio_share", "patient_burden_rate")
+
+
+def render_indicators(rows: list[dict[str, Any]]) -> str:
+    """The headline indicators of each city (indicators.csv has every one, at every grain)."""
+    headers = ["city", "version", *INDICATOR_HEADERS.values(), "targets met"]
+    body = [
+        [
+            r["city"],
+            r["version"],
+            *(_indicator(name, r["values"].get(name, "n/a")) for name in INDICATOR_HEADERS),
+            f"{r['targets_met']}/{r['targets_checked']}" if r["targets_checked"] else "—",
+        ]
+        for r in rows
+    ]
+    return table(headers, body)
+
+
+def _indicator(name: str, value: float | str | None) -> str:
+    if value is None or isinstance(value, str):
+        return "—" if value is None else value
+    if name == "cases":
+        return f"{value:,.0f}"
+    if name in SHARES or name == "low_risk_mortality":
+        return f"{value:.2%}"
+    return f"{value:.4f}"
 
 
 def _amount(value: float | None) -> str:

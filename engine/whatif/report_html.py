@@ -34,13 +34,18 @@ HOW_TO_READ = (
 
 
 def render_html(report: Report) -> str:
-    found = sections(report)
+    return render_page(title(report), HOW_TO_READ, sections(report))
+
+
+def render_page(heading: str, how_to_read: str, found: list[Section], style: str = "") -> str:
+    """One self-contained page of `found` sections (the what-if report, the monitoring
+    report): `how_to_read` is markup, the rest is text and charts; `style` adds CSS."""
     nav = " ".join(f'<a href="#{s.key}">{html_text(s.title)}</a>' for s in found)
     body = "".join(_section(s) for s in found)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html_text(title(report))}</title><style>{STYLE}</style></head><body>"
-        f'<h1>{html_text(title(report))}</h1><p class="read">{HOW_TO_READ}</p><nav>{nav}</nav>'
+        f"<title>{html_text(heading)}</title><style>{STYLE}{style}</style></head><body>"
+        f'<h1>{html_text(heading)}</h1><p class="read">{how_to_read}</p><nav>{nav}</nav>'
         f"{body}</body></html>\n"
     )
 
@@ -72,4 +77,4 @@ def _inline(text: str) -> str:
     return re.sub(r"`([^`]*)`", r"<code>\1</code>", html_text(text))
 
 
-__all__ = ["render_html"]
+__all__ = ["render_html", "render_page"]

@@ -34,6 +34,7 @@ def test_settle_writes_every_output_and_accounts_for_every_row(
     assert "xuancheng" in out and "2024-03" in out
     files = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.*")}
     assert files == {
+        "indicators.csv",
         "manifest.json",
         "rejects.csv",
         "settlement/cases.csv",
@@ -65,6 +66,7 @@ def test_settle_writes_parquet_on_request(
     assert code == 0
     files = {p.relative_to(out).as_posix() for p in out.rglob("*.*")}
     assert files == {
+        "indicators.parquet",
         "manifest.json",
         "rejects.parquet",
         "settlement/cases.parquet",
