@@ -29,6 +29,7 @@ COMMANDS = (
     "sample",
     "test",
     "whatif",
+    "render",
     "studio",
 )
 
