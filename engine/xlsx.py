@@ -5,8 +5,8 @@ files a CSV run writes.
 An Excel sheet holds 1,048,576 rows; a table longer than `SHEET_ROWS` rows under its header goes
 on in a sheet of the same name numbered `(2)`, `(3)`… (a province's year of cases). Money is a
 number with two decimals, exact to the fen (the yuan value nearest the fen amount, shown with
-`0.00`); other numbers as written to CSV. The file is byte-reproducible: the same tables give
-the same bytes (the workbook's creation date is fixed, `CREATED`).
+`0.00`); a date is a date cell (`yyyy-mm-dd`); other numbers as written to CSV. The file is
+byte-reproducible: the same tables give the same bytes (its creation date is fixed, `CREATED`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ _REFUSED = str.maketrans({c: "_" for c in "[]:*?/\\"})
 def write_workbook(sheets: dict[str, pl.DataFrame], file: IO[bytes]) -> None:
     """Write each table as a sheet of one workbook into `file` (money columns as Decimal, as
     `outputs.csv_frame` makes them)."""
-    workbook = xlsxwriter.Workbook(file, {"constant_memory": True})
+    options = {"constant_memory": True, "default_date_format": "yyyy-mm-dd"}
+    workbook = xlsxwriter.Workbook(file, options)
     workbook.set_properties({"created": CREATED})
     money = workbook.add_format({"num_format": "0.00"})
     rows = sum(frame.height for frame in sheets.values())
