@@ -18,16 +18,12 @@ from typing import Any
 from engine.commands.check import add_sources_argument, sources_of
 from engine.out_folder import MARKER_KEY, RENDER, inside
 from engine.outputs import policy_paths, write_folder_with
-from engine.passages import DocumentTexts
 from engine.progress import add_quiet_argument, progress_for, reporting, step
 from engine.render.clauses import clauses
-from engine.render.document import Sources, render_document
+from engine.render.pages import document_html, redline_html
 from engine.render.pdf import chromium, print_pdf
-from engine.render.redline import render_redline
-from policy_dsl.check import Checked
 from policy_dsl.diff import checked_versions, diff_versions
 from policy_dsl.lower import lower
-from policy_dsl.sources import SourceFolders
 
 
 def register(subparsers: Any) -> None:
@@ -67,13 +63,11 @@ def _run(args: argparse.Namespace) -> int:
         paths = [args.vs, args.policy] if args.vs else [args.policy]
         checked = checked_versions(*paths)
     new = checked[-1]
-    pages = {"policy.html": _document(new, folders)}
+    with step("write the policy document"):
+        pages = {"policy.html": document_html(new, folders)}
     if args.vs:
-        old = checked[0]
         with step("compare the versions"):
-            pages["redline.html"] = render_redline(
-                old.resolved, new.resolved, _sources(old, folders), _sources(new, folders)
-            )
+            pages["redline.html"] = redline_html(checked[0], new, folders)
     browser = None if args.no_pdf else chromium()
     protect = [p for c in checked for p in policy_paths(lower(c))]
 
@@ -94,16 +88,6 @@ def _run(args: argparse.Namespace) -> int:
         + (f"; PDF: {', '.join(record['pdf'])}" if record["pdf"] else "")
     )
     return 0
-
-
-def _sources(checked: Checked, folders: SourceFolders) -> Sources:
-    policy = lower(checked)
-    return Sources(DocumentTexts(policy, folders), {d.name: d for d in policy.documents})
-
-
-def _document(checked: Checked, folders: SourceFolders) -> str:
-    with step("write the policy document"):
-        return render_document(checked.resolved, lower(checked), _sources(checked, folders))
 
 
 def _write(
