@@ -18,10 +18,12 @@ from typing import IO
 import polars as pl
 import xlsxwriter
 
-from engine.progress import step
+from engine.progress import Counting, step
 
 #: Rows of data a sheet takes under its header row (Excel's limit is 1,048,576 rows).
 SHEET_ROWS = 1_048_575
+#: Rows written between two reports of progress.
+PROGRESS_ROWS = 10_000
 #: The workbook's creation date, fixed so that the file does not change from run to run.
 CREATED = dt.datetime(2000, 1, 1)
 #: The longest sheet name Excel accepts, and the characters it refuses in one.
@@ -40,8 +42,7 @@ def write_workbook(sheets: dict[str, pl.DataFrame], file: IO[bytes]) -> None:
     with step("write the workbook", total=rows) as counting:
         for name, frame in sheets.items():
             for title, part in _sheet_parts(name, frame):
-                _write_sheet(workbook.add_worksheet(title), part, money)
-                counting.advance(part.height)
+                _write_sheet(workbook.add_worksheet(title), part, money, counting)
     workbook.close()
 
 
@@ -58,7 +59,9 @@ def _sheet_parts(name: str, frame: pl.DataFrame) -> Iterator[tuple[str, pl.DataF
         yield sheet_name(name)[: NAME_LENGTH - len(suffix)] + suffix, frame.slice(start, SHEET_ROWS)
 
 
-def _write_sheet(sheet: xlsxwriter.worksheet.Worksheet, frame: pl.DataFrame, money: object) -> None:
+def _write_sheet(
+    sheet: xlsxwriter.worksheet.Worksheet, frame: pl.DataFrame, money: object, counting: Counting
+) -> None:
     decimal = [dtype == pl.Decimal or isinstance(dtype, pl.Decimal) for dtype in frame.dtypes]
     sheet.write_row(0, 0, frame.columns)
     for column, is_money in enumerate(decimal):
@@ -71,6 +74,9 @@ def _write_sheet(sheet: xlsxwriter.worksheet.Worksheet, frame: pl.DataFrame, mon
     ).with_columns(pl.col(pl.Enum, pl.Categorical).cast(pl.String))
     for row, values in enumerate(plain.iter_rows(), start=1):
         sheet.write_row(row, 0, values)  # None: an empty cell
+        if row % PROGRESS_ROWS == 0:
+            counting.advance(PROGRESS_ROWS)
+    counting.advance(frame.height % PROGRESS_ROWS)
 
 
 __all__ = ["CREATED", "SHEET_ROWS", "sheet_name", "write_workbook"]
