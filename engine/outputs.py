@@ -240,13 +240,15 @@ def money_definitions(settlement: Settlement) -> frozenset[str]:
     )
 
 
-def write_outputs(settlement: Settlement, out: Path, fmt: str = "csv") -> dict[str, Any]:
-    """Write every output into `out` atomically, the tables as `fmt` (`FORMATS`); return the
-    manifest. Refused (`OutFolderError`, nothing written) where `check_out_folder` says so; the
-    run's data folder and policy files are protected."""
+def write_outputs(
+    settlement: Settlement, out: Path, fmt: str = "csv", labels: str = "en"
+) -> dict[str, Any]:
+    """Write every output into `out` atomically, the tables as `fmt` (`FORMATS`) headed in
+    `labels` (`LABELS`); return the manifest. Refused (`OutFolderError`, nothing written) where
+    `check_out_folder` says so; the run's data folder and policy files are protected."""
     return write_folder_with(
         out,
-        lambda staging: fill_outputs(settlement, staging, fmt),
+        lambda staging: fill_outputs(settlement, staging, fmt, labels),
         kind=SETTLEMENT,
         protect=run_inputs(settlement),
     )

@@ -166,37 +166,37 @@ GROUP_HEADERS = ["医疗机构数", "病例数", "支付金额", "基金支付",
 
 
 def _levels(hospitals: pl.DataFrame) -> Section:
-    grouped = _groups(hospitals, "level")
-    rows = _group_rows(grouped, lambda r: show.level(r["level"]))
-    chart = svg.bars(
-        [(show.level(r["level"]), r["payment"]) for r in grouped.iter_rows(named=True)],
-        "按医院级别的支付金额 Payment by hospital level",
-        lambda v: show.yuan(int(v)),
-    )
-    headers = ["医院级别 level", *GROUP_HEADERS]
-    return Section(
-        "levels",
-        "按级别 By level",
-        tables=[table(headers, rows, [False, *[True] * 6])],
-        charts=[chart],
-    )
+    return _grouped(hospitals, "level", lambda r: show.level(r["level"]), "医院级别 level")
 
 
 def _tiers(hospitals: pl.DataFrame) -> Section | None:
     if hospitals["tier"].fill_null("").eq("").all():
         return None
-    grouped = _groups(hospitals.with_columns(pl.col("tier").fill_null("")), "tier")
-    rows = _group_rows(grouped, lambda r: r["tier"] or "（未分档）")
+    tiers = hospitals.with_columns(pl.col("tier").fill_null(""))
+    return _grouped(tiers, "tier", lambda r: r["tier"] or "（未分档）", "分档 tier")
+
+
+#: The section of each grouping of the hospitals: its key, title and chart's title.
+GROUPINGS = {
+    "level": ("levels", "按级别 By level", "按医院级别的支付金额 Payment by hospital level"),
+    "tier": ("tiers", "按分档 By tier", "按分档的支付金额 Payment by tier"),
+}
+
+
+def _grouped(hospitals: pl.DataFrame, key: str, name: Any, header: str) -> Section:
+    """The hospitals grouped by `key`: a table and a chart of the payment."""
+    grouped = _groups(hospitals, key)
+    rows = _group_rows(grouped, name)
+    section, title, chart_title = GROUPINGS[key]
     chart = svg.bars(
-        [(r["tier"] or "（未分档）", r["payment"]) for r in grouped.iter_rows(named=True)],
-        "按分档的支付金额 Payment by tier",
+        [(name(r), r["payment"]) for r in grouped.iter_rows(named=True)],
+        chart_title,
         lambda v: show.yuan(int(v)),
     )
-    headers = ["分档 tier", *GROUP_HEADERS]
     return Section(
-        "tiers",
-        "按分档 By tier",
-        tables=[table(headers, rows, [False, *[True] * 6])],
+        section,
+        title,
+        tables=[table([header, *GROUP_HEADERS], rows, [False, *[True] * 6])],
         charts=[chart],
     )
 

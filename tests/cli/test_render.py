@@ -16,7 +16,7 @@ from policy_dsl import ast as a
 from policy_dsl.diff import checked_versions, diff_files
 from tests.conftest import POLICIES, ROOT, shared_sources
 from tests.conftest import run_cli as run
-from tests.studio.browser import ARGS, CHROMIUM, require_browser
+from tests.studio.browser import CHROMIUM, offline_page, require_browser
 
 XUANCHENG = POLICIES / "xuancheng"
 ARTIFACTS = ROOT / "out" / "artifacts"
@@ -39,24 +39,14 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def page_clauses(path: Path, shot: str) -> list[dict[str, Any]]:
     """Each `data-clause` element of a page opened in Chromium: its id, text and kind."""
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
     requests: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on("request", lambda request: requests.append(request.url))
-            page.goto(path.as_uri())
-            found: list[dict[str, Any]] = page.locator("[data-clause]").evaluate_all(
-                "els => els.map(e => ({id: e.dataset.clause, kind: e.dataset.kind || null,"
-                " text: e.innerText, visible: e.offsetHeight > 0}))"
-            )
-            os.makedirs(ARTIFACTS, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / shot))
-        finally:
-            browser.close()
+    with offline_page(path, requests) as page:
+        found: list[dict[str, Any]] = page.locator("[data-clause]").evaluate_all(
+            "els => els.map(e => ({id: e.dataset.clause, kind: e.dataset.kind || null,"
+            " text: e.innerText, visible: e.offsetHeight > 0}))"
+        )
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / shot))
     assert [r for r in requests if not r.startswith("file://")] == []
     return found
 

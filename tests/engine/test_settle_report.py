@@ -17,7 +17,7 @@ import pytest
 from engine.page import show
 from tests.conftest import POLICIES, ROOT, SAMPLE
 from tests.conftest import run_cli as run
-from tests.studio.browser import ARGS, CHROMIUM, require_browser
+from tests.studio.browser import offline_page
 
 PLANTED = '<img src=x onerror="document.title=1">'
 SCREENSHOT = ROOT / "out" / "artifacts" / "settle-report.png"
@@ -106,27 +106,17 @@ def test_every_text_from_the_data_is_escaped(
 def test_the_report_opens_offline_with_its_charts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
     settle(capsys, "wuxi/2024.policy", SAMPLE, tmp_path / "out")
     requests: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on("request", lambda request: requests.append(request.url))
-            page.goto((tmp_path / "out" / "report.html").as_uri())
-            charts = page.locator("svg.chart")
-            assert charts.count() >= 4
-            for index in range(charts.count()):
-                chart = charts.nth(index)
-                chart.scroll_into_view_if_needed()
-                assert chart.is_visible()
-                assert chart.locator("rect").count() >= 3
-            assert page.locator("section#totals table tr").count() == 3  # header + 2 stages
-            os.makedirs(SCREENSHOT.parent, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
-        finally:
-            browser.close()
+    with offline_page(tmp_path / "out" / "report.html", requests) as page:
+        charts = page.locator("svg.chart")
+        assert charts.count() >= 4
+        for index in range(charts.count()):
+            chart = charts.nth(index)
+            chart.scroll_into_view_if_needed()
+            assert chart.is_visible()
+            assert chart.locator("rect").count() >= 3
+        assert page.locator("section#totals table tr").count() == 3  # header + 2 stages
+        os.makedirs(SCREENSHOT.parent, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert [r for r in requests if not r.startswith("file://")] == []
