@@ -43,7 +43,7 @@ def write_workbook(sheets: dict[str, pl.DataFrame], file: IO[bytes]) -> None:
         for name, frame in sheets.items():
             for title, part in _sheet_parts(name, frame):
                 _write_sheet(workbook.add_worksheet(title), part, money, counting)
-    workbook.close()
+        workbook.close()  # the sheets are zipped here: a tenth of the time
 
 
 def sheet_name(text: str) -> str:
