@@ -81,7 +81,13 @@ def test_the_year_end_clears_what_the_months_paid(
         "stage monthly taken from 12 earlier runs: 19999 cases paid, 0 of them not in this "
         "data, 1 cases of this data paid in no month"
     ) in err
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "rejects.csv", "year_end"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "deductions.csv",
+        "manifest.json",
+        "rejects.csv",
+        "report.html",
+        "year_end",
+    ]
 
     # the monthly payments per hospital, summed straight from the twelve files
     paid = (
