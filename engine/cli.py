@@ -30,6 +30,7 @@ COMMANDS = (
     "test",
     "whatif",
     "monitor",
+    "render",
     "studio",
 )
 

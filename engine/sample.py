@@ -20,6 +20,7 @@ import polars as pl
 from engine.atomic import write_file_atomically, write_with
 from engine.fields import CONTRACT_VERSION, TABLES, TableKind
 from engine.out_folder import MARKER_KEY
+from engine.progress import step
 from engine.sample_monitoring import with_monitoring_columns
 from engine.sample_supervision import supervision_frames
 
@@ -159,9 +160,11 @@ def generate_sample(
     n_hospitals = hospitals or min(300, max(12, cases // 1500))
     if cases < 100 or n_hospitals < 3:
         raise ValueError("a sample needs at least 100 cases and 3 hospitals")
-    catalog = _catalog(np.random.default_rng([seed, 1]))
-    city = _city(np.random.default_rng([seed, 2]), n_hospitals, cases, catalog)
-    case_frame = _cases(np.random.default_rng([seed, 3]), cases, year, catalog, city)
+    with step("generate the groups and hospitals"):
+        catalog = _catalog(np.random.default_rng([seed, 1]))
+        city = _city(np.random.default_rng([seed, 2]), n_hospitals, cases, catalog)
+    with step(f"generate {cases:,} cases"):
+        case_frame = _cases(np.random.default_rng([seed, 3]), cases, year, catalog, city)
     out_dir.mkdir(parents=True, exist_ok=True)
     monitored, groups = with_monitoring_columns(
         np.random.default_rng([seed, 5]), case_frame, catalog.frame
@@ -172,8 +175,10 @@ def generate_sample(
         "cases": monitored,
     }
     tables |= supervision_frames(np.random.default_rng([seed, 4]), city.frame, case_frame, year)
-    for kind, frame in tables.items():
-        _write_table(out_dir, kind, frame, fmt)
+    with step("write the tables", total=len(tables)) as counting:
+        for kind, frame in tables.items():
+            _write_table(out_dir, kind, frame, fmt)
+            counting.advance()
     budget = _budget(case_frame, city.frame)
     write_file_atomically(out_dir / "budget.yaml", _budget_yaml(budget, seed, year))
     summary = {

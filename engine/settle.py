@@ -39,6 +39,7 @@ from engine.fallthrough import Fallthrough
 from engine.fields import TABLES, Dtype, FieldSpec, rule_text
 from engine.keys import KeyCodes, bring_values
 from engine.previous import Previous
+from engine.progress import step
 from engine.rundata import Period, RunData
 from engine.supervision import (
     SUPERVISION_TABLES,
@@ -288,8 +289,9 @@ def settle(
         if earlier and stage.name in earlier.cases:
             result.stages[stage.name] = earlier.result(stage)
             continue
-        run = StageRun(policy, stage, data, result.stages, result.settings)
-        result.stages[stage.name] = run.run()
+        with step(f"stage {stage.name}"):
+            run = StageRun(policy, stage, data, result.stages, result.settings)
+            result.stages[stage.name] = run.run()
     return result
 
 

@@ -116,9 +116,7 @@ class Change:
     @property
     def clause(self) -> str:
         """Stable identifier, e.g. `param:low_ratio_grassroots`, `class:category/low`."""
-        if self.what in HEADER_FIELDS:
-            return f"header:{self.name}"
-        return f"{PREFIXES[self.what]}:{self._qualified()}"
+        return clause_id(self.what, self.name, self.stage, self.part)
 
     @property
     def citation_only(self) -> bool:
@@ -131,8 +129,7 @@ class Change:
         return self.what if self.what in HEADER_FIELDS else f"{self.what} {self._qualified()}"
 
     def _qualified(self) -> str:
-        name = f"{self.stage}.{self.name}" if self.stage else self.name
-        return f"{name}/{self.part}" if self.part is not None else name
+        return _qualified(self.name, self.stage, self.part)
 
     def describe(self) -> str:
         """One line for a reader: `changed parameter low_ratio_standard: 40% → 30%`."""
@@ -166,6 +163,19 @@ class Change:
 
 def _shown(text: str | None) -> str:
     return "(none)" if text is None else text
+
+
+def clause_id(what: str, name: str, stage: str | None = None, part: str | None = None) -> str:
+    """The clause of an item (a change's, or a declaration's or part's as `render` shows it):
+    `header:title`, `param:low_ratio_grassroots`, `class:category/low`, `step:monthly.x/y`."""
+    if what in HEADER_FIELDS:
+        return f"header:{name}"
+    return f"{PREFIXES[what]}:{_qualified(name, stage, part)}"
+
+
+def _qualified(name: str, stage: str | None, part: str | None) -> str:
+    named = f"{stage}.{name}" if stage else name
+    return f"{named}/{part}" if part is not None else named
 
 
 # ---- entry points ------------------------------------------------------------------------
@@ -346,4 +356,4 @@ def _one_side(kind: Literal["added", "removed"], item: Item | None) -> Change:
     )
 
 
-__all__ = ["Aspect", "Change", "checked_versions", "diff_files", "diff_versions"]
+__all__ = ["Aspect", "Change", "checked_versions", "clause_id", "diff_files", "diff_versions"]

@@ -20,7 +20,7 @@ from typing import Any
 
 from policy_dsl import ast as a
 from policy_dsl.check import Checked, check
-from policy_dsl.diff import PREFIXES, Change
+from policy_dsl.diff import Change, clause_id
 from policy_dsl.facets import declaration_item, row_key
 from policy_dsl.loader import Entry, PolicyFile, Resolved, StageInfo
 from policy_dsl.references import Key, references
@@ -67,9 +67,7 @@ def part_name(part: a.Node) -> str:
 
 def clause_of(entry: Entry) -> str:
     """The clause that names a whole declaration, e.g. `param:low_ratio_grassroots`."""
-    what = declaration_item(entry.decl, entry.stage).what
-    name = f"{entry.stage}.{entry.decl.name}" if entry.stage else entry.decl.name
-    return f"{PREFIXES[what]}:{name}"
+    return clause_id(declaration_item(entry.decl, entry.stage).what, entry.decl.name, entry.stage)
 
 
 class _State:

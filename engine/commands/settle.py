@@ -23,15 +23,18 @@ from typing import Any
 from engine.batch import Settings
 from engine.earlier import Earlier, load_earlier
 from engine.out_folder import SETTLEMENT, check_out_folder, inside
-from engine.outputs import FORMATS, fill_outputs, policy_paths, write_folder_with
+from engine.output_labels import LABELS
+from engine.outputs import fill_outputs, policy_paths, write_folder_with
 from engine.overrides import SettingError, checked_settings, parse_value, split_assignments
 from engine.previous import Previous
+from engine.progress import add_quiet_argument, progress_for, reporting, step
 from engine.reading import ENCODINGS
 from engine.report_text import table
 from engine.run_lock import hold
 from engine.rundata import Period
 from engine.settle import Settlement, date_problems, load_data, load_policy, settle
 from engine.summary import indicator_rows, level_rows, rejected_because_lines, stage_rows
+from engine.table_files import FORMATS
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
 from policy_dsl.versions import InForce, city_folders, in_force, load_city
@@ -98,8 +101,15 @@ def register(subparsers: Any) -> None:
         "--format",
         choices=FORMATS,
         default="csv",
-        help="format of the output tables: csv (default) or parquet (a quarter of the bytes, "
-        "for province-scale runs)",
+        help="format of the output tables: csv (default), parquet (a quarter of the bytes, "
+        "for province-scale runs) or xlsx (one workbook, settlement.xlsx, a sheet per table)",
+    )
+    parser.add_argument(
+        "--labels",
+        choices=LABELS,
+        default="en",
+        help="column headers and class names: en (the names, the default) or zh (the policy's "
+        "Chinese labels: 病例点数, 低倍率病例…)",
     )
     add_setting_arguments(parser)
     add_encoding_argument(parser)
@@ -117,6 +127,7 @@ def register(subparsers: Any) -> None:
         help="exit 0 whatever share of the case rows is rejected (still counted and printed)",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_quiet_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -290,9 +301,15 @@ class Settled:
 def run(args: argparse.Namespace) -> int:
     """Settle every policy into one staging folder, then put it in the place of `--out` in one
     step: a run over a policy folder replaces the outputs of every city, or of none."""
+    with reporting(progress_for(args)):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     period = Period.parse(args.period)
     with hold(args.out):  # one run at a time into --out: a second one is refused at once
-        planned = jobs_of(args, period)
+        with step("check the policies and --out"):
+            planned = jobs_of(args, period)
 
         def fill(staging: Path) -> list[Settled]:
             return [settle_job(job, args, period, staging) for job in planned.jobs]
@@ -325,21 +342,25 @@ def run(args: argparse.Namespace) -> int:
 def settle_job(job: Job, args: argparse.Namespace, period: Period, staging: Path) -> Settled:
     """Settle one policy, write its outputs into the staging folder and say how every case row
     was accounted for."""
-    inputs = load_data(args.data, job.policy, args.encoding)
+    name = f"{job.policy.city} {job.policy.version}"
+    with step(f"{name}: read {args.data}"):
+        inputs = load_data(args.data, job.policy, args.encoding)
     if args.any_date:
         for problem in date_problems(job.policy, inputs, period):
             print(f"{job.file}: note (--any-date): {problem.problem}", file=sys.stderr)
-    result = settle(
-        job.policy,
-        inputs,
-        period,
-        job.settings,
-        any_date=args.any_date,
-        earlier=job.earlier,
-        previous=job.previous,
-    )
+    with step(f"{name}: settle {period.label}"):
+        result = settle(
+            job.policy,
+            inputs,
+            period,
+            job.settings,
+            any_date=args.any_date,
+            earlier=job.earlier,
+            previous=job.previous,
+        )
     folder = inside(staging, job.folder) if job.folder else staging
-    manifest = fill_outputs(result, folder, args.format)
+    with step(f"{name}: write the outputs"):
+        manifest = fill_outputs(result, folder, args.format, args.labels)
     for stage, seen in manifest.get("earlier", {}).get("stages", {}).items():
         print(
             f"{job.file}: stage {stage} taken from {len(args.earlier)} earlier runs: "

@@ -32,9 +32,9 @@ from engine.monitor.analysis import (
 from engine.monitor.runs import Runs
 from engine.out_folder import MARKER_KEY, Kind
 from engine.outputs import write_folder_atomically
-from engine.whatif import svg
-from engine.whatif.layout import Section, table
-from engine.whatif.report_html import render_page
+from engine.page import svg
+from engine.page.html import page
+from engine.page.layout import Section, table
 
 FORMAT_VERSION = "1.0"
 MONITOR = Kind(
@@ -112,7 +112,7 @@ STYLE = (
 
 
 def render_html(monitoring: Monitoring) -> str:
-    return render_page(monitoring.title(), HOW_TO_READ, sections(monitoring), STYLE)
+    return page(monitoring.title(), HOW_TO_READ, sections(monitoring), style=STYLE)
 
 
 def sections(monitoring: Monitoring) -> list[Section]:

@@ -9,9 +9,9 @@ from typing import Any
 
 import polars as pl
 
-from engine.whatif import show, svg
+from engine.page import show, svg
+from engine.page.layout import Section, table
 from engine.whatif.impact import Impact
-from engine.whatif.layout import Section, table
 
 GRAINS = ("city", "level")
 #: A change smaller than this (relative) is the noise of a sum of floats, not a change.

@@ -86,6 +86,7 @@ def test_the_year_end_clears_what_the_months_paid(
         "deductions.csv",
         "manifest.json",
         "rejects.csv",
+        "report.html",
         "year_end",
     ]
 

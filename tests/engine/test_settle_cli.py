@@ -36,6 +36,7 @@ def test_settle_writes_every_output_and_accounts_for_every_row(
     assert files == {
         "indicators.csv",
         "manifest.json",
+        "report.html",
         "rejects.csv",
         "settlement/cases.csv",
         "settlement/hospitals.csv",
@@ -68,6 +69,7 @@ def test_settle_writes_parquet_on_request(
     assert files == {
         "indicators.parquet",
         "manifest.json",
+        "report.html",
         "rejects.parquet",
         "settlement/cases.parquet",
         "settlement/hospitals.parquet",
@@ -78,9 +80,9 @@ def test_settle_writes_parquet_on_request(
     assert cases.schema["payment"] == pl.Decimal(38, 2)
     assert cases["payment"].sum() == summary["payment"][0]  # exact decimals add up exactly
     with pytest.raises(SystemExit) as refused:
-        run(capsys, "settle", *args, "--format", "xlsx")
+        run(capsys, "settle", *args, "--format", "xls")
     assert refused.value.code == 2
-    assert "invalid choice: 'xlsx' (choose from 'csv', 'parquet')" in capsys.readouterr().err
+    assert "invalid choice: 'xls' (choose from 'csv', 'parquet', 'xlsx')" in capsys.readouterr().err
 
 
 def test_a_bad_file_fails_clearly_and_leaves_previous_outputs(

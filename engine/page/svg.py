@@ -1,5 +1,5 @@
-"""Charts as inline SVG text (no script, no external file): diverging bars, grouped bars, a
-heat map and lines. Each returns one `<svg class="chart">` element with a title for screen
+"""Charts as inline SVG text (no script, no external file): bars, diverging bars, grouped bars,
+a heat map and lines. Each returns one `<svg class="chart">` element with a title for screen
 readers; labels are escaped."""
 
 from __future__ import annotations
@@ -53,6 +53,26 @@ def diverging_bars(
         body.append(_text(width - value_width + 8, y + 14, fmt(value)))
     height = 20 + len(rows) * (bar_height + 6)
     body.append(f'<line x1="{axis}" y1="4" x2="{axis}" y2="{height - 6}" stroke="#555"/>')
+    return _svg(width, height, title, body)
+
+
+def bars(rows: Sequence[tuple[str, float]], title: str, fmt: Format, width: int = 720) -> str:
+    """One horizontal bar per row from a common left axis (amounts that are not negative: a
+    payment per level, cases per category); a negative value draws no bar."""
+    label_width, value_width, bar_height = 220, 140, 20
+    plot = width - label_width - value_width
+    largest = max((v for _, v in rows), default=0.0)
+    scale = plot / largest if largest > 0 else 0.0
+    body = []
+    for i, (label, value) in enumerate(rows):
+        y = 10 + i * (bar_height + 6)
+        body.append(_text(label_width - 8, y + 14, label, "end"))
+        body.append(_rect(label_width, y, max(value, 0) * scale, bar_height, SERIES[0]))
+        body.append(_text(width - value_width + 8, y + 14, fmt(value)))
+    height = 20 + len(rows) * (bar_height + 6)
+    body.append(
+        f'<line x1="{label_width}" y1="4" x2="{label_width}" y2="{height - 6}" stroke="#555"/>'
+    )
     return _svg(width, height, title, body)
 
 
@@ -188,4 +208,4 @@ def _clip(text: str, size: int) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-__all__ = ["diverging_bars", "grouped_bars", "heatmap", "lines"]
+__all__ = ["bars", "diverging_bars", "grouped_bars", "heatmap", "lines"]
