@@ -203,7 +203,6 @@ def _write(staging: Path, files: dict[str, str]) -> None:
         target = staging / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    (staging / SOURCES).mkdir(exist_ok=True)
 
 
 __all__ = ["EXAMPLE", "METHODS", "NewCity", "NewCityError", "check_city_name", "create_city"]

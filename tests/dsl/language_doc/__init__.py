@@ -133,8 +133,10 @@ def _blocks(lang: str) -> dict[str, Callable[[], str]]:
         "symbols": lambda: _symbols(zh),
         "keywords": lambda: _keywords(zh),
         "functions": lambda: _functions(zh),
-        "aggregates": lambda: _aggregates(zh),
-        "special_forms": lambda: _special_forms(zh),
+        "aggregates": lambda: _registered(builtins.AGGREGATES, values.AGGREGATES, zh, "aggregate"),
+        "special_forms": lambda: _registered(
+            builtins.SPECIAL_FORMS, values.SPECIAL_FORMS, zh, "form"
+        ),
         "fields": lambda: _fields(zh),
         "input_tables": lambda: _input_tables(zh),
         "grains": lambda: _named_table(values.GRAINS, zh, "grain", "粒度"),
@@ -290,30 +292,18 @@ def _functions(zh: bool) -> str:
     return _table(headers, rows)
 
 
-def _aggregates(zh: bool) -> str:
+def _registered(
+    registry: Mapping[str, str], described: Mapping[str, terms.Term], zh: bool, head: str
+) -> str:
+    """A registry of the language whose entries carry their English words (aggregates, special
+    forms), with the Chinese words and an example of `described`."""
     rows = [
-        [
-            _code(name),
-            values.AGGREGATES[name].zh if zh else doc,
-            _code(values.AGGREGATES[name].example),
-        ]
-        for name, doc in builtins.AGGREGATES.items()
+        [_code(name), described[name].zh if zh else doc, _code(described[name].example)]
+        for name, doc in registry.items()
     ]
-    return _table(["聚合", "含义", "示例"] if zh else ["aggregate", "meaning", "example"], rows)
-
-
-def _special_forms(zh: bool) -> str:
-    rows = [
-        [
-            _code(name),
-            values.SPECIAL_FORMS[name].zh if zh else doc,
-            _code(values.SPECIAL_FORMS[name].example),
-        ]
-        for name, doc in builtins.SPECIAL_FORMS.items()
-    ]
-    return _table(
-        ["写法" if zh else "form", "含义" if zh else "meaning", "示例" if zh else "example"], rows
-    )
+    heads = {"aggregate": "聚合", "form": "写法"}
+    headers = [heads[head], "含义", "示例"] if zh else [head, "meaning", "example"]
+    return _table(headers, rows)
 
 
 def _contract_spec(field: builtins.Field) -> FieldSpec | None:
