@@ -54,12 +54,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"made {folder}/:")
     for name in made.files:
         print(f"  {folder / name}")
-    print(
-        "next:\n"
-        f"  drgpolicy check {folder}        # checks clean\n"
-        f"  drgpolicy test {folder}         # the example passes\n"
-        f"  drgpolicy validate --data DIR --policy {folder / made.policy}\n"
-        f"  drgpolicy settle --policy {folder / made.policy} --data DIR --period YEAR --out "
-        f"out/{args.city}"
-    )
+    policy = folder / made.policy
+    steps = [
+        (f"drgpolicy check {folder}", "it checks clean"),
+        (f"drgpolicy test {folder}", "its example passes"),
+        (f"drgpolicy validate --data DIR --policy {policy}", "your data, before settling"),
+        (f"drgpolicy settle --policy {policy} --data DIR --period YEAR --out out/{args.city}", ""),
+    ]
+    width = max(len(command) for command, _ in steps[:3])
+    print("next:")
+    for command, what in steps:
+        print(f"  {command.ljust(width)}  # {what}" if what else f"  {command}")
     return 0
