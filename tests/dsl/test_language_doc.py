@@ -118,3 +118,14 @@ def test_the_outputs_listed_are_those_each_method_needs() -> None:
     for name in ("settled_points", "point_value", "settled_weight", "rate", "payment"):
         assert f"| `{name}` |" in section
     assert values.OUTPUTS["payment"].en.startswith("The case's payable amount")
+
+
+def test_every_description_is_written_in_both_languages() -> None:
+    registered = {"functions", "aggregates", "special forms"}  # English: the registry's own doc
+    for kind, (_, described) in language_terms().items():
+        for name, term in described.items():
+            if isinstance(term, terms.Term):
+                assert term.zh.strip(), f"{kind}: {name} has no Chinese"
+                assert kind in registered or term.en.strip(), f"{kind}: {name} has no English"
+            else:
+                assert str(term).strip(), f"{kind}: {name}"
