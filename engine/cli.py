@@ -19,11 +19,13 @@ from collections.abc import Sequence
 from policy_dsl.errors import PolicyError
 
 COMMANDS = (
+    "init",
     "check",
     "fmt",
     "schema",
     "versions",
     "diff",
+    "validate",
     "settle",
     "explain",
     "sample",

@@ -67,12 +67,25 @@ def load_policy(path: Path | str) -> ir.Policy:
 def load_data(data_dir: Path | str, policy: ir.Policy, encoding: str = "utf8") -> Inputs:
     """Read and validate a data folder against the contract and the policy's own inputs
     (`encoding`: that of the CSV files, `engine.reading.ENCODINGS`)."""
+    extra, budget = policy_fields(policy)
+    folder = data_folder(data_dir)
+    inputs = load_inputs(folder, extra=extra, budget_names=budget, encoding=encoding)
+    return load_supervision(folder, inputs, Declared.of(policy), encoding)
+
+
+def policy_fields(policy: ir.Policy) -> tuple[dict[str, list[FieldSpec]], list[BudgetInput]]:
+    """The columns a policy adds to the cases, hospitals and groups (`input case …`), and the
+    budget figures it reads (`input budget …`)."""
     extra: dict[str, list[FieldSpec]] = {}
     for declared in policy.inputs:
         table = declared.table + "s"
         if declared.table != "budget" and table not in SUPERVISION_TABLES:
             extra.setdefault(table, []).append(_field_spec(declared))
-    budget = [budget_input(i) for i in policy.inputs if i.table == "budget"]
+    return extra, [budget_input(i) for i in policy.inputs if i.table == "budget"]
+
+
+def data_folder(data_dir: Path | str) -> Path:
+    """The data folder, which must exist."""
     folder = Path(data_dir)
     if not folder.is_dir():
         raise ContractError(
@@ -81,8 +94,7 @@ def load_data(data_dir: Path | str, policy: ir.Policy, encoding: str = "utf8") -
             f"data folder {folder} does not exist; it should "
             "hold cases, hospitals and groups (.csv or .parquet) and budget.yaml",
         )
-    inputs = load_inputs(folder, extra=extra, budget_names=budget, encoding=encoding)
-    return load_supervision(folder, inputs, Declared.of(policy), encoding)
+    return folder
 
 
 def budget_input(declared: ir.Input) -> BudgetInput:
@@ -204,13 +216,8 @@ class Settlement:
         }
 
     def rejected_because(self) -> dict[str, dict[str, int]]:
-        """Cases rejected because of their hospital or group (rejected upstream, or not in its
-        file), per cause and upstream key: `{"hospital rejected in hospitals.csv": {"H0003":
-        780}}` — the money of those cases goes to the others, so it is never silent."""
-        found: dict[str, dict[str, int]] = {}
-        for row in self.inputs.causes.iter_rows(named=True):
-            found.setdefault(row["cause"], {})[row["key"]] = row["cases"]
-        return found
+        """Cases rejected because of their hospital or group (`Inputs.rejected_because`)."""
+        return self.inputs.rejected_because()
 
 
 def missing_in(cases: pl.DataFrame, outputs: list[str]) -> dict[str, int]:
@@ -263,14 +270,7 @@ def settle(
     if not any_date:
         check_dates(policy, inputs, period)
     check_columns(policy, inputs, stages, settings)
-    data = RunData.build(
-        inputs.cases,
-        inputs.hospitals,
-        inputs.groups,
-        inputs.budget,
-        period,
-        in_period(inputs, period),
-    )
+    data = run_data(inputs, period)
     check_not_empty(inputs, data)
     check_scores(
         policy, inputs, data, fields_read(stages, output_names(policy.method), settings.definitions)
@@ -293,6 +293,18 @@ def settle(
             run = StageRun(policy, stage, data, result.stages, result.settings)
             result.stages[stage.name] = run.run()
     return result
+
+
+def run_data(inputs: Inputs, period: Period) -> RunData:
+    """The inputs cut to the period (`RunData`)."""
+    return RunData.build(
+        inputs.cases,
+        inputs.hospitals,
+        inputs.groups,
+        inputs.budget,
+        period,
+        in_period(inputs, period),
+    )
 
 
 # ---- what a run refuses ---------------------------------------------------------------------

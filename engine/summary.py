@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 
+from engine.contract import Inputs
 from engine.indicators import HEADLINE
 from engine.outputs import stage_tables
 from engine.settle import Settlement
@@ -111,12 +112,12 @@ def level_rows(result: Settlement) -> list[dict[str, Any]]:
     ]
 
 
-def rejected_because_lines(result: Settlement) -> list[str]:
+def rejected_because_lines(inputs: Inputs) -> list[str]:
     """One line per cause of cases rejected because of their hospital or group, with each
     upstream row's own reject (its row and reason) — where the cases went."""
-    upstream = result.inputs.rejects.filter(~pl.col("file").str.starts_with("cases"))
+    upstream = inputs.rejects.filter(~pl.col("file").str.starts_with("cases"))
     lines = []
-    for cause, keys in result.rejected_because().items():
+    for cause, keys in inputs.rejected_because().items():
         total = sum(keys.values())
         parts = [f"{key}: {cases}{_why(upstream, key)}" for key, cases in list(keys.items())[:5]]
         more = f", and {len(keys) - 5} more" if len(keys) > 5 else ""

@@ -56,12 +56,7 @@ def register(subparsers: Any) -> None:
         help="a .policy file, or a folder: for each city under it, the version in force for "
         "the period (every version with --any-date); repeatable",
     )
-    parser.add_argument(
-        "--data",
-        required=True,
-        type=Path,
-        help="folder with cases, hospitals, groups (CSV or Parquet) and budget.yaml",
-    )
+    add_data_argument(parser)
     parser.add_argument(
         "--period", required=True, help="2024 (a year), 2024-Q2 (a quarter) or 2024-03 (a month)"
     )
@@ -129,6 +124,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     add_quiet_argument(parser)
     parser.set_defaults(run=run)
+
+
+def add_data_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        help="folder with cases, hospitals, groups (CSV or Parquet) and budget.yaml",
+    )
 
 
 def add_encoding_argument(parser: argparse.ArgumentParser) -> None:
@@ -407,7 +411,7 @@ def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace)
 def report_rejects(job: Job, result: Settlement, args: argparse.Namespace) -> bool:
     """Say (on stderr) which cases were rejected because of their hospital or group, and
     whether more case rows were rejected than `--max-reject-share`: then the run fails."""
-    for line in rejected_because_lines(result):
+    for line in rejected_because_lines(result.inputs):
         print(f"{job.file}: {line}", file=sys.stderr)
     counts = result.rows
     share = counts["rejected"] / max(counts["read"], 1)
@@ -557,6 +561,7 @@ def _amount(value: float | None) -> str:
 
 __all__ = [
     "SettingError",
+    "add_data_argument",
     "add_encoding_argument",
     "add_setting_arguments",
     "parse_assignments",

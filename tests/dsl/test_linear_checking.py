@@ -1,5 +1,5 @@
 """Checking and formatting do work linear in the size of the input, counted rather than timed
-(the timings are in `bench/lang_bench.py` and the README's Speed section): a file's text is
+(the timings are in `bench/lang_bench.py` and docs/speed.md): a file's text is
 split into lines once however many diagnostics it has, each file of a folder is parsed once
 however many of its versions are checked, and the formatter looks at each comment once."""
 
