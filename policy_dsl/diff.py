@@ -184,7 +184,7 @@ def _qualified(name: str, stage: str | None, part: str | None) -> str:
 def diff_versions(old: Resolved, new: Resolved) -> list[Change]:
     """Every change from `old` to `new`: header, stages, then declarations in `new`'s order
     (removed ones last)."""
-    changes = list(_header_changes(old.header, new.header))
+    changes = list(_header_changes(old, new))
     stages = [stage_item(s) for s in old.stages], [stage_item(s) for s in new.stages]
     changes += _matched(*stages, ordered=True)
     before = {(e.stage, e.decl.name): e.decl for e in old.entries}
@@ -216,20 +216,22 @@ def _union(first: dict[Any, Any], second: dict[Any, Any]) -> list[Any]:
 # ---- header and declarations ----------------------------------------------------------------
 
 
-def _header_changes(old: a.Header, new: a.Header) -> Iterator[Change]:
+def _header_changes(old_version: Resolved, new_version: Resolved) -> Iterator[Change]:
+    old, new = old_version.header, new_version.header
     for name, before, after in (
         ("title", label_facet(old.title), label_facet(new.title)),
         ("effective", _period(old), _period(new)),
         ("method", word_facet(old.method), word_facet(new.method)),
-        ("include", _includes(old), _includes(new)),
+        ("include", _includes(old_version), _includes(new_version)),
     ):
         if before[0] != after[0]:
             aspect = Aspect("value", before[1], after[1])
             yield Change("changed", name, name, old=before[1], new=after[1], aspects=(aspect,))
 
 
-def _includes(header: a.Header) -> Facet:
-    names = header.includes
+def _includes(version: Resolved) -> Facet:
+    """The modules in force: a version that extends another keeps the includes of its base."""
+    names = list(dict.fromkeys(n for f in version.chain for n in f.header.includes))
     return names, ", ".join(f'"{n}"' for n in names) or None
 
 

@@ -56,10 +56,56 @@ STAGE = (
     'stage monthly "月度结算" per month\n'
     '  let rate "月度费率" : rate at case = year_start.tier_rate'
 )
+INDICATOR = 'indicator cases "总病例数" : count unit "例" for city, hospital = count(case)'
 RANK = "rank(incentive_points desc within hospital where incentive_candidate)"
 
 #: Every keyword of the grammar (`policy_dsl.parser.keywords()`).
 KEYWORDS: dict[str, Term] = {
+    "for": T(
+        "The grains an indicator or a target is computed for: `city`, `tier`, `level`, "
+        "`hospital`, `group`, `month`.",
+        "指标或目标按哪些口径计算：`city`、`tier`、`level`、`hospital`、`group`、`month`。",
+        INDICATOR,
+        "decl",
+    ),
+    "include": T(
+        "Takes in a library module (`policy_dsl/library/`), e.g. the standard indicators; the "
+        "policy may `override` any of its declarations. A version that `extends` another keeps "
+        "its base's includes.",
+        "取用指标库中的模块（`policy_dsl/library/`），如标准指标；本文件可逐项 `override`。"
+        "`extends` 旧版本的新版本沿用旧版本的 include。",
+        HEADER + '\n  include "indicators"',
+        "file",
+    ),
+    "indicator": T(
+        "A monitoring indicator (运行监测指标): a formula computed for each grain it lists "
+        "(`for`), written to `indicators.csv`; `settled.<output>` reads the run's case results "
+        "and `previous.<indicator>` the previous run's value (growth rates).",
+        "运行监测指标：按所列口径（`for`）分别计算的公式，写入 `indicators.csv`；"
+        "`settled.<输出>` 读本次结算的病例结果，`previous.<指标>` 读上一期的值（增长率）。",
+        INDICATOR,
+        "decl",
+    ),
+    "library": T(
+        "Opens a library module instead of a policy: declarations that policies take in with "
+        "`include`; a module settles nothing itself.",
+        "指标库模块的文件头（代替 policy）：供政策文件用 `include` 取用的声明；模块本身不结算。",
+        'library indicators version "1.0"\n  title "运行监测标准指标"',
+        "file",
+    ),
+    "target": T(
+        "A target (监测目标) on an indicator, checked for each grain listed: pass/fail in "
+        "`indicators.csv` (`target`, `met`).",
+        "指标的监测目标，按所列口径逐一检查：在 `indicators.csv` 中给出目标与是否达到（`target`、`met`）。",
+        'target grouping_floor "整体入组率在 90% 以上" : grouping_rate >= 90% for city, month',
+        "decl",
+    ),
+    "unit": T(
+        'The unit an indicator\'s value is reported in (`unit "例"`), shown beside it.',
+        '指标数值的单位（`unit "例"`），与数值一同显示。',
+        INDICATOR,
+        "decl",
+    ),
     "adjust": T(
         "Adjustments: named steps applied in order to a starting value (`from`), each reading "
         "the running value as `current`.",

@@ -67,6 +67,7 @@ FUNCTIONS: dict[str, Term] = {
     "floor": T("", "向下取整。", "floor(incentive_share[level] * drg_cases)", "expr"),
     "ceil": T("", "向上取整。", "ceil(count(case) * 5‰)", "expr"),
     "round": T("", "round(x, 位数)：四舍五入（远离零）。", "round(coefficient, 4)", "expr"),
+    "ln": T("", "自然对数（0 或负数时缺失）。", "ln(total_cost)", "expr"),
     "round_fen": T("", "金额四舍五入到分（远离零）。", "round_fen(los * per_diem_rate)", "expr"),
     "abs": T("", "绝对值。", "abs(cost_per_weight_growth)", "expr"),
     "if_missing": T(
@@ -93,6 +94,12 @@ AGGREGATES: dict[str, Term] = {
     ),
     "min": T("", "较细一级各行的最小值（没有行时缺失）。", "min(combined_coefficient)", "expr"),
     "max": T("", "较细一级各行的最大值（没有行时缺失）。", "max(total_cost)", "expr"),
+    "distinct": T(
+        "",
+        "distinct(x where …)：较细一级各行中 x 有多少个不同的值（如 distinct(person_id)：住院的人数；缺失值不计）。",
+        "distinct(person_id)",
+        "expr",
+    ),
     "cv": T("", "变异系数：总体标准差 ÷ 平均值。", "cv(total_cost)", "expr"),
     "count": T(
         "",
