@@ -96,7 +96,8 @@ KEYWORDS: dict[str, Term] = {
     "target": T(
         "A target (监测目标) on an indicator, checked for each grain listed: pass/fail in "
         "`indicators.csv` (`target`, `met`).",
-        "指标的监测目标，按所列口径逐一检查：在 `indicators.csv` 中给出目标与是否达到（`target`、`met`）。",
+        "指标的监测目标，按所列口径逐一检查："
+        "在 `indicators.csv` 中给出目标与是否达到（`target`、`met`）。",
         'target grouping_floor "整体入组率在 90% 以上" : grouping_rate >= 90% for city, month',
         "decl",
     ),

@@ -96,7 +96,8 @@ AGGREGATES: dict[str, Term] = {
     "max": T("", "较细一级各行的最大值（没有行时缺失）。", "max(total_cost)", "expr"),
     "distinct": T(
         "",
-        "distinct(x where …)：较细一级各行中 x 有多少个不同的值（如 distinct(person_id)：住院的人数；缺失值不计）。",
+        "distinct(x where …)：较细一级各行中 x 有多少个不同的值"
+        "（如 distinct(person_id)：住院的人数；缺失值不计）。",
         "distinct(person_id)",
         "expr",
     ),
