@@ -337,8 +337,8 @@ class Compiler:
             return functions.near_constant(node.fn, self.shared(node.left), constant)
         if node.numeric and (constant := self.constant(node.left)) is not None:
             return functions.near_constant(FLIPPED[node.fn], self.shared(node.right), constant)
-        if node.numeric:
-            left, right = self.shared(node.left), self.shared(node.right)
+        if node.numeric:  # Float64 both: a value missing everywhere is a column of dtype Null
+            left, right = (self.shared(side).cast(pl.Float64) for side in (node.left, node.right))
             return functions.near_compare(node.fn, left, right, pl.max_horizontal)
         return functions.COMPARISONS[node.fn](self.expr(node.left), self.expr(node.right))
 

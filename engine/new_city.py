@@ -151,15 +151,20 @@ def copied_files(root: Path, city: str, start_from: str) -> dict[str, str]:
 
 
 def _flattened(resolved: Resolved, city: str) -> str:
-    """Every declaration in force in `resolved`, in one file under the new city's name; the
-    comments are kept when the version is one file (they are placed by its lines)."""
-    header = dataclasses.replace(resolved.header, city=city, extends=None)
+    """Every declaration in force in `resolved`, in one file under the new city's name, the
+    library modules still taken in by `include`; the comments are kept when the version is one
+    file (they are placed by its lines)."""
+    includes = tuple(dict.fromkeys(n for f in resolved.chain for n in f.header.includes))
+    header = dataclasses.replace(resolved.header, city=city, extends=None, includes=includes)
+    modules = {id(m) for m in resolved.modules}
+    # a declaration overriding a module's keeps its `override`: the module is still included
+    in_modules = {e.decl.name for e in resolved.entries if id(e.file) in modules}
 
     def own(stage: str | None) -> tuple[a.Declaration, ...]:
         return tuple(
-            dataclasses.replace(e.decl, override=False)
+            dataclasses.replace(e.decl, override=e.decl.name in in_modules)
             for e in resolved.entries
-            if e.stage == stage
+            if e.stage == stage and id(e.file) not in modules
         )
 
     stages = tuple(dataclasses.replace(s.node, items=own(s.name)) for s in resolved.stages)

@@ -50,6 +50,13 @@ ENGINE_COLUMNS = {
     "date": "日期",
     "reference": "依据文号",
     "stage": "结算阶段",
+    # indicators (运行监测指标)
+    "indicator": "指标",
+    "grain": "口径",
+    "unit": "单位",
+    "target": "目标",
+    "met": "是否达到",
+    "note": "说明",
 }
 
 

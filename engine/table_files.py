@@ -41,6 +41,7 @@ SHEETS_ZH = {
     "summary": "汇总",
     "rejects": "拒收记录",
     "deductions": "扣款",
+    "indicators": "监测指标",
 }
 
 

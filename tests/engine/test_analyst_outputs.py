@@ -203,7 +203,7 @@ def test_the_workbook_reads_back_equal_to_the_csv_outputs(wuxi_runs: dict[str, P
     assert manifest["outputs"]["settlement.xlsx"] == hashlib.sha256(data).hexdigest()
     found = sheets(folder / "settlement.xlsx")
     english = csv_tables(wuxi_runs["csv"])
-    tables = ["rejects", "deductions"]
+    tables = ["rejects", "deductions", "indicators"]
     tables += [f"{stage}/{t}" for stage in ("monthly", "year_end") for t in STAGE_TABLES]
     names = {t.replace("/", " "): f"{t}.csv" for t in tables}
     assert list(found) == list(names)  # one sheet per table
@@ -217,6 +217,7 @@ def test_the_chinese_workbook_names_its_sheets_in_chinese(wuxi_runs: dict[str, P
     assert list(found) == [
         "拒收记录",
         "扣款",
+        "监测指标",
         "月度 DRG 结算 病例",
         "月度 DRG 结算 医疗机构",
         "月度 DRG 结算 汇总",

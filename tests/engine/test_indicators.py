@@ -117,6 +117,21 @@ def test_a_group_whose_z_is_just_above_minus_one_is_not_low_risk(tmp_path: Path)
     assert listed["key"].to_list() == ["A"]
 
 
+def test_groups_whose_log_mortality_averages_zero_settle(tmp_path: Path) -> None:
+    """Every case of A died (mortality 1, log 0) and none of B: the logs' mean is 0, where the
+    standard deviation once came from `cv × mean` — NaN, and the run (payments included) was
+    stopped. Now the spread is a variance (0 here): no group is low risk by its z, B by having
+    no death; the payments are made."""
+    cases = [case(n, "H1", "A", discharge_outcome=5) for n in range(2)]
+    cases += [case(n, "H1", "B", discharge_outcome=1) for n in range(2, 12)]
+    groups = [{"drg_code": g, "weight": 1.0, "avg_cost": 10000} for g in ("A", "B")]
+    result = settled(write_dataset(city(cases, groups), tmp_path))
+    listed = result.indicators().filter(pl.col("indicator") == "low_risk_groups")
+    assert listed["key"].to_list() == ["B"]
+    assert value(result, "mortality", "city") == near(2 / 12)
+    assert result.cases()["payment"].sum() == pytest.approx(1e6)
+
+
 # ---- growth rates across two runs -------------------------------------------------------------
 
 
