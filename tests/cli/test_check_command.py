@@ -81,7 +81,7 @@ def test_shipped_policies_are_ok_their_quotes_unverified_without_the_texts(run: 
     assert err.count("warning W130") == 6
     xc2024 = [line for line in err.splitlines() if "W130" in line and "`xc2024`" in line]
     assert xc2024 == [
-        f"{base}:29:3: warning W130: the text of document `xc2024` is not found: "
+        f"{base}:30:3: warning W130: the text of document `xc2024` is not found: "
         f"its {quotes} quotes are not checked"
         for quotes in (SHIPPED_QUOTES["xuancheng/2023.policy"], XC2024_QUOTES_RESOLVED)
     ]
