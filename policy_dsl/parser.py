@@ -14,6 +14,7 @@ from policy_dsl import grammar_tables
 from policy_dsl.diagnostics import LINE_BREAK, Diagnostic, PolicyErrors, SourceText
 from policy_dsl.limits import MAX_DEPTH, abbreviated, ensure_recursion_limit, too_deep
 from policy_dsl.syntax_errors import describe_syntax_error
+from policy_dsl.table_rows import put_back, set_aside
 from policy_dsl.transform import InvalidDate, InvalidNumber, ToAst, span_of
 
 WORD = re.compile(r"[A-Za-z_]\w*")
@@ -70,15 +71,16 @@ def parse(text: str, file: str = "<text>") -> a.Policy:
     ensure_recursion_limit()
     text = normalize_text(text)
     source = SourceText(text, file)
+    aside = set_aside(text)
     try:
-        tree = _lark().parse(text)
+        tree = _lark().parse(aside.text)
     except (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput) as exc:
         raise PolicyErrors([describe_syntax_error(exc, source)]) from None
     deep = too_deep(tree)
     if deep is not None:
         raise PolicyErrors([_too_deep(deep, source)])
     try:
-        return ToAst().transform(tree)
+        return put_back(ToAst().transform(tree), aside)
     except VisitError as exc:
         if isinstance(exc.orig_exc, InvalidDate):
             raise PolicyErrors([_bad_date(exc.orig_exc, source)]) from None

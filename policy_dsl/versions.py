@@ -30,7 +30,8 @@ class VersionsError(PolicyError):
 
 @dataclass(frozen=True)
 class Version:
-    """One version file of a city: its dates as written, its last day in force, its IR hash."""
+    """One version file of a city: its dates as written, its last day in force, its IR hash
+    ("" when the city was loaded for its timeline alone)."""
 
     version: str
     effective_from: dt.date
@@ -81,9 +82,10 @@ def city_folders(root: Path | str) -> list[Path]:
     return [sub for sub in sorted(root.iterdir()) if sub.is_dir() and policy_files(sub)]
 
 
-def load_city(folder: Path | str) -> CityVersions:
+def load_city(folder: Path | str, compile_versions: bool = True) -> CityVersions:
     """Read, check and compile every version in a city folder; raises `PolicyErrors` with the
-    errors of every file that does not check."""
+    errors of every file that does not check. Without `compile_versions` (for the timeline of
+    files the caller has checked already) the versions are only read, and their hash is ""."""
     folder = Path(folder)
     files = [f for f in _read_all(policy_files(folder)) if not f.header.library]  # no version
     cities = sorted({f.header.city for f in files})
@@ -91,7 +93,7 @@ def load_city(folder: Path | str) -> CityVersions:
         raise VersionsError(f"no {SUFFIX} files in {folder}")
     if len(cities) > 1:
         raise VersionsError(f"{folder} mixes versions of several cities: {', '.join(cities)}")
-    hashes = _compile_all(files)
+    hashes = _compile_all(files) if compile_versions else {f.path: "" for f in files}
     ordered = sorted(files, key=_start_key)
     versions = tuple(_version(f, hashes[f.path], ordered) for f in ordered)
     return CityVersions(cities[0], folder, versions)

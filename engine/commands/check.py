@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from policy_dsl import versions
 from policy_dsl.check import check_path
 from policy_dsl.check.citations import Outcome
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, sort_diagnostics
@@ -185,8 +186,11 @@ def timeline_diagnostics(reports: Sequence[FileReport]) -> list[Diagnostic]:
     for folder in folders:
         if any(r.errors for r in reports if r.path.parent == folder):
             continue
+        reported = {r.path.resolve() for r in reports if r.path.parent == folder}
+        every_file_checked = reported >= {p.resolve() for p in versions.policy_files(folder)}
         try:
-            found += check_timeline(load_city(folder))
+            # files checked here are not checked and compiled again for their dates
+            found += check_timeline(load_city(folder, compile_versions=not every_file_checked))
         except PolicyError:
             continue  # a sibling file outside the paths does not check; its own run says why
     return found
