@@ -589,7 +589,7 @@ def period_summary(result: Result) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class Stamp:
-    """The policy a result was settled under (written into every case row and the manifest)."""
+    """The policy a result was settled under (written into the manifest)."""
 
     city: str = "xuancheng"
     version: str = "2024"
@@ -626,11 +626,7 @@ def write_outputs(result: Result, out: Path, stamp: Stamp) -> dict[str, Any]:
     stage.mkdir(parents=True, exist_ok=True)
     files = {
         "rejects.csv": result.rejects,
-        "settlement/cases.csv": result.cases.with_columns(
-            policy_city=pl.lit(stamp.city),
-            policy_version=pl.lit(stamp.version),
-            policy_hash=pl.lit(stamp.hash),
-        ),
+        "settlement/cases.csv": result.cases,
         "settlement/hospitals.csv": hospital_statement(result).with_columns(
             pl.col("cases_paid", "horse_race_rank").round().cast(pl.Int64)  # counts
         ),
