@@ -599,7 +599,7 @@ class Stamp:
 MONEY = ("payment", "patient_paid", "fund_payment", "total_cost", "budget")
 
 
-def _csv(frame: pl.DataFrame, path: Path) -> None:
+def _written(frame: pl.DataFrame) -> pl.DataFrame:
     """Money (integer fen) as exact decimal amounts, categories as text."""
     columns = []
     for name, dtype in frame.schema.items():
@@ -609,7 +609,15 @@ def _csv(frame: pl.DataFrame, path: Path) -> None:
             columns.append(pl.col(name).cast(pl.String))
         else:
             columns.append(pl.col(name))
-    frame.select(columns).write_csv(path, float_precision=None)
+    return frame.select(columns)
+
+
+def _write(frame: pl.DataFrame, path: Path) -> None:
+    """CSV or Parquet (snappy), as the suffix says."""
+    if path.suffix == ".parquet":
+        _written(frame).write_parquet(path, compression="snappy")
+    else:
+        _written(frame).write_csv(path, float_precision=None)
 
 
 def _sha256(path: Path) -> str:
@@ -620,20 +628,21 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_outputs(result: Result, out: Path, stamp: Stamp) -> dict[str, Any]:
-    """Write rejects.csv, settlement/{cases,hospitals,summary}.csv and manifest.json."""
+def write_outputs(result: Result, out: Path, stamp: Stamp, fmt: str = "csv") -> dict[str, Any]:
+    """Write rejects, settlement/{cases,hospitals,summary} (`fmt`: csv or parquet) and
+    manifest.json."""
     stage = out / "settlement"
     stage.mkdir(parents=True, exist_ok=True)
     files = {
-        "rejects.csv": result.rejects,
-        "settlement/cases.csv": result.cases,
-        "settlement/hospitals.csv": hospital_statement(result).with_columns(
+        f"rejects.{fmt}": result.rejects,
+        f"settlement/cases.{fmt}": result.cases,
+        f"settlement/hospitals.{fmt}": hospital_statement(result).with_columns(
             pl.col("cases_paid", "horse_race_rank").round().cast(pl.Int64)  # counts
         ),
-        "settlement/summary.csv": period_summary(result),
+        f"settlement/summary.{fmt}": period_summary(result),
     }
     for name, frame in files.items():
-        _csv(frame, out / name)
+        _write(frame, out / name)
     outputs = ["base_points", "case_points", "coefficient", "settled_points", "payment"]
     missing = result.cases.select(pl.col(outputs).null_count()).row(0, named=True)
     manifest = {
