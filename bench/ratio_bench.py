@@ -105,7 +105,7 @@ def measure(data: Path, size: int, runs: int) -> list[Pair]:
             "bench simple",
             simple_policy,
             simple_inputs,
-            lambda: simple.settle_prepared(simple_prepared),
+            lambda: simple.settle_prepared(simple_prepared).cases,
         )
     )
     pairs = []

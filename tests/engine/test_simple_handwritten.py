@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.handwritten import largest_first
-from bench.ratio_bench import disagreements
+from bench.ratio_bench import disagreements, measure
 from bench.simple import handwritten as simple
 from engine import money
 from engine.contract import load_inputs
@@ -113,3 +113,10 @@ def test_the_largest_values_first_ties_to_the_earlier(values: list[float], data:
     chosen = largest_first(np.array(values), count)
     by_sort = sorted(range(len(values)), key=lambda i: (-values[i], i))[:count]
     assert sorted(chosen.tolist()) == sorted(by_sort)
+
+
+def test_the_ratio_benchmark_runs_both_policies_on_the_sample() -> None:
+    """`bench/ratio_bench.py`'s rounds, once, on the sample: both pairs agree and are timed."""
+    pairs = measure(SAMPLE, 20_000, 1)
+    assert [p.policy for p in pairs] == ["xuancheng 2024", "bench simple"]
+    assert all(len(p.engine_s) == len(p.hand_s) == 1 and p.ratio > 0 for p in pairs)
