@@ -394,7 +394,8 @@ def _case_points(
     g, h = pl.col("g"), pl.col("h")
     cost, unreasonable = pl.col("total_cost"), pl.col("unreasonable_cost")
     base, ratio, k = pl.col("base_points"), pl.col("cost_ratio"), pl.col("k")
-    all_avg_cost = float(cases.filter(~pl.col("ungrouped"))["total_cost"].mean() or 0.0)
+    grouped_cost = pl.col("total_cost").filter(~pl.col("ungrouped"))
+    all_avg_cost = float(cases.lazy().select(grouped_cost.mean()).collect().item() or 0.0)
     inverse_avg = 1.0 / all_avg_cost if all_avg_cost else None
     by_cost = cost * inverse_avg * POINTS_PER_WEIGHT
     reasonable = (cost - unreasonable) * inverse_avg * POINTS_PER_WEIGHT
@@ -515,9 +516,16 @@ def _hospital_reports(hospitals: pl.DataFrame, points: pl.DataFrame) -> pl.DataF
     """The reports per hospital: cases paid, the coefficient, the filed − measured gap, cost per
     point, and the horse-race rank of cost per point (lowest first) among the general hospitals
     (type 综合, or none given) of each level 2+."""
-    per_hospital = points.group_by("h").agg(
-        cases_paid=pl.len().cast(pl.Float64),
-        cost_per_point=div(pl.col("total_cost").sum(), pl.col("case_points").sum()),
+    per_hospital = (  # the sums first, the division after (inside `agg` it is slow)
+        points.lazy()
+        .group_by("h")
+        .agg(
+            cases_paid=pl.len().cast(pl.Float64),
+            cost=pl.col("total_cost").sum(),
+            points=pl.col("case_points").sum(),
+        )
+        .select("h", "cases_paid", cost_per_point=div(pl.col("cost"), pl.col("points")))
+        .collect()
     )
     reports = (
         hospitals.with_row_index("h")

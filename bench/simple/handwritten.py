@@ -107,7 +107,8 @@ def case_points(prepared: Prepared) -> pl.LazyFrame:
     cases, groups = prepared.cases, prepared.groups
     g = pl.col("g")
     base, ratio, k, cost = (pl.col(c) for c in ("base_points", "cost_ratio", "k", "total_cost"))
-    all_avg_cost = cases.filter(~pl.col("ungrouped"))["total_cost"].mean()
+    grouped_cost = pl.col("total_cost").filter(~pl.col("ungrouped"))
+    all_avg_cost = cases.lazy().select(grouped_cost.mean()).collect().item()
     inverse = 1.0 / all_avg_cost if isinstance(all_avg_cost, float) and all_avg_cost else None
     category = (
         pl.when(pl.col("ungrouped"))
