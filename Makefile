@@ -35,6 +35,7 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(BIN)/python bench/ratio_bench.py
 	$(BIN)/python bench/settle_bench.py
+	$(BIN)/python bench/monitor_bench.py
 	$(BIN)/python bench/lang_bench.py
 
 studio: $(STAMP) tables

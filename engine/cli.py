@@ -25,16 +25,20 @@ from policy_dsl.errors import PolicyError
 #: Every command (its module is `engine.commands.<name>`) and its one-line summary, in the order
 #: `drgpolicy --help` lists them.
 COMMANDS = {
+    "init": "start a new city: a policy that checks and settles, an example, a sources folder",
     "check": "check policy files: names, grains, units, tables, versions",
     "fmt": "rewrite policy files in the canonical layout",
     "schema": "print a JSON Schema: the IR or an input file",
     "versions": "list a city's policy versions, or the version in force on a date",
     "diff": "compare two policy versions by meaning",
+    "validate": "say what the data contract would reject in a data folder, before settling it",
     "settle": "settle cases under a policy and write the results",
     "explain": "explain one case step by step",
     "sample": "generate a synthetic city for tests, demos and benchmarks",
     "test": "run the example tests (policies/<city>/examples/*.yaml)",
     "whatif": "compare two versions on the same data: impact, attribution, exposure, sweeps",
+    "monitor": "put the indicators of a city's runs side by side: trends, targets, outliers",
+    "render": "write a policy as a document to sign (HTML, and PDF where Chromium is installed)",
     "studio": "open the studio in the browser (needs the `studio` extra: streamlit)",
 }
 

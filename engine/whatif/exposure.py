@@ -26,6 +26,7 @@ from typing import Any
 import polars as pl
 
 from engine.batch import Compiler, Settings, StageRun
+from engine.progress import step
 from engine.settle import Settlement
 from engine.whatif.impact import Impact, impact_of
 from engine.whatif.rerun import resettle
@@ -133,17 +134,29 @@ def exposure(
     settings = settings or Settings()
     base = runs.outcome(policy, settings)
     found: dict[str, ThresholdExposure] = {}
-    for use in threshold_uses(policy):
-        for threshold in _thresholds(policy, use, settings, types or {}):
+    listed = [
+        (use, threshold)
+        for use in threshold_uses(policy)
+        for threshold in _thresholds(policy, use, settings, types or {})
+    ]
+    with step("threshold exposure", total=len(listed)) as counting:
+        for use, threshold in listed:
             near = _near(base.settlement, use, threshold, margin)
             previous = found.get(threshold.label)
             if previous is None:
                 found[threshold.label] = ThresholdExposure(threshold, [use.text], *near, None, None)
             else:
                 found[threshold.label] = _merged(previous, use.text, near)
+            counting.advance()
     jobs = [(exposed.threshold, sign) for exposed in found.values() for sign in (-1, 1)]
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        shifts = list(pool.map(lambda job: _shift(base, settings, *job), jobs))
+    shifts = []
+    with (
+        step("threshold shifts", total=len(jobs)) as counting,
+        ThreadPoolExecutor(max_workers=WORKERS) as pool,
+    ):
+        for shift in pool.map(lambda job: _shift(base, settings, *job), jobs):
+            shifts.append(shift)
+            counting.advance()
     for exposed, down, up in zip(found.values(), shifts[::2], shifts[1::2], strict=True):
         found[exposed.threshold.label] = replace(exposed, down=down, up=up)
     ranked = sorted(found.values(), key=lambda t: (-t.near, -_money(t), t.threshold.label))

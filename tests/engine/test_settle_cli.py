@@ -35,7 +35,9 @@ def test_settle_writes_every_output_and_accounts_for_every_row(
     assert "xuancheng" in out and "2024-03" in out
     files = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.*")}
     assert files == {
+        "indicators.csv",
         "manifest.json",
+        "report.html",
         "rejects.csv",
         "settlement/cases.csv",
         "settlement/hospitals.csv",
@@ -68,7 +70,9 @@ def test_settle_writes_parquet_on_request(
     assert code == 0
     files = {p.relative_to(out).as_posix() for p in out.rglob("*.*")}
     assert files == {
+        "indicators.parquet",
         "manifest.json",
+        "report.html",
         "rejects.parquet",
         "settlement/cases.parquet",
         "settlement/hospitals.parquet",
@@ -80,16 +84,16 @@ def test_settle_writes_parquet_on_request(
     assert cases["payment"].sum() == summary["payment"][0]  # exact decimals add up exactly
     # the policy and period in each file's own metadata, once, not on every row
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    for name in files - {"manifest.json"}:
+    for name in (f for f in files if f.endswith(".parquet")):
         metadata = pl.read_parquet_metadata(out / name)
         assert metadata["drgpolicy.policy_hash"] == manifest["policy"]["hash"], name
         assert metadata["drgpolicy.policy_city"] == "xuancheng"
         assert metadata["drgpolicy.period"] == "2024-03"
     assert not [c for c in cases.columns if c.startswith("policy_")]
     with pytest.raises(SystemExit) as refused:
-        run(capsys, "settle", *args, "--format", "xlsx")
+        run(capsys, "settle", *args, "--format", "xls")
     assert refused.value.code == 2
-    assert "invalid choice: 'xlsx' (choose from 'csv', 'parquet')" in capsys.readouterr().err
+    assert "invalid choice: 'xls' (choose from 'csv', 'parquet', 'xlsx')" in capsys.readouterr().err
 
 
 def test_a_bad_file_fails_clearly_and_leaves_previous_outputs(
