@@ -137,20 +137,23 @@ def _codes(values: pl.Series) -> dict[str, int]:
     return {value: index for index, value in enumerate(values.to_list())}
 
 
-def prepare(inputs: Inputs, year: int) -> Prepared:
-    """The cases of `year` with their keys as integers (see `Prepared`)."""
+def coded_cases(
+    inputs: Inputs, year: int, columns: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The `columns` of the cases of `year`, by case id, with `h`, `g`, `sec`, `m` (the month,
+    0–11) and the hospital's `level` (see `Prepared`); the hospitals and the groups in the
+    order of their rows."""
     hospitals = inputs.hospitals.sort("hospital_id")
     groups = inputs.groups.sort("drg_code")
     group_row = _codes(groups["drg_code"])
     secondary = {
         adrg: group_row[code] for adrg, code in no_cc_groups(groups["drg_code"]).iter_rows()
     }
-    level = pl.lit(hospitals["level"]).gather(pl.col("h"))
     cases = (
         inputs.cases.lazy()
         .filter(pl.col("discharge_date").dt.year() == year)
         .select(
-            *CASE_COLUMNS,
+            *columns,
             h=pl.col("hospital_id").replace_strict(
                 _codes(hospitals["hospital_id"]), return_dtype=pl.UInt32
             ),
@@ -158,11 +161,18 @@ def prepare(inputs: Inputs, year: int) -> Prepared:
             sec=pl.col("secondary_drg")
             .str.slice(0, 3)
             .replace_strict(secondary, default=None, return_dtype=pl.UInt32),
+            m=(pl.col("discharge_date").dt.month() - 1).cast(pl.UInt32),
         )
-        .with_columns(level=level)
+        .with_columns(level=pl.lit(hospitals["level"]).gather(pl.col("h")))
         .sort("case_id")  # the loader sorts by key: a no-op then; allocation needs it
         .collect()
     )
+    return cases, hospitals, groups
+
+
+def prepare(inputs: Inputs, year: int) -> Prepared:
+    """The cases of `year` with their keys as integers (see `Prepared`)."""
+    cases, hospitals, groups = coded_cases(inputs, year, CASE_COLUMNS)
     read = inputs.rows_read["cases"]
     rejected = int(inputs.rejects["file"].str.starts_with("cases").sum())
     return Prepared(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from bench.handwritten import TOLERANCE, at_most, div, high_ratio_k, no_cc_groups
+from bench.handwritten import TOLERANCE, at_most, coded_cases, div, high_ratio_k
 from engine.contract import Inputs
 
 POLICY = Path(__file__).with_name("simple.policy")
@@ -60,36 +60,9 @@ class Prepared:
     fund: float
 
 
-def _rows(values: pl.Series) -> dict[str, int]:
-    return {value: index for index, value in enumerate(values.to_list())}
-
-
 def prepare(inputs: Inputs, year: int) -> Prepared:
     """The cases of `year`, keyed by integers (see `Prepared`)."""
-    hospitals = inputs.hospitals.sort("hospital_id")
-    groups = inputs.groups.sort("drg_code")
-    group_row = _rows(groups["drg_code"])
-    secondary = {
-        adrg: group_row[code] for adrg, code in no_cc_groups(groups["drg_code"]).iter_rows()
-    }
-    cases = (
-        inputs.cases.lazy()
-        .filter(pl.col("discharge_date").dt.year() == year)
-        .select(
-            *CASE_COLUMNS,
-            h=pl.col("hospital_id").replace_strict(
-                _rows(hospitals["hospital_id"]), return_dtype=pl.UInt32
-            ),
-            g=pl.col("drg_code").replace_strict(group_row, default=None, return_dtype=pl.UInt32),
-            sec=pl.col("secondary_drg")
-            .str.slice(0, 3)
-            .replace_strict(secondary, default=None, return_dtype=pl.UInt32),
-            m=(pl.col("discharge_date").dt.month() - 1).cast(pl.UInt32),
-        )
-        .with_columns(level=pl.lit(hospitals["level"]).gather(pl.col("h")))
-        .sort("case_id")
-        .collect()
-    )
+    cases, hospitals, groups = coded_cases(inputs, year, CASE_COLUMNS)
     return Prepared(cases, hospitals, groups, float(inputs.budget["values"]["drg_fund"]))
 
 
