@@ -117,6 +117,8 @@ def _largest_remainders(staged: pl.DataFrame, left_over: pl.Expr, paid: pl.Expr)
     k = int(count[0] or 0) if staged.height else 0
     if k <= 0 or not pays[0]:
         return pl.repeat(0, staged.height, dtype=pl.Int32, eager=True)
+    if k >= staged.height:  # every row (only where the split is broken: then NaN, `finite`)
+        return pl.repeat(1, staged.height, dtype=pl.Int32, eager=True)
     cut = gaps.bottom_k(k).max()
     below, at = gaps < cut, gaps == cut
     taken = below | (at & (at.cum_sum() <= k - below.sum()))
