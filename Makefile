@@ -33,6 +33,7 @@ unit: $(STAMP) tables
 test: lint typecheck unit
 
 bench: $(STAMP)
+	$(BIN)/python bench/ratio_bench.py
 	$(BIN)/python bench/settle_bench.py
 	$(BIN)/python bench/monitor_bench.py
 	$(BIN)/python bench/lang_bench.py

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from engine.contract import Inputs
@@ -113,6 +114,83 @@ def no_cc_groups(codes: pl.Series) -> pl.DataFrame:
     return frame.drop_nulls()
 
 
+# ---- load: integer-coded keys, made once per dataset ---------------------------------------
+
+
+@dataclass
+class Prepared:
+    """The year's cases with integer codes of their keys, made once on load: `h` (the
+    hospital's row), `g` (the catalog group's row; null for a code not in the catalog), `sec`
+    (the row of the secondary operation's no-CC group; null where there is none) and the
+    hospital's level. A settlement then reaches per-group and per-hospital values by `gather`."""
+
+    year: int
+    cases: pl.DataFrame  # sorted by case_id
+    hospitals: pl.DataFrame  # sorted by hospital_id; row h
+    groups: pl.DataFrame  # sorted by drg_code; row g
+    fund: float
+    rejects: pl.DataFrame
+    rows: dict[str, int]
+
+
+def _codes(values: pl.Series) -> dict[str, int]:
+    return {value: index for index, value in enumerate(values.to_list())}
+
+
+def coded_cases(
+    inputs: Inputs, year: int, columns: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The `columns` of the cases of `year`, by case id, with `h`, `g`, `sec`, `m` (the month,
+    0–11) and the hospital's `level` (see `Prepared`); the hospitals and the groups in the
+    order of their rows."""
+    hospitals = inputs.hospitals.sort("hospital_id")
+    groups = inputs.groups.sort("drg_code")
+    group_row = _codes(groups["drg_code"])
+    secondary = {
+        adrg: group_row[code] for adrg, code in no_cc_groups(groups["drg_code"]).iter_rows()
+    }
+    cases = (
+        inputs.cases.lazy()
+        .filter(pl.col("discharge_date").dt.year() == year)
+        .select(
+            *columns,
+            h=pl.col("hospital_id").replace_strict(
+                _codes(hospitals["hospital_id"]), return_dtype=pl.UInt32
+            ),
+            g=pl.col("drg_code").replace_strict(group_row, default=None, return_dtype=pl.UInt32),
+            sec=pl.col("secondary_drg")
+            .str.slice(0, 3)
+            .replace_strict(secondary, default=None, return_dtype=pl.UInt32),
+            m=(pl.col("discharge_date").dt.month() - 1).cast(pl.UInt32),
+        )
+        .with_columns(level=pl.lit(hospitals["level"]).gather(pl.col("h")))
+        .sort("case_id")  # the loader sorts by key: a no-op then; allocation needs it
+        .collect()
+    )
+    return cases, hospitals, groups
+
+
+def prepare(inputs: Inputs, year: int) -> Prepared:
+    """The cases of `year` with their keys as integers (see `Prepared`)."""
+    cases, hospitals, groups = coded_cases(inputs, year, CASE_COLUMNS)
+    read = inputs.rows_read["cases"]
+    rejected = int(inputs.rejects["file"].str.starts_with("cases").sum())
+    return Prepared(
+        year=year,
+        cases=cases,
+        hospitals=hospitals,
+        groups=groups,
+        fund=float(inputs.budget["values"]["drg_fund"]),
+        rejects=inputs.rejects,
+        rows={
+            "read": read,
+            "rejected": rejected,
+            "outside_period": read - rejected - cases.height,
+            "settled": cases.height,
+        },
+    )
+
+
 # ---- settlement ----------------------------------------------------------------------------
 
 
@@ -148,28 +226,17 @@ CASE_COLUMNS = [
 
 
 def settle(inputs: Inputs, year: int) -> Result:
-    """Settle the year's cases under Xuancheng 2024.
+    """Settle the year's cases under Xuancheng 2024 (`prepare`, then `settle_prepared`)."""
+    return settle_prepared(prepare(inputs, year))
 
-    Hospitals and groups are numbered by their row in the (sorted) input tables, so that every
-    per-group value reaches a case by `gather` and every per hospital × group or level × group
-    average is a window over one integer key."""
-    hospitals = _coefficients(inputs.hospitals).with_row_index("h")
-    catalog = inputs.groups.select("drg_code").with_row_index("g")
-    cases = (
-        inputs.cases.select(*CASE_COLUMNS, "discharge_date")
-        .filter(pl.col("discharge_date").dt.year() == year)
-        .drop("discharge_date")
-        .join(hospitals, on="hospital_id", how="left", maintain_order="left")
-        .join(catalog, on="drg_code", how="left", maintain_order="left")  # g null: ungrouped
-    )
-    if not cases["case_id"].is_sorted():  # the loader sorts by key; allocation needs it
-        cases = cases.sort("case_id")
 
-    groups = _groups(inputs.groups, cases)
-    points = _case_points(cases, groups)
-
-    fund = float(inputs.budget["values"]["drg_fund"])
-    period_fund = fund * MONTHS_PER_YEAR * (1.0 / 12)  # the year's budget (drg_fund × 12 / 12)
+def settle_prepared(prepared: Prepared) -> Result:
+    """Settle prepared cases: per-group values (a group-by on `g`), per-hospital coefficients,
+    then one query over the cases for class, points, coefficient and settled points."""
+    hospitals = _coefficients(prepared.hospitals)
+    groups = _groups(prepared.groups, prepared.cases)
+    points = _case_points(prepared.cases, groups, hospitals)
+    period_fund = prepared.fund * MONTHS_PER_YEAR * (1.0 / 12)  # drg_fund × 12 / 12
     total_points = float(points["settled_points"].sum())
     point_value = div_float(period_fund, total_points)
     payable = total_points * point_value if point_value is not None else None
@@ -184,83 +251,54 @@ def settle(inputs: Inputs, year: int) -> Result:
         "coefficient",
         "settled_points",
         point_value=pl.lit(point_value, dtype=pl.Float64),
-        payment=_allocate(points, payable),
+        payment=_allocate(points["settled_points"], payable),
         patient_paid=_fen(pl.col("patient_paid")),
-        total_cost=_fen(pl.col("total_cost")),
+    ).with_columns(
+        # 基金支付 = 应付 − 个人负担 (the fund pays the payable amount less what the patient paid)
+        fund_payment=pl.col("payment") - pl.col("patient_paid"),
+        total_cost=_fen(points["total_cost"]),
     )
-    # 基金支付 = 应付 − 个人负担 (the fund pays the payable amount less what the patient paid)
-    case_table = case_table.with_columns(
-        fund_payment=pl.col("payment") - pl.col("patient_paid")
-    ).select(*case_table.columns[:-1], "fund_payment", "total_cost")
-    read = inputs.rows_read["cases"]
-    rejected = int(inputs.rejects["file"].str.starts_with("cases").sum())
     return Result(
-        period=str(year),
+        period=str(prepared.year),
         cases=case_table,
         reports=_hospital_reports(hospitals, points),
         point_value=point_value,
         budget_fen=round_half_away(period_fund * 100),
         total_points=total_points,
-        rejects=inputs.rejects,
-        rows={
-            "read": read,
-            "rejected": rejected,
-            "outside_period": read - rejected - cases.height,
-            "settled": cases.height,
-        },
+        rejects=prepared.rejects,
+        rows=prepared.rows,
     )
 
 
 def _groups(catalog: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
-    """Per catalog group (in catalog order): base points, benchmark cost, city average cost,
-    stable or not."""
+    """Per catalog group (row g): base points, benchmark cost, stable or not."""
     cost = pl.col("total_cost")
     stats = (
-        cases.filter(pl.col("g").is_not_null())
+        cases.lazy()
+        .filter(pl.col("g").is_not_null())
         .group_by("g")
-        .agg(n=pl.len(), city_cost=cost.mean(), cv=cost.std(ddof=0) / cost.mean())
+        .agg(n=pl.len(), cv=cost.std(ddof=0) / cost.mean())
     )
     n = pl.col("n").fill_null(0)
-    groups = (
-        catalog.select(
-            "drg_code",
-            base_points=pl.col("weight") * POINTS_PER_WEIGHT,
-            benchmark=pl.col("avg_cost"),
-        )
+    return (
+        catalog.lazy()
+        .select(base_points=pl.col("weight") * POINTS_PER_WEIGHT, benchmark=pl.col("avg_cost"))
         .with_row_index("g")
         .join(stats, on="g", how="left", maintain_order="left")
-        .with_columns(
+        .select(
+            "base_points",
+            "benchmark",
             stable=(n >= LARGE_NUMBER_CASES)
-            | ((n > MIN_STABLE_CASES) & (pl.col("cv") <= CV_LIMIT)).fill_null(False)
+            | ((n > MIN_STABLE_CASES) & (pl.col("cv") <= CV_LIMIT)).fill_null(False),
         )
+        .collect()
     )
-    return groups
-
-
-def _secondary_points(cases: pl.DataFrame, groups: pl.DataFrame) -> pl.Series:
-    """Per case, half the base points of the no-CC group of its secondary operation's ADRG;
-    0 where that ADRG has no no-CC group in the catalog (the policy's `if_missing(…, 0 pt)`)."""
-    base = groups.select(pl.col("drg_code").alias("no_cc"), "base_points")
-    per_adrg = (
-        no_cc_groups(groups["drg_code"])
-        .join(base, on="no_cc", how="inner")
-        .select("adrg", secondary_points=pl.col("base_points") * SECONDARY_SHARE)
-    )
-    return (
-        cases.select(adrg=pl.col("secondary_drg").str.slice(0, 3))
-        .join(per_adrg, on="adrg", how="left", maintain_order="left")["secondary_points"]
-        .fill_null(0.0)
-    )
-
-
-def _at_case(groups: pl.DataFrame, index: pl.Series, columns: dict[str, str]) -> list[pl.Series]:
-    """Per-group values read by each case through its group number (null stays null)."""
-    return [groups[column].gather(index).alias(name) for name, column in columns.items()]
 
 
 def _coefficients(hospitals: pl.DataFrame) -> pl.DataFrame:
-    """The 2024 coefficient of each hospital, from the hospitals' history (cost per weight of
-    the hospital, its level and the city), or the filed coefficient where one is given."""
+    """The 2024 coefficient of each hospital (row h), from the hospitals' history (cost per
+    weight of the hospital, its level and the city), or the filed coefficient where one is
+    given."""
     column = {c: pl.col(c) for c in ("is_new", "hist_avg_cost", "hist_cases", "hist_weight_total")}
     no_history = (
         column["is_new"]
@@ -279,7 +317,8 @@ def _coefficients(hospitals: pl.DataFrame) -> pl.DataFrame:
     combined = pl.col("level_coefficient") * LEVEL_SHARE + pl.col("cost_coefficient") * COST_SHARE
     eighty = pl.col("level_coefficient") * NEW_HOSPITAL_SHARE
     return (
-        hospitals.select(
+        hospitals.lazy()
+        .select(
             "hospital_id",
             pl.col("name").alias("hospital_name"),
             "level",
@@ -321,39 +360,62 @@ def _coefficients(hospitals: pl.DataFrame) -> pl.DataFrame:
             "hospital_coefficient",
             "coefficient_gap",
         )
+        .collect()
     )
 
 
 def _kept_incentives(cases: pl.DataFrame) -> pl.Series:
-    """Approved grouped incentive cases within their hospital's quota (highest points first,
-    ties by case id): the row numbers kept."""
-    drg_cases = (~pl.col("ungrouped")).sum().cast(pl.Float64)
-    share = pl.col("level").replace_strict(INCENTIVE_SHARE, default=None)
-    quota = (
-        cases.group_by("h", "level")
-        .agg(drg_cases=drg_cases)
-        .select("h", quota=(share * pl.col("drg_cases")).floor())
+    """Whether each case is an approved grouped incentive case within its hospital's quota
+    (highest points first, ties by case id). Only the candidates (a few per thousand) are
+    sorted; the quota is a count per hospital."""
+    candidate = pl.col("incentive_approved") & ~pl.col("ungrouped")
+    drg_cases = (
+        cases.lazy()
+        .filter(~pl.col("ungrouped"))
+        .group_by("h")
+        .agg(drg_cases=pl.len(), level=pl.col("level").first())
+        .with_columns(
+            quota=(
+                pl.col("level").replace_strict(INCENTIVE_SHARE, default=None) * pl.col("drg_cases")
+            ).floor()
+        )
+        .select("h", "quota")
     )
-    return (
-        cases.filter(pl.col("incentive_approved") & ~pl.col("ungrouped"))
+    kept = (
+        cases.lazy()
+        .with_row_index("row")
+        .filter(candidate)
+        .select("row", "h", "incentive_points", "case_id")
         .sort("h", "incentive_points", "case_id", descending=[False, True, False], nulls_last=True)
         .with_columns(rank=pl.int_range(1, pl.len() + 1).over("h"))
-        .join(quota, on="h", how="left")
-        .filter(pl.col("rank") <= pl.col("quota"))["row"]
+        .join(drg_cases, on="h", how="left")
+        .filter(pl.col("rank") <= pl.col("quota"))
+        .select("row")
+        .collect()["row"]
     )
+    mask = np.zeros(cases.height, dtype=bool)
+    mask[kept.to_numpy()] = True
+    return pl.Series("kept", mask)
 
 
 def _category(name: str) -> pl.Expr:
     return pl.lit(name, dtype=CATEGORY)
 
 
-def _case_points(cases: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:
-    """Category, class points, adjustments, coefficient and settled points of every case."""
+def _case_points(
+    cases: pl.DataFrame, groups: pl.DataFrame, hospitals: pl.DataFrame
+) -> pl.DataFrame:
+    """Category, class points, adjustments, coefficient and settled points of every case: one
+    lazy query (per-group and per-hospital values gathered by the integer codes), plus the
+    incentive quota over the few candidates."""
+    g, h = pl.col("g"), pl.col("h")
     cost, unreasonable = pl.col("total_cost"), pl.col("unreasonable_cost")
     base, ratio, k = pl.col("base_points"), pl.col("cost_ratio"), pl.col("k")
-    all_avg_cost = cost.filter(~pl.col("ungrouped")).mean()
-    by_cost = div(cost, pl.col("all_avg_cost")) * POINTS_PER_WEIGHT
-    reasonable = div(cost - unreasonable, pl.col("all_avg_cost")) * POINTS_PER_WEIGHT
+    grouped_cost = pl.col("total_cost").filter(~pl.col("ungrouped"))
+    all_avg_cost = float(cases.lazy().select(grouped_cost.mean()).collect().item() or 0.0)
+    inverse_avg = 1.0 / all_avg_cost if all_avg_cost else None
+    by_cost = cost * inverse_avg * POINTS_PER_WEIGHT
+    reasonable = (cost - unreasonable) * inverse_avg * POINTS_PER_WEIGHT
     level = pl.col("level")
     low = ((level <= 1) & at_most(ratio, LOW_RATIO_GRASSROOTS)) | (
         (level >= 2) & at_most(ratio, LOW_RATIO_STANDARD)
@@ -389,78 +451,102 @@ def _case_points(cases: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:
     multi_site = pl.col("multi_site") & (pl.col("secondary_drg") != "") & by_base
     points = (
         pl.when(bilateral)
-        .then(pl.max_horizontal("class_points", base * BILATERAL))
-        .otherwise("class_points")
+        .then(pl.max_horizontal(class_points, base * BILATERAL))
+        .otherwise(class_points)
     )
-    points = (
-        pl.when(multi_site)
-        .then(pl.max_horizontal(points, base + pl.col("secondary_points")))
-        .otherwise(points)
+    secondary = (pl.lit(groups["base_points"]).gather(pl.col("sec")) * SECONDARY_SHARE).fill_null(
+        0.0
     )
-
-    per_group = {
-        "base_points": "base_points",
-        "benchmark": "benchmark",
-        "stable": "stable",
-        "city_cost": "city_cost",
-    }
-    frame = cases.with_row_index("row").with_columns(
-        *_at_case(groups, cases["g"], per_group),
-        _secondary_points(cases, groups),
-    )
+    points = pl.when(multi_site).then(pl.max_horizontal(points, base + secondary)).otherwise(points)
     frame = (
-        frame.with_columns(
-            all_avg_cost=all_avg_cost,
-            cost_ratio=div(cost, pl.col("benchmark")),
-            k=high_ratio_k(base),
+        cases.lazy()
+        .with_columns(
+            base_points=pl.lit(groups["base_points"]).gather(g),
+            stable=pl.lit(groups["stable"]).gather(g),
+            cost_ratio=div(cost, pl.lit(groups["benchmark"]).gather(g)),
+            hospital_coefficient=pl.lit(hospitals["hospital_coefficient"]).gather(h),
+            incentive_points=reasonable,
         )
-        .with_columns(category=category, incentive_points=reasonable)
-        .with_columns(class_points=class_points)
+        .with_columns(k=high_ratio_k(base))
+        .with_columns(category=category)
         .with_columns(points=points)
+        .collect()
     )
-    kept = pl.col("row").is_in(_kept_incentives(frame).implode())
-    by_cost = kind.is_in(BY_COST) | kept  # a kept incentive case is paid by its cost too
-    return frame.select(
-        "case_id",
-        "hospital_id",
-        "h",
-        "drg_code",
-        "month",
-        "total_cost",
-        "patient_paid",
-        "category",
-        "base_points",
-        # a kept incentive case is settled at its incentive points, with coefficient 1
-        case_points=pl.when(kept).then("incentive_points").otherwise("points"),
-        coefficient=pl.when(by_cost).then(1.0).otherwise("hospital_coefficient"),
-    ).with_columns(settled_points=pl.col("case_points") * pl.col("coefficient"))
+    kept = pl.lit(_kept_incentives(frame))
+    return (
+        frame.lazy()
+        .select(
+            "case_id",
+            "hospital_id",
+            "h",
+            "drg_code",
+            "month",
+            "total_cost",
+            "patient_paid",
+            "category",
+            "base_points",
+            # a kept incentive case is settled at its incentive points, with coefficient 1
+            case_points=pl.when(kept).then("incentive_points").otherwise("points"),
+            # a kept incentive case is paid by its cost too
+            coefficient=pl.when(kind.is_in(BY_COST) | kept)
+            .then(1.0)
+            .otherwise("hospital_coefficient"),
+        )
+        .with_columns(settled_points=pl.col("case_points") * pl.col("coefficient"))
+        .collect()
+    )
 
 
-def _allocate(cases: pl.DataFrame, payable: float | None) -> pl.Series:
+def _allocate(settled_points: pl.Series, payable: float | None) -> pl.Series:
     """Payments in fen: the payable total split by settled points, exact to the fen (floors,
-    then one fen each to the largest remainders, ties to the smaller case id)."""
-    weights = cases["settled_points"].fill_null(0.0)
-    weight_sum = float(weights.sum())
+    then one fen each to the largest remainders, ties to the earlier case). The fen left over
+    are found by a selection (numpy's partition), not a sort of every case."""
+    weights = settled_points.fill_null(0.0).to_numpy()
+    weight_sum = float(settled_points.fill_null(0.0).sum())
     if payable is None or weight_sum <= 0:
-        return pl.repeat(0, cases.height, dtype=pl.Int64, eager=True)
+        return pl.Series("payment", np.zeros(len(weights), dtype=np.int64))
     total = round_half_away(payable * 100)
     share = float(total) * weights / weight_sum
-    floor = share.floor()
-    left_over = total - int(floor.sum())
-    largest = (floor - share).rank("ordinal") <= left_over
-    return floor.cast(pl.Int64) + largest.cast(pl.Int64)
+    floor = np.floor(share)
+    fen = floor.astype(np.int64)
+    left_over = total - int(fen.sum())
+    if left_over > 0:
+        remainder = share - floor
+        fen[largest_first(remainder, left_over)] += 1
+    return pl.Series("payment", fen)
+
+
+def largest_first(values: np.ndarray, count: int) -> np.ndarray:
+    """The positions of the `count` largest values, ties to the earlier position (as a stable
+    sort, descending, would take them) — in linear time."""
+    if count <= 0:
+        return np.arange(0)
+    if count >= len(values):
+        return np.arange(len(values))
+    cut = np.partition(values, len(values) - count)[len(values) - count]  # the count-th largest
+    above = np.flatnonzero(values > cut)
+    at = np.flatnonzero(values == cut)[: count - len(above)]
+    return np.concatenate([above, at])
 
 
 def _hospital_reports(hospitals: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame:
     """The reports per hospital: cases paid, the coefficient, the filed − measured gap, cost per
     point, and the horse-race rank of cost per point (lowest first) among the general hospitals
     (type 综合, or none given) of each level 2+."""
-    per_hospital = points.group_by("h").agg(
-        cases_paid=pl.len().cast(pl.Float64),
-        cost_per_point=div(pl.col("total_cost").sum(), pl.col("case_points").sum()),
+    per_hospital = (  # the sums first, the division after (inside `agg` it is slow)
+        points.lazy()
+        .group_by("h")
+        .agg(
+            cases_paid=pl.len().cast(pl.Float64),
+            cost=pl.col("total_cost").sum(),
+            points=pl.col("case_points").sum(),
+        )
+        .select("h", "cases_paid", cost_per_point=div(pl.col("cost"), pl.col("points")))
+        .collect()
     )
     reports = (
-        hospitals.join(per_hospital, on="h", how="left", maintain_order="left")
+        hospitals.with_row_index("h")
+        .join(per_hospital, on="h", how="left", maintain_order="left")
         .with_columns(pl.col("cases_paid").fill_null(0.0))
         .rename({"hospital_coefficient": "hospital_coefficient_used"})
     )
@@ -534,7 +620,7 @@ def period_summary(result: Result) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class Stamp:
-    """The policy a result was settled under (written into every case row and the manifest)."""
+    """The policy a result was settled under (written into the manifest)."""
 
     city: str = "xuancheng"
     version: str = "2024"
@@ -544,7 +630,7 @@ class Stamp:
 MONEY = ("payment", "patient_paid", "fund_payment", "total_cost", "budget")
 
 
-def _csv(frame: pl.DataFrame, path: Path) -> None:
+def _written(frame: pl.DataFrame) -> pl.DataFrame:
     """Money (integer fen) as exact decimal amounts, categories as text."""
     columns = []
     for name, dtype in frame.schema.items():
@@ -554,7 +640,15 @@ def _csv(frame: pl.DataFrame, path: Path) -> None:
             columns.append(pl.col(name).cast(pl.String))
         else:
             columns.append(pl.col(name))
-    frame.select(columns).write_csv(path, float_precision=None)
+    return frame.select(columns)
+
+
+def _write(frame: pl.DataFrame, path: Path) -> None:
+    """CSV or Parquet (snappy), as the suffix says."""
+    if path.suffix == ".parquet":
+        _written(frame).write_parquet(path, compression="snappy")
+    else:
+        _written(frame).write_csv(path, float_precision=None)
 
 
 def _sha256(path: Path) -> str:
@@ -565,24 +659,21 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_outputs(result: Result, out: Path, stamp: Stamp) -> dict[str, Any]:
-    """Write rejects.csv, settlement/{cases,hospitals,summary}.csv and manifest.json."""
+def write_outputs(result: Result, out: Path, stamp: Stamp, fmt: str = "csv") -> dict[str, Any]:
+    """Write rejects, settlement/{cases,hospitals,summary} (`fmt`: csv or parquet) and
+    manifest.json."""
     stage = out / "settlement"
     stage.mkdir(parents=True, exist_ok=True)
     files = {
-        "rejects.csv": result.rejects,
-        "settlement/cases.csv": result.cases.with_columns(
-            policy_city=pl.lit(stamp.city),
-            policy_version=pl.lit(stamp.version),
-            policy_hash=pl.lit(stamp.hash),
-        ),
-        "settlement/hospitals.csv": hospital_statement(result).with_columns(
+        f"rejects.{fmt}": result.rejects,
+        f"settlement/cases.{fmt}": result.cases,
+        f"settlement/hospitals.{fmt}": hospital_statement(result).with_columns(
             pl.col("cases_paid", "horse_race_rank").round().cast(pl.Int64)  # counts
         ),
-        "settlement/summary.csv": period_summary(result),
+        f"settlement/summary.{fmt}": period_summary(result),
     }
     for name, frame in files.items():
-        _csv(frame, out / name)
+        _write(frame, out / name)
     outputs = ["base_points", "case_points", "coefficient", "settled_points", "payment"]
     missing = result.cases.select(pl.col(outputs).null_count()).row(0, named=True)
     manifest = {

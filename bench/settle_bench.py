@@ -17,8 +17,11 @@ compared (category and payment equal for every case). Compiling the policy is ti
     .venv/bin/python bench/settle_bench.py                       # 100k, 1M, 10M
     .venv/bin/python bench/settle_bench.py --sizes 100000,1000000 --json out.json
 
-Targets (PASS/FAIL): engine/hand-written settle ≤ 1.5 at 1M and 10M; 10M end to end < 30 s
-(CSV outputs; Parquet outputs) and peak < 8 GB; compile < 50 ms; explain < 200 ms.
+Targets (PASS/FAIL, issue 11): engine/hand-written settle ≤ 1.3 at 1M and 10M (here each in a
+fresh process, preparing the data included; `ratio_bench.py` measures the same in one process);
+10M end to end (read Parquet, validate, settle, write Parquet) ≤ 8 s and peak ≤ 3 GB, with the
+ratio to the hand-written end-to-end run; compile ≤ 20 ms (warm and cold); explain ≤ 50 ms;
+`drgpolicy --help` in a fresh process ≤ 0.2 s.
 """
 
 from __future__ import annotations
@@ -51,13 +54,14 @@ MARKER = ".bench-complete"
 PATHS = ("engine", "hand-written")
 
 # Targets
-RATIO_LIMIT = 1.5
+RATIO_LIMIT = 1.3
 RATIO_SIZES = (1_000_000, 10_000_000)
 E2E_SIZE = 10_000_000
-E2E_LIMIT_S = 30.0
-RSS_LIMIT_BYTES = 8 * 1024**3
-COMPILE_LIMIT_MS = 50.0
-EXPLAIN_LIMIT_MS = 200.0
+E2E_LIMIT_S = 8.0
+RSS_LIMIT_BYTES = 3 * 1024**3
+COMPILE_LIMIT_MS = 20.0
+EXPLAIN_LIMIT_MS = 50.0
+CLI_LIMIT_MS = 200.0
 
 
 # ---- results -------------------------------------------------------------------------------
@@ -157,10 +161,16 @@ def worker_handwritten(data: Path, out: Path, policy_hash: str) -> dict[str, Any
     result, settle_s = _timed(lambda: handwritten.settle(inputs, YEAR), "settle")
     stamp = handwritten.Stamp(hash=policy_hash)
     _, write_s = _timed(lambda: handwritten.write_outputs(result, out, stamp), "write")
+    parquet = out.with_name(out.name + "-parquet")
+    _, write_parquet_s = _timed(
+        lambda: handwritten.write_outputs(result, parquet, stamp, "parquet")
+    )
+    shutil.rmtree(parquet)
     return {
         "load_s": load_s,
         "settle_s": settle_s,
         "write_s": write_s,
+        "write_parquet_s": write_parquet_s,
         "cases": result.cases.height,
         "cpu_s": CPU,
     }
@@ -346,7 +356,15 @@ def compile_times(args: argparse.Namespace) -> dict[str, Any]:
         child = spawn("compile", compile_runs=0)
         cold_first.append(child.result["first_ms"])
         cold_process.append(child.wall_s * 1000)
+    cli_help = []
+    for _ in range(args.cold_runs):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "engine.cli", "--help"], check=True, capture_output=True
+        )
+        cli_help.append((time.perf_counter() - start) * 1000)
     return {
+        "cli_help_median_ms": statistics.median(cli_help),
         "warm_median_ms": statistics.median(warm["warm_ms"]),
         "warm_ms": warm["warm_ms"],
         "cold_first_median_ms": statistics.median(cold_first),
@@ -397,27 +415,27 @@ def targets(
                     ratio <= RATIO_LIMIT,
                 )
             )
-    engine = by.get((E2E_SIZE, "engine"))
+    engine, hand = by.get((E2E_SIZE, "engine")), by.get((E2E_SIZE, "hand-written"))
+    if engine and engine.end_to_end_parquet_s is not None:
+        seconds = engine.end_to_end_parquet_s
+        by_hand = hand.end_to_end_parquet_s if hand else None
+        versus = f" ({seconds / by_hand:.2f} × by hand)" if by_hand else ""
+        found.append(
+            Target(
+                f"end to end at {E2E_SIZE:,}, Parquet in and out",
+                f"{seconds:.1f} s{versus}",
+                f"≤ {E2E_LIMIT_S:.0f} s",
+                seconds <= E2E_LIMIT_S,
+            )
+        )
     if engine:
-        for label, seconds in (
-            ("CSV", engine.end_to_end_s),
-            ("Parquet", engine.end_to_end_parquet_s),
-        ):
-            if seconds is not None:
-                found.append(
-                    Target(
-                        f"end to end at {E2E_SIZE:,}, {label} outputs",
-                        f"{seconds:.1f} s",
-                        f"< {E2E_LIMIT_S:.0f} s",
-                        seconds < E2E_LIMIT_S,
-                    )
-                )
+        versus = f" ({engine.peak_rss_bytes / hand.peak_rss_bytes:.2f} × by hand)" if hand else ""
         found.append(
             Target(
                 f"peak memory at {E2E_SIZE:,}",
-                _gb(engine.peak_rss_bytes),
-                f"< {_gb(RSS_LIMIT_BYTES)}",
-                engine.peak_rss_bytes < RSS_LIMIT_BYTES,
+                _gb(engine.peak_rss_bytes) + versus,
+                f"≤ {_gb(RSS_LIMIT_BYTES)}",
+                engine.peak_rss_bytes <= RSS_LIMIT_BYTES,
             )
         )
     if compiled:
@@ -426,10 +444,19 @@ def targets(
                 Target(
                     f"compile ({label})",
                     f"{compiled[key]:.1f} ms",
-                    f"< {COMPILE_LIMIT_MS:.0f} ms",
-                    compiled[key] < COMPILE_LIMIT_MS,
+                    f"≤ {COMPILE_LIMIT_MS:.0f} ms",
+                    compiled[key] <= COMPILE_LIMIT_MS,
                 )
             )
+        cli = compiled["cli_help_median_ms"]
+        found.append(
+            Target(
+                "drgpolicy --help, fresh process",
+                f"{cli:.0f} ms",
+                f"≤ {CLI_LIMIT_MS:.0f} ms",
+                cli <= CLI_LIMIT_MS,
+            )
+        )
     for run in runs:
         if run.explain_ms:
             median = statistics.median(run.explain_ms)
@@ -437,8 +464,8 @@ def targets(
                 Target(
                     f"explain at {run.size:,} (median of {len(run.explain_ms)})",
                     f"{median:.1f} ms",
-                    f"< {EXPLAIN_LIMIT_MS:.0f} ms",
-                    median < EXPLAIN_LIMIT_MS,
+                    f"≤ {EXPLAIN_LIMIT_MS:.0f} ms",
+                    median <= EXPLAIN_LIMIT_MS,
                 )
             )
     for size, counts in verified.items():

@@ -1,7 +1,10 @@
 """`drgpolicy`: one command line for analysts and settlement jobs.
 
 Each subcommand lives in `engine/commands/<name>.py` and exposes `register(subparsers)`, which
-adds its parser and sets `run` (args → exit code). Results go to stdout, errors to stderr; any
+adds its parser and sets `run` (args → exit code); its one-line summary is `COMMANDS[name]`. Only
+the module of the command given is imported (the others are listed by their summary), so that
+`drgpolicy --help` starts without polars, lark or pydantic: measure with
+`python -X importtime -m engine.cli --help`. Results go to stdout, errors to stderr; any
 `PolicyError` ends the command with exit code 1 and its message, never a traceback. When the
 reader of stdout goes away (`drgpolicy diff … | head`), the command stops quietly with 141, as a
 program killed by SIGPIPE does.
@@ -15,41 +18,70 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from policy_dsl.errors import PolicyError
 
-COMMANDS = (
-    "init",
-    "check",
-    "fmt",
-    "schema",
-    "versions",
-    "diff",
-    "validate",
-    "settle",
-    "explain",
-    "sample",
-    "test",
-    "whatif",
-    "monitor",
-    "render",
-    "studio",
-)
+#: Every command (its module is `engine.commands.<name>`) and its one-line summary, in the order
+#: `drgpolicy --help` lists them.
+COMMANDS = {
+    "init": "start a new city: a policy that checks and settles, an example, a sources folder",
+    "check": "check policy files: names, grains, units, tables, versions",
+    "fmt": "rewrite policy files in the canonical layout",
+    "schema": "print a JSON Schema: the IR or an input file",
+    "versions": "list a city's policy versions, or the version in force on a date",
+    "diff": "compare two policy versions by meaning",
+    "validate": "say what the data contract would reject in a data folder, before settling it",
+    "settle": "settle cases under a policy and write the results",
+    "explain": "explain one case step by step",
+    "sample": "generate a synthetic city for tests, demos and benchmarks",
+    "test": "run the example tests (policies/<city>/examples/*.yaml)",
+    "whatif": "compare two versions on the same data: impact, attribution, exposure, sweeps",
+    "monitor": "put the indicators of a city's runs side by side: trends, targets, outliers",
+    "render": "write a policy as a document to sign (HTML, and PDF where Chromium is installed)",
+    "studio": "open the studio in the browser (needs the `studio` extra: streamlit)",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Summarised:
+    """The subparsers as a command module sees them: its parser gets the summary of `COMMANDS`."""
+
+    def __init__(self, subparsers: Any) -> None:
+        self._subparsers = subparsers
+
+    def add_parser(self, name: str, **options: Any) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = self._subparsers.add_parser(
+            name, help=COMMANDS[name], **options
+        )
+        return parser
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command (`command` None), or of `command` alone with the others
+    listed by name and summary (`""`: only listed — what `--help` needs)."""
     parser = argparse.ArgumentParser(
         prog="drgpolicy",
         description="DRG payment policies as data: check, format, compare and settle them.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
-        importlib.import_module(f"engine.commands.{name}").register(subparsers)
+    for name, summary in COMMANDS.items():
+        if command is None or name == command:
+            module = importlib.import_module(f"engine.commands.{name}")
+            module.register(_Summarised(subparsers))
+        else:
+            subparsers.add_parser(name, help=summary, add_help=False)
     return parser
 
 
+def given_command(argv: Sequence[str]) -> str:
+    """The command named by the arguments (`""` if none is: `--help`, a misspelt name)."""
+    first = next(iter(argv), "")
+    return first if first in COMMANDS else ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(given_command(arguments)).parse_args(arguments)
     try:
         code: int = args.run(args)
     except PolicyError as exc:

@@ -92,6 +92,10 @@ class Inputs:
     #: supervision rows of kinds (assessments) the policy does not declare, by table and name:
     #: not this policy's to read (another city's on shared data), counted, not rejected
     other_kinds: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: the cases cut to a period and keyed by integer codes, per period (`engine.settle.
+    #: run_data`): made once per dataset, re-used by every settlement of it; not copied by
+    #: `dataclasses.replace` (a replaced frame gets a cache of its own)
+    prepared: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def rejected_because(self) -> dict[str, dict[str, int]]:
         """Cases rejected because of their hospital or group (rejected upstream, or not in its

@@ -92,8 +92,34 @@ def allocate(
         broken.fill_null(False).alias("__broken"),
     )
     left_over = per_group(total_fen - pl.col("__floor").sum())
-    position = per_group((pl.col("__floor") - pl.col("__share")).rank("ordinal"))
-    extra = pl.when((position <= left_over) & (weight_sum > 0)).then(1).otherwise(0)
+    if groups:
+        position = per_group((pl.col("__floor") - pl.col("__share")).rank("ordinal"))
+        extra = pl.when((position <= left_over) & (weight_sum > 0)).then(1).otherwise(0)
+    else:
+        staged = staged.with_columns(__extra=_largest_remainders(staged, left_over, weight_sum > 0))
+        extra = pl.col("__extra")
     allocated = yuan_from_fen(pl.col("__floor") + extra)
     value = pl.when(pl.col("__broken")).then(float("nan")).otherwise(allocated)
-    return with_columns(staged, value.alias(out)).drop("__share", "__floor", "__broken")
+    temporary = [c for c in ("__share", "__floor", "__broken", "__extra") if c in staged.columns]
+    return with_columns(staged, value.alias(out)).drop(temporary)
+
+
+def _largest_remainders(staged: pl.DataFrame, left_over: pl.Expr, paid: pl.Expr) -> pl.Series:
+    """1 for the `left_over` rows with the largest remainders (the smallest floor − share), ties
+    to the earlier row, else 0 — what `rank("ordinal") <= left_over` gives, found by a
+    selection (`bottom_k`, linear) instead of a sort of every row: the k-th smallest value is the
+    cut, every value below it is taken, and of those equal to it the first ones."""
+    gaps, count, pays = staged.select(
+        (pl.col("__floor") - pl.col("__share")).alias("gap"),
+        left_over.first().alias("count"),
+        paid.first().alias("pays"),
+    ).get_columns()
+    k = int(count[0] or 0) if staged.height else 0
+    if k <= 0 or not pays[0]:
+        return pl.repeat(0, staged.height, dtype=pl.Int32, eager=True)
+    if k >= staged.height:  # every row (only where the split is broken: then NaN, `finite`)
+        return pl.repeat(1, staged.height, dtype=pl.Int32, eager=True)
+    cut = gaps.bottom_k(k).max()
+    below, at = gaps < cut, gaps == cut
+    taken = below | (at & (at.cum_sum() <= k - below.sum()))
+    return taken.cast(pl.Int32)

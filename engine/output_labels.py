@@ -33,9 +33,6 @@ ENGINE_COLUMNS = {
     "fund_payment": "基金支付",
     "period": "结算期",
     "budget": "预算",
-    "policy_city": "政策城市",
-    "policy_version": "政策版本",
-    "policy_hash": "政策哈希",
     # rejects
     "file": "文件",
     "row": "行号",

@@ -84,19 +84,23 @@ def stage_tables(settlement: Settlement, stage: str) -> dict[str, pl.DataFrame]:
         money.to_fen(pl.lit(result.cases["total_cost"])).alias("total_cost"),
     )
     return {
-        "cases": _policy_columns(cases, settlement),
+        "cases": cases,
         "hospitals": hospital_statement(result, cases, settlement),
         "summary": period_summary(result, cases, settlement),
     }
 
 
-def _policy_columns(cases: pl.DataFrame, settlement: Settlement) -> pl.DataFrame:
+def file_metadata(settlement: Settlement) -> dict[str, str]:
+    """What a Parquet output carries in its own metadata (the manifest says it too): the
+    policy, its hash and the period — once per file, not once per row."""
     policy = settlement.policy
-    return cases.with_columns(
-        policy_city=pl.lit(policy.city),
-        policy_version=pl.lit(policy.version),
-        policy_hash=pl.lit(policy.hash),
-    )
+    return {
+        "drgpolicy.policy_city": policy.city,
+        "drgpolicy.policy_version": policy.version,
+        "drgpolicy.policy_hash": policy.hash,
+        "drgpolicy.period": settlement.period.label,
+        "drgpolicy.engine_version": ENGINE_VERSION,
+    }
 
 
 def _period_keys(result: StageResult) -> list[str]:
@@ -282,7 +286,9 @@ def fill_outputs(
             if table == "cases":
                 missing.add(stage, frame, settlement.outputs())
     folder.mkdir(parents=True, exist_ok=True)
-    written = write_tables(tables, folder, fmt, settlement.policy, labels)
+    written = write_tables(
+        tables, folder, fmt, settlement.policy, labels, file_metadata(settlement)
+    )
     report = inside(folder, REPORT)
     report.write_text(settle_report.render(settlement, tables), encoding="utf-8")
     written.hashes[REPORT] = hashlib.sha256(report.read_bytes()).hexdigest()

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Final, cast
 
 import polars as pl
 
@@ -26,10 +26,13 @@ from policy_dsl import ir
 #: Money columns the engine computes in fen.
 MONEY_COLUMNS = ("payment", "patient_paid", "fund_payment", "total_cost")
 
-#: Output file formats: CSV (the default), Parquet (for province-scale runs: a quarter of the
-#: bytes, written in two thirds of the time; money as DECIMAL(38, 2), classes as text), or one
-#: Excel workbook for the analysts (`engine.xlsx`).
+#: Output file formats: CSV (the default), Parquet (for province-scale runs: a third of the
+#: bytes, written in about half the time; money as DECIMAL(38, 2), classes as text; the policy
+#: and period in the file's metadata), or one Excel workbook for the analysts (`engine.xlsx`).
 FORMATS = ("csv", "parquet", "xlsx")
+#: Parquet compression, chosen by measurement (docs/speed.md): snappy costs about what lz4
+#: does and writes a third of the CSV's bytes; zstd halves that at twice the time.
+PARQUET_COMPRESSION: Final = "snappy"
 
 #: The workbook a run with `--format xlsx` writes, in place of the table files.
 WORKBOOK = "settlement.xlsx"
@@ -84,9 +87,10 @@ def write_tables(
     fmt: str,
     policy: ir.Policy,
     labels: str = "en",
+    metadata: dict[str, str] | None = None,
 ) -> Written:
     """Write `tables` (by name without suffix: `rejects`, `monthly/cases`…, each with its money
-    columns) into `folder` as `fmt`."""
+    columns) into `folder` as `fmt`; a Parquet file carries `metadata` (`outputs.file_metadata`)."""
     written = Written()
     shown: dict[str, pl.DataFrame] = {}
     for name, (frame, money_columns) in tables.items():
@@ -105,7 +109,7 @@ def write_tables(
         for name, table in shown.items():
             path = inside(folder, f"{name}.{fmt}")
             path.parent.mkdir(parents=True, exist_ok=True)
-            written.hashes[f"{name}.{fmt}"] = write_table(table, path)
+            written.hashes[f"{name}.{fmt}"] = write_table(table, path, metadata)
             counting.advance()
     return written
 
@@ -124,14 +128,17 @@ def _sheet(name: str, policy: ir.Policy, labels: str) -> str:
     return f"{label} {SHEETS_ZH[table]}" if stage else SHEETS_ZH[table]
 
 
-def write_table(written: pl.DataFrame, path: Path) -> str:
+def write_table(written: pl.DataFrame, path: Path, metadata: dict[str, str] | None = None) -> str:
     """Write one table as it is written (`csv_frame`) in the format its suffix names (`.csv` or
-    `.parquet`); return the file's sha256, computed while it is written."""
+    `.parquet`, with `metadata` as the file's key-value metadata); return the file's sha256,
+    computed while it is written."""
     with HashingFile(path) as hashing:
         file = cast(IO[bytes], hashing)  # polars needs only `write` and `flush`
         if path.suffix == ".parquet":
             classes = [pl.col(c).cast(pl.String) for c, t in written.schema.items() if t == pl.Enum]
-            written.with_columns(classes).write_parquet(file, compression="snappy")
+            written.with_columns(classes).write_parquet(
+                file, compression=PARQUET_COMPRESSION, metadata=metadata
+            )
         else:
             written.write_csv(file, float_precision=None)
     return hashing.hexdigest()

@@ -46,7 +46,6 @@ from policy_dsl.versions import check_timeline, load_city
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "check",
-        help="check policy files: names, grains, units, tables, versions",
         description="Check policy files and print every problem found, each once, with its "
         "place, a caret under it and a hint. Exit code 1 when any problem is an error.",
     )

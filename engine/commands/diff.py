@@ -27,7 +27,6 @@ GROUPS = (
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "diff",
-        help="compare two policy versions by meaning",
         description="List every change of rules between two policy files: parameters, tables "
         "and rows, definitions, classes, formula arms, adjustment steps, header. Layout and "
         "comments are not changes; a change of sources only is marked as such.",

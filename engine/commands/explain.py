@@ -23,7 +23,6 @@ from policy_dsl.check.scope import did_you_mean
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "explain",
-        help="explain one case step by step",
         description="Settle the data under the policy, then show every step that decided one "
         "case's payment: each definition's formula, inputs and value, the classes tried in "
         "order and why they did not match, and the adjustments applied; under each quote cited, "

@@ -35,7 +35,6 @@ Outcome = Literal["unchanged", "changed", "broken"]
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "fmt",
-        help="rewrite policy files in the canonical layout",
         description="Rewrite policy files in the canonical layout (comments and blank lines "
         "kept). With --check or --diff, nothing is rewritten.",
     )

@@ -13,7 +13,6 @@ from engine.new_city import METHODS, create_city
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "init",
-        help="start a new city: a policy that checks and settles, an example, a sources folder",
         description="Make policies/CITY with a commented starting policy (in Chinese) for the "
         "payment method, one example test and a sources/ folder for the city's documents; or "
         "start from a version of another city (--from). An existing city folder is never "

@@ -16,7 +16,6 @@ from engine.run_lock import hold
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "monitor",
-        help="put the indicators of a city's runs side by side: trends, targets, outliers",
         description="Read the indicators.csv of each run (the --out folders of `drgpolicy "
         "settle` for one city, e.g. its twelve months) and write report.html (one "
         "self-contained page with charts) and monitor.json (every value) to --out.",

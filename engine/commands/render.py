@@ -29,7 +29,6 @@ from policy_dsl.lower import lower
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "render",
-        help="write a policy as a document to sign (HTML, and PDF where Chromium is installed)",
         description="Write the policy as a readable page — every clause in Chinese with its "
         "formula, the words of its source beside it, every assumption marked — and, with --vs, "
         "a redline of the changes from an earlier version (exactly those `drgpolicy diff` "

@@ -17,7 +17,6 @@ from engine.sample import generate_sample
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "sample",
-        help="generate a synthetic city for tests, demos and benchmarks",
         description="Write cases, hospitals, a CHS-DRG-shaped group catalog, a budget, "
         "deductions and assessment scores for one year; the same arguments always give the "
         "same files.",

@@ -44,7 +44,6 @@ class UnknownSchema(PolicyError):
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "schema",
-        help="print a JSON Schema: the IR or an input file",
         description=f"Print the JSON Schema of one of: {', '.join(SCHEMAS)}.",
     )
     parser.add_argument("kind", help=f"which schema: {', '.join(SCHEMAS)}")

@@ -43,7 +43,6 @@ from policy_dsl.versions import InForce, city_folders, in_force, load_city
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "settle",
-        help="settle cases under a policy and write the results",
         description="Settle the cases of a data folder for a period (a year such as 2024 or a "
         "month such as 2024-03) under each policy given, and write per-case results, hospital "
         "statements, period summaries, rejects and a manifest to --out.",

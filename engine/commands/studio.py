@@ -24,7 +24,6 @@ class StudioError(PolicyError):
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "studio",
-        help="open the studio in the browser (needs the `studio` extra: streamlit)",
         description="Serve the studio on localhost: edit policy versions with live diagnostics, "
         "compare versions, measure a change on every hospital, explain a case, run examples.",
     )

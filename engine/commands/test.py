@@ -15,7 +15,6 @@ from policy_dsl.errors import PolicyError
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "test",
-        help="run the example tests (policies/<city>/examples/*.yaml)",
         description="Run every example under the given folders (or the given example files); "
         "show each failure as expected / got (money to the fen) with the trace of the failing "
         "case, or of the failing hospital or period value: its formula, the values it reads "

@@ -17,7 +17,6 @@ from engine.validation import Findings, validate_folder
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "validate",
-        help="say what the data contract would reject in a data folder, before settling it",
         description="Read a data folder as a settlement would and report what it would reject "
         "and why: rows per file and reason with the first rows, the cases rejected because of "
         "their hospital or group, files it would refuse (a missing column, budget.yaml of the "

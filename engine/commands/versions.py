@@ -34,7 +34,6 @@ SHORT_HASH = 12
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "versions",
-        help="list a city's policy versions, or the version in force on a date",
         description="List each city's versions in order of effective date with their base "
         "version and IR content hash; with --on, the version of each city in force that day.",
     )

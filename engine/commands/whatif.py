@@ -32,7 +32,6 @@ from policy_dsl.loader import Resolved, read_policy_file, resolve
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "whatif",
-        help="compare two versions on the same data: impact, attribution, exposure, sweeps",
         description="Settle the cases of a data folder under a base and a new version of a "
         "policy and report the change: totals, per hospital, level, group and category, the "
         "cases that change category, winners and losers; how the change splits over the changed "

@@ -7,13 +7,20 @@ rows where the comparison decides something and that read this parameter or row.
 for a count or a level, ±0.05 for a ratio (±0.001 below 0.1, e.g. a ‰ quota), 5% of the value
 (one significant digit) otherwise; each shift is a settlement with the parameter set from
 outside (`Settings(params=…)`) or the table row changed in the IR.
+
+A shift re-settles from the base run only the definitions the moved threshold reaches
+(`rerun.resettle`, on the data already cut to the period), and the shifts run side by side on
+`WORKERS` threads (polars releases the interpreter's lock while it computes); they do not go
+through the `Runs` cache, so that a what-if's kept runs stay the ones the analyst asked for.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
@@ -22,7 +29,8 @@ from engine.batch import Compiler, Settings, StageRun
 from engine.progress import step
 from engine.settle import Settlement
 from engine.whatif.impact import Impact, impact_of
-from engine.whatif.runs import Runs
+from engine.whatif.rerun import resettle
+from engine.whatif.runs import Outcome, Runs
 from engine.whatif.thresholds import ThresholdUse, row_text, threshold_uses
 from policy_dsl import ast as a
 from policy_dsl import ir
@@ -30,6 +38,8 @@ from policy_dsl.loader import Resolved
 from policy_dsl.ranges import param_range
 
 MARGIN = 0.05
+#: Shifts settled at once (each holds one settlement's new columns in memory).
+WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -134,11 +144,21 @@ def exposure(
             near = _near(base.settlement, use, threshold, margin)
             previous = found.get(threshold.label)
             if previous is None:
-                down, up = (_shift(runs, policy, settings, threshold, sign) for sign in (-1, 1))
-                found[threshold.label] = ThresholdExposure(threshold, [use.text], *near, down, up)
+                found[threshold.label] = ThresholdExposure(threshold, [use.text], *near, None, None)
             else:
                 found[threshold.label] = _merged(previous, use.text, near)
             counting.advance()
+    jobs = [(exposed.threshold, sign) for exposed in found.values() for sign in (-1, 1)]
+    shifts = []
+    with (
+        step("threshold shifts", total=len(jobs)) as counting,
+        ThreadPoolExecutor(max_workers=WORKERS) as pool,
+    ):
+        for shift in pool.map(lambda job: _shift(base, settings, *job), jobs):
+            shifts.append(shift)
+            counting.advance()
+    for exposed, down, up in zip(found.values(), shifts[::2], shifts[1::2], strict=True):
+        found[exposed.threshold.label] = replace(exposed, down=down, up=up)
     ranked = sorted(found.values(), key=lambda t: (-t.near, -_money(t), t.threshold.label))
     return Exposure(policy, margin, ranked)
 
@@ -263,21 +283,25 @@ def _merged(
 
 
 def _shift(
-    runs: Runs, policy: ir.Policy, settings: Settings, threshold: Threshold, sign: int
+    base: Outcome, settings: Settings, threshold: Threshold, sign: int
 ) -> ThresholdShift | None:
+    """The base run with `threshold` moved one step down (`sign` −1) or up, re-settled from
+    it; None where the step leaves the threshold's range (or crosses zero)."""
+    policy = base.policy
     value = threshold.value + sign * threshold.step
     if threshold.value >= 0 > value or not _allowed(policy, threshold, value):
         return None
     if threshold.row is None:
         moved = Settings(settings.definitions, {**settings.params, threshold.name: value})
-        shifted = runs.outcome(policy, moved)
+        shifted = Outcome.of(resettle(base.settlement, policy, moved))
     else:
         tables = [
             _table_with(t, threshold.row, value) if t.name == threshold.name else t
             for t in policy.tables
         ]
-        shifted = runs.outcome(ir.with_hash(policy.model_copy(update={"tables": tables})), settings)
-    impact = impact_of(runs.outcome(policy, settings), shifted)
+        changed = ir.with_hash(policy.model_copy(update={"tables": tables}))
+        shifted = Outcome.of(resettle(base.settlement, changed, settings))
+    impact = impact_of(base, shifted)
     reports = {r: int(d or 0) for r, d in impact.reports.select("report", "delta").rows()}
     return ThresholdShift(value, impact.delta, _level_deltas(impact), _moved_cases(impact), reports)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.money import allocate, fen_text, round_half_away, to_fen
@@ -105,3 +106,29 @@ def test_fen_text_is_exact() -> None:
         "123.45",
         "16780840547.00",
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    weights=st.lists(st.sampled_from([0.0, 1.0, 1.5, 2.0, 3.25, 7.0]), min_size=1, max_size=60),
+    total=st.integers(min_value=0, max_value=10_000),
+)
+def test_whole_allocation_gives_the_fen_left_over_as_a_rank_would(
+    weights: list[float], total: int
+) -> None:
+    """The allocation without groups picks the rows for the fen left over by a selection; it
+    gives the same rows as ranking every remainder (ties — many here — to the earlier row)."""
+    frame = pl.DataFrame({"w": weights, "t": [total / 100] * len(weights)})
+    got = allocate(frame, total="t", weight="w", by=[], out="paid")["paid"]
+    weight_sum = sum(weights)
+    if weight_sum <= 0:
+        assert got.to_list() == [0.0] * len(weights)
+        return
+    # the shares as the engine computes them (polars divides by a constant as × reciprocal)
+    share = frame.select((float(total) * pl.col("w") / pl.col("w").sum()).alias("s"))["s"].to_list()
+    floors = [math.floor(s) for s in share]
+    left = total - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (floors[i] - share[i], i))[:left]
+    expected = [(f + (1 if i in order else 0)) / 100 for i, f in enumerate(floors)]
+    assert got.to_list() == pytest.approx(expected, abs=1e-12)
+    assert round(got.sum() * 100) == total

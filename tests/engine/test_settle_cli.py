@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from engine.settle import load_policy
 from tests.conftest import POLICIES, SAMPLE
 from tests.conftest import run_cli as run
 
@@ -55,7 +56,9 @@ def test_settle_writes_every_output_and_accounts_for_every_row(
     cases = pl.read_csv(tmp_path / "out" / "settlement" / "cases.csv", infer_schema=False)
     assert cases.height == march
     assert cases["payment"].str.contains(r"^-?\d+\.\d{2}$").all()
-    assert manifest["policy"]["hash"] == cases["policy_hash"][0]
+    # the policy is named once, in the manifest, not on every row
+    assert manifest["policy"]["hash"] == load_policy(XUANCHENG).hash
+    assert not [c for c in cases.columns if c.startswith("policy_")]
 
 
 def test_settle_writes_parquet_on_request(
@@ -79,6 +82,14 @@ def test_settle_writes_parquet_on_request(
     summary = pl.read_parquet(out / "settlement" / "summary.parquet")
     assert cases.schema["payment"] == pl.Decimal(38, 2)
     assert cases["payment"].sum() == summary["payment"][0]  # exact decimals add up exactly
+    # the policy and period in each file's own metadata, once, not on every row
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    for name in (f for f in files if f.endswith(".parquet")):
+        metadata = pl.read_parquet_metadata(out / name)
+        assert metadata["drgpolicy.policy_hash"] == manifest["policy"]["hash"], name
+        assert metadata["drgpolicy.policy_city"] == "xuancheng"
+        assert metadata["drgpolicy.period"] == "2024-03"
+    assert not [c for c in cases.columns if c.startswith("policy_")]
     with pytest.raises(SystemExit) as refused:
         run(capsys, "settle", *args, "--format", "xls")
     assert refused.value.code == 2

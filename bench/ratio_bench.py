@@ -1,0 +1,158 @@
+"""Settle, engine ÷ the hand-written plan: both policies, same data, same process, interleaved.
+
+For each size (default 1M and 10M cases; the synthetic city of `settle_bench.py`, cached in
+`/tmp/drgpolicy-bench/<n>`), the data is read once (`engine.settle.load_data`; the hand-written
+plans make their integer keys from the same `Inputs` with `prepare`, not timed: "made once on
+load"). Then `--runs` times in turn: the engine's `settle` of Xuancheng 2024, the hand-written
+`bench/handwritten.py`, the engine's `settle` of `bench/simple/simple.policy`, its hand-written
+`bench/simple/handwritten.py`. The ratio of the medians is checked against the target (≤ 1.3 at
+1M and 10M for both policies). Before timing, each pair is checked to agree on every case
+(category, payment to the fen; points within 1e-9 relative).
+
+    .venv/bin/python bench/ratio_bench.py                      # 1M and 10M, median of 5
+    .venv/bin/python bench/ratio_bench.py --sizes 1000000 --runs 3 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gc
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))
+
+import polars as pl  # noqa: E402
+
+from bench import handwritten  # noqa: E402
+from bench.settle_bench import DEFAULT_CACHE, dataset  # noqa: E402
+from bench.simple import handwritten as simple  # noqa: E402
+from engine import money  # noqa: E402
+from engine.contract import Inputs  # noqa: E402
+from engine.rundata import Period  # noqa: E402
+from engine.settle import load_data, load_policy, settle  # noqa: E402
+
+XUANCHENG = ROOT / "policies" / "xuancheng" / "2024.policy"
+YEAR = 2024
+RATIO_LIMIT = 1.3
+POINTS = ("base_points", "case_points", "coefficient", "settled_points", "point_value")
+
+
+@dataclass
+class Pair:
+    """One policy at one size: the engine's and the hand-written settle times (seconds)."""
+
+    policy: str
+    size: int
+    engine_s: list[float]
+    hand_s: list[float]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.engine_s) / statistics.median(self.hand_s)
+
+
+def disagreements(engine: pl.DataFrame, hand: pl.DataFrame) -> dict[str, int]:
+    """Per output, the cases on which the engine and a hand-written plan differ."""
+    expected = engine.with_columns(
+        money.to_fen(pl.col("payment")).alias("payment"), pl.col("category").cast(pl.String)
+    )
+    got = hand.with_columns(pl.col("category").cast(pl.String))
+    joined = expected.join(got, on="case_id", how="full", suffix="_hand")
+    found = {}
+    for name in ("category", "payment", *POINTS):
+        a, b = pl.col(name), pl.col(f"{name}_hand")
+        same = a.eq_missing(b)
+        if name in POINTS:
+            same = same | ((a - b).abs() <= 1e-9 * pl.max_horizontal(a.abs(), b.abs()))
+        if bad := joined.filter(~same.fill_null(False)).height:
+            found[name] = bad
+    return found
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def measure(data: Path, size: int, runs: int) -> list[Pair]:
+    """Both policies at one size: agreement first, then `runs` interleaved rounds."""
+    period = Period.parse(str(YEAR))
+    plans: list[tuple[str, Any, Inputs, Callable[[], pl.DataFrame]]] = []
+    xuancheng = load_policy(XUANCHENG)
+    inputs = load_data(data, xuancheng)
+    prepared = handwritten.prepare(inputs, YEAR)
+    plans.append(
+        ("xuancheng 2024", xuancheng, inputs, lambda: handwritten.settle_prepared(prepared).cases)
+    )
+    simple_policy = load_policy(simple.POLICY)
+    simple_inputs = load_data(data, simple_policy)
+    simple_prepared = simple.prepare(simple_inputs, YEAR)
+    plans.append(
+        (
+            "bench simple",
+            simple_policy,
+            simple_inputs,
+            lambda: simple.settle_prepared(simple_prepared).cases,
+        )
+    )
+    pairs = []
+    for name, policy, loaded, hand in plans:
+        engine_cases = settle(policy, loaded, period).cases()
+        if found := disagreements(engine_cases, hand()):
+            raise SystemExit(
+                f"{name} at {size:,}: the engine and the hand-written plan differ: {found}"
+            )
+        pairs.append(Pair(name, size, [], []))
+    for _ in range(runs):
+        for pair, (_, policy, loaded, hand) in zip(pairs, plans, strict=True):
+            pair.engine_s.append(_timed(functools.partial(settle, policy, loaded, period)))
+            pair.hand_s.append(_timed(hand))
+    return pairs
+
+
+def report(pairs: Sequence[Pair]) -> list[str]:
+    lines = [f"{'policy':<16} {'cases':>12} {'engine':>9} {'by hand':>9} {'ratio':>6}  target"]
+    for p in pairs:
+        mark = "PASS" if p.ratio <= RATIO_LIMIT else "FAIL"
+        lines.append(
+            f"{p.policy:<16} {p.size:>12,} {statistics.median(p.engine_s):8.3f}s "
+            f"{statistics.median(p.hand_s):8.3f}s {p.ratio:6.2f}  {mark} (≤ {RATIO_LIMIT})"
+        )
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--runs", type=int, default=5, help="interleaved rounds (median)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    pairs: list[Pair] = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        pairs += measure(dataset(args.cache, size, args.seed), size, args.runs)
+        print("\n".join(report([p for p in pairs if p.size == size])[-2:]), flush=True)
+    print("\n".join(report(pairs)))
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.json:
+        args.json.write_text(json.dumps([asdict(p) | {"ratio": p.ratio} for p in pairs], indent=2))
+    return 0 if all(p.ratio <= RATIO_LIMIT for p in pairs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Every shipped policy settled on the bundled sample writes the same bytes as the golden
+(`tests/golden/outputs/hashes.json`; regenerate, on purpose only, with
+`.venv/bin/python -m tests.engine.output_hashes --write`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import POLICIES
+from tests.engine.output_hashes import file_hash, golden, output_hashes
+
+
+def test_outputs_are_byte_identical_to_the_golden() -> None:
+    found = output_hashes()
+    stored = golden()
+    assert sorted(found) == sorted(stored)  # the same files
+    changed = [name for name in sorted(found) if found[name] != stored[name]]
+    assert not changed, f"outputs differ from the golden: {changed}"
+
+
+def test_the_golden_covers_every_shipped_policy_in_both_formats() -> None:
+    stored = golden()
+    for path in POLICIES.rglob("*.policy"):
+        city, version = path.parent.name, path.stem
+        for fmt in ("csv", "parquet"):
+            assert f"{city}/{version}/{fmt}/manifest.json" in stored
+            assert f"{city}/{version}/{fmt}/settlement/cases.{fmt}" in stored or any(
+                name.startswith(f"{city}/{version}/{fmt}/") and name.endswith(f"/cases.{fmt}")
+                for name in stored
+            )
+
+
+def test_a_changed_byte_changes_the_hash(tmp_path: Path) -> None:
+    file = tmp_path / "cases.csv"
+    file.write_bytes(b"case_id,payment\nC1,100.00\n")
+    before = file_hash(file)
+    file.write_bytes(b"case_id,payment\nC1,100.01\n")
+    assert file_hash(file) != before
