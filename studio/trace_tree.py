@@ -19,36 +19,11 @@ import polars as pl
 from engine.markup import markdown_text as md
 from engine.report_text import show
 from engine.trace import AllocationCheck, CitedPassage, RankCheck, Step, Trace
+from engine.trace_graph import ROOT, reached, root_name, step_inputs
 
-ROOT = "payment"
 #: The two ways the Explain page shows a trace.
 TREE, FLAT = "tree, from the payment", "every step, in order"
 KEY_PREFIX = "explain_node"
-
-
-def root_name(trace: Trace) -> str | None:
-    """The step the tree starts from: `payment`, or the last step where a policy has none."""
-    names = [s.name for s in trace.steps]
-    if ROOT in names:
-        return ROOT
-    return names[-1] if names else None
-
-
-def step_inputs(trace: Trace, step: Step) -> list[str]:
-    """The inputs of `step` that are steps of the trace, in the order the step read them."""
-    names = {s.name for s in trace.steps}
-    return [n for n in step.inputs if n in names and n != step.name]
-
-
-def reached(trace: Trace, start: str) -> set[str]:
-    """The steps `start` reads, directly or through other steps, and `start` itself."""
-    seen, todo = {start}, [start]
-    while todo:
-        for name in step_inputs(trace, trace.step(todo.pop())):
-            if name not in seen:
-                seen.add(name)
-                todo.append(name)
-    return seen
 
 
 def roots(trace: Trace) -> list[str]:

@@ -178,15 +178,23 @@ if other_result is not None:
         f"#### {md(widgets.shown_label(other.label, other_trace.version))} → "
         f"{md(widgets.shown_label(chosen.label, trace.version))}"
     )
-    if first is None:
+    anywhere = diff.first_anywhere
+    if anywhere is None:
         st.success("The two versions decide this case the same way, step by step.")
+    elif first is None:
+        st.info(
+            f"The payment is the same under both versions: the first step that differs, "
+            f"**{md(anywhere.name)}** ({md(anywhere.label)}), does not reach it."
+        )
     else:
         old_value = show(first.old.value) if first.old else "—"
         new_value = show(first.new.value) if first.new else "—"
         st.warning(
-            f"The versions part first at **{md(first.name)}** ({md(first.label)}): "
-            f"{md(old_value)} → {md(new_value)}"
+            f"The versions part first, on the payment's path, at **{md(first.name)}** "
+            f"({md(first.label)}): {md(old_value)} → {md(new_value)}  \n"
+            + " ← ".join(md(name) for name in diff.payment_path)
         )
+    if anywhere is not None:
         st.dataframe(explaining.diff_frame(diff), hide_index=True, width="stretch")
 
 metrics = st.columns(4)

@@ -315,7 +315,7 @@ def test_walk_through_in_the_browser(tmp_path: Path) -> None:
         page.get_by_role("button", name="Explain").click()
         idle(page)
         page.get_by_text(f"Case {expected['first_moved']} under xuancheng").wait_for()
-        page.get_by_text("The versions part first at").wait_for()
+        page.get_by_text("The versions part first, on the payment's path, at").wait_for()
         top(page, page.get_by_text(f"Case {expected['first_moved']} under xuancheng"))
         page.wait_for_timeout(500)
         shot(page, "studio-explain")

@@ -29,13 +29,22 @@ def test_explain_page_tree_and_trace_diff(policies: Path) -> None:
     explain_case(at, "C000004", compare=True)
     policy = load_policy(policies / XC / "2024.policy")
     trace = explain(settle(policy, load_data(SAMPLE, policy), Period.parse("2024")), "C000004")
-    assert any("part first at" in w for w in texts(at.warning))
+    assert any("part first, on the payment's path, at" in w for w in texts(at.warning))
     # the tree: the payment at the root, opened down to the step where the versions part
     labels = labels_of(at.expander)
     assert labels[0].startswith("≠ payment = ")
     first = next(label for label in labels if "first difference" in label)
-    assert first.startswith("⚠ first difference · incentive_candidate = ")
-    assert "incentive_approved and not ungrouped" in texts(at.code)  # its formula, drawn open
+    # not incentive_candidate (2024's incentive rule, false for this case: it changes nothing)
+    # but H0011's coefficient, 80/20 of level and cost in 2024 against 70/30 in 2023
+    assert first.startswith("⚠ first difference · hospital_coefficient = 0.823943")
+    assert "if filed_coefficient > 0 then filed_coefficient else measured_coefficient" in texts(
+        at.code
+    )  # its formula, drawn open
+    assert any(
+        "payment ← settled_points ← coefficient ← hospital_coefficient" in w
+        for w in texts(at.warning)
+    )
+    assert not any(label.startswith("⚠") and "incentive" in label for label in labels)
 
     # the flat order: every step, the first difference marked
     at.radio(key="explain_view").set_value(trace_tree.FLAT).run()
