@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,17 +94,32 @@ def semantic_diff(old: Resolved, new: Resolved) -> list[ChangeRow]:
 
 
 def text_diff_html(old: str, new: str, old_name: str, new_name: str, context: bool = True) -> str:
-    """The two texts side by side, changed lines marked (difflib's table, styled). difflib
-    escapes the lines but puts the two headings in as HTML: they are escaped here."""
-    table = difflib.HtmlDiff(tabsize=2, wrapcolumn=70).make_table(
+    """The two texts side by side in two equal columns that fit the page (long lines wrap),
+    each headed by the side it is — `old · 2023`, `new · 2024` — and changed lines marked
+    (difflib's table without its navigation column, styled). difflib escapes the lines but puts
+    the two headings in as HTML: they are escaped here."""
+    table = difflib.HtmlDiff(tabsize=2).make_table(
         old.splitlines(),
         new.splitlines(),
-        html_text(old_name),
-        html_text(new_name),
+        html_text(f"old · {old_name}"),
+        html_text(f"new · {new_name}"),
         context=context,
         numlines=3,
     )
-    return DIFF_STYLE + f'<div class="drg-diff">{table}</div>'
+    return DIFF_STYLE + f'<div class="drg-diff">{_fitted(table)}</div>'
+
+
+def _fitted(table: str) -> str:
+    """difflib's table made to fit: no navigation cells, no `nowrap`, and four columns (line
+    number and text of each side) laid out at fixed widths."""
+    table = _NEXT_CELL.sub("", table).replace(' nowrap="nowrap"', "")
+    table = _COLGROUPS.sub(_COLUMNS, table, count=1)
+    return _COLGROUPS.sub("", table)
+
+
+_NEXT_CELL = re.compile(r'<t([dh]) class="diff_next"[^>]*>.*?</t\1>')
+_COLGROUPS = re.compile(r"<colgroup></colgroup>\s*")
+_COLUMNS = '<colgroup><col class="no"><col><col class="no"><col></colgroup>'
 
 
 def text_diff_stats(old: str, new: str) -> tuple[int, int]:
@@ -121,13 +137,13 @@ def read_text(path: Path) -> str:
 
 DIFF_STYLE = """
 <style>
-.drg-diff{overflow-x:auto;font-size:12.5px}
+.drg-diff{font-size:12.5px;max-width:100%}
 .drg-diff table.diff{font-family:ui-monospace,Menlo,Consolas,monospace;border-collapse:collapse;
-  width:100%}
-.drg-diff td{padding:0 6px;vertical-align:top;white-space:pre-wrap}
-.drg-diff th{background:#f0f2f6;padding:2px 6px;text-align:left}
-.drg-diff .diff_header{color:#9aa0aa;text-align:right;background:#fafafa}
-.drg-diff td.diff_next{display:none}
+  width:100%;table-layout:fixed}
+.drg-diff col.no{width:3.4em}
+.drg-diff td{padding:0 6px;vertical-align:top;white-space:pre-wrap;overflow-wrap:anywhere}
+.drg-diff th{background:#f0f2f6;padding:3px 6px;text-align:left;font-weight:600;color:#31333f}
+.drg-diff td.diff_header{color:#9aa0aa;text-align:right;background:#fafafa}
 .drg-diff .diff_add{background:#d9f7e1}.drg-diff .diff_chg{background:#fff3c4}
 .drg-diff .diff_sub{background:#fde0e0}
 </style>

@@ -116,19 +116,23 @@ if go:
 if not st.session_state.get("explain_run") or dataset is None:
     st.info("Give a case id and press Explain (the data is settled once, then cached).")
     st.stop()
-folder = dataset.folder
+folder, encoding = dataset.folder, dataset.encoding
 
 policy = widgets.compiled(root, chosen)
 other_policy = widgets.compiled(root, other) if other else None
 if policy is None or (other and other_policy is None):
     st.stop()
-inputs = widgets.loaded_inputs(folder, policy)
+inputs = widgets.loaded_inputs(dataset, policy)
 if inputs is None:
     st.stop()
 try:
     with st.spinner("Settling…"):
-        result = cache.settlement(policy, folder, period)
-        other_result = cache.settlement(other_policy, folder, period) if other_policy else None
+        result = cache.settlement(policy, folder, period, encoding=encoding)
+        other_result = (
+            cache.settlement(other_policy, folder, period, encoding=encoding)
+            if other_policy
+            else None
+        )
 except (PeriodError, PolicyError) as exc:
     st.error(md(exc))
     st.stop()

@@ -11,7 +11,7 @@ from engine.markup import markdown_code as md_code
 from engine.markup import markdown_text as md
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import policy_from_text
-from studio import cache, compare, widgets, workspace
+from studio import buffer, cache, compare, widgets, workspace
 
 root = workspace.policies_root()
 st.title("Versions")
@@ -116,4 +116,6 @@ with text_tab:
     removed, added = compare.text_diff_stats(old_text, new_text)
     whole = st.toggle("Show whole files", key="versions_whole", persist_state="session")
     st.caption(f"{removed} line(s) removed, {added} added")
-    st.html(compare.text_diff_html(old_text, new_text, old_label, new_label, context=not whole))
+    old_name = widgets.shown_label(old_label, buffer.header_version(old_text) or "?")
+    new_name = widgets.shown_label(new_label, buffer.header_version(new_text) or "?")
+    st.html(compare.text_diff_html(old_text, new_text, old_name, new_name, context=not whole))

@@ -221,7 +221,10 @@ def test_a_clause_that_moves_money_between_levels_is_charted_by_level() -> None:
         }
     )
     long = whatif_view.parts_by_level(parts)
-    assert long.rows() == [("threshold", "level 1", -77.5), ("threshold", "level 3", 77.5)]
+    assert long.rows() == [
+        ("threshold", "level 1 一级", -77.5),
+        ("threshold", "level 3 三级", 77.5),
+    ]
 
 
 def test_a_slider_is_drawn_again_when_its_declared_value_moves() -> None:

@@ -316,10 +316,10 @@ def test_whatif_page_matches_the_engine(policies: Path) -> None:
 
     expected = expected_hospitals(policies, edited)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["payment (元)"] == f"{expected['new'].sum():,.2f}"
+    assert metrics["支付总额 payment"] == f"¥{expected['new'].sum():,.2f}"
     totals = at.dataframe[0].value
-    payment = totals[totals["measure"] == "payment"].iloc[0]
-    assert payment["new"] == pytest.approx(expected["new"].sum(), abs=0.005)
+    payment = totals[totals["measure"] == "支付总额 payment"].iloc[0]
+    assert payment["new"] == f"¥{expected['new'].sum():,.2f}"
     hospitals = every_hospital(at)
     shown = dict(zip(hospitals["hospital_id"], hospitals["delta"], strict=True))
     for row in expected.iter_rows(named=True):
@@ -343,7 +343,9 @@ def test_whatif_slider_sets_the_parameter(policies: Path) -> None:
     shown = dict(zip(hospitals["hospital_id"], hospitals["delta"], strict=True))
     for row in expected.iter_rows(named=True):
         assert shown[row["hospital_id"]] == pytest.approx(row["delta"], abs=0.005)
-    assert any("low_ratio_grassroots" in c for c in texts(at.caption))
+    assert any(
+        "parameters set: 一级及以下医疗机构低倍率判定系数 35%" in c for c in texts(at.caption)
+    )
 
 
 def sample_with_bad_rows(folder: Path) -> Path:
@@ -392,15 +394,15 @@ def test_whatif_exposure_and_sweep_belong_to_their_run(
     exposed = exposure_table(at)
     assert exposed is not None
     grassroots = exposed[exposed["threshold"] == "low_ratio_grassroots"].iloc[0]
-    assert grassroots["value"] == pytest.approx(0.35)
+    assert grassroots["value"] == "35%"
     at.selectbox(key="whatif_sweep_param").set_value("low_ratio_standard").run()
     next(b for b in at.button if b.label == "Sweep").click().run()
     assert not at.exception
     swept = next(d.value for d in at.dataframe if "low_ratio_standard" in d.value)
     at_written = swept[swept["low_ratio_standard"].round(6) == 0.4].iloc[0]
     assert at_written["delta"] == 0  # against the run: the slider's 35% kept
-    levels = next(t.value for t in at.table if "payment_new" in t.value)
-    level_1 = levels[levels["level"] == 1].iloc[0]
+    levels = next(d.value for d in at.dataframe if {"payment_new", "hospitals"} <= set(d.value))
+    level_1 = levels[levels["level"] == "level 1 一级"].iloc[0]
     assert at_written["payment_level_1"] == pytest.approx(level_1["payment_new"], abs=0.01)
     # the rejected rows stay with the run through these reruns
     assert any("2 input row(s) rejected" in w for w in texts(at.warning))
@@ -456,7 +458,7 @@ def test_whatif_sliders_show_what_the_new_version_declares(policies: Path) -> No
     at.slider(key="whatif_p_cost_share").set_value(0.25)
     next(b for b in at.button if b.label == "Run what-if").click().run()
     assert not at.exception
-    assert any("parameters set: {'cost_share': 0.25}" in c for c in texts(at.caption))
+    assert any("parameters set: 成本系数占比 25%" in c for c in texts(at.caption))
     at.selectbox(key="whatif_base").set_value("2023").run()
     assert at.slider(key="whatif_p_cost_share").value == pytest.approx(0.25)
 
@@ -471,4 +473,4 @@ def test_whatif_sliders_show_what_the_new_version_declares(policies: Path) -> No
     assert at.slider(key="whatif_p_cost_share").value == pytest.approx(0.25)
     next(b for b in at.button if b.label == "Run what-if").click().run()
     assert not at.exception
-    assert any("parameters set: {'cost_share': 0.25} " in f"{c} " for c in texts(at.caption))
+    assert any(c.endswith("parameters set: 成本系数占比 25%") for c in texts(at.caption))

@@ -82,8 +82,8 @@ def test_the_samples_parts_when_asked_and_then_said(policies: Path, tmp_path: Pa
         shutil.copyfile(SAMPLE / name, by_hand / name)
     expected = point_value(by_hand)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["cases"] == f"{CASES:,}"
-    assert metrics["point value"] == f"{expected:,.4f}"
+    assert metrics["病例数 cases"] == f"{CASES:,}"
+    assert metrics["点值 point value"] == f"{expected:,.6f}".rstrip("0").rstrip(".")
     assert expected > 50 * point_value(SAMPLE)  # why it is never done without a word
 
 

@@ -1,0 +1,173 @@
+"""How the studio writes numbers and colours (数字与颜色), one place for every page: money as ¥
+with two decimals and thousands separators, ratios and changes as %, the columns of its tables
+under readable labels, and on every chart one colour for a gain, one for a loss and one per
+hospital level (the HTML report's colours, `engine.whatif.svg`).
+
+The tables keep their numbers (they sort as numbers); `column_config` says how each column is
+written. The texts (metrics, captions) are written by `engine.whatif.show`, as the reports are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from engine.whatif import show
+from engine.whatif.svg import NEGATIVE, POSITIVE, SERIES
+
+#: How a column of 元 (two decimals, thousands separated) and of a ratio (as %) are written.
+MONEY, PERCENT, COUNT, NUMBER = "¥%,.2f", "percent", "%,d", "%,.4f"
+GAIN, LOSS = POSITIVE, NEGATIVE
+#: Every chart's colour of a hospital level, and of all levels together.
+LEVEL_COLOURS = {0: SERIES[4], 1: SERIES[0], 2: SERIES[1], 3: SERIES[2]}
+ALL_LEVELS = "all levels 全部"
+ALL_COLOUR = "#555555"
+
+#: Columns the studio's tables share, with the label they are shown under and how they are
+#: written (a page may add its own: `table(..., labels=…)`).
+COLUMNS: dict[str, tuple[str, str | None]] = {
+    "hospital_id": ("医院 hospital", None),
+    "hospital_name": ("医院名称 name", None),
+    "level": ("级别 level", None),
+    "tier": ("分档 tier", None),
+    "case_id": ("病例 case", None),
+    "drg_code": ("病组 DRG", None),
+    "month": ("月份 month", None),
+    "cases": ("病例数 cases", COUNT),
+    "hospitals": ("医院数 hospitals", COUNT),
+    "payment_base": ("支付额 payment, base", MONEY),
+    "payment_new": ("支付额 payment, new", MONEY),
+    "delta": ("变化 change", MONEY),
+    "pct": ("变化率 change %", PERCENT),
+    "category_base": ("病例类型 category, base", None),
+    "category_new": ("病例类型 category, new", None),
+    "category": ("病例类型 category", None),
+    "from": ("原类型 from", None),
+    "to": ("新类型 to", None),
+    "budget": ("预算 budget", MONEY),
+    "total_cost": ("住院总费用 total cost", MONEY),
+}
+
+
+def money(fen: int | None, signed: bool = False) -> str:
+    """`123456` fen → `¥1,234.56` (`+¥1,234.56` when `signed`)."""
+    return show.yuan(fen, signed)
+
+
+def percent(ratio: float | None) -> str:
+    """`0.0123` → `+1.23%`."""
+    return show.pct(ratio)
+
+
+def param_value(value: float, type_name: str) -> str:
+    """A parameter's value as the policy writes it: `30%`, `5`, `¥1,200.00`, `1.5`."""
+    if type_name == "ratio":
+        return f"{show.number(value * 100, 4)}%"
+    if type_name == "money":
+        return money(round(value * 100))
+    return show.number(value)
+
+
+def kind_of(name: str) -> str | None:
+    """How a column is written, from its name where no label says: money, %, or as it is."""
+    if name in COLUMNS:
+        return COLUMNS[name][1]
+    if name.startswith(("payment", "delta", "change (元)")) or name.endswith("(元)"):
+        return MONEY
+    if name.endswith("%") or name.startswith("pct"):
+        return PERCENT
+    return None
+
+
+def column_config(
+    frame: pl.DataFrame, labels: Mapping[str, str] | None = None, kinds: Mapping[str, str] = {}
+) -> dict[str, Any]:
+    """Each column's label and number format for `st.dataframe`."""
+    labels = labels or {}
+    config: dict[str, Any] = {}
+    for name, dtype in frame.schema.items():
+        label = labels.get(name) or COLUMNS.get(name, (name, None))[0]
+        kind = kinds.get(name, kind_of(name))
+        if dtype.is_numeric() and kind is not None:
+            config[name] = st.column_config.NumberColumn(label, format=kind)
+        elif dtype.is_numeric():
+            config[name] = st.column_config.NumberColumn(label)
+        else:
+            config[name] = st.column_config.Column(label)
+    return config
+
+
+def table(
+    frame: pl.DataFrame,
+    labels: Mapping[str, str] | None = None,
+    kinds: Mapping[str, str] = {},
+    **options: Any,
+) -> Any:
+    """`st.dataframe` with each column under its label and written as its kind."""
+    return st.dataframe(
+        frame, hide_index=True, column_config=column_config(frame, labels, kinds), **options
+    )
+
+
+# ---- charts -----------------------------------------------------------------------------------
+
+
+def gain_loss(field: str) -> Any:
+    """A bar's colour by the sign of a change: a gain green, a loss red."""
+    return alt.condition(f"datum['{field}'] >= 0", alt.value(GAIN), alt.value(LOSS))
+
+
+def level_name(level: Any) -> str:
+    """`1` → `level 1 一级`; `all` → all levels."""
+    if level in (None, "all", ""):
+        return ALL_LEVELS
+    text = str(level).removeprefix("level ").strip()
+    return show.level(int(text)) if text.lstrip("-").isdigit() else str(level)
+
+
+def level_colour(field: str, names: Iterable[str], title: str = "级别 level") -> alt.Color:
+    """A level's colour, the same on every chart (`names`: the values of `field`, written by
+    `level_name`)."""
+    domain = sorted(set(names), key=_level_order)
+    return alt.Color(
+        f"{field}:N",
+        title=title,
+        scale=alt.Scale(domain=domain, range=[_colour(n) for n in domain]),
+    )
+
+
+def _level_order(name: str) -> float:
+    number = name.removeprefix("level ").split(" ")[0]
+    return float(number) if number.isdigit() else math.inf
+
+
+def _colour(name: str) -> str:
+    number = name.removeprefix("level ").split(" ")[0]
+    if number.isdigit():
+        return LEVEL_COLOURS.get(int(number), SERIES[5])
+    return ALL_COLOUR
+
+
+__all__ = [
+    "ALL_LEVELS",
+    "COLUMNS",
+    "GAIN",
+    "LEVEL_COLOURS",
+    "LOSS",
+    "MONEY",
+    "PERCENT",
+    "column_config",
+    "gain_loss",
+    "kind_of",
+    "level_colour",
+    "level_name",
+    "money",
+    "param_value",
+    "percent",
+    "table",
+]
