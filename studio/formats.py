@@ -17,8 +17,12 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from engine.report_text import show as show_value
+from engine.report_text import show_money
 from engine.whatif import show
 from engine.whatif.svg import NEGATIVE, POSITIVE, SERIES
+from policy_dsl import ir
+from policy_dsl.builtins import CORE_FIELDS
 
 #: How a column of 元 (two decimals, thousands separated) and of a ratio (as %) are written.
 MONEY, PERCENT, COUNT, NUMBER = "¥%,.2f", "percent", "%,d", "%,.4f"
@@ -71,6 +75,27 @@ def param_value(value: float, type_name: str) -> str:
     if type_name == "money":
         return money(round(value * 100))
     return show.number(value)
+
+
+def money_names(policy: ir.Policy) -> set[str]:
+    """The values of a policy that are amounts in 元: its money definitions and inputs, and the
+    core fields that are money (`total_cost`…)."""
+    found = {name for name, f in CORE_FIELDS.items() if _is_money(f.type.kind, f.type.unit)}
+    found |= {i.name for i in policy.inputs if i.type.is_money}
+    return found | {d.name for s in policy.stages for d in s.definitions if d.type.is_money}
+
+
+def _is_money(kind: str, unit: Any) -> bool:
+    return kind == "number" and (unit.money, unit.points) == (1, 0)
+
+
+def value(shown: Any, money: bool = False) -> str:
+    """A value of a trace as the pages write it: an amount as ¥ to the fen (a part of a fen
+    kept), anything else as the terminal trace writes it (`missing` for none)."""
+    if not money or isinstance(shown, bool) or not isinstance(shown, int | float):
+        return show_value(shown)
+    amount = "¥" + show_money(abs(shown))
+    return show.MINUS + amount if shown < 0 else amount
 
 
 def kind_of(name: str) -> str | None:
@@ -167,7 +192,9 @@ __all__ = [
     "level_colour",
     "level_name",
     "money",
+    "money_names",
     "param_value",
     "percent",
     "table",
+    "value",
 ]

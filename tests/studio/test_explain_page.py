@@ -12,7 +12,7 @@ from engine.rundata import Period
 from engine.settle import load_data, load_policy, settle
 from studio import trace_tree
 from tests.conftest import SAMPLE
-from tests.studio.apptest import XC, labels_of, open_app, texts
+from tests.studio.apptest import XC, labels_of, open_app, shown, texts
 
 
 def explain_case(at: AppTest, case_id: str, compare: bool = False) -> None:
@@ -62,7 +62,14 @@ def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
     labels = labels_of(at.expander)
     # 52 points × H0011's coefficient 0.823943 = 42.8451 settled points of 2,810,729.56 in all,
     # a share of the budget of 332,771,895 元 (test_helpers.py checks the allocation's figures)
-    assert labels[0].startswith("payment = 5,072.57")
+    assert labels[0].startswith("payment = ¥5,072.57")
+    # the outputs under the policy's labels, the money as ¥ to the fen, no Python value
+    metrics = {shown(m.label): shown(m.value) for m in at.metric}
+    assert metrics["病例支付额 payment"] == "¥5,072.57"
+    assert metrics["结算点数 settled_points"] == "42.8451"
+    facts = texts(at.caption)[0]
+    assert "住院总费用 total cost ¥2,875.53" in facts and "级别 level 1" in facts
+    assert "None" not in " ".join(texts(at.caption) + texts(at.markdown))
     assert any(label.startswith("settled_points = ") for label in labels)
     assert any(label.startswith("payable_total = ") for label in labels)
     assert any(label.startswith("point_value = ") for label in labels)  # a root of its own
@@ -71,7 +78,7 @@ def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
     assert "case_points * coefficient" not in code  # settled_points is closed
     assert any("**source:** assumption: 按结算点数分配本期应付总额" in m for m in markdown)
     assert any(
-        "allocation: the total 332,771,895.00 元" in m and "5,072.57 元" in m for m in markdown
+        "allocation: the total ¥332,771,895.00" in m and "= ¥5,072.57" in m for m in markdown
     )
 
     # open `settled_points`, an input of `payment`: its own formula, inputs and value

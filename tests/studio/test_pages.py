@@ -271,6 +271,12 @@ def test_examples_page_passes_and_shows_a_failure(policies: Path) -> None:
     count = len(list(example.parent.glob("*.yaml")))
     assert any(f"{count - 1} passed, 1 failed" in e for e in texts(at.error))
     assert any("Trace of case C1" in m for m in texts(at.markdown))
+    failed = next(d.value for d in at.dataframe if "expected" in d.value)
+    assert list(failed.iloc[0][["value", "expected", "got"]]) == [
+        "payment",
+        "¥1,900.00",
+        "¥1,800.00",
+    ]
 
 
 @pytest.mark.parametrize("page", ["versions", "whatif", "explain", "examples"])
