@@ -347,6 +347,9 @@ with exposure_tab:
         with st.spinner("Moving each threshold one step each way…"):
             stored.exposure = exposure(kept, stored.new, stored.settings, stored.declared)
     if stored.exposure is not None:
+        st.caption(
+            f"{len(stored.exposure.thresholds)} thresholds measured, the most exposed first."
+        )
         exposed = whatif_view.exposure_frame(stored.exposure, stored.declared)
         formats.table(
             exposed,
@@ -406,21 +409,23 @@ with sweep_tab:
                 stored.sweep = sweep(kept, stored.new, {name: grid}, stored.settings)
         swept_result = stored.sweep
         if swept_result is not None:
+            swept_spec = sweepable.get(swept_result.params[0])
+            swept_label = swept_spec.label if swept_spec else swept_result.params[0]
+            st.caption(
+                f"{swept_result.table.height} values of {md(swept_label)} settled, each "
+                "against this run."
+            )
             if comparison.params:
                 st.caption(
                     "The other parameters as this run set them: "
                     + md(whatif_view.params_text(comparison.params, stored.specs))
                 )
             long = whatif_view.sweep_long(swept_result)
-            swept_spec = sweepable.get(swept_result.params[0])
             st.altair_chart(
                 alt.Chart(long.to_pandas())
                 .mark_line(point=True)
                 .encode(
-                    x=alt.X(
-                        "value:Q",
-                        title=swept_spec.label if swept_spec else swept_result.params[0],
-                    ),
+                    x=alt.X("value:Q", title=swept_label),
                     y=alt.Y("delta:Q", title="change of payment against this run (¥)"),
                     color=formats.level_colour("level", long["level"]),
                     tooltip=whatif_view.tooltips(long),
