@@ -448,6 +448,40 @@ def test_editor_marks_only_what_is_in_its_own_text(policies: Path) -> None:
     )
 
 
+def test_a_new_version_lists_its_bases_diagnostics_against_their_files(policies: Path) -> None:
+    """A new version (2025, extending 2024, which extends 2023): an error in 2024 and an unused
+    parameter in 2023 are each listed against their own file and line; the editor draws none of
+    them on the new version's lines, in the component or in the plain box's listing."""
+    base = policies / XC / "2024.policy"
+    base.write_text(
+        replaced(text_2024(policies), "cost_ratio <= low_ratio_grassroots", "cost_ratio <= nope"),
+        encoding="utf-8",
+    )
+    older = policies / XC / "2023.policy"
+    unused = 'param unused_k "未使用" : ratio = 1\n  assumption "示例"\n'
+    older.write_text(
+        replaced(older.read_text(encoding="utf-8"), "param cv_limit", unused + "param cv_limit"),
+        encoding="utf-8",
+    )
+    at = open_app()
+    text = editor_on(at, XC, NEW)
+    assert 'extends "2024"' in text
+    nope = line_of(base.read_text(encoding="utf-8"), "cost_ratio <= nope")
+    assert any(
+        e.startswith(f"**E101** xuancheng/2024.policy line {nope},") and "nope" in e
+        for e in texts(at.error)
+    )
+    assert any(
+        w.startswith("**W101** xuancheng/2023.policy line") and "unused_k" in w
+        for w in texts(at.warning)
+    )
+    assert component(at)["marks"] == []
+    at.toggle(key=EDITOR_PLAIN).set_value(True).run()
+    listing = [str(h.proto.body) for h in at.get("html") if "drg-listing" in str(h.proto.body)]
+    assert len(listing) == 1 and not re.findall(r'class="drg-line (error|warning)"', listing[0])
+    assert "E101" not in listing[0] and "W101" not in listing[0]
+
+
 def test_whatif_sliders_show_what_the_new_version_declares(policies: Path) -> None:
     """Streamlit keeps a keyed slider's value while only its default changes; the page draws a
     slider again at the value the chosen new version declares (here 2023's cost_share 30% and
