@@ -55,6 +55,7 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "to": ("新类型 to", None),
     "budget": ("预算 budget", MONEY),
     "total_cost": ("住院总费用 total cost", MONEY),
+    "discharge_date": ("出院日期 discharge date", None),
 }
 
 
@@ -139,6 +140,31 @@ def table(
     )
 
 
+def written(frame: pl.DataFrame, labels: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """A small table written out for `st.table` (which takes no `column_config`): each column
+    under its label, each value as `column_config` would write it (a change with its sign)."""
+    labels = labels or {}
+    columns = {}
+    for name, dtype in frame.schema.items():
+        label = labels.get(name) or COLUMNS.get(name, (name, None))[0]
+        kind = kind_of(name) if dtype.is_numeric() else None
+        signed = name.startswith("delta") or name == "pct"
+        columns[label] = [_written(v, kind, signed) for v in frame[name].to_list()]
+    return pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
+
+
+def _written(cell: Any, kind: str | None, signed: bool) -> str:
+    if cell is None:
+        return "—"
+    if kind == MONEY:
+        return money(round(cell * 100), signed)
+    if kind == PERCENT:
+        return percent(cell) if signed else f"{cell:.2%}"
+    if kind == COUNT:
+        return f"{cell:,}"
+    return show_value(cell)
+
+
 # ---- charts -----------------------------------------------------------------------------------
 
 
@@ -197,4 +223,5 @@ __all__ = [
     "percent",
     "table",
     "value",
+    "written",
 ]

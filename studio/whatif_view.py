@@ -317,8 +317,10 @@ def totals_frame(impact: Impact) -> pl.DataFrame:
 
 def _number(digits: int) -> Callable[[Any, bool], str]:
     def write(value: Any, signed: bool) -> str:
-        text = show.number(value, digits)
-        return f"+{text}" if signed and value is not None and value > 0 else text
+        text = show.number(None if value is None else abs(value), digits)
+        if value is None or not value:
+            return text
+        return show.MINUS + text if value < 0 else f"+{text}" if signed else text
 
     return write
 

@@ -210,8 +210,8 @@ if other_result is not None:
             {
                 "step": "步骤 step",
                 "label": "名称 label",
-                "old": md(other_trace.version),
-                "new": md(trace.version),
+                "old": widgets.shown_label(other.label, other_trace.version),
+                "new": widgets.shown_label(chosen.label, trace.version),
                 "status": "比较 status",
                 "rule changed": "规则改变 rule changed",
             },

@@ -200,7 +200,13 @@ moved = int(tables["moved"]["cases"].sum()) if tables["moved"].height else 0
 metrics[3].metric("改变类型的病例 cases changing category", f"{moved:,}")
 formats.table(
     tables["totals"],
-    {"measure": "项目 item", "base": md(base_v), "new": md(new_v), "change": "变化 change"},
+    {
+        "measure": "项目 item",
+        "base": widgets.shown_label(labels[0], base_v),
+        "new": widgets.shown_label(labels[1], new_v),
+        "change": "变化 change",
+        "change %": "变化率 change %",
+    },
 )
 
 levels_tab, hospitals_tab, transitions_tab, parts_tab, exposure_tab, sweep_tab = st.tabs(
@@ -224,7 +230,7 @@ with levels_tab:
         ),
         width="stretch",
     )
-    formats.table(levels)
+    st.table(formats.written(levels).to_pandas(), hide_index=True)
     st.markdown("**By category 按病例类型**")
     formats.table(whatif_view.named_classes(tables["categories"], classes))
 with hospitals_tab:

@@ -407,9 +407,9 @@ def test_whatif_exposure_and_sweep_belong_to_their_run(
     swept = next(d.value for d in at.dataframe if "low_ratio_standard" in d.value)
     at_written = swept[swept["low_ratio_standard"].round(6) == 0.4].iloc[0]
     assert at_written["delta"] == 0  # against the run: the slider's 35% kept
-    levels = next(d.value for d in at.dataframe if {"payment_new", "hospitals"} <= set(d.value))
-    level_1 = levels[levels["level"] == "level 1 一级"].iloc[0]
-    assert at_written["payment_level_1"] == pytest.approx(level_1["payment_new"], abs=0.01)
+    levels = next(t.value for t in at.table if "支付额 payment, new" in t.value)
+    level_1 = levels[levels["级别 level"] == "level 1 一级"].iloc[0]
+    assert f"¥{at_written['payment_level_1']:,.2f}" == level_1["支付额 payment, new"]
     # the rejected rows stay with the run through these reruns
     assert any("2 input row(s) rejected" in w for w in texts(at.warning))
 
