@@ -17,6 +17,27 @@ from policy_dsl.loader import PolicyFile, Resolved, resolve
 from policy_dsl.versions import CityVersions, check_timeline
 
 SHORT_HASH = 12
+#: The timeline table's and the changes table's columns as the Versions page heads them.
+TIMELINE_LABELS = {
+    "version": "版本 version",
+    "checks": "检查 checks",
+    "from": "生效 from",
+    "to": "截止 to",
+    "in force until": "有效至 in force until",
+    "extends": "基于 extends",
+    "hash": "哈希 hash",
+    "file": "文件 file",
+}
+CHANGE_LABELS = {
+    "kind": "变更 kind",
+    "label": "名称 label",
+    "subject": "条款 subject",
+    "clause": "clause",
+    "old": "旧 old",
+    "new": "新 new",
+    "old_citations": "旧出处 source before",
+    "new_citations": "新出处 source after",
+}
 
 
 def timeline_rows(
@@ -151,6 +172,8 @@ DIFF_STYLE = """
 
 
 __all__ = [
+    "CHANGE_LABELS",
+    "TIMELINE_LABELS",
     "ChangeRow",
     "resolved_in",
     "semantic_diff",

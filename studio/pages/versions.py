@@ -11,7 +11,7 @@ from engine.markup import markdown_code as md_code
 from engine.markup import markdown_text as md
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import policy_from_text
-from studio import buffer, cache, compare, widgets, workspace
+from studio import buffer, cache, compare, formats, widgets, workspace
 
 root = workspace.policies_root()
 st.title("Versions")
@@ -45,11 +45,11 @@ if rows:
         .properties(height=60 + 34 * len(rows))
     )
     st.altair_chart(chart, width="stretch")
-    st.dataframe(
+    formats.table(
         frame.select(
             "version", "checks", "from", "to", "in force until", "extends", "hash", "file"
         ),
-        hide_index=True,
+        compare.TIMELINE_LABELS,
     )
 for problem in compare.timeline_problems(versions):
     st.warning(md(problem))
@@ -103,7 +103,7 @@ with semantic:
     )
     if changes:
         table = pl.DataFrame([c.__dict__ for c in changes]).drop("description")
-        st.dataframe(table, hide_index=True, width="stretch")
+        formats.table(table, compare.CHANGE_LABELS, width="stretch")
         for change in changes:
             with st.expander(f"{change.kind} · {md(change.subject)}"):
                 st.code(change.description, language=None)
