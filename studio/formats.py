@@ -1,7 +1,7 @@
 """How the studio writes numbers and colours (数字与颜色), one place for every page: money as ¥
 with two decimals and thousands separators, ratios and changes as %, the columns of its tables
 under readable labels, and on every chart one colour for a gain, one for a loss and one per
-hospital level (the HTML report's colours, `engine.whatif.svg`).
+hospital level (the HTML report's colours, `engine.page.svg`).
 
 The tables keep their numbers (they sort as numbers); `column_config` says how each column is
 written. The texts (metrics, captions) are written by `engine.whatif.show`, as the reports are.
@@ -17,10 +17,10 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from engine.page import show
+from engine.page.svg import NEGATIVE, POSITIVE, SERIES
 from engine.report_text import show as show_value
 from engine.report_text import show_money
-from engine.whatif import show
-from engine.whatif.svg import NEGATIVE, POSITIVE, SERIES
 from policy_dsl import ir
 from policy_dsl.builtins import CORE_FIELDS
 

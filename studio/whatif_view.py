@@ -13,7 +13,7 @@ import polars as pl
 
 from engine.batch import Settings
 from engine.overrides import checked_settings
-from engine.whatif import show
+from engine.page import show
 from engine.whatif.attribution import Attribution, attribute
 from engine.whatif.exposure import Exposure, ThresholdExposure, ThresholdShift
 from engine.whatif.impact import Impact, impact_of, totals_rows

@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.out_folder import SAMPLE
 from engine.outputs import write_folder_with
+from engine.progress import add_quiet_argument, progress_for, reporting
 from engine.sample import generate_sample
 
 
@@ -26,6 +27,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int, default=2024, help="random seed (default 2024)")
     parser.add_argument("--year", type=int, default=2024, help="settlement year (default 2024)")
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    add_quiet_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -38,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
             staging, cases=args.cases, seed=args.seed, year=args.year, fmt=args.format
         )
 
-    summary = write_folder_with(args.out, fill, kind=SAMPLE)
+    with reporting(progress_for(args)):
+        summary = write_folder_with(args.out, fill, kind=SAMPLE)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0

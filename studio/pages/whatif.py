@@ -11,8 +11,8 @@ import streamlit as st
 from engine.contract import ContractError
 from engine.markup import markdown_code as md_code
 from engine.markup import markdown_text as md
+from engine.page import show
 from engine.rundata import PeriodError
-from engine.whatif import show
 from engine.whatif.exposure import declared_types, exposure
 from engine.whatif.report import Report
 from engine.whatif.report_html import render_html

@@ -401,6 +401,7 @@ def test_whatif_exposure_and_sweep_belong_to_their_run(
     assert exposed is not None
     grassroots = exposed[exposed["threshold"] == "low_ratio_grassroots"].iloc[0]
     assert grassroots["value"] == "35%"
+    # out of the form: choosing the parameter draws its own range before the sweep
     at.selectbox(key="whatif_sweep_param").set_value("low_ratio_standard").run()
     next(b for b in at.button if b.label == "Sweep").click().run()
     assert not at.exception
