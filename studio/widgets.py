@@ -11,9 +11,11 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from engine.commands.validate import render as render_findings
 from engine.contract import ContractError, Inputs
 from engine.markup import markdown_text as md
 from engine.reading import ENCODINGS
+from engine.validation import validate_folder
 from policy_dsl import ir
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.errors import PolicyError
@@ -140,7 +142,18 @@ def _local(prefix: str) -> datasets.Dataset | None:
     if not path.strip():
         st.info("Give the path of a data folder on the machine the studio runs on.")
         return None
-    return datasets.local(path, str(encoding))
+    dataset = datasets.local(path, str(encoding))
+    if st.button("Check the folder (as `drgpolicy validate --data`)", key=f"{prefix}_validate"):
+        with st.spinner("Reading the folder as a settlement would…"):
+            try:
+                findings = validate_folder(dataset.folder, encoding=dataset.encoding)
+            except ContractError as exc:
+                st.error(md(exc))
+            else:
+                shown = st.success if findings.clean else st.warning
+                shown("Nothing would be rejected." if findings.clean else "Not clean: see below.")
+                st.code(render_findings(findings), language=None)
+    return dataset
 
 
 #: The choice that lets an upload take the parts it lacks from the bundled sample.

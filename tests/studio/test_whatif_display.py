@@ -219,3 +219,24 @@ def test_a_data_folder_of_this_machine(
         assert code != 0
         said = err.strip().splitlines()[-1].removeprefix("error: ")
         assert texts(at.error) == [f"The dataset does not meet the data contract: {said}"]
+
+
+def test_a_data_folder_is_checked_as_validate_checks_it(
+    policies: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The folder's check on the page is `drgpolicy validate --data`'s report, word for word:
+    here a GBK folder with a case of a hospital that is not in its hospitals file."""
+    folder = gbk_sample(tmp_path / "gbk")
+    cases = (folder / "cases.csv").read_bytes().decode("gbk").split("\n")
+    cases[5] = cases[5].replace("H00", "H99", 1)
+    (folder / "cases.csv").write_bytes("\n".join(cases).encode("gbk"))
+    at = open_app("whatif")
+    at.radio(key="whatif_data_kind").set_value(widgets.FOLDER).run()
+    at.text_input(key="whatif_folder").set_value(str(folder)).run()
+    at.radio(key="whatif_encoding").set_value("gbk").run()
+    at.button(key="whatif_validate").click().run()
+    assert not at.exception
+    code, out, _ = run_cli(capsys, "validate", "--data", str(folder), "--encoding", "gbk")
+    assert code == 1 and "NOT CLEAN" in out
+    assert [c.value for c in at.code] == [out.rstrip("\n")]
+    assert texts(at.warning) == ["Not clean: see below."]
