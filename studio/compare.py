@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.markup import html_text
+from engine.render.clauses import KINDS, by_clause, clauses
+from engine.render.redline import GROUP_WORDS
 from policy_dsl.diff import Change, diff_versions
 from policy_dsl.loader import PolicyFile, Resolved, resolve
 from policy_dsl.versions import CityVersions, check_timeline
@@ -85,9 +87,12 @@ def resolved_in(city: CityVersions, version: str, override: PolicyFile | None = 
 
 @dataclass(frozen=True)
 class ChangeRow:
-    """A change as the page lists it."""
+    """A change as the page lists it: what happened (`修改 changed`), the clause's Chinese label
+    (from the version that has it), what it is (`参数 parameter low_ratio_grassroots`), its id,
+    both sides' text and sources."""
 
     kind: str
+    label: str
     subject: str
     clause: str
     old: str
@@ -97,10 +102,12 @@ class ChangeRow:
     description: str
 
     @classmethod
-    def of(cls, change: Change) -> ChangeRow:
+    def of(cls, change: Change, labels: Mapping[str, str]) -> ChangeRow:
+        kind = KINDS.get(change.what, "")
         return cls(
-            change.kind,
-            change.subject,
+            GROUP_WORDS[change.kind],
+            labels.get(change.clause, ""),
+            f"{kind} {change.subject}".strip(),
             change.clause,
             change.old or "",
             change.new or "",
@@ -111,7 +118,11 @@ class ChangeRow:
 
 
 def semantic_diff(old: Resolved, new: Resolved) -> list[ChangeRow]:
-    return [ChangeRow.of(c) for c in diff_versions(old, new)]
+    """The changes from `old` to `new`, each with the label its clause has in the policy
+    document (`engine.render.clauses`: the new version's, or the old one's for a removal)."""
+    named = {**by_clause(clauses(old)), **by_clause(clauses(new))}
+    labels = {clause: found.label for clause, found in named.items() if found.label}
+    return [ChangeRow.of(c, labels) for c in diff_versions(old, new)]
 
 
 def text_diff_html(old: str, new: str, old_name: str, new_name: str, context: bool = True) -> str:

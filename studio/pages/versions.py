@@ -99,7 +99,10 @@ with semantic:
     except (PolicyError, StopIteration) as exc:
         st.error(f"Cannot compare: {md(exc or 'the buffer does not parse')}")
         changes = []
-    counts = {k: sum(c.kind == k for c in changes) for k in ("added", "changed", "removed")}
+    counts = {
+        k: sum(c.kind == compare.GROUP_WORDS[k] for c in changes)
+        for k in ("added", "changed", "removed")
+    }
     st.markdown(
         f"**{len(changes)} change(s)** from {md(old_label)} to {md(new_label)}: "
         + ", ".join(f"{n} {k}" for k, n in counts.items())
@@ -108,7 +111,7 @@ with semantic:
         table = pl.DataFrame([c.__dict__ for c in changes]).drop("description")
         formats.table(table, compare.CHANGE_LABELS, width="stretch")
         for change in changes:
-            with st.expander(f"{change.kind} · {md(change.subject)}"):
+            with st.expander(f"{md(change.kind)} · {md(change.label)} {md(change.subject)}"):
                 st.code(change.description, language=None)
                 st.caption(f"clause {md_code(change.clause)}")
                 if change.old_citations:

@@ -270,8 +270,12 @@ def test_walk_through_in_the_browser(tmp_path: Path) -> None:
         choose(page, "Old", "2024")
         choose(page, "New", BUFFER)
         page.get_by_text("1 change(s)").first.wait_for()
-        page.get_by_text("changed · parameter low_ratio_grassroots").first.wait_for()
-        page.get_by_text("changed · parameter low_ratio_grassroots").first.click()
+        page.get_by_text(
+            "修改 changed · 一级及以下医疗机构低倍率判定系数 参数 parameter low_ratio_grassroots"
+        ).first.wait_for()
+        page.get_by_text(
+            "修改 changed · 一级及以下医疗机构低倍率判定系数 参数 parameter low_ratio_grassroots"
+        ).first.click()
         page.wait_for_timeout(500)
         shot(page, "studio-versions", full_page=True)
 

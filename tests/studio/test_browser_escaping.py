@@ -78,7 +78,7 @@ def versions(page: Any) -> None:
     assert heading.inner_text().strip() == planted.VERSION
     page.get_by_role("tab", name="Semantic diff").click()
     idle(page)
-    page.get_by_text("added · parameter planted_share").click()
+    page.get_by_text("参数 parameter planted_share").click()
     shown(page, planted.SOURCE)
     nothing_made(page)
 

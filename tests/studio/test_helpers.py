@@ -65,7 +65,9 @@ def test_timeline_and_semantic_diff(policies: Path) -> None:
         compare.resolved_in(city, "2023"), compare.resolved_in(city, "2024")
     )
     grassroots = next(c for c in changes if c.clause == "param:low_ratio_grassroots")
-    assert grassroots.kind == "added" and "xc2024" in grassroots.new_citations
+    assert grassroots.kind == "新增 added" and "xc2024" in grassroots.new_citations
+    assert grassroots.label == "一级及以下医疗机构低倍率判定系数"
+    assert grassroots.subject == "参数 parameter low_ratio_grassroots"
 
 
 def test_semantic_diff_of_an_unsaved_buffer(policies: Path) -> None:

@@ -3,6 +3,7 @@ Explain page's tree: test_explain_page.py)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -224,7 +225,19 @@ def test_versions_page_timeline_and_diff(policies: Path) -> None:
     markdown = texts(at.markdown)
     assert any("change(s)** from 2023 to 2024" in m for m in markdown)
     labels = labels_of(at.expander)
-    assert "added · parameter low_ratio_grassroots" in labels
+    # each change under the Chinese label of its clause (2023 has no such parameter: 2024 adds
+    # it), as the policy document and its redline name it
+    assert (
+        "新增 added · 一级及以下医疗机构低倍率判定系数 参数 parameter low_ratio_grassroots"
+        in labels
+    )
+    changes = next(d for d in at.dataframe if "clause" in d.value)
+    rows = changes.value.set_index("clause")
+    assert rows.loc["param:low_ratio_grassroots", "label"] == "一级及以下医疗机构低倍率判定系数"
+    assert rows.loc["param:level_share", "label"] == "级别系数占比"
+    assert rows.loc["param:level_share", "kind"] == "修改 changed"
+    headers = {k: v["label"] for k, v in json.loads(changes.proto.columns).items() if "label" in v}
+    assert headers["label"] == "名称 label" and headers["old"] == "旧 old"
     assert any("source after:** source xc2024" in m for m in markdown)
     assert at.dataframe  # timeline table and the semantic diff
 
