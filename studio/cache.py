@@ -149,12 +149,16 @@ def _attribution(
 
 
 def monitoring(
-    policy: ir.Policy, folder: Path, year: int, progress: Progress | None = None
+    policy: ir.Policy,
+    folder: Path,
+    year: int,
+    progress: Progress | None = None,
+    encoding: str = "utf8",
 ) -> Monitoring:
     """The months of `year` of a data folder under `policy`, side by side (the Monitoring
     page), kept by the policy's hash, the data and the year."""
-    loaded = inputs(folder, policy)
-    fingerprint = runs_module.data_fingerprint(folder)
+    loaded = inputs(folder, policy, encoding)
+    fingerprint = f"{runs_module.data_fingerprint(folder)}|{encoding}"
     return _monitoring(policy.hash, fingerprint, year, policy, loaded, progress)
 
 

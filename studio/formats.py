@@ -99,6 +99,23 @@ def value(shown: Any, money: bool = False) -> str:
     return show.MINUS + amount if shown < 0 else amount
 
 
+#: The units an indicator is counted in that are counts (`engine.monitor.report`).
+COUNT_UNITS = ("count", "例", "组")
+
+
+def indicator(measured: float | None, unit: str) -> str:
+    """An indicator's value by its unit: `元` as ¥ to the fen, a ratio as %, a count whole."""
+    if measured is None:
+        return "—"
+    if unit == "元":
+        return money(round(measured * 100))
+    if unit == "ratio":
+        return f"{measured:.2%}"
+    if unit in COUNT_UNITS:
+        return f"{measured:,.0f}"
+    return show.number(measured, 4)
+
+
 def kind_of(name: str) -> str | None:
     """How a column is written, from its name where no label says: money, %, or as it is."""
     if name in COLUMNS:
@@ -181,7 +198,7 @@ def level_name(level: Any) -> str:
     return show.level(int(text)) if text.lstrip("-").isdigit() else str(level)
 
 
-def level_colour(field: str, names: Iterable[str], title: str = "级别 level") -> alt.Color:
+def level_colour(field: str, names: Iterable[str], title: str | None = "级别 level") -> alt.Color:
     """A level's colour, the same on every chart (`names`: the values of `field`, written by
     `level_name`)."""
     domain = sorted(set(names), key=_level_order)
@@ -214,6 +231,7 @@ __all__ = [
     "PERCENT",
     "column_config",
     "gain_loss",
+    "indicator",
     "kind_of",
     "level_colour",
     "level_name",
