@@ -209,6 +209,40 @@ def level_colour(field: str, names: Iterable[str], title: str | None = "级别 l
     )
 
 
+def level_bars(frame: pl.DataFrame, by: str, title: str, **more: Any) -> alt.Chart:
+    """Bars of the `change` (元) of each hospital level, grouped by `by` (a clause, a
+    threshold), each level in its colour."""
+    return (
+        alt.Chart(frame.to_pandas())
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{by}:N", sort=None, title=None),
+            yOffset=alt.YOffset("level:N"),
+            x=alt.X("change:Q", title=title),
+            color=level_colour("level", frame["level"]),
+            tooltip=tooltips(frame),
+            **more,
+        )
+    )
+
+
+def tooltips(frame: pl.DataFrame) -> list[Any]:
+    """A chart's tooltip: each column under its label, money and % written as in the tables."""
+    shown = []
+    for name, dtype in frame.schema.items():
+        title = COLUMNS.get(name, (name, None))[0]
+        kind = kind_of(name)
+        if dtype.is_numeric() and kind == MONEY:
+            shown.append(alt.Tooltip(f"{name}:Q", title=f"{title} (¥)", format=",.2f"))
+        elif dtype.is_numeric() and kind == PERCENT:
+            shown.append(alt.Tooltip(f"{name}:Q", title=title, format="+.2%"))
+        elif dtype.is_numeric():
+            shown.append(alt.Tooltip(f"{name}:Q", title=title, format=","))
+        else:
+            shown.append(alt.Tooltip(f"{name}:N", title=title))
+    return shown
+
+
 def _level_order(name: str) -> float:
     number = name.removeprefix("level ").split(" ")[0]
     return float(number) if number.isdigit() else math.inf
@@ -233,6 +267,7 @@ __all__ = [
     "gain_loss",
     "indicator",
     "kind_of",
+    "level_bars",
     "level_colour",
     "level_name",
     "money",
@@ -240,6 +275,7 @@ __all__ = [
     "param_value",
     "percent",
     "table",
+    "tooltips",
     "value",
     "written",
 ]

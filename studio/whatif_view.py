@@ -8,14 +8,14 @@ from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import altair as alt
 import polars as pl
 
 from engine.batch import Settings
+from engine.output_labels import class_labels, policy_labels
 from engine.overrides import checked_settings
 from engine.page import show
 from engine.whatif.attribution import Attribution, attribute
-from engine.whatif.exposure import Exposure, ThresholdExposure, ThresholdShift
+from engine.whatif.exposure import Exposure
 from engine.whatif.impact import Impact, impact_of, totals_rows
 from engine.whatif.runs import Runs, inputs_policy
 from engine.whatif.supervision import declared, supervision_frame
@@ -166,77 +166,6 @@ def run(
     return Comparison(impact, attribution, dict(params), timings, note)
 
 
-def grid(
-    low: float, high: float, count: int, integral: bool, current: float | None = None
-) -> list[float]:
-    """`count` evenly spaced values from `low` to `high` (whole numbers for a count), and the
-    `current` value where it lies between them, in order."""
-    if count < 2 or high == low:
-        values = [low]
-    else:
-        values = [low + (high - low) * i / (count - 1) for i in range(count)]
-    if current is not None and low <= current <= high:
-        values.append(current)
-    if integral:
-        return sorted({float(round(v)) for v in values})
-    return sorted({round(v, 10) for v in values})
-
-
-def sweep_long(result: Sweep) -> pl.DataFrame:
-    """A one-parameter sweep as (value, level, delta in 元) rows, the total as all levels."""
-    name = result.params[0]
-    table = result.table
-    levels = [c.removeprefix("delta_level_") for c in table.columns if c.startswith("delta_level_")]
-    frames = [
-        table.select(
-            pl.col(name).alias("value"),
-            pl.lit(formats.level_name(level)).alias("level"),
-            (pl.col(f"delta_level_{level}") / FEN).alias("delta"),
-        )
-        for level in levels
-    ]
-    frames.append(
-        table.select(
-            pl.col(name).alias("value"),
-            pl.lit(formats.ALL_LEVELS).alias("level"),
-            (pl.col("delta") / FEN),
-        )
-    )
-    return pl.concat(frames)
-
-
-def sweep_labels(
-    table: pl.DataFrame, specs: Sequence[ParamSpec], policy: ir.Policy, classes: Mapping[str, str]
-) -> dict[str, str]:
-    """The sweep table's columns as the page heads them."""
-    names, own = measure_names(policy), labels(policy)
-    shown = {s.name: f"{s.label} · {s.name}" for s in specs}
-    shown |= {"payment": names["payment"], "delta": "变化 change", "price": names["price"]}
-    for column in table.columns:
-        for prefix, words in (
-            ("payment_level_", "支付 payment"),
-            ("delta_level_", "变化 change"),
-        ):
-            if column.startswith(prefix):
-                shown[column] = f"{formats.level_name(column.removeprefix(prefix))} {words}"
-        if column.startswith("cases_"):
-            category = column.removeprefix("cases_")
-            shown[column] = f"{classes.get(category, category)} 病例数 cases"
-        if column.startswith("delta_report_"):
-            report = column.removeprefix("delta_report_")
-            shown[column] = f"{own.get(report, report)} 变化 change"
-    return shown
-
-
-def sweep_kinds(table: pl.DataFrame, specs: Sequence[ParamSpec]) -> dict[str, str]:
-    """How the sweep table's columns are written: the parameter by its type, counts, money."""
-    kinds = {s.name: formats.PERCENT if s.type == "ratio" else formats.NUMBER for s in specs}
-    kinds |= {"price": formats.NUMBER}
-    kinds |= {c: formats.COUNT for c in table.columns if c.startswith("cases_")}
-    kinds |= {c: formats.MONEY for c in table.columns if c.startswith("delta_report_")}
-    return kinds
-
-
 # ---- display ----------------------------------------------------------------------------------
 
 
@@ -279,14 +208,9 @@ def yuan(frame: pl.DataFrame, columns: tuple[str, ...] = ()) -> pl.DataFrame:
     )
 
 
-def labels(policy: ir.Policy) -> dict[str, str]:
-    """The label of each definition of a policy (its last stage's where stages repeat one)."""
-    return {d.name: d.label for stage in policy.stages for d in stage.definitions if d.label}
-
-
 def measure_names(policy: ir.Policy) -> dict[str, str]:
     """The totals' measures as the page names them, with the policy's own labels."""
-    own = labels(policy)
+    own = policy_labels(policy)
     settled, price = settled_name(policy.method), price_name(policy.method)
     return {
         "cases": "病例数 cases",
@@ -360,15 +284,12 @@ def params_text(params: Mapping[str, float], specs: Sequence[ParamSpec]) -> str:
 
 
 def class_names(*policies: ir.Policy) -> dict[str, str]:
-    """Each class of the policies' classifications as the page names it: `低倍率病例 low`."""
+    """Each class of the policies' classifications as the page names it: `低倍率病例 low` (the
+    first policy's label where two differ)."""
     found: dict[str, str] = {}
     for policy in reversed(policies):
-        for stage in policy.stages:
-            for d in stage.definitions:
-                if isinstance(d.expr, ir.Classify):
-                    found |= {
-                        c.name: f"{c.label} {c.name}" if c.label else c.name for c in d.expr.classes
-                    }
+        for classes in class_labels(policy).values():
+            found |= {n: n if label == n else f"{label} {n}" for n, label in classes.items()}
     return found
 
 
@@ -397,23 +318,6 @@ def part_labels(attribution: Attribution) -> dict[str, str]:
     }
 
 
-def tooltips(frame: pl.DataFrame) -> list[Any]:
-    """A chart's tooltip: each column under its label, money and % written as in the tables."""
-    shown = []
-    for name, dtype in frame.schema.items():
-        title = formats.COLUMNS.get(name, (name, None))[0]
-        kind = formats.kind_of(name)
-        if dtype.is_numeric() and kind == formats.MONEY:
-            shown.append(alt.Tooltip(f"{name}:Q", title=f"{title} (¥)", format=",.2f"))
-        elif dtype.is_numeric() and kind == formats.PERCENT:
-            shown.append(alt.Tooltip(f"{name}:Q", title=title, format="+.2%"))
-        elif dtype.is_numeric():
-            shown.append(alt.Tooltip(f"{name}:Q", title=title, format=","))
-        else:
-            shown.append(alt.Tooltip(f"{name}:N", title=title))
-    return shown
-
-
 def parts_by_level(parts: pl.DataFrame) -> pl.DataFrame:
     """`parts_frame` in long form, (part, level, change in 元), for a chart: under a fixed budget
     a clause may change no total and still move money between levels."""
@@ -432,80 +336,6 @@ def moved_cases(impact: Impact, limit: int = 500) -> pl.DataFrame:
     moved = impact.cases.filter(pl.col("category_base").ne_missing(pl.col("category_new")))
     ordered = moved.sort(pl.col("delta").abs(), "case_id", descending=[True, False])
     return yuan(ordered.head(limit))
-
-
-def exposure_frame(measured: Exposure, types: Mapping[str, str]) -> pl.DataFrame:
-    """One row per threshold: its value and step as the policy writes them, the rows near it,
-    and what one step down or up does — to the total payment (元) and to each hospital level:
-    under the point method the budget is shared whatever the threshold, so the total does not
-    move and the money moves between the levels (`moved`: what the levels that gain gain)."""
-    levels = sorted({lvl for t in measured.thresholds for s in _shifts(t) for lvl in s.levels})
-    rows = []
-    for t in measured.thresholds:
-        kind = types.get(t.threshold.name, "number")
-        row: dict[str, Any] = {
-            "threshold": t.threshold.label,
-            "value": formats.param_value(t.threshold.value, kind),
-            "step": formats.param_value(t.threshold.step, kind),
-            "near": t.near,
-            "of": t.rows,
-            "grain": t.grain,
-        }
-        for side, shift in (("down", t.down), ("up", t.up)):
-            row[f"{side}: total"] = shift.delta / FEN if shift else None
-            row[f"{side}: moved"] = _moved(shift) / FEN if shift else None
-            for lvl in levels:
-                row[f"{side}: level {lvl}"] = shift.levels.get(lvl, 0) / FEN if shift else None
-        row["compared in"] = "; ".join(t.uses)
-        rows.append(row)
-    return pl.DataFrame(rows, infer_schema_length=None)
-
-
-def exposure_labels(frame: pl.DataFrame) -> dict[str, str]:
-    """The exposure table's columns as the page heads them."""
-    fixed = {
-        "threshold": "阈值 threshold",
-        "value": "取值 value",
-        "step": "一步 step",
-        "near": "±5% 内 near",
-        "of": "共 of",
-        "grain": "按 counted by",
-        "compared in": "用于 compared in",
-    }
-    words = {"down": "下移一步 step down", "up": "上移一步 step up"}
-    for name in frame.columns:
-        side, _, what = name.partition(": ")
-        if side in words:
-            part = "总额 total" if what == "total" else "移动 moved" if what == "moved" else ""
-            fixed[name] = f"{words[side]} · {part or formats.level_name(what)}"
-    return fixed
-
-
-def exposure_levels(measured: Exposure) -> pl.DataFrame:
-    """(threshold, shift, level, change in 元) rows: the money each step moves per level."""
-    rows = [
-        {
-            "threshold": t.threshold.label,
-            "shift": side,
-            "level": formats.level_name(lvl),
-            "change": fen / FEN,
-        }
-        for t in measured.thresholds
-        for side, shift in (("step down", t.down), ("step up", t.up))
-        if shift is not None
-        for lvl, fen in sorted(shift.levels.items())
-    ]
-    schema = {"threshold": pl.String, "shift": pl.String, "level": pl.String}
-    return pl.DataFrame(rows, schema=schema | {"change": pl.Float64})
-
-
-def _shifts(t: ThresholdExposure) -> list[ThresholdShift]:
-    return [s for s in (t.down, t.up) if s is not None]
-
-
-def _moved(shift: ThresholdShift) -> int:
-    """What the levels that gain gain (fen): the money a step moves between levels."""
-    return sum(v for v in shift.levels.values() if v > 0)
 
 
 def parts_frame(attribution: Attribution) -> pl.DataFrame:
@@ -534,19 +364,15 @@ def parts_frame(attribution: Attribution) -> pl.DataFrame:
 
 
 __all__ = [
+    "FEN",
     "Attribute",
     "Comparison",
     "PageRun",
     "changed_params",
     "class_names",
-    "exposure_frame",
-    "exposure_labels",
-    "exposure_levels",
-    "grid",
     "hospitals_frame",
     "input_labels",
     "inputs_policy",
-    "labels",
     "levels_frame",
     "matrix_long",
     "measure_names",
@@ -559,10 +385,6 @@ __all__ = [
     "reset_moved_sliders",
     "resolved",
     "run",
-    "sweep_kinds",
-    "sweep_labels",
-    "sweep_long",
-    "tooltips",
     "totals_frame",
     "whatif_tables",
     "yuan",

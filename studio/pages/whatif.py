@@ -18,7 +18,16 @@ from engine.whatif.report import Report
 from engine.whatif.report_html import render_html
 from engine.whatif.sweep import sweep
 from policy_dsl.errors import PolicyError
-from studio import cache, explain_link, formats, runs, whatif_view, widgets, workspace
+from studio import (
+    cache,
+    explain_link,
+    formats,
+    measure_view,
+    runs,
+    whatif_view,
+    widgets,
+    workspace,
+)
 
 RESULT = "whatif_result"
 root = workspace.policies_root()
@@ -226,7 +235,7 @@ with levels_tab:
             x=alt.X("level:N", title="hospital level 医院级别", sort=None),
             y=alt.Y("delta:Q", title="change of payment 支付变化 (¥)"),
             color=formats.gain_loss("delta"),
-            tooltip=whatif_view.tooltips(levels),
+            tooltip=formats.tooltips(levels),
         ),
         width="stretch",
     )
@@ -242,7 +251,7 @@ with hospitals_tab:
             x=alt.X("hospital_id:N", sort="-y", title=None),
             y=alt.Y("delta:Q", title="change of payment 支付变化 (¥)"),
             color=formats.gain_loss("delta"),
-            tooltip=whatif_view.tooltips(hospitals),
+            tooltip=formats.tooltips(hospitals),
         ),
         width="stretch",
     )
@@ -269,7 +278,7 @@ with transitions_tab:
     st.altair_chart(
         heat.mark_rect().encode(
             color=alt.Color("cases:Q", scale=alt.Scale(type="symlog"), title="cases 病例数"),
-            tooltip=whatif_view.tooltips(matrix),
+            tooltip=formats.tooltips(matrix),
         )
         + heat.mark_text().encode(text="cases:Q"),
         width="stretch",
@@ -318,15 +327,7 @@ with parts_tab:
         formats.table(parts, {"part": "条款 part", "clause": "clause", "change": "变化 change"})
         by_level = whatif_view.parts_by_level(parts)
         st.altair_chart(
-            alt.Chart(by_level.to_pandas())
-            .mark_bar()
-            .encode(
-                y=alt.Y("part:N", sort=None, title=None),
-                yOffset=alt.YOffset("level:N"),
-                x=alt.X("change:Q", title="change of payment by hospital level 按级别 (¥)"),
-                color=formats.level_colour("level", by_level["level"]),
-                tooltip=whatif_view.tooltips(by_level),
-            ),
+            formats.level_bars(by_level, "part", "change of payment by hospital level 按级别 (¥)"),
             width="stretch",
         )
         st.markdown("**Per hospital 按医院**")
@@ -356,25 +357,21 @@ with exposure_tab:
         st.caption(
             f"{len(stored.exposure.thresholds)} thresholds measured, the most exposed first."
         )
-        exposed = whatif_view.exposure_frame(stored.exposure, stored.declared)
+        exposed = measure_view.exposure_frame(stored.exposure, stored.declared)
         formats.table(
             exposed,
-            whatif_view.exposure_labels(exposed),
+            measure_view.exposure_labels(exposed),
             {name: formats.MONEY for name in exposed.columns if ": " in name},
         )
-        per_level = whatif_view.exposure_levels(stored.exposure)
+        per_level = measure_view.exposure_levels(stored.exposure)
         if per_level.height:
             st.altair_chart(
-                alt.Chart(per_level.to_pandas())
-                .mark_bar()
-                .encode(
-                    y=alt.Y("threshold:N", sort=None, title=None),
-                    yOffset=alt.YOffset("level:N"),
-                    x=alt.X("change:Q", title="money moved per level by one step (¥)"),
-                    color=formats.level_colour("level", per_level["level"]),
+                formats.level_bars(
+                    per_level,
+                    "threshold",
+                    "money moved per level by one step (¥)",
                     column=alt.Column("shift:N", title=None),
-                    tooltip=whatif_view.tooltips(per_level),
-                ),
+                )
             )
 with sweep_tab:
     sweepable = {spec.name: spec for spec in stored.specs}
@@ -409,7 +406,7 @@ with sweep_tab:
             "it lies between them: there the change is zero."
         )
         if swept:
-            grid = whatif_view.grid(span[0], span[1], int(count), spec.integral, current)
+            grid = measure_view.grid(span[0], span[1], int(count), spec.integral, current)
             kept = cache.runs(data_folder, data_period, stored.inputs, stored.dataset.encoding)
             with st.spinner(f"Settling {len(grid)} values of {md(spec.label)}…"):
                 stored.sweep = sweep(kept, stored.new, {name: grid}, stored.settings)
@@ -426,7 +423,7 @@ with sweep_tab:
                     "The other parameters as this run set them: "
                     + md(whatif_view.params_text(comparison.params, stored.specs))
                 )
-            long = whatif_view.sweep_long(swept_result)
+            long = measure_view.sweep_long(swept_result)
             st.altair_chart(
                 alt.Chart(long.to_pandas())
                 .mark_line(point=True)
@@ -434,13 +431,13 @@ with sweep_tab:
                     x=alt.X("value:Q", title=swept_label),
                     y=alt.Y("delta:Q", title="change of payment against this run (¥)"),
                     color=formats.level_colour("level", long["level"]),
-                    tooltip=whatif_view.tooltips(long),
+                    tooltip=formats.tooltips(long),
                 ),
                 width="stretch",
             )
             table = whatif_view.yuan(swept_result.table)
             formats.table(
                 table,
-                whatif_view.sweep_labels(table, stored.specs, impact.new.policy, classes),
-                whatif_view.sweep_kinds(table, stored.specs),
+                measure_view.sweep_labels(table, stored.specs, impact.new.policy, classes),
+                measure_view.sweep_kinds(table, stored.specs),
             )

@@ -10,15 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import POLICIES, SAMPLE
-from tests.studio.browser import (
-    ARGS,
-    CHROMIUM,
-    choose,
-    go_to,
-    idle,
-    require_browser,
-    studio_server,
-)
+from tests.studio.browser import choose, go_to, idle, require_browser, studio_page
 
 
 def selected_tab(page: Any) -> str:
@@ -39,50 +31,35 @@ def measure_on_its_tab(page: Any, tab: str, button: str, done: str) -> None:
 
 def test_whatif_tabs_money_and_the_text_diff(tmp_path: Path) -> None:
     require_browser()
-    from playwright.sync_api import sync_playwright
-
     policies = tmp_path / "policies"
     shutil.copytree(POLICIES, policies)
-    with (
-        studio_server(policies, SAMPLE, tmp_path / "cache") as url,
-        sync_playwright() as playwright,
-    ):
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        page.goto(url)
-        try:
-            idle(page)
-            go_to(page, "What-if")
-            choose(page, "City", "xuancheng")
-            choose(page, "Base version", "2023")
-            choose(page, "New version", "2024")
-            page.get_by_role("button", name="Run what-if").click()
-            idle(page)
-            page.get_by_text("Totals").first.wait_for(timeout=120_000)
-            # the totals in ¥ to the fen, with thousands (the budget, 332,771,895 元)
-            page.get_by_text("¥332,771,895.00").first.wait_for()
+    with studio_page(policies, SAMPLE, tmp_path / "cache") as page:
+        idle(page)
+        go_to(page, "What-if")
+        choose(page, "City", "xuancheng")
+        choose(page, "Base version", "2023")
+        choose(page, "New version", "2024")
+        page.get_by_role("button", name="Run what-if").click()
+        idle(page)
+        page.get_by_text("Totals").first.wait_for(timeout=120_000)
+        # the totals in ¥ to the fen, with thousands (the budget, 332,771,895 元)
+        page.get_by_text("¥332,771,895.00").first.wait_for()
 
-            measure_on_its_tab(
-                page, "Threshold exposure", "Measure threshold exposure", "thresholds measured"
-            )
-            measure_on_its_tab(page, "Sweep", "Sweep", "settled, each against this run")
-            assert selected_tab(page) == "Sweep"
+        measure_on_its_tab(
+            page, "Threshold exposure", "Measure threshold exposure", "thresholds measured"
+        )
+        measure_on_its_tab(page, "Sweep", "Sweep", "settled, each against this run")
 
-            go_to(page, "Versions")
-            choose(page, "City", "xuancheng")
-            page.get_by_role("tab", name="Text diff").click()
-            idle(page)
-            table = page.locator(".drg-diff table.diff").first
-            table.wait_for()
-            headings = table.locator("th").all_inner_texts()
-            assert [h.strip() for h in headings] == ["old · 2023", "new · 2024"]
-            fits = table.evaluate(
-                "t => [t.scrollWidth, t.parentElement.clientWidth, "
-                "t.closest('[data-testid=\"stMain\"]').clientWidth]"
-            )
-            assert fits[0] <= fits[1] <= fits[2], fits
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failed.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+        go_to(page, "Versions")
+        choose(page, "City", "xuancheng")
+        page.get_by_role("tab", name="Text diff").click()
+        idle(page)
+        table = page.locator(".drg-diff table.diff").first
+        table.wait_for()
+        headings = table.locator("th").all_inner_texts()
+        assert [h.strip() for h in headings] == ["old · 2023", "new · 2024"]
+        fits = table.evaluate(
+            "t => [t.scrollWidth, t.parentElement.clientWidth, "
+            "t.closest('[data-testid=\"stMain\"]').clientWidth]"
+        )
+        assert fits[0] <= fits[1] <= fits[2], fits

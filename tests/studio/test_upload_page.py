@@ -18,6 +18,7 @@ from studio import widgets
 from tests.conftest import SAMPLE
 from tests.studio.apptest import XC, labels_of, open_app, texts
 from tests.studio.test_datasets import CASES, first_cases
+from tests.studio.test_whatif_display import explain_first_moved
 
 #: With its hospitals, the sample's deductions and assessments, which name them.
 BORROWED = ("hospitals.csv", "groups.csv", "deductions.csv", "assessments.csv", "budget.yaml")
@@ -117,12 +118,7 @@ def test_a_case_of_an_upload_opens_on_explain_with_that_upload(
     files |= {n: (SAMPLE / n).read_bytes() for n in ("hospitals.csv", "groups.csv", "budget.yaml")}
     at = whatif_with_upload(files)
     run(at)
-    moved = next(d.value for d in at.dataframe if "category_new" in d.value)
-    case_id = str(moved["case_id"].iloc[0])
-    at.session_state["whatif_moved_pick"] = {"selection": {"rows": [0], "columns": []}}
-    at.run()
-    assert not at.exception
-    assert next(h.value for h in at.subheader) == f"Case {case_id} under xuancheng 2024"
+    explain_first_moved(at)
     assert any("The dataset of the What-if run: uploaded" in c for c in texts(at.caption))
     for name, data in files.items():  # the same files, put together without the studio
         (tmp_path / name).write_bytes(data)

@@ -163,15 +163,22 @@ def widgets_specs(policies: Path) -> list[Any]:
     return runs.numeric_params(resolve(files[1], [files[0]]))
 
 
-def test_a_case_that_changes_category_opens_its_explanation(policies: Path) -> None:
-    at = open_app("whatif")
-    run_whatif(at, "2023", "2024")
+def explain_first_moved(at: AppTest) -> str:
+    """Pick the first case of the What-if page's cases that change category (as a click on its
+    row does): the Explain page opens on it; its id."""
     moved = next(d.value for d in at.dataframe if "category_new" in d.value)
     case_id = str(moved["case_id"].iloc[0])
     at.session_state["whatif_moved_pick"] = {"selection": {"rows": [0], "columns": []}}
     at.run()
     assert not at.exception
     assert next(h.value for h in at.subheader) == f"Case {case_id} under xuancheng 2024"
+    return case_id
+
+
+def test_a_case_that_changes_category_opens_its_explanation(policies: Path) -> None:
+    at = open_app("whatif")
+    run_whatif(at, "2023", "2024")
+    explain_first_moved(at)
     assert any("part first, on the payment's path" in w for w in texts(at.warning))
     assert at.session_state["explain_other"] == "2023"
 
