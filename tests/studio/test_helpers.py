@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -87,8 +88,13 @@ def test_semantic_diff_of_an_unsaved_buffer(policies: Path) -> None:
 
 
 def test_text_diff_side_by_side() -> None:
-    html = compare.text_diff_html("a\nb\n", "a\nc\n", "old", "new")
+    html = compare.text_diff_html("a\nb\n", "a\nc\n", "2023", "2024 (editor buffer)")
     assert "diff_chg" in html or "diff_sub" in html
+    # two sides named, four columns at fixed widths (no navigation column, no `nowrap`)
+    headings = re.findall(r'<th colspan="2" class="diff_header">([^<]*)</th>', html)
+    assert headings == ["old · 2023", "new · 2024 (editor buffer)"]
+    assert "diff_next" not in html.split("</style>")[1] and "nowrap" not in html
+    assert html.count("<col") == 5 and "table-layout:fixed" in html
     assert compare.text_diff_stats("a\nb\n", "a\nc\nd\n") == (1, 2)
 
 
