@@ -66,24 +66,32 @@ def _inputs_key(policy: ir.Policy) -> str:
     return json.dumps([i.model_dump(mode="json") for i in policy.inputs], sort_keys=True)
 
 
-def inputs(folder: Path, policy: ir.Policy) -> Inputs:
-    """Validated inputs of a data folder for what `policy` declares (raises `ContractError`)."""
-    return _inputs(str(folder), runs_module.data_fingerprint(folder), _inputs_key(policy), policy)
+def inputs(folder: Path, policy: ir.Policy, encoding: str = "utf8") -> Inputs:
+    """Validated inputs of a data folder for what `policy` declares (raises `ContractError`);
+    `encoding`: that of its CSV files (`utf8` or `gbk`)."""
+    fingerprint = runs_module.data_fingerprint(folder)
+    return _inputs(str(folder), fingerprint, _inputs_key(policy), encoding, policy)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _inputs(folder: str, fingerprint: str, declared: str, _policy: ir.Policy) -> Inputs:
-    return load_data(folder, _policy)
+def _inputs(
+    folder: str, fingerprint: str, declared: str, encoding: str, _policy: ir.Policy
+) -> Inputs:
+    return load_data(folder, _policy, encoding)
 
 
 def settlement(
-    policy: ir.Policy, folder: Path, period: str, params: Mapping[str, Any] | None = None
+    policy: ir.Policy,
+    folder: Path,
+    period: str,
+    params: Mapping[str, Any] | None = None,
+    encoding: str = "utf8",
 ) -> Settlement:
     """The settlement of a data folder under `policy`, with parameters set from outside."""
     params = dict(params or {})
-    loaded = inputs(folder, policy)
+    loaded = inputs(folder, policy, encoding)
     key = json.dumps(params, sort_keys=True)
-    fingerprint = runs_module.data_fingerprint(folder)
+    fingerprint = f"{runs_module.data_fingerprint(folder)}|{encoding}"
     return _settled(policy.hash, fingerprint, period, key, policy, loaded, params)
 
 
@@ -100,16 +108,17 @@ def _settled(
     return settle(_policy, _inputs, Period.parse(period), Settings(params=_params))
 
 
-def runs(folder: Path, period: str, policy: ir.Policy) -> Runs:
+def runs(folder: Path, period: str, policy: ir.Policy, encoding: str = "utf8") -> Runs:
     """The kept settlements of a dataset and period (what-if): each policy and parameter set is
     settled once, a new one re-settled from the nearest kept run. Loading the inputs raises
     `ContractError` when a file is unusable."""
-    loaded = inputs(folder, policy)
-    return _runs(runs_key(folder, period, policy), loaded, period)
+    loaded = inputs(folder, policy, encoding)
+    return _runs(runs_key(folder, period, policy, encoding), loaded, period)
 
 
-def runs_key(folder: Path, period: str, policy: ir.Policy) -> str:
-    return f"{runs_module.data_fingerprint(folder)}|{period}|{_inputs_key(policy)}"
+def runs_key(folder: Path, period: str, policy: ir.Policy, encoding: str = "utf8") -> str:
+    fingerprint = runs_module.data_fingerprint(folder)
+    return f"{fingerprint}|{encoding}|{period}|{_inputs_key(policy)}"
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -140,12 +149,16 @@ def _attribution(
 
 
 def monitoring(
-    policy: ir.Policy, folder: Path, year: int, progress: Progress | None = None
+    policy: ir.Policy,
+    folder: Path,
+    year: int,
+    progress: Progress | None = None,
+    encoding: str = "utf8",
 ) -> Monitoring:
     """The months of `year` of a data folder under `policy`, side by side (the Monitoring
     page), kept by the policy's hash, the data and the year."""
-    loaded = inputs(folder, policy)
-    fingerprint = runs_module.data_fingerprint(folder)
+    loaded = inputs(folder, policy, encoding)
+    fingerprint = f"{runs_module.data_fingerprint(folder)}|{encoding}"
     return _monitoring(policy.hash, fingerprint, year, policy, loaded, progress)
 
 

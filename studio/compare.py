@@ -5,17 +5,41 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.markup import html_text
+from engine.render.clauses import KINDS, by_clause, clauses
+from engine.render.redline import GROUP_WORDS
 from policy_dsl.diff import Change, diff_versions
 from policy_dsl.loader import PolicyFile, Resolved, resolve
 from policy_dsl.versions import CityVersions, check_timeline
 
 SHORT_HASH = 12
+#: The timeline table's and the changes table's columns as the Versions page heads them.
+TIMELINE_LABELS = {
+    "version": "版本 version",
+    "checks": "检查 checks",
+    "from": "生效 from",
+    "to": "截止 to",
+    "in force until": "有效至 in force until",
+    "extends": "基于 extends",
+    "hash": "哈希 hash",
+    "file": "文件 file",
+}
+CHANGE_LABELS = {
+    "kind": "变更 kind",
+    "label": "名称 label",
+    "subject": "条款 subject",
+    "clause": "clause",
+    "old": "旧 old",
+    "new": "新 new",
+    "old_citations": "旧出处 source before",
+    "new_citations": "新出处 source after",
+}
 
 
 def timeline_rows(
@@ -63,9 +87,12 @@ def resolved_in(city: CityVersions, version: str, override: PolicyFile | None = 
 
 @dataclass(frozen=True)
 class ChangeRow:
-    """A change as the page lists it."""
+    """A change as the page lists it: what happened (`修改 changed`), the clause's Chinese label
+    (from the version that has it), what it is (`参数 parameter low_ratio_grassroots`), its id,
+    both sides' text and sources."""
 
     kind: str
+    label: str
     subject: str
     clause: str
     old: str
@@ -75,10 +102,12 @@ class ChangeRow:
     description: str
 
     @classmethod
-    def of(cls, change: Change) -> ChangeRow:
+    def of(cls, change: Change, labels: Mapping[str, str]) -> ChangeRow:
+        kind = KINDS.get(change.what, "")
         return cls(
-            change.kind,
-            change.subject,
+            GROUP_WORDS[change.kind],
+            labels.get(change.clause, ""),
+            f"{kind} {change.subject}".strip(),
             change.clause,
             change.old or "",
             change.new or "",
@@ -89,21 +118,40 @@ class ChangeRow:
 
 
 def semantic_diff(old: Resolved, new: Resolved) -> list[ChangeRow]:
-    return [ChangeRow.of(c) for c in diff_versions(old, new)]
+    """The changes from `old` to `new`, each with the label its clause has in the policy
+    document (`engine.render.clauses`: the new version's, or the old one's for a removal)."""
+    named = {**by_clause(clauses(old)), **by_clause(clauses(new))}
+    labels = {clause: found.label for clause, found in named.items() if found.label}
+    return [ChangeRow.of(c, labels) for c in diff_versions(old, new)]
 
 
 def text_diff_html(old: str, new: str, old_name: str, new_name: str, context: bool = True) -> str:
-    """The two texts side by side, changed lines marked (difflib's table, styled). difflib
-    escapes the lines but puts the two headings in as HTML: they are escaped here."""
-    table = difflib.HtmlDiff(tabsize=2, wrapcolumn=70).make_table(
+    """The two texts side by side in two equal columns that fit the page (long lines wrap),
+    each headed by the side it is — `old · 2023`, `new · 2024` — and changed lines marked
+    (difflib's table without its navigation column, styled). difflib escapes the lines but puts
+    the two headings in as HTML: they are escaped here."""
+    table = difflib.HtmlDiff(tabsize=2).make_table(
         old.splitlines(),
         new.splitlines(),
-        html_text(old_name),
-        html_text(new_name),
+        html_text(f"old · {old_name}"),
+        html_text(f"new · {new_name}"),
         context=context,
         numlines=3,
     )
-    return DIFF_STYLE + f'<div class="drg-diff">{table}</div>'
+    return DIFF_STYLE + f'<div class="drg-diff">{_fitted(table)}</div>'
+
+
+def _fitted(table: str) -> str:
+    """difflib's table made to fit: no navigation cells, no `nowrap`, and four columns (line
+    number and text of each side) laid out at fixed widths."""
+    table = _NEXT_CELL.sub("", table).replace(' nowrap="nowrap"', "")
+    table = _COLGROUPS.sub(_COLUMNS, table, count=1)
+    return _COLGROUPS.sub("", table)
+
+
+_NEXT_CELL = re.compile(r'<t([dh]) class="diff_next"[^>]*>.*?</t\1>')
+_COLGROUPS = re.compile(r"<colgroup></colgroup>\s*")
+_COLUMNS = '<colgroup><col class="no"><col><col class="no"><col></colgroup>'
 
 
 def text_diff_stats(old: str, new: str) -> tuple[int, int]:
@@ -121,13 +169,13 @@ def read_text(path: Path) -> str:
 
 DIFF_STYLE = """
 <style>
-.drg-diff{overflow-x:auto;font-size:12.5px}
+.drg-diff{font-size:12.5px;max-width:100%}
 .drg-diff table.diff{font-family:ui-monospace,Menlo,Consolas,monospace;border-collapse:collapse;
-  width:100%}
-.drg-diff td{padding:0 6px;vertical-align:top;white-space:pre-wrap}
-.drg-diff th{background:#f0f2f6;padding:2px 6px;text-align:left}
-.drg-diff .diff_header{color:#9aa0aa;text-align:right;background:#fafafa}
-.drg-diff td.diff_next{display:none}
+  width:100%;table-layout:fixed}
+.drg-diff col.no{width:3.4em}
+.drg-diff td{padding:0 6px;vertical-align:top;white-space:pre-wrap;overflow-wrap:anywhere}
+.drg-diff th{background:#f0f2f6;padding:3px 6px;text-align:left;font-weight:600;color:#31333f}
+.drg-diff td.diff_header{color:#9aa0aa;text-align:right;background:#fafafa}
 .drg-diff .diff_add{background:#d9f7e1}.drg-diff .diff_chg{background:#fff3c4}
 .drg-diff .diff_sub{background:#fde0e0}
 </style>
@@ -135,6 +183,8 @@ DIFF_STYLE = """
 
 
 __all__ = [
+    "CHANGE_LABELS",
+    "TIMELINE_LABELS",
     "ChangeRow",
     "resolved_in",
     "semantic_diff",

@@ -33,11 +33,13 @@ REQUIRED = tuple(part for part in PARTS if part not in SUPERVISION)
 @dataclass(frozen=True)
 class Dataset:
     """A data folder as a page names it (`label`); for an upload, the files taken from the
-    bundled sample (`borrowed`, none unless asked)."""
+    bundled sample (`borrowed`, none unless asked); the encoding of its CSV files (`utf8`, or
+    `gbk` for a local folder of files saved by Excel)."""
 
     folder: Path
     label: str
     borrowed: tuple[str, ...] = ()
+    encoding: str = "utf8"
 
 
 def sample(folder: Path) -> Dataset:
@@ -46,6 +48,14 @@ def sample(folder: Path) -> Dataset:
 
 def generated(folder: Path, cases: int, seed: int) -> Dataset:
     return Dataset(folder, f"a generated city of {cases:,} cases (seed {seed})")
+
+
+def local(path: str, encoding: str = "utf8") -> Dataset:
+    """A data folder on this machine, read as `drgpolicy settle --data` reads one: the page
+    loads it with the same loader (`engine.settle.load_data`), which says what is missing or
+    wrong in the command's words (a folder that does not exist included)."""
+    folder = Path(path.strip()).expanduser()
+    return Dataset(folder, f"the folder {folder}", encoding=encoding)
 
 
 def part_of(name: str) -> str | None:
@@ -150,4 +160,4 @@ def _listed(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-__all__ = ["BUDGET", "PARTS", "Dataset", "generated", "part_of", "sample", "uploaded"]
+__all__ = ["BUDGET", "PARTS", "Dataset", "generated", "local", "part_of", "sample", "uploaded"]

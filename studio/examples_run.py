@@ -9,9 +9,8 @@ from pathlib import Path
 import polars as pl
 
 from engine.examples import Mismatch, example_files, run_example
-from engine.report_text import show, show_money
 from policy_dsl.errors import PolicyError
-from studio import workspace
+from studio import formats, workspace
 
 
 @dataclass
@@ -48,10 +47,10 @@ def run_all(paths: list[Path]) -> list[Result]:
 
 
 def mismatch_frame(result: Result) -> pl.DataFrame:
-    """Where, which value, expected and got (money to the fen, as `drgpolicy test` shows it)."""
+    """Where, which value, expected and got (money as ¥ to the fen, a part of a fen kept)."""
 
     def shown(m: Mismatch, value: object) -> str:
-        return show_money(value) if m.money else show(value)
+        return formats.value(value, m.money)
 
     return pl.DataFrame(
         {

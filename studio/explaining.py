@@ -3,12 +3,14 @@ diff of its traces under two versions as a table (`engine.whatif.trace_diff` pai
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import polars as pl
 
 from engine.explain import Step
-from engine.report_text import show
 from engine.settle import Settlement
 from engine.whatif.trace_diff import TraceDiff
+from studio import formats
 
 #: Steps shown open: the outputs an analyst reads first.
 OUTPUTS = frozenset(
@@ -27,20 +29,25 @@ def find_cases(result: Settlement, text: str, limit: int = 20) -> list[str]:
     return cases.filter(cases.str.contains(wanted, literal=True)).head(limit).to_list()
 
 
-def step_title(step: Step) -> str:
-    return f"{step.name} = {show(step.value)} — {step.label}"
+def step_title(step: Step, money: Collection[str] = ()) -> str:
+    """`payment = ¥5,072.57 — 病例支付额`."""
+    return f"{step.name} = {formats.value(step.value, step.name in money)} — {step.label}"
 
 
-def diff_frame(diff: TraceDiff) -> pl.DataFrame:
-    """Every step of the case under both versions: values, and whether the rule reads
-    differently."""
+def diff_frame(diff: TraceDiff, money: Collection[str] = ()) -> pl.DataFrame:
+    """Every step of the case under both versions: values (amounts in ¥), and whether the rule
+    reads differently."""
     pairs = diff.pairs
+
+    def shown(step: Step | None) -> str:
+        return "—" if step is None else formats.value(step.value, step.name in money)
+
     return pl.DataFrame(
         {
             "step": [p.name for p in pairs],
             "label": [p.label for p in pairs],
-            "old": [show(p.old.value) if p.old else "—" for p in pairs],
-            "new": [show(p.new.value) if p.new else "—" for p in pairs],
+            "old": [shown(p.old) for p in pairs],
+            "new": [shown(p.new) for p in pairs],
             "status": [p.status for p in pairs],
             "rule changed": [
                 p.old is not None and p.new is not None and p.old.formula != p.new.formula

@@ -12,8 +12,28 @@ import polars as pl
 from engine.indicators import HEADLINE
 from engine.monitor import Monitoring
 from engine.monitor.analysis import group_lists, last_value, target_rows, unavailable
+from studio.formats import indicator as written
 
 MET = {True: "✓ met", False: "✗ not met", None: ""}
+#: The tables' columns as the page heads them.
+LABELS = {
+    "indicator": "指标 indicator",
+    "where": "范围 where",
+    "period": "期间 period",
+    "value": "值 value",
+    "target": "目标 target",
+    "met": "达标 met",
+    "unit": "单位 unit",
+    "against": "对照 against",
+    "grain": "层级 grain",
+    "key": "对象 key",
+    "why": "原因 why",
+    "list": "名单 list",
+    "group": "病组 group",
+    "runs": "次数 runs",
+    "last value": "最近值 last value",
+    "periods": "期间 periods",
+}
 
 
 @dataclass(frozen=True)
@@ -62,24 +82,40 @@ class Views:
         periods = self.monitoring.runs.periods
         found = [s for s in self.monitoring.at(grain) if s.label == label]
         return pl.DataFrame(
-            [[s.key, *s.values] for s in found],
+            [[s.key, *(written(v, s.unit) for v in s.values)] for s in found],
             schema=[grain, *periods],
             orient="row",
         )
 
 
 def views(monitoring: Monitoring) -> Views:
+    """The page's tables, each value written by its unit (`studio.formats.indicator`)."""
     periods = monitoring.runs.periods
     targets = [
-        [s.label, s.grain if s.grain == "city" else s.key, period, value, s.target, MET[met]]
+        [
+            s.label,
+            s.grain if s.grain == "city" else s.key,
+            period,
+            written(value, s.unit),
+            s.target,
+            MET[met],
+        ]
         for s, period, value, met in target_rows(monitoring.series, periods)
     ]
-    city = [[s.label, s.unit, *s.values] for s in monitoring.at("city")]
+    city = [
+        [s.label, s.unit, *(written(v, s.unit) for v in s.values)] for s in monitoring.at("city")
+    ]
+    units = {(s.label, s.grain): s.unit for s in monitoring.series}
     outliers = [
-        [o.kind, o.label, o.grain, o.key, o.period, o.value, o.why] for o in monitoring.outliers
+        [
+            *(o.kind, o.label, o.grain, o.key, o.period),
+            written(o.value, units.get((o.label, o.grain), "")),
+            o.why,
+        ]
+        for o in monitoring.outliers
     ]
     lists = [
-        [s.label, s.key, sum(v is not None for v in s.values), last_value(s)]
+        [s.label, s.key, sum(v is not None for v in s.values), written(last_value(s), s.unit)]
         for s in group_lists(monitoring.series)
     ]
     absent = [

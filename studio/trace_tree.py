@@ -19,36 +19,12 @@ import polars as pl
 from engine.markup import markdown_text as md
 from engine.report_text import show
 from engine.trace import AllocationCheck, CitedPassage, RankCheck, Step, Trace
+from engine.trace_graph import ROOT, reached, root_name, step_inputs
+from studio import formats
 
-ROOT = "payment"
 #: The two ways the Explain page shows a trace.
 TREE, FLAT = "tree, from the payment", "every step, in order"
 KEY_PREFIX = "explain_node"
-
-
-def root_name(trace: Trace) -> str | None:
-    """The step the tree starts from: `payment`, or the last step where a policy has none."""
-    names = [s.name for s in trace.steps]
-    if ROOT in names:
-        return ROOT
-    return names[-1] if names else None
-
-
-def step_inputs(trace: Trace, step: Step) -> list[str]:
-    """The inputs of `step` that are steps of the trace, in the order the step read them."""
-    names = {s.name for s in trace.steps}
-    return [n for n in step.inputs if n in names and n != step.name]
-
-
-def reached(trace: Trace, start: str) -> set[str]:
-    """The steps `start` reads, directly or through other steps, and `start` itself."""
-    seen, todo = {start}, [start]
-    while todo:
-        for name in step_inputs(trace, trace.step(todo.pop())):
-            if name not in seen:
-                seen.add(name)
-                todo.append(name)
-    return seen
 
 
 def roots(trace: Trace) -> list[str]:
@@ -122,12 +98,20 @@ def input_kind(name: str, trace: Trace, params: Collection[str]) -> str:
 
 
 def inputs_frame(
-    step: Step, trace: Trace, params: Collection[str], steps_too: bool = True
+    step: Step,
+    trace: Trace,
+    params: Collection[str],
+    steps_too: bool = True,
+    money: Collection[str] = (),
 ) -> pl.DataFrame:
-    """A step's inputs as (input, value, kind) rows; `steps_too=False` leaves out the inputs
-    that are steps (the tree shows them as nodes of their own)."""
+    """A step's inputs as (input, value, kind) rows, amounts (`money`) in ¥; `steps_too=False`
+    leaves out the inputs that are steps (the tree shows them as nodes of their own)."""
     rows = [
-        {"input": name, "value": show(value), "kind": input_kind(name, trace, params)}
+        {
+            "input": name,
+            "value": formats.value(value, name in money),
+            "kind": input_kind(name, trace, params),
+        }
         for name, value in step.inputs.items()
     ]
     kept = [r for r in rows if steps_too or r["kind"] != "step"]
@@ -141,13 +125,13 @@ def allocation_text(check: AllocationCheck) -> str:
         base = "its share could not be computed"
     else:
         base = (
-            f"the total {show(check.total)} 元 × its weight {show(check.weight)} ÷ its "
+            f"the total {formats.value(check.total, True)} × its weight {show(check.weight)} ÷ its "
             f"group's weights {show(check.weight_sum)} = {check.share:,.4f} fen exactly"
         )
     return (
         f"allocation: {base}; {check.floor:,} whole fen"
         + (f" + {check.fen_given} left-over fen" if check.fen_given else "")
-        + f" = {given / 100:,.2f} 元"
+        + f" = {formats.money(given)}"
     )
 
 

@@ -11,7 +11,9 @@ from typing import Any
 import polars as pl
 
 from engine.batch import Settings
+from engine.output_labels import class_labels, policy_labels
 from engine.overrides import checked_settings
+from engine.page import show
 from engine.whatif.attribution import Attribution, attribute
 from engine.whatif.exposure import Exposure
 from engine.whatif.impact import Impact, impact_of, totals_rows
@@ -19,8 +21,10 @@ from engine.whatif.runs import Runs, inputs_policy
 from engine.whatif.supervision import declared, supervision_frame
 from engine.whatif.sweep import Sweep
 from policy_dsl import ir
+from policy_dsl.check.structure import price_name, settled_name
 from policy_dsl.diff import diff_versions
 from policy_dsl.loader import PolicyFile, Resolved, policy_from_text, resolve
+from studio import formats
 from studio.datasets import Dataset
 from studio.runs import ParamSpec
 
@@ -162,37 +166,6 @@ def run(
     return Comparison(impact, attribution, dict(params), timings, note)
 
 
-def grid(low: float, high: float, count: int, integral: bool) -> list[float]:
-    """`count` evenly spaced values from `low` to `high` (whole numbers for a count)."""
-    if count < 2 or high == low:
-        return [low]
-    values = [low + (high - low) * i / (count - 1) for i in range(count)]
-    if integral:
-        return sorted({float(round(v)) for v in values})
-    return [round(v, 10) for v in values]
-
-
-def sweep_long(result: Sweep) -> pl.DataFrame:
-    """A one-parameter sweep as (value, level, delta in 元) rows, the total as level `all`."""
-    name = result.params[0]
-    table = result.table
-    levels = [c.removeprefix("delta_level_") for c in table.columns if c.startswith("delta_level_")]
-    frames = [
-        table.select(
-            pl.col(name).alias("value"),
-            pl.lit(level).alias("level"),
-            (pl.col(f"delta_level_{level}") / FEN).alias("delta"),
-        )
-        for level in levels
-    ]
-    frames.append(
-        table.select(
-            pl.col(name).alias("value"), pl.lit("all").alias("level"), (pl.col("delta") / FEN)
-        )
-    )
-    return pl.concat(frames)
-
-
 # ---- display ----------------------------------------------------------------------------------
 
 
@@ -235,42 +208,114 @@ def yuan(frame: pl.DataFrame, columns: tuple[str, ...] = ()) -> pl.DataFrame:
     )
 
 
+def measure_names(policy: ir.Policy) -> dict[str, str]:
+    """The totals' measures as the page names them, with the policy's own labels."""
+    own = policy_labels(policy)
+    settled, price = settled_name(policy.method), price_name(policy.method)
+    return {
+        "cases": "病例数 cases",
+        "settled": f"{own.get(settled, '')} {settled.replace('_', ' ')}".strip(),
+        "price": f"{own.get(price, '')} {price.replace('_', ' ')}".strip(),
+        "payment": "支付总额 payment",
+        "budget": "预算 budget",
+    }
+
+
 def totals_frame(impact: Impact) -> pl.DataFrame:
-    """Totals side by side (money in 元)."""
-    rows = totals_rows(impact.base.totals, impact.new.totals)
-    shown: list[dict[str, Any]] = []
-    for row in rows:
-        money = row["measure"] in ("payment", "budget")
+    """Totals side by side, each written as what it is (money as ¥, a count, a point value)."""
+    names = measure_names(impact.new.policy)
+    shown = []
+    for row in totals_rows(impact.base.totals, impact.new.totals):
+        write = _WRITERS[row["measure"]]
         shown.append(
             {
-                "measure": row["measure"],
-                "base": _scaled(row["base"], money),
-                "new": _scaled(row["new"], money),
-                "change": _scaled(row["delta"], money),
-                "change %": None if row["pct"] is None else round(100 * row["pct"], 4),
+                "measure": names[row["measure"]],
+                "base": write(row["base"], False),
+                "new": write(row["new"], False),
+                "change": write(row["delta"], True),
+                "change %": formats.percent(row["pct"]),
             }
         )
-    return pl.DataFrame(shown, schema_overrides={k: pl.Float64 for k in ("base", "new", "change")})
+    return pl.DataFrame(shown, schema=dict.fromkeys(shown[0], pl.String))
 
 
-def _scaled(value: Any, money: bool) -> float | None:
-    if value is None:
-        return None
-    return round(value / FEN, 2) if money else float(value)
+def _number(digits: int) -> Callable[[Any, bool], str]:
+    def write(value: Any, signed: bool) -> str:
+        text = show.number(None if value is None else abs(value), digits)
+        if value is None or not value:
+            return text
+        return show.MINUS + text if value < 0 else f"+{text}" if signed else text
+
+    return write
+
+
+_WRITERS: dict[str, Callable[[Any, bool], str]] = {
+    "cases": _number(0),
+    "settled": _number(4),
+    "price": _number(6),
+    "payment": lambda fen, signed: formats.money(fen, signed),
+    "budget": lambda fen, signed: formats.money(fen, signed),
+}
 
 
 def hospitals_frame(impact: Impact) -> pl.DataFrame:
-    return yuan(impact.hospitals).with_columns((pl.col("pct") * 100).round(3).alias("pct"))
+    return yuan(impact.hospitals)
 
 
 def levels_frame(impact: Impact) -> pl.DataFrame:
-    return yuan(impact.levels).with_columns((pl.col("pct") * 100).round(3).alias("pct"))
+    return yuan(impact.levels)
 
 
 def matrix_long(impact: Impact) -> pl.DataFrame:
     """The category transition matrix in long form (from, to, cases) for a heat map."""
     wide = impact.matrix()
     return wide.unpivot(index="from", variable_name="to", value_name="cases")
+
+
+def params_text(params: Mapping[str, float], specs: Sequence[ParamSpec]) -> str:
+    """The slider values a run set, as the policy writes them: `一级…系数 35%`."""
+    known = {spec.name: spec for spec in specs}
+    shown = []
+    for name, value in params.items():
+        spec = known.get(name)
+        label = spec.label if spec else name
+        shown.append(f"{label} {formats.param_value(value, spec.type if spec else 'number')}")
+    return ", ".join(shown)
+
+
+def class_names(*policies: ir.Policy) -> dict[str, str]:
+    """Each class of the policies' classifications as the page names it: `低倍率病例 low` (the
+    first policy's label where two differ)."""
+    found: dict[str, str] = {}
+    for policy in reversed(policies):
+        for classes in class_labels(policy).values():
+            found |= {n: n if label == n else f"{label} {n}" for n, label in classes.items()}
+    return found
+
+
+#: The columns whose values are class names.
+CLASS_COLUMNS = ("category", "category_base", "category_new", "from", "to")
+
+
+def named_classes(frame: pl.DataFrame, classes: Mapping[str, str]) -> pl.DataFrame:
+    """`frame` with its class names written with their labels."""
+    return frame.with_columns(
+        pl.col(c).replace(dict(classes)) for c in CLASS_COLUMNS if c in frame.columns
+    )
+
+
+def input_labels(policy: ir.Policy) -> dict[str, str]:
+    """The label of each input a policy declares (deductions, assessment scores)."""
+    return {i.name: f"{i.label} {i.name}" if i.label else i.name for i in policy.inputs}
+
+
+def part_labels(attribution: Attribution) -> dict[str, str]:
+    """The per-hospital table's columns: each clause under its part's label."""
+    return {
+        "total": "合计 total",
+        "interaction": "交互项 interaction",
+        **{p.key: p.label for p in attribution.parts},
+    }
 
 
 def parts_by_level(parts: pl.DataFrame) -> pl.DataFrame:
@@ -280,7 +325,9 @@ def parts_by_level(parts: pl.DataFrame) -> pl.DataFrame:
     long = parts.select("part", *levels).unpivot(
         index="part", on=levels, variable_name="level", value_name="change"
     )
-    return long.drop_nulls("change")
+    return long.drop_nulls("change").with_columns(
+        pl.col("level").map_elements(formats.level_name, return_dtype=pl.String)
+    )
 
 
 def moved_cases(impact: Impact, limit: int = 500) -> pl.DataFrame:
@@ -289,29 +336,6 @@ def moved_cases(impact: Impact, limit: int = 500) -> pl.DataFrame:
     moved = impact.cases.filter(pl.col("category_base").ne_missing(pl.col("category_new")))
     ordered = moved.sort(pl.col("delta").abs(), "case_id", descending=[True, False])
     return yuan(ordered.head(limit))
-
-
-def exposure_frame(measured: Exposure) -> pl.DataFrame:
-    """One row per threshold: its value and step, the rows near it, and what one step down or up
-    does to the total payment (元)."""
-    rows = [t.to_json() for t in measured.thresholds]
-    return pl.DataFrame(
-        [
-            {
-                "threshold": r["threshold"],
-                "value": r["value"],
-                "step": r["step"],
-                "grain": r["grain"],
-                "near": r["near"],
-                "of": r["rows"],
-                "step down: change (元)": (r["down"] or {}).get("delta", 0) / FEN,
-                "step up: change (元)": (r["up"] or {}).get("delta", 0) / FEN,
-                "compared in": "; ".join(r["compared_in"]),
-            }
-            for r in rows
-        ],
-        schema_overrides={"value": pl.Float64, "step": pl.Float64},
-    )
 
 
 def parts_frame(attribution: Attribution) -> pl.DataFrame:
@@ -340,23 +364,27 @@ def parts_frame(attribution: Attribution) -> pl.DataFrame:
 
 
 __all__ = [
+    "FEN",
     "Attribute",
     "Comparison",
     "PageRun",
     "changed_params",
-    "exposure_frame",
-    "grid",
+    "class_names",
     "hospitals_frame",
+    "input_labels",
     "inputs_policy",
     "levels_frame",
     "matrix_long",
+    "measure_names",
     "moved_cases",
+    "named_classes",
+    "params_text",
+    "part_labels",
     "parts_by_level",
     "parts_frame",
     "reset_moved_sliders",
     "resolved",
     "run",
-    "sweep_long",
     "totals_frame",
     "whatif_tables",
     "yuan",

@@ -11,15 +11,19 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from engine.commands.validate import render as render_findings
 from engine.contract import ContractError, Inputs
 from engine.markup import markdown_text as md
+from engine.reading import ENCODINGS
+from engine.validation import validate_folder
 from policy_dsl import ir
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.errors import PolicyError
-from studio import cache, datasets, state, workspace
+from studio import cache, datasets, explain_link, state, workspace
 
 BUFFER = "editor buffer (unsaved)"
 SAMPLE, GENERATED, UPLOADED = "bundled sample", "generated city", "uploaded files"
+FOLDER = "a folder on this machine"
 
 
 @dataclass(frozen=True)
@@ -89,13 +93,15 @@ def pick_dataset(prefix: str) -> datasets.Dataset | None:
     it, and then said under the uploader."""
     kind = st.radio(
         "Dataset",
-        [SAMPLE, GENERATED, UPLOADED],
+        [SAMPLE, GENERATED, UPLOADED, FOLDER],
         horizontal=True,
         key=f"{prefix}_data_kind",
         persist_state="session",
     )
     if kind == SAMPLE:
         return datasets.sample(workspace.data_root())
+    if kind == FOLDER:
+        return _local(prefix)
     if kind == GENERATED:
         left, right = st.columns(2)
         cases = left.number_input(
@@ -116,6 +122,40 @@ def pick_dataset(prefix: str) -> datasets.Dataset | None:
     return _uploaded(prefix)
 
 
+def _local(prefix: str) -> datasets.Dataset | None:
+    """A data folder on this machine by its path, with the encoding of its CSV files; it is
+    checked against the data contract when the page loads it, as `settle --data` checks one."""
+    left, right = st.columns([4, 1])
+    path = left.text_input(
+        "Data folder (cases, hospitals, groups and budget.yaml, as for `drgpolicy settle --data`)",
+        key=f"{prefix}_folder",
+        persist_state="session",
+        placeholder="/path/to/data",
+    )
+    encoding = right.radio(
+        "CSV encoding",
+        sorted(ENCODINGS, reverse=True),
+        key=f"{prefix}_encoding",
+        persist_state="session",
+        help="utf8, or gbk (GBK / GB18030) for files saved by Excel and many Chinese systems",
+    )
+    if not path.strip():
+        st.info("Give the path of a data folder on the machine the studio runs on.")
+        return None
+    dataset = datasets.local(path, str(encoding))
+    if st.button("Check the folder (as `drgpolicy validate --data`)", key=f"{prefix}_validate"):
+        with st.spinner("Reading the folder as a settlement would…"):
+            try:
+                findings = validate_folder(dataset.folder, encoding=dataset.encoding)
+            except ContractError as exc:
+                st.error(md(exc))
+            else:
+                shown = st.success if findings.clean else st.warning
+                shown("Nothing would be rejected." if findings.clean else "Not clean: see below.")
+                st.code(render_findings(findings), language=None)
+    return dataset
+
+
 #: The choice that lets an upload take the parts it lacks from the bundled sample.
 BORROW = (
     "Take the parts I do not upload from the bundled sample (as they are: its budget is not "
@@ -132,6 +172,10 @@ def _uploaded(prefix: str) -> datasets.Dataset | None:
         key=f"{prefix}_uploads",
     )
     borrow = st.checkbox(BORROW, key=f"{prefix}_borrow", persist_state="session")
+    handed = st.session_state.get(explain_link.HANDED) if prefix == "explain" else None
+    if not files and isinstance(handed, datasets.Dataset):
+        st.caption(f"The dataset of the What-if run: {md(handed.label)}.")
+        return handed
     if not files:
         st.info("Upload the dataset's files.")
         return None
@@ -161,11 +205,11 @@ def borrowed_text(dataset: datasets.Dataset) -> str:
     return f"Taken from the bundled sample, as they are: {names}{budget}."
 
 
-def loaded_inputs(folder: Path, policy: ir.Policy) -> Inputs | None:
+def loaded_inputs(dataset: datasets.Dataset, policy: ir.Policy) -> Inputs | None:
     """The inputs checked against the contract; a file-level problem is shown, rejected rows
     are listed."""
     try:
-        inputs = cache.inputs(folder, policy)
+        inputs = cache.inputs(dataset.folder, policy, dataset.encoding)
     except (ContractError, PolicyError) as exc:
         st.error(f"The dataset does not meet the data contract: {md(exc)}")
         return None

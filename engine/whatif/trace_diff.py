@@ -1,5 +1,7 @@
 """One case under two versions (病例对比): the two traces step by step, side by side, and the first
-step where they part — in evaluation order, so what a step reads is compared before the step."""
+step where they part on the payment's dependency path — in evaluation order, so what a step reads
+is compared before the step. A step whose value differs but that the payment does not see (it is
+read only by steps whose value is the same under both versions) is marked ≠, never first."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 
 from engine.explain import Step, Trace
 from engine.report_text import show, step_lines, table
+from engine.trace_graph import root_name, step_inputs
 
 MARKS = {
     "same": " ",
@@ -20,8 +23,8 @@ MARKS = {
     "not read in new": "·",
 }
 LEGEND = (
-    "≠ differs   - only in the old version   + only in the new version   "
-    "· defined in both, read in one"
+    "▶ first difference on the payment's path   ≠ differs   - only in the old version   "
+    "+ only in the new version   · defined in both, read in one"
 )
 
 
@@ -47,6 +50,16 @@ class StepPair:
         if self.old is None or self.new is None:
             return True
         return not _same(self.old.value, self.new.value)
+
+    @property
+    def moves(self) -> bool:
+        """Whether the difference can move what reads it: a step only one side has or reads,
+        whose value is false or missing, is a rule that does not apply to the case — the same
+        as its absence on the other side."""
+        one_sided = self.new if self.old is None else self.old if self.new is None else None
+        if one_sided is not None:
+            return one_sided.value is not None and one_sided.value is not False
+        return self.differs
 
     @property
     def status(self) -> str:
@@ -75,16 +88,56 @@ class TraceDiff:
 
     @property
     def first(self) -> StepPair | None:
-        """The first step whose value differs (or that only one side has)."""
+        """The first step, in evaluation order, on the payment's dependency path whose value
+        differs (or that only one side has): None when the payment is the same."""
+        moved = set(self.payment_path)
+        return next((p for p in self.pairs if p.name in moved), None)
+
+    @property
+    def first_anywhere(self) -> StepPair | None:
+        """The first step whose value differs, whether or not the payment reads it."""
         return next((p for p in self.pairs if p.differs), None)
 
+    @property
+    def payment_path(self) -> list[str]:
+        """The chain of differing steps from the payment down to the first difference (empty
+        when the payment is the same): each reads the next, in either version. A step whose
+        value is the same under both versions ends the way down (what it reads changed nothing
+        the payment sees), as does a one-sided rule that does not apply (`StepPair.moves`)."""
+        pairs = {p.name: p for p in self.pairs}
+        roots = [r for r in dict.fromkeys(map(root_name, (self.new, self.old))) if r]
+        came_from: dict[str, str | None] = {r: None for r in roots if pairs[r].moves}
+        todo = list(came_from)
+        while todo:
+            name = todo.pop(0)
+            for child in self._reads(name):
+                if child not in came_from and pairs[child].moves:
+                    came_from[child] = name
+                    todo.append(child)
+        last = next((p.name for p in self.pairs if p.name in came_from), None)
+        chain: list[str] = []
+        while last is not None:
+            chain.append(last)
+            last = came_from[last]
+        return chain[::-1]
+
+    def _reads(self, name: str) -> list[str]:
+        """The steps `name` reads in either version (the new version's first)."""
+        read: list[str] = []
+        for trace in (self.new, self.old):
+            step = next((s for s in trace.steps if s.name == name), None)
+            read += step_inputs(trace, step) if step is not None else []
+        return list(dict.fromkeys(read))
+
     def to_json(self) -> dict[str, Any]:
-        first = self.first
+        first, anywhere = self.first, self.first_anywhere
         return {
             "case_id": self.new.case_id,
             "old": _version(self.old),
             "new": _version(self.new),
             "first_difference": first.name if first else None,
+            "payment_path": self.payment_path,
+            "first_difference_anywhere": anywhere.name if anywhere else None,
             "steps": [
                 {
                     "name": p.name,
@@ -131,7 +184,8 @@ def _version(trace: Trace) -> dict[str, str]:
 
 
 def render_trace_diff(diff: TraceDiff) -> str:
-    """The two traces side by side, the first difference marked ▶ and shown in full."""
+    """The two traces side by side, the first difference on the payment's path marked ▶ and
+    shown in full with the chain that leads the payment to it."""
     old, new = diff.old, diff.new
     facts = ", ".join(f"{k} {show(v)}" for k, v in new.facts.items() if k != "case_id")
     first = diff.first
@@ -154,13 +208,21 @@ def render_trace_diff(diff: TraceDiff) -> str:
         table(["", "step", "label", old.version, new.version], rows),
         "",
     ]
-    if first is None:
+    shown = first or diff.first_anywhere
+    if shown is None:
         return "\n".join([*lines, "The two versions agree on every step."])
-    lines.append(f"▶ first difference: {first.name} ({first.label})")
-    for name, side, step in (("old", old, first.old), ("new", new, first.new)):
+    if first is not None:
+        lines.append(f"▶ first difference: {first.name} ({first.label}), on the payment's path")
+        lines.append("  " + " ← ".join(diff.payment_path))
+    else:
+        lines.append(
+            f"The payment is the same under both versions; the first step that differs, "
+            f"{shown.name} ({shown.label}), does not reach it"
+        )
+    for name, side, step in (("old", old, shown.old), ("new", new, shown.new)):
         lines.append(f"  under {side.version}:")
-        shown = step_lines(step) if step is not None else [first.absent(name)]
-        lines += [f"    {line}" for line in shown]
+        listed = step_lines(step) if step is not None else [shown.absent(name)]
+        lines += [f"    {line}" for line in listed]
     lines.append(LEGEND)
     return "\n".join(lines)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.markup import markdown_text as md
-from studio import examples_run, widgets, workspace
+from studio import examples_run, formats, widgets, workspace
 
 root = workspace.policies_root()
 st.title("Example tests")
@@ -42,7 +42,12 @@ for result in results:
         if result.error:
             st.error(md(result.error))
         if result.mismatches:
-            st.dataframe(examples_run.mismatch_frame(result), hide_index=True, width="stretch")
+            formats.table(
+                examples_run.mismatch_frame(result),
+                {"where": "位置 where", "value": "值 value", "expected": "预期 expected"}
+                | {"got": "结果 got"},
+                width="stretch",
+            )
             for mismatch in result.mismatches:
                 if mismatch.trace:
                     st.markdown(f"**Trace of {md(mismatch.where)}**")

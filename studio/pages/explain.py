@@ -15,12 +15,12 @@ from engine.rundata import PeriodError
 from engine.trace import Step, Trace, provenance
 from engine.whatif.trace_diff import trace_diff
 from policy_dsl.errors import PolicyError
-from studio import cache, explaining, trace_tree, widgets, workspace
+from studio import cache, explaining, formats, trace_tree, widgets, workspace
 
 
 def marked(step: Step, parting: str | None, differing: set[str]) -> str:
     """A step's title, marked where two versions part (⚠) or differ (≠)."""
-    title = md(explaining.step_title(step))
+    title = md(explaining.step_title(step, money))
     if step.name == parting:
         return "⚠ first difference · " + title
     return "≠ " + title if step.name in differing else title
@@ -39,7 +39,8 @@ def draw_step(step: Step) -> None:
         )
     for adjustment in step.adjustments:
         mark = ":material/check_circle:" if adjustment.applied else "·"
-        after = f" → {md(show(adjustment.value))}" if adjustment.applied else ""
+        written = formats.value(adjustment.value, step.name in money)
+        after = f" → {md(written)}" if adjustment.applied else ""
         st.markdown(
             f"{mark} {md_code(adjustment.name)} {md(adjustment.label)} when "
             f"{md_code(adjustment.condition)}: {md_code(adjustment.formula)}{after}"
@@ -74,7 +75,7 @@ def draw_node(
         if not node.open:
             return
         draw_step(step)
-        others = trace_tree.inputs_frame(step, trace, params, steps_too=False)
+        others = trace_tree.inputs_frame(step, trace, params, steps_too=False, money=money)
         children = trace_tree.step_inputs(trace, step)
         if children:
             st.markdown("**Inputs computed by other steps** (open one to see how)")
@@ -116,19 +117,23 @@ if go:
 if not st.session_state.get("explain_run") or dataset is None:
     st.info("Give a case id and press Explain (the data is settled once, then cached).")
     st.stop()
-folder = dataset.folder
+folder, encoding = dataset.folder, dataset.encoding
 
 policy = widgets.compiled(root, chosen)
 other_policy = widgets.compiled(root, other) if other else None
 if policy is None or (other and other_policy is None):
     st.stop()
-inputs = widgets.loaded_inputs(folder, policy)
+inputs = widgets.loaded_inputs(dataset, policy)
 if inputs is None:
     st.stop()
 try:
     with st.spinner("Settling…"):
-        result = cache.settlement(policy, folder, period)
-        other_result = cache.settlement(other_policy, folder, period) if other_policy else None
+        result = cache.settlement(policy, folder, period, encoding=encoding)
+        other_result = (
+            cache.settlement(other_policy, folder, period, encoding=encoding)
+            if other_policy
+            else None
+        )
 except (PeriodError, PolicyError) as exc:
     st.error(md(exc))
     st.stop()
@@ -156,9 +161,14 @@ st.subheader(
     f"Case {md(trace.case_id)} under {md(trace.city)} "
     f"{md(widgets.shown_label(chosen.label, trace.version))}"
 )
+money = formats.money_names(policy)
 st.caption(
     f"policy {trace.policy_hash[:12]} · stage {trace.stage} · period {md(trace.period)} · "
-    + ", ".join(f"{md(k)} {md(show(v))}" for k, v in trace.facts.items() if k != "case_id")
+    + ", ".join(
+        f"{md(formats.COLUMNS.get(k, (k, None))[0])} {md(formats.value(v, k in money))}"
+        for k, v in trace.facts.items()
+        if k != "case_id"
+    )
 )
 
 parting: str | None = None
@@ -178,23 +188,43 @@ if other_result is not None:
         f"#### {md(widgets.shown_label(other.label, other_trace.version))} → "
         f"{md(widgets.shown_label(chosen.label, trace.version))}"
     )
-    if first is None:
+    anywhere = diff.first_anywhere
+    if anywhere is None:
         st.success("The two versions decide this case the same way, step by step.")
-    else:
-        old_value = show(first.old.value) if first.old else "—"
-        new_value = show(first.new.value) if first.new else "—"
-        st.warning(
-            f"The versions part first at **{md(first.name)}** ({md(first.label)}): "
-            f"{md(old_value)} → {md(new_value)}"
+    elif first is None:
+        st.info(
+            f"The payment is the same under both versions: the first step that differs, "
+            f"**{md(anywhere.name)}** ({md(anywhere.label)}), does not reach it."
         )
-        st.dataframe(explaining.diff_frame(diff), hide_index=True, width="stretch")
+    else:
+        old_value = formats.value(first.old.value, first.name in money) if first.old else "—"
+        new_value = formats.value(first.new.value, first.name in money) if first.new else "—"
+        st.warning(
+            f"The versions part first, on the payment's path, at **{md(first.name)}** "
+            f"({md(first.label)}): {md(old_value)} → {md(new_value)}  \n"
+            + " ← ".join(md(name) for name in diff.payment_path)
+        )
+    if anywhere is not None:
+        formats.table(
+            explaining.diff_frame(diff, money),
+            {
+                "step": "步骤 step",
+                "label": "名称 label",
+                "old": widgets.shown_label(other.label, other_trace.version),
+                "new": widgets.shown_label(chosen.label, trace.version),
+                "status": "比较 status",
+                "rule changed": "规则改变 rule changed",
+            },
+            width="stretch",
+        )
 
 metrics = st.columns(4)
 for column, name in zip(
     metrics, ("category", "case_points", "settled_points", "payment"), strict=False
 ):
     if any(s.name == name for s in trace.steps):
-        column.metric(name, md(show(trace.value(name))))
+        step = trace.step(name)
+        column.metric(f"{md(step.label)} {md(name)}", md(formats.value(step.value, name in money)))
 
 params = {p.name for p in policy.params}
 view = st.radio(
@@ -220,4 +250,6 @@ else:
         ):
             draw_step(step)
             if step.inputs:
-                st.dataframe(trace_tree.inputs_frame(step, trace, params), hide_index=True)
+                st.dataframe(
+                    trace_tree.inputs_frame(step, trace, params, money=money), hide_index=True
+                )

@@ -15,7 +15,7 @@ from engine.contract import ContractError
 from engine.markup import markdown_text as md
 from engine.monitor import Monitoring, render_html
 from policy_dsl.errors import PolicyError
-from studio import cache, monitoring_view, widgets, workspace
+from studio import cache, formats, monitoring_view, widgets, workspace
 
 RESULT = "monitoring_result"
 root = workspace.policies_root()
@@ -40,7 +40,11 @@ if st.button("Settle the months and compare", type="primary", key="monitoring_ru
     st.session_state.pop(RESULT, None)
     try:
         found = cache.monitoring(
-            policy, dataset.folder, int(year), lambda share, text: bar.progress(share, text)
+            policy,
+            dataset.folder,
+            int(year),
+            lambda share, text: bar.progress(share, text),
+            dataset.encoding,
         )
     except ContractError as exc:
         bar.empty()
@@ -78,13 +82,13 @@ downloads[1].download_button(
     on_click="ignore",
 )
 metrics = st.columns(3)
-metrics[0].metric("runs", len(monitoring.runs.runs))
-metrics[1].metric("values missing a target", views.missed)
-metrics[2].metric("hospital values far from their history", views.history)
+metrics[0].metric("结算次数 runs", len(monitoring.runs.runs))
+metrics[1].metric("未达目标 values missing a target", views.missed)
+metrics[2].metric("偏离历史 hospital values far from their history", views.history)
 
 
-def line_chart(frame: pl.DataFrame, title: str) -> None:
-    """One line per key over the periods."""
+def line_chart(frame: pl.DataFrame, title: str, grain: str = "") -> None:
+    """One line per key over the periods (a hospital level in its colour)."""
     if frame.is_empty():
         st.caption("No value.")
         return
@@ -94,7 +98,9 @@ def line_chart(frame: pl.DataFrame, title: str) -> None:
         .encode(
             x=alt.X("period:N", title="period"),
             y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-            color=alt.Color("key:N", title=None),
+            color=formats.level_colour("key", frame["key"], title=None)
+            if grain == "level"
+            else alt.Color("key:N", title=None),
             tooltip=["key", "period", "value"],
         )
     )
@@ -106,22 +112,22 @@ with tabs[0]:
     if views.targets.is_empty():
         st.caption(f"{md(city)} sets no target.")
     else:
-        st.dataframe(views.targets, hide_index=True, width="stretch")
+        formats.table(views.targets, monitoring_view.LABELS, width="stretch")
 with tabs[1]:
-    st.dataframe(views.city, hide_index=True, width="stretch")
+    formats.table(views.city, monitoring_view.LABELS, width="stretch")
     picked = st.selectbox("Indicator", views.labels, key="monitoring_city_indicator")
     line_chart(views.lines("city", picked), md(picked))
 with tabs[2]:
     picked = st.selectbox("Indicator", views.headline, key="monitoring_group_indicator")
     for grain in ("tier", "level"):
-        line_chart(views.lines(grain, picked), f"{md(picked)} by {grain}")
+        line_chart(views.lines(grain, picked), f"{md(picked)} by {grain}", grain)
 with tabs[3]:
     picked = st.selectbox("Indicator", views.headline, key="monitoring_hospital_indicator")
-    st.dataframe(views.wide("hospital", picked), hide_index=True, width="stretch")
+    formats.table(views.wide("hospital", picked), monitoring_view.LABELS, width="stretch")
     line_chart(views.lines("hospital", picked), f"{md(picked)} by hospital")
 with tabs[4]:
-    st.dataframe(views.outliers, hide_index=True, width="stretch")
+    formats.table(views.outliers, monitoring_view.LABELS, width="stretch")
 with tabs[5]:
-    st.dataframe(views.lists, hide_index=True, width="stretch")
+    formats.table(views.lists, monitoring_view.LABELS, width="stretch")
 with tabs[6]:
-    st.dataframe(views.not_available, hide_index=True, width="stretch")
+    formats.table(views.not_available, monitoring_view.LABELS, width="stretch")

@@ -14,7 +14,7 @@ from engine.markup import markdown_text as md
 from engine.render.pages import checked, document_html, redline_html
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import policy_from_text
-from studio import cache, compare, widgets, workspace
+from studio import buffer, cache, compare, formats, widgets, workspace
 
 root = workspace.policies_root()
 st.title("Versions")
@@ -48,11 +48,11 @@ if rows:
         .properties(height=60 + 34 * len(rows))
     )
     st.altair_chart(chart, width="stretch")
-    st.dataframe(
+    formats.table(
         frame.select(
             "version", "checks", "from", "to", "in force until", "extends", "hash", "file"
         ),
-        hide_index=True,
+        compare.TIMELINE_LABELS,
     )
 for problem in compare.timeline_problems(versions):
     st.warning(md(problem))
@@ -99,16 +99,19 @@ with semantic:
     except (PolicyError, StopIteration) as exc:
         st.error(f"Cannot compare: {md(exc or 'the buffer does not parse')}")
         changes = []
-    counts = {k: sum(c.kind == k for c in changes) for k in ("added", "changed", "removed")}
+    counts = {
+        k: sum(c.kind == compare.GROUP_WORDS[k] for c in changes)
+        for k in ("added", "changed", "removed")
+    }
     st.markdown(
         f"**{len(changes)} change(s)** from {md(old_label)} to {md(new_label)}: "
         + ", ".join(f"{n} {k}" for k, n in counts.items())
     )
     if changes:
         table = pl.DataFrame([c.__dict__ for c in changes]).drop("description")
-        st.dataframe(table, hide_index=True, width="stretch")
+        formats.table(table, compare.CHANGE_LABELS, width="stretch")
         for change in changes:
-            with st.expander(f"{change.kind} · {md(change.subject)}"):
+            with st.expander(f"{md(change.kind)} · {md(change.label)} {md(change.subject)}"):
                 st.code(change.description, language=None)
                 st.caption(f"clause {md_code(change.clause)}")
                 if change.old_citations:
@@ -119,7 +122,9 @@ with text_tab:
     removed, added = compare.text_diff_stats(old_text, new_text)
     whole = st.toggle("Show whole files", key="versions_whole", persist_state="session")
     st.caption(f"{removed} line(s) removed, {added} added")
-    st.html(compare.text_diff_html(old_text, new_text, old_label, new_label, context=not whole))
+    old_name = widgets.shown_label(old_label, buffer.header_version(old_text) or "?")
+    new_name = widgets.shown_label(new_label, buffer.header_version(new_text) or "?")
+    st.html(compare.text_diff_html(old_text, new_text, old_name, new_name, context=not whole))
 with document_tab:
     folders = workspace.sources(root, city)
     try:

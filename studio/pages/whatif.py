@@ -5,18 +5,29 @@ the part of each clause, threshold exposure — with sliders for the new version
 from __future__ import annotations
 
 import altair as alt
+import polars as pl
 import streamlit as st
 
 from engine.contract import ContractError
 from engine.markup import markdown_code as md_code
 from engine.markup import markdown_text as md
+from engine.page import show
 from engine.rundata import PeriodError
 from engine.whatif.exposure import declared_types, exposure
 from engine.whatif.report import Report
 from engine.whatif.report_html import render_html
 from engine.whatif.sweep import sweep
 from policy_dsl.errors import PolicyError
-from studio import cache, runs, whatif_view, widgets, workspace
+from studio import (
+    cache,
+    explain_link,
+    formats,
+    measure_view,
+    runs,
+    whatif_view,
+    widgets,
+    workspace,
+)
 
 RESULT = "whatif_result"
 root = workspace.policies_root()
@@ -44,7 +55,7 @@ new_ir = widgets.compiled(root, new_chosen)
 dataset = widgets.pick_dataset("whatif")
 if base_ir is None or new_ir is None or dataset is None:
     st.stop()
-folder = dataset.folder
+folder, encoding = dataset.folder, dataset.encoding
 
 siblings = workspace.siblings(root, city, None)
 new_resolved = whatif_view.resolved(siblings, new_chosen.text, f"{city}/{new_label}")
@@ -92,8 +103,8 @@ if go:
     try:
         params = whatif_view.changed_params(new_ir, chosen)
         both = whatif_view.inputs_policy(base_ir, new_ir)
-        kept = cache.runs(folder, period, both)
-        key = cache.runs_key(folder, period, both)
+        kept = cache.runs(folder, period, both, encoding)
+        key = cache.runs_key(folder, period, both, encoding)
         texts = (base_chosen.text, new_chosen.text)
         digest = runs.city_digest(root, city)
         base_resolved = whatif_view.resolved(siblings, base_chosen.text, f"{city}/{base_label}")
@@ -125,7 +136,7 @@ if go:
         declared_types(new_resolved),
         specs,
         result,
-        cache.inputs(folder, both).rejects,
+        cache.inputs(folder, both, encoding).rejects,
     )
 
 stored: whatif_view.PageRun | None = st.session_state.get(RESULT)
@@ -145,7 +156,11 @@ st.caption(
     f"{md(widgets.shown_label(labels[0], base_v))} → {md(widgets.shown_label(labels[1], new_v))} "
     f"on {md(stored.dataset.label)} ({impact.base.totals.cases:,} cases, "
     f"{md(data_period)}) · computed in {took:.2f} s"
-    + (f" · parameters set: {md(comparison.params)}" if comparison.params else "")
+    + (
+        f" · parameters set: {md(whatif_view.params_text(comparison.params, stored.specs))}"
+        if comparison.params
+        else ""
+    )
 )
 if stored.dataset.borrowed:
     st.warning(widgets.borrowed_text(stored.dataset), icon=":material/merge_type:")
@@ -172,44 +187,61 @@ else:
 
 st.subheader("Totals")
 tables = whatif_view.whatif_tables(comparison)
-totals = {r["measure"]: r for r in tables["totals"].iter_rows(named=True)}
+names = whatif_view.measure_names(impact.new.policy)
 metrics = st.columns(4)
-metrics[0].metric("cases", f"{int(totals['cases']['new']):,}")
-payment = totals["payment"]
+metrics[0].metric(md(names["cases"]), f"{impact.new.totals.cases:,}")
 metrics[1].metric(
-    "payment (元)", f"{payment['new']:,.2f}", f"{payment['change']:+,.2f}", delta_color="off"
+    md(names["payment"]),
+    formats.money(impact.new.totals.payment),
+    formats.money(impact.new.totals.payment - impact.base.totals.payment, signed=True),
+    delta_color="off",
 )
-price = totals["price"]
-if price["new"] is not None:
+price = impact.new.totals.price
+if price is not None:
+    before = impact.base.totals.price
     metrics[2].metric(
-        "point value" if impact.new.policy.method == "points" else "rate",
-        f"{price['new']:,.4f}",
-        None if price["change"] is None else f"{price['change']:+,.4f}",
+        md(names["price"]),
+        show.number(price, 6),
+        None if before is None else f"{price - before:+,.6f}",
         delta_color="off",
     )
 moved = int(tables["moved"]["cases"].sum()) if tables["moved"].height else 0
-metrics[3].metric("cases changing category", f"{moved:,}")
-st.dataframe(tables["totals"], hide_index=True)
+metrics[3].metric("改变类型的病例 cases changing category", f"{moved:,}")
+formats.table(
+    tables["totals"],
+    {
+        "measure": "项目 item",
+        "base": widgets.shown_label(labels[0], base_v),
+        "new": widgets.shown_label(labels[1], new_v),
+        "change": "变化 change",
+        "change %": "变化率 change %",
+    },
+)
 
 levels_tab, hospitals_tab, transitions_tab, parts_tab, exposure_tab, sweep_tab = st.tabs(
-    ["Levels", "Hospitals", "Category transitions", "Per clause", "Threshold exposure", "Sweep"]
+    ["Levels", "Hospitals", "Category transitions", "Per clause", "Threshold exposure", "Sweep"],
+    key="whatif_tab",  # the tab shown is kept across reruns: a measurement stays in its tab
+    on_change="rerun",
 )
+classes = whatif_view.class_names(impact.new.policy, impact.base.policy)
 with levels_tab:
-    levels = tables["levels"]
+    levels = tables["levels"].with_columns(
+        pl.col("level").map_elements(formats.level_name, return_dtype=pl.String)
+    )
     st.altair_chart(
         alt.Chart(levels.to_pandas())
         .mark_bar()
         .encode(
-            x=alt.X("level:O", title="hospital level"),
-            y=alt.Y("delta:Q", title="change of payment (元)"),
-            color=alt.condition("datum.delta >= 0", alt.value("#2e7d32"), alt.value("#c62828")),
-            tooltip=["level", "hospitals", "cases", "payment_base", "payment_new", "delta", "pct"],
+            x=alt.X("level:N", title="hospital level 医院级别", sort=None),
+            y=alt.Y("delta:Q", title="change of payment 支付变化 (¥)"),
+            color=formats.gain_loss("delta"),
+            tooltip=formats.tooltips(levels),
         ),
         width="stretch",
     )
-    st.table(levels.to_pandas(), hide_index=True)
-    st.markdown("**By category**")
-    st.dataframe(tables["categories"], hide_index=True)
+    st.table(formats.written(levels).to_pandas(), hide_index=True)
+    st.markdown("**By category 按病例类型**")
+    formats.table(whatif_view.named_classes(tables["categories"], classes))
 with hospitals_tab:
     hospitals = tables["hospitals"]
     st.altair_chart(
@@ -217,49 +249,70 @@ with hospitals_tab:
         .mark_bar()
         .encode(
             x=alt.X("hospital_id:N", sort="-y", title=None),
-            y=alt.Y("delta:Q", title="change of payment (元)"),
-            color=alt.Color("level:N"),
-            tooltip=["hospital_id", "level", "cases", "payment_base", "payment_new", "delta"],
+            y=alt.Y("delta:Q", title="change of payment 支付变化 (¥)"),
+            color=formats.gain_loss("delta"),
+            tooltip=formats.tooltips(hospitals),
         ),
         width="stretch",
     )
     win, lose = st.columns(2)
-    win.markdown("**Winners**")
-    win.dataframe(tables["winners"], hide_index=True)
-    lose.markdown("**Losers**")
-    lose.dataframe(tables["losers"], hide_index=True)
-    st.markdown("**Every hospital**")
-    st.dataframe(hospitals, hide_index=True)
+    win.markdown("**Winners 增加最多**")
+    with win:
+        formats.table(tables["winners"])
+    lose.markdown("**Losers 减少最多**")
+    with lose:
+        formats.table(tables["losers"])
+    st.markdown("**Every hospital 全部医院**")
+    formats.table(hospitals)
     if tables["supervision"].width > 2:
         st.markdown(
-            "**Deductions (违规扣款, 拒付; 元) and assessment scores of the hospitals that move**"
+            "**Deductions (违规扣款, 拒付) and assessment scores of the hospitals that move**"
         )
-        st.dataframe(tables["supervision"], hide_index=True)
+        formats.table(tables["supervision"], whatif_view.input_labels(impact.new.policy))
 with transitions_tab:
-    matrix = tables["matrix_long"]
+    matrix = whatif_view.named_classes(tables["matrix_long"], classes)
     heat = alt.Chart(matrix.to_pandas()).encode(
         x=alt.X("to:N", title=f"category under {new_v}", sort=None),
         y=alt.Y("from:N", title=f"category under {base_v}", sort=None),
     )
     st.altair_chart(
         heat.mark_rect().encode(
-            color=alt.Color("cases:Q", scale=alt.Scale(type="symlog")),
-            tooltip=["from", "to", "cases"],
+            color=alt.Color("cases:Q", scale=alt.Scale(type="symlog"), title="cases 病例数"),
+            tooltip=formats.tooltips(matrix),
         )
         + heat.mark_text().encode(text="cases:Q"),
         width="stretch",
     )
-    st.dataframe(tables["matrix"], hide_index=True)
+    formats.table(
+        whatif_view.named_classes(tables["matrix"], classes),
+        {name: classes.get(name, name) for name in tables["matrix"].columns},
+    )
     st.markdown("**Cases that change category, by level**")
-    st.dataframe(tables["moved"], hide_index=True)
+    formats.table(whatif_view.named_classes(tables["moved"], classes))
     moved_cases = tables["moved_cases"]
     if moved_cases.height:
         st.markdown(
             f"**Cases that change category** ({moved:,}; the first {moved_cases.height:,} by "
-            "change of payment): give one to the Explain page, with the two versions, to see "
+            "change of payment): pick one to read on the Explain page, with the two versions, "
             "the step where they part"
         )
-        st.dataframe(moved_cases, hide_index=True)
+        picked = formats.table(
+            whatif_view.named_classes(moved_cases, classes),
+            key="whatif_moved_pick",
+            on_select="rerun",
+            selection_mode="single-row",
+        )
+        rows = picked.selection.rows if picked is not None else []
+        if rows:
+            explain_link.open_case(
+                st.session_state,
+                str(moved_cases["case_id"][rows[0]]),
+                impact.new.policy.city,
+                stored.labels,
+                data_period,
+                stored.dataset,
+            )
+            st.switch_page(explain_link.PAGE)
 with parts_tab:
     if comparison.attribution is None:
         st.info(
@@ -271,69 +324,120 @@ with parts_tab:
         if comparison.note:
             st.caption(md(comparison.note))
         parts = tables["parts"]
-        st.dataframe(parts, hide_index=True)
+        formats.table(parts, {"part": "条款 part", "clause": "clause", "change": "变化 change"})
+        by_level = whatif_view.parts_by_level(parts)
         st.altair_chart(
-            alt.Chart(whatif_view.parts_by_level(parts).to_pandas())
-            .mark_bar()
-            .encode(
-                y=alt.Y("part:N", sort=None, title=None),
-                yOffset=alt.YOffset("level:N"),
-                x=alt.X("change:Q", title="change of payment by hospital level (元)"),
-                color=alt.Color("level:N"),
-                tooltip=["part", "level", "change"],
-            ),
+            formats.level_bars(by_level, "part", "change of payment by hospital level 按级别 (¥)"),
             width="stretch",
         )
-        st.markdown("**Per hospital (元)**")
-        st.dataframe(tables["parts_by_hospital"], hide_index=True)
+        st.markdown("**Per hospital 按医院**")
+        formats.table(
+            tables["parts_by_hospital"],
+            whatif_view.part_labels(comparison.attribution),
+            {name: formats.MONEY for name in tables["parts_by_hospital"].columns[2:]},
+        )
 with exposure_tab:
     st.caption(
         f"For each threshold of {md(widgets.shown_label(labels[1], new_v))} as this run set it "
         "(the slider values included): the cases within ±5% of it, and what moving it one step "
-        "down or up does (two settlements per threshold)."
+        "down or up does to the total and to each hospital level (two settlements per "
+        "threshold). "
+        + (
+            "Under the point method the budget is shared whatever the threshold: the total "
+            "does not move, the money moves between the levels."
+            if impact.new.policy.method == "points"
+            else ""
+        )
     )
     if st.button("Measure threshold exposure", key="whatif_exposure"):
-        kept = cache.runs(data_folder, data_period, stored.inputs)
+        kept = cache.runs(data_folder, data_period, stored.inputs, stored.dataset.encoding)
         with st.spinner("Moving each threshold one step each way…"):
             stored.exposure = exposure(kept, stored.new, stored.settings, stored.declared)
     if stored.exposure is not None:
-        st.dataframe(whatif_view.exposure_frame(stored.exposure), hide_index=True)
+        st.caption(
+            f"{len(stored.exposure.thresholds)} thresholds measured, the most exposed first."
+        )
+        exposed = measure_view.exposure_frame(stored.exposure, stored.declared)
+        formats.table(
+            exposed,
+            measure_view.exposure_labels(exposed),
+            {name: formats.MONEY for name in exposed.columns if ": " in name},
+        )
+        per_level = measure_view.exposure_levels(stored.exposure)
+        if per_level.height:
+            st.altair_chart(
+                formats.level_bars(
+                    per_level,
+                    "threshold",
+                    "money moved per level by one step (¥)",
+                    column=alt.Column("shift:N", title=None),
+                )
+            )
 with sweep_tab:
-    names = [spec.name for spec in stored.specs]
-    if not names:
+    sweepable = {spec.name: spec for spec in stored.specs}
+    if not sweepable:
         st.info(f"{md(new_v)} has no numeric parameter to sweep.")
     else:
+        name = st.selectbox(
+            "Parameter",
+            list(sweepable),
+            key="whatif_sweep_param",
+            persist_state="session",
+            format_func=lambda n: f"{sweepable[n].label} · {n}",
+        )
+        spec = sweepable[name]
+        current = comparison.params.get(name, spec.value)
         with st.form("whatif_sweep_form"):
-            name = st.selectbox(
-                "Parameter", names, key="whatif_sweep_param", persist_state="session"
-            )
-            spec = next(s for s in stored.specs if s.name == name)
             span = st.slider(
-                "From / to", float(spec.low), float(spec.high), (float(spec.low), float(spec.high))
+                "From / to",
+                float(spec.low),
+                float(spec.high),
+                (float(spec.low), float(spec.high)),
+                step=float(spec.step),
+                key=f"whatif_sweep_span_{name}",
             )
             count = st.number_input(
-                "Values", 2, 21, 6, key="whatif_sweep_count", persist_state="session"
+                "Values", 2, 21, 5, key="whatif_sweep_count", persist_state="session"
             )
             swept = st.form_submit_button("Sweep")
+        st.caption(
+            "The values run evenly from the lower end to the upper and include this run's "
+            f"value of {md(spec.label)}, {md(formats.param_value(current, spec.type))}, where "
+            "it lies between them: there the change is zero."
+        )
         if swept:
-            grid = whatif_view.grid(span[0], span[1], int(count), spec.integral)
-            kept = cache.runs(data_folder, data_period, stored.inputs)
-            with st.spinner(f"Settling {len(grid)} values of {md(name)}…"):
+            grid = measure_view.grid(span[0], span[1], int(count), spec.integral, current)
+            kept = cache.runs(data_folder, data_period, stored.inputs, stored.dataset.encoding)
+            with st.spinner(f"Settling {len(grid)} values of {md(spec.label)}…"):
                 stored.sweep = sweep(kept, stored.new, {name: grid}, stored.settings)
         swept_result = stored.sweep
         if swept_result is not None:
+            swept_spec = sweepable.get(swept_result.params[0])
+            swept_label = swept_spec.label if swept_spec else swept_result.params[0]
+            st.caption(
+                f"{swept_result.table.height} values of {md(swept_label)} settled, each "
+                "against this run."
+            )
             if comparison.params:
-                st.caption(f"The other parameters as this run set them: {md(comparison.params)}")
-            long = whatif_view.sweep_long(swept_result)
+                st.caption(
+                    "The other parameters as this run set them: "
+                    + md(whatif_view.params_text(comparison.params, stored.specs))
+                )
+            long = measure_view.sweep_long(swept_result)
             st.altair_chart(
                 alt.Chart(long.to_pandas())
                 .mark_line(point=True)
                 .encode(
-                    x=alt.X("value:Q", title=swept_result.params[0]),
-                    y=alt.Y("delta:Q", title="change of payment against this run (元)"),
-                    color=alt.Color("level:N"),
-                    tooltip=["value", "level", "delta"],
+                    x=alt.X("value:Q", title=swept_label),
+                    y=alt.Y("delta:Q", title="change of payment against this run (¥)"),
+                    color=formats.level_colour("level", long["level"]),
+                    tooltip=formats.tooltips(long),
                 ),
                 width="stretch",
             )
-            st.dataframe(whatif_view.yuan(swept_result.table), hide_index=True)
+            table = whatif_view.yuan(swept_result.table)
+            formats.table(
+                table,
+                measure_view.sweep_labels(table, stored.specs, impact.new.policy, classes),
+                measure_view.sweep_kinds(table, stored.specs),
+            )

@@ -100,7 +100,7 @@ def test_the_new_version_whatif_and_explanations_give_what_it_says(
     code, out, _ = run(capsys, *versus)
     assert code == 0
     first = next(line for line in out.splitlines() if line.startswith("▶ first difference"))
-    assert first == "▶ first difference: category (病例类型)"
+    assert first == "▶ first difference: category (病例类型), on the payment's path"
     assert "277.081" in out and "277.081" in section("解释一个病例")
 
 

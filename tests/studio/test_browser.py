@@ -132,7 +132,8 @@ def level_table(page: Any) -> dict[int, float]:
     found = {}
     for row in body:
         cells = dict(zip(headers, row, strict=True))
-        found[int(cells["level"])] = float(cells["delta"].replace(",", ""))
+        change = cells["变化 change"].replace("−", "-").replace("¥", "").replace(",", "")
+        found[int(cells["级别 level"].split(" ")[1])] = float(change)  # `level 1 一级`
     return found
 
 
@@ -269,8 +270,12 @@ def test_walk_through_in_the_browser(tmp_path: Path) -> None:
         choose(page, "Old", "2024")
         choose(page, "New", BUFFER)
         page.get_by_text("1 change(s)").first.wait_for()
-        page.get_by_text("changed · parameter low_ratio_grassroots").first.wait_for()
-        page.get_by_text("changed · parameter low_ratio_grassroots").first.click()
+        page.get_by_text(
+            "修改 changed · 一级及以下医疗机构低倍率判定系数 参数 parameter low_ratio_grassroots"
+        ).first.wait_for()
+        page.get_by_text(
+            "修改 changed · 一级及以下医疗机构低倍率判定系数 参数 parameter low_ratio_grassroots"
+        ).first.click()
         page.wait_for_timeout(500)
         shot(page, "studio-versions", full_page=True)
 
@@ -284,9 +289,11 @@ def test_walk_through_in_the_browser(tmp_path: Path) -> None:
         page.get_by_text("cases changing category").wait_for(timeout=120_000)
         shown = metrics(page)
         expected = engine_figures(policies, edited)
-        assert shown["payment (元)"] == f"{expected['payment']:,.2f}"
-        assert shown["point value"] == f"{expected['point_value']:,.4f}"
-        assert shown["cases changing category"] == f"{expected['moved']:,}"
+        assert shown["支付总额 payment"] == f"¥{expected['payment']:,.2f}"
+        assert shown["点值 point value"] == f"{expected['point_value']:,.6f}".rstrip("0").rstrip(
+            "."
+        )
+        assert shown["改变类型的病例 cases changing category"] == f"{expected['moved']:,}"
         assert level_table(page) == expected["levels"]
         page.get_by_role("tab", name="Hospitals").click()
         page.get_by_text("Winners").first.wait_for()
@@ -294,7 +301,7 @@ def test_walk_through_in_the_browser(tmp_path: Path) -> None:
         page.wait_for_timeout(800)
         shot(page, "studio-whatif")
         page.get_by_role("tab", name="Per clause").click()
-        page.get_by_text("Per hospital (元)").wait_for()
+        page.get_by_text("Per hospital 按医院").wait_for()
         top(page, page.get_by_role("tab", name="Per clause"))
         page.wait_for_timeout(800)
         shot(page, "studio-whatif-clauses")
@@ -315,7 +322,7 @@ def test_walk_through_in_the_browser(tmp_path: Path) -> None:
         page.get_by_role("button", name="Explain").click()
         idle(page)
         page.get_by_text(f"Case {expected['first_moved']} under xuancheng").wait_for()
-        page.get_by_text("The versions part first at").wait_for()
+        page.get_by_text("The versions part first, on the payment's path, at").wait_for()
         top(page, page.get_by_text(f"Case {expected['first_moved']} under xuancheng"))
         page.wait_for_timeout(500)
         shot(page, "studio-explain")

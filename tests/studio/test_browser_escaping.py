@@ -75,10 +75,11 @@ def versions(page: Any) -> None:
     page.get_by_role("tab", name="Text diff").click()
     idle(page)
     heading = page.locator(".drg-diff th.diff_header").filter(has_text="drgpwn-v").first
-    assert heading.inner_text().strip() == planted.VERSION
+    assert heading.inner_text().strip() == f"new · {planted.VERSION}"
     page.get_by_role("tab", name="Semantic diff").click()
     idle(page)
-    page.get_by_text("added · parameter planted_share").click()
+    expander = page.locator('[data-testid="stExpander"] summary')
+    expander.filter(has_text="parameter planted_share").first.click()
     shown(page, planted.SOURCE)
     nothing_made(page)
 

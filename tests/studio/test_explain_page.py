@@ -12,7 +12,7 @@ from engine.rundata import Period
 from engine.settle import load_data, load_policy, settle
 from studio import trace_tree
 from tests.conftest import SAMPLE
-from tests.studio.apptest import XC, labels_of, open_app, texts
+from tests.studio.apptest import XC, labels_of, open_app, shown, texts
 
 
 def explain_case(at: AppTest, case_id: str, compare: bool = False) -> None:
@@ -29,13 +29,22 @@ def test_explain_page_tree_and_trace_diff(policies: Path) -> None:
     explain_case(at, "C000004", compare=True)
     policy = load_policy(policies / XC / "2024.policy")
     trace = explain(settle(policy, load_data(SAMPLE, policy), Period.parse("2024")), "C000004")
-    assert any("part first at" in w for w in texts(at.warning))
+    assert any("part first, on the payment's path, at" in w for w in texts(at.warning))
     # the tree: the payment at the root, opened down to the step where the versions part
     labels = labels_of(at.expander)
     assert labels[0].startswith("≠ payment = ")
     first = next(label for label in labels if "first difference" in label)
-    assert first.startswith("⚠ first difference · incentive_candidate = ")
-    assert "incentive_approved and not ungrouped" in texts(at.code)  # its formula, drawn open
+    # not incentive_candidate (2024's incentive rule, false for this case: it changes nothing)
+    # but H0011's coefficient, 80/20 of level and cost in 2024 against 70/30 in 2023
+    assert first.startswith("⚠ first difference · hospital_coefficient = 0.823943")
+    assert "if filed_coefficient > 0 then filed_coefficient else measured_coefficient" in texts(
+        at.code
+    )  # its formula, drawn open
+    assert any(
+        "payment ← settled_points ← coefficient ← hospital_coefficient" in w
+        for w in texts(at.warning)
+    )
+    assert not any(label.startswith("⚠") and "incentive" in label for label in labels)
 
     # the flat order: every step, the first difference marked
     at.radio(key="explain_view").set_value(trace_tree.FLAT).run()
@@ -53,7 +62,14 @@ def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
     labels = labels_of(at.expander)
     # 52 points × H0011's coefficient 0.823943 = 42.8451 settled points of 2,810,729.56 in all,
     # a share of the budget of 332,771,895 元 (test_helpers.py checks the allocation's figures)
-    assert labels[0].startswith("payment = 5,072.57")
+    assert labels[0].startswith("payment = ¥5,072.57")
+    # the outputs under the policy's labels, the money as ¥ to the fen, no Python value
+    metrics = {shown(m.label): shown(m.value) for m in at.metric}
+    assert metrics["病例支付额 payment"] == "¥5,072.57"
+    assert metrics["结算点数 settled_points"] == "42.8451"
+    facts = texts(at.caption)[0]
+    assert "住院总费用 total cost ¥2,875.53" in facts and "级别 level 1" in facts
+    assert "None" not in " ".join(texts(at.caption) + texts(at.markdown))
     assert any(label.startswith("settled_points = ") for label in labels)
     assert any(label.startswith("payable_total = ") for label in labels)
     assert any(label.startswith("point_value = ") for label in labels)  # a root of its own
@@ -62,7 +78,7 @@ def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
     assert "case_points * coefficient" not in code  # settled_points is closed
     assert any("**source:** assumption: 按结算点数分配本期应付总额" in m for m in markdown)
     assert any(
-        "allocation: the total 332,771,895.00 元" in m and "5,072.57 元" in m for m in markdown
+        "allocation: the total ¥332,771,895.00" in m and "= ¥5,072.57" in m for m in markdown
     )
 
     # open `settled_points`, an input of `payment`: its own formula, inputs and value

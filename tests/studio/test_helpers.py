@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -65,7 +66,9 @@ def test_timeline_and_semantic_diff(policies: Path) -> None:
         compare.resolved_in(city, "2023"), compare.resolved_in(city, "2024")
     )
     grassroots = next(c for c in changes if c.clause == "param:low_ratio_grassroots")
-    assert grassroots.kind == "added" and "xc2024" in grassroots.new_citations
+    assert grassroots.kind == "新增 added" and "xc2024" in grassroots.new_citations
+    assert grassroots.label == "一级及以下医疗机构低倍率判定系数"
+    assert grassroots.subject == "参数 parameter low_ratio_grassroots"
 
 
 def test_semantic_diff_of_an_unsaved_buffer(policies: Path) -> None:
@@ -85,8 +88,13 @@ def test_semantic_diff_of_an_unsaved_buffer(policies: Path) -> None:
 
 
 def test_text_diff_side_by_side() -> None:
-    html = compare.text_diff_html("a\nb\n", "a\nc\n", "old", "new")
+    html = compare.text_diff_html("a\nb\n", "a\nc\n", "2023", "2024 (editor buffer)")
     assert "diff_chg" in html or "diff_sub" in html
+    # two sides named, four columns at fixed widths (no navigation column, no `nowrap`)
+    headings = re.findall(r'<th colspan="2" class="diff_header">([^<]*)</th>', html)
+    assert headings == ["old · 2023", "new · 2024 (editor buffer)"]
+    assert "diff_next" not in html.split("</style>")[1] and "nowrap" not in html
+    assert html.count("<col") == 5 and "table-layout:fixed" in html
     assert compare.text_diff_stats("a\nb\n", "a\nc\nd\n") == (1, 2)
 
 
@@ -170,7 +178,7 @@ def test_trace_tree_from_the_payment() -> None:
     assert kind["high_ratio_k[52]"] == "table row" and kind["level"] == "case field"
     text = trace_tree.allocation_text(trace.step("payment").allocations[0])
     # 52 points × coefficient 0.823943 (H0011's 80/20 of its history) = 42.8451 settled points
-    assert "its weight 42.8451" in text and "507,257 whole fen = 5,072.57 元" in text
+    assert "its weight 42.8451" in text and "507,257 whole fen = ¥5,072.57" in text
     rank = shown(trace_tree.rank_text(trace.step("incentive_rank").ranks[0]))
     assert rank.startswith("rank within hospital_id by 16.123") and "does not take part" in rank
 
@@ -224,7 +232,10 @@ def test_a_clause_that_moves_money_between_levels_is_charted_by_level() -> None:
         }
     )
     long = whatif_view.parts_by_level(parts)
-    assert long.rows() == [("threshold", "level 1", -77.5), ("threshold", "level 3", 77.5)]
+    assert long.rows() == [
+        ("threshold", "level 1 一级", -77.5),
+        ("threshold", "level 3 三级", 77.5),
+    ]
 
 
 def test_a_slider_is_drawn_again_when_its_declared_value_moves() -> None:

@@ -3,6 +3,7 @@ Explain page's tree: test_explain_page.py)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -224,7 +225,19 @@ def test_versions_page_timeline_and_diff(policies: Path) -> None:
     markdown = texts(at.markdown)
     assert any("change(s)** from 2023 to 2024" in m for m in markdown)
     labels = labels_of(at.expander)
-    assert "added · parameter low_ratio_grassroots" in labels
+    # each change under the Chinese label of its clause (2023 has no such parameter: 2024 adds
+    # it), as the policy document and its redline name it
+    assert (
+        "新增 added · 一级及以下医疗机构低倍率判定系数 参数 parameter low_ratio_grassroots"
+        in labels
+    )
+    changes = next(d for d in at.dataframe if "clause" in d.value)
+    rows = changes.value.set_index("clause")
+    assert rows.loc["param:low_ratio_grassroots", "label"] == "一级及以下医疗机构低倍率判定系数"
+    assert rows.loc["param:level_share", "label"] == "级别系数占比"
+    assert rows.loc["param:level_share", "kind"] == "修改 changed"
+    headers = {k: v["label"] for k, v in json.loads(changes.proto.columns).items() if "label" in v}
+    assert headers["label"] == "名称 label" and headers["old"] == "旧 old"
     assert any("source after:** source xc2024" in m for m in markdown)
     assert at.dataframe  # timeline table and the semantic diff
 
@@ -271,6 +284,12 @@ def test_examples_page_passes_and_shows_a_failure(policies: Path) -> None:
     count = len(list(example.parent.glob("*.yaml")))
     assert any(f"{count - 1} passed, 1 failed" in e for e in texts(at.error))
     assert any("Trace of case C1" in m for m in texts(at.markdown))
+    failed = next(d.value for d in at.dataframe if "expected" in d.value)
+    assert list(failed.iloc[0][["value", "expected", "got"]]) == [
+        "payment",
+        "¥1,900.00",
+        "¥1,800.00",
+    ]
 
 
 @pytest.mark.parametrize("page", ["versions", "whatif", "explain", "examples"])
@@ -316,10 +335,10 @@ def test_whatif_page_matches_the_engine(policies: Path) -> None:
 
     expected = expected_hospitals(policies, edited)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["payment (元)"] == f"{expected['new'].sum():,.2f}"
+    assert metrics["支付总额 payment"] == f"¥{expected['new'].sum():,.2f}"
     totals = at.dataframe[0].value
-    payment = totals[totals["measure"] == "payment"].iloc[0]
-    assert payment["new"] == pytest.approx(expected["new"].sum(), abs=0.005)
+    payment = totals[totals["measure"] == "支付总额 payment"].iloc[0]
+    assert payment["new"] == f"¥{expected['new'].sum():,.2f}"
     hospitals = every_hospital(at)
     shown = dict(zip(hospitals["hospital_id"], hospitals["delta"], strict=True))
     for row in expected.iter_rows(named=True):
@@ -343,7 +362,9 @@ def test_whatif_slider_sets_the_parameter(policies: Path) -> None:
     shown = dict(zip(hospitals["hospital_id"], hospitals["delta"], strict=True))
     for row in expected.iter_rows(named=True):
         assert shown[row["hospital_id"]] == pytest.approx(row["delta"], abs=0.005)
-    assert any("low_ratio_grassroots" in c for c in texts(at.caption))
+    assert any(
+        "parameters set: 一级及以下医疗机构低倍率判定系数 35%" in c for c in texts(at.caption)
+    )
 
 
 def sample_with_bad_rows(folder: Path) -> Path:
@@ -392,16 +413,17 @@ def test_whatif_exposure_and_sweep_belong_to_their_run(
     exposed = exposure_table(at)
     assert exposed is not None
     grassroots = exposed[exposed["threshold"] == "low_ratio_grassroots"].iloc[0]
-    assert grassroots["value"] == pytest.approx(0.35)
-    at.selectbox(key="whatif_sweep_param").set_value("low_ratio_standard")  # in the form:
-    next(b for b in at.button if b.label == "Sweep").click().run()  # submitted with it
+    assert grassroots["value"] == "35%"
+    # out of the form: choosing the parameter draws its own range before the sweep
+    at.selectbox(key="whatif_sweep_param").set_value("low_ratio_standard").run()
+    next(b for b in at.button if b.label == "Sweep").click().run()
     assert not at.exception
     swept = next(d.value for d in at.dataframe if "low_ratio_standard" in d.value)
     at_written = swept[swept["low_ratio_standard"].round(6) == 0.4].iloc[0]
     assert at_written["delta"] == 0  # against the run: the slider's 35% kept
-    levels = next(t.value for t in at.table if "payment_new" in t.value)
-    level_1 = levels[levels["level"] == 1].iloc[0]
-    assert at_written["payment_level_1"] == pytest.approx(level_1["payment_new"], abs=0.01)
+    levels = next(t.value for t in at.table if "支付额 payment, new" in t.value)
+    level_1 = levels[levels["级别 level"] == "level 1 一级"].iloc[0]
+    assert f"¥{at_written['payment_level_1']:,.2f}" == level_1["支付额 payment, new"]
     # the rejected rows stay with the run through these reruns
     assert any("2 input row(s) rejected" in w for w in texts(at.warning))
 
@@ -440,6 +462,40 @@ def test_editor_marks_only_what_is_in_its_own_text(policies: Path) -> None:
     )
 
 
+def test_a_new_version_lists_its_bases_diagnostics_against_their_files(policies: Path) -> None:
+    """A new version (2025, extending 2024, which extends 2023): an error in 2024 and an unused
+    parameter in 2023 are each listed against their own file and line; the editor draws none of
+    them on the new version's lines, in the component or in the plain box's listing."""
+    base = policies / XC / "2024.policy"
+    base.write_text(
+        replaced(text_2024(policies), "cost_ratio <= low_ratio_grassroots", "cost_ratio <= nope"),
+        encoding="utf-8",
+    )
+    older = policies / XC / "2023.policy"
+    unused = 'param unused_k "未使用" : ratio = 1\n  assumption "示例"\n'
+    older.write_text(
+        replaced(older.read_text(encoding="utf-8"), "param cv_limit", unused + "param cv_limit"),
+        encoding="utf-8",
+    )
+    at = open_app()
+    text = editor_on(at, XC, NEW)
+    assert 'extends "2024"' in text
+    nope = line_of(base.read_text(encoding="utf-8"), "cost_ratio <= nope")
+    assert any(
+        e.startswith(f"**E101** xuancheng/2024.policy line {nope},") and "nope" in e
+        for e in texts(at.error)
+    )
+    assert any(
+        w.startswith("**W101** xuancheng/2023.policy line") and "unused_k" in w
+        for w in texts(at.warning)
+    )
+    assert component(at)["marks"] == []
+    at.toggle(key=EDITOR_PLAIN).set_value(True).run()
+    listing = [str(h.proto.body) for h in at.get("html") if "drg-listing" in str(h.proto.body)]
+    assert len(listing) == 1 and not re.findall(r'class="drg-line (error|warning)"', listing[0])
+    assert "E101" not in listing[0] and "W101" not in listing[0]
+
+
 def test_whatif_sliders_show_what_the_new_version_declares(policies: Path) -> None:
     """Streamlit keeps a keyed slider's value while only its default changes; the page draws a
     slider again at the value the chosen new version declares (here 2023's cost_share 30% and
@@ -456,7 +512,7 @@ def test_whatif_sliders_show_what_the_new_version_declares(policies: Path) -> No
     at.slider(key="whatif_p_cost_share").set_value(0.25)
     next(b for b in at.button if b.label == "Run what-if").click().run()
     assert not at.exception
-    assert any("parameters set: {'cost_share': 0.25}" in c for c in texts(at.caption))
+    assert any("parameters set: 成本系数占比 25%" in c for c in texts(at.caption))
     at.selectbox(key="whatif_base").set_value("2023").run()
     assert at.slider(key="whatif_p_cost_share").value == pytest.approx(0.25)
 
@@ -471,4 +527,4 @@ def test_whatif_sliders_show_what_the_new_version_declares(policies: Path) -> No
     assert at.slider(key="whatif_p_cost_share").value == pytest.approx(0.25)
     next(b for b in at.button if b.label == "Run what-if").click().run()
     assert not at.exception
-    assert any("parameters set: {'cost_share': 0.25} " in f"{c} " for c in texts(at.caption))
+    assert any(c.endswith("parameters set: 成本系数占比 25%") for c in texts(at.caption))

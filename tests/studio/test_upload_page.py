@@ -16,8 +16,9 @@ from engine.rundata import Period
 from engine.settle import load_data, load_policy, settle
 from studio import widgets
 from tests.conftest import SAMPLE
-from tests.studio.apptest import XC, open_app, texts
+from tests.studio.apptest import XC, labels_of, open_app, texts
 from tests.studio.test_datasets import CASES, first_cases
+from tests.studio.test_whatif_display import explain_first_moved
 
 #: With its hospitals, the sample's deductions and assessments, which name them.
 BORROWED = ("hospitals.csv", "groups.csv", "deductions.csv", "assessments.csv", "budget.yaml")
@@ -82,8 +83,8 @@ def test_the_samples_parts_when_asked_and_then_said(policies: Path, tmp_path: Pa
         shutil.copyfile(SAMPLE / name, by_hand / name)
     expected = point_value(by_hand)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["cases"] == f"{CASES:,}"
-    assert metrics["point value"] == f"{expected:,.4f}"
+    assert metrics["病例数 cases"] == f"{CASES:,}"
+    assert metrics["点值 point value"] == f"{expected:,.6f}".rstrip("0").rstrip(".")
     assert expected > 50 * point_value(SAMPLE)  # why it is never done without a word
 
 
@@ -105,3 +106,22 @@ def test_both_pages_offer_the_choice(policies: Path, page: str) -> None:
     at.radio(key=f"{page}_data_kind").set_value(widgets.UPLOADED).run()
     assert at.checkbox(key=f"{page}_borrow").label == widgets.BORROW
     assert not at.checkbox(key=f"{page}_borrow").value  # never by default
+
+
+def test_a_case_of_an_upload_opens_on_explain_with_that_upload(
+    policies: Path, tmp_path: Path
+) -> None:
+    """The Explain page's uploader starts empty: the What-if run's upload is handed over, so the
+    case picked is explained on the data it came from (200 cases priced with the sample's parts,
+    at a point value no settlement of the sample gives)."""
+    files = {"cases.csv": first_cases()}
+    files |= {n: (SAMPLE / n).read_bytes() for n in ("hospitals.csv", "groups.csv", "budget.yaml")}
+    at = whatif_with_upload(files)
+    run(at)
+    explain_first_moved(at)
+    assert any("The dataset of the What-if run: uploaded" in c for c in texts(at.caption))
+    for name, data in files.items():  # the same files, put together without the studio
+        (tmp_path / name).write_bytes(data)
+    expected = point_value(tmp_path)
+    points = next(label for label in labels_of(at.expander) if "point_value = " in label)
+    assert f"point_value = {expected:,.6g}" in points

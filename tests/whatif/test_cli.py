@@ -101,6 +101,35 @@ def test_explain_vs_shows_where_the_versions_part(capsys: pytest.CaptureFixture[
     assert data["traces"]["old"]["version"] == "2023"
 
 
+def test_explain_vs_marks_the_first_difference_the_payment_sees(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """C000004 (H0011, level 1, a normal case of 52 points): 2024 adds the incentive rule, which
+    gives the case `incentive_candidate` false (it is not approved) before anything else differs,
+    yet that changes nothing; its payment moves because H0011's coefficient is 80/20 of level
+    and cost in 2024 (0.823943) against 70/30 in 2023 (0.810838)."""
+    common = ["explain", "--case", "C000004", "--policy", str(OLD), "--vs", str(NEW)]
+    common += ["--data", str(SAMPLE), "--period", "2024"]
+    code, out, _ = run(capsys, *common)
+    assert code == 0
+    assert "▶ first difference: hospital_coefficient (医疗机构系数), on the payment's path" in out
+    assert "payment ← settled_points ← coefficient ← hospital_coefficient" in out
+    marked = [line.split()[1] for line in out.splitlines() if line.startswith("▶  ")]
+    assert marked == ["hospital_coefficient"]
+    candidate = next(line for line in out.splitlines() if " incentive_candidate " in line)
+    assert candidate.startswith("+") and candidate.rstrip().endswith("false")
+    code, out, _ = run(capsys, *common, "--json")
+    data = json.loads(out)
+    assert data["first_difference"] == "hospital_coefficient"
+    assert data["first_difference_anywhere"] == "incentive_candidate"
+    assert data["payment_path"] == [
+        "payment",
+        "settled_points",
+        "coefficient",
+        "hospital_coefficient",
+    ]
+
+
 def test_explain_vs_the_same_version_agrees(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
         capsys,
