@@ -34,10 +34,11 @@ from typing import IO, Any, TypeVar, cast
 
 import polars as pl
 
-from engine import atomic, functions, money
+from engine import atomic, money
 from engine.batch import StageResult, key_columns
 from engine.contract import CONTRACT_VERSION
 from engine.earlier import read_later
+from engine.exact import exact_sum
 from engine.out_folder import MARKER_KEY, SETTLEMENT, Kind, check_out_folder, inside
 from engine.run_lock import hold
 from engine.settle import ENGINE_VERSION, Settlement, case_results, missing_cases, missing_in
@@ -121,7 +122,7 @@ def hospital_statement(
     totals = cases.group_by(keys).agg(
         pl.len().alias("cases"),
         pl.col("total_cost").sum().alias("total_cost"),
-        functions.stable_sum(pl.col(settled)).alias(settled),
+        exact_sum(pl.col(settled)).alias(settled),
         *_money_sums(),
         *_category_counts(_classes(result)),
     )
@@ -148,7 +149,7 @@ def period_summary(
     aggregates = [
         pl.len().alias("cases"),
         pl.col("total_cost").sum().alias("total_cost"),
-        functions.stable_sum(pl.col(settled)).alias(settled),
+        exact_sum(pl.col(settled)).alias(settled),
         *_money_sums(),
         *_category_counts(_classes(result)),
     ]
@@ -368,6 +369,7 @@ def build_manifest(
     return {
         MARKER_KEY: SETTLEMENT.name,
         "engine_version": ENGINE_VERSION,
+        "backend": {"name": settlement.backend, "version": settlement.backend_version},
         "contract_version": CONTRACT_VERSION,
         "ir_version": policy.ir_version,
         "policy": {

@@ -1,0 +1,36 @@
+"""What the SQL plan needs of a database (数据库后端): register a polars frame as a table, create a
+table from a query, read a query's rows back. DuckDB (`engine.sql.duckdb_runner`) and Spark
+(`engine.sql.spark_runner`) implement it; the plan renders each tree in the backend's dialect."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import polars as pl
+from sqlglot import exp
+
+
+class Database(Protocol):
+    """A SQL backend the plan runs on."""
+
+    #: the backend's name (`duckdb`, `spark`) and sqlglot dialect
+    name: str
+    dialect: str
+    #: the engine's version, recorded in the manifest
+    version: str
+    #: the type whose sums are exact for integers up to 2¹²⁶ (HUGEINT, DECIMAL(38, 0))
+    big_integer: str
+
+    def register(self, name: str, frame: pl.DataFrame) -> None:
+        """Make a polars frame a table named `name`."""
+        ...
+
+    def create(self, name: str, query: exp.Select) -> list[str]:
+        """Create table `name` from `query`; its column names."""
+        ...
+
+    def fetch(self, query: exp.Select) -> pl.DataFrame:
+        """The rows of `query` as a polars frame."""
+        ...
+
+    def close(self) -> None: ...
