@@ -13,18 +13,27 @@ import polars as pl
 
 #: The grid: sums are exact in multiples of 1 / EXACT_SCALE.
 EXACT_SCALE = 2.0**40
-#: Values beyond this (or NaN, ±inf) are summed as doubles: their total is not a number a
-#: settlement keeps (the run's finite checks stop it) and 2⁸⁰ × 2⁴⁰ leaves 2³⁴ rows of headroom.
-EXACT_LIMIT = 2.0**80
+#: Values beyond this (or NaN, ±inf) are summed as doubles: their whole part must fit a 64-bit
+#: integer exactly (a settlement's values are far below: money stops at 2⁵³ fen).
+EXACT_LIMIT = 2.0**53
+
+
+def grid_units(values: pl.Expr) -> pl.Expr:
+    """Each value as a whole number of grid steps, rounded half up: its whole part × 2⁴⁰ plus
+    its fraction's steps, both exact in 64-bit integers (a SQL engine's FLOOR of a double above
+    2⁶³ would not be), added as 128-bit integers."""
+    whole = values.floor()
+    steps = ((values - whole) * EXACT_SCALE + 0.5).floor()
+    return whole.cast(pl.Int64).cast(pl.Int128) * int(EXACT_SCALE) + steps.cast(pl.Int128)
 
 
 def exact_sum(values: pl.Expr) -> pl.Expr:
     """A group's sum of doubles on the grid `EXACT_SCALE`, the same bits in every backend (nulls
     skipped; 0 for none)."""
-    units = (values * EXACT_SCALE + 0.5).floor()
-    plain = ~(values.abs() < EXACT_LIMIT)  # NaN, ±inf, huge: not on the grid
-    exact = units.cast(pl.Int128, strict=False).sum().cast(pl.Float64) * (1.0 / EXACT_SCALE)
-    return pl.when(plain.any()).then(values.sum()).otherwise(exact)
+    on_grid = values.abs() < EXACT_LIMIT  # false for NaN, ±inf and huge values
+    units = grid_units(pl.when(on_grid).then(values))
+    exact = units.sum().cast(pl.Float64) * (1.0 / EXACT_SCALE)
+    return pl.when((~on_grid).any()).then(values.sum()).otherwise(exact)
 
 
 def exact_mean(values: pl.Expr) -> pl.Expr:

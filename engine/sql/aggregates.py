@@ -36,13 +36,21 @@ class Aggregates:
         )
 
     def exact_sum(self, values: b.Node) -> b.Node:
-        """`engine.exact.exact_sum`: multiples of the grid summed as big integers."""
-        on_grid = b.case([(b.compare("<", b.abs_(values), b.num(EXACT_LIMIT)), values)])
-        units = b.floor(b.add(b.mul(on_grid, b.num(EXACT_SCALE)), b.num(0.5)))
-        total = self.call("SUM", b.cast(units, self.big_integer))
-        exact = b.mul(b.cast(b.cast(total, "VARCHAR"), "DOUBLE"), b.num(1.0 / EXACT_SCALE))
-        plain = self.call("BOOL_OR", b.not_(b.compare("<", b.abs_(values), b.num(EXACT_LIMIT))))
-        return b.case([(plain, self.call("SUM", values))], exact)
+        """`engine.exact.exact_sum`: grid steps (`engine.exact.grid_units`) summed as big
+        integers, the total read back through its decimal text (one correct rounding)."""
+        limit = b.num(EXACT_LIMIT)
+        on_grid = b.compare("<", b.abs_(values), limit)
+        chosen = b.case([(on_grid, values)])
+        whole = b.floor(chosen)
+        steps = b.floor(b.add(b.mul(b.sub(chosen, whole), b.num(EXACT_SCALE)), b.num(0.5)))
+        big = self.big_integer
+        units = b.add(
+            b.mul(b.cast(b.cast(whole, "BIGINT"), big), b.cast(b.integer(int(EXACT_SCALE)), big)),
+            b.cast(b.cast(steps, "BIGINT"), big),
+        )
+        total = b.cast(b.cast(self.call("SUM", units), "VARCHAR"), "DOUBLE")
+        exact = b.mul(total, b.num(1.0 / EXACT_SCALE))
+        return b.case([(self.call("BOOL_OR", b.not_(on_grid)), self.call("SUM", values))], exact)
 
     def exact_mean(self, values: b.Node) -> b.Node:
         count = self.count(values)
@@ -126,7 +134,9 @@ def aggregate(lowering: Lowering, node: ir.Aggregate) -> b.Node:
         query = exp.select(*(b.col(k) for k in keys), reduced).from_(b.table(table))
         query = query.group_by(*(b.col(k) for k in keys)) if keys else query
     if keys:
-        run.bring(lowering.grain, run.create(query), keys, {alias: alias})
+        values = run.create(query)
+        run.bring(lowering.grain, values, keys, {alias: alias})
+        run.db.drop(values.table)
         column = b.col(alias)
         return b.coalesce(column, b.num(0.0)) if node.fn in ("sum", "count") else column
     found: Any = run.db.fetch(query)[alias][0]

@@ -128,14 +128,10 @@ def compare(op: str, left: Node, right: Node) -> Node:
 
 def case(branches: Iterable[tuple[Node, Node]], otherwise: Node | None = None) -> Node:
     """`CASE WHEN c THEN v … ELSE otherwise END` (no branch: `otherwise`)."""
-    node = exp.Case()
-    found = False
-    for condition, value in branches:
-        node = node.when(condition, value)
-        found = True
-    if not found:
+    ifs = [exp.If(this=condition, true=value) for condition, value in branches]
+    if not ifs:
         return otherwise if otherwise is not None else exp.Null()
-    return node.else_(otherwise) if otherwise is not None else node
+    return exp.Case(ifs=ifs, default=otherwise)
 
 
 def func(name: str, *args: Node) -> Node:

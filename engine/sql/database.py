@@ -29,6 +29,10 @@ class Database(Protocol):
         """Create table `name` from `query`; its column names."""
         ...
 
+    def drop(self, name: str) -> None:
+        """Drop table `name` (a step's table the plan no longer reads)."""
+        ...
+
     def fetch(self, query: exp.Select) -> pl.DataFrame:
         """The rows of `query` as a polars frame."""
         ...

@@ -50,7 +50,7 @@ class DuckDB:
     def create(self, name: str, query: exp.Select) -> list[str]:
         create = exp.Create(this=b.table(name), kind="TABLE", expression=query)
         self.con.execute(self.sql(create))
-        return [row[0] for row in self.con.execute(self.sql(_describe(name))).fetchall()]
+        return list(query.named_selects)
 
     def drop(self, name: str) -> None:
         self.con.execute(self.sql(exp.Drop(tables=[b.table(name)], kind="TABLE", exists=True)))
@@ -63,14 +63,3 @@ class DuckDB:
         self.con.close()
         if self._spill is not None:
             self._spill.cleanup()
-
-
-def _describe(name: str) -> exp.Select:
-    """The columns of a table, in order (information_schema)."""
-    columns = exp.to_table("information_schema.columns")
-    return (
-        exp.select(b.col("column_name"))
-        .from_(columns)
-        .where(b.compare("==", b.col("table_name"), b.text(name)))
-        .order_by(b.col("ordinal_position"))
-    )

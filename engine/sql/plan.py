@@ -153,6 +153,13 @@ class SqlStageRun:
                 return self.tables.put(f"months:{sorted(grain)}", rows.select(rows.columns))
         return self.tables.cases
 
+    def replace(self, grain: g.Grain, frame: Frame) -> None:
+        """Make `frame` the grain's table; the table it replaces, made by this run, is dropped."""
+        old = self.frames.get(grain)
+        self.frames[grain] = frame
+        if old is not None and old.table.startswith("t"):
+            self.db.drop(old.table)
+
     def create(self, query: exp.Select) -> Frame:
         """A new table holding the rows of `query`."""
         name = self.tables.name()
@@ -164,7 +171,7 @@ class SqlStageRun:
         frame = self.frame(grain)
         kept = [b.col(c) for c in frame.columns if c not in values]
         added = [b.alias(node, name) for name, node in values.items()]
-        self.frames[grain] = self.create(exp.select(*kept, *added).from_(b.table(frame.table)))
+        self.replace(grain, self.create(exp.select(*kept, *added).from_(b.table(frame.table))))
 
     def temp(self) -> str:
         self._temp += 1
@@ -175,7 +182,7 @@ class SqlStageRun:
             kept = [c for c in frame.columns if not c.startswith("__t")]
             if len(kept) < len(frame.columns):
                 query = exp.select(*(b.col(c) for c in kept)).from_(b.table(frame.table))
-                self.frames[grain] = self.create(query)
+                self.replace(grain, self.create(query))
 
     # ---- reading values into a table ----
     def bring(
@@ -203,7 +210,7 @@ class SqlStageRun:
             query = query.join(b.table(source.table, "s"), on=on, join_type="left")
         else:
             query = query.join(b.table(source.table, "s"), join_type="cross")
-        self.frames[grain] = self.create(query)
+        self.replace(grain, self.create(query))
 
     def value(self, name: str, stage: str | None, grain: g.Grain) -> str:
         """A definition's value (of this or an earlier stage) as a column at `grain`."""
