@@ -136,7 +136,7 @@ def aggregate(lowering: Lowering, node: ir.Aggregate) -> b.Node:
     if keys:
         values = run.create(query)
         run.bring(lowering.grain, values, keys, {alias: alias})
-        run.db.drop(values.table)
+        run.discard(values.table)
         column = b.col(alias)
         return b.coalesce(column, b.num(0.0)) if node.fn in ("sum", "count") else column
     found: Any = run.db.fetch(query)[alias][0]

@@ -9,13 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import polars as pl
-
 from engine.batch import Settings
 from engine.frames import StageResult
 from engine.rundata import RunData
 from engine.sql.database import Database
-from engine.sql.plan import Frame, SqlStage, SqlStageRun, Tables
+from engine.sql.plan import Frame, SqlStage, SqlStageRun, Tables, plain
 from engine.sql.refuse import check_lowerable
 from engine.sql.results import to_result
 from policy_dsl import ir
@@ -79,11 +77,9 @@ class SqlStages:
         frames = {}
         for grain, frame in result.frames.items():
             name = self.tables.name("earlier")
-            plain = frame.with_columns(
-                pl.col(c).cast(pl.String) for c, t in frame.schema.items() if isinstance(t, pl.Enum)
-            )
-            self.db.register(name, plain)
-            frames[grain] = Frame(name, plain.columns)
+            kept = plain(frame)
+            self.db.register(name, kept)
+            frames[grain] = Frame(name, kept.columns)
         sql_stage = SqlStage(result.stage, frames, dict(result.home), result.period_keys)
         self.done[result.stage.name] = sql_stage
         return sql_stage

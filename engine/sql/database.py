@@ -26,7 +26,11 @@ class Database(Protocol):
         ...
 
     def create(self, name: str, query: exp.Select) -> list[str]:
-        """Create table `name` from `query`; its column names."""
+        """Create `name`, a view (not computed yet) of `query`'s rows; its column names."""
+        ...
+
+    def keep(self, name: str) -> str:
+        """Compute view `name` now and keep its rows; the name of the kept table."""
         ...
 
     def drop(self, name: str) -> None:

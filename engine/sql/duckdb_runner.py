@@ -40,6 +40,7 @@ class DuckDB:
             config["threads"] = str(threads)
         self.con = duckdb.connect(":memory:", config=config)
         self.version = duckdb.__version__
+        self._kinds: dict[str, str] = {}
 
     def register(self, name: str, frame: pl.DataFrame) -> None:
         self.con.register(name, frame.to_arrow())
@@ -48,12 +49,23 @@ class DuckDB:
         return tree.sql(dialect=self.dialect)
 
     def create(self, name: str, query: exp.Select) -> list[str]:
-        create = exp.Create(this=b.table(name), kind="TABLE", expression=query)
+        create = exp.Create(this=b.table(name), kind="VIEW", expression=query)
         self.con.execute(self.sql(create))
+        self._kinds[name] = "VIEW"
         return list(query.named_selects)
 
+    def keep(self, name: str) -> str:
+        """The view's rows in a table `<name>k`."""
+        kept = f"{name}k"
+        query = exp.select(exp.Star()).from_(b.table(name))
+        self.con.execute(self.sql(exp.Create(this=b.table(kept), kind="TABLE", expression=query)))
+        self._kinds[kept] = "TABLE"
+        return kept
+
     def drop(self, name: str) -> None:
-        self.con.execute(self.sql(exp.Drop(tables=[b.table(name)], kind="TABLE", exists=True)))
+        kind = self._kinds.pop(name, None)
+        if kind is not None:
+            self.con.execute(self.sql(exp.Drop(tables=[b.table(name)], kind=kind, exists=True)))
 
     def fetch(self, query: exp.Select) -> pl.DataFrame:
         table = self.con.sql(self.sql(query)).to_arrow_table()

@@ -64,7 +64,7 @@ class Tables:
     @classmethod
     def register(cls, db: Database, data: RunData) -> Tables:
         def put(name: str, frame: pl.DataFrame) -> Frame:
-            kept = frame.select(c for c in frame.columns if not c.startswith("__code_"))
+            kept = plain(frame)
             db.register(name, kept)
             return Frame(name, kept.columns)
 
@@ -83,10 +83,18 @@ class Tables:
     def put(self, key: str, frame: pl.DataFrame) -> Frame:
         """A small table made in polars (budget per key, supervision values), once per key."""
         if key not in self.registered:
-            name = self.name("in")
-            self.db.register(name, frame)
-            self.registered[key] = Frame(name, frame.columns)
+            name, kept = self.name("in"), plain(frame)
+            self.db.register(name, kept)
+            self.registered[key] = Frame(name, kept.columns)
         return self.registered[key]
+
+
+def plain(frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame as a database table: without the polars plan's key codes, classes as text."""
+    kept = frame.select(c for c in frame.columns if not c.startswith("__code_"))
+    return kept.with_columns(
+        pl.col(c).cast(pl.String) for c, t in kept.schema.items() if isinstance(t, pl.Enum)
+    )
 
 
 class SqlStageRun:
@@ -115,6 +123,9 @@ class SqlStageRun:
         self.no_cc = catalog.no_cc_groups(self.data.groups["drg_code"].to_list())
         self.fallthrough: dict[str, Fallthrough] = {}
         self._temp = 0
+        #: grains whose table changed since the last `keep`, and the step tables to drop then
+        self._changed: set[g.Grain] = set()
+        self._garbage: list[str] = []
 
     def run(self) -> SqlStage:
         from engine.sql.expressions import define
@@ -130,6 +141,7 @@ class SqlStageRun:
     def frame(self, grain: g.Grain) -> Frame:
         if grain not in self.frames:
             self.frames[grain] = self._new_frame(grain)
+            self._changed.add(grain)
         return self.frames[grain]
 
     def _new_frame(self, grain: g.Grain) -> Frame:
@@ -157,11 +169,18 @@ class SqlStageRun:
         """Make `frame` the grain's table; the table it replaces, made by this run, is dropped."""
         old = self.frames.get(grain)
         self.frames[grain] = frame
-        if old is not None and old.table.startswith("t"):
-            self.db.drop(old.table)
+        self._changed.add(grain)
+        if old is not None:
+            self.discard(old.table)
+
+    def discard(self, table: str) -> None:
+        """A step's table no later step reads: dropped when the definition is kept (a view
+        made after it may still read it until then)."""
+        if table.startswith("t"):
+            self._garbage.append(table)
 
     def create(self, query: exp.Select) -> Frame:
-        """A new table holding the rows of `query`."""
+        """A new step table (a view until the definition is kept) holding the rows of `query`."""
         name = self.tables.name()
         columns = self.db.create(name, query)
         return Frame(name, columns)
@@ -172,6 +191,19 @@ class SqlStageRun:
         kept = [b.col(c) for c in frame.columns if c not in values]
         added = [b.alias(node, name) for name, node in values.items()]
         self.replace(grain, self.create(exp.select(*kept, *added).from_(b.table(frame.table))))
+
+    def keep(self) -> None:
+        """A definition is done: the tables it changed are computed and kept (its steps were
+        views), and the steps' views dropped, the latest first."""
+        for grain in self._changed:
+            frame = self.frames[grain]
+            kept = self.db.keep(frame.table)
+            if kept != frame.table:
+                self.frames[grain] = Frame(kept, frame.columns)
+                self.discard(frame.table)
+        for table in reversed(self._garbage):
+            self.db.drop(table)
+        self._changed, self._garbage = set(), []
 
     def temp(self) -> str:
         self._temp += 1

@@ -27,11 +27,12 @@ class Spark:
             session = (
                 SparkSession.builder.master(master or "local[*]")
                 .appName("drgpolicy")
-                .config("spark.sql.shuffle.partitions", "8")
+                .config("spark.sql.shuffle.partitions", "4")
                 .config("spark.ui.enabled", "false")
                 .config("spark.driver.memory", "4g")
                 .getOrCreate()
             )
+        session.sparkContext.setLogLevel("ERROR")
         session.conf.set("spark.sql.ansi.enabled", "false")
         session.conf.set("spark.sql.caseSensitive", "true")
         session.conf.set("spark.sql.session.timeZone", "UTC")
@@ -45,10 +46,17 @@ class Spark:
         self._frames[name] = found
 
     def create(self, name: str, query: exp.Select) -> list[str]:
-        found = self.spark.sql(query.sql(dialect=self.dialect)).localCheckpoint()
+        found = self.spark.sql(query.sql(dialect=self.dialect))
         found.createOrReplaceTempView(name)
         self._frames[name] = found
         return list(query.named_selects)
+
+    def keep(self, name: str) -> str:
+        """Compute the view's rows once (a local checkpoint), cutting its lineage."""
+        found = self._frames[name].localCheckpoint()
+        found.createOrReplaceTempView(name)
+        self._frames[name] = found
+        return name
 
     def drop(self, name: str) -> None:
         found = self._frames.pop(name, None)
