@@ -57,9 +57,7 @@ def test_an_example_of_each_city_passes_and_equals_polars(spark: Shared, path: P
     assert example_on(path, spark) is None
 
 
-@settings(
-    max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
-)
+@settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(data=datasets(), path=st.sampled_from(SHIPPED))
 def test_generated_data_settles_as_polars_does(
     spark: Shared, data: dict[str, object], path: Path
