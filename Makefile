@@ -35,6 +35,7 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(BIN)/python bench/settle_bench.py
 	$(BIN)/python bench/lang_bench.py
+	$(BIN)/python bench/backends_bench.py
 
 studio: $(STAMP) tables
 	$(BIN)/drgpolicy studio

@@ -255,7 +255,8 @@ def write_table(
         file = cast(IO[bytes], hashing)  # polars needs only `write` and `flush`
         if path.suffix == ".parquet":
             classes = [pl.col(c).cast(pl.String) for c, t in written.schema.items() if t == pl.Enum]
-            written.with_columns(classes).write_parquet(file, compression="snappy")
+            # one chunk: the file's row groups do not depend on how the frame was built
+            written.with_columns(classes).rechunk().write_parquet(file, compression="snappy")
         else:
             written.write_csv(file, float_precision=None)
     return hashing.hexdigest()

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from engine.batch import Settings
-from engine.commands.settle import add_encoding_argument
+from engine.commands.settle import add_backend_arguments, add_encoding_argument, backend_for
 from engine.overrides import SettingError, checked_settings
 from engine.run_lock import hold
 from engine.rundata import Period
@@ -70,6 +70,7 @@ def register(subparsers: Any) -> None:
         help="allow --base and --new of two different cities (the report's heading says so)",
     )
     parser.add_argument("--json", action="store_true", help="print whatif.json to stdout")
+    add_backend_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -132,17 +133,22 @@ def _run(args: argparse.Namespace) -> int:
     grid, settings = checked_inputs(policy, args)
     inputs = load_data(args.data, inputs_policy(compiled(base), policy), args.encoding)
     period = Period.parse(args.period or str(inputs.budget.get("year") or _year(new)))
-    runs = Runs(inputs, period)
-    report = whatif(
-        runs,
-        base,
-        new,
-        str(args.data),
-        grid or None,
-        settings,
-        with_exposure=not args.no_exposure,
-        cross_city=args.cross_city,
-    )
+    backend = backend_for(args)
+    runs = Runs(inputs, period, backend=backend)
+    try:
+        report = whatif(
+            runs,
+            base,
+            new,
+            str(args.data),
+            grid or None,
+            settings,
+            with_exposure=not args.no_exposure,
+            cross_city=args.cross_city,
+        )
+    finally:
+        if not isinstance(backend, str):
+            backend.close()
     write_report(report, args.out)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str))

@@ -9,6 +9,7 @@ when it is read back (`engine.sql.results`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,8 @@ class Tables:
     cases: Frame
     hospitals: Frame
     groups: Frame
+    #: this run's number: its tables' names are its own on a database several runs share
+    run: int = 0
     counter: list[int] = field(default_factory=lambda: [0])
     registered: dict[str, Frame] = field(default_factory=dict)
     #: the stages read back so far (for the polars checks that word an error)
@@ -63,22 +66,19 @@ class Tables:
 
     @classmethod
     def register(cls, db: Database, data: RunData) -> Tables:
+        run = next(_RUNS)
+
         def put(name: str, frame: pl.DataFrame) -> Frame:
             kept = plain(frame)
-            db.register(name, kept)
-            return Frame(name, kept.columns)
+            db.register(f"{name}{run}", kept)
+            return Frame(f"{name}{run}", kept.columns)
 
-        return cls(
-            db,
-            data,
-            put("cases", data.cases),
-            put("hospitals", data.hospitals),
-            put("groups", data.groups),
-        )
+        cases, hospitals = put("cases", data.cases), put("hospitals", data.hospitals)
+        return cls(db, data, cases, hospitals, put("groups", data.groups), run)
 
     def name(self, prefix: str = "t") -> str:
         self.counter[0] += 1
-        return f"{prefix}{self.counter[0]}"
+        return f"{prefix}{self.run}_{self.counter[0]}"
 
     def put(self, key: str, frame: pl.DataFrame) -> Frame:
         """A small table made in polars (budget per key, supervision values), once per key."""
@@ -95,6 +95,10 @@ def plain(frame: pl.DataFrame) -> pl.DataFrame:
     return kept.with_columns(
         pl.col(c).cast(pl.String) for c, t in kept.schema.items() if isinstance(t, pl.Enum)
     )
+
+
+#: Runs numbered in this process (`Tables.run`).
+_RUNS = itertools.count(1)
 
 
 class SqlStageRun:
