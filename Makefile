@@ -34,6 +34,7 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/settle_bench.py
+	$(BIN)/python bench/monitor_bench.py
 	$(BIN)/python bench/lang_bench.py
 	$(BIN)/python bench/backends_bench.py
 

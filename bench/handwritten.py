@@ -281,6 +281,7 @@ def _coefficients(hospitals: pl.DataFrame) -> pl.DataFrame:
     return (
         hospitals.select(
             "hospital_id",
+            pl.col("name").alias("hospital_name"),
             "level",
             "tier",
             "hist_weight_total",
@@ -312,7 +313,13 @@ def _coefficients(hospitals: pl.DataFrame) -> pl.DataFrame:
             .otherwise(0.0),
         )
         .select(
-            "hospital_id", "level", "tier", "general", "hospital_coefficient", "coefficient_gap"
+            "hospital_id",
+            "hospital_name",
+            "level",
+            "tier",
+            "general",
+            "hospital_coefficient",
+            "coefficient_gap",
         )
     )
 
@@ -464,6 +471,7 @@ def _hospital_reports(hospitals: pl.DataFrame, points: pl.DataFrame) -> pl.DataF
     )
     return reports.join(race, on="h", how="left", maintain_order="left").select(
         "hospital_id",
+        "hospital_name",
         "level",
         "tier",
         "cases_paid",
@@ -498,12 +506,17 @@ def hospital_statement(result: Result) -> pl.DataFrame:
     totals = result.cases.group_by("hospital_id").agg(_totals())
     reports = result.reports
     return (
-        reports.select("hospital_id", "level", "tier")
+        reports.select("hospital_id", "hospital_name", "level", "tier")
         .join(totals, on="hospital_id", how="left", maintain_order="left")
         .with_columns(
             pl.col("cases", "payment", "patient_paid", "fund_payment", "total_cost").fill_null(0)
         )
-        .join(reports.drop("level", "tier"), on="hospital_id", how="left", maintain_order="left")
+        .join(
+            reports.drop("hospital_name", "level", "tier"),
+            on="hospital_id",
+            how="left",
+            maintain_order="left",
+        )
     )
 
 

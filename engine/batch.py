@@ -68,6 +68,9 @@ class StageRun:
         self._temp = 0
         #: aggregates of the definition being compiled, computed ahead: (node, grain) → column
         self.aggregates: dict[tuple[str, g.Grain], str] = {}
+        #: aggregates computed ahead for every definition (the monitoring stage's, in one
+        #: group-by per grain: `engine.indicators`), kept from one definition to the next
+        self.kept_aggregates: dict[tuple[str, g.Grain], str] = {}
 
     @classmethod
     def resume(
@@ -134,7 +137,7 @@ class StageRun:
             expr: pl.Expr = value
         else:
             compiler = Compiler(self, grain)
-            self.aggregates = {}
+            self.aggregates = dict(self.kept_aggregates)
             compiler.prefetch_aggregates(definition.expr)
             expr = compiler.expr(definition.expr)
             if compiler.arms:
@@ -144,7 +147,7 @@ class StageRun:
                     self.fallthrough[definition.name] = found
         self.add(grain, with_columns(self.frame(grain), expr.alias(definition.name)))
         self.home[definition.name] = grain
-        self.aggregates = {}
+        self.aggregates = dict(self.kept_aggregates)
         self._drop_temporaries()
         finite.check_values(self, definition, grain)
 
@@ -334,8 +337,8 @@ class Compiler:
             return functions.near_constant(node.fn, self.shared(node.left), constant)
         if node.numeric and (constant := self.constant(node.left)) is not None:
             return functions.near_constant(FLIPPED[node.fn], self.shared(node.right), constant)
-        if node.numeric:
-            left, right = self.shared(node.left), self.shared(node.right)
+        if node.numeric:  # Float64 both: a value missing everywhere is a column of dtype Null
+            left, right = (self.shared(side).cast(pl.Float64) for side in (node.left, node.right))
             return functions.near_compare(node.fn, left, right, pl.max_horizontal)
         return functions.COMPARISONS[node.fn](self.expr(node.left), self.expr(node.right))
 

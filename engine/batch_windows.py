@@ -17,34 +17,46 @@ from policy_dsl import ir
 if TYPE_CHECKING:
     from engine.batch import Compiler
 
+#: Aggregates that are 0 over no rows (the others are missing: a mean of nothing).
+ZERO_WHEN_EMPTY = ("sum", "count", "distinct")
 
-def prefetch_aggregates(compiler: Compiler, node: Any) -> None:
+
+def prefetch_aggregates(compiler: Compiler, node: Any, *, kept: bool = False) -> None:
     """Compute the aggregates of a definition that move values from the cases to this grain
     in one group-by (and one join), instead of one group-by each; when this grain has no
-    frame yet, the group-by gives its rows (instead of a `unique` over every case)."""
+    frame yet, the group-by gives its rows (instead of a `unique` over every case). `kept`:
+    the aggregates of many definitions (`node` a list of them), at `all` too, kept for every
+    later definition (`StageRun.kept_aggregates`)."""
     keys = key_columns(compiler.grain)
     case = frozenset({"case"})
-    if not keys:
+    if not keys and not kept:
         return
     found: dict[str, ir.Aggregate] = {}
-    for agg in _aggregates(node):
-        if compiler.run.effective(agg.source) == case:
-            found.setdefault(agg.model_dump_json(), agg)
+    for agg in aggregates_in(node):
+        key = agg.model_dump_json()
+        ahead = (key, compiler.grain) in compiler.run.aggregates
+        if compiler.run.effective(agg.source) == case and not ahead:
+            found.setdefault(key, agg)
     new_frame = (
         compiler.grain not in compiler.run.frames
         and compiler.grain != case
         and compiler.run.key_source(compiler.grain) is compiler.run.data.cases
     )
-    if not found or (len(found) < 2 and not new_frame):
+    if not found or (len(found) < 2 and not new_frame and not kept):
         return
     inner = compiler.at(case)
-    reduced = []
+    reduced: list[pl.Expr] = []
     for agg in found.values():
         where = inner.expr(agg.where) if agg.where is not None else None
         arg = inner.expr(agg.arg) if agg.arg is not None else None
-        reduced.append(_reduce(agg.fn, arg, where).alias(compiler.run.temp()))
+        name = f"__kept{len(compiler.run.kept_aggregates) + len(reduced)}" if kept else None
+        reduced.append(_reduce(agg.fn, arg, where).alias(name or compiler.run.temp()))
     cases = compiler.run.frame(case)
-    if new_frame:
+    if not keys:
+        row = cases.select(reduced)
+        literals = (pl.lit(row[c][0], dtype=row.schema[c]).alias(c) for c in row.columns)
+        compiler.replace(compiler.frame().with_columns(literals))
+    elif new_frame:
         carried = [c for c in closure_columns(compiler.grain) if c not in keys]
         frame = _group(compiler, cases, keys, reduced, carried)
         closure = closure_columns(compiler.grain)
@@ -61,8 +73,9 @@ def prefetch_aggregates(compiler: Compiler, node: Any) -> None:
         values = {n: n for n in (r.meta.output_name() for r in reduced)}
         codes = compiler.run.data.codes
         compiler.replace(keys_mod.bring_values(codes, compiler.frame(), result, keys, values))
+    computed = compiler.run.kept_aggregates if kept else compiler.run.aggregates
     for key, r in zip(found, reduced, strict=True):
-        compiler.run.aggregates[(key, compiler.grain)] = r.meta.output_name()
+        computed[(key, compiler.grain)] = r.meta.output_name()
 
 
 def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:
@@ -70,7 +83,7 @@ def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:
     done = compiler.run.aggregates.get((node.model_dump_json(), compiler.grain))
     if done is not None:
         column = pl.col(done)
-        return column.fill_null(0.0) if node.fn in ("sum", "count") else column
+        return column.fill_null(0.0) if node.fn in ZERO_WHEN_EMPTY else column
     source = compiler.run.effective(node.source)
     inner = compiler.at(source)
     where = inner.expr(node.where) if node.where is not None else None
@@ -82,7 +95,7 @@ def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:
         result = _group(compiler, frame, keys, [reduced])
         name = reduced.meta.output_name()
         column = pl.col(compiler.run.bring(compiler.grain, result, keys, name))
-        return column.fill_null(0.0) if node.fn in ("sum", "count") else column
+        return column.fill_null(0.0) if node.fn in ZERO_WHEN_EMPTY else column
     value = frame.select(reduced).item()
     return pl.lit(_fill_empty(node.fn, value), dtype=pl.Float64)
 
@@ -143,6 +156,8 @@ def _reduce(fn: str, arg: pl.Expr | None, where: pl.Expr | None) -> pl.Expr:
         )
     assert arg is not None
     values = arg.filter(where.fill_null(False)) if where is not None else arg
+    if fn == "distinct":
+        return values.drop_nulls().n_unique().cast(pl.Float64)
     if fn == "min":
         return values.min()
     if fn == "max":
@@ -154,18 +169,18 @@ def _reduce(fn: str, arg: pl.Expr | None, where: pl.Expr | None) -> pl.Expr:
 
 
 def _fill_empty(fn: str, value: Any) -> Any:
-    if value is None and fn in ("sum", "count"):
+    if value is None and fn in ZERO_WHEN_EMPTY:
         return 0.0
     return value
 
 
-def _aggregates(node: Any) -> Any:
-    """The aggregates in an expression (not looking inside them)."""
+def aggregates_in(node: Any) -> Any:
+    """The aggregates in an expression, or a list of them (not looking inside them)."""
     if isinstance(node, ir.Aggregate):
         yield node
     elif isinstance(node, ir.Model):
         for name in type(node).model_fields:
-            yield from _aggregates(getattr(node, name))
+            yield from aggregates_in(getattr(node, name))
     elif isinstance(node, list):
         for item in node:
-            yield from _aggregates(item)
+            yield from aggregates_in(item)

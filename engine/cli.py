@@ -19,16 +19,20 @@ from collections.abc import Sequence
 from policy_dsl.errors import PolicyError
 
 COMMANDS = (
+    "init",
     "check",
     "fmt",
     "schema",
     "versions",
     "diff",
+    "validate",
     "settle",
     "explain",
     "sample",
     "test",
     "whatif",
+    "monitor",
+    "render",
     "studio",
 )
 

@@ -8,7 +8,8 @@ first failing check, in the order documented in `engine/CONTRACT.md`:
 1. each field in contract order (then the policy's extra fields): missing → unparseable →
    out of range (minimum, plausible bound, choices) → more than 2 decimals (money);
 2. duplicate key (all copies rejected);
-3. row rules: unreasonable_cost ≤ total_cost;
+3. row rules: unreasonable_cost, self_paid, drug_cost, consumable_cost and drug_cost +
+   consumable_cost ≤ total_cost;
 4. references: hospital, drg_code, secondary_drg (rejected upstream, then unknown).
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,15 @@ from engine.fields import (
 from engine.money import MAX_MONEY
 from engine.reading import FIELDS, ContractError, locate, read_table
 
-__all__ = ["CONTRACT_VERSION", "ContractError", "FieldSpec", "Inputs", "load_inputs"]
+__all__ = [
+    "CONTRACT_VERSION",
+    "ContractError",
+    "FieldSpec",
+    "Inputs",
+    "load_inputs",
+    "load_tables",
+    "with_budget",
+]
 
 ROW = "__row"
 #: The `field` of a reject that concerns the whole row (a CSV row that does not fit the header).
@@ -83,6 +92,15 @@ class Inputs:
     #: supervision rows of kinds (assessments) the policy does not declare, by table and name:
     #: not this policy's to read (another city's on shared data), counted, not rejected
     other_kinds: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def rejected_because(self) -> dict[str, dict[str, int]]:
+        """Cases rejected because of their hospital or group (rejected upstream, or not in its
+        file), per cause and upstream key: `{"hospital rejected in hospitals.csv": {"H0003":
+        780}}` — the money of those cases goes to the others, so it is never silent."""
+        found: dict[str, dict[str, int]] = {}
+        for row in self.causes.iter_rows(named=True):
+            found.setdefault(row["cause"], {})[row["key"]] = row["cases"]
+        return found
 
 
 @dataclass(frozen=True)
@@ -141,34 +159,52 @@ def load_inputs(
     of amounts; a `BudgetInput` says which, as `load_data` gives them); `encoding` is that of
     the CSV files (`reading.ENCODINGS`).
     """
+    return with_budget(load_tables(data_dir, extra=extra, encoding=encoding), budget_names)
+
+
+def load_tables(
+    data_dir: Path,
+    *,
+    extra: Mapping[str, Sequence[FieldSpec]] | None = None,
+    encoding: str = "utf8",
+) -> Inputs:
+    """`load_inputs` without the budget (`Inputs.budget` is `{}`): hospitals, groups, then the
+    cases, which refer to both."""
     extra = extra or {}
     hospitals = _load_table(data_dir, "hospitals", extra.get("hospitals", ()), encoding)
     groups = _load_table(data_dir, "groups", extra.get("groups", ()), encoding)
     references = _case_references(hospitals, groups)
     cases = _load_table(data_dir, "cases", extra.get("cases", ()), encoding, references)
-    figures = [f if isinstance(f, BudgetInput) else BudgetInput(f, "*") for f in budget_names]
-    used = {  # a column the file lacks: `settle.check_columns` says so, with who reads it
-        per: hospitals.frame[column]
-        for per, (_, column) in KEYS_USED.items()
-        if column in hospitals.columns
-    }
-    budget_path = data_dir / "budget.yaml"
-    budget = load_budget(budget_path, figures, used)
-    budget_hash = {budget_path.name: _sha256(budget_path)} if budget else {}
     tables = {"hospitals": hospitals, "groups": groups, "cases": cases}
     return Inputs(
         cases=_with_case_derivations(cases.frame),
         hospitals=hospitals.frame,
         groups=groups.frame,
-        budget=budget,
+        budget={},
         rejects=pl.concat([table.rejects for table in tables.values()]),
-        file_hashes={t.file: t.sha256 for t in tables.values()} | budget_hash,
+        file_hashes={t.file: t.sha256 for t in tables.values()},
         rows_read={kind: t.rows_read for kind, t in tables.items()},
         files={kind: t.file for kind, t in tables.items()},
         columns={kind: t.columns for kind, t in tables.items()},
         source=data_dir,
         causes=cases.causes,
     )
+
+
+def with_budget(inputs: Inputs, budget_names: Sequence[str | BudgetInput] = ()) -> Inputs:
+    """`inputs` with the budget.yaml of its folder read and validated against the figures
+    (`load_inputs`); a per-tier figure needs an amount for every tier the hospitals use."""
+    assert inputs.source is not None
+    figures = [f if isinstance(f, BudgetInput) else BudgetInput(f, "*") for f in budget_names]
+    used = {  # a column the file lacks: `settle.check_columns` says so, with who reads it
+        per: inputs.hospitals[column]
+        for per, (_, column) in KEYS_USED.items()
+        if column in inputs.columns["hospitals"]
+    }
+    budget_path = inputs.source / "budget.yaml"
+    budget = load_budget(budget_path, figures, used)
+    budget_hash = {budget_path.name: _sha256(budget_path)} if budget else {}
+    return replace(inputs, budget=budget, file_hashes=inputs.file_hashes | budget_hash)
 
 
 def _case_references(hospitals: _Table, groups: _Table) -> tuple[_Reference, ...]:
@@ -299,16 +335,38 @@ def _duplicate_check(kind: TableKind) -> _Check:
     return _Check(key, pl.col(DUPLICATE), reason)
 
 
+#: Half a fen, in yuan: the margin of a comparison of sums of amounts exact to the fen.
+HALF_FEN = 0.005
+#: Parts of a stay's cost (不合理费用, 全自费, 药品费, 耗材费): each at most the stay's total cost.
+COST_PARTS = ("unreasonable_cost", "self_paid", "drug_cost", "consumable_cost")
+
+
 def _row_rule_checks(present: set[str]) -> list[_Check]:
-    if not {"unreasonable_cost", "total_cost"} <= present:
+    """Each part of a stay's cost at most its total (in `COST_PARTS` order), then the drugs and
+    consumables together."""
+    if "total_cost" not in present:
         return []
-    over = pl.col("unreasonable_cost") > pl.col("total_cost")
-    reason = _says(
-        "unreasonable_cost {} is more than total_cost {}; it must be ≤ total_cost",
-        _raw("unreasonable_cost").cast(pl.String),
-        _raw("total_cost").cast(pl.String),
-    )
-    return [_Check("unreasonable_cost", over, reason)]
+    checks = []
+    for part in (p for p in COST_PARTS if p in present):
+        over = pl.col(part) > pl.col("total_cost")
+        reason = _says(
+            f"{part} {{}} is more than total_cost {{}}; it must be ≤ total_cost",
+            _raw(part).cast(pl.String),
+            _raw("total_cost").cast(pl.String),
+        )
+        checks.append(_Check(part, over, reason))
+    if {"drug_cost", "consumable_cost"} <= present:
+        # amounts exact to the fen: a sum more than half a fen above the total is above it
+        both = pl.col("drug_cost") + pl.col("consumable_cost")
+        reason = _says(
+            "drug_cost {} + consumable_cost {} is more than total_cost {}; together they are "
+            "part of it",
+            _raw("drug_cost").cast(pl.String),
+            _raw("consumable_cost").cast(pl.String),
+            _raw("total_cost").cast(pl.String),
+        )
+        checks.append(_Check("consumable_cost", both > pl.col("total_cost") + HALF_FEN, reason))
+    return checks
 
 
 def _reference_checks(ref: _Reference) -> list[_Check]:

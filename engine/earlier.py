@@ -132,6 +132,12 @@ def _run(folder: Path, policy: ir.Policy, period: Period) -> EarlierRun:
         ) from exc
     if city != policy.city:
         raise EarlierError(f"--earlier {folder} settled {city}, not {policy.city}")
+    if manifest.get("labels", "en") != "en" or "settlement.xlsx" in outputs:
+        raise EarlierError(
+            f"--earlier {folder} was written for people (--labels zh or --format xlsx): a year's "
+            "run reads the months' tables by name, so settle that month again with the default "
+            "--labels en and --format csv or parquet"
+        )
     if not (len(month) == 7 and month.startswith(f"{period.year}-")):
         raise EarlierError(
             f"--earlier {folder} settled {month}: give the runs of single months of {period.year}"

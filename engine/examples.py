@@ -44,12 +44,17 @@ TOLERANCE = 1e-9
 
 
 class Expectations(BaseModel):
-    """Expected values by case id, by hospital id, and for the period as a whole."""
+    """Expected values by case id, by hospital id, for the period as a whole, and of the run's
+    indicators (`indicators.csv`): by indicator, then by row — `city`, or a grain and its key
+    (`hospital H1`, `level 3`, `month 2024-03`) — the value (null: none, or not available),
+    and under `met` whether the row meets its targets."""
 
     model_config = ConfigDict(extra="forbid")
     cases: dict[str, dict[str, Scalar]] = {}
     hospitals: dict[str, dict[str, Scalar]] = {}
     period: dict[str, Scalar] = {}
+    indicators: dict[str, dict[str, Scalar]] = {}
+    met: dict[str, dict[str, bool | None]] = {}
 
 
 class Example(BaseModel):
@@ -250,7 +255,39 @@ def compare(example: Example, result: Settlement) -> list[Mismatch]:
         keys = {"hospital_id": hospital_id}
         mismatches += value_mismatches(result, stage, keys, expected, money)
     mismatches += value_mismatches(result, stage, {}, example.expect.period, money)
+    mismatches += indicator_mismatches(result, example.expect.indicators, "value")
+    mismatches += indicator_mismatches(result, example.expect.met, "met")
     return mismatches
+
+
+def indicator_mismatches(
+    result: Settlement, expected: dict[str, dict[str, Any]], column: str
+) -> list[Mismatch]:
+    """The indicator rows (`city`, `hospital H1`…) whose value (or `met`) is not as expected."""
+    table = result.indicators()
+    known = set(table["indicator"])
+    mismatches = []
+    for name, rows in expected.items():
+        if name not in known:
+            raise ExampleError(f"no indicator named {name} in {result.policy.city}")
+        money = next(i.type.is_money for i in result.policy.indicators if i.name == name)
+        for row, value in rows.items():
+            grain, _, key = row.partition(" ")
+            got = _indicator_cell(table, name, grain, key or result.policy.city, column)
+            if not equal(value, got, money=money and column == "value"):
+                where = f"indicator {name} ({row})"
+                mismatches.append(Mismatch(where, column, value, got, money))
+    return mismatches
+
+
+def _indicator_cell(table: pl.DataFrame, name: str, grain: str, key: str, column: str) -> Any:
+    rows = table.filter(
+        (pl.col("indicator") == name) & (pl.col("grain") == grain) & (pl.col("key") == key)
+    )
+    if rows.height == 0:
+        return None
+    cell = rows[column][0]
+    return float(cell) if column == "value" and cell is not None else cell
 
 
 def money_names(result: StageResult) -> set[str]:

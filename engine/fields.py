@@ -91,6 +91,53 @@ def _optional(
     return FieldSpec(name, dtype, False, default, description, **rule)
 
 
+#: Read by the run-monitoring indicators only (`policy_dsl/library/indicators.policy`): absent,
+#: the indicators that read them are reported as not available, never as zero.
+MONITORING_CASE_FIELDS: tuple[FieldSpec, ...] = (
+    _optional(
+        "person_id",
+        "text",
+        "",
+        "Insured person (参保人编码), for admissions per person (人次人头比).",
+    ),
+    _optional(
+        "discharge_outcome",
+        "int",
+        9,
+        "How the stay ended (离院方式), as the settlement list codes it: 1 医嘱离院, 2 医嘱转院, "
+        "3 医嘱转社区卫生服务机构/乡镇卫生院, 4 非医嘱离院, 5 死亡, 9 其他 (an empty cell is 9).",
+        choices=(1, 2, 3, 4, 5, 9),
+    ),
+    _optional(
+        "self_paid",
+        "money",
+        0.0,
+        "Fully self-paid amount, 元 (全自费金额: items the fund does not cover); must be ≤ "
+        "total_cost.",
+        minimum=0,
+        maximum=STAY_COST_MAX,
+        why="part of a stay's cost, bounded as total_cost",
+    ),
+    _optional(
+        "drug_cost",
+        "money",
+        0.0,
+        "Drug cost of the stay, 元 (药品费); with consumable_cost, ≤ total_cost.",
+        minimum=0,
+        maximum=STAY_COST_MAX,
+        why="part of a stay's cost, bounded as total_cost",
+    ),
+    _optional(
+        "consumable_cost",
+        "money",
+        0.0,
+        "Medical consumables cost of the stay, 元 (耗材费); with drug_cost, ≤ total_cost.",
+        minimum=0,
+        maximum=STAY_COST_MAX,
+        why="part of a stay's cost, bounded as total_cost",
+    ),
+)
+
 CASE_FIELDS: tuple[FieldSpec, ...] = (
     _required("case_id", "text", "Case id (病例号 / 结算清单号).", unique=True),
     _required("hospital_id", "text", "Hospital of the stay (定点医疗机构); must be in hospitals."),
@@ -164,6 +211,7 @@ CASE_FIELDS: tuple[FieldSpec, ...] = (
         True,
         "false = case unsuited to DRG, paid by another method (不适合DRG付费, Suzhou).",
     ),
+    *MONITORING_CASE_FIELDS,
 )
 
 HOSPITAL_FIELDS: tuple[FieldSpec, ...] = (
@@ -273,6 +321,19 @@ GROUP_FIELDS: tuple[FieldSpec, ...] = (
         why="an average of stays, bounded as a stay's total_cost",
     ),
     _optional("base_group", "bool", False, "Wuhan base group, same price city-wide (基础病组)."),
+    _optional(
+        "targeted_therapy",
+        "bool",
+        False,
+        "A group of targeted therapy (靶向治疗组), which Wuxi's monitoring watches.",
+    ),
+    _optional(
+        "tcm_advantage",
+        "bool",
+        False,
+        "A group where traditional Chinese medicine has an advantage (中医优势病组), which "
+        "Wuxi's monitoring watches.",
+    ),
 )
 
 #: Supervision (医保监管): deductions and assessment scores per hospital, each row naming an

@@ -145,6 +145,7 @@ PYTHON: dict[str, Callable[..., Value]] = {
     "round": lambda *args: round_half_away(args[0], _digits(args)),
     "round_fen": lambda x: round_half_away(x, 2),
     "abs": _rowwise(abs),
+    "ln": _rowwise(lambda x: math.log(x) if x > 0 else None),
     "if_missing": lambda x, y: y if x is None else x,
     "adrg": _rowwise(lambda code: code[:3]),
 }
@@ -157,7 +158,7 @@ def _clamp(x: pl.Expr, low: pl.Expr, high: pl.Expr) -> pl.Expr:
 
 #: The functions whose polars expression reads an argument more than once (the batch plan gives
 #: them their arguments as columns: `Compiler.shared`).
-READ_TWICE = frozenset({"clamp", "round", "round_fen"})
+READ_TWICE = frozenset({"clamp", "round", "round_fen", "ln"})
 
 #: `round` takes its digits as a plain int (the checker allows only a literal there).
 POLARS: dict[str, Callable[..., pl.Expr]] = {
@@ -169,6 +170,7 @@ POLARS: dict[str, Callable[..., pl.Expr]] = {
     "round": lambda x, digits=0: round_half_away_expr(x, digits),
     "round_fen": lambda x: round_half_away_expr(x, 2),
     "abs": lambda x: x.abs(),
+    "ln": lambda x: pl.when(x > 0).then(x.log()),
     "if_missing": lambda x, y: pl.coalesce(x, y),
     "adrg": lambda code: code.str.slice(0, 3),
 }

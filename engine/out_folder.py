@@ -54,6 +54,14 @@ WHATIF = Kind(
     frozenset({"report.html", "summary.md", "whatif.json"}),
 )
 
+#: A policy rendered as a document (`drgpolicy render`), and its redline against another.
+RENDER = Kind(
+    "render.json",
+    "render",
+    "policy document",
+    frozenset({"render.json", "policy.html", "policy.pdf", "redline.html", "redline.pdf"}),
+)
+
 
 class OutFolderError(PolicyError):
     """An output folder whose replacement would delete something that is not an earlier output."""
@@ -169,6 +177,7 @@ def inside(folder: Path, name: str) -> Path:
 
 __all__ = [
     "MARKER_KEY",
+    "RENDER",
     "SETTLEMENT",
     "WHATIF",
     "Kind",

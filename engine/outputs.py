@@ -13,6 +13,12 @@ Layout of an output folder:
     <out>/<stage>/cases.csv              one row per settled case
     <out>/<stage>/hospitals.csv          one row per hospital (and month, in a monthly stage)
     <out>/<stage>/summary.csv            one row per period (month, or the year)
+    <out>/report.html                    the period's totals as one page with charts
+
+With `--format parquet` the tables are `.parquet` files; with `--format xlsx` they are the
+sheets of one workbook, `settlement.xlsx` (`engine.table_files`). With `--labels zh` their
+headers and class names are the policy's Chinese labels (`engine.output_labels`). Points,
+weights, ratios and prices are written to the decimals of their type (`engine.decimals`).
 
 Money is written as exact decimal text to the fen. The same input files and policy give
 byte-identical outputs, manifest included. Reordering the input rows changes no `<stage>/*.csv`
@@ -24,22 +30,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import queue
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import polars as pl
 
-from engine import atomic, money
+from engine import atomic, money, settle_report
 from engine.batch import StageResult, key_columns
 from engine.contract import CONTRACT_VERSION
+from engine.decimals import DECIMALS, rounded, value_types
 from engine.earlier import read_later
 from engine.exact import exact_sum
+from engine.indicators import indicators_manifest
 from engine.out_folder import MARKER_KEY, SETTLEMENT, Kind, check_out_folder, inside
+from engine.output_labels import LABELS
 from engine.run_lock import hold
 from engine.settle import ENGINE_VERSION, Settlement, case_results, missing_cases, missing_in
 from engine.supervision import Declared
@@ -49,12 +55,14 @@ from engine.supervision_outputs import (
     with_months_deducted,
     with_supervision_columns,
 )
+from engine.table_files import FORMATS, Tables, write_tables
 from policy_dsl import grains as g
 from policy_dsl import ir
 
 T = TypeVar("T")
 
-MONEY_COLUMNS = ("payment", "patient_paid", "fund_payment", "total_cost")
+#: The page of the period's totals every settlement writes (`engine.settle_report`).
+REPORT = "report.html"
 
 
 def stage_tables(settlement: Settlement, stage: str) -> dict[str, pl.DataFrame]:
@@ -126,7 +134,9 @@ def hospital_statement(
         *_money_sums(),
         *_category_counts(_classes(result)),
     )
-    hospitals = settlement.data.hospitals.select("hospital_id", "level", "tier")
+    hospitals = settlement.data.hospitals.select(
+        "hospital_id", _hospital_name(settlement), "level", "tier"
+    )
     statement = (
         hospitals.join(totals, on="hospital_id", how="left")
         if not _period_keys(result)
@@ -136,6 +146,12 @@ def hospital_statement(
     for name in _reports(result, frozenset({"hospital"}) | result.period_keys):
         statement = statement.join(result.value_frame(name), on=keys, how="left")
     return with_supervision_columns(statement, result, settlement).sort(keys)
+
+
+def _hospital_name(settlement: Settlement) -> pl.Expr:
+    """The hospital's name (医疗机构名称) from the hospitals file, empty where it has none."""
+    names = settlement.data.hospitals.columns
+    return (pl.col("name") if "name" in names else pl.lit("")).alias("hospital_name")
 
 
 def period_summary(
@@ -215,88 +231,6 @@ def whole_counts(frame: pl.DataFrame, settlement: Settlement) -> pl.DataFrame:
     )
 
 
-def csv_frame(frame: pl.DataFrame, money_columns: frozenset[str] = frozenset()) -> pl.DataFrame:
-    """The frame as written: money as exact decimals to the fen (classes, an Enum, are written
-    as their names). Money columns are integer fen, or yuan (float) for the names in
-    `money_columns`."""
-    columns = []
-    for name, dtype in frame.schema.items():
-        if name in MONEY_COLUMNS and dtype.is_integer():
-            columns.append(_fen_decimal(pl.col(name)).alias(name))
-        elif name in money_columns or name in MONEY_COLUMNS or name == "budget":
-            columns.append(_fen_decimal(money.to_fen(pl.col(name))).alias(name))
-        else:
-            columns.append(pl.col(name))
-    return frame.select(columns)
-
-
-def _fen_decimal(fen: pl.Expr) -> pl.Expr:
-    """Integer fen as a 2-decimal Decimal: written exactly (`123.45`), faster than text (and
-    a product by 0.01 is twice as fast as a division by 100)."""
-    return fen.cast(pl.Decimal(38, 0)) * pl.lit(Decimal("0.01"))
-
-
-def to_csv_bytes(frame: pl.DataFrame, money_columns: frozenset[str] = frozenset()) -> bytes:
-    return csv_frame(frame, money_columns).write_csv(float_precision=None).encode("utf-8")
-
-
-#: Output file formats: CSV (the default) or Parquet (for province-scale runs: a quarter of the
-#: bytes, written in two thirds of the time; money as DECIMAL(38, 2), classes as text).
-FORMATS = ("csv", "parquet")
-
-
-def write_table(
-    frame: pl.DataFrame, path: Path, money_columns: frozenset[str] = frozenset()
-) -> str:
-    """Write one output table in the format its suffix names (`.csv` or `.parquet`); return
-    the file's sha256, computed while it is written."""
-    written = csv_frame(frame, money_columns)
-    with HashingFile(path) as hashing:
-        file = cast(IO[bytes], hashing)  # polars needs only `write` and `flush`
-        if path.suffix == ".parquet":
-            classes = [pl.col(c).cast(pl.String) for c, t in written.schema.items() if t == pl.Enum]
-            # one chunk: the file's row groups do not depend on how the frame was built
-            written.with_columns(classes).rechunk().write_parquet(file, compression="snappy")
-        else:
-            written.write_csv(file, float_precision=None)
-    return hashing.hexdigest()
-
-
-class HashingFile:
-    """A file being written whose sha256 is computed on a second thread as the bytes arrive:
-    hashing a 2 GB table after writing it would add three seconds to a 10M-case run."""
-
-    def __init__(self, path: Path) -> None:
-        self._file = path.open("wb")
-        self._digest = hashlib.sha256()
-        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
-        self._hasher = threading.Thread(target=self._hash, daemon=True)
-        self._hasher.start()
-
-    def _hash(self) -> None:
-        while (chunk := self._chunks.get()) is not None:
-            self._digest.update(chunk)  # releases the GIL for large chunks
-
-    def write(self, data: bytes) -> int:
-        chunk = bytes(data)
-        self._chunks.put(chunk)
-        return self._file.write(chunk)
-
-    def flush(self) -> None:
-        self._file.flush()
-
-    def __enter__(self) -> HashingFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._chunks.put(None)
-        self._hasher.join()
-        self._file.close()
-
-    def hexdigest(self) -> str:
-        return self._digest.hexdigest()
-
-
 def money_definitions(settlement: Settlement) -> frozenset[str]:
     """Definitions whose values are money, and the deductions a statement shows (written to
     the fen)."""
@@ -308,43 +242,55 @@ def money_definitions(settlement: Settlement) -> frozenset[str]:
     )
 
 
-def write_outputs(settlement: Settlement, out: Path, fmt: str = "csv") -> dict[str, Any]:
-    """Write every output into `out` atomically, the tables as `fmt` (`FORMATS`); return the
-    manifest. Refused (`OutFolderError`, nothing written) where `check_out_folder` says so; the
-    run's data folder and policy files are protected."""
+def write_outputs(
+    settlement: Settlement, out: Path, fmt: str = "csv", labels: str = "en"
+) -> dict[str, Any]:
+    """Write every output into `out` atomically, the tables as `fmt` (`FORMATS`) headed in
+    `labels` (`LABELS`); return the manifest. Refused (`OutFolderError`, nothing written) where
+    `check_out_folder` says so; the run's data folder and policy files are protected."""
     return write_folder_with(
         out,
-        lambda staging: fill_outputs(settlement, staging, fmt),
+        lambda staging: fill_outputs(settlement, staging, fmt, labels),
         kind=SETTLEMENT,
         protect=run_inputs(settlement),
     )
 
 
-def fill_outputs(settlement: Settlement, folder: Path, fmt: str = "csv") -> dict[str, Any]:
+def fill_outputs(
+    settlement: Settlement, folder: Path, fmt: str = "csv", labels: str = "en"
+) -> dict[str, Any]:
     """Write every output of `settlement` into `folder` (a staging folder, or a sub-folder of
-    one); return the manifest."""
+    one) — the tables as `fmt` (`FORMATS`), headed in `labels` (`LABELS`), and `report.html` —
+    and return the manifest."""
     if fmt not in FORMATS:
         raise ValueError(f"output format {fmt!r}: one of {', '.join(FORMATS)}")
+    if labels not in LABELS:
+        raise ValueError(f"output labels {labels!r}: one of {', '.join(LABELS)}")
     yuan = money_definitions(settlement)
-    tables: dict[str, tuple[pl.DataFrame, frozenset[str]]] = {
-        f"rejects.{fmt}": (settlement.inputs.rejects, frozenset())
-    }
+    tables: Tables = {"rejects": (settlement.inputs.rejects, frozenset())}
     if Declared.of(settlement.policy).deductions:
         deducted = applied_deductions(settlement)
-        tables[f"deductions.{fmt}"] = (deducted, frozenset({"amount"}))
+        tables["deductions"] = (deducted, frozenset({"amount"}))
+    if settlement.policy.indicators:
+        tables["indicators"] = (settlement.indicators(), frozenset())
     missing = Missing()
+    types = value_types(settlement.policy)
     for stage in settlement.settling_stages():
+        later = read_later(settlement.policy, stage)
         for table, frame in stage_tables(settlement, stage).items():
-            tables[f"{stage}/{table}.{fmt}"] = (whole_counts(frame, settlement), yuan)
+            shown = rounded(whole_counts(frame, settlement), types, as_computed=later)
+            tables[f"{stage}/{table}"] = (shown, yuan)
             if table == "cases":
                 missing.add(stage, frame, settlement.outputs())
     folder.mkdir(parents=True, exist_ok=True)
-    hashes = {}
-    for name, (frame, money_columns) in tables.items():
-        path = inside(folder, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        hashes[name] = write_table(frame, path, money_columns)
-    manifest = build_manifest(settlement, hashes, missing)
+    written = write_tables(tables, folder, fmt, settlement.policy, labels)
+    report = inside(folder, REPORT)
+    report.write_text(settle_report.render(settlement, tables), encoding="utf-8")
+    written.hashes[REPORT] = hashlib.sha256(report.read_bytes()).hexdigest()
+    manifest = build_manifest(settlement, written.hashes, missing)
+    manifest |= {"labels": labels, "decimals": DECIMALS}
+    if written.headers:
+        manifest["headers"] = written.headers
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
     inside(folder, SETTLEMENT.marker).write_text(text + "\n", encoding="utf-8")
     return manifest
@@ -400,6 +346,7 @@ def build_manifest(
             "params": dict(settlement.settings.params),
         },
         "outputs": dict(sorted(hashes.items())),
+        "indicators": indicators_manifest(settlement),
     } | _earlier(settlement)
 
 

@@ -20,6 +20,8 @@ import polars as pl
 from engine.atomic import write_file_atomically, write_with
 from engine.fields import CONTRACT_VERSION, TABLES, TableKind
 from engine.out_folder import MARKER_KEY
+from engine.progress import step
+from engine.sample_monitoring import with_monitoring_columns
 from engine.sample_supervision import supervision_frames
 
 ALL_CASE_AVG_COST = 12_000.0
@@ -158,18 +160,25 @@ def generate_sample(
     n_hospitals = hospitals or min(300, max(12, cases // 1500))
     if cases < 100 or n_hospitals < 3:
         raise ValueError("a sample needs at least 100 cases and 3 hospitals")
-    catalog = _catalog(np.random.default_rng([seed, 1]))
-    city = _city(np.random.default_rng([seed, 2]), n_hospitals, cases, catalog)
-    case_frame = _cases(np.random.default_rng([seed, 3]), cases, year, catalog, city)
+    with step("generate the groups and hospitals"):
+        catalog = _catalog(np.random.default_rng([seed, 1]))
+        city = _city(np.random.default_rng([seed, 2]), n_hospitals, cases, catalog)
+    with step(f"generate {cases:,} cases"):
+        case_frame = _cases(np.random.default_rng([seed, 3]), cases, year, catalog, city)
     out_dir.mkdir(parents=True, exist_ok=True)
+    monitored, groups = with_monitoring_columns(
+        np.random.default_rng([seed, 5]), case_frame, catalog.frame
+    )
     tables: dict[TableKind, pl.DataFrame] = {
-        "groups": catalog.frame,
+        "groups": groups,
         "hospitals": city.frame,
-        "cases": case_frame,
+        "cases": monitored,
     }
     tables |= supervision_frames(np.random.default_rng([seed, 4]), city.frame, case_frame, year)
-    for kind, frame in tables.items():
-        _write_table(out_dir, kind, frame, fmt)
+    with step("write the tables", total=len(tables)) as counting:
+        for kind, frame in tables.items():
+            _write_table(out_dir, kind, frame, fmt)
+            counting.advance()
     budget = _budget(case_frame, city.frame)
     write_file_atomically(out_dir / "budget.yaml", _budget_yaml(budget, seed, year))
     summary = {
@@ -575,7 +584,11 @@ Synthetic data for demos and tests, not real patients. Field meanings: `engine/C
   level factor (1: 0.85, 2: 1.0, 3: 1.1) × hospital factor. About 1% ungrouped `0000`, 0.5%
   ambiguous `xQY`, 2% bilateral, 1.5% multi-site (with `secondary_drg`), 0.3% incentive approved
   (H0001 above a 6‰ quota), 0.2% special review, 1% unsuited to DRG. Some groups have ≤ 5 cases
-  on purpose; some have a heavy cost tail (CV > 1).
+  on purpose; some have a heavy cost tail (CV > 1). For the run-monitoring indicators (drawn
+  from a stream of their own, `engine/sample_monitoring.py`): `person_id` (each hospital admits
+  its patients 1.05–1.25 times), `discharge_outcome` (death more likely in heavier groups),
+  `self_paid` (2–10% of the cost), `drug_cost` and `consumable_cost`; in `groups`,
+  `targeted_therapy` (RT, RU6) and `tcm_advantage` (BR15, BR25, IU29).
 - `budget.yaml`: drg_fund, inpatient_fund and tier_budget (see its comments).
 - `deductions`: {summary["deductions"]} deductions of three kinds (违规扣款 `audit_deduction`,
   拒付 `refusal`, 考核扣罚 `assessment_penalty`; each city reads the kinds its document names),

@@ -3,7 +3,8 @@ drawn and written one part at a time into one `cases.parquet` (a row group per p
 province's or a nation's hundred million cases are generated in the memory of one part.
 
 Hospitals and groups are drawn once for the whole city, each part's cases from its own seed
-(the same arguments give byte-identical files); case ids run on across the parts. The budget
+(the same arguments give byte-identical files); case ids run on across the parts; a patient
+(`person_id`) is admitted within one part only. The budget
 sums every part's costs exactly (in fen); the deductions take each hospital's median case cost
 from the first part (an estimate of the city's; the deductions are 10–80% of it anyway).
 """
@@ -22,6 +23,7 @@ from engine.atomic import write_file_atomically, write_with
 from engine.fields import TABLES
 from engine.out_folder import MARKER_KEY
 from engine.sample import _budget_yaml, _case_ids, _cases, _catalog, _city, _readme, _write_table
+from engine.sample_monitoring import with_monitoring_columns
 from engine.sample_supervision import supervision_frames
 
 
@@ -35,8 +37,7 @@ def generate_in_parts(
     catalog = _catalog(np.random.default_rng([seed, 1]))
     city = _city(np.random.default_rng([seed, 2]), n_hospitals, cases, catalog)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for kind, frame in (("groups", catalog.frame), ("hospitals", city.frame)):
-        _write_table(out_dir, kind, frame, "parquet")  # type: ignore[arg-type]
+    groups: pl.DataFrame | None = None
     sizes = [cases // parts + (1 if i < cases % parts else 0) for i in range(parts)]
     tiers = dict(city.frame.select("hospital_id", "tier").iter_rows())
     fen: dict[str, int] = {"A": 0, "B": 0, "C": 0, "all": 0}
@@ -49,8 +50,13 @@ def generate_in_parts(
         writer: pq.ParquetWriter | None = None
         start = 0
         for part, size in enumerate(sizes):
+            nonlocal groups
             frame = _cases(np.random.default_rng([seed, 3, part]), size, year, catalog, city)
-            frame = frame.with_columns(ids.slice(start, size).alias("case_id")).select(columns)
+            frame = frame.with_columns(ids.slice(start, size).alias("case_id"))
+            rng = np.random.default_rng([seed, 5, part])
+            frame, groups = with_monitoring_columns(rng, frame, catalog.frame)
+            person = pl.col("person_id").str.replace("-", f"-{part:03d}-", literal=True)
+            frame = frame.with_columns(person).select(columns)
             start += size
             _add_costs(frame, tiers, fen)
             first = frame if first is None else first
@@ -62,7 +68,9 @@ def generate_in_parts(
 
     (out_dir / "cases.csv").unlink(missing_ok=True)
     write_with(out_dir / "cases.parquet", write_cases)
-    assert first is not None
+    assert first is not None and groups is not None
+    for kind, table in (("groups", groups), ("hospitals", city.frame)):
+        _write_table(out_dir, kind, table, "parquet")  # type: ignore[arg-type]
     supervision = supervision_frames(np.random.default_rng([seed, 4]), city.frame, first, year)
     for kind, frame in supervision.items():
         _write_table(out_dir, kind, frame, "parquet")

@@ -38,6 +38,8 @@ from engine.earlier import Earlier
 from engine.fallthrough import Fallthrough
 from engine.fields import TABLES, Dtype, FieldSpec, rule_text
 from engine.keys import KeyCodes, bring_values
+from engine.previous import Previous
+from engine.progress import step
 from engine.rundata import Period, RunData
 from engine.supervision import (
     SUPERVISION_TABLES,
@@ -52,6 +54,7 @@ from policy_dsl.errors import PolicyError
 from policy_dsl.lower import compile_file
 
 if TYPE_CHECKING:
+    from engine.indicators import Evaluated
     from engine.sql.database import Database
 
 ENGINE_VERSION = "0.1.0"
@@ -65,12 +68,25 @@ def load_policy(path: Path | str) -> ir.Policy:
 def load_data(data_dir: Path | str, policy: ir.Policy, encoding: str = "utf8") -> Inputs:
     """Read and validate a data folder against the contract and the policy's own inputs
     (`encoding`: that of the CSV files, `engine.reading.ENCODINGS`)."""
+    extra, budget = policy_fields(policy)
+    folder = data_folder(data_dir)
+    inputs = load_inputs(folder, extra=extra, budget_names=budget, encoding=encoding)
+    return load_supervision(folder, inputs, Declared.of(policy), encoding)
+
+
+def policy_fields(policy: ir.Policy) -> tuple[dict[str, list[FieldSpec]], list[BudgetInput]]:
+    """The columns a policy adds to the cases, hospitals and groups (`input case …`), and the
+    budget figures it reads (`input budget …`)."""
     extra: dict[str, list[FieldSpec]] = {}
     for declared in policy.inputs:
         table = declared.table + "s"
         if declared.table != "budget" and table not in SUPERVISION_TABLES:
             extra.setdefault(table, []).append(_field_spec(declared))
-    budget = [budget_input(i) for i in policy.inputs if i.table == "budget"]
+    return extra, [budget_input(i) for i in policy.inputs if i.table == "budget"]
+
+
+def data_folder(data_dir: Path | str) -> Path:
+    """The data folder, which must exist."""
     folder = Path(data_dir)
     if not folder.is_dir():
         raise ContractError(
@@ -79,8 +95,7 @@ def load_data(data_dir: Path | str, policy: ir.Policy, encoding: str = "utf8") -
             f"data folder {folder} does not exist; it should "
             "hold cases, hospitals and groups (.csv or .parquet) and budget.yaml",
         )
-    inputs = load_inputs(folder, extra=extra, budget_names=budget, encoding=encoding)
-    return load_supervision(folder, inputs, Declared.of(policy), encoding)
+    return folder
 
 
 def budget_input(declared: ir.Input) -> BudgetInput:
@@ -135,6 +150,27 @@ class Settlement:
     #: the backend that evaluated the stages (`engine.sql.backends`) and its version
     backend: str = "polars"
     backend_version: str = pl.__version__
+    #: the previous run the indicators' growth rates read (`settle --previous`)
+    previous: Previous | None = None
+    _monitoring: Any = field(default=None, repr=False)
+    _indicators: pl.DataFrame | None = field(default=None, repr=False)
+
+    def monitoring(self) -> Evaluated | None:
+        """The run's indicators evaluated (once; `engine.indicators`): None for a policy
+        without indicators."""
+        if self._monitoring is None:
+            from engine.indicators import evaluate
+
+            self._monitoring = (evaluate(self),)
+        return self._monitoring[0]
+
+    def indicators(self) -> pl.DataFrame:
+        """The run's indicators as the long table of `indicators.csv` (once)."""
+        if self._indicators is None:
+            from engine.indicators import indicator_table
+
+            self._indicators = indicator_table(self)
+        return self._indicators
 
     def settling_stages(self) -> list[str]:
         """The stages this run settled cases in (a stage taken from earlier runs is not)."""
@@ -184,13 +220,8 @@ class Settlement:
         }
 
     def rejected_because(self) -> dict[str, dict[str, int]]:
-        """Cases rejected because of their hospital or group (rejected upstream, or not in its
-        file), per cause and upstream key: `{"hospital rejected in hospitals.csv": {"H0003":
-        780}}` — the money of those cases goes to the others, so it is never silent."""
-        found: dict[str, dict[str, int]] = {}
-        for row in self.inputs.causes.iter_rows(named=True):
-            found.setdefault(row["cause"], {})[row["key"]] = row["cases"]
-        return found
+        """Cases rejected because of their hospital or group (`Inputs.rejected_because`)."""
+        return self.inputs.rejected_because()
 
 
 def missing_in(cases: pl.DataFrame, outputs: list[str]) -> dict[str, int]:
@@ -234,6 +265,7 @@ def settle(
     *,
     any_date: bool = True,
     earlier: Earlier | None = None,
+    previous: Previous | None = None,
     backend: str | Database = "polars",
 ) -> Settlement:
     """Run the policy's stages over the inputs for one period (see the module docstring for what
@@ -245,19 +277,21 @@ def settle(
     if not any_date:
         check_dates(policy, inputs, period)
     check_columns(policy, inputs, stages, settings)
-    data = RunData.build(
-        inputs.cases,
-        inputs.hospitals,
-        inputs.groups,
-        inputs.budget,
-        period,
-        in_period(inputs, period),
-    )
+    data = run_data(inputs, period)
     check_not_empty(inputs, data)
     check_scores(
         policy, inputs, data, fields_read(stages, output_names(policy.method), settings.definitions)
     )
-    result = Settlement(policy, period, inputs, data, settings, any_date=any_date, earlier=earlier)
+    result = Settlement(
+        policy,
+        period,
+        inputs,
+        data,
+        settings,
+        any_date=any_date,
+        earlier=earlier,
+        previous=previous,
+    )
     if backend == "polars":
         run_stage = _polars_stages(policy, data, settings)
     else:
@@ -270,8 +304,21 @@ def settle(
         if earlier and stage.name in earlier.cases:
             result.stages[stage.name] = earlier.result(stage)
             continue
-        result.stages[stage.name] = run_stage(stage, result.stages)
+        with step(f"stage {stage.name}"):
+            result.stages[stage.name] = run_stage(stage, result.stages)
     return result
+
+
+def run_data(inputs: Inputs, period: Period) -> RunData:
+    """The inputs cut to the period (`RunData`)."""
+    return RunData.build(
+        inputs.cases,
+        inputs.hospitals,
+        inputs.groups,
+        inputs.budget,
+        period,
+        in_period(inputs, period),
+    )
 
 
 def _polars_stages(

@@ -7,6 +7,8 @@ from typing import Any
 
 import polars as pl
 
+from engine.contract import Inputs
+from engine.indicators import HEADLINE
 from engine.outputs import stage_tables
 from engine.settle import Settlement
 
@@ -57,6 +59,29 @@ def price_text(summary: pl.DataFrame, method: str) -> str:
     return "—" if not prices or prices[0] is None else f"{prices[0]:,.4f}"
 
 
+def indicator_rows(result: Settlement) -> list[dict[str, Any]]:
+    """The headline indicators of the city (`engine.indicators.HEADLINE`, those the policy has)
+    and its targets: how many of their rows are met, of those checked."""
+    table = result.indicators()
+    city = table.filter(pl.col("grain") == "city")
+    values = dict(zip(city["indicator"], city["value"], strict=True))
+    checked = table.filter(pl.col("met").is_not_null())
+    return [
+        {
+            "city": result.policy.city,
+            "version": result.policy.version,
+            "period": result.period.label,
+            "values": {
+                name: None if values[name] is None else float(values[name])
+                for name in HEADLINE
+                if name in values
+            },
+            "targets_met": int(checked["met"].sum()),
+            "targets_checked": checked.height,
+        }
+    ]
+
+
 def level_rows(result: Settlement) -> list[dict[str, Any]]:
     """Per hospital level, in the last settling stage: hospitals, cases, payment, share."""
     stage = result.settling_stages()[-1]
@@ -87,12 +112,12 @@ def level_rows(result: Settlement) -> list[dict[str, Any]]:
     ]
 
 
-def rejected_because_lines(result: Settlement) -> list[str]:
+def rejected_because_lines(inputs: Inputs) -> list[str]:
     """One line per cause of cases rejected because of their hospital or group, with each
     upstream row's own reject (its row and reason) — where the cases went."""
-    upstream = result.inputs.rejects.filter(~pl.col("file").str.starts_with("cases"))
+    upstream = inputs.rejects.filter(~pl.col("file").str.starts_with("cases"))
     lines = []
-    for cause, keys in result.rejected_because().items():
+    for cause, keys in inputs.rejected_because().items():
         total = sum(keys.values())
         parts = [f"{key}: {cases}{_why(upstream, key)}" for key, cases in list(keys.items())[:5]]
         more = f", and {len(keys) - 5} more" if len(keys) > 5 else ""

@@ -273,6 +273,10 @@ class Header(Node):
     effective_to: dt.date | None = None
     extends: str | None = None
     method: str | None = None
+    #: The library modules it takes in (`include "indicators"`), in the order written.
+    includes: tuple[str, ...] = ()
+    #: A library module (`library <name> version "…"`) rather than a policy: `city` is its name.
+    library: bool = False
     #: Where the city's name and the version's string stand (for E141, E140).
     city_span: Span = field(default=NO_SPAN, compare=False, kw_only=True, repr=False)
     version_span: Span = field(default=NO_SPAN, compare=False, kw_only=True, repr=False)
@@ -524,7 +528,49 @@ class Invariant(Decl):
     citations: tuple[Citation, ...] = ()
 
 
-Declaration = Document | Input | Param | Table | Let | Classify | Formula | Adjust | Invariant
+@dataclass(frozen=True, slots=True)
+class Indicator(Decl):
+    """A run-monitoring indicator (运行监测指标): `expr` computed for each grain of `grains`
+    (`city`, `tier`, `level`, `hospital`, `group`, `month`), each row aggregating the cases of
+    its key; with `listing`, only the rows where that condition holds are reported (a group
+    list). `unit` is what its values count in (`元`, `天`; by default its type)."""
+
+    label: str
+    type: str
+    grains: tuple[str, ...]
+    expr: Expr
+    unit: str | None = None
+    listing: Expr | None = None
+    citations: tuple[Citation, ...] = ()
+    grains_span: Span = field(default=NO_SPAN, compare=False, kw_only=True, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Target(Decl):
+    """A target an indicator is checked against (考核目标): `indicator op threshold` at each of
+    `grains` (all the indicator's grains when empty); the threshold is one value for the run."""
+
+    label: str
+    indicator: str
+    op: str
+    threshold: Expr
+    grains: tuple[str, ...] = ()
+    citations: tuple[Citation, ...] = ()
+
+
+Declaration = (
+    Document
+    | Input
+    | Param
+    | Table
+    | Let
+    | Classify
+    | Formula
+    | Adjust
+    | Invariant
+    | Indicator
+    | Target
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,11 @@ CORE_FIELDS: dict[str, Field] = {
         _case("insurance_type", TEXT, "险种"),
         _case("los", NUMBER, "住院天数"),
         _case("drg_suitable", BOOL, "适用DRG付费"),
+        _case("person_id", TEXT, "参保人编码"),
+        _case("discharge_outcome", NUMBER, "离院方式"),
+        _case("self_paid", _MONEY, "全自费金额"),
+        _case("drug_cost", _MONEY, "药品费"),
+        _case("consumable_cost", _MONEY, "耗材费"),
         _case("ungrouped", BOOL, "未入组或歧义组"),
         Field("hospital_id", "hospitals", HOSPITAL, TEXT, "医疗机构编码", "hospital_id"),
         _hospital("hospital_name", TEXT, "医疗机构名称", "name"),
@@ -74,6 +79,8 @@ CORE_FIELDS: dict[str, Field] = {
         _group("weight", NUMBER, "病组权重（RW）"),
         _group("avg_cost", _MONEY, "病组次均费用"),
         _group("base_group", BOOL, "基础病组"),
+        _group("targeted_therapy", BOOL, "靶向治疗组"),
+        _group("tcm_advantage", BOOL, "中医优势病组"),
         Field("month", "cases", frozenset({"month"}), TEXT, "结算月份", "month"),
         Field("period_months", "run", grains.ALL, NUMBER, "本结算期月数", "period_months"),
         Field("period_year", "run", grains.ALL, NUMBER, "结算年度", "period_year"),
@@ -115,6 +122,7 @@ FUNCTIONS: dict[str, Function] = {
         Function("round", 1, 2, "first", "round(x, digits): half away from zero"),
         Function("round_fen", 1, 1, "first", "money rounded half away from zero to the fen (分)"),
         Function("abs", 1, 1, "first", "absolute value"),
+        Function("ln", 1, 1, "first", "natural logarithm (missing for 0 or less)"),
         Function("if_missing", 2, 2, "same", "if_missing(x, y): x, or y where x is missing"),
         Function(
             "no_cc",
@@ -137,6 +145,8 @@ AGGREGATES = {
     "cv": "coefficient of variation: population standard deviation ÷ mean",
     "count": "count(<grain> where …): how many finer rows (e.g. count(case))",
     "share": "share(<grain> where …): the share of finer rows meeting the condition",
+    "distinct": "distinct(x where …): how many different values x takes over the finer rows "
+    "(e.g. distinct(person_id): the persons admitted; missing values not counted)",
 }
 
 #: Special forms with syntax of their own (listed for name resolution and docs).

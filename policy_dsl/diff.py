@@ -50,7 +50,7 @@ from policy_dsl.facets import (
 from policy_dsl.loader import Resolved, read_policy_file, resolve
 
 Kind = Literal["added", "removed", "changed"]
-HEADER_FIELDS = ("title", "effective", "method")
+HEADER_FIELDS = ("title", "effective", "method", "include")
 
 #: Clause prefix of each kind of item.
 PREFIXES = {
@@ -66,6 +66,8 @@ PREFIXES = {
     "formula": "definition",
     "adjustment": "definition",
     "invariant": "invariant",
+    "indicator": "indicator",
+    "target": "target",
     "row": "row",
     "class": "class",
     "arm": "arm",
@@ -114,9 +116,7 @@ class Change:
     @property
     def clause(self) -> str:
         """Stable identifier, e.g. `param:low_ratio_grassroots`, `class:category/low`."""
-        if self.what in HEADER_FIELDS:
-            return f"header:{self.name}"
-        return f"{PREFIXES[self.what]}:{self._qualified()}"
+        return clause_id(self.what, self.name, self.stage, self.part)
 
     @property
     def citation_only(self) -> bool:
@@ -129,8 +129,7 @@ class Change:
         return self.what if self.what in HEADER_FIELDS else f"{self.what} {self._qualified()}"
 
     def _qualified(self) -> str:
-        name = f"{self.stage}.{self.name}" if self.stage else self.name
-        return f"{name}/{self.part}" if self.part is not None else name
+        return _qualified(self.name, self.stage, self.part)
 
     def describe(self) -> str:
         """One line for a reader: `changed parameter low_ratio_standard: 40% → 30%`."""
@@ -166,13 +165,26 @@ def _shown(text: str | None) -> str:
     return "(none)" if text is None else text
 
 
+def clause_id(what: str, name: str, stage: str | None = None, part: str | None = None) -> str:
+    """The clause of an item (a change's, or a declaration's or part's as `render` shows it):
+    `header:title`, `param:low_ratio_grassroots`, `class:category/low`, `step:monthly.x/y`."""
+    if what in HEADER_FIELDS:
+        return f"header:{name}"
+    return f"{PREFIXES[what]}:{_qualified(name, stage, part)}"
+
+
+def _qualified(name: str, stage: str | None, part: str | None) -> str:
+    named = f"{stage}.{name}" if stage else name
+    return f"{named}/{part}" if part is not None else named
+
+
 # ---- entry points ------------------------------------------------------------------------
 
 
 def diff_versions(old: Resolved, new: Resolved) -> list[Change]:
     """Every change from `old` to `new`: header, stages, then declarations in `new`'s order
     (removed ones last)."""
-    changes = list(_header_changes(old.header, new.header))
+    changes = list(_header_changes(old, new))
     stages = [stage_item(s) for s in old.stages], [stage_item(s) for s in new.stages]
     changes += _matched(*stages, ordered=True)
     before = {(e.stage, e.decl.name): e.decl for e in old.entries}
@@ -204,15 +216,23 @@ def _union(first: dict[Any, Any], second: dict[Any, Any]) -> list[Any]:
 # ---- header and declarations ----------------------------------------------------------------
 
 
-def _header_changes(old: a.Header, new: a.Header) -> Iterator[Change]:
+def _header_changes(old_version: Resolved, new_version: Resolved) -> Iterator[Change]:
+    old, new = old_version.header, new_version.header
     for name, before, after in (
         ("title", label_facet(old.title), label_facet(new.title)),
         ("effective", _period(old), _period(new)),
         ("method", word_facet(old.method), word_facet(new.method)),
+        ("include", _includes(old_version), _includes(new_version)),
     ):
         if before[0] != after[0]:
             aspect = Aspect("value", before[1], after[1])
             yield Change("changed", name, name, old=before[1], new=after[1], aspects=(aspect,))
+
+
+def _includes(version: Resolved) -> Facet:
+    """The modules in force: a version that extends another keeps the includes of its base."""
+    names = list(dict.fromkeys(n for f in version.chain for n in f.header.includes))
+    return names, ", ".join(f'"{n}"' for n in names) or None
 
 
 def _period(header: a.Header) -> Facet:
@@ -338,4 +358,4 @@ def _one_side(kind: Literal["added", "removed"], item: Item | None) -> Change:
     )
 
 
-__all__ = ["Aspect", "Change", "checked_versions", "diff_files", "diff_versions"]
+__all__ = ["Aspect", "Change", "checked_versions", "clause_id", "diff_files", "diff_versions"]

@@ -198,6 +198,31 @@ def _rule_text(rule: a.InvariantRule) -> str:
     return f"always {expr_text(rule.condition)}"
 
 
+def _indicator(d: a.Indicator) -> View:
+    unit = f" unit {string_text(d.unit)}" if d.unit is not None else ""
+    facets = {
+        "value": expr_facet(d.expr),
+        "type": word_facet(d.type),
+        "unit": label_facet(d.unit),
+        "grains": (tuple(d.grains), ", ".join(d.grains)),
+        "listing": expr_facet(d.listing),
+        "label": label_facet(d.label),
+    }
+    return "indicator", f": {d.type}{unit} for {', '.join(d.grains)}", facets
+
+
+def _target(d: a.Target) -> View:
+    text = target_text(d)
+    facets = {"rule": (meaning((d.indicator, d.op, d.threshold, d.grains)), text)}
+    return "target", text, facets | {"label": label_facet(d.label)}
+
+
+def target_text(d: a.Target) -> str:
+    """`grouping_rate >= 90% for city, month`."""
+    grains = f" for {', '.join(d.grains)}" if d.grains else ""
+    return f"{d.indicator} {d.op} {expr_text(d.threshold)}{grains}"
+
+
 _VIEWS: dict[type, Callable[[Any], View]] = {
     a.Document: _document,
     a.Input: _input,
@@ -208,6 +233,8 @@ _VIEWS: dict[type, Callable[[Any], View]] = {
     a.Formula: _formula,
     a.Adjust: _adjust,
     a.Invariant: _invariant,
+    a.Indicator: _indicator,
+    a.Target: _target,
 }
 
 

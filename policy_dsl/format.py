@@ -206,7 +206,8 @@ def _units(tree: a.Policy) -> Iterator[Unit]:
 
 
 def _header_lines(header: a.Header) -> list[str]:
-    lines = [f"policy {header.city} version {string_text(header.version)}"]
+    keyword = "library" if header.library else "policy"
+    lines = [f"{keyword} {header.city} version {string_text(header.version)}"]
     if header.title is not None:
         lines.append(f"  title {string_text(header.title)}")
     if header.effective_from is not None:
@@ -216,6 +217,7 @@ def _header_lines(header: a.Header) -> list[str]:
         lines.append(f"  extends {string_text(header.extends)}")
     if header.method is not None:
         lines.append(f"  method {header.method}")
+    lines += [f"  include {string_text(name)}" for name in header.includes]
     return lines
 
 
@@ -285,8 +287,24 @@ def _head_lines(decl: a.Declaration, indent: int) -> list[str]:
     if isinstance(decl, a.Adjust):
         head = f"{prefix}adjust {decl.name} {string_text(decl.label)}{_typed(decl.type)} from"
         return _head_with_expr(head, decl.start, indent)
+    if isinstance(decl, a.Indicator):
+        return _indicator_lines(prefix, decl, indent)
     lines = _simple_head(decl)
     return [prefix + lines[0], *lines[1:]]
+
+
+def _indicator_lines(prefix: str, decl: a.Indicator, indent: int) -> list[str]:
+    """`indicator … for city, hospital =` and its formula; its `when`, if any, on a line of its
+    own under them."""
+    unit = f" unit {string_text(decl.unit)}" if decl.unit is not None else ""
+    head = (
+        f"{prefix}indicator {decl.name} {string_text(decl.label)} : {decl.type}{unit}"
+        f" for {', '.join(decl.grains)} ="
+    )
+    lines = _head_with_expr(head, decl.expr, indent)
+    if decl.listing is not None:
+        lines += ["  " + line for line in _head_with_expr("when", decl.listing, indent + 2)]
+    return lines
 
 
 def _head_with_expr(head: str, expr: a.Expr, indent: int) -> list[str]:
@@ -314,8 +332,21 @@ def _simple_head(decl: a.Declaration) -> list[str]:
         return [f"classify {decl.name} {string_text(decl.label)}"]
     if isinstance(decl, a.Formula):
         return [f"formula {decl.name} {string_text(decl.label)}{_typed(decl.type)} by {decl.by}"]
+    if isinstance(decl, a.Target):
+        return _target_lines(decl)
     assert isinstance(decl, a.Invariant)
     return [f"invariant {decl.name} {string_text(decl.label)}", f"  {_rule_text(decl.rule)}"]
+
+
+def _target_lines(decl: a.Target) -> list[str]:
+    """`target … : grouping_rate >= 90% for city, month`; the grains on the next line when the
+    whole does not fit on one."""
+    rule = f"{decl.indicator} {decl.op} {expr_text(decl.threshold)}"
+    head = f"target {decl.name} {string_text(decl.label)} : {rule}"
+    grains = f"for {', '.join(decl.grains)}" if decl.grains else ""
+    if not grains or len(head) + 1 + len(grains) <= WIDTH:
+        return [f"{head} {grains}".rstrip()]
+    return [head, f"  {grains}"]
 
 
 def _rule_text(rule: a.InvariantRule) -> str:

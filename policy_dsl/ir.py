@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-IR_VERSION = "2.0"
+IR_VERSION = "2.1"
 
 
 class Model(BaseModel):
@@ -169,7 +169,7 @@ class Aggregate(Model):
     """An aggregate from grain `source` to the definition's grain (`arg` is None for count)."""
 
     op: Literal["agg"] = "agg"
-    fn: Literal["sum", "mean", "min", "max", "cv", "count", "share"]
+    fn: Literal["sum", "mean", "min", "max", "cv", "count", "share", "distinct"]
     arg: Expr | None = None
     where: Expr | None = None
     source: list[str]
@@ -415,8 +415,44 @@ class Invariant(Model):
     stage: str | None = None
 
 
+IndicatorGrain = Literal["city", "tier", "level", "hospital", "group", "month"]
+
+
+class Indicator(Model):
+    """A run-monitoring indicator (运行监测指标): for each grain of `grains`, the definition
+    `<name>@<grain>` of the policy's `monitoring` stage computes it (and `<name>@<grain>?`, with
+    a `listing`, says which rows it lists); `text` is its formula as written."""
+
+    name: str
+    label: str
+    unit: str
+    type: TypeIR
+    declared_type: str
+    grains: list[IndicatorGrain]
+    text: str
+    listing: str | None = None
+    citations: list[Citation] = []
+    origin: Origin | None = None
+
+
+class Target(Model):
+    """A target an indicator is checked against (考核目标) at `grains`: `indicator fn
+    threshold`, the threshold the value of the monitoring stage's `<name>@target`."""
+
+    name: str
+    label: str
+    indicator: str
+    fn: Literal["==", "!=", "<", "<=", ">", ">="]
+    text: str
+    grains: list[IndicatorGrain]
+    citations: list[Citation] = []
+    origin: Origin | None = None
+
+
 class Policy(Model):
-    """A compiled policy version, `extends` resolved."""
+    """A compiled policy version, `extends` resolved; `includes` names the library modules it
+    takes in, `monitoring` the stage computing its indicators and targets' thresholds (after
+    the settlement, over the run's cases)."""
 
     ir_version: str = IR_VERSION
     city: str
@@ -432,6 +468,10 @@ class Policy(Model):
     tables: list[Table]
     stages: list[Stage]
     invariants: list[Invariant]
+    includes: list[str] = []
+    indicators: list[Indicator] = []
+    targets: list[Target] = []
+    monitoring: Stage | None = None
     hash: str = ""
 
     def stage(self, name: str) -> Stage:

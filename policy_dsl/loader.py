@@ -1,7 +1,8 @@
-"""Reading policy files and resolving `extends`: a version is its base's declarations with its own
-overrides and additions applied, stage by stage.
+"""Reading policy files and resolving `extends` and `include`: a version is the declarations of the
+library modules it (or a base) includes, then its base's, with its own overrides and additions
+applied, stage by stage.
 
-Problems with `extends` are diagnostics (E701–E706), collected with the rest.
+Problems with `extends` are diagnostics (E701–E706), with `include` E160, collected with the rest.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from policy_dsl import ast as a
-from policy_dsl.diagnostics import Diagnostic, SourceText
+from policy_dsl.diagnostics import Diagnostic, PolicyErrors, SourceText
 from policy_dsl.errors import PolicyError
 from policy_dsl.parser import normalize_text, parse
 
@@ -107,6 +108,8 @@ class Resolved:
     entries: list[Entry]
     stages: list[StageInfo]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: the library modules taken in (`include`), in the order their declarations apply
+    modules: list[PolicyFile] = field(default_factory=list)
 
     @property
     def header(self) -> a.Header:
@@ -132,12 +135,54 @@ def resolve(top: PolicyFile, siblings: list[PolicyFile] | Folder | None = None) 
     others = siblings.others(top) if isinstance(siblings, Folder) else siblings
     diagnostics: list[Diagnostic] = []
     chain = _chain(top, [top, *others], diagnostics, unreadable)
+    modules = _modules(chain, diagnostics)
     entries: list[Entry] = []
     places: dict[Place, int] = {}
     stages: list[StageInfo] = []
-    for file, base in zip(chain, [None, *chain[:-1]], strict=True):
+    files = [*modules, *chain]
+    for file, base in zip(files, [None, *files[:-1]], strict=True):
         _apply(file, base, _Entries(entries, places), stages, diagnostics)
-    return Resolved(top, chain, entries, stages, diagnostics)
+    return Resolved(top, chain, entries, stages, diagnostics, modules)
+
+
+def _modules(chain: list[PolicyFile], out: list[Diagnostic]) -> list[PolicyFile]:
+    """The library modules the files of `chain` include, each once, oldest file's first; a
+    module that is not in the library, or does not parse, is reported (E160, or its own syntax
+    error)."""
+    from policy_dsl.library import module_names, module_path
+
+    found: dict[str, PolicyFile] = {}
+    for file in chain:
+        for name in file.header.includes:
+            if name in found:
+                continue
+            path = module_path(name)
+            if path is None:
+                known = ", ".join(f'"{n}"' for n in module_names()) or "none"
+                out.append(
+                    _at_header(
+                        file,
+                        "E160",
+                        f'`include "{name}"`: the library has no module "{name}"',
+                        f"modules: {known} (policy_dsl/library/)",
+                    )
+                )
+                continue
+            try:
+                module = read_policy_file(path)
+            except PolicyErrors as exc:
+                out += exc.diagnostics
+                continue
+            if not module.header.library:
+                out.append(
+                    _at_header(module, "E160", f"{path.name} is not a library module", _MODULE)
+                )
+                continue
+            found[name] = module
+    return list(found.values())
+
+
+_MODULE = 'a module starts `library <name> version "…"`'
 
 
 @dataclass(frozen=True)
@@ -326,7 +371,7 @@ def _put(entry: Entry, base: PolicyFile | None, known: _Entries, out: list[Diagn
         out.append(
             entry.file.source.diagnostic(
                 "E704",
-                f'`{decl.name}` is already declared in version "{base.header.version}"',
+                f"`{decl.name}` is already declared in {described(entries[index].file)}",
                 decl.span,
                 f"write `override` before it to replace the base version's `{decl.name}`",
             )
@@ -334,10 +379,16 @@ def _put(entry: Entry, base: PolicyFile | None, known: _Entries, out: list[Diagn
     entries[index] = entry
 
 
+def described(file: PolicyFile) -> str:
+    """`version "2023"`, or `library module "indicators"`."""
+    header = file.header
+    return f'library module "{header.city}"' if header.library else f'version "{header.version}"'
+
+
 def _override_missing(entry: Entry, base: PolicyFile | None) -> Diagnostic:
-    where = (
-        f'version "{base.header.version}"' if base else "a base version (this file extends none)"
-    )
+    where = described(base) if base else "a base version (this file extends none)"
+    if base is not None and base.header.library and not entry.file.header.library:
+        where = "the library modules it includes"
     scope = f" in stage `{entry.stage}`" if entry.stage else ""
     return entry.file.source.diagnostic(
         "E702",

@@ -66,8 +66,15 @@ def lower(checked: Checked) -> ir.Policy:
         tables=[_table(e) for e in entries if isinstance(e.decl, a.Table)],
         stages=_stages(checked),
         invariants=[_invariant(e, checked) for e in entries if isinstance(e.decl, a.Invariant)],
+        **_monitoring(checked),
     )
     return ir.with_hash(policy)
+
+
+def _monitoring(checked: Checked) -> dict[str, Any]:
+    from policy_dsl.lower_indicators import lower_monitoring  # it lowers with this module
+
+    return lower_monitoring(checked)
 
 
 # ---- small declarations ------------------------------------------------------------

@@ -20,9 +20,9 @@ from typing import Any
 
 from policy_dsl import ast as a
 from policy_dsl.check import Checked, check
-from policy_dsl.diff import PREFIXES, Change
+from policy_dsl.diff import Change, clause_id
 from policy_dsl.facets import declaration_item, row_key
-from policy_dsl.loader import Entry, Resolved, StageInfo
+from policy_dsl.loader import Entry, PolicyFile, Resolved, StageInfo
 from policy_dsl.references import Key, references
 
 #: The field of each declaration that holds its parts.
@@ -31,6 +31,7 @@ HEADER = {
     "title": ("title",),
     "effective": ("effective_from", "effective_to"),
     "method": ("method",),
+    "include": ("includes",),
 }
 
 
@@ -66,9 +67,7 @@ def part_name(part: a.Node) -> str:
 
 def clause_of(entry: Entry) -> str:
     """The clause that names a whole declaration, e.g. `param:low_ratio_grassroots`."""
-    what = declaration_item(entry.decl, entry.stage).what
-    name = f"{entry.stage}.{entry.decl.name}" if entry.stage else entry.decl.name
-    return f"{PREFIXES[what]}:{name}"
+    return clause_id(declaration_item(entry.decl, entry.stage).what, entry.decl.name, entry.stage)
 
 
 class _State:
@@ -149,7 +148,13 @@ class _State:
         top = replace(top, tree=replace(top.tree, header=self.header))
         order = [*self.new_stages, *self.stages]
         stages = sorted(self.stages.values(), key=lambda s: order.index(s.name))
-        return Resolved(top, self.base.chain, list(self._ordered_entries()), stages)
+        entries = list(self._ordered_entries())
+        return Resolved(top, self.base.chain, entries, stages, modules=self._modules())
+
+    def _modules(self) -> list[PolicyFile]:
+        """The library modules of the version whose `include`s the patched header has."""
+        same = self.header.includes == self.new.header.includes
+        return self.new.modules if same else self.base.modules
 
     def _ordered_entries(self) -> Iterator[Entry]:
         """Entries in the base's order, new ones after the entry that precedes them in `new`."""

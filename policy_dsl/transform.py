@@ -75,7 +75,7 @@ def _names(children: list[Any]) -> list[str]:
 
 
 def _exprs(children: list[Any]) -> list[Any]:
-    skip = Token | a.Source | a.Assumption | a.Grain | _TypeNote | _Where
+    skip = Token | a.Source | a.Assumption | a.Grain | _TypeNote | _Where | _Unit | _Listing
     return [c for c in children if not isinstance(c, skip)]
 
 
@@ -86,7 +86,7 @@ class ToAst(Transformer[Token, a.Policy]):
     __visit_tokens__ = False  # tokens are read by the rules that hold them
 
     # ---- file structure ----
-    def start(self, meta: Meta, ch: list[Any]) -> a.Policy:
+    def start(self, meta: Meta, ch: list[Any]) -> a.Policy:  # a policy, or a library module
         header, rest = ch[0], ch[1:]
         items = tuple(c for c in rest if not isinstance(c, a.Stage))
         stages = tuple(c for c in rest if isinstance(c, a.Stage))
@@ -94,10 +94,25 @@ class ToAst(Transformer[Token, a.Policy]):
 
     def header(self, meta: Meta, ch: list[Any]) -> a.Header:
         fields: dict[str, Any] = {"city": str(ch[0]), "version": unquote(ch[1])}
+        includes: list[str] = []
         for clause in ch[2:]:
+            includes += clause.pop("includes", [])
             fields.update(clause)
         return a.Header(
             **fields,
+            includes=tuple(includes),
+            city_span=span_of(ch[0]),
+            version_span=span_of(ch[1]),
+            span=span_of(meta),
+        )
+
+    def library_header(self, meta: Meta, ch: list[Any]) -> a.Header:
+        title = unquote(ch[2]) if len(ch) > 2 and ch[2] is not None else None
+        return a.Header(
+            str(ch[0]),
+            unquote(ch[1]),
+            title,
+            library=True,
             city_span=span_of(ch[0]),
             version_span=span_of(ch[1]),
             span=span_of(meta),
@@ -115,6 +130,9 @@ class ToAst(Transformer[Token, a.Policy]):
 
     def method(self, meta: Meta, ch: list[Any]) -> dict[str, Any]:
         return {"method": str(ch[0])}
+
+    def include(self, meta: Meta, ch: list[Any]) -> dict[str, Any]:
+        return {"includes": [unquote(ch[0])]}
 
     def item(self, meta: Meta, ch: list[Any]) -> a.Declaration:
         decl = ch[-1]
@@ -267,6 +285,44 @@ class ToAst(Transformer[Token, a.Policy]):
         rule = next(c for c in ch if isinstance(c, a.Monotone | a.Always | a.Closes))
         return a.Invariant(str(ch[0]), unquote(ch[1]), rule, _citations(ch), span=span_of(meta))
 
+    def indicator(self, meta: Meta, ch: list[Any]) -> a.Indicator:
+        name, type_name, *grains = (c for c in ch if isinstance(c, Token) and c.type == "NAME")
+        unit = next((c.text for c in ch if isinstance(c, _Unit)), None)
+        listing = next((c.expr for c in ch if isinstance(c, _Listing)), None)
+        expr = next(c for c in _exprs(ch) if c is not None and not isinstance(c, _Unit | _Listing))
+        return a.Indicator(
+            str(name),
+            _strings(ch)[0],
+            str(type_name),
+            tuple(map(str, grains)),
+            expr,
+            unit,
+            listing,
+            _citations(ch),
+            span=span_of(meta),
+            grains_span=_join(span_of(grains[0]), span_of(grains[-1])) if grains else a.NO_SPAN,
+        )
+
+    def unit(self, meta: Meta, ch: list[Any]) -> _Unit:
+        return _Unit(unquote(ch[0]))
+
+    def listing(self, meta: Meta, ch: list[Any]) -> _Listing:
+        return _Listing(ch[0])
+
+    def target(self, meta: Meta, ch: list[Any]) -> a.Target:
+        name, indicator, *grains = _names(ch)
+        op = next(str(c) for c in ch if isinstance(c, Token) and c.type == "COMP_OP")
+        return a.Target(
+            name,
+            _strings(ch)[0],
+            indicator,
+            op,
+            _exprs(ch)[0],
+            tuple(grains),
+            _citations(ch),
+            span=span_of(meta),
+        )
+
     def monotone(self, meta: Meta, ch: list[Any]) -> a.Monotone:
         return a.Monotone(str(ch[0]), str(ch[1]), span=span_of(meta))
 
@@ -397,6 +453,20 @@ class _TypeNote:
 
 class _Where:
     """Transient holder for a `where` filter while building a call or rank."""
+
+    def __init__(self, expr: a.Expr) -> None:
+        self.expr = expr
+
+
+class _Unit:
+    """Transient holder for an indicator's `unit "…"`."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class _Listing:
+    """Transient holder for an indicator's `when` (the rows it lists)."""
 
     def __init__(self, expr: a.Expr) -> None:
         self.expr = expr

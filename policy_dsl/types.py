@@ -73,6 +73,10 @@ class Type:
         )
 
 
+#: The classes of a classification not known where it is read: a library module's
+#: `settled.category`, whose classes are those of the policy that includes it.
+ANY_CLASSES = "*"
+
 NUMBER = Type("number")
 BOOL = Type("bool")
 TEXT = Type("text")

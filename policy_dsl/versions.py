@@ -85,7 +85,7 @@ def load_city(folder: Path | str) -> CityVersions:
     """Read, check and compile every version in a city folder; raises `PolicyErrors` with the
     errors of every file that does not check."""
     folder = Path(folder)
-    files = _read_all(policy_files(folder))
+    files = [f for f in _read_all(policy_files(folder)) if not f.header.library]  # no version
     cities = sorted({f.header.city for f in files})
     if not cities:
         raise VersionsError(f"no {SUFFIX} files in {folder}")

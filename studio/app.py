@@ -1,7 +1,7 @@
 """The drgpolicy studio (政策工作室): `drgpolicy studio` runs this file with `streamlit run`.
 
-Pages: Editor, Versions, What-if, Explain, Examples. The policies root is `DRGPOLICY_POLICIES`
-(default `policies`), the bundled data `DRGPOLICY_DATA` (default `sample`).
+Pages: Editor, Versions, What-if, Explain, Monitoring, Examples. The policies root is
+`DRGPOLICY_POLICIES` (default `policies`), the bundled data `DRGPOLICY_DATA` (default `sample`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ PAGES = [
     st.Page(HERE / "pages" / "versions.py", title="Versions", icon=":material/history:"),
     st.Page(HERE / "pages" / "whatif.py", title="What-if", icon=":material/query_stats:"),
     st.Page(HERE / "pages" / "explain.py", title="Explain", icon=":material/account_tree:"),
+    st.Page(HERE / "pages" / "monitoring.py", title="Monitoring", icon=":material/monitoring:"),
     st.Page(HERE / "pages" / "examples.py", title="Examples", icon=":material/fact_check:"),
 ]
 

@@ -18,6 +18,8 @@ import streamlit as st
 
 from engine.batch import Settings
 from engine.contract import Inputs
+from engine.monitor import Monitoring
+from engine.monitor.months import Progress, months_of
 from engine.rundata import Period
 from engine.settle import Settlement, load_data, settle
 from engine.whatif.attribution import Attribution, attribute
@@ -137,6 +139,28 @@ def _attribution(
     return attribute(_runs, _base, _new)
 
 
+def monitoring(
+    policy: ir.Policy, folder: Path, year: int, progress: Progress | None = None
+) -> Monitoring:
+    """The months of `year` of a data folder under `policy`, side by side (the Monitoring
+    page), kept by the policy's hash, the data and the year."""
+    loaded = inputs(folder, policy)
+    fingerprint = runs_module.data_fingerprint(folder)
+    return _monitoring(policy.hash, fingerprint, year, policy, loaded, progress)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _monitoring(
+    policy_hash: str,
+    fingerprint: str,
+    year: int,
+    _policy: ir.Policy,
+    _inputs: Inputs,
+    _progress: Progress | None,
+) -> Monitoring:
+    return Monitoring.of(months_of(_policy, _inputs, year, progress=_progress))
+
+
 @st.cache_resource(show_spinner=False)
 def generated(cache: str, cases: int, seed: int) -> Path:
     return runs_module.generated_dataset(Path(cache), cases, seed)
@@ -148,6 +172,7 @@ __all__ = [
     "city_timeline",
     "generated",
     "inputs",
+    "monitoring",
     "policy",
     "runs",
     "settlement",

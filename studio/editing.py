@@ -15,6 +15,7 @@ from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from engine.new_city import create_city
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.errors import PolicyError
 from studio import buffer, workspace
@@ -29,6 +30,8 @@ from studio.state import (
     EDITOR_REVISION,
     EDITOR_TEXT,
     KEPT,
+    NEW_CITY_METHOD,
+    NEW_CITY_NAME,
 )
 
 NEW = "＋ new version"
@@ -196,6 +199,24 @@ def save_draft(state: State, root: Path) -> None:
     )
 
 
+def new_city(state: State, root: Path) -> None:
+    """＋ new city: make the city folder as `drgpolicy init` does (a starting policy for the
+    payment method chosen, this year, an example, a sources folder) and open its version."""
+    name = str(state.get(NEW_CITY_NAME, "")).strip()
+    try:
+        made = create_city(root, name, str(state.get(NEW_CITY_METHOD, "points")))
+    except PolicyError as exc:
+        state[EDITOR_FLASH] = ("error", f"No new city: {exc}")
+        return
+    state[EDITOR_CITY] = name
+    state[EDITOR_CHOICE] = made.policy.removesuffix(".policy")
+    state[EDITOR_FLASH] = (
+        "success",
+        f"Made {name}/: {', '.join(made.files)}. The policy checks and settles as it is; "
+        "rewrite it from the city's document.",
+    )
+
+
 __all__ = [
     "DRAFT",
     "NEW",
@@ -204,6 +225,7 @@ __all__ = [
     "keep",
     "load_choice",
     "needs_loading",
+    "new_city",
     "new_revision",
     "opened_path",
     "receive",

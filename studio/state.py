@@ -14,6 +14,8 @@ CONFIRM = "editor_confirm"
 EDITOR_REVISION = "editor_revision"
 EDITOR_COMPONENT = "editor_component"  # the editor component's value: {"text", "revision"}
 EDITOR_PLAIN = "editor_plain"  # the plain text box instead of the component
+NEW_CITY_NAME = "new_city_name"  # ＋ new city: the name typed
+NEW_CITY_METHOD = "new_city_method"  # ＋ new city: points or rate
 
 #: Copies of the editor's widgets that outlive a page change (Streamlit forgets the state of a
 #: widget that a run does not draw, so the other pages read these).

@@ -63,7 +63,7 @@ def _side(path: Path, checked: Checked) -> dict[str, Any]:
     }
 
 
-def _group(change: Change) -> str:
+def group_of(change: Change) -> str:
     return "citation only" if change.citation_only else change.kind
 
 
@@ -77,7 +77,7 @@ def render(
         f"({new_path}): {_count(changes)}"
     ]
     for group, mark in GROUPS:
-        members = [c for c in changes if _group(c) == group]
+        members = [c for c in changes if group_of(c) == group]
         if members:
             lines += ["", f"{group} ({len(members)})"]
             lines += [line for c in members for line in _change_lines(c, mark)]
@@ -87,7 +87,7 @@ def render(
 def _count(changes: list[Change]) -> str:
     if not changes:
         return "no changes"
-    counts = [f"{sum(_group(c) == g for c in changes)} {g}" for g, _ in GROUPS]
+    counts = [f"{sum(group_of(c) == g for c in changes)} {g}" for g, _ in GROUPS]
     kept = [text for text in counts if not text.startswith("0 ")]
     return f"{len(changes)} change{'s' if len(changes) != 1 else ''} ({', '.join(kept)})"
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.out_folder import SAMPLE
 from engine.outputs import write_folder_with
+from engine.progress import add_quiet_argument, progress_for, reporting
 from engine.sample import generate_sample
 from engine.sample_parts import generate_in_parts
 
@@ -34,6 +35,7 @@ def register(subparsers: Any) -> None:
         help="draw and write the cases in this many parts (Parquet; memory of one part): "
         "e.g. --cases 100000000 --parts 20",
     )
+    add_quiet_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -50,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
             staging, cases=args.cases, seed=args.seed, year=args.year, fmt=args.format
         )
 
-    summary = write_folder_with(args.out, fill, kind=SAMPLE)
+    with reporting(progress_for(args)):
+        summary = write_folder_with(args.out, fill, kind=SAMPLE)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0

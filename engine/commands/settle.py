@@ -23,8 +23,11 @@ from typing import Any
 from engine.batch import Settings
 from engine.earlier import Earlier, load_earlier
 from engine.out_folder import SETTLEMENT, check_out_folder, inside
-from engine.outputs import FORMATS, fill_outputs, policy_paths, write_folder_with
+from engine.output_labels import LABELS
+from engine.outputs import fill_outputs, policy_paths, write_folder_with
 from engine.overrides import SettingError, checked_settings, parse_value, split_assignments
+from engine.previous import Previous
+from engine.progress import add_quiet_argument, progress_for, reporting, step
 from engine.reading import ENCODINGS
 from engine.report_text import table
 from engine.run_lock import hold
@@ -32,7 +35,8 @@ from engine.rundata import Period
 from engine.settle import Settlement, date_problems, load_data, load_policy, settle
 from engine.sql.backends import BACKENDS, BackendOptions, open_database
 from engine.sql.database import Database
-from engine.summary import level_rows, rejected_because_lines, stage_rows
+from engine.summary import indicator_rows, level_rows, rejected_because_lines, stage_rows
+from engine.table_files import FORMATS
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
 from policy_dsl.versions import InForce, city_folders, in_force, load_city
@@ -54,12 +58,7 @@ def register(subparsers: Any) -> None:
         help="a .policy file, or a folder: for each city under it, the version in force for "
         "the period (every version with --any-date); repeatable",
     )
-    parser.add_argument(
-        "--data",
-        required=True,
-        type=Path,
-        help="folder with cases, hospitals, groups (CSV or Parquet) and budget.yaml",
-    )
+    add_data_argument(parser)
     parser.add_argument(
         "--period", required=True, help="2024 (a year), 2024-Q2 (a quarter) or 2024-03 (a month)"
     )
@@ -88,11 +87,26 @@ def register(subparsers: Any) -> None:
         "them instead of being settled again",
     )
     parser.add_argument(
+        "--previous",
+        type=Path,
+        metavar="DIR",
+        help="the output folder of the previous run of the same city (last year's or last "
+        "month's; or of a policy folder: its sub-folder of the city), whose indicators.csv the "
+        "growth-rate indicators read (previous.<indicator>)",
+    )
+    parser.add_argument(
         "--format",
         choices=FORMATS,
         default="csv",
-        help="format of the output tables: csv (default) or parquet (a quarter of the bytes, "
-        "for province-scale runs)",
+        help="format of the output tables: csv (default), parquet (a quarter of the bytes, "
+        "for province-scale runs) or xlsx (one workbook, settlement.xlsx, a sheet per table)",
+    )
+    parser.add_argument(
+        "--labels",
+        choices=LABELS,
+        default="en",
+        help="column headers and class names: en (the names, the default) or zh (the policy's "
+        "Chinese labels: 病例点数, 低倍率病例…)",
     )
     add_setting_arguments(parser)
     add_encoding_argument(parser)
@@ -111,6 +125,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     add_backend_arguments(parser)
+    add_quiet_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -142,6 +157,15 @@ def backend_for(args: argparse.Namespace) -> str | Database:
         return "polars"
     options = BackendOptions(memory_limit=args.memory_limit, spark_master=args.spark_master)
     return open_database(args.backend, options)
+
+
+def add_data_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        help="folder with cases, hospitals, groups (CSV or Parquet) and budget.yaml",
+    )
 
 
 def add_encoding_argument(parser: argparse.ArgumentParser) -> None:
@@ -261,6 +285,7 @@ class Job:
     settings: Settings
     folder: str
     earlier: Earlier | None = None
+    previous: Previous | None = None
 
 
 @dataclass(frozen=True)
@@ -279,7 +304,7 @@ def jobs_of(args: argparse.Namespace, period: Period) -> Jobs:
     if args.earlier and nested:
         raise PolicyError("--earlier takes the runs of one policy: give one .policy file")
     jobs: list[Job] = []
-    inputs = [args.data, *args.earlier]
+    inputs = [args.data, *args.earlier, *([args.previous] if args.previous else [])]
     for file in files:
         policy = load_policy(file)
         folder = f"{policy.city}-{policy.version}" if nested else ""
@@ -291,7 +316,8 @@ def jobs_of(args: argparse.Namespace, period: Period) -> Jobs:
             )
         inputs += policy_paths(policy)
         earlier = load_earlier(args.earlier, policy, period) if args.earlier else None
-        jobs.append(Job(file, policy, settings_for(policy, args), folder, earlier))
+        previous = Previous.read(args.previous, policy.city) if args.previous else None
+        jobs.append(Job(file, policy, settings_for(policy, args), folder, earlier, previous))
     check_out_folder(args.out, SETTLEMENT, inputs)
     return Jobs(jobs, inputs)
 
@@ -303,6 +329,7 @@ class Settled:
     job: Job
     stages: list[dict[str, Any]]
     levels: list[dict[str, Any]]
+    indicators: list[dict[str, Any]]
     manifest: dict[str, Any]
     #: more case rows rejected than `--max-reject-share` (and not accepted): the run fails
     too_many_rejects: bool = False
@@ -311,9 +338,15 @@ class Settled:
 def run(args: argparse.Namespace) -> int:
     """Settle every policy into one staging folder, then put it in the place of `--out` in one
     step: a run over a policy folder replaces the outputs of every city, or of none."""
+    with reporting(progress_for(args)):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     period = Period.parse(args.period)
     with hold(args.out):  # one run at a time into --out: a second one is refused at once
-        planned = jobs_of(args, period)
+        with step("check the policies and --out"):
+            planned = jobs_of(args, period)
 
         def fill(staging: Path) -> list[Settled]:
             return [settle_job(job, args, period, staging) for job in planned.jobs]
@@ -329,38 +362,48 @@ def run(args: argparse.Namespace) -> int:
         report_fallthrough(d.job, d.manifest, args)
     rows = [row for d in done for row in d.stages]
     levels = [row for d in done for row in d.levels]
+    indicators = [row for d in done for row in d.indicators]
     if args.json:
-        print(json.dumps({"stages": rows, "levels": levels}, ensure_ascii=False, indent=2))
+        found = {"stages": rows, "levels": levels, "indicators": indicators}
+        print(json.dumps(found, ensure_ascii=False, indent=2))
     else:
         print(render_summary(rows))
         print()
         print(render_levels(levels))
+        if any(row["values"] for row in indicators):
+            print()
+            print(render_indicators(indicators))
     return 1 if any(incomplete) else 0
 
 
 def settle_job(job: Job, args: argparse.Namespace, period: Period, staging: Path) -> Settled:
     """Settle one policy, write its outputs into the staging folder and say how every case row
     was accounted for."""
-    inputs = load_data(args.data, job.policy, args.encoding)
+    name = f"{job.policy.city} {job.policy.version}"
+    with step(f"{name}: read {args.data}"):
+        inputs = load_data(args.data, job.policy, args.encoding)
     if args.any_date:
         for problem in date_problems(job.policy, inputs, period):
             print(f"{job.file}: note (--any-date): {problem.problem}", file=sys.stderr)
     backend = backend_for(args)
     try:
-        result = settle(
-            job.policy,
-            inputs,
-            period,
-            job.settings,
-            any_date=args.any_date,
-            earlier=job.earlier,
-            backend=backend,
-        )
+        with step(f"{name}: settle {period.label}"):
+            result = settle(
+                job.policy,
+                inputs,
+                period,
+                job.settings,
+                any_date=args.any_date,
+                earlier=job.earlier,
+                previous=job.previous,
+                backend=backend,
+            )
     finally:
         if not isinstance(backend, str):
             backend.close()
     folder = inside(staging, job.folder) if job.folder else staging
-    manifest = fill_outputs(result, folder, args.format)
+    with step(f"{name}: write the outputs"):
+        manifest = fill_outputs(result, folder, args.format, args.labels)
     for stage, seen in manifest.get("earlier", {}).get("stages", {}).items():
         print(
             f"{job.file}: stage {stage} taken from {len(args.earlier)} earlier runs: "
@@ -384,7 +427,8 @@ def settle_job(job: Job, args: argparse.Namespace, period: Period, staging: Path
                 file=sys.stderr,
             )
     too_many = report_rejects(job, result, args)
-    return Settled(job, stage_rows(result), level_rows(result), manifest, too_many)
+    indicators = indicator_rows(result)
+    return Settled(job, stage_rows(result), level_rows(result), indicators, manifest, too_many)
 
 
 def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> bool:
@@ -406,7 +450,7 @@ def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace)
 def report_rejects(job: Job, result: Settlement, args: argparse.Namespace) -> bool:
     """Say (on stderr) which cases were rejected because of their hospital or group, and
     whether more case rows were rejected than `--max-reject-share`: then the run fails."""
-    for line in rejected_because_lines(result):
+    for line in rejected_because_lines(result.inputs):
         print(f"{job.file}: {line}", file=sys.stderr)
     counts = result.rows
     share = counts["rejected"] / max(counts["read"], 1)
@@ -509,12 +553,54 @@ def render_levels(rows: list[dict[str, Any]]) -> str:
     return table(headers, body)
 
 
+#: The headline indicators as the summary's columns.
+INDICATOR_HEADERS = {
+    "cases": "cases",
+    "cmi": "CMI",
+    "grouping_rate": "grouped",
+    "cost_index": "cost index",
+    "time_index": "time index",
+    "low_ratio_share": "low-ratio",
+    "high_ratio_share": "high-ratio",
+    "patient_burden_rate": "patient burden",
+    "payment_to_cost": "paid ÷ cost",
+    "low_risk_mortality": "low-risk deaths",
+}
+SHARES = ("grouping_rate", "low_ratio_share", "high_ratio_share", "patient_burden_rate")
+
+
+def render_indicators(rows: list[dict[str, Any]]) -> str:
+    """The headline indicators of each city (indicators.csv has every one, at every grain)."""
+    headers = ["city", "version", *INDICATOR_HEADERS.values(), "targets met"]
+    body = [
+        [
+            r["city"],
+            r["version"],
+            *(_indicator(name, r["values"].get(name, "n/a")) for name in INDICATOR_HEADERS),
+            f"{r['targets_met']}/{r['targets_checked']}" if r["targets_checked"] else "—",
+        ]
+        for r in rows
+    ]
+    return table(headers, body)
+
+
+def _indicator(name: str, value: float | str | None) -> str:
+    if value is None or isinstance(value, str):
+        return "—" if value is None else value
+    if name == "cases":
+        return f"{value:,.0f}"
+    if name in SHARES or name == "low_risk_mortality":
+        return f"{value:.2%}"
+    return f"{value:.4f}"
+
+
 def _amount(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
 
 __all__ = [
     "SettingError",
+    "add_data_argument",
     "add_encoding_argument",
     "add_setting_arguments",
     "parse_assignments",

@@ -15,10 +15,11 @@ import polars as pl
 from engine.batch import Settings
 from engine.commands.settle import add_backend_arguments, add_encoding_argument, backend_for
 from engine.overrides import SettingError, checked_settings
+from engine.page import show
+from engine.progress import add_quiet_argument, progress_for, reporting, step
 from engine.run_lock import hold
 from engine.rundata import Period
 from engine.settle import load_data
-from engine.whatif import show
 from engine.whatif.attribution import compiled
 from engine.whatif.report import Report, check_same_city, whatif, write_report
 from engine.whatif.runs import Runs, inputs_policy
@@ -71,6 +72,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print whatif.json to stdout")
     add_backend_arguments(parser)
+    add_quiet_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -121,17 +123,19 @@ def checked_inputs(
 
 
 def run(args: argparse.Namespace) -> int:
-    with hold(args.out):  # one run at a time into --out: a second one is refused at once
+    # one run at a time into --out: a second one is refused at once
+    with hold(args.out), reporting(progress_for(args)):
         return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
-    base, new = _resolved(args.base), _resolved(args.new)
-    check_same_city(base, new, args.cross_city)
-    policy = compiled(new)
-    grid, settings = checked_inputs(policy, args)
-    inputs = load_data(args.data, inputs_policy(compiled(base), policy), args.encoding)
+    with step("read the policies"):
+        base, new = _resolved(args.base), _resolved(args.new)
+        check_same_city(base, new, args.cross_city)
+        policy = compiled(new)
+        grid, settings = checked_inputs(policy, args)
+    with step(f"read {args.data}"):
+        inputs = load_data(args.data, inputs_policy(compiled(base), policy), args.encoding)
     period = Period.parse(args.period or str(inputs.budget.get("year") or _year(new)))
     backend = backend_for(args)
     runs = Runs(inputs, period, backend=backend)
@@ -149,16 +153,13 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         if not isinstance(backend, str):
             backend.close()
-    write_report(report, args.out)
+    with step("write the report"):
+        write_report(report, args.out)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str))
     else:
         print(render_summary(report))
-    seconds = time.perf_counter() - started
-    print(
-        f"report in {args.out} (report.html, summary.md, whatif.json); {seconds:.1f} s",
-        file=sys.stderr,
-    )
+    print(f"report in {args.out} (report.html, summary.md, whatif.json)", file=sys.stderr)
     return 0
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from engine.batch_windows import ZERO_WHEN_EMPTY
 from engine.exact import EXACT_LIMIT, EXACT_SCALE
 from engine.frames import key_columns
 from engine.sql import build as b
@@ -75,7 +76,8 @@ def ieee_div(left: b.Node, right: b.Node) -> b.Node:
 
 
 def reduce(fn: str, arg: b.Node | None, where: b.Node | None, big_integer: str) -> b.Node:
-    """One aggregate over a group (`engine.batch_windows._reduce`); not `cv` (`cv_query`)."""
+    """One aggregate over a group (`engine.batch_windows._reduce`); not `cv` (`cv_query`).
+    `distinct` counts the distinct values present (COUNT(DISTINCT …) skips missing ones)."""
     sums = Aggregates(big_integer)
     chosen = b.coalesce(where, b.boolean(False)) if where is not None else None
     hits = (
@@ -89,6 +91,8 @@ def reduce(fn: str, arg: b.Node | None, where: b.Node | None, big_integer: str) 
         return b.div(hits, sums.count()) if hits is not None else b.num(1.0)
     assert arg is not None
     values = b.case([(chosen, arg)]) if chosen is not None else arg
+    if fn == "distinct":
+        return b.cast(exp.Count(this=exp.Distinct(expressions=[values])), "DOUBLE")
     if fn in ("min", "max"):
         return sums.call(fn.upper(), values)
     numbers = b.cast(values, "DOUBLE")
@@ -138,8 +142,8 @@ def aggregate(lowering: Lowering, node: ir.Aggregate) -> b.Node:
         run.bring(lowering.grain, values, keys, {alias: alias})
         run.discard(values.table)
         column = b.col(alias)
-        return b.coalesce(column, b.num(0.0)) if node.fn in ("sum", "count") else column
+        return b.coalesce(column, b.num(0.0)) if node.fn in ZERO_WHEN_EMPTY else column
     found: Any = run.db.fetch(query)[alias][0]
-    if found is None and node.fn in ("sum", "count"):
+    if found is None and node.fn in ZERO_WHEN_EMPTY:
         found = 0.0
     return b.typed_null("DOUBLE") if found is None else b.num(float(found))

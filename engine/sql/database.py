@@ -20,6 +20,9 @@ class Database(Protocol):
     version: str
     #: the type whose sums are exact for integers up to 2¹²⁶ (HUGEINT, DECIMAL(38, 0))
     big_integer: str
+    #: the function giving the C library's natural log, as polars' `log` does (`ln` of the
+    #: language): the same bits
+    ln: str
 
     def register(self, name: str, frame: pl.DataFrame) -> None:
         """Make a polars frame a table named `name`."""

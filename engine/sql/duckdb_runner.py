@@ -20,6 +20,7 @@ class DuckDB:
     name = "duckdb"
     dialect = "duckdb"
     big_integer = "HUGEINT"
+    ln = "LN"  # std::log: the C library's, as polars'
 
     def __init__(
         self,

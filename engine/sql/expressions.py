@@ -161,6 +161,9 @@ class Lowering:
     def _call(self, node: ir.Call) -> b.Node:
         if node.fn == "no_cc":
             return no_cc(self.expr(node.args[0]), self.run.no_cc)
+        if node.fn == "ln":  # the C library's log in every backend (`Database.ln`)
+            value = self.shared(node.args[0])
+            return b.case([(b.compare(">", value, b.num(0.0)), b.func(self.run.db.ln, value))])
         if node.fn == "round" and len(node.args) == 2:
             digits = node.args[1]
             assert isinstance(digits, ir.Lit)
@@ -249,7 +252,7 @@ def _clamp(x: b.Node, low: b.Node, high: b.Node) -> b.Node:
 
 
 #: The row-wise built-ins (`functions.POLARS`) as trees; min/max skip missing values as
-#: LEAST/GREATEST do in DuckDB and Spark.
+#: LEAST/GREATEST do in DuckDB and Spark. `no_cc`, `ln` and `round` with digits: `Lowering._call`.
 FUNCTIONS: dict[str, Callable[..., b.Node]] = {
     "min": lambda *xs: b.least(*xs),
     "max": lambda *xs: b.greatest(*xs),
@@ -262,3 +265,5 @@ FUNCTIONS: dict[str, Callable[..., b.Node]] = {
     "if_missing": lambda x, y: b.coalesce(x, y),
     "adrg": lambda code: b.func("SUBSTRING", code, b.integer(1), b.integer(3)),
 }
+#: The built-ins `Lowering._call` lowers itself.
+SPECIAL = frozenset({"no_cc", "ln", "round"})

@@ -18,23 +18,38 @@ class BackendRefusal(PolicyError):
 
 def check_lowerable(policy: ir.Policy, stages: list[ir.Stage], backend: str) -> None:
     """Raise `BackendRefusal` naming every construct of `stages` the backend cannot run."""
-    from engine.sql.expressions import Lowering
-
     problems = []
-    refused = REFUSED.get(backend, {})
     for stage in stages:
         for definition in stage.definitions:
             for node in ir.walk(definition.expr):
-                op = getattr(node, "op", None)
-                if op is None:
-                    continue
-                why = refused.get(op) or (
-                    None if hasattr(Lowering, f"_{op}") else "the SQL lowering has no rule for it"
-                )
-                if why:
-                    problems.append(_problem(policy, stage, definition, op, backend, why))
+                construct = _construct(node)
+                why = construct and _why(construct, backend)
+                if construct and why:
+                    problems.append(_problem(policy, stage, definition, construct, backend, why))
     if problems:
         raise BackendRefusal("\n".join(dict.fromkeys(problems)))
+
+
+def _construct(node: ir.Model) -> str | None:
+    """An expression node's construct: its op, or a built-in's name `ln(…)`."""
+    if isinstance(node, ir.Call):
+        return f"{node.fn}(…)"
+    op = getattr(node, "op", None)
+    return op if isinstance(op, str) else None
+
+
+def _why(construct: str, backend: str) -> str | None:
+    """Why the backend cannot run the construct (None: it can)."""
+    from engine.sql.expressions import FUNCTIONS, SPECIAL, Lowering
+
+    refused = REFUSED.get(backend, {}).get(construct)
+    if refused:
+        return refused
+    if construct.endswith("(…)"):
+        known = construct[:-3] in FUNCTIONS or construct[:-3] in SPECIAL
+    else:
+        known = hasattr(Lowering, f"_{construct}")
+    return None if known else "the SQL lowering has no rule for it"
 
 
 def _problem(

@@ -6,6 +6,7 @@ divisions and casts itself) and case-sensitive names."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, cast
 
 import polars as pl
@@ -18,6 +19,9 @@ class Spark:
     name = "spark"
     dialect = "spark"
     big_integer = "DECIMAL(38, 0)"
+    #: Java's Math.log may differ from the C library's log in the last bit: the language's
+    #: `ln` runs as a Python UDF over `math.log`, the C library's, as polars' `log`
+    ln = "drgpolicy_ln"
 
     def __init__(self, master: str | None = None, session: Any = None) -> None:
         from pyspark.sql import SparkSession
@@ -36,6 +40,7 @@ class Spark:
         session.conf.set("spark.sql.ansi.enabled", "false")
         session.conf.set("spark.sql.caseSensitive", "true")
         session.conf.set("spark.sql.session.timeZone", "UTC")
+        session.udf.register("drgpolicy_ln", _ln, "double")
         self.spark = session
         self.version = str(session.version)
         self._frames: dict[str, Any] = {}
@@ -72,3 +77,8 @@ class Spark:
             self.drop(name)
         if self._own:
             self.spark.stop()
+
+
+def _ln(value: float | None) -> float | None:
+    """The natural log by the C library (`math.log`), for values above 0."""
+    return math.log(value) if value is not None and value > 0 else None

@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from engine.batch import Settings
+from engine.progress import step
 from engine.whatif.impact import Impact, impact_of
 from engine.whatif.runs import Outcome, Runs
 from policy_dsl import ast as a
@@ -164,17 +165,17 @@ def attribute(
 ) -> Attribution:
     """Split the change from `base` to `new` (resolved versions that check) over its clauses."""
     base_ir, new_ir = compiled(base), compiled(new)
-    impact = impact_of(runs.outcome(base_ir, settings), runs.outcome(new_ir, settings))
+    with step("settle both versions"):
+        impact = impact_of(runs.outcome(base_ir, settings), runs.outcome(new_ir, settings))
     units = separate(base, new, diff_versions(base, new))
     names = [r for r in impact.reports["report"] if r in _shared(impact)]
     start = _measures(impact.base, names)
-    measured = [
-        (
-            unit,
-            _measures(runs.outcome(lower(unit.checked) if unit.ok else new_ir, settings), names),
-        )
-        for unit in units
-    ]
+    measured = []
+    with step("attribution: each changed clause alone", total=len(units)) as counting:
+        for unit in units:
+            outcome = runs.outcome(lower(unit.checked) if unit.ok else new_ir, settings)
+            measured.append((unit, _measures(outcome, names)))
+            counting.advance()
     rows = [_delta(after, start, unit.clauses[0]) for unit, after in measured]
     total = _delta(_measures(impact.new, names), start, "total")
     none = total.with_columns(pl.lit(0, dtype=pl.Int64).alias("delta"))

@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from engine.batch import Compiler, Settings, StageRun
+from engine.progress import step
 from engine.settle import Settlement
 from engine.whatif.impact import Impact, impact_of
 from engine.whatif.runs import Runs
@@ -123,8 +124,13 @@ def exposure(
     settings = settings or Settings()
     base = runs.outcome(policy, settings)
     found: dict[str, ThresholdExposure] = {}
-    for use in threshold_uses(policy):
-        for threshold in _thresholds(policy, use, settings, types or {}):
+    listed = [
+        (use, threshold)
+        for use in threshold_uses(policy)
+        for threshold in _thresholds(policy, use, settings, types or {})
+    ]
+    with step("threshold exposure", total=len(listed)) as counting:
+        for use, threshold in listed:
             near = _near(base.settlement, use, threshold, margin)
             previous = found.get(threshold.label)
             if previous is None:
@@ -132,6 +138,7 @@ def exposure(
                 found[threshold.label] = ThresholdExposure(threshold, [use.text], *near, down, up)
             else:
                 found[threshold.label] = _merged(previous, use.text, near)
+            counting.advance()
     ranked = sorted(found.values(), key=lambda t: (-t.near, -_money(t), t.threshold.label))
     return Exposure(policy, margin, ranked)
 

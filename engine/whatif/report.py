@@ -18,6 +18,7 @@ from engine.outputs import write_folder_atomically
 from engine.whatif.attribution import Attribution, attribute
 from engine.whatif.exposure import Exposure, declared_types, exposure
 from engine.whatif.impact import Impact
+from engine.whatif.indicators import to_json as indicators_json
 from engine.whatif.report_html import render_html
 from engine.whatif.report_md import render_markdown
 from engine.whatif.runs import Runs
@@ -69,6 +70,7 @@ class Report:
             "cross_city": self.cross_city,
             "effect": effect(self.impact),
             "impact": self.impact.to_json(),
+            "indicators": indicators_json(self.impact),
             "attribution": self.attribution.to_json(),
             "exposure": self.exposure.to_json() if self.exposure else None,
             "sweep": self.sweep.to_json() if self.sweep else None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.markup import markdown_inert
-from engine.whatif.layout import Table
+from engine.page.layout import Table
 from engine.whatif.sections import sections, title
 
 if TYPE_CHECKING:

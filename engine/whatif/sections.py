@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from engine.whatif import show, svg
+from engine.page import show, svg
+from engine.page.layout import Section, Table, table
 from engine.whatif.impact import Impact, price_rows, totals_rows
-from engine.whatif.layout import Section, Table, table
+from engine.whatif.indicators import indicator_section
 from engine.whatif.sections_attribution import attribution_section
 from engine.whatif.sections_fragility import exposure_section, sweep_section
 from engine.whatif.supervision import supervision_section
@@ -42,6 +43,8 @@ def sections(report: Report) -> list[Section]:
     ]
     if not impact.reports.is_empty():
         found.append(_reports(impact))
+    if impact.new.policy.indicators or impact.base.policy.indicators:
+        found.append(indicator_section(impact))
     if report.exposure is not None:
         found.append(exposure_section(report.exposure))
     if report.sweep is not None:

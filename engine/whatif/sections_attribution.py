@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from engine.whatif import show, svg
+from engine.page import show, svg
+from engine.page.layout import Section, Table, table
 from engine.whatif.attribution import INTERACTION, Attribution, Part
-from engine.whatif.layout import Section, Table, table
 
 INTERACTION_LABEL = "interaction (交互项)"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from engine.whatif import show, svg
+from engine.page import show, svg
+from engine.page.layout import Section, table
 from engine.whatif.exposure import Exposure, ThresholdShift
-from engine.whatif.layout import Section, table
 from engine.whatif.sweep import Sweep
 
 

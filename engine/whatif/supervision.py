@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from engine.page import show
+from engine.page.layout import Section, table
 from engine.supervision_outputs import supervision_inputs
-from engine.whatif import show
-from engine.whatif.layout import Section, table
 
 if TYPE_CHECKING:
     from engine.whatif.impact import Impact

@@ -15,6 +15,7 @@ import polars as pl
 
 from engine.batch import Settings
 from engine.overrides import param_target, typed_value
+from engine.progress import step
 from engine.whatif.runs import Outcome, Runs
 from policy_dsl import ir
 from policy_dsl.check.scope import did_you_mean
@@ -58,10 +59,13 @@ def sweep(
     names = list(grid)
     reference = runs.outcome(policy, settings)
     rows = []
-    for values in itertools.product(*(grid[n] for n in names)):
-        chosen = dict(zip(names, values, strict=True))
-        moved = Settings(settings.definitions, {**settings.params, **chosen})
-        rows.append({**chosen, **_row(runs.outcome(policy, moved), reference)})
+    combinations = list(itertools.product(*(grid[n] for n in names)))
+    with step("parameter sweep", total=len(combinations)) as counting:
+        for values in combinations:
+            chosen = dict(zip(names, values, strict=True))
+            moved = Settings(settings.definitions, {**settings.params, **chosen})
+            rows.append({**chosen, **_row(runs.outcome(policy, moved), reference)})
+            counting.advance()
     written = {n: float(settings.params.get(n, policy.param(n).value)) for n in names}
     table = pl.DataFrame(rows).with_columns(pl.col("^cases_.*$").fill_null(0))
     return Sweep(policy, names, written, table)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from engine.whatif import show
+from engine.page import show
 from engine.whatif.impact import Impact
 
 #: Hospitals named per money report; more are counted.

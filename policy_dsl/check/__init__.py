@@ -13,6 +13,7 @@ from policy_dsl.check import (
     cited_numbers,
     declarations,
     documents,
+    indicators,
     missing,
     ranges,
     structure,
@@ -85,14 +86,25 @@ def check(resolved: Resolved, sources: SourceFolders | None = None) -> Checked:
         inference.definition(symbol)
     for entry in resolved.entries:
         _check_entry(entry, scope, inference, report)
+    indicators.check_indicators(scope, inference, report)
     structure.check_cycles(inference, scope, report)
     structure.check_unused(inference, scope, report)
     missing.check_classifications(scope, inference, order, found, report)
     checked = Checked(resolved, scope, inference, citations=citations)
-    structure.check_outputs(scope, resolved.header.method, checked.info, report)
+    if not resolved.header.library:  # a module settles nothing: the policies including it do
+        structure.check_outputs(scope, resolved.header.method, checked.info, report)
     supervision.check_deduction_signs(scope, inference.edges, order, checked.is_money, report)
-    checked.diagnostics = sort_diagnostics(set(_without_base_noise(resolved, found)))
+    kept = _without_module_texts(resolved, _without_base_noise(resolved, found))
+    checked.diagnostics = sort_diagnostics(set(kept))
     return checked
+
+
+def _without_module_texts(resolved: Resolved, found: list[Diagnostic]) -> list[Diagnostic]:
+    """`found` without W130 for the documents of the library modules a policy includes: that
+    their texts are not at hand is the module's to say (`drgpolicy check` of the module), not
+    every including policy's. (A quote that is not in its text, E137, stays.)"""
+    modules = {str(m.path) for m in resolved.modules}
+    return [d for d in found if not (d.code == "W130" and d.file in modules)]
 
 
 #: What a missing base version causes by itself, so reported only once the base is found: names,

@@ -23,6 +23,8 @@ Report = Callable[[Diagnostic], None]
 def check_header(file: PolicyFile, report: Report) -> None:
     header = file.header
     at = file.source.diagnostic
+    if header.library:
+        return  # a module's name is its file's (`policy_dsl.library`); it has no dates, method
     for code, what, name, span, example in (
         ("E141", "city", header.city, header.city_span, "policy xuancheng"),
         ("E140", "version", header.version, header.version_span, 'version "2025"'),
@@ -104,15 +106,21 @@ def cited(decl: a.Declaration) -> Iterator[tuple[a.Node, tuple[a.Citation, ...]]
         yield part, part.citations
 
 
+#: Declarations that must cite a document or state an assumption: a number a document fixes,
+#: an indicator a document (or the national evaluation) defines, a target a document sets.
+SOURCED = (a.Param, a.Table, a.Indicator, a.Target)
+
+
 def _check_sourced(entry: Entry, report: Report) -> None:
     decl = entry.decl
-    if isinstance(decl, a.Param | a.Table) and not decl.citations:
+    if isinstance(decl, SOURCED) and not decl.citations:
+        fixes = "defines it" if isinstance(decl, a.Indicator) else "fixes it"
         report(
             entry.file.source.diagnostic(
                 "E110",
                 f"`{decl.name}` has no source",
                 decl.span,
-                'add `source <document> "article"`, or `assumption "why"` if no document fixes it',
+                f'add `source <document> "article"`, or `assumption "why"` if no document {fixes}',
             )
         )
         return

@@ -141,6 +141,8 @@ class CallInference(InferenceBase):
         return None
 
     def _aggregate_type(self, name: str, arg: Info, node: a.Call, ctx: Ctx) -> Type:
+        if name == "distinct":
+            return NUMBER
         if name in ("count", "share", "cv"):
             if name == "cv":
                 self._numeric(arg, node.args[0], ctx, "`cv`")

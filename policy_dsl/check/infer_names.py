@@ -87,18 +87,30 @@ class NameInference(InferenceBase):
                 f"write `{decl.name}[<key>]`",
             )
             return None
-        if isinstance(decl, a.Invariant | a.Document):
+        if isinstance(decl, a.Invariant | a.Document | a.Target):
             self._error(
                 ctx.entry,
                 "E109",
                 f"`{decl.name}` is not a value",
                 node.span,
-                "documents and invariants cannot be used in a formula",
+                "documents, invariants and targets cannot be used in a formula",
             )
             return None
+        if isinstance(decl, a.Indicator):
+            from policy_dsl.check.indicators import reads_indicator
+
+            return reads_indicator(ctx, decl, node, self)  # type: ignore[arg-type]
         self.edges.setdefault((ctx.stage, ctx.entry.decl.name), set()).add(
             (symbol.stage, symbol.name)
         )
+        return self.definition(symbol)
+
+    def definition_in(self, name: str, stage: str | None) -> Info | None:
+        """The type and grain of the definition `name` in force in `stage` (None if it is not
+        a definition there)."""
+        symbol = self.scope.lookup(name, stage)
+        if symbol is None or symbol.kind != "definition":
+            return None
         return self.definition(symbol)
 
     def _input_info(self, decl: a.Input, entry: Entry) -> Info | None:
@@ -151,6 +163,12 @@ class NameInference(InferenceBase):
 
     def _StageRef(self, node: a.StageRef, ctx: Ctx) -> Info | None:
         info = self.scope.stage_info(node.stage)
+        from policy_dsl.check import indicators  # it infers with this module
+
+        if info is None and node.stage in (indicators.SETTLED, indicators.PREVIOUS):
+            settled = node.stage == indicators.SETTLED
+            read = indicators.settled_value if settled else indicators.previous_value
+            return read(node, ctx, self)  # type: ignore[arg-type]
         later = ctx.stage is not None and (
             self.scope.stage_index(node.stage) >= self.scope.stage_index(ctx.stage)
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from policy_dsl import ast as a
 from policy_dsl import grains as g
 from policy_dsl.check.infer_base import Ctx, InferenceBase, Info
-from policy_dsl.types import BOOL, Type
+from policy_dsl.types import ANY_CLASSES, BOOL, Type
 
 
 class OperatorInference(InferenceBase):
@@ -72,6 +72,8 @@ class OperatorInference(InferenceBase):
         info = self.expression(operand, ctx)
         if info is None:
             return None
+        if info.type.kind == "class" and info.type.classes_of == ANY_CLASSES:
+            return Info(BOOL, info.grain)  # the classes are the including policy's
         if info.type.kind != "class" or info.type.classes_of is None:
             self._type_error(
                 ctx.entry,

@@ -11,7 +11,9 @@ from policy_dsl import ast as a
 from policy_dsl.builtins import CORE_FIELDS, Field
 from policy_dsl.loader import Entry, Resolved, StageInfo
 
-SymbolKind = Literal["field", "input", "param", "table", "definition", "invariant", "document"]
+SymbolKind = Literal[
+    "field", "input", "param", "table", "definition", "invariant", "document", "indicator", "target"
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,10 @@ def _kind(decl: a.Declaration) -> SymbolKind:
         return "invariant"
     if isinstance(decl, a.Document):
         return "document"
+    if isinstance(decl, a.Indicator):
+        return "indicator"
+    if isinstance(decl, a.Target):
+        return "target"
     return "definition"
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from engine.markup import markdown_text as md
+from engine.new_city import METHODS
 from studio import buffer, cache, editing, highlight, policy_editor, workspace
 from studio.state import (
     CONFIRM,
@@ -17,6 +18,8 @@ from studio.state import (
     EDITOR_FLASH,
     EDITOR_PLAIN,
     EDITOR_TEXT,
+    NEW_CITY_METHOD,
+    NEW_CITY_NAME,
 )
 
 root = workspace.policies_root()
@@ -41,6 +44,10 @@ if not plain:
     editing.take_sent(st.session_state)  # what the editor component sent since the last run
 top = st.columns([2, 2, 6])
 city = top[0].selectbox("City", cities, key=EDITOR_CITY, persist_state="session")
+with top[0].popover("＋ new city"):
+    st.text_input("City name (Latin letters, e.g. hefei)", key=NEW_CITY_NAME)
+    st.radio("Payment method", METHODS, key=NEW_CITY_METHOD, horizontal=True)
+    st.button("Create", key="new_city", on_click=editing.new_city, args=(st.session_state, root))
 options = editing.choices(root, city)
 if st.session_state.get(EDITOR_CHOICE) not in options:
     st.session_state[EDITOR_CHOICE] = options[0]

@@ -1,14 +1,17 @@
 """Versions: each city's versions on a timeline with dates and hashes; the semantic diff of any
-two (parameters, tables, clauses, with their sources) and the text diff side by side."""
+two (parameters, tables, clauses, with their sources), the text diff side by side, and the new
+version as the policy document to sign with its redline (`drgpolicy render`), to download."""
 
 from __future__ import annotations
 
 import altair as alt
 import polars as pl
 import streamlit as st
+import streamlit.components.v1 as components
 
 from engine.markup import markdown_code as md_code
 from engine.markup import markdown_text as md
+from engine.render.pages import checked, document_html, redline_html
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import policy_from_text
 from studio import cache, compare, widgets, workspace
@@ -87,7 +90,7 @@ def _resolved(label: str, text: str) -> compare.Resolved:
     return compare.resolved_in(versions, label)
 
 
-semantic, text_tab = st.tabs(["Semantic diff", "Text diff"])
+semantic, text_tab, document_tab = st.tabs(["Semantic diff", "Text diff", "Document 政策文本"])
 with semantic:
     try:
         changes = compare.semantic_diff(
@@ -117,3 +120,35 @@ with text_tab:
     whole = st.toggle("Show whole files", key="versions_whole", persist_state="session")
     st.caption(f"{removed} line(s) removed, {added} added")
     st.html(compare.text_diff_html(old_text, new_text, old_label, new_label, context=not whole))
+with document_tab:
+    folders = workspace.sources(root, city)
+    try:
+        new_version = checked(_resolved(new_label, new_text))
+        document = document_html(new_version, folders)
+        redline = redline_html(checked(_resolved(old_label, old_text)), new_version, folders)
+    except (PolicyError, StopIteration) as exc:
+        st.error(f"Cannot write the document: {md(exc or 'the buffer does not parse')}")
+    else:
+        name = f"{city}-{new_version.resolved.header.version}"
+        buttons = st.columns(2)
+        buttons[0].download_button(
+            "Download the policy document (HTML)",
+            document,
+            file_name=f"{name}.html",
+            mime="text/html",
+            key="versions_document_download",
+        )
+        buttons[1].download_button(
+            f"Download the redline against {old_label} (HTML)",
+            redline,
+            file_name=f"{name}-redline.html",
+            mime="text/html",
+            key="versions_redline_download",
+        )
+        st.caption("Print either page from the browser for a PDF (or `drgpolicy render`).")
+        shown = st.radio(
+            "Show", ["policy document", "redline"], horizontal=True, key="versions_document_shown"
+        )
+        components.html(
+            document if shown == "policy document" else redline, height=900, scrolling=True
+        )

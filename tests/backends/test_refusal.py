@@ -21,7 +21,7 @@ SUZHOU = POLICIES / "suzhou" / "2024.policy"
 class Recording:
     """A database that records what it is asked to do (and does nothing)."""
 
-    name, dialect, version, big_integer = "duckdb", "duckdb", "test", "HUGEINT"
+    name, dialect, version, big_integer, ln = "duckdb", "duckdb", "test", "HUGEINT", "LN"
 
     def __init__(self) -> None:
         self.calls: list[str] = []

@@ -47,11 +47,11 @@ def _quotes(verified: int = 0, not_found: int = 0, unverifiable: int = 0) -> str
 #: documents' texts (W130 per document).
 SHIPPED_QUOTES = {
     "suzhou/2024.policy": 11,
-    "wuhan/2024.policy": 19,
+    "wuhan/2024.policy": 22,
     "wuxi/2024.policy": 33,
     "xuancheng/2023.policy": 14,
     "xuancheng/2024.policy": 26,
-    "yantai/2024.policy": 29,
+    "yantai/2024.policy": 34,
 }
 #: The quotes of Xuancheng 2024 as resolved: its own 26, and the 9 of 2023 in the declarations
 #: it does not override (2023's 14 less those of min_stable_cases (1), category (2),
@@ -81,7 +81,7 @@ def test_shipped_policies_are_ok_their_quotes_unverified_without_the_texts(run: 
     assert err.count("warning W130") == 6
     xc2024 = [line for line in err.splitlines() if "W130" in line and "`xc2024`" in line]
     assert xc2024 == [
-        f"{base}:29:3: warning W130: the text of document `xc2024` is not found: "
+        f"{base}:30:3: warning W130: the text of document `xc2024` is not found: "
         f"its {quotes} quotes are not checked"
         for quotes in (SHIPPED_QUOTES["xuancheng/2023.policy"], XC2024_QUOTES_RESOLVED)
     ]

@@ -237,8 +237,42 @@ rules = st.one_of(
     st.builds(a.Closes, names, names),
 )
 invariants = st.builds(a.Invariant, names, texts, rules, citations, override=overrides)
+grain_words = st.lists(names, min_size=1, max_size=3).map(tuple)
+indicators = st.builds(
+    a.Indicator,
+    names,
+    texts,
+    names,
+    grain_words,
+    exprs,
+    st.none() | texts,
+    st.none() | exprs,
+    citations,
+    override=overrides,
+)
+targets = st.builds(
+    a.Target,
+    names,
+    texts,
+    names,
+    st.sampled_from(["==", "!=", "<", "<=", ">", ">="]),
+    exprs,
+    st.lists(names, max_size=2).map(tuple),
+    citations,
+    override=overrides,
+)
 declarations: st.SearchStrategy[a.Declaration] = st.one_of(
-    documents, inputs, params, tables, lets, classifies, formulas, adjusts, invariants
+    documents,
+    inputs,
+    params,
+    tables,
+    lets,
+    classifies,
+    formulas,
+    adjusts,
+    invariants,
+    indicators,
+    targets,
 )
 stages = st.builds(
     a.Stage,
@@ -261,6 +295,7 @@ def headers(draw: st.DrawFn) -> a.Header:
         draw(st.none() | dates) if start is not None else None,
         draw(st.none() | texts),
         draw(st.none() | names),
+        draw(st.lists(texts, max_size=2).map(tuple)),
     )
 
 

@@ -16,7 +16,7 @@ from policy_dsl.format import format_policy
 from policy_dsl.parser import parse
 
 XUANCHENG_2023 = Path(__file__).resolve().parents[2] / "policies" / "xuancheng" / "2023.policy"
-#: A misspelled name on line 89 (E101) and the parameter it should name, declared on line 37,
+#: A misspelled name on line 90 (E101) and the parameter it should name, declared on line 38,
 #: unused (W101).
 TYPO = ("when cost_ratio <= low_ratio_standard", "when cost_ratio <= low_ratoi_standard")
 ENDINGS = {"lf": "\n", "crlf": "\r\n", "cr": "\r"}
@@ -54,7 +54,7 @@ def test_check_places_diagnostics_as_in_the_lf_file(tmp_path: Path, kind: str) -
         path.parent.mkdir()
         path.write_bytes(data)
     expected = placed(list(check_path(lf).diagnostics))
-    assert [(code, line) for code, line, _, _ in expected] == [("W101", 37), ("E101", 89)]
+    assert [(code, line) for code, line, _, _ in expected] == [("W101", 38), ("E101", 90)]
     assert placed(list(check_path(other).diagnostics)) == expected
 
 

@@ -84,8 +84,10 @@ def test_the_year_end_clears_what_the_months_paid(
     # deductions.csv: the deduction rows of the year (Wuxi reads audit_deduction)
     assert sorted(p.name for p in out.iterdir()) == [
         "deductions.csv",
+        "indicators.csv",
         "manifest.json",
         "rejects.csv",
+        "report.html",
         "year_end",
     ]
 

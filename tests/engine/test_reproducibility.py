@@ -43,7 +43,7 @@ def test_outputs_do_not_depend_on_row_order(data: dict[str, Any], fmt: str) -> N
                 policy, write_dataset(data, root / "b", reverse=True), root / "out-b", fmt=fmt
             )
             assert forward.keys() == backward.keys()
-            assert all(name.endswith((f".{fmt}", ".json")) for name in forward)
+            assert all(name.endswith((f".{fmt}", ".json", ".html")) for name in forward)
             for name, content in forward.items():
                 if name != "manifest.json":  # it names the input files' hashes, which differ
                     assert content == backward[name], name

@@ -34,7 +34,9 @@ def test_settle_writes_every_output_and_accounts_for_every_row(
     assert "xuancheng" in out and "2024-03" in out
     files = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.*")}
     assert files == {
+        "indicators.csv",
         "manifest.json",
+        "report.html",
         "rejects.csv",
         "settlement/cases.csv",
         "settlement/hospitals.csv",
@@ -65,7 +67,9 @@ def test_settle_writes_parquet_on_request(
     assert code == 0
     files = {p.relative_to(out).as_posix() for p in out.rglob("*.*")}
     assert files == {
+        "indicators.parquet",
         "manifest.json",
+        "report.html",
         "rejects.parquet",
         "settlement/cases.parquet",
         "settlement/hospitals.parquet",
@@ -76,9 +80,9 @@ def test_settle_writes_parquet_on_request(
     assert cases.schema["payment"] == pl.Decimal(38, 2)
     assert cases["payment"].sum() == summary["payment"][0]  # exact decimals add up exactly
     with pytest.raises(SystemExit) as refused:
-        run(capsys, "settle", *args, "--format", "xlsx")
+        run(capsys, "settle", *args, "--format", "xls")
     assert refused.value.code == 2
-    assert "invalid choice: 'xlsx' (choose from 'csv', 'parquet')" in capsys.readouterr().err
+    assert "invalid choice: 'xls' (choose from 'csv', 'parquet', 'xlsx')" in capsys.readouterr().err
 
 
 def test_a_bad_file_fails_clearly_and_leaves_previous_outputs(

@@ -45,6 +45,24 @@ def require_browser() -> None:
         pytest.skip(reason)
 
 
+@contextmanager
+def offline_page(path: Path, requests: list[str]) -> Iterator[Any]:
+    """A Chromium page (1200 × 900) open on the file `path`; every URL it requests is put in
+    `requests` (a self-contained page requests none but its own file)."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(path.as_uri())
+            yield page
+        finally:
+            browser.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

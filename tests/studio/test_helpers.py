@@ -150,12 +150,15 @@ def test_trace_diff_table() -> None:
 def test_trace_tree_from_the_payment() -> None:
     policy = load_policy("policies/xuancheng/2024.policy")
     trace = explain(settle(policy, load_data(SAMPLE, policy), Period.parse("2024")), "C000004")
-    assert trace_tree.roots(trace) == ["payment", "point_value"]  # payable_total reads it in batch
+    # payable_total reads point_value in batch; grouped and died are the case's own monitoring
+    # values (the standard indicators' library), which the payment does not read
+    assert trace_tree.roots(trace) == ["payment", "grouped", "died", "point_value"]
     assert trace_tree.step_inputs(trace, trace.step("payment")) == [
         "payable_total",
         "settled_points",
     ]
-    assert trace_tree.reached(trace, "payment") | {"point_value"} == {s.name for s in trace.steps}
+    reached = trace_tree.reached(trace, "payment") | {"point_value", "grouped", "died"}
+    assert reached == {s.name for s in trace.steps}
     chain = ["payment", "settled_points", "case_points", "category", "stable_group"]
     assert trace_tree.path_to(trace, "payment", "stable_group") == chain
     assert trace_tree.path_to(trace, "payment", "point_value") is None

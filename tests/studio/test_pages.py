@@ -393,8 +393,8 @@ def test_whatif_exposure_and_sweep_belong_to_their_run(
     assert exposed is not None
     grassroots = exposed[exposed["threshold"] == "low_ratio_grassroots"].iloc[0]
     assert grassroots["value"] == pytest.approx(0.35)
-    at.selectbox(key="whatif_sweep_param").set_value("low_ratio_standard").run()
-    next(b for b in at.button if b.label == "Sweep").click().run()
+    at.selectbox(key="whatif_sweep_param").set_value("low_ratio_standard")  # in the form:
+    next(b for b in at.button if b.label == "Sweep").click().run()  # submitted with it
     assert not at.exception
     swept = next(d.value for d in at.dataframe if "low_ratio_standard" in d.value)
     at_written = swept[swept["low_ratio_standard"].round(6) == 0.4].iloc[0]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.whatif import show
+from engine.page import show
 from tests.conftest import SAMPLE
 from tests.conftest import run_cli as run
 from tests.whatif.conftest import NEW, OLD

@@ -20,9 +20,10 @@ from engine import money
 from engine.batch import Settings
 from engine.contract import Inputs
 from engine.outputs import stage_tables
+from engine.page import show
 from engine.rundata import Period
 from engine.settle import load_data, load_policy, settle
-from engine.whatif import Runs, attribute, compare, show
+from engine.whatif import Runs, attribute, compare
 from policy_dsl.loader import Resolved, read_policy_file, resolve
 from tests.conftest import POLICIES, SAMPLE
 from tests.conftest import run_cli as run

@@ -1,5 +1,5 @@
-"""Charts as inline SVG text (no script, no external file): diverging bars, grouped bars, a
-heat map and lines. Each returns one `<svg class="chart">` element with a title for screen
+"""Charts as inline SVG text (no script, no external file): bars, diverging bars, grouped bars,
+a heat map and lines. Each returns one `<svg class="chart">` element with a title for screen
 readers; labels are escaped."""
 
 from __future__ import annotations
@@ -53,6 +53,26 @@ def diverging_bars(
         body.append(_text(width - value_width + 8, y + 14, fmt(value)))
     height = 20 + len(rows) * (bar_height + 6)
     body.append(f'<line x1="{axis}" y1="4" x2="{axis}" y2="{height - 6}" stroke="#555"/>')
+    return _svg(width, height, title, body)
+
+
+def bars(rows: Sequence[tuple[str, float]], title: str, fmt: Format, width: int = 720) -> str:
+    """One horizontal bar per row from a common left axis (amounts that are not negative: a
+    payment per level, cases per category); a negative value draws no bar."""
+    label_width, value_width, bar_height = 220, 140, 20
+    plot = width - label_width - value_width
+    largest = max((v for _, v in rows), default=0.0)
+    scale = plot / largest if largest > 0 else 0.0
+    body = []
+    for i, (label, value) in enumerate(rows):
+        y = 10 + i * (bar_height + 6)
+        body.append(_text(label_width - 8, y + 14, label, "end"))
+        body.append(_rect(label_width, y, max(value, 0) * scale, bar_height, SERIES[0]))
+        body.append(_text(width - value_width + 8, y + 14, fmt(value)))
+    height = 20 + len(rows) * (bar_height + 6)
+    body.append(
+        f'<line x1="{label_width}" y1="4" x2="{label_width}" y2="{height - 6}" stroke="#555"/>'
+    )
     return _svg(width, height, title, body)
 
 
@@ -125,17 +145,22 @@ def heatmap(
 
 def lines(
     xs: Sequence[float],
-    series: Sequence[tuple[str, Sequence[float]]],
+    series: Sequence[tuple[str, Sequence[float | None]]],
     title: str,
     x_label: str,
     fmt: Format,
     width: int = 560,
+    *,
+    from_zero: bool = True,
 ) -> str:
-    """One line per series over the values of `xs` (a parameter), with points and a legend."""
+    """One line per series over the values of `xs` (a parameter, or the months of a year), with
+    points and a legend; a missing value (None) leaves a gap. The y axis starts at 0 unless
+    `from_zero` is false (then it spans the values)."""
     left, right, top, bottom = 110, 20, 30, 40
     height = 260
-    values = [v for _, ys in series for v in ys]
-    low, high = min([*values, 0.0]), max([*values, 0.0])
+    values = [v for _, ys in series for v in ys if v is not None]
+    floor = [0.0] if from_zero or not values else []
+    low, high = min([*values, *floor]), max([*values, *floor])
     span = (high - low) or 1.0
     x_span = (max(xs) - min(xs)) or 1.0
 
@@ -155,19 +180,32 @@ def lines(
         body.append(_text(px(x), height - bottom + 16, f"{x:g}", "middle"))
     for k, (name, ys) in enumerate(series):
         color = SERIES[k % len(SERIES)]
-        points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, ys, strict=True))
-        body.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2"/>')
-        body += [
-            f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}"/>'
-            for x, y in zip(xs, ys, strict=True)
-        ]
+        for run in _runs(xs, ys):
+            points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in run)
+            body.append(
+                f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2"/>'
+            )
+            body += [
+                f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}"/>' for x, y in run
+            ]
         body.append(_rect(left + k * 110, 8, 10, 10, color))
         body.append(_text(left + k * 110 + 14, 18, name))
     return _svg(width, height, title, body)
+
+
+def _runs(xs: Sequence[float], ys: Sequence[float | None]) -> list[list[tuple[float, float]]]:
+    """The points of a line, split where a value is missing."""
+    found: list[list[tuple[float, float]]] = [[]]
+    for x, y in zip(xs, ys, strict=True):
+        if y is None:
+            found.append([])
+        else:
+            found[-1].append((x, y))
+    return [run for run in found if run]
 
 
 def _clip(text: str, size: int) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-__all__ = ["diverging_bars", "grouped_bars", "heatmap", "lines"]
+__all__ = ["bars", "diverging_bars", "grouped_bars", "heatmap", "lines"]

@@ -1,0 +1,179 @@
+"""`drgpolicy monitor` on the twelve monthly Wuxi runs of the sample: the JSON holds every
+indicator of every month, the page renders every chart in Chromium; what it refuses; the
+outlier rules on constructed series."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.cli import main
+from engine.indicator_runs import IndicatorRun
+from engine.monitor import MonitorError, Monitoring, read_runs
+from engine.monitor.analysis import Series, outliers
+from engine.out_folder import OutFolderError
+from tests.conftest import ROOT
+from tests.studio.browser import ARGS, CHROMIUM, require_browser
+
+MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
+SCREENSHOT = ROOT / "out" / "artifacts" / "monitor-report.png"
+
+
+@pytest.fixture(scope="module")
+def wuxi_months(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Wuxi's twelve months of the sample, each month's growth rates read from the month
+    before (`--previous`)."""
+    root = tmp_path_factory.mktemp("wuxi")
+    folders = []
+    for month in MONTHS:
+        out = root / month
+        argv = ["settle", "--policy", str(ROOT / "policies/wuxi/2024.policy")]
+        argv += ["--data", str(ROOT / "sample"), "--period", month, "--out", str(out)]
+        argv += ["--previous", str(folders[-1])] if folders else []
+        assert main(argv) == 0
+        folders.append(out)
+    return folders
+
+
+@pytest.fixture(scope="module")
+def report(wuxi_months: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("monitor") / "report"
+    assert main(["monitor", *map(str, reversed(wuxi_months)), "--out", str(out)]) == 0
+    return out
+
+
+def test_the_json_holds_every_indicator_of_every_month(
+    wuxi_months: list[Path], report: Path
+) -> None:
+    document = json.loads((report / "monitor.json").read_text(encoding="utf-8"))
+    assert document["drgpolicy"] == "monitor" and document["periods"] == MONTHS
+    series = {(s["indicator"], s["grain"], s["key"]): s for s in document["indicators"]}
+    checked = 0
+    for folder, month in zip(wuxi_months, MONTHS, strict=True):
+        rows = IndicatorRun.read(folder, "test").table
+        assert rows.height > 3000
+        for row in rows.iter_rows(named=True):
+            found = series[(row["indicator"], row["grain"], row["key"])]
+            assert found["values"][month] == row["value"]
+            if row["note"]:
+                assert found["notes"][month] == row["note"]
+            checked += 1
+    assert checked == sum(IndicatorRun.read(f, "test").table.height for f in wuxi_months)
+    # January has no previous run: its growth rates are not available, February's are
+    growth = series[("cmi_growth", "city", "wuxi")]
+    assert growth["values"]["2024-01"] is None
+    assert growth["values"]["2024-02"] is not None
+    cmi = series[("cmi", "city", "wuxi")]["values"]
+    assert growth["values"]["2024-02"] == pytest.approx(cmi["2024-02"] / cmi["2024-01"] - 1)
+
+
+def test_the_page_renders_every_chart_in_chromium(report: Path) -> None:
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    html = (report / "report.html").read_text(encoding="utf-8")
+    expected = html.count('<svg class="chart"')
+    document = json.loads((report / "monitor.json").read_text(encoding="utf-8"))
+    city = [s for s in document["indicators"] if s["grain"] == "city" and s["key"]]
+    with_values = [s for s in city if any(v is not None for v in s["values"].values())]
+    assert expected >= len(with_values) + 10  # the city's, the tiers', levels', hospitals'
+    requests: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 900})
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto((report / "report.html").as_uri())
+            page.wait_for_load_state("load")
+            charts = page.locator("svg.chart")
+            assert charts.count() == expected
+            for index in range(expected):
+                chart = charts.nth(index)
+                box = chart.bounding_box()
+                assert box is not None and box["width"] > 100 and box["height"] > 50, index
+                assert chart.locator("polyline, rect").count() > 0, index
+            titles = page.locator("figcaption").all_inner_texts()
+            assert "CMI（病例组合指数） by tier" in titles
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=False)
+        finally:
+            browser.close()
+    assert requests and all(url.startswith("file://") for url in requests), requests
+
+
+def test_runs_of_two_cities_a_month_twice_or_no_run_are_refused(
+    wuxi_months: list[Path], tmp_path: Path
+) -> None:
+    other = tmp_path / "wuhan"
+    argv = ["settle", "--policy", str(ROOT / "policies/wuhan/2024.policy")]
+    assert (
+        main([*argv, "--data", str(ROOT / "sample"), "--period", "2024-01", "--out", str(other)])
+        == 0
+    )
+    with pytest.raises(MonitorError, match=r"2 cities .*wuhan: .*wuxi: "):
+        read_runs([wuxi_months[0], other])
+    with pytest.raises(MonitorError, match="are both runs of 2024-01"):
+        read_runs([wuxi_months[0], wuxi_months[0]])
+    with pytest.raises(MonitorError, match=r"not the output of `drgpolicy settle`"):
+        read_runs([ROOT / "sample"])
+
+
+def test_an_out_folder_that_is_no_monitoring_report_is_refused(
+    wuxi_months: list[Path], tmp_path: Path
+) -> None:
+    (tmp_path / "mine.txt").write_text("keep me")
+    assert main(["monitor", str(wuxi_months[0]), "--out", str(tmp_path)]) == 1
+    assert (tmp_path / "mine.txt").read_text() == "keep me"
+    with pytest.raises(OutFolderError):
+        from engine.monitor import write_monitoring
+
+        write_monitoring(Monitoring.of(read_runs(wuxi_months[:2])), tmp_path)
+
+
+# ---- outliers ---------------------------------------------------------------------------------
+
+
+def series_of(values: list[float | None], met: list[bool | None] | None = None) -> Series:
+    met = met or [None] * len(values)
+    return Series("cmi", "CMI", "ratio", "hospital", "H1", values, met, ">= 1", [""] * len(values))
+
+
+class FakeRuns:
+    def __init__(self, count: int) -> None:
+        self.periods = MONTHS[:count]
+
+
+def flagged(values: list[float | None], met: list[bool | None] | None = None) -> list[Any]:
+    return outliers(FakeRuns(len(values)), [series_of(values, met)])  # type: ignore[arg-type]
+
+
+def test_a_month_far_from_the_hospitals_own_history_is_flagged() -> None:
+    """Eleven months about 1.0 (median 1.0, MAD 0.02) and one at 1.3: z = 0.3 ÷ (1.4826 ×
+    0.02) = 10.1 > 3.5. A month at 1.1 (z 3.37) is not flagged."""
+    values = [1.0, 1.02, 0.98, 1.0, 1.02, 0.98, 1.0, 1.02, 0.98, 1.0, 1.02, 1.3]
+    found = flagged(values)
+    assert [(o.kind, o.period, o.value) for o in found] == [("history", "2024-12", 1.3)]
+    assert "robust z +10.1" in found[0].why
+    assert flagged([*values[:11], 1.1]) == []
+
+
+def test_no_history_outlier_without_six_values_or_with_every_value_alike() -> None:
+    assert flagged([1.0, 1.0, 1.0, 1.0, 9.0]) == []  # five months
+    assert flagged([1.0] * 11 + [None]) == []  # MAD 0
+    assert flagged([1.0, None, 1.0, None, 1.0, None, 1.0, 1.0, 1.0]) == []
+
+
+def test_a_value_that_misses_its_target_is_flagged_in_its_month() -> None:
+    found = flagged([0.95, 0.85, None], [True, False, None])
+    assert [(o.kind, o.period, o.why) for o in found] == [
+        ("target", "2024-02", "0.85 does not meet >= 1")
+    ]
+
+
+def test_the_monitoring_of_one_run_has_no_trend_slope(wuxi_months: list[Path]) -> None:
+    monitoring = Monitoring.of(read_runs(wuxi_months[:1]))
+    cmi = next(s for s in monitoring.series if (s.indicator, s.grain) == ("cmi", "city"))
+    assert cmi.trend()["slope"] is None and cmi.trend()["change"] == 0
