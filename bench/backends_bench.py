@@ -59,8 +59,8 @@ def settle(data: Path, backend: str, limit: str | None, out: Path) -> dict[str, 
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     err = process.stderr.read().decode() if process.stderr else ""
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise SystemExit(f"{backend} failed:\n{err[-3000:]}")
+    if os.waitstatus_to_exitcode(status) not in (0, 1) or not (out / "manifest.json").exists():
+        raise SystemExit(f"{backend} at {data} failed after {wall:.0f} s:\n{err[-3000:]}")
     manifest = json.loads((out / "manifest.json").read_text())
     stages = {k: v for k, v in manifest["outputs"].items() if "/" in k}
     return {
