@@ -6,7 +6,8 @@ divisions and casts itself) and case-sensitive names."""
 
 from __future__ import annotations
 
-import math
+import sys
+from collections.abc import Callable
 from typing import Any, cast
 
 import polars as pl
@@ -34,13 +35,14 @@ class Spark:
                 .config("spark.sql.shuffle.partitions", "4")
                 .config("spark.ui.enabled", "false")
                 .config("spark.driver.memory", "4g")
+                .config("spark.pyspark.python", sys.executable)
                 .getOrCreate()
             )
         session.sparkContext.setLogLevel("ERROR")
         session.conf.set("spark.sql.ansi.enabled", "false")
         session.conf.set("spark.sql.caseSensitive", "true")
         session.conf.set("spark.sql.session.timeZone", "UTC")
-        session.udf.register("drgpolicy_ln", _ln, "double")
+        session.udf.register("drgpolicy_ln", _c_log(), "double")
         self.spark = session
         self.version = str(session.version)
         self._frames: dict[str, Any] = {}
@@ -79,6 +81,12 @@ class Spark:
             self.spark.stop()
 
 
-def _ln(value: float | None) -> float | None:
-    """The natural log by the C library (`math.log`), for values above 0."""
-    return math.log(value) if value is not None and value > 0 else None
+def _c_log() -> Callable[[float | None], float | None]:
+    """The natural log by the C library (`math.log`), for values above 0: a function made here,
+    so that Spark ships its code to the executors, which then need only Python's `math`."""
+    import math
+
+    def ln(value: float | None) -> float | None:
+        return math.log(value) if value is not None and value > 0 else None
+
+    return ln
