@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/settle_bench.py
 	$(BIN)/python bench/monitor_bench.py
 	$(BIN)/python bench/lang_bench.py
+	$(BIN)/python bench/backends_bench.py
 
 studio: $(STAMP) tables
 	$(BIN)/drgpolicy studio

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from engine import functions, money
+from engine import exact, money
 from engine import keys as keys_mod
 from engine.frames import closure_columns, join_values, key_columns
 from policy_dsl import ir
@@ -146,7 +146,8 @@ def _group(
 
 
 def _reduce(fn: str, arg: pl.Expr | None, where: pl.Expr | None) -> pl.Expr:
-    """One aggregate over a group (sums and means in a stable order: see `stable_sum`)."""
+    """One aggregate over a group (sums and means exact, the same in every backend: see
+    `engine.exact`)."""
     if fn == "count":
         return (where.fill_null(False).sum() if where is not None else pl.len()).cast(pl.Float64)
     if fn == "share":
@@ -163,8 +164,8 @@ def _reduce(fn: str, arg: pl.Expr | None, where: pl.Expr | None) -> pl.Expr:
         return values.max()
     numbers = values.cast(pl.Float64)
     if fn == "cv":
-        return functions.stable_std(numbers) / functions.stable_mean(numbers)
-    return (functions.stable_sum if fn == "sum" else functions.stable_mean)(numbers)
+        return exact.exact_std(numbers) / exact.exact_mean(numbers)
+    return (exact.exact_sum if fn == "sum" else exact.exact_mean)(numbers)
 
 
 def _fill_empty(fn: str, value: Any) -> Any:

@@ -14,7 +14,7 @@ import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import yaml
@@ -34,6 +34,9 @@ from engine.trace import Trace, ValueTrace
 from policy_dsl.errors import PolicyError
 from policy_dsl.ir import Policy
 from policy_dsl.lower import compile_file
+
+if TYPE_CHECKING:
+    from engine.sql.database import Database
 
 Scalar = float | int | bool | dt.date | str | None
 #: Relative tolerance for non-money numbers written by hand (e.g. 1/3 written as 0.333333333).
@@ -169,9 +172,11 @@ def run_example(path: Path, encoding: str = "utf8") -> Outcome:
     return Outcome(path, example, compare(example, result))
 
 
-def settle_example(path: Path, encoding: str = "utf8") -> tuple[Example, Settlement]:
+def settle_example(
+    path: Path, encoding: str = "utf8", backend: str | Database = "polars"
+) -> tuple[Example, Settlement]:
     """The example and its data settled under its policy (`<city>/<policy>.policy`, beside the
-    `examples` folder)."""
+    `examples` folder), on `backend` (`engine.settle.settle`)."""
     example = read_example(path, encoding)
     policy = compile_file(path.parent.parent / f"{example.policy}.policy")
     try:
@@ -185,7 +190,7 @@ def settle_example(path: Path, encoding: str = "utf8") -> tuple[Example, Settlem
         if inputs.rejects.height:
             reasons = "; ".join(inputs.rejects["reason"].to_list())
             raise ExampleError(f"{path}: the example's data has rejected rows: {reasons}")
-        return example, settle(policy, inputs, period, settings, any_date=False)
+        return example, settle(policy, inputs, period, settings, any_date=False, backend=backend)
 
 
 def period_of(example: Example, policy: Policy) -> Period:

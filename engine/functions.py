@@ -174,19 +174,3 @@ POLARS: dict[str, Callable[..., pl.Expr]] = {
     "if_missing": lambda x, y: pl.coalesce(x, y),
     "adrg": lambda code: code.str.slice(0, 3),
 }
-
-
-def stable_sum(values: pl.Expr) -> pl.Expr:
-    """A group's float sum in row order. polars' plain group-by `sum`/`mean` add partial sums
-    from several threads in whatever order they finish, so the last bits can differ between
-    runs; gathering the group first makes every run add in the same order."""
-    return values.implode().list.sum()
-
-
-def stable_mean(values: pl.Expr) -> pl.Expr:
-    return values.implode().list.mean()
-
-
-def stable_std(values: pl.Expr) -> pl.Expr:
-    """Population standard deviation (ddof = 0), in row order."""
-    return values.implode().list.std(ddof=0)

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from engine.exact import exact_sum
 from engine.frames import with_columns
 
 #: Relative tolerance: about 45 units in the last place of a double — enough to absorb the
@@ -68,9 +69,10 @@ def allocate(
     frame: pl.DataFrame, *, total: str, weight: str, by: list[str], out: str
 ) -> pl.DataFrame:
     """Add column `out`: `total` (yuan, constant within `by`) split over the rows by `weight`,
-    exact to the fen. The frame must be sorted by its row keys: equal remainders go to the
-    earlier row. A group whose weights sum to zero pays nothing. A total or a share that is not
-    money a file can hold stops the run (`engine.finite`)."""
+    exact to the fen (each row's share: total × weight ÷ Σ weight, the weights taken relative to
+    the group's largest and summed exactly, `engine.exact`). The frame must be sorted by its row
+    keys: equal remainders go to the earlier row. A group whose weights sum to zero pays nothing.
+    A total or a share that is not money a file can hold stops the run (`engine.finite`)."""
     groups = by or None
 
     def per_group(expr: pl.Expr) -> pl.Expr:
@@ -79,8 +81,12 @@ def allocate(
     amount = pl.col(total).cast(pl.Float64)
     in_range = amount.abs() <= MAX_MONEY
     total_fen = to_fen(pl.when(in_range).then(amount))
-    weight_sum = per_group(pl.col(weight).sum())
-    share = pl.when(weight_sum > 0).then(total_fen.cast(pl.Float64) * pl.col(weight) / weight_sum)
+    # weights relative to the group's largest, summed exactly (`engine.exact`): the same bits in
+    # every backend, and a lone weight of 1e-300 still takes its total
+    largest = per_group(pl.col(weight).abs().max())
+    unit = pl.when(largest > 0).then(pl.col(weight) / largest)
+    weight_sum = per_group(exact_sum(unit))
+    share = pl.when(weight_sum > 0).then(total_fen.cast(pl.Float64) * unit / weight_sum)
     # a total or weights out of range: NaN, which stops the run naming the definition (`finite`)
     overflow = ~in_range | ~pl.col(weight).is_finite() | ~share.is_finite().fill_null(True)
     broken = per_group(overflow.any()) | ~weight_sum.is_finite()

@@ -37,11 +37,12 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from engine import atomic, functions, money, settle_report
+from engine import atomic, money, settle_report
 from engine.batch import StageResult, key_columns
 from engine.contract import CONTRACT_VERSION
 from engine.decimals import DECIMALS, rounded, value_types
 from engine.earlier import read_later
+from engine.exact import exact_sum
 from engine.indicators import indicators_manifest
 from engine.out_folder import MARKER_KEY, SETTLEMENT, Kind, check_out_folder, inside
 from engine.output_labels import LABELS
@@ -133,7 +134,7 @@ def hospital_statement(
     totals = cases.group_by(keys).agg(
         pl.len().alias("cases"),
         pl.col("total_cost").sum().alias("total_cost"),
-        functions.stable_sum(pl.col(settled)).alias(settled),
+        exact_sum(pl.col(settled)).alias(settled),
         *_money_sums(),
         *_category_counts(_classes(result)),
     )
@@ -168,7 +169,7 @@ def period_summary(
     aggregates = [
         pl.len().alias("cases"),
         pl.col("total_cost").sum().alias("total_cost"),
-        functions.stable_sum(pl.col(settled)).alias(settled),
+        exact_sum(pl.col(settled)).alias(settled),
         *_money_sums(),
         *_category_counts(_classes(result)),
     ]
@@ -321,6 +322,7 @@ def build_manifest(
     return {
         MARKER_KEY: SETTLEMENT.name,
         "engine_version": ENGINE_VERSION,
+        "backend": {"name": settlement.backend, "version": settlement.backend_version},
         "contract_version": CONTRACT_VERSION,
         "ir_version": policy.ir_version,
         "policy": {

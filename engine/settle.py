@@ -24,7 +24,7 @@ the same data.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -55,6 +55,7 @@ from policy_dsl.lower import compile_file
 
 if TYPE_CHECKING:
     from engine.indicators import Evaluated
+    from engine.sql.database import Database
 
 ENGINE_VERSION = "0.1.0"
 
@@ -146,6 +147,9 @@ class Settlement:
     any_date: bool = True
     #: the stages taken from earlier runs instead of being settled again (`engine.earlier`)
     earlier: Earlier | None = None
+    #: the backend that evaluated the stages (`engine.sql.backends`) and its version
+    backend: str = "polars"
+    backend_version: str = pl.__version__
     #: the previous run the indicators' growth rates read (`settle --previous`)
     previous: Previous | None = None
     _monitoring: Any = field(default=None, repr=False)
@@ -262,9 +266,12 @@ def settle(
     any_date: bool = True,
     earlier: Earlier | None = None,
     previous: Previous | None = None,
+    backend: str | Database = "polars",
 ) -> Settlement:
     """Run the policy's stages over the inputs for one period (see the module docstring for what
-    is refused first); the stages `earlier` holds are taken as earlier runs left them."""
+    is refused first); the stages `earlier` holds are taken as earlier runs left them. `backend`:
+    `polars` (the default), `duckdb` or `spark`, or an open database (`engine.sql.backends`:
+    a DuckDB with a memory limit, a Spark on the caller's SparkSession)."""
     settings = settings or Settings()
     stages = stages_for(policy, period)
     if not any_date:
@@ -285,13 +292,20 @@ def settle(
         earlier=earlier,
         previous=previous,
     )
+    if backend == "polars":
+        run_stage = _polars_stages(policy, data, settings)
+    else:
+        from engine.sql.backends import SqlStages, open_database
+
+        database = open_database(backend) if isinstance(backend, str) else backend
+        run_stage = SqlStages(policy, stages, data, settings, database).run
+        result.backend, result.backend_version = database.name, database.version
     for stage in stages:
         if earlier and stage.name in earlier.cases:
             result.stages[stage.name] = earlier.result(stage)
             continue
         with step(f"stage {stage.name}"):
-            run = StageRun(policy, stage, data, result.stages, result.settings)
-            result.stages[stage.name] = run.run()
+            result.stages[stage.name] = run_stage(stage, result.stages)
     return result
 
 
@@ -313,6 +327,17 @@ def run_data(inputs: Inputs, period: Period) -> RunData:
         )
         inputs.prepared[period] = found
     return found
+
+
+def _polars_stages(
+    policy: ir.Policy, data: RunData, settings: Settings
+) -> Callable[[ir.Stage, Mapping[str, StageResult]], StageResult]:
+    """The polars plan (`engine.batch`), stage by stage."""
+
+    def run(stage: ir.Stage, done: Mapping[str, StageResult]) -> StageResult:
+        return StageRun(policy, stage, data, done, settings).run()
+
+    return run
 
 
 # ---- what a run refuses ---------------------------------------------------------------------

@@ -136,7 +136,8 @@ def write_table(written: pl.DataFrame, path: Path, metadata: dict[str, str] | No
         file = cast(IO[bytes], hashing)  # polars needs only `write` and `flush`
         if path.suffix == ".parquet":
             classes = [pl.col(c).cast(pl.String) for c, t in written.schema.items() if t == pl.Enum]
-            written.with_columns(classes).write_parquet(
+            # one chunk: the file's row groups do not depend on how the frame was built
+            written.with_columns(classes).rechunk().write_parquet(
                 file, compression=PARQUET_COMPRESSION, metadata=metadata
             )
         else:

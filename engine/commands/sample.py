@@ -12,6 +12,7 @@ from engine.out_folder import SAMPLE
 from engine.outputs import write_folder_with
 from engine.progress import add_quiet_argument, progress_for, reporting
 from engine.sample import generate_sample
+from engine.sample_parts import generate_in_parts
 
 
 def register(subparsers: Any) -> None:
@@ -26,6 +27,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int, default=2024, help="random seed (default 2024)")
     parser.add_argument("--year", type=int, default=2024, help="settlement year (default 2024)")
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    parser.add_argument(
+        "--parts",
+        type=int,
+        default=1,
+        help="draw and write the cases in this many parts (Parquet; memory of one part): "
+        "e.g. --cases 100000000 --parts 20",
+    )
     add_quiet_argument(parser)
     parser.set_defaults(run=run)
 
@@ -35,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
     an earlier sample (its `sample.json`), so no other folder's files are overwritten."""
 
     def fill(staging: Path) -> dict[str, Any]:
+        if args.parts > 1:
+            return generate_in_parts(
+                staging, cases=args.cases, seed=args.seed, parts=args.parts, year=args.year
+            )
         return generate_sample(
             staging, cases=args.cases, seed=args.seed, year=args.year, fmt=args.format
         )

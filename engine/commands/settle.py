@@ -33,6 +33,8 @@ from engine.report_text import table
 from engine.run_lock import hold
 from engine.rundata import Period
 from engine.settle import Settlement, date_problems, load_data, load_policy, settle
+from engine.sql.backends import BACKENDS, BackendOptions, open_database
+from engine.sql.database import Database
 from engine.summary import indicator_rows, level_rows, rejected_because_lines, stage_rows
 from engine.table_files import FORMATS
 from policy_dsl import ir
@@ -121,8 +123,39 @@ def register(subparsers: Any) -> None:
         help="exit 0 whatever share of the case rows is rejected (still counted and printed)",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_backend_arguments(parser)
     add_quiet_argument(parser)
     parser.set_defaults(run=run)
+
+
+def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--backend` and its options (`engine.sql.backends`)."""
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="polars",
+        help="what evaluates the plan: polars (the default, in memory), duckdb (embedded, "
+        "spills to disk beyond --memory-limit) or spark (--spark-master); the outputs are "
+        "byte-identical",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="duckdb: the memory it may use before spilling to disk, e.g. 200MB, 8GB",
+    )
+    parser.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="spark: the master URL, e.g. spark://host:7077 (default local[*])",
+    )
+
+
+def backend_for(args: argparse.Namespace) -> str | Database:
+    """The backend `settle` runs on: `polars`, or an open database."""
+    if args.backend == "polars":
+        return "polars"
+    options = BackendOptions(memory_limit=args.memory_limit, spark_master=args.spark_master)
+    return open_database(args.backend, options)
 
 
 def add_data_argument(parser: argparse.ArgumentParser) -> None:
@@ -351,16 +384,22 @@ def settle_job(job: Job, args: argparse.Namespace, period: Period, staging: Path
     if args.any_date:
         for problem in date_problems(job.policy, inputs, period):
             print(f"{job.file}: note (--any-date): {problem.problem}", file=sys.stderr)
-    with step(f"{name}: settle {period.label}"):
-        result = settle(
-            job.policy,
-            inputs,
-            period,
-            job.settings,
-            any_date=args.any_date,
-            earlier=job.earlier,
-            previous=job.previous,
-        )
+    backend = backend_for(args)
+    try:
+        with step(f"{name}: settle {period.label}"):
+            result = settle(
+                job.policy,
+                inputs,
+                period,
+                job.settings,
+                any_date=args.any_date,
+                earlier=job.earlier,
+                previous=job.previous,
+                backend=backend,
+            )
+    finally:
+        if not isinstance(backend, str):
+            backend.close()
     folder = inside(staging, job.folder) if job.folder else staging
     with step(f"{name}: write the outputs"):
         manifest = fill_outputs(result, folder, args.format, args.labels)

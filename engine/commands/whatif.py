@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from engine.batch import Settings
-from engine.commands.settle import add_encoding_argument
+from engine.commands.settle import add_backend_arguments, add_encoding_argument, backend_for
 from engine.overrides import SettingError, checked_settings
 from engine.page import show
 from engine.progress import add_quiet_argument, progress_for, reporting, step
@@ -70,6 +70,7 @@ def register(subparsers: Any) -> None:
         help="allow --base and --new of two different cities (the report's heading says so)",
     )
     parser.add_argument("--json", action="store_true", help="print whatif.json to stdout")
+    add_backend_arguments(parser)
     add_quiet_argument(parser)
     parser.set_defaults(run=run)
 
@@ -135,17 +136,22 @@ def _run(args: argparse.Namespace) -> int:
     with step(f"read {args.data}"):
         inputs = load_data(args.data, inputs_policy(compiled(base), policy), args.encoding)
     period = Period.parse(args.period or str(inputs.budget.get("year") or _year(new)))
-    runs = Runs(inputs, period)
-    report = whatif(
-        runs,
-        base,
-        new,
-        str(args.data),
-        grid or None,
-        settings,
-        with_exposure=not args.no_exposure,
-        cross_city=args.cross_city,
-    )
+    backend = backend_for(args)
+    runs = Runs(inputs, period, backend=backend)
+    try:
+        report = whatif(
+            runs,
+            base,
+            new,
+            str(args.data),
+            grid or None,
+            settings,
+            with_exposure=not args.no_exposure,
+            cross_city=args.cross_city,
+        )
+    finally:
+        if not isinstance(backend, str):
+            backend.close()
     with step("write the report"):
         write_report(report, args.out)
     if args.json:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -26,6 +27,9 @@ from engine.supervision_outputs import supervision_inputs
 from engine.whatif.rerun import count_affected, resettle
 from policy_dsl import ir
 from policy_dsl.check.structure import price_name, settled_name
+
+if TYPE_CHECKING:
+    from engine.sql.database import Database
 
 
 @dataclass(frozen=True)
@@ -171,10 +175,15 @@ def run_key(policy: ir.Policy, settings: Settings) -> str:
 class Runs:
     """Settlements of `inputs` for `period` under any number of policies and settings."""
 
-    def __init__(self, inputs: Inputs, period: Period, keep: int = 6) -> None:
+    def __init__(
+        self, inputs: Inputs, period: Period, keep: int = 6, backend: str | Database = "polars"
+    ) -> None:
         self.inputs = inputs
         self.period = period
         self.keep = keep
+        #: where runs are settled (`engine.settle.settle`); on a SQL backend every run is
+        #: settled whole (re-settling only what changed is the polars plan's)
+        self.backend = backend
         self._kept: OrderedDict[str, Outcome] = OrderedDict()
 
     def outcome(self, policy: ir.Policy, settings: Settings | None = None) -> Outcome:
@@ -194,8 +203,8 @@ class Runs:
         return self.outcome(policy, settings).settlement
 
     def _settle(self, policy: ir.Policy, settings: Settings) -> Settlement:
-        if not self._kept:
-            return settle(policy, self.inputs, self.period, settings)
+        if not self._kept or self.backend != "polars":
+            return settle(policy, self.inputs, self.period, settings, backend=self.backend)
         nearest = min(
             (o.settlement for o in self._kept.values()),
             key=lambda s: count_affected(s, policy, settings),

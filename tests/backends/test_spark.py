@@ -1,0 +1,67 @@
+"""The conformance suite on Spark (local mode, one session for the module: a JVM starts in tens
+of seconds): shipped policies, examples and generated datasets give polars' `<stage>/*.csv`
+byte for byte. Spark plans each step as a job, so this module settles the 500-case cut of the
+sample and one example per city; DuckDB's module runs the whole suite on the same lowering.
+Not skipped without Java: CI installs it (`.ci/run`)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.examples import example_files
+from engine.settle import load_policy
+from engine.sql.spark_runner import Spark
+from tests.backends.conformance import example_on, same_outputs
+from tests.conftest import POLICIES, shipped_policies
+from tests.engine.datasets import datasets, write_dataset
+
+SHIPPED = shipped_policies()
+LOADED = {path: load_policy(path) for path in SHIPPED}
+#: One example per city: the first by name.
+EXAMPLES = sorted({p.parent.parent.name: p for p in reversed(example_files(POLICIES))}.values())
+
+
+class Shared:
+    """The module's one session, handed to each run (closing a run keeps the session)."""
+
+    def __init__(self) -> None:
+        self.spark = Spark()
+        self.spark._own = False
+
+    def __call__(self) -> Spark:
+        return self.spark
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Shared]:
+    shared = Shared()
+    yield shared
+    shared.spark.spark.stop()
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_shipped_policy_settles_the_cut_as_polars_does(
+    spark: Shared, sample_cut: Path, path: Path
+) -> None:
+    assert same_outputs(LOADED[path], sample_cut, "2024", spark) is None
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
+def test_an_example_of_each_city_passes_and_equals_polars(spark: Shared, path: Path) -> None:
+    assert example_on(path, spark) is None
+
+
+@settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(data=datasets(), path=st.sampled_from(SHIPPED))
+def test_generated_data_settles_as_polars_does(
+    spark: Shared, data: dict[str, object], path: Path
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="drgpolicy-spark-") as folder:
+        write_dataset(data, Path(folder))  # type: ignore[arg-type]
+        assert same_outputs(LOADED[path], Path(folder), "2024", spark) is None
