@@ -174,3 +174,9 @@ POLARS: dict[str, Callable[..., pl.Expr]] = {
     "if_missing": lambda x, y: pl.coalesce(x, y),
     "adrg": lambda code: code.str.slice(0, 3),
 }
+
+
+def stable_sum(values: pl.Expr) -> pl.Expr:
+    """A group's float sum in row order (the monitoring stage's roll-ups, `engine.monitoring_batch`;
+    the settlement's sums are exact: `engine.exact`)."""
+    return values.implode().list.sum()

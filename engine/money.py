@@ -88,8 +88,10 @@ def allocate(
     weight_sum = per_group(exact_sum(unit))
     share = pl.when(weight_sum > 0).then(total_fen.cast(pl.Float64) * unit / weight_sum)
     # a total or weights out of range: NaN, which stops the run naming the definition (`finite`)
-    overflow = ~in_range | ~pl.col(weight).is_finite() | ~share.is_finite().fill_null(True)
-    broken = per_group(overflow.any()) | ~weight_sum.is_finite()
+    raw = total_fen.cast(pl.Float64) * pl.col(weight)  # as large as a share can get
+    overflow = ~in_range | ~raw.is_finite().fill_null(True) | ~share.is_finite().fill_null(True)
+    plain_sum = per_group(pl.col(weight).sum())  # weights whose sum overflows: not a split
+    broken = per_group(overflow.any()) | ~weight_sum.is_finite() | ~plain_sum.is_finite()
     floor = pl.when(~broken).then(share).floor().cast(pl.Int64, strict=False)
     staged = with_columns(
         frame,

@@ -6,8 +6,8 @@ Instead, every aggregate that can be rolled up (sum, count, share, mean, min, ma
 once per hospital × month (the cube: one group-by of the cases, for all of them), then rolled up
 from the cube to each grain of hospitals and months that asks for it — the city, tiers and levels
 (through the hospitals), hospitals, months; the others (distinct, cv), and every aggregate at a
-grain of groups, are computed per grain, all of a grain in one group-by. Sums are exact
-(`engine.exact`), so the same run gives the same values, to the bit, whatever the backend.
+grain of groups, are computed per grain, all of a grain in one group-by. Sums are added
+in a fixed order (`functions.stable_sum`), so the same run gives the same values, to the bit.
 The values are kept for every later definition (`StageRun.kept_aggregates`).
 """
 
@@ -17,10 +17,9 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from engine import batch_windows
+from engine import batch_windows, functions
 from engine import keys as keys_mod
 from engine.batch import Compiler, StageRun
-from engine.exact import exact_sum
 from engine.frames import key_columns
 from policy_dsl import grains as g
 from policy_dsl import ir
@@ -83,7 +82,7 @@ def _parts(fn: str, arg: pl.Expr | None, where: pl.Expr | None) -> list[pl.Expr]
     if fn in ("min", "max"):
         return [values.min() if fn == "min" else values.max()]
     numbers = values.cast(pl.Float64)
-    total = exact_sum(numbers)
+    total = functions.stable_sum(numbers)
     return [total] if fn == "sum" else [total, numbers.count().cast(pl.Float64)]
 
 
@@ -101,7 +100,7 @@ class _Cube:
             return (first.min() if fn == "min" else first.max()).alias(alias)
         if fn == "count":
             return first.sum().alias(alias)
-        total = exact_sum(first) if fn in ("sum", "mean") else first.sum()
+        total = functions.stable_sum(first) if fn in ("sum", "mean") else first.sum()
         if fn == "sum":
             return total.alias(alias)
         count = pl.col(columns[1]).sum()

@@ -67,10 +67,13 @@ def allocate(lowering: Lowering, node: ir.Allocate) -> b.Node:
     )
     overflow = b.or_(
         b.not_(in_range),
-        b.not_(finite(weight)),
+        b.not_(b.coalesce(finite(b.mul(b.cast(b.col(fen), "DOUBLE"), weight)), b.boolean(True))),
         b.not_(b.coalesce(finite(b.col(share)), b.boolean(True))),
     )
-    broken = b.or_(over.call("BOOL_OR", overflow), b.not_(finite(weight_sum)))
+    plain_sum = over.call("SUM", weight)  # weights whose sum overflows: not a split
+    broken = b.or_(
+        over.call("BOOL_OR", overflow), b.not_(finite(weight_sum)), b.not_(finite(plain_sum))
+    )
     floor = b.try_cast(b.floor(b.case([(b.not_(broken), b.col(share))])), "BIGINT")
     floored = lowering.materialize(b.coalesce(floor, b.integer(0)))
     broken_column = lowering.materialize(b.coalesce(broken, b.boolean(False)))
