@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.exact import exact_sum
 from engine.money import allocate, fen_text, round_half_away, to_fen
 
 
@@ -124,8 +125,9 @@ def test_whole_allocation_gives_the_fen_left_over_as_a_rank_would(
     if weight_sum <= 0:
         assert got.to_list() == [0.0] * len(weights)
         return
-    # the shares as the engine computes them (polars divides by a constant as × reciprocal)
-    share = frame.select((float(total) * pl.col("w") / pl.col("w").sum()).alias("s"))["s"].to_list()
+    # the shares as the engine computes them: weights relative to the largest, summed exactly
+    unit = pl.col("w") / pl.col("w").abs().max()
+    share = frame.select((float(total) * unit / exact_sum(unit)).alias("s"))["s"].to_list()
     floors = [math.floor(s) for s in share]
     left = total - sum(floors)
     order = sorted(range(len(weights)), key=lambda i: (floors[i] - share[i], i))[:left]
