@@ -134,6 +134,7 @@ def choose(page: Any, label: str, option: str, attempts: int = 5) -> None:
 
     box = page.get_by_role("combobox", name=label, exact=True).first
     wanted = page.get_by_role("option", name=option, exact=True).first
+    box.wait_for(timeout=240_000)  # a page's first run on a loaded machine: minutes, not seconds
     for attempt in range(attempts):
         box.click()
         try:
