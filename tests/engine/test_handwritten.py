@@ -57,7 +57,8 @@ def case_disagreements(engine: Settlement, hand: handwritten.Result) -> dict[str
     found: dict[str, Any] = {}
     for name in ["category", "payment", *POINTS]:
         a, b = pl.col(name), pl.col(f"{name}_hand")
-        if name in POINTS:
+        if name in POINTS:  # Float64: a value missing on every row is a column of dtype Null
+            a, b = a.cast(pl.Float64), b.cast(pl.Float64)
             same = ((a - b).abs() <= RELATIVE * pl.max_horizontal(a.abs(), b.abs())) | (
                 a.is_null() & b.is_null()
             )
