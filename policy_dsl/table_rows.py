@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from policy_dsl import ast as a
 from policy_dsl.limits import number_problem
+from policy_dsl.transform import NOT_DIGITS, unquote
 
 _UNIT_KINDS: dict[str, a.LiteralKind] = {
     "%": "percent",
@@ -167,7 +168,7 @@ def _signed(match: re.Match[str], group: str, line: int) -> a.Expr | None:
 
 def _number(text: str, line: int, start: int, end: int) -> a.Number | None:
     unit = _UNIT.search(text)
-    digits = re.sub(r"[^0-9.eE+-]", "", text)
+    digits = NOT_DIGITS.sub("", text)
     if number_problem(digits) is not None:
         return None  # the parser says what is wrong with it (E011)
     kind: a.LiteralKind = (
@@ -182,5 +183,5 @@ def _key(match: re.Match[str], line: int) -> a.Expr | None:
     if text in ("true", "false"):
         return a.Bool(text == "true", span=span)
     if text.startswith('"'):
-        return a.Text(re.sub(r"\\(.)", r"\1", text[1:-1]), span=span)
+        return a.Text(unquote(text), span=span)
     return _number(text, line, start, end)

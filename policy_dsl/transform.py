@@ -21,18 +21,18 @@ def span_of(meta: Meta | Token) -> a.Span:
     return a.NO_SPAN
 
 
-def unquote(token: Token) -> str:
+def unquote(token: str) -> str:
     """The text inside a quoted STRING token, with `\\"` and `\\\\` unescaped."""
     return re.sub(r"\\(.)", r"\1", str(token)[1:-1])
 
 
 #: What is not part of a number's digits: its unit (`%`, `元`, `¥`, `pt`…) and spaces.
-_NOT_DIGITS = re.compile(r"[^0-9.eE+-]")
+NOT_DIGITS = re.compile(r"[^0-9.eE+-]")
 
 
 def _digits(token: Token) -> Decimal:
     """The value of a number as written, refused (`InvalidNumber`) past the language's limits."""
-    digits = _NOT_DIGITS.sub("", str(token))
+    digits = NOT_DIGITS.sub("", str(token))
     problem = number_problem(digits)
     if problem is not None:
         raise InvalidNumber(token, *problem)

@@ -112,8 +112,24 @@ def studio_page(policies: Path, data: Path, cache: Path) -> Iterator[Any]:
         page.goto(url)
         try:
             yield page
+        except Exception as error:
+            raise AssertionError(f"{error}\n{what_was_shown(page, cache)}") from error
         finally:
             browser.close()
+
+
+def what_was_shown(page: Any, cache: Path) -> str:
+    """The page's URL and text and the server log's last lines: what a failed step saw."""
+    try:
+        text = str(page.locator("body").inner_text(timeout=5_000))
+    except Exception as error:  # the page itself is gone: say so, keep the log
+        text = f"(the page could not be read: {error})"
+    log = cache.parent / "studio-server.log"
+    tail = log.read_text(errors="replace").splitlines()[-40:] if log.is_file() else []
+    return (
+        f"--- the page ({page.url}) ---\n{text[:4000]}\n"
+        f"--- {log.name}, last lines ---\n" + "\n".join(tail)
+    )
 
 
 def idle(page: Any, timeout: float = 120_000) -> None:
@@ -166,8 +182,21 @@ def table_rows(table: Any) -> list[dict[str, str]]:
     return [dict(zip(headers, row, strict=True)) for row in body]
 
 
-def go_to(page: Any, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+def go_to(page: Any, title: str, attempts: int = 3) -> None:
+    """Open the page `title` from the sidebar and wait until the browser is on it: a click that
+    lands while the first page is still starting can be lost, and is then made again."""
+    from playwright.sync_api import TimeoutError as Timeout
+
+    link = page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first
+    href = str(link.get_attribute("href", timeout=120_000))
+    for attempt in range(attempts):
+        link.click()
+        try:
+            page.wait_for_url(href, timeout=60_000)
+            break
+        except Timeout:
+            if attempt == attempts - 1:
+                raise
     idle(page)
 
 
