@@ -17,7 +17,7 @@ evaluated after its settlement stages, over the same cases, into one long table 
   comparison judged within the money rule's tolerance as the policy's comparisons are; several
   targets of one row are all listed, and `met` is whether all of them hold.
 - Values are written as text: money with 2 decimals (exact to the fen), counts whole, other
-  numbers to 12 significant digits; an empty value is no value.
+  numbers to 10 significant digits; an empty value is no value.
 """
 
 from __future__ import annotations
@@ -70,8 +70,11 @@ HEADLINE = (
     "payment_to_cost",
     "low_risk_mortality",
 )
-#: Significant digits a value other than money and counts is written with.
-DIGITS = 12
+#: Significant digits a value other than money and counts is written with. Ten, not the 15 a
+#: double holds: sums are exact on a grid of 2⁻⁴⁰ (`engine.exact`), each value rounded to it by
+#: up to 2⁻⁴¹, so a sum of n values may sit n × 5e-13 off its decimal value (a group's weight
+#: of 7 summed as 6.99999999999); ten digits never show that, and are more than any fund reads.
+DIGITS = 10
 
 
 class MonitoringRun(StageRun):

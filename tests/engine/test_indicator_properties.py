@@ -109,7 +109,7 @@ def test_a_case_whose_group_weighs_the_cmi_leaves_it_unchanged(
     weight = sum(
         next(g["weight"] for g in data["groups"] if g["drg_code"] == c["drg_code"]) for c in grouped
     ) / len(grouped)
-    assert cmi == pytest.approx(weight, rel=1e-11)
+    assert cmi == pytest.approx(weight, rel=1e-9)  # written to 10 significant digits
     extra = {
         "case_id": "C999",
         "hospital_id": data["hospitals"][hospital % len(data["hospitals"])]["hospital_id"],
@@ -125,4 +125,4 @@ def test_a_case_whose_group_weighs_the_cmi_leaves_it_unchanged(
     }
     after = run(grown)
     again = float(rows(after, "cmi").filter(pl.col("grain") == "city")["value"][0])
-    assert again == pytest.approx(cmi, rel=1e-10)
+    assert again == pytest.approx(cmi, rel=1e-9)

@@ -41,8 +41,9 @@ def value(result: Settlement, indicator: str, grain: str, key: str | None = None
 
 
 def near(expected: float) -> Any:
-    """As written to `indicators.csv`: to 10 decimals."""
-    return pytest.approx(expected, abs=1e-10)
+    """As written to `indicators.csv`: to 10 significant digits (half a unit of the tenth is at
+    most 5e-10 of the value)."""
+    return pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
 def note(result: Settlement, indicator: str, grain: str = "city") -> str:
