@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "policies" / "xuancheng" / "2024.policy"
 CACHE = Path(tempfile.gettempdir()) / "drgpolicy-bench"
 DRGPOLICY = Path(sys.executable).parent / "drgpolicy"
-#: Cases per part when generating (bounded memory: `engine.sample_parts`).
+#: Cases per part when generating (bounded memory: `engine.synthetic.sample_parts`).
 PART = 5_000_000
 
 

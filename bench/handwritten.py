@@ -5,7 +5,7 @@ polars (group-bys, joins, windows), every rule of `policies/xuancheng/2023.polic
 `2024.policy` hard-coded. Hospitals and groups are numbered by their row in the input tables, so
 that per-group values reach a case by `gather` and per hospital × group (or level × group)
 averages are windows over one integer key. It shares nothing with the engine's IR or batch plan;
-only the input contract loader (`engine.contract.load_inputs`) is reused to read and validate
+only the input contract loader (`engine.inputs.contract.load_inputs`) is reused to read and validate
 the data.
 
 It follows the project's money rule (`README.md`, "Money"): a division `a / b` is computed as
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from engine.contract import Inputs
+from engine.inputs.contract import Inputs
 
 # ---- the rules' numbers (each from the policy file named) -----------------------------------
 

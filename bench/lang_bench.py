@@ -37,9 +37,9 @@ from bench.lang_inputs import (
     with_definition,
 )
 from engine.commands.check import check_files, timeline_diagnostics
-from engine.explain import explain
-from engine.rundata import Period
-from engine.settle import load_data, settle
+from engine.explainer.explain import explain
+from engine.inputs.rundata import Period
+from engine.run.settle import load_data, settle
 from policy_dsl import loader
 from policy_dsl.check import check
 from policy_dsl.diagnostics import PolicyErrors

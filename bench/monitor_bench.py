@@ -2,7 +2,7 @@
 
 For each size (default 100k and 1M cases) a synthetic city is generated once (as
 `settle_bench.py` does, into `/tmp/drgpolicy-bench/<n>`, Parquet) and settled for the year under
-Xuancheng 2024 in this process: the settlement, then the indicators (`engine.indicators`: the
+Xuancheng 2024 in this process: the settlement, then the indicators (`engine.run.indicators`: the
 monitoring stage and the long table of `indicators.csv`), each timed (wall and CPU seconds,
 best of `--repeat`). Then the sample's twelve Wuxi months are settled with their indicators and
 `drgpolicy monitor` reads them back and writes its report (timed).
@@ -30,9 +30,9 @@ if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
 from engine.cli import main as cli  # noqa: E402
-from engine.rundata import Period  # noqa: E402
-from engine.sample import generate_sample  # noqa: E402
-from engine.settle import load_data, load_policy, settle  # noqa: E402
+from engine.inputs.rundata import Period  # noqa: E402
+from engine.run.settle import load_data, load_policy, settle  # noqa: E402
+from engine.synthetic.sample import generate_sample  # noqa: E402
 
 POLICY = ROOT / "policies" / "xuancheng" / "2024.policy"
 CACHE = Path(tempfile.gettempdir()) / "drgpolicy-bench"

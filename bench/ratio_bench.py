@@ -1,7 +1,7 @@
 """Settle, engine ÷ the hand-written plan: both policies, same data, same process, interleaved.
 
 For each size (default 1M and 10M cases; the synthetic city of `settle_bench.py`, cached in
-`/tmp/drgpolicy-bench/<n>`), the data is read once (`engine.settle.load_data`; the hand-written
+`/tmp/drgpolicy-bench/<n>`), the data is read once (`engine.run.settle.load_data`; the hand-written
 plans make their integer keys from the same `Inputs` with `prepare`, not timed: "made once on
 load"). Then `--runs` times in turn: the engine's `settle` of Xuancheng 2024, the hand-written
 `bench/handwritten.py`, the engine's `settle` of `bench/simple/simple.policy`, its hand-written
@@ -37,10 +37,10 @@ import polars as pl  # noqa: E402
 from bench import handwritten  # noqa: E402
 from bench.settle_bench import DEFAULT_CACHE, dataset  # noqa: E402
 from bench.simple import handwritten as simple  # noqa: E402
-from engine import money  # noqa: E402
-from engine.contract import Inputs  # noqa: E402
-from engine.rundata import Period  # noqa: E402
-from engine.settle import load_data, load_policy, settle  # noqa: E402
+from engine.inputs.contract import Inputs  # noqa: E402
+from engine.inputs.rundata import Period  # noqa: E402
+from engine.plan import money  # noqa: E402
+from engine.run.settle import load_data, load_policy, settle  # noqa: E402
 
 XUANCHENG = ROOT / "policies" / "xuancheng" / "2024.policy"
 YEAR = 2024

@@ -1,8 +1,8 @@
 """Settlement benchmark (`make bench`): the engine against a hand-written polars plan.
 
 For each size (default 100k, 1M and 10M cases) a synthetic city is generated once with
-`engine.sample.generate_sample` into a cache folder (`/tmp/drgpolicy-bench/<n>`, reused while
-its seed matches) and settled under Xuancheng 2024 twice, each run in a fresh subprocess:
+`engine.synthetic.sample.generate_sample` into a cache folder (`/tmp/drgpolicy-bench/<n>`, reused
+while its seed matches) and settled under Xuancheng 2024 twice, each run in a fresh subprocess:
 
 - engine:       load_data → settle → write_outputs (CSV; then the same outputs as Parquet,
                 timed apart) (then `explain` on random cases);
@@ -122,10 +122,10 @@ def _timed(fn: Callable[[], Any], phase: str = "") -> tuple[Any, float]:
 
 
 def worker_engine(data: Path, out: Path, explain_cases: int, seed: int) -> dict[str, Any]:
-    from engine.explain import explain
-    from engine.outputs import write_outputs
-    from engine.rundata import Period
-    from engine.settle import load_data, load_policy, settle
+    from engine.explainer.explain import explain
+    from engine.inputs.rundata import Period
+    from engine.run.outputs import write_outputs
+    from engine.run.settle import load_data, load_policy, settle
 
     policy = load_policy(POLICY)
     inputs, load_s = _timed(lambda: load_data(data, policy), "load")
@@ -155,7 +155,7 @@ def worker_engine(data: Path, out: Path, explain_cases: int, seed: int) -> dict[
 
 def worker_handwritten(data: Path, out: Path, policy_hash: str) -> dict[str, Any]:
     from bench import handwritten
-    from engine.contract import load_inputs
+    from engine.inputs.contract import load_inputs
 
     inputs, load_s = _timed(lambda: load_inputs(data, budget_names=["drg_fund"]), "load")
     result, settle_s = _timed(lambda: handwritten.settle(inputs, YEAR), "settle")
@@ -177,7 +177,7 @@ def worker_handwritten(data: Path, out: Path, policy_hash: str) -> dict[str, Any
 
 
 def worker_generate(data: Path, cases: int, seed: int) -> dict[str, Any]:
-    from engine.sample import generate_sample
+    from engine.synthetic.sample import generate_sample
 
     if data.exists():
         shutil.rmtree(data)
@@ -190,7 +190,7 @@ def worker_compile(runs: int) -> dict[str, Any]:
     """Compile times in this process: the first (cold: parser built or read from Lark's cache)
     and `runs` more (warm); plus how long importing the compiler took."""
     start = time.perf_counter()
-    from engine.settle import load_policy
+    from engine.run.settle import load_policy
 
     import_s = time.perf_counter() - start
     times = [_timed(lambda: load_policy(POLICY))[1] * 1000 for _ in range(runs + 1)]
@@ -198,7 +198,7 @@ def worker_compile(runs: int) -> dict[str, Any]:
 
 
 def worker_policy_hash() -> dict[str, Any]:
-    from engine.settle import load_policy
+    from engine.run.settle import load_policy
 
     return {"hash": load_policy(POLICY).hash}
 

@@ -2,9 +2,9 @@
 must show its results within 3 s.
 
 A synthetic city of `--cases` cases (default 1,000,000) is generated once with
-`engine.sample.generate_sample` (Parquet) into `/tmp/drgpolicy-bench/studio-1m` (`--cache`) and
-reused while its size and seed match. The What-if page's own code path is then timed, in one
-process and without the UI: the functions the page calls on a run, in its order —
+`engine.synthetic.sample.generate_sample` (Parquet) into `/tmp/drgpolicy-bench/studio-1m`
+(`--cache`) and reused while its size and seed match. The What-if page's own code path is then
+timed, in one process and without the UI: the functions the page calls on a run, in its order —
 
 - compile: `studio.cache.policy` for the base and the new version (the page's
   `widgets.compiled`), `whatif_view.resolved` for both, `runs.numeric_params` (its sliders),
@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
-from engine.sample import generate_sample  # noqa: E402
+from engine.synthetic.sample import generate_sample  # noqa: E402
 from engine.whatif.report import Report  # noqa: E402
 from engine.whatif.report_html import render_html  # noqa: E402
 from studio import cache, runs, whatif_view, workspace  # noqa: E402

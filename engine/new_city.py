@@ -15,7 +15,7 @@ the versions it extends, in one file (`extends` cannot name another city's versi
 same version name and dates, with the examples of that version.
 
 The folder is written whole or not at all, beside its place then renamed in
-(`engine.atomic.replace_folder`); a city folder that exists is never touched.
+(`engine.run.atomic.replace_folder`); a city folder that exists is never touched.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from string import Template
 
 import yaml
 
-from engine.atomic import replace_folder
-from engine.run_lock import hold
+from engine.run.atomic import replace_folder
+from engine.run.run_lock import hold
 from policy_dsl import ast as a
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.errors import PolicyError

@@ -12,7 +12,7 @@ else its type's default range — one table, `DEFAULT_RANGES`:
 A declared range replaces the default (`: ratio in [-1, 1]` allows a fall of up to 100%); a
 count's or level's range keeps to whole numbers. NaN and ±inf are in no range. The checker holds
 each parameter's literal to its range (E310); every value set from outside
-(`engine.overrides.typed_value`) is held to the same range.
+(`engine.plan.overrides.typed_value`) is held to the same range.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from engine.markup import markdown_code as md_code
+from engine.page.markup import markdown_code as md_code
 from studio import workspace
 
 HERE = Path(__file__).parent

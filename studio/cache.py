@@ -16,12 +16,12 @@ from typing import Any
 
 import streamlit as st
 
-from engine.batch import Settings
-from engine.contract import Inputs
+from engine.inputs.contract import Inputs
+from engine.inputs.rundata import Period
 from engine.monitor import Monitoring
 from engine.monitor.months import Progress, months_of
-from engine.rundata import Period
-from engine.settle import Settlement, load_data, settle
+from engine.plan.polars.batch import Settings
+from engine.run.settle import Settlement, load_data, settle
 from engine.whatif.attribution import Attribution, attribute
 from engine.whatif.runs import Runs
 from policy_dsl import ir

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.markup import html_text
+from engine.page.markup import html_text
 from engine.render.clauses import KINDS, by_clause, clauses
 from engine.render.redline import GROUP_WORDS
 from policy_dsl.diff import Change, diff_versions

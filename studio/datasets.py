@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.atomic import replace_folder
-from engine.contract import ContractError
+from engine.inputs.contract import ContractError
+from engine.run.atomic import replace_folder
 from studio.runs import SUPERVISION, TABLES, data_fingerprint
 
 BUDGET = "budget.yaml"
@@ -52,7 +52,7 @@ def generated(folder: Path, cases: int, seed: int) -> Dataset:
 
 def local(path: str, encoding: str = "utf8") -> Dataset:
     """A data folder on this machine, read as `drgpolicy settle --data` reads one: the page
-    loads it with the same loader (`engine.settle.load_data`), which says what is missing or
+    loads it with the same loader (`engine.run.settle.load_data`), which says what is missing or
     wrong in the command's words (a folder that does not exist included)."""
     folder = Path(path.strip()).expanduser()
     return Dataset(folder, f"the folder {folder}", encoding=encoding)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from engine.examples import Mismatch, example_files, run_example
+from engine.run.examples import Mismatch, example_files, run_example
 from policy_dsl.errors import PolicyError
 from studio import formats, workspace
 

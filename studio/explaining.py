@@ -7,8 +7,8 @@ from collections.abc import Collection
 
 import polars as pl
 
-from engine.explain import Step
-from engine.settle import Settlement
+from engine.explainer.explain import Step
+from engine.run.settle import Settlement
 from engine.whatif.trace_diff import TraceDiff
 from studio import formats
 

@@ -17,10 +17,10 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from engine.explainer.report_text import show as show_value
+from engine.explainer.report_text import show_money
 from engine.page import show
 from engine.page.svg import NEGATIVE, POSITIVE, SERIES
-from engine.report_text import show as show_value
-from engine.report_text import show_money
 from policy_dsl import ir
 from policy_dsl.builtins import CORE_FIELDS
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import TypedDict
 
-from engine.markup import html_text
+from engine.page.markup import html_text
 from policy_dsl import parser
 from policy_dsl.diagnostics import Diagnostic
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from engine.output_labels import policy_labels
+from engine.run.output_labels import policy_labels
 from engine.whatif.exposure import Exposure, ThresholdExposure, ThresholdShift
 from engine.whatif.sweep import Sweep
 from policy_dsl import ir

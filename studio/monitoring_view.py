@@ -9,9 +9,9 @@ from typing import Any
 
 import polars as pl
 
-from engine.indicators import HEADLINE
 from engine.monitor import Monitoring
 from engine.monitor.analysis import group_lists, last_value, target_rows, unavailable
+from engine.run.indicators import HEADLINE
 from studio.formats import indicator as written
 
 MET = {True: "✓ met", False: "✗ not met", None: ""}

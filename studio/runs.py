@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
-from engine.atomic import replace_folder
-from engine.sample import generate_sample
+from engine.run.atomic import replace_folder
+from engine.synthetic.sample import generate_sample
 from policy_dsl import ast as a
 from policy_dsl import ir
 from policy_dsl.check.ranges import declared_range

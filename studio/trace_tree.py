@@ -16,10 +16,10 @@ from collections.abc import Collection
 
 import polars as pl
 
-from engine.markup import markdown_text as md
-from engine.report_text import show
-from engine.trace import AllocationCheck, CitedPassage, RankCheck, Step, Trace
-from engine.trace_graph import ROOT, reached, root_name, step_inputs
+from engine.explainer.report_text import show
+from engine.explainer.trace import AllocationCheck, CitedPassage, RankCheck, Step, Trace
+from engine.explainer.trace_graph import ROOT, reached, root_name, step_inputs
+from engine.page.markup import markdown_text as md
 from studio import formats
 
 #: The two ways the Explain page shows a trace.

@@ -10,10 +10,10 @@ from typing import Any
 
 import polars as pl
 
-from engine.batch import Settings
-from engine.output_labels import class_labels, policy_labels
-from engine.overrides import checked_settings
 from engine.page import show
+from engine.plan.overrides import checked_settings
+from engine.plan.polars.batch import Settings
+from engine.run.output_labels import class_labels, policy_labels
 from engine.whatif.attribution import Attribution, attribute
 from engine.whatif.exposure import Exposure
 from engine.whatif.impact import Impact, impact_of, totals_rows

@@ -1,7 +1,7 @@
 """Widgets more than one page uses: choosing a policy (a saved version or the editor's buffer)
 and a dataset (the bundled sample, a generated city, or uploaded files checked against the
 contract). Every text they show that a policy, a file or a user wrote is escaped
-(`engine.markup`): Streamlit renders it as Markdown."""
+(`engine.page.markup`): Streamlit renders it as Markdown."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import polars as pl
 import streamlit as st
 
 from engine.commands.validate import render as render_findings
-from engine.contract import ContractError, Inputs
-from engine.markup import markdown_text as md
-from engine.reading import ENCODINGS
-from engine.validation import validate_folder
+from engine.inputs.contract import ContractError, Inputs
+from engine.inputs.reading import ENCODINGS
+from engine.inputs.validation import validate_folder
+from engine.page.markup import markdown_text as md
 from policy_dsl import ir
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.errors import PolicyError

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.atomic import write_file_atomically
+from engine.run.atomic import write_file_atomically
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import SUFFIX, PolicyFile, read_policy_file
@@ -167,7 +167,7 @@ def read_draft(root: Path, city: str, version: str) -> str:
 
 def atomic_write(path: Path, text: str) -> None:
     """Write `text` to a temporary file beside `path`, then rename it into place
-    (`engine.atomic`)."""
+    (`engine.run.atomic`)."""
     write_file_atomically(path, text)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from bench.handwritten import TOLERANCE, at_most, coded_cases, div, high_ratio_k
-from engine.contract import Inputs
+from engine.inputs.contract import Inputs
 
 POLICY = Path(__file__).with_name("simple.policy")
 

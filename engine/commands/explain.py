@@ -11,11 +11,11 @@ import polars as pl
 
 from engine.commands.check import add_sources_argument, sources_of
 from engine.commands.settle import add_encoding_argument, add_setting_arguments, settings_for
-from engine.explain import Trace, UnknownCase, explain
-from engine.passages import with_passages
-from engine.report_text import render_trace
-from engine.rundata import Period
-from engine.settle import Settlement, load_data, load_policy, settle
+from engine.explainer.explain import Trace, UnknownCase, explain
+from engine.explainer.passages import with_passages
+from engine.explainer.report_text import render_trace
+from engine.inputs.rundata import Period
+from engine.run.settle import Settlement, load_data, load_policy, settle
 from engine.whatif.trace_diff import render_trace_diff, trace_diff
 from policy_dsl.check.scope import did_you_mean
 

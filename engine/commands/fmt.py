@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from engine.atomic import write_file_atomically
 from engine.commands.check import policy_files
+from engine.run.atomic import write_file_atomically
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.errors import PolicyError
 from policy_dsl.format import format_policy
@@ -109,7 +109,7 @@ def read_text(path: Path) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` by `text` in one step, its permissions kept (`engine.atomic`)."""
+    """Replace `path` by `text` in one step, its permissions kept (`engine.run.atomic`)."""
     write_file_atomically(path, text)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.monitor import Monitoring, read_runs, write_monitoring
-from engine.run_lock import hold
+from engine.run.run_lock import hold
 
 
 def register(subparsers: Any) -> None:

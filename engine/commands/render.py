@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.commands.check import add_sources_argument, sources_of
-from engine.out_folder import MARKER_KEY, RENDER, inside
-from engine.outputs import policy_paths, write_folder_with
-from engine.progress import add_quiet_argument, progress_for, reporting, step
 from engine.render.clauses import clauses
 from engine.render.pages import document_html, redline_html
 from engine.render.pdf import chromium, print_pdf
+from engine.run.out_folder import MARKER_KEY, RENDER, inside
+from engine.run.outputs import policy_paths, write_folder_with
+from engine.run.progress import add_quiet_argument, progress_for, reporting, step
 from policy_dsl.diff import checked_versions, diff_versions
 from policy_dsl.lower import lower
 

@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from engine.out_folder import SAMPLE
-from engine.outputs import write_folder_with
-from engine.progress import add_quiet_argument, progress_for, reporting
-from engine.sample import generate_sample
-from engine.sample_parts import generate_in_parts
+from engine.run.out_folder import SAMPLE
+from engine.run.outputs import write_folder_with
+from engine.run.progress import add_quiet_argument, progress_for, reporting
+from engine.synthetic.sample import generate_sample
+from engine.synthetic.sample_parts import generate_in_parts
 
 
 def register(subparsers: Any) -> None:

@@ -18,10 +18,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from engine import examples
-from engine.budget import budget_schema
-from engine.fields import json_schema as contract_schema
-from engine.settle import budget_input, load_policy
+from engine.inputs.budget import budget_schema
+from engine.inputs.fields import json_schema as contract_schema
+from engine.run import examples
+from engine.run.settle import budget_input, load_policy
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
 

@@ -20,23 +20,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.batch import Settings
-from engine.earlier import Earlier, load_earlier
-from engine.out_folder import SETTLEMENT, check_out_folder, inside
-from engine.output_labels import LABELS
-from engine.outputs import fill_outputs, policy_paths, write_folder_with
-from engine.overrides import SettingError, checked_settings, parse_value, split_assignments
-from engine.previous import Previous
-from engine.progress import add_quiet_argument, progress_for, reporting, step
-from engine.reading import ENCODINGS
-from engine.report_text import table
-from engine.run_lock import hold
-from engine.rundata import Period
-from engine.settle import Settlement, date_problems, load_data, load_policy, settle
-from engine.sql.backends import BACKENDS, BackendOptions, open_database
-from engine.sql.database import Database
-from engine.summary import indicator_rows, level_rows, rejected_because_lines, stage_rows
-from engine.table_files import FORMATS
+from engine.explainer.report_text import table
+from engine.inputs.earlier import Earlier, load_earlier
+from engine.inputs.previous import Previous
+from engine.inputs.reading import ENCODINGS
+from engine.inputs.rundata import Period
+from engine.plan.overrides import SettingError, checked_settings, parse_value, split_assignments
+from engine.plan.polars.batch import Settings
+from engine.plan.sql.backends import BACKENDS, BackendOptions, open_database
+from engine.plan.sql.database import Database
+from engine.run.out_folder import SETTLEMENT, check_out_folder, inside
+from engine.run.output_labels import LABELS
+from engine.run.outputs import fill_outputs, policy_paths, write_folder_with
+from engine.run.progress import add_quiet_argument, progress_for, reporting, step
+from engine.run.run_lock import hold
+from engine.run.settle import Settlement, date_problems, load_data, load_policy, settle
+from engine.run.summary import indicator_rows, level_rows, rejected_because_lines, stage_rows
+from engine.run.table_files import FORMATS
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
 from policy_dsl.versions import InForce, city_folders, in_force, load_city
@@ -129,7 +129,7 @@ def register(subparsers: Any) -> None:
 
 
 def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--backend` and its options (`engine.sql.backends`)."""
+    """`--backend` and its options (`engine.plan.sql.backends`)."""
     parser.add_argument(
         "--backend",
         choices=BACKENDS,
@@ -473,7 +473,8 @@ def report_rejects(job: Job, result: Settlement, args: argparse.Namespace) -> bo
 
 def report_fallthrough(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> None:
     """Say (on stderr) how many cases a class condition could not decide for a missing value
-    (`engine.fallthrough`): they are settled under a later class, as the policy reads."""
+    (`engine.plan.polars.fallthrough`): they are settled under a later class, as the policy
+    reads."""
     for stage, by_name in manifest["classified_on_missing"].items():
         for name, found in by_name.items():
             counts = ", ".join(f"{n} at class {c}" for c, n in found["classes"].items())

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.commands.settle import add_encoding_argument
-from engine.examples import example_files, run_example
+from engine.run.examples import example_files, run_example
 from policy_dsl.errors import PolicyError
 
 

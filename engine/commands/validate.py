@@ -1,5 +1,5 @@
 """`drgpolicy validate --data DIR [--policy FILE]`: what a settlement of a data folder would reject
-and why, before any settlement (`engine.validation`). Exit 1 when anything would be."""
+and why, before any settlement (`engine.inputs.validation`). Exit 1 when anything would be."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.commands.settle import add_data_argument, add_encoding_argument
-from engine.rundata import Period
-from engine.settle import load_policy
-from engine.validation import Findings, validate_folder
+from engine.inputs.rundata import Period
+from engine.inputs.validation import Findings, validate_folder
+from engine.run.settle import load_policy
 
 
 def register(subparsers: Any) -> None:

@@ -12,14 +12,14 @@ from typing import Any
 
 import polars as pl
 
-from engine.batch import Settings
 from engine.commands.settle import add_backend_arguments, add_encoding_argument, backend_for
-from engine.overrides import SettingError, checked_settings
+from engine.inputs.rundata import Period
 from engine.page import show
-from engine.progress import add_quiet_argument, progress_for, reporting, step
-from engine.run_lock import hold
-from engine.rundata import Period
-from engine.settle import load_data
+from engine.plan.overrides import SettingError, checked_settings
+from engine.plan.polars.batch import Settings
+from engine.run.progress import add_quiet_argument, progress_for, reporting, step
+from engine.run.run_lock import hold
+from engine.run.settle import load_data
 from engine.whatif.attribution import compiled
 from engine.whatif.report import Report, check_same_city, whatif, write_report
 from engine.whatif.runs import Runs, inputs_policy

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from engine.batch import Settings
-from engine.contract import Inputs
-from engine.indicator_runs import IndicatorRun
+from engine.inputs.contract import Inputs
+from engine.inputs.indicator_runs import IndicatorRun
+from engine.inputs.previous import Previous
+from engine.inputs.rundata import Period
 from engine.monitor.runs import MonitorError, Runs, runs_of
-from engine.previous import Previous
-from engine.rundata import Period
-from engine.settle import settle
+from engine.plan.polars.batch import Settings
+from engine.run.settle import settle
 from policy_dsl import ir
 
 Progress = Callable[[float, str], object]

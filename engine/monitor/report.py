@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.indicators import HEADLINE
-from engine.markup import html_text
 from engine.monitor.analysis import (
     Outlier,
     Series,
@@ -30,11 +28,13 @@ from engine.monitor.analysis import (
     unavailable,
 )
 from engine.monitor.runs import Runs
-from engine.out_folder import MARKER_KEY, Kind
-from engine.outputs import write_folder_atomically
 from engine.page import svg
 from engine.page.html import page
 from engine.page.layout import Section, table
+from engine.page.markup import html_text
+from engine.run.indicators import HEADLINE
+from engine.run.out_folder import MARKER_KEY, Kind
+from engine.run.outputs import write_folder_atomically
 
 FORMAT_VERSION = "1.0"
 MONITOR = Kind(

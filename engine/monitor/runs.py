@@ -11,8 +11,8 @@ from pathlib import Path
 
 import polars as pl
 
-from engine.indicator_runs import IndicatorRun, RunError
-from engine.rundata import Period
+from engine.inputs.indicator_runs import IndicatorRun, RunError
+from engine.inputs.rundata import Period
 from policy_dsl.errors import PolicyError
 
 WHAT = "monitor"

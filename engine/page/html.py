@@ -1,13 +1,13 @@
 """A report's sections as one self-contained HTML page: inline CSS, charts as inline SVG, no
-script and nothing fetched from anywhere. Every text is escaped (`engine.markup`); Markdown's
+script and nothing fetched from anywhere. Every text is escaped (`engine.page.markup`); Markdown's
 `code` spans become <code>."""
 
 from __future__ import annotations
 
 import re
 
-from engine.markup import html_text
 from engine.page.layout import Section, Table
+from engine.page.markup import html_text
 
 STYLE = """
 body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }

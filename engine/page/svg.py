@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from engine.markup import html_text
+from engine.page.markup import html_text
 
 POSITIVE = "#2e7d32"
 NEGATIVE = "#c62828"

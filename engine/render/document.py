@@ -4,7 +4,7 @@ its formula in words and as the policy writes it, and beside it the words of its
 the passage of the document's text where it is found) or, marked as such, the assumption it
 rests on; a block for the sign-off at the end.
 
-Every text a policy or a document holds is escaped (`engine.markup.html_text`).
+Every text a policy or a document holds is escaped (`engine.page.markup.html_text`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from engine.markup import html_text
-from engine.passages import DocumentTexts
+from engine.explainer.passages import DocumentTexts
+from engine.page.markup import html_text
 from engine.render.clauses import Clause, clauses
 from engine.render.formula import in_words
 from policy_dsl import ast as a

@@ -3,7 +3,7 @@ Versions page, which shows the same page and offers it for download."""
 
 from __future__ import annotations
 
-from engine.passages import DocumentTexts
+from engine.explainer.passages import DocumentTexts
 from engine.render.document import Sources, render_document
 from engine.render.redline import render_redline
 from policy_dsl.check import Checked, check

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from engine.commands.diff import GROUPS, group_of
-from engine.markup import html_text
+from engine.page.markup import html_text
 from engine.render.clauses import Clause, by_clause, clauses
 from engine.render.document import Sources, labels_of, page
 from engine.render.formula import in_words

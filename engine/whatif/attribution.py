@@ -15,8 +15,8 @@ from typing import Any
 
 import polars as pl
 
-from engine.batch import Settings
-from engine.progress import step
+from engine.plan.polars.batch import Settings
+from engine.run.progress import step
 from engine.whatif.impact import Impact, impact_of
 from engine.whatif.runs import Outcome, Runs
 from policy_dsl import ast as a

@@ -25,9 +25,9 @@ from typing import Any
 
 import polars as pl
 
-from engine.batch import Compiler, Settings, StageRun
-from engine.progress import step
-from engine.settle import Settlement
+from engine.plan.polars.batch import Compiler, Settings, StageRun
+from engine.run.progress import step
+from engine.run.settle import Settlement
 from engine.whatif.impact import Impact, impact_of
 from engine.whatif.rerun import resettle
 from engine.whatif.runs import Outcome, Runs

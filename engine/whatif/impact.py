@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from engine.batch import Settings
+from engine.plan.polars.batch import Settings
 from engine.whatif.runs import Outcome, Runs, Totals
 from engine.whatif.supervision import supervision_rows
 from policy_dsl import ir

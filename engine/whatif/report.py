@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.batch import Settings
-from engine.out_folder import MARKER_KEY, WHATIF
-from engine.outputs import write_folder_atomically
+from engine.plan.polars.batch import Settings
+from engine.run.out_folder import MARKER_KEY, WHATIF
+from engine.run.outputs import write_folder_atomically
 from engine.whatif.attribution import Attribution, attribute
 from engine.whatif.exposure import Exposure, declared_types, exposure
 from engine.whatif.impact import Impact

@@ -1,13 +1,13 @@
 """`summary.md`: the report's sections as Markdown (tables, no charts). The texts are put in
-inert (`engine.markup.markdown_inert`): a label or an id holding `<img …>` or `![…](…)` shows as
-those characters in a Markdown viewer."""
+inert (`engine.page.markup.markdown_inert`): a label or an id holding `<img …>` or `![…](…)` shows
+as those characters in a Markdown viewer."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.markup import markdown_inert
 from engine.page.layout import Table
+from engine.page.markup import markdown_inert
 from engine.whatif.sections import sections, title
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from engine.batch import Settings, StageResult, StageRun
-from engine.settle import Settlement, stages_for
+from engine.plan.polars.batch import Settings, StageResult, StageRun
+from engine.run.settle import Settlement, stages_for
 from policy_dsl import ir
 
 #: Per stage, the definitions to evaluate again.

@@ -17,19 +17,19 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from engine import money
-from engine.batch import Settings
-from engine.contract import Inputs
-from engine.outputs import money_definitions, stage_tables
-from engine.rundata import Period
-from engine.settle import Settlement, settle
-from engine.supervision_outputs import supervision_inputs
+from engine.inputs.contract import Inputs
+from engine.inputs.rundata import Period
+from engine.plan import money
+from engine.plan.polars.batch import Settings
+from engine.run.outputs import money_definitions, stage_tables
+from engine.run.settle import Settlement, settle
+from engine.run.supervision_outputs import supervision_inputs
 from engine.whatif.rerun import count_affected, resettle
 from policy_dsl import ir
 from policy_dsl.check.structure import price_name, settled_name
 
 if TYPE_CHECKING:
-    from engine.sql.database import Database
+    from engine.plan.sql.database import Database
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ class Runs:
         self.inputs = inputs
         self.period = period
         self.keep = keep
-        #: where runs are settled (`engine.settle.settle`); on a SQL backend every run is
+        #: where runs are settled (`engine.run.settle.settle`); on a SQL backend every run is
         #: settled whole (re-settling only what changed is the polars plan's)
         self.backend = backend
         self._kept: OrderedDict[str, Outcome] = OrderedDict()

@@ -11,7 +11,7 @@ import polars as pl
 
 from engine.page import show
 from engine.page.layout import Section, table
-from engine.supervision_outputs import supervision_inputs
+from engine.run.supervision_outputs import supervision_inputs
 
 if TYPE_CHECKING:
     from engine.whatif.impact import Impact

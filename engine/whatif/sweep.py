@@ -13,9 +13,9 @@ from typing import Any
 
 import polars as pl
 
-from engine.batch import Settings
-from engine.overrides import param_target, typed_value
-from engine.progress import step
+from engine.plan.overrides import param_target, typed_value
+from engine.plan.polars.batch import Settings
+from engine.run.progress import step
 from engine.whatif.runs import Outcome, Runs
 from policy_dsl import ir
 from policy_dsl.check.scope import did_you_mean
@@ -88,7 +88,7 @@ def check_grid(policy: ir.Policy, names: list[str]) -> None:
 
 
 def checked_grid(policy: ir.Policy, grid: Mapping[str, Sequence[Any]]) -> dict[str, list[float]]:
-    """Every value of `grid` checked as `settle --set` checks one (`engine.overrides`): a
+    """Every value of `grid` checked as `settle --set` checks one (`engine.plan.overrides`): a
     number of the parameter's type, in its range."""
     check_grid(policy, list(grid))
     checked: dict[str, list[float]] = {}

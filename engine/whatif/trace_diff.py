@@ -9,9 +9,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from engine.explain import Step, Trace
-from engine.report_text import show, step_lines, table
-from engine.trace_graph import root_name, step_inputs
+from engine.explainer.explain import Step, Trace
+from engine.explainer.report_text import show, step_lines, table
+from engine.explainer.trace_graph import root_name, step_inputs
 
 MARKS = {
     "same": " ",

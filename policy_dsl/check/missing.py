@@ -2,8 +2,8 @@
 
 A comparison with a missing value is neither true nor false; a classification then tries the
 next class, and the case may end in the catch-all class without a word (an ungrouped case
-classed `normal`). The run counts such cases (`engine.fallthrough`); the checker warns where a
-class condition can read a missing value. What counts as "can be missing":
+classed `normal`). The run counts such cases (`engine.plan.polars.fallthrough`); the checker warns
+where a class condition can read a missing value. What counts as "can be missing":
 
 - a field of the group catalog (`weight`, `avg_cost`, `base_group`, `group_name`), and a value
   computed per group (`at group`) read at another grain: the catalog has no row for an

@@ -7,8 +7,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from engine.markup import markdown_text as md
 from engine.new_city import METHODS
+from engine.page.markup import markdown_text as md
 from studio import buffer, cache, editing, highlight, policy_editor, workspace
 from studio.state import (
     CONFIRM,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.markup import markdown_text as md
+from engine.page.markup import markdown_text as md
 from studio import examples_run, formats, widgets, workspace
 
 root = workspace.policies_root()

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.explain import UnknownCase, explain
-from engine.markup import markdown_code as md_code
-from engine.markup import markdown_text as md
-from engine.passages import with_passages
-from engine.report_text import show
-from engine.rundata import PeriodError
-from engine.trace import Step, Trace, provenance
+from engine.explainer.explain import UnknownCase, explain
+from engine.explainer.passages import with_passages
+from engine.explainer.report_text import show
+from engine.explainer.trace import Step, Trace, provenance
+from engine.inputs.rundata import PeriodError
+from engine.page.markup import markdown_code as md_code
+from engine.page.markup import markdown_text as md
 from engine.whatif.trace_diff import trace_diff
 from policy_dsl.errors import PolicyError
 from studio import cache, explaining, formats, trace_tree, widgets, workspace

@@ -11,9 +11,9 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from engine.contract import ContractError
-from engine.markup import markdown_text as md
+from engine.inputs.contract import ContractError
 from engine.monitor import Monitoring, render_html
+from engine.page.markup import markdown_text as md
 from policy_dsl.errors import PolicyError
 from studio import cache, formats, monitoring_view, widgets, workspace
 

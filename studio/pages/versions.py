@@ -9,8 +9,8 @@ import polars as pl
 import streamlit as st
 import streamlit.components.v1 as components
 
-from engine.markup import markdown_code as md_code
-from engine.markup import markdown_text as md
+from engine.page.markup import markdown_code as md_code
+from engine.page.markup import markdown_text as md
 from engine.render.pages import checked, document_html, redline_html
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import policy_from_text

@@ -8,11 +8,11 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from engine.contract import ContractError
-from engine.markup import markdown_code as md_code
-from engine.markup import markdown_text as md
+from engine.inputs.contract import ContractError
+from engine.inputs.rundata import PeriodError
 from engine.page import show
-from engine.rundata import PeriodError
+from engine.page.markup import markdown_code as md_code
+from engine.page.markup import markdown_text as md
 from engine.whatif.exposure import declared_types, exposure
 from engine.whatif.report import Report
 from engine.whatif.report_html import render_html

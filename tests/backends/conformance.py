@@ -10,12 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.contract import Inputs
-from engine.examples import compare, settle_example
-from engine.outputs import fill_outputs
-from engine.rundata import Period
-from engine.settle import Settlement, load_data, settle
-from engine.sql.database import Database
+from engine.inputs.contract import Inputs
+from engine.inputs.rundata import Period
+from engine.plan.sql.database import Database
+from engine.run.examples import compare, settle_example
+from engine.run.outputs import fill_outputs
+from engine.run.settle import Settlement, load_data, settle
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
 

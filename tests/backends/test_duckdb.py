@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.examples import example_files
-from engine.settle import load_policy
-from engine.sql.duckdb_runner import DuckDB
+from engine.plan.sql.duckdb_runner import DuckDB
+from engine.run.examples import example_files
+from engine.run.settle import load_policy
 from tests.backends.conformance import example_on, same_outputs
 from tests.conftest import POLICIES, SAMPLE, shipped_policies
 from tests.dsl.test_fuzz_policies import GENTLE, checked_clean, mutant

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.sample import generate_sample
-from engine.settle import load_data, load_policy
-from engine.sql.duckdb_runner import DuckDB
+from engine.plan.sql.duckdb_runner import DuckDB
+from engine.run.settle import load_data, load_policy
+from engine.synthetic.sample import generate_sample
 from tests.backends.conformance import same_outputs
 from tests.conftest import POLICIES
 

@@ -1,5 +1,5 @@
-"""Exact sums (`engine.exact`): the same bits in any row order, in polars and in DuckDB, and the
-value an independent path computes — each value rounded half up to the 2⁻⁴⁰ grid, the
+"""Exact sums (`engine.plan.exact`): the same bits in any row order, in polars and in DuckDB, and
+the value an independent path computes — each value rounded half up to the 2⁻⁴⁰ grid, the
 multiples added as Python integers, the total rounded once to a double."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from engine.exact import EXACT_SCALE, exact_mean, exact_sum
-from engine.sql import build as b
-from engine.sql.aggregates import Aggregates
+from engine.plan.exact import EXACT_SCALE, exact_mean, exact_sum
+from engine.plan.sql import build as b
+from engine.plan.sql.aggregates import Aggregates
 
 VALUES = st.lists(
     st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_subnormal=False),

@@ -1,5 +1,5 @@
 """A construct a backend cannot run is refused by name — the construct, the backend and the
-policy line — before anything runs, never approximated (`engine.sql.refuse`)."""
+policy line — before anything runs, never approximated (`engine.plan.sql.refuse`)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import polars as pl
 import pytest
 from sqlglot import exp
 
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
-from engine.sql import refuse
-from engine.sql.refuse import BackendRefusal
+from engine.inputs.rundata import Period
+from engine.plan.sql import refuse
+from engine.plan.sql.refuse import BackendRefusal
+from engine.run.settle import load_data, load_policy, settle
 from tests.conftest import POLICIES, run_cli
 
 SUZHOU = POLICIES / "suzhou" / "2024.policy"

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.examples import example_files
-from engine.settle import load_policy
-from engine.sql.spark_runner import Spark
+from engine.plan.sql.spark_runner import Spark
+from engine.run.examples import example_files
+from engine.run.settle import load_policy
 from tests.backends.conformance import example_on, same_outputs
 from tests.conftest import POLICIES, shipped_policies
 from tests.engine.datasets import datasets, write_dataset

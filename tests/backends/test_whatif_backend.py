@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.rundata import Period
-from engine.settle import load_data, load_policy
-from engine.sql.duckdb_runner import DuckDB
+from engine.inputs.rundata import Period
+from engine.plan.sql.duckdb_runner import DuckDB
+from engine.run.settle import load_data, load_policy
 from engine.whatif import Runs, compare
 from engine.whatif.runs import inputs_policy
 from tests.conftest import POLICIES, run_cli

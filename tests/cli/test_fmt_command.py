@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import engine.commands.fmt as fmt
-from engine import atomic
 from engine.cli import main
+from engine.run import atomic
 
 FORMAT = Path(__file__).resolve().parents[1] / "golden" / "format"
 BROKEN = Path(__file__).resolve().parents[1] / "golden" / "diagnostics" / "E001.policy"

@@ -65,7 +65,8 @@ def test_a_new_city_checks_clean_settles_the_sample_and_its_example_passes(
     for row in normal.iter_rows(named=True):
         base, kept = float(row[f"base_{settled}"]), float(row[f"settled_{settled}"])
         coefficient = LEVEL_COEFFICIENT[levels[row["hospital_id"]]]
-        # both written to 4 decimals (engine/decimals.py): each within half a unit of the last one
+        # both written to 4 decimals (engine/run/decimals.py): each within half a unit of the last
+        # one
         assert kept == pytest.approx(base * coefficient, abs=0.5e-4 * (1 + coefficient) + 1e-12)
     assert normal.height == 200
 

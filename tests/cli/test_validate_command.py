@@ -11,8 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from engine.settle import load_policy
-from engine.validation import reasons, validate_folder
+from engine.inputs.validation import reasons, validate_folder
+from engine.run.settle import load_policy
 from tests.conftest import POLICIES, SAMPLE
 from tests.conftest import run_cli as run
 

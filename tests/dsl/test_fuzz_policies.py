@@ -24,10 +24,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.contract import Inputs
-from engine.outputs import write_outputs
-from engine.rundata import Period
-from engine.settle import load_data, settle
+from engine.inputs.contract import Inputs
+from engine.inputs.rundata import Period
+from engine.run.outputs import write_outputs
+from engine.run.settle import load_data, settle
 from policy_dsl import ir
 from policy_dsl.check import check
 from policy_dsl.codes import CODES

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import polars as pl
 
-from engine.outputs import FORMATS, write_outputs
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.inputs.rundata import Period
+from engine.run.outputs import FORMATS, write_outputs
+from engine.run.settle import load_data, load_policy, settle
 from tests.conftest import POLICIES, ROOT, SAMPLE
 
 GOLDEN = ROOT / "tests" / "golden" / "outputs" / "hashes.json"

@@ -13,12 +13,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from engine import xlsx
-from engine.decimals import rounded
-from engine.earlier import EarlierError, load_earlier
-from engine.output_labels import by_name
-from engine.rundata import Period
-from engine.settle import load_policy
+from engine.inputs.earlier import EarlierError, load_earlier
+from engine.inputs.rundata import Period
+from engine.run import xlsx
+from engine.run.decimals import rounded
+from engine.run.output_labels import by_name
+from engine.run.settle import load_policy
 from tests.conftest import POLICIES, SAMPLE
 from tests.conftest import run_cli as run
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import atomic
+from engine.run import atomic
 
 
 def test_a_file_is_replaced_by_a_new_one_with_its_permissions(tmp_path: Path) -> None:

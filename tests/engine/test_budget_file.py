@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from engine.budget import BudgetInput, budget_schema
 from engine.commands.schema import schema
-from engine.contract import ContractError, load_inputs
-from engine.settle import budget_input, load_data, load_policy
+from engine.inputs.budget import BudgetInput, budget_schema
+from engine.inputs.contract import ContractError, load_inputs
+from engine.run.settle import budget_input, load_data, load_policy
 from tests.conftest import POLICIES, SAMPLE, run_cli
 from tests.engine.test_contract import case, write_inputs
 

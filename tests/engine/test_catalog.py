@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.catalog import no_cc_code, no_cc_expr, no_cc_groups, read_group_list
-from engine.contract import ContractError
+from engine.inputs.catalog import no_cc_code, no_cc_expr, no_cc_groups, read_group_list
+from engine.inputs.contract import ContractError
 
 CATALOGS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "catalogs"
 needs_reference_data = pytest.mark.skipif(

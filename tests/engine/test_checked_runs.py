@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.finite import NotFinite
-from engine.rundata import Period
-from engine.settle import load_data, settle
+from engine.inputs.rundata import Period
+from engine.plan.polars.finite import NotFinite
+from engine.run.settle import load_data, settle
 from policy_dsl.check import check_path
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.lower import compile_file

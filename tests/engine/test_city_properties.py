@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.batch import Settings
-from engine.invariants import check_invariants
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.inputs.rundata import Period
+from engine.plan.polars.batch import Settings
+from engine.run.invariants import check_invariants
+from engine.run.settle import load_data, load_policy, settle
 from tests.conftest import POLICIES, SAMPLE, shipped_policies
 from tests.engine.datasets import datasets, write_dataset
 

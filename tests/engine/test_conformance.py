@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from engine.explain import explain
-from engine.money import round_half_away
-from engine.rundata import Period
-from engine.settle import Settlement, load_data, load_policy, settle
-from engine.trace import AllocationCheck, Trace
+from engine.explainer.explain import explain
+from engine.explainer.trace import AllocationCheck, Trace
+from engine.inputs.rundata import Period
+from engine.plan.money import round_half_away
+from engine.run.settle import Settlement, load_data, load_policy, settle
 from tests.conftest import SAMPLE, shipped_policies
 from tests.engine.datasets import datasets, write_dataset
 

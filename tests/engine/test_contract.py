@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from engine.budget import budget_schema
-from engine.contract import ContractError, load_inputs
-from engine.fields import CASE_FIELDS, FieldSpec, TableKind, field_table, json_schema
+from engine.inputs.budget import budget_schema
+from engine.inputs.contract import ContractError, load_inputs
+from engine.inputs.fields import CASE_FIELDS, FieldSpec, TableKind, field_table, json_schema
 
 REPO = Path(__file__).resolve().parents[2]
 TABLE_KINDS: tuple[TableKind, ...] = ("cases", "hospitals", "groups")

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from engine.reading import not_utf8
+from engine.inputs.reading import not_utf8
 from tests.conftest import ROOT
 from tests.conftest import run_cli as run
 

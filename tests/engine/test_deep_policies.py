@@ -16,9 +16,9 @@ import polars as pl
 import pytest
 
 from bench.lang_inputs import BASE, condition_chain, deep_policy, definition_chain
-from engine.explain import explain
-from engine.rundata import Period
-from engine.settle import Settlement, load_data, settle
+from engine.explainer.explain import explain
+from engine.inputs.rundata import Period
+from engine.run.settle import Settlement, load_data, settle
 from policy_dsl import ir
 from policy_dsl.check import check
 from policy_dsl.diff import diff_versions

@@ -11,10 +11,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from engine.earlier import EarlierError, load_earlier, read_later
-from engine.outputs import write_outputs
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.inputs.earlier import EarlierError, load_earlier, read_later
+from engine.inputs.rundata import Period
+from engine.run.outputs import write_outputs
+from engine.run.settle import load_data, load_policy, settle
 from tests.conftest import POLICIES, SAMPLE, run_cli
 
 WUXI_FILE = POLICIES / "wuxi" / "2024.policy"

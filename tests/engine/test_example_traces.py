@@ -1,5 +1,6 @@
-"""A failing hospital or period value in an example shows its trace (`engine.explain_value`):
-the formula, the values it reads at those keys, the definitions it reads, money to the fen."""
+"""A failing hospital or period value in an example shows its trace
+(`engine.explainer.explain_value`): the formula, the values it reads at those keys, the definitions
+it reads, money to the fen."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.examples import (
+from engine.explainer.explain import citation_text
+from engine.explainer.explain_value import explain_values
+from engine.explainer.report_text import render_value_trace, show_money
+from engine.explainer.trace import Trace, ValueTrace
+from engine.run.examples import (
     Mismatch,
     example_files,
     grain_value,
@@ -18,10 +23,6 @@ from engine.examples import (
     run_example,
     settle_example,
 )
-from engine.explain import citation_text
-from engine.explain_value import explain_values
-from engine.report_text import render_value_trace, show_money
-from engine.trace import Trace, ValueTrace
 from policy_dsl import ir
 from policy_dsl.lower import compile_file
 from tests.conftest import POLICIES, run_cli

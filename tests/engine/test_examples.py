@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from engine.examples import ExampleError, example_files, json_schema, read_example, run_example
+from engine.run.examples import ExampleError, example_files, json_schema, read_example, run_example
 from tests.conftest import POLICIES
 
 EXAMPLES = example_files(POLICIES)

@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from engine.fallthrough import Fallthrough, count_fallthrough
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.inputs.rundata import Period
+from engine.plan.polars.fallthrough import Fallthrough, count_fallthrough
+from engine.run.settle import load_data, load_policy, settle
 from policy_dsl.check import check_path
 from tests.conftest import POLICIES, SAMPLE, run_cli
 

@@ -15,8 +15,8 @@ import polars as pl
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.inputs.rundata import Period
+from engine.run.settle import load_data, load_policy, settle
 from policy_dsl.errors import PolicyError
 from tests.conftest import POLICIES
 

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from bench import handwritten
-from engine import money
-from engine.contract import load_inputs
-from engine.outputs import stage_tables, write_outputs
-from engine.rundata import Period
-from engine.sample import generate_sample
-from engine.settle import Settlement, load_data, load_policy, settle
+from engine.inputs.contract import load_inputs
+from engine.inputs.rundata import Period
+from engine.plan import money
+from engine.run.outputs import stage_tables, write_outputs
+from engine.run.settle import Settlement, load_data, load_policy, settle
+from engine.synthetic.sample import generate_sample
 from policy_dsl import ir
 from tests.conftest import POLICIES
 from tests.engine.datasets import datasets, write_dataset

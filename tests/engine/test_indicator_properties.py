@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.rundata import Period
-from engine.settle import Settlement, load_data, load_policy, settle
+from engine.inputs.rundata import Period
+from engine.run.settle import Settlement, load_data, load_policy, settle
 from tests.engine.datasets import write_dataset
 
 ROOT = Path(__file__).resolve().parents[2]

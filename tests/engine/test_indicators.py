@@ -12,10 +12,10 @@ from typing import Any
 import polars as pl
 import pytest
 
-from engine.outputs import write_outputs
-from engine.previous import Previous, PreviousError
-from engine.rundata import Period
-from engine.settle import Settlement, load_data, load_policy, settle
+from engine.inputs.previous import Previous, PreviousError
+from engine.inputs.rundata import Period
+from engine.run.outputs import write_outputs
+from engine.run.settle import Settlement, load_data, load_policy, settle
 from tests.engine.datasets import write_dataset
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,6 +1,6 @@
-"""Integer key codes (`engine.keys`) and exact thresholds (`functions.near_constant`): the fast
-paths of the batch plan give what the plain ones give — a join on the key columns, a group-by,
-the tolerance comparison of `near_compare`."""
+"""Integer key codes (`engine.plan.polars.keys`) and exact thresholds (`functions.near_constant`):
+the fast paths of the batch plan give what the plain ones give — a join on the key columns, a
+group-by, the tolerance comparison of `near_compare`."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import keys
-from engine.functions import near_compare, near_constant, near_threshold
-from engine.keys import KeyCodes, bring_values, group_rows
-from engine.rundata import Period, RunData
-from engine.settle import load_data, load_policy
+from engine.inputs.rundata import Period, RunData
+from engine.plan.functions import near_compare, near_constant, near_threshold
+from engine.plan.polars import keys
+from engine.plan.polars.keys import KeyCodes, bring_values, group_rows
+from engine.run.settle import load_data, load_policy
 from tests.conftest import POLICIES, SAMPLE
 
 HOSPITALS = ["H01", "H02", "H10", "H2"]

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import atomic
 from engine.cli import main
-from engine.run_lock import lock_path
+from engine.run import atomic
+from engine.run.run_lock import lock_path
 from tests.conftest import POLICIES, ROOT, SAMPLE
 from tests.engine.folders import beside, snapshot
 
@@ -146,7 +146,7 @@ def test_a_killed_settlement_leaves_the_old_or_the_new_outputs_and_no_leftovers(
 
 DRIVER = """
 import os, signal, sys
-from engine import atomic
+from engine.run import atomic
 from engine.cli import main
 
 point, args = sys.argv[1], sys.argv[2:]

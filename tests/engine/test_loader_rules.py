@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from engine.contract import ContractError, load_inputs
-from engine.fields import TABLES
-from engine.settle import load_data, load_policy
+from engine.inputs.contract import ContractError, load_inputs
+from engine.inputs.fields import TABLES
+from engine.run.settle import load_data, load_policy
 from tests.conftest import POLICIES, SAMPLE, run_cli
 from tests.engine.test_contract import GROUPS, HOSPITALS, case, csv_text, write_inputs
 
@@ -263,7 +263,7 @@ def test_every_numeric_contract_field_has_a_stated_bound() -> None:
 
 
 def test_the_bounds_are_documented_as_the_specs_say() -> None:
-    from engine.fields import bounds_table
+    from engine.inputs.fields import bounds_table
 
     document = (Path(__file__).parents[2] / "engine" / "CONTRACT.md").read_text(encoding="utf-8")
     assert bounds_table() in document

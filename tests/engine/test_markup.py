@@ -1,4 +1,4 @@
-"""User text escaped for HTML and Markdown (`engine.markup`), checked by independent renderers:
+"""User text escaped for HTML and Markdown (`engine.page.markup`), checked by independent renderers:
 Python's HTML parser, and markdown-it (CommonMark, raw HTML on — the most a viewer would
 render). Whatever the text, it comes out as that text and as no element."""
 
@@ -11,7 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from engine.markup import html_text, markdown_code, markdown_inert, markdown_text
+from engine.page.markup import html_text, markdown_code, markdown_inert, markdown_text
 
 PLANTED = (
     "<img src=x onerror=alert(1)>",

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.exact import exact_sum
-from engine.money import allocate, fen_text, round_half_away, to_fen
+from engine.plan.exact import exact_sum
+from engine.plan.money import allocate, fen_text, round_half_away, to_fen
 
 
 @pytest.mark.parametrize(

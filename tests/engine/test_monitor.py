@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from engine.cli import main
-from engine.indicator_runs import IndicatorRun
+from engine.inputs.indicator_runs import IndicatorRun
 from engine.monitor import MonitorError, Monitoring, read_runs
 from engine.monitor.analysis import Series, outliers
-from engine.out_folder import OutFolderError
+from engine.run.out_folder import OutFolderError
 from tests.conftest import ROOT
 from tests.studio.browser import ARGS, CHROMIUM, require_browser
 

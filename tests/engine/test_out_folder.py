@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import atomic, run_lock
 from engine.cli import main
-from engine.out_folder import SETTLEMENT, WHATIF, OutFolderError, check_out_folder, inside
-from engine.outputs import write_folder_atomically
+from engine.run import atomic, run_lock
+from engine.run.out_folder import SETTLEMENT, WHATIF, OutFolderError, check_out_folder, inside
+from engine.run.outputs import write_folder_atomically
 from tests.conftest import POLICIES, ROOT, SAMPLE
 from tests.conftest import run_cli as run
 from tests.engine.folders import beside, snapshot
@@ -196,7 +196,7 @@ def test_a_report_file_named_to_leave_the_folder_writes_nothing(tmp_path: Path) 
 HOLDER = """
 import sys, time
 from pathlib import Path
-from engine.run_lock import hold
+from engine.run.run_lock import hold
 with hold(Path(sys.argv[1])):
     print("held", flush=True)
     time.sleep(60)

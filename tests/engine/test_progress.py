@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from engine.progress import Run, Timing, reporting, step, timings_line
+from engine.run.progress import Run, Timing, reporting, step, timings_line
 from tests.conftest import POLICIES, SAMPLE
 from tests.conftest import run_cli as run
 

@@ -14,10 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.lang_inputs import BASE, big_table
-from engine.batch import _range_lookup
-from engine.explain import explain, table_value
-from engine.rundata import Period
-from engine.settle import load_data, settle
+from engine.explainer.explain import explain, table_value
+from engine.inputs.rundata import Period
+from engine.plan.polars.batch import _range_lookup
+from engine.run.settle import load_data, settle
 from policy_dsl import ir
 from policy_dsl.check import check
 from policy_dsl.loader import policy_from_text, read_policy_file, resolve

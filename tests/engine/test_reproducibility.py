@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import money
-from engine.outputs import write_outputs
-from engine.rundata import Period
-from engine.settle import EmptyPeriod, load_data, load_policy, settle
+from engine.inputs.rundata import Period
+from engine.plan import money
+from engine.run.outputs import write_outputs
+from engine.run.settle import EmptyPeriod, load_data, load_policy, settle
 from tests.conftest import POLICIES, SAMPLE
 from tests.engine.datasets import datasets, write_dataset
 

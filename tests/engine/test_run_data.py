@@ -1,5 +1,5 @@
 """The case data cut to a period and keyed by integer codes is made once per dataset and period
-(`engine.settle.run_data`) and re-used by every settlement of the same inputs, which it never
+(`engine.run.settle.run_data`) and re-used by every settlement of the same inputs, which it never
 changes: a settlement after others is the same as one on fresh inputs."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import dataclasses
 
 import polars as pl
 
-from engine.contract import Inputs
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, run_data, settle
+from engine.inputs.contract import Inputs
+from engine.inputs.rundata import Period
+from engine.run.settle import load_data, load_policy, run_data, settle
 from tests.conftest import POLICIES, SAMPLE
 
 XUANCHENG = load_policy(POLICIES / "xuancheng" / "2024.policy")

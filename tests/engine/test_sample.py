@@ -10,8 +10,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from engine.contract import Inputs, load_inputs
-from engine.sample import generate_sample
+from engine.inputs.contract import Inputs, load_inputs
+from engine.synthetic.sample import generate_sample
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample"
 FILES = (

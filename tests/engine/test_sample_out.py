@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.out_folder import MARKER_KEY
+from engine.run.out_folder import MARKER_KEY
 from tests.conftest import SAMPLE, run_cli
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from engine.sample_parts import generate_in_parts
-from engine.settle import load_data, load_policy
+from engine.run.settle import load_data, load_policy
+from engine.synthetic.sample_parts import generate_in_parts
 from tests.conftest import POLICIES
 
 

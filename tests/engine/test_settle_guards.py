@@ -12,16 +12,16 @@ import polars as pl
 import pytest
 import yaml
 
-from engine import money
-from engine.batch import Settings
-from engine.contract import ContractError
-from engine.examples import ExampleError, run_example
-from engine.out_folder import WHATIF, OutFolderError
-from engine.outputs import write_folder_atomically, write_outputs
-from engine.overrides import SettingError, checked_settings
-from engine.rundata import Period
-from engine.settle import DateError, EmptyPeriod, Settlement, load_data, load_policy, settle
-from engine.summary import price_text
+from engine.inputs.contract import ContractError
+from engine.inputs.rundata import Period
+from engine.plan import money
+from engine.plan.overrides import SettingError, checked_settings
+from engine.plan.polars.batch import Settings
+from engine.run.examples import ExampleError, run_example
+from engine.run.out_folder import WHATIF, OutFolderError
+from engine.run.outputs import write_folder_atomically, write_outputs
+from engine.run.settle import DateError, EmptyPeriod, Settlement, load_data, load_policy, settle
+from engine.run.summary import price_text
 from tests.conftest import POLICIES, SAMPLE
 from tests.engine.incomplete import incomplete_policy
 

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from bench.handwritten import largest_first
 from bench.ratio_bench import disagreements, measure
 from bench.simple import handwritten as simple
-from engine import money
-from engine.contract import load_inputs
-from engine.rundata import Period
-from engine.sample import generate_sample
-from engine.settle import load_data, load_policy, settle
+from engine.inputs.contract import load_inputs
+from engine.inputs.rundata import Period
+from engine.plan import money
+from engine.run.settle import load_data, load_policy, settle
+from engine.synthetic.sample import generate_sample
 from policy_dsl import ir
 from tests.conftest import SAMPLE
 from tests.engine.datasets import datasets, write_dataset

@@ -1,4 +1,4 @@
-"""One validation of values set from outside (`engine.overrides.typed_value`), the same for
+"""One validation of values set from outside (`engine.plan.overrides.typed_value`), the same for
 `settle`, `explain` and `whatif` (`--set`/`--fix`), an example's `set:`/`fix:`, a Python sweep
 and the studio's sliders: type, finiteness, the declared or default range, and `40%` suggested
 for a ratio written as 40."""
@@ -14,9 +14,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.examples import ExampleError, run_example
-from engine.overrides import SettingError, Target, checked_settings, typed_value
-from engine.settle import load_policy
+from engine.plan.overrides import SettingError, Target, checked_settings, typed_value
+from engine.run.examples import ExampleError, run_example
+from engine.run.settle import load_policy
 from engine.whatif.sweep import checked_grid
 from policy_dsl import ir
 from policy_dsl.lower import compile_text

@@ -12,10 +12,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from engine import money
-from engine.finite import NotFinite
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.inputs.rundata import Period
+from engine.plan import money
+from engine.plan.polars.finite import NotFinite
+from engine.run.settle import load_data, load_policy, settle
 from tests.conftest import POLICIES, SAMPLE, run_cli
 
 XUANCHENG_FILE = POLICIES / "xuancheng" / "2024.policy"

@@ -17,9 +17,9 @@ import polars as pl
 import pytest
 import yaml
 
-from engine.outputs import stage_tables
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.inputs.rundata import Period
+from engine.run.outputs import stage_tables
+from engine.run.settle import load_data, load_policy, settle
 from engine.whatif.impact import impact_of
 from engine.whatif.runs import Outcome
 from policy_dsl.lower import compile_text

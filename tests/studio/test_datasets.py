@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.contract import ContractError
-from engine.settle import load_data, load_policy
+from engine.inputs.contract import ContractError
+from engine.run.settle import load_data, load_policy
 from studio import datasets
 from tests.conftest import POLICIES, SAMPLE
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from engine.explain import explain
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.explainer.explain import explain
+from engine.inputs.rundata import Period
+from engine.run.settle import load_data, load_policy, settle
 from studio import trace_tree
 from tests.conftest import SAMPLE
 from tests.studio.apptest import XC, labels_of, open_app, shown, texts

@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 
 from engine.commands.studio import StudioError, command, environment
-from engine.explain import explain
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.explainer.explain import explain
+from engine.inputs.rundata import Period
+from engine.run.settle import load_data, load_policy, settle
 from engine.whatif.trace_diff import trace_diff
 from policy_dsl.loader import read_policy_file, resolve
 from policy_dsl.versions import load_city

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import polars as pl
 
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.inputs.rundata import Period
+from engine.run.settle import load_data, load_policy, settle
 from tests.conftest import SAMPLE
 from tests.studio.apptest import open_app, texts
 

@@ -13,9 +13,9 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine.outputs import stage_tables
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.inputs.rundata import Period
+from engine.run.outputs import stage_tables
+from engine.run.settle import load_data, load_policy, settle
 from policy_dsl.lower import compile_text
 from policy_dsl.parser import keywords
 from studio import buffer, policy_editor

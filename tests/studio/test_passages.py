@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.trace import CitedPassage
+from engine.explainer.trace import CitedPassage
 from policy_dsl.quotes import Passage
 from studio import buffer, trace_tree
 from tests.studio.apptest import XC, component, editor_on, line_of, open_app, replaced

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine.outputs import stage_tables
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.inputs.rundata import Period
+from engine.run.outputs import stage_tables
+from engine.run.settle import load_data, load_policy, settle
 from studio import widgets
 from tests.conftest import SAMPLE
 from tests.studio.apptest import XC, labels_of, open_app, texts

@@ -16,10 +16,10 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine.batch import Settings
+from engine.inputs.rundata import Period
 from engine.page.svg import NEGATIVE, POSITIVE
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.plan.polars.batch import Settings
+from engine.run.settle import load_data, load_policy, settle
 from studio import formats, widgets
 from tests.conftest import SAMPLE, run_cli
 from tests.studio.apptest import XC, open_app, texts

@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 from hypothesis import strategies as st
 
-from engine.settle import load_policy
+from engine.run.settle import load_policy
 
 HERE = Path(__file__).resolve().parent
 #: Monthly refusals (拒付), a year-end audit deduction (智能审核违规扣款), two assessments.

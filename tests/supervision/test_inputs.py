@@ -11,11 +11,11 @@ import polars as pl
 import pytest
 from jsonschema import Draft202012Validator
 
-from engine.contract import ContractError
-from engine.fields import field_table, json_schema
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
-from engine.supervision import in_period
+from engine.inputs.contract import ContractError
+from engine.inputs.fields import field_table, json_schema
+from engine.inputs.rundata import Period
+from engine.inputs.supervision import in_period
+from engine.run.settle import load_data, load_policy, settle
 from tests.conftest import ROOT, SAMPLE
 from tests.supervision.data import POLICY, write_supervision
 

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import money
-from engine.outputs import stage_tables
-from engine.rundata import Period
-from engine.settle import Settlement, load_data, load_policy, settle
-from engine.supervision import Declared
-from engine.supervision_outputs import applied_deductions
+from engine.inputs.rundata import Period
+from engine.inputs.supervision import Declared
+from engine.plan import money
+from engine.run.outputs import stage_tables
+from engine.run.settle import Settlement, load_data, load_policy, settle
+from engine.run.supervision_outputs import applied_deductions
 from policy_dsl.check import check_path
 from policy_dsl.check.deduction_signs import Signs
 from tests.conftest import SAMPLE, shipped_policies

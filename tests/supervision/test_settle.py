@@ -9,12 +9,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from engine.contract import ContractError
-from engine.examples import example_files, run_example
-from engine.explain import explain
-from engine.outputs import write_outputs
-from engine.rundata import Period
-from engine.settle import load_data, settle
+from engine.explainer.explain import explain
+from engine.inputs.contract import ContractError
+from engine.inputs.rundata import Period
+from engine.run.examples import example_files, run_example
+from engine.run.outputs import write_outputs
+from engine.run.settle import load_data, settle
 from policy_dsl.lower import compile_text
 from tests.conftest import ROOT, SAMPLE, run_cli
 from tests.supervision.data import HERE, POLICY, POLICY_PATH, scores_for, write_supervision
@@ -169,7 +169,7 @@ def test_without_the_assessments_file_the_run_stops_too(tmp_path: Path) -> None:
 
 
 def test_a_score_only_a_fixed_definition_reads_is_not_needed(tmp_path: Path) -> None:
-    from engine.batch import Settings
+    from engine.plan.polars.batch import Settings
 
     folder = folder_with(
         tmp_path, DEDUCTIONS, [s for s in SCORES if "insurance" in s["assessment"]]

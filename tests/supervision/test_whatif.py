@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from engine.rundata import Period
-from engine.settle import load_data
+from engine.inputs.rundata import Period
+from engine.run.settle import load_data
 from engine.whatif import Runs, compare
 from engine.whatif.runs import inputs_policy
 from engine.whatif.supervision import supervision_section

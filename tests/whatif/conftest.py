@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
-from engine.contract import Inputs
-from engine.settle import load_data, load_policy
+from engine.inputs.contract import Inputs
+from engine.run.settle import load_data, load_policy
 from tests.conftest import POLICIES, SAMPLE
 
 XUANCHENG = POLICIES / "xuancheng"

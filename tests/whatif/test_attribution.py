@@ -13,8 +13,8 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.contract import Inputs
-from engine.rundata import Period
+from engine.inputs.contract import Inputs
+from engine.inputs.rundata import Period
 from engine.whatif import Attribution, Runs, attribute
 from engine.whatif.attribution import INTERACTION
 from policy_dsl.loader import Resolved, read_policy_file, resolve

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.rundata import Period
-from engine.settle import load_data, load_policy
+from engine.inputs.rundata import Period
+from engine.run.settle import load_data, load_policy
 from engine.whatif.report import CrossCity, whatif
 from engine.whatif.runs import Runs
 from policy_dsl.loader import read_policy_file, resolve

@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from engine.contract import Inputs
-from engine.rundata import Period
-from engine.settle import load_policy
+from engine.inputs.contract import Inputs
+from engine.inputs.rundata import Period
+from engine.run.settle import load_policy
 from engine.whatif import Runs, declared_types, exposure, sweep
 from engine.whatif.exposure import step_for
 from engine.whatif.sweep import SweepError

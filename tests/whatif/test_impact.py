@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from engine.contract import Inputs
-from engine.rundata import Period
-from engine.settle import load_policy
+from engine.inputs.contract import Inputs
+from engine.inputs.rundata import Period
+from engine.run.settle import load_policy
 from engine.whatif import Runs, compare
 from tests.whatif.conftest import NEW, OLD
 

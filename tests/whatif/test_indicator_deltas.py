@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from engine.contract import Inputs
-from engine.rundata import Period
-from engine.settle import load_policy
+from engine.inputs.contract import Inputs
+from engine.inputs.rundata import Period
+from engine.run.settle import load_policy
 from engine.whatif import Runs, compare
 from engine.whatif.indicators import indicator_deltas, indicator_section
 from policy_dsl.lower import compile_text

@@ -16,13 +16,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from engine import money
-from engine.batch import Settings
-from engine.contract import Inputs
-from engine.outputs import stage_tables
+from engine.inputs.contract import Inputs
+from engine.inputs.rundata import Period
 from engine.page import show
-from engine.rundata import Period
-from engine.settle import load_data, load_policy, settle
+from engine.plan import money
+from engine.plan.polars.batch import Settings
+from engine.run.outputs import stage_tables
+from engine.run.settle import load_data, load_policy, settle
 from engine.whatif import Runs, attribute, compare
 from policy_dsl.loader import Resolved, read_policy_file, resolve
 from tests.conftest import POLICIES, SAMPLE

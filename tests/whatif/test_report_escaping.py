@@ -14,8 +14,8 @@ from html.parser import HTMLParser
 import pytest
 from markdown_it import MarkdownIt
 
-from engine.rundata import Period
-from engine.settle import load_data, load_policy
+from engine.inputs.rundata import Period
+from engine.run.settle import load_data, load_policy
 from engine.whatif import Runs
 from engine.whatif.attribution import Attribution, attribute
 from engine.whatif.exposure import declared_types, exposure

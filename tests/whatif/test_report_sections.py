@@ -12,10 +12,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from engine.contract import Inputs
-from engine.outputs import stage_tables
-from engine.rundata import Period
-from engine.settle import load_policy, settle
+from engine.inputs.contract import Inputs
+from engine.inputs.rundata import Period
+from engine.run.outputs import stage_tables
+from engine.run.settle import load_policy, settle
 from engine.whatif import Runs, sweep
 from engine.whatif.sweep import checked_grid
 from policy_dsl.errors import PolicyError

@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.batch import Settings
-from engine.contract import Inputs
-from engine.rundata import Period
-from engine.settle import load_policy, settle
+from engine.inputs.contract import Inputs
+from engine.inputs.rundata import Period
+from engine.plan.polars.batch import Settings
+from engine.run.settle import load_policy, settle
 from engine.whatif.rerun import affected_definitions, resettle
 from engine.whatif.runs import Outcome
 from tests.whatif.conftest import NEW, OLD

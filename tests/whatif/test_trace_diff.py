@@ -3,7 +3,7 @@ defined in both and not read on that side."""
 
 from __future__ import annotations
 
-from engine.trace import Step, Trace
+from engine.explainer.trace import Step, Trace
 from engine.whatif.trace_diff import render_trace_diff, trace_diff
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import polars as pl
 
-from engine.contract import Inputs
+from engine.inputs.contract import Inputs
+from engine.inputs.rundata import Period
 from engine.page import show
-from engine.rundata import Period
-from engine.settle import load_policy
+from engine.run.settle import load_policy
 from engine.whatif import Runs, compare
 from tests.conftest import SAMPLE
 from tests.whatif.conftest import NEW, OLD

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from engine.fields import TABLES, FieldSpec
+from engine.inputs.fields import TABLES, FieldSpec
 from engine.new_city import template_files
 from policy_dsl import builtins, grains
 from policy_dsl.ast import DOCUMENT_FIELDS

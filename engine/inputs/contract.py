@@ -1,0 +1,566 @@
+"""Load and validate the input files (输入数据校验): bad rows go to `rejects`, bad files raise.
+
+Every check is a vectorized polars expression over the whole table; a row's reject names its
+first failing check, in the order documented in `engine/CONTRACT.md`:
+
+0. a CSV row with more or fewer fields than the header (its values would be in the wrong
+   columns);
+1. each field in contract order (then the policy's extra fields): missing → unparseable →
+   out of range (minimum, plausible bound, choices) → more than 2 decimals (money);
+2. duplicate key (all copies rejected);
+3. row rules: unreasonable_cost, self_paid, drug_cost, consumable_cost and drug_cost +
+   consumable_cost ≤ total_cost;
+4. references: hospital, drg_code, secondary_drg (rejected upstream, then unknown).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from engine.inputs.budget import KEYS_USED, BudgetInput, load_budget
+from engine.inputs.fields import (
+    CONTRACT_VERSION,
+    POLARS_DTYPES,
+    TABLES,
+    FieldSpec,
+    TableKind,
+    bound_text,
+    key_field,
+    raw_value,
+    typed_value,
+)
+from engine.inputs.reading import FIELDS, ContractError, locate, read_table
+from engine.plan.money import MAX_MONEY
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "ContractError",
+    "FieldSpec",
+    "Inputs",
+    "load_inputs",
+    "load_tables",
+    "with_budget",
+]
+
+ROW = "__row"
+#: The `field` of a reject that concerns the whole row (a CSV row that does not fit the header).
+ROW_FIELD = "(row)"
+DUPLICATE = "__duplicate"
+UNGROUPED_CODES = ["0000", *(f"{chr(letter)}QY" for letter in range(ord("A"), ord("Z") + 1))]
+REJECT_SCHEMA = pl.Schema(
+    {
+        "file": pl.String(),
+        "row": pl.Int64(),
+        "key": pl.String(),
+        "field": pl.String(),
+        "reason": pl.String(),
+        "value": pl.String(),
+    }
+)
+#: Cases rejected because of their hospital or group, per cause and upstream key.
+CAUSES_SCHEMA = pl.Schema({"cause": pl.String(), "key": pl.String(), "cases": pl.Int64()})
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Validated inputs: typed frames sorted by key, the rejects, what was read — and, per table,
+    the file it came from (`files`) and the columns that file has (`columns`: a column not among
+    them holds its default); `source` is the data folder."""
+
+    cases: pl.DataFrame
+    hospitals: pl.DataFrame
+    groups: pl.DataFrame
+    budget: dict[str, Any]
+    rejects: pl.DataFrame
+    file_hashes: dict[str, str]
+    rows_read: dict[str, int]
+    files: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, frozenset[str]] = field(default_factory=dict)
+    source: Path | None = None
+    #: supervision rows (`engine.inputs.supervision`): accepted deductions and assessment scores,
+    # None
+    #: when the policy declares none (the file is then not read)
+    deductions: pl.DataFrame | None = None
+    assessments: pl.DataFrame | None = None
+    #: cases rejected because of their hospital or group: cause, the hospital or group, cases
+    causes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CAUSES_SCHEMA))
+    #: supervision rows of kinds (assessments) the policy does not declare, by table and name:
+    #: not this policy's to read (another city's on shared data), counted, not rejected
+    other_kinds: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: the cases cut to a period and keyed by integer codes, per period (`engine.run.settle.
+    #: run_data`): made once per dataset, re-used by every settlement of it; not copied by
+    #: `dataclasses.replace` (a replaced frame gets a cache of its own)
+    prepared: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def rejected_because(self) -> dict[str, dict[str, int]]:
+        """Cases rejected because of their hospital or group (rejected upstream, or not in its
+        file), per cause and upstream key: `{"hospital rejected in hospitals.csv": {"H0003":
+        780}}` — the money of those cases goes to the others, so it is never silent."""
+        found: dict[str, dict[str, int]] = {}
+        for row in self.causes.iter_rows(named=True):
+            found.setdefault(row["cause"], {})[row["key"]] = row["cases"]
+        return found
+
+
+@dataclass(frozen=True)
+class _Table:
+    """One input table after validation."""
+
+    file: str
+    key: str
+    frame: pl.DataFrame
+    rejected_keys: pl.Series
+    rejects: pl.DataFrame
+    rows_read: int
+    sha256: str
+    columns: frozenset[str]
+    causes: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One validity check: `fails` flags bad rows, `reason` words them (on bad rows only);
+    a reference check names its `cause` (the row is rejected because of another table's)."""
+
+    field: str
+    fails: pl.Expr
+    reason: pl.Expr
+    cause: str | None = None
+    shown: pl.Expr | None = None
+
+    @property
+    def value(self) -> pl.Expr:
+        """The value shown in the reject: the field's raw value, unless the check says."""
+        return _raw(self.field).cast(pl.String) if self.shown is None else self.shown
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """A column whose values must be keys of an accepted row of another table."""
+
+    field: str
+    noun: str
+    target: _Table
+    always_valid: Sequence[str]
+
+
+def load_inputs(
+    data_dir: Path,
+    *,
+    extra: Mapping[str, Sequence[FieldSpec]] | None = None,
+    budget_names: Sequence[str | BudgetInput] = (),
+    encoding: str = "utf8",
+) -> Inputs:
+    """Read cases, hospitals, groups (CSV or Parquet) and budget.yaml from `data_dir`.
+
+    `extra` maps "cases" / "hospitals" / "groups" to the extra fields a policy declares;
+    `budget_names` are the budget figures the policy needs (a name is one amount or a mapping
+    of amounts; a `BudgetInput` says which, as `load_data` gives them); `encoding` is that of
+    the CSV files (`reading.ENCODINGS`).
+    """
+    return with_budget(load_tables(data_dir, extra=extra, encoding=encoding), budget_names)
+
+
+def load_tables(
+    data_dir: Path,
+    *,
+    extra: Mapping[str, Sequence[FieldSpec]] | None = None,
+    encoding: str = "utf8",
+) -> Inputs:
+    """`load_inputs` without the budget (`Inputs.budget` is `{}`): hospitals, groups, then the
+    cases, which refer to both."""
+    extra = extra or {}
+    hospitals = _load_table(data_dir, "hospitals", extra.get("hospitals", ()), encoding)
+    groups = _load_table(data_dir, "groups", extra.get("groups", ()), encoding)
+    references = _case_references(hospitals, groups)
+    cases = _load_table(data_dir, "cases", extra.get("cases", ()), encoding, references)
+    tables = {"hospitals": hospitals, "groups": groups, "cases": cases}
+    return Inputs(
+        cases=_with_case_derivations(cases.frame),
+        hospitals=hospitals.frame,
+        groups=groups.frame,
+        budget={},
+        rejects=pl.concat([table.rejects for table in tables.values()]),
+        file_hashes={t.file: t.sha256 for t in tables.values()},
+        rows_read={kind: t.rows_read for kind, t in tables.items()},
+        files={kind: t.file for kind, t in tables.items()},
+        columns={kind: t.columns for kind, t in tables.items()},
+        source=data_dir,
+        causes=cases.causes,
+    )
+
+
+def with_budget(inputs: Inputs, budget_names: Sequence[str | BudgetInput] = ()) -> Inputs:
+    """`inputs` with the budget.yaml of its folder read and validated against the figures
+    (`load_inputs`); a per-tier figure needs an amount for every tier the hospitals use."""
+    assert inputs.source is not None
+    figures = [f if isinstance(f, BudgetInput) else BudgetInput(f, "*") for f in budget_names]
+    used = {  # a column the file lacks: `settle.check_columns` says so, with who reads it
+        per: inputs.hospitals[column]
+        for per, (_, column) in KEYS_USED.items()
+        if column in inputs.columns["hospitals"]
+    }
+    budget_path = inputs.source / "budget.yaml"
+    budget = load_budget(budget_path, figures, used)
+    budget_hash = {budget_path.name: _sha256(budget_path)} if budget else {}
+    return replace(inputs, budget=budget, file_hashes=inputs.file_hashes | budget_hash)
+
+
+def _case_references(hospitals: _Table, groups: _Table) -> tuple[_Reference, ...]:
+    return (
+        _Reference("hospital_id", "hospital", hospitals, ()),
+        _Reference("drg_code", "DRG code", groups, UNGROUPED_CODES),
+        _Reference("secondary_drg", "secondary_drg", groups, ()),
+    )
+
+
+def _with_case_derivations(cases: pl.DataFrame) -> pl.DataFrame:
+    """Add `month` (YYYY-MM of discharge) and `ungrouped` (0000 or xQY, 未入组/歧义组)."""
+    return cases.with_columns(
+        month=pl.col("discharge_date").dt.strftime("%Y-%m"),
+        ungrouped=pl.col("drg_code").is_in(UNGROUPED_CODES),
+    )
+
+
+# ---- reading files ---------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _raw(name: str) -> pl.Expr:
+    """The normalized raw value of a field (kept next to the typed value for rejects)."""
+    return pl.col(f"__raw__{name}")
+
+
+# ---- checks ----------------------------------------------------------------------------------
+
+_TOO_LARGE = (
+    "{} {{}} is out of range; money must be at most 90,071,992,547,409.92 元 "
+    "(the largest amount kept exact to the fen)"
+)
+
+_UNPARSEABLE = {
+    "money": "is not an amount of money; write a number such as 1234.50",
+    "number": "is not a number",
+    "int": "is not a whole number",
+    "bool": "is not true or false; write true/false (1/0, yes/no, 是/否 also accepted)",
+    "date": "is not a date; write YYYY-MM-DD, e.g. 2024-03-31",
+}
+
+
+def _says(template: str, *values: pl.Expr) -> pl.Expr:
+    """A reason built from a template with `{}` holes (only evaluated on rejected rows)."""
+    return pl.format(template, *values)
+
+
+def _field_checks(spec: FieldSpec) -> list[_Check]:
+    """Checks of one present column, in order: missing, unparseable, range, decimals."""
+    name, raw, value = spec.name, _raw(spec.name), pl.col(spec.name)
+    checks = []
+    if spec.required:
+        checks.append(_Check(name, raw.is_null(), pl.lit(f"{name} is missing; it is required")))
+    if spec.dtype != "text":
+        unparseable = _says(f"{name} '{{}}' {_UNPARSEABLE[spec.dtype]}", raw.cast(pl.String))
+        checks.append(_Check(name, raw.is_not_null() & value.is_null(), unparseable))
+    checks += _range_checks(spec)
+    if spec.dtype == "money":
+        fen = value * 100
+        inexact = (fen - fen.round()).abs() > 1e-6 + fen.abs() * 1e-15
+        reason = _says(
+            f"{name} {{}} has more than 2 decimals; money is exact to the fen (0.01 元)",
+            raw.cast(pl.String),
+        )
+        checks.append(_Check(name, inexact, reason))
+    return checks
+
+
+def _range_checks(spec: FieldSpec) -> list[_Check]:
+    name, shown, value = spec.name, _raw(spec.name).cast(pl.String), pl.col(spec.name)
+    checks = [] if spec.minimum is None else [_minimum_check(spec, shown, value)]
+    if spec.maximum is not None:
+        bound = bound_text(spec.maximum)
+        reason = _says(
+            f"{name} {{}} is above its plausible bound {bound} ({spec.why}); check the value "
+            "(engine/CONTRACT.md, Bounds)",
+            shown,
+        )
+        checks.append(_Check(name, value > spec.maximum, reason))
+    elif spec.dtype == "money":
+        checks.append(_Check(name, value.abs() > MAX_MONEY, _says(_TOO_LARGE.format(name), shown)))
+    if spec.choices:
+        allowed = ", ".join(map(str, spec.choices))
+        reason = _says(f"{name} {{}} is not one of {allowed}", shown)
+        checks.append(_Check(name, ~value.is_in(list(spec.choices)), reason))
+    return checks
+
+
+def _minimum_check(spec: FieldSpec, shown: pl.Expr, value: pl.Expr) -> _Check:
+    name, low = spec.name, spec.minimum or 0.0
+    if spec.exclusive_minimum:
+        return _Check(name, value <= low, _says(f"{name} is {{}}; must be > {low:g}", shown))
+    words = f"{name} is negative ({{}})" if low == 0 else f"{name} is {{}}"
+    return _Check(name, value < low, _says(f"{words}; must be ≥ {bound_text(low)}", shown))
+
+
+def _fields_check(width: int) -> _Check:
+    """A CSV row with more or fewer fields than the header's `width` (`reading.FIELDS`)."""
+    reason = _says(
+        f"row {{}} (line {{}} of the file) has {{}} fields, the header has {width}: its values "
+        'would fall in the wrong columns; quote a value that holds a comma ("1,234.50")',
+        pl.col(ROW),
+        pl.col(ROW) + 1,
+        pl.col(FIELDS),
+    )
+    fields = pl.col(FIELDS)
+    return _Check(ROW_FIELD, fields.is_not_null(), reason, shown=fields.cast(pl.String))
+
+
+def _duplicate_check(kind: TableKind) -> _Check:
+    key = key_field(kind)
+    noun = kind.removesuffix("s")
+    reason = _says(
+        f"{key} {{}} appears {{}} times (rows {{}}); every {noun} must be unique — all copies "
+        "rejected",
+        pl.col(key),
+        pl.col("__copies"),
+        pl.col("__copy_rows"),
+    )
+    return _Check(key, pl.col(DUPLICATE), reason)
+
+
+#: Half a fen, in yuan: the margin of a comparison of sums of amounts exact to the fen.
+HALF_FEN = 0.005
+#: Parts of a stay's cost (不合理费用, 全自费, 药品费, 耗材费): each at most the stay's total cost.
+COST_PARTS = ("unreasonable_cost", "self_paid", "drug_cost", "consumable_cost")
+
+
+def _row_rule_checks(present: set[str]) -> list[_Check]:
+    """Each part of a stay's cost at most its total (in `COST_PARTS` order), then the drugs and
+    consumables together."""
+    if "total_cost" not in present:
+        return []
+    checks = []
+    for part in (p for p in COST_PARTS if p in present):
+        over = pl.col(part) > pl.col("total_cost")
+        reason = _says(
+            f"{part} {{}} is more than total_cost {{}}; it must be ≤ total_cost",
+            _raw(part).cast(pl.String),
+            _raw("total_cost").cast(pl.String),
+        )
+        checks.append(_Check(part, over, reason))
+    if {"drug_cost", "consumable_cost"} <= present:
+        # amounts exact to the fen: a sum more than half a fen above the total is above it
+        both = pl.col("drug_cost") + pl.col("consumable_cost")
+        reason = _says(
+            "drug_cost {} + consumable_cost {} is more than total_cost {}; together they are "
+            "part of it",
+            _raw("drug_cost").cast(pl.String),
+            _raw("consumable_cost").cast(pl.String),
+            _raw("total_cost").cast(pl.String),
+        )
+        checks.append(_Check("consumable_cost", both > pl.col("total_cost") + HALF_FEN, reason))
+    return checks
+
+
+def _reference_checks(ref: _Reference) -> list[_Check]:
+    """Rejected upstream, then unknown; an empty optional reference (null here) passes."""
+    value, file = pl.col(ref.field), ref.target.file
+    upstream = value.is_in(ref.target.rejected_keys.implode())
+    valid = pl.concat(
+        [ref.target.frame[ref.target.key], pl.Series(ref.always_valid, dtype=pl.String)]
+    )
+    unknown = ~value.is_in(valid.implode()) & ~upstream
+    return [
+        _Check(
+            ref.field,
+            upstream,
+            _says(
+                f"{ref.noun} {{}} is in {file} but was rejected there "
+                "(see its reject); fix that row first",
+                value,
+            ),
+            cause=f"{ref.noun} rejected in {file}",
+        ),
+        _Check(
+            ref.field,
+            unknown,
+            _says(f"{ref.noun} {{}} is not in {file}", value),
+            cause=f"{ref.noun} not in {file}",
+        ),
+    ]
+
+
+# ---- one table -------------------------------------------------------------------------------
+
+
+def _merge_fields(kind: TableKind, extra: Sequence[FieldSpec], file: str) -> tuple[FieldSpec, ...]:
+    """Contract fields then the policy's extra fields; an extra that repeats a field must agree."""
+    fields = {spec.name: spec for spec in TABLES[kind]}
+    for spec in extra:
+        known = fields.setdefault(spec.name, spec)
+        if known.dtype != spec.dtype:
+            raise ContractError(
+                file,
+                spec.name,
+                f"the policy declares {kind}.{spec.name} "
+                f"as {spec.dtype}, but the contract defines it as {known.dtype}",
+            )
+    return tuple(fields.values())
+
+
+def _load_table(
+    data_dir: Path,
+    kind: TableKind,
+    extra: Sequence[FieldSpec],
+    encoding: str,
+    refs: Sequence[_Reference] = (),
+) -> _Table:
+    path, key = locate(data_dir, kind), key_field(kind)
+    fields = _merge_fields(kind, extra, path.name)
+    raw = read_table(path, fields, encoding)
+    present = [spec for spec in fields if spec.name in raw.frame.columns]
+    frame = _typed_frame(raw.frame, present, key)
+    width = len(raw.columns) if FIELDS in raw.frame.columns else None
+    checks = _checks(kind, present, [ref for ref in refs if ref.field in raw.frame.columns], width)
+    fails = pl.any_horizontal([c.fails.fill_null(False) for c in checks])
+    bad = frame.lazy().select(fails).collect().to_series()
+    rejected = frame.filter(bad)
+    accepted = frame.filter(~bad) if rejected.height else frame  # no copy of a clean file
+    rejects = _rejects(rejected, checks, path.name, key)
+    return _Table(
+        file=path.name,
+        key=key,
+        frame=_accepted(accepted, fields, present),
+        rejected_keys=rejected[key].drop_nulls().unique().sort(),
+        rejects=rejects.select(REJECT_SCHEMA.names()),
+        rows_read=raw.frame.height,
+        sha256=_sha256(path),
+        columns=frozenset(raw.columns),
+        causes=_causes(rejects),
+    )
+
+
+def _causes(rejects: pl.DataFrame) -> pl.DataFrame:
+    """Rows rejected because of another table's row, counted per cause and upstream key."""
+    return (
+        rejects.filter(pl.col("cause").is_not_null())
+        .group_by("cause", "value")
+        .agg(pl.len().cast(pl.Int64).alias("cases"))
+        .rename({"value": "key"})
+        .sort("cause", "key")
+        .cast(CAUSES_SCHEMA)
+    )
+
+
+def _checks(
+    kind: TableKind,
+    present: Sequence[FieldSpec],
+    refs: Sequence[_Reference],
+    width: int | None,
+) -> list[_Check]:
+    """All checks of a table in the documented order (first failing one names the reject)."""
+    checks = [] if width is None else [_fields_check(width)]
+    checks += [c for spec in present for c in _field_checks(spec)] + [_duplicate_check(kind)]
+    checks += _row_rule_checks({spec.name for spec in present})
+    return checks + [c for ref in refs for c in _reference_checks(ref)]
+
+
+def _typed_frame(raw: pl.DataFrame, present: Sequence[FieldSpec], key: str) -> pl.DataFrame:
+    """Row number, normalized raw values, typed values and the duplicate-key flag, by key."""
+    schema = raw.schema
+    normalized = raw.select(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW),
+        *[raw_value(spec, schema[spec.name]).alias(f"__raw__{spec.name}") for spec in present],
+        *[pl.col(FIELDS)] * (FIELDS in raw.columns),
+    )
+    typed = _sorted(normalized, f"__raw__{key}").with_columns(
+        [typed_value(spec, _raw(spec.name), schema[spec.name]).alias(spec.name) for spec in present]
+    )
+    same_as_next = (pl.col(key) == pl.col(key).shift(-1)).fill_null(False)
+    return typed.with_columns(
+        (same_as_next | same_as_next.shift(1, fill_value=False)).alias(DUPLICATE)
+    )
+
+
+def _sorted(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Sorted by `column` (nulls first, ties by row); an O(n) check skips sorted input."""
+    if frame[column].is_sorted():
+        return frame
+    return frame.sort(column, ROW)
+
+
+def _accepted(
+    frame: pl.DataFrame, fields: Sequence[FieldSpec], present: Sequence[FieldSpec]
+) -> pl.DataFrame:
+    """Typed columns in contract order, defaults filled in, money rounded to the fen (rows stay
+    in key order)."""
+    names = {spec.name for spec in present}
+    return frame.select(_final(spec, spec.name in names) for spec in fields)
+
+
+def _final(spec: FieldSpec, present: bool) -> pl.Expr:
+    value = pl.col(spec.name) if present else pl.lit(None)
+    if not spec.required and spec.default is not None:
+        value = value.fill_null(spec.default)
+    if spec.dtype == "money":
+        value = value.round(2)
+    return value.cast(POLARS_DTYPES[spec.dtype]).alias(spec.name)
+
+
+def _rejects(rejected: pl.DataFrame, checks: Sequence[_Check], file: str, key: str) -> pl.DataFrame:
+    """One reject row per rejected input row, worded by its first failing check."""
+    first = pl.coalesce(
+        [pl.when(c.fails.fill_null(False)).then(pl.lit(i, pl.Int32)) for i, c in enumerate(checks)]
+    )
+    return (
+        _with_copies(rejected, key)
+        .with_columns(first.alias("__first"))
+        .select(
+            pl.lit(file).alias("file"),
+            pl.col(ROW).alias("row"),
+            _raw(key).cast(pl.String).alias("key"),
+            _of_first([pl.lit(c.field) for c in checks]).alias("field"),
+            _of_first([c.reason for c in checks]).alias("reason"),
+            _of_first([c.value for c in checks]).alias("value"),
+            _of_first([pl.lit(c.cause, pl.String) for c in checks]).alias("cause"),
+        )
+        .sort("row")
+        .cast(REJECT_SCHEMA | {"cause": pl.String()})
+    )
+
+
+def _of_first(per_check: Sequence[pl.Expr]) -> pl.Expr:
+    """For each row, the expression belonging to its first failing check (`__first`)."""
+    return pl.coalesce(
+        [pl.when(pl.col("__first") == i).then(expr) for i, expr in enumerate(per_check)]
+    )
+
+
+def _with_copies(rejected: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Join to each duplicated key its number of copies and their rows (first 10)."""
+    copies = (
+        rejected.filter(pl.col(DUPLICATE))
+        .group_by(key)
+        .agg(pl.len().alias("__copies"), pl.col(ROW).sort().alias("__rows"))
+        .select(
+            key,
+            "__copies",
+            pl.concat_str(
+                pl.col("__rows").list.head(10).cast(pl.List(pl.String)).list.join(", "),
+                pl.when(pl.col("__copies") > 10).then(pl.lit(", …")).otherwise(pl.lit("")),
+            ).alias("__copy_rows"),
+        )
+    )
+    return rejected.join(copies, on=key, how="left")

@@ -1,0 +1,111 @@
+"""An earlier settlement's indicators read back (`indicators.csv`, or `.parquet`, and the run's
+`manifest.json`): by a later run for its growth rates (`engine.inputs.previous`) and by `drgpolicy
+monitor` (`engine.monitor`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from engine.run.out_folder import MARKER_KEY, SETTLEMENT
+from policy_dsl.errors import PolicyError
+
+if TYPE_CHECKING:
+    from engine.run.settle import Settlement
+
+#: The indicator table a settlement writes (`engine.run.indicators`), without its suffix.
+TABLE = "indicators"
+
+
+class RunError(PolicyError):
+    """A folder that is not a settlement's output with its indicators."""
+
+
+@dataclass(frozen=True)
+class IndicatorRun:
+    """A settlement's output folder: its period, policy and indicators (`value` as a number)."""
+
+    folder: Path
+    period: str
+    city: str
+    version: str
+    hash: str
+    table: pl.DataFrame
+
+    @classmethod
+    def read(cls, folder: Path, what: str) -> IndicatorRun:
+        """The run in `folder`; `what` names the argument in messages (`--previous`)."""
+        manifest = settle_manifest(folder, what)
+        tables = (folder / f"{TABLE}.csv", folder / f"{TABLE}.parquet")
+        table = next((path for path in tables if path.is_file()), None)
+        if table is None:
+            raise RunError(
+                f"{what} {folder} has no {TABLE}.csv: it was settled before runs wrote their "
+                "indicators; settle that period again to have them"
+            )
+        policy = manifest.get("policy", {})
+        return cls(
+            folder,
+            str(manifest.get("period")),
+            str(policy.get("city")),
+            str(policy.get("version")),
+            str(policy.get("hash")),
+            _read(table, what),
+        )
+
+    @classmethod
+    def of(cls, settlement: Settlement) -> IndicatorRun:
+        """A settlement's indicators as if read back from its output folder (kept in memory:
+        the studio's months)."""
+        policy = settlement.policy
+        table = settlement.indicators().with_columns(pl.col("value").cast(pl.Float64))
+        folder = Path(f"<{policy.city} {policy.version} {settlement.period.label}>")
+        return cls(folder, settlement.period.label, policy.city, policy.version, policy.hash, table)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "folder": str(self.folder),
+            "period": self.period,
+            "city": self.city,
+            "version": self.version,
+            "hash": self.hash,
+        }
+
+
+def settle_manifest(folder: Path, what: str) -> dict[str, Any]:
+    """The `manifest.json` of a settlement's output folder (refused if it is none)."""
+    if not folder.is_dir():
+        raise RunError(f"{what} {folder} is not a folder: give an earlier run's --out")
+    path = folder / SETTLEMENT.marker
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunError(
+            f"{what} {folder} is not the output of `drgpolicy settle` ({path.name}: {exc})"
+        ) from None
+    if not isinstance(manifest, dict) or manifest.get(MARKER_KEY) != SETTLEMENT.name:
+        raise RunError(f"{what} {folder} is not the output of `drgpolicy settle`")
+    return manifest
+
+
+def city_of(folder: Path, what: str) -> Any:
+    return settle_manifest(folder, what).get("policy", {}).get("city")
+
+
+def _read(path: Path, what: str) -> pl.DataFrame:
+    try:
+        if path.suffix == ".parquet":
+            frame = pl.read_parquet(path).cast(pl.String)
+        else:
+            frame = pl.read_csv(path, infer_schema=False)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise RunError(f"{what}: {path} cannot be read ({exc})") from None
+    value = pl.col("value").replace("", None).cast(pl.Float64)
+    met = pl.col("met").replace("", None).replace({"true": "1", "false": "0"}).cast(pl.Int8)
+    return frame.with_columns(
+        pl.col("key").fill_null(""), value.alias("value"), (met == 1).alias("met")
+    )

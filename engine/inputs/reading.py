@@ -1,0 +1,261 @@
+"""Reading one input file (读取数据文件): CSV or Parquet to raw columns, one rule for both.
+
+- `locate` finds `<kind>.csv` or `<kind>.parquet`; an Excel workbook is refused with how to
+  save it as CSV (Excel turns ids such as 000123 into numbers and money into binary fractions).
+- CSV is read as UTF-8 (a BOM is fine) or in the `encoding` asked for (`gbk` reads GBK and
+  GB18030); a file that is not UTF-8 but reads as GB18030 is named as such, with the fix.
+- Both formats then go through one normalisation: duplicate column names are refused with both
+  positions; money stored as Float32 (Parquet) is refused; text is trimmed (`raw_value`).
+- A CSV row with more or fewer fields than the header is not read into the wrong columns: the
+  raw frame says how many fields it has (`FIELDS`), and the loader rejects it with its line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from engine.inputs.fields import FieldSpec
+from policy_dsl.errors import PolicyError
+
+#: Raw frame column: the number of fields of a CSV row that has not as many as the header.
+FIELDS = "__fields"
+#: `--encoding` values: how a CSV file's bytes are read.
+ENCODINGS = {"utf8": "utf-8", "gbk": "gb18030"}
+_EXCEL = (".xlsx", ".xlsm", ".xls")
+
+
+class ContractError(PolicyError):
+    """A whole input file is unusable (missing, unreadable, missing a column, bad budget)."""
+
+    def __init__(self, file: str, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.file = file
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """The known columns of one file as read (text for CSV, native types for Parquet), and
+    the names of all its columns; a CSV's frame also has `FIELDS`."""
+
+    frame: pl.DataFrame
+    columns: list[str]
+
+
+def locate(data_dir: Path, kind: str) -> Path:
+    """`<kind>.csv` or `<kind>.parquet` in `data_dir`: exactly one of them."""
+    found = [data_dir / f"{kind}.{ext}" for ext in ("csv", "parquet")]
+    present = [path for path in found if path.is_file()]
+    if len(present) == 1:
+        return present[0]
+    if present:
+        raise ContractError(
+            present[0].name,
+            None,
+            f"both {kind}.csv and {kind}.parquet are in {data_dir}; keep exactly one",
+        )
+    for excel in (data_dir / f"{kind}{ext}" for ext in _EXCEL):
+        if excel.is_file():
+            raise ContractError(excel.name, None, _excel_words(excel.name, kind))
+    raise ContractError(
+        f"{kind}.csv",
+        None,
+        f"{kind} file not found in {data_dir}; expected {kind}.csv or {kind}.parquet",
+    )
+
+
+def _excel_words(name: str, kind: str) -> str:
+    return (
+        f"{name} is an Excel workbook, which is not read: Excel turns ids such as 000123 into "
+        "numbers and keeps money as binary fractions, so the engine reads only CSV and Parquet. "
+        f"In Excel, save the sheet as {kind}.csv with 另存为 → CSV UTF-8（逗号分隔）(*.csv), or "
+        "export it from the database as Parquet"
+    )
+
+
+def read_table(path: Path, fields: Sequence[FieldSpec], encoding: str = "utf8") -> RawTable:
+    """The columns of `fields` that the file has, checked by the shared rules above; a
+    required column that is absent stops the load (`ContractError`)."""
+    try:
+        if path.suffix == ".csv":
+            return _read_csv(path, fields, encoding)
+        return _read_parquet(path, fields)
+    except UnicodeDecodeError as exc:
+        raise ContractError(
+            path.name,
+            None,
+            f"{path.name} could not be read as {encoding.upper()} ({exc.reason} at byte "
+            f"{exc.start}); without --encoding it is read as UTF-8",
+        ) from None
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise _unreadable(path, exc, encoding) from exc
+
+
+def _unreadable(path: Path, exc: Exception, encoding: str) -> ContractError:
+    if path.suffix == ".csv" and encoding == "utf8" and "utf-8" in str(exc).lower():
+        return ContractError(path.name, None, not_utf8(path))
+    kind = "CSV (UTF-8, comma-separated, header line)" if path.suffix == ".csv" else "Parquet"
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ContractError(path.name, None, f"{path.name} could not be read as {kind}: {detail}")
+
+
+def not_utf8(path: Path) -> str:
+    """Why a file is not UTF-8: the line of the first bad byte, and GBK named if it reads so."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        where = f"line {line} has bytes that are not UTF-8 ({data[exc.start : exc.start + 2]!r})"
+    else:
+        return f"{path.name} could not be read as UTF-8 text"
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return f"{path.name} is not UTF-8: {where}; save it as UTF-8"
+    sample = text.splitlines()[line - 1].strip()[:60]
+    return (
+        f"{path.name} is not UTF-8 but reads as GBK (GB18030), as Excel and many Chinese "
+        f"systems save it: {where}, which read as GBK give “{sample}”. Save it as UTF-8, or "
+        "read it as it is with --encoding gbk"
+    )
+
+
+def _read_parquet(path: Path, fields: Sequence[FieldSpec]) -> RawTable:
+    scan = pl.scan_parquet(path)
+    names = scan.collect_schema().names()
+    known = checked_columns(path.name, fields, names)
+    frame = scan.select(known).collect()
+    _refuse_float32_money(path.name, frame, fields)
+    return RawTable(frame, names)
+
+
+def _read_csv(path: Path, fields: Sequence[FieldSpec], encoding: str) -> RawTable:
+    source: Path | bytes = path
+    if encoding != "utf8":
+        source = path.read_bytes().decode(ENCODINGS[encoding]).encode("utf-8")
+    names = _header(source)
+    known = checked_columns(path.name, fields, names)
+    positions = {name: i for i, name in enumerate(names)}
+    width = len(names)
+    body = pl.scan_csv(
+        source if isinstance(source, Path) else io.BytesIO(source),
+        has_header=False,
+        skip_lines=1,
+        schema={f"__c{i}": pl.String() for i in range(width + 1)},
+        infer_schema=False,
+        truncate_ragged_lines=True,
+        missing_columns="insert",
+    )
+    last, extra = pl.col(f"__c{width - 1}"), pl.col(f"__c{width}")
+    frame = body.select(
+        *[pl.col(f"__c{positions[name]}").alias(name) for name in known],
+        (extra.is_not_null() | last.is_null()).alias(FIELDS),
+    ).collect()
+    return RawTable(_with_field_counts(path.name, frame, source, width), names)
+
+
+def _header(source: Path | bytes) -> list[str]:
+    """The column names on the first line (a BOM dropped)."""
+    if isinstance(source, Path):
+        with source.open("rb") as stream:
+            first = stream.readline()
+    else:
+        first = source.split(b"\n", 1)[0]
+    text = first.decode("utf-8-sig").rstrip("\r\n")
+    return next(csv.reader([text]), [])
+
+
+def checked_columns(file: str, fields: Sequence[FieldSpec], names: Sequence[str]) -> list[str]:
+    """The shared column rules: no name twice, every required field present. Returns the
+    names of `fields` the file has, in field order."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if name.strip() and name in seen:
+            raise ContractError(
+                file,
+                name,
+                f"{file} has two columns named {name} (columns {seen[name]} and {position}); "
+                "the engine would not know which to read: keep one",
+            )
+        seen[name] = position
+    required = [spec.name for spec in fields if spec.required]
+    missing = [name for name in required if name not in seen]
+    if missing:
+        raise ContractError(
+            file,
+            missing[0],
+            f"{file} has no column {', '.join(missing)}; "
+            f"required columns: {', '.join(required)}; "
+            f"columns found: {', '.join(names) or '(none)'}",
+        )
+    return [spec.name for spec in fields if spec.name in seen]
+
+
+def _refuse_float32_money(file: str, frame: pl.DataFrame, fields: Sequence[FieldSpec]) -> None:
+    for spec in fields:
+        if spec.dtype != "money" or frame.schema.get(spec.name) != pl.Float32:
+            continue
+        stored = frame[spec.name].drop_nulls().head(1).to_list()
+        example = (
+            f" (the first, {stored[0]:.2f}, is stored as {float(stored[0])!r})" if stored else ""
+        )
+        raise ContractError(
+            file,
+            spec.name,
+            f"{file}: {spec.name} is stored as Float32, which keeps about 7 digits, so amounts "
+            f"are not exact to the fen{example}; write money as Float64, a decimal "
+            "(e.g. DECIMAL(18, 2)) or an integer",
+        )
+
+
+# ---- CSV rows that do not fit the header ---------------------------------------------------
+
+
+def _with_field_counts(
+    file: str, frame: pl.DataFrame, source: Path | bytes, width: int
+) -> pl.DataFrame:
+    """`FIELDS`: null for a row with as many fields as the header, else its count. Only the
+    rows whose last field is empty or that have an extra one are counted again (rarely any)."""
+    suspect = frame[FIELDS]
+    if not suspect.any():
+        return frame.with_columns(pl.lit(None, pl.Int64).alias(FIELDS))
+    counts = _field_counts(source, frame.height)
+    if counts.len() != frame.height:
+        raise ContractError(
+            file,
+            None,
+            f"{file}: its {frame.height} rows could not be matched to its lines (a line break or "
+            'a quote inside a value that is not quoted as CSV quotes it: "职工\n异地"); '
+            "save it again as CSV from the program that made it",
+        )
+    wrong = pl.when(suspect & (counts != width)).then(counts)
+    return frame.with_columns(wrong.alias(FIELDS))
+
+
+def _field_counts(source: Path | bytes, rows: int) -> pl.Series:
+    """Fields per data row: commas outside quotes per line, when every row is one line (no
+    quoted line break); else Python's csv reader over the whole file."""
+    lines = pl.scan_csv(
+        source if isinstance(source, Path) else io.BytesIO(source),
+        has_header=False,
+        skip_lines=1,
+        separator="\x1f",
+        quote_char=None,
+        schema={"line": pl.String()},
+    ).collect()["line"]
+    if lines.len() == rows and not (lines.str.count_matches('"', literal=True) % 2 == 1).any():
+        unquoted = lines.fill_null("").str.replace_all('"[^"]*"', "")
+        return (unquoted.str.count_matches(",", literal=True) + 1).cast(pl.Int64)
+    data = source.read_bytes() if isinstance(source, Path) else source
+    text = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", " ")  # as polars
+    records = csv.reader(io.StringIO(text, newline=""))
+    next(records, None)
+    return pl.Series([len(record) for record in records], dtype=pl.Int64)

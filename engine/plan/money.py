@@ -1,0 +1,134 @@
+"""Money to the fen (分), with one explicit rounding rule, in both evaluation paths.
+
+Rule: amounts are computed in binary floating point (IEEE double) in yuan — a division `a / b`
+is computed as `a × (1 / b)` in both evaluation paths, because polars divides a column by a
+constant that way and the explainer must agree with it to the last bit; a rounding step
+rounds half away from zero, after a relative tolerance of 1e-14 absorbs representation noise
+(so 1.005 yuan, stored as 1.00499999…, rounds to 1.01). `allocate` splits a total exactly: every
+row gets the floor of its share in fen, and the fen left over go one each to the rows with the
+largest remainders, ties to the smallest row key — so the parts always sum to the total.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+import polars as pl
+
+from engine.plan.exact import exact_sum
+from engine.plan.polars.frames import with_columns
+
+#: Relative tolerance: about 45 units in the last place of a double — enough to absorb the
+#: representation noise of a few operations (1.005 yuan is stored as 1.00499999…), small enough
+#: that even a province's budget (1e12 fen) moves by less than 0.02 fen.
+TOLERANCE = 1e-14
+#: The largest amount in 元 a double holds exactly to the fen (2**53 fen).
+MAX_MONEY = 2.0**53 / 100
+
+
+def round_half_away(value: float | None, digits: int = 0) -> float | None:
+    """Round half away from zero to `digits` decimals (Python path)."""
+    if value is None or math.isnan(value):
+        return None
+    scale = 10.0**digits
+    magnitude = math.floor(abs(value) * scale * (1 + TOLERANCE) + 0.5)
+    return math.copysign(magnitude, value) * (1.0 / scale)
+
+
+def round_half_away_expr(expr: pl.Expr, digits: int = 0) -> pl.Expr:
+    """The same rule as `round_half_away`, on a column (batch path)."""
+    scale = 10.0**digits
+    magnitude = (expr.abs() * scale * (1 + TOLERANCE) + 0.5).floor()
+    return pl.when(expr < 0).then(-magnitude).otherwise(magnitude) * (1.0 / scale)
+
+
+def to_fen(yuan: pl.Expr) -> pl.Expr:
+    """Whole fen of an amount in yuan, by the rounding rule."""
+    return round_half_away_expr(yuan * 100).cast(pl.Int64)
+
+
+def yuan_from_fen(fen: pl.Expr) -> pl.Expr:
+    return fen.cast(pl.Float64) / 100
+
+
+def fen_text(fen: int) -> str:
+    """`12345` → `123.45` (exact; for reports and files)."""
+    return str(Decimal(fen).scaleb(-2).quantize(Decimal("0.01")))
+
+
+def fen_text_expr(fen: pl.Expr) -> pl.Expr:
+    """Fen as exact decimal text `123.45`, for CSV outputs."""
+    sign = pl.when(fen < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    magnitude = fen.abs()
+    cents = (magnitude % 100).cast(pl.String).str.pad_start(2, "0")
+    return pl.concat_str([sign, (magnitude // 100).cast(pl.String), pl.lit("."), cents])
+
+
+def allocate(
+    frame: pl.DataFrame, *, total: str, weight: str, by: list[str], out: str
+) -> pl.DataFrame:
+    """Add column `out`: `total` (yuan, constant within `by`) split over the rows by `weight`,
+    exact to the fen (each row's share: total × weight ÷ Σ weight, the weights taken relative to
+    the group's largest and summed exactly, `engine.plan.exact`). The frame must be sorted by its
+    row keys: equal remainders go to the earlier row. A group whose weights sum to zero pays
+    nothing. A total or a share that is not money a file can hold stops the run
+    (`engine.plan.polars.finite`)."""
+    groups = by or None
+
+    def per_group(expr: pl.Expr) -> pl.Expr:
+        return expr.over(groups) if groups else expr
+
+    amount = pl.col(total).cast(pl.Float64)
+    in_range = amount.abs() <= MAX_MONEY
+    total_fen = to_fen(pl.when(in_range).then(amount))
+    # weights relative to the group's largest, summed exactly (`engine.plan.exact`): the same bits
+    # in every backend, and a lone weight of 1e-300 still takes its total
+    largest = per_group(pl.col(weight).abs().max())
+    unit = pl.when(largest > 0).then(pl.col(weight) / largest)
+    weight_sum = per_group(exact_sum(unit))
+    share = pl.when(weight_sum > 0).then(total_fen.cast(pl.Float64) * unit / weight_sum)
+    # a total or weights out of range: NaN, which stops the run naming the definition (`finite`)
+    raw = total_fen.cast(pl.Float64) * pl.col(weight)  # as large as a share can get
+    overflow = ~in_range | ~raw.is_finite().fill_null(True) | ~share.is_finite().fill_null(True)
+    plain_sum = per_group(pl.col(weight).sum())  # weights whose sum overflows: not a split
+    broken = per_group(overflow.any()) | ~weight_sum.is_finite() | ~plain_sum.is_finite()
+    floor = pl.when(~broken).then(share).floor().cast(pl.Int64, strict=False)
+    staged = with_columns(
+        frame,
+        share.fill_null(0.0).alias("__share"),
+        floor.fill_null(0).alias("__floor"),
+        broken.fill_null(False).alias("__broken"),
+    )
+    left_over = per_group(total_fen - pl.col("__floor").sum())
+    if groups:
+        position = per_group((pl.col("__floor") - pl.col("__share")).rank("ordinal"))
+        extra = pl.when((position <= left_over) & (weight_sum > 0)).then(1).otherwise(0)
+    else:
+        staged = staged.with_columns(__extra=_largest_remainders(staged, left_over, weight_sum > 0))
+        extra = pl.col("__extra")
+    allocated = yuan_from_fen(pl.col("__floor") + extra)
+    value = pl.when(pl.col("__broken")).then(float("nan")).otherwise(allocated)
+    temporary = [c for c in ("__share", "__floor", "__broken", "__extra") if c in staged.columns]
+    return with_columns(staged, value.alias(out)).drop(temporary)
+
+
+def _largest_remainders(staged: pl.DataFrame, left_over: pl.Expr, paid: pl.Expr) -> pl.Series:
+    """1 for the `left_over` rows with the largest remainders (the smallest floor − share), ties
+    to the earlier row, else 0 — what `rank("ordinal") <= left_over` gives, found by a
+    selection (`bottom_k`, linear) instead of a sort of every row: the k-th smallest value is the
+    cut, every value below it is taken, and of those equal to it the first ones."""
+    gaps, count, pays = staged.select(
+        (pl.col("__floor") - pl.col("__share")).alias("gap"),
+        left_over.first().alias("count"),
+        paid.first().alias("pays"),
+    ).get_columns()
+    k = int(count[0] or 0) if staged.height else 0
+    if k <= 0 or not pays[0]:
+        return pl.repeat(0, staged.height, dtype=pl.Int32, eager=True)
+    if k >= staged.height:  # every row (only where the split is broken: then NaN, `finite`)
+        return pl.repeat(1, staged.height, dtype=pl.Int32, eager=True)
+    cut = gaps.bottom_k(k).max()
+    below, at = gaps < cut, gaps == cut
+    taken = below | (at & (at.cum_sum() <= k - below.sum()))
+    return taken.cast(pl.Int32)

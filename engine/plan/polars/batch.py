@@ -1,0 +1,504 @@
+"""The batch plan: every definition of a stage evaluated over whole columns with polars.
+
+Each grain has one frame (its key columns plus every value computed or read there). A reference
+to a coarser value is a join on the shared keys; an aggregate is a group-by of the finer frame
+joined back; conditions, classes and adjustments are `when/then` chains; rank and allocate are
+window steps. No Python loop runs over cases. In a `per month` stage every grain also carries the
+month, so all months settle in one pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from engine.inputs import catalog, supervision
+from engine.inputs.rundata import RunData, run_value
+from engine.plan import functions
+from engine.plan.polars import batch_windows, finite
+from engine.plan.polars import keys as keys_mod
+from engine.plan.polars.fallthrough import Fallthrough, count_fallthrough
+from engine.plan.polars.frames import (
+    HOSPITAL_SIDE,
+    KEY_COLUMNS,
+    StageResult,
+    closure_columns,
+    key_columns,
+    with_columns,
+)
+from policy_dsl import grains as g
+from policy_dsl import ir
+
+
+@dataclass
+class Settings:
+    """Values fixed from outside: definitions (tests, what-ifs) and parameters (sweeps)."""
+
+    definitions: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+class StageRun:
+    """Evaluates one stage, definition by definition, in the IR's dependency order."""
+
+    def __init__(
+        self,
+        policy: ir.Policy,
+        stage: ir.Stage,
+        data: RunData,
+        earlier: Mapping[str, StageResult],
+        settings: Settings,
+    ) -> None:
+        self.policy = policy
+        self.stage = stage
+        self.data = data
+        self.earlier = earlier
+        self.settings = settings
+        self.period: frozenset[str] = frozenset({"month"}) if stage.period == "month" else g.ALL
+        self.frames: dict[g.Grain, pl.DataFrame] = {}
+        self.home: dict[str, g.Grain] = {}
+        self.params = {p.name: settings.params.get(p.name, p.value) for p in policy.params}
+        self.tables = {t.name: t for t in policy.tables}
+        self.no_cc = catalog.no_cc_groups(data.groups["drg_code"].to_list())
+        self.fallthrough: dict[str, Fallthrough] = {}
+        self._temp = 0
+        #: aggregates of the definition being compiled, computed ahead: (node, grain) → column
+        self.aggregates: dict[tuple[str, g.Grain], str] = {}
+        #: aggregates computed ahead for every definition (the monitoring stage's, in one
+        #: group-by per grain: `engine.run.indicators`), kept from one definition to the next
+        self.kept_aggregates: dict[tuple[str, g.Grain], str] = {}
+
+    @classmethod
+    def resume(
+        cls,
+        policy: ir.Policy,
+        result: StageResult,
+        data: RunData,
+        earlier: Mapping[str, StageResult],
+        settings: Settings,
+    ) -> StageRun:
+        """A run over a stage's settled frames, to evaluate further expressions on them (the
+        explainer's window steps, invariants, threshold exposure); the result is not changed."""
+        run = cls(policy, result.stage, data, earlier, settings)
+        run.frames, run.home = dict(result.frames), dict(result.home)
+        return run
+
+    def run(self) -> StageResult:
+        for definition in self.stage.definitions:
+            self.define(definition)
+        return StageResult(self.stage, self.frames, self.home, self.period, self.fallthrough)
+
+    # ---- grains and frames ----
+    def effective(self, grain: list[str] | g.Grain) -> g.Grain:
+        return g.normalize(frozenset(grain) | self.period)
+
+    def frame(self, grain: g.Grain) -> pl.DataFrame:
+        if grain not in self.frames:
+            self.frames[grain] = self._new_frame(grain)
+        return self.frames[grain]
+
+    def _new_frame(self, grain: g.Grain) -> pl.DataFrame:
+        if grain == frozenset({"case"}):
+            return self.data.cases
+        if not grain:
+            return pl.DataFrame({"__all": [0]})
+        source, closure = self.key_source(grain), closure_columns(grain)
+        columns = [*closure, *keys_mod.carried_codes(source, closure)]
+        return source.select(columns).unique().sort(key_columns(grain))
+
+    def key_source(self, grain: g.Grain) -> pl.DataFrame:
+        """Rows of a grain: every hospital (or group) of the inputs for hospital-side grains
+        (or the group grain) — cases or not — otherwise the combinations that cases have, and
+        a hospital's months with a deduction but no case (`RunData.deduction_months`)."""
+        if grain <= HOSPITAL_SIDE:
+            return self.data.hospitals
+        if grain == frozenset({"group"}):
+            return self.data.groups
+        if {"hospital", "month"} <= grain <= HOSPITAL_MONTH:
+            return supervision.with_deduction_months(self.data, closure_columns(grain))
+        return self.data.cases
+
+    def add(self, grain: g.Grain, frame: pl.DataFrame) -> None:
+        self.frames[grain] = frame
+
+    def temp(self) -> str:
+        self._temp += 1
+        return f"__t{self._temp}"
+
+    # ---- definitions ----
+    def define(self, definition: ir.Definition) -> None:
+        grain = self.effective(definition.grain)
+        if definition.name in self.settings.definitions:
+            value = _literal(self.settings.definitions[definition.name], definition.type)
+            expr: pl.Expr = value
+        else:
+            compiler = Compiler(self, grain)
+            self.aggregates = dict(self.kept_aggregates)
+            compiler.prefetch_aggregates(definition.expr)
+            expr = compiler.expr(definition.expr)
+            if compiler.arms:
+                key = "case_id" if "case_id" in self.frame(grain).columns else None
+                found = count_fallthrough(self.frame(grain), compiler.arms, key)
+                if found.counts:
+                    self.fallthrough[definition.name] = found
+        self.add(grain, with_columns(self.frame(grain), expr.alias(definition.name)))
+        self.home[definition.name] = grain
+        self.aggregates = dict(self.kept_aggregates)
+        self._drop_temporaries()
+        finite.check_values(self, definition, grain)
+
+    def _drop_temporaries(self) -> None:
+        for grain, frame in self.frames.items():
+            temporary = [c for c in frame.columns if c.startswith("__t")]
+            if temporary:
+                self.frames[grain] = frame.drop(temporary)
+
+    # ---- reading values into a frame ----
+    def bring(
+        self,
+        grain: g.Grain,
+        source: pl.DataFrame,
+        keys: list[str],
+        column: str,
+        alias: str | None = None,
+    ) -> str:
+        """Join `column` of `source` (identified by `keys`) onto the frame at `grain`."""
+        name = alias or column
+        frame = self.frame(grain)
+        if name in frame.columns:
+            return name
+        if not keys:
+            value = source[column][0] if source.height else None
+            self.add(grain, frame.with_columns(pl.lit(value).alias(name)))
+        else:
+            values = {column: name}
+            self.add(grain, keys_mod.bring_values(self.data.codes, frame, source, keys, values))
+        return name
+
+    def value(self, name: str, stage: str | None, grain: g.Grain) -> str:
+        """Make the value of a definition (of this or an earlier stage) a column at `grain`."""
+        if stage is None:
+            home, frames = self.home[name], self.frames
+        else:
+            result = self.earlier[stage]
+            home, frames = result.home[name], result.frames
+        if stage is None and home == grain:
+            return name
+        alias = name if stage is None else f"{stage}.{name}"
+        return self.bring(grain, frames[home], key_columns(home), name, alias)
+
+    def field(self, ref: ir.FieldRef, grain: g.Grain) -> pl.Expr:
+        if ref.table == "run":
+            return pl.lit(run_value(self.data.period, ref.column))
+        if ref.table == "budget":
+            return self._budget(ref.column, grain)
+        if ref.table in supervision.SUPERVISION_TABLES:
+            return self._supervision(ref, grain)
+        frame = self.frame(grain)
+        if ref.column in frame.columns:
+            return pl.col(ref.column)
+        if ref.table == "hospitals":
+            source, keys = self.data.hospitals, ["hospital_id"]
+        elif ref.table == "groups":
+            source, keys = self.data.groups, ["drg_code"]
+        else:
+            raise KeyError(f"case field `{ref.column}` is not at grain {g.show(grain)}")
+        return pl.col(self.bring(grain, source, keys, ref.column))
+
+    def _supervision(self, ref: ir.FieldRef, grain: g.Grain) -> pl.Expr:
+        """A hospital's deduction (of the month, in a `per month` stage) or assessment score."""
+        monthly = "month" in self.period
+        values = supervision.hospital_values(self.data, ref.table, ref.column, monthly)
+        keys = supervision.value_keys(ref.table, monthly)
+        return pl.col(self.bring(grain, values, keys, ref.column))
+
+    def _budget(self, name: str, grain: g.Grain) -> pl.Expr:
+        value = self.data.budget["values"][name]
+        if not isinstance(value, Mapping):
+            return pl.lit(float(value))
+        declared = next(i for i in self.policy.inputs if i.name == name)
+        key = KEY_COLUMNS[declared.grain[0]]
+        table = pl.DataFrame({key: list(value), name: [float(v) for v in value.values()]})
+        table = table.with_columns(pl.col(key).cast(self.frame(grain).schema[key]))
+        return pl.col(self.bring(grain, table, [key], name))
+
+
+#: The keys of a hospital's month: its rows include the months with a deduction but no case.
+HOSPITAL_MONTH = HOSPITAL_SIDE | {"month"}
+#: IR nodes whose polars expression is a column or a literal: read twice, they cost nothing.
+COLUMNS = (ir.Lit, ir.FieldRef, ir.ParamRef, ir.Ref, ir.Current, ir.Aggregate)
+
+#: `c op x` is `x FLIPPED[op] c`.
+FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+def _literal(value: Any, typ: ir.TypeIR) -> pl.Expr:
+    if typ.kind == "number":
+        return pl.lit(None if value is None else float(value), dtype=pl.Float64)
+    if typ.kind == "date" and isinstance(value, str):
+        return pl.lit(dt.date.fromisoformat(value))
+    return pl.lit(value)
+
+
+class Compiler:
+    """IR expression → polars expression over the frame at one grain (joins done on the way)."""
+
+    def __init__(self, run: StageRun, grain: g.Grain, current: pl.Expr | None = None) -> None:
+        self.run = run
+        self.grain = grain
+        self.current = current
+        #: a classification's conditional classes, each with the column of its condition
+        self.arms: list[tuple[str, str]] = []
+
+    def expr(self, node: Any) -> pl.Expr:
+        method: Callable[[Any], pl.Expr] = getattr(self, "_" + node.op)
+        return method(node)
+
+    def _lit(self, node: ir.Lit) -> pl.Expr:
+        return _literal(node.value, node.type)
+
+    def _field(self, node: ir.FieldRef) -> pl.Expr:
+        return self.run.field(node, self.grain)
+
+    def _param(self, node: ir.ParamRef) -> pl.Expr:
+        value = self.run.params[node.name]
+        return pl.lit(
+            float(value)
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else value
+        )
+
+    def _ref(self, node: ir.Ref) -> pl.Expr:
+        return pl.col(self.run.value(node.name, node.stage, self.grain))
+
+    def _table(self, node: ir.TableLookup) -> pl.Expr:
+        table = self.run.tables[node.name]
+        key = self.shared(node.key)  # read once per row of the table
+        if table.kind == "ranges":
+            return _range_lookup(table, key)
+        numeric = table.key_type.kind == "number"
+
+        def compare(op: str, a: Any, b: Any) -> Any:
+            if numeric:
+                return functions.near_constant(op, a, float(b))
+            return functions.COMPARISONS[op](a, b)
+
+        chain: Any = pl
+        fallback: Any = None
+        for row in table.rows:
+            if row.default:
+                fallback = row.value
+                continue
+            matches = functions.row_matches(row, key, compare)
+            chain = chain.when(matches).then(pl.lit(_number(row.value)))
+        if chain is pl:
+            return pl.lit(_number(fallback))
+        return chain.otherwise(pl.lit(_number(fallback)))
+
+    def _rekey(self, node: ir.Rekey) -> pl.Expr:
+        target_grain, frame, column = self._rekey_target(node.target)
+        given = {kv.key: self.materialize(self.expr(kv.value)) for kv in node.keys}
+        left_on, right_on = [], []
+        for key in g.order(target_grain):
+            left_on.append(given.get(key, KEY_COLUMNS[key]))
+            right_on.append(KEY_COLUMNS[key])
+        alias = self.run.temp()
+        codes, values = self.run.data.codes, {column: alias}
+        self.replace(keys_mod.bring_values(codes, self.frame(), frame, right_on, values, left_on))
+        return pl.col(alias)
+
+    def _rekey_target(self, target: Any) -> tuple[g.Grain, pl.DataFrame, str]:
+        if isinstance(target, ir.Ref):
+            result = self.run.earlier[target.stage] if target.stage else None
+            home = result.home[target.name] if result else self.run.home[target.name]
+            frames = result.frames if result else self.run.frames
+            return home, frames[home], target.name
+        source = self.run.data.groups if target.table == "groups" else self.run.data.hospitals
+        grain = frozenset({"group"}) if target.table == "groups" else frozenset({"hospital"})
+        return grain, source, target.column
+
+    def _neg(self, node: ir.Unary) -> pl.Expr:
+        return -self.expr(node.operand) if node.op == "neg" else ~self.expr(node.operand)
+
+    _not = _neg
+
+    def _arith(self, node: ir.Arith) -> pl.Expr:
+        if node.fn == "/":
+            left, right = self.expr(node.left), self.shared(node.right)
+            return pl.when(right != 0).then(left * (1.0 / right))
+        return functions.ARITHMETIC[node.fn](self.expr(node.left), self.expr(node.right))
+
+    def _cmp(self, node: ir.Cmp) -> pl.Expr:
+        if node.numeric and (constant := self.constant(node.right)) is not None:
+            return functions.near_constant(node.fn, self.shared(node.left), constant)
+        if node.numeric and (constant := self.constant(node.left)) is not None:
+            return functions.near_constant(FLIPPED[node.fn], self.shared(node.right), constant)
+        if node.numeric:  # Float64 both: a value missing everywhere is a column of dtype Null
+            left, right = (self.shared(side).cast(pl.Float64) for side in (node.left, node.right))
+            return functions.near_compare(node.fn, left, right, pl.max_horizontal)
+        return functions.COMPARISONS[node.fn](self.expr(node.left), self.expr(node.right))
+
+    def constant(self, node: Any) -> float | None:
+        """The finite number a literal or parameter stands for (None for anything else)."""
+        if isinstance(node, ir.Lit):
+            value = node.value
+        elif isinstance(node, ir.ParamRef):
+            value = self.run.params[node.name]
+        else:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return float(value) if math.isfinite(value) else None
+
+    def _and(self, node: ir.Logic) -> pl.Expr:
+        """All conditions at once (Kleene, as `&`): a chain of `&` would be as deep as it is
+        long, and polars takes time growing faster than the depth of an expression."""
+        return pl.all_horizontal([self.expr(arg) for arg in node.args])
+
+    def _or(self, node: ir.Logic) -> pl.Expr:
+        return pl.any_horizontal([self.expr(arg) for arg in node.args])
+
+    def _if(self, node: ir.IfExpr) -> pl.Expr:
+        chain: Any = pl
+        for branch in node.branches:
+            chain = chain.when(self.expr(branch.condition)).then(self.expr(branch.value))
+        return chain.otherwise(self.expr(node.otherwise))
+
+    def _is_in(self, node: ir.IsIn) -> pl.Expr:
+        test = self.expr(node.operand).is_in(node.classes)  # Enum vs names: no String cast
+        return ~test if node.negated else test
+
+    def _call(self, node: ir.Call) -> pl.Expr:
+        if node.fn == "no_cc":
+            return catalog.no_cc_expr(self.expr(node.args[0]), self.run.no_cc)
+        if node.fn == "round" and len(node.args) == 2:
+            digits = node.args[1]
+            assert isinstance(digits, ir.Lit)
+            return functions.POLARS["round"](self.shared(node.args[0]), int(digits.value or 0))
+        read = self.shared if node.fn in functions.READ_TWICE else self.expr
+        return functions.POLARS[node.fn](*(read(arg) for arg in node.args))
+
+    def _classify(self, node: ir.Classify) -> pl.Expr:
+        """First match; each condition is computed into a column first (`arms`), so that the
+        cases it could not decide (a missing value) are counted
+        (`engine.plan.polars.fallthrough`)."""
+        enum = pl.Enum([c.name for c in node.classes])
+        tried = list(itertools.takewhile(lambda c: c.when is not None, node.classes))
+        conditions = [self.expr(c.when) for c in tried]
+        self.arms = [(c.name, self.run.temp()) for c in tried]
+        columns = [e.alias(a) for e, (_, a) in zip(conditions, self.arms, strict=True)]
+        self.replace(with_columns(self.frame(), *columns))
+        chain: Any = pl
+        for cls, (_, column) in zip(tried, self.arms, strict=True):
+            chain = chain.when(pl.col(column)).then(pl.lit(cls.name, dtype=enum))
+        fallback = node.classes[len(tried)].name if len(tried) < len(node.classes) else None
+        otherwise = pl.lit(fallback, dtype=enum)
+        return chain.otherwise(otherwise) if chain is not pl else otherwise
+
+    def _match(self, node: ir.Match) -> pl.Expr:
+        on = self.expr(node.on)  # an Enum: compared with class names as is
+        chain: Any = pl
+        fallback: pl.Expr = pl.lit(None, dtype=pl.Float64)
+        for arm in node.arms:
+            if arm.class_name is None:
+                fallback = self.expr(arm.expr)
+            else:
+                chain = chain.when(on == arm.class_name).then(self.expr(arm.expr))
+        return chain.otherwise(fallback) if chain is not pl else fallback
+
+    def _adjust(self, node: ir.AdjustIR) -> pl.Expr:
+        value = self.materialize(self.expr(node.start))
+        running: pl.Expr = pl.col(value)
+        for step in node.steps:
+            inner = Compiler(self.run, self.grain, running)
+            applied = pl.when(inner.expr(step.when)).then(inner.expr(step.expr)).otherwise(running)
+            running = pl.col(self.materialize(applied))
+        return running
+
+    def _current(self, node: ir.Current) -> pl.Expr:
+        assert self.current is not None
+        return self.current
+
+    # ---- steps over many rows (engine/plan/polars/batch_windows.py) ----
+    def prefetch_aggregates(self, node: Any) -> None:
+        batch_windows.prefetch_aggregates(self, node)
+
+    def _agg(self, node: ir.Aggregate) -> pl.Expr:
+        return batch_windows.aggregate(self, node)
+
+    def _rank(self, node: ir.RankIR) -> pl.Expr:
+        return batch_windows.rank(self, node)
+
+    def _allocate(self, node: ir.Allocate) -> pl.Expr:
+        return batch_windows.allocate(self, node)
+
+    # ---- frame helpers ----
+    def at(self, grain: g.Grain) -> Compiler:
+        """A compiler of the same run at another grain (e.g. an aggregate's rows)."""
+        return Compiler(self.run, grain)
+
+    def frame(self) -> pl.DataFrame:
+        return self.run.frame(self.grain)
+
+    def replace(self, frame: pl.DataFrame) -> None:
+        self.run.add(self.grain, frame)
+
+    def materialize(self, expr: pl.Expr) -> str:
+        """Compute an expression into a temporary column of the frame; its name."""
+        alias = self.run.temp()
+        self.replace(with_columns(self.frame(), expr.alias(alias)))
+        return alias
+
+    def shared(self, node: Any) -> pl.Expr:
+        """The expression of `node` for a builder that reads it more than once (a comparison
+        within the money tolerance, a table's rows, a divisor, `clamp`, `round`): a column of
+        its own unless it is a column already. Read twice as an expression, it would be built
+        twice, and nested such builders would double the polars expression at each level:
+        2^depth nodes, a run that never ends at a depth the language allows."""
+        expr = self.expr(node)
+        return expr if isinstance(node, COLUMNS) else pl.col(self.materialize(expr))
+
+
+def _range_lookup(table: ir.Table, key: pl.Expr) -> pl.Expr:
+    """A range table's value in one search, whatever its number of rows: each row's ends as the
+    thresholds `functions.near_constant` compares with (a key within the tolerance of an end
+    is judged as `functions.row_matches` judges it), the row with the last lower end at or below
+    the key, and its value if the key is within its upper end too; else the `else` row's. The
+    checker leaves no two ranges overlapping (E501), so that row is the one a first-match
+    `when/then` chain would find; such a chain, one `when` a row, costs polars time growing
+    faster than the rows: seconds for a thousand, hours for twenty thousand."""
+    rows = sorted((r for r in table.rows if not r.default), key=_lower_end)
+    fallback = pl.lit(_number(next((r.value for r in table.rows if r.default), None)))
+    if not rows:
+        return fallback
+    lows = pl.lit(pl.Series([_lower_end(r) for r in rows], dtype=pl.Float64))
+    highs = pl.lit(pl.Series([_upper_end(r) for r in rows], dtype=pl.Float64))
+    values = pl.lit(pl.Series([_number(r.value) for r in rows]))
+    key = key.cast(pl.Float64)
+    index = lows.search_sorted(key, side="right").cast(pl.Int64) - 1
+    row = index.clip(lower_bound=0)
+    found = key.is_not_null() & (index >= 0) & (key <= highs.gather(row))
+    return pl.when(found).then(values.gather(row)).otherwise(fallback)
+
+
+def _lower_end(row: ir.Row) -> float:
+    """The least key a range row takes (as `near_constant` judges `>=` or `>` its bound)."""
+    if row.low is None:
+        return math.inf
+    return functions.near_threshold(">=" if row.low_closed else ">", row.low)
+
+
+def _upper_end(row: ir.Row) -> float:
+    if row.high is None:
+        return math.inf
+    return functions.near_threshold("<=" if row.high_closed else "<", row.high)
+
+
+def _number(value: Any) -> Any:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value

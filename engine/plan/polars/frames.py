@@ -1,0 +1,78 @@
+"""The frames of a stage: one table per grain, identified by its key columns, holding every
+value computed or read at that grain (the batch plan builds them; the explainer, outputs and
+what-if read them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from engine.plan.polars.fallthrough import Fallthrough
+from policy_dsl import grains as g
+from policy_dsl import ir
+
+KEY_COLUMNS = {
+    "case": "case_id",
+    "hospital": "hospital_id",
+    "group": "drg_code",
+    "level": "level",
+    "tier": "tier",
+    "month": "month",
+}
+HOSPITAL_SIDE = frozenset({"hospital", "level", "tier"})
+
+
+def with_columns(frame: pl.DataFrame, *exprs: pl.Expr) -> pl.DataFrame:
+    """`frame.with_columns(*exprs)` through polars' query optimizer, which computes a repeated
+    sub-expression once (a table lookup inside a tolerance comparison, the branches of a `when`
+    chain): three to four times faster than eager evaluation on a settlement's expressions."""
+    return frame.lazy().with_columns(*exprs).collect(engine="in-memory")
+
+
+def join_values(
+    frame: pl.DataFrame, right: pl.DataFrame, left_on: list[str], right_on: list[str] | None = None
+) -> pl.DataFrame:
+    """`frame` with the other columns of `right` (one row per key) joined on the keys, as a left
+    join keeping `frame`'s rows and order. Only the key columns go through the join and the
+    values are added beside them: a wide frame (a stage's cases) is not copied at each join."""
+    right_on = right_on or left_on
+    values = [c for c in right.columns if c not in right_on]
+    joined = frame.select(left_on).join(
+        right, left_on=left_on, right_on=right_on, how="left", maintain_order="left"
+    )
+    return frame.with_columns(joined.select(values))
+
+
+def key_columns(grain: g.Grain) -> list[str]:
+    """The columns that identify a row of `grain`."""
+    return [KEY_COLUMNS[k] for k in g.order(grain)]
+
+
+def closure_columns(grain: g.Grain) -> list[str]:
+    return [KEY_COLUMNS[k] for k in g.order(g.closure(grain))]
+
+
+@dataclass
+class StageResult:
+    """A stage's evaluated frames: where each definition lives, and the values; per
+    classification, the cases whose class condition read a missing value
+    (`engine.plan.polars.fallthrough`)."""
+
+    stage: ir.Stage
+    frames: dict[g.Grain, pl.DataFrame]
+    home: dict[str, g.Grain]
+    period_keys: frozenset[str]
+    fallthrough: dict[str, Fallthrough] = field(default_factory=dict)
+
+    def frame_of(self, name: str) -> pl.DataFrame:
+        return self.frames[self.home[name]]
+
+    def value_frame(self, name: str) -> pl.DataFrame:
+        """Key columns and the value of one definition."""
+        grain = self.home[name]
+        return self.frames[grain].select(*key_columns(grain), name)
+
+    @property
+    def cases(self) -> pl.DataFrame:
+        return self.frames[frozenset({"case"})]

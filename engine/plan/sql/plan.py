@@ -1,0 +1,321 @@
+"""The SQL plan of one stage (SQL 执行计划): the batch plan's steps (`engine.plan.polars.batch`) as
+tables of a SQL database, one per grain, each definition a new table with one more column.
+
+A grain's table holds its key columns and every value computed or read there, as the polars
+frame does; a coarser value is brought by a LEFT JOIN on the shared keys, an aggregate is a
+GROUP BY of the finer table joined back. Rows carry no order: each table is sorted by its keys
+when it is read back (`engine.plan.sql.results`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+from sqlglot import exp
+
+from engine.inputs import catalog, supervision
+from engine.inputs.rundata import RunData
+from engine.plan.polars.batch import HOSPITAL_MONTH, Settings
+from engine.plan.polars.fallthrough import Fallthrough
+from engine.plan.polars.frames import (
+    HOSPITAL_SIDE,
+    KEY_COLUMNS,
+    StageResult,
+    closure_columns,
+    key_columns,
+)
+from engine.plan.sql import build as b
+from engine.plan.sql.database import Database
+from policy_dsl import grains as g
+from policy_dsl import ir
+
+
+@dataclass
+class Frame:
+    """A grain's table in the database and its columns."""
+
+    table: str
+    columns: list[str]
+
+
+@dataclass
+class SqlStage:
+    """A stage evaluated in the database: where each definition lives, and the tables."""
+
+    stage: ir.Stage
+    frames: dict[g.Grain, Frame]
+    home: dict[str, g.Grain]
+    period_keys: frozenset[str]
+    fallthrough: dict[str, Fallthrough] = field(default_factory=dict)
+
+
+@dataclass
+class Tables:
+    """The run's input tables, registered once: cases (without the polars plan's key codes),
+    hospitals, groups, and names for the tables made from them."""
+
+    db: Database
+    data: RunData
+    cases: Frame
+    hospitals: Frame
+    groups: Frame
+    #: this run's number: its tables' names are its own on a database several runs share
+    run: int = 0
+    counter: list[int] = field(default_factory=lambda: [0])
+    registered: dict[str, Frame] = field(default_factory=dict)
+    #: the stages read back so far (for the polars checks that word an error)
+    results: dict[str, StageResult] = field(default_factory=dict)
+
+    @classmethod
+    def register(cls, db: Database, data: RunData) -> Tables:
+        run = next(_RUNS)
+
+        def put(name: str, frame: pl.DataFrame) -> Frame:
+            kept = plain(frame)
+            db.register(f"{name}{run}", kept)
+            return Frame(f"{name}{run}", kept.columns)
+
+        cases, hospitals = put("cases", data.cases), put("hospitals", data.hospitals)
+        return cls(db, data, cases, hospitals, put("groups", data.groups), run)
+
+    def name(self, prefix: str = "t") -> str:
+        self.counter[0] += 1
+        return f"{prefix}{self.run}_{self.counter[0]}"
+
+    def put(self, key: str, frame: pl.DataFrame) -> Frame:
+        """A small table made in polars (budget per key, supervision values), once per key."""
+        if key not in self.registered:
+            name, kept = self.name("in"), plain(frame)
+            self.db.register(name, kept)
+            self.registered[key] = Frame(name, kept.columns)
+        return self.registered[key]
+
+
+def plain(frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame as a database table: without the polars plan's key codes, classes as text."""
+    kept = frame.select(c for c in frame.columns if not c.startswith("__code_"))
+    return kept.with_columns(
+        pl.col(c).cast(pl.String) for c, t in kept.schema.items() if isinstance(t, pl.Enum)
+    )
+
+
+#: Runs numbered in this process (`Tables.run`).
+_RUNS = itertools.count(1)
+
+
+class SqlStageRun:
+    """Evaluates one stage in the database, definition by definition
+    (`engine.plan.polars.batch.StageRun`)."""
+
+    def __init__(
+        self,
+        policy: ir.Policy,
+        stage: ir.Stage,
+        tables: Tables,
+        earlier: Mapping[str, SqlStage],
+        settings: Settings,
+    ) -> None:
+        self.policy = policy
+        self.stage = stage
+        self.tables = tables
+        self.db = tables.db
+        self.data = tables.data
+        self.earlier = earlier
+        self.settings = settings
+        self.period: frozenset[str] = frozenset({"month"}) if stage.period == "month" else g.ALL
+        self.frames: dict[g.Grain, Frame] = {}
+        self.home: dict[str, g.Grain] = {}
+        self.params = {p.name: settings.params.get(p.name, p.value) for p in policy.params}
+        self.policy_tables = {t.name: t for t in policy.tables}
+        self.no_cc = catalog.no_cc_groups(self.data.groups["drg_code"].to_list())
+        self.fallthrough: dict[str, Fallthrough] = {}
+        self._temp = 0
+        #: grains whose table changed since the last `keep`, and the step tables to drop then
+        self._changed: set[g.Grain] = set()
+        self._garbage: list[str] = []
+
+    def run(self) -> SqlStage:
+        from engine.plan.sql.expressions import define
+
+        for definition in self.stage.definitions:
+            define(self, definition)
+        return SqlStage(self.stage, self.frames, self.home, self.period, self.fallthrough)
+
+    # ---- grains and tables ----
+    def effective(self, grain: list[str] | g.Grain) -> g.Grain:
+        return g.normalize(frozenset(grain) | self.period)
+
+    def frame(self, grain: g.Grain) -> Frame:
+        if grain not in self.frames:
+            self.frames[grain] = self._new_frame(grain)
+            self._changed.add(grain)
+        return self.frames[grain]
+
+    def _new_frame(self, grain: g.Grain) -> Frame:
+        if grain == frozenset({"case"}):
+            return self.tables.cases
+        if not grain:
+            return self.create(exp.select(b.alias(b.integer(0), "__all")))
+        source, closure = self.key_source(grain), closure_columns(grain)
+        query = exp.select(*(b.col(c) for c in closure)).from_(b.table(source.table)).distinct()
+        return self.create(query)
+
+    def key_source(self, grain: g.Grain) -> Frame:
+        """The rows of a grain, as in the polars plan (`StageRun.key_source`)."""
+        if grain <= HOSPITAL_SIDE:
+            return self.tables.hospitals
+        if grain == frozenset({"group"}):
+            return self.tables.groups
+        if {"hospital", "month"} <= grain <= HOSPITAL_MONTH:
+            rows = supervision.with_deduction_months(self.data, closure_columns(grain))
+            if rows is not self.data.cases:
+                return self.tables.put(f"months:{sorted(grain)}", rows.select(rows.columns))
+        return self.tables.cases
+
+    def replace(self, grain: g.Grain, frame: Frame) -> None:
+        """Make `frame` the grain's table; the table it replaces, made by this run, is dropped."""
+        old = self.frames.get(grain)
+        self.frames[grain] = frame
+        self._changed.add(grain)
+        if old is not None:
+            self.discard(old.table)
+
+    def discard(self, table: str) -> None:
+        """A step's table no later step reads: dropped when the definition is kept (a view
+        made after it may still read it until then)."""
+        if table.startswith("t"):
+            self._garbage.append(table)
+
+    def create(self, query: exp.Select) -> Frame:
+        """A new step table (a view until the definition is kept) holding the rows of `query`."""
+        name = self.tables.name()
+        columns = self.db.create(name, query)
+        return Frame(name, columns)
+
+    def with_columns(self, grain: g.Grain, values: Mapping[str, b.Node]) -> None:
+        """Replace the grain's table by one with these columns added (or replaced)."""
+        frame = self.frame(grain)
+        kept = [b.col(c) for c in frame.columns if c not in values]
+        added = [b.alias(node, name) for name, node in values.items()]
+        self.replace(grain, self.create(exp.select(*kept, *added).from_(b.table(frame.table))))
+
+    def keep(self) -> None:
+        """A definition is done: the tables it changed are computed and kept (its steps were
+        views), and the steps' views dropped, the latest first."""
+        for grain in self._changed:
+            frame = self.frames[grain]
+            kept = self.db.keep(frame.table)
+            if kept != frame.table:
+                self.frames[grain] = Frame(kept, frame.columns)
+                self.discard(frame.table)
+        for table in reversed(self._garbage):
+            self.db.drop(table)
+        self._changed, self._garbage = set(), []
+
+    def temp(self) -> str:
+        self._temp += 1
+        return f"__t{self._temp}"
+
+    def drop_temporaries(self) -> None:
+        for grain, frame in list(self.frames.items()):
+            kept = [c for c in frame.columns if not c.startswith("__t")]
+            if len(kept) < len(frame.columns):
+                query = exp.select(*(b.col(c) for c in kept)).from_(b.table(frame.table))
+                self.replace(grain, self.create(query))
+
+    # ---- reading values into a table ----
+    def bring(
+        self,
+        grain: g.Grain,
+        source: Frame,
+        keys: list[str],
+        values: Mapping[str, str],
+        left_on: list[str] | None = None,
+    ) -> None:
+        """LEFT JOIN columns of `source` (one row per `keys`; `values`: its column → the name
+        here) onto the grain's table, matching its `left_on` columns (by default the keys)."""
+        frame = self.frame(grain)
+        new = {name for name in values.values()}
+        kept = [b.col(c, "f") for c in frame.columns if c not in new]
+        added = [b.alias(b.col(c, "s"), name) for c, name in values.items()]
+        query = exp.select(*kept, *added).from_(b.table(frame.table, "f"))
+        if keys:
+            on = b.and_(
+                *(
+                    b.compare("==", b.col(left, "f"), b.col(right, "s"))
+                    for left, right in zip(left_on or keys, keys, strict=True)
+                )
+            )
+            query = query.join(b.table(source.table, "s"), on=on, join_type="left")
+        else:
+            query = query.join(b.table(source.table, "s"), join_type="cross")
+        self.replace(grain, self.create(query))
+
+    def value(self, name: str, stage: str | None, grain: g.Grain) -> str:
+        """A definition's value (of this or an earlier stage) as a column at `grain`."""
+        if stage is None:
+            home, frames = self.home[name], self.frames
+        else:
+            result = self.earlier[stage]
+            home, frames = result.home[name], result.frames
+        if stage is None and home == grain:
+            return name
+        alias = name if stage is None else f"{stage}.{name}"
+        if alias not in self.frame(grain).columns:
+            self.bring(grain, frames[home], key_columns(home), {name: alias})
+        return alias
+
+    def field(self, ref: ir.FieldRef, grain: g.Grain) -> b.Node:
+        """An input column at `grain` (`StageRun.field`)."""
+        if ref.table == "run":
+            from engine.inputs.rundata import run_value
+
+            return b.num(run_value(self.data.period, ref.column))
+        if ref.table == "budget":
+            return self._budget(ref.column, grain)
+        if ref.table in supervision.SUPERVISION_TABLES:
+            monthly = "month" in self.period
+            values = supervision.hospital_values(self.data, ref.table, ref.column, monthly)
+            keys = supervision.value_keys(ref.table, monthly)
+            source = self.tables.put(f"{ref.table}:{ref.column}:{monthly}", values)
+            return self._brought(grain, source, keys, ref.column)
+        if ref.column in self.frame(grain).columns:
+            return b.col(ref.column)
+        if ref.table == "hospitals":
+            return self._brought(grain, self.tables.hospitals, ["hospital_id"], ref.column)
+        if ref.table == "groups":
+            return self._brought(grain, self.tables.groups, ["drg_code"], ref.column)
+        raise KeyError(f"case field `{ref.column}` is not at grain {g.show(grain)}")
+
+    def _brought(self, grain: g.Grain, source: Frame, keys: list[str], column: str) -> b.Node:
+        if column not in self.frame(grain).columns:
+            self.bring(grain, source, keys, {column: column})
+        return b.col(column)
+
+    def _budget(self, name: str, grain: g.Grain) -> b.Node:
+        value = self.data.budget["values"][name]
+        if not isinstance(value, Mapping):
+            return b.num(float(value))
+        declared = next(i for i in self.policy.inputs if i.name == name)
+        key = KEY_COLUMNS[declared.grain[0]]
+        dtype = self.data.hospitals.schema.get(key, pl.String)
+        table = pl.DataFrame({key: list(value), name: [float(v) for v in value.values()]})
+        source = self.tables.put(f"budget:{name}", table.with_columns(pl.col(key).cast(dtype)))
+        return self._brought(grain, source, [key], name)
+
+
+def literal(value: Any, typ: ir.TypeIR) -> b.Node:
+    """A value fixed from outside, or a parameter, as a typed SQL literal."""
+    if value is None:
+        return b.typed_null("DOUBLE") if typ.kind == "number" else b.null()
+    if typ.kind == "number" or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return b.num(float(value))
+    if typ.kind == "date":
+        return b.cast(b.text(str(value)), "DATE")
+    if isinstance(value, bool):
+        return b.boolean(value)
+    return b.text(str(value))

@@ -1,0 +1,92 @@
+"""The Spark backend (集群): the same SQL plan rendered as Spark SQL, on the caller's
+SparkSession (a cluster) or a local one (`local[*]`, or the master URL given). Each step's table
+is a temporary view over a locally checkpointed DataFrame, so that a long policy does not grow
+one query plan of every step before it. The session runs with ANSI mode off (the plan guards its
+divisions and casts itself) and case-sensitive names."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, cast
+
+import polars as pl
+from sqlglot import exp
+
+
+class Spark:
+    """A SparkSession the SQL plan runs on (`engine.plan.sql.database.Database`)."""
+
+    name = "spark"
+    dialect = "spark"
+    big_integer = "DECIMAL(38, 0)"
+    #: Java's Math.log may differ from the C library's log in the last bit: the language's
+    #: `ln` runs as a Python UDF over `math.log`, the C library's, as polars' `log`
+    ln = "drgpolicy_ln"
+
+    def __init__(self, master: str | None = None, session: Any = None) -> None:
+        from pyspark.sql import SparkSession
+
+        self._own = session is None
+        if session is None:
+            session = (
+                SparkSession.builder.master(master or "local[*]")
+                .appName("drgpolicy")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.ui.enabled", "false")
+                .config("spark.driver.memory", "4g")
+                .config("spark.pyspark.python", sys.executable)
+                .getOrCreate()
+            )
+        session.sparkContext.setLogLevel("ERROR")
+        session.conf.set("spark.sql.ansi.enabled", "false")
+        session.conf.set("spark.sql.caseSensitive", "true")
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+        session.udf.register("drgpolicy_ln", _c_log(), "double")
+        self.spark = session
+        self.version = str(session.version)
+        self._frames: dict[str, Any] = {}
+
+    def register(self, name: str, frame: pl.DataFrame) -> None:
+        found = self.spark.createDataFrame(frame.to_arrow())
+        found.createOrReplaceTempView(name)
+        self._frames[name] = found
+
+    def create(self, name: str, query: exp.Select) -> list[str]:
+        found = self.spark.sql(query.sql(dialect=self.dialect))
+        found.createOrReplaceTempView(name)
+        self._frames[name] = found
+        return list(query.named_selects)
+
+    def keep(self, name: str) -> str:
+        """Compute the view's rows once (a local checkpoint), cutting its lineage."""
+        found = self._frames[name].localCheckpoint()
+        found.createOrReplaceTempView(name)
+        self._frames[name] = found
+        return name
+
+    def drop(self, name: str) -> None:
+        found = self._frames.pop(name, None)
+        if found is not None:
+            self.spark.catalog.dropTempView(name)
+
+    def fetch(self, query: exp.Select) -> pl.DataFrame:
+        table = self.spark.sql(query.sql(dialect=self.dialect)).toArrow()
+        return cast(pl.DataFrame, pl.from_arrow(table))
+
+    def close(self) -> None:
+        for name in list(self._frames):
+            self.drop(name)
+        if self._own:
+            self.spark.stop()
+
+
+def _c_log() -> Callable[[float | None], float | None]:
+    """The natural log by the C library (`math.log`), for values above 0: a function made here,
+    so that Spark ships its code to the executors, which then need only Python's `math`."""
+    import math
+
+    def ln(value: float | None) -> float | None:
+        return math.log(value) if value is not None and value > 0 else None
+
+    return ln

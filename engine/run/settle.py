@@ -1,0 +1,533 @@
+"""Settlement by stage: the Python API that settlement jobs (and the CLI) call.
+
+    policy = load_policy("policies/xuancheng/2024.policy")
+    inputs = load_data("sample", policy)
+    result = settle(policy, inputs, Period.parse("2024"))
+    result.cases("settlement")        # per-case results (polars)
+    write_outputs(result, Path("out"))
+
+Stages run in order. For a month or a quarter, the stages up to the last `per month` stage
+run (a year-start stage included, a year-end stage not); for a year, every stage runs — or,
+given the twelve monthly runs' outputs (`engine.inputs.earlier`), the `per month` stages are taken
+as those runs paid them. A policy without stages has one stage, `settlement`, which runs over
+whatever period it is given.
+
+Before anything runs, `settle` refuses (a `PolicyError`) a period without cases, input files
+without a column whose default would be a guess (`FieldSpec.neutral`) that the stages read, and
+a hospital with cases but without a score of an assessment they read (`engine.inputs.supervision`).
+With `any_date=False` it also refuses a period outside the policy's effective dates and a budget of
+another year (`check_dates`) — what `drgpolicy settle` does unless `--any-date` is given. The
+default, `any_date=True`, settles any data under any version: what-ifs compare two versions on
+the same data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import polars as pl
+
+from engine.inputs.budget import BudgetInput
+from engine.inputs.contract import ContractError, Inputs, load_inputs
+from engine.inputs.earlier import Earlier
+from engine.inputs.fields import TABLES, Dtype, FieldSpec, rule_text
+from engine.inputs.previous import Previous
+from engine.inputs.rundata import Period, RunData
+from engine.inputs.supervision import (
+    SUPERVISION_TABLES,
+    Declared,
+    check_scores,
+    in_period,
+    load_supervision,
+)
+from engine.plan.polars.batch import KEY_COLUMNS, Settings, StageResult, StageRun, key_columns
+from engine.plan.polars.fallthrough import Fallthrough
+from engine.plan.polars.keys import KeyCodes, bring_values
+from engine.run.progress import step
+from policy_dsl import grains as g
+from policy_dsl import ir
+from policy_dsl.errors import PolicyError
+from policy_dsl.lower import compile_file
+
+if TYPE_CHECKING:
+    from engine.plan.sql.database import Database
+    from engine.run.indicators import Evaluated
+
+ENGINE_VERSION = "0.1.0"
+
+
+def load_policy(path: Path | str) -> ir.Policy:
+    """Compile a policy file (raises `PolicyErrors` if it does not check)."""
+    return compile_file(path)
+
+
+def load_data(data_dir: Path | str, policy: ir.Policy, encoding: str = "utf8") -> Inputs:
+    """Read and validate a data folder against the contract and the policy's own inputs
+    (`encoding`: that of the CSV files, `engine.inputs.reading.ENCODINGS`)."""
+    extra, budget = policy_fields(policy)
+    folder = data_folder(data_dir)
+    inputs = load_inputs(folder, extra=extra, budget_names=budget, encoding=encoding)
+    return load_supervision(folder, inputs, Declared.of(policy), encoding)
+
+
+def policy_fields(policy: ir.Policy) -> tuple[dict[str, list[FieldSpec]], list[BudgetInput]]:
+    """The columns a policy adds to the cases, hospitals and groups (`input case …`), and the
+    budget figures it reads (`input budget …`)."""
+    extra: dict[str, list[FieldSpec]] = {}
+    for declared in policy.inputs:
+        table = declared.table + "s"
+        if declared.table != "budget" and table not in SUPERVISION_TABLES:
+            extra.setdefault(table, []).append(_field_spec(declared))
+    return extra, [budget_input(i) for i in policy.inputs if i.table == "budget"]
+
+
+def data_folder(data_dir: Path | str) -> Path:
+    """The data folder, which must exist."""
+    folder = Path(data_dir)
+    if not folder.is_dir():
+        raise ContractError(
+            str(folder),
+            None,
+            f"data folder {folder} does not exist; it should "
+            "hold cases, hospitals and groups (.csv or .parquet) and budget.yaml",
+        )
+    return folder
+
+
+def budget_input(declared: ir.Input) -> BudgetInput:
+    """A policy's budget figure: one amount, or one per key of its grain (`at tier`)."""
+    per = declared.grain[0] if declared.grain else None
+    return BudgetInput(declared.name, per, declared.label)
+
+
+_DEFAULTS: dict[str, str | float | bool | None] = {
+    "money": 0.0,
+    "number": 0.0,
+    "bool": False,
+    "text": "",
+    "date": None,
+}
+
+
+def _field_spec(declared: ir.Input) -> FieldSpec:
+    """A policy's own input column; optional (0, false or empty when absent) unless a date."""
+    dtype = _dtype(declared.type)
+    return FieldSpec(
+        name=declared.name,
+        dtype=dtype,
+        required=dtype == "date",
+        default=_DEFAULTS[dtype],
+        description=declared.label,
+    )
+
+
+def _dtype(typ: ir.TypeIR) -> Dtype:
+    if typ.kind == "number":
+        return "money" if typ.money == 1 else "number"
+    if typ.kind == "bool":
+        return "bool"
+    return "date" if typ.kind == "date" else "text"
+
+
+@dataclass
+class Settlement:
+    """The outcome of one run: every evaluated stage, with the inputs it ran on."""
+
+    policy: ir.Policy
+    period: Period
+    inputs: Inputs
+    data: RunData
+    settings: Settings = field(default_factory=Settings)
+    stages: dict[str, StageResult] = field(default_factory=dict)
+    #: whether the period was allowed outside the policy's dates (and another budget year)
+    any_date: bool = True
+    #: the stages taken from earlier runs instead of being settled again (`engine.inputs.earlier`)
+    earlier: Earlier | None = None
+    #: the backend that evaluated the stages (`engine.plan.sql.backends`) and its version
+    backend: str = "polars"
+    backend_version: str = pl.__version__
+    #: the previous run the indicators' growth rates read (`settle --previous`)
+    previous: Previous | None = None
+    _monitoring: Any = field(default=None, repr=False)
+    _indicators: pl.DataFrame | None = field(default=None, repr=False)
+
+    def monitoring(self) -> Evaluated | None:
+        """The run's indicators evaluated (once; `engine.run.indicators`): None for a policy
+        without indicators."""
+        if self._monitoring is None:
+            from engine.run.indicators import evaluate
+
+            self._monitoring = (evaluate(self),)
+        return self._monitoring[0]
+
+    def indicators(self) -> pl.DataFrame:
+        """The run's indicators as the long table of `indicators.csv` (once)."""
+        if self._indicators is None:
+            from engine.run.indicators import indicator_table
+
+            self._indicators = indicator_table(self)
+        return self._indicators
+
+    def settling_stages(self) -> list[str]:
+        """The stages this run settled cases in (a stage taken from earlier runs is not)."""
+        taken = self.earlier.cases if self.earlier else {}
+        return [
+            name for name, r in self.stages.items() if r.stage.settles_cases and name not in taken
+        ]
+
+    def outputs(self) -> list[str]:
+        """The per-case output columns of the policy's method."""
+        return output_names(self.policy.method)
+
+    def cases(self, stage: str | None = None) -> pl.DataFrame:
+        """Per-case results of a settling stage (the last one by default)."""
+        result = self.stages[stage or self.settling_stages()[-1]]
+        return case_results(result, self.outputs(), self.data.codes)
+
+    def missing_outputs(self) -> dict[str, dict[str, int]]:
+        """Per settling stage, the cases without a class, settled points (or weight) or
+        payment (see `missing_in`) — never silent."""
+        found = {
+            stage: missing_in(self.cases(stage), self.outputs()) for stage in self.settling_stages()
+        }
+        return {stage: counts for stage, counts in found.items() if counts}
+
+    def fallthrough(self) -> dict[str, dict[str, Fallthrough]]:
+        """Per stage run here, per classification, the cases whose class condition read a
+        missing value and so fell through to a later class (`engine.plan.polars.fallthrough`)."""
+        taken = self.earlier.cases if self.earlier else {}
+        return {
+            name: dict(result.fallthrough)
+            for name, result in self.stages.items()
+            if result.fallthrough and name not in taken
+        }
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """Input rows = settled + rejected + outside the period, for the cases file."""
+        read = self.inputs.rows_read["cases"]
+        rejected = int((self.inputs.rejects["file"].str.starts_with("cases")).sum())
+        settled = self.data.cases.height
+        return {
+            "read": read,
+            "rejected": rejected,
+            "outside_period": read - rejected - settled,
+            "settled": settled,
+        }
+
+    def rejected_because(self) -> dict[str, dict[str, int]]:
+        """Cases rejected because of their hospital or group (`Inputs.rejected_because`)."""
+        return self.inputs.rejected_because()
+
+
+def missing_in(cases: pl.DataFrame, outputs: list[str]) -> dict[str, int]:
+    """How many cases have no class, settled points (or weight) or payment — e.g. a payment
+    that could not be computed because an input it needs is absent. (Base points are
+    legitimately absent for ungrouped cases.)"""
+    counts = cases.select(pl.col(_decisive(outputs)).null_count()).row(0, named=True)
+    return {name: n for name, n in counts.items() if n}
+
+
+def missing_cases(cases: pl.DataFrame, outputs: list[str], limit: int = 5) -> list[str]:
+    """The first `limit` case ids (by id) without a class, settled points (or weight) or payment."""
+    incomplete = pl.any_horizontal(pl.col(_decisive(outputs)).is_null())
+    return cases.filter(incomplete)["case_id"].sort().head(limit).to_list()
+
+
+def _decisive(outputs: list[str]) -> list[str]:
+    return [n for n in outputs if n in ("category", "payment") or n.startswith("settled_")]
+
+
+def output_names(method: str) -> list[str]:
+    points = ["base_points", "case_points", "coefficient", "settled_points", "point_value"]
+    rate = ["base_weight", "case_weight", "coefficient", "settled_weight", "rate"]
+    return ["category", *(points if method == "points" else rate), "payment"]
+
+
+def stages_for(policy: ir.Policy, period: Period) -> list[ir.Stage]:
+    """The stages a period runs (see the module docstring)."""
+    if period.is_year:
+        return list(policy.stages)
+    monthly = [i for i, s in enumerate(policy.stages) if s.period == "month"]
+    last = monthly[-1] if monthly else len(policy.stages) - 1
+    return list(policy.stages[: last + 1])
+
+
+def settle(
+    policy: ir.Policy,
+    inputs: Inputs,
+    period: Period,
+    settings: Settings | None = None,
+    *,
+    any_date: bool = True,
+    earlier: Earlier | None = None,
+    previous: Previous | None = None,
+    backend: str | Database = "polars",
+) -> Settlement:
+    """Run the policy's stages over the inputs for one period (see the module docstring for what
+    is refused first); the stages `earlier` holds are taken as earlier runs left them. `backend`:
+    `polars` (the default), `duckdb` or `spark`, or an open database (`engine.plan.sql.backends`:
+    a DuckDB with a memory limit, a Spark on the caller's SparkSession)."""
+    settings = settings or Settings()
+    stages = stages_for(policy, period)
+    if not any_date:
+        check_dates(policy, inputs, period)
+    check_columns(policy, inputs, stages, settings)
+    data = run_data(inputs, period)
+    check_not_empty(inputs, data)
+    check_scores(
+        policy, inputs, data, fields_read(stages, output_names(policy.method), settings.definitions)
+    )
+    result = Settlement(
+        policy,
+        period,
+        inputs,
+        data,
+        settings,
+        any_date=any_date,
+        earlier=earlier,
+        previous=previous,
+    )
+    if backend == "polars":
+        run_stage = _polars_stages(policy, data, settings)
+    else:
+        from engine.plan.sql.backends import SqlStages, open_database
+
+        database = open_database(backend) if isinstance(backend, str) else backend
+        run_stage = SqlStages(policy, stages, data, settings, database).run
+        result.backend, result.backend_version = database.name, database.version
+    for stage in stages:
+        if earlier and stage.name in earlier.cases:
+            result.stages[stage.name] = earlier.result(stage)
+            continue
+        with step(f"stage {stage.name}"):
+            result.stages[stage.name] = run_stage(stage, result.stages)
+    return result
+
+
+def run_data(inputs: Inputs, period: Period) -> RunData:
+    """The inputs cut to `period`, each case with its hospital's level and tier and the integer
+    codes of its keys (`RunData.build`: a quarter to a third of a settlement of 1M cases) — made
+    once per dataset and period and kept with the inputs (`Inputs.prepared`), so that every
+    settlement of the same data (what-if versions and shifts, the studio's re-runs, a
+    benchmark's rounds) re-uses it. The frames are never changed in place."""
+    found: RunData | None = inputs.prepared.get(period)
+    if found is None:
+        found = RunData.build(
+            inputs.cases,
+            inputs.hospitals,
+            inputs.groups,
+            inputs.budget,
+            period,
+            in_period(inputs, period),
+        )
+        inputs.prepared[period] = found
+    return found
+
+
+def _polars_stages(
+    policy: ir.Policy, data: RunData, settings: Settings
+) -> Callable[[ir.Stage, Mapping[str, StageResult]], StageResult]:
+    """The polars plan (`engine.plan.polars.batch`), stage by stage."""
+
+    def run(stage: ir.Stage, done: Mapping[str, StageResult]) -> StageResult:
+        return StageRun(policy, stage, data, done, settings).run()
+
+    return run
+
+
+# ---- what a run refuses ---------------------------------------------------------------------
+
+
+class DateError(PolicyError):
+    """A period outside the policy's effective dates, or a budget of another year."""
+
+
+class EmptyPeriod(PolicyError):
+    """A period in which no accepted case was discharged."""
+
+
+_ANY_DATE = (
+    "or, to settle this data under this version anyway (a what-if, a demo), pass --any-date "
+    "(any_date=True in Python)"
+)
+
+
+class DateProblem(NamedTuple):
+    """What is wrong with a run's dates, and what to do about it."""
+
+    problem: str
+    remedy: str
+
+    def __str__(self) -> str:
+        return f"{self.problem}: {self.remedy}"
+
+
+def date_problems(policy: ir.Policy, inputs: Inputs, period: Period) -> list[DateProblem]:
+    """A period not wholly within the policy's effective dates; a budget of another year."""
+    problems = []
+    start, end = _date(policy.effective_from), _date(policy.effective_to)
+    if (start and period.first_day < start) or (end and period.last_day > end):
+        problems.append(
+            DateProblem(
+                f"{policy.city} {policy.version} is in force from {start or 'the start'} to "
+                f"{end or 'the next version'}, but period {period.label} runs from "
+                f"{period.first_day} to {period.last_day}",
+                f"settle it under the version in force then (--policy policies/{policy.city} "
+                "picks it)",
+            )
+        )
+    year = inputs.budget.get("year")
+    if year is not None and year != period.year:
+        problems.append(
+            DateProblem(
+                f"budget.yaml is the budget of {year}, but period {period.label} is in "
+                f"{period.year}",
+                f"give the {period.year} budget (year: {period.year})",
+            )
+        )
+    return problems
+
+
+def check_dates(policy: ir.Policy, inputs: Inputs, period: Period) -> None:
+    """Refuse (`DateError`) what `date_problems` finds."""
+    problems = date_problems(policy, inputs, period)
+    if problems:
+        raise DateError("; ".join(map(str, problems)) + f"; {_ANY_DATE}")
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def check_not_empty(inputs: Inputs, data: RunData) -> None:
+    """Refuse a period in which no accepted case was discharged, saying what the data covers."""
+    if data.cases.height:
+        return
+    months = pl.col("month")
+    first, last = inputs.cases.select(months.min().alias("first"), months.max().alias("last")).row(
+        0
+    )
+    if first is not None:
+        covers = f"the data covers {first} … {last}: give a period within it"
+    else:
+        reasons = inputs.rejects.filter(pl.col("file").str.starts_with("cases"))["reason"]
+        first_reason = f"; the first: {reasons[0]}" if len(reasons) else ""
+        covers = f"no case row of the data was accepted ({len(reasons)} rejected{first_reason})"
+    raise EmptyPeriod(f"no case discharged in {data.period.label}; {covers}")
+
+
+def check_columns(
+    policy: ir.Policy, inputs: Inputs, stages: list[ir.Stage], settings: Settings
+) -> None:
+    """Refuse (`ContractError`) input files without a column whose default would be a guess (a
+    hospital's history, indicators, tier) when an output of the run depends on it."""
+    read = fields_read(stages, output_names(policy.method), settings.definitions)
+    problems = [
+        (table, spec, reader)
+        for (table, column), reader in read.items()
+        if (spec := _guessed(table, column)) and column not in inputs.columns.get(table, {column})
+    ]
+    if problems:
+        table, spec, _ = problems[0]
+        lines = [_missing_column(inputs.files.get(t, t), s, r, policy) for t, s, r in problems]
+        raise ContractError(inputs.files.get(table, table), spec.name, "\n".join(lines))
+
+
+def _guessed(table: str, column: str) -> FieldSpec | None:
+    """The contract's optional field `column` of `table` if its default is not neutral."""
+    found = _CONTRACT_FIELDS.get((table, column))
+    return found if found is not None and not found.required and not found.neutral else None
+
+
+_CONTRACT_FIELDS: dict[tuple[str, str], FieldSpec] = {
+    (kind, spec.name): spec for kind, specs in TABLES.items() for spec in specs
+}
+
+
+def _missing_column(file: str, spec: FieldSpec, reader: str, policy: ir.Policy) -> str:
+    rule = rule_text(spec)
+    return (
+        f"{file} has no column {spec.name}, which {policy.city} {policy.version} reads "
+        f"(in `{reader}`); its default {spec.default!r} would be a guess and change the "
+        f"results: add it ({spec.dtype}{'; ' + rule if rule else ''}): {spec.description}"
+    )
+
+
+def fields_read(
+    stages: list[ir.Stage], outputs: list[str], fixed: Mapping[str, Any]
+) -> dict[tuple[str, str], str]:
+    """(table, column) of every input field that an output of the run depends on — the per-case
+    `outputs` of a settling stage, or a `report` — with the definition that reads it. A
+    definition fixed from outside reads nothing."""
+    definitions = {(s.name, d.name): d for s in stages for d in s.definitions}
+    todo = [
+        (s.name, d.name)
+        for s in stages
+        for d in s.definitions
+        if d.report or (s.settles_cases and d.name in outputs)
+    ]
+    seen: set[tuple[str, str]] = set()
+    found: dict[tuple[str, str], str] = {}
+    while todo:
+        key = todo.pop()
+        if key in seen or key not in definitions or key[1] in fixed:
+            continue
+        seen.add(key)
+        definition = definitions[key]
+        for column in _keys_read(definition):
+            found.setdefault(column, key[1])
+        for node in ir.walk(definition.expr):
+            if isinstance(node, ir.FieldRef):
+                found.setdefault((node.table, node.column), key[1])
+            elif isinstance(node, ir.Ref):
+                todo.append((node.stage or key[0], node.name))
+    return dict(sorted(found.items()))
+
+
+#: Grain keys that are input columns (the others — case, hospital, group, month — are ids).
+_KEY_FIELDS = {"tier": ("hospitals", "tier"), "level": ("hospitals", "level")}
+
+
+def _keys_read(definition: ir.Definition) -> Iterator[tuple[str, str]]:
+    """The input columns a definition groups or joins by (`at tier`, `sum(… ) by tier`)."""
+    keys = list(definition.grain)
+    for node in ir.walk(definition.expr):
+        match node:
+            case ir.Aggregate():
+                keys += node.source
+            case ir.Allocate():
+                keys += node.by
+            case ir.RankIR():
+                keys += node.within
+            case ir.Rekey():
+                keys += [k.key for k in node.keys]
+    yield from (_KEY_FIELDS[k] for k in dict.fromkeys(keys) if k in _KEY_FIELDS)
+
+
+def case_results(result: StageResult, names: list[str], codes: KeyCodes) -> pl.DataFrame:
+    """Case keys and the output values, coarser ones brought to each case. The stage's case
+    frame already holds every value evaluated or read there under its name."""
+    cases = result.cases
+    for name in names:
+        grain = result.home[name]
+        if name in cases.columns:
+            continue
+        if not grain:
+            cases = cases.with_columns(pl.lit(result.frames[grain][name][0]).alias(name))
+        else:
+            source = result.value_frame(name)
+            cases = bring_values(codes, cases, source, key_columns(grain), {name: name})
+    return cases.select("case_id", "hospital_id", "drg_code", "month", *names)
+
+
+def value_at(result: StageResult, name: str, grain: g.Grain) -> pl.DataFrame:
+    """A definition's values with the key columns of `grain` (for statements)."""
+    return result.value_frame(name).select(*key_columns(grain), name)
+
+
+__all__ = ["KEY_COLUMNS", "Settings", "Settlement", "load_data", "load_policy", "settle"]

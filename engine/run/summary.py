@@ -1,0 +1,133 @@
+"""Run summaries for people: one row per policy and settling stage (the period's totals), and
+one row per hospital level — what `make demo` prints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from engine.inputs.contract import Inputs
+from engine.run.indicators import HEADLINE
+from engine.run.outputs import stage_tables
+from engine.run.settle import Settlement
+
+
+def stage_rows(result: Settlement) -> list[dict[str, Any]]:
+    """Per settling stage: cases, points or weight, point value or rate, payment, budget and
+    cases per category over the whole period (a monthly stage's months added up)."""
+    method = result.policy.method
+    settled = "settled_points" if method == "points" else "settled_weight"
+    rows = []
+    for stage in result.settling_stages():
+        summary = stage_tables(result, stage)["summary"]
+        categories = [c for c in summary.columns if c.startswith("cases_")]
+        totals = summary.select(
+            pl.col("cases", settled, "payment", "fund_payment", *categories).sum()
+        ).row(0, named=True)
+        rows.append(
+            {
+                "city": result.policy.city,
+                "version": result.policy.version,
+                "stage": stage,
+                "period": result.period.label
+                if summary.height == 1
+                else f"{result.period.label} ({summary.height} months)",
+                "cases": totals["cases"],
+                "points_or_weight": totals[settled],
+                "price": price_text(summary, method),
+                "payment": totals["payment"] / 100,
+                "fund_payment": totals["fund_payment"] / 100,
+                "budget": summary["budget"].sum() if "budget" in summary.columns else None,
+                "categories": {
+                    c.removeprefix("cases_"): totals[c] for c in categories if totals[c]
+                },
+            }
+        )
+    return rows
+
+
+def price_text(summary: pl.DataFrame, method: str) -> str:
+    """The period's point value (or rate) as shown: one number, "per month" when it varies,
+    "per tier" when it is not one value for the city, "—" when it could not be computed."""
+    price = "point_value" if method == "points" else "rate"
+    if price not in summary.columns:
+        return "per tier"
+    prices = summary[price].unique().to_list()
+    if len(prices) > 1:
+        return "per month"
+    return "—" if not prices or prices[0] is None else f"{prices[0]:,.4f}"
+
+
+def indicator_rows(result: Settlement) -> list[dict[str, Any]]:
+    """The headline indicators of the city (`engine.run.indicators.HEADLINE`, those the policy has)
+    and its targets: how many of their rows are met, of those checked."""
+    table = result.indicators()
+    city = table.filter(pl.col("grain") == "city")
+    values = dict(zip(city["indicator"], city["value"], strict=True))
+    checked = table.filter(pl.col("met").is_not_null())
+    return [
+        {
+            "city": result.policy.city,
+            "version": result.policy.version,
+            "period": result.period.label,
+            "values": {
+                name: None if values[name] is None else float(values[name])
+                for name in HEADLINE
+                if name in values
+            },
+            "targets_met": int(checked["met"].sum()),
+            "targets_checked": checked.height,
+        }
+    ]
+
+
+def level_rows(result: Settlement) -> list[dict[str, Any]]:
+    """Per hospital level, in the last settling stage: hospitals, cases, payment, share."""
+    stage = result.settling_stages()[-1]
+    hospitals = stage_tables(result, stage)["hospitals"]
+    by_level = (
+        hospitals.group_by("level")
+        .agg(
+            pl.col("hospital_id").n_unique().alias("hospitals"),
+            pl.col("cases").sum(),
+            pl.col("payment").sum(),
+        )
+        .sort("level")
+    )
+    total = max(int(by_level["payment"].sum()), 1)
+    return [
+        {
+            "city": result.policy.city,
+            "version": result.policy.version,
+            "stage": stage,
+            "level": row["level"],
+            "hospitals": row["hospitals"],
+            "cases": row["cases"],
+            "payment": row["payment"] / 100,
+            "per_case": row["payment"] / 100 / max(row["cases"], 1),
+            "share": row["payment"] / total,
+        }
+        for row in by_level.iter_rows(named=True)
+    ]
+
+
+def rejected_because_lines(inputs: Inputs) -> list[str]:
+    """One line per cause of cases rejected because of their hospital or group, with each
+    upstream row's own reject (its row and reason) — where the cases went."""
+    upstream = inputs.rejects.filter(~pl.col("file").str.starts_with("cases"))
+    lines = []
+    for cause, keys in inputs.rejected_because().items():
+        total = sum(keys.values())
+        parts = [f"{key}: {cases}{_why(upstream, key)}" for key, cases in list(keys.items())[:5]]
+        more = f", and {len(keys) - 5} more" if len(keys) > 5 else ""
+        lines.append(f"{total} cases rejected because {cause} ({'; '.join(parts)}{more})")
+    return lines
+
+
+def _why(upstream: pl.DataFrame, key: str) -> str:
+    found = upstream.filter(pl.col("key") == key)
+    if not found.height:
+        return ""
+    row = found.row(0, named=True)
+    return f" — {row['file']} row {row['row']}: {row['reason']}"
