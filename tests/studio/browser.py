@@ -101,6 +101,15 @@ def studio_server(policies: Path, data: Path, cache: Path) -> Iterator[str]:
         log.close()
 
 
+def studio_tab(browser: Any) -> Any:
+    """A new 1440 × 1000 page whose every wait lasts up to two minutes, not Playwright's 30 s: a
+    run the studio starts (the examples, a what-if) takes that long on a machine shared with
+    other jobs."""
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.set_default_timeout(120_000)
+    return page
+
+
 @contextmanager
 def studio_page(policies: Path, data: Path, cache: Path) -> Iterator[Any]:
     """A Chromium page (1440 × 1000) open on a studio serving `policies` and `data`."""
@@ -108,7 +117,7 @@ def studio_page(policies: Path, data: Path, cache: Path) -> Iterator[Any]:
 
     with studio_server(policies, data, cache) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page = studio_tab(browser)
         page.goto(url)
         try:
             yield page

@@ -39,6 +39,7 @@ from tests.studio.browser import (
     select,
     sent,
     studio_server,
+    studio_tab,
 )
 
 ARTIFACTS = ROOT / "out" / "artifacts"
@@ -174,7 +175,7 @@ def test_walk_through_in_the_browser(tmp_path: Path) -> None:
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page = studio_tab(browser)
         page.goto(url)
         frame = editor_frame(page)
         idle(page)

@@ -22,6 +22,7 @@ from tests.studio.browser import (
     idle,
     require_browser,
     studio_server,
+    studio_tab,
 )
 
 #: Any element a planted text made, in a document (the page or the editor's frame).
@@ -129,7 +130,7 @@ def test_planted_markup_stays_text_in_the_browser(tmp_path: Path) -> None:
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page = studio_tab(browser)
         page.on("request", lambda r: requested.append(r.url) if planted.MARKER in r.url else None)
         page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
         page.goto(url)

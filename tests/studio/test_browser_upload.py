@@ -22,6 +22,7 @@ from tests.studio.browser import (
     idle,
     require_browser,
     studio_server,
+    studio_tab,
     table_rows,
     upload,
 )
@@ -88,7 +89,7 @@ def test_uploaded_files_are_checked_against_the_contract(tmp_path: Path) -> None
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page = studio_tab(browser)
 
         # ---- two bad case rows: rejected, each listed with its file, row and reason
         open_whatif_with_uploads(page, url)
