@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from policy_dsl import ast as a
 from policy_dsl.loader import Entry
+from policy_dsl.per_declaration import PerDeclaration
 
 #: A declaration's place: its stage (None = shared) and name.
 Key = tuple[str | None, str]
@@ -19,25 +20,20 @@ K = TypeVar("K", bound=Hashable)
 
 
 def references(entry: Entry) -> frozenset[Key]:
-    """The names a declaration reads or cites, each with the stage to look it up in. Found once
-    per declaration and stage (`_READ`): every version of a city holds the same parsed
-    declarations of its bases and library modules, each checked again in each version."""
-    held = _READ.get(id(entry.decl))
-    if held is not None and held[0] is entry.decl and held[1] == entry.stage:
-        return held[2]
+    """The names a declaration reads or cites, each with the stage to look it up in."""
+    return _references(entry.decl, entry.stage)
+
+
+def _find_references(decl: a.Declaration, stage: Hashable) -> frozenset[Key]:
+    assert stage is None or isinstance(stage, str)
     found: set[Key] = set()
-    _collect(entry.decl, entry.stage, found)
-    found.discard((entry.stage, entry.decl.name))
-    if len(_READ) >= _KEPT:
-        _READ.clear()  # a long studio session: the trees of edits past are let go
-    _READ[id(entry.decl)] = (entry.decl, entry.stage, frozenset(found))
-    return _READ[id(entry.decl)][2]
+    _collect(decl, stage, found)
+    found.discard((stage, decl.name))
+    return frozenset(found)
 
 
-#: What each declaration reads, by its id (the declaration held, so that its id stays its own;
-#: parsed trees are immutable); at most `_KEPT` declarations.
-_READ: dict[int, tuple[a.Declaration, str | None, frozenset[Key]]] = {}
-_KEPT = 50_000
+#: Found once per declaration and stage (`per_declaration`).
+_references = PerDeclaration(_find_references)
 
 
 def _collect(node: object, stage: str | None, found: set[Key]) -> None:
