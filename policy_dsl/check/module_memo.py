@@ -76,8 +76,8 @@ class ModuleMemo:
     def check(self, entry: Entry, inference: InferenceBase, run: Callable[[Report], T]) -> T:
         """`run(report)` — the check of `entry`, reporting to `report` — or the replay of a
         record that holds; what it gives."""
-        if not self.enabled or not entry.file.header.library:
-            return run(inference.report)
+        if not self.enabled or not entry.file.header.library or entry.stage is not None:
+            return run(inference.report)  # (a module has no stages: what it declares is shared)
         context = _context(inference.scope)
         held = self.records.get(id(entry.decl))
         kept = held[1] if held is not None and held[0] is entry.decl else []
