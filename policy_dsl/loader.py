@@ -135,7 +135,7 @@ def resolve(top: PolicyFile, siblings: list[PolicyFile] | Folder | None = None) 
     others = siblings.others(top) if isinstance(siblings, Folder) else siblings
     diagnostics: list[Diagnostic] = []
     chain = _chain(top, [top, *others], diagnostics, unreadable)
-    modules = _modules(chain, diagnostics)
+    modules = _modules(chain, diagnostics, siblings.modules if isinstance(siblings, Folder) else {})
     entries: list[Entry] = []
     places: dict[Place, int] = {}
     stages: list[StageInfo] = []
@@ -145,8 +145,11 @@ def resolve(top: PolicyFile, siblings: list[PolicyFile] | Folder | None = None) 
     return Resolved(top, chain, entries, stages, diagnostics, modules)
 
 
-def _modules(chain: list[PolicyFile], out: list[Diagnostic]) -> list[PolicyFile]:
-    """The library modules the files of `chain` include, each once, oldest file's first; a
+def _modules(
+    chain: list[PolicyFile], out: list[Diagnostic], read: dict[str, PolicyFile]
+) -> list[PolicyFile]:
+    """The library modules the files of `chain` include, each once, oldest file's first (taken
+    from `read`, the modules read before for the same folder, or read now and kept there); a
     module that is not in the library, or does not parse, is reported (E160, or its own syntax
     error)."""
     from policy_dsl.library import module_names, module_path
@@ -169,10 +172,11 @@ def _modules(chain: list[PolicyFile], out: list[Diagnostic]) -> list[PolicyFile]
                 )
                 continue
             try:
-                module = read_policy_file(path)
+                module = read.get(name) or read_policy_file(path)
             except PolicyErrors as exc:
                 out += exc.diagnostics
                 continue
+            read[name] = module
             if not module.header.library:
                 out.append(
                     _at_header(module, "E160", f"{path.name} is not a library module", _MODULE)
@@ -190,19 +194,22 @@ class Folder:
     """The policy files of one folder, each read once: checking every version of a city
     resolves each against all the others, and reading the folder again for each would make
     that quadratic in files read. Holds the files that parse and the names of those that do
-    not (their own check says why), each with its path resolved once."""
+    not (their own check says why), each with its path resolved once (as text: compared for
+    every pair of versions), and the library modules they include, read once for them all."""
 
-    files: tuple[tuple[Path, PolicyFile], ...]
-    unreadable: tuple[tuple[Path, str], ...]
+    files: tuple[tuple[str, PolicyFile], ...]
+    unreadable: tuple[tuple[str, str], ...]
+    #: the library modules read for the versions resolved so far, by name
+    modules: dict[str, PolicyFile] = field(default_factory=dict, compare=False)
 
     def others(self, top: PolicyFile) -> list[PolicyFile]:
         """The files that parse, `top`'s own file left out."""
-        here = top.path.resolve()
+        here = str(top.path.resolve())
         return [file for real, file in self.files if real != here]
 
     def unreadable_besides(self, top: PolicyFile) -> list[str]:
         """The names of the files that do not parse, `top`'s own file left out."""
-        here = top.path.resolve()
+        here = str(top.path.resolve())
         return [name for real, name in self.unreadable if real != here]
 
 
@@ -211,9 +218,9 @@ def read_folder(folder: Path) -> Folder:
     files, unreadable = [], []
     for path in sorted(folder.glob(f"*{SUFFIX}")):
         try:
-            files.append((path.resolve(), read_policy_file(path)))
+            files.append((str(path.resolve()), read_policy_file(path)))
         except Exception:
-            unreadable.append((path.resolve(), path.name))
+            unreadable.append((str(path.resolve()), path.name))
     return Folder(tuple(files), tuple(unreadable))
 
 

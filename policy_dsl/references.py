@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from policy_dsl import ast as a
 from policy_dsl.loader import Entry
+from policy_dsl.per_declaration import PerDeclaration
 
 #: A declaration's place: its stage (None = shared) and name.
 Key = tuple[str | None, str]
@@ -18,12 +19,21 @@ Key = tuple[str | None, str]
 K = TypeVar("K", bound=Hashable)
 
 
-def references(entry: Entry) -> set[Key]:
+def references(entry: Entry) -> frozenset[Key]:
     """The names a declaration reads or cites, each with the stage to look it up in."""
+    return _references(entry.decl, entry.stage)
+
+
+def _find_references(decl: a.Declaration, stage: Hashable) -> frozenset[Key]:
+    assert stage is None or isinstance(stage, str)
     found: set[Key] = set()
-    _collect(entry.decl, entry.stage, found)
-    found.discard((entry.stage, entry.decl.name))
-    return found
+    _collect(decl, stage, found)
+    found.discard((stage, decl.name))
+    return frozenset(found)
+
+
+#: Found once per declaration and stage (`per_declaration`).
+_references = PerDeclaration(_find_references)
 
 
 def _collect(node: object, stage: str | None, found: set[Key]) -> None:

@@ -12,6 +12,7 @@ from policy_dsl.check.scope import Scope, did_you_mean
 from policy_dsl.diagnostics import Diagnostic
 from policy_dsl.loader import Entry, PolicyFile
 from policy_dsl.names import RULE, name_problem
+from policy_dsl.per_declaration import PerDeclaration
 from policy_dsl.types import LITERAL_UNITS, TYPE_NAMES, Type
 from policy_dsl.unparse import number_text
 
@@ -137,14 +138,16 @@ def _check_sourced(entry: Entry, report: Report) -> None:
         )
 
 
-def _uncited_numbers(decl: a.Declaration) -> Iterator[a.Number]:
+def _find_uncited_numbers(decl: a.Declaration, _: object) -> tuple[a.Number, ...]:
     """The first number that fixes something in each uncited part of an uncited declaration: a
     class, formula arm or step without a citation of its own, and the body outside them."""
     parts = [part for part, citations in cited(decl) if part is not decl and not citations]
-    for node in (*parts, _body(decl)):
-        number = _first_number(node)
-        if number is not None:
-            yield number
+    numbers = (_first_number(node) for node in (*parts, _body(decl)))
+    return tuple(number for number in numbers if number is not None)
+
+
+#: Found once per declaration (`per_declaration`).
+_uncited_numbers = PerDeclaration(_find_uncited_numbers)
 
 
 def _body(decl: a.Declaration) -> object:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from policy_dsl import ast as a
 from policy_dsl import grains as g
 from policy_dsl.check.infer import CASE, Ctx, Inference, Info
+from policy_dsl.check.module_memo import MEMO
 from policy_dsl.check.scope import Scope, did_you_mean
 from policy_dsl.diagnostics import Diagnostic
 from policy_dsl.loader import Entry
@@ -52,7 +53,12 @@ def check_indicators(scope: Scope, inference: Inference, report: Report) -> None
     placed = [e for e in scope.resolved.entries if _shared(e, report)]
     for entry in placed:
         if isinstance(entry.decl, a.Indicator):
-            _check_indicator(entry, entry.decl, inference, report)
+            indicator = entry.decl
+
+            def run(report: Report, entry: Entry = entry, decl: a.Indicator = indicator) -> None:
+                _check_indicator(entry, decl, inference, report)
+
+            MEMO.check(entry, inference, run)
     for entry in placed:
         if isinstance(entry.decl, a.Target):
             _check_target(entry, entry.decl, scope, inference, report)

@@ -14,6 +14,7 @@ from policy_dsl.check.infer_base import CASE, Ctx, DefKey, Info
 from policy_dsl.check.infer_calls import CallInference
 from policy_dsl.check.infer_names import NameInference
 from policy_dsl.check.infer_operators import OperatorInference
+from policy_dsl.check.module_memo import MEMO
 from policy_dsl.check.scope import Symbol
 from policy_dsl.loader import Entry
 from policy_dsl.types import Type
@@ -31,7 +32,8 @@ class Inference(NameInference, CallInference, OperatorInference):
         if key in self.visiting:
             return None  # a cycle: reported by the cycle pass
         self.visiting.add(key)
-        info = self._declaration(symbol.entry)
+        entry = symbol.entry
+        info = MEMO.check(entry, self, lambda report: self._declaration(entry))
         self.visiting.discard(key)
         self.infos[key] = info
         return info
