@@ -12,10 +12,12 @@ import streamlit as st
 
 from engine.page.markup import markdown_code as md_code
 from studio import workspace
+from studio.preload import preload
 
 HERE = Path(__file__).parent
 
 st.set_page_config(page_title="drgpolicy studio", page_icon="📜", layout="wide")
+preload()  # before any page: each session runs in a thread of its own
 
 PAGES = [
     st.Page(
