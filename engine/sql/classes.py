@@ -89,7 +89,7 @@ def count_arms(run: SqlStageRun, grain: g.Grain, name: str, arms: list[tuple[str
     key = "case_id" if "case_id" in frame.columns else None
     columns = [*([key] if key else []), *(column for _, column in arms)]
     query = exp.select(*(b.col(c) for c in columns)).from_(b.table(frame.table))
-    found = count_fallthrough(run.db.fetch(query), arms, key)
+    found = count_fallthrough(run.fetch(query), arms, key)
     if found.counts:
         run.fallthrough[name] = found
 
