@@ -7,7 +7,9 @@ backend: wall time end to end (read Parquet, validate, settle, write) and peak m
 largest resident set of the process and the children it waited for — Spark's JVM — from
 `wait4`). Each backend's `<stage>/*` outputs must have the sha256 of polars' (the manifests'
 hashes): the equality guarantee, checked at scale. `--duckdb-only N` adds a DuckDB run with a
-memory limit at a larger size.
+memory limit at a larger size. A run that fails, or takes longer than `--timeout` (20 minutes),
+is a row "did not finish" with its error; each row has the load average before and after it (the
+machine is shared). Last, PASS / FAIL / NOT RUN for each target of issue 14 (`targets`).
 
     .venv/bin/python bench/backends_bench.py                          # 1M and 10M, three backends
     .venv/bin/python bench/backends_bench.py --sizes 1000000 --backends polars,duckdb
@@ -19,9 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,31 +51,42 @@ def dataset(cases: int) -> Path:
     return folder
 
 
-def settle(data: Path, backend: str, limit: str | None, out: Path) -> dict[str, Any]:
-    """One settlement in a fresh process: wall seconds, peak GB, the outputs' hashes."""
+#: The issue's targets (issue 14): DuckDB at 100M within 8 GB and 10 minutes; Spark at 10M.
+DUCKDB_CASES, DUCKDB_GB, DUCKDB_S = 100_000_000, 8.0, 600.0
+SPARK_CASES = 10_000_000
+
+
+def settle(
+    data: Path, backend: str, limit: str | None, out: Path, timeout: float
+) -> dict[str, Any]:
+    """One settlement in a fresh process: wall seconds, peak GB, the outputs' hashes — or why
+    it did not finish (its error, or the timeout that stopped it)."""
     command = [str(DRGPOLICY), "settle", "--policy", str(POLICY), "--data", str(data)]
     command += ["--period", "2024", "--any-date", "--out", str(out), "--format", "parquet"]
-    command += ["--backend", backend, "--accept-rejects"]
+    command += ["--backend", backend, "--accept-rejects", "--quiet"]
     if limit:
         command += ["--memory-limit", limit]
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    err = process.stderr.read().decode() if process.stderr else ""
+    with tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
+        timer = threading.Timer(timeout, process.kill)
+        timer.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        timer.cancel()
+        wall = time.perf_counter() - start
+        err.seek(0)
+        error = err.read().decode(errors="replace")[-2000:]
+    found: dict[str, Any] = {"wall_s": round(wall, 1), "peak_gb": round(usage.ru_maxrss / 2**20, 2)}
+    if wall >= timeout:
+        return found | {"failed": f"stopped after the timeout of {timeout:.0f} s"}
     if os.waitstatus_to_exitcode(status) not in (0, 1) or not (out / "manifest.json").exists():
-        raise SystemExit(f"{backend} at {data} failed after {wall:.0f} s:\n{err[-3000:]}")
+        return found | {"failed": error.strip().splitlines()[-1] if error.strip() else "no output"}
     manifest = json.loads((out / "manifest.json").read_text())
-    stages = {k: v for k, v in manifest["outputs"].items() if "/" in k}
-    return {
-        "wall_s": round(wall, 1),
-        "peak_gb": round(usage.ru_maxrss / 2**20, 2),
-        "hashes": stages,
-    }
+    return found | {"hashes": {k: v for k, v in manifest["outputs"].items() if "/" in k}}
 
 
 def run(
-    sizes: Sequence[int], backends: Sequence[str], large: int | None, limit: str
+    sizes: Sequence[int], backends: Sequence[str], large: int | None, limit: str, timeout: float
 ) -> list[dict[str, Any]]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="drgpolicy-backends-") as scratch:
@@ -80,26 +95,69 @@ def run(
         reference: dict[int, dict[str, str]] = {}
         for cases, backend, memory in plan:
             data = dataset(cases)
-            found = settle(data, backend, memory, Path(scratch) / f"{backend}-{cases}")
-            if backend == "polars":
+            load = os.getloadavg()[0]
+            found = settle(data, backend, memory, Path(scratch) / f"{backend}-{cases}", timeout)
+            shutil.rmtree(Path(scratch) / f"{backend}-{cases}", ignore_errors=True)
+            if backend == "polars" and "hashes" in found:
                 reference[cases] = found["hashes"]
-            equal = found["hashes"] == reference[cases] if cases in reference else None
+            equal = (
+                found["hashes"] == reference[cases]
+                if cases in reference and "hashes" in found
+                else None
+            )
             row = {"cases": cases, "backend": backend, "memory_limit": memory, "equal": equal}
-            rows.append(row | {k: found[k] for k in ("wall_s", "peak_gb")})
+            row |= {"load_before": round(load, 1), "load_after": round(os.getloadavg()[0], 1)}
+            rows.append(row | {k: v for k, v in found.items() if k != "hashes"})
             print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
 def table(rows: Sequence[dict[str, Any]]) -> str:
-    lines = ["| cases | backend | memory limit | end to end (s) | peak (GB) | equal to polars |"]
-    lines.append("|---:|---|---|---:|---:|---|")
+    lines = [
+        "| cases | backend | memory limit | end to end (s) | peak (GB) | load (1 min) | outputs |",
+        "|---:|---|---|---:|---:|---|---|",
+    ]
     for r in rows:
         equal = {True: "byte-identical", False: "DIFFERENT", None: "(not compared)"}[r["equal"]]
+        outcome = f"did not finish: {r['failed']}" if "failed" in r else equal
         lines.append(
             f"| {r['cases']:,} | {r['backend']} | {r['memory_limit'] or '—'} | {r['wall_s']} | "
-            f"{r['peak_gb']} | {equal} |"
+            f"{r['peak_gb']} | {r['load_before']} → {r['load_after']} | {outcome} |"
         )
     return "\n".join(lines)
+
+
+def targets(rows: Sequence[dict[str, Any]], sizes: Sequence[int]) -> list[str]:
+    """PASS or FAIL for each target of the issue, from the rows measured (NOT RUN if none)."""
+
+    def finished(backend: str, cases: int) -> list[dict[str, Any]]:
+        return [
+            r for r in rows if r["backend"] == backend and r["cases"] >= cases and "failed" not in r
+        ]
+
+    def tried(backend: str, cases: int) -> bool:
+        return any(r["backend"] == backend and r["cases"] >= cases for r in rows)
+
+    def verdict(ok: bool, ran: bool) -> str:
+        return "PASS" if ok else "FAIL" if ran else "NOT RUN"
+
+    duck = finished("duckdb", DUCKDB_CASES)
+    duck_ok = any(r["peak_gb"] <= DUCKDB_GB and r["wall_s"] <= DUCKDB_S for r in duck)
+    side = all(
+        any(r["backend"] == b and r["cases"] == n and r["equal"] for r in rows)
+        for n in sizes
+        for b in ("duckdb", "spark")
+    )
+    different = any(r["equal"] is False for r in rows)
+    return [
+        f"{verdict(duck_ok, tried('duckdb', DUCKDB_CASES))}: DuckDB settles "
+        f"{DUCKDB_CASES:,} cases within {DUCKDB_GB:g} GB and {DUCKDB_S / 60:g} minutes",
+        f"{verdict(bool(finished('spark', SPARK_CASES)), tried('spark', SPARK_CASES))}: Spark "
+        f"local settles {SPARK_CASES:,} cases",
+        f"{verdict(side, bool(rows))}: polars, DuckDB and Spark side by side at "
+        f"{', '.join(f'{n:,}' for n in sizes)}, byte-identical",
+        f"{'FAIL' if different else 'PASS'}: no backend's outputs differ from polars'",
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,11 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--backends", default="polars,duckdb,spark")
     parser.add_argument("--duckdb-only", type=int, default=None, metavar="CASES")
     parser.add_argument("--limit", default="4GB", help="DuckDB's memory limit")
+    parser.add_argument("--timeout", type=float, default=1200.0, help="seconds per run")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    rows = run(sizes, args.backends.split(","), args.duckdb_only, args.limit)
+    rows = run(sizes, args.backends.split(","), args.duckdb_only, args.limit, args.timeout)
     print(table(rows))
+    print("\n".join(targets(rows, sizes)))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0 if all(r["equal"] is not False for r in rows) else 1

@@ -71,11 +71,13 @@ def test_no_shipped_policy_is_warned() -> None:
         assert not [d for d in check_path(path).diagnostics if d.code == "W610"], path
 
 
-def test_the_run_counts_the_cases_per_class(no_ungrouped: Path) -> None:
-    """Regression: the 289 ungrouped cases (not under special review) were `normal`, silently."""
+@pytest.mark.parametrize("backend", ["polars", "duckdb"])
+def test_the_run_counts_the_cases_per_class(no_ungrouped: Path, backend: str) -> None:
+    """Regression: the 289 ungrouped cases (not under special review) were `normal`, silently.
+    DuckDB counts them in the database (`engine.plan.sql.classes.count_arms`)."""
     policy = load_policy(no_ungrouped)
     inputs = load_data(SAMPLE, policy)
-    result = settle(policy, inputs, Period.parse("2024"))
+    result = settle(policy, inputs, Period.parse("2024"), backend=backend)
     reached = inputs.cases.filter(
         pl.col("drg_code").str.contains(r"^(0000|[A-Z]QY)$") & ~pl.col("special_review")
     )

@@ -144,7 +144,7 @@ def aggregate(lowering: Lowering, node: ir.Aggregate) -> b.Node:
         run.discard(values.table)
         column = b.col(alias)
         return b.coalesce(column, b.num(0.0)) if node.fn in ZERO_WHEN_EMPTY else column
-    found: Any = run.db.fetch(query)[alias][0]
+    found: Any = run.fetch(query)[alias][0]
     if found is None and node.fn in ZERO_WHEN_EMPTY:
         found = 0.0
     return b.typed_null("DOUBLE") if found is None else b.num(float(found))

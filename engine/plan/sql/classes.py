@@ -11,7 +11,7 @@ from sqlglot import exp
 
 from engine.plan import functions
 from engine.plan.polars.batch import _lower_end, _number, _upper_end
-from engine.plan.polars.fallthrough import count_fallthrough
+from engine.plan.polars.fallthrough import EXAMPLES, Fallthrough
 from engine.plan.sql import build as b
 from policy_dsl import grains as g
 from policy_dsl import ir
@@ -84,14 +84,27 @@ def classify(lowering: Lowering, node: ir.Classify) -> b.Node:
 
 
 def count_arms(run: SqlStageRun, grain: g.Grain, name: str, arms: list[tuple[str, str]]) -> None:
-    """Count the rows whose class condition was missing (read back: a few columns)."""
+    """Count the rows whose class condition was missing
+    (`engine.plan.polars.fallthrough.count_fallthrough`) in the database: one row of counts and the
+    first few ids come back, never the rows."""
     frame = run.frame(grain)
     key = "case_id" if "case_id" in frame.columns else None
-    columns = [*([key] if key else []), *(column for _, column in arms)]
-    query = exp.select(*(b.col(c) for c in columns)).from_(b.table(frame.table))
-    found = count_fallthrough(run.db.fetch(query), arms, key)
-    if found.counts:
-        run.fallthrough[name] = found
+    reached, missed = b.boolean(True), []
+    for _, column in arms:
+        missed.append(b.and_(b.is_null(b.col(column)), reached))
+        reached = b.and_(reached, b.not_(b.coalesce(b.col(column), b.boolean(False))))
+    ones = [b.func("SUM", b.case([(m, b.integer(1))], b.integer(0))) for m in missed]
+    totals = exp.select(*(b.alias(n, f"__m{i}") for i, n in enumerate(ones)))
+    counts = run.fetch(totals.from_(b.table(frame.table))).row(0)
+    found = {arm: int(n) for (arm, _), n in zip(arms, counts, strict=True) if n}
+    if not found or key is None:
+        if found:
+            run.fallthrough[name] = Fallthrough(found)
+        return
+    anywhere = b.or_(*(m for (arm, _), m in zip(arms, missed, strict=True) if arm in found))
+    ids = exp.select(b.alias(b.cast(b.col(key), "VARCHAR"), "id")).from_(b.table(frame.table))
+    first = ids.where(anywhere).order_by(b.ordered(b.col("id"))).limit(EXAMPLES)
+    run.fallthrough[name] = Fallthrough(found, run.fetch(first)["id"].to_list())
 
 
 def match(lowering: Lowering, node: ir.Match) -> b.Node:

@@ -24,6 +24,9 @@ class Database(Protocol):
     #: the function giving the C library's natural log, as polars' `log` does (`ln` of the
     #: language): the same bits
     ln: str
+    #: 0: each definition's tables are computed when it is done; N: a step stays a view until
+    #: two steps read it or N views stack on it (a view made on a view reads it by name)
+    lazy: int
 
     def register(self, name: str, frame: pl.DataFrame) -> None:
         """Make a polars frame a table named `name`."""
@@ -34,7 +37,7 @@ class Database(Protocol):
         ...
 
     def keep(self, name: str) -> str:
-        """Compute view `name` now and keep its rows; the name of the kept table."""
+        """Compute view `name` now and keep its rows under its name (returned)."""
         ...
 
     def drop(self, name: str) -> None:

@@ -21,6 +21,8 @@ class DuckDB:
     dialect = "duckdb"
     big_integer = "HUGEINT"
     ln = "LN"  # std::log: the C library's, as polars'
+    #: steps stay views, up to this many deep (`Database.lazy`)
+    lazy = 24
 
     def __init__(
         self,
@@ -56,12 +58,18 @@ class DuckDB:
         return list(query.named_selects)
 
     def keep(self, name: str) -> str:
-        """The view's rows in a table `<name>k`."""
-        kept = f"{name}k"
+        """The view's rows in a table of the same name (the views made on it read the table)."""
+        computed = f"{name}__computed"
         query = exp.select(exp.Star()).from_(b.table(name))
-        self.con.execute(self.sql(exp.Create(this=b.table(kept), kind="TABLE", expression=query)))
-        self._kinds[kept] = "TABLE"
-        return kept
+        create = exp.Create(this=b.table(computed), kind="TABLE", expression=query)
+        self.con.execute(self.sql(create))
+        self.con.execute(self.sql(exp.Drop(tables=[b.table(name)], kind="VIEW")))
+        rename = exp.Alter(
+            this=b.table(computed), kind="TABLE", actions=[exp.AlterRename(this=b.table(name))]
+        )
+        self.con.execute(self.sql(rename))
+        self._kinds[name] = "TABLE"
+        return name
 
     def drop(self, name: str) -> None:
         kind = self._kinds.pop(name, None)

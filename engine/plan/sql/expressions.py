@@ -37,10 +37,7 @@ def define(run: SqlStageRun, definition: ir.Definition) -> None:
     run.with_columns(grain, {definition.name: node})
     run.home[definition.name] = grain
     run.drop_temporaries()
-    run.keep()
-    from engine.plan.sql.results import check_finite
-
-    check_finite(run, definition, grain)
+    run.keep(definition, grain)
 
 
 class Lowering:

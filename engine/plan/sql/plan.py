@@ -10,6 +10,7 @@ when it is read back (`engine.plan.sql.results`).
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,12 +138,20 @@ class SqlStageRun:
         #: grains whose table changed since the last `keep`, and the step tables to drop then
         self._changed: set[g.Grain] = set()
         self._garbage: list[str] = []
+        #: (lazy databases) the step views not computed yet, each with the tables it reads;
+        #: every step table this run made; the definitions whose values are still to check
+        self._views: dict[str, list[str]] = {}
+        self._made: list[str] = []
+        self._unchecked: list[tuple[ir.Definition, g.Grain]] = []
 
     def run(self) -> SqlStage:
         from engine.plan.sql.expressions import define
 
         for definition in self.stage.definitions:
             define(self, definition)
+        if self.db.lazy:
+            self._compute([f.table for f in self.frames.values()])
+            self._collect()
         return SqlStage(self.stage, self.frames, self.home, self.period, self.fallthrough)
 
     # ---- grains and tables ----
@@ -194,6 +203,9 @@ class SqlStageRun:
         """A new step table (a view until the definition is kept) holding the rows of `query`."""
         name = self.tables.name()
         columns = self.db.create(name, query)
+        if self.db.lazy:
+            self._views[name] = [t.name for t in query.find_all(exp.Table)]
+            self._made.append(name)
         return Frame(name, columns)
 
     def with_columns(self, grain: g.Grain, values: Mapping[str, b.Node]) -> None:
@@ -203,9 +215,23 @@ class SqlStageRun:
         added = [b.alias(node, name) for name, node in values.items()]
         self.replace(grain, self.create(exp.select(*kept, *added).from_(b.table(frame.table))))
 
-    def keep(self) -> None:
-        """A definition is done: the tables it changed are computed and kept (its steps were
-        views), and the steps' views dropped, the latest first."""
+    def keep(self, definition: ir.Definition, grain: g.Grain) -> None:
+        """A definition is done: on a lazy database (`Database.lazy`) its steps stay views until
+        `_shared_or_deep` says to compute them, its values checked (`engine.plan.polars.finite`)
+        once its table is computed; otherwise the tables it changed are computed and kept now, its
+        values checked, and the steps' views dropped, the latest first."""
+        from engine.plan.sql.results import check_finite
+
+        if not self.db.lazy:
+            self._keep_changed()
+            check_finite(self, definition, grain)
+            return
+        self._unchecked.append((definition, grain))
+        self._changed = set()
+        self._compute(self._shared_or_deep())
+        self._collect()
+
+    def _keep_changed(self) -> None:
         for grain in self._changed:
             frame = self.frames[grain]
             kept = self.db.keep(frame.table)
@@ -215,6 +241,65 @@ class SqlStageRun:
         for table in reversed(self._garbage):
             self.db.drop(table)
         self._changed, self._garbage = set(), []
+
+    def _readers(self) -> Counter[str]:
+        """Every table and view a grain's table reads (itself included), with how many of
+        them read it (a grain's table counts as one reader)."""
+        readers: Counter[str] = Counter(f.table for f in self.frames.values())
+        todo, seen = list(readers), set()
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                for read in self._views.get(name, ()):
+                    readers[read] += 1
+                    todo.append(read)
+        return readers
+
+    def _shared_or_deep(self) -> list[str]:
+        """The views to compute now: one that two steps read (else both would compute it), and
+        a grain's table whose chain of views is `Database.lazy` deep."""
+        readers, depths = self._readers(), self._depths()
+        shared = [n for n, count in readers.items() if count > 1 and n in self._views]
+        deep = [f.table for f in self.frames.values() if depths.get(f.table, 0) >= self.db.lazy]
+        return shared + deep
+
+    def _depths(self) -> dict[str, int]:
+        """How many views deep each view is (a table: 0)."""
+        depths: dict[str, int] = {}
+        for name in self._made:  # in the order made: a view reads only earlier ones
+            if name in self._views:
+                depths[name] = 1 + max((depths.get(r, 0) for r in self._views[name]), default=0)
+        return depths
+
+    def _compute(self, names: list[str]) -> None:
+        """Compute these views (those they read first) and keep their rows under their names;
+        then check the values of the definitions whose tables are computed, in their order."""
+        order = {name: i for i, name in enumerate(self._made)}
+        for name in sorted(set(names) & self._views.keys(), key=order.__getitem__):
+            self.db.keep(name)
+            del self._views[name]
+        from engine.plan.sql.results import check_finite
+
+        while self._unchecked and self.frame(self._unchecked[0][1]).table not in self._views:
+            definition, grain = self._unchecked.pop(0)
+            check_finite(self, definition, grain)
+
+    def _collect(self) -> None:
+        """Drop the step tables and views no grain's table reads any more."""
+        readers = self._readers()
+        for name in reversed(self._made):
+            if name not in readers:
+                self.db.drop(name)
+                self._views.pop(name, None)
+        self._made = [n for n in self._made if n in readers]
+        self._garbage = []
+
+    def fetch(self, query: exp.Select) -> pl.DataFrame:
+        """The rows of a query over this run's tables, the views it reads computed first (so
+        that a later step does not compute them again)."""
+        self._compute([t.name for t in query.find_all(exp.Table)])
+        return self.db.fetch(query)
 
     def temp(self) -> str:
         self._temp += 1

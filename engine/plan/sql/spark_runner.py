@@ -23,6 +23,8 @@ class Spark:
     #: Java's Math.log may differ from the C library's log in the last bit: the language's
     #: `ln` runs as a Python UDF over `math.log`, the C library's, as polars' `log`
     ln = "drgpolicy_ln"
+    #: a view made on a Spark view holds its plan, not its name: each definition is kept
+    lazy = 0
 
     def __init__(self, master: str | None = None, session: Any = None) -> None:
         from pyspark.sql import SparkSession
