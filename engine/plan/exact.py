@@ -42,8 +42,10 @@ def exact_mean(values: pl.Expr) -> pl.Expr:
     return pl.when(count > 0).then(exact_sum(values) / count)
 
 
-def exact_std(values: pl.Expr) -> pl.Expr:
-    """Population standard deviation (ddof = 0): √(Σ (x − mean)² ÷ n), both sums exact."""
-    count = values.count().cast(pl.Float64)
-    deviation = values - exact_mean(values)
+def exact_spread(deviation: pl.Expr) -> pl.Expr:
+    """Population standard deviation (ddof = 0) from each value's deviation from the values'
+    `exact_mean` (null where there is no value): √(Σ deviation² ÷ n), the sum exact. The
+    deviations are a column computed before the group-by (`engine.plan.polars.batch_windows`): the
+    mean broadcast inside a group-by's aggregate would be computed again for every read of it."""
+    count = deviation.count().cast(pl.Float64)
     return pl.when(count > 0).then((exact_sum(deviation * deviation) / count).sqrt())

@@ -81,24 +81,38 @@ def allocate(
 
     amount = pl.col(total).cast(pl.Float64)
     in_range = amount.abs() <= MAX_MONEY
-    total_fen = to_fen(pl.when(in_range).then(amount))
-    # weights relative to the group's largest, summed exactly (`engine.plan.exact`): the same bits
-    # in every backend, and a lone weight of 1e-300 still takes its total
-    largest = per_group(pl.col(weight).abs().max())
-    unit = pl.when(largest > 0).then(pl.col(weight) / largest)
-    weight_sum = per_group(exact_sum(unit))
+    total_fen, unit, weight_sum = pl.col("__total_fen"), pl.col("__unit"), pl.col("__weight_sum")
     share = pl.when(weight_sum > 0).then(total_fen.cast(pl.Float64) * unit / weight_sum)
     # a total or weights out of range: NaN, which stops the run naming the definition (`finite`)
     raw = total_fen.cast(pl.Float64) * pl.col(weight)  # as large as a share can get
     overflow = ~in_range | ~raw.is_finite().fill_null(True) | ~share.is_finite().fill_null(True)
     plain_sum = per_group(pl.col(weight).sum())  # weights whose sum overflows: not a split
     broken = per_group(overflow.any()) | ~weight_sum.is_finite() | ~plain_sum.is_finite()
-    floor = pl.when(~broken).then(share).floor().cast(pl.Int64, strict=False)
-    staged = with_columns(
-        frame,
-        share.fill_null(0.0).alias("__share"),
-        floor.fill_null(0).alias("__floor"),
-        broken.fill_null(False).alias("__broken"),
+    # each value a column of its own, computed once (in one expression, polars computed the
+    # exact sum again at each of its reads)
+    staged = (
+        frame.lazy()
+        .with_columns(
+            to_fen(pl.when(in_range).then(amount)).alias("__total_fen"),
+            # weights relative to the group's largest, summed exactly (`engine.plan.exact`): the
+            # same bits in every backend, and a lone weight of 1e-300 still takes its total
+            pl.when((largest := per_group(pl.col(weight).abs().max())) > 0)
+            .then(pl.col(weight) / largest)
+            .alias("__unit"),
+        )
+        .with_columns(per_group(exact_sum(unit)).alias("__weight_sum"))
+        .with_columns(share.alias("__share"), broken.alias("__broken"))
+        .with_columns(
+            pl.when(~pl.col("__broken"))
+            .then(pl.col("__share"))
+            .floor()
+            .cast(pl.Int64, strict=False)
+            .fill_null(0)
+            .alias("__floor"),
+            pl.col("__share").fill_null(0.0),
+            pl.col("__broken").fill_null(False),
+        )
+        .collect(engine="in-memory")
     )
     left_over = per_group(total_fen - pl.col("__floor").sum())
     if groups:
@@ -109,7 +123,7 @@ def allocate(
         extra = pl.col("__extra")
     allocated = yuan_from_fen(pl.col("__floor") + extra)
     value = pl.when(pl.col("__broken")).then(float("nan")).otherwise(allocated)
-    temporary = [c for c in ("__share", "__floor", "__broken", "__extra") if c in staged.columns]
+    temporary = [c for c in staged.columns if c.startswith("__") and c not in frame.columns]
     return with_columns(staged, value.alias(out)).drop(temporary)
 
 
@@ -118,11 +132,16 @@ def _largest_remainders(staged: pl.DataFrame, left_over: pl.Expr, paid: pl.Expr)
     to the earlier row, else 0 — what `rank("ordinal") <= left_over` gives, found by a
     selection (`bottom_k`, linear) instead of a sort of every row: the k-th smallest value is the
     cut, every value below it is taken, and of those equal to it the first ones."""
-    gaps, count, pays = staged.select(
-        (pl.col("__floor") - pl.col("__share")).alias("gap"),
-        left_over.first().alias("count"),
-        paid.first().alias("pays"),
-    ).get_columns()
+    gaps, count, pays = (
+        staged.lazy()
+        .select(
+            (pl.col("__floor") - pl.col("__share")).alias("gap"),
+            left_over.first().alias("count"),
+            paid.first().alias("pays"),
+        )
+        .collect(engine="in-memory")
+        .get_columns()
+    )
     k = int(count[0] or 0) if staged.height else 0
     if k <= 0 or not pays[0]:
         return pl.repeat(0, staged.height, dtype=pl.Int32, eager=True)

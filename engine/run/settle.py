@@ -464,6 +464,21 @@ def fields_read(
     """(table, column) of every input field that an output of the run depends on — the per-case
     `outputs` of a settling stage, or a `report` — with the definition that reads it. A
     definition fixed from outside reads nothing."""
+    found: dict[tuple[str, str], str] = {}
+    for (_, name), definition in definitions_read(stages, outputs, fixed).items():
+        for column in _keys_read(definition):
+            found.setdefault(column, name)
+        for node in ir.walk(definition.expr):
+            if isinstance(node, ir.FieldRef):
+                found.setdefault((node.table, node.column), name)
+    return dict(sorted(found.items()))
+
+
+def definitions_read(
+    stages: list[ir.Stage], outputs: list[str], fixed: Mapping[str, Any]
+) -> dict[tuple[str, str], ir.Definition]:
+    """(stage, name) → definition, for every definition that an output of the run depends on
+    (see `fields_read`), those fixed from outside left out, in the order they are reached."""
     definitions = {(s.name, d.name): d for s in stages for d in s.definitions}
     todo = [
         (s.name, d.name)
@@ -471,22 +486,16 @@ def fields_read(
         for d in s.definitions
         if d.report or (s.settles_cases and d.name in outputs)
     ]
-    seen: set[tuple[str, str]] = set()
-    found: dict[tuple[str, str], str] = {}
+    found: dict[tuple[str, str], ir.Definition] = {}
     while todo:
         key = todo.pop()
-        if key in seen or key not in definitions or key[1] in fixed:
+        if key in found or key not in definitions or key[1] in fixed:
             continue
-        seen.add(key)
-        definition = definitions[key]
-        for column in _keys_read(definition):
-            found.setdefault(column, key[1])
-        for node in ir.walk(definition.expr):
-            if isinstance(node, ir.FieldRef):
-                found.setdefault((node.table, node.column), key[1])
-            elif isinstance(node, ir.Ref):
+        found[key] = definitions[key]
+        for node in ir.walk(found[key].expr):
+            if isinstance(node, ir.Ref):
                 todo.append((node.stage or key[0], node.name))
-    return dict(sorted(found.items()))
+    return found
 
 
 #: Grain keys that are input columns (the others — case, hospital, group, month — are ids).

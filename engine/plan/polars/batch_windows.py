@@ -5,6 +5,7 @@ being compiled (its run, grain and frame) and returns the polars expression of i
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -46,14 +47,15 @@ def prefetch_aggregates(compiler: Compiler, node: Any, *, kept: bool = False) ->
         return
     inner = compiler.at(case)
     reduced: list[pl.Expr] = []
+    rows = RowValues()
     for agg in found.values():
         where = inner.expr(agg.where) if agg.where is not None else None
         arg = inner.expr(agg.arg) if agg.arg is not None else None
         name = f"__kept{len(compiler.run.kept_aggregates) + len(reduced)}" if kept else None
-        reduced.append(_reduce(agg.fn, arg, where).alias(name or compiler.run.temp()))
-    cases = compiler.run.frame(case)
+        reduced.append(rows.reduce(agg, arg, where).alias(name or compiler.run.temp()))
+    cases = rows.added(compiler, compiler.run.frame(case), keys)
     if not keys:
-        row = cases.select(reduced)
+        row = cases.lazy().select(reduced).collect(engine="in-memory")
         literals = (pl.lit(row[c][0], dtype=row.schema[c]).alias(c) for c in row.columns)
         compiler.replace(compiler.frame().with_columns(literals))
     elif new_frame:
@@ -88,15 +90,16 @@ def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:
     inner = compiler.at(source)
     where = inner.expr(node.where) if node.where is not None else None
     arg = inner.expr(node.arg) if node.arg is not None else None
-    reduced = _reduce(node.fn, arg, where).alias(compiler.run.temp())
+    rows = RowValues()
+    reduced = rows.reduce(node, arg, where).alias(compiler.run.temp())
     keys = key_columns(compiler.grain)
-    frame = compiler.run.frame(source)
+    frame = rows.added(compiler, compiler.run.frame(source), keys)
     if keys:
         result = _group(compiler, frame, keys, [reduced])
         name = reduced.meta.output_name()
         column = pl.col(compiler.run.bring(compiler.grain, result, keys, name))
         return column.fill_null(0.0) if node.fn in ZERO_WHEN_EMPTY else column
-    value = frame.select(reduced).item()
+    value = frame.lazy().select(reduced).collect(engine="in-memory").item()
     return pl.lit(_fill_empty(node.fn, value), dtype=pl.Float64)
 
 
@@ -142,30 +145,87 @@ def _group(
     if codes.codable(keys):
         return keys_mod.group_rows(codes, frame, keys, reduced, carried or ())
     firsts = [pl.col(c).first() for c in carried or ()]
-    return frame.group_by(keys).agg(*firsts, *reduced).sort(keys)
+    return frame.lazy().group_by(keys).agg(*firsts, *reduced).sort(keys).collect(engine="in-memory")
 
 
-def _reduce(fn: str, arg: pl.Expr | None, where: pl.Expr | None) -> pl.Expr:
-    """One aggregate over a group (sums and means exact, the same in every backend: see
-    `engine.plan.exact`)."""
-    if fn == "count":
-        return (where.fill_null(False).sum() if where is not None else pl.len()).cast(pl.Float64)
-    if fn == "share":
-        return (where.fill_null(False).mean() if where is not None else pl.lit(1.0)).cast(
-            pl.Float64
-        )
-    assert arg is not None
-    values = arg.filter(where.fill_null(False)) if where is not None else arg
-    if fn == "distinct":
-        return values.drop_nulls().n_unique().cast(pl.Float64)
-    if fn == "min":
-        return values.min()
-    if fn == "max":
-        return values.max()
-    numbers = values.cast(pl.Float64)
-    if fn == "cv":
-        return exact.exact_std(numbers) / exact.exact_mean(numbers)
-    return (exact.exact_sum if fn == "sum" else exact.exact_mean)(numbers)
+@dataclass
+class RowValues:
+    """The values the aggregates of one group-by read, computed per row before it (null where
+    the aggregate's `where` does not hold): read inside the group-by, an expression (the
+    filter of a `where`, a `cv`'s mean) is computed again for every read of it, and an exact
+    sum (`engine.plan.exact`) reads its values five times. Per `cv`, also each value's deviation
+    from its group's exact mean (`<name>_deviation`), and that mean (`<name>_mean`)."""
+
+    values: dict[str, pl.Expr] = field(default_factory=dict)
+    spread: list[str] = field(default_factory=list)
+
+    def reduce(self, node: ir.Aggregate, arg: pl.Expr | None, where: pl.Expr | None) -> pl.Expr:
+        """One aggregate over a group (sums and means exact, the same in every backend: see
+        `engine.plan.exact`). An argument that reads no row (a constant) stays in the group-by,
+        where it is one value per group."""
+        fn = node.fn
+        if fn == "count":
+            return (where.fill_null(False).sum() if where is not None else pl.len()).cast(
+                pl.Float64
+            )
+        if fn == "share":
+            return (where.fill_null(False).mean() if where is not None else pl.lit(1.0)).cast(
+                pl.Float64
+            )
+        assert arg is not None
+        if fn == "cv" or _reads_rows(node.arg):
+            name = f"__values{len(self.values)}"
+            self.values[name] = (
+                pl.when(where.fill_null(False)).then(arg) if where is not None else arg
+            )
+            values = pl.col(name)
+        else:
+            values = arg.filter(where.fill_null(False)) if where is not None else arg
+        if fn == "distinct":
+            return values.drop_nulls().n_unique().cast(pl.Float64)
+        if fn == "min":
+            return values.min()
+        if fn == "max":
+            return values.max()
+        numbers = values.cast(pl.Float64)
+        if fn == "cv":
+            self.spread.append(name)
+            deviation, mean = pl.col(f"{name}_deviation"), pl.col(f"{name}_mean").first()
+            return exact.exact_spread(deviation) / mean
+        return (exact.exact_sum if fn == "sum" else exact.exact_mean)(numbers)
+
+    def added(self, compiler: Compiler, frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+        """`frame` with the row values (and deviations) of a group-by on `keys`: one lazy
+        query (for deviations, a group-by for the means and a join back on the group)."""
+        if not self.values:
+            return frame
+        query = frame.lazy().with_columns(v.alias(n) for n, v in self.values.items())
+        if self.spread:
+            codes = compiler.run.data.codes
+            whole: list[pl.Expr] = [pl.lit(0)]  # no keys: one group
+            group = codes.packed(frame, keys) if codes.codable(keys) else pl.struct(keys or whole)
+            query = query.with_columns(group.alias("__group"))
+            means = query.group_by("__group").agg(
+                exact.exact_mean(pl.col(n).cast(pl.Float64)).alias(f"{n}_mean") for n in self.spread
+            )
+            query = query.join(
+                means, on="__group", how="left", nulls_equal=True, maintain_order="left"
+            ).with_columns(
+                (pl.col(n).cast(pl.Float64) - pl.col(f"{n}_mean")).alias(f"{n}_deviation")
+                for n in self.spread
+            )
+        columns = [*self.values, *(f"{n}_{c}" for n in self.spread for c in ("mean", "deviation"))]
+        return frame.with_columns(query.select(columns).collect(engine="in-memory"))
+
+
+def _reads_rows(node: Any) -> bool:
+    """Whether an expression reads a value of its rows, not only constants (the run's values
+    and the budget's read as constants: kept as they were)."""
+    return any(
+        isinstance(n, ir.Ref | ir.Current)
+        or (isinstance(n, ir.FieldRef) and n.table not in ("run", "budget"))
+        for n in ir.walk(node)
+    )
 
 
 def _fill_empty(fn: str, value: Any) -> Any:

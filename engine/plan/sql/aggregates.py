@@ -76,7 +76,7 @@ def ieee_div(left: b.Node, right: b.Node) -> b.Node:
 
 
 def reduce(fn: str, arg: b.Node | None, where: b.Node | None, big_integer: str) -> b.Node:
-    """One aggregate over a group (`engine.plan.polars.batch_windows._reduce`); not `cv`
+    """One aggregate over a group (`engine.plan.polars.batch_windows.RowValues.reduce`); not `cv`
     (`cv_query`). `distinct` counts the distinct values present (COUNT(DISTINCT …) skips missing
     ones)."""
     sums = Aggregates(big_integer)
