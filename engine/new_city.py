@@ -156,15 +156,15 @@ def _flattened(resolved: Resolved, city: str) -> str:
     file (they are placed by its lines)."""
     includes = tuple(dict.fromkeys(n for f in resolved.chain for n in f.header.includes))
     header = dataclasses.replace(resolved.header, city=city, extends=None, includes=includes)
-    modules = {id(m) for m in resolved.modules}
+    modules = {m.path for m in resolved.modules}
     # a declaration overriding a module's keeps its `override`: the module is still included
-    in_modules = {e.decl.name for e in resolved.entries if id(e.file) in modules}
+    in_modules = {e.decl.name for e in resolved.entries if e.file.path in modules}
 
     def own(stage: str | None) -> tuple[a.Declaration, ...]:
         return tuple(
             dataclasses.replace(e.decl, override=e.decl.name in in_modules)
             for e in resolved.entries
-            if e.stage == stage and id(e.file) not in modules
+            if e.stage == stage and e.file.path not in modules
         )
 
     stages = tuple(dataclasses.replace(s.node, items=own(s.name)) for s in resolved.stages)

@@ -179,9 +179,7 @@ def generate_sample(
         for kind, frame in tables.items():
             _write_table(out_dir, kind, frame, fmt)
             counting.advance()
-    budget = _budget(case_frame, city.frame)
-    write_file_atomically(out_dir / "budget.yaml", _budget_yaml(budget, seed, year))
-    summary = {
+    facts = {
         "seed": seed,
         "year": year,
         "format": fmt,
@@ -189,8 +187,20 @@ def generate_sample(
         "hospitals": n_hospitals,
         "groups": catalog.frame.height,
         "deductions": tables["deductions"].height,
-        **budget["totals"],
     }
+    return _describe(out_dir, facts, _budget(case_frame, city.frame), catalog, city)
+
+
+def _describe(
+    out_dir: Path, facts: dict[str, Any], budget: dict[str, Any], catalog: _Catalog, city: _City
+) -> dict[str, Any]:
+    """Write what a generated city is beside its tables — `budget.yaml`, a `README.md` and the
+    `sample.json` marker (whole generations and `engine.synthetic.sample_parts` alike) — and
+    return its summary: `facts` with the budget's totals."""
+    write_file_atomically(
+        out_dir / "budget.yaml", _budget_yaml(budget, facts["seed"], facts["year"])
+    )
+    summary = {**facts, **budget["totals"]}
     write_file_atomically(out_dir / "README.md", _readme(summary, catalog, city))
     marker = {MARKER_KEY: "sample", **summary}
     write_file_atomically(out_dir / "sample.json", json.dumps(marker, indent=2) + "\n")

@@ -11,7 +11,6 @@ from the first part (an estimate of the city's; the deductions are 10–80% of i
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +19,13 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from engine.inputs.fields import TABLES
-from engine.run.atomic import write_file_atomically, write_with
-from engine.run.out_folder import MARKER_KEY
+from engine.run.atomic import write_with
 from engine.synthetic.sample import (
-    _budget_yaml,
     _case_ids,
     _cases,
     _catalog,
     _city,
-    _readme,
+    _describe,
     _write_table,
 )
 from engine.synthetic.sample_monitoring import with_monitoring_columns
@@ -82,9 +79,7 @@ def generate_in_parts(
     supervision = supervision_frames(np.random.default_rng([seed, 4]), city.frame, first, year)
     for kind, frame in supervision.items():
         _write_table(out_dir, kind, frame, "parquet")
-    budget = _budget_of(fen)
-    write_file_atomically(out_dir / "budget.yaml", _budget_yaml(budget, seed, year))
-    summary = {
+    facts = {
         "seed": seed,
         "year": year,
         "format": "parquet",
@@ -93,12 +88,8 @@ def generate_in_parts(
         "hospitals": n_hospitals,
         "groups": catalog.frame.height,
         "deductions": supervision["deductions"].height,
-        **budget["totals"],
     }
-    write_file_atomically(out_dir / "README.md", _readme(summary, catalog, city))
-    marker = {MARKER_KEY: "sample", **summary}
-    write_file_atomically(out_dir / "sample.json", json.dumps(marker, indent=2) + "\n")
-    return summary
+    return _describe(out_dir, facts, _budget_of(fen), catalog, city)
 
 
 def _add_costs(frame: pl.DataFrame, tiers: dict[str, str], fen: dict[str, int]) -> None:

@@ -7,19 +7,11 @@ import pytest
 
 from policy_dsl.check import check
 from policy_dsl.loader import policy_from_text, resolve
+from tests.dsl.demo_policy import DEMO_HEAD
 
-SKELETON = """\
-policy demo version "2024"
-  effective 2024-01-01 to 2024-12-31
-  method points
-
-document notice "示例DRG付费细则"
-  issuer "示例市医疗保障局"
-  number "示例〔2024〕1号"
-  date 2024-01-01
-  status in_force
-  text "notice.txt"
-
+SKELETON = (
+    DEMO_HEAD
+    + """\
 table by_level "级别系数" from level to ratio
   source notice "第四条"
   1 -> 90%
@@ -55,6 +47,7 @@ input budget fund "本期基金预算" : money
 let point_value "点值" : point_value at all = fund / sum(settled_points)
 let payment "病例支付额" : money at case = settled_points * point_value
 """
+)
 
 
 def warned(*conditions: str) -> list[str]:

@@ -23,20 +23,8 @@ from policy_dsl.lower import lower
 from policy_dsl.parser import parse
 from policy_dsl.ranges import DEFAULT_RANGES, default_range, param_range
 from tests.conftest import POLICIES
+from tests.dsl.demo_policy import DEMO_HEAD
 
-HEAD = """\
-policy demo version "2024"
-  effective 2024-01-01 to 2024-12-31
-  method points
-
-document notice "示例DRG付费细则"
-  issuer "示例市医疗保障局"
-  number "示例〔2024〕1号"
-  date 2024-01-01
-  status in_force
-  text "notice.txt"
-
-"""
 OUTPUTS = """
 let base_points "基准点数" : points at group = weight * 100 pt assumption "每单位权重 100 点"
 classify category "病例类型"
@@ -54,7 +42,8 @@ let payment "病例支付额" : money at case = settled_points * point_value
 
 
 def policy(param: str, extra: str = "") -> str:
-    return f'{HEAD}param low_ratio "低倍率" : {param}\n  source notice "第五条"\n{extra}{OUTPUTS}'
+    declared = f'param low_ratio "低倍率" : {param}\n  source notice "第五条"\n'
+    return DEMO_HEAD + declared + extra + OUTPUTS
 
 
 def codes(text: str) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ import polars as pl
 from engine.inputs import catalog, supervision
 from engine.inputs.rundata import RunData, run_value
 from engine.plan import functions
+from engine.plan.lowering import ExpressionLowering
 from engine.plan.polars import batch_windows, finite
 from engine.plan.polars import keys as keys_mod
 from engine.plan.polars.fallthrough import Fallthrough, count_fallthrough
@@ -30,6 +31,7 @@ from engine.plan.polars.frames import (
     StageResult,
     closure_columns,
     key_columns,
+    value_home,
     with_columns,
 )
 from policy_dsl import grains as g
@@ -183,15 +185,10 @@ class StageRun:
 
     def value(self, name: str, stage: str | None, grain: g.Grain) -> str:
         """Make the value of a definition (of this or an earlier stage) a column at `grain`."""
-        if stage is None:
-            home, frames = self.home[name], self.frames
-        else:
-            result = self.earlier[stage]
-            home, frames = result.home[name], result.frames
+        home, source, alias = value_home(name, stage, self, self.earlier)
         if stage is None and home == grain:
             return name
-        alias = name if stage is None else f"{stage}.{name}"
-        return self.bring(grain, frames[home], key_columns(home), name, alias)
+        return self.bring(grain, source, key_columns(home), name, alias)
 
     def field(self, ref: ir.FieldRef, grain: g.Grain) -> pl.Expr:
         if ref.table == "run":
@@ -231,8 +228,6 @@ class StageRun:
 
 #: The keys of a hospital's month: its rows include the months with a deduction but no case.
 HOSPITAL_MONTH = HOSPITAL_SIDE | {"month"}
-#: IR nodes whose polars expression is a column or a literal: read twice, they cost nothing.
-COLUMNS = (ir.Lit, ir.FieldRef, ir.ParamRef, ir.Ref, ir.Current, ir.Aggregate)
 
 #: `c op x` is `x FLIPPED[op] c`.
 FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -246,25 +241,11 @@ def _literal(value: Any, typ: ir.TypeIR) -> pl.Expr:
     return pl.lit(value)
 
 
-class Compiler:
+class Compiler(ExpressionLowering["StageRun", pl.Expr]):
     """IR expression → polars expression over the frame at one grain (joins done on the way)."""
-
-    def __init__(self, run: StageRun, grain: g.Grain, current: pl.Expr | None = None) -> None:
-        self.run = run
-        self.grain = grain
-        self.current = current
-        #: a classification's conditional classes, each with the column of its condition
-        self.arms: list[tuple[str, str]] = []
-
-    def expr(self, node: Any) -> pl.Expr:
-        method: Callable[[Any], pl.Expr] = getattr(self, "_" + node.op)
-        return method(node)
 
     def _lit(self, node: ir.Lit) -> pl.Expr:
         return _literal(node.value, node.type)
-
-    def _field(self, node: ir.FieldRef) -> pl.Expr:
-        return self.run.field(node, self.grain)
 
     def _param(self, node: ir.ParamRef) -> pl.Expr:
         value = self.run.params[node.name]
@@ -273,9 +254,6 @@ class Compiler:
             if isinstance(value, int | float) and not isinstance(value, bool)
             else value
         )
-
-    def _ref(self, node: ir.Ref) -> pl.Expr:
-        return pl.col(self.run.value(node.name, node.stage, self.grain))
 
     def _table(self, node: ir.TableLookup) -> pl.Expr:
         table = self.run.tables[node.name]
@@ -344,18 +322,6 @@ class Compiler:
             return functions.near_compare(node.fn, left, right, pl.max_horizontal)
         return functions.COMPARISONS[node.fn](self.expr(node.left), self.expr(node.right))
 
-    def constant(self, node: Any) -> float | None:
-        """The finite number a literal or parameter stands for (None for anything else)."""
-        if isinstance(node, ir.Lit):
-            value = node.value
-        elif isinstance(node, ir.ParamRef):
-            value = self.run.params[node.name]
-        else:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return None
-        return float(value) if math.isfinite(value) else None
-
     def _and(self, node: ir.Logic) -> pl.Expr:
         """All conditions at once (Kleene, as `&`): a chain of `&` would be as deep as it is
         long, and polars takes time growing faster than the depth of an expression."""
@@ -421,10 +387,6 @@ class Compiler:
             running = pl.col(self.materialize(applied))
         return running
 
-    def _current(self, node: ir.Current) -> pl.Expr:
-        assert self.current is not None
-        return self.current
-
     # ---- steps over many rows (engine/plan/polars/batch_windows.py) ----
     def prefetch_aggregates(self, node: Any) -> None:
         batch_windows.prefetch_aggregates(self, node)
@@ -439,10 +401,6 @@ class Compiler:
         return batch_windows.allocate(self, node)
 
     # ---- frame helpers ----
-    def at(self, grain: g.Grain) -> Compiler:
-        """A compiler of the same run at another grain (e.g. an aggregate's rows)."""
-        return Compiler(self.run, grain)
-
     def frame(self) -> pl.DataFrame:
         return self.run.frame(self.grain)
 
@@ -455,14 +413,8 @@ class Compiler:
         self.replace(with_columns(self.frame(), expr.alias(alias)))
         return alias
 
-    def shared(self, node: Any) -> pl.Expr:
-        """The expression of `node` for a builder that reads it more than once (a comparison
-        within the money tolerance, a table's rows, a divisor, `clamp`, `round`): a column of
-        its own unless it is a column already. Read twice as an expression, it would be built
-        twice, and nested such builders would double the polars expression at each level:
-        2^depth nodes, a run that never ends at a depth the language allows."""
-        expr = self.expr(node)
-        return expr if isinstance(node, COLUMNS) else pl.col(self.materialize(expr))
+    def column(self, name: str) -> pl.Expr:
+        return pl.col(name)
 
 
 def _range_lookup(table: ir.Table, key: pl.Expr) -> pl.Expr:

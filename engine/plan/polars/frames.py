@@ -4,7 +4,9 @@ what-if read them)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 import polars as pl
 
@@ -51,6 +53,26 @@ def key_columns(grain: g.Grain) -> list[str]:
 
 def closure_columns(grain: g.Grain) -> list[str]:
     return [KEY_COLUMNS[k] for k in g.order(g.closure(grain))]
+
+
+F = TypeVar("F")
+
+
+class _Evaluated(Protocol[F]):
+    frames: dict[g.Grain, F]
+    home: dict[str, g.Grain]
+
+
+def value_home(
+    name: str, stage: str | None, current: _Evaluated[F], earlier: Mapping[str, Any]
+) -> tuple[g.Grain, F, str]:
+    """Where a definition's value lives — its grain, that grain's frame (a polars frame or a SQL
+    table: both backends ask) — and the column it takes when brought to another grain: its own
+    name in this stage, `stage.name` from an earlier stage (引用前一阶段的结果)."""
+    source = current if stage is None else earlier[stage]
+    home = source.home[name]
+    alias = name if stage is None else f"{stage}.{name}"
+    return home, source.frames[home], alias
 
 
 @dataclass

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 from engine.plan import functions
+from engine.plan.lowering import ExpressionLowering
 from engine.plan.money import TOLERANCE
 from engine.plan.polars.batch import FLIPPED
 from engine.plan.polars.frames import KEY_COLUMNS, key_columns
@@ -19,9 +19,6 @@ from engine.plan.sql import build as b
 from engine.plan.sql.plan import SqlStageRun, literal
 from policy_dsl import grains as g
 from policy_dsl import ir
-
-#: IR nodes lowered to a column or a literal: read twice, they cost nothing.
-COLUMNS = (ir.Lit, ir.FieldRef, ir.ParamRef, ir.Ref, ir.Current, ir.Aggregate)
 
 
 def define(run: SqlStageRun, definition: ir.Definition) -> None:
@@ -40,22 +37,11 @@ def define(run: SqlStageRun, definition: ir.Definition) -> None:
     run.keep(definition, grain)
 
 
-class Lowering:
+class Lowering(ExpressionLowering[SqlStageRun, b.Node]):
     """IR expression → sqlglot tree over the grain's table (joins done on the way)."""
 
-    def __init__(self, run: SqlStageRun, grain: g.Grain, current: b.Node | None = None) -> None:
-        self.run = run
-        self.grain = grain
-        self.current = current
-        #: a classification's conditional classes, each with the column of its condition
-        self.arms: list[tuple[str, str]] = []
-
-    def expr(self, node: Any) -> b.Node:
-        method: Callable[[Any], b.Node] = getattr(self, "_" + node.op)
-        return method(node)
-
-    def at(self, grain: g.Grain) -> Lowering:
-        return Lowering(self.run, grain)
+    def column(self, name: str) -> b.Node:
+        return b.col(name)
 
     def materialize(self, node: b.Node) -> str:
         """Compute a tree into a temporary column of the grain's table; its name."""
@@ -63,41 +49,14 @@ class Lowering:
         self.run.with_columns(self.grain, {alias: node})
         return alias
 
-    def shared(self, node: Any) -> b.Node:
-        """The tree of `node` for a builder that reads it more than once: a column of its own
-        unless it is one already (as `Compiler.shared`: nested, the text would double)."""
-        tree = self.expr(node)
-        return tree if isinstance(node, COLUMNS) else b.col(self.materialize(tree))
-
-    def constant(self, node: Any) -> float | None:
-        if isinstance(node, ir.Lit):
-            value = node.value
-        elif isinstance(node, ir.ParamRef):
-            value = self.run.params[node.name]
-        else:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return None
-        return float(value) if math.isfinite(value) else None
-
     # ---- leaves ----
     def _lit(self, node: ir.Lit) -> b.Node:
         return literal(node.value, node.type)
-
-    def _field(self, node: ir.FieldRef) -> b.Node:
-        return self.run.field(node, self.grain)
 
     def _param(self, node: ir.ParamRef) -> b.Node:
         value = self.run.params[node.name]
         number = isinstance(value, int | float) and not isinstance(value, bool)
         return literal(value, ir.TypeIR(kind="number" if number else "text"))
-
-    def _ref(self, node: ir.Ref) -> b.Node:
-        return b.col(self.run.value(node.name, node.stage, self.grain))
-
-    def _current(self, node: ir.Current) -> b.Node:
-        assert self.current is not None
-        return self.current
 
     def _rekey(self, node: ir.Rekey) -> b.Node:
         """`base_points[group = g]`: a join on the keys the expressions give."""

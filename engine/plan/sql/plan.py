@@ -28,6 +28,7 @@ from engine.plan.polars.frames import (
     StageResult,
     closure_columns,
     key_columns,
+    value_home,
 )
 from engine.plan.sql import build as b
 from engine.plan.sql.database import Database
@@ -342,16 +343,11 @@ class SqlStageRun:
 
     def value(self, name: str, stage: str | None, grain: g.Grain) -> str:
         """A definition's value (of this or an earlier stage) as a column at `grain`."""
-        if stage is None:
-            home, frames = self.home[name], self.frames
-        else:
-            result = self.earlier[stage]
-            home, frames = result.home[name], result.frames
+        home, source, alias = value_home(name, stage, self, self.earlier)
         if stage is None and home == grain:
             return name
-        alias = name if stage is None else f"{stage}.{name}"
         if alias not in self.frame(grain).columns:
-            self.bring(grain, frames[home], key_columns(home), {name: alias})
+            self.bring(grain, source, key_columns(home), {name: alias})
         return alias
 
     def field(self, ref: ir.FieldRef, grain: g.Grain) -> b.Node:
