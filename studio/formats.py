@@ -24,8 +24,9 @@ from engine.page.svg import NEGATIVE, POSITIVE, SERIES
 from policy_dsl import ir
 from policy_dsl.builtins import CORE_FIELDS
 
-#: How a column of 元 (two decimals, thousands separated) and of a ratio (as %) are written.
-MONEY, PERCENT, COUNT, NUMBER = "¥%,.2f", "percent", "%,d", "%,.4f"
+#: How a column of 元 (two decimals, thousands separated; the ¥ in its label, so that a loss reads
+#: `-1,234.50`, not `¥-1,234.50`) and of a ratio (as %) are written.
+MONEY, PERCENT, COUNT, NUMBER = "%,.2f", "percent", "%,d", "%,.4f"
 GAIN, LOSS = POSITIVE, NEGATIVE
 #: Every chart's colour of a hospital level, and of all levels together.
 LEVEL_COLOURS = {0: SERIES[4], 1: SERIES[0], 2: SERIES[1], 3: SERIES[2]}
@@ -62,6 +63,11 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
 def money(fen: int | None, signed: bool = False) -> str:
     """`123456` fen → `¥1,234.56` (`+¥1,234.56` when `signed`)."""
     return show.yuan(fen, signed)
+
+
+def money_brief(fen: int | None, signed: bool = False) -> str:
+    """An amount short enough for a metric tile (`¥12.35亿`); the exact one in its help."""
+    return show.yuan_brief(fen, signed)
 
 
 def percent(ratio: float | None) -> str:
@@ -136,7 +142,9 @@ def column_config(
     for name, dtype in frame.schema.items():
         label = labels.get(name) or COLUMNS.get(name, (name, None))[0]
         kind = kinds.get(name, kind_of(name))
-        if dtype.is_numeric() and kind is not None:
+        if dtype.is_numeric() and kind == MONEY:
+            config[name] = st.column_config.NumberColumn(f"{label} (¥)", format=kind)
+        elif dtype.is_numeric() and kind is not None:
             config[name] = st.column_config.NumberColumn(label, format=kind)
         elif dtype.is_numeric():
             config[name] = st.column_config.NumberColumn(label)

@@ -19,6 +19,26 @@ def yuan(fen: int | None, signed: bool = False) -> str:
     return ("+" if signed and fen > 0 else "") + amount
 
 
+#: The units a tile writes a large amount in: 亿 (10⁸ 元) and 万 (10⁴ 元), in fen.
+BRIEF_UNITS = ((10**10, "亿"), (10**6, "万"))
+
+
+def yuan_brief(fen: int | None, signed: bool = False) -> str:
+    """An amount short enough for a metric tile: `123456789012` fen → `¥12.35亿`, `1234567` →
+    `¥1.23万` (rounded half away from zero to two decimals of the unit); below 万 as `yuan`. The
+    exact amount belongs beside it (the tile's help)."""
+    if fen is None:
+        return "—"
+    for size, unit in BRIEF_UNITS:
+        if abs(fen) >= size:
+            units = (Decimal(abs(fen)) / size).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+            amount = f"¥{units:,}{unit}"
+            if fen < 0:
+                return MINUS + amount
+            return ("+" if signed else "") + amount
+    return yuan(fen, signed)
+
+
 def pct(ratio: float | None) -> str:
     """`0.0123` → `+1.23%`; `—` where there is no base to compare with."""
     if ratio is None:
@@ -43,4 +63,4 @@ def level(n: int) -> str:
     return f"level {n} {name}" if name else f"level {n}"
 
 
-__all__ = ["count", "level", "number", "pct", "yuan"]
+__all__ = ["count", "level", "number", "pct", "yuan", "yuan_brief"]

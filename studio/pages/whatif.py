@@ -190,11 +190,13 @@ tables = whatif_view.whatif_tables(comparison)
 names = whatif_view.measure_names(impact.new.policy)
 metrics = st.columns(4)
 metrics[0].metric(md(names["cases"]), f"{impact.new.totals.cases:,}")
+paid = impact.new.totals.payment - impact.base.totals.payment
 metrics[1].metric(
     md(names["payment"]),
-    formats.money(impact.new.totals.payment),
-    formats.money(impact.new.totals.payment - impact.base.totals.payment, signed=True),
+    formats.money_brief(impact.new.totals.payment),
+    formats.money_brief(paid, signed=True),
     delta_color="off",
+    help=f"{formats.money(impact.new.totals.payment)} ({formats.money(paid, signed=True)})",
 )
 price = impact.new.totals.price
 if price is not None:
@@ -206,7 +208,11 @@ if price is not None:
         delta_color="off",
     )
 moved = int(tables["moved"]["cases"].sum()) if tables["moved"].height else 0
-metrics[3].metric("改变类型的病例 cases changing category", f"{moved:,}")
+metrics[3].metric(
+    "类型改变 cases moved",
+    f"{moved:,}",
+    help="病例类型（高倍率、低倍率、正常…）改变的病例数 cases whose category changes",
+)
 formats.table(
     tables["totals"],
     {

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from engine.inputs.rundata import Period
+from engine.page import show
 from engine.run.outputs import stage_tables
 from engine.run.settle import load_data, load_policy, settle
 from engine.whatif.impact import impact_of
@@ -121,6 +122,17 @@ def metrics(page: Any) -> dict[str, str]:
         label = metric.locator('[data-testid="stMetricLabel"]').inner_text().strip()
         found[label] = metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
     return found
+
+
+def cut_metrics(page: Any) -> list[str]:
+    """The metrics' labels and values wider than their tile (shown cut, with an ellipsis, by
+    the element itself or one inside it)."""
+    shown = page.locator('[data-testid="stMetricValue"], [data-testid="stMetricLabel"]')
+    cut: list[str] = shown.evaluate_all(
+        "vs => vs.filter(v => [v, ...v.querySelectorAll('*')]"
+        ".some(e => e.scrollWidth > e.clientWidth + 1)).map(v => v.innerText)"
+    )
+    return cut
 
 
 def level_table(page: Any) -> dict[int, float]:
@@ -287,14 +299,15 @@ def test_walk_through_in_the_browser(tmp_path: Path) -> None:
         choose(page, "New version", BUFFER)
         page.get_by_role("button", name="Run what-if").click()
         idle(page)
-        page.get_by_text("cases changing category").wait_for(timeout=120_000)
+        page.get_by_text("cases moved").wait_for(timeout=120_000)
         shown = metrics(page)
         expected = engine_figures(policies, edited)
-        assert shown["支付总额 payment"] == f"¥{expected['payment']:,.2f}"
+        assert shown["支付总额 payment"] == show.yuan_brief(round(expected["payment"] * 100))
+        assert not cut_metrics(page), f"cut short on screen: {cut_metrics(page)}"
         assert shown["点值 point value"] == f"{expected['point_value']:,.6f}".rstrip("0").rstrip(
             "."
         )
-        assert shown["改变类型的病例 cases changing category"] == f"{expected['moved']:,}"
+        assert shown["类型改变 cases moved"] == f"{expected['moved']:,}"
         assert level_table(page) == expected["levels"]
         page.get_by_role("tab", name="Hospitals").click()
         page.get_by_text("Winners").first.wait_for()

@@ -92,7 +92,7 @@ def whatif(page: Any) -> None:
     choose(page, "New version", "2024")
     page.get_by_role("button", name="Run what-if").click()
     idle(page)
-    page.get_by_text("cases changing category").wait_for(timeout=180_000)
+    page.get_by_text("cases moved").wait_for(timeout=180_000)
     page.get_by_text("Rejected rows: file, row, reason").click()
     table = page.locator('[data-testid="stTable"]').filter(has_text="reason").first
     table.wait_for()

@@ -96,7 +96,7 @@ def test_uploaded_files_are_checked_against_the_contract(tmp_path: Path) -> None
         upload(page, files)
         page.get_by_role("button", name="Run what-if").click()
         idle(page)
-        page.get_by_text("cases changing category").wait_for(timeout=120_000)
+        page.get_by_text("cases moved").wait_for(timeout=120_000)
         page.get_by_text(
             "2 input row(s) rejected by the data contract (cases.csv: 2): "
             "they are left out of the run."
@@ -126,7 +126,7 @@ def test_uploaded_files_are_checked_against_the_contract(tmp_path: Path) -> None
         page.get_by_text(TAKEN).first.wait_for(timeout=60_000)
         page.get_by_role("button", name="Run what-if").click()
         idle(page)
-        page.get_by_text("cases changing category").wait_for(timeout=120_000)
+        page.get_by_text("cases moved").wait_for(timeout=120_000)
         heading = (
             "2023 → 2024 on uploaded cases.csv, with the bundled sample's hospitals.csv, "
             f"groups.csv, deductions.csv, assessments.csv and budget.yaml ({CASES - 2:,} cases, "
@@ -146,5 +146,5 @@ def test_uploaded_files_are_checked_against_the_contract(tmp_path: Path) -> None
         text = error.inner_text()
         assert "The dataset does not meet the data contract" in text
         assert "hospitals.csv has no column level" in text and "required columns:" in text
-        assert page.get_by_text("cases changing category").count() == 0
+        assert page.get_by_text("cases moved").count() == 0
         browser.close()

@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine.inputs.rundata import Period
+from engine.page import show
 from engine.run.outputs import stage_tables
 from engine.run.settle import load_data, load_policy, settle
 from policy_dsl.lower import compile_text
@@ -334,8 +335,10 @@ def test_whatif_page_matches_the_engine(policies: Path) -> None:
     assert not at.exception
 
     expected = expected_hospitals(policies, edited)
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["支付总额 payment"] == f"¥{expected['new'].sum():,.2f}"
+    metrics = {m.label: (m.value, m.help) for m in at.metric}
+    paid = round(expected["new"].sum() * 100)
+    assert metrics["支付总额 payment"][0] == show.yuan_brief(paid)  # ¥3.33亿: fits the tile
+    assert metrics["支付总额 payment"][1].startswith(f"¥{expected['new'].sum():,.2f} (")
     totals = at.dataframe[0].value
     payment = totals[totals["measure"] == "支付总额 payment"].iloc[0]
     assert payment["new"] == f"¥{expected['new'].sum():,.2f}"

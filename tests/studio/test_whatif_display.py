@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +77,15 @@ def test_money_percent_and_labels_on_every_table(policies: Path) -> None:
     assert payment["change"] == "¥0.00" and payment["change %"] == "0.00%"
     point = totals[totals["measure"] == "点值 point value"].iloc[0]
     assert re.fullmatch(r"1\d\d\.\d{6}", point["new"])  # the point value, 118.39…
-    metrics = {m.label: (m.value, m.delta) for m in at.metric}
-    assert metrics["支付总额 payment"] == (f"¥{new_fen / 100:,.2f}", "¥0.00")
+    # the tile: short enough not to be cut (亿 to two decimals), the exact amount in its help
+    metrics = {m.label: (m.value, m.delta, m.help) for m in at.metric}
+    yi = Decimal(new_fen).scaleb(-10).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+    assert new_fen >= 10**10  # the sample pays over one 亿
+    assert metrics["支付总额 payment"] == (
+        f"¥{yi}亿",
+        "¥0.00",
+        f"¥{new_fen / 100:,.2f} (¥0.00)",
+    )
     assert set(metrics) & INTERNAL == set()
     # the classes under the policy's own labels
     categories = next(d.value for d in at.dataframe if "cases_base" in d.value)
@@ -125,7 +133,7 @@ def test_exposure_shows_the_money_each_step_moves_per_level(policies: Path) -> N
     assert row["up: total"] == 0
     assert row["up: moved"] == pytest.approx(sum(f for f in moved.values() if f > 0) / 100)
     labels = json.loads(next(d for d in at.dataframe if "threshold" in d.value).proto.columns)
-    assert labels["up: level 1"]["label"] == "上移一步 step up · level 1 一级"
+    assert labels["up: level 1"]["label"] == "上移一步 step up · level 1 一级 (¥)"
     assert labels["up: level 1"]["type_config"]["format"] == formats.MONEY
 
 
