@@ -4,14 +4,18 @@ For each size (default 100k, 1M and 10M cases) a synthetic city is generated onc
 `engine.synthetic.sample.generate_sample` into a cache folder (`/tmp/drgpolicy-bench/<n>`, reused
 while its seed matches) and settled under Xuancheng 2024 twice, each run in a fresh subprocess:
 
-- engine:       load_data → settle → write_outputs (CSV; then the same outputs as Parquet,
-                timed apart) (then `explain` on random cases);
+- engine:       load_data → settle → write_outputs (Parquet; then the same outputs as CSV,
+                timed apart: the first write also computes the policy's indicators, once)
+                (then `explain` on random cases);
 - hand-written: `bench/handwritten.py` (load_inputs → settle → write_outputs).
 
 Each run reports its phases (load+validate, settle, write outputs), end to end (the three
 phases: read Parquet, settle, write), cases/second and peak memory (the child's maximum resident
-set size, from `wait4`, as `/usr/bin/time -v` measures it). The two runs' `cases.csv` are then
-compared (category and payment equal for every case). Compiling the policy is timed warm
+set size, from `wait4`, as `/usr/bin/time -v` measures it). After its timed phases each run saves
+its per-case values as computed (`<out>-values.parquet`: the engine's files round points and
+ratios to 4 decimals, `engine.run.decimals`, the hand-written plan's do not), and the two are
+compared as `ratio_bench.disagreements` compares them: category and payment to the fen equal,
+points and coefficients within 1e-9 relative, on every case. Compiling the policy is timed warm
 (median of several compiles in one process) and cold (first compile in fresh processes).
 
     .venv/bin/python bench/settle_bench.py                       # 100k, 1M, 10M
@@ -130,10 +134,13 @@ def worker_engine(data: Path, out: Path, explain_cases: int, seed: int) -> dict[
     policy = load_policy(POLICY)
     inputs, load_s = _timed(lambda: load_data(data, policy), "load")
     result, settle_s = _timed(lambda: settle(policy, inputs, Period.parse(str(YEAR))), "settle")
-    _, write_s = _timed(lambda: write_outputs(result, out), "write")
+    # Parquet first: the first write computes what the outputs compute once (the indicators of
+    # the policy's monitoring stage), and Parquet is the end-to-end target's
     parquet = out.with_name(out.name + "-parquet")
-    _, write_parquet_s = _timed(lambda: write_outputs(result, parquet, "parquet"))
+    _, write_parquet_s = _timed(lambda: write_outputs(result, parquet, "parquet"), "write")
     shutil.rmtree(parquet)
+    _, write_s = _timed(lambda: write_outputs(result, out))
+    result.cases("settlement").select(VALUES).write_parquet(values_file(out))
     ids = result.data.cases["case_id"]
     chosen = random.Random(seed).sample(range(ids.len()), min(explain_cases, ids.len()))
     explain_ms = []
@@ -160,12 +167,13 @@ def worker_handwritten(data: Path, out: Path, policy_hash: str) -> dict[str, Any
     inputs, load_s = _timed(lambda: load_inputs(data, budget_names=["drg_fund"]), "load")
     result, settle_s = _timed(lambda: handwritten.settle(inputs, YEAR), "settle")
     stamp = handwritten.Stamp(hash=policy_hash)
-    _, write_s = _timed(lambda: handwritten.write_outputs(result, out, stamp), "write")
     parquet = out.with_name(out.name + "-parquet")
     _, write_parquet_s = _timed(
-        lambda: handwritten.write_outputs(result, parquet, stamp, "parquet")
+        lambda: handwritten.write_outputs(result, parquet, stamp, "parquet"), "write"
     )
     shutil.rmtree(parquet)
+    _, write_s = _timed(lambda: handwritten.write_outputs(result, out, stamp))
+    result.cases.select(VALUES).write_parquet(values_file(out))
     return {
         "load_s": load_s,
         "settle_s": settle_s,
@@ -203,38 +211,39 @@ def worker_policy_hash() -> dict[str, Any]:
     return {"hash": load_policy(POLICY).hash}
 
 
+#: The per-case values compared (`worker_verify`), saved by each run after its timed phases.
+VALUES = [
+    "case_id",
+    "category",
+    "payment",
+    "base_points",
+    "case_points",
+    "coefficient",
+    "settled_points",
+    "point_value",
+]
+
+
+def values_file(out: Path) -> Path:
+    """Where a run saves its per-case values as computed, beside its output folder."""
+    return out.with_name(out.name + "-values.parquet")
+
+
 def worker_verify(engine_out: Path, hand_out: Path) -> dict[str, Any]:
-    """Compare the two runs' cases.csv: same cases, categories and payments (exact text);
-    points and coefficients within 1e-9 relative."""
+    """Compare the two runs' per-case values as computed (`values_file`), not their files: the
+    engine writes points and ratios rounded to 4 decimals (`engine.run.decimals`), the
+    hand-written plan as computed, so the files differ beyond any tolerance on almost every
+    case. Category and payment (fen) equal, points within 1e-9 relative
+    (`ratio_bench.disagreements`); the cases and the cases of only one run counted too."""
     import polars as pl
 
-    floats = ["base_points", "case_points", "coefficient", "settled_points", "point_value"]
-    columns = ["case_id", "category", "payment", *floats]
+    from bench.ratio_bench import disagreements
 
-    def read(out: Path) -> pl.LazyFrame:
-        schema = {c: pl.Float64 for c in floats}
-        return pl.scan_csv(
-            out / "settlement" / "cases.csv", schema_overrides=schema, infer_schema=False
-        ).select(columns)
-
-    engine, hand = read(engine_out), read(hand_out)
-    joined = engine.join(hand, on="case_id", how="full", suffix="_h", coalesce=False)
-
-    def differs(name: str) -> pl.Expr:
-        a, b = pl.col(name), pl.col(name + "_h")
-        if name in floats:
-            close = ((a - b).abs() <= 1e-9 * pl.max_horizontal(a.abs(), b.abs())) | (
-                a.is_null() & b.is_null()
-            )
-            return (~close.fill_null(False)).sum().alias(name)
-        return (~a.eq_missing(b)).sum().alias(name)
-
-    counts = joined.select(
-        pl.len().alias("cases"),
-        (pl.col("case_id").is_null() | pl.col("case_id_h").is_null()).sum().alias("unmatched"),
-        *(differs(name) for name in columns[1:]),
-    ).collect()
-    return counts.row(0, named=True)
+    engine = pl.read_parquet(values_file(engine_out))
+    hand = pl.read_parquet(values_file(hand_out))
+    unmatched = engine.join(hand, on="case_id", how="anti").height
+    unmatched += hand.join(engine, on="case_id", how="anti").height
+    return {"cases": engine.height, "unmatched": unmatched, **disagreements(engine, hand)}
 
 
 WORKERS = ("engine", "handwritten", "generate", "compile", "policy-hash", "verify")
@@ -346,6 +355,7 @@ def settle_runs(
     if not args.keep_outputs:
         for out in outs.values():
             shutil.rmtree(out, ignore_errors=True)
+            values_file(out).unlink(missing_ok=True)
     return runs, verified
 
 

@@ -32,6 +32,7 @@ from engine.inputs.fields import (
     TableKind,
     bound_text,
     key_field,
+    needs_trimming,
     raw_value,
     typed_value,
 )
@@ -480,9 +481,17 @@ def _checks(
 def _typed_frame(raw: pl.DataFrame, present: Sequence[FieldSpec], key: str) -> pl.DataFrame:
     """Row number, normalized raw values, typed values and the duplicate-key flag, by key."""
     schema = raw.schema
+    texts = [s.name for s in present if schema[s.name] == pl.String]
+    checked = raw.select(needs_trimming(name).alias(name) for name in texts) if texts else None
+    trimmed = checked.row(0, named=True) if checked is not None else {}
+
+    def raw_of(spec: FieldSpec) -> pl.Expr:
+        as_is = spec.name in trimmed and not trimmed[spec.name]
+        return pl.col(spec.name) if as_is else raw_value(spec, schema[spec.name])
+
     normalized = raw.select(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW),
-        *[raw_value(spec, schema[spec.name]).alias(f"__raw__{spec.name}") for spec in present],
+        *[raw_of(spec).alias(f"__raw__{spec.name}") for spec in present],
         *[pl.col(FIELDS)] * (FIELDS in raw.columns),
     )
     typed = _sorted(normalized, f"__raw__{key}").with_columns(

@@ -449,6 +449,14 @@ def raw_value(spec: FieldSpec, dtype: pl.DataType) -> pl.Expr:
     return pl.when(text != "").then(text)
 
 
+def needs_trimming(name: str) -> pl.Expr:
+    """Whether any text of a String column is empty or has white space around it: else its
+    `raw_value` is the column as it is, and checking (one pass, nothing allocated) is cheaper
+    than rewriting every text (10M case ids, hospitals, groups… in a 10M-case file)."""
+    text = pl.col(name)
+    return ((text.str.strip_chars() != text) | (text == "")).any()
+
+
 def typed_value(spec: FieldSpec, raw: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """The contract-typed value of a raw value; null where missing or unparseable."""
     if fits_natively(spec, dtype):

@@ -25,6 +25,13 @@ from engine.plan.polars.frames import with_columns
 TOLERANCE = 1e-14
 #: The largest amount in 元 a double holds exactly to the fen (2**53 fen).
 MAX_MONEY = 2.0**53 / 100
+#: `allocate` scales a group's weights so that the largest is 2⁵² before summing them exactly:
+#: on the sum's grid of 2⁻⁴⁰ (`engine.plan.exact`) every weight down to 2⁻⁴⁰ of the largest then
+#: keeps its last bit. Scaled to 1 (before), each weight was rounded to 2⁻⁴⁰ of the largest: with
+#: one case of 56,608 points among cases of about 100, the sum was off by 2.6e-13 of itself and a
+#: share of 1.7e8 fen by 4e-5 fen — enough to give a fen left over to the wrong case
+#: (docs/speed.md, "The 10M disagreement").
+WEIGHT_SCALE = 2.0**52
 
 
 def round_half_away(value: float | None, digits: int = 0) -> float | None:
@@ -70,10 +77,10 @@ def allocate(
 ) -> pl.DataFrame:
     """Add column `out`: `total` (yuan, constant within `by`) split over the rows by `weight`,
     exact to the fen (each row's share: total × weight ÷ Σ weight, the weights taken relative to
-    the group's largest and summed exactly, `engine.plan.exact`). The frame must be sorted by its
-    row keys: equal remainders go to the earlier row. A group whose weights sum to zero pays
-    nothing. A total or a share that is not money a file can hold stops the run
-    (`engine.plan.polars.finite`)."""
+    the group's largest, scaled to `WEIGHT_SCALE`, and summed exactly, `engine.plan.exact`). The
+    frame must be sorted by its row keys: equal remainders go to the earlier row. A group whose
+    weights sum to zero pays nothing. A total or a share that is not money a file can hold stops
+    the run (`engine.plan.polars.finite`)."""
     groups = by or None
 
     def per_group(expr: pl.Expr) -> pl.Expr:
@@ -94,10 +101,11 @@ def allocate(
         frame.lazy()
         .with_columns(
             to_fen(pl.when(in_range).then(amount)).alias("__total_fen"),
-            # weights relative to the group's largest, summed exactly (`engine.plan.exact`): the
-            # same bits in every backend, and a lone weight of 1e-300 still takes its total
+            # weights relative to the group's largest, scaled to 2⁵² (`WEIGHT_SCALE`) and summed
+            # exactly (`engine.plan.exact`): the same bits in every backend, and a lone weight of
+            # 1e-300 still takes its total
             pl.when((largest := per_group(pl.col(weight).abs().max())) > 0)
-            .then(pl.col(weight) / largest)
+            .then(pl.col(weight) / largest * WEIGHT_SCALE)
             .alias("__unit"),
         )
         .with_columns(per_group(exact_sum(unit)).alias("__weight_sum"))

@@ -91,16 +91,15 @@ def headers(columns: list[str], labels: Mapping[str, str]) -> dict[str, str]:
     return found
 
 
-def in_chinese(frame: pl.DataFrame, policy: ir.Policy) -> tuple[pl.DataFrame, dict[str, str]]:
+def in_chinese(frame: pl.LazyFrame, policy: ir.Policy) -> tuple[pl.LazyFrame, dict[str, str]]:
     """The frame with class names as their labels and Chinese headers; and the headers
     (Chinese → name) for the manifest."""
     classes = class_labels(policy)
+    names = frame.collect_schema().names()
     named = frame.with_columns(
-        pl.col(name).cast(pl.String).replace(classes[name])
-        for name in frame.columns
-        if name in classes
+        pl.col(name).cast(pl.String).replace(classes[name]) for name in names if name in classes
     )
-    shown = headers(frame.columns, policy_labels(policy))
+    shown = headers(names, policy_labels(policy))
     return named.rename(shown), {header: name for name, header in shown.items()}
 
 

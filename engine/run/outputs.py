@@ -132,12 +132,17 @@ def hospital_statement(
     """Per hospital (× month in a monthly stage): cases, cost, points, payment, reports."""
     keys = ["hospital_id", *_period_keys(result)]
     settled = "settled_points" if settlement.policy.method == "points" else "settled_weight"
-    totals = cases.group_by(keys).agg(
-        pl.len().alias("cases"),
-        pl.col("total_cost").sum().alias("total_cost"),
-        exact_sum(pl.col(settled)).alias(settled),
-        *_money_sums(),
-        *_category_counts(_classes(result)),
+    totals = (  # lazy: polars' eager group-by evaluates an exact sum group by group
+        cases.lazy()
+        .group_by(keys)
+        .agg(
+            pl.len().alias("cases"),
+            pl.col("total_cost").sum().alias("total_cost"),
+            exact_sum(pl.col(settled)).alias(settled),
+            *_money_sums(),
+            *_category_counts(_classes(result)),
+        )
+        .collect()
     )
     hospitals = settlement.data.hospitals.select(
         "hospital_id", _hospital_name(settlement), "level", "tier"
@@ -174,7 +179,8 @@ def period_summary(
         *_money_sums(),
         *_category_counts(_classes(result)),
     ]
-    summary = cases.group_by(keys).agg(*aggregates) if keys else cases.select(*aggregates)
+    lazy = cases.lazy()  # polars' eager group-by evaluates an exact sum group by group
+    summary = (lazy.group_by(keys).agg(*aggregates) if keys else lazy.select(*aggregates)).collect()
     summary = summary.with_columns(period=pl.lit(settlement.period.label))
     if result.home.get(price) == result.period_keys:
         summary = _join_value(summary, result, price, keys)

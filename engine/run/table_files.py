@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Final, cast
+from typing import IO, Final, TypeVar, cast
 
 import polars as pl
 
@@ -48,12 +48,16 @@ SHEETS_ZH = {
 }
 
 
-def csv_frame(frame: pl.DataFrame, money_columns: frozenset[str] = frozenset()) -> pl.DataFrame:
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
+def csv_frame(frame: Frame, money_columns: frozenset[str] = frozenset()) -> Frame:
     """The frame as written: money as exact decimals to the fen (classes, an Enum, are written
     as their names). Money columns are integer fen, or yuan (float) for the names in
-    `money_columns`."""
+    `money_columns`. Lazy for a lazy frame: the files are written from it without a copy of the
+    table."""
     columns = []
-    for name, dtype in frame.schema.items():
+    for name, dtype in frame.collect_schema().items():
         if name in MONEY_COLUMNS and dtype.is_integer():
             columns.append(_fen_decimal(pl.col(name)).alias(name))
         elif name in money_columns or name in MONEY_COLUMNS or name == "budget":
@@ -92,15 +96,16 @@ def write_tables(
     """Write `tables` (by name without suffix: `rejects`, `monthly/cases`…, each with its money
     columns) into `folder` as `fmt`; a Parquet file carries `metadata` (`outputs.file_metadata`)."""
     written = Written()
-    shown: dict[str, pl.DataFrame] = {}
+    shown: dict[str, pl.LazyFrame] = {}
     for name, (frame, money_columns) in tables.items():
-        table = csv_frame(frame, money_columns)
+        # one chunk: a Parquet file's row groups then do not depend on how the frame was built
+        table = csv_frame(frame.rechunk().lazy(), money_columns)
         if labels == "zh":
             table, headers = in_chinese(table, policy)
             written.headers[_place(name, fmt, policy)] = headers
         shown[name] = table
     if fmt == "xlsx":
-        sheets = {_sheet(name, policy, labels): table for name, table in shown.items()}
+        sheets = {_sheet(name, policy, labels): table.collect() for name, table in shown.items()}
         with HashingFile(inside(folder, WORKBOOK)) as hashing:
             write_workbook(sheets, cast(IO[bytes], hashing))
         written.hashes[WORKBOOK] = hashing.hexdigest()
@@ -128,20 +133,20 @@ def _sheet(name: str, policy: ir.Policy, labels: str) -> str:
     return f"{label} {SHEETS_ZH[table]}" if stage else SHEETS_ZH[table]
 
 
-def write_table(written: pl.DataFrame, path: Path, metadata: dict[str, str] | None = None) -> str:
-    """Write one table as it is written (`csv_frame`) in the format its suffix names (`.csv` or
-    `.parquet`, with `metadata` as the file's key-value metadata); return the file's sha256,
-    computed while it is written."""
+def write_table(written: pl.LazyFrame, path: Path, metadata: dict[str, str] | None = None) -> str:
+    """Write one table as it is written (`csv_frame`, lazy: computed as it is written, never
+    held whole) in the format its suffix names (`.csv` or `.parquet`, with `metadata` as the
+    file's key-value metadata); return the file's sha256, computed while it is written."""
     with HashingFile(path) as hashing:
         file = cast(IO[bytes], hashing)  # polars needs only `write` and `flush`
         if path.suffix == ".parquet":
-            classes = [pl.col(c).cast(pl.String) for c, t in written.schema.items() if t == pl.Enum]
-            # one chunk: the file's row groups do not depend on how the frame was built
-            written.with_columns(classes).rechunk().write_parquet(
+            schema = written.collect_schema()
+            classes = [pl.col(c).cast(pl.String) for c, t in schema.items() if t == pl.Enum]
+            written.with_columns(classes).sink_parquet(
                 file, compression=PARQUET_COMPRESSION, metadata=metadata
             )
         else:
-            written.write_csv(file, float_precision=None)
+            written.sink_csv(file, float_precision=None)
     return hashing.hexdigest()
 
 

@@ -93,6 +93,25 @@ def test_parquet_text_is_trimmed_as_csv_text_is(tmp_path: Path) -> None:
     )
 
 
+def test_parquet_text_already_trimmed_is_read_as_it_is_and_empty_text_is_missing(
+    tmp_path: Path,
+) -> None:
+    """The loader takes a String column with nothing to trim as it is (`needs_trimming`); one
+    empty text is enough for the column to be normalised: "" is a missing hospital, not an
+    unknown one."""
+    rows = [case("C1"), case("C2", hospital_id=""), case("C3", drg_code="  ")]
+    folder = write_inputs(tmp_path, rows)
+    frame = pl.read_csv(folder / "cases.csv", infer_schema=False)
+    (folder / "cases.csv").unlink()
+    frame.with_columns(pl.col("hospital_id").fill_null("")).write_parquet(folder / "cases.parquet")
+    assert pl.read_parquet(folder / "cases.parquet")["hospital_id"][1] == ""  # empty, not null
+    assert load_inputs(folder).cases["case_id"].to_list() == ["C1"]
+    assert _case_rejects(folder) == [
+        (2, "hospital_id", "hospital_id is missing; it is required"),
+        (3, "drg_code", "drg_code is missing; it is required"),
+    ]
+
+
 # ---- rows that do not fit the header ----------------------------------------------------------
 
 

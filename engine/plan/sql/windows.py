@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.plan.money import MAX_MONEY
+from engine.plan.money import MAX_MONEY, WEIGHT_SCALE
 from engine.plan.polars.frames import key_columns
 from engine.plan.sql import build as b
 from engine.plan.sql.aggregates import Aggregates
@@ -57,9 +57,8 @@ def allocate(lowering: Lowering, node: ir.Allocate) -> b.Node:
     in_range = b.compare("<=", b.abs_(amount), b.num(MAX_MONEY))
     fen = lowering.materialize(to_fen(b.case([(in_range, amount)])))
     largest = lowering.materialize(over.call("MAX", b.abs_(weight)))
-    unit = lowering.materialize(
-        b.case([(b.compare(">", b.col(largest), b.num(0.0)), b.div(weight, b.col(largest)))])
-    )
+    scaled = b.mul(b.div(weight, b.col(largest)), b.num(WEIGHT_SCALE))  # `money.WEIGHT_SCALE`
+    unit = lowering.materialize(b.case([(b.compare(">", b.col(largest), b.num(0.0)), scaled)]))
     weight_sum = b.col(lowering.materialize(over.exact_sum(b.col(unit))))
     positive = b.compare(">", weight_sum, b.num(0.0))
     share = lowering.materialize(
