@@ -15,6 +15,7 @@ import pytest
 from bench.simple import handwritten as simple
 from engine.inputs.rundata import Period
 from engine.plan.exact import EXACT_LIMIT, EXACT_SCALE
+from engine.plan.polars import batch_windows
 from engine.run.settle import Settlement, load_data, load_policy, settle
 from tests.conftest import POLICIES, SAMPLE
 
@@ -101,3 +102,25 @@ def test_the_cases_frame_has_no_row_values_left(xuancheng: Settlement) -> None:
     for frame in xuancheng.stages["settlement"].frames.values():
         assert not [c for c in frame.columns if c.startswith("__values")], frame.columns
     assert isinstance(xuancheng.cases(), pl.DataFrame)
+
+
+def test_a_total_read_by_several_definitions_is_summed_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`sum(settled_points)` over the whole period, read by `point_value`, `payable_total` and
+    `total_points` (Xuancheng), is summed once per settlement (`StageRun.totals`), and each
+    reads the grid sum of the cases' settled points."""
+    summed: list[str] = []
+    added = batch_windows.RowValues.added
+
+    def spy(self, compiler, frame, keys):  # type: ignore[no-untyped-def]
+        if not keys:
+            summed.extend(str(v) for v in self.values.values())
+        return added(self, compiler, frame, keys)
+
+    monkeypatch.setattr(batch_windows.RowValues, "added", spy)
+    result = _settled(POLICIES / "xuancheng" / "2024.policy")
+    assert sum('col("settled_points")' in s for s in summed) == 1, summed
+    stage = result.stages["settlement"]
+    total = grid_sum(stage.cases["settled_points"].to_list())
+    assert stage.value_frame("total_points")["total_points"].item() == total
+    point_value = stage.value_frame("point_value")["point_value"].item()
+    assert stage.value_frame("payable_total")["payable_total"].item() == total * point_value

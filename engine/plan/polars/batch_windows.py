@@ -84,17 +84,23 @@ def prefetch_aggregates(compiler: Compiler, node: Any, *, kept: bool = False) ->
 
 def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:
     """An aggregate's value at the compiler's grain: prefetched, or one group-by joined back."""
-    done = compiler.run.aggregates.get((node.model_dump_json(), compiler.grain))
+    key = node.model_dump_json()
+    done = compiler.run.aggregates.get((key, compiler.grain))
     if done is not None:
         column = pl.col(done)
         return column.fill_null(0.0) if node.fn in ZERO_WHEN_EMPTY else column
+    keys = key_columns(compiler.grain)
+    # one value for the whole period, the same for every definition that reads it (unless it
+    # reads an adjustment's `current`, which each step changes)
+    kept = not keys and not ir.contains(node, ir.Current)
+    if kept and key in compiler.run.totals:
+        return compiler.run.totals[key]
     source = compiler.run.effective(node.source)
     inner = compiler.at(source)
     where = inner.expr(node.where) if node.where is not None else None
     arg = inner.expr(node.arg) if node.arg is not None else None
     rows = RowValues()
     made, alias = rows.reduce(node, arg, where), compiler.run.temp()
-    keys = key_columns(compiler.grain)
     frame = rows.added(compiler, compiler.run.frame(source), keys)
     reduced = made().alias(alias)
     if keys:
@@ -103,7 +109,10 @@ def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:
         column = pl.col(compiler.run.bring(compiler.grain, result, keys, name))
         return column.fill_null(0.0) if node.fn in ZERO_WHEN_EMPTY else column
     value = frame.lazy().select(reduced).collect(engine="in-memory").item()
-    return pl.lit(_fill_empty(node.fn, value), dtype=pl.Float64)
+    total = pl.lit(_fill_empty(node.fn, value), dtype=pl.Float64)
+    if kept:
+        compiler.run.totals[key] = total
+    return total
 
 
 def rank(compiler: Compiler, node: ir.RankIR) -> pl.Expr:
