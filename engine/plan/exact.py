@@ -9,6 +9,9 @@ threads nor a SQL engine fix; the grid makes the polars plan and the SQL lowerin
 
 from __future__ import annotations
 
+import functools
+import operator
+
 import polars as pl
 
 #: The grid: sums are exact in multiples of 1 / EXACT_SCALE.
@@ -16,6 +19,11 @@ EXACT_SCALE = 2.0**40
 #: Values beyond this (or NaN, ±inf) are summed as doubles: their whole part must fit a 64-bit
 #: integer exactly (a settlement's values are far below: money stops at 2⁵³ fen).
 EXACT_LIMIT = 2.0**53
+#: Groups of this many rows or more sum their grid steps (each at most 2⁴⁰) in two 20-bit halves
+#: (`grid_parts`): a 64-bit sum of 2²³ of them could overflow.
+SPLIT_STEPS_ROWS = 2**23
+#: The bound of a 64-bit integer sum.
+INT64_BOUND = 2**63
 
 
 def grid_units(values: pl.Expr) -> pl.Expr:
@@ -36,16 +44,60 @@ def exact_sum(values: pl.Expr) -> pl.Expr:
     return pl.when((~on_grid).any()).then(values.sum()).otherwise(exact)
 
 
+def grid_parts(
+    values: pl.Series, name: str, rows: int | None = None
+) -> tuple[list[pl.Series], pl.Expr] | None:
+    """`values`' grid steps (`grid_units`) as 64-bit integer columns named after `name` — each
+    value's whole part, and its fraction's steps (in two 20-bit halves for groups of
+    `SPLIT_STEPS_ROWS` rows or more) — and the expression of a group's `exact_sum` from their
+    plain integer sums: the same integer total, so the same bits, without the grid's
+    arithmetic on every row inside the group-by (a row expression in a group-by's aggregate
+    costs polars several times the same expression computed before it). None where the values
+    need `exact_sum` itself: a value off the grid (NaN, ±inf, |v| ≥ 2⁵³), or whole parts whose
+    64-bit sum could overflow (Σ|whole| ≥ 2⁶²). `rows`: the most rows a group can have
+    (default: all of them)."""
+    rows = len(values) if rows is None else rows
+    whole = values.floor()
+    on_grid = (values.abs() < EXACT_LIMIT).all()  # nulls skipped; false for NaN
+    # Σ|whole| bounds every group's sum of whole parts; a float sum's rounding error is far
+    # below the factor of two kept from 2⁶³
+    if not on_grid or (whole.abs().sum() or 0.0) >= INT64_BOUND / 2:
+        return None
+    steps = ((values - whole) * EXACT_SCALE + 0.5).floor()
+    weights = {f"{name}_whole": (whole, int(EXACT_SCALE))}
+    if rows < SPLIT_STEPS_ROWS:
+        weights[f"{name}_steps"] = (steps, 1)
+    else:
+        high = (steps * 2.0**-20).floor()  # steps ≤ 2⁴⁰: both halves exact
+        weights[f"{name}_steps_high"] = (high, 2**20)
+        weights[f"{name}_steps_low"] = (steps - high * 2.0**20, 1)
+    columns = [part.cast(pl.Int64).alias(column) for column, (part, _) in weights.items()]
+    sums = (pl.col(c).sum().cast(pl.Int128) * weight for c, (_, weight) in weights.items())
+    total = functools.reduce(operator.add, sums)
+    return columns, total.cast(pl.Float64) * (1.0 / EXACT_SCALE)
+
+
+def mean_of(total: pl.Expr, count: pl.Expr) -> pl.Expr:
+    """A group's exact `total` ÷ its `count` of values (missing for none)."""
+    number = count.cast(pl.Float64)
+    return pl.when(number > 0).then(total / number)
+
+
 def exact_mean(values: pl.Expr) -> pl.Expr:
     """`exact_sum` ÷ the number of values (missing for none)."""
-    count = values.count().cast(pl.Float64)
-    return pl.when(count > 0).then(exact_sum(values) / count)
+    return mean_of(exact_sum(values), values.count())
+
+
+def spread_of(squares: pl.Expr, count: pl.Expr) -> pl.Expr:
+    """Population standard deviation (ddof = 0) from the exact sum of the squared deviations
+    from the mean and their count: √(Σ deviation² ÷ n), missing for none."""
+    number = count.cast(pl.Float64)
+    return pl.when(number > 0).then((squares / number).sqrt())
 
 
 def exact_spread(deviation: pl.Expr) -> pl.Expr:
-    """Population standard deviation (ddof = 0) from each value's deviation from the values'
-    `exact_mean` (null where there is no value): √(Σ deviation² ÷ n), the sum exact. The
-    deviations are a column computed before the group-by (`engine.plan.polars.batch_windows`): the
-    mean broadcast inside a group-by's aggregate would be computed again for every read of it."""
-    count = deviation.count().cast(pl.Float64)
-    return pl.when(count > 0).then((exact_sum(deviation * deviation) / count).sqrt())
+    """`spread_of` each value's deviation from the values' `exact_mean` (null where there is no
+    value). The deviations are a column computed before the group-by
+    (`engine.plan.polars.batch_windows`): the mean broadcast inside a group-by's aggregate would
+    be computed again for every read of it."""
+    return spread_of(exact_sum(deviation * deviation), deviation.count())

@@ -13,7 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from engine.plan.exact import EXACT_SCALE, exact_mean, exact_sum
+from engine.plan.exact import (
+    EXACT_SCALE,
+    SPLIT_STEPS_ROWS,
+    exact_mean,
+    exact_sum,
+    grid_parts,
+)
 from engine.plan.sql import build as b
 from engine.plan.sql.aggregates import Aggregates
 
@@ -56,3 +62,48 @@ def test_the_order_shows_in_a_float_sum_and_not_in_an_exact_one() -> None:
     ]
     assert totals[0] == totals[1] == independent(forward)
     assert pl.DataFrame({"x": [1.0, 2.0]}).select(exact_mean(pl.col("x"))).item() == 1.5
+
+
+GROUPED = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=3),
+        st.one_of(
+            st.none(),
+            st.floats(min_value=-1e15, max_value=1e15, allow_nan=False),
+            st.sampled_from([0.1, -0.1, 2.0**-41, -(2.0**-41), 0.5 - 2.0**-54, 2.0**52 + 0.5]),
+        ),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=GROUPED, split=st.booleans())
+def test_grid_parts_sum_to_the_exact_sum(rows: list[tuple[int, float | None]], split) -> None:  # type: ignore[no-untyped-def]
+    """A group's sum of `grid_parts` (the integer columns the engine's group-bys add) is
+    `exact_sum` of its values to the bit, nulls skipped; with the steps in two halves too (as
+    for groups of 2²³ rows or more)."""
+    frame = pl.DataFrame(rows, schema={"g": pl.Int64, "x": pl.Float64}, orient="row")
+    found = grid_parts(frame["x"], "x", rows=SPLIT_STEPS_ROWS if split else None)
+    assert found is not None
+    columns, total = found
+    assert [c.name for c in columns] == (
+        ["x_whole", "x_steps_high", "x_steps_low"] if split else ["x_whole", "x_steps"]
+    )
+    with_parts = frame.with_columns(columns)
+    got = with_parts.group_by("g").agg(total.alias("s")).sort("g")
+    expected = frame.group_by("g").agg(exact_sum(pl.col("x")).alias("s")).sort("g")
+    assert got["s"].to_list() == expected["s"].to_list()  # == on floats: the same bits here
+    for group, value in got.iter_rows():
+        taken = [x for g, x in rows if g == group and x is not None]
+        assert value == independent(taken)
+
+
+def test_grid_parts_leave_what_needs_the_exact_sum_itself() -> None:
+    """Off the grid (NaN, ±inf, 2⁵³) or whole parts whose 64-bit sum could overflow: none."""
+    for odd in (math.nan, math.inf, -math.inf, 2.0**53):
+        assert grid_parts(pl.Series([1.0, odd]), "x") is None
+    assert grid_parts(pl.Series([2.0**52] * 2**10), "x") is None  # Σ|whole| = 2⁶²
+    assert grid_parts(pl.Series([2.0**52] * (2**10 - 1)), "x") is not None
+    assert grid_parts(pl.Series([-(2.0**52)] * 2**10), "x") is None
+    assert grid_parts(pl.Series([None, None], dtype=pl.Float64), "x") is not None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from types import SimpleNamespace
 
 import polars as pl
 import pytest
@@ -15,7 +16,10 @@ import pytest
 from bench.simple import handwritten as simple
 from engine.inputs.rundata import Period
 from engine.plan.exact import EXACT_LIMIT, EXACT_SCALE
+from engine.plan.polars import batch_windows
+from engine.plan.polars.keys import KeyCodes
 from engine.run.settle import Settlement, load_data, load_policy, settle
+from policy_dsl import ir
 from tests.conftest import POLICIES, SAMPLE
 
 STEPS = int(EXACT_SCALE)
@@ -101,3 +105,62 @@ def test_the_cases_frame_has_no_row_values_left(xuancheng: Settlement) -> None:
     for frame in xuancheng.stages["settlement"].frames.values():
         assert not [c for c in frame.columns if c.startswith("__values")], frame.columns
     assert isinstance(xuancheng.cases(), pl.DataFrame)
+
+
+def test_a_total_read_by_several_definitions_is_summed_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`sum(settled_points)` over the whole period, read by `point_value`, `payable_total` and
+    `total_points` (Xuancheng), is summed once per settlement (`StageRun.totals`), and each
+    reads the grid sum of the cases' settled points."""
+    summed: list[str] = []
+    added = batch_windows.RowValues.added
+
+    def spy(self, compiler, frame, keys):  # type: ignore[no-untyped-def]
+        if not keys:
+            summed.extend(str(v) for v in self.values.values())
+        return added(self, compiler, frame, keys)
+
+    monkeypatch.setattr(batch_windows.RowValues, "added", spy)
+    result = _settled(POLICIES / "xuancheng" / "2024.policy")
+    assert sum('col("settled_points")' in s for s in summed) == 1, summed
+    stage = result.stages["settlement"]
+    total = grid_sum(stage.cases["settled_points"].to_list())
+    assert stage.value_frame("total_points")["total_points"].item() == total
+    point_value = stage.value_frame("point_value")["point_value"].item()
+    assert stage.value_frame("payable_total")["payable_total"].item() == total * point_value
+
+
+#: Σ|whole| ≥ 2⁶²: the sum and the mean read `exact_sum` itself
+OVERFLOWING = [1e15] * 5000 + [0.25, None]
+#: the squared deviations (8.1e15 each, on the grid) overflow: the cv reads `exact_sum` for them
+SPREAD_OUT = [1e8 + 9e7, 1e8 - 9e7] * 500 + [None]
+
+
+@pytest.mark.parametrize(
+    ("values", "fns", "parts"),
+    [
+        (OVERFLOWING, ("sum", "mean"), 0),
+        (SPREAD_OUT, ("sum", "mean", "cv"), 4),
+        ([0.1, 0.2, 0.3, None, -7.5] * 100, ("sum", "mean", "cv"), 6),
+    ],
+)
+def test_row_values_sum_mean_and_cv_whichever_way_they_are_summed(
+    values: list[float | None], fns: tuple[str, ...], parts: int
+) -> None:
+    """A group-by's sums, means and cvs read the grid parts of their values
+    (`engine.plan.exact.grid_parts`), or the values themselves where the parts' 64-bit sums
+    could overflow: the grid's value either way, bit for bit."""
+    frame = pl.DataFrame({"x": values}, schema={"x": pl.Float64})
+    arg = ir.FieldRef(name="x", table="cases", column="x")
+    rows = batch_windows.RowValues()
+    made = {
+        fn: rows.reduce(ir.Aggregate(fn=fn, arg=arg, source=["case"]), pl.col("x"), None)  # type: ignore[arg-type]
+        for fn in fns
+    }
+    one_group = SimpleNamespace(run=SimpleNamespace(data=SimpleNamespace(codes=KeyCodes({}))))
+    added = rows.added(one_group, frame, [])  # type: ignore[arg-type]
+    got = added.select(make().alias(fn) for fn, make in made.items()).row(0, named=True)
+    taken = [v for v in values if v is not None]
+    expected = {"sum": grid_sum, "mean": grid_mean, "cv": grid_cv}
+    assert got == {fn: expected[fn](taken) for fn in fns}
+    summed_as_parts = [c for c in added.columns if c.endswith(("_whole", "_steps"))]
+    assert len(summed_as_parts) == parts, summed_as_parts

@@ -122,6 +122,25 @@ def test_grouping_by_code_is_a_group_by_in_key_order(
     assert got["total"].to_list() == expected["total"].to_list()
 
 
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(ROWS, min_size=0, max_size=40), columns=KEYS, carried=st.booleans())
+def test_distinct_rows_by_code_are_the_unique_rows(
+    rows: list[dict[str, Any]], columns: list[str], carried: bool
+) -> None:
+    """The rows of a grain made from the cases: by the packed code where the frame carries the
+    keys' codes (as the cases do), else `unique`; the same rows either way."""
+    data = frame(rows)
+    found = codes()
+    if carried:
+        data = data.with_columns(
+            found.encode(c, pl.col(c)).alias(keys.code_column(c)) for c in columns
+        )
+    kept = [*columns, *keys.carried_codes(data, columns)]
+    got = keys.distinct_rows(found, data, columns, kept).sort(columns)
+    assert got.equals(data.select(kept).unique().sort(columns))
+    assert got.height == data.select(columns).n_unique() if rows else got.height == 0
+
+
 def test_a_value_the_run_does_not_have_matches_no_row() -> None:
     data = pl.DataFrame({"drg_code": ["AA19", "XX99", None] * keys.SMALL})
     source = pl.DataFrame({"drg_code": ["AA19", "XX99"], "w": [1.5, 9.0]})

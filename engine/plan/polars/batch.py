@@ -75,6 +75,9 @@ class StageRun:
         #: aggregates computed ahead for every definition (the monitoring stage's, in one
         #: group-by per grain: `engine.run.indicators`), kept from one definition to the next
         self.kept_aggregates: dict[tuple[str, g.Grain], str] = {}
+        #: aggregates over the whole period (one value), by their IR: `sum(settled_points)`
+        #: read by three definitions is summed once
+        self.totals: dict[str, pl.Expr] = {}
 
     @classmethod
     def resume(
@@ -112,7 +115,9 @@ class StageRun:
             return pl.DataFrame({"__all": [0]})
         source, closure = self.key_source(grain), closure_columns(grain)
         columns = [*closure, *keys_mod.carried_codes(source, closure)]
-        return source.select(columns).unique().sort(key_columns(grain))
+        return keys_mod.distinct_rows(self.data.codes, source, closure, columns).sort(
+            key_columns(grain)
+        )
 
     def key_source(self, grain: g.Grain) -> pl.DataFrame:
         """Rows of a grain: every hospital (or group) of the inputs for hospital-side grains

@@ -5,6 +5,7 @@ being compiled (its run, grain and frame) and returns the polars expression of i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -46,14 +47,15 @@ def prefetch_aggregates(compiler: Compiler, node: Any, *, kept: bool = False) ->
     if not found or (len(found) < 2 and not new_frame and not kept):
         return
     inner = compiler.at(case)
-    reduced: list[pl.Expr] = []
+    pending: list[tuple[Reduced, str]] = []
     rows = RowValues()
     for agg in found.values():
         where = inner.expr(agg.where) if agg.where is not None else None
         arg = inner.expr(agg.arg) if agg.arg is not None else None
-        name = f"__kept{len(compiler.run.kept_aggregates) + len(reduced)}" if kept else None
-        reduced.append(rows.reduce(agg, arg, where).alias(name or compiler.run.temp()))
+        name = f"__kept{len(compiler.run.kept_aggregates) + len(pending)}" if kept else None
+        pending.append((rows.reduce(agg, arg, where), name or compiler.run.temp()))
     cases = rows.added(compiler, compiler.run.frame(case), keys)
+    reduced = [made().alias(alias) for made, alias in pending]
     if not keys:
         row = cases.lazy().select(reduced).collect(engine="in-memory")
         literals = (pl.lit(row[c][0], dtype=row.schema[c]).alias(c) for c in row.columns)
@@ -82,25 +84,35 @@ def prefetch_aggregates(compiler: Compiler, node: Any, *, kept: bool = False) ->
 
 def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:
     """An aggregate's value at the compiler's grain: prefetched, or one group-by joined back."""
-    done = compiler.run.aggregates.get((node.model_dump_json(), compiler.grain))
+    key = node.model_dump_json()
+    done = compiler.run.aggregates.get((key, compiler.grain))
     if done is not None:
         column = pl.col(done)
         return column.fill_null(0.0) if node.fn in ZERO_WHEN_EMPTY else column
+    keys = key_columns(compiler.grain)
+    # one value for the whole period, the same for every definition that reads it (unless it
+    # reads an adjustment's `current`, which each step changes)
+    kept = not keys and not ir.contains(node, ir.Current)
+    if kept and key in compiler.run.totals:
+        return compiler.run.totals[key]
     source = compiler.run.effective(node.source)
     inner = compiler.at(source)
     where = inner.expr(node.where) if node.where is not None else None
     arg = inner.expr(node.arg) if node.arg is not None else None
     rows = RowValues()
-    reduced = rows.reduce(node, arg, where).alias(compiler.run.temp())
-    keys = key_columns(compiler.grain)
+    made, alias = rows.reduce(node, arg, where), compiler.run.temp()
     frame = rows.added(compiler, compiler.run.frame(source), keys)
+    reduced = made().alias(alias)
     if keys:
         result = _group(compiler, frame, keys, [reduced])
         name = reduced.meta.output_name()
         column = pl.col(compiler.run.bring(compiler.grain, result, keys, name))
         return column.fill_null(0.0) if node.fn in ZERO_WHEN_EMPTY else column
     value = frame.lazy().select(reduced).collect(engine="in-memory").item()
-    return pl.lit(_fill_empty(node.fn, value), dtype=pl.Float64)
+    total = pl.lit(_fill_empty(node.fn, value), dtype=pl.Float64)
+    if kept:
+        compiler.run.totals[key] = total
+    return total
 
 
 def rank(compiler: Compiler, node: ir.RankIR) -> pl.Expr:
@@ -148,30 +160,39 @@ def _group(
     return frame.lazy().group_by(keys).agg(*firsts, *reduced).sort(keys).collect(engine="in-memory")
 
 
+#: An aggregate's expression, made once the row values it reads are computed (`RowValues.added`).
+Reduced = Callable[[], pl.Expr]
+
+
 @dataclass
 class RowValues:
     """The values the aggregates of one group-by read, computed per row before it (null where
     the aggregate's `where` does not hold): read inside the group-by, an expression (the
-    filter of a `where`, a `cv`'s mean) is computed again for every read of it, and an exact
-    sum (`engine.plan.exact`) reads its values five times. Per `cv`, also each value's deviation
-    from its group's exact mean (`<name>_deviation`), and that mean (`<name>_mean`)."""
+    filter of a `where`, a `cv`'s mean) is computed again for every read of it, and the grid's
+    arithmetic of an exact sum (`engine.plan.exact`) costs several times a plain sum there. Per
+    value summed, also its grid steps as integer columns (`exact.grid_parts`, the group-by sums
+    them); per `cv`, each value's deviation from its group's exact mean (`<name>_deviation`),
+    that mean (`<name>_mean`) and the squared deviations' grid steps."""
 
     values: dict[str, pl.Expr] = field(default_factory=dict)
     spread: list[str] = field(default_factory=list)
+    #: the values whose exact sum (or mean) an aggregate reads
+    summed: set[str] = field(default_factory=set)
+    #: per value summed (`<name>_squares` for a `cv`'s squared deviations), the expression of a
+    #: group's exact sum: made by `added`
+    sums: dict[str, pl.Expr] = field(default_factory=dict)
 
-    def reduce(self, node: ir.Aggregate, arg: pl.Expr | None, where: pl.Expr | None) -> pl.Expr:
+    def reduce(self, node: ir.Aggregate, arg: pl.Expr | None, where: pl.Expr | None) -> Reduced:
         """One aggregate over a group (sums and means exact, the same in every backend: see
-        `engine.plan.exact`). An argument that reads no row (a constant) stays in the group-by,
-        where it is one value per group."""
+        `engine.plan.exact`), to be made after `added`. An argument that reads no row (a
+        constant) stays in the group-by, where it is one value per group."""
         fn = node.fn
         if fn == "count":
-            return (where.fill_null(False).sum() if where is not None else pl.len()).cast(
-                pl.Float64
-            )
+            count = where.fill_null(False).sum() if where is not None else pl.len()
+            return _ready(count.cast(pl.Float64))
         if fn == "share":
-            return (where.fill_null(False).mean() if where is not None else pl.lit(1.0)).cast(
-                pl.Float64
-            )
+            share = where.fill_null(False).mean() if where is not None else pl.lit(1.0)
+            return _ready(share.cast(pl.Float64))
         assert arg is not None
         if fn == "cv" or _reads_rows(node.arg):
             name = f"__values{len(self.values)}"
@@ -181,22 +202,30 @@ class RowValues:
             values = pl.col(name)
         else:
             values = arg.filter(where.fill_null(False)) if where is not None else arg
+            numbers = values.cast(pl.Float64)
+            if fn == "sum":
+                return _ready(exact.exact_sum(numbers))
+            if fn == "mean":
+                return _ready(exact.exact_mean(numbers))
         if fn == "distinct":
-            return values.drop_nulls().n_unique().cast(pl.Float64)
+            return _ready(values.drop_nulls().n_unique().cast(pl.Float64))
         if fn == "min":
-            return values.min()
+            return _ready(values.min())
         if fn == "max":
-            return values.max()
-        numbers = values.cast(pl.Float64)
+            return _ready(values.max())
         if fn == "cv":
             self.spread.append(name)
             deviation, mean = pl.col(f"{name}_deviation"), pl.col(f"{name}_mean").first()
-            return exact.exact_spread(deviation) / mean
-        return (exact.exact_sum if fn == "sum" else exact.exact_mean)(numbers)
+            return lambda: exact.spread_of(self.sums[f"{name}_squares"], deviation.count()) / mean
+        self.summed.add(name)
+        if fn == "sum":
+            return lambda: self.sums[name]
+        return lambda: exact.mean_of(self.sums[name], values.count())
 
     def added(self, compiler: Compiler, frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-        """`frame` with the row values (and deviations) of a group-by on `keys`: one lazy
-        query (for deviations, a group-by for the means and a join back on the group)."""
+        """`frame` with the row values of a group-by on `keys` (one lazy query), the grid steps
+        of those summed and, per `cv`, the deviations from the group's mean (a group-by on the
+        group's code and a join back) and their squares' grid steps; `sums` filled."""
         if not self.values:
             return frame
         query = frame.lazy().with_columns(v.alias(n) for n, v in self.values.items())
@@ -205,17 +234,46 @@ class RowValues:
             whole: list[pl.Expr] = [pl.lit(0)]  # no keys: one group
             group = codes.packed(frame, keys) if codes.codable(keys) else pl.struct(keys or whole)
             query = query.with_columns(group.alias("__group"))
-            means = query.group_by("__group").agg(
-                exact.exact_mean(pl.col(n).cast(pl.Float64)).alias(f"{n}_mean") for n in self.spread
+        found = query.select(*self.values, *(["__group"] if self.spread else [])).collect(
+            engine="in-memory"
+        )
+        added = [found[n] for n in self.values]
+        for name in self.spread:
+            numbers = found[name].cast(pl.Float64)
+            mean = self._sum(name, numbers, added, found.get_column("__group"))
+            deviation = (numbers - mean).alias(f"{name}_deviation")
+            added += [mean.alias(f"{name}_mean"), deviation]
+            self._sum(f"{name}_squares", deviation * deviation, added)
+        for name in self.summed:
+            self._sum(name, found[name].cast(pl.Float64), added)
+        return frame.with_columns(added)
+
+    def _sum(
+        self, name: str, numbers: pl.Series, added: list[pl.Series], group: pl.Series | None = None
+    ) -> pl.Series:
+        """`sums[name]`, a group's exact sum of `numbers` (its grid steps added to `added`, or
+        `numbers` themselves where `exact.exact_sum` must read them). With `group`, each row's
+        group's exact mean of `numbers` instead (for a `cv`)."""
+        parts = exact.grid_parts(numbers, name)
+        columns, total = parts or ([], exact.exact_sum(pl.col(name).cast(pl.Float64)))
+        if group is not None:
+            rows = pl.DataFrame([group, numbers.alias(name), *columns]).lazy()
+            means = rows.group_by("__group").agg(
+                exact.mean_of(total, pl.col(name).count()).alias("__mean")
             )
-            query = query.join(
+            joined = rows.select("__group").join(
                 means, on="__group", how="left", nulls_equal=True, maintain_order="left"
-            ).with_columns(
-                (pl.col(n).cast(pl.Float64) - pl.col(f"{n}_mean")).alias(f"{n}_deviation")
-                for n in self.spread
             )
-        columns = [*self.values, *(f"{n}_{c}" for n in self.spread for c in ("mean", "deviation"))]
-        return frame.with_columns(query.select(columns).collect(engine="in-memory"))
+            return joined.collect(engine="in-memory").get_column("__mean")
+        self.sums[name] = total
+        added += columns
+        if parts is None and name not in self.values:  # a `cv`'s squares, read by `exact_sum`
+            added.append(numbers.alias(name))
+        return numbers
+
+
+def _ready(expr: pl.Expr) -> Reduced:
+    return lambda: expr
 
 
 def _reads_rows(node: Any) -> bool:
