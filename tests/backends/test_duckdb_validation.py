@@ -96,7 +96,9 @@ def test_natively_typed_parquet_is_checked_in_the_database(tmp_path: Path) -> No
             "hospital_id": ["H0002", "H0001", "H0001", "H0009", "H0001", "H0001", "H0001"],
             "drg_code": ["GB29", "ES35", "AQY", "ES35", "ES35", "ES35", "ES35"],
             "total_cost": [50_000.0, 1234.5 + 1e-12, float("nan"), 12.345, 5.0, 6.0, 1.0],
-            "patient_paid": [15_000, 400, 0, 0, 0, 0, 0],
+            "patient_paid": pl.Series([15_000.0, 400.5, 0.0, 0.0, 0.0, 0.0, 0.0]).cast(
+                pl.Decimal(18, 2)
+            ),
             "discharge_date": [dt.datetime(2024, 12, 31, 8), *[dt.datetime(2024, 1, 1)] * 6],
             "bilateral": [True, False, None, False, False, False, False],
             "los": pl.Series([12, 3, 1, 1, -1, 1, 1], dtype=pl.Int32),
