@@ -95,10 +95,10 @@ def read_table(path: Path, fields: Sequence[FieldSpec], encoding: str = "utf8") 
             f"{exc.start}); without --encoding it is read as UTF-8",
         ) from None
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise _unreadable(path, exc, encoding) from exc
+        raise unreadable(path, exc, encoding) from exc
 
 
-def _unreadable(path: Path, exc: Exception, encoding: str) -> ContractError:
+def unreadable(path: Path, exc: Exception, encoding: str) -> ContractError:
     if path.suffix == ".csv" and encoding == "utf8" and "utf-8" in str(exc).lower():
         return ContractError(path.name, None, not_utf8(path))
     kind = "CSV (UTF-8, comma-separated, header line)" if path.suffix == ".csv" else "Parquet"

@@ -167,3 +167,12 @@ def test_settle_on_duckdb_writes_the_same_rejects_and_fails_on_the_same_share(
         rejects.filter(pl.col("row") == "8")["reason"].item()
         == "hospital H9 is not in hospitals.csv"
     )
+
+
+def test_a_case_file_that_is_not_parquet_is_refused_alike(tmp_path: Path) -> None:
+    write_inputs(tmp_path, [case("C0001")])
+    (tmp_path / "cases.csv").unlink()
+    (tmp_path / "cases.parquet").write_bytes(b"PAR1 but not Parquet")
+    message = assert_same(tmp_path)
+    assert isinstance(message, str)
+    assert message.startswith("cases.parquet could not be read as Parquet: ")

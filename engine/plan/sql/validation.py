@@ -13,16 +13,24 @@ The accepted cases are read back in key order.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+import duckdb
 import polars as pl
 from sqlglot import exp
 
 from engine.inputs import contract as c
 from engine.inputs.fields import BOOL_WORDS, POLARS_DTYPES, FieldSpec, fits_natively, key_field
-from engine.inputs.reading import FIELDS, checked_columns, read_table, refuse_float32_money
+from engine.inputs.reading import (
+    FIELDS,
+    ContractError,
+    checked_columns,
+    read_table,
+    refuse_float32_money,
+    unreadable,
+)
 from engine.inputs.terms import RAW_PREFIX
 from engine.plan.sql import build as b
 from engine.plan.sql.duckdb_runner import DuckDB
@@ -32,6 +40,8 @@ WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0
 WHITE_SPACE += "\u2028\u2029\u202f\u205f\u3000"
 _SQL_TYPES = {"money": "DOUBLE", "number": "DOUBLE", "int": "BIGINT", "bool": "BOOLEAN"}
 _FIRST = "__first"
+#: Case files checked in this process: each load's tables have names of their own.
+_LOADS = itertools.count(1)
 
 
 class SqlTerms:
@@ -149,19 +159,24 @@ def _finite(value: b.Node) -> b.Node:
 
 
 def load_cases(
-    db: DuckDB, data_dir: Path, fields: Sequence[FieldSpec], refs: Sequence[Any], encoding: str
+    db: DuckDB,
+    data_dir: Path,
+    fields: Sequence[FieldSpec],
+    refs: Sequence[c._Reference],
+    encoding: str,
 ) -> c._Table:
     """The case file checked in DuckDB (`contract._load_table`'s result, the same rows)."""
     path, key = c.locate(data_dir, "cases"), key_field("cases")
-    prefix = f"__cases{id(fields)}"
+    prefix = f"__cases{next(_LOADS)}"
     source, schema, columns = _source(db, path, fields, encoding, prefix)
     present = [spec for spec in fields if spec.name in schema]
     width = len(columns) if FIELDS in schema else None
     terms = SqlTerms(db, prefix)
     found = [ref for ref in refs if ref.field in schema]
-    sql_checks = c._checks("cases", present, found, width, terms)
-    checked = _checked(db, source, present, schema, key, sql_checks, prefix)
+    checked = exp.Table(this=b.ident(f"{prefix}_checked"))
     try:
+        sql_checks = c._checks("cases", present, found, width, terms)
+        _checked(db, source, present, schema, key, sql_checks, checked)
         rows_read = int(db.fetch(exp.select(exp.Count(this=exp.Star())).from_(checked)).item())
         typed = {spec.name: POLARS_DTYPES[spec.dtype] for spec in present}
         rejected = _read(db, checked, b.is_not_null(b.col(_FIRST)), [b.col(c.ROW)])
@@ -169,6 +184,10 @@ def load_cases(
         order = [b.col(f"{RAW_PREFIX}{key}"), b.col(c.ROW)]
         accepted = _read(db, checked, b.is_null(b.col(_FIRST)), order, list(typed))
         accepted = accepted.cast(typed)  # type: ignore[arg-type]
+    except duckdb.Error as exc:  # a Parquet file polars reads the schema of, DuckDB not
+        detail = str(exc).strip().splitlines()[0]
+        message = f"{path.name} could not be read as Parquet: {detail}"
+        raise ContractError(path.name, None, message) from exc
     finally:
         db.con.execute(db.sql(exp.Drop(tables=[checked], kind="TABLE", exists=True)))
         for name in [*terms.tables, *([source.name] if path.suffix == ".csv" else [])]:
@@ -191,7 +210,10 @@ def _source(
         db.register(name, frame)
         return exp.Table(this=b.ident(name)), dict(frame.schema), raw.columns
     scan = pl.scan_parquet(path)
-    names = scan.collect_schema().names()
+    try:
+        names = scan.collect_schema().names()
+    except (pl.exceptions.PolarsError, OSError) as exc:  # as the contract's reader says it
+        raise unreadable(path, exc, encoding) from exc
     known = checked_columns(path.name, fields, names)
     schema = dict(scan.select(known).collect_schema())
     single = [s.name for s in fields if s.dtype == "money" and schema.get(s.name) == pl.Float32]
@@ -214,10 +236,10 @@ def _checked(
     schema: dict[str, pl.DataType],
     key: str,
     checks: Sequence[c._Check],
-    prefix: str,
-) -> exp.Table:
-    """A table of the rows: row number, raw and typed values, the duplicate flag and the index
-    of the first failing check (`__first`, null for an accepted row)."""
+    checked: exp.Table,
+) -> None:
+    """Make `checked`, a table of the rows: row number, raw and typed values, the duplicate
+    flag and the index of the first failing check (`__first`, null for an accepted row)."""
     raw = {spec.name: raw_sql(spec, schema[spec.name]) for spec in present}
     normalized = exp.select(
         b.col(c.ROW),
@@ -240,9 +262,7 @@ def _checked(
         (b.coalesce(check.fails, b.boolean(False)), b.integer(i)) for i, check in enumerate(checks)
     )
     query = exp.select(exp.Star(), b.alias(first, _FIRST)).from_(flagged.subquery("d"))
-    checked = f"{prefix}_checked"
-    db.con.execute(db.sql(exp.Create(this=b.table(checked), kind="TABLE", expression=query)))
-    return exp.Table(this=b.ident(checked))
+    db.con.execute(db.sql(exp.Create(this=checked.copy(), kind="TABLE", expression=query)))
 
 
 def _read(
