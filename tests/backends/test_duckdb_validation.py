@@ -176,3 +176,11 @@ def test_a_case_file_that_is_not_parquet_is_refused_alike(tmp_path: Path) -> Non
     message = assert_same(tmp_path)
     assert isinstance(message, str)
     assert message.startswith("cases.parquet could not be read as Parquet: ")
+
+
+@pytest.mark.parametrize(
+    "value", [" C1", "C1\u3000", "\u2003C1\u2029", " \u0301C1", "C1\u0301 ", "\u00a0"]
+)
+def test_text_is_trimmed_of_white_space_as_polars_trims_it(tmp_path: Path, value: str) -> None:
+    inputs = assert_same(write_inputs(tmp_path, [case(value), case("C2", hospital_id=value)]))
+    assert isinstance(inputs, Inputs)

@@ -113,8 +113,14 @@ def raw_sql(spec: FieldSpec, dtype: pl.DataType) -> b.Node:
     """`fields.raw_value` in SQL: native if it fits, else trimmed text, empty as missing."""
     if fits_natively(spec, dtype):
         return b.col(spec.name)
-    text = exp.Trim(this=b.cast(b.col(spec.name), "VARCHAR"), expression=b.text(WHITE_SPACE))
-    return b.case([(b.compare("!=", text, b.text("")), text)])
+    text, spaces = b.cast(b.col(spec.name), "VARCHAR"), b.text(WHITE_SPACE)
+    # trimming by a set of characters costs five times a plain TRIM: only where it trims
+    edge = b.or_(
+        b.func("CONTAINS", spaces, b.func("LEFT", text, b.integer(1))),
+        b.func("CONTAINS", spaces, b.func("RIGHT", text, b.integer(1))),
+    )
+    trimmed = b.case([(edge, exp.Trim(this=text, expression=spaces))], text)
+    return b.case([(b.compare("!=", trimmed, b.text("")), trimmed)])
 
 
 def typed_sql(spec: FieldSpec, dtype: pl.DataType, raw: b.Node) -> b.Node:
