@@ -67,22 +67,53 @@ def settle(
     if limit:
         command += ["--memory-limit", limit]
     start = time.perf_counter()
+    spill = out.parent / f"{out.name}-tmp"  # the process's TMPDIR: DuckDB spills there
+    spill.mkdir()
     with tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
+        environment = os.environ | {"TMPDIR": str(spill)}
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=environment)
         timer = threading.Timer(timeout, process.kill)
         timer.start()
+        spilled = Largest(spill)
         _, status, usage = os.wait4(process.pid, 0)
         timer.cancel()
         wall = time.perf_counter() - start
         err.seek(0)
         error = err.read().decode(errors="replace")[-2000:]
     found: dict[str, Any] = {"wall_s": round(wall, 1), "peak_gb": round(usage.ru_maxrss / 2**20, 2)}
+    found["spill_gb"] = round(spilled.stop() / 2**30, 2)
+    shutil.rmtree(spill, ignore_errors=True)
     if wall >= timeout:
         return found | {"failed": f"stopped after the timeout of {timeout:.0f} s"}
     if os.waitstatus_to_exitcode(status) not in (0, 1) or not (out / "manifest.json").exists():
         return found | {"failed": error.strip().splitlines()[-1] if error.strip() else "no output"}
     manifest = json.loads((out / "manifest.json").read_text())
     return found | {"hashes": {k: v for k, v in manifest["outputs"].items() if "/" in k}}
+
+
+class Largest:
+    """The largest size a folder reached (its files' bytes, every half second) while a run
+    wrote to it: how much DuckDB spilled."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.largest, self.done = folder, 0, threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.done.wait(0.5):
+            sizes = []
+            for path in self.folder.rglob("*"):
+                try:
+                    sizes.append(path.stat().st_size if path.is_file() else 0)
+                except OSError:  # removed while listed
+                    continue
+            self.largest = max(self.largest, sum(sizes))
+
+    def stop(self) -> int:
+        self.done.set()
+        self.thread.join()
+        return self.largest
 
 
 def run(
@@ -114,15 +145,17 @@ def run(
 
 def table(rows: Sequence[dict[str, Any]]) -> str:
     lines = [
-        "| cases | backend | memory limit | end to end (s) | peak (GB) | load (1 min) | outputs |",
-        "|---:|---|---|---:|---:|---|---|",
+        "| cases | backend | memory limit | end to end (s) | peak (GB) | spilled (GB) "
+        "| load (1 min) | outputs |",
+        "|---:|---|---|---:|---:|---:|---|---|",
     ]
     for r in rows:
         equal = {True: "byte-identical", False: "DIFFERENT", None: "(not compared)"}[r["equal"]]
         outcome = f"did not finish: {r['failed']}" if "failed" in r else equal
         lines.append(
             f"| {r['cases']:,} | {r['backend']} | {r['memory_limit'] or '—'} | {r['wall_s']} | "
-            f"{r['peak_gb']} | {r['load_before']} → {r['load_after']} | {outcome} |"
+            f"{r['peak_gb']} | {r.get('spill_gb', '—')} | {r['load_before']} → {r['load_after']} "
+            f"| {outcome} |"
         )
     return "\n".join(lines)
 

@@ -379,13 +379,14 @@ def settle_job(job: Job, args: argparse.Namespace, period: Period, staging: Path
     """Settle one policy, write its outputs into the staging folder and say how every case row
     was accounted for."""
     name = f"{job.policy.city} {job.policy.version}"
-    with step(f"{name}: read {args.data}"):
-        inputs = load_data(args.data, job.policy, args.encoding)
-    if args.any_date:
-        for problem in date_problems(job.policy, inputs, period):
-            print(f"{job.file}: note (--any-date): {problem.problem}", file=sys.stderr)
     backend = backend_for(args)
     try:
+        with step(f"{name}: read {args.data}"):
+            database = None if isinstance(backend, str) else backend
+            inputs = load_data(args.data, job.policy, args.encoding, database)
+        if args.any_date:
+            for problem in date_problems(job.policy, inputs, period):
+                print(f"{job.file}: note (--any-date): {problem.problem}", file=sys.stderr)
         with step(f"{name}: settle {period.label}"):
             result = settle(
                 job.policy,

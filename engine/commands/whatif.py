@@ -133,12 +133,14 @@ def _run(args: argparse.Namespace) -> int:
         check_same_city(base, new, args.cross_city)
         policy = compiled(new)
         grid, settings = checked_inputs(policy, args)
-    with step(f"read {args.data}"):
-        inputs = load_data(args.data, inputs_policy(compiled(base), policy), args.encoding)
-    period = Period.parse(args.period or str(inputs.budget.get("year") or _year(new)))
     backend = backend_for(args)
-    runs = Runs(inputs, period, backend=backend)
     try:
+        with step(f"read {args.data}"):
+            database = None if isinstance(backend, str) else backend
+            read = inputs_policy(compiled(base), policy)
+            inputs = load_data(args.data, read, args.encoding, database)
+        period = Period.parse(args.period or str(inputs.budget.get("year") or _year(new)))
+        runs = Runs(inputs, period, backend=backend)
         report = whatif(
             runs,
             base,

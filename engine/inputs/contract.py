@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -37,7 +37,11 @@ from engine.inputs.fields import (
     typed_value,
 )
 from engine.inputs.reading import FIELDS, ContractError, locate, read_table
+from engine.inputs.terms import POLARS, RAW_PREFIX, Terms
 from engine.plan.money import MAX_MONEY
+
+if TYPE_CHECKING:
+    from engine.plan.sql.database import Database
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -126,11 +130,13 @@ class _Table:
 
 @dataclass(frozen=True)
 class _Check:
-    """One validity check: `fails` flags bad rows, `reason` words them (on bad rows only);
-    a reference check names its `cause` (the row is rejected because of another table's)."""
+    """One validity check: `fails` flags bad rows — in the `Terms` the check was made with: a
+    polars expression, or a SQL tree (`engine.plan.sql.validation`) — and `reason` words them
+    (in polars, on bad rows only); a reference check names its `cause` (the row is rejected
+    because of another table's)."""
 
     field: str
-    fails: pl.Expr
+    fails: Any
     reason: pl.Expr
     cause: str | None = None
     shown: pl.Expr | None = None
@@ -157,15 +163,18 @@ def load_inputs(
     extra: Mapping[str, Sequence[FieldSpec]] | None = None,
     budget_names: Sequence[str | BudgetInput] = (),
     encoding: str = "utf8",
+    database: Database | None = None,
 ) -> Inputs:
     """Read cases, hospitals, groups (CSV or Parquet) and budget.yaml from `data_dir`.
 
     `extra` maps "cases" / "hospitals" / "groups" to the extra fields a policy declares;
     `budget_names` are the budget figures the policy needs (a name is one amount or a mapping
     of amounts; a `BudgetInput` says which, as `load_data` gives them); `encoding` is that of
-    the CSV files (`reading.ENCODINGS`).
+    the CSV files (`reading.ENCODINGS`); on a DuckDB `database` the case file is checked there
+    (`engine.plan.sql.validation`), with the same rejects.
     """
-    return with_budget(load_tables(data_dir, extra=extra, encoding=encoding), budget_names)
+    tables = load_tables(data_dir, extra=extra, encoding=encoding, database=database)
+    return with_budget(tables, budget_names)
 
 
 def load_tables(
@@ -173,6 +182,7 @@ def load_tables(
     *,
     extra: Mapping[str, Sequence[FieldSpec]] | None = None,
     encoding: str = "utf8",
+    database: Database | None = None,
 ) -> Inputs:
     """`load_inputs` without the budget (`Inputs.budget` is `{}`): hospitals, groups, then the
     cases, which refer to both."""
@@ -180,7 +190,16 @@ def load_tables(
     hospitals = _load_table(data_dir, "hospitals", extra.get("hospitals", ()), encoding)
     groups = _load_table(data_dir, "groups", extra.get("groups", ()), encoding)
     references = _case_references(hospitals, groups)
-    cases = _load_table(data_dir, "cases", extra.get("cases", ()), encoding, references)
+    case_fields = extra.get("cases", ())
+    if database is not None and database.name == "duckdb":
+        from engine.plan.sql.duckdb_runner import DuckDB
+        from engine.plan.sql.validation import load_cases
+
+        assert isinstance(database, DuckDB)
+        fields = _merge_fields("cases", case_fields, locate(data_dir, "cases").name)
+        cases = load_cases(database, data_dir, fields, references, encoding)
+    else:
+        cases = _load_table(data_dir, "cases", case_fields, encoding, references)
     tables = {"hospitals": hospitals, "groups": groups, "cases": cases}
     return Inputs(
         cases=_with_case_derivations(cases.frame),
@@ -242,7 +261,7 @@ def _sha256(path: Path) -> str:
 
 def _raw(name: str) -> pl.Expr:
     """The normalized raw value of a field (kept next to the typed value for rejects)."""
-    return pl.col(f"__raw__{name}")
+    return pl.col(f"{RAW_PREFIX}{name}")
 
 
 # ---- checks ----------------------------------------------------------------------------------
@@ -266,30 +285,31 @@ def _says(template: str, *values: pl.Expr) -> pl.Expr:
     return pl.format(template, *values)
 
 
-def _field_checks(spec: FieldSpec) -> list[_Check]:
+def _field_checks(spec: FieldSpec, t: Terms = POLARS) -> list[_Check]:
     """Checks of one present column, in order: missing, unparseable, range, decimals."""
-    name, raw, value = spec.name, _raw(spec.name), pl.col(spec.name)
+    name, raw, value = spec.name, t.raw(spec.name), t.col(spec.name)
+    shown = _raw(name).cast(pl.String)
     checks = []
     if spec.required:
-        checks.append(_Check(name, raw.is_null(), pl.lit(f"{name} is missing; it is required")))
+        checks.append(_Check(name, t.is_null(raw), pl.lit(f"{name} is missing; it is required")))
     if spec.dtype != "text":
-        unparseable = _says(f"{name} '{{}}' {_UNPARSEABLE[spec.dtype]}", raw.cast(pl.String))
-        checks.append(_Check(name, raw.is_not_null() & value.is_null(), unparseable))
-    checks += _range_checks(spec)
+        unparseable = _says(f"{name} '{{}}' {_UNPARSEABLE[spec.dtype]}", shown)
+        checks.append(_Check(name, t.and_(t.not_null(raw), t.is_null(value)), unparseable))
+    checks += _range_checks(spec, t)
     if spec.dtype == "money":
-        fen = value * 100
-        inexact = (fen - fen.round()).abs() > 1e-6 + fen.abs() * 1e-15
+        fen = t.mul(value, t.num(100))
+        margin = t.add(t.num(1e-6), t.mul(t.abs(fen), t.num(1e-15)))
+        inexact = t.gt(t.abs(t.sub(fen, t.round(fen))), margin)
         reason = _says(
-            f"{name} {{}} has more than 2 decimals; money is exact to the fen (0.01 元)",
-            raw.cast(pl.String),
+            f"{name} {{}} has more than 2 decimals; money is exact to the fen (0.01 元)", shown
         )
         checks.append(_Check(name, inexact, reason))
     return checks
 
 
-def _range_checks(spec: FieldSpec) -> list[_Check]:
-    name, shown, value = spec.name, _raw(spec.name).cast(pl.String), pl.col(spec.name)
-    checks = [] if spec.minimum is None else [_minimum_check(spec, shown, value)]
+def _range_checks(spec: FieldSpec, t: Terms) -> list[_Check]:
+    name, shown, value = spec.name, _raw(spec.name).cast(pl.String), t.col(spec.name)
+    checks = [] if spec.minimum is None else [_minimum_check(spec, shown, value, t)]
     if spec.maximum is not None:
         bound = bound_text(spec.maximum)
         reason = _says(
@@ -297,25 +317,28 @@ def _range_checks(spec: FieldSpec) -> list[_Check]:
             "(engine/CONTRACT.md, Bounds)",
             shown,
         )
-        checks.append(_Check(name, value > spec.maximum, reason))
+        checks.append(_Check(name, t.gt(value, t.num(spec.maximum)), reason))
     elif spec.dtype == "money":
-        checks.append(_Check(name, value.abs() > MAX_MONEY, _says(_TOO_LARGE.format(name), shown)))
+        too_large = _says(_TOO_LARGE.format(name), shown)
+        checks.append(_Check(name, t.gt(t.abs(value), t.num(MAX_MONEY)), too_large))
     if spec.choices:
         allowed = ", ".join(map(str, spec.choices))
         reason = _says(f"{name} {{}} is not one of {allowed}", shown)
-        checks.append(_Check(name, ~value.is_in(list(spec.choices)), reason))
+        checks.append(_Check(name, t.not_(t.among(value, spec.choices)), reason))
     return checks
 
 
-def _minimum_check(spec: FieldSpec, shown: pl.Expr, value: pl.Expr) -> _Check:
+def _minimum_check(spec: FieldSpec, shown: pl.Expr, value: Any, t: Terms) -> _Check:
     name, low = spec.name, spec.minimum or 0.0
     if spec.exclusive_minimum:
-        return _Check(name, value <= low, _says(f"{name} is {{}}; must be > {low:g}", shown))
+        reason = _says(f"{name} is {{}}; must be > {low:g}", shown)
+        return _Check(name, t.le(value, t.num(low)), reason)
     words = f"{name} is negative ({{}})" if low == 0 else f"{name} is {{}}"
-    return _Check(name, value < low, _says(f"{words}; must be ≥ {bound_text(low)}", shown))
+    reason = _says(f"{words}; must be ≥ {bound_text(low)}", shown)
+    return _Check(name, t.lt(value, t.num(low)), reason)
 
 
-def _fields_check(width: int) -> _Check:
+def _fields_check(width: int, t: Terms = POLARS) -> _Check:
     """A CSV row with more or fewer fields than the header's `width` (`reading.FIELDS`)."""
     reason = _says(
         f"row {{}} (line {{}} of the file) has {{}} fields, the header has {width}: its values "
@@ -324,11 +347,11 @@ def _fields_check(width: int) -> _Check:
         pl.col(ROW) + 1,
         pl.col(FIELDS),
     )
-    fields = pl.col(FIELDS)
-    return _Check(ROW_FIELD, fields.is_not_null(), reason, shown=fields.cast(pl.String))
+    shown = pl.col(FIELDS).cast(pl.String)
+    return _Check(ROW_FIELD, t.not_null(t.col(FIELDS)), reason, shown=shown)
 
 
-def _duplicate_check(kind: TableKind) -> _Check:
+def _duplicate_check(kind: TableKind, t: Terms = POLARS) -> _Check:
     key = key_field(kind)
     noun = kind.removesuffix("s")
     reason = _says(
@@ -338,7 +361,7 @@ def _duplicate_check(kind: TableKind) -> _Check:
         pl.col("__copies"),
         pl.col("__copy_rows"),
     )
-    return _Check(key, pl.col(DUPLICATE), reason)
+    return _Check(key, t.col(DUPLICATE), reason)
 
 
 #: Half a fen, in yuan: the margin of a comparison of sums of amounts exact to the fen.
@@ -347,14 +370,14 @@ HALF_FEN = 0.005
 COST_PARTS = ("unreasonable_cost", "self_paid", "drug_cost", "consumable_cost")
 
 
-def _row_rule_checks(present: set[str]) -> list[_Check]:
+def _row_rule_checks(present: set[str], t: Terms = POLARS) -> list[_Check]:
     """Each part of a stay's cost at most its total (in `COST_PARTS` order), then the drugs and
     consumables together."""
     if "total_cost" not in present:
         return []
     checks = []
     for part in (p for p in COST_PARTS if p in present):
-        over = pl.col(part) > pl.col("total_cost")
+        over = t.gt(t.col(part), t.col("total_cost"))
         reason = _says(
             f"{part} {{}} is more than total_cost {{}}; it must be ≤ total_cost",
             _raw(part).cast(pl.String),
@@ -363,7 +386,7 @@ def _row_rule_checks(present: set[str]) -> list[_Check]:
         checks.append(_Check(part, over, reason))
     if {"drug_cost", "consumable_cost"} <= present:
         # amounts exact to the fen: a sum more than half a fen above the total is above it
-        both = pl.col("drug_cost") + pl.col("consumable_cost")
+        both = t.add(t.col("drug_cost"), t.col("consumable_cost"))
         reason = _says(
             "drug_cost {} + consumable_cost {} is more than total_cost {}; together they are "
             "part of it",
@@ -371,18 +394,19 @@ def _row_rule_checks(present: set[str]) -> list[_Check]:
             _raw("consumable_cost").cast(pl.String),
             _raw("total_cost").cast(pl.String),
         )
-        checks.append(_Check("consumable_cost", both > pl.col("total_cost") + HALF_FEN, reason))
+        over = t.gt(both, t.add(t.col("total_cost"), t.num(HALF_FEN)))
+        checks.append(_Check("consumable_cost", over, reason))
     return checks
 
 
-def _reference_checks(ref: _Reference) -> list[_Check]:
+def _reference_checks(ref: _Reference, t: Terms = POLARS) -> list[_Check]:
     """Rejected upstream, then unknown; an empty optional reference (null here) passes."""
     value, file = pl.col(ref.field), ref.target.file
-    upstream = value.is_in(ref.target.rejected_keys.implode())
+    upstream = t.among_keys(t.col(ref.field), ref.target.rejected_keys)
     valid = pl.concat(
         [ref.target.frame[ref.target.key], pl.Series(ref.always_valid, dtype=pl.String)]
     )
-    unknown = ~value.is_in(valid.implode()) & ~upstream
+    unknown = t.and_(t.not_(t.among_keys(t.col(ref.field), valid)), t.not_(upstream))
     return [
         _Check(
             ref.field,
@@ -439,6 +463,25 @@ def _load_table(
     bad = frame.lazy().select(fails).collect().to_series()
     rejected = frame.filter(bad)
     accepted = frame.filter(~bad) if rejected.height else frame  # no copy of a clean file
+    return checked_table(
+        path, key, fields, present, checks, rejected, accepted, raw.frame.height, raw.columns
+    )
+
+
+def checked_table(
+    path: Path,
+    key: str,
+    fields: Sequence[FieldSpec],
+    present: Sequence[FieldSpec],
+    checks: Sequence[_Check],
+    rejected: pl.DataFrame,
+    accepted: pl.DataFrame,
+    rows_read: int,
+    columns: Sequence[str],
+) -> _Table:
+    """A table once its rows are checked (here, or in a database: `engine.plan.sql.validation`):
+    the `rejected` rows worded by their first failing check, the `accepted` ones (in key order)
+    typed as the contract says."""
     rejects = _rejects(rejected, checks, path.name, key)
     return _Table(
         file=path.name,
@@ -446,9 +489,9 @@ def _load_table(
         frame=_accepted(accepted, fields, present),
         rejected_keys=rejected[key].drop_nulls().unique().sort(),
         rejects=rejects.select(REJECT_SCHEMA.names()),
-        rows_read=raw.frame.height,
+        rows_read=rows_read,
         sha256=_sha256(path),
-        columns=frozenset(raw.columns),
+        columns=frozenset(columns),
         causes=_causes(rejects),
     )
 
@@ -470,12 +513,13 @@ def _checks(
     present: Sequence[FieldSpec],
     refs: Sequence[_Reference],
     width: int | None,
+    t: Terms = POLARS,
 ) -> list[_Check]:
     """All checks of a table in the documented order (first failing one names the reject)."""
-    checks = [] if width is None else [_fields_check(width)]
-    checks += [c for spec in present for c in _field_checks(spec)] + [_duplicate_check(kind)]
-    checks += _row_rule_checks({spec.name for spec in present})
-    return checks + [c for ref in refs for c in _reference_checks(ref)]
+    checks = [] if width is None else [_fields_check(width, t)]
+    checks += [c for spec in present for c in _field_checks(spec, t)]
+    checks += [_duplicate_check(kind, t), *_row_rule_checks({spec.name for spec in present}, t)]
+    return checks + [c for ref in refs for c in _reference_checks(ref, t)]
 
 
 def _typed_frame(raw: pl.DataFrame, present: Sequence[FieldSpec], key: str) -> pl.DataFrame:

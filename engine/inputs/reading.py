@@ -95,10 +95,10 @@ def read_table(path: Path, fields: Sequence[FieldSpec], encoding: str = "utf8") 
             f"{exc.start}); without --encoding it is read as UTF-8",
         ) from None
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise _unreadable(path, exc, encoding) from exc
+        raise unreadable(path, exc, encoding) from exc
 
 
-def _unreadable(path: Path, exc: Exception, encoding: str) -> ContractError:
+def unreadable(path: Path, exc: Exception, encoding: str) -> ContractError:
     if path.suffix == ".csv" and encoding == "utf8" and "utf-8" in str(exc).lower():
         return ContractError(path.name, None, not_utf8(path))
     kind = "CSV (UTF-8, comma-separated, header line)" if path.suffix == ".csv" else "Parquet"
@@ -133,7 +133,7 @@ def _read_parquet(path: Path, fields: Sequence[FieldSpec]) -> RawTable:
     names = scan.collect_schema().names()
     known = checked_columns(path.name, fields, names)
     frame = scan.select(known).collect()
-    _refuse_float32_money(path.name, frame, fields)
+    refuse_float32_money(path.name, frame, fields)
     return RawTable(frame, names)
 
 
@@ -199,7 +199,7 @@ def checked_columns(file: str, fields: Sequence[FieldSpec], names: Sequence[str]
     return [spec.name for spec in fields if spec.name in seen]
 
 
-def _refuse_float32_money(file: str, frame: pl.DataFrame, fields: Sequence[FieldSpec]) -> None:
+def refuse_float32_money(file: str, frame: pl.DataFrame, fields: Sequence[FieldSpec]) -> None:
     for spec in fields:
         if spec.dtype != "money" or frame.schema.get(spec.name) != pl.Float32:
             continue

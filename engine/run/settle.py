@@ -65,12 +65,20 @@ def load_policy(path: Path | str) -> ir.Policy:
     return compile_file(path)
 
 
-def load_data(data_dir: Path | str, policy: ir.Policy, encoding: str = "utf8") -> Inputs:
+def load_data(
+    data_dir: Path | str,
+    policy: ir.Policy,
+    encoding: str = "utf8",
+    database: Database | None = None,
+) -> Inputs:
     """Read and validate a data folder against the contract and the policy's own inputs
-    (`encoding`: that of the CSV files, `engine.inputs.reading.ENCODINGS`)."""
+    (`encoding`: that of the CSV files, `engine.inputs.reading.ENCODINGS`); on a DuckDB
+    `database` the case file is checked in the database (`engine.plan.sql.validation`)."""
     extra, budget = policy_fields(policy)
     folder = data_folder(data_dir)
-    inputs = load_inputs(folder, extra=extra, budget_names=budget, encoding=encoding)
+    inputs = load_inputs(
+        folder, extra=extra, budget_names=budget, encoding=encoding, database=database
+    )
     return load_supervision(folder, inputs, Declared.of(policy), encoding)
 
 

@@ -3,9 +3,11 @@ measured (`bench/backends_bench.py`): rows made by hand, verdicts read off by ha
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
-from bench.backends_bench import table, targets
+from bench.backends_bench import Largest, table, targets
 
 SIZES = [1_000_000, 10_000_000]
 
@@ -39,7 +41,7 @@ def test_spark_that_did_not_finish_at_10m_fails_the_spark_and_side_by_side_targe
     assert verdicts[1] == "FAIL: Spark local settles 10,000,000 cases"
     assert verdicts[2].startswith("FAIL: polars, DuckDB and Spark side by side at 1,000,000, ")
     assert verdicts[3] == "PASS: no backend's outputs differ from polars'"
-    assert "| 10,000,000 | spark | — | 1200.0 | 3.0 | 1.0 → 2.0 | did not finish: stopped" in (
+    assert "| 10,000,000 | spark | — | 1200.0 | 3.0 | — | 1.0 → 2.0 | did not finish: stopped" in (
         table(rows)
     )
 
@@ -49,3 +51,17 @@ def test_outputs_different_from_polars_fail() -> None:
     rows[1]["equal"] = False
     assert targets(rows, SIZES)[3] == "FAIL: no backend's outputs differ from polars'"
     assert "DIFFERENT" in table(rows)
+
+
+def test_the_spill_is_the_largest_size_the_folder_reached(tmp_path: Path) -> None:
+    watching = Largest(tmp_path)
+    (tmp_path / "spill").mkdir()
+    (tmp_path / "spill" / "a.block").write_bytes(b"x" * 300_000)
+    (tmp_path / "b.block").write_bytes(b"y" * 200_000)
+    time.sleep(1.2)  # two looks at least
+    (tmp_path / "b.block").unlink()
+    assert watching.stop() == 500_000
+    shown = table([row(1_000_000, "duckdb", 20.0, 3.0, spill_gb=1.25)])
+    assert shown.splitlines()[-1] == (
+        "| 1,000,000 | duckdb | — | 20.0 | 3.0 | 1.25 | 1.0 → 2.0 | byte-identical |"
+    )

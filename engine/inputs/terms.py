@@ -1,0 +1,102 @@
+"""The words a validity check is written in (校验规则的表达): columns, literals, comparisons.
+
+Each check of the contract (`engine.inputs.contract`) states when a row fails once, in these
+terms; `POLARS` renders it as a polars expression, and the DuckDB backend's `SqlTerms`
+(`engine.plan.sql.validation`) as a SQL tree over the same columns — one rule, two renderings,
+so a row is rejected for the same cause whichever engine checked it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import polars as pl
+
+#: The column of a field's normalized raw value (kept next to the typed value for rejects).
+RAW_PREFIX = "__raw__"
+
+
+class Terms(Protocol):
+    """What a check may say of a row; `Any` is the renderer's expression type."""
+
+    def col(self, name: str) -> Any: ...
+    def raw(self, name: str) -> Any: ...
+    def num(self, value: float) -> Any: ...
+    def is_null(self, value: Any) -> Any: ...
+    def not_null(self, value: Any) -> Any: ...
+    def not_(self, value: Any) -> Any: ...
+    def and_(self, left: Any, right: Any) -> Any: ...
+    def lt(self, left: Any, right: Any) -> Any: ...
+    def le(self, left: Any, right: Any) -> Any: ...
+    def gt(self, left: Any, right: Any) -> Any: ...
+    def add(self, left: Any, right: Any) -> Any: ...
+    def sub(self, left: Any, right: Any) -> Any: ...
+    def mul(self, left: Any, right: Any) -> Any: ...
+    def abs(self, value: Any) -> Any: ...
+    def round(self, value: Any) -> Any: ...
+    def among(self, value: Any, choices: Sequence[int | str]) -> Any:
+        """`value` is one of `choices` (null for a null value)."""
+        ...
+
+    def among_keys(self, value: Any, keys: pl.Series) -> Any:
+        """`value` is one of `keys`, another table's keys (null for a null value)."""
+        ...
+
+
+class PolarsTerms:
+    """The checks as polars expressions."""
+
+    def col(self, name: str) -> pl.Expr:
+        return pl.col(name)
+
+    def raw(self, name: str) -> pl.Expr:
+        return pl.col(f"{RAW_PREFIX}{name}")
+
+    def num(self, value: float) -> pl.Expr:
+        return pl.lit(float(value))
+
+    def is_null(self, value: pl.Expr) -> pl.Expr:
+        return value.is_null()
+
+    def not_null(self, value: pl.Expr) -> pl.Expr:
+        return value.is_not_null()
+
+    def not_(self, value: pl.Expr) -> pl.Expr:
+        return ~value
+
+    def and_(self, left: pl.Expr, right: pl.Expr) -> pl.Expr:
+        return left & right
+
+    def lt(self, left: pl.Expr, right: pl.Expr) -> pl.Expr:
+        return left < right
+
+    def le(self, left: pl.Expr, right: pl.Expr) -> pl.Expr:
+        return left <= right
+
+    def gt(self, left: pl.Expr, right: pl.Expr) -> pl.Expr:
+        return left > right
+
+    def add(self, left: pl.Expr, right: pl.Expr) -> pl.Expr:
+        return left + right
+
+    def sub(self, left: pl.Expr, right: pl.Expr) -> pl.Expr:
+        return left - right
+
+    def mul(self, left: pl.Expr, right: pl.Expr) -> pl.Expr:
+        return left * right
+
+    def abs(self, value: pl.Expr) -> pl.Expr:
+        return value.abs()
+
+    def round(self, value: pl.Expr) -> pl.Expr:
+        return value.round()
+
+    def among(self, value: pl.Expr, choices: Sequence[int | str]) -> pl.Expr:
+        return value.is_in(list(choices))
+
+    def among_keys(self, value: pl.Expr, keys: pl.Series) -> pl.Expr:
+        return value.is_in(keys.implode())
+
+
+POLARS = PolarsTerms()

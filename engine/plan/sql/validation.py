@@ -1,0 +1,283 @@
+"""The contract's validation of the case file in DuckDB (SQL 校验): out of core, over the file.
+
+The case file is checked by the contract's own checks (`engine.inputs.contract`), stated once
+in `engine.inputs.terms.Terms` and rendered here as SQL trees (`SqlTerms`): a Parquet file is
+read by DuckDB (`read_parquet`, its row numbers from the file); a CSV file is read by the
+contract's reader (`engine.inputs.reading`: its rules for ragged rows, BOMs and encodings) and
+its text checked in DuckDB. Values are read as polars reads them (`engine.inputs.fields`:
+trimmed text, empty as missing, numbers, whole numbers, booleans and ISO dates), each row's
+first failing check is found in the database, and only the rejected rows come back, to be
+worded by the same polars code as on the polars backend — same rows, same causes, same words.
+The accepted cases are read back in key order.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from sqlglot import exp
+
+from engine.inputs import contract as c
+from engine.inputs.fields import BOOL_WORDS, POLARS_DTYPES, FieldSpec, fits_natively, key_field
+from engine.inputs.reading import (
+    FIELDS,
+    ContractError,
+    checked_columns,
+    read_table,
+    refuse_float32_money,
+    unreadable,
+)
+from engine.inputs.terms import RAW_PREFIX
+from engine.plan.sql import build as b
+from engine.plan.sql.duckdb_runner import DuckDB
+
+#: What polars' `str.strip_chars()` strips: Unicode white space (Rust's `char::is_whitespace`).
+WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+WHITE_SPACE += "\u2028\u2029\u202f\u205f\u3000"
+_SQL_TYPES = {"money": "DOUBLE", "number": "DOUBLE", "int": "BIGINT", "bool": "BOOLEAN"}
+_FIRST = "__first"
+#: Case files checked in this process: each load's tables have names of their own.
+_LOADS = itertools.count(1)
+
+
+class SqlTerms:
+    """The contract's checks as SQL trees (`engine.inputs.terms.Terms`) on a DuckDB database."""
+
+    def __init__(self, db: DuckDB, prefix: str) -> None:
+        self.db = db
+        self.prefix = prefix
+        self.tables: list[str] = []
+
+    def col(self, name: str) -> b.Node:
+        return b.col(name)
+
+    def raw(self, name: str) -> b.Node:
+        return b.col(f"{RAW_PREFIX}{name}")
+
+    def num(self, value: float) -> b.Node:
+        return b.num(value)
+
+    def is_null(self, value: b.Node) -> b.Node:
+        return b.is_null(value)
+
+    def not_null(self, value: b.Node) -> b.Node:
+        return b.is_not_null(value)
+
+    def not_(self, value: b.Node) -> b.Node:
+        return b.not_(value)
+
+    def and_(self, left: b.Node, right: b.Node) -> b.Node:
+        return b.and_(left, right)
+
+    def lt(self, left: b.Node, right: b.Node) -> b.Node:
+        return b.compare("<", left, right)
+
+    def le(self, left: b.Node, right: b.Node) -> b.Node:
+        return b.compare("<=", left, right)
+
+    def gt(self, left: b.Node, right: b.Node) -> b.Node:
+        return b.compare(">", left, right)
+
+    def add(self, left: b.Node, right: b.Node) -> b.Node:
+        return b.add(left, right)
+
+    def sub(self, left: b.Node, right: b.Node) -> b.Node:
+        return b.sub(left, right)
+
+    def mul(self, left: b.Node, right: b.Node) -> b.Node:
+        return b.mul(left, right)
+
+    def abs(self, value: b.Node) -> b.Node:
+        return b.abs_(value)
+
+    def round(self, value: b.Node) -> b.Node:
+        return exp.Round(this=value)
+
+    def among(self, value: b.Node, choices: Sequence[int | str]) -> b.Node:
+        literals = [b.text(v) if isinstance(v, str) else b.integer(v) for v in choices]
+        return b.in_(value, literals)
+
+    def among_keys(self, value: b.Node, keys: pl.Series) -> b.Node:
+        name = f"{self.prefix}_keys{len(self.tables)}"
+        self.db.register(name, pl.DataFrame({"key": keys.cast(pl.String)}))
+        self.tables.append(name)
+        query = exp.select(b.col("key")).from_(b.table(name))
+        return exp.Paren(this=exp.In(this=b.paren(value), query=query.subquery()))
+
+
+def raw_sql(spec: FieldSpec, dtype: pl.DataType) -> b.Node:
+    """`fields.raw_value` in SQL: native if it fits, else trimmed text, empty as missing."""
+    if fits_natively(spec, dtype):
+        return b.col(spec.name)
+    text, spaces = b.cast(b.col(spec.name), "VARCHAR"), b.text(WHITE_SPACE)
+    # trimming by a set of characters costs five times a plain TRIM: only where it trims
+    edge = b.or_(
+        b.func("CONTAINS", spaces, b.func("LEFT", text, b.integer(1))),
+        b.func("CONTAINS", spaces, b.func("RIGHT", text, b.integer(1))),
+    )
+    trimmed = b.case([(edge, exp.Trim(this=text, expression=spaces))], text)
+    return b.case([(b.compare("!=", trimmed, b.text("")), trimmed)])
+
+
+def typed_sql(spec: FieldSpec, dtype: pl.DataType, raw: b.Node) -> b.Node:
+    """`fields.typed_value` in SQL: the contract-typed value, null where missing or unparseable."""
+    if fits_natively(spec, dtype):
+        if spec.dtype in ("money", "number"):
+            return _finite(b.cast(raw, "DOUBLE"))
+        return b.cast(raw, "DATE" if spec.dtype == "date" else _SQL_TYPES[spec.dtype])
+    match spec.dtype:
+        case "money" | "number":
+            return _finite(_number(raw))
+        case "int":
+            number = _number(raw)
+            whole = b.and_(
+                b.func("ISFINITE", number),
+                b.compare("==", number, b.floor(number)),
+                b.compare("<", b.abs_(number), b.num(2.0**53)),
+            )
+            return b.case([(whole, b.cast(number, "BIGINT"))])
+        case "bool":
+            words = exp.Lower(this=raw)
+            return b.case(
+                (b.in_(words, [b.text(w) for w, truth in BOOL_WORDS.items() if truth is flag]),
+                 b.boolean(flag))
+                for flag in (True, False)
+            )  # fmt: skip
+        case "date":
+            iso = exp.RegexpFullMatch(this=raw, expression=b.text(r"\d{4}-\d{2}-\d{2}"))
+            day = b.func("TRY_STRPTIME", raw, b.text("%Y-%m-%d"))
+            return b.case([(iso, b.cast(day, "DATE"))])
+    return raw
+
+
+def _number(raw: b.Node) -> b.Node:
+    """Text as polars reads a number: DuckDB's cast, except that polars reads no `1_000`."""
+    underscored = b.func("CONTAINS", raw, b.text("_"))
+    return b.case([(underscored, b.typed_null("DOUBLE"))], b.try_cast(raw, "DOUBLE"))
+
+
+def _finite(value: b.Node) -> b.Node:
+    return b.case([(b.func("ISFINITE", value), value)])
+
+
+def load_cases(
+    db: DuckDB,
+    data_dir: Path,
+    fields: Sequence[FieldSpec],
+    refs: Sequence[c._Reference],
+    encoding: str,
+) -> c._Table:
+    """The case file checked in DuckDB (`contract._load_table`'s result, the same rows)."""
+    path, key = c.locate(data_dir, "cases"), key_field("cases")
+    prefix = f"__cases{next(_LOADS)}"
+    source, schema, columns = _source(db, path, fields, encoding, prefix)
+    present = [spec for spec in fields if spec.name in schema]
+    width = len(columns) if FIELDS in schema else None
+    terms = SqlTerms(db, prefix)
+    found = [ref for ref in refs if ref.field in schema]
+    checked = exp.Table(this=b.ident(f"{prefix}_checked"))
+    try:
+        sql_checks = c._checks("cases", present, found, width, terms)
+        _checked(db, source, present, schema, key, sql_checks, checked)
+        rows_read = int(db.fetch(exp.select(exp.Count(this=exp.Star())).from_(checked)).item())
+        typed = {spec.name: POLARS_DTYPES[spec.dtype] for spec in present}
+        rejected = _read(db, checked, b.is_not_null(b.col(_FIRST)), [b.col(c.ROW)])
+        rejected = rejected.drop(_FIRST).cast(typed)  # type: ignore[arg-type]
+        order = [b.col(f"{RAW_PREFIX}{key}"), b.col(c.ROW)]
+        accepted = _read(db, checked, b.is_null(b.col(_FIRST)), order, list(typed))
+        accepted = accepted.cast(typed)  # type: ignore[arg-type]
+    except duckdb.Error as exc:  # a Parquet file polars reads the schema of, DuckDB not
+        detail = str(exc).strip().splitlines()[0]
+        message = f"{path.name} could not be read as Parquet: {detail}"
+        raise ContractError(path.name, None, message) from exc
+    finally:
+        db.con.execute(db.sql(exp.Drop(tables=[checked], kind="TABLE", exists=True)))
+        for name in [*terms.tables, *([source.name] if path.suffix == ".csv" else [])]:
+            db.con.unregister(name)
+    checks = c._checks("cases", present, found, width)
+    return c.checked_table(
+        path, key, fields, present, checks, rejected, accepted, rows_read, columns
+    )
+
+
+def _source(
+    db: DuckDB, path: Path, fields: Sequence[FieldSpec], encoding: str, prefix: str
+) -> tuple[exp.Table, dict[str, pl.DataType], list[str]]:
+    """The file as a table of its known columns and `ROW` (and `FIELDS` for a CSV), their types
+    and all the file's column names."""
+    if path.suffix == ".csv":
+        raw = read_table(path, fields, encoding)
+        frame = raw.frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(c.ROW))
+        name = f"{prefix}_csv"
+        db.register(name, frame)
+        return exp.Table(this=b.ident(name)), dict(frame.schema), raw.columns
+    scan = pl.scan_parquet(path)
+    try:
+        names = scan.collect_schema().names()
+    except (pl.exceptions.PolarsError, OSError) as exc:  # as the contract's reader says it
+        raise unreadable(path, exc, encoding) from exc
+    known = checked_columns(path.name, fields, names)
+    schema = dict(scan.select(known).collect_schema())
+    single = [s.name for s in fields if s.dtype == "money" and schema.get(s.name) == pl.Float32]
+    if single:
+        refuse_float32_money(path.name, scan.select(single).drop_nulls().head(1).collect(), fields)
+    read = b.func(
+        "read_parquet",
+        b.text(str(path)),
+        exp.PropertyEQ(this=b.ident("file_row_number"), expression=b.boolean(True)),
+    )
+    row = b.alias(b.add(b.col("file_row_number"), b.integer(1)), c.ROW)
+    query = exp.select(row, *(b.col(n) for n in known)).from_(exp.Table(this=read))
+    return exp.Table(this=query.subquery()), schema | {c.ROW: pl.Int64()}, names
+
+
+def _checked(
+    db: DuckDB,
+    source: exp.Table,
+    present: Sequence[FieldSpec],
+    schema: dict[str, pl.DataType],
+    key: str,
+    checks: Sequence[c._Check],
+    checked: exp.Table,
+) -> None:
+    """Make `checked`, a table of the rows: row number, raw and typed values, the duplicate
+    flag and the index of the first failing check (`__first`, null for an accepted row)."""
+    raw = {spec.name: raw_sql(spec, schema[spec.name]) for spec in present}
+    normalized = exp.select(
+        b.col(c.ROW),
+        *(b.alias(node, f"{RAW_PREFIX}{name}") for name, node in raw.items()),
+        *([b.col(FIELDS)] if FIELDS in schema else []),
+    ).from_(source.copy())
+    typed = [
+        b.alias(typed_sql(spec, schema[spec.name], b.col(f"{RAW_PREFIX}{spec.name}")), spec.name)
+        for spec in present
+    ]
+    with_typed = exp.select(exp.Star(), *typed).from_(normalized.subquery("n"))
+    spec = next(spec for spec in present if spec.name == key)
+    keys = exp.select(b.alias(typed_sql(spec, schema[key], raw[key]), key)).from_(source.copy())
+    copies = exp.select(b.col(key)).from_(keys.subquery("k")).group_by(b.col(key))
+    copied = copies.having(b.compare(">", exp.Count(this=b.col(key)), b.integer(1)))
+    in_copies = exp.In(this=b.col(key), query=copied.subquery())
+    duplicate = b.alias(b.coalesce(in_copies, b.boolean(False)), c.DUPLICATE)
+    flagged = exp.select(exp.Star(), duplicate).from_(with_typed.subquery("t"))
+    first = b.case(
+        (b.coalesce(check.fails, b.boolean(False)), b.integer(i)) for i, check in enumerate(checks)
+    )
+    query = exp.select(exp.Star(), b.alias(first, _FIRST)).from_(flagged.subquery("d"))
+    db.con.execute(db.sql(exp.Create(this=checked.copy(), kind="TABLE", expression=query)))
+
+
+def _read(
+    db: DuckDB,
+    table: exp.Table,
+    where: b.Node,
+    order: Sequence[b.Node],
+    columns: Sequence[str] = (),
+) -> pl.DataFrame:
+    selected: list[b.Node] = [b.col(n) for n in columns] or [exp.Star()]
+    query = exp.select(*selected).from_(table.copy()).where(where)
+    return db.fetch(query.order_by(*(b.ordered(n) for n in order)))

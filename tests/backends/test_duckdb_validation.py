@@ -1,0 +1,186 @@
+"""The case file checked in DuckDB (`engine.plan.sql.validation`) rejects what polars rejects:
+the same rows, fields and words, the same accepted cases, the same cases rejected because of
+their hospital or group — on the data fuzz's hostile folders (CSV, and CSV turned Parquet), on
+natively typed Parquet, and on one row per reject reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.inputs.contract import ContractError, Inputs, load_tables
+from engine.inputs.fields import CASE_FIELDS, FieldSpec
+from engine.plan.sql.duckdb_runner import DuckDB
+from tests.conftest import POLICIES, SAMPLE, run_cli
+from tests.engine.test_contract import CASE_REJECTS, case, write_inputs
+from tests.engine.test_fuzz_data import _as_parquet, folders
+
+XUANCHENG = str(POLICIES / "xuancheng" / "2024.policy")
+
+
+def both(folder: Path) -> tuple[Inputs | str, Inputs | str]:
+    """The folder's tables loaded by polars and with the cases checked in DuckDB (or the
+    `ContractError` each stopped with)."""
+    found: list[Inputs | str] = []
+    for database in (None, DuckDB(threads=2)):
+        try:
+            found.append(load_tables(folder, database=database))
+        except ContractError as exc:
+            found.append(exc.message)
+        finally:
+            if database is not None:
+                database.close()
+    return found[0], found[1]
+
+
+def assert_same(folder: Path) -> Inputs | str:
+    polars, duckdb = both(folder)
+    if isinstance(polars, str) or isinstance(duckdb, str):
+        assert polars == duckdb
+        return polars
+    assert duckdb.rejects.to_dicts() == polars.rejects.to_dicts()
+    assert duckdb.cases.equals(polars.cases), (duckdb.cases, polars.cases)
+    assert duckdb.cases.schema == polars.cases.schema
+    assert duckdb.causes.equals(polars.causes)
+    assert (duckdb.rows_read, duckdb.columns) == (polars.rows_read, polars.columns)
+    assert duckdb.file_hashes == polars.file_hashes
+    return polars
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(files=folders(), parquet=st.booleans())
+def test_hostile_case_files_are_rejected_alike(files: dict[str, bytes], parquet: bool) -> None:
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        for file, data in files.items():
+            (folder / file).write_bytes(data)
+        if parquet:
+            _as_parquet(folder, "cases.csv")
+        assert_same(folder)
+
+
+def test_one_row_per_reject_reason_gives_the_same_rejects(tmp_path: Path) -> None:
+    rows = [case("C0000")] + [
+        case(f"C{i:04d}", **override) for i, (_, override, _, _) in enumerate(CASE_REJECTS, 1)
+    ]
+    rows += [case("C0002"), case("", total_cost="1"), case("C9999", hospital_id=" H0001\u3000")]
+    inputs = assert_same(write_inputs(tmp_path, rows))
+    assert isinstance(inputs, Inputs)
+    # row 3 (C0002) fails a field check first; its copy at the end is a duplicate, the
+    # case without an id is missing one
+    expected = [(i + 2, c[2]) for i, c in enumerate(CASE_REJECTS)]
+    expected += [(len(rows) - 2, "case_id"), (len(rows) - 1, "case_id")]
+    assert inputs.rejects.select("row", "field").rows() == expected
+    assert "appears 2 times (rows 3, 15)" in inputs.rejects["reason"][-2]
+    # the trimmed hospital (an ideographic space is white space, as polars strips it) is valid
+    assert inputs.cases["case_id"].to_list() == ["C0000", "C9999"]
+
+
+def test_natively_typed_parquet_is_checked_in_the_database(tmp_path: Path) -> None:
+    write_inputs(tmp_path, [case("C0001")])
+    (tmp_path / "cases.csv").unlink()
+    pl.DataFrame(
+        {
+            "case_id": ["C0002", "C0001", "C0003", "C0004", "C0005", "C0005", None],
+            "hospital_id": ["H0002", "H0001", "H0001", "H0009", "H0001", "H0001", "H0001"],
+            "drg_code": ["GB29", "ES35", "AQY", "ES35", "ES35", "ES35", "ES35"],
+            "total_cost": [50_000.0, 1234.5 + 1e-12, float("nan"), 12.345, 5.0, 6.0, 1.0],
+            "patient_paid": pl.Series([15_000.0, 400.5, 0.0, 0.0, 0.0, 0.0, 0.0]).cast(
+                pl.Decimal(18, 2)
+            ),
+            "discharge_date": [dt.datetime(2024, 12, 31, 8), *[dt.datetime(2024, 1, 1)] * 6],
+            "bilateral": [True, False, None, False, False, False, False],
+            "los": pl.Series([12, 3, 1, 1, -1, 1, 1], dtype=pl.Int32),
+            "discharge_outcome": pl.Series([1, 9, 7, 1, 1, 1, 1], dtype=pl.Int64),
+        }
+    ).write_parquet(tmp_path / "cases.parquet")
+    inputs = assert_same(tmp_path)
+    assert isinstance(inputs, Inputs)
+    assert inputs.rejects.select("row", "field", "value").rows() == [
+        (3, "total_cost", "NaN"),
+        (4, "total_cost", "12.345"),
+        (5, "los", "-1"),
+        (6, "case_id", "C0005"),
+        (7, "case_id", None),
+    ]
+    assert inputs.cases["case_id"].to_list() == ["C0001", "C0002"]
+
+
+def test_a_policy_s_extra_fields_are_checked_alike(tmp_path: Path) -> None:
+    extra = [FieldSpec("admitted", "date", True, None, "入院日期")]
+    rows = [case("C0001", admitted="2024-01-02"), case("C0002", admitted="2024-13-01")]
+    folder = write_inputs(tmp_path, rows)
+    polars = load_tables(folder, extra={"cases": extra})
+    database = DuckDB()
+    duckdb = load_tables(folder, extra={"cases": extra}, database=database)
+    database.close()
+    assert duckdb.rejects.to_dicts() == polars.rejects.to_dicts()
+    assert polars.rejects.select("row", "field").rows() == [(2, "admitted")]
+    assert duckdb.cases.equals(polars.cases)
+    assert "admitted" in duckdb.cases.columns and len(CASE_FIELDS) < len(duckdb.cases.columns)
+
+
+@pytest.mark.parametrize("value", ["1_000", "0x10", "+3", "３", "1e309", " 7\u3000", "-0"])
+def test_number_text_is_read_as_polars_reads_it(tmp_path: Path, value: str) -> None:
+    assert_same(write_inputs(tmp_path, [case("C0001", total_cost=value)]))
+
+
+def test_settle_on_duckdb_writes_the_same_rejects_and_fails_on_the_same_share(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    cases = pl.read_csv(data / "cases.csv", infer_schema=False)
+    every = pl.int_range(pl.len()) % 40 == 3  # 2.5% of the rows: above the 1% allowed
+    cases.with_columns(
+        pl.when(every).then(pl.lit("-5")).otherwise(pl.col("total_cost")).alias("total_cost"),
+        pl.when(pl.int_range(pl.len()) == 7).then(pl.lit("H9")).otherwise(pl.col("hospital_id"))
+        .alias("hospital_id"),
+    ).write_csv(data / "cases.csv")  # fmt: skip
+    runs = {}
+    for backend in ("polars", "duckdb"):
+        out = tmp_path / backend
+        command = ["settle", "--policy", XUANCHENG, "--data", str(data), "--period", "2024-03"]
+        command += ["--out", str(out), "--backend", backend]
+        refused = run_cli(capsys, *command)
+        accepted = run_cli(capsys, *command, "--accept-rejects")
+        files = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.glob("**/*.csv")}
+        lines = refused[2].replace(str(out), "OUT").splitlines()
+        said = [line for line in lines if "--max-reject-share" in line]
+        runs[backend] = (refused[0], said, accepted[0], files)
+    assert runs["duckdb"] == runs["polars"]
+    assert runs["polars"][0] == 1 and runs["polars"][1] and runs["polars"][2] == 0
+    rejects = pl.read_csv(tmp_path / "duckdb" / "rejects.csv", infer_schema=False)
+    assert rejects.height == cases.height // 40 + 1 == 1 + len(range(3, cases.height, 40))
+    assert (
+        rejects.filter(pl.col("row") == "8")["reason"].item()
+        == "hospital H9 is not in hospitals.csv"
+    )
+
+
+def test_a_case_file_that_is_not_parquet_is_refused_alike(tmp_path: Path) -> None:
+    write_inputs(tmp_path, [case("C0001")])
+    (tmp_path / "cases.csv").unlink()
+    (tmp_path / "cases.parquet").write_bytes(b"PAR1 but not Parquet")
+    message = assert_same(tmp_path)
+    assert isinstance(message, str)
+    assert message.startswith("cases.parquet could not be read as Parquet: ")
+
+
+@pytest.mark.parametrize(
+    "value", [" C1", "C1\u3000", "\u2003C1\u2029", " \u0301C1", "C1\u0301 ", "\u00a0"]
+)
+def test_text_is_trimmed_of_white_space_as_polars_trims_it(tmp_path: Path, value: str) -> None:
+    inputs = assert_same(write_inputs(tmp_path, [case(value), case("C2", hospital_id=value)]))
+    assert isinstance(inputs, Inputs)
