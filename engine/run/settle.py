@@ -157,6 +157,8 @@ class Settlement:
     previous: Previous | None = None
     _monitoring: Any = field(default=None, repr=False)
     _indicators: pl.DataFrame | None = field(default=None, repr=False)
+    #: the explainers of its stages, by name (`engine.explainer.explain.explainer_of`)
+    explainers: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def monitoring(self) -> Evaluated | None:
         """The run's indicators evaluated (once; `engine.run.indicators`): None for a policy
