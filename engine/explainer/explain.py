@@ -103,10 +103,13 @@ class Explainer:
         return cases.row(found, named=True)
 
     def position(self, case_id: str) -> int | None:
-        """The case's row among the settled cases: found by one scan for the case explained,
-        then kept (the stage's case frame has the cases' rows in the same order)."""
+        """The case's row among the settled cases, kept for the case explained (the stage's
+        case frame has the cases' rows in the same order): a binary search, as the run's cases
+        are sorted by id (`RunData`); a scan where they are not."""
         if self._position[0] != case_id:
-            found = self.settlement.data.cases["case_id"].index_of(case_id)
+            ids = self.settlement.data.cases["case_id"]
+            at = ids.search_sorted(case_id)
+            found = at if at < ids.len() and ids[at] == case_id else ids.index_of(case_id)
             self._position = (case_id, found)
         return self._position[1]
 

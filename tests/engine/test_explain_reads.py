@@ -1,10 +1,12 @@
-"""What explaining a case reads: after the run's first explanation, a case is found by one scan
-of the case ids and every per-case value is read at its row — no filter of a frame of every
-case, no evaluation over every row (`explain_windows.BatchRows` keeps each rank's and
-allocation's groups) — and the traces are those of an explainer made afresh for each case."""
+"""What explaining a case reads: after the run's first explanation, a case is found by a binary
+search of the case ids (sorted in the run's data) and every per-case value is read at its row —
+no scan of the ids, no filter of a frame of every case, no evaluation over every row
+(`explain_windows.BatchRows` keeps each rank's and allocation's groups) — and the traces are
+those of an explainer made afresh for each case."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
@@ -60,7 +62,7 @@ def test_a_case_is_read_at_its_row(xuancheng: Settlement, monkeypatch: pytest.Mo
     for case_id in chosen[1:]:
         explain(xuancheng, case_id)
     every = xuancheng.data.cases.height
-    assert reads.scans == len(chosen) - 1
+    assert reads.scans == 0
     assert every not in reads.filtered
     largest = xuancheng.data.cases.group_by("hospital_id").len()["len"].max()
     assert max(reads.filtered) <= largest  # the rank: the case's hospital's rows at most
@@ -87,6 +89,23 @@ def test_the_explainer_is_kept_with_its_run(xuancheng: Settlement) -> None:
         xuancheng.stages.update(stages)
 
 
-def test_an_unknown_case(xuancheng: Settlement) -> None:
-    with pytest.raises(UnknownCase, match="not among the 20000 cases"):
-        explain(xuancheng, "no-such-case")
+def test_an_unknown_case(xuancheng: Settlement, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads = Reads(monkeypatch)
+    for unknown in ("no-such-case", "", "C0"):
+        with pytest.raises(UnknownCase, match="not among the 20000 cases"):
+            explain(xuancheng, unknown)
+    assert reads.scans == 3  # not found by the search: looked for in every row
+
+
+def test_cases_not_in_id_order(xuancheng: Settlement) -> None:
+    """Cases not sorted by id (not what `RunData` gives) are found by a scan."""
+    shuffled = xuancheng.data.cases.sample(fraction=1.0, shuffle=True, seed=1)
+    explainer = Explainer(xuancheng, xuancheng.stages["settlement"])
+    explainer.settlement = Settlement(
+        xuancheng.policy,
+        xuancheng.period,
+        xuancheng.inputs,
+        replace(xuancheng.data, cases=shuffled),
+    )
+    for case_id in shuffled["case_id"].head(20):
+        assert explainer.position(case_id) == shuffled["case_id"].index_of(case_id)
