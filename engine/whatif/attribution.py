@@ -179,7 +179,7 @@ def attribute(
         ThreadPoolExecutor(max_workers=WORKERS) as pool,
     ):
         alone = [lower(unit.checked) if unit.ok else None for unit in units]
-        found = pool.map(lambda policy: _alone(impact, policy, settings), alone)
+        found = pool.map(lambda policy: _alone(runs, impact, policy, settings), alone)
         for unit, after in zip(units, found, strict=True):
             measured.append((unit, _measures(after, names)))
             counting.advance()
@@ -221,11 +221,17 @@ def _shared(impact: Impact) -> set[str]:
     return set(impact.base.reports.columns) & set(impact.new.reports.columns) - {"hospital_id"}
 
 
-def _alone(impact: Impact, policy: ir.Policy | None, settings: Settings | None) -> Measured:
+def _alone(
+    runs: Runs, impact: Impact, policy: ir.Policy | None, settings: Settings | None
+) -> Measured:
     """A unit's version (None: one that cannot be separated, measured as the new version)
-    re-settled from the base run; only what the parts read of it."""
+    as `runs` keeps it (the one change of an edit is the new version itself), else re-settled
+    from the base run; only what the parts read of it."""
     if policy is None:
         return Measured.of_outcome(impact.new)
+    kept = runs.kept(policy, settings)
+    if kept is not None:
+        return Measured.of_outcome(kept)
     base = impact.base.settlement
     return Measured.of(resettle(base, policy, settings, measured_definitions(policy)))
 
