@@ -62,12 +62,17 @@ class BatchRows:
         columns = dict.fromkeys([*self.row_keys(), *by])
         return run.frame(grain).select(*columns, *(e.alias(n) for n, e in exprs.items()))
 
-    def group(self, nodes: dict[str, Any], by: list[str], row: dict[str, Any]) -> pl.DataFrame:
+    def group(
+        self, nodes: dict[str, Any], by: list[str], row: dict[str, Any], keep: str | None = None
+    ) -> pl.DataFrame:
         """The rows in the case's group (sharing its `by` values, a missing value matching a
-        missing one), with `nodes` evaluated: the frame is evaluated and split once."""
-        key = _memo_key(nodes, by)
+        missing one), with `nodes` evaluated — only those where the `keep` one of them is true,
+        if given: the frame is evaluated, cut and split once."""
+        key = _memo_key(nodes, by) + repr(keep)
         if key not in self._groups:
             frame = self.evaluated(nodes, by)
+            if keep is not None:
+                frame = frame.filter(pl.col(keep).fill_null(False))
             parts = frame.partition_by(by, as_dict=True, maintain_order=True) if by else {}
             self._groups[key] = (parts or {(): frame}, frame.clear())
         groups, empty = self._groups[key]
@@ -129,10 +134,10 @@ def rank(
     named = {f"__key{i}": k.expr for i, k in enumerate(node.keys)}
     if node.where is not None:
         named["__where"] = node.where
-    frame = rows.group(named, within, row)
-    taking_part = pl.col("__where").fill_null(False) if node.where is not None else pl.lit(True)
+    taking_part = "__where" if node.where is not None else None
+    frame = rows.group(named, within, row, keep=taking_part)  # the rows that take part
     before = _sorts_before(node.keys, keys, rows.row_keys(), row)
-    ahead = frame.filter(taking_part & ~rows.own(row) & before).height
+    ahead = frame.filter(~rows.own(row) & before).height
     return RankCheck(within, keys, True, ahead, ahead + 1)
 
 
