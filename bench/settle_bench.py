@@ -16,7 +16,9 @@ its per-case values as computed (`<out>-values.parquet`: the engine's files roun
 ratios to 4 decimals, `engine.run.decimals`, the hand-written plan's do not), and the two are
 compared as `ratio_bench.disagreements` compares them: category and payment to the fen equal,
 points and coefficients within 1e-9 relative, on every case. Compiling the policy is timed warm
-(median of several compiles in one process) and cold (first compile in fresh processes).
+(median of several compiles in one process) and cold (first compile in fresh processes), each
+with the compile cache (`engine.run.compile_cache`, a folder of its own under `--cache`) and
+without it.
 
     .venv/bin/python bench/settle_bench.py                       # 100k, 1M, 10M
     .venv/bin/python bench/settle_bench.py --sizes 100000,1000000 --json out.json
@@ -195,8 +197,8 @@ def worker_generate(data: Path, cases: int, seed: int) -> dict[str, Any]:
 
 
 def worker_compile(runs: int) -> dict[str, Any]:
-    """Compile times in this process: the first (cold: parser built or read from Lark's cache)
-    and `runs` more (warm); plus how long importing the compiler took."""
+    """Compile times in this process: the first (cold: the parser's tables read, or the IR from
+    the compile cache) and `runs` more (warm); plus how long importing the compiler took."""
     start = time.perf_counter()
     from engine.run.settle import load_policy
 
@@ -275,8 +277,9 @@ class Child:
     wall_s: float
 
 
-def spawn(worker: str, **options: Any) -> Child:
-    """Run one worker in a fresh interpreter; its result, peak RSS (wait4) and wall time."""
+def spawn(worker: str, env: dict[str, str] | None = None, **options: Any) -> Child:
+    """Run one worker in a fresh interpreter (`env`: variables set for it); its result, peak
+    RSS (wait4) and wall time."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         result_path = Path(handle.name)
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", worker]
@@ -284,7 +287,7 @@ def spawn(worker: str, **options: Any) -> Child:
     for name, value in options.items():
         command += [f"--{name.replace('_', '-')}", str(value)]
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT)
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})})
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -360,12 +363,19 @@ def settle_runs(
 
 
 def compile_times(args: argparse.Namespace) -> dict[str, Any]:
-    warm = spawn("compile", compile_runs=args.compile_runs).result
-    cold_first, cold_process = [], []
+    """Compile times with the compile cache (its own folder under `--cache`, filled by a first
+    process) and without it (`DRGPOLICY_COMPILE_CACHE=off`: parsing, checking and lowering)."""
+    cached = {"DRGPOLICY_COMPILE_CACHE": str(Path(args.cache) / "compile-cache")}
+    uncached = {"DRGPOLICY_COMPILE_CACHE": "off"}
+    spawn("compile", env=cached, compile_runs=0)  # fills the cache
+    warm = spawn("compile", env=cached, compile_runs=args.compile_runs).result
+    warm_uncached = spawn("compile", env=uncached, compile_runs=args.compile_runs).result
+    cold_first, cold_process, cold_uncached = [], [], []
     for _ in range(args.cold_runs):
-        child = spawn("compile", compile_runs=0)
+        child = spawn("compile", env=cached, compile_runs=0)
         cold_first.append(child.result["first_ms"])
         cold_process.append(child.wall_s * 1000)
+        cold_uncached.append(spawn("compile", env=uncached, compile_runs=0).result["first_ms"])
     cli_help = []
     for _ in range(args.cold_runs):
         start = time.perf_counter()
@@ -379,6 +389,9 @@ def compile_times(args: argparse.Namespace) -> dict[str, Any]:
         "warm_ms": warm["warm_ms"],
         "cold_first_median_ms": statistics.median(cold_first),
         "cold_first_ms": cold_first,
+        "warm_uncached_median_ms": statistics.median(warm_uncached["warm_ms"]),
+        "cold_uncached_median_ms": statistics.median(cold_uncached),
+        "cold_uncached_ms": cold_uncached,
         "cold_import_ms": warm["import_ms"],
         "cold_process_median_ms": statistics.median(cold_process),
     }
@@ -449,7 +462,13 @@ def targets(
             )
         )
     if compiled:
-        for key, label in (("warm_median_ms", "warm"), ("cold_first_median_ms", "cold")):
+        labels = (
+            ("warm_median_ms", "warm"),
+            ("cold_first_median_ms", "cold"),
+            ("warm_uncached_median_ms", "warm, no compile cache"),
+            ("cold_uncached_median_ms", "cold, no compile cache"),
+        )
+        for key, label in labels:
             found.append(
                 Target(
                     f"compile ({label})",
@@ -557,7 +576,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"({len(compiled['warm_ms'])} runs); cold first compile median "
             f"{compiled['cold_first_median_ms']:.1f} ms ({args.cold_runs} processes; importing "
             f"the compiler {compiled['cold_import_ms']:.0f} ms, whole process "
-            f"{compiled['cold_process_median_ms']:.0f} ms)"
+            f"{compiled['cold_process_median_ms']:.0f} ms); without the compile cache: warm "
+            f"{compiled['warm_uncached_median_ms']:.1f} ms, cold "
+            f"{compiled['cold_uncached_median_ms']:.1f} ms"
         )
     for run in runs:
         if run.explain_ms:

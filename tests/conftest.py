@@ -40,6 +40,13 @@ def _no_sources_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DRGPOLICY_SOURCES", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _no_compile_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test compiles its policies afresh (a test that patches the compiler must not be
+    served another test's IR); `tests/engine/test_compile_cache.py` turns the cache on."""
+    monkeypatch.setenv("DRGPOLICY_COMPILE_CACHE", "off")
+
+
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """`drgpolicy ARGS…` in this process: the exit code, stdout and stderr."""
     from engine.cli import main

@@ -36,8 +36,18 @@ class UnknownCase(PolicyError):
 
 def explain(settlement: Settlement, case_id: str, stage: str | None = None) -> Trace:
     """The trace of one case in a settling stage (the last one by default)."""
-    name = stage or settlement.settling_stages()[-1]
-    return Explainer(settlement, settlement.stages[name]).explain(case_id)
+    return explainer_of(settlement, stage or settlement.settling_stages()[-1]).explain(case_id)
+
+
+def explainer_of(settlement: Settlement, stage: str) -> Explainer:
+    """The run's explainer of a stage, made once and kept with the run: what it prepares (the
+    definitions read from the batch run, the rows of each rank's and allocation's groups)
+    serves every case explained after."""
+    result = settlement.stages[stage]
+    kept = settlement.explainers.get(stage)
+    if not isinstance(kept, Explainer) or kept.result is not result:
+        kept = settlement.explainers[stage] = Explainer(settlement, result)
+    return kept
 
 
 class Explainer:
@@ -57,6 +67,7 @@ class Explainer:
         self.rows = BatchRows(settlement, result.stage)
         #: definitions read from the batch run because they need many rows at once
         self.windowed = {d.name for d in result.stage.definitions if _windowed(d.expr)}
+        self._position: tuple[str | None, int | None] = (None, None)
 
     def explain(self, case_id: str, changes: dict[str, Any] | None = None) -> Trace:
         """The case's trace; `changes` replaces some of its input fields (what-if on one case,
@@ -83,13 +94,32 @@ class Explainer:
 
     def _case_row(self, case_id: str) -> dict[str, Any]:
         cases = self.settlement.data.cases
-        found = cases.filter(pl.col("case_id") == case_id)
-        if found.height == 0:
+        found = self.position(case_id)
+        if found is None:
             raise UnknownCase(
                 f"case {case_id} is not among the {cases.height} cases settled "
                 f"for {self.settlement.period.label}"
             )
-        return found.row(0, named=True)
+        return cases.row(found, named=True)
+
+    def position(self, case_id: str) -> int | None:
+        """The case's row among the settled cases, kept for the case explained (the stage's
+        case frame has the cases' rows in the same order): a binary search, as the run's cases
+        are sorted by id (`RunData`); a scan where they are not."""
+        if self._position[0] != case_id:
+            ids = self.settlement.data.cases["case_id"]
+            at = ids.search_sorted(case_id)
+            found = at if at < ids.len() and ids[at] == case_id else ids.index_of(case_id)
+            self._position = (case_id, found)
+        return self._position[1]
+
+    def _case_value(self, frame: pl.DataFrame, name: str, case_id: str) -> Any:
+        """A value of the case in a case-grain frame: at the case's row where the frame has it
+        there, else looked up by its id."""
+        at = self.position(case_id)
+        if at is not None and at < frame.height and frame["case_id"][at] == case_id:
+            return frame[name][at]
+        return lookup(frame, {"case_id": case_id}, name)
 
     def _facts(self, row: dict[str, Any]) -> dict[str, Any]:
         keys = (
@@ -123,6 +153,8 @@ class Explainer:
         keys = key_columns(grain)
         if not keys:
             return frame[name][0]
+        if keys == ["case_id"]:
+            return self._case_value(frame, name, row["case_id"])
         return lookup(frame, {k: row[k] for k in keys}, name)
 
     def field_value(self, ref: ir.FieldRef, row: dict[str, Any]) -> Any:

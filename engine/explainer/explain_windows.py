@@ -29,13 +29,16 @@ CASE = frozenset({"case"})
 
 class BatchRows:
     """The settled rows of one stage at the case grain, with further expressions evaluated over
-    them by the batch plan (each once per explainer)."""
+    them by the batch plan and split by group (each once per explainer: a case explained after
+    reads its own group's rows, not every row)."""
 
     def __init__(self, settlement: Settlement, stage: ir.Stage) -> None:
         self.settlement = settlement
         self.stage = stage
         self._run: StageRun | None = None
-        self._columns: dict[str, pl.DataFrame] = {}
+        #: per expressions and `by`: the frame's groups, and the frame without rows
+        self._groups: dict[str, tuple[dict[tuple[Any, ...], pl.DataFrame], pl.DataFrame]] = {}
+        self._sums: dict[tuple[str, tuple[Any, ...]], Any] = {}
 
     def run(self) -> StageRun:
         if self._run is None:
@@ -53,26 +56,44 @@ class BatchRows:
 
     def evaluated(self, nodes: dict[str, Any], by: list[str]) -> pl.DataFrame:
         """The case frame's row keys, the `by` columns and each expression, by name."""
-        key = repr((sorted((n, v.model_dump_json()) for n, v in nodes.items()), by))
-        if key not in self._columns:
-            run = self.run()
-            grain = run.effective(CASE)
-            exprs = {name: Compiler(run, grain).expr(node) for name, node in nodes.items()}
-            columns = dict.fromkeys([*self.row_keys(), *by])
-            self._columns[key] = run.frame(grain).select(
-                *columns, *(e.alias(n) for n, e in exprs.items())
-            )
-        return self._columns[key]
+        run = self.run()
+        grain = run.effective(CASE)
+        exprs = {name: Compiler(run, grain).expr(node) for name, node in nodes.items()}
+        columns = dict.fromkeys([*self.row_keys(), *by])
+        return run.frame(grain).select(*columns, *(e.alias(n) for n, e in exprs.items()))
 
-    def group(self, frame: pl.DataFrame, by: list[str], row: dict[str, Any]) -> pl.DataFrame:
-        """The rows of `frame` in the case's group (sharing its `by` values)."""
-        if not by:
-            return frame
-        return frame.filter(pl.all_horizontal(pl.col(k).eq_missing(row[k]) for k in by))
+    def group(
+        self, nodes: dict[str, Any], by: list[str], row: dict[str, Any], keep: str | None = None
+    ) -> pl.DataFrame:
+        """The rows in the case's group (sharing its `by` values, a missing value matching a
+        missing one), with `nodes` evaluated — only those where the `keep` one of them is true,
+        if given: the frame is evaluated, cut and split once."""
+        key = _memo_key(nodes, by) + repr(keep)
+        if key not in self._groups:
+            frame = self.evaluated(nodes, by)
+            if keep is not None:
+                frame = frame.filter(pl.col(keep).fill_null(False))
+            parts = frame.partition_by(by, as_dict=True, maintain_order=True) if by else {}
+            self._groups[key] = (parts or {(): frame}, frame.clear())
+        groups, empty = self._groups[key]
+        return groups.get(tuple(row[k] for k in by), empty)
+
+    def total(self, nodes: dict[str, Any], by: list[str], row: dict[str, Any]) -> Any:
+        """The sum of the one column of `nodes` over the case's group; None for no rows."""
+        key = (_memo_key(nodes, by), tuple(row[k] for k in by))
+        if key not in self._sums:
+            (name,) = nodes
+            group = self.group(nodes, by, row)
+            self._sums[key] = group.select(pl.col(name).sum()).item() if group.height else None
+        return self._sums[key]
 
     def own(self, row: dict[str, Any]) -> pl.Expr:
         """Whether a row is the case's own."""
         return pl.all_horizontal(pl.col(k) == row[k] for k in self.row_keys())
+
+
+def _memo_key(nodes: dict[str, Any], by: list[str]) -> str:
+    return repr((sorted((n, v.model_dump_json()) for n, v in nodes.items()), by))
 
 
 def allocation(
@@ -86,9 +107,7 @@ def allocation(
     (`operands`) and the weight sum of its group in the batch frame; the fen given on top from
     what the batch run allocated to it."""
     total, weight = operands
-    by = rows.grain_keys(node.by)
-    group = rows.group(rows.evaluated({"weight": node.weight}, by), by, row)
-    weight_sum = group.select(pl.col("weight").sum()).item() if group.height else None
+    weight_sum = rows.total({"weight": node.weight}, rows.grain_keys(node.by), row)
     share = _share(total, weight, weight_sum)
     floor = math.floor(share)
     paid = money.round_half_away(allocated * 100) if allocated is not None else None
@@ -115,10 +134,10 @@ def rank(
     named = {f"__key{i}": k.expr for i, k in enumerate(node.keys)}
     if node.where is not None:
         named["__where"] = node.where
-    frame = rows.group(rows.evaluated(named, within), within, row)
-    taking_part = pl.col("__where").fill_null(False) if node.where is not None else pl.lit(True)
+    taking_part = "__where" if node.where is not None else None
+    frame = rows.group(named, within, row, keep=taking_part)  # the rows that take part
     before = _sorts_before(node.keys, keys, rows.row_keys(), row)
-    ahead = frame.filter(taking_part & ~rows.own(row) & before).height
+    ahead = frame.filter(~rows.own(row) & before).height
     return RankCheck(within, keys, True, ahead, ahead + 1)
 
 

@@ -47,6 +47,7 @@ from engine.inputs.supervision import (
 from engine.plan.polars.batch import KEY_COLUMNS, Settings, StageResult, StageRun, key_columns
 from engine.plan.polars.fallthrough import Fallthrough
 from engine.plan.polars.keys import KeyCodes, bring_values
+from engine.run.compile_cache import compile_cached
 from engine.run.progress import step
 from policy_dsl import grains as g
 from policy_dsl import ir
@@ -61,8 +62,10 @@ ENGINE_VERSION = "0.1.0"
 
 
 def load_policy(path: Path | str) -> ir.Policy:
-    """Compile a policy file (raises `PolicyErrors` if it does not check)."""
-    return compile_file(path)
+    """Compile a policy file (raises `PolicyErrors` if it does not check); a file compiled
+    before with the same files and compiler is read back from the compile cache
+    (`engine.run.compile_cache`)."""
+    return compile_cached(path, compile_file)
 
 
 def load_data(
@@ -162,6 +165,8 @@ class Settlement:
     previous: Previous | None = None
     _monitoring: Any = field(default=None, repr=False)
     _indicators: pl.DataFrame | None = field(default=None, repr=False)
+    #: the explainers of its stages, by name (`engine.explainer.explain.explainer_of`)
+    explainers: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def monitoring(self) -> Evaluated | None:
         """The run's indicators evaluated (once; `engine.run.indicators`): None for a policy

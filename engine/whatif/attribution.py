@@ -10,6 +10,7 @@ total the parts plus the interaction add up to the whole change exactly.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,8 @@ import polars as pl
 from engine.plan.polars.batch import Settings
 from engine.run.progress import step
 from engine.whatif.impact import Impact, impact_of
+from engine.whatif.measured import Measured, measured_definitions
+from engine.whatif.rerun import WORKERS, resettle
 from engine.whatif.runs import Outcome, Runs
 from policy_dsl import ast as a
 from policy_dsl import ir
@@ -171,10 +174,14 @@ def attribute(
     names = [r for r in impact.reports["report"] if r in _shared(impact)]
     start = _measures(impact.base, names)
     measured = []
-    with step("attribution: each changed clause alone", total=len(units)) as counting:
-        for unit in units:
-            outcome = runs.outcome(lower(unit.checked) if unit.ok else new_ir, settings)
-            measured.append((unit, _measures(outcome, names)))
+    with (
+        step("attribution: each changed clause alone", total=len(units)) as counting,
+        ThreadPoolExecutor(max_workers=WORKERS) as pool,
+    ):
+        alone = [lower(unit.checked) if unit.ok else None for unit in units]
+        found = pool.map(lambda policy: _alone(runs, impact, policy, settings), alone)
+        for unit, after in zip(units, found, strict=True):
+            measured.append((unit, _measures(after, names)))
             counting.advance()
     rows = [_delta(after, start, unit.clauses[0]) for unit, after in measured]
     total = _delta(_measures(impact.new, names), start, "total")
@@ -214,7 +221,22 @@ def _shared(impact: Impact) -> set[str]:
     return set(impact.base.reports.columns) & set(impact.new.reports.columns) - {"hospital_id"}
 
 
-def _measures(outcome: Outcome, reports: list[str]) -> pl.DataFrame:
+def _alone(
+    runs: Runs, impact: Impact, policy: ir.Policy | None, settings: Settings | None
+) -> Measured:
+    """A unit's version (None: one that cannot be separated, measured as the new version)
+    as `runs` keeps it (the one change of an edit is the new version itself), else re-settled
+    from the base run; only what the parts read of it."""
+    if policy is None:
+        return Measured.of_outcome(impact.new)
+    kept = runs.kept(policy, settings)
+    if kept is not None:
+        return Measured.of_outcome(kept)
+    base = impact.base.settlement
+    return Measured.of(resettle(base, policy, settings, measured_definitions(policy)))
+
+
+def _measures(outcome: Outcome | Measured, reports: list[str]) -> pl.DataFrame:
     """Per hospital: the payment and each of `reports` (`hospital_id`, `measure`, `value`, fen)."""
     payment = outcome.cases.group_by("hospital_id").agg(
         pl.lit(PAYMENT).alias("measure"), pl.col("payment").sum().alias("value")

@@ -9,15 +9,16 @@ for a count or a level, ±0.05 for a ratio (±0.001 below 0.1, e.g. a ‰ quota)
 outside (`Settings(params=…)`) or the table row changed in the IR.
 
 A shift re-settles from the base run only the definitions the moved threshold reaches
-(`rerun.resettle`, on the data already cut to the period), and the shifts run side by side on
-`WORKERS` threads (polars releases the interpreter's lock while it computes); they do not go
-through the `Runs` cache, so that a what-if's kept runs stay the ones the analyst asked for.
+(`rerun.resettle`, on the data already cut to the period) and reads of it only what it reports
+(`measured.Measured`: the payments, categories and money reports, not the run's output tables
+and the whole comparison); the shifts run side by side on `WORKERS` threads (polars releases
+the interpreter's lock while it computes); they do not go through the `Runs` cache, so that a
+what-if's kept runs stay the ones the analyst asked for.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -28,8 +29,8 @@ import polars as pl
 from engine.plan.polars.batch import Compiler, Settings, StageRun
 from engine.run.progress import step
 from engine.run.settle import Settlement
-from engine.whatif.impact import Impact, impact_of
-from engine.whatif.rerun import resettle
+from engine.whatif.measured import Measured, measured_definitions, shift_of
+from engine.whatif.rerun import WORKERS, resettle
 from engine.whatif.runs import Outcome, Runs
 from engine.whatif.thresholds import ThresholdUse, row_text, threshold_uses
 from policy_dsl import ast as a
@@ -38,8 +39,6 @@ from policy_dsl.loader import Resolved
 from policy_dsl.ranges import param_range
 
 MARGIN = 0.05
-#: Shifts settled at once (each holds one settlement's new columns in memory).
-WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -293,17 +292,16 @@ def _shift(
         return None
     if threshold.row is None:
         moved = Settings(settings.definitions, {**settings.params, threshold.name: value})
-        shifted = Outcome.of(resettle(base.settlement, policy, moved))
+        shifted = resettle(base.settlement, policy, moved, measured_definitions(policy))
     else:
         tables = [
             _table_with(t, threshold.row, value) if t.name == threshold.name else t
             for t in policy.tables
         ]
         changed = ir.with_hash(policy.model_copy(update={"tables": tables}))
-        shifted = Outcome.of(resettle(base.settlement, changed, settings))
-    impact = impact_of(base, shifted)
-    reports = {r: int(d or 0) for r, d in impact.reports.select("report", "delta").rows()}
-    return ThresholdShift(value, impact.delta, _level_deltas(impact), _moved_cases(impact), reports)
+        shifted = resettle(base.settlement, changed, settings, measured_definitions(changed))
+    found = shift_of(base, Measured.of(shifted), base.settlement.data.hospitals)
+    return ThresholdShift(value, found.delta, found.levels, found.moved_cases, found.reports)
 
 
 def _allowed(policy: ir.Policy, threshold: Threshold, value: float) -> bool:
@@ -312,16 +310,6 @@ def _allowed(policy: ir.Policy, threshold: Threshold, value: float) -> bool:
         return True
     allowed = param_range(policy.param(threshold.name))
     return allowed is None or allowed.contains(value)
-
-
-def _level_deltas(impact: Impact) -> dict[int, int]:
-    return {
-        int(level): int(delta) for level, delta in impact.levels.select("level", "delta").rows()
-    }
-
-
-def _moved_cases(impact: Impact) -> int:
-    return int(impact.moved()["cases"].sum())
 
 
 def _money(exposed: ThresholdExposure) -> int:

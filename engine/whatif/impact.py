@@ -237,7 +237,11 @@ def _transitions(cases: pl.DataFrame) -> pl.DataFrame:
 
 def report_names(base: Outcome, new: Outcome) -> list[str]:
     """The money reports of either statement: the base's order, then what the new one adds."""
-    names = list(dict.fromkeys([*base.reports.columns, *new.reports.columns]))
+    return _names_of(base.reports, new.reports)
+
+
+def _names_of(base: pl.DataFrame, new: pl.DataFrame) -> list[str]:
+    names = list(dict.fromkeys([*base.columns, *new.columns]))
     names.remove("hospital_id")
     return names
 
@@ -294,10 +298,16 @@ def _with_pct_of(frame: pl.DataFrame, base: str) -> pl.DataFrame:
 
 
 def _report_totals(base: Outcome, new: Outcome) -> pl.DataFrame:
-    names = report_names(base, new)
+    return report_totals(base.reports, new.reports)
 
-    def total(outcome: Outcome, name: str) -> int | None:
-        return int(outcome.reports[name].sum()) if name in outcome.reports.columns else None
+
+def report_totals(base: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """Each money report of two runs' `Outcome.reports` summed: `report`, `base`, `new`,
+    `delta` (null on the side that lacks it)."""
+    names = _names_of(base, new)
+
+    def total(reports: pl.DataFrame, name: str) -> int | None:
+        return int(reports[name].sum()) if name in reports.columns else None
 
     frame = pl.DataFrame(
         {
@@ -366,4 +376,12 @@ def totals_rows(base: Totals, new: Totals) -> list[dict[str, Any]]:
     ]
 
 
-__all__ = ["Impact", "compare", "impact_of", "price_rows", "report_names", "totals_rows"]
+__all__ = [
+    "Impact",
+    "compare",
+    "impact_of",
+    "price_rows",
+    "report_names",
+    "report_totals",
+    "totals_rows",
+]

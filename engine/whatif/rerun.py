@@ -10,7 +10,8 @@ definition is evaluated, still on the shared data.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Iterator, Mapping, Set
 from typing import Any
 
 from engine.plan.polars.batch import Settings, StageResult, StageRun
@@ -19,12 +20,21 @@ from policy_dsl import ir
 
 #: Per stage, the definitions to evaluate again.
 Affected = dict[str, set[str]]
+#: Re-settlements run at once on threads (the exposure's shifts, the attribution's clauses;
+#: each holds one settlement's new columns in memory; polars computes without the
+#: interpreter's lock).
+WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 def resettle(
-    earlier: Settlement, policy: ir.Policy, settings: Settings | None = None
+    earlier: Settlement,
+    policy: ir.Policy,
+    settings: Settings | None = None,
+    only: Set[tuple[str, str]] | None = None,
 ) -> Settlement:
-    """`policy` settled on the data and period of `earlier`, re-using what did not change."""
+    """`policy` settled on the data and period of `earlier`, re-using what did not change;
+    with `only` ((stage, name) pairs that hold every definition they read), a definition
+    outside it that the change reaches is not evaluated: the run has no value of it."""
     settings = settings or Settings()
     affected = affected_definitions(earlier, policy, settings)
     result = Settlement(policy, earlier.period, earlier.inputs, earlier.data, settings)
@@ -32,6 +42,8 @@ def resettle(
         previous = earlier.stages.get(stage.name) if affected is not None else None
         redo = affected.get(stage.name, set()) if affected is not None else set()
         run = _Rerun(policy, stage, earlier, result.stages, settings, previous, redo)
+        if only is not None:
+            run.skip = {d.name for d in stage.definitions if (stage.name, d.name) not in only}
         result.stages[stage.name] = run.run()
     return result
 
@@ -155,8 +167,11 @@ class _Rerun(StageRun):
         self.home = {name: grain for name, grain in previous.home.items() if name in keep}
         self.fallthrough = {n: f for n, f in previous.fallthrough.items() if n in keep}
 
+    #: definitions left out of the run (`resettle`'s `only`)
+    skip: Set[str] = frozenset()
+
     def define(self, definition: ir.Definition) -> None:
-        if definition.name not in self.home:
+        if definition.name not in self.home and definition.name not in self.skip:
             super().define(definition)
 
 

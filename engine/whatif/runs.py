@@ -199,6 +199,10 @@ class Runs:
             self._kept.popitem(last=False)
         return found
 
+    def kept(self, policy: ir.Policy, settings: Settings | None = None) -> Outcome | None:
+        """The kept outcome of `policy` (with `settings`), if any; nothing is settled."""
+        return self._kept.get(run_key(policy, settings or Settings()))
+
     def settlement(self, policy: ir.Policy, settings: Settings | None = None) -> Settlement:
         return self.outcome(policy, settings).settlement
 

@@ -1,0 +1,113 @@
+"""What the attribution and the exposure read of a re-settled run (测算口径): per case the payment
+in fen and the category, per hospital each money report — and nothing else of its outputs.
+
+A clause applied alone, or a threshold moved one step, needs four numbers of the run, not the
+whole comparison: building its `Outcome` (the cases, statement and summary tables) and its
+`Impact` (every group-by of the comparison) cost as much as re-settling it. `Measured.of` reads
+the payment and category from the stage's case frame as `Outcome.of` does; the money reports
+come from the statement, which is built only for a policy that has some (Wuxi's year-end
+corrections, the deductions). `shift_of` gives what `impact_of` would for a shift, number for
+number (`tests/whatif/test_measured.py` compares them on every shipped policy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from engine.plan import money
+from engine.run.outputs import money_definitions
+from engine.run.settle import Settlement, case_results, definitions_read, output_names
+from engine.run.supervision_outputs import supervision_inputs
+from engine.whatif.impact import report_totals
+from engine.whatif.runs import Outcome
+from policy_dsl import ir
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A run as the attribution and the exposure read it: `cases` (`hospital_id`, `category`
+    as text, `payment` in fen, nulls as 0) in the run's case order, `reports` as
+    `Outcome.reports` (per hospital, one column in fen per money report)."""
+
+    cases: pl.DataFrame
+    reports: pl.DataFrame
+
+    @classmethod
+    def of(cls, settlement: Settlement) -> Measured:
+        stage = settlement.settling_stages()[-1]
+        if _money_reports(settlement, stage):
+            return cls.of_outcome(Outcome.of(settlement))
+        result = settlement.stages[stage]
+        cases = case_results(result, ["category", "payment"], settlement.data.codes).select(
+            "hospital_id",
+            pl.col("category").cast(pl.String),
+            money.to_fen(pl.col("payment")).fill_null(0).alias("payment"),
+        )
+        return cls(cases, pl.DataFrame({"hospital_id": []}, schema={"hospital_id": pl.String}))
+
+    @classmethod
+    def of_outcome(cls, outcome: Outcome) -> Measured:
+        return cls(outcome.cases.select("hospital_id", "category", "payment"), outcome.reports)
+
+
+def measured_definitions(policy: ir.Policy) -> set[tuple[str, str]]:
+    """(stage, name) of every definition the outputs and reports read (`definitions_read`,
+    fixed ones included): what a re-settlement for `Measured` evaluates (`rerun.resettle`'s
+    `only`) — not, say, the standard indicators' helpers."""
+    return set(definitions_read(policy.stages, output_names(policy.method), {}))
+
+
+def _money_reports(settlement: Settlement, stage: str) -> set[str]:
+    """The money reports and deductions a statement of `stage` may show (`runs._money_reports`
+    keeps those of them that it has)."""
+    policy = settlement.policy
+    reports = {d.name for d in settlement.stages[stage].stage.definitions if d.report}
+    reports |= {i.name for i in supervision_inputs(policy) if i.table == "deduction"}
+    return reports & money_definitions(settlement)
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A run against the base, as a threshold's step reports it (fen): the change of the total
+    payment, per hospital level, the cases that change category, the change of each money
+    report."""
+
+    delta: int
+    levels: dict[int, int]
+    moved_cases: int
+    reports: dict[str, int]
+
+
+def shift_of(base: Outcome, shifted: Measured, hospital_levels: pl.DataFrame) -> Shift:
+    """`shifted` against `base` (the same cases, in the same order); `hospital_levels` the
+    hospitals' `level` column, whose every level is reported (0 where nothing moves)."""
+    change = shifted.cases["payment"] - base.cases["payment"]
+    by_level = (
+        pl.DataFrame({"level": base.cases["level"], "delta": change})
+        .group_by("level")
+        .agg(pl.col("delta").sum())
+    )
+    levels = (
+        hospital_levels.select("level")
+        .unique()
+        .join(by_level, on="level", how="left")
+        .fill_null(0)
+        .sort("level")
+    )
+    moved = (base.cases["category"] != shifted.cases["category"]).sum()
+    return Shift(
+        int(shifted.cases["payment"].sum()) - base.totals.payment,
+        {int(level): int(delta) for level, delta in levels.rows()},
+        int(moved),
+        {
+            r: int(d or 0)
+            for r, d in report_totals(base.reports, shifted.reports)
+            .select("report", "delta")
+            .rows()
+        },
+    )
+
+
+__all__ = ["Measured", "Shift", "measured_definitions", "shift_of"]

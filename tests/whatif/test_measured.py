@@ -1,0 +1,89 @@
+"""The attribution's and the exposure's lean reading of a re-settled run (`measured`: only the
+definitions the outputs and reports read re-evaluated, only the payments, categories and money
+reports read) gives the numbers of the full re-settlement and comparison (`Outcome.of` and
+`impact_of`), on every shipped city: the
+payment change in total and per level, the cases that change category and each money report's
+change of a threshold's step, and the per-hospital measures of a clause."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.inputs.rundata import Period
+from engine.plan.polars.batch import Settings
+from engine.run.settle import Settlement, load_data, load_policy, settle
+from engine.whatif.attribution import _measures, _shared, attribute
+from engine.whatif.exposure import _thresholds
+from engine.whatif.impact import impact_of
+from engine.whatif.measured import Measured, measured_definitions, shift_of
+from engine.whatif.rerun import resettle
+from engine.whatif.runs import Outcome, Runs
+from engine.whatif.thresholds import threshold_uses
+from policy_dsl.loader import read_policy_file, resolve
+from tests.conftest import POLICIES
+
+CITIES = ["xuancheng/2024", "wuxi/2024", "yantai/2024", "wuhan/2024", "suzhou/2024"]
+
+
+def shifted_runs(base: Settlement) -> list[Settlement]:
+    """The base re-settled with each of its first thresholds (parameters) moved by 20%."""
+    policy = base.policy
+    found = []
+    for use in threshold_uses(policy)[:4]:
+        for threshold in _thresholds(policy, use, Settings(), {})[:1]:
+            if threshold.row is None:
+                moved = Settings(params={threshold.name: threshold.value * 1.2 + 0.01})
+                found.append(resettle(base, policy, moved))
+    assert found, "the city has thresholds"
+    return found
+
+
+@pytest.mark.parametrize("city", CITIES)
+def test_a_shift_reads_as_the_full_comparison(city: str, sample_cut: Path) -> None:
+    policy = load_policy(POLICIES / f"{city}.policy")
+    base = Outcome.of(settle(policy, load_data(sample_cut, policy), Period.parse("2024")))
+    moved_any = False
+    for run in shifted_runs(base.settlement):
+        full = impact_of(base, Outcome.of(run))
+        lean_run = resettle(base.settlement, run.policy, run.settings, measured_definitions(policy))
+        lean = shift_of(base, Measured.of(lean_run), base.settlement.data.hospitals)
+        assert lean.delta == full.delta
+        levels = full.levels.select("level", "delta").rows()
+        assert lean.levels == {int(level): int(delta) for level, delta in levels}
+        assert lean.moved_cases == int(full.moved()["cases"].sum())
+        reports = full.reports.select("report", "delta").rows()
+        assert lean.reports == {r: int(d or 0) for r, d in reports}
+        moved_any |= full.payments_move or bool(lean.moved_cases)
+        names = sorted(_shared(full))
+        assert (
+            _measures(Measured.of(lean_run), names)
+            .sort("hospital_id", "measure")
+            .equals(_measures(Outcome.of(run), names).sort("hospital_id", "measure"))
+        )
+    assert moved_any  # the shifts move money or cases: the comparison is not of equal runs
+
+
+def test_the_one_change_of_an_edit_is_not_settled_again(
+    sample_cut: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit of one parameter is one clause: its version alone is the new version, which the
+    what-if has settled and kept — the attribution reads it instead of re-settling it."""
+    new = POLICIES / "xuancheng" / "2024.policy"
+    edited = tmp_path / "2024.policy"
+    text = new.read_text(encoding="utf-8")
+    edited.write_text(text.replace(": ratio = 30%", ": ratio = 35%", 1), encoding="utf-8")
+    shutil.copy(POLICIES / "xuancheng" / "2023.policy", tmp_path / "2023.policy")
+    base, after = resolve(read_policy_file(new)), resolve(read_policy_file(edited))
+    runs = Runs(load_data(sample_cut, load_policy(new)), Period.parse("2024"))
+    expected = attribute(runs, base, after)
+    assert [p.key for p in expected.parts] == ["param:low_ratio_grassroots"]
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("re-settled")
+
+    monkeypatch.setattr("engine.whatif.attribution.resettle", refuse)
+    again = attribute(runs, base, after)
+    assert again.parts == expected.parts and again.interaction == expected.interaction
