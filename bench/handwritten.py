@@ -511,7 +511,9 @@ def _allocate(settled_points: pl.Series, payable: float | None) -> pl.Series:
     fen = floor.astype(np.int64)
     left_over = total - int(fen.sum())
     if left_over > 0:
-        remainder = share - floor
+        # remainders on steps of 2⁻²⁴ fen: equal in exact arithmetic, equal here (ties to the
+        # earlier case), whatever the last bits of the division
+        remainder = -np.floor((floor - share) * 2.0**24 + 0.5)
         fen[largest_first(remainder, left_over)] += 1
     return pl.Series("payment", fen)
 

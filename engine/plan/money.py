@@ -32,6 +32,17 @@ MAX_MONEY = 2.0**53 / 100
 #: share of 1.7e8 fen by 4e-5 fen — enough to give a fen left over to the wrong case
 #: (docs/speed.md, "The 10M disagreement").
 WEIGHT_SCALE = 2.0**52
+#: `allocate` compares the shares' remainders in steps of 2⁻²⁴ fen: remainders equal in exact
+#: arithmetic (2/3 fen for a case of 200 points and for one of 50, of a total of 300) come out of
+#: a double's division a few units of its last place apart, in an order no rule chose; on the
+#: steps they are equal, and the earlier row takes the fen (ties by case id, as the rule says).
+REMAINDER_STEPS = 2.0**24
+
+
+def remainder_order(gap: pl.Expr) -> pl.Expr:
+    """`floor − share` (minus the remainder) on the steps of `REMAINDER_STEPS`: the smallest
+    first takes a fen left over (the SQL lowering computes the same, `engine.plan.sql.windows`)."""
+    return (gap * REMAINDER_STEPS + 0.5).floor()
 
 
 def round_half_away(value: float | None, digits: int = 0) -> float | None:
@@ -124,7 +135,7 @@ def allocate(
     )
     left_over = per_group(total_fen - pl.col("__floor").sum())
     if groups:
-        position = per_group((pl.col("__floor") - pl.col("__share")).rank("ordinal"))
+        position = per_group(remainder_order(pl.col("__floor") - pl.col("__share")).rank("ordinal"))
         extra = pl.when((position <= left_over) & (weight_sum > 0)).then(1).otherwise(0)
     else:
         staged = staged.with_columns(__extra=_largest_remainders(staged, left_over, weight_sum > 0))
@@ -143,7 +154,7 @@ def _largest_remainders(staged: pl.DataFrame, left_over: pl.Expr, paid: pl.Expr)
     gaps, count, pays = (
         staged.lazy()
         .select(
-            (pl.col("__floor") - pl.col("__share")).alias("gap"),
+            remainder_order(pl.col("__floor") - pl.col("__share")).alias("gap"),
             left_over.first().alias("count"),
             paid.first().alias("pays"),
         )

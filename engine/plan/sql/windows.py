@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.plan.money import MAX_MONEY, WEIGHT_SCALE
+from engine.plan.money import MAX_MONEY, REMAINDER_STEPS, WEIGHT_SCALE
 from engine.plan.polars.frames import key_columns
 from engine.plan.sql import build as b
 from engine.plan.sql.aggregates import Aggregates
@@ -77,7 +77,9 @@ def allocate(lowering: Lowering, node: ir.Allocate) -> b.Node:
     floored = lowering.materialize(b.coalesce(floor, b.integer(0)))
     broken_column = lowering.materialize(b.coalesce(broken, b.boolean(False)))
     left_over = b.sub(b.col(fen), over.call("SUM", b.col(floored)))
-    remainder = b.sub(b.cast(b.col(floored), "DOUBLE"), b.coalesce(b.col(share), b.num(0.0)))
+    gap = b.sub(b.cast(b.col(floored), "DOUBLE"), b.coalesce(b.col(share), b.num(0.0)))
+    # on the steps of `money.REMAINDER_STEPS`, as `money.remainder_order`
+    remainder = b.floor(b.add(b.mul(gap, b.num(REMAINDER_STEPS)), b.num(0.5)))
     order = [b.ordered(remainder), *(b.ordered(b.col(c)) for c in key_columns(grain))]
     position = b.window(b.func("ROW_NUMBER"), partition, order)
     given = b.and_(b.compare("<=", position, left_over), positive)
