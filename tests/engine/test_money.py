@@ -12,8 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.plan.exact import exact_sum
-from engine.plan.money import WEIGHT_SCALE, allocate, fen_text, round_half_away, to_fen
+from engine.plan.money import allocate, fen_text, round_half_away, to_fen
 
 
 @pytest.mark.parametrize(
@@ -120,21 +119,15 @@ def test_whole_allocation_gives_the_fen_left_over_as_a_rank_would(
     weights: list[float], total: int
 ) -> None:
     """The allocation without groups picks the rows for the fen left over by a selection; it
-    gives the same rows as ranking every remainder (ties — many here — to the earlier row)."""
+    gives the same rows as the split computed in rationals (`exact_allocation`: ties — many here,
+    the weights and totals exact in binary — to the earlier row)."""
     frame = pl.DataFrame({"w": weights, "t": [total / 100] * len(weights)})
     got = allocate(frame, total="t", weight="w", by=[], out="paid")["paid"]
-    weight_sum = sum(weights)
-    if weight_sum <= 0:
+    if sum(weights) <= 0:
         assert got.to_list() == [0.0] * len(weights)
         return
-    # the shares as the engine computes them: weights relative to the largest, summed exactly
-    unit = pl.col("w") / pl.col("w").abs().max() * WEIGHT_SCALE
-    share = frame.select((float(total) * unit / exact_sum(unit)).alias("s"))["s"].to_list()
-    floors = [math.floor(s) for s in share]
-    left = total - sum(floors)
-    order = sorted(range(len(weights)), key=lambda i: (floors[i] - share[i], i))[:left]
-    expected = [(f + (1 if i in order else 0)) / 100 for i, f in enumerate(floors)]
-    assert got.to_list() == pytest.approx(expected, abs=1e-12)
+    expected, _ = exact_allocation(total, weights)
+    assert [round(p * 100) for p in got] == expected
     assert round(got.sum() * 100) == total
 
 
