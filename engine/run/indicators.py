@@ -22,7 +22,7 @@ evaluated after its settlement stages, over the same cases, into one long table 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,7 @@ from engine.plan import functions
 from engine.plan.polars.batch import Settings, StageRun
 from engine.plan.polars.frames import StageResult, key_columns
 from engine.plan.polars.monitoring_batch import aggregate_ahead
+from engine.run.resettled import Reused, reused
 from policy_dsl import ir
 from policy_dsl.check.indicators import GRAINS, PREVIOUS, SETTLED
 from policy_dsl.lower_indicators import listing_name, threshold_name, value_name
@@ -88,23 +89,42 @@ class MonitoringRun(StageRun):
         earlier: Mapping[str, StageResult],
         settings: Settings,
         previous: Previous | None,
+        only: Set[str] | None = None,
+        reused: Reused | None = None,
     ) -> None:
         assert policy.monitoring is not None
         super().__init__(policy, policy.monitoring, data, earlier, settings)
         self.previous = previous
+        #: the definitions evaluated (None: all); each must hold every definition it reads
+        self.only = only
+        #: the definitions taken from the run this one was re-settled from, by their grain
+        self.taken: dict[str, frozenset[str]] = {}
+        if reused is not None:
+            self.frames, self.taken = dict(reused.frames), reused.home
 
     def run(self) -> StageResult:
         """The shared definitions the indicators read, then the indicators, with the aggregates
         of their cases computed ahead (`engine.plan.polars.monitoring_batch`): once the definitions
-        per case are there, and again before the first indicator."""
+        per case are there, and again before the first indicator. With `only`, or values taken
+        from an earlier run, the aggregates are computed at the same points, of the definitions
+        evaluated, each defined in its turn: each value is the one the whole stage gives."""
         definitions = self.stage.definitions
         first_coarser = next((d for d in definitions if d.grain != ["case"]), None)
         first_indicator = next((d for d in definitions if "@" in d.name), None)
         for index, definition in enumerate(definitions):
             if definition is first_coarser or definition is first_indicator:
-                aggregate_ahead(self, definitions[index:])
-            self.define(definition)
+                aggregate_ahead(self, [d for d in definitions[index:] if self._evaluated(d)])
+            if definition.name in self.taken and self._wanted(definition):
+                self.home[definition.name] = self.taken[definition.name]
+            elif self._wanted(definition):
+                self.define(definition)
         return StageResult(self.stage, self.frames, self.home, self.period, self.fallthrough)
+
+    def _wanted(self, definition: ir.Definition) -> bool:
+        return self.only is None or definition.name in self.only
+
+    def _evaluated(self, definition: ir.Definition) -> bool:
+        return self._wanted(definition) and definition.name not in self.taken
 
     def value(self, name: str, stage: str | None, grain: frozenset[str]) -> str:
         """As `StageRun.value`; a case value of the settled stage is taken as it is: its cases
@@ -145,20 +165,54 @@ class Evaluated:
     unavailable: dict[tuple[str, str], str]
 
 
-def evaluate(settlement: Settlement) -> Evaluated | None:
-    """The monitoring stage over the settlement's cases (None for a policy without indicators)."""
+def evaluate(settlement: Settlement, grains: frozenset[str] | None = None) -> Evaluated | None:
+    """The monitoring stage over the settlement's cases (None for a policy without indicators);
+    with `grains` (`city`, `level`…), only what the indicators at those grains read."""
     policy = settlement.policy
     if policy.monitoring is None:
         return None
     settled = [r for r in settlement.stages.values() if r.stage.settles_cases][-1]
     earlier = {**settlement.stages, SETTLED: settled}
-    run = MonitoringRun(policy, settlement.data, earlier, settlement.settings, settlement.previous)
+    only = None if grains is None else definitions_shown(policy, grains)
+    taken = reused(settlement, grains)
+    run = MonitoringRun(
+        policy, settlement.data, earlier, settlement.settings, settlement.previous, only, taken
+    )
     return Evaluated(run.run(), unavailable(settlement))
 
 
-def indicator_table(settlement: Settlement) -> pl.DataFrame:
-    """The long table of the run's indicators (see the module docstring)."""
-    evaluated = settlement.monitoring()
+def definitions_shown(policy: ir.Policy, grains: Set[str]) -> set[str]:
+    """The monitoring stage's definitions that the indicators and targets at `grains` read,
+    directly or through others."""
+    assert policy.monitoring is not None
+    roots = [
+        name
+        for indicator in policy.indicators
+        for word in indicator.grains
+        if word in grains
+        for name in (value_name(indicator.name, word), listing_name(indicator.name, word))
+    ]
+    roots += [threshold_name(t.name) for t in policy.targets if grains & set(t.grains)]
+    definitions = {d.name: d for d in policy.monitoring.definitions}
+    found: set[str] = set()
+    while roots:
+        name = roots.pop()
+        if name in found or name not in definitions:
+            continue
+        found.add(name)
+        roots += [
+            node.name
+            for node in ir.walk(definitions[name].expr)
+            if isinstance(node, ir.Ref) and node.stage is None
+        ]
+    return found
+
+
+def indicator_table(settlement: Settlement, grains: Collection[str] | None = None) -> pl.DataFrame:
+    """The long table of the run's indicators (see the module docstring); with `grains`, its
+    rows at those grains, the indicators evaluated at them alone."""
+    shown = None if grains is None else frozenset(grains)
+    evaluated = settlement.monitoring(shown)
     if evaluated is None:
         return pl.DataFrame(schema=SCHEMA)
     groups = _groups_seen(settlement)
@@ -166,6 +220,7 @@ def indicator_table(settlement: Settlement) -> pl.DataFrame:
         _rows(settlement, evaluated, indicator, word, groups)
         for indicator in settlement.policy.indicators
         for word in indicator.grains
+        if shown is None or word in shown
     ]
     return pl.concat(rows, how="vertical") if rows else pl.DataFrame(schema=SCHEMA)
 

@@ -24,7 +24,7 @@ the same data.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -57,6 +57,7 @@ from policy_dsl.lower import compile_file
 if TYPE_CHECKING:
     from engine.plan.sql.database import Database
     from engine.run.indicators import Evaluated
+    from engine.run.resettled import ResettledFrom
 
 ENGINE_VERSION = "0.1.0"
 
@@ -163,27 +164,44 @@ class Settlement:
     backend_version: str = pl.__version__
     #: the previous run the indicators' growth rates read (`settle --previous`)
     previous: Previous | None = None
-    _monitoring: Any = field(default=None, repr=False)
-    _indicators: pl.DataFrame | None = field(default=None, repr=False)
+    #: the run this one was re-settled from, and what of its indicators may differ
+    #: (`engine.whatif.rerun`): the indicators that do not are taken from it
+    resettled_from: ResettledFrom | None = field(default=None, repr=False, compare=False)
+    #: the evaluated indicators and their tables, by the grains evaluated (None: all)
+    _monitoring: dict[frozenset[str] | None, Any] = field(default_factory=dict, repr=False)
+    _indicators: dict[frozenset[str] | None, pl.DataFrame] = field(default_factory=dict, repr=False)
     #: the explainers of its stages, by name (`engine.explainer.explain.explainer_of`)
     explainers: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def monitoring(self) -> Evaluated | None:
-        """The run's indicators evaluated (once; `engine.run.indicators`): None for a policy
-        without indicators."""
-        if self._monitoring is None:
+    def monitoring(self, grains: frozenset[str] | None = None) -> Evaluated | None:
+        """The run's indicators evaluated (once; `engine.run.indicators`), only at `grains`
+        when given: None for a policy without indicators."""
+        if grains not in self._monitoring:
             from engine.run.indicators import evaluate
 
-            self._monitoring = (evaluate(self),)
-        return self._monitoring[0]
+            self._monitoring[grains] = evaluate(self, grains)
+        found: Evaluated | None = self._monitoring[grains]
+        return found
 
-    def indicators(self) -> pl.DataFrame:
-        """The run's indicators as the long table of `indicators.csv` (once)."""
-        if self._indicators is None:
-            from engine.run.indicators import indicator_table
+    def kept_monitoring(self, grains: frozenset[str] | None) -> Evaluated | None:
+        """The indicators evaluated so far at every grain or at `grains`; nothing evaluated."""
+        found: Evaluated | None = self._monitoring.get(None) or self._monitoring.get(grains)
+        return found
 
-            self._indicators = indicator_table(self)
-        return self._indicators
+    def indicators(self, grains: Collection[str] | None = None) -> pl.DataFrame:
+        """The run's indicators as the long table of `indicators.csv` (once); with `grains`
+        (`city`, `level`…), its rows at those grains — evaluated at them alone while the whole
+        table is not: a what-if shows the city and the levels, and need not evaluate every
+        group's and hospital's."""
+        from engine.run.indicators import indicator_table
+
+        shown = None if grains is None or None in self._indicators else frozenset(grains)
+        if shown not in self._indicators:
+            self._indicators[shown] = indicator_table(self, shown)
+        table = self._indicators[shown]
+        if grains is None or shown is not None:
+            return table
+        return table.filter(pl.col("grain").is_in(list(grains)))
 
     def settling_stages(self) -> list[str]:
         """The stages this run settled cases in (a stage taken from earlier runs is not)."""

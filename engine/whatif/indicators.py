@@ -13,6 +13,7 @@ from engine.page import show, svg
 from engine.page.layout import Section, table
 from engine.whatif.impact import Impact
 
+#: The grains a what-if shows (the others are evaluated only for a run's own outputs).
 GRAINS = ("city", "level")
 #: A change smaller than this (relative) is the noise of a sum of floats, not a change.
 NOISE = 1e-9
@@ -23,9 +24,7 @@ def indicator_deltas(impact: Impact) -> pl.DataFrame:
     `delta` (null where a side has no value); the city's key is empty (two cities compare)."""
     sides = []
     for suffix, outcome in (("base", impact.base), ("new", impact.new)):
-        frame = outcome.settlement.indicators().filter(
-            pl.col("grain").is_in(GRAINS) & pl.col("value").is_not_null()
-        )
+        frame = outcome.settlement.indicators(GRAINS).filter(pl.col("value").is_not_null())
         sides.append(
             frame.select(
                 "indicator",

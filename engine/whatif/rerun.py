@@ -11,12 +11,15 @@ definition is evaluated, still on the shared data.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator, Mapping, Set
 from typing import Any
 
 from engine.plan.polars.batch import Settings, StageResult, StageRun
+from engine.run.resettled import ResettledFrom
 from engine.run.settle import Settlement, stages_for
 from policy_dsl import ir
+from policy_dsl.check.indicators import SETTLED
 
 #: Per stage, the definitions to evaluate again.
 Affected = dict[str, set[str]]
@@ -45,6 +48,9 @@ def resettle(
         if only is not None:
             run.skip = {d.name for d in stage.definitions if (stage.name, d.name) not in only}
         result.stages[stage.name] = run.run()
+    indicators = affected_indicators(earlier, result, affected)
+    if indicators is not None:
+        result.resettled_from = ResettledFrom(weakref.ref(earlier), frozenset(indicators))
     return result
 
 
@@ -73,6 +79,30 @@ def affected_definitions(
             ):
                 mine.add(definition.name)
     return affected
+
+
+def affected_indicators(
+    earlier: Settlement, later: Settlement, affected: Affected | None
+) -> set[str] | None:
+    """The monitoring stage's definitions of `later` whose values may differ from `earlier`'s
+    (`affected` those of the other stages), or None when none can be taken from it."""
+    before, after = earlier.policy.monitoring, later.policy.monitoring
+    if affected is None or before is None or after is None:
+        return None
+    changed = _changed_inputs(earlier.policy, earlier.settings, later.policy, later.settings)
+    settled = [r.stage.name for r in later.stages.values() if r.stage.settles_cases][-1]
+    scope = {**affected, SETTLED: affected.get(settled, set()), after.name: set()}
+    old = {d.name: d for d in before.definitions}
+    for definition in after.definitions:
+        previous = old.get(definition.name)
+        if (
+            previous is None
+            or _meaning(previous) != _meaning(definition)
+            or definition.name in changed
+            or any(_reads_changed(ref, after.name, changed, scope) for ref in _reads(definition))
+        ):
+            scope[after.name].add(definition.name)
+    return scope[after.name]
 
 
 def count_affected(earlier: Settlement, policy: ir.Policy, settings: Settings) -> int:
