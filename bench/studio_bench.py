@@ -148,8 +148,8 @@ def page_run(
         params,
         (base_resolved, new_resolved),
         _quiet,
-        lambda kept, base, new: cache.attribution(
-            key, (base_text, new_text), digest, kept, base, new
+        lambda kept, base, new, impact: cache.attribution(
+            key, (base_text, new_text), digest, kept, base, new, impact
         ),
     )
     settled = time.perf_counter()

@@ -23,6 +23,7 @@ from engine.monitor.months import Progress, months_of
 from engine.plan.polars.batch import Settings
 from engine.run.settle import Settlement, load_data, settle
 from engine.whatif.attribution import Attribution, attribute
+from engine.whatif.impact import Impact
 from engine.whatif.runs import Runs
 from policy_dsl import ir
 from policy_dsl.loader import Resolved
@@ -127,12 +128,19 @@ def _runs(key: str, _inputs: Inputs, period: str) -> Runs:
 
 
 def attribution(
-    runs_key: str, texts: tuple[str, str], digest: str, kept: Runs, base: Resolved, new: Resolved
+    runs_key: str,
+    texts: tuple[str, str],
+    digest: str,
+    kept: Runs,
+    base: Resolved,
+    new: Resolved,
+    impact: Impact | None = None,
 ) -> Attribution:
     """The change from `base` to `new` split over its clauses, kept by the data (`runs_key`), the
     two texts and their city's saved versions (`digest`): moving a slider leaves the texts, and
-    so the attribution, as they were."""
-    return _attribution(runs_key, texts[0], texts[1], digest, kept, base, new)
+    so the attribution, as they were. `impact`: the two versions' comparison (no slider
+    values), when the run has made it."""
+    return _attribution(runs_key, texts[0], texts[1], digest, kept, base, new, impact)
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -144,8 +152,9 @@ def _attribution(
     _runs: Runs,
     _base: Resolved,
     _new: Resolved,
+    _impact: Impact | None,
 ) -> Attribution:
-    return attribute(_runs, _base, _new)
+    return attribute(_runs, _base, _new, impact=_impact)
 
 
 def monitoring(

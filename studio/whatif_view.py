@@ -29,7 +29,9 @@ from studio.datasets import Dataset
 from studio.runs import ParamSpec
 
 Progress = Callable[[float, str], object]
-Attribute = Callable[[Runs, Resolved, Resolved], Attribution]
+#: The attribution of a run: its kept runs, the two resolved versions, and their comparison
+#: without slider values (None when the run sets some: the attribution has none).
+Attribute = Callable[[Runs, Resolved, Resolved, Impact | None], Attribution]
 FEN = 100
 #: How a slider value is named in a message.
 SLIDER_LABELS = ("fixed {}", "slider {}")
@@ -130,7 +132,7 @@ def run(
     params: Mapping[str, float],
     resolved: tuple[Resolved, Resolved] | None,
     progress: Progress,
-    attribute_with: Attribute = attribute,
+    attribute_with: Attribute | None = None,
 ) -> Comparison:
     """Settle both versions (re-using kept runs), compare them, and attribute the change to its
     clauses when the two resolved versions are given (with `attribute_with`: the page keeps the
@@ -158,12 +160,16 @@ def run(
         note = "the two versions have the same rules: no clause to attribute"
     elif resolved is not None:
         progress(0.8, "attributing the change to each clause…")
-        attribution = attribute_with(runs, *resolved)
+        attribution = (attribute_with or _attribute)(runs, *resolved, None if params else impact)
         step("attribution")
         if params:
             note = "the attribution splits the text changes; the slider values are not in it"
     progress(1.0, "done")
     return Comparison(impact, attribution, dict(params), timings, note)
+
+
+def _attribute(runs: Runs, base: Resolved, new: Resolved, impact: Impact | None) -> Attribution:
+    return attribute(runs, base, new, impact=impact)
 
 
 # ---- display ----------------------------------------------------------------------------------

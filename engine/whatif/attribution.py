@@ -164,12 +164,19 @@ class Attribution:
 
 
 def attribute(
-    runs: Runs, base: Resolved, new: Resolved, settings: Settings | None = None
+    runs: Runs,
+    base: Resolved,
+    new: Resolved,
+    settings: Settings | None = None,
+    impact: Impact | None = None,
 ) -> Attribution:
-    """Split the change from `base` to `new` (resolved versions that check) over its clauses."""
-    base_ir, new_ir = compiled(base), compiled(new)
-    with step("settle both versions"):
-        impact = impact_of(runs.outcome(base_ir, settings), runs.outcome(new_ir, settings))
+    """Split the change from `base` to `new` (resolved versions that check) over its clauses;
+    `impact`: their comparison on `runs` with `settings`, when it is made already (the
+    studio's what-if), else it is made here."""
+    if impact is None:
+        with step("settle both versions"):
+            before = runs.outcome(compiled(base), settings)
+            impact = impact_of(before, runs.outcome(compiled(new), settings))
     units = separate(base, new, diff_versions(base, new))
     names = [r for r in impact.reports["report"] if r in _shared(impact)]
     start = _measures(impact.base, names)

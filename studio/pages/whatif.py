@@ -116,7 +116,9 @@ if go:
             params,
             pair,
             lambda share, text: bar.progress(share, text),
-            lambda kept, base, new: cache.attribution(key, texts, digest, kept, base, new),
+            lambda kept, base, new, impact: cache.attribution(
+                key, texts, digest, kept, base, new, impact
+            ),
         )
     except ContractError as exc:
         bar.empty()

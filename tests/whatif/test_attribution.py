@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from engine.inputs.contract import Inputs
 from engine.inputs.rundata import Period
 from engine.whatif import Attribution, Runs, attribute
-from engine.whatif.attribution import INTERACTION
+from engine.whatif.attribution import INTERACTION, compiled
+from engine.whatif.impact import impact_of
 from policy_dsl.loader import Resolved, read_policy_file, resolve
 from tests.whatif.conftest import NEW, OLD
 
@@ -76,3 +77,16 @@ def test_random_parameter_edits_add_up(sample_inputs: Inputs, edits: dict[str, s
         (Path(folder) / "2024.policy").write_text(text, encoding="utf-8")
         base, new = resolved(Path(folder) / "2023.policy"), resolved(Path(folder) / "2024.policy")
         assert_adds_up(attribute(Runs(sample_inputs, Period.parse("2024")), base, new))
+
+
+def test_the_comparison_made_already_gives_the_same_attribution(sample_inputs: Inputs) -> None:
+    """The studio passes the comparison its run has made (`attribute(…, impact=)`): the
+    attribution is the one `attribute` makes with its own, to the fen, part for part."""
+    base, new = resolved(OLD), resolved(NEW)
+    alone = attribute(Runs(sample_inputs, Period.parse("2024")), base, new)
+    runs = Runs(sample_inputs, Period.parse("2024"))
+    made = impact_of(runs.outcome(compiled(base)), runs.outcome(compiled(new)))
+    given_it = attribute(runs, base, new, impact=made)
+    assert given_it.impact is made
+    assert given_it.to_json() == alone.to_json()
+    assert [p.to_json() for p in given_it.parts] == [p.to_json() for p in alone.parts]
