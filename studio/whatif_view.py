@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import polars as pl
@@ -120,9 +121,16 @@ def _close(value: float, declared: object) -> bool:
 def resolved(siblings: Sequence[PolicyFile], text: str, where: str) -> Resolved:
     """A version's text resolved against its city's saved versions (a saved version of the
     same name, the one the text replaces, left out); raises `PolicyErrors` on a syntax error."""
-    file = policy_from_text(text, where)
+    file = _parsed(text, where)
     others = [f for f in siblings if f.header.version != file.header.version]
     return resolve(file, others)
+
+
+@lru_cache(maxsize=8)
+def _parsed(text: str, where: str) -> PolicyFile:
+    """The texts of the last runs parsed, for the next run: a moved slider, or another run of
+    the same two texts, parses neither again (the tree is immutable)."""
+    return policy_from_text(text, where)
 
 
 def run(

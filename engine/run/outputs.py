@@ -66,10 +66,13 @@ T = TypeVar("T")
 REPORT = "report.html"
 
 
-def stage_tables(settlement: Settlement, stage: str) -> dict[str, pl.DataFrame]:
+def stage_tables(
+    settlement: Settlement, stage: str, statement: bool = True
+) -> dict[str, pl.DataFrame]:
     """The three tables of a settling stage, ready to write. The cases table has the method's
     outputs and every other per-case value a later stage reads (so that a year's run can take
-    this stage from these files: `engine.inputs.earlier`)."""
+    this stage from these files: `engine.inputs.earlier`). Without `statement`, the hospitals'
+    statement is left out (a what-if of a policy whose statement has no money to compare)."""
     result = settlement.stages[stage]
     outputs = settlement.outputs()
     later = [
@@ -85,11 +88,8 @@ def stage_tables(settlement: Settlement, stage: str) -> dict[str, pl.DataFrame]:
         (payment - patient_paid).alias("fund_payment"),  # 基金支付 = 应付 − 个人负担
         money.to_fen(pl.lit(result.cases["total_cost"])).alias("total_cost"),
     )
-    return {
-        "cases": cases,
-        "hospitals": hospital_statement(result, cases, settlement),
-        "summary": period_summary(result, cases, settlement),
-    }
+    hospitals = {"hospitals": hospital_statement(result, cases, settlement)} if statement else {}
+    return {"cases": cases, **hospitals, "summary": period_summary(result, cases, settlement)}
 
 
 def file_metadata(settlement: Settlement) -> dict[str, str]:

@@ -176,27 +176,51 @@ def impact_of(base: Outcome, new: Outcome) -> Impact:
         new.cases["payment"].alias("payment_new"),
     ).with_columns(delta=pl.col("payment_new") - pl.col("payment_base"))
     hospitals = base.settlement.data.hospitals.select("hospital_id", "level", "tier")
-    by_hospital = hospitals.join(
-        _money_by(cases, ["hospital_id"]), on="hospital_id", how="left"
-    ).with_columns(pl.col("cases", *MONEY).fill_null(0))
+    grouped = dict(zip(GROUPINGS, pl.collect_all(_groupings(cases.lazy())), strict=True))
+    by_hospital = hospitals.join(grouped["hospital"], on="hospital_id", how="left").with_columns(
+        pl.col("cases", *MONEY).fill_null(0)
+    )
     per_hospital = _hospital_reports(base, new, hospitals)
     return Impact(
         base,
         new,
         cases,
         _with_pct(by_hospital).sort("delta", "hospital_id", descending=[True, False]),
-        _by_level(cases, hospitals),
-        _with_pct(_money_by(cases, ["drg_code"])).sort("delta", "drg_code"),
-        _by_category(cases, _category_order_of(base, new)),
-        _transitions(cases),
+        _by_level(grouped["level"], hospitals),
+        _with_pct(grouped["group"]).sort("delta", "drg_code"),
+        _by_category(grouped["base"], grouped["new"], _category_order_of(base, new)),
+        grouped["transitions"].sort("level", "from", "to"),
         _report_totals(base, new),
         per_hospital,
         _level_reports(per_hospital),
     )
 
 
-def _money_by(cases: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    return cases.group_by(keys).agg(pl.len().alias("cases"), *(pl.col(m).sum() for m in MONEY))
+#: The group-bys of the compared cases, in `_groupings`' order.
+GROUPINGS = ("hospital", "level", "group", "base", "new", "transitions")
+
+
+def _groupings(cases: pl.LazyFrame) -> list[pl.LazyFrame]:
+    """Every group-by of the compared cases, collected together (polars runs them at once)."""
+
+    def money_by(*keys: str | pl.Expr) -> pl.LazyFrame:
+        return cases.group_by(*keys).agg(pl.len().alias("cases"), *(pl.col(m).sum() for m in MONEY))
+
+    def side(which: str) -> pl.LazyFrame:
+        return cases.group_by(pl.col(f"category_{which}").alias("category")).agg(
+            pl.len().alias(f"cases_{which}"), pl.col(f"payment_{which}").sum()
+        )
+
+    return [
+        money_by("hospital_id"),
+        money_by("level"),
+        money_by("drg_code"),
+        side("base"),
+        side("new"),
+        money_by(
+            "level", pl.col("category_base").alias("from"), pl.col("category_new").alias("to")
+        ),
+    ]
 
 
 def _with_pct(frame: pl.DataFrame) -> pl.DataFrame:
@@ -204,35 +228,19 @@ def _with_pct(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pct=pl.when(base != 0).then(pl.col("delta") / base))
 
 
-def _by_level(cases: pl.DataFrame, hospitals: pl.DataFrame) -> pl.DataFrame:
+def _by_level(money: pl.DataFrame, hospitals: pl.DataFrame) -> pl.DataFrame:
     counts = hospitals.group_by("level").agg(pl.len().alias("hospitals"))
-    money = _money_by(cases, ["level"])
     joined = counts.join(money, on="level", how="left").with_columns(
         pl.col("cases", *MONEY).fill_null(0)
     )
     return _with_pct(joined).sort("level")
 
 
-def _by_category(cases: pl.DataFrame, order: list[str]) -> pl.DataFrame:
-    def side(which: str) -> pl.DataFrame:
-        return cases.group_by(pl.col(f"category_{which}").alias("category")).agg(
-            pl.len().alias(f"cases_{which}"), pl.col(f"payment_{which}").sum()
-        )
-
-    frame = pl.DataFrame({"category": order}).join(side("base"), on="category", how="left")
-    frame = frame.join(side("new"), on="category", how="left").fill_null(0)
+def _by_category(base: pl.DataFrame, new: pl.DataFrame, order: list[str]) -> pl.DataFrame:
+    frame = pl.DataFrame({"category": order}).join(base, on="category", how="left")
+    frame = frame.join(new, on="category", how="left").fill_null(0)
     frame = frame.with_columns(delta=pl.col("payment_new") - pl.col("payment_base"))
     return _with_pct(frame)
-
-
-def _transitions(cases: pl.DataFrame) -> pl.DataFrame:
-    return (
-        cases.group_by(
-            "level", pl.col("category_base").alias("from"), pl.col("category_new").alias("to")
-        )
-        .agg(pl.len().alias("cases"), *(pl.col(m).sum() for m in MONEY))
-        .sort("level", "from", "to")
-    )
 
 
 def report_names(base: Outcome, new: Outcome) -> list[str]:

@@ -17,11 +17,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from engine.plan import money
-from engine.run.outputs import money_definitions
 from engine.run.settle import Settlement, case_results, definitions_read, output_names
-from engine.run.supervision_outputs import supervision_inputs
 from engine.whatif.impact import report_totals
-from engine.whatif.runs import Outcome
+from engine.whatif.runs import Outcome, money_reports
 from policy_dsl import ir
 
 
@@ -37,7 +35,7 @@ class Measured:
     @classmethod
     def of(cls, settlement: Settlement) -> Measured:
         stage = settlement.settling_stages()[-1]
-        if _money_reports(settlement, stage):
+        if money_reports(settlement, stage):
             return cls.of_outcome(Outcome.of(settlement))
         result = settlement.stages[stage]
         cases = case_results(result, ["category", "payment"], settlement.data.codes).select(
@@ -57,15 +55,6 @@ def measured_definitions(policy: ir.Policy) -> set[tuple[str, str]]:
     fixed ones included): what a re-settlement for `Measured` evaluates (`rerun.resettle`'s
     `only`) — not, say, the standard indicators' helpers."""
     return set(definitions_read(policy.stages, output_names(policy.method), {}))
-
-
-def _money_reports(settlement: Settlement, stage: str) -> set[str]:
-    """The money reports and deductions a statement of `stage` may show (`runs._money_reports`
-    keeps those of them that it has)."""
-    policy = settlement.policy
-    reports = {d.name for d in settlement.stages[stage].stage.definitions if d.report}
-    reports |= {i.name for i in supervision_inputs(policy) if i.table == "deduction"}
-    return reports & money_definitions(settlement)
 
 
 @dataclass(frozen=True)

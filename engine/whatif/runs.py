@@ -21,6 +21,7 @@ from engine.inputs.contract import Inputs
 from engine.inputs.rundata import Period
 from engine.plan import money
 from engine.plan.polars.batch import Settings
+from engine.plan.polars.frames import key_columns
 from engine.run.outputs import money_definitions, stage_tables
 from engine.run.settle import Settlement, settle
 from engine.run.supervision_outputs import supervision_inputs
@@ -69,7 +70,8 @@ class Outcome:
     @classmethod
     def of(cls, settlement: Settlement) -> Outcome:
         stage = settlement.settling_stages()[-1]
-        tables = stage_tables(settlement, stage)
+        read = statement_read(settlement, stage)
+        tables = stage_tables(settlement, stage, statement=read)
         settled = settled_name(settlement.policy.method)
         cases = tables["cases"].select(
             "case_id",
@@ -84,17 +86,37 @@ class Outcome:
         if totals.price is None:
             prices = _prices_by(tables["cases"], settlement, price_name(settlement.policy.method))
             totals = replace(totals, prices=prices)
-        reports = _money_reports(tables["hospitals"], settlement, stage)
-        supervision = _supervision(tables["hospitals"], settlement)
+        if read:
+            reports = _money_reports(tables["hospitals"], settlement, stage)
+            supervision = _supervision(tables["hospitals"], settlement)
+        else:  # what the statement's group-bys give: every hospital, nothing per hospital
+            reports = settlement.data.hospitals.select("hospital_id").unique().sort("hospital_id")
+            supervision = reports
         return cls(settlement, stage, cases, reports, totals, supervision)
+
+
+def money_reports(settlement: Settlement, stage: str) -> set[str]:
+    """The money reports and deductions a statement of `stage` may show (`_money_reports`
+    keeps those of them that it has)."""
+    policy = settlement.policy
+    reports = {d.name for d in settlement.stages[stage].stage.definitions if d.report}
+    reports |= {i.name for i in supervision_inputs(policy) if i.table == "deduction"}
+    return reports & money_definitions(settlement)
+
+
+def statement_read(settlement: Settlement, stage: str) -> bool:
+    """Whether an outcome reads the hospitals' statement of `stage`: for its money reports,
+    deductions and assessment scores, or for its hospitals when it is monthly (those with
+    cases or deductions)."""
+    monthly = bool(key_columns(settlement.stages[stage].period_keys))
+    supervised = bool(supervision_inputs(settlement.policy))
+    return monthly or supervised or bool(money_reports(settlement, stage))
 
 
 def _money_reports(statement: pl.DataFrame, settlement: Settlement, stage: str) -> pl.DataFrame:
     """Per hospital, each money report of the statement in fen (months added up) — and each
     deduction it shows (违规扣款, 拒付: what a hospital loses to supervision)."""
-    reports = {d.name for d in settlement.stages[stage].stage.definitions if d.report}
-    reports |= {i.name for i in supervision_inputs(settlement.policy) if i.table == "deduction"}
-    names = [c for c in statement.columns if c in reports & money_definitions(settlement)]
+    names = [c for c in statement.columns if c in money_reports(settlement, stage)]
     return (
         statement.group_by("hospital_id")
         .agg(money.to_fen(pl.col(n)).sum() for n in names)
@@ -216,4 +238,12 @@ class Runs:
         return resettle(nearest, policy, settings)
 
 
-__all__ = ["Outcome", "Runs", "Totals", "inputs_policy", "run_key"]
+__all__ = [
+    "Outcome",
+    "Runs",
+    "Totals",
+    "inputs_policy",
+    "money_reports",
+    "run_key",
+    "statement_read",
+]

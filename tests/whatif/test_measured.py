@@ -14,13 +14,14 @@ import pytest
 
 from engine.inputs.rundata import Period
 from engine.plan.polars.batch import Settings
+from engine.run.outputs import stage_tables
 from engine.run.settle import Settlement, load_data, load_policy, settle
 from engine.whatif.attribution import _measures, _shared, attribute
 from engine.whatif.exposure import _thresholds
 from engine.whatif.impact import impact_of
 from engine.whatif.measured import Measured, measured_definitions, shift_of
 from engine.whatif.rerun import resettle
-from engine.whatif.runs import Outcome, Runs
+from engine.whatif.runs import Outcome, Runs, _money_reports, _supervision, statement_read
 from engine.whatif.thresholds import threshold_uses
 from policy_dsl.loader import read_policy_file, resolve
 from tests.conftest import POLICIES
@@ -87,3 +88,22 @@ def test_the_one_change_of_an_edit_is_not_settled_again(
     monkeypatch.setattr("engine.whatif.attribution.resettle", refuse)
     again = attribute(runs, base, after)
     assert again.parts == expected.parts and again.interaction == expected.interaction
+
+
+@pytest.mark.parametrize("city", CITIES)
+def test_an_outcome_without_the_statement_reads_as_with_it(city: str, sample_cut: Path) -> None:
+    """`Outcome.of` builds the hospitals' statement only when it reads something of it
+    (`statement_read`): its per-hospital reports and supervision are those of the statement."""
+    policy = load_policy(POLICIES / f"{city}.policy")
+    settled = settle(policy, load_data(sample_cut, policy), Period.parse("2024"))
+    outcome = Outcome.of(settled)
+    statement = stage_tables(settled, outcome.stage)["hospitals"]
+    assert outcome.reports.equals(_money_reports(statement, settled, outcome.stage))
+    assert outcome.supervision.equals(_supervision(statement, settled))
+    assert outcome.reports.height == settled.data.hospitals.height
+
+
+def test_xuancheng_reads_no_statement(sample_cut: Path) -> None:
+    policy = load_policy(POLICIES / "xuancheng" / "2024.policy")
+    settled = settle(policy, load_data(sample_cut, policy), Period.parse("2024"))
+    assert not statement_read(settled, settled.settling_stages()[-1])
