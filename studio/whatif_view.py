@@ -18,6 +18,8 @@ from engine.run.output_labels import class_labels, policy_labels
 from engine.whatif.attribution import Attribution, attribute
 from engine.whatif.exposure import Exposure
 from engine.whatif.impact import Impact, impact_of, totals_rows
+from engine.whatif.report import Report
+from engine.whatif.report_html import render_html
 from engine.whatif.runs import Runs, inputs_policy
 from engine.whatif.supervision import declared, supervision_frame
 from engine.whatif.sweep import Sweep
@@ -178,6 +180,12 @@ def run(
 
 def _attribute(runs: Runs, base: Resolved, new: Resolved, impact: Impact | None) -> Attribution:
     return attribute(runs, base, new, impact=impact)
+
+
+def report_download(report: Report) -> Callable[[], bytes]:
+    """The HTML report as the download button takes it: made when the download is asked for
+    (the new version's indicators evaluated then), not on each rerun of the page."""
+    return lambda: render_html(report).encode("utf-8")
 
 
 # ---- display ----------------------------------------------------------------------------------
@@ -396,6 +404,7 @@ __all__ = [
     "part_labels",
     "parts_by_level",
     "parts_frame",
+    "report_download",
     "reset_moved_sliders",
     "resolved",
     "run",

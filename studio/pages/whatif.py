@@ -15,7 +15,6 @@ from engine.page.markup import markdown_code as md_code
 from engine.page.markup import markdown_text as md
 from engine.whatif.exposure import declared_types, exposure
 from engine.whatif.report import Report
-from engine.whatif.report_html import render_html
 from engine.whatif.sweep import sweep
 from policy_dsl.errors import PolicyError
 from studio import (
@@ -178,7 +177,7 @@ if comparison.attribution is not None:
     )
     st.download_button(
         "Download the HTML report",
-        render_html(report).encode("utf-8"),
+        whatif_view.report_download(report),
         file_name=f"whatif-{impact.new.policy.city}-{base_v}-{new_v}.html",
         mime="text/html",
         key="whatif_download",

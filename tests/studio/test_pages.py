@@ -348,7 +348,9 @@ def test_whatif_page_matches_the_engine(policies: Path) -> None:
         assert shown[row["hospital_id"]] == pytest.approx(row["delta"], abs=0.005)
     assert any("interaction" in str(d.value.get("part", "")) for d in at.dataframe)
     assert any("low_ratio_grassroots" in str(list(d.value.get("clause", []))) for d in at.dataframe)
-    assert at.get("download_button")
+    download = at.get("download_button")[0].proto
+    assert download.label == "Download the HTML report"
+    assert download.deferred_file_id  # made when asked for, not on each run of the page
 
 
 def test_whatif_slider_sets_the_parameter(policies: Path) -> None:
