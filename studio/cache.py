@@ -39,7 +39,7 @@ def policy(root: Path, city: str, text: str) -> ir.Policy:
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _compiled(root: str, city: str, text: str, digest: str) -> ir.Policy:
-    return runs_module.compile_buffer(Path(root), city, text)
+    return runs_module.compiled(_analysis(root, city, text, digest))  # the editor's check
 
 
 def analysis(root: Path, city: str, text: str) -> buffer.Analysis:

@@ -42,7 +42,12 @@ def city_digest(root: Path, city: str) -> str:
 def compile_buffer(root: Path, city: str, text: str) -> ir.Policy:
     """The IR of a buffer that compiles (a quote not in its document does not stop it); raises
     `PolicyErrors` with its errors otherwise."""
-    analysis = buffer.analyse(text, root, city)
+    return compiled(buffer.analyse(text, root, city))
+
+
+def compiled(analysis: buffer.Analysis) -> ir.Policy:
+    """The IR of an analysed buffer that compiles; raises `PolicyErrors` with its errors
+    otherwise."""
     if not analysis.compiles or analysis.checked is None:
         raise PolicyErrors([d for d in analysis.diagnostics if d.severity == "error"])
     return lower(analysis.checked)
