@@ -398,12 +398,12 @@ def settle_job(job: Job, args: argparse.Namespace, period: Period, staging: Path
                 previous=job.previous,
                 backend=backend,
             )
+        folder = inside(staging, job.folder) if job.folder else staging
+        with step(f"{name}: write the outputs"):  # DuckDB writes the cases tables itself
+            manifest = fill_outputs(result, folder, args.format, args.labels)
     finally:
         if not isinstance(backend, str):
             backend.close()
-    folder = inside(staging, job.folder) if job.folder else staging
-    with step(f"{name}: write the outputs"):
-        manifest = fill_outputs(result, folder, args.format, args.labels)
     for stage, seen in manifest.get("earlier", {}).get("stages", {}).items():
         print(
             f"{job.file}: stage {stage} taken from {len(args.earlier)} earlier runs: "

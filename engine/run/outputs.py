@@ -44,6 +44,7 @@ from engine.plan import money
 from engine.plan.exact import exact_sum
 from engine.plan.polars.batch import StageResult, key_columns
 from engine.run import atomic, settle_report
+from engine.run.case_file import Shown, in_database, write_case_files
 from engine.run.decimals import DECIMALS, rounded, value_types
 from engine.run.indicators import indicators_manifest
 from engine.run.out_folder import MARKER_KEY, SETTLEMENT, Kind, check_out_folder, inside
@@ -71,15 +72,9 @@ def stage_tables(settlement: Settlement, stage: str) -> dict[str, pl.DataFrame]:
     outputs and every other per-case value a later stage reads (so that a year's run can take
     this stage from these files: `engine.inputs.earlier`)."""
     result = settlement.stages[stage]
-    outputs = settlement.outputs()
-    later = [
-        name
-        for name in read_later(settlement.policy, stage)
-        if name not in outputs and result.home.get(name) == frozenset({"case"})
-    ]
     payment = money.to_fen(pl.col("payment"))
     patient_paid = money.to_fen(pl.lit(result.cases["patient_paid"]))
-    cases = case_results(result, [*outputs, *later], settlement.data.codes).with_columns(
+    cases = case_results(result, settlement.case_values(stage), settlement.data.codes).with_columns(
         payment.alias("payment"),
         patient_paid.alias("patient_paid"),
         (payment - patient_paid).alias("fund_payment"),  # 基金支付 = 应付 − 个人负担
@@ -229,17 +224,22 @@ def _reports(result: StageResult, grain: g.Grain) -> list[str]:
 
 def whole_counts(frame: pl.DataFrame, settlement: Settlement) -> pl.DataFrame:
     """Report values declared `count` written as whole numbers."""
-    counts = {
-        d.name
-        for s in settlement.policy.stages
-        for d in s.definitions
-        if d.declared_type == "count"
-    }
+    counts = whole_count_names(settlement)
     return frame.with_columns(
         pl.col(c).round().cast(pl.Int64)
         for c in frame.columns
         if c in counts and frame.schema[c].is_float()
     )
+
+
+def whole_count_names(settlement: Settlement) -> set[str]:
+    """The definitions declared `count` (written as whole numbers)."""
+    return {
+        d.name
+        for s in settlement.policy.stages
+        for d in s.definitions
+        if d.declared_type == "count"
+    }
 
 
 def money_definitions(settlement: Settlement) -> frozenset[str]:
@@ -294,9 +294,17 @@ def fill_outputs(
             if table == "cases":
                 missing.add(stage, frame, settlement.outputs())
     folder.mkdir(parents=True, exist_ok=True)
-    written = write_tables(
-        tables, folder, fmt, settlement.policy, labels, file_metadata(settlement)
-    )
+    metadata = file_metadata(settlement)
+    database = in_database(settlement, fmt)
+    copied = {f"{stage}/cases" for stage in settlement.settling_stages()} if database else set()
+    kept = {name: table for name, table in tables.items() if name not in copied}
+    written = write_tables(kept, folder, fmt, settlement.policy, labels, metadata)
+    if database is not None:
+        counts = frozenset(whole_count_names(settlement))
+        written_as = Shown(yuan, counts, types, labels=labels)
+        hashes, headers = write_case_files(settlement, database, folder, fmt, written_as, metadata)
+        written.hashes |= hashes
+        written.headers |= headers
     report = inside(folder, REPORT)
     report.write_text(settle_report.render(settlement, tables), encoding="utf-8")
     written.hashes[REPORT] = hashlib.sha256(report.read_bytes()).hexdigest()

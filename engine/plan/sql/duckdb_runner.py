@@ -44,6 +44,7 @@ class DuckDB:
         self.con = duckdb.connect(":memory:", config=config)
         self.version = duckdb.__version__
         self._kinds: dict[str, str] = {}
+        self._open = True
 
     def register(self, name: str, frame: pl.DataFrame) -> None:
         self.con.register(name, frame.to_arrow())
@@ -76,11 +77,20 @@ class DuckDB:
         if kind is not None:
             self.con.execute(self.sql(exp.Drop(tables=[b.table(name)], kind=kind, exists=True)))
 
+    def execute(self, statement: exp.Expression) -> None:
+        """Run a statement that returns no rows (a `COPY … TO` file)."""
+        self.con.execute(self.sql(statement))
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
     def fetch(self, query: exp.Select) -> pl.DataFrame:
         table = self.con.sql(self.sql(query)).to_arrow_table()
         return cast(pl.DataFrame, pl.from_arrow(table))
 
     def close(self) -> None:
+        self._open = False
         self.con.close()
         if self._spill is not None:
             self._spill.cleanup()
