@@ -25,6 +25,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 from sqlglot import exp
@@ -33,7 +34,6 @@ from engine.inputs.earlier import read_later
 from engine.plan.polars.frames import key_columns
 from engine.plan.sql import build as b
 from engine.plan.sql.database import Database
-from engine.plan.sql.duckdb_runner import DuckDB
 from engine.plan.sql.expressions import round_half_away
 from engine.plan.sql.plan import SqlStage
 from engine.plan.sql.results import column_types
@@ -43,6 +43,9 @@ from engine.run.output_labels import class_labels, headers, policy_labels
 from engine.run.settle import Settlement
 from engine.run.table_files import MONEY_COLUMNS, PARQUET_COMPRESSION
 from policy_dsl import ir
+
+if TYPE_CHECKING:
+    from engine.plan.sql.duckdb_runner import DuckDB
 
 #: The case keys every cases table starts with (`engine.run.settle.case_results`).
 CASE_KEYS = ("case_id", "hospital_id", "drg_code", "month")
@@ -74,16 +77,51 @@ class Shown:
     labels: str = "en"
 
 
+Values = dict[str, tuple[b.Node, pl.DataType]]
+
+
 def case_query(
     db: Database, policy: ir.Policy, stage: SqlStage, names: list[str], shown: Shown, fmt: str
 ) -> exp.Select:
     """The stage's cases table as written (see the module docstring): `names` are the outputs
-    and the later stages' values (`outputs.stage_tables`), `fmt` `csv` or `parquet`."""
+    and the later stages' values (`Settlement.case_values`), `fmt` `csv` or `parquet`."""
+    query, values = _case_values(db, policy, stage, names)
+    columns = [_written(name, *values[name], shown, fmt) for name in values]
+    columns += [_fen_column("patient_paid"), _fund_payment(values), _fen_column("total_cost")]
+    return query.select(*_labelled(columns, policy, shown.labels), append=False)
+
+
+def case_frame(db: Database, policy: ir.Policy, stage: SqlStage, names: list[str]) -> pl.DataFrame:
+    """The few columns the outputs read of a stage's cases (`outputs.stage_tables`: the
+    statements' and the summary's sums, the missing outputs, the report page), from the
+    database: the case keys, `names` (the method's outputs) and the amounts in fen, typed as
+    the polars path types them — not the stage's whole case table."""
+    query, values = _case_values(db, policy, stage, names)
+    columns = [
+        b.alias(to_fen(_as(node, pl.Float64())), name)
+        if name == "payment"
+        else b.alias(_as(node, dtype), name)
+        for name, (node, dtype) in values.items()
+    ]
+    amounts = {"patient_paid": _fen(b.col("patient_paid", "c"))}
+    amounts["fund_payment"] = b.sub(_fen(values["payment"][0]), amounts["patient_paid"])
+    amounts["total_cost"] = _fen(b.col("total_cost", "c"))
+    columns += [b.alias(node, name) for name, node in amounts.items()]
+    frame = db.fetch(query.select(*columns, append=False))
+    enums = [pl.col(n).cast(d) for n, (_, d) in values.items() if isinstance(d, pl.Enum)]
+    return frame.with_columns(*enums, pl.col("payment", *amounts).cast(pl.Int64))
+
+
+def _case_values(
+    db: Database, policy: ir.Policy, stage: SqlStage, names: list[str]
+) -> tuple[exp.Select, Values]:
+    """The stage's cases in key order, and the case keys and `names` at each case (a coarser
+    value joined by its keys, as `settle.case_results` brings it) with their polars types."""
     cases = stage.frames[frozenset({"case"})]
     types = column_types(policy, stage.stage)
     typed = _typed(db, cases.table, types)
     query = exp.select().from_(b.table(cases.table, "c"))
-    values: dict[str, tuple[b.Node, pl.DataType]] = {}
+    values: Values = {}
     for name in [*CASE_KEYS, *names]:
         grain = stage.home.get(name, frozenset({"case"})) if name not in CASE_KEYS else None
         if grain is None or name in cases.columns:
@@ -101,12 +139,7 @@ def case_query(
         side = exp.Subquery(this=picked, alias=b.ident(joined))
         query = query.join(side, on=b.and_(*keys), join_type="LEFT")
         values[name] = (b.col(name, joined), dtype)
-    columns = [_written(name, *values[name], shown, fmt) for name in values]
-    columns += [_fen_column("patient_paid"), _fund_payment(values), _fen_column("total_cost")]
-    labelled = _labelled(columns, policy, shown.labels)
-    return query.select(*labelled, append=False).order_by(
-        b.ordered(b.col("case_id", "c"), nulls_first=True)
-    )
+    return query.order_by(b.ordered(b.col("case_id", "c"), nulls_first=True)), values
 
 
 def _typed(db: Database, table: str, types: Mapping[str, pl.DataType]) -> dict[str, pl.DataType]:
@@ -146,16 +179,19 @@ def _written(
     return b.alias(double_text(value) if fmt == "csv" else value, name)
 
 
+def _fen(yuan: b.Node) -> b.Node:
+    return to_fen(b.cast(yuan, "DOUBLE"))
+
+
 def _fen_column(name: str) -> b.Node:
     """An amount of the case's own (its cost, the patient's share) in fen, as written."""
-    return b.alias(_fen_decimal(to_fen(b.cast(b.col(name, "c"), "DOUBLE"))), name)
+    return b.alias(_fen_decimal(_fen(b.col(name, "c"))), name)
 
 
-def _fund_payment(values: Mapping[str, tuple[b.Node, pl.DataType]]) -> b.Node:
+def _fund_payment(values: Values) -> b.Node:
     """基金支付 = 应付 − 个人负担, in fen."""
-    payment = to_fen(b.cast(values["payment"][0], "DOUBLE"))
-    patient = to_fen(b.cast(b.col("patient_paid", "c"), "DOUBLE"))
-    return b.alias(_fen_decimal(b.sub(payment, patient)), "fund_payment")
+    fund = b.sub(_fen(values["payment"][0]), _fen(b.col("patient_paid", "c")))
+    return b.alias(_fen_decimal(fund), "fund_payment")
 
 
 def to_fen(yuan: b.Node) -> b.Node:
@@ -238,12 +274,15 @@ def _param(name: str, value: b.Node) -> exp.CopyParameter:
     return exp.CopyParameter(this=exp.var(name), expression=value)
 
 
-def in_database(settlement: Settlement, fmt: str) -> DuckDB | None:
-    """The open DuckDB that writes the settlement's cases tables as `fmt`; None where polars
-    writes them (another backend, a closed database, a workbook)."""
+def in_database(settlement: Settlement, fmt: str | None = None) -> DuckDB | None:
+    """The open DuckDB the settlement ran on, which writes its cases tables as `fmt` (CSV or
+    Parquet; any, without `fmt`); None where polars writes them (another backend, a closed
+    database, a workbook)."""
     run = settlement.sql
-    if run is None or fmt not in ("csv", "parquet"):
+    if run is None or fmt not in (None, "csv", "parquet"):
         return None
+    from engine.plan.sql.duckdb_runner import DuckDB  # only where a SQL backend ran
+
     db = run.db
     return db if isinstance(db, DuckDB) and db.is_open else None
 

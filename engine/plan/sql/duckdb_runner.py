@@ -29,7 +29,10 @@ class DuckDB:
         memory_limit: str | None = None,
         spill: Path | None = None,
         threads: int | None = None,
+        cases_on_demand: bool = False,
     ) -> None:
+        #: a stage's case frame read back only when read (`engine.plan.sql.results.OnDemand`)
+        self.cases_on_demand = cases_on_demand
         self._spill = (
             tempfile.TemporaryDirectory(prefix="drgpolicy-duckdb-") if spill is None else None
         )
@@ -86,6 +89,11 @@ class DuckDB:
         return self._open
 
     def fetch(self, query: exp.Select) -> pl.DataFrame:
+        if not self._open:
+            raise RuntimeError(
+                "the DuckDB database is closed: a settlement's case frames are read from it on "
+                "demand (cases_on_demand), so read them before closing it"
+            )
         table = self.con.sql(self.sql(query)).to_arrow_table()
         return cast(pl.DataFrame, pl.from_arrow(table))
 
