@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
+from bench.backends_bench import content
 from engine.explainer.explain import explain
 from engine.inputs.rundata import Period
 from engine.plan import money
@@ -311,3 +312,23 @@ def test_a_case_frame_is_read_on_demand_and_explained() -> None:
     other.close()
     with pytest.raises(RuntimeError, match="closed"):
         unread.cases()
+
+
+def test_the_benchmark_compares_parquet_by_content() -> None:
+    """`bench/backends_bench.py`: DuckDB's Parquet of a table equals polars' of the same table
+    (other bytes), and not a table with one value changed."""
+    frame = pl.DataFrame({"row": [0, 1, 2], "x": [0.5, None, -2.0], "s": ["a", "b,c", None]})
+    with tempfile.TemporaryDirectory(prefix="drgpolicy-case-file-") as folder:
+        paths = [Path(folder) / f"{n}.parquet" for n in ("polars", "duckdb", "other")]
+        frame.write_parquet(paths[0])
+        frame.with_columns(pl.col("x").fill_null(0.0)).write_parquet(paths[2])
+        db = DuckDB()
+        try:
+            db.register("t", frame)
+            query = exp.select(exp.Star()).from_(b.table("t")).order_by(b.col("row"))
+            case_file.copy_query(db, query, paths[1], "parquet", {})
+        finally:
+            db.close()
+        found = [content(path, "") for path in paths]
+        assert paths[0].read_bytes() != paths[1].read_bytes()
+        assert found[0] == found[1] != found[2]
