@@ -150,11 +150,16 @@ def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def backend_for(args: argparse.Namespace) -> str | Database:
-    """The backend `settle` runs on: `polars`, or an open database."""
+def backend_for(args: argparse.Namespace, cases_on_demand: bool = False) -> str | Database:
+    """The backend `settle` runs on: `polars`, or an open database (`cases_on_demand`: DuckDB
+    reads a stage's case frame back only when something reads it)."""
     if args.backend == "polars":
         return "polars"
-    options = BackendOptions(memory_limit=args.memory_limit, spark_master=args.spark_master)
+    options = BackendOptions(
+        memory_limit=args.memory_limit,
+        spark_master=args.spark_master,
+        cases_on_demand=cases_on_demand,
+    )
     return open_database(args.backend, options)
 
 
@@ -378,31 +383,37 @@ def _run(args: argparse.Namespace) -> int:
 def settle_job(job: Job, args: argparse.Namespace, period: Period, staging: Path) -> Settled:
     """Settle one policy, write its outputs into the staging folder and say how every case row
     was accounted for."""
-    name = f"{job.policy.city} {job.policy.version}"
-    backend = backend_for(args)
-    try:
-        with step(f"{name}: read {args.data}"):
-            database = None if isinstance(backend, str) else backend
-            inputs = load_data(args.data, job.policy, args.encoding, database)
-        if args.any_date:
-            for problem in date_problems(job.policy, inputs, period):
-                print(f"{job.file}: note (--any-date): {problem.problem}", file=sys.stderr)
-        with step(f"{name}: settle {period.label}"):
-            result = settle(
-                job.policy,
-                inputs,
-                period,
-                job.settings,
-                any_date=args.any_date,
-                earlier=job.earlier,
-                previous=job.previous,
-                backend=backend,
-            )
+    backend = backend_for(args, cases_on_demand=True)
+    try:  # open until the summary is made: the outputs read the database (`case_file`)
+        return _settle_job(job, args, period, staging, backend)
     finally:
         if not isinstance(backend, str):
             backend.close()
+
+
+def _settle_job(
+    job: Job, args: argparse.Namespace, period: Period, staging: Path, backend: str | Database
+) -> Settled:
+    name = f"{job.policy.city} {job.policy.version}"
+    with step(f"{name}: read {args.data}"):
+        database = None if isinstance(backend, str) else backend
+        inputs = load_data(args.data, job.policy, args.encoding, database)
+    if args.any_date:
+        for problem in date_problems(job.policy, inputs, period):
+            print(f"{job.file}: note (--any-date): {problem.problem}", file=sys.stderr)
+    with step(f"{name}: settle {period.label}"):
+        result = settle(
+            job.policy,
+            inputs,
+            period,
+            job.settings,
+            any_date=args.any_date,
+            earlier=job.earlier,
+            previous=job.previous,
+            backend=backend,
+        )
     folder = inside(staging, job.folder) if job.folder else staging
-    with step(f"{name}: write the outputs"):
+    with step(f"{name}: write the outputs"):  # DuckDB writes the cases tables itself
         manifest = fill_outputs(result, folder, args.format, args.labels)
     for stage, seen in manifest.get("earlier", {}).get("stages", {}).items():
         print(

@@ -135,8 +135,8 @@ class MonitoringRun(StageRun):
             return super().value(name, stage, grain)
         alias = f"{stage}.{name}"
         frame = self.frame(case)
-        if alias not in frame.columns:
-            source = settled.frames[case]
+        if alias not in frame.columns:  # only this column: a SQL run's cases stay in the database
+            source = _case_columns(settled, ["case_id", name])
             assert source["case_id"].equals(frame["case_id"])  # the same cases, in order
             self.add(case, frame.with_columns(source[name].alias(alias)))
         return alias
@@ -155,6 +155,16 @@ class MonitoringRun(StageRun):
         dtype = self.frame(grain).schema[keys[0]]
         source = found.select(pl.col("key").cast(dtype).alias(keys[0]), pl.col("value"))
         return pl.col(self.bring(grain, source, keys, "value", alias))
+
+
+def _case_columns(result: StageResult, names: list[str]) -> pl.DataFrame:
+    """Columns of a settled stage's case frame: of a SQL run's, only these are read from the
+    database (`engine.plan.sql.results.case_columns`)."""
+    if type(result.frames) is dict:  # the polars plan's, in memory
+        return result.frames[frozenset({"case"})].select(names)
+    from engine.plan.sql.results import case_columns  # not imported by a polars run
+
+    return case_columns(result, names)
 
 
 @dataclass(frozen=True)

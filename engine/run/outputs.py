@@ -33,7 +33,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
@@ -60,6 +60,9 @@ from engine.run.table_files import FORMATS, Tables, write_tables
 from policy_dsl import grains as g
 from policy_dsl import ir
 
+if TYPE_CHECKING:
+    from engine.plan.sql.duckdb_runner import DuckDB
+
 T = TypeVar("T")
 
 #: The page of the period's totals every settlement writes (`engine.run.settle_report`).
@@ -67,29 +70,51 @@ REPORT = "report.html"
 
 
 def stage_tables(
-    settlement: Settlement, stage: str, statement: bool = True
+    settlement: Settlement,
+    stage: str,
+    database: DuckDB | None = None,
+    statement: bool = True,
 ) -> dict[str, pl.DataFrame]:
     """The three tables of a settling stage, ready to write. The cases table has the method's
     outputs and every other per-case value a later stage reads (so that a year's run can take
-    this stage from these files: `engine.inputs.earlier`). Without `statement`, the hospitals'
+    this stage from these files: `engine.inputs.earlier`). Given the `database` that writes the
+    cases file (`case_file.in_database`), the cases table is read from it without the later
+    values (`case_file.case_frame`: what the statements, the summary and the report read), and
+    the stage's whole case frame is not read back. Without `statement`, the hospitals'
     statement is left out (a what-if of a policy whose statement has no money to compare)."""
     result = settlement.stages[stage]
-    outputs = settlement.outputs()
-    later = [
-        name
-        for name in read_later(settlement.policy, stage)
-        if name not in outputs and result.home.get(name) == frozenset({"case"})
-    ]
+    if database is not None and settlement.sql is not None:
+        from engine.run.case_file import case_frame
+
+        sql_stage = settlement.sql.done[stage]
+        cases = case_frame(database, settlement.policy, sql_stage, settlement.outputs())
+    else:
+        cases = _case_table(settlement, stage)
+    hospitals = {"hospitals": hospital_statement(result, cases, settlement)} if statement else {}
+    return {"cases": cases, **hospitals, "summary": period_summary(result, cases, settlement)}
+
+
+def sql_database(settlement: Settlement, fmt: str | None = None) -> DuckDB | None:
+    """The open DuckDB that writes the settlement's cases tables (`case_file.in_database`);
+    None on polars, without importing the SQL lowering."""
+    if settlement.sql is None:
+        return None
+    from engine.run.case_file import in_database
+
+    return in_database(settlement, fmt)
+
+
+def _case_table(settlement: Settlement, stage: str) -> pl.DataFrame:
+    """The cases table from the stage's case frame (polars)."""
+    result = settlement.stages[stage]
     payment = money.to_fen(pl.col("payment"))
     patient_paid = money.to_fen(pl.lit(result.cases["patient_paid"]))
-    cases = case_results(result, [*outputs, *later], settlement.data.codes).with_columns(
+    return case_results(result, settlement.case_values(stage), settlement.data.codes).with_columns(
         payment.alias("payment"),
         patient_paid.alias("patient_paid"),
         (payment - patient_paid).alias("fund_payment"),  # 基金支付 = 应付 − 个人负担
         money.to_fen(pl.lit(result.cases["total_cost"])).alias("total_cost"),
     )
-    hospitals = {"hospitals": hospital_statement(result, cases, settlement)} if statement else {}
-    return {"cases": cases, **hospitals, "summary": period_summary(result, cases, settlement)}
 
 
 def file_metadata(settlement: Settlement) -> dict[str, str]:
@@ -121,8 +146,8 @@ def _category_counts(classes: list[str]) -> list[pl.Expr]:
     return [(pl.col("category") == c).sum().alias(f"cases_{c}") for c in classes]
 
 
-def _classes(result: StageResult) -> list[str]:
-    dtype = result.cases.schema["category"]
+def _classes(cases: pl.DataFrame) -> list[str]:
+    dtype = cases.schema["category"]
     return list(dtype.categories) if isinstance(dtype, pl.Enum) else []
 
 
@@ -140,7 +165,7 @@ def hospital_statement(
             pl.col("total_cost").sum().alias("total_cost"),
             exact_sum(pl.col(settled)).alias(settled),
             *_money_sums(),
-            *_category_counts(_classes(result)),
+            *_category_counts(_classes(cases)),
         )
         .collect()
     )
@@ -177,7 +202,7 @@ def period_summary(
         pl.col("total_cost").sum().alias("total_cost"),
         exact_sum(pl.col(settled)).alias(settled),
         *_money_sums(),
-        *_category_counts(_classes(result)),
+        *_category_counts(_classes(cases)),
     ]
     lazy = cases.lazy()  # polars' eager group-by evaluates an exact sum group by group
     summary = (lazy.group_by(keys).agg(*aggregates) if keys else lazy.select(*aggregates)).collect()
@@ -229,17 +254,22 @@ def _reports(result: StageResult, grain: g.Grain) -> list[str]:
 
 def whole_counts(frame: pl.DataFrame, settlement: Settlement) -> pl.DataFrame:
     """Report values declared `count` written as whole numbers."""
-    counts = {
-        d.name
-        for s in settlement.policy.stages
-        for d in s.definitions
-        if d.declared_type == "count"
-    }
+    counts = whole_count_names(settlement)
     return frame.with_columns(
         pl.col(c).round().cast(pl.Int64)
         for c in frame.columns
         if c in counts and frame.schema[c].is_float()
     )
+
+
+def whole_count_names(settlement: Settlement) -> set[str]:
+    """The definitions declared `count` (written as whole numbers)."""
+    return {
+        d.name
+        for s in settlement.policy.stages
+        for d in s.definitions
+        if d.declared_type == "count"
+    }
 
 
 def money_definitions(settlement: Settlement) -> frozenset[str]:
@@ -286,17 +316,27 @@ def fill_outputs(
         tables["indicators"] = (settlement.indicators(), frozenset())
     missing = Missing()
     types = value_types(settlement.policy)
+    database = sql_database(settlement, fmt)
     for stage in settlement.settling_stages():
         later = read_later(settlement.policy, stage)
-        for table, frame in stage_tables(settlement, stage).items():
+        for table, frame in stage_tables(settlement, stage, database).items():
             shown = rounded(whole_counts(frame, settlement), types, as_computed=later)
             tables[f"{stage}/{table}"] = (shown, yuan)
             if table == "cases":
                 missing.add(stage, frame, settlement.outputs())
     folder.mkdir(parents=True, exist_ok=True)
-    written = write_tables(
-        tables, folder, fmt, settlement.policy, labels, file_metadata(settlement)
-    )
+    metadata = file_metadata(settlement)
+    copied = {f"{stage}/cases" for stage in settlement.settling_stages()} if database else set()
+    kept = {name: table for name, table in tables.items() if name not in copied}
+    written = write_tables(kept, folder, fmt, settlement.policy, labels, metadata)
+    if database is not None:
+        from engine.run.case_file import Shown, write_case_files
+
+        counts = frozenset(whole_count_names(settlement))
+        written_as = Shown(yuan, counts, types, labels=labels)
+        hashes, headers = write_case_files(settlement, database, folder, fmt, written_as, metadata)
+        written.hashes |= hashes
+        written.headers |= headers
     report = inside(folder, REPORT)
     report.write_text(settle_report.render(settlement, tables), encoding="utf-8")
     written.hashes[REPORT] = hashlib.sha256(report.read_bytes()).hexdigest()

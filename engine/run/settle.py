@@ -33,7 +33,7 @@ import polars as pl
 
 from engine.inputs.budget import BudgetInput
 from engine.inputs.contract import ContractError, Inputs, load_inputs
-from engine.inputs.earlier import Earlier
+from engine.inputs.earlier import Earlier, read_later
 from engine.inputs.fields import TABLES, Dtype, FieldSpec, rule_text
 from engine.inputs.previous import Previous
 from engine.inputs.rundata import Period, RunData
@@ -55,6 +55,7 @@ from policy_dsl.errors import PolicyError
 from policy_dsl.lower import compile_file
 
 if TYPE_CHECKING:
+    from engine.plan.sql.backends import SqlStages
     from engine.plan.sql.database import Database
     from engine.run.indicators import Evaluated
     from engine.run.resettled import ResettledFrom
@@ -167,6 +168,9 @@ class Settlement:
     #: the run this one was re-settled from, and what of its indicators may differ
     #: (`engine.whatif.rerun`): the indicators that do not are taken from it
     resettled_from: ResettledFrom | None = field(default=None, repr=False, compare=False)
+    #: on a SQL backend, its stages' tables in the database (the outputs may be written there
+    #: while the database is open: `engine.run.case_file`)
+    sql: SqlStages | None = field(default=None, repr=False, compare=False)
     #: the evaluated indicators and their tables, by the grains evaluated (None: all)
     _monitoring: dict[frozenset[str] | None, Any] = field(default_factory=dict, repr=False)
     _indicators: dict[frozenset[str] | None, pl.DataFrame] = field(default_factory=dict, repr=False)
@@ -213,6 +217,19 @@ class Settlement:
     def outputs(self) -> list[str]:
         """The per-case output columns of the policy's method."""
         return output_names(self.policy.method)
+
+    def case_values(self, stage: str) -> list[str]:
+        """The per-case values a settling stage's cases table holds: the method's outputs, then
+        every other per-case value a later stage reads (so that a year's run can take this stage
+        from its files: `engine.inputs.earlier`)."""
+        outputs = self.outputs()
+        home = self.stages[stage].home
+        later = [
+            name
+            for name in read_later(self.policy, stage)
+            if name not in outputs and home.get(name) == frozenset({"case"})
+        ]
+        return [*outputs, *later]
 
     def cases(self, stage: str | None = None) -> pl.DataFrame:
         """Per-case results of a settling stage (the last one by default)."""
@@ -329,7 +346,8 @@ def settle(
         from engine.plan.sql.backends import SqlStages, open_database
 
         database = open_database(backend) if isinstance(backend, str) else backend
-        run_stage = SqlStages(policy, stages, data, settings, database).run
+        result.sql = SqlStages(policy, stages, data, settings, database)
+        run_stage = result.sql.run
         result.backend, result.backend_version = database.name, database.version
     for stage in stages:
         if earlier and stage.name in earlier.cases:

@@ -52,15 +52,17 @@ def same_outputs(
     not finite, a missing column…) the backend must refuse with the same words."""
     inputs = load_data(folder, policy)
     database = opener()
-    try:
+    try:  # open while the files are written: DuckDB writes the cases tables itself
         polars = _run(policy, inputs, period, "polars", options)
         other = _run(policy, inputs, period, database, options)
+        if isinstance(polars, str) or isinstance(other, str):
+            return (
+                None if polars == other else f"polars: {polars!s:.2000}\nbackend: {other!s:.2000}"
+            )
+        assert other.backend == database.name and polars.backend == "polars"
+        return first_difference(stage_files(polars), stage_files(other))
     finally:
         database.close()
-    if isinstance(polars, str) or isinstance(other, str):
-        return None if polars == other else f"polars: {polars!s:.2000}\nbackend: {other!s:.2000}"
-    assert other.backend == database.name and polars.backend == "polars"
-    return first_difference(stage_files(polars), stage_files(other))
 
 
 def _run(
@@ -79,9 +81,9 @@ def example_on(path: Path, opener: Opener) -> str | None:
     database = opener()
     try:
         _, other = settle_example(path, backend=database)
+        mismatches = compare(example, other)
+        if mismatches:
+            return "\n".join(m.render() for m in mismatches)
+        return first_difference(stage_files(polars), stage_files(other))
     finally:
         database.close()
-    mismatches = compare(example, other)
-    if mismatches:
-        return "\n".join(m.render() for m in mismatches)
-    return first_difference(stage_files(polars), stage_files(other))

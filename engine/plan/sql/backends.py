@@ -27,6 +27,9 @@ class BackendOptions:
     (`local[*]`, `spark://host:7077`) or an existing SparkSession (the Python API)."""
 
     memory_limit: str | None = None
+    #: DuckDB: a stage's case frame read back only when something reads it
+    #: (`results.OnDemand`): the settle command, whose outputs the database writes
+    cases_on_demand: bool = False
     spark_master: str | None = None
     spark_session: Any = None
 
@@ -37,7 +40,7 @@ def open_database(name: str, options: BackendOptions | None = None) -> Database:
     if name == "duckdb":
         from engine.plan.sql.duckdb_runner import DuckDB
 
-        return DuckDB(memory_limit=options.memory_limit)
+        return DuckDB(memory_limit=options.memory_limit, cases_on_demand=options.cases_on_demand)
     if name == "spark":
         from engine.plan.sql.spark_runner import Spark
 
@@ -70,7 +73,9 @@ class SqlStages:
         self.tables.results = dict(results)
         sql_stage = SqlStageRun(self.policy, stage, self.tables, earlier, self.settings).run()
         self.done[stage.name] = sql_stage
-        return to_result(self.db, self.policy, sql_stage)
+        return to_result(
+            self.db, self.policy, sql_stage, getattr(self.db, "cases_on_demand", False)
+        )
 
     def _register(self, result: StageResult) -> SqlStage:
         """A stage taken from earlier runs (`engine.inputs.earlier`), made tables of the

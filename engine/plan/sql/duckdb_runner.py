@@ -29,7 +29,10 @@ class DuckDB:
         memory_limit: str | None = None,
         spill: Path | None = None,
         threads: int | None = None,
+        cases_on_demand: bool = False,
     ) -> None:
+        #: a stage's case frame read back only when read (`engine.plan.sql.results.OnDemand`)
+        self.cases_on_demand = cases_on_demand
         self._spill = (
             tempfile.TemporaryDirectory(prefix="drgpolicy-duckdb-") if spill is None else None
         )
@@ -44,6 +47,7 @@ class DuckDB:
         self.con = duckdb.connect(":memory:", config=config)
         self.version = duckdb.__version__
         self._kinds: dict[str, str] = {}
+        self._open = True
 
     def register(self, name: str, frame: pl.DataFrame) -> None:
         self.con.register(name, frame.to_arrow())
@@ -76,11 +80,25 @@ class DuckDB:
         if kind is not None:
             self.con.execute(self.sql(exp.Drop(tables=[b.table(name)], kind=kind, exists=True)))
 
+    def execute(self, statement: exp.Expression) -> None:
+        """Run a statement that returns no rows (a `COPY … TO` file)."""
+        self.con.execute(self.sql(statement))
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
     def fetch(self, query: exp.Select) -> pl.DataFrame:
+        if not self._open:
+            raise RuntimeError(
+                "the DuckDB database is closed: a settlement's case frames are read from it on "
+                "demand (cases_on_demand), so read them before closing it"
+            )
         table = self.con.sql(self.sql(query)).to_arrow_table()
         return cast(pl.DataFrame, pl.from_arrow(table))
 
     def close(self) -> None:
+        self._open = False
         self.con.close()
         if self._spill is not None:
             self._spill.cleanup()

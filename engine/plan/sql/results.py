@@ -4,7 +4,9 @@ explainer and the what-if read a SQL run exactly as a polars one."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
+from functools import partial
+from typing import Any
 
 import polars as pl
 from sqlglot import exp
@@ -55,11 +57,17 @@ def _dtype(typ: ir.TypeIR, classes: Mapping[str, list[str]]) -> pl.DataType:
 
 
 def fetch_frame(
-    db: Database, table: str, grain: g.Grain, types: Mapping[str, pl.DataType]
+    db: Database,
+    table: str,
+    grain: g.Grain,
+    types: Mapping[str, pl.DataType],
+    columns: list[str] | None = None,
 ) -> pl.DataFrame:
-    """A table's rows in key order (nulls first, as the polars plan sorts), typed."""
+    """A table's rows in key order (nulls first, as the polars plan sorts), typed: every column,
+    or `columns`."""
     order = [b.ordered(b.col(c), nulls_first=True) for c in key_columns(grain)]
-    query = exp.select(exp.Star()).from_(b.table(table))
+    picked = [b.col(c) for c in columns] if columns is not None else [exp.Star()]
+    query = exp.select(*picked).from_(b.table(table))
     frame = db.fetch(query.order_by(*order) if order else query)
     casts = [pl.col(c).cast(types[c]) if c in types else _plain(frame, c) for c in frame.columns]
     return frame.select(casts)
@@ -74,13 +82,107 @@ def _plain(frame: pl.DataFrame, column: str) -> pl.Expr:
     return pl.col(column)
 
 
-def to_result(db: Database, policy: ir.Policy, stage: SqlStage) -> StageResult:
-    """The stage as the polars plan would have left it."""
+def to_result(
+    db: Database, policy: ir.Policy, stage: SqlStage, on_demand: bool = False
+) -> StageResult:
+    """The stage as the polars plan would have left it; `on_demand`, its case frame is read back
+    only when something reads it (`OnDemand`)."""
     types = column_types(policy, stage.stage)
-    frames = {
-        grain: fetch_frame(db, frame.table, grain, types) for grain, frame in stage.frames.items()
-    }
+    frames: dict[g.Grain, pl.DataFrame] = {}
+    pending: dict[g.Grain, Fetch] = {}
+    for grain, frame in stage.frames.items():
+        if on_demand and grain == CASE:
+            pending[grain] = partial(fetch_frame, db, frame.table, grain, types)
+        else:
+            frames[grain] = fetch_frame(db, frame.table, grain, types)
+    if pending:
+        frames = OnDemand(list(stage.frames), frames, pending)
     return StageResult(stage.stage, frames, dict(stage.home), stage.period_keys, stage.fallthrough)
+
+
+CASE: g.Grain = frozenset({"case"})
+#: Reads a frame back: every column (None), or the columns named.
+Fetch = Callable[[list[str] | None], pl.DataFrame]
+
+
+def case_columns(result: StageResult, names: list[str]) -> pl.DataFrame:
+    """Columns of a stage's case frame — read from the database, only these, where the frame is
+    not read back (`OnDemand`): what the indicators read of a settled stage."""
+    frames = result.frames
+    if isinstance(frames, OnDemand) and CASE in frames.pending:
+        return frames.columns(CASE, names)
+    return frames[CASE].select(names)
+
+
+class OnDemand(dict[g.Grain, pl.DataFrame]):
+    """A stage's frames, some read back from the database only when first read: on a run whose
+    outputs the database writes (`engine.run.case_file`), a hundred million cases never come
+    back unless the explainer, an indicator or the what-if reads them. Reading every frame
+    (`items`, `values`, `keys`) reads them all, in the stage's order."""
+
+    def __init__(
+        self,
+        order: list[g.Grain],
+        frames: Mapping[g.Grain, pl.DataFrame],
+        pending: Mapping[g.Grain, Fetch],
+    ) -> None:
+        super().__init__(frames)
+        self._order = order
+        self._pending = dict(pending)
+
+    @property
+    def pending(self) -> frozenset[g.Grain]:
+        """The grains not read back yet."""
+        return frozenset(self._pending)
+
+    def _read_all(self) -> None:
+        if not self._pending:
+            return
+        read = {grain: self[grain] for grain in self._order}
+        super().clear()
+        super().update(read)
+
+    def __getitem__(self, grain: g.Grain) -> pl.DataFrame:
+        if grain in self._pending:
+            super().__setitem__(grain, self._pending.pop(grain)(None))
+        return super().__getitem__(grain)
+
+    def columns(self, grain: g.Grain, names: list[str]) -> pl.DataFrame:
+        """Only `names` of a frame, read back from the database if it is not yet."""
+        if grain in self._pending:
+            return self._pending[grain](names)
+        return super().__getitem__(grain).select(names)
+
+    def __contains__(self, grain: object) -> bool:
+        return grain in self._pending or super().__contains__(grain)
+
+    def __iter__(self) -> Iterator[g.Grain]:
+        return iter(list(self._order))
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def get(self, grain: g.Grain, default: Any = None) -> Any:
+        try:
+            return self[grain]
+        except KeyError:
+            return default
+
+    def keys(self) -> KeysView[g.Grain]:  # type: ignore[override]
+        self._read_all()
+        return super().keys()
+
+    def items(self) -> ItemsView[g.Grain, pl.DataFrame]:  # type: ignore[override]
+        self._read_all()
+        return super().items()
+
+    def values(self) -> ValuesView[pl.DataFrame]:  # type: ignore[override]
+        self._read_all()
+        return super().values()
+
+    def copy(self) -> dict[g.Grain, pl.DataFrame]:
+        self._read_all()
+        return dict(super().items())
 
 
 def check_finite(run: SqlStageRun, definition: ir.Definition, grain: g.Grain) -> None:
