@@ -422,22 +422,45 @@ class Compiler(ExpressionLowering["StageRun", pl.Expr]):
         return pl.col(name)
 
 
+#: Range tables of at most this many rows are looked up by a `when/then` chain (`_range_chain`),
+#: larger ones by a search (`_range_search`): on a million keys, a three-row chain takes a few
+#: milliseconds where the search of a literal Series takes tens (and a chain of a thousand rows
+#: takes polars seconds).
+CHAIN_ROWS = 16
+
+
 def _range_lookup(table: ir.Table, key: pl.Expr) -> pl.Expr:
-    """A range table's value in one search, whatever its number of rows: each row's ends as the
-    thresholds `functions.near_constant` compares with (a key within the tolerance of an end
-    is judged as `functions.row_matches` judges it), the row with the last lower end at or below
-    the key, and its value if the key is within its upper end too; else the `else` row's. The
-    checker leaves no two ranges overlapping (E501), so that row is the one a first-match
-    `when/then` chain would find; such a chain, one `when` a row, costs polars time growing
-    faster than the rows: seconds for a thousand, hours for twenty thousand."""
+    """A range table's value: each row's ends as the thresholds `functions.near_constant`
+    compares with (a key within the tolerance of an end is judged as `functions.row_matches`
+    judges it), the row with the last lower end at or below the key, and its value if the key
+    is within its upper end too; else the `else` row's. The checker leaves no two ranges
+    overlapping (E501), so that row is the one a first-match `when/then` chain over the table's
+    rows would find."""
     rows = sorted((r for r in table.rows if not r.default), key=_lower_end)
     fallback = pl.lit(_number(next((r.value for r in table.rows if r.default), None)))
     if not rows:
         return fallback
+    lookup = _range_chain if len(rows) <= CHAIN_ROWS else _range_search
+    return lookup(rows, key.cast(pl.Float64), fallback)
+
+
+def _range_chain(rows: list[ir.Row], key: pl.Expr, fallback: pl.Expr) -> pl.Expr:
+    """`_range_lookup` as a chain, the row of the highest lower end first: the first row whose
+    lower end is at or below the key decides (a null key matches none)."""
+    values = pl.Series([_number(r.value) for r in rows])
+    chain: Any = pl
+    for row, value in zip(reversed(rows), reversed(values.to_list()), strict=True):
+        within = pl.when(key <= _upper_end(row)).then(pl.lit(value, dtype=values.dtype))
+        chain = chain.when(key >= _lower_end(row)).then(within.otherwise(fallback))
+    return chain.otherwise(fallback)
+
+
+def _range_search(rows: list[ir.Row], key: pl.Expr, fallback: pl.Expr) -> pl.Expr:
+    """`_range_lookup` in one search, whatever the number of rows: a chain of one `when` a row
+    costs polars time growing faster than the rows (hours for twenty thousand)."""
     lows = pl.lit(pl.Series([_lower_end(r) for r in rows], dtype=pl.Float64))
     highs = pl.lit(pl.Series([_upper_end(r) for r in rows], dtype=pl.Float64))
     values = pl.lit(pl.Series([_number(r.value) for r in rows]))
-    key = key.cast(pl.Float64)
     index = lows.search_sorted(key, side="right").cast(pl.Int64) - 1
     row = index.clip(lower_bound=0)
     found = key.is_not_null() & (index >= 0) & (key <= highs.gather(row))
