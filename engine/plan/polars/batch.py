@@ -162,7 +162,7 @@ class StageRun:
 
     def _drop_temporaries(self) -> None:
         for grain, frame in self.frames.items():
-            temporary = [c for c in frame.columns if c.startswith("__t")]
+            temporary = [c for c in frame.columns if c.startswith(("__t", TEMPORARY_CODE))]
             if temporary:
                 self.frames[grain] = frame.drop(temporary)
 
@@ -231,6 +231,9 @@ class StageRun:
         return pl.col(self.bring(grain, table, [key], name))
 
 
+#: The code columns of temporary columns (`Compiler._given_key`), dropped with them.
+TEMPORARY_CODE = keys_mod.code_column("__t")
+
 #: The keys of a hospital's month: its rows include the months with a deduction but no case.
 HOSPITAL_MONTH = HOSPITAL_SIDE | {"month"}
 
@@ -286,15 +289,39 @@ class Compiler(ExpressionLowering["StageRun", pl.Expr]):
 
     def _rekey(self, node: ir.Rekey) -> pl.Expr:
         target_grain, frame, column = self._rekey_target(node.target)
-        given = {kv.key: self.materialize(self.expr(kv.value)) for kv in node.keys}
-        left_on, right_on = [], []
-        for key in g.order(target_grain):
-            left_on.append(given.get(key, KEY_COLUMNS[key]))
-            right_on.append(KEY_COLUMNS[key])
+        right_on = [KEY_COLUMNS[key] for key in g.order(target_grain)]
+        coded = self.run.data.codes.codable(right_on) and self.frame().height >= keys_mod.SMALL
+        given = {kv.key: self._given_key(kv, coded) for kv in node.keys}
+        left_on = [given.get(key, KEY_COLUMNS[key]) for key in g.order(target_grain)]
         alias = self.run.temp()
         codes, values = self.run.data.codes, {column: alias}
         self.replace(keys_mod.bring_values(codes, self.frame(), frame, right_on, values, left_on))
         return pl.col(alias)
+
+    def _given_key(self, given: ir.KeyValue, coded: bool) -> str:
+        """The column of a key value given to a rekey. Where the rekey goes by codes (`coded`:
+        `keys.bring_values`), for `no_cc(<a text column>)`, a code column (`keys.code_column`)
+        instead, each distinct text mapped once (`keys.codes_of_texts`): a string function over
+        a million rows, then the codes of its results, cost several times more."""
+        node, kind = given.value, KEY_COLUMNS[given.key]
+        if (
+            coded
+            and isinstance(node, ir.Call)
+            and node.fn == "no_cc"
+            and isinstance(node.args[0], ir.FieldRef | ir.Ref)
+        ):
+            text = self.expr(node.args[0])
+            texts = self.frame().select(text).to_series()
+            groups = self.run.no_cc
+            found = keys_mod.codes_of_texts(
+                self.run.data.codes, kind, texts, lambda c: catalog.no_cc_code(c, groups)
+            )
+            if found is not None:
+                alias = self.run.temp()
+                code = found.alias(keys_mod.code_column(alias))
+                self.replace(self.frame().with_columns(code))
+                return alias
+        return self.materialize(self.expr(node))
 
     def _rekey_target(self, target: Any) -> tuple[g.Grain, pl.DataFrame, str]:
         if isinstance(target, ir.Ref):
