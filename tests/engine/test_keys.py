@@ -11,6 +11,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.inputs import catalog
 from engine.inputs.rundata import Period, RunData
 from engine.plan.functions import near_compare, near_constant, near_threshold
 from engine.plan.polars import keys
@@ -189,3 +190,67 @@ def test_exact_thresholds_decide_as_the_tolerance_does(
     expected = [near_compare(op, v, constant, max) for v in values]
     got = pl.select(near_constant(op, pl.lit(pl.Series(values)), constant)).to_series()
     assert got.to_list() == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    texts=st.lists(
+        st.sampled_from(["BB11", "BB17", "AA13", "ZZ91", "XQY", "", "0000", "B", None]),
+        min_size=8,
+        max_size=60,
+    ),
+    month=st.sampled_from([*MONTHS, None]),
+)
+def test_a_key_given_by_no_cc_of_a_text_reaches_the_rows_as_a_join_on_it(
+    texts: list[str | None], month: str | None
+) -> None:
+    """`base_points[group = no_cc(secondary_drg)]` by the codes of each distinct text
+    (`codes_of_texts`, a code column in place of the key column) brings what a left join on the
+    no-CC group computed row by row (`catalog.no_cc_expr`) brings: BB11 and BB17 to BB15, AA13
+    to AA19, ZZ91 to ZZ99, the others (no such ADRG) to nothing."""
+    texts = texts * 5  # at most 9 distinct texts in 40 or more rows: mapped once each
+    groups = catalog.no_cc_groups(GROUPS)
+    assert groups == {"AA1": "AA19", "BB1": "BB15", "ZZ9": "ZZ99"}
+    data = pl.DataFrame(
+        {"text": texts, "month": [month] * len(texts)},
+        schema={"text": pl.String, "month": pl.String},
+    )
+    source = pl.DataFrame(
+        {
+            "drg_code": [g for g in GROUPS for _ in MONTHS],
+            "month": MONTHS * len(GROUPS),
+            "w": [float(i) for i in range(len(GROUPS) * len(MONTHS))],
+        }
+    )
+    found = keys.codes_of_texts(
+        codes(), "drg_code", data["text"], lambda t: catalog.no_cc_code(t, groups)
+    )
+    assert found is not None
+    coded = data.with_columns(found.alias(keys.code_column("given")))
+    original = keys.SMALL
+    keys.SMALL = 0
+    try:
+        got = bring_values(
+            codes(), coded, source, ["drg_code", "month"], {"w": "w"}, ["given", "month"]
+        )
+    finally:
+        keys.SMALL = original
+    by_join = data.with_columns(given=catalog.no_cc_expr(pl.col("text"), groups)).join(
+        source,
+        left_on=["given", "month"],
+        right_on=["drg_code", "month"],
+        how="left",
+        maintain_order="left",
+    )
+    assert got["w"].to_list() == by_join["w"].to_list()
+    paid = {"BB11": "BB15", "BB17": "BB15", "AA13": "AA19", "ZZ91": "ZZ99"}
+    assert got["w"].is_not_null().to_list() == [t in paid and month is not None for t in texts]
+
+
+def test_texts_mostly_distinct_are_left_to_the_row_by_row_function() -> None:
+    texts = pl.Series([f"BB{i:02d}" for i in range(40)])
+    assert keys.codes_of_texts(codes(), "drg_code", texts, lambda t: t) is None
+    assert (
+        keys.codes_of_texts(codes(), "drg_code", pl.Series([None, None], dtype=pl.String), str)
+        is None
+    )

@@ -1,7 +1,8 @@
-"""A range table is looked up in one search in the batch plan, whatever its number of rows; it
-finds the row the explainer's first-match loop finds, for keys at, within the tolerance of,
-and either side of every bound. A table of 20,000 rows settles in seconds (a chain of one
-`when/then` per row took polars hours) and pays what its three-row equivalent pays."""
+"""A range table is looked up in the batch plan by a `when/then` chain (a few rows) or in one
+search (more rows); both find the row the explainer's first-match loop finds, for keys at,
+within the tolerance of, and either side of every bound, and the missing and non-finite keys.
+A table of 20,000 rows settles in seconds (a chain of one `when/then` per row took polars hours)
+and pays what its three-row equivalent pays."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from hypothesis import strategies as st
 from bench.lang_inputs import BASE, big_table
 from engine.explainer.explain import explain, table_value
 from engine.inputs.rundata import Period
-from engine.plan.polars.batch import _range_lookup
+from engine.plan.polars.batch import (
+    CHAIN_ROWS,
+    _lower_end,
+    _number,
+    _range_chain,
+    _range_lookup,
+    _range_search,
+)
 from engine.run.settle import load_data, settle
 from policy_dsl import ir
 from policy_dsl.check import check
@@ -65,7 +73,7 @@ def keys_near(table: ir.Table) -> list[float]:
 
 
 @given(range_tables())
-def test_the_batch_search_finds_the_row_the_explainer_finds(table: ir.Table) -> None:
+def test_the_batch_lookup_finds_the_row_the_explainer_finds(table: ir.Table) -> None:
     keys = keys_near(table)
     found = (
         pl.DataFrame({"key": keys})
@@ -73,6 +81,37 @@ def test_the_batch_search_finds_the_row_the_explainer_finds(table: ir.Table) -> 
         .to_list()
     )
     assert found == [table_value(table, key) for key in keys]
+
+
+@given(range_tables())
+def test_the_chain_and_the_search_find_the_same_row(table: ir.Table) -> None:
+    """Both ways of `_range_lookup`, whichever it takes for this table, on every key near a
+    bound and on null, NaN and ±inf (null and NaN take the `else` row)."""
+    rows = sorted((r for r in table.rows if not r.default), key=_lower_end)
+    otherwise = next((r.value for r in table.rows if r.default), None)
+    fallback = pl.lit(_number(otherwise))
+    keys = [*keys_near(table), None, float("nan"), float("inf"), float("-inf")]
+    frame = pl.DataFrame({"key": keys}, schema={"key": pl.Float64})
+    chain, search = (
+        frame.select(way(rows, pl.col("key"), fallback).alias("value"))["value"].to_list()
+        for way in (_range_chain, _range_search)
+    )
+    assert chain == search
+    assert chain[:-4] == [table_value(table, key) for key in keys[:-4]]
+    assert chain[-4:-2] == [otherwise] * 2
+
+
+def test_a_table_of_more_rows_than_a_chain_takes_is_searched() -> None:
+    rows = [
+        ir.Row(low=float(i), low_closed=True, high=float(i + 1), high_closed=False, value=i * 2.0)
+        for i in range(CHAIN_ROWS + 1)
+    ]
+    table = ir.Table(
+        name="t", label="t", kind="ranges", key_type=NUMBER, value_type=NUMBER, rows=rows
+    )
+    keys = pl.DataFrame({"key": [0.5, float(CHAIN_ROWS) + 0.5, -1.0]})
+    found = keys.select(_range_lookup(table, pl.col("key")).alias("v"))["v"].to_list()
+    assert found == [0.0, CHAIN_ROWS * 2.0, None]
 
 
 def test_a_20000_row_table_settles_and_pays_as_its_three_rows(sample_dir: Path) -> None:

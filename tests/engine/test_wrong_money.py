@@ -14,6 +14,7 @@ import pytest
 
 from engine.inputs.rundata import Period
 from engine.plan import money
+from engine.plan.polars import finite
 from engine.plan.polars.finite import NotFinite
 from engine.run.settle import load_data, load_policy, settle
 from tests.conftest import POLICIES, SAMPLE, run_cli
@@ -202,3 +203,13 @@ def test_a_clean_run_has_no_causes_and_passes(
     assert code == 0 and "rejected because" not in err
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["rows"]["cases_rejected_because"] == {}
+
+
+def test_money_within_range_is_judged_on_both_signs() -> None:
+    """`finite._within`, from the least and greatest value: a debt beyond the range counts as
+    much as a payment beyond it; the range's ends and missing values are within."""
+    bound = money.MAX_MONEY
+    assert finite._within(pl.Series([-bound, bound, None]), bound)
+    assert not finite._within(pl.Series([-2 * bound, 1.0]), bound)
+    assert not finite._within(pl.Series([1.0, 2 * bound]), bound)
+    assert finite._within(pl.Series([None, None], dtype=pl.Float64), bound)

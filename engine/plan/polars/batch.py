@@ -162,7 +162,7 @@ class StageRun:
 
     def _drop_temporaries(self) -> None:
         for grain, frame in self.frames.items():
-            temporary = [c for c in frame.columns if c.startswith("__t")]
+            temporary = [c for c in frame.columns if c.startswith(("__t", TEMPORARY_CODE))]
             if temporary:
                 self.frames[grain] = frame.drop(temporary)
 
@@ -231,6 +231,9 @@ class StageRun:
         return pl.col(self.bring(grain, table, [key], name))
 
 
+#: The code columns of temporary columns (`Compiler._given_key`), dropped with them.
+TEMPORARY_CODE = keys_mod.code_column("__t")
+
 #: The keys of a hospital's month: its rows include the months with a deduction but no case.
 HOSPITAL_MONTH = HOSPITAL_SIDE | {"month"}
 
@@ -286,15 +289,39 @@ class Compiler(ExpressionLowering["StageRun", pl.Expr]):
 
     def _rekey(self, node: ir.Rekey) -> pl.Expr:
         target_grain, frame, column = self._rekey_target(node.target)
-        given = {kv.key: self.materialize(self.expr(kv.value)) for kv in node.keys}
-        left_on, right_on = [], []
-        for key in g.order(target_grain):
-            left_on.append(given.get(key, KEY_COLUMNS[key]))
-            right_on.append(KEY_COLUMNS[key])
+        right_on = [KEY_COLUMNS[key] for key in g.order(target_grain)]
+        coded = self.run.data.codes.codable(right_on) and self.frame().height >= keys_mod.SMALL
+        given = {kv.key: self._given_key(kv, coded) for kv in node.keys}
+        left_on = [given.get(key, KEY_COLUMNS[key]) for key in g.order(target_grain)]
         alias = self.run.temp()
         codes, values = self.run.data.codes, {column: alias}
         self.replace(keys_mod.bring_values(codes, self.frame(), frame, right_on, values, left_on))
         return pl.col(alias)
+
+    def _given_key(self, given: ir.KeyValue, coded: bool) -> str:
+        """The column of a key value given to a rekey. Where the rekey goes by codes (`coded`:
+        `keys.bring_values`), for `no_cc(<a text column>)`, a code column (`keys.code_column`)
+        instead, each distinct text mapped once (`keys.codes_of_texts`): a string function over
+        a million rows, then the codes of its results, cost several times more."""
+        node, kind = given.value, KEY_COLUMNS[given.key]
+        if (
+            coded
+            and isinstance(node, ir.Call)
+            and node.fn == "no_cc"
+            and isinstance(node.args[0], ir.FieldRef | ir.Ref)
+        ):
+            text = self.expr(node.args[0])
+            texts = self.frame().select(text).to_series()
+            groups = self.run.no_cc
+            found = keys_mod.codes_of_texts(
+                self.run.data.codes, kind, texts, lambda c: catalog.no_cc_code(c, groups)
+            )
+            if found is not None:
+                alias = self.run.temp()
+                code = found.alias(keys_mod.code_column(alias))
+                self.replace(self.frame().with_columns(code))
+                return alias
+        return self.materialize(self.expr(node))
 
     def _rekey_target(self, target: Any) -> tuple[g.Grain, pl.DataFrame, str]:
         if isinstance(target, ir.Ref):
@@ -422,22 +449,45 @@ class Compiler(ExpressionLowering["StageRun", pl.Expr]):
         return pl.col(name)
 
 
+#: Range tables of at most this many rows are looked up by a `when/then` chain (`_range_chain`),
+#: larger ones by a search (`_range_search`): on a million keys, a three-row chain takes a few
+#: milliseconds where the search of a literal Series takes tens (and a chain of a thousand rows
+#: takes polars seconds).
+CHAIN_ROWS = 16
+
+
 def _range_lookup(table: ir.Table, key: pl.Expr) -> pl.Expr:
-    """A range table's value in one search, whatever its number of rows: each row's ends as the
-    thresholds `functions.near_constant` compares with (a key within the tolerance of an end
-    is judged as `functions.row_matches` judges it), the row with the last lower end at or below
-    the key, and its value if the key is within its upper end too; else the `else` row's. The
-    checker leaves no two ranges overlapping (E501), so that row is the one a first-match
-    `when/then` chain would find; such a chain, one `when` a row, costs polars time growing
-    faster than the rows: seconds for a thousand, hours for twenty thousand."""
+    """A range table's value: each row's ends as the thresholds `functions.near_constant`
+    compares with (a key within the tolerance of an end is judged as `functions.row_matches`
+    judges it), the row with the last lower end at or below the key, and its value if the key
+    is within its upper end too; else the `else` row's. The checker leaves no two ranges
+    overlapping (E501), so that row is the one a first-match `when/then` chain over the table's
+    rows would find."""
     rows = sorted((r for r in table.rows if not r.default), key=_lower_end)
     fallback = pl.lit(_number(next((r.value for r in table.rows if r.default), None)))
     if not rows:
         return fallback
+    lookup = _range_chain if len(rows) <= CHAIN_ROWS else _range_search
+    return lookup(rows, key.cast(pl.Float64), fallback)
+
+
+def _range_chain(rows: list[ir.Row], key: pl.Expr, fallback: pl.Expr) -> pl.Expr:
+    """`_range_lookup` as a chain, the row of the highest lower end first: the first row whose
+    lower end is at or below the key decides (a null key matches none)."""
+    values = pl.Series([_number(r.value) for r in rows])
+    chain: Any = pl
+    for row, value in zip(reversed(rows), reversed(values.to_list()), strict=True):
+        within = pl.when(key <= _upper_end(row)).then(pl.lit(value, dtype=values.dtype))
+        chain = chain.when(key >= _lower_end(row)).then(within.otherwise(fallback))
+    return chain.otherwise(fallback)
+
+
+def _range_search(rows: list[ir.Row], key: pl.Expr, fallback: pl.Expr) -> pl.Expr:
+    """`_range_lookup` in one search, whatever the number of rows: a chain of one `when` a row
+    costs polars time growing faster than the rows (hours for twenty thousand)."""
     lows = pl.lit(pl.Series([_lower_end(r) for r in rows], dtype=pl.Float64))
     highs = pl.lit(pl.Series([_upper_end(r) for r in rows], dtype=pl.Float64))
     values = pl.lit(pl.Series([_number(r.value) for r in rows]))
-    key = key.cast(pl.Float64)
     index = lows.search_sorted(key, side="right").cast(pl.Int64) - 1
     row = index.clip(lower_bound=0)
     found = key.is_not_null() & (index >= 0) & (key <= highs.gather(row))

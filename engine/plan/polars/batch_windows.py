@@ -13,7 +13,7 @@ import polars as pl
 
 from engine.plan import exact, money
 from engine.plan.polars import keys as keys_mod
-from engine.plan.polars.frames import closure_columns, join_values, key_columns
+from engine.plan.polars.frames import closure_columns, key_columns
 from policy_dsl import ir
 
 if TYPE_CHECKING:
@@ -122,15 +122,20 @@ def rank(compiler: Compiler, node: ir.RankIR) -> pl.Expr:
     within = key_columns(compiler.run.effective(node.within))
     row_keys = key_columns(compiler.grain)
     frame = compiler.frame()
-    chosen = frame.filter(compiler.expr(node.where)) if node.where is not None else frame
+    # each row's position in the frame goes with it, and its rank comes back by that position
+    # (a join on the row keys — a case's text id — cost more than the rank)
+    rows = frame.lazy().with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("__row"))
+    chosen = rows.filter(compiler.expr(node.where)) if node.where is not None else rows
     alias = compiler.run.temp()
     descending = [False] * len(within) + [k.descending for k in node.keys] + [False] * len(row_keys)
     ordered = chosen.sort([*within, *keys, *row_keys], descending=descending, nulls_last=True)
     position = pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
     ranked = ordered.select(
-        *row_keys, (position.over(within) if within else position).cast(pl.Float64).alias(alias)
-    )
-    compiler.replace(join_values(frame, ranked, row_keys))
+        "__row", (position.over(within) if within else position).cast(pl.Float64).alias(alias)
+    ).collect(engine="in-memory")
+    found = pl.repeat(None, frame.height, dtype=pl.Float64, eager=True)
+    found = found.scatter(ranked["__row"], ranked[alias]) if ranked.height else found
+    compiler.replace(frame.with_columns(found.alias(alias)))
     return pl.col(alias)
 
 
@@ -261,6 +266,8 @@ class RowValues:
             means = rows.group_by("__group").agg(
                 exact.mean_of(total, pl.col(name).count()).alias("__mean")
             )
+            if group.dtype == pl.UInt64 and not group.has_nulls():
+                return _by_code(means.collect(engine="in-memory"), group)
             joined = rows.select("__group").join(
                 means, on="__group", how="left", nulls_equal=True, maintain_order="left"
             )
@@ -270,6 +277,19 @@ class RowValues:
         if parts is None and name not in self.values:  # a `cv`'s squares, read by `exact_sum`
             added.append(numbers.alias(name))
         return numbers
+
+
+def _by_code(means: pl.DataFrame, group: pl.Series) -> pl.Series:
+    """Each row's group mean, the groups' packed codes (`keys.KeyCodes.packed`) indexing a
+    dense array where they span few enough values (a third cheaper than a join on the code at
+    a million rows), else joined on the code."""
+    codes = means.get_column("__group")
+    space = int(codes.max() or 0) + 1  # type: ignore[arg-type]
+    if space > min(keys_mod.DENSE_LIMIT, 4 * len(group)):
+        found = group.to_frame().join(means, on="__group", how="left", maintain_order="left")
+        return found.get_column("__mean")
+    dense = pl.repeat(None, space, dtype=pl.Float64, eager=True)
+    return dense.scatter(codes.cast(pl.Int64), means.get_column("__mean")).gather(group)
 
 
 def _ready(expr: pl.Expr) -> Reduced:

@@ -17,7 +17,7 @@ The cases of a run carry the codes of their keys as `__code_<column>` columns, c
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -117,6 +117,33 @@ class KeyCodes:
         )
 
 
+def codes_of_texts(
+    codes: KeyCodes, kind: str, texts: pl.Series, function: Callable[[str | None], str | None]
+) -> pl.Series | None:
+    """Per row, the code (of the key column `kind`) of `function` of the row's text: the
+    function applied once per distinct text, the codes reaching the rows by each text's
+    position among the distinct ones; null where the function gives none or a value the run
+    does not have (where a join would match nothing). None for texts that are mostly distinct
+    (a row's own function is then as cheap)."""
+    if texts.dtype != pl.String:
+        return None
+    rows = texts.alias("text").to_frame().lazy()  # lazy: polars' eager casts run on one thread
+    unique = rows.select(pl.col("text").drop_nulls().unique())
+    distinct = unique.collect(engine="in-memory").to_series()
+    if len(distinct) > len(texts) // 4 or distinct.is_empty():
+        return None
+    results = pl.Series([function(text) for text in distinct], dtype=pl.String)
+    found = pl.DataFrame({"value": results}).select(
+        pl.when(pl.col("value").is_not_null()).then(codes.encode(kind, pl.col("value")))
+    )
+    position = pl.col("text").cast(pl.Enum(distinct)).to_physical()
+    return (
+        rows.select(pl.lit(found.to_series()).gather(position))
+        .collect(engine="in-memory")
+        .to_series()
+    )
+
+
 def carried_codes(frame: pl.DataFrame, columns: Sequence[str]) -> list[str]:
     """The code columns `frame` has for these key columns (kept by frames made from it)."""
     return [code_column(c) for c in columns if code_column(c) in frame.columns]
@@ -148,8 +175,11 @@ def _bring_by_code(
     values: Mapping[str, str],
     columns: Sequence[str] | None = None,
 ) -> pl.DataFrame:
-    # as in a join, a null key matches nothing (group-bys, though, keep nulls together)
-    has_null = pl.any_horizontal(pl.col(c).is_null() for c in columns or kinds)
+    # as in a join, a null key matches nothing (group-bys, though, keep nulls together); a key
+    # given only as a code column (`codes_of_texts`) has a null code there
+    has_null = pl.any_horizontal(
+        pl.col(c if c in frame.columns else code_column(c)).is_null() for c in columns or kinds
+    )
     packed = pl.when(has_null).then(None).otherwise(codes.packed(frame, kinds, columns))
     at = frame.select(packed.alias("__code")).to_series()
     keyed = source.drop_nulls(kinds).select(codes.packed(source, kinds).alias("__code"), *values)
@@ -214,6 +244,7 @@ __all__ = [
     "bring_values",
     "carried_codes",
     "code_column",
+    "codes_of_texts",
     "distinct_rows",
     "group_rows",
 ]
