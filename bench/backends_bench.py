@@ -8,9 +8,11 @@ largest resident set of the process and the children it waited for — Spark's J
 `wait4`). Each backend's `<stage>/*` outputs must equal polars': a CSV file's sha256 (the
 manifest's), a Parquet file's schema and rows (DuckDB's writer makes other bytes of the same
 table) — the equality guarantee, checked at scale. `--duckdb-only N` adds a DuckDB run with a
-memory limit at a larger size. A run that fails, or takes longer than `--timeout` (20 minutes),
-is a row "did not finish" with its error; each row has the load average before and after it (the
-machine is shared). Last, PASS / FAIL / NOT RUN for each target of issue 14 (`targets`).
+memory limit at a larger size. Spark runs with `--spark-limit` (12 GB) of driver memory — in
+local mode all of Spark's: with its default 4 GiB, 10M cases ran out of heap. A run that fails,
+or takes longer than `--timeout` (20 minutes), is a row "did not finish" with its error; each
+row has the load average before and after it (the machine is shared). Last, PASS / FAIL / NOT
+RUN for each target of issue 14 (`targets`).
 
     .venv/bin/python bench/backends_bench.py                          # 1M and 10M, three backends
     .venv/bin/python bench/backends_bench.py --sizes 1000000 --backends polars,duckdb
@@ -134,11 +136,17 @@ class Largest:
 
 
 def run(
-    sizes: Sequence[int], backends: Sequence[str], large: int | None, limit: str, timeout: float
+    sizes: Sequence[int],
+    backends: Sequence[str],
+    large: int | None,
+    limit: str,
+    timeout: float,
+    spark_limit: str | None = None,
 ) -> list[dict[str, Any]]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="drgpolicy-backends-") as scratch:
-        plan = [(n, b, limit if b == "duckdb" else None) for n in sizes for b in backends]
+        limits = {"duckdb": limit, "spark": spark_limit}
+        plan = [(n, b, limits.get(b)) for n in sizes for b in backends]
         plan += [(large, "duckdb", limit)] if large else []
         reference: dict[int, dict[str, str]] = {}
         for cases, backend, memory in plan:
@@ -216,11 +224,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--backends", default="polars,duckdb,spark")
     parser.add_argument("--duckdb-only", type=int, default=None, metavar="CASES")
     parser.add_argument("--limit", default="4GB", help="DuckDB's memory limit")
+    parser.add_argument(
+        "--spark-limit", default="12GB", help="Spark's driver memory (local: all of Spark's)"
+    )
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds per run")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    rows = run(sizes, args.backends.split(","), args.duckdb_only, args.limit, args.timeout)
+    backends = args.backends.split(",")
+    rows = run(sizes, backends, args.duckdb_only, args.limit, args.timeout, args.spark_limit)
     print(table(rows))
     print("\n".join(targets(rows, sizes)))
     if args.json:

@@ -27,7 +27,7 @@ from engine.inputs.reading import ENCODINGS
 from engine.inputs.rundata import Period
 from engine.plan.overrides import SettingError, checked_settings, parse_value, split_assignments
 from engine.plan.polars.batch import Settings
-from engine.plan.sql.backends import BACKENDS, BackendOptions, open_database
+from engine.plan.sql.backends import BACKENDS, BackendOptions, memory_bytes, open_database
 from engine.plan.sql.database import Database
 from engine.run.out_folder import SETTLEMENT, check_out_folder, inside
 from engine.run.output_labels import LABELS
@@ -141,13 +141,23 @@ def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--memory-limit",
         metavar="SIZE",
-        help="duckdb: the memory it may use before spilling to disk, e.g. 200MB, 8GB",
+        type=_memory_size,
+        help="duckdb: the memory it may use before spilling to disk, e.g. 200MB, 8GB; spark: "
+        "the driver's memory (in local mode all of Spark's; default 4GiB, 12GB for 10M cases)",
     )
     parser.add_argument(
         "--spark-master",
         metavar="URL",
         help="spark: the master URL, e.g. spark://host:7077 (default local[*])",
     )
+
+
+def _memory_size(text: str) -> str:
+    try:
+        memory_bytes(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def backend_for(args: argparse.Namespace, cases_on_demand: bool = False) -> str | Database:

@@ -5,6 +5,7 @@ outputs, the manifest and the what-if are written by the same code whichever bac
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,11 +21,25 @@ from policy_dsl import ir
 
 BACKENDS = ("polars", "duckdb", "spark")
 
+_SIZE = re.compile(r"(\d+(?:\.\d+)?) ?([kmgt])(i?)b?", re.IGNORECASE)
+
+
+def memory_bytes(size: str) -> int:
+    """A memory size as DuckDB reads one (`200MB`, `1.5GB`, `8g`: powers of 1000; `12GiB`:
+    powers of 1024), in bytes; a ValueError saying what is valid otherwise."""
+    found = _SIZE.fullmatch(size.strip())
+    if found is None:
+        raise ValueError(f"{size!r} is not a memory size: a number and a unit, e.g. 200MB, 8GB")
+    number, unit, binary = found.groups()
+    power = "kmgt".index(unit.lower()) + 1
+    return int(float(number) * (1024 if binary else 1000) ** power)
+
 
 @dataclass(frozen=True)
 class BackendOptions:
-    """How to open a SQL backend: DuckDB's memory limit (`200MB`, `8GB`), Spark's master URL
-    (`local[*]`, `spark://host:7077`) or an existing SparkSession (the Python API)."""
+    """How to open a SQL backend: DuckDB's memory limit (`200MB`, `8GB`) or Spark's driver
+    memory (its whole heap in local mode), Spark's master URL (`local[*]`, `spark://host:7077`)
+    or an existing SparkSession (the Python API)."""
 
     memory_limit: str | None = None
     #: DuckDB: a stage's case frame read back only when something reads it
@@ -44,7 +59,11 @@ def open_database(name: str, options: BackendOptions | None = None) -> Database:
     if name == "spark":
         from engine.plan.sql.spark_runner import Spark
 
-        return Spark(master=options.spark_master, session=options.spark_session)
+        return Spark(
+            master=options.spark_master,
+            session=options.spark_session,
+            memory=None if options.memory_limit is None else memory_bytes(options.memory_limit),
+        )
     raise ValueError(f"backend {name!r}: one of {', '.join(BACKENDS)}")
 
 

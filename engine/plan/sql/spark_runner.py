@@ -26,7 +26,12 @@ class Spark:
     #: a view made on a Spark view holds its plan, not its name: each definition is kept
     lazy = 0
 
-    def __init__(self, master: str | None = None, session: Any = None) -> None:
+    def __init__(
+        self, master: str | None = None, session: Any = None, memory: int | None = None
+    ) -> None:
+        """`memory`: the driver's, in bytes (`driver_memory`; default 4 GiB). In local mode
+        the driver's JVM holds every row Spark keeps — the cases the run registers and each
+        step's checkpoint: 10M cases of Xuancheng 2024 need more than 4 GiB."""
         from pyspark.sql import SparkSession
 
         self._own = session is None
@@ -36,7 +41,7 @@ class Spark:
                 .appName("drgpolicy")
                 .config("spark.sql.shuffle.partitions", "4")
                 .config("spark.ui.enabled", "false")
-                .config("spark.driver.memory", "4g")
+                .config("spark.driver.memory", driver_memory(memory))
                 .config("spark.pyspark.python", sys.executable)
                 .getOrCreate()
             )
@@ -81,6 +86,15 @@ class Spark:
             self.drop(name)
         if self._own:
             self.spark.stop()
+
+
+#: The driver's memory when none is given (bytes).
+DRIVER_MEMORY = 4 * 2**30
+
+
+def driver_memory(memory: int | None) -> str:
+    """`spark.driver.memory` for a size in bytes: whole MiB, rounded up."""
+    return f"{-(-(memory or DRIVER_MEMORY) // 2**20)}m"
 
 
 def _c_log() -> Callable[[float | None], float | None]:
