@@ -33,7 +33,6 @@ from engine.plan.polars.frames import (
     key_columns,
     value_home,
     with_columns,
-    with_passes,
 )
 from policy_dsl import grains as g
 from policy_dsl import ir
@@ -142,21 +141,20 @@ class StageRun:
     # ---- definitions ----
     def define(self, definition: ir.Definition) -> None:
         grain = self.effective(definition.grain)
-        compiler = Compiler(self, grain)
         if definition.name in self.settings.definitions:
             value = _literal(self.settings.definitions[definition.name], definition.type)
             expr: pl.Expr = value
         else:
+            compiler = Compiler(self, grain)
             self.aggregates = dict(self.kept_aggregates)
             compiler.prefetch_aggregates(definition.expr)
             expr = compiler.expr(definition.expr)
-        passes = (compiler.conditions, [expr.alias(definition.name)])
-        self.add(grain, with_passes(self.frame(grain), *passes))
-        if compiler.arms:
-            key = "case_id" if "case_id" in self.frame(grain).columns else None
-            found = count_fallthrough(self.frame(grain), compiler.arms, key)
-            if found.counts:
-                self.fallthrough[definition.name] = found
+            if compiler.arms:
+                key = "case_id" if "case_id" in self.frame(grain).columns else None
+                found = count_fallthrough(self.frame(grain), compiler.arms, key)
+                if found.counts:
+                    self.fallthrough[definition.name] = found
+        self.add(grain, with_columns(self.frame(grain), expr.alias(definition.name)))
         self.home[definition.name] = grain
         self.aggregates = dict(self.kept_aggregates)
         self._drop_temporaries()
@@ -253,11 +251,6 @@ def _literal(value: Any, typ: ir.TypeIR) -> pl.Expr:
 
 class Compiler(ExpressionLowering["StageRun", pl.Expr]):
     """IR expression → polars expression over the frame at one grain (joins done on the way)."""
-
-    def __init__(self, run: StageRun, grain: g.Grain, current: pl.Expr | None = None) -> None:
-        super().__init__(run, grain, current)
-        #: a classification's conditions, each named as its column of `arms`
-        self.conditions: list[pl.Expr] = []
 
     def _lit(self, node: ir.Lit) -> pl.Expr:
         return _literal(node.value, node.type)
@@ -390,15 +383,15 @@ class Compiler(ExpressionLowering["StageRun", pl.Expr]):
         return functions.POLARS[node.fn](*(read(arg) for arg in node.args))
 
     def _classify(self, node: ir.Classify) -> pl.Expr:
-        """First match over the columns of the conditions (`arms`), so that the cases a
-        condition could not decide (a missing value) are counted
-        (`engine.plan.polars.fallthrough`). The conditions are computed in the pass before the
-        class's, in the same query (`conditions`, `StageRun.define`)."""
+        """First match; each condition is computed into a column first (`arms`), so that the
+        cases it could not decide (a missing value) are counted
+        (`engine.plan.polars.fallthrough`)."""
         enum = pl.Enum([c.name for c in node.classes])
         tried = list(itertools.takewhile(lambda c: c.when is not None, node.classes))
-        self.arms = [(c.name, self.run.temp()) for c in tried]
         conditions = [self.expr(c.when) for c in tried]
-        self.conditions = [e.alias(a) for e, (_, a) in zip(conditions, self.arms, strict=True)]
+        self.arms = [(c.name, self.run.temp()) for c in tried]
+        columns = [e.alias(a) for e, (_, a) in zip(conditions, self.arms, strict=True)]
+        self.replace(with_columns(self.frame(), *columns))
         chain: Any = pl
         for cls, (_, column) in zip(tried, self.arms, strict=True):
             chain = chain.when(pl.col(column)).then(pl.lit(cls.name, dtype=enum))

@@ -4,7 +4,7 @@ what-if read them)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -29,17 +29,7 @@ def with_columns(frame: pl.DataFrame, *exprs: pl.Expr) -> pl.DataFrame:
     """`frame.with_columns(*exprs)` through polars' query optimizer, which computes a repeated
     sub-expression once (a table lookup inside a tolerance comparison, the branches of a `when`
     chain): three to four times faster than eager evaluation on a settlement's expressions."""
-    return with_passes(frame, exprs)
-
-
-def with_passes(frame: pl.DataFrame, *passes: Sequence[pl.Expr]) -> pl.DataFrame:
-    """`with_columns` of each pass in turn, a pass reading the columns of those before it, in
-    one query (one collect)."""
-    query = frame.lazy()
-    for exprs in passes:
-        if exprs:
-            query = query.with_columns(*exprs)
-    return query.collect(engine="in-memory")
+    return frame.lazy().with_columns(*exprs).collect(engine="in-memory")
 
 
 def join_values(
