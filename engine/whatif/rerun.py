@@ -68,15 +68,7 @@ def affected_definitions(
         old = {d.name: d for d in before.stage(stage.name).definitions}
         mine = affected.setdefault(stage.name, set())
         for definition in stage.definitions:
-            previous = old.get(definition.name)
-            if (
-                previous is None
-                or _meaning(previous) != _meaning(definition)
-                or definition.name in changed
-                or any(
-                    _reads_changed(ref, stage.name, changed, affected) for ref in _reads(definition)
-                )
-            ):
+            if _differs(old.get(definition.name), definition, stage.name, changed, affected):
                 mine.add(definition.name)
     return affected
 
@@ -94,15 +86,26 @@ def affected_indicators(
     scope = {**affected, SETTLED: affected.get(settled, set()), after.name: set()}
     old = {d.name: d for d in before.definitions}
     for definition in after.definitions:
-        previous = old.get(definition.name)
-        if (
-            previous is None
-            or _meaning(previous) != _meaning(definition)
-            or definition.name in changed
-            or any(_reads_changed(ref, after.name, changed, scope) for ref in _reads(definition))
-        ):
+        if _differs(old.get(definition.name), definition, after.name, changed, scope):
             scope[after.name].add(definition.name)
     return scope[after.name]
+
+
+def _differs(
+    previous: ir.Definition | None,
+    definition: ir.Definition,
+    stage: str,
+    changed: set[str],
+    affected: Affected,
+) -> bool:
+    """Whether a definition's value may differ from the earlier run's: new, rewritten, fixed
+    or given anew, or reading what may differ (`affected`, filled in dependency order)."""
+    return (
+        previous is None
+        or _meaning(previous) != _meaning(definition)
+        or definition.name in changed
+        or any(_reads_changed(ref, stage, changed, affected) for ref in _reads(definition))
+    )
 
 
 def count_affected(earlier: Settlement, policy: ir.Policy, settings: Settings) -> int:
