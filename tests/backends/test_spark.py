@@ -45,6 +45,12 @@ def spark() -> Iterator[Shared]:
     shared.spark.spark.stop()
 
 
+def test_a_stage_of_any_size_comes_back_to_the_driver(spark: Shared) -> None:
+    """At 10M cases a stage's table is several GiB: under Spark's default limit on what the
+    driver collects (1 GiB) the run failed at its first read-back, after 19 minutes."""
+    assert spark().spark.conf.get("spark.driver.maxResultSize") == "0"
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_shipped_policy_settles_the_cut_as_polars_does(
     spark: Shared, sample_cut: Path, path: Path

@@ -31,7 +31,10 @@ class Spark:
     ) -> None:
         """`memory`: the driver's, in bytes (`driver_memory`; default 4 GiB). In local mode
         the driver's JVM holds every row Spark keeps — the cases the run registers and each
-        step's checkpoint: 10M cases of Xuancheng 2024 need more than 4 GiB."""
+        step's checkpoint: 10M cases of Xuancheng 2024 need more than 4 GiB. The stages' tables
+        come back to the driver whole (`fetch`, to be written as polars writes them): the
+        driver's limit on a result (`spark.driver.maxResultSize`, 1 GiB by default) is lifted,
+        or 10M cases fail at their first read-back."""
         from pyspark.sql import SparkSession
 
         self._own = session is None
@@ -42,6 +45,7 @@ class Spark:
                 .config("spark.sql.shuffle.partitions", "4")
                 .config("spark.ui.enabled", "false")
                 .config("spark.driver.memory", driver_memory(memory))
+                .config("spark.driver.maxResultSize", "0")
                 .config("spark.pyspark.python", sys.executable)
                 .getOrCreate()
             )
