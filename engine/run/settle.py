@@ -528,13 +528,23 @@ def definitions_read(
 ) -> dict[tuple[str, str], ir.Definition]:
     """(stage, name) → definition, for every definition that an output of the run depends on
     (see `fields_read`), those fixed from outside left out, in the order they are reached."""
-    definitions = {(s.name, d.name): d for s in stages for d in s.definitions}
-    todo = [
+    roots = [
         (s.name, d.name)
         for s in stages
         for d in s.definitions
         if d.report or (s.settles_cases and d.name in outputs)
     ]
+    return definitions_reached(stages, roots, fixed)
+
+
+def definitions_reached(
+    stages: Collection[ir.Stage], roots: Collection[tuple[str, str]], fixed: Collection[str]
+) -> dict[tuple[str, str], ir.Definition]:
+    """(stage, name) → definition, for the definitions `roots` ((stage, name) pairs) are and
+    read, directly or through others, in any of `stages`; those named in `fixed` (fixed from
+    outside: they read nothing) left out."""
+    definitions = {(s.name, d.name): d for s in stages for d in s.definitions}
+    todo = list(roots)
     found: dict[tuple[str, str], ir.Definition] = {}
     while todo:
         key = todo.pop()
