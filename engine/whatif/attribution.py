@@ -240,7 +240,8 @@ def _alone(
     if kept is not None:
         return Measured.of_outcome(kept)
     base = impact.base.settlement
-    return Measured.of(resettle(base, policy, settings, measured_definitions(policy)))
+    only = measured_definitions(policy, base.period)
+    return Measured.of(resettle(base, policy, settings, only))
 
 
 def _measures(outcome: Outcome | Measured, reports: list[str]) -> pl.DataFrame:

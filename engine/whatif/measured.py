@@ -16,11 +16,22 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from engine.inputs.rundata import Period
 from engine.plan import money
-from engine.run.settle import Settlement, case_results, definitions_read, output_names
+from engine.run.settle import (
+    Settlement,
+    case_results,
+    definitions_reached,
+    definitions_read,
+    output_names,
+    stages_for,
+)
 from engine.whatif.impact import report_totals
 from engine.whatif.runs import Outcome, money_reports
 from policy_dsl import ir
+
+#: The per-case values a run without money reports is measured by.
+CASE_VALUES = ("category", "payment")
 
 
 @dataclass(frozen=True)
@@ -35,10 +46,10 @@ class Measured:
     @classmethod
     def of(cls, settlement: Settlement) -> Measured:
         stage = settlement.settling_stages()[-1]
-        if money_reports(settlement, stage):
+        if money_reports(settlement.policy, stage):
             return cls.of_outcome(Outcome.of(settlement))
         result = settlement.stages[stage]
-        cases = case_results(result, ["category", "payment"], settlement.data.codes).select(
+        cases = case_results(result, list(CASE_VALUES), settlement.data.codes).select(
             "hospital_id",
             pl.col("category").cast(pl.String),
             money.to_fen(pl.col("payment")).fill_null(0).alias("payment"),
@@ -50,11 +61,16 @@ class Measured:
         return cls(outcome.cases.select("hospital_id", "category", "payment"), outcome.reports)
 
 
-def measured_definitions(policy: ir.Policy) -> set[tuple[str, str]]:
-    """(stage, name) of every definition the outputs and reports read (`definitions_read`,
-    fixed ones included): what a re-settlement for `Measured` evaluates (`rerun.resettle`'s
-    `only`) — not, say, the standard indicators' helpers."""
-    return set(definitions_read(policy.stages, output_names(policy.method), {}))
+def measured_definitions(policy: ir.Policy, period: Period) -> set[tuple[str, str]]:
+    """(stage, name) of every definition `Measured.of` reads of a run of `policy` for
+    `period`, fixed ones included: what a re-settlement for it evaluates (`rerun.resettle`'s
+    `only`). Without money reports, the category and payment of the last settling stage and
+    what they read — not, say, a ranking report or the standard indicators' helpers; with
+    some, every definition the outputs and reports read (`Outcome.of` reads the statement)."""
+    stage = [s.name for s in stages_for(policy, period) if s.settles_cases][-1]
+    if money_reports(policy, stage):
+        return set(definitions_read(policy.stages, output_names(policy.method), {}))
+    return set(definitions_reached(policy.stages, [(stage, n) for n in CASE_VALUES], ()))
 
 
 @dataclass(frozen=True)

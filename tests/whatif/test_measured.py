@@ -49,7 +49,8 @@ def test_a_shift_reads_as_the_full_comparison(city: str, sample_cut: Path) -> No
     moved_any = False
     for run in shifted_runs(base.settlement):
         full = impact_of(base, Outcome.of(run))
-        lean_run = resettle(base.settlement, run.policy, run.settings, measured_definitions(policy))
+        only = measured_definitions(policy, base.settlement.period)
+        lean_run = resettle(base.settlement, run.policy, run.settings, only)
         lean = shift_of(base, Measured.of(lean_run), base.settlement.data.hospitals)
         assert lean.delta == full.delta
         levels = full.levels.select("level", "delta").rows()
@@ -107,3 +108,23 @@ def test_xuancheng_reads_no_statement(sample_cut: Path) -> None:
     policy = load_policy(POLICIES / "xuancheng" / "2024.policy")
     settled = settle(policy, load_data(sample_cut, policy), Period.parse("2024"))
     assert not statement_read(settled, settled.settling_stages()[-1])
+
+
+def test_a_lean_run_without_money_reports_leaves_the_other_reports_out(sample_cut: Path) -> None:
+    """Xuancheng's reports are not money (a cost per point and its ranking): a shift evaluates
+    the category, the payment and what they read, not the reports; Wuxi's year-end corrections
+    are money, so its lean run evaluates every report the statement shows."""
+    policy = load_policy(POLICIES / "xuancheng" / "2024.policy")
+    year = Period.parse("2024")
+    only = measured_definitions(policy, year)
+    assert {("settlement", "category"), ("settlement", "payment")} <= only
+    assert ("settlement", "point_value") in only  # the payment reads it through payable_total
+    assert not only & {("settlement", "cost_per_point"), ("settlement", "horse_race_rank")}
+    base = settle(policy, load_data(sample_cut, policy), year)
+    moved = Settings(params={"low_ratio_standard": 0.45})
+    lean = resettle(base, policy, moved, only)
+    assert "horse_race_rank" not in lean.stages["settlement"].home
+    assert "horse_race_rank" in resettle(base, policy, moved).stages["settlement"].home
+    wuxi = load_policy(POLICIES / "wuxi" / "2024.policy")
+    reports = {(s.name, d.name) for s in wuxi.stages for d in s.definitions if d.report}
+    assert reports and reports <= measured_definitions(wuxi, year)
