@@ -5,7 +5,8 @@ run's, and the input data (cut to the period) is shared.
 
 The result equals a full `settle` value for value (a property test checks it). Two policies share
 a run only when their stages, payment method and declared inputs are the same; otherwise every
-definition is evaluated, still on the shared data.
+definition is evaluated, still on the shared data. A per-case definition that differs only
+where the cases it reads changed is evaluated on those cases alone (`changed_cases`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ import weakref
 from collections.abc import Iterator, Mapping, Set
 from typing import Any
 
+import polars as pl
+
 from engine.plan.polars.batch import Settings, StageResult, StageRun
 from engine.run.resettled import ResettledFrom
 from engine.run.settle import Settlement, stages_for
+from engine.whatif.changed_cases import CASE, ChangedCases, row_wise
 from policy_dsl import ir
 from policy_dsl.check.indicators import SETTLED
 
@@ -40,11 +44,14 @@ def resettle(
     outside it that the change reaches is not evaluated: the run has no value of it."""
     settings = settings or Settings()
     affected = affected_definitions(earlier, policy, settings)
+    changed = _changed_inputs(earlier.policy, earlier.settings, policy, settings)
     result = Settlement(policy, earlier.period, earlier.inputs, earlier.data, settings)
     for stage in stages_for(policy, earlier.period):
         previous = earlier.stages.get(stage.name) if affected is not None else None
         redo = affected.get(stage.name, set()) if affected is not None else set()
         run = _Rerun(policy, stage, earlier, result.stages, settings, previous, redo)
+        if previous is not None and affected is not None:
+            run.by_cases = _by_cases(earlier.policy, stage, changed, affected)
         if only is not None:
             run.skip = {d.name for d in stage.definitions if (stage.name, d.name) not in only}
         result.stages[stage.name] = run.run()
@@ -106,6 +113,27 @@ def _differs(
         or definition.name in changed
         or any(_reads_changed(ref, stage, changed, affected) for ref in _reads(definition))
     )
+
+
+def _by_cases(
+    before: ir.Policy, stage: ir.Stage, changed: set[str], affected: Affected
+) -> dict[str, list[str]]:
+    """The definitions of `stage` that may differ from the earlier run's only because per-case
+    values of the stage they read do — not rewritten, reading no changed input, row-wise
+    (`changed_cases`) — each with the definitions it reads that may differ."""
+    old = {d.name: d for d in before.stage(stage.name).definitions}
+    redo = affected.get(stage.name, set())
+    found = {}
+    for definition in stage.definitions:
+        previous = old.get(definition.name)
+        if definition.name not in redo or definition.name in changed or previous is None:
+            continue
+        if _meaning(previous) != _meaning(definition) or not row_wise(definition):
+            continue
+        reads = [r for r in _reads(definition) if _reads_changed(r, stage.name, changed, affected)]
+        if all(where in (None, stage.name) and name in redo for where, name in reads):
+            found[definition.name] = [name for _, name in reads]
+    return found
 
 
 def count_affected(earlier: Settlement, policy: ir.Policy, settings: Settings) -> int:
@@ -199,13 +227,41 @@ class _Rerun(StageRun):
         }
         self.home = {name: grain for name, grain in previous.home.items() if name in keep}
         self.fallthrough = {n: f for n, f in previous.fallthrough.items() if n in keep}
+        if CASE in previous.frames:
+            self.cases = ChangedCases(previous.frames[CASE])
 
     #: definitions left out of the run (`resettle`'s `only`)
     skip: Set[str] = frozenset()
+    #: the definitions evaluated on the changed cases alone, with what they read that changed
+    #: (`_by_cases`), and where the values evaluated again differ from the earlier run's
+    by_cases: Mapping[str, list[str]] = {}
+    cases: ChangedCases | None = None
 
     def define(self, definition: ir.Definition) -> None:
-        if definition.name not in self.home and definition.name not in self.skip:
+        name = definition.name
+        if name in self.home or name in self.skip:
+            return
+        reads = self.by_cases.get(name)
+        on_cases = self.effective(definition.grain) == CASE and reads is not None
+        mask = self.cases.rows(reads) if self.cases and on_cases and reads else None
+        if mask is None:
             super().define(definition)
+        else:
+            self._define_on(definition, mask)
+        if self.cases is not None and self.home[name] == CASE:
+            self.cases.record(name, self.frames[CASE])
+
+    def _define_on(self, definition: ir.Definition, mask: pl.Series) -> None:
+        """Evaluate a per-case definition on the cases of `mask` alone (`changed_cases`)."""
+        assert self.cases is not None
+        cases = self.frames[CASE]
+        part = pl.Series(definition.name, [])
+        if mask.any():
+            self.frames[CASE] = cases.filter(mask)
+            super().define(definition)
+            part = self.frames[CASE][definition.name]
+        self.frames[CASE] = self.cases.merged(definition.name, cases, mask, part)
+        self.home[definition.name] = CASE
 
 
 def _stale_columns(
