@@ -41,7 +41,8 @@ def resettle(
 ) -> Settlement:
     """`policy` settled on the data and period of `earlier`, re-using what did not change;
     with `only` ((stage, name) pairs that hold every definition they read), a definition
-    outside it that the change reaches is not evaluated: the run has no value of it."""
+    outside it that the change reaches is not evaluated: the run has no value of it (nor
+    indicators taken from `earlier`: `engine.run.resettled`)."""
     settings = settings or Settings()
     affected = affected_definitions(earlier, policy, settings)
     changed = _changed_inputs(earlier.policy, earlier.settings, policy, settings)
@@ -55,7 +56,7 @@ def resettle(
         if only is not None:
             run.skip = {d.name for d in stage.definitions if (stage.name, d.name) not in only}
         result.stages[stage.name] = run.run()
-    indicators = affected_indicators(earlier, result, affected)
+    indicators = affected_indicators(earlier, result, affected) if only is None else None
     if indicators is not None:
         result.resettled_from = ResettledFrom(weakref.ref(earlier), frozenset(indicators))
     return result
