@@ -23,7 +23,10 @@ from engine.whatif.measured import Measured, measured_definitions, shift_of
 from engine.whatif.rerun import resettle
 from engine.whatif.runs import Outcome, Runs, _money_reports, _supervision, statement_read
 from engine.whatif.thresholds import threshold_uses
+from policy_dsl import ir
+from policy_dsl.check import Checked
 from policy_dsl.loader import read_policy_file, resolve
+from policy_dsl.lower import lower
 from tests.conftest import POLICIES
 
 CITIES = ["xuancheng/2024", "wuxi/2024", "yantai/2024", "wuhan/2024", "suzhou/2024"]
@@ -72,7 +75,8 @@ def test_the_one_change_of_an_edit_is_not_settled_again(
     sample_cut: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An edit of one parameter is one clause: its version alone is the new version, which the
-    what-if has settled and kept — the attribution reads it instead of re-settling it."""
+    what-if has settled and kept — the attribution reads it instead of lowering and re-settling
+    it."""
     new = POLICIES / "xuancheng" / "2024.policy"
     edited = tmp_path / "2024.policy"
     text = new.read_text(encoding="utf-8")
@@ -87,7 +91,15 @@ def test_the_one_change_of_an_edit_is_not_settled_again(
         raise AssertionError("re-settled")
 
     monkeypatch.setattr("engine.whatif.attribution.resettle", refuse)
+    lowered: list[Checked] = []
+
+    def counted(checked: Checked) -> ir.Policy:
+        lowered.append(checked)
+        return lower(checked)
+
+    monkeypatch.setattr("engine.whatif.attribution.lower", counted)
     again = attribute(runs, base, after)
+    assert len(lowered) == 2  # the two versions, not the change alone
     assert again.parts == expected.parts and again.interaction == expected.interaction
 
 
