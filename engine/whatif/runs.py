@@ -22,7 +22,7 @@ from engine.inputs.rundata import Period
 from engine.plan import money
 from engine.plan.polars.batch import Settings
 from engine.plan.polars.frames import key_columns
-from engine.run.outputs import stage_tables
+from engine.run.outputs import period_values, stage_tables
 from engine.run.settle import Settlement, settle
 from engine.run.supervision_outputs import supervision_inputs
 from engine.whatif.rerun import count_affected, resettle
@@ -71,7 +71,8 @@ class Outcome:
     def of(cls, settlement: Settlement) -> Outcome:
         stage = settlement.settling_stages()[-1]
         read = statement_read(settlement, stage)
-        tables = stage_tables(settlement, stage, statement=read)
+        tables = stage_tables(settlement, stage, statement=read, summary=False)
+        summary = period_values(settlement.stages[stage], tables["cases"], settlement)
         settled = settled_name(settlement.policy.method)
         cases = tables["cases"].select(
             "case_id",
@@ -82,7 +83,7 @@ class Outcome:
             pl.col(settled).alias("settled"),
             pl.col("payment").fill_null(0),
         )
-        totals = _totals(tables["summary"], cases, settlement.policy)
+        totals = _totals(summary, cases, settlement.policy)
         if totals.price is None:
             prices = _prices_by(tables["cases"], settlement, price_name(settlement.policy.method))
             totals = replace(totals, prices=prices)
