@@ -67,8 +67,14 @@ class ChangedCases:
 
 def _differs(after: pl.Series, before: pl.Series) -> pl.Series:
     """Where two columns differ, a missing value and the sign of a zero included."""
-    differs = after.ne_missing(before)
+    a, b = pl.col("after"), pl.col("before")
+    differs = a.ne_missing(b)
     if after.dtype.is_float() and before.dtype.is_float():
-        zeros = (after == 0) & (before == 0)
-        differs = differs | (zeros & (1 / after).ne_missing(1 / before)).fill_null(False)
-    return differs
+        differs = differs | ((a == 0) & (b == 0) & (1 / a != 1 / b)).fill_null(False)
+    return (
+        pl.DataFrame([after.alias("after"), before.alias("before")])
+        .lazy()
+        .select(differs)
+        .collect()
+        .to_series()
+    )

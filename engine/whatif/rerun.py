@@ -249,7 +249,8 @@ class _Rerun(StageRun):
             super().define(definition)
         else:
             self._define_on(definition, mask)
-        if self.cases is not None and self.home[name] == CASE:
+        watched = self.cases is not None and any(name in r for r in self.by_cases.values())
+        if self.cases is not None and watched and self.home[name] == CASE:
             self.cases.record(name, self.frames[CASE])
 
     def _define_on(self, definition: ir.Definition, mask: pl.Series) -> None:
