@@ -37,8 +37,9 @@ CASE_VALUES = ("category", "payment")
 @dataclass(frozen=True)
 class Measured:
     """A run as the attribution and the exposure read it: `cases` (`hospital_id`, `category`
-    as text, `payment` in fen, nulls as 0) in the run's case order, `reports` as
-    `Outcome.reports` (per hospital, one column in fen per money report)."""
+    as the run has it — the classification's Enum, or text from an `Outcome` —, `payment` in
+    fen, nulls as 0) in the run's case order, `reports` as `Outcome.reports` (per hospital, one
+    column in fen per money report)."""
 
     cases: pl.DataFrame
     reports: pl.DataFrame
@@ -51,7 +52,7 @@ class Measured:
         result = settlement.stages[stage]
         cases = case_results(result, list(CASE_VALUES), settlement.data.codes).select(
             "hospital_id",
-            pl.col("category").cast(pl.String),
+            "category",
             money.to_fen(pl.col("payment")).fill_null(0).alias("payment"),
         )
         return cls(cases, pl.DataFrame({"hospital_id": []}, schema={"hospital_id": pl.String}))
@@ -101,11 +102,10 @@ def shift_of(base: Outcome, shifted: Measured, hospital_levels: pl.DataFrame) ->
         .fill_null(0)
         .sort("level")
     )
-    moved = (base.cases["category"] != shifted.cases["category"]).sum()
     return Shift(
         int(shifted.cases["payment"].sum()) - base.totals.payment,
         {int(level): int(delta) for level, delta in levels.rows()},
-        int(moved),
+        _moved(base, shifted.cases["category"]),
         {
             r: int(d or 0)
             for r, d in report_totals(base.reports, shifted.reports)
@@ -113,6 +113,16 @@ def shift_of(base: Outcome, shifted: Measured, hospital_levels: pl.DataFrame) ->
             .rows()
         },
     )
+
+
+def _moved(base: Outcome, after: pl.Series) -> int:
+    """The cases whose class differs from the base run's: compared as the classification's
+    Enum where both runs have the same one (no text made of every case's class), else as text."""
+    result = base.settlement.stages[base.stage]
+    before = case_results(result, ["category"], base.settlement.data.codes)["category"]
+    if before.dtype != after.dtype:
+        before, after = base.cases["category"], after.cast(pl.String)
+    return int((before != after).sum())
 
 
 __all__ = ["Measured", "Shift", "measured_definitions", "shift_of"]
