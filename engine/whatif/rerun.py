@@ -4,9 +4,10 @@ in a few parameters, table rows, fixed values or definitions, only the definitio
 run's, and the input data (cut to the period) is shared.
 
 The result equals a full `settle` value for value (a property test checks it). Two policies share
-a run only when their stages, payment method and declared inputs are the same; otherwise every
-definition is evaluated, still on the shared data. A per-case definition that differs only
-where the cases it reads changed is evaluated on those cases alone (`changed_cases`).
+a run only when their stages and payment method are the same (an input declared anew changes
+what reads it, as a parameter's value does); otherwise every definition is evaluated, still on
+the shared data. A per-case definition that differs only where the cases it reads changed is
+evaluated on those cases alone (`changed_cases`).
 """
 
 from __future__ import annotations
@@ -148,19 +149,24 @@ def count_affected(earlier: Settlement, policy: ir.Policy, settings: Settings) -
 def _same_shape(before: ir.Policy, after: ir.Policy) -> bool:
     def shape(p: ir.Policy) -> Any:
         stages = [(s.name, s.period, s.settles_cases) for s in p.stages]
-        return p.method, stages, [i.model_dump() for i in p.inputs]
+        return p.method, stages
 
     return bool(shape(before) == shape(after))
 
 
 def _changed_inputs(before: ir.Policy, old: Settings, after: ir.Policy, new: Settings) -> set[str]:
-    """Parameters, tables and fixed definitions whose values differ."""
+    """Parameters, tables, fixed definitions and declared inputs whose values (or declarations:
+    a budget's grain, an input added) differ."""
     params = _differing(_param_values(before, old), _param_values(after, new))
     tables = _differing(
         {t.name: t.rows for t in before.tables}, {t.name: t.rows for t in after.tables}
     )
     fixed = _differing(dict(old.definitions), dict(new.definitions))
-    return params | tables | fixed
+    inputs = _differing(
+        {i.name: i.model_dump(exclude={"label", "citations"}) for i in before.inputs},
+        {i.name: i.model_dump(exclude={"label", "citations"}) for i in after.inputs},
+    )
+    return params | tables | fixed | inputs
 
 
 def _param_values(policy: ir.Policy, settings: Settings) -> dict[str, Any]:
@@ -185,8 +191,8 @@ def _reads_changed(
 
 
 def _reads(definition: ir.Definition) -> Iterator[tuple[str | None, str]]:
-    """Parameters, tables and definitions an expression reads (with the stage of an earlier
-    stage's value)."""
+    """Parameters, tables, input columns and definitions an expression reads (with the stage of
+    an earlier stage's value)."""
     yield from _walk(definition.expr)
 
 
@@ -199,6 +205,8 @@ def _walk(node: Any) -> Iterator[tuple[str | None, str]]:
         return
     if isinstance(node, ir.ParamRef | ir.TableLookup):
         yield None, node.name
+    elif isinstance(node, ir.FieldRef):
+        yield None, node.column
     elif isinstance(node, ir.Ref):
         yield node.stage, node.name
     for name in type(node).model_fields:

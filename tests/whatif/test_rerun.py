@@ -55,8 +55,14 @@ def test_resettling_equals_settling(sample_inputs: Inputs, params: dict[str, flo
 
 
 def test_another_version_resettles_from_a_run(sample_inputs: Inputs) -> None:
+    """2024 declares inputs 2023 does not (a filed coefficient, a hospital type): it still
+    shares 2023's run, re-evaluating what reads them and what changed."""
     period = Period.parse("2024")
     earlier = settle(load_policy(OLD), sample_inputs, period)
+    affected = affected_definitions(earlier, POLICY, Settings())
+    assert affected is not None
+    assert "hospital_coefficient" in affected["settlement"]  # reads filed_coefficient
+    assert not {"cost_ratio", "benchmark_cost", "base_points"} & affected["settlement"]
     again = Outcome.of(resettle(earlier, POLICY))
     assert again.cases.equals(Outcome.of(settle(POLICY, sample_inputs, period)).cases)
 
