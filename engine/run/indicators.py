@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Set
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -37,12 +36,10 @@ from engine.plan.polars.batch import Settings, StageRun
 from engine.plan.polars.frames import StageResult, key_columns
 from engine.plan.polars.monitoring_batch import aggregate_ahead
 from engine.run.resettled import Reused, reused
+from engine.run.settle import Settlement, definitions_reached
 from policy_dsl import ir
 from policy_dsl.check.indicators import GRAINS, PREVIOUS, SETTLED
 from policy_dsl.lower_indicators import listing_name, threshold_name, value_name
-
-if TYPE_CHECKING:
-    from engine.run.settle import Settlement
 
 COLUMNS = ("indicator", "grain", "key", "value", "unit", "label", "target", "met", "note")
 SCHEMA = {
@@ -193,8 +190,10 @@ def evaluate(settlement: Settlement, grains: frozenset[str] | None = None) -> Ev
 
 def definitions_shown(policy: ir.Policy, grains: Set[str]) -> set[str]:
     """The monitoring stage's definitions that the indicators and targets at `grains` read,
-    directly or through others."""
-    assert policy.monitoring is not None
+    directly or through others (`definitions_reached` within the stage: what it reads of the
+    settled stages is there already)."""
+    stage = policy.monitoring
+    assert stage is not None
     roots = [
         name
         for indicator in policy.indicators
@@ -203,19 +202,8 @@ def definitions_shown(policy: ir.Policy, grains: Set[str]) -> set[str]:
         for name in (value_name(indicator.name, word), listing_name(indicator.name, word))
     ]
     roots += [threshold_name(t.name) for t in policy.targets if grains & set(t.grains)]
-    definitions = {d.name: d for d in policy.monitoring.definitions}
-    found: set[str] = set()
-    while roots:
-        name = roots.pop()
-        if name in found or name not in definitions:
-            continue
-        found.add(name)
-        roots += [
-            node.name
-            for node in ir.walk(definitions[name].expr)
-            if isinstance(node, ir.Ref) and node.stage is None
-        ]
-    return found
+    reached = definitions_reached([stage], [(stage.name, name) for name in roots], ())
+    return {name for _, name in reached}
 
 
 def indicator_table(settlement: Settlement, grains: Collection[str] | None = None) -> pl.DataFrame:

@@ -74,6 +74,7 @@ def stage_tables(
     stage: str,
     database: DuckDB | None = None,
     statement: bool = True,
+    summary: bool = True,
 ) -> dict[str, pl.DataFrame]:
     """The three tables of a settling stage, ready to write. The cases table has the method's
     outputs and every other per-case value a later stage reads (so that a year's run can take
@@ -81,7 +82,8 @@ def stage_tables(
     cases file (`case_file.in_database`), the cases table is read from it without the later
     values (`case_file.case_frame`: what the statements, the summary and the report read), and
     the stage's whole case frame is not read back. Without `statement`, the hospitals'
-    statement is left out (a what-if of a policy whose statement has no money to compare)."""
+    statement is left out (a what-if of a policy whose statement has no money to compare);
+    without `summary`, the period's summary (a what-if takes its prices: `period_values`)."""
     result = settlement.stages[stage]
     if database is not None and settlement.sql is not None:
         from engine.run.case_file import case_frame
@@ -91,7 +93,8 @@ def stage_tables(
     else:
         cases = _case_table(settlement, stage)
     hospitals = {"hospitals": hospital_statement(result, cases, settlement)} if statement else {}
-    return {"cases": cases, **hospitals, "summary": period_summary(result, cases, settlement)}
+    totals = {"summary": period_summary(result, cases, settlement)} if summary else {}
+    return {"cases": cases, **hospitals, **totals}
 
 
 def sql_database(settlement: Settlement, fmt: str | None = None) -> DuckDB | None:
@@ -196,7 +199,6 @@ def period_summary(
     keys = _period_keys(result)
     method = settlement.policy.method
     settled = "settled_points" if method == "points" else "settled_weight"
-    price = "point_value" if method == "points" else "rate"
     aggregates = [
         pl.len().alias("cases"),
         pl.col("total_cost").sum().alias("total_cost"),
@@ -206,6 +208,24 @@ def period_summary(
     ]
     lazy = cases.lazy()  # polars' eager group-by evaluates an exact sum group by group
     summary = (lazy.group_by(keys).agg(*aggregates) if keys else lazy.select(*aggregates)).collect()
+    return _with_period_values(summary, result, settlement)
+
+
+def period_values(result: StageResult, cases: pl.DataFrame, settlement: Settlement) -> pl.DataFrame:
+    """Per period of the cases, the values the summary shows beside its sums over the cases:
+    the point value (or rate) and the closing budget where the stage has them per period, and
+    the reports per period — without the sums (a what-if reads the price and the budget)."""
+    keys = _period_keys(result)
+    count = pl.len().alias("cases")
+    counted = cases.group_by(keys).agg(count) if keys else cases.select(count)
+    return _with_period_values(counted, result, settlement)
+
+
+def _with_period_values(
+    summary: pl.DataFrame, result: StageResult, settlement: Settlement
+) -> pl.DataFrame:
+    keys = _period_keys(result)
+    price = "point_value" if settlement.policy.method == "points" else "rate"
     summary = summary.with_columns(period=pl.lit(settlement.period.label))
     if result.home.get(price) == result.period_keys:
         summary = _join_value(summary, result, price, keys)

@@ -147,6 +147,14 @@ def _dtype(typ: ir.TypeIR) -> Dtype:
 
 
 @dataclass
+class _Monitored:
+    """A run's indicators evaluated at some grains, and their long table once made."""
+
+    evaluated: Evaluated | None
+    table: pl.DataFrame | None = None
+
+
+@dataclass
 class Settlement:
     """The outcome of one run: every evaluated stage, with the inputs it ran on."""
 
@@ -171,26 +179,27 @@ class Settlement:
     #: on a SQL backend, its stages' tables in the database (the outputs may be written there
     #: while the database is open: `engine.run.case_file`)
     sql: SqlStages | None = field(default=None, repr=False, compare=False)
-    #: the evaluated indicators and their tables, by the grains evaluated (None: all)
-    _monitoring: dict[frozenset[str] | None, Any] = field(default_factory=dict, repr=False)
-    _indicators: dict[frozenset[str] | None, pl.DataFrame] = field(default_factory=dict, repr=False)
+    #: the evaluated indicators, and their table once made, by the grains evaluated (None: all)
+    _monitoring: dict[frozenset[str] | None, _Monitored] = field(default_factory=dict, repr=False)
     #: the explainers of its stages, by name (`engine.explainer.explain.explainer_of`)
     explainers: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def monitoring(self, grains: frozenset[str] | None = None) -> Evaluated | None:
         """The run's indicators evaluated (once; `engine.run.indicators`), only at `grains`
         when given: None for a policy without indicators."""
+        return self._monitored(grains).evaluated
+
+    def _monitored(self, grains: frozenset[str] | None) -> _Monitored:
         if grains not in self._monitoring:
             from engine.run.indicators import evaluate
 
-            self._monitoring[grains] = evaluate(self, grains)
-        found: Evaluated | None = self._monitoring[grains]
-        return found
+            self._monitoring[grains] = _Monitored(evaluate(self, grains))
+        return self._monitoring[grains]
 
     def kept_monitoring(self, grains: frozenset[str] | None) -> Evaluated | None:
         """The indicators evaluated so far at every grain or at `grains`; nothing evaluated."""
-        found: Evaluated | None = self._monitoring.get(None) or self._monitoring.get(grains)
-        return found
+        found = self._monitoring.get(None) or self._monitoring.get(grains)
+        return found.evaluated if found is not None else None
 
     def indicators(self, grains: Collection[str] | None = None) -> pl.DataFrame:
         """The run's indicators as the long table of `indicators.csv` (once); with `grains`
@@ -199,13 +208,14 @@ class Settlement:
         group's and hospital's."""
         from engine.run.indicators import indicator_table
 
-        shown = None if grains is None or None in self._indicators else frozenset(grains)
-        if shown not in self._indicators:
-            self._indicators[shown] = indicator_table(self, shown)
-        table = self._indicators[shown]
+        whole = self._monitoring.get(None)
+        shown = None if grains is None or (whole and whole.table is not None) else frozenset(grains)
+        monitored = self._monitored(shown)
+        if monitored.table is None:
+            monitored.table = indicator_table(self, shown)
         if grains is None or shown is not None:
-            return table
-        return table.filter(pl.col("grain").is_in(list(grains)))
+            return monitored.table
+        return monitored.table.filter(pl.col("grain").is_in(list(grains)))
 
     def settling_stages(self) -> list[str]:
         """The stages this run settled cases in (a stage taken from earlier runs is not)."""
@@ -528,13 +538,23 @@ def definitions_read(
 ) -> dict[tuple[str, str], ir.Definition]:
     """(stage, name) → definition, for every definition that an output of the run depends on
     (see `fields_read`), those fixed from outside left out, in the order they are reached."""
-    definitions = {(s.name, d.name): d for s in stages for d in s.definitions}
-    todo = [
+    roots = [
         (s.name, d.name)
         for s in stages
         for d in s.definitions
         if d.report or (s.settles_cases and d.name in outputs)
     ]
+    return definitions_reached(stages, roots, fixed)
+
+
+def definitions_reached(
+    stages: Collection[ir.Stage], roots: Collection[tuple[str, str]], fixed: Collection[str]
+) -> dict[tuple[str, str], ir.Definition]:
+    """(stage, name) → definition, for the definitions `roots` ((stage, name) pairs) are and
+    read, directly or through others, in any of `stages`; those named in `fixed` (fixed from
+    outside: they read nothing) left out."""
+    definitions = {(s.name, d.name): d for s in stages for d in s.definitions}
+    todo = list(roots)
     found: dict[tuple[str, str], ir.Definition] = {}
     while todo:
         key = todo.pop()

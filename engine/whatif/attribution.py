@@ -185,7 +185,9 @@ def attribute(
         step("attribution: each changed clause alone", total=len(units)) as counting,
         ThreadPoolExecutor(max_workers=WORKERS) as pool,
     ):
-        alone = [lower(unit.checked) if unit.ok else None for unit in units]
+        # a lone unit is the whole change: applied alone, it is the new version (not lowered)
+        whole = len(units) == 1
+        alone = [lower(unit.checked) if unit.ok and not whole else None for unit in units]
         found = pool.map(lambda policy: _alone(runs, impact, policy, settings), alone)
         for unit, after in zip(units, found, strict=True):
             measured.append((unit, _measures(after, names)))
@@ -231,16 +233,16 @@ def _shared(impact: Impact) -> set[str]:
 def _alone(
     runs: Runs, impact: Impact, policy: ir.Policy | None, settings: Settings | None
 ) -> Measured:
-    """A unit's version (None: one that cannot be separated, measured as the new version)
-    as `runs` keeps it (the one change of an edit is the new version itself), else re-settled
-    from the base run; only what the parts read of it."""
+    """A unit's version (None: one that cannot be separated, or the only one: the new version)
+    as `runs` keeps it, else re-settled from the base run; only what the parts read of it."""
     if policy is None:
         return Measured.of_outcome(impact.new)
     kept = runs.kept(policy, settings)
     if kept is not None:
         return Measured.of_outcome(kept)
     base = impact.base.settlement
-    return Measured.of(resettle(base, policy, settings, measured_definitions(policy)))
+    only = measured_definitions(policy, base.period)
+    return Measured.of(resettle(base, policy, settings, only))
 
 
 def _measures(outcome: Outcome | Measured, reports: list[str]) -> pl.DataFrame:

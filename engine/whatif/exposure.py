@@ -290,16 +290,17 @@ def _shift(
     value = threshold.value + sign * threshold.step
     if threshold.value >= 0 > value or not _allowed(policy, threshold, value):
         return None
+    only = measured_definitions(policy, base.settlement.period)
     if threshold.row is None:
         moved = Settings(settings.definitions, {**settings.params, threshold.name: value})
-        shifted = resettle(base.settlement, policy, moved, measured_definitions(policy))
+        shifted = resettle(base.settlement, policy, moved, only)
     else:
         tables = [
             _table_with(t, threshold.row, value) if t.name == threshold.name else t
             for t in policy.tables
         ]
         changed = ir.with_hash(policy.model_copy(update={"tables": tables}))
-        shifted = resettle(base.settlement, changed, settings, measured_definitions(changed))
+        shifted = resettle(base.settlement, changed, settings, only)
     found = shift_of(base, Measured.of(shifted), base.settlement.data.hospitals)
     return ThresholdShift(value, found.delta, found.levels, found.moved_cases, found.reports)
 

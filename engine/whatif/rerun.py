@@ -4,8 +4,10 @@ in a few parameters, table rows, fixed values or definitions, only the definitio
 run's, and the input data (cut to the period) is shared.
 
 The result equals a full `settle` value for value (a property test checks it). Two policies share
-a run only when their stages, payment method and declared inputs are the same; otherwise every
-definition is evaluated, still on the shared data.
+a run only when their stages and payment method are the same (an input declared anew changes
+what reads it, as a parameter's value does); otherwise every definition is evaluated, still on
+the shared data. A per-case definition that differs only where the cases it reads changed is
+evaluated on those cases alone (`changed_cases`).
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import weakref
 from collections.abc import Iterator, Mapping, Set
 from typing import Any
 
+import polars as pl
+
 from engine.plan.polars.batch import Settings, StageResult, StageRun
 from engine.run.resettled import ResettledFrom
 from engine.run.settle import Settlement, stages_for
+from engine.whatif.changed_cases import CASE, ChangedCases, row_wise
 from policy_dsl import ir
 from policy_dsl.check.indicators import SETTLED
 
@@ -37,18 +42,22 @@ def resettle(
 ) -> Settlement:
     """`policy` settled on the data and period of `earlier`, re-using what did not change;
     with `only` ((stage, name) pairs that hold every definition they read), a definition
-    outside it that the change reaches is not evaluated: the run has no value of it."""
+    outside it that the change reaches is not evaluated: the run has no value of it (nor
+    indicators taken from `earlier`: `engine.run.resettled`)."""
     settings = settings or Settings()
     affected = affected_definitions(earlier, policy, settings)
+    changed = _changed_inputs(earlier.policy, earlier.settings, policy, settings)
     result = Settlement(policy, earlier.period, earlier.inputs, earlier.data, settings)
     for stage in stages_for(policy, earlier.period):
         previous = earlier.stages.get(stage.name) if affected is not None else None
         redo = affected.get(stage.name, set()) if affected is not None else set()
         run = _Rerun(policy, stage, earlier, result.stages, settings, previous, redo)
+        if previous is not None and affected is not None:
+            run.by_cases = _by_cases(earlier.policy, stage, changed, affected)
         if only is not None:
             run.skip = {d.name for d in stage.definitions if (stage.name, d.name) not in only}
         result.stages[stage.name] = run.run()
-    indicators = affected_indicators(earlier, result, affected)
+    indicators = affected_indicators(earlier, result, affected) if only is None else None
     if indicators is not None:
         result.resettled_from = ResettledFrom(weakref.ref(earlier), frozenset(indicators))
     return result
@@ -108,6 +117,27 @@ def _differs(
     )
 
 
+def _by_cases(
+    before: ir.Policy, stage: ir.Stage, changed: set[str], affected: Affected
+) -> dict[str, list[str]]:
+    """The definitions of `stage` that may differ from the earlier run's only because per-case
+    values of the stage they read do — not rewritten, reading no changed input, row-wise
+    (`changed_cases`) — each with the definitions it reads that may differ."""
+    old = {d.name: d for d in before.stage(stage.name).definitions}
+    redo = affected.get(stage.name, set())
+    found = {}
+    for definition in stage.definitions:
+        previous = old.get(definition.name)
+        if definition.name not in redo or definition.name in changed or previous is None:
+            continue
+        if _meaning(previous) != _meaning(definition) or not row_wise(definition):
+            continue
+        reads = [r for r in _reads(definition) if _reads_changed(r, stage.name, changed, affected)]
+        if all(where in (None, stage.name) and name in redo for where, name in reads):
+            found[definition.name] = [name for _, name in reads]
+    return found
+
+
 def count_affected(earlier: Settlement, policy: ir.Policy, settings: Settings) -> int:
     """How many definitions a re-settlement from `earlier` evaluates (all, when none is shared)."""
     affected = affected_definitions(earlier, policy, settings)
@@ -119,19 +149,24 @@ def count_affected(earlier: Settlement, policy: ir.Policy, settings: Settings) -
 def _same_shape(before: ir.Policy, after: ir.Policy) -> bool:
     def shape(p: ir.Policy) -> Any:
         stages = [(s.name, s.period, s.settles_cases) for s in p.stages]
-        return p.method, stages, [i.model_dump() for i in p.inputs]
+        return p.method, stages
 
     return bool(shape(before) == shape(after))
 
 
 def _changed_inputs(before: ir.Policy, old: Settings, after: ir.Policy, new: Settings) -> set[str]:
-    """Parameters, tables and fixed definitions whose values differ."""
+    """Parameters, tables, fixed definitions and declared inputs whose values (or declarations:
+    a budget's grain, an input added) differ."""
     params = _differing(_param_values(before, old), _param_values(after, new))
     tables = _differing(
         {t.name: t.rows for t in before.tables}, {t.name: t.rows for t in after.tables}
     )
     fixed = _differing(dict(old.definitions), dict(new.definitions))
-    return params | tables | fixed
+    inputs = _differing(
+        {i.name: i.model_dump(exclude={"label", "citations"}) for i in before.inputs},
+        {i.name: i.model_dump(exclude={"label", "citations"}) for i in after.inputs},
+    )
+    return params | tables | fixed | inputs
 
 
 def _param_values(policy: ir.Policy, settings: Settings) -> dict[str, Any]:
@@ -156,8 +191,8 @@ def _reads_changed(
 
 
 def _reads(definition: ir.Definition) -> Iterator[tuple[str | None, str]]:
-    """Parameters, tables and definitions an expression reads (with the stage of an earlier
-    stage's value)."""
+    """Parameters, tables, input columns and definitions an expression reads (with the stage of
+    an earlier stage's value)."""
     yield from _walk(definition.expr)
 
 
@@ -170,6 +205,8 @@ def _walk(node: Any) -> Iterator[tuple[str | None, str]]:
         return
     if isinstance(node, ir.ParamRef | ir.TableLookup):
         yield None, node.name
+    elif isinstance(node, ir.FieldRef):
+        yield None, node.column
     elif isinstance(node, ir.Ref):
         yield node.stage, node.name
     for name in type(node).model_fields:
@@ -199,13 +236,42 @@ class _Rerun(StageRun):
         }
         self.home = {name: grain for name, grain in previous.home.items() if name in keep}
         self.fallthrough = {n: f for n, f in previous.fallthrough.items() if n in keep}
+        if CASE in previous.frames:
+            self.cases = ChangedCases(previous.frames[CASE])
 
     #: definitions left out of the run (`resettle`'s `only`)
     skip: Set[str] = frozenset()
+    #: the definitions evaluated on the changed cases alone, with what they read that changed
+    #: (`_by_cases`), and where the values evaluated again differ from the earlier run's
+    by_cases: Mapping[str, list[str]] = {}
+    cases: ChangedCases | None = None
 
     def define(self, definition: ir.Definition) -> None:
-        if definition.name not in self.home and definition.name not in self.skip:
+        name = definition.name
+        if name in self.home or name in self.skip:
+            return
+        reads = self.by_cases.get(name)
+        on_cases = self.effective(definition.grain) == CASE and reads is not None
+        mask = self.cases.rows(reads) if self.cases and on_cases and reads else None
+        if mask is None:
             super().define(definition)
+        else:
+            self._define_on(definition, mask)
+        watched = self.cases is not None and any(name in r for r in self.by_cases.values())
+        if self.cases is not None and watched and self.home[name] == CASE:
+            self.cases.record(name, self.frames[CASE])
+
+    def _define_on(self, definition: ir.Definition, mask: pl.Series) -> None:
+        """Evaluate a per-case definition on the cases of `mask` alone (`changed_cases`)."""
+        assert self.cases is not None
+        cases = self.frames[CASE]
+        part = pl.Series(definition.name, [])
+        if mask.any():
+            self.frames[CASE] = cases.filter(mask)
+            super().define(definition)
+            part = self.frames[CASE][definition.name]
+        self.frames[CASE] = self.cases.merged(definition.name, cases, mask, part)
+        self.home[definition.name] = CASE
 
 
 def _stale_columns(

@@ -22,7 +22,7 @@ from engine.inputs.rundata import Period
 from engine.plan import money
 from engine.plan.polars.batch import Settings
 from engine.plan.polars.frames import key_columns
-from engine.run.outputs import money_definitions, stage_tables
+from engine.run.outputs import period_values, stage_tables
 from engine.run.settle import Settlement, settle
 from engine.run.supervision_outputs import supervision_inputs
 from engine.whatif.rerun import count_affected, resettle
@@ -71,7 +71,8 @@ class Outcome:
     def of(cls, settlement: Settlement) -> Outcome:
         stage = settlement.settling_stages()[-1]
         read = statement_read(settlement, stage)
-        tables = stage_tables(settlement, stage, statement=read)
+        tables = stage_tables(settlement, stage, statement=read, summary=False)
+        summary = period_values(settlement.stages[stage], tables["cases"], settlement)
         settled = settled_name(settlement.policy.method)
         cases = tables["cases"].select(
             "case_id",
@@ -82,7 +83,7 @@ class Outcome:
             pl.col(settled).alias("settled"),
             pl.col("payment").fill_null(0),
         )
-        totals = _totals(tables["summary"], cases, settlement.policy)
+        totals = _totals(summary, cases, settlement.policy)
         if totals.price is None:
             prices = _prices_by(tables["cases"], settlement, price_name(settlement.policy.method))
             totals = replace(totals, prices=prices)
@@ -95,13 +96,11 @@ class Outcome:
         return cls(settlement, stage, cases, reports, totals, supervision)
 
 
-def money_reports(settlement: Settlement, stage: str) -> set[str]:
+def money_reports(policy: ir.Policy, stage: str) -> set[str]:
     """The money reports and deductions a statement of `stage` may show (`_money_reports`
-    keeps those of them that it has)."""
-    policy = settlement.policy
-    reports = {d.name for d in settlement.stages[stage].stage.definitions if d.report}
-    reports |= {i.name for i in supervision_inputs(policy) if i.table == "deduction"}
-    return reports & money_definitions(settlement)
+    keeps those of them that it has): its reports of money and every declared deduction."""
+    reports = {d.name for d in policy.stage(stage).definitions if d.report and d.type.is_money}
+    return reports | {i.name for i in supervision_inputs(policy) if i.table == "deduction"}
 
 
 def statement_read(settlement: Settlement, stage: str) -> bool:
@@ -110,13 +109,13 @@ def statement_read(settlement: Settlement, stage: str) -> bool:
     cases or deductions)."""
     monthly = bool(key_columns(settlement.stages[stage].period_keys))
     supervised = bool(supervision_inputs(settlement.policy))
-    return monthly or supervised or bool(money_reports(settlement, stage))
+    return monthly or supervised or bool(money_reports(settlement.policy, stage))
 
 
 def _money_reports(statement: pl.DataFrame, settlement: Settlement, stage: str) -> pl.DataFrame:
     """Per hospital, each money report of the statement in fen (months added up) — and each
     deduction it shows (违规扣款, 拒付: what a hospital loses to supervision)."""
-    names = [c for c in statement.columns if c in money_reports(settlement, stage)]
+    names = [c for c in statement.columns if c in money_reports(settlement.policy, stage)]
     return (
         statement.group_by("hospital_id")
         .agg(money.to_fen(pl.col(n)).sum() for n in names)

@@ -23,7 +23,10 @@ from engine.whatif.measured import Measured, measured_definitions, shift_of
 from engine.whatif.rerun import resettle
 from engine.whatif.runs import Outcome, Runs, _money_reports, _supervision, statement_read
 from engine.whatif.thresholds import threshold_uses
+from policy_dsl import ir
+from policy_dsl.check import Checked
 from policy_dsl.loader import read_policy_file, resolve
+from policy_dsl.lower import lower
 from tests.conftest import POLICIES
 
 CITIES = ["xuancheng/2024", "wuxi/2024", "yantai/2024", "wuhan/2024", "suzhou/2024"]
@@ -49,7 +52,8 @@ def test_a_shift_reads_as_the_full_comparison(city: str, sample_cut: Path) -> No
     moved_any = False
     for run in shifted_runs(base.settlement):
         full = impact_of(base, Outcome.of(run))
-        lean_run = resettle(base.settlement, run.policy, run.settings, measured_definitions(policy))
+        only = measured_definitions(policy, base.settlement.period)
+        lean_run = resettle(base.settlement, run.policy, run.settings, only)
         lean = shift_of(base, Measured.of(lean_run), base.settlement.data.hospitals)
         assert lean.delta == full.delta
         levels = full.levels.select("level", "delta").rows()
@@ -71,7 +75,8 @@ def test_the_one_change_of_an_edit_is_not_settled_again(
     sample_cut: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An edit of one parameter is one clause: its version alone is the new version, which the
-    what-if has settled and kept — the attribution reads it instead of re-settling it."""
+    what-if has settled and kept — the attribution reads it instead of lowering and re-settling
+    it."""
     new = POLICIES / "xuancheng" / "2024.policy"
     edited = tmp_path / "2024.policy"
     text = new.read_text(encoding="utf-8")
@@ -86,7 +91,15 @@ def test_the_one_change_of_an_edit_is_not_settled_again(
         raise AssertionError("re-settled")
 
     monkeypatch.setattr("engine.whatif.attribution.resettle", refuse)
+    lowered: list[Checked] = []
+
+    def counted(checked: Checked) -> ir.Policy:
+        lowered.append(checked)
+        return lower(checked)
+
+    monkeypatch.setattr("engine.whatif.attribution.lower", counted)
     again = attribute(runs, base, after)
+    assert len(lowered) == 2  # the two versions, not the change alone
     assert again.parts == expected.parts and again.interaction == expected.interaction
 
 
@@ -107,3 +120,23 @@ def test_xuancheng_reads_no_statement(sample_cut: Path) -> None:
     policy = load_policy(POLICIES / "xuancheng" / "2024.policy")
     settled = settle(policy, load_data(sample_cut, policy), Period.parse("2024"))
     assert not statement_read(settled, settled.settling_stages()[-1])
+
+
+def test_a_lean_run_without_money_reports_leaves_the_other_reports_out(sample_cut: Path) -> None:
+    """Xuancheng's reports are not money (a cost per point and its ranking): a shift evaluates
+    the category, the payment and what they read, not the reports; Wuxi's year-end corrections
+    are money, so its lean run evaluates every report the statement shows."""
+    policy = load_policy(POLICIES / "xuancheng" / "2024.policy")
+    year = Period.parse("2024")
+    only = measured_definitions(policy, year)
+    assert {("settlement", "category"), ("settlement", "payment")} <= only
+    assert ("settlement", "point_value") in only  # the payment reads it through payable_total
+    assert not only & {("settlement", "cost_per_point"), ("settlement", "horse_race_rank")}
+    base = settle(policy, load_data(sample_cut, policy), year)
+    moved = Settings(params={"low_ratio_standard": 0.45})
+    lean = resettle(base, policy, moved, only)
+    assert "horse_race_rank" not in lean.stages["settlement"].home
+    assert "horse_race_rank" in resettle(base, policy, moved).stages["settlement"].home
+    wuxi = load_policy(POLICIES / "wuxi" / "2024.policy")
+    reports = {(s.name, d.name) for s in wuxi.stages for d in s.definitions if d.report}
+    assert reports and reports <= measured_definitions(wuxi, year)

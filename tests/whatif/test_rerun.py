@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -9,6 +13,7 @@ from engine.inputs.contract import Inputs
 from engine.inputs.rundata import Period
 from engine.plan.polars.batch import Settings
 from engine.run.settle import load_policy, settle
+from engine.whatif.changed_cases import ChangedCases
 from engine.whatif.rerun import affected_definitions, resettle
 from engine.whatif.runs import Outcome
 from tests.whatif.conftest import NEW, OLD
@@ -50,7 +55,50 @@ def test_resettling_equals_settling(sample_inputs: Inputs, params: dict[str, flo
 
 
 def test_another_version_resettles_from_a_run(sample_inputs: Inputs) -> None:
+    """2024 declares inputs 2023 does not (a filed coefficient, a hospital type): it still
+    shares 2023's run, re-evaluating what reads them and what changed."""
     period = Period.parse("2024")
     earlier = settle(load_policy(OLD), sample_inputs, period)
+    affected = affected_definitions(earlier, POLICY, Settings())
+    assert affected is not None
+    assert "hospital_coefficient" in affected["settlement"]  # reads filed_coefficient
+    assert not {"cost_ratio", "benchmark_cost", "base_points"} & affected["settlement"]
     again = Outcome.of(resettle(earlier, POLICY))
     assert again.cases.equals(Outcome.of(settle(POLICY, sample_inputs, period)).cases)
+
+
+def test_a_moved_threshold_redoes_the_points_of_the_cases_it_moves_alone(
+    sample_inputs: Inputs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moving the low-ratio threshold of the grassroots hospitals moves a few cases to another
+    class: their points, coefficient and settled points are evaluated on those cases alone
+    (`changed_cases`), and every per-case value equals a full settlement's."""
+    period = Period.parse("2024")
+    earlier = settle(POLICY, sample_inputs, period)
+    moved = Settings(params={"low_ratio_grassroots": 0.35})
+    evaluated: dict[str, int] = {}
+    merged = ChangedCases.merged
+
+    def counting(self: ChangedCases, name: str, *args: Any) -> pl.DataFrame:
+        evaluated[name] = int(args[1].sum())
+        return merged(self, name, *args)
+
+    monkeypatch.setattr(ChangedCases, "merged", counting)
+    again = resettle(earlier, POLICY, moved).stages["settlement"].cases
+    full = settle(POLICY, sample_inputs, period, moved).stages["settlement"].cases
+    cases = full.height
+    assert {"class_points", "case_points", "coefficient", "settled_points"} <= set(evaluated)
+    assert 0 < evaluated["class_points"] < cases / 10
+    for name in [*evaluated, "category", "payment"]:
+        assert again[name].equals(full[name]), name
+
+
+def test_changed_cases_are_told_by_value_missing_and_sign_of_zero() -> None:
+    before = pl.DataFrame({"x": [0.0, 1.0, None, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]})
+    cases = ChangedCases(before)
+    cases.record("x", pl.DataFrame({"x": [-0.0, 1.0, 2.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]}))
+    assert cases.changed["x"].to_list() == [True, False, True, *[False] * 6]
+    assert cases.rows(["x"]) is not None  # 2 of 9 changed
+    cases.record("x", pl.DataFrame({"x": [-0.0, 9.0, 2.0, 9.0, 3.0, 4.0, 5.0, 6.0, 7.0]}))
+    assert cases.rows(["x"]) is None  # 4 of 9: more than MOST, every case evaluated
+    assert cases.rows(["x", "y"]) is None  # y not known per case
