@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 
+from engine.explainer.explain import explain
 from engine.inputs.rundata import Period
 from engine.inputs.stored import store_of
 from engine.plan.sql.duckdb_runner import DuckDB
@@ -51,6 +52,8 @@ def test_xuancheng_settles_as_polars_and_reads_back_the_same_frames() -> None:
         assert {k: v.to_list() for k, v in duck.data.codes.values.items()} == {
             k: v.to_list() for k, v in polars.data.codes.values.items()
         }
+        case_id = polars.data.cases["case_id"][7]  # the explainer reads the frames back
+        assert explain(duck, case_id).to_json() == explain(polars, case_id).to_json()
         assert duck.inputs.cases.equals(polars.inputs.cases)
         assert duck.data.cases.equals(polars.data.cases)
         months = duck.data.cases["month"].unique().sort().to_list()
