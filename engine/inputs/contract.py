@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ from engine.inputs.fields import (
     typed_value,
 )
 from engine.inputs.reading import FIELDS, ContractError, locate, read_table
+from engine.inputs.stored import CaseStore, frame_field, held, replaced
 from engine.inputs.terms import POLARS, RAW_PREFIX, Terms
 from engine.plan.money import MAX_MONEY
 
@@ -72,11 +73,13 @@ REJECT_SCHEMA = pl.Schema(
 CAUSES_SCHEMA = pl.Schema({"cause": pl.String(), "key": pl.String(), "cases": pl.Int64()})
 
 
+@frame_field("cases")
 @dataclass(frozen=True)
 class Inputs:
     """Validated inputs: typed frames sorted by key, the rejects, what was read — and, per table,
     the file it came from (`files`) and the columns that file has (`columns`: a column not among
-    them holds its default); `source` is the data folder."""
+    them holds its default); `source` is the data folder. On DuckDB the cases may stay in the
+    database (`engine.inputs.stored`): read back when `cases` is first read."""
 
     cases: pl.DataFrame
     hospitals: pl.DataFrame
@@ -119,7 +122,8 @@ class _Table:
 
     file: str
     key: str
-    frame: pl.DataFrame
+    #: the accepted rows (the cases may stay in the database: `engine.inputs.stored`)
+    frame: pl.DataFrame | CaseStore
     rejected_keys: pl.Series
     rejects: pl.DataFrame
     rows_read: int
@@ -197,14 +201,17 @@ def load_tables(
 
         assert isinstance(database, DuckDB)
         fields = _merge_fields("cases", case_fields, locate(data_dir, "cases").name)
-        cases = load_cases(database, data_dir, fields, references, encoding)
+        keep = database.cases_on_demand
+        cases = load_cases(database, data_dir, fields, references, encoding, keep)
     else:
         cases = _load_table(data_dir, "cases", case_fields, encoding, references)
     tables = {"hospitals": hospitals, "groups": groups, "cases": cases}
     return Inputs(
-        cases=_with_case_derivations(cases.frame),
-        hospitals=hospitals.frame,
-        groups=groups.frame,
+        cases=_with_case_derivations(cases.frame)
+        if isinstance(cases.frame, pl.DataFrame)
+        else held(cases.frame),  # kept in the database, its derivations made there
+        hospitals=_frame(hospitals),
+        groups=_frame(groups),
         budget={},
         rejects=pl.concat([table.rejects for table in tables.values()]),
         file_hashes={t.file: t.sha256 for t in tables.values()},
@@ -229,7 +236,7 @@ def with_budget(inputs: Inputs, budget_names: Sequence[str | BudgetInput] = ()) 
     budget_path = inputs.source / "budget.yaml"
     budget = load_budget(budget_path, figures, used)
     budget_hash = {budget_path.name: _sha256(budget_path)} if budget else {}
-    return replace(inputs, budget=budget, file_hashes=inputs.file_hashes | budget_hash)
+    return replaced(inputs, budget=budget, file_hashes=inputs.file_hashes | budget_hash)
 
 
 def _case_references(hospitals: _Table, groups: _Table) -> tuple[_Reference, ...]:
@@ -238,6 +245,11 @@ def _case_references(hospitals: _Table, groups: _Table) -> tuple[_Reference, ...
         _Reference("drg_code", "DRG code", groups, UNGROUPED_CODES),
         _Reference("secondary_drg", "secondary_drg", groups, ()),
     )
+
+
+def _frame(table: _Table) -> pl.DataFrame:
+    assert isinstance(table.frame, pl.DataFrame)  # only the cases stay in a database
+    return table.frame
 
 
 def _with_case_derivations(cases: pl.DataFrame) -> pl.DataFrame:
@@ -404,7 +416,7 @@ def _reference_checks(ref: _Reference, t: Terms = POLARS) -> list[_Check]:
     value, file = pl.col(ref.field), ref.target.file
     upstream = t.among_keys(t.col(ref.field), ref.target.rejected_keys)
     valid = pl.concat(
-        [ref.target.frame[ref.target.key], pl.Series(ref.always_valid, dtype=pl.String)]
+        [_frame(ref.target)[ref.target.key], pl.Series(ref.always_valid, dtype=pl.String)]
     )
     unknown = t.and_(t.not_(t.among_keys(t.col(ref.field), valid)), t.not_(upstream))
     return [
@@ -475,18 +487,20 @@ def checked_table(
     present: Sequence[FieldSpec],
     checks: Sequence[_Check],
     rejected: pl.DataFrame,
-    accepted: pl.DataFrame,
+    accepted: pl.DataFrame | CaseStore,
     rows_read: int,
     columns: Sequence[str],
 ) -> _Table:
     """A table once its rows are checked (here, or in a database: `engine.plan.sql.validation`):
     the `rejected` rows worded by their first failing check, the `accepted` ones (in key order)
-    typed as the contract says."""
+    typed as the contract says (rows kept in a database are typed there: `_accepted` by parts)."""
     rejects = _rejects(rejected, checks, path.name, key)
     return _Table(
         file=path.name,
         key=key,
-        frame=_accepted(accepted, fields, present),
+        frame=_accepted(accepted, fields, present)
+        if isinstance(accepted, pl.DataFrame)
+        else accepted,
         rejected_keys=rejected[key].drop_nulls().unique().sort(),
         rejects=rejects.select(REJECT_SCHEMA.names()),
         rows_read=rows_read,

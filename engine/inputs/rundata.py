@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import polars as pl
 
+from engine.inputs.stored import CaseStore, distinct, frame_field, held, store_of
 from engine.plan.polars.keys import KeyCodes
 from policy_dsl.errors import PolicyError
+
+#: The case columns `RunData.build` reads or makes (keys, and what the codes are made of).
+BUILT_FROM = ("case_id", "hospital_id", "drg_code", "month", "discharge_date", "level", "tier")
 
 
 class PeriodError(PolicyError):
@@ -78,10 +84,12 @@ def run_value(period: Period, column: str) -> float:
     return float(period.months if column == "period_months" else period.year)
 
 
+@frame_field("cases")
 @dataclass
 class RunData:
     """Inputs of one run: cases of the period (with their hospital's level and tier), all
-    hospitals, the group catalog and the budget figures."""
+    hospitals, the group catalog and the budget figures. On DuckDB the cases may stay in the
+    database (`engine.inputs.stored`): read back when `cases` is first read."""
 
     cases: pl.DataFrame
     hospitals: pl.DataFrame
@@ -105,7 +113,7 @@ class RunData:
         if self.deductions is None or self.deductions.is_empty():
             return pl.DataFrame(schema={k: pl.String for k in keys})
         dated = self.deductions.select(keys).unique()
-        settled = self.cases.select(keys).unique()
+        settled = distinct(self, keys)
         return dated.join(settled, on=keys, how="anti").sort(keys)
 
     @classmethod
@@ -131,6 +139,47 @@ class RunData:
         )
         return cls(
             codes.case_codes(ordered),
+            hospitals.sort("hospital_id"),
+            groups.sort("drg_code"),
+            budget,
+            period,
+            codes,
+            *(supervision or (None, None)),
+        )
+
+    def with_case_columns(self, columns: Sequence[str]) -> RunData:
+        """This run with only `columns` of its cases (and the key columns and codes), read back
+        from the database if they stay there: what a polars plan reads of a SQL run's cases."""
+        store = store_of(self)
+        if store is None:
+            return self
+        return dataclasses.replace(self, cases=store.frame(columns))
+
+    @classmethod
+    def in_database(
+        cls,
+        store: CaseStore,
+        inputs_cases: Callable[[Sequence[str] | None], pl.DataFrame],
+        hospitals: pl.DataFrame,
+        groups: pl.DataFrame,
+        budget: dict[str, Any],
+        period: Period,
+        supervision: tuple[pl.DataFrame, pl.DataFrame] | None = None,
+    ) -> RunData:
+        """`build` with the cases left in the database (`store`: the inputs'): the period's cut
+        and each case's level and tier a view there, the codes from the distinct groups of the
+        period; the frame `build` makes (from `inputs_cases`: every column, or those named)
+        only when something reads it."""
+        months = period.month_labels()
+
+        def read(columns: Sequence[str] | None) -> pl.DataFrame:
+            wanted = None if columns is None else [*BUILT_FROM, *columns]
+            return cls.build(inputs_cases(wanted), hospitals, groups, budget, period).cases
+
+        cut = store.in_period(months, hospitals, read)
+        codes = KeyCodes.of(cut.distinct(["drg_code"]), hospitals, groups, months)
+        return cls(
+            held(cut),
             hospitals.sort("hospital_id"),
             groups.sort("drg_code"),
             budget,

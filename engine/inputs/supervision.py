@@ -14,7 +14,6 @@ not read them. Bad rows are rejected with their reason, as for the other tables
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +42,7 @@ from engine.inputs.contract import (
 from engine.inputs.fields import POLARS_DTYPES, TABLES, FieldSpec, TableKind
 from engine.inputs.reading import FIELDS, locate, read_table
 from engine.inputs.rundata import Period, RunData
+from engine.inputs.stored import distinct, replaced
 from engine.plan import money
 from engine.plan.polars.keys import carried_codes, code_column
 from policy_dsl import ir
@@ -92,7 +92,7 @@ def load_supervision(
         other, table = _load(folder, kind, names, hospitals, encoding)
         inputs = _with_table(inputs, kind, table)
         if other:
-            inputs = dataclasses.replace(inputs, other_kinds=inputs.other_kinds | {kind: other})
+            inputs = replaced(inputs, other_kinds=inputs.other_kinds | {kind: other})
     return inputs
 
 
@@ -255,7 +255,7 @@ def _with_table(inputs: Inputs, kind: TableKind, table: _Table | None) -> Inputs
             "files": inputs.files | {kind: table.file},
             "columns": inputs.columns | {kind: table.columns},
         }
-    return dataclasses.replace(inputs, **changes)  # type: ignore[arg-type]
+    return replaced(inputs, **changes)
 
 
 def empty(kind: TableKind) -> pl.DataFrame:
@@ -318,7 +318,7 @@ def check_scores(
     """Refuse (`ContractError`) a run in which a hospital with cases in the period has no score
     of an assessment that an output reads (`read`: (table, column) → the definition reading it):
     a missing score would be a guess."""
-    settled = data.cases["hospital_id"].unique().sort()
+    settled = distinct(data, ["hospital_id"])["hospital_id"].sort()
     file = inputs.files.get("assessments")
     problems = []
     for (table, name), reader in read.items():
@@ -368,11 +368,16 @@ def with_deduction_months(data: RunData, closure: Sequence[str]) -> pl.DataFrame
     """The rows a hospital × month grain is made from: the cases (the very frame, when every
     deduction falls in a month with cases), and the hospital-months with a deduction but no
     case (`RunData.deduction_months`), with the `closure` key columns and their codes."""
-    extra = data.deduction_months
-    if extra.is_empty():
+    if data.deduction_months.is_empty():
         return data.cases
     columns = [*closure, *carried_codes(data.cases, closure)]
+    return pl.concat([data.cases.select(columns), deduction_month_rows(data, columns)])
+
+
+def deduction_month_rows(data: RunData, columns: Sequence[str]) -> pl.DataFrame:
+    """The hospital-months with a deduction but no case, as rows of `columns` of the cases
+    (key columns and their codes)."""
     hospitals = data.codes.hospital_codes(data.hospitals.select("hospital_id", "level", "tier"))
     month_code = data.codes.encode("month", pl.col("month")).alias(code_column("month"))
-    rows = extra.join(hospitals, on="hospital_id").with_columns(month_code)
-    return pl.concat([data.cases.select(columns), rows.select(columns)])
+    rows = data.deduction_months.join(hospitals, on="hospital_id").with_columns(month_code)
+    return rows.select(columns)

@@ -31,6 +31,7 @@ import polars as pl
 from engine.inputs.fields import TABLES
 from engine.inputs.previous import Previous
 from engine.inputs.rundata import RunData
+from engine.inputs.stored import distinct
 from engine.plan import functions
 from engine.plan.polars.batch import Settings, StageRun
 from engine.plan.polars.frames import StageResult, key_columns
@@ -182,8 +183,11 @@ def evaluate(settlement: Settlement, grains: frozenset[str] | None = None) -> Ev
     earlier = {**settlement.stages, SETTLED: settled}
     only = None if grains is None else definitions_shown(policy, grains)
     taken = reused(settlement, grains)
+    read = {n.column for d in policy.monitoring.definitions for n in ir.walk(d.expr)
+            if isinstance(n, ir.FieldRef) and n.table == "cases"}  # fmt: skip
+    data = settlement.data.with_case_columns(sorted(read))  # of cases left in the database
     run = MonitoringRun(
-        policy, settlement.data, earlier, settlement.settings, settlement.previous, only, taken
+        policy, data, earlier, settlement.settings, settlement.previous, only, taken
     )
     return Evaluated(run.run(), unavailable(settlement))
 
@@ -288,7 +292,7 @@ def _rows(
 def _groups_seen(settlement: Settlement) -> pl.Expr:
     """The groups a `group` row is written for: those with cases in the run or, for a growth
     rate, in the previous run (a group of the catalog that neither has is nothing to watch)."""
-    seen = settlement.data.cases["drg_code"].unique()
+    seen = distinct(settlement.data, ["drg_code"])["drg_code"]
     if settlement.previous is not None:
         before = settlement.previous.value("cases", "group")
         if before is not None:

@@ -37,6 +37,7 @@ from engine.inputs.earlier import Earlier, read_later
 from engine.inputs.fields import TABLES, Dtype, FieldSpec, rule_text
 from engine.inputs.previous import Previous
 from engine.inputs.rundata import Period, RunData
+from engine.inputs.stored import count, distinct, store_of
 from engine.inputs.supervision import (
     SUPERVISION_TABLES,
     Declared,
@@ -269,7 +270,7 @@ class Settlement:
         """Input rows = settled + rejected + outside the period, for the cases file."""
         read = self.inputs.rows_read["cases"]
         rejected = int((self.inputs.rejects["file"].str.starts_with("cases")).sum())
-        settled = self.data.cases.height
+        settled = count(self.data)
         return {
             "read": read,
             "rejected": rejected,
@@ -375,6 +376,18 @@ def run_data(inputs: Inputs, period: Period) -> RunData:
     settlement of the same data (what-if versions and shifts, the studio's re-runs, a
     benchmark's rounds) re-uses it. The frames are never changed in place."""
     found: RunData | None = inputs.prepared.get(period)
+    store = store_of(inputs)
+    if found is None and store is not None:
+        found = RunData.in_database(
+            store,
+            lambda columns: inputs.cases if columns is None else store.frame(columns),
+            inputs.hospitals,
+            inputs.groups,
+            inputs.budget,
+            period,
+            in_period(inputs, period),
+        )
+        inputs.prepared[period] = found
     if found is None:
         found = RunData.build(
             inputs.cases,
@@ -465,11 +478,13 @@ def _date(text: str | None) -> dt.date | None:
 
 def check_not_empty(inputs: Inputs, data: RunData) -> None:
     """Refuse a period in which no accepted case was discharged, saying what the data covers."""
-    if data.cases.height:
+    if count(data):
         return
     months = pl.col("month")
-    first, last = inputs.cases.select(months.min().alias("first"), months.max().alias("last")).row(
-        0
+    first, last = (
+        distinct(inputs, ["month"])
+        .select(months.min().alias("first"), months.max().alias("last"))
+        .row(0)
     )
     if first is not None:
         covers = f"the data covers {first} … {last}: give a period within it"

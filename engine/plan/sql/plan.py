@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from engine.inputs import catalog, supervision
 from engine.inputs.rundata import RunData
+from engine.inputs.stored import store_of
 from engine.plan.polars.batch import HOSPITAL_MONTH, Settings
 from engine.plan.polars.fallthrough import Fallthrough
 from engine.plan.polars.frames import (
@@ -81,7 +82,9 @@ class Tables:
             db.register(f"{name}{run}", kept)
             return Frame(f"{name}{run}", kept.columns)
 
-        cases, hospitals = put("cases", data.cases), put("hospitals", data.hospitals)
+        store = store_of(data)  # the cases left in the database: read where they are
+        cases = put("cases", data.cases) if store is None else Frame(store.table, store.columns)
+        hospitals = put("hospitals", data.hospitals)
         return cls(db, data, cases, hospitals, put("groups", data.groups), run)
 
     def name(self, prefix: str = "t") -> str:
@@ -94,6 +97,23 @@ class Tables:
             name, kept = self.name("in"), plain(frame)
             self.db.register(name, kept)
             self.registered[key] = Frame(name, kept.columns)
+        return self.registered[key]
+
+    def with_rows(
+        self, key: str, closure: list[str], rows: Callable[[RunData, list[str]], pl.DataFrame]
+    ) -> Frame:
+        """The cases' `closure` columns and the `rows` made in polars (hospital-months with a
+        deduction but no case), as one view, once per key: the cases stay in the database."""
+        if key not in self.registered:
+            extra = self.put(f"{key}:rows", rows(self.data, closure))
+            both = exp.union(
+                exp.select(*map(b.col, closure)).from_(b.table(self.cases.table)),
+                exp.select(*map(b.col, closure)).from_(b.table(extra.table)),
+                distinct=False,
+            )
+            query = exp.select(*map(b.col, closure)).from_(both.subquery("rows"))
+            name = self.name("in")
+            self.registered[key] = Frame(name, self.db.create(name, query))
         return self.registered[key]
 
 
@@ -180,10 +200,13 @@ class SqlStageRun:
             return self.tables.hospitals
         if grain == frozenset({"group"}):
             return self.tables.groups
-        if {"hospital", "month"} <= grain <= HOSPITAL_MONTH:
-            rows = supervision.with_deduction_months(self.data, closure_columns(grain))
-            if rows is not self.data.cases:
-                return self.tables.put(f"months:{sorted(grain)}", rows.select(rows.columns))
+        deducted = {"hospital", "month"} <= grain <= HOSPITAL_MONTH
+        if deducted and not self.data.deduction_months.is_empty():
+            closure, key = closure_columns(grain), f"months:{sorted(grain)}"
+            if store_of(self.data) is None:
+                rows = supervision.with_deduction_months(self.data, closure)
+                return self.tables.put(key, rows.select(rows.columns))
+            return self.tables.with_rows(key, closure, supervision.deduction_month_rows)
         return self.tables.cases
 
     def replace(self, grain: g.Grain, frame: Frame) -> None:

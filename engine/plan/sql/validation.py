@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import polars as pl
@@ -33,6 +34,7 @@ from engine.inputs.reading import (
 )
 from engine.inputs.terms import RAW_PREFIX
 from engine.plan.sql import build as b
+from engine.plan.sql.case_table import DuckCases
 from engine.plan.sql.duckdb_runner import DuckDB
 
 #: What polars' `str.strip_chars()` strips: Unicode white space (Rust's `char::is_whitespace`).
@@ -170,8 +172,10 @@ def load_cases(
     fields: Sequence[FieldSpec],
     refs: Sequence[c._Reference],
     encoding: str,
+    keep: bool = False,
 ) -> c._Table:
-    """The case file checked in DuckDB (`contract._load_table`'s result, the same rows)."""
+    """The case file checked in DuckDB (`contract._load_table`'s result, the same rows);
+    `keep`: the accepted rows stay in the database (`_kept`), never read back whole."""
     path, key = c.locate(data_dir, "cases"), key_field("cases")
     prefix = f"__cases{next(_LOADS)}"
     source, schema, columns = _source(db, path, fields, encoding, prefix)
@@ -187,9 +191,13 @@ def load_cases(
         typed = {spec.name: POLARS_DTYPES[spec.dtype] for spec in present}
         rejected = _read(db, checked, b.is_not_null(b.col(_FIRST)), [b.col(c.ROW)])
         rejected = rejected.drop(_FIRST).cast(typed)  # type: ignore[arg-type]
-        order = [b.col(f"{RAW_PREFIX}{key}"), b.col(c.ROW)]
-        accepted = _read(db, checked, b.is_null(b.col(_FIRST)), order, list(typed))
-        accepted = accepted.cast(typed)  # type: ignore[arg-type]
+        accepted: pl.DataFrame | DuckCases
+        if keep:
+            accepted = _kept(db, checked, typed, fields, present, f"{prefix}_accepted")
+        else:
+            order = [b.col(f"{RAW_PREFIX}{key}"), b.col(c.ROW)]
+            accepted = _read(db, checked, b.is_null(b.col(_FIRST)), order, list(typed))
+            accepted = accepted.cast(typed)  # type: ignore[arg-type]
     except duckdb.Error as exc:  # a Parquet file polars reads the schema of, DuckDB not
         detail = str(exc).strip().splitlines()[0]
         message = f"{path.name} could not be read as Parquet: {detail}"
@@ -202,6 +210,43 @@ def load_cases(
     return c.checked_table(
         path, key, fields, present, checks, rejected, accepted, rows_read, columns
     )
+
+
+#: Rows typed at a time when the accepted cases stay in the database (`_kept`).
+PART = 1 << 20
+
+
+def _kept(
+    db: DuckDB,
+    checked: exp.Table,
+    typed: dict[str, pl.DataType],
+    fields: Sequence[FieldSpec],
+    present: Sequence[FieldSpec],
+    name: str,
+) -> DuckCases:
+    """The accepted rows as table `name`, typed by the contract's own polars code
+    (`contract._accepted`: defaults, money to the fen; the month and ungrouped derivations) a
+    part of `PART` rows at a time: the very values the polars path has, in bounded memory."""
+
+    def final(part: pl.DataFrame) -> pl.DataFrame:
+        return c._with_case_derivations(c._accepted(part.cast(typed), fields, present))  # type: ignore[arg-type]
+
+    part_name = f"{name}_part"
+    empty = final(pl.DataFrame(schema=typed))
+    db.register(part_name, empty)
+    every = exp.select(exp.Star()).from_(b.table(part_name))
+    db.execute(exp.Create(this=b.table(name), kind="TABLE", expression=every))
+    query = exp.select(*(b.col(n) for n in typed)).from_(checked.copy())
+    reading = db.con.cursor()  # a second connection: the rows stream while the first writes
+    try:
+        accepted = db.sql(query.where(b.is_null(b.col(_FIRST))))
+        for batch in reading.sql(accepted).to_arrow_reader(PART):
+            db.register(part_name, final(cast(pl.DataFrame, pl.from_arrow(batch))))
+            db.execute(exp.Insert(this=b.table(name), expression=every.copy()))
+    finally:
+        reading.close()
+        db.con.unregister(part_name)
+    return DuckCases(db, name, dict(empty.schema))
 
 
 def _source(

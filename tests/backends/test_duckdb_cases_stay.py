@@ -1,0 +1,79 @@
+"""The accepted cases left in DuckDB (`engine.inputs.stored`, the settle command's path): the
+run reads them in the database and gives polars' outputs; read back, they are the frames the
+polars path makes (the inputs', and the run's cut to the period with its codes)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from engine.explainer.explain import explain
+from engine.inputs.rundata import Period
+from engine.inputs.stored import store_of
+from engine.plan.sql.duckdb_runner import DuckDB
+from engine.run.outputs import fill_outputs
+from engine.run.settle import Settlement, load_data, load_policy, settle
+from engine.run.summary import level_rows, stage_rows
+from policy_dsl import ir
+from tests.conftest import POLICIES, SAMPLE
+from tests.supervision.data import POLICY as SUPERVISED
+from tests.supervision.data import scores_for
+from tests.supervision.test_inputs import folder_with
+from tests.supervision.test_settle import DEDUCTIONS
+
+
+def outputs(result: Settlement) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="drgpolicy-stored-") as out:
+        manifest = fill_outputs(result, Path(out))
+    manifest.pop("backend")
+    return {**manifest, "rows": stage_rows(result), "levels": level_rows(result)}
+
+
+def both(policy: ir.Policy, folder: Path, period: Period) -> tuple[Settlement, Settlement, DuckDB]:
+    """A polars run, and a DuckDB run whose cases stayed in the database (open: close it)."""
+    polars = settle(policy, load_data(folder, policy), period)
+    db = DuckDB(cases_on_demand=True)
+    inputs = load_data(folder, policy, database=db)
+    assert store_of(inputs) is not None
+    return polars, settle(policy, inputs, period, backend=db), db
+
+
+def test_xuancheng_settles_as_polars_and_reads_back_the_same_frames() -> None:
+    policy = load_policy(POLICIES / "xuancheng" / "2024.policy")
+    polars, duck, db = both(policy, SAMPLE, Period.parse("2024-Q2"))
+    try:
+        assert store_of(duck.data) is not None
+        assert outputs(duck) == outputs(polars)
+        # settled and written (indicators too) without the cases read back whole
+        assert "_cases_read" not in vars(duck.data) and "_cases_read" not in vars(duck.inputs)
+        assert {k: v.to_list() for k, v in duck.data.codes.values.items()} == {
+            k: v.to_list() for k, v in polars.data.codes.values.items()
+        }
+        case_id = polars.data.cases["case_id"][7]  # the explainer reads the frames back
+        assert explain(duck, case_id).to_json() == explain(polars, case_id).to_json()
+        assert duck.inputs.cases.equals(polars.inputs.cases)
+        assert duck.data.cases.equals(polars.data.cases)
+        months = duck.data.cases["month"].unique().sort().to_list()
+        assert months == ["2024-04", "2024-05", "2024-06"]
+    finally:
+        db.close()
+
+
+def test_months_with_a_deduction_and_no_case_are_rows_of_the_hospital_months(
+    tmp_path: Path,
+) -> None:
+    """H2's refusal of April and H1's deduction of March fall in months without their cases:
+    the hospital × month tables get rows for them, in the database as in polars."""
+    folder = folder_with(tmp_path / "data", DEDUCTIONS, scores_for(["H1", "H2", "H3"]))
+    polars, duck, db = both(SUPERVISED, folder, Period(2024))
+    try:
+        assert not polars.data.deduction_months.is_empty()
+        assert duck.data.deduction_months.equals(polars.data.deduction_months)
+        assert outputs(duck) == outputs(polars)
+        monthly = pl.DataFrame(duck.stages["monthly"].frames[frozenset({"hospital", "month"})])
+        assert ("H2", "2024-04") in monthly.select("hospital_id", "month").rows()
+    finally:
+        db.close()
