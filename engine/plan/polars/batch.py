@@ -310,12 +310,9 @@ class Compiler(ExpressionLowering["StageRun", pl.Expr]):
             and node.fn == "no_cc"
             and isinstance(node.args[0], ir.FieldRef | ir.Ref)
         ):
-            text = self.expr(node.args[0])
-            texts = self.frame().select(text).to_series()
-            groups = self.run.no_cc
-            found = keys_mod.codes_of_texts(
-                self.run.data.codes, kind, texts, lambda c: catalog.no_cc_code(c, groups)
-            )
+            texts = self.frame().select(self.expr(node.args[0]).alias("text")).to_series()
+            no_cc = catalog.no_cc_expr(pl.col("text"), self.run.no_cc)
+            found = keys_mod.codes_of_texts(self.run.data.codes, kind, texts, no_cc)
             if found is not None:
                 alias = self.run.temp()
                 code = found.alias(keys_mod.code_column(alias))
