@@ -23,7 +23,9 @@ NO_CC = "no_cc(secondary_drg)"
 CB59_TO_OC29 = 'if secondary_drg == "CB59" then "OC29" else no_cc(secondary_drg)'
 
 
-def _cases(sample_dir: Path, given: str, small: int, monkeypatch: pytest.MonkeyPatch) -> pl.DataFrame:
+def _cases(
+    sample_dir: Path, given: str, small: int, monkeypatch: pytest.MonkeyPatch
+) -> pl.DataFrame:
     """The simple policy's cases with its multi-site step's key given by `given`, the rekey by
     codes (`small` 0) or by a join on the key's value (`small` above the cases)."""
     text = simple.POLICY.read_text(encoding="utf-8")

@@ -300,25 +300,22 @@ class Compiler(ExpressionLowering["StageRun", pl.Expr]):
 
     def _given_key(self, given: ir.KeyValue, coded: bool) -> str:
         """The column of a key value given to a rekey. Where the rekey goes by codes (`coded`:
-        `keys.bring_values`), for `no_cc(<a text column>)`, a code column (`keys.code_column`)
-        instead, each distinct text mapped once (`keys.codes_of_texts`): a string function over
-        a million rows, then the codes of its results, cost several times more."""
+        `keys.bring_values`) and the value is a function of one text column (`no_cc(<a text
+        column>)`), a code column (`keys.code_column`) instead, the function computed once per
+        distinct text (`keys.codes_of_texts`): a string function over a million rows, then the
+        codes of its results, cost several times more."""
         node, kind = given.value, KEY_COLUMNS[given.key]
-        if (
-            coded
-            and isinstance(node, ir.Call)
-            and node.fn == "no_cc"
-            and isinstance(node.args[0], ir.FieldRef | ir.Ref)
-        ):
-            texts = self.frame().select(self.expr(node.args[0]).alias("text")).to_series()
-            no_cc = catalog.no_cc_expr(pl.col("text"), self.run.no_cc)
-            found = keys_mod.codes_of_texts(self.run.data.codes, kind, texts, no_cc)
+        expr = self.expr(node)
+        read = set(expr.meta.root_names())
+        if coded and not isinstance(node, ir.FieldRef | ir.Ref) and len(read) == 1:
+            frame, text = self.frame(), read.pop()
+            texts = frame.get_column(text)
+            found = keys_mod.codes_of_texts(self.run.data.codes, kind, texts, expr)
             if found is not None:
                 alias = self.run.temp()
-                code = found.alias(keys_mod.code_column(alias))
-                self.replace(self.frame().with_columns(code))
+                self.replace(frame.with_columns(found.alias(keys_mod.code_column(alias))))
                 return alias
-        return self.materialize(self.expr(node))
+        return self.materialize(expr)
 
     def _rekey_target(self, target: Any) -> tuple[g.Grain, pl.DataFrame, str]:
         if isinstance(target, ir.Ref):

@@ -133,15 +133,17 @@ def codes_of_texts(
     distinct = unique.collect(engine="in-memory").to_series()
     if len(distinct) > len(texts) // 4 or distinct.is_empty():
         return None
-    with_missing = distinct.extend_constant(None, 1).alias(texts.name)
-    results = with_missing.to_frame().select(value).to_series()
+    missing = texts.has_nulls()
+    evaluated = distinct.extend_constant(None, 1).alias(texts.name) if missing else distinct
+    results = evaluated.to_frame().select(value).to_series()
     if results.dtype != codes.values[kind].dtype:
         return None
     found = results.to_frame("value").select(
         pl.when(pl.col("value").is_not_null()).then(codes.encode(kind, pl.col("value")))
     )
-    position = pl.col(texts.name).cast(pl.Enum(distinct)).to_physical().cast(pl.UInt32)
-    position = position.fill_null(len(distinct))
+    position = pl.col(texts.name).cast(pl.Enum(distinct)).to_physical()
+    if missing:  # the missing text's value is the last
+        position = position.cast(pl.UInt32).fill_null(len(distinct))
     return (
         rows.select(pl.lit(found.to_series()).gather(position))
         .collect(engine="in-memory")
