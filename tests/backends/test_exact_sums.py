@@ -107,3 +107,8 @@ def test_grid_parts_leave_what_needs_the_exact_sum_itself() -> None:
     assert grid_parts(pl.Series([2.0**52] * (2**10 - 1)), "x") is not None
     assert grid_parts(pl.Series([-(2.0**52)] * 2**10), "x") is None
     assert grid_parts(pl.Series([None, None], dtype=pl.Float64), "x") is not None
+    # rows × the largest value beyond 2⁶², Σ|whole| below it: the sum decides, not the bound
+    few_large = pl.Series([2.0**52] * (2**10 - 1) + [0.5] * 2**12)
+    assert grid_parts(few_large, "x") is not None
+    assert grid_parts(pl.Series([], dtype=pl.Float64), "x") is not None
+    assert grid_parts(pl.Series([-(2.0**53) + 1.0, None, math.nan]), "x") is None
