@@ -64,9 +64,9 @@ def grid_parts(
     place: a third of the time of the same passes in polars, whose float → integer casts check
     every value."""
     rows = len(values) if rows is None else rows
-    numbers = values.cast(pl.Float64)
-    numbers = (numbers.fill_null(0.0) if numbers.has_nulls() else numbers).to_numpy()
-    least, greatest = (numbers.min(), numbers.max()) if len(numbers) else (0.0, 0.0)
+    floats = values.cast(pl.Float64)
+    numbers = (floats.fill_null(0.0) if floats.has_nulls() else floats).to_numpy()
+    least, greatest = (float(numbers.min()), float(numbers.max())) if len(numbers) else (0.0, 0.0)
     if not (least > -EXACT_LIMIT and greatest < EXACT_LIMIT):  # false for NaN
         return None
     # whole parts straight into integers: one array less to allocate (the run's time is in
@@ -80,7 +80,7 @@ def grid_parts(
     # Σ|whole| bounds every group's sum of whole parts; a float sum's rounding error is far
     # below the factor of two kept from 2⁶³. Summed only where the rows × the largest |whole|
     # do not bound it already
-    largest = max(-float(least), float(greatest)) + 1.0
+    largest = max(-least, greatest) + 1.0
     if (
         len(numbers) * largest < INT64_BOUND / 2
         or np.abs(whole).sum(dtype=np.float64) < INT64_BOUND / 2
