@@ -13,7 +13,7 @@ import pytest
 from bench.simple import handwritten as simple
 from engine.inputs.rundata import Period
 from engine.plan.polars import keys
-from engine.run.settle import load_data, settle
+from engine.run.settle import load_data, load_policy, settle
 from policy_dsl.check import check
 from policy_dsl.loader import policy_from_text, resolve
 from policy_dsl.lower import lower
@@ -70,3 +70,24 @@ def test_a_function_other_than_no_cc_gives_its_own_group(
     gap = both.filter(took).select((pl.col("case_points") - pl.col("case_points_other")).round(9))
     assert gap.height > 0
     assert gap.to_series().unique().to_list() == [3.5]
+
+
+def test_the_codes_of_a_case_column_are_made_once_per_dataset(
+    sample_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second settlement of the same inputs (what-if, the studio, a benchmark's rounds)
+    re-uses the codes of `no_cc(secondary_drg)` (`RunData.text_codes`), and pays the same."""
+    policy = load_policy(simple.POLICY)
+    inputs = load_data(sample_dir, policy)
+    monkeypatch.setattr(keys, "SMALL", 0)
+    calls: list[object] = []
+    original = keys.codes_of_texts
+
+    def spied(*args: object) -> pl.Series | None:
+        calls.append(args)
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(keys, "codes_of_texts", spied)
+    first, second = (settle(policy, inputs, Period.parse("2024")).cases() for _ in range(2))
+    assert len(calls) == 1
+    assert first.equals(second)

@@ -231,6 +231,9 @@ class StageRun:
         return pl.col(self.bring(grain, table, [key], name))
 
 
+#: The grain of the cases: its frame's rows are the inputs' cases (`RunData.cases`).
+CASE = frozenset({"case"})
+
 #: The code columns of temporary columns (`Compiler._given_key`), dropped with them.
 TEMPORARY_CODE = keys_mod.code_column("__t")
 
@@ -309,13 +312,23 @@ class Compiler(ExpressionLowering["StageRun", pl.Expr]):
         read = set(expr.meta.root_names())
         if coded and not isinstance(node, ir.FieldRef | ir.Ref) and len(read) == 1:
             frame, text = self.frame(), read.pop()
-            texts = frame.get_column(text)
-            found = keys_mod.codes_of_texts(self.run.data.codes, kind, texts, expr)
+            found = self._text_codes(kind, frame.get_column(text), expr)
             if found is not None:
                 alias = self.run.temp()
                 self.replace(frame.with_columns(found.alias(keys_mod.code_column(alias))))
                 return alias
         return self.materialize(expr)
+
+    def _text_codes(self, kind: str, texts: pl.Series, expr: pl.Expr) -> pl.Series | None:
+        """`keys.codes_of_texts`; of a case column of the inputs, made once per dataset
+        (`RunData.text_codes`): the case frame's rows are the inputs' cases, in their order."""
+        data = self.run.data
+        if self.grain != CASE or texts.name not in data.cases.columns:
+            return keys_mod.codes_of_texts(data.codes, kind, texts, expr)
+        key = (kind, texts.name, expr.meta.serialize(format="json"))
+        if key not in data.text_codes:
+            data.text_codes[key] = keys_mod.codes_of_texts(data.codes, kind, texts, expr)
+        return data.text_codes[key]
 
     def _rekey_target(self, target: Any) -> tuple[g.Grain, pl.DataFrame, str]:
         if isinstance(target, ir.Ref):
