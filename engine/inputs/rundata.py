@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -103,6 +103,10 @@ class RunData:
     #: assessment scores that hold in it; None when the policy reads none
     deductions: pl.DataFrame | None = None
     assessments: pl.DataFrame | None = None
+    #: per key column, case column and function of it (a polars expression, serialized): the
+    #: codes of the function's values at each case (`keys.codes_of_texts`, a rekey's given key),
+    #: made once per dataset as the cases' own codes are
+    text_codes: dict[tuple[str, str, str], pl.Series | None] = field(default_factory=dict)
 
     @cached_property
     def deduction_months(self) -> pl.DataFrame:

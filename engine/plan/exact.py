@@ -25,6 +25,9 @@ EXACT_LIMIT = 2.0**53
 SPLIT_STEPS_ROWS = 2**23
 #: The bound of a 64-bit integer sum.
 INT64_BOUND = 2**63
+#: Whole parts whose 64-bit sum could overflow are summed in two halves, the low one this many
+#: bits (`grid_parts`).
+WHOLE_LOW_BITS = 26
 
 
 def grid_units(values: pl.Expr) -> pl.Expr:
@@ -49,38 +52,59 @@ def grid_parts(
     values: pl.Series, name: str, rows: int | None = None
 ) -> tuple[list[pl.Series], pl.Expr] | None:
     """`values`' grid steps (`grid_units`) as 64-bit integer columns named after `name` — each
-    value's whole part, and its fraction's steps (in two 20-bit halves for groups of
-    `SPLIT_STEPS_ROWS` rows or more), 0 for a missing value (what it adds to a sum) — and the
-    expression of a group's `exact_sum` from their plain integer sums: the same integer total,
-    so the same bits, without the grid's arithmetic on every row inside the group-by (a row
-    expression in a group-by's aggregate costs polars several times the same expression
+    value's whole part (in two halves where their 64-bit sum could overflow, Σ|whole| ≥ 2⁶²:
+    an allocation's weights, scaled to 2⁵²), and its fraction's steps (in two 20-bit halves for
+    groups of `SPLIT_STEPS_ROWS` rows or more), 0 for a missing value (what it adds to a sum) —
+    and the expression of a group's `exact_sum` from their plain integer sums: the same integer
+    total, so the same bits, without the grid's arithmetic on every row inside the group-by (a
+    row expression in a group-by's aggregate costs polars several times the same expression
     computed before it). None where the values need `exact_sum` itself: a value off the grid
-    (NaN, ±inf, |v| ≥ 2⁵³), or whole parts whose 64-bit sum could overflow (Σ|whole| ≥ 2⁶²).
+    (NaN, ±inf, |v| ≥ 2⁵³), or 2³⁵ rows or more with such whole parts.
     `rows`: the most rows a group can have (default: all of them). Computed with numpy, in
     place: a third of the time of the same passes in polars, whose float → integer casts check
     every value."""
     rows = len(values) if rows is None else rows
-    numbers = values.cast(pl.Float64).fill_null(0.0).to_numpy()
-    scratch = np.abs(numbers)
-    if not (scratch < EXACT_LIMIT).all():  # false for NaN
+    floats = values.cast(pl.Float64)
+    numbers = (floats.fill_null(0.0) if floats.has_nulls() else floats).to_numpy()
+    least, greatest = (float(numbers.min()), float(numbers.max())) if len(numbers) else (0.0, 0.0)
+    if not (least > -EXACT_LIMIT and greatest < EXACT_LIMIT):  # false for NaN
         return None
-    whole = np.floor(numbers)
-    # Σ|whole| bounds every group's sum of whole parts; a float sum's rounding error is far
-    # below the factor of two kept from 2⁶³
-    if np.abs(whole, out=scratch).sum() >= INT64_BOUND / 2:
-        return None
-    steps = np.subtract(numbers, whole, out=scratch)
+    # whole parts straight into integers: one array less to allocate (the run's time is in
+    # allocating arrays as much as in the passes over them)
+    whole = np.floor(numbers, out=np.empty(len(numbers), np.int64), casting="unsafe")
+    steps = np.subtract(numbers, whole)
     steps *= EXACT_SCALE
     steps += 0.5
     np.floor(steps, out=steps)
-    weights = {f"{name}_whole": (whole, int(EXACT_SCALE))}
+    weights: dict[str, tuple[np.ndarray, int]] = {}
+    # Σ|whole| bounds every group's sum of whole parts; a float sum's rounding error is far
+    # below the factor of two kept from 2⁶³. Summed only where the rows × the largest |whole|
+    # do not bound it already
+    largest = max(-least, greatest) + 1.0
+    if (
+        len(numbers) * largest < INT64_BOUND / 2
+        or np.abs(whole).sum(dtype=np.float64) < INT64_BOUND / 2
+    ):
+        weights[f"{name}_whole"] = (whole, int(EXACT_SCALE))
+    elif len(numbers) < 2**35:
+        # in two halves (|whole| < 2⁵³): the high one, at most 2²⁷, sums in 64 bits over
+        # fewer than 2³⁵ rows, the low 26 bits (≥ 0: the shift floors) too
+        high = np.right_shift(whole, WHOLE_LOW_BITS)
+        low = np.bitwise_and(whole, (1 << WHOLE_LOW_BITS) - 1, out=whole)
+        weights[f"{name}_whole_high"] = (high, int(EXACT_SCALE) << WHOLE_LOW_BITS)
+        weights[f"{name}_whole_low"] = (low, int(EXACT_SCALE))
+    else:
+        return None
     if rows < SPLIT_STEPS_ROWS:
         weights[f"{name}_steps"] = (steps, 1)
     else:
-        high = np.floor(steps * 2.0**-20)  # steps ≤ 2⁴⁰: both halves exact
-        weights[f"{name}_steps_high"] = (high, 2**20)
-        weights[f"{name}_steps_low"] = (steps - high * 2.0**20, 1)
-    columns = [pl.Series(column, part.astype(np.int64)) for column, (part, _) in weights.items()]
+        high_steps = np.floor(steps * 2.0**-20)  # steps ≤ 2⁴⁰: both halves exact
+        weights[f"{name}_steps_high"] = (high_steps, 2**20)
+        weights[f"{name}_steps_low"] = (steps - high_steps * 2.0**20, 1)
+    columns = [
+        pl.Series(column, part.astype(np.int64, copy=False))
+        for column, (part, _) in weights.items()
+    ]
     sums = (pl.col(c).sum().cast(pl.Int128) * weight for c, (_, weight) in weights.items())
     total = functools.reduce(operator.add, sums)
     return columns, total.cast(pl.Float64) * (1.0 / EXACT_SCALE)

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from engine.plan.exact import exact_sum
+from engine.plan.exact import exact_sum, grid_parts
 from engine.plan.polars.frames import with_columns
 
 #: Relative tolerance: about 45 units in the last place of a double — enough to absorb the
@@ -108,18 +108,25 @@ def allocate(
     broken = per_group(overflow.any()) | ~weight_sum.is_finite() | ~plain_sum.is_finite()
     # each value a column of its own, computed once (in one expression, polars computed the
     # exact sum again at each of its reads)
+    units = with_columns(
+        frame,
+        to_fen(pl.when(in_range).then(amount)).alias("__total_fen"),
+        # weights relative to the group's largest, scaled to 2⁵² (`WEIGHT_SCALE`) and summed
+        # exactly (`engine.plan.exact`): the same bits in every backend, and a lone weight of
+        # 1e-300 still takes its total
+        pl.when((largest := per_group(pl.col(weight).abs().max())) > 0)
+        .then(pl.col(weight) / largest * WEIGHT_SCALE)
+        .alias("__unit"),
+    )
+    # the exact sum from the units' integer grid parts (`exact.grid_parts`): a sixth of the
+    # time of the grid's arithmetic in the query
+    parts = grid_parts(units.get_column("__unit"), "__unit")
+    if parts is None:
+        query, weight_total = units.lazy(), exact_sum(unit)
+    else:
+        query, weight_total = units.with_columns(parts[0]).lazy(), parts[1]
     staged = (
-        frame.lazy()
-        .with_columns(
-            to_fen(pl.when(in_range).then(amount)).alias("__total_fen"),
-            # weights relative to the group's largest, scaled to 2⁵² (`WEIGHT_SCALE`) and summed
-            # exactly (`engine.plan.exact`): the same bits in every backend, and a lone weight of
-            # 1e-300 still takes its total
-            pl.when((largest := per_group(pl.col(weight).abs().max())) > 0)
-            .then(pl.col(weight) / largest * WEIGHT_SCALE)
-            .alias("__unit"),
-        )
-        .with_columns(per_group(exact_sum(unit)).alias("__weight_sum"))
+        query.with_columns(per_group(weight_total).alias("__weight_sum"))
         .with_columns(share.alias("__share"), broken.alias("__broken"))
         .with_columns(
             pl.when(~pl.col("__broken"))

@@ -100,10 +100,49 @@ def test_grid_parts_sum_to_the_exact_sum(rows: list[tuple[int, float | None]], s
 
 
 def test_grid_parts_leave_what_needs_the_exact_sum_itself() -> None:
-    """Off the grid (NaN, ±inf, 2⁵³) or whole parts whose 64-bit sum could overflow: none."""
+    """Off the grid (NaN, ±inf, 2⁵³): none; whole parts whose 64-bit sum could overflow
+    (Σ|whole| ≥ 2⁶²) in two halves."""
     for odd in (math.nan, math.inf, -math.inf, 2.0**53):
         assert grid_parts(pl.Series([1.0, odd]), "x") is None
-    assert grid_parts(pl.Series([2.0**52] * 2**10), "x") is None  # Σ|whole| = 2⁶²
-    assert grid_parts(pl.Series([2.0**52] * (2**10 - 1)), "x") is not None
-    assert grid_parts(pl.Series([-(2.0**52)] * 2**10), "x") is None
-    assert grid_parts(pl.Series([None, None], dtype=pl.Float64), "x") is not None
+    assert grid_parts(pl.Series([-(2.0**53) + 1.0, None, math.nan]), "x") is None
+
+    def names(values: list[float | None]) -> list[str]:
+        found = grid_parts(pl.Series(values, dtype=pl.Float64), "x")
+        assert found is not None
+        return [c.name for c in found[0]]
+
+    halves = ["x_whole_high", "x_whole_low", "x_steps"]
+    assert names([2.0**52] * 2**10) == halves  # Σ|whole| = 2⁶²
+    assert names([-(2.0**52)] * 2**10) == halves
+    assert names([2.0**52] * (2**10 - 1)) == ["x_whole", "x_steps"]
+    # rows × the largest value beyond 2⁶², Σ|whole| below it: the sum decides, not the bound
+    assert names([2.0**52] * (2**10 - 1) + [0.5] * 2**12) == ["x_whole", "x_steps"]
+    assert names([None, None]) == ["x_whole", "x_steps"]
+    assert names([]) == ["x_whole", "x_steps"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.floats(-(2.0**53) + 1, 2.0**53 - 1, allow_nan=False)),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(0, 2**9),
+)
+def test_whole_parts_in_halves_sum_to_the_exact_sum(
+    values: list[float | None], copies: int
+) -> None:
+    """Values near 2⁵³, repeated until Σ|whole| passes 2⁶² (the whole parts in two halves):
+    their parts' sum is `exact_sum`'s, bit for bit, and the grid's sum in Python integers."""
+    frame = pl.DataFrame({"x": values * (copies + 1)}, schema={"x": pl.Float64})
+    found = grid_parts(frame["x"], "x")
+    assert found is not None
+    columns, total = found
+    got = pl.DataFrame(columns).select(total).item()
+    assert got == frame.select(exact_sum(pl.col("x"))).item()
+    units = 0
+    for v in frame["x"].drop_nulls().to_list():
+        whole = math.floor(v)
+        units += whole * 2**40 + math.floor((v - whole) * 2.0**40 + 0.5)
+    assert got == float(units) * (1.0 / 2.0**40)

@@ -129,17 +129,17 @@ def test_a_total_read_by_several_definitions_is_summed_once(monkeypatch) -> None
     assert stage.value_frame("payable_total")["payable_total"].item() == total * point_value
 
 
-#: Σ|whole| ≥ 2⁶²: the sum and the mean read `exact_sum` itself
+#: Σ|whole| ≥ 2⁶²: the sum and the mean read the whole parts in two halves
 OVERFLOWING = [1e15] * 5000 + [0.25, None]
-#: the squared deviations (8.1e15 each, on the grid) overflow: the cv reads `exact_sum` for them
+#: the squared deviations (8.1e15 each, on the grid) overflow: their whole parts in two halves
 SPREAD_OUT = [1e8 + 9e7, 1e8 - 9e7] * 500 + [None]
 
 
 @pytest.mark.parametrize(
     ("values", "fns", "parts"),
     [
-        (OVERFLOWING, ("sum", "mean"), 0),
-        (SPREAD_OUT, ("sum", "mean", "cv"), 4),
+        (OVERFLOWING, ("sum", "mean"), 6),
+        (SPREAD_OUT, ("sum", "mean", "cv"), 7),
         ([0.1, 0.2, 0.3, None, -7.5] * 100, ("sum", "mean", "cv"), 6),
     ],
 )
@@ -162,5 +162,6 @@ def test_row_values_sum_mean_and_cv_whichever_way_they_are_summed(
     taken = [v for v in values if v is not None]
     expected = {"sum": grid_sum, "mean": grid_mean, "cv": grid_cv}
     assert got == {fn: expected[fn](taken) for fn in fns}
-    summed_as_parts = [c for c in added.columns if c.endswith(("_whole", "_steps"))]
+    ends = ("_whole", "_whole_high", "_whole_low", "_steps")
+    summed_as_parts = [c for c in added.columns if c.endswith(ends)]
     assert len(summed_as_parts) == parts, summed_as_parts

@@ -223,7 +223,7 @@ def test_a_key_given_by_no_cc_of_a_text_reaches_the_rows_as_a_join_on_it(
         }
     )
     found = keys.codes_of_texts(
-        codes(), "drg_code", data["text"], lambda t: catalog.no_cc_code(t, groups)
+        codes(), "drg_code", data["text"], catalog.no_cc_expr(pl.col("text"), groups)
     )
     assert found is not None
     coded = data.with_columns(found.alias(keys.code_column("given")))
@@ -248,9 +248,23 @@ def test_a_key_given_by_no_cc_of_a_text_reaches_the_rows_as_a_join_on_it(
 
 
 def test_texts_mostly_distinct_are_left_to_the_row_by_row_function() -> None:
-    texts = pl.Series([f"BB{i:02d}" for i in range(40)])
-    assert keys.codes_of_texts(codes(), "drg_code", texts, lambda t: t) is None
-    assert (
-        keys.codes_of_texts(codes(), "drg_code", pl.Series([None, None], dtype=pl.String), str)
-        is None
-    )
+    texts = pl.Series("t", [f"BB{i:02d}" for i in range(40)])
+    assert keys.codes_of_texts(codes(), "drg_code", texts, pl.col("t")) is None
+    missing = pl.Series("t", [None, None], dtype=pl.String)
+    assert keys.codes_of_texts(codes(), "drg_code", missing, pl.col("t")) is None
+
+
+def test_a_missing_text_takes_the_value_the_function_gives_it() -> None:
+    """The function is evaluated at a missing text too: `if_missing(t, "ZZ99")` codes a null
+    row as ZZ99's code (6: the sixth of 0000, AA19, AQY, BB13, BB15, ZZ99), a text the run does
+    not have as null, a group as its own code."""
+    texts = pl.Series("t", ["BB13", None, "QQ", "BB13", "AA19", None, "BB13", "BB13"] * 4)
+    value = pl.coalesce(pl.col("t"), pl.lit("ZZ99"))
+    found = keys.codes_of_texts(codes(), "drg_code", texts, value)
+    assert found is not None
+    assert found.to_list() == [4, 6, None, 4, 2, 6, 4, 4] * 4
+
+
+def test_a_function_giving_another_type_than_the_key_is_left_to_the_rows() -> None:
+    texts = pl.Series("t", ["BB13", "AA19"] * 20)
+    assert keys.codes_of_texts(codes(), "drg_code", texts, pl.col("t").str.len_chars()) is None

@@ -231,6 +231,9 @@ class StageRun:
         return pl.col(self.bring(grain, table, [key], name))
 
 
+#: The grain of the cases: its frame's rows are the inputs' cases (`RunData.cases`).
+CASE = frozenset({"case"})
+
 #: The code columns of temporary columns (`Compiler._given_key`), dropped with them.
 TEMPORARY_CODE = keys_mod.code_column("__t")
 
@@ -300,28 +303,32 @@ class Compiler(ExpressionLowering["StageRun", pl.Expr]):
 
     def _given_key(self, given: ir.KeyValue, coded: bool) -> str:
         """The column of a key value given to a rekey. Where the rekey goes by codes (`coded`:
-        `keys.bring_values`), for `no_cc(<a text column>)`, a code column (`keys.code_column`)
-        instead, each distinct text mapped once (`keys.codes_of_texts`): a string function over
-        a million rows, then the codes of its results, cost several times more."""
+        `keys.bring_values`) and the value is a function of one text column (`no_cc(<a text
+        column>)`), a code column (`keys.code_column`) instead, the function computed once per
+        distinct text (`keys.codes_of_texts`): a string function over a million rows, then the
+        codes of its results, cost several times more."""
         node, kind = given.value, KEY_COLUMNS[given.key]
-        if (
-            coded
-            and isinstance(node, ir.Call)
-            and node.fn == "no_cc"
-            and isinstance(node.args[0], ir.FieldRef | ir.Ref)
-        ):
-            text = self.expr(node.args[0])
-            texts = self.frame().select(text).to_series()
-            groups = self.run.no_cc
-            found = keys_mod.codes_of_texts(
-                self.run.data.codes, kind, texts, lambda c: catalog.no_cc_code(c, groups)
-            )
+        expr = self.expr(node)
+        read = set(expr.meta.root_names())
+        if coded and not isinstance(node, ir.FieldRef | ir.Ref) and len(read) == 1:
+            frame, text = self.frame(), read.pop()
+            found = self._text_codes(kind, frame.get_column(text), expr)
             if found is not None:
                 alias = self.run.temp()
-                code = found.alias(keys_mod.code_column(alias))
-                self.replace(self.frame().with_columns(code))
+                self.replace(frame.with_columns(found.alias(keys_mod.code_column(alias))))
                 return alias
-        return self.materialize(self.expr(node))
+        return self.materialize(expr)
+
+    def _text_codes(self, kind: str, texts: pl.Series, expr: pl.Expr) -> pl.Series | None:
+        """`keys.codes_of_texts`; of a case column of the inputs, made once per dataset
+        (`RunData.text_codes`): the case frame's rows are the inputs' cases, in their order."""
+        data = self.run.data
+        if self.grain != CASE or texts.name not in data.cases.columns:
+            return keys_mod.codes_of_texts(data.codes, kind, texts, expr)
+        key = (kind, texts.name, expr.meta.serialize(format="json"))
+        if key not in data.text_codes:
+            data.text_codes[key] = keys_mod.codes_of_texts(data.codes, kind, texts, expr)
+        return data.text_codes[key]
 
     def _rekey_target(self, target: Any) -> tuple[g.Grain, pl.DataFrame, str]:
         if isinstance(target, ir.Ref):

@@ -17,7 +17,7 @@ The cases of a run carry the codes of their keys as `__code_<column>` columns, c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -118,25 +118,32 @@ class KeyCodes:
 
 
 def codes_of_texts(
-    codes: KeyCodes, kind: str, texts: pl.Series, function: Callable[[str | None], str | None]
+    codes: KeyCodes, kind: str, texts: pl.Series, value: pl.Expr
 ) -> pl.Series | None:
-    """Per row, the code (of the key column `kind`) of `function` of the row's text: the
-    function applied once per distinct text, the codes reaching the rows by each text's
-    position among the distinct ones; null where the function gives none or a value the run
-    does not have (where a join would match nothing). None for texts that are mostly distinct
-    (a row's own function is then as cheap)."""
+    """Per row, the code (of the key column `kind`) of `value` — an expression of the one
+    column `texts` (by its name), row by row — at the row's text: the expression evaluated once
+    per distinct text (a missing one included), the codes reaching the rows by each text's
+    position among the distinct ones; null where the value is missing or one the run does not
+    have (where a join would match nothing). None for texts that are mostly distinct (the
+    expression over every row is then as cheap), or a value not of the key column's type."""
     if texts.dtype != pl.String:
         return None
-    rows = texts.alias("text").to_frame().lazy()  # lazy: polars' eager casts run on one thread
-    unique = rows.select(pl.col("text").drop_nulls().unique())
+    rows = texts.to_frame().lazy()  # lazy: polars' eager casts run on one thread
+    unique = rows.select(pl.col(texts.name).drop_nulls().unique())
     distinct = unique.collect(engine="in-memory").to_series()
     if len(distinct) > len(texts) // 4 or distinct.is_empty():
         return None
-    results = pl.Series([function(text) for text in distinct], dtype=pl.String)
-    found = pl.DataFrame({"value": results}).select(
+    missing = texts.has_nulls()
+    evaluated = distinct.extend_constant(None, 1).alias(texts.name) if missing else distinct
+    results = evaluated.to_frame().select(value).to_series()
+    if results.dtype != codes.values[kind].dtype:
+        return None
+    found = results.to_frame("value").select(
         pl.when(pl.col("value").is_not_null()).then(codes.encode(kind, pl.col("value")))
     )
-    position = pl.col("text").cast(pl.Enum(distinct)).to_physical()
+    position = pl.col(texts.name).cast(pl.Enum(distinct)).to_physical()
+    if missing:  # the missing text's value is the last
+        position = position.cast(pl.UInt32).fill_null(len(distinct))
     return (
         rows.select(pl.lit(found.to_series()).gather(position))
         .collect(engine="in-memory")
