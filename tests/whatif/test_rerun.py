@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from engine.inputs.contract import Inputs
 from engine.inputs.rundata import Period
+from engine.plan.polars import keys
 from engine.plan.polars.batch import Settings
 from engine.run.settle import load_policy, settle
 from engine.whatif.changed_cases import ChangedCases
@@ -90,6 +91,23 @@ def test_a_moved_threshold_redoes_the_points_of_the_cases_it_moves_alone(
     assert {"class_points", "case_points", "coefficient", "settled_points"} <= set(evaluated)
     assert 0 < evaluated["class_points"] < cases / 10
     for name in [*evaluated, "category", "payment"]:
+        assert again[name].equals(full[name]), name
+
+
+def test_the_changed_cases_alone_take_no_codes_made_for_every_case(
+    sample_inputs: Inputs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The multi-site step's key (`no_cc(secondary_drg)`) goes by the codes of its texts, made
+    once per dataset for the whole case frame (`RunData.text_codes`); re-evaluated on the
+    changed cases alone, it must take codes of those cases, not the whole frame's. `SMALL` 0:
+    by codes at any size, as a city's changed cases are."""
+    monkeypatch.setattr(keys, "SMALL", 0)
+    period = Period.parse("2024")
+    earlier = settle(POLICY, sample_inputs, period)
+    moved = Settings(params={"low_ratio_grassroots": 0.35})
+    again = resettle(earlier, POLICY, moved).stages["settlement"].cases
+    full = settle(POLICY, sample_inputs, period, moved).stages["settlement"].cases
+    for name in ["case_points", "settled_points", "payment"]:
         assert again[name].equals(full[name]), name
 
 

@@ -321,9 +321,11 @@ class Compiler(ExpressionLowering["StageRun", pl.Expr]):
 
     def _text_codes(self, kind: str, texts: pl.Series, expr: pl.Expr) -> pl.Series | None:
         """`keys.codes_of_texts`; of a case column of the inputs, made once per dataset
-        (`RunData.text_codes`): the case frame's rows are the inputs' cases, in their order."""
+        (`RunData.text_codes`) where the case frame's rows are the inputs' cases, in their order
+        — not a part of them (a re-run evaluating the changed cases alone: `engine.whatif`)."""
         data = self.run.data
-        if self.grain != CASE or texts.name not in data.cases.columns:
+        whole = self.grain == CASE and texts.name in data.cases.columns
+        if not whole or len(texts) != data.cases.height:
             return keys_mod.codes_of_texts(data.codes, kind, texts, expr)
         key = (kind, texts.name, expr.meta.serialize(format="json"))
         if key not in data.text_codes:
