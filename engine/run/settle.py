@@ -24,7 +24,7 @@ the same data.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -376,27 +376,19 @@ def run_data(inputs: Inputs, period: Period) -> RunData:
     settlement of the same data (what-if versions and shifts, the studio's re-runs, a
     benchmark's rounds) re-uses it. The frames are never changed in place."""
     found: RunData | None = inputs.prepared.get(period)
-    store = store_of(inputs)
-    if found is None and store is not None:
-        found = RunData.in_database(
-            store,
-            lambda columns: inputs.cases if columns is None else store.frame(columns),
-            inputs.hospitals,
-            inputs.groups,
-            inputs.budget,
-            period,
-            in_period(inputs, period),
-        )
-        inputs.prepared[period] = found
     if found is None:
-        found = RunData.build(
-            inputs.cases,
-            inputs.hospitals,
-            inputs.groups,
-            inputs.budget,
-            period,
-            in_period(inputs, period),
-        )
+        store = store_of(inputs)
+        tables = (inputs.hospitals, inputs.groups, inputs.budget, period)
+        supervised = in_period(inputs, period)
+        if store is None:
+            found = RunData.build(inputs.cases, *tables, supervised)
+        else:
+            kept = store
+
+            def read(columns: Sequence[str] | None) -> pl.DataFrame:
+                return inputs.cases if columns is None else kept.frame(columns)
+
+            found = RunData.in_database(store, read, *tables, supervised)
         inputs.prepared[period] = found
     return found
 
