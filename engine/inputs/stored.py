@@ -119,6 +119,12 @@ def distinct(obj: object, columns: Sequence[str]) -> pl.DataFrame:
     return cases.select(columns).unique()
 
 
+def case_columns(obj: object) -> list[str]:
+    """The cases' columns, asked of the database where the cases are (not read back)."""
+    store = store_of(obj)
+    return store.columns if store is not None else obj.cases.columns  # type: ignore[attr-defined]
+
+
 def count(obj: object) -> int:
     """How many cases."""
     store = store_of(obj)

@@ -9,10 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 
+from bench.simple import handwritten as simple
 from engine.explainer.explain import explain
 from engine.inputs.rundata import Period
 from engine.inputs.stored import store_of
+from engine.plan.polars import keys
+from engine.plan.polars.batch import CASE, Compiler, StageRun
 from engine.plan.sql.duckdb_runner import DuckDB
 from engine.run.outputs import fill_outputs
 from engine.run.settle import Settlement, load_data, load_policy, settle
@@ -75,5 +79,40 @@ def test_months_with_a_deduction_and_no_case_are_rows_of_the_hospital_months(
         assert outputs(duck) == outputs(polars)
         monthly = pl.DataFrame(duck.stages["monthly"].frames[frozenset({"hospital", "month"})])
         assert ("H2", "2024-04") in monthly.select("hospital_id", "month").rows()
+    finally:
+        db.close()
+
+
+def test_a_rekey_by_the_codes_of_a_text_function_leaves_the_cases_in_the_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`base_points[group = no_cc(secondary_drg)]` evaluated again on a DuckDB run's settled
+    cases (as the invariants, the exposure and the explainer do: `StageRun.resume`) goes by the
+    codes of the distinct texts, kept with the run's data, and asks the database the cases'
+    columns and count: the cases are not read back. Its values are those of a join on the
+    function computed row by row over the polars run."""
+    policy = load_policy(simple.POLICY)
+    polars, duck, db = both(policy, SAMPLE, Period.parse("2024"))
+    try:
+        stage, rekey = next(
+            (s.name, node)
+            for s in policy.stages
+            for d in s.definitions
+            for node in ir.walk(d.expr)
+            if isinstance(node, ir.Rekey)
+        )
+
+        def evaluated(result: Settlement, small: int) -> pl.Series:
+            monkeypatch.setattr(keys, "SMALL", small)
+            s = result
+            run = StageRun.resume(s.policy, s.stages[stage], s.data, s.stages, s.settings)
+            value = Compiler(run, CASE).expr(rekey)  # brings the values to the case frame
+            return run.frame(CASE).select(value).to_series()
+
+        by_codes = evaluated(duck, 0)
+        assert "_cases_read" not in vars(duck.data)
+        assert len(duck.data.text_codes) == 1  # the codes of the whole period's cases, kept
+        assert by_codes.equals(evaluated(polars, 10**9))
+        assert by_codes.drop_nulls().n_unique() > 1
     finally:
         db.close()

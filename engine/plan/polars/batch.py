@@ -20,6 +20,7 @@ import polars as pl
 
 from engine.inputs import catalog, supervision
 from engine.inputs.rundata import RunData, run_value
+from engine.inputs.stored import case_columns, count
 from engine.plan import functions
 from engine.plan.lowering import ExpressionLowering
 from engine.plan.polars import batch_windows, finite
@@ -322,10 +323,11 @@ class Compiler(ExpressionLowering["StageRun", pl.Expr]):
     def _text_codes(self, kind: str, texts: pl.Series, expr: pl.Expr) -> pl.Series | None:
         """`keys.codes_of_texts`; of a case column of the inputs, made once per dataset
         (`RunData.text_codes`) where the case frame's rows are the inputs' cases, in their order
-        — not a part of them (a re-run evaluating the changed cases alone: `engine.whatif`)."""
+        — not a part of them (a re-run evaluating the changed cases alone: `engine.whatif`).
+        Cases left in the database are asked their columns and count, not read back."""
         data = self.run.data
-        whole = self.grain == CASE and texts.name in data.cases.columns
-        if not whole or len(texts) != data.cases.height:
+        whole = self.grain == CASE and texts.name in case_columns(data)
+        if not whole or len(texts) != count(data):
             return keys_mod.codes_of_texts(data.codes, kind, texts, expr)
         key = (kind, texts.name, expr.meta.serialize(format="json"))
         if key not in data.text_codes:
