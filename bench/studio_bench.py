@@ -150,8 +150,8 @@ def page_run(
         params,
         (base_resolved, new_resolved),
         _quiet,
-        lambda kept, base, new, impact: cache.attribution(
-            key, (base_text, new_text), digest, kept, base, new, impact
+        lambda kept, base, new, impact, changes: cache.attribution(
+            key, (base_text, new_text), digest, kept, base, new, impact, changes
         ),
     )
     settled = time.perf_counter()

@@ -26,6 +26,7 @@ from engine.whatif.attribution import Attribution, attribute
 from engine.whatif.impact import Impact
 from engine.whatif.runs import Runs
 from policy_dsl import ir
+from policy_dsl.diff import Change
 from policy_dsl.loader import Resolved
 from studio import buffer
 from studio import runs as runs_module
@@ -135,12 +136,13 @@ def attribution(
     base: Resolved,
     new: Resolved,
     impact: Impact | None = None,
+    changes: list[Change] | None = None,
 ) -> Attribution:
     """The change from `base` to `new` split over its clauses, kept by the data (`runs_key`), the
     two texts and their city's saved versions (`digest`): moving a slider leaves the texts, and
     so the attribution, as they were. `impact`: the two versions' comparison (no slider
-    values), when the run has made it."""
-    return _attribution(runs_key, texts[0], texts[1], digest, kept, base, new, impact)
+    values), and `changes`: their diff, when the run has made them."""
+    return _attribution(runs_key, texts[0], texts[1], digest, kept, base, new, impact, changes)
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -153,8 +155,9 @@ def _attribution(
     _base: Resolved,
     _new: Resolved,
     _impact: Impact | None,
+    _changes: list[Change] | None,
 ) -> Attribution:
-    return attribute(_runs, _base, _new, impact=_impact)
+    return attribute(_runs, _base, _new, impact=_impact, changes=_changes)
 
 
 def monitoring(

@@ -25,16 +25,16 @@ from engine.whatif.supervision import declared, supervision_frame
 from engine.whatif.sweep import Sweep
 from policy_dsl import ir
 from policy_dsl.check.structure import price_name, settled_name
-from policy_dsl.diff import diff_versions
+from policy_dsl.diff import Change, diff_versions
 from policy_dsl.loader import PolicyFile, Resolved, policy_from_text, resolve
 from studio import formats
 from studio.datasets import Dataset
 from studio.runs import ParamSpec
 
 Progress = Callable[[float, str], object]
-#: The attribution of a run: its kept runs, the two resolved versions, and their comparison
-#: without slider values (None when the run sets some: the attribution has none).
-Attribute = Callable[[Runs, Resolved, Resolved, Impact | None], Attribution]
+#: The attribution of a run: its kept runs, the two resolved versions, their comparison
+#: without slider values (None when the run sets some: the attribution has none) and their diff.
+Attribute = Callable[[Runs, Resolved, Resolved, Impact | None, list[Change]], Attribution]
 FEN = 100
 #: How a slider value is named in a message.
 SLIDER_LABELS = ("fixed {}", "slider {}")
@@ -166,11 +166,13 @@ def run(
     impact = impact_of(before, after)
     step("compare")
     attribution, note = None, None
-    if resolved is not None and not diff_versions(*resolved):
+    changes = diff_versions(*resolved) if resolved is not None else []  # made once, passed on
+    if resolved is not None and not changes:
         note = "the two versions have the same rules: no clause to attribute"
     elif resolved is not None:
         progress(0.8, "attributing the change to each clause…")
-        attribution = (attribute_with or _attribute)(runs, *resolved, None if params else impact)
+        attribute_them = attribute_with or _attribute
+        attribution = attribute_them(runs, *resolved, None if params else impact, changes)
         step("attribution")
         if params:
             note = "the attribution splits the text changes; the slider values are not in it"
@@ -178,8 +180,10 @@ def run(
     return Comparison(impact, attribution, dict(params), timings, note)
 
 
-def _attribute(runs: Runs, base: Resolved, new: Resolved, impact: Impact | None) -> Attribution:
-    return attribute(runs, base, new, impact=impact)
+def _attribute(
+    runs: Runs, base: Resolved, new: Resolved, impact: Impact | None, changes: list[Change]
+) -> Attribution:
+    return attribute(runs, base, new, impact=impact, changes=changes)
 
 
 def report_download(report: Report) -> Callable[[], bytes]:

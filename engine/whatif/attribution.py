@@ -169,15 +169,16 @@ def attribute(
     new: Resolved,
     settings: Settings | None = None,
     impact: Impact | None = None,
+    changes: list[Change] | None = None,
 ) -> Attribution:
     """Split the change from `base` to `new` (resolved versions that check) over its clauses;
-    `impact`: their comparison on `runs` with `settings`, when it is made already (the
-    studio's what-if), else it is made here."""
+    `impact`: their comparison on `runs` with `settings`, and `changes`: their diff
+    (`diff_versions`), each when it is made already (the studio's what-if), else made here."""
     if impact is None:
         with step("settle both versions"):
             before = runs.outcome(compiled(base), settings)
             impact = impact_of(before, runs.outcome(compiled(new), settings))
-    units = separate(base, new, diff_versions(base, new))
+    units = separate(base, new, diff_versions(base, new) if changes is None else changes)
     names = [r for r in impact.reports["report"] if r in _shared(impact)]
     start = _measures(impact.base, names)
     measured = []

@@ -115,8 +115,8 @@ if go:
             params,
             pair,
             lambda share, text: bar.progress(share, text),
-            lambda kept, base, new, impact: cache.attribution(
-                key, texts, digest, kept, base, new, impact
+            lambda kept, base, new, impact, changes: cache.attribution(
+                key, texts, digest, kept, base, new, impact, changes
             ),
         )
     except ContractError as exc:
