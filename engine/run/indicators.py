@@ -124,6 +124,9 @@ class MonitoringRun(StageRun):
     def _evaluated(self, definition: ir.Definition) -> bool:
         return self._wanted(definition) and definition.name not in self.taken
 
+    def evaluates(self, definition: ir.Definition) -> bool:
+        return self._evaluated(definition) and super().evaluates(definition)
+
     def value(self, name: str, stage: str | None, grain: frozenset[str]) -> str:
         """As `StageRun.value`; a case value of the settled stage is taken as it is: its cases
         are this stage's, row for row (no join)."""

@@ -246,6 +246,10 @@ class _Rerun(StageRun):
     by_cases: Mapping[str, list[str]] = {}
     cases: ChangedCases | None = None
 
+    def evaluates(self, definition: ir.Definition) -> bool:
+        name = definition.name
+        return name not in self.home and name not in self.skip and super().evaluates(definition)
+
     def define(self, definition: ir.Definition) -> None:
         name = definition.name
         if name in self.home or name in self.skip:

@@ -98,6 +98,7 @@ class StageRun:
     def run(self) -> StageResult:
         for definition in self.stage.definitions:
             self.define(definition)
+        self._drop_kept()
         return StageResult(self.stage, self.frames, self.home, self.period, self.fallthrough)
 
     # ---- grains and frames ----
@@ -147,6 +148,7 @@ class StageRun:
             expr: pl.Expr = value
         else:
             compiler = Compiler(self, grain)
+            batch_windows.aggregate_together(compiler, definition, self._later(definition))
             self.aggregates = dict(self.kept_aggregates)
             compiler.prefetch_aggregates(definition.expr)
             expr = compiler.expr(definition.expr)
@@ -160,6 +162,25 @@ class StageRun:
         self.aggregates = dict(self.kept_aggregates)
         self._drop_temporaries()
         finite.check_values(self, definition, grain)
+
+    def evaluates(self, definition: ir.Definition) -> bool:
+        """Whether the run computes `definition` when its turn comes (not a value fixed from
+        outside): its aggregates may be computed ahead (`batch_windows.aggregate_together`)."""
+        return definition.name not in self.settings.definitions
+
+    def _later(self, definition: ir.Definition) -> list[ir.Definition]:
+        """The stage's definitions after `definition` that the run computes."""
+        definitions = self.stage.definitions
+        after = next((i + 1 for i, d in enumerate(definitions) if d is definition), None)
+        return [d for d in definitions[after:] if self.evaluates(d)] if after else []
+
+    def _drop_kept(self) -> None:
+        """The aggregates computed ahead, out of the stage's frames (what it gives are its
+        definitions' values)."""
+        kept = set(self.kept_aggregates.values())
+        for grain, frame in self.frames.items():
+            if found := [c for c in frame.columns if c in kept]:
+                self.frames[grain] = frame.drop(found)
 
     def _drop_temporaries(self) -> None:
         for grain, frame in self.frames.items():

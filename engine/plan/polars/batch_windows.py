@@ -5,7 +5,7 @@ being compiled (its run, grain and frame) and returns the polars expression of i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,10 +14,11 @@ import polars as pl
 from engine.plan import exact, money
 from engine.plan.polars import keys as keys_mod
 from engine.plan.polars.frames import closure_columns, key_columns
+from policy_dsl import grains as g
 from policy_dsl import ir
 
 if TYPE_CHECKING:
-    from engine.plan.polars.batch import Compiler
+    from engine.plan.polars.batch import Compiler, StageRun
 
 #: Aggregates that are 0 over no rows (the others are missing: a mean of nothing).
 ZERO_WHEN_EMPTY = ("sum", "count", "distinct")
@@ -80,6 +81,54 @@ def prefetch_aggregates(compiler: Compiler, node: Any, *, kept: bool = False) ->
     computed = compiler.run.kept_aggregates if kept else compiler.run.aggregates
     for key, r in zip(found, reduced, strict=True):
         computed[(key, compiler.grain)] = r.meta.output_name()
+
+
+def ready_aggregates(
+    run: StageRun, definitions: Sequence[ir.Definition]
+) -> dict[g.Grain, dict[str, ir.Aggregate]]:
+    """By grain, the aggregates of the cases that `definitions` read at their grains (not at
+    the case grain), keyed by their IR, that can be computed now: not computed ahead yet
+    (`StageRun.kept_aggregates`), every definition they read defined already, and no
+    adjustment's `current` read (each step changes it)."""
+    case = frozenset({"case"})
+    found: dict[g.Grain, dict[str, ir.Aggregate]] = {}
+    for definition in definitions:
+        grain = run.effective(definition.grain)
+        if "case" in grain:
+            continue
+        for agg in aggregates_in(definition.expr):
+            key = agg.model_dump_json()
+            kept = (key, grain) in run.kept_aggregates
+            if run.effective(agg.source) == case and not kept and _computable(run, agg):
+                found.setdefault(grain, {})[key] = agg
+    return found
+
+
+def aggregate_together(
+    compiler: Compiler, definition: ir.Definition, later: Sequence[ir.Definition]
+) -> None:
+    """The aggregates of the cases that `definition` reads at the compiler's grain, computed in
+    one group-by with those of the `later` definitions at the same grain that can be computed
+    now (`ready_aggregates`), and kept for them: each group-by of the cases is a pass over
+    them (hashing, each group's key columns, the order), where one more sum in the same
+    group-by costs a fraction of it. Nothing where no later definition's aggregate joins."""
+    grain = compiler.grain
+    own = ready_aggregates(compiler.run, [definition]).get(grain, {})
+    if not own:
+        return
+    ready = ready_aggregates(compiler.run, later).get(grain, {})
+    if joined := [a for k, a in ready.items() if k not in own]:
+        prefetch_aggregates(compiler, [*own.values(), *joined], kept=True)
+
+
+def _computable(run: StageRun, agg: ir.Aggregate) -> bool:
+    """Whether every definition the aggregate reads is defined already, and it reads no
+    adjustment's running value."""
+    return not ir.contains(agg, ir.Current) and all(
+        node.name in run.home
+        for node in ir.walk([agg.arg, agg.where])
+        if isinstance(node, ir.Ref) and node.stage is None
+    )
 
 
 def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:

@@ -36,16 +36,7 @@ ROLLED = ("sum", "count", "share", "mean", "min", "max")
 def aggregate_ahead(run: StageRun, definitions: Sequence[ir.Definition]) -> None:
     """Compute ahead the aggregates of the cases that `definitions` read at their grains, as
     far as what they read is already defined in `run`."""
-    wanted: dict[g.Grain, dict[str, ir.Aggregate]] = {}
-    for definition in definitions:
-        grain = run.effective(definition.grain)
-        if "case" in grain:
-            continue
-        for agg in batch_windows.aggregates_in(definition.expr):
-            key = agg.model_dump_json()
-            kept = (key, grain) in run.kept_aggregates
-            if run.effective(agg.source) == CASE and not kept and _ready(run, agg):
-                wanted.setdefault(grain, {})[key] = agg
+    wanted = batch_windows.ready_aggregates(run, definitions)
     rolled = {
         k: a
         for grain, found in wanted.items()
@@ -60,15 +51,6 @@ def aggregate_ahead(run: StageRun, definitions: Sequence[ir.Definition]) -> None
         direct = [a for k, a in found.items() if (k, grain) not in run.kept_aggregates]
         if direct:
             batch_windows.prefetch_aggregates(Compiler(run, grain), direct, kept=True)
-
-
-def _ready(run: StageRun, agg: ir.Aggregate) -> bool:
-    """Whether every definition the aggregate reads is defined already."""
-    return all(
-        node.name in run.home
-        for node in ir.walk([agg.arg, agg.where])
-        if isinstance(node, ir.Ref) and node.stage is None
-    )
 
 
 def _parts(fn: str, arg: pl.Expr | None, where: pl.Expr | None) -> list[pl.Expr]:
