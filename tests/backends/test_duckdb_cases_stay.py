@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
+from sqlglot import exp
 
 from engine.explainer.explain import explain
 from engine.inputs.rundata import Period
 from engine.inputs.stored import store_of
 from engine.plan.sql.duckdb_runner import DuckDB
+from engine.plan.sql.results import CASE, OnDemand
 from engine.run.outputs import fill_outputs
 from engine.run.settle import Settlement, load_data, load_policy, settle
 from engine.run.summary import level_rows, stage_rows
@@ -75,5 +78,37 @@ def test_months_with_a_deduction_and_no_case_are_rows_of_the_hospital_months(
         assert outputs(duck) == outputs(polars)
         monthly = pl.DataFrame(duck.stages["monthly"].frames[frozenset({"hospital", "month"})])
         assert ("H2", "2024-04") in monthly.select("hospital_id", "month").rows()
+    finally:
+        db.close()
+
+
+def test_the_indicators_are_evaluated_in_the_database_no_case_read_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The monitoring stage of a run whose cases stayed in DuckDB (the settle command's path)
+    runs there: every row read back during it is a coarse grain's (a hospital, a group, a
+    hospital's group…), never a case's — and its indicators are polars', at some grains alone
+    (what they read evaluated alone: the what-if's) and whole."""
+    policy = load_policy(POLICIES / "xuancheng" / "2024.policy")
+    polars, duck, db = both(policy, SAMPLE, Period.parse("2024"))
+    read: list[tuple[list[str], int]] = []
+    fetch = DuckDB.fetch
+
+    def spy(self: DuckDB, query: exp.Select) -> pl.DataFrame:
+        found = fetch(self, query)
+        read.append((found.columns, found.height))
+        return found
+
+    monkeypatch.setattr(DuckDB, "fetch", spy)
+    try:
+        shown = ["city", "level"]
+        assert duck.indicators(shown).equals(polars.indicators(shown))
+        assert duck.kept_monitoring(None) is None  # evaluated at those grains alone
+        evaluated = duck.monitoring()
+        assert evaluated is not None and duck.indicators().equals(polars.indicators())
+        assert read and max(height for _, height in read) < polars.data.cases.height
+        assert not [columns for columns, _ in read if "case_id" in columns]
+        frames = evaluated.result.frames  # its case table left in the database
+        assert isinstance(frames, OnDemand) and CASE in frames.pending
     finally:
         db.close()

@@ -13,7 +13,7 @@ The values are kept for every later definition (`StageRun.kept_aggregates`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import polars as pl
 
@@ -33,6 +33,15 @@ ROLLS_UP = g.closure({"hospital", "month"})
 ROLLED = ("sum", "count", "share", "mean", "min", "max")
 
 
+def ahead_points(definitions: Sequence[ir.Definition]) -> set[int]:
+    """Where the monitoring stage computes its aggregates ahead: before its first definition
+    coarser than a case (once the definitions per case are there), and before its first
+    indicator."""
+    first_coarser = next((i for i, d in enumerate(definitions) if d.grain != ["case"]), None)
+    first_indicator = next((i for i, d in enumerate(definitions) if "@" in d.name), None)
+    return {i for i in (first_coarser, first_indicator) if i is not None}
+
+
 def aggregate_ahead(run: StageRun, definitions: Sequence[ir.Definition]) -> None:
     """Compute ahead the aggregates of the cases that `definitions` read at their grains, as
     far as what they read is already defined in `run`."""
@@ -44,7 +53,7 @@ def aggregate_ahead(run: StageRun, definitions: Sequence[ir.Definition]) -> None
         for agg in batch_windows.aggregates_in(definition.expr):
             key = agg.model_dump_json()
             kept = (key, grain) in run.kept_aggregates
-            if run.effective(agg.source) == CASE and not kept and _ready(run, agg):
+            if run.effective(agg.source) == CASE and not kept and ready(run.home, agg):
                 wanted.setdefault(grain, {})[key] = agg
     rolled = {
         k: a
@@ -62,10 +71,11 @@ def aggregate_ahead(run: StageRun, definitions: Sequence[ir.Definition]) -> None
             batch_windows.prefetch_aggregates(Compiler(run, grain), direct, kept=True)
 
 
-def _ready(run: StageRun, agg: ir.Aggregate) -> bool:
-    """Whether every definition the aggregate reads is defined already."""
+def ready(home: Collection[str], agg: ir.Aggregate) -> bool:
+    """Whether every definition of the stage the aggregate reads is defined already (in
+    `home`)."""
     return all(
-        node.name in run.home
+        node.name in home
         for node in ir.walk([agg.arg, agg.where])
         if isinstance(node, ir.Ref) and node.stage is None
     )
