@@ -50,7 +50,8 @@ PROBES = [
     ("engine.plan.sql.backends", "SqlStages.run", "stage"),
     ("engine.commands.settle", "fill_outputs", "write the outputs"),
     ("engine.run.case_file", "write_case_files", "cases tables (DuckDB COPY)"),
-    ("engine.run.indicators", "evaluate", "monitoring stage (polars)"),
+    ("engine.run.indicators", "evaluate", "monitoring stage"),
+    ("engine.plan.sql.backends", "SqlStages.monitoring", "in DuckDB"),
     ("engine.inputs.rundata", "RunData.with_case_columns", "read back its case columns"),
 ]
 

@@ -35,7 +35,7 @@ from engine.inputs.stored import distinct
 from engine.plan import functions
 from engine.plan.polars.batch import Settings, StageRun
 from engine.plan.polars.frames import StageResult, key_columns
-from engine.plan.polars.monitoring_batch import aggregate_ahead
+from engine.plan.polars.monitoring_batch import aggregate_ahead, ahead_points
 from engine.run.resettled import Reused, reused
 from engine.run.settle import Settlement, definitions_reached
 from policy_dsl import ir
@@ -89,6 +89,7 @@ class MonitoringRun(StageRun):
         previous: Previous | None,
         only: Set[str] | None = None,
         reused: Reused | None = None,
+        backend: str = "polars",
     ) -> None:
         assert policy.monitoring is not None
         super().__init__(policy, policy.monitoring, data, earlier, settings)
@@ -99,6 +100,9 @@ class MonitoringRun(StageRun):
         self.taken: dict[str, frozenset[str]] = {}
         if reused is not None:
             self.frames, self.taken = dict(reused.frames), reused.home
+        #: the backend that evaluated the stages read (`Settlement.backend`): a SQL one's
+        #: settled case frame may still be in its database
+        self.backend = backend
 
     def run(self) -> StageResult:
         """The shared definitions the indicators read, then the indicators, with the aggregates
@@ -107,10 +111,9 @@ class MonitoringRun(StageRun):
         from an earlier run, the aggregates are computed at the same points, of the definitions
         evaluated, each defined in its turn: each value is the one the whole stage gives."""
         definitions = self.stage.definitions
-        first_coarser = next((d for d in definitions if d.grain != ["case"]), None)
-        first_indicator = next((d for d in definitions if "@" in d.name), None)
+        points = ahead_points(definitions)
         for index, definition in enumerate(definitions):
-            if definition is first_coarser or definition is first_indicator:
+            if index in points:
                 aggregate_ahead(self, [d for d in definitions[index:] if self._evaluated(d)])
             if definition.name in self.taken and self._wanted(definition):
                 self.home[definition.name] = self.taken[definition.name]
@@ -137,7 +140,7 @@ class MonitoringRun(StageRun):
         alias = f"{stage}.{name}"
         frame = self.frame(case)
         if alias not in frame.columns:  # only this column: a SQL run's cases stay in the database
-            source = _case_columns(settled, ["case_id", name])
+            source = _case_columns(settled, ["case_id", name], self.backend)
             assert source["case_id"].equals(frame["case_id"])  # the same cases, in order
             self.add(case, frame.with_columns(source[name].alias(alias)))
         return alias
@@ -158,10 +161,10 @@ class MonitoringRun(StageRun):
         return pl.col(self.bring(grain, source, keys, "value", alias))
 
 
-def _case_columns(result: StageResult, names: list[str]) -> pl.DataFrame:
+def _case_columns(result: StageResult, names: list[str], backend: str) -> pl.DataFrame:
     """Columns of a settled stage's case frame: of a SQL run's, only these are read from the
-    database (`engine.plan.sql.results.case_columns`)."""
-    if type(result.frames) is dict:  # the polars plan's, in memory
+    database where it is not read back (`engine.plan.sql.results.case_columns`)."""
+    if backend == "polars":  # the polars plan's, in memory
         return result.frames[frozenset({"case"})].select(names)
     from engine.plan.sql.results import case_columns  # not imported by a polars run
 
@@ -185,13 +188,21 @@ def evaluate(settlement: Settlement, grains: frozenset[str] | None = None) -> Ev
     settled = [r for r in settlement.stages.values() if r.stage.settles_cases][-1]
     earlier = {**settlement.stages, SETTLED: settled}
     only = None if grains is None else definitions_shown(policy, grains)
+    if settlement.sql is not None and settlement.sql.cases_in_database:  # no case comes back
+        result = settlement.sql.monitoring(earlier, settlement.previous, only)
+        return Evaluated(result, unavailable(settlement))
+    # the polars plan's: a polars run; a SQL run whose stages were read back whole (Spark, a
+    # DuckDB opened without `cases_on_demand`: the what-if's), there at no further cost, or
+    # whose database is closed; a re-settled run (always polars': `Runs._settle`), whose
+    # indicators the change does not reach are taken from the run it was re-settled from
     taken = reused(settlement, grains)
     read = {n.column for d in policy.monitoring.definitions for n in ir.walk(d.expr)
             if isinstance(n, ir.FieldRef) and n.table == "cases"}  # fmt: skip
     data = settlement.data.with_case_columns(sorted(read))  # of cases left in the database
     run = MonitoringRun(
-        policy, data, earlier, settlement.settings, settlement.previous, only, taken
-    )
+        policy, data, earlier, settlement.settings, settlement.previous, only, taken,
+        settlement.backend,
+    )  # fmt: skip
     return Evaluated(run.run(), unavailable(settlement))
 
 
@@ -314,8 +325,10 @@ def _text(value: pl.Expr, indicator: ir.Indicator) -> pl.Expr:
 
 def _significant(value: float) -> str:
     """`value` to `DIGITS` significant digits, positional (`0.9`, `26967.3502`, `0.000123`):
-    a sum of floats is exact to about 15, so its last bits never show."""
-    return np.format_float_positional(value, precision=DIGITS, fractional=False, trim="-")
+    a sum of floats is exact to about 15, so its last bits never show. A zero is `0` whatever
+    its sign (+ 0.0): a sum of negative zeros (a month's weights, all of ungrouped cases) is
+    `-0.0` in polars' float sum in row order, `0.0` in the database's exact one."""
+    return np.format_float_positional(value + 0.0, precision=DIGITS, fractional=False, trim="-")
 
 
 def _rounded(value: pl.Expr, indicator: ir.Indicator) -> pl.Expr:

@@ -1,7 +1,8 @@
 """One conformance suite for every backend (后端一致性): the same policy and data settled on polars
-and on a SQL backend must give byte-identical `<stage>/*.csv`. A difference is a bug in the
-backend, never a tolerance to widen. Each backend's test module calls these checks with its own
-database (DuckDB per run; one Spark session per module)."""
+and on a SQL backend must give byte-identical `<stage>/*.csv` and `indicators.csv` (the monitoring
+stage evaluated in the database where the cases stay there: `engine.plan.sql.monitoring`). A
+difference is a bug in the backend, never a tolerance to widen. Each backend's test module calls
+these checks with its own database (DuckDB per run; one Spark session per module)."""
 
 from __future__ import annotations
 
@@ -23,11 +24,12 @@ Opener = Callable[[], Database]
 
 
 def stage_files(result: Settlement) -> dict[str, bytes]:
-    """The bytes of every `<stage>/*.csv` a run writes."""
+    """The bytes of every `<stage>/*.csv` a run writes, and of its `indicators.csv`."""
     with tempfile.TemporaryDirectory(prefix="drgpolicy-conformance-") as out:
         folder = Path(out)
         fill_outputs(result, folder)
-        return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.glob("*/*.csv"))}
+        found = [*folder.glob("*/*.csv"), *folder.glob("indicators.csv")]
+        return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(found)}
 
 
 def first_difference(polars: dict[str, bytes], other: dict[str, bytes]) -> str | None:

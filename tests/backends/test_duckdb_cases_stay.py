@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from sqlglot import exp
 
 from bench.simple import handwritten as simple
 from engine.explainer.explain import explain
@@ -18,6 +19,7 @@ from engine.inputs.stored import store_of
 from engine.plan.polars import keys
 from engine.plan.polars.batch import CASE, Compiler, StageRun
 from engine.plan.sql.duckdb_runner import DuckDB
+from engine.plan.sql.results import OnDemand
 from engine.run.outputs import fill_outputs
 from engine.run.settle import Settlement, load_data, load_policy, settle
 from engine.run.summary import level_rows, stage_rows
@@ -114,5 +116,37 @@ def test_a_rekey_by_the_codes_of_a_text_function_leaves_the_cases_in_the_databas
         assert len(duck.data.text_codes) == 1  # the codes of the whole period's cases, kept
         assert by_codes.equals(evaluated(polars, 10**9))
         assert by_codes.drop_nulls().n_unique() > 1
+    finally:
+        db.close()
+
+
+def test_the_indicators_are_evaluated_in_the_database_no_case_read_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The monitoring stage of a run whose cases stayed in DuckDB (the settle command's path)
+    runs there: every row read back during it is a coarse grain's (a hospital, a group, a
+    hospital's group…), never a case's — and its indicators are polars', at some grains alone
+    (what they read evaluated alone: the what-if's) and whole."""
+    policy = load_policy(POLICIES / "xuancheng" / "2024.policy")
+    polars, duck, db = both(policy, SAMPLE, Period.parse("2024"))
+    read: list[tuple[list[str], int]] = []
+    fetch = DuckDB.fetch
+
+    def spy(self: DuckDB, query: exp.Select) -> pl.DataFrame:
+        found = fetch(self, query)
+        read.append((found.columns, found.height))
+        return found
+
+    monkeypatch.setattr(DuckDB, "fetch", spy)
+    try:
+        shown = ["city", "level"]
+        assert duck.indicators(shown).equals(polars.indicators(shown))
+        assert duck.kept_monitoring(None) is None  # evaluated at those grains alone
+        evaluated = duck.monitoring()
+        assert evaluated is not None and duck.indicators().equals(polars.indicators())
+        assert read and max(height for _, height in read) < polars.data.cases.height
+        assert not [columns for columns, _ in read if "case_id" in columns]
+        frames = evaluated.result.frames  # its case table left in the database
+        assert isinstance(frames, OnDemand) and CASE in frames.pending
     finally:
         db.close()

@@ -5,7 +5,7 @@ being compiled (its run, grain and frame) and returns the polars expression of i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -99,7 +99,7 @@ def ready_aggregates(
         for agg in aggregates_in(definition.expr):
             key = agg.model_dump_json()
             kept = (key, grain) in run.kept_aggregates
-            if run.effective(agg.source) == case and not kept and _computable(run, agg):
+            if run.effective(agg.source) == case and not kept and ready(run.home, agg):
                 found.setdefault(grain, {})[key] = agg
     return found
 
@@ -121,11 +121,11 @@ def aggregate_together(
         prefetch_aggregates(compiler, [*own.values(), *joined], kept=True)
 
 
-def _computable(run: StageRun, agg: ir.Aggregate) -> bool:
-    """Whether every definition the aggregate reads is defined already, and it reads no
-    adjustment's running value."""
+def ready(home: Collection[str], agg: ir.Aggregate) -> bool:
+    """Whether every definition of the stage the aggregate reads is defined already (in
+    `home`), and it reads no adjustment's running value."""
     return not ir.contains(agg, ir.Current) and all(
-        node.name in run.home
+        node.name in home
         for node in ir.walk([agg.arg, agg.where])
         if isinstance(node, ir.Ref) and node.stage is None
     )

@@ -33,6 +33,15 @@ ROLLS_UP = g.closure({"hospital", "month"})
 ROLLED = ("sum", "count", "share", "mean", "min", "max")
 
 
+def ahead_points(definitions: Sequence[ir.Definition]) -> set[int]:
+    """Where the monitoring stage computes its aggregates ahead: before its first definition
+    coarser than a case (once the definitions per case are there), and before its first
+    indicator."""
+    first_coarser = next((i for i, d in enumerate(definitions) if d.grain != ["case"]), None)
+    first_indicator = next((i for i, d in enumerate(definitions) if "@" in d.name), None)
+    return {i for i in (first_coarser, first_indicator) if i is not None}
+
+
 def aggregate_ahead(run: StageRun, definitions: Sequence[ir.Definition]) -> None:
     """Compute ahead the aggregates of the cases that `definitions` read at their grains, as
     far as what they read is already defined in `run`."""

@@ -121,8 +121,12 @@ def cv_query(
 
 
 def aggregate(lowering: Lowering, node: ir.Aggregate) -> b.Node:
-    """An aggregate's value at the lowering's grain: one GROUP BY joined back, or a constant."""
+    """An aggregate's value at the lowering's grain: one GROUP BY joined back, or a constant
+    (or the value computed ahead: `ahead`)."""
     run = lowering.run
+    kept = run.kept_aggregates.get((node.model_dump_json(), lowering.grain))
+    if kept is not None:
+        return kept.copy()
     source = run.effective(node.source)
     inner = lowering.at(source)
     where = inner.expr(node.where) if node.where is not None else None
@@ -144,7 +148,45 @@ def aggregate(lowering: Lowering, node: ir.Aggregate) -> b.Node:
         run.discard(values.table)
         column = b.col(alias)
         return b.coalesce(column, b.num(0.0)) if node.fn in ZERO_WHEN_EMPTY else column
-    found: Any = run.fetch(query)[alias][0]
-    if found is None and node.fn in ZERO_WHEN_EMPTY:
+    return _constant(node.fn, run.fetch(query)[alias][0])
+
+
+def ahead(lowering: Lowering, nodes: Sequence[ir.Aggregate]) -> None:
+    """Aggregates (not `cv`) of the rows of one finer grain at the lowering's grain, all in one
+    GROUP BY (one read of those rows, a hundred million cases, for all of them), kept for every
+    later definition (`SqlStageRun.kept_aggregates`): the monitoring stage's (its indicators
+    aggregate the cases a few hundred times). Each value is the one `aggregate` gives."""
+    run = lowering.run
+    inner = lowering.at(run.effective(nodes[0].source))
+    keys = key_columns(lowering.grain)
+    big = run.db.big_integer
+    names: list[str] = []
+    reduced: list[b.Node] = []
+    for node in nodes:
+        where = inner.expr(node.where) if node.where is not None else None
+        arg = inner.expr(node.arg) if node.arg is not None else None
+        names.append(f"__kept{len(run.kept_aggregates) + len(names)}")
+        reduced.append(b.alias(reduce(node.fn, arg, where, big), names[-1]))
+    table = run.frame(inner.grain).table  # with every column the values read
+    query = exp.select(*(b.col(k) for k in keys), *reduced).from_(b.table(table))
+    if keys:
+        values = run.create(query.group_by(*(b.col(k) for k in keys)))
+        run.bring(lowering.grain, values, keys, {name: name for name in names})
+        run.discard(values.table)
+        found: list[b.Node] = [b.col(name) for name in names]
+        found = [
+            b.coalesce(column, b.num(0.0)) if node.fn in ZERO_WHEN_EMPTY else column
+            for node, column in zip(nodes, found, strict=True)
+        ]
+    else:
+        row = run.fetch(query).row(0)
+        found = [_constant(node.fn, value) for node, value in zip(nodes, row, strict=True)]
+    for node, value in zip(nodes, found, strict=True):
+        run.kept_aggregates[(node.model_dump_json(), lowering.grain)] = value
+
+
+def _constant(fn: str, found: Any) -> b.Node:
+    """An aggregate over every row, as a literal (`aggregate`'s)."""
+    if found is None and fn in ZERO_WHEN_EMPTY:
         found = 0.0
     return b.typed_null("DOUBLE") if found is None else b.num(float(found))

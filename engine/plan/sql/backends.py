@@ -6,14 +6,16 @@ outputs, the manifest and the what-if are written by the same code whichever bac
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
+from engine.inputs.previous import Previous
 from engine.inputs.rundata import RunData
 from engine.plan.polars.batch import Settings
 from engine.plan.polars.frames import StageResult
 from engine.plan.sql.database import Database
+from engine.plan.sql.monitoring import SqlMonitoringRun
 from engine.plan.sql.plan import Frame, SqlStage, SqlStageRun, Tables, plain
 from engine.plan.sql.refuse import check_lowerable
 from engine.plan.sql.results import to_result
@@ -85,16 +87,48 @@ class SqlStages:
         self.tables = Tables.register(db, data)
         self.done: dict[str, SqlStage] = {}
 
+    @property
+    def cases_on_demand(self) -> bool:
+        """Whether the stages' case tables stay in the database until something reads them
+        (`BackendOptions.cases_on_demand`: the settle command on DuckDB)."""
+        return bool(getattr(self.db, "cases_on_demand", False))
+
+    @property
+    def cases_in_database(self) -> bool:
+        """Whether the case tables are in the database, unread, and can be read there (it is
+        open): the monitoring stage then runs there too (`monitoring`)."""
+        return self.cases_on_demand and bool(getattr(self.db, "is_open", False))
+
     def run(self, stage: ir.Stage, results: Mapping[str, StageResult]) -> StageResult:
-        earlier = {
-            name: self.done.get(name) or self._register(result) for name, result in results.items()
-        }
-        self.tables.results = dict(results)
+        earlier = self._earlier(results)
         sql_stage = SqlStageRun(self.policy, stage, self.tables, earlier, self.settings).run()
         self.done[stage.name] = sql_stage
-        return to_result(
-            self.db, self.policy, sql_stage, getattr(self.db, "cases_on_demand", False)
-        )
+        return to_result(self.db, self.policy, sql_stage, self.cases_on_demand)
+
+    def monitoring(
+        self,
+        results: Mapping[str, StageResult],
+        previous: Previous | None,
+        only: Set[str] | None = None,
+    ) -> StageResult:
+        """The policy's monitoring stage run in the database (`engine.plan.sql.monitoring`) over
+        the stages `results` holds (`settled` among them: the last settling stage's tables);
+        read back but its case table, which a hundred million cases would make the run's
+        largest frame (`results.OnDemand`: read only if something reads it)."""
+        assert self.policy.monitoring is not None
+        check_lowerable(self.policy, [self.policy.monitoring], self.db.name)
+        earlier = self._earlier(results)
+        run = SqlMonitoringRun(self.policy, self.tables, earlier, self.settings, previous, only)
+        return to_result(self.db, self.policy, run.run(), on_demand=True)
+
+    def _earlier(self, results: Mapping[str, StageResult]) -> dict[str, SqlStage]:
+        """The stages a stage reads, by the names it reads them by (`settled`: the last settling
+        stage's): the database's tables of each stage run here, others registered once."""
+        self.tables.results = dict(results)
+        return {
+            name: self.done.get(result.stage.name) or self._register(result)
+            for name, result in results.items()
+        }
 
     def _register(self, result: StageResult) -> SqlStage:
         """A stage taken from earlier runs (`engine.inputs.earlier`), made tables of the

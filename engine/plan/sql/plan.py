@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,6 +156,9 @@ class SqlStageRun:
         self.no_cc = catalog.no_cc_groups(self.data.groups["drg_code"].to_list())
         self.fallthrough: dict[str, Fallthrough] = {}
         self._temp = 0
+        #: aggregates computed ahead for every definition, by their IR and grain: the value's
+        #: column (or constant) — the monitoring stage's (`engine.plan.sql.monitoring`)
+        self.kept_aggregates: dict[tuple[str, g.Grain], b.Node] = {}
         #: grains whose table changed since the last `keep`, and the step tables to drop then
         self._changed: set[g.Grain] = set()
         self._garbage: list[str] = []
@@ -168,12 +171,16 @@ class SqlStageRun:
     def run(self) -> SqlStage:
         from engine.plan.sql.expressions import define
 
-        for definition in self.stage.definitions:
+        for definition in self.definitions():
             define(self, definition)
         if self.db.lazy:
             self._compute([f.table for f in self.frames.values()])
             self._collect()
         return SqlStage(self.stage, self.frames, self.home, self.period, self.fallthrough)
+
+    def definitions(self) -> Iterable[ir.Definition]:
+        """The definitions this run evaluates, in order: every one of the stage."""
+        return self.stage.definitions
 
     # ---- grains and tables ----
     def effective(self, grain: list[str] | g.Grain) -> g.Grain:

@@ -21,11 +21,16 @@ from policy_dsl import grains as g
 from policy_dsl import ir
 
 
+def every_stage(policy: ir.Policy) -> list[ir.Stage]:
+    """The policy's stages, and its monitoring stage if it has indicators."""
+    return [*policy.stages, *([policy.monitoring] if policy.monitoring is not None else [])]
+
+
 def class_names(policy: ir.Policy) -> dict[str, list[str]]:
     """Per classification, its classes in order."""
     return {
         d.name: [c.name for c in d.expr.classes]
-        for s in policy.stages
+        for s in every_stage(policy)
         for d in s.definitions
         if isinstance(d.expr, ir.Classify)
     }
@@ -35,7 +40,7 @@ def column_types(policy: ir.Policy, stage: ir.Stage) -> dict[str, pl.DataType]:
     """The polars type of each definition's column (and of its `stage.name` copies)."""
     classes = class_names(policy)
     found: dict[str, pl.DataType] = {}
-    for s in policy.stages:
+    for s in every_stage(policy):
         for d in s.definitions:
             dtype = _dtype(d.type, classes)
             found[f"{s.name}.{d.name}"] = dtype
