@@ -4,11 +4,13 @@ definition gives it — and every statement kept, to see what the database was a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import polars as pl
 from sqlglot import exp
 
+from engine.plan.money import allocate
 from engine.plan.sql import allocation
 from engine.plan.sql import build as b
 from engine.plan.sql.database import Database
@@ -62,3 +64,29 @@ def split_on(
 def windows(table: Table) -> list[exp.Window]:
     """The windows of every statement the split ran."""
     return [w for s in table.statements for w in s.find_all(exp.Window)]
+
+
+def case_frame(
+    weights: list[float | None], total: float, groups: list[int] | None = None
+) -> pl.DataFrame:
+    """Rows `c00`, `c01`… with these weights, one total and their groups (default one)."""
+    size = len(weights)
+    return pl.DataFrame(
+        {
+            KEY: [f"c{i:02}" for i in range(size)],
+            "g": groups or [0] * size,
+            "w": weights,
+            "t": [total] * size,
+        },
+        schema={KEY: pl.String, "g": pl.Int64, "w": pl.Float64, "t": pl.Float64},
+    )
+
+
+def in_fen(parts: list[float | None]) -> list[int | str | None]:
+    """Each part in fen (a split not made: NaN), as the outputs write it: the polars path
+    divides fen by 100 as × 0.01, SQL as ÷ 100, a last bit apart."""
+    return [None if p is None else "NaN" if math.isnan(p) else round(p * 100) for p in parts]
+
+
+def expected(frame: pl.DataFrame, by: list[str]) -> list[int | str | None]:
+    return in_fen(allocate(frame, total="t", weight="w", by=by, out="p")["p"].to_list())

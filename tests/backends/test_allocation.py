@@ -6,17 +6,15 @@ the buckets of remainders and the last row to take a fen) and over groups (windo
 from __future__ import annotations
 
 import itertools
-import math
 
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.plan.money import allocate
 from engine.plan.sql import allocation
 from engine.plan.sql.duckdb_runner import DuckDB
-from tests.backends.splits import KEY, split_on, windows
+from tests.backends.splits import KEY, case_frame, expected, in_fen, split_on, windows
 
 #: Names of tables made in this module's databases.
 _TABLES = itertools.count(1)
@@ -48,16 +46,6 @@ def frames(draw: st.DrawFn) -> tuple[pl.DataFrame, list[str]]:
     return frame.sort(KEY), by
 
 
-def in_fen(parts: list[float | None]) -> list[int | str | None]:
-    """Each part in fen (a split not made: NaN), as the outputs write it: the polars path
-    divides fen by 100 as × 0.01, SQL as ÷ 100, a last bit apart."""
-    return [None if p is None else "NaN" if math.isnan(p) else round(p * 100) for p in parts]
-
-
-def expected(frame: pl.DataFrame, by: list[str]) -> list[int | str | None]:
-    return in_fen(allocate(frame, total="t", weight="w", by=by, out="p")["p"].to_list())
-
-
 @pytest.mark.parametrize("steps", [allocation.BUCKET_STEPS, 1.0, 2.0**24])
 def test_a_split_in_duckdb_equals_the_polars_split(steps: float) -> None:
     """With the shipped buckets, one per remainder step (the cut between buckets), and two
@@ -78,21 +66,6 @@ def test_a_split_in_duckdb_equals_the_polars_split(steps: float) -> None:
             check()
     finally:
         database.close()
-
-
-def case_frame(
-    weights: list[float | None], total: float, groups: list[int] | None = None
-) -> pl.DataFrame:
-    size = len(weights)
-    return pl.DataFrame(
-        {
-            KEY: [f"c{i:02}" for i in range(size)],
-            "g": groups or [0] * size,
-            "w": weights,
-            "t": [total] * size,
-        },
-        schema={KEY: pl.String, "g": pl.Int64, "w": pl.Float64, "t": pl.Float64},
-    )
 
 
 @pytest.mark.parametrize(
