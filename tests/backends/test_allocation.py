@@ -93,3 +93,18 @@ def test_a_whole_period_split_gives_what_the_rule_gives(
         database.close()
     assert in_fen(got) == fen == expected(frame, [])
     assert windows(table) == []
+
+
+def test_a_total_not_constant_over_the_period_is_split_by_the_windows() -> None:
+    """Not a policy's (a total is at the grain it is split by), but the lowering does not assume
+    it: a total that varies is left to the windows, each row's fen left over as before."""
+    frame = case_frame([1.0, 1.0, 1.0], 1.00).with_columns(t=pl.Series([1.00, 1.00, 2.00]))
+    database = DuckDB()
+    try:
+        got, table = split_on(database, frame, [])
+    finally:
+        database.close()
+    assert windows(table) != []
+    # shares 33⅓, 33⅓, 66⅔ fen, floors summing to 132: c00 and c01 are left 100 − 132 < 0 fen,
+    # c02 200 − 132 and is first by remainder (⅔): 33, 33, 67
+    assert in_fen(got) == [33, 33, 67]
