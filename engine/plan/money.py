@@ -41,7 +41,8 @@ REMAINDER_STEPS = 2.0**24
 
 def remainder_order(gap: pl.Expr) -> pl.Expr:
     """`floor − share` (minus the remainder) on the steps of `REMAINDER_STEPS`: the smallest
-    first takes a fen left over (the SQL lowering computes the same, `engine.plan.sql.windows`)."""
+    first takes a fen left over (the SQL lowering computes the same,
+    `engine.plan.sql.allocation`)."""
     return (gap * REMAINDER_STEPS + 0.5).floor()
 
 

@@ -18,6 +18,7 @@ from engine.plan.sql.spark_runner import Spark
 from engine.run.examples import example_files
 from engine.run.settle import load_policy
 from tests.backends.conformance import example_on, same_outputs
+from tests.backends.splits import case_frame, expected, in_fen, split_on, windows
 from tests.conftest import POLICIES, shipped_policies
 from tests.engine.datasets import datasets, write_dataset
 
@@ -49,6 +50,18 @@ def test_a_stage_of_any_size_comes_back_to_the_driver(spark: Shared) -> None:
     """At 10M cases a stage's table is several GiB: under Spark's default limit on what the
     driver collects (1 GiB) the run failed at its first read-back, after 19 minutes."""
     assert spark().spark.conf.get("spark.driver.maxResultSize") == "0"
+
+
+@pytest.mark.parametrize("by", [[], ["g"]], ids=["whole period", "by group"])
+def test_a_split_equals_the_polars_split(spark: Shared, by: list[str]) -> None:
+    """Ties (seven equal weights share 2 fen left over; the cut inside a bucket), a zero and a
+    missing weight, groups of one row; over the whole period with no window (on Spark a window
+    without a partition is one task for every row)."""
+    weights = [1.0] * 7 + [0.0, None, 3.0, 2.0, 2.0, 5.0]
+    frame = case_frame(weights, 1.0, [0] * 7 + [1] * 4 + [2, 3])
+    got, table = split_on(spark(), frame, by, f"split{len(by)}")
+    assert in_fen(got) == expected(frame, by)
+    assert bool(windows(table)) == bool(by)
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: f"{p.parent.name}/{p.stem}")
