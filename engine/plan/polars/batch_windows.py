@@ -5,9 +5,9 @@ being compiled (its run, grain and frame) and returns the polars expression of i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Container, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
@@ -18,7 +18,7 @@ from policy_dsl import grains as g
 from policy_dsl import ir
 
 if TYPE_CHECKING:
-    from engine.plan.polars.batch import Compiler, StageRun
+    from engine.plan.polars.batch import Compiler
 
 #: Aggregates that are 0 over no rows (the others are missing: a mean of nothing).
 ZERO_WHEN_EMPTY = ("sum", "count", "distinct")
@@ -83,8 +83,21 @@ def prefetch_aggregates(compiler: Compiler, node: Any, *, kept: bool = False) ->
         computed[(key, compiler.grain)] = r.meta.output_name()
 
 
+class Defining(Protocol):
+    """What `ready_aggregates` reads of a stage's run, polars' (`StageRun`) or the database's
+    (`engine.plan.sql.plan.SqlStageRun`)."""
+
+    @property
+    def home(self) -> Collection[str]: ...
+
+    @property
+    def kept_aggregates(self) -> Container[tuple[str, g.Grain]]: ...
+
+    def effective(self, grain: list[str] | g.Grain) -> g.Grain: ...
+
+
 def ready_aggregates(
-    run: StageRun, definitions: Sequence[ir.Definition]
+    run: Defining, definitions: Sequence[ir.Definition]
 ) -> dict[g.Grain, dict[str, ir.Aggregate]]:
     """By grain, the aggregates of the cases that `definitions` read at their grains (not at
     the case grain), keyed by their IR, that can be computed now: not computed ahead yet

@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from engine.inputs.previous import Previous
 from engine.plan.polars.batch import Settings
-from engine.plan.polars.batch_windows import aggregates_in, ready
+from engine.plan.polars.batch_windows import ready_aggregates
 from engine.plan.polars.frames import key_columns
 from engine.plan.polars.monitoring_batch import ahead_points
 from engine.plan.sql import aggregates
@@ -70,17 +70,12 @@ class SqlMonitoringRun(SqlStageRun):
         return self.only is None or definition.name in self.only
 
     def _aggregate_ahead(self, definitions: list[ir.Definition]) -> None:
-        """The aggregates of the cases (but `cv`) that `definitions` read at their grains."""
-        wanted: dict[g.Grain, dict[str, ir.Aggregate]] = {}
-        for definition in definitions:
-            grain = self.effective(definition.grain)
-            for node in aggregates_in(definition.expr) if "case" not in grain else ():
-                key = node.model_dump_json()
-                batched = node.fn != "cv" and self.effective(node.source) == CASE
-                if batched and (key, grain) not in self.kept_aggregates and ready(self.home, node):
-                    wanted.setdefault(grain, {})[key] = node
-        for grain, found in wanted.items():
-            aggregates.ahead(Lowering(self, grain), list(found.values()))
+        """The aggregates of the cases (but `cv`) that `definitions` read at their grains
+        (`batch_windows.ready_aggregates`, as the polars run picks them)."""
+        for grain, found in ready_aggregates(self, definitions).items():
+            batched = [node for node in found.values() if node.fn != "cv"]
+            if batched:
+                aggregates.ahead(Lowering(self, grain), batched)
 
     def _shared_or_deep(self) -> list[str]:
         """As `SqlStageRun._shared_or_deep`, and every coarser grain's table, computed once
