@@ -85,10 +85,8 @@ class SqlMonitoringRun(SqlStageRun):
         coarse = [frame.table for grain, frame in self.frames.items() if grain != CASE]
         return [*super()._shared_or_deep(), *coarse]
 
-    def _new_frame(self, grain: g.Grain) -> Frame:
-        if grain == CASE:
-            return self._settled_cases() or super()._new_frame(grain)
-        return super()._new_frame(grain)
+    def case_source(self) -> Frame:
+        return self._settled_cases() or super().case_source()
 
     def _settled_cases(self) -> Frame | None:
         """The cases as the settled stage's case table holds them, its own values there as

@@ -33,6 +33,7 @@ from engine.plan.polars.frames import (
 )
 from engine.plan.sql import build as b
 from engine.plan.sql.database import Database
+from engine.plan.sql.narrow import CaseParts, case_reads
 from policy_dsl import grains as g
 from policy_dsl import ir
 
@@ -54,6 +55,9 @@ class SqlStage:
     home: dict[str, g.Grain]
     period_keys: frozenset[str]
     fallthrough: dict[str, Fallthrough] = field(default_factory=dict)
+    #: the case table's parts where its steps did not carry every input
+    #: (`engine.plan.sql.narrow`): read back side by side, not joined
+    case_parts: CaseParts | None = None
 
 
 @dataclass
@@ -125,6 +129,7 @@ def plain(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+CASE: g.Grain = frozenset({"case"})
 #: Runs numbered in this process (`Tables.run`).
 _RUNS = itertools.count(1)
 
@@ -167,6 +172,10 @@ class SqlStageRun:
         self._views: dict[str, list[str]] = {}
         self._made: list[str] = []
         self._unchecked: list[tuple[ir.Definition, g.Grain]] = []
+        #: the cases the first case step narrows (`engine.plan.sql.narrow`), and the columns
+        #: the stage wrote at the case grain
+        self._cases: Frame | None = None
+        self._case_written: set[str] = set()
 
     def run(self) -> SqlStage:
         from engine.plan.sql.expressions import define
@@ -176,11 +185,24 @@ class SqlStageRun:
         if self.db.lazy:
             self._compute([f.table for f in self.frames.values()])
             self._collect()
-        return SqlStage(self.stage, self.frames, self.home, self.period, self.fallthrough)
+        return self.result()
 
     def definitions(self) -> Iterable[ir.Definition]:
         """The definitions this run evaluates, in order: every one of the stage."""
         return self.stage.definitions
+
+    def result(self) -> SqlStage:
+        """The stage as evaluated so far, its case table with every column of the cases again
+        (a view joining back those its steps did not carry, `engine.plan.sql.narrow`)."""
+        frames, parts = dict(self.frames), None
+        steps, cases = frames.get(CASE), self._cases
+        if steps is not None and cases is not None:
+            args = (steps.table, steps.columns, cases.table, cases.columns, self._case_written)
+            parts = CaseParts.of(*args)
+        if parts is not None:
+            name = self.tables.name("in")  # not a step's: never computed, nor dropped
+            frames[CASE] = Frame(name, self.db.create(name, parts.joined()))
+        return SqlStage(self.stage, frames, self.home, self.period, self.fallthrough, parts)
 
     # ---- grains and tables ----
     def effective(self, grain: list[str] | g.Grain) -> g.Grain:
@@ -193,13 +215,27 @@ class SqlStageRun:
         return self.frames[grain]
 
     def _new_frame(self, grain: g.Grain) -> Frame:
-        if grain == frozenset({"case"}):
-            return self.tables.cases
+        if grain == CASE:
+            return self._narrow_cases()
         if not grain:
             return self.create(exp.select(b.alias(b.integer(0), "__all")))
         source, closure = self.key_source(grain), closure_columns(grain)
         query = exp.select(*(b.col(c) for c in closure)).from_(b.table(source.table)).distinct()
         return self.create(query)
+
+    def _narrow_cases(self) -> Frame:
+        """The first case step: the columns of the cases the stage reads
+        (`engine.plan.sql.narrow`), or the cases themselves where it reads them all."""
+        self._cases = self.case_source()
+        reads = case_reads(self.stage)
+        carried = [c for c in self._cases.columns if c in reads]
+        if len(carried) == len(self._cases.columns):
+            return self._cases
+        return self.create(exp.select(*map(b.col, carried)).from_(b.table(self._cases.table)))
+
+    def case_source(self) -> Frame:
+        """The cases, every column, that the stage's case grain starts from."""
+        return self.tables.cases
 
     def key_source(self, grain: g.Grain) -> Frame:
         """The rows of a grain, as in the polars plan (`StageRun.key_source`)."""
@@ -244,7 +280,12 @@ class SqlStageRun:
         frame = self.frame(grain)
         kept = [b.col(c) for c in frame.columns if c not in values]
         added = [b.alias(node, name) for name, node in values.items()]
+        self._wrote(grain, values)
         self.replace(grain, self.create(exp.select(*kept, *added).from_(b.table(frame.table))))
+
+    def _wrote(self, grain: g.Grain, names: Iterable[str]) -> None:
+        if grain == CASE:
+            self._case_written.update(names)
 
     def keep(self, definition: ir.Definition, grain: g.Grain) -> None:
         """A definition is done: on a lazy database (`Database.lazy`) its steps stay views until
@@ -356,6 +397,7 @@ class SqlStageRun:
         here) onto the grain's table, matching its `left_on` columns (by default the keys)."""
         frame = self.frame(grain)
         new = {name for name in values.values()}
+        self._wrote(grain, new)
         kept = [b.col(c, "f") for c in frame.columns if c not in new]
         added = [b.alias(b.col(c, "s"), name) for c, name in values.items()]
         query = exp.select(*kept, *added).from_(b.table(frame.table, "f"))

@@ -16,6 +16,7 @@ from engine.plan.polars.batch import StageRun
 from engine.plan.polars.frames import StageResult, key_columns
 from engine.plan.sql import build as b
 from engine.plan.sql.database import Database
+from engine.plan.sql.narrow import CaseParts
 from engine.plan.sql.plan import SqlStage, SqlStageRun
 from policy_dsl import grains as g
 from policy_dsl import ir
@@ -96,10 +97,13 @@ def to_result(
     frames: dict[g.Grain, pl.DataFrame] = {}
     pending: dict[g.Grain, Fetch] = {}
     for grain, frame in stage.frames.items():
+        fetch: Fetch = partial(fetch_frame, db, frame.table, grain, types)
+        if grain == CASE and stage.case_parts is not None:
+            fetch = partial(fetch_parts, db, stage.case_parts, types)
         if on_demand and grain == CASE:
-            pending[grain] = partial(fetch_frame, db, frame.table, grain, types)
+            pending[grain] = fetch
         else:
-            frames[grain] = fetch_frame(db, frame.table, grain, types)
+            frames[grain] = fetch(None)
     if pending:
         frames = OnDemand(list(stage.frames), frames, pending)
     return StageResult(stage.stage, frames, dict(stage.home), stage.period_keys, stage.fallthrough)
@@ -108,6 +112,23 @@ def to_result(
 CASE: g.Grain = frozenset({"case"})
 #: Reads a frame back: every column (None), or the columns named.
 Fetch = Callable[[list[str] | None], pl.DataFrame]
+
+
+def fetch_parts(
+    db: Database,
+    parts: CaseParts,
+    types: Mapping[str, pl.DataType],
+    columns: list[str] | None = None,
+) -> pl.DataFrame:
+    """A stage's case table read back from its parts (`engine.plan.sql.narrow`), each in case
+    order, side by side: no join in the database, which would hold a side's rows in memory."""
+    wanted = parts.columns if columns is None else columns
+    found = [
+        fetch_frame(db, table, CASE, types, picked)
+        for side, table in (("n", parts.steps), ("c", parts.inputs))
+        if (picked := [c for c in wanted if parts.side(c) == side])
+    ]
+    return pl.concat(found, how="horizontal").select(wanted)
 
 
 def case_columns(result: StageResult, names: list[str]) -> pl.DataFrame:
@@ -206,7 +227,6 @@ def check_finite(run: SqlStageRun, definition: ir.Definition, grain: g.Grain) ->
     within = bound is None or largest is None or float(largest) <= bound
     if finite._finite(total) and within:
         return
-    partial = SqlStage(run.stage, run.frames, run.home, run.period, run.fallthrough)
-    result = to_result(run.db, run.policy, partial)
+    result = to_result(run.db, run.policy, run.result())
     polars_run = StageRun.resume(run.policy, result, run.data, run.tables.results, run.settings)
     finite.check_values(polars_run, definition, grain)
