@@ -104,7 +104,7 @@ class Counting(Spark):
 
 def test_steps_stay_views_and_few_are_checkpointed(spark: Shared, sample_cut: Path) -> None:
     """Each checkpoint is a Spark job over the rows: a step is kept only when two steps read it
-    or views stack `Spark.lazy` deep (Xuancheng 2024: 28 checkpoints for 52 definitions; one
+    or views stack `Spark.lazy` deep (Xuancheng 2024 at 1M: 24 checkpoints for 52 definitions; one
     a definition at least when each is kept), and the outputs stay polars' (the shipped
     policies' test above)."""
     policy = LOADED[POLICIES / "xuancheng" / "2024.policy"]

@@ -26,7 +26,7 @@ class Spark:
     ln = "drgpolicy_ln"
     #: steps stay views, up to this many deep (`Database.lazy`); a view made on a Spark view
     #: holds that view's plan, not its name, so `keep` makes again the views that read it
-    lazy = 8
+    lazy = 24
 
     def __init__(
         self, master: str | None = None, session: Any = None, memory: int | None = None
