@@ -10,13 +10,17 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlglot import exp
 
+from engine.inputs.rundata import Period
+from engine.plan.sql import build as b
 from engine.plan.sql.spark_runner import Spark
 from engine.run.examples import example_files
-from engine.run.settle import load_policy
+from engine.run.settle import load_data, load_policy, settle
 from tests.backends.conformance import example_on, same_outputs
 from tests.backends.splits import case_frame, expected, in_fen, split_on, windows
 from tests.conftest import POLICIES, shipped_policies
@@ -84,3 +88,49 @@ def test_generated_data_settles_as_polars_does(
     with tempfile.TemporaryDirectory(prefix="drgpolicy-spark-") as folder:
         write_dataset(data, Path(folder))  # type: ignore[arg-type]
         assert same_outputs(LOADED[path], Path(folder), "2024", spark) is None
+
+
+class Counting(Spark):
+    """A Spark on the module's session that counts the views it checkpoints."""
+
+    def __init__(self, shared: Shared) -> None:
+        super().__init__(session=shared().spark)
+        self.kept: list[str] = []
+
+    def keep(self, name: str) -> str:
+        self.kept.append(name)
+        return super().keep(name)
+
+
+def test_steps_stay_views_and_few_are_checkpointed(spark: Shared, sample_cut: Path) -> None:
+    """Each checkpoint is a Spark job over the rows: a step is kept only when two steps read it
+    or views stack `Spark.lazy` deep (Xuancheng 2024 at 1M: 24 checkpoints for 52 definitions; one
+    a definition at least when each is kept), and the outputs stay polars' (the shipped
+    policies' test above)."""
+    policy = LOADED[POLICIES / "xuancheng" / "2024.policy"]
+    database = Counting(spark)
+    settle(policy, load_data(sample_cut, policy), Period.parse("2024"), backend=database)
+    definitions = sum(len(s.definitions) for s in policy.stages)
+    assert 0 < len(database.kept) < definitions * 0.6
+
+
+def test_a_view_made_on_a_kept_view_reads_its_checkpoint(spark: Shared) -> None:
+    """A Spark view holds the plan of the views it reads, not their names: once `a` is kept,
+    `b` (made on `a` before) must read `a`'s checkpoint, or every read of `b` computes `a`
+    again."""
+    database = Counting(spark)
+    database.register("rows_t", pl.DataFrame({"x": [1, 2, 3]}))
+    database.create("view_a", exp_select("x * 7 AS y", "rows_t"))
+    database.create("view_b", exp_select("y + 1 AS z", "view_a"))
+    database.create("view_c", exp_select("z", "view_b"))
+    database.keep("view_a")
+    for view in ("view_b", "view_c"):
+        plan = database._frames[view]._jdf.queryExecution().optimizedPlan().toString()
+        assert "LogicalRDD" in plan and "* 7" not in plan, plan
+    assert database.fetch(exp_select("z", "view_c")).to_series().sort().to_list() == [8, 15, 22]
+    for view in ("view_c", "view_b", "view_a", "rows_t"):
+        database.drop(view)
+
+
+def exp_select(column: str, table: str) -> exp.Select:
+    return exp.select(column).from_(b.table(table))

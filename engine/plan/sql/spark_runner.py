@@ -1,8 +1,9 @@
 """The Spark backend (集群): the same SQL plan rendered as Spark SQL, on the caller's
-SparkSession (a cluster) or a local one (`local[*]`, or the master URL given). Each step's table
-is a temporary view over a locally checkpointed DataFrame, so that a long policy does not grow
-one query plan of every step before it. The session runs with ANSI mode off (the plan guards its
-divisions and casts itself) and case-sensitive names."""
+SparkSession (a cluster) or a local one (`local[*]`, or the master URL given). A step is a
+temporary view; the plan keeps one (`Database.lazy`) as a locally checkpointed DataFrame when two
+steps read it or views stack deep, so that a long policy does not grow one query plan of every
+step before it, and a stage runs far fewer Spark jobs than one per definition. The session runs
+with ANSI mode off (the plan guards its divisions and casts itself) and case-sensitive names."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ class Spark:
     #: Java's Math.log may differ from the C library's log in the last bit: the language's
     #: `ln` runs as a Python UDF over `math.log`, the C library's, as polars' `log`
     ln = "drgpolicy_ln"
-    #: a view made on a Spark view holds its plan, not its name: each definition is kept
-    lazy = 0
+    #: steps stay views, up to this many deep (`Database.lazy`); a view made on a Spark view
+    #: holds that view's plan, not its name, so `keep` makes again the views that read it
+    lazy = 24
 
     def __init__(
         self, master: str | None = None, session: Any = None, memory: int | None = None
@@ -57,6 +59,9 @@ class Spark:
         self.spark = session
         self.version = str(session.version)
         self._frames: dict[str, Any] = {}
+        #: the views not kept, in the order made: each one's query, to make it again on the
+        #: checkpoint of a view it reads (`keep`)
+        self._queries: dict[str, exp.Select] = {}
 
     def register(self, name: str, frame: pl.DataFrame) -> None:
         found = self.spark.createDataFrame(frame.to_arrow())
@@ -67,16 +72,27 @@ class Spark:
         found = self.spark.sql(query.sql(dialect=self.dialect))
         found.createOrReplaceTempView(name)
         self._frames[name] = found
+        self._queries[name] = query
         return list(query.named_selects)
 
     def keep(self, name: str) -> str:
-        """Compute the view's rows once (a local checkpoint), cutting its lineage."""
+        """Compute the view's rows once (a local checkpoint), cutting its lineage; the views
+        made on it (and on those, in the order made) are made again from their queries, so that
+        they read the checkpoint rather than compute the view again."""
         found = self._frames[name].localCheckpoint()
         found.createOrReplaceTempView(name)
         self._frames[name] = found
+        self._queries.pop(name, None)
+        changed = {name}
+        for view, query in self._queries.items():
+            if any(t.name in changed for t in query.find_all(exp.Table)):
+                self._frames[view] = self.spark.sql(query.sql(dialect=self.dialect))
+                self._frames[view].createOrReplaceTempView(view)
+                changed.add(view)
         return name
 
     def drop(self, name: str) -> None:
+        self._queries.pop(name, None)
         found = self._frames.pop(name, None)
         if found is not None:
             self.spark.catalog.dropTempView(name)
