@@ -62,7 +62,8 @@ def resettle(
         run = _Rerun(policy, stage, earlier, result.stages, settings, previous, redo)
         if previous is not None and affected is not None:
             run.by_cases = _by_cases(earlier.policy, stage, changed, affected)
-            run.cutoff = _Cutoff(earlier.policy.stage(stage.name), changed, affected, policy)
+            before = earlier.policy.stage(stage.name)
+            run.cutoff = _Cutoff(before, changed, affected, _read_by(policy, only))
         if only is not None:
             run.skip = {d.name for d in stage.definitions if (stage.name, d.name) not in only}
         result.stages[stage.name] = run.run()
@@ -333,19 +334,14 @@ class _Cutoff:
     run goes). `read` are the definitions some definition reads (only they are compared)."""
 
     def __init__(
-        self, before: ir.Stage, changed: set[str], affected: Affected, policy: ir.Policy
+        self, before: ir.Stage, changed: set[str], affected: Affected, read: Set[str]
     ) -> None:
         self.stage = before.name
         self.old = {d.name: d for d in before.definitions}
         self.changed = changed
         self.affected = affected
         self.unchanged: set[str] = set()
-        self.read = {
-            name
-            for s in [*policy.stages, *([policy.monitoring] if policy.monitoring else [])]
-            for d in s.definitions
-            for _, name in _reads(d)
-        }
+        self.read = read
 
     def keeps(self, definition: ir.Definition) -> bool:
         previous = self.old.get(definition.name)
@@ -361,6 +357,19 @@ class _Cutoff:
             redo = self.affected.get(self.stage, set())
             return name in self.changed or (name in redo and name not in self.unchanged)
         return name in self.affected.get(where, set())
+
+
+def _read_by(policy: ir.Policy, only: Set[tuple[str, str]] | None) -> set[str]:
+    """The names the definitions a run evaluates read (`only`'s, else every stage's and the
+    indicators'): a value no one reads is not compared with the earlier run's."""
+    stages = [*policy.stages, *([policy.monitoring] if policy.monitoring else [])]
+    return {
+        name
+        for stage in stages
+        for d in stage.definitions
+        if only is None or (stage.name, d.name) in only
+        for _, name in _reads(d)
+    }
 
 
 def _stale_columns(
