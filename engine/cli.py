@@ -43,6 +43,16 @@ COMMANDS = {
 }
 
 
+#: Polars' allocator (jemalloc) settings for a command that settles the same cases many times
+#: over — `whatif`: both versions, each clause, each threshold's step (41 settlements of
+#: Xuancheng) — where each run frees arrays of every case that the next allocates again: the
+#: freed pages are kept for them instead of going back to the system and being faulted in anew
+#: (measured at 1M: system time 5.2 → 2.4 s, peak 1.10 → 1.37 GB). Read once, when polars is
+#: first imported; a value set in the environment is kept.
+ALLOCATOR = {"whatif": "dirty_decay_ms:-1,muzzy_decay_ms:-1"}
+ALLOCATOR_VARIABLE = "_RJEM_MALLOC_CONF"
+
+
 class _Summarised:
     """The subparsers as a command module sees them: its parser gets the summary of `COMMANDS`."""
 
@@ -81,7 +91,10 @@ def given_command(argv: Sequence[str]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(given_command(arguments)).parse_args(arguments)
+    command = given_command(arguments)
+    if command in ALLOCATOR:
+        os.environ.setdefault(ALLOCATOR_VARIABLE, ALLOCATOR[command])
+    args = build_parser(command).parse_args(arguments)
     try:
         code: int = args.run(args)
     except PolicyError as exc:

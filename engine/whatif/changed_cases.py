@@ -43,7 +43,7 @@ class ChangedCases:
     def record(self, name: str, cases: pl.DataFrame) -> None:
         """Note where `name`'s values in `cases` differ from the earlier run's."""
         if name in self.before.columns and name in cases.columns:
-            self.changed[name] = _differs(cases[name], self.before[name])
+            self.changed[name] = differing(cases[name], self.before[name])
 
     def rows(self, reads: Iterable[str]) -> pl.Series | None:
         """The cases where any of `reads` changed (a boolean mask), or None where one of them
@@ -65,7 +65,7 @@ class ChangedCases:
         return cases.with_columns(values.alias(name))
 
 
-def _differs(after: pl.Series, before: pl.Series) -> pl.Series:
+def differing(after: pl.Series, before: pl.Series) -> pl.Series:
     """Where two columns differ, a missing value and the sign of a zero included."""
     a, b = pl.col("after"), pl.col("before")
     differs = a.ne_missing(b)

@@ -8,6 +8,14 @@ a run only when their stages and payment method are the same (an input declared 
 what reads it, as a parameter's value does); otherwise every definition is evaluated, still on
 the shared data. A per-case definition that differs only where the cases it reads changed is
 evaluated on those cases alone (`changed_cases`).
+
+What a change reaches is known only as it runs: a threshold's step that moves no case leaves
+the class as it was, and then nothing that reads the class changes either. So a definition
+evaluated again whose values turn out equal to the earlier run's (every row, a missing value
+and the sign of a zero included) is noted unchanged, and a definition that reads nothing
+changed but such ones keeps the earlier run's values instead of being evaluated (剪枝: the
+same inputs give the same values). A step of a count threshold that no group's count lies
+between re-evaluates the stable-group test alone, not the classes and the payments.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import polars as pl
 from engine.plan.polars.batch import Settings, StageResult, StageRun
 from engine.run.resettled import ResettledFrom
 from engine.run.settle import Settlement, stages_for
-from engine.whatif.changed_cases import CASE, ChangedCases, row_wise
+from engine.whatif.changed_cases import CASE, ChangedCases, differing, row_wise
 from policy_dsl import ir
 from policy_dsl.check.indicators import SETTLED
 
@@ -54,9 +62,13 @@ def resettle(
         run = _Rerun(policy, stage, earlier, result.stages, settings, previous, redo)
         if previous is not None and affected is not None:
             run.by_cases = _by_cases(earlier.policy, stage, changed, affected)
+            before = earlier.policy.stage(stage.name)
+            run.cutoff = _Cutoff(before, changed, affected, _read_by(policy, only))
         if only is not None:
             run.skip = {d.name for d in stage.definitions if (stage.name, d.name) not in only}
         result.stages[stage.name] = run.run()
+        if affected is not None and run.cutoff is not None:
+            affected[stage.name] = redo - run.cutoff.unchanged
     indicators = affected_indicators(earlier, result, affected) if only is None else None
     if indicators is not None:
         result.resettled_from = ResettledFrom(weakref.ref(earlier), frozenset(indicators))
@@ -227,6 +239,7 @@ class _Rerun(StageRun):
         redo: set[str],
     ) -> None:
         super().__init__(policy, stage, earlier.data, done, settings)
+        self.previous = previous
         if previous is None:
             return
         keep = {d.name for d in stage.definitions} - redo
@@ -241,6 +254,8 @@ class _Rerun(StageRun):
 
     #: definitions left out of the run (`resettle`'s `only`)
     skip: Set[str] = frozenset()
+    #: the definitions of `redo` found equal to the earlier run's, and which it keeps
+    cutoff: _Cutoff | None = None
     #: the definitions evaluated on the changed cases alone, with what they read that changed
     #: (`_by_cases`), and where the values evaluated again differ from the earlier run's
     by_cases: Mapping[str, list[str]] = {}
@@ -252,9 +267,11 @@ class _Rerun(StageRun):
 
     def define(self, definition: ir.Definition) -> None:
         name = definition.name
-        if name in self.home or name in self.skip:
+        if name in self.home or name in self.skip or self._kept(definition):
             return
         reads = self.by_cases.get(name)
+        if reads is not None and self.cutoff is not None:
+            reads = [r for r in reads if r not in self.cutoff.unchanged]
         on_cases = self.effective(definition.grain) == CASE and reads is not None
         mask = self.cases.rows(reads) if self.cases and on_cases and reads else None
         if mask is None:
@@ -264,6 +281,39 @@ class _Rerun(StageRun):
         watched = self.cases is not None and any(name in r for r in self.by_cases.values())
         if self.cases is not None and watched and self.home[name] == CASE:
             self.cases.record(name, self.frames[CASE])
+        if self.cutoff is not None and name in self.cutoff.read:
+            self._note_if_unchanged(name)
+
+    def _kept(self, definition: ir.Definition) -> bool:
+        """Take `definition`'s values from the earlier run where it reads nothing that changed
+        (`_Cutoff.keeps`): True when they were taken."""
+        previous, name = self.previous, definition.name
+        if self.cutoff is None or previous is None or not self.cutoff.keeps(definition):
+            return False
+        grain = previous.home.get(name)
+        frame = self.frames.get(grain) if grain is not None else None
+        if grain is None or frame is None or frame.height != previous.frames[grain].height:
+            return False
+        self.frames[grain] = frame.with_columns(previous.frames[grain][name])
+        self.home[name] = grain
+        if name in previous.fallthrough:
+            self.fallthrough[name] = previous.fallthrough[name]
+        self.cutoff.unchanged.add(name)
+        return True
+
+    def _note_if_unchanged(self, name: str) -> None:
+        """Note `name` unchanged where its values equal the earlier run's on every row."""
+        assert self.cutoff is not None
+        previous, grain = self.previous, self.home[name]
+        if previous is None or previous.home.get(name) != grain:
+            return
+        before, after = previous.frames[grain][name], self.frames[grain][name]
+        if before.dtype != after.dtype or len(before) != len(after):
+            return
+        watched = self.cases.changed.get(name) if self.cases is not None else None
+        differs = watched if watched is not None and grain == CASE else differing(after, before)
+        if not differs.any():
+            self.cutoff.unchanged.add(name)
 
     def _define_on(self, definition: ir.Definition, mask: pl.Series) -> None:
         """Evaluate a per-case definition on the cases of `mask` alone (`changed_cases`)."""
@@ -276,6 +326,50 @@ class _Rerun(StageRun):
             part = self.frames[CASE][definition.name]
         self.frames[CASE] = self.cases.merged(definition.name, cases, mask, part)
         self.home[definition.name] = CASE
+
+
+class _Cutoff:
+    """Which definitions of a stage's re-run keep the earlier run's values though the change
+    may reach them: those reading only what turned out unchanged (`unchanged`, filled as the
+    run goes). `read` are the definitions some definition reads (only they are compared)."""
+
+    def __init__(
+        self, before: ir.Stage, changed: set[str], affected: Affected, read: Set[str]
+    ) -> None:
+        self.stage = before.name
+        self.old = {d.name: d for d in before.definitions}
+        self.changed = changed
+        self.affected = affected
+        self.unchanged: set[str] = set()
+        self.read = read
+
+    def keeps(self, definition: ir.Definition) -> bool:
+        previous = self.old.get(definition.name)
+        if previous is None or definition.name in self.changed:
+            return False
+        if _meaning(previous) != _meaning(definition):
+            return False
+        return not any(self._changed(ref) for ref in _reads(definition))
+
+    def _changed(self, ref: tuple[str | None, str]) -> bool:
+        where, name = ref
+        if where is None:
+            redo = self.affected.get(self.stage, set())
+            return name in self.changed or (name in redo and name not in self.unchanged)
+        return name in self.affected.get(where, set())
+
+
+def _read_by(policy: ir.Policy, only: Set[tuple[str, str]] | None) -> set[str]:
+    """The names the definitions a run evaluates read (`only`'s, else every stage's and the
+    indicators'): a value no one reads is not compared with the earlier run's."""
+    stages = [*policy.stages, *([policy.monitoring] if policy.monitoring else [])]
+    return {
+        name
+        for stage in stages
+        for d in stage.definitions
+        if only is None or (stage.name, d.name) in only
+        for _, name in _reads(d)
+    }
 
 
 def _stale_columns(

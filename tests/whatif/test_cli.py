@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
+from engine import cli
 from engine.page import show
 from tests.conftest import SAMPLE
 from tests.conftest import run_cli as run
@@ -199,3 +201,25 @@ def test_a_fixed_definition_given_twice_is_refused(
         "--out", str(tmp_path / "r"), "--fix", "point_value=10", "--fix", "point_value=11",
     )  # fmt: skip
     assert code == 1 and "--fix point_value is given twice" in err
+
+
+@pytest.mark.parametrize(
+    ("command", "given", "expected"),
+    [
+        ("whatif", None, "dirty_decay_ms:-1,muzzy_decay_ms:-1"),
+        ("whatif", "narenas:1", "narenas:1"),
+        ("settle", None, None),
+    ],
+)
+def test_whatif_keeps_freed_pages_for_polars(
+    monkeypatch: pytest.MonkeyPatch, command: str, given: str | None, expected: str | None
+) -> None:
+    """`whatif` (and it alone) asks polars' allocator to keep freed pages, unless the
+    environment says otherwise already."""
+    if given is None:
+        monkeypatch.delenv(cli.ALLOCATOR_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(cli.ALLOCATOR_VARIABLE, given)
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    assert os.environ.get(cli.ALLOCATOR_VARIABLE) == expected

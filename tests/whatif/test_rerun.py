@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from engine.inputs.contract import Inputs
 from engine.inputs.rundata import Period
 from engine.plan.polars import keys
-from engine.plan.polars.batch import Settings
+from engine.plan.polars.batch import Settings, StageRun
 from engine.run.settle import load_policy, settle
 from engine.whatif.changed_cases import ChangedCases
 from engine.whatif.rerun import affected_definitions, resettle
@@ -109,6 +109,46 @@ def test_the_changed_cases_alone_take_no_codes_made_for_every_case(
     full = settle(POLICY, sample_inputs, period, moved).stages["settlement"].cases
     for name in ["case_points", "settled_points", "payment"]:
         assert again[name].equals(full[name]), name
+
+
+def test_a_step_that_moves_nothing_evaluates_only_what_reads_the_step(
+    sample_inputs: Inputs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No group of the sample has a million cases: moving the large-number line from one
+    million to one more changes no group's stability, so the stable-group test is evaluated
+    again and found unchanged, and the classes, points and payments are the earlier run's
+    (not evaluated), every value equal to a full settlement's."""
+    period = Period.parse("2024")
+    earlier = settle(POLICY, sample_inputs, period, Settings(params={"large_number_cases": 1e6}))
+    moved = Settings(params={"large_number_cases": 1e6 + 1})
+    evaluated: list[str] = []
+    define = StageRun.define
+
+    def counting(self: StageRun, definition: Any) -> None:
+        evaluated.append(definition.name)
+        define(self, definition)
+
+    monkeypatch.setattr(StageRun, "define", counting)
+    again = resettle(earlier, POLICY, moved)
+    assert evaluated == ["stable_group"]
+    monkeypatch.setattr(StageRun, "define", define)
+    full = settle(POLICY, sample_inputs, period, moved)
+    for name in ["stable_group", "category", "case_points", "settled_points", "payment"]:
+        stage = again.stages["settlement"]
+        assert stage.frame_of(name)[name].equals(full.stages["settlement"].frame_of(name)[name])
+    assert Outcome.of(again).totals == Outcome.of(full).totals
+
+
+def test_a_value_found_changed_is_evaluated_downstream(sample_inputs: Inputs) -> None:
+    """The other way: a step that does move groups re-evaluates what reads them (a cutoff
+    that took an unchanged value for a changed one would keep the earlier classes)."""
+    period = Period.parse("2024")
+    earlier = settle(POLICY, sample_inputs, period)
+    moved = Settings(params={"large_number_cases": 5.0})
+    again = Outcome.of(resettle(earlier, POLICY, moved))
+    full = Outcome.of(settle(POLICY, sample_inputs, period, moved))
+    assert not again.cases["category"].equals(Outcome.of(earlier).cases["category"])
+    assert again.cases.equals(full.cases)
 
 
 def test_changed_cases_are_told_by_value_missing_and_sign_of_zero() -> None:
