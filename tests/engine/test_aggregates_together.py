@@ -93,10 +93,10 @@ def _hospital_group_bys(policy: ir.Policy, inputs: Any) -> tuple[Settlement, int
     made: list[object] = []
     original = keys.group_rows
 
-    def counted(codes: Any, frame: pl.DataFrame, kinds: Any, *args: Any) -> pl.DataFrame:
+    def counted(codes: Any, frame: pl.DataFrame, kinds: Any, *args: Any, **kw: Any) -> pl.DataFrame:
         if list(kinds) == ["hospital_id"] and "case_id" in frame.columns:
             made.append(kinds)
-        return original(codes, frame, kinds, *args)
+        return original(codes, frame, kinds, *args, **kw)
 
     with mock.patch.object(keys, "group_rows", counted):
         return settle(policy, inputs, YEAR), len(made)

@@ -13,7 +13,7 @@ import polars as pl
 
 from engine.plan import exact, money
 from engine.plan.polars import keys as keys_mod
-from engine.plan.polars.frames import closure_columns, key_columns
+from engine.plan.polars.frames import closure_columns, key_columns, with_columns
 from policy_dsl import grains as g
 from policy_dsl import ir
 
@@ -63,7 +63,7 @@ def prefetch_aggregates(compiler: Compiler, node: Any, *, kept: bool = False) ->
         compiler.replace(compiler.frame().with_columns(literals))
     elif new_frame:
         carried = [c for c in closure_columns(compiler.grain) if c not in keys]
-        frame = _group(compiler, cases, keys, reduced, carried)
+        frame = _group(compiler, cases, keys, reduced, carried, streamed=rows.orderless)
         closure = closure_columns(compiler.grain)
         compiler.run.add(
             compiler.grain,
@@ -74,7 +74,7 @@ def prefetch_aggregates(compiler: Compiler, node: Any, *, kept: bool = False) ->
             ),
         )
     else:
-        result = _group(compiler, cases, keys, reduced)
+        result = _group(compiler, cases, keys, reduced, streamed=rows.orderless)
         values = {n: n for n in (r.meta.output_name() for r in reduced)}
         codes = compiler.run.data.codes
         compiler.replace(keys_mod.bring_values(codes, compiler.frame(), result, keys, values))
@@ -166,7 +166,7 @@ def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:
     frame = rows.added(compiler, compiler.run.frame(source), keys)
     reduced = made().alias(alias)
     if keys:
-        result = _group(compiler, frame, keys, [reduced])
+        result = _group(compiler, frame, keys, [reduced], streamed=rows.orderless)
         name = reduced.meta.output_name()
         column = pl.col(compiler.run.bring(compiler.grain, result, keys, name))
         return column.fill_null(0.0) if node.fn in ZERO_WHEN_EMPTY else column
@@ -218,11 +218,14 @@ def _group(
     keys: list[str],
     reduced: list[pl.Expr],
     carried: list[str] | None = None,
+    *,
+    streamed: bool = False,
 ) -> pl.DataFrame:
-    """`frame` grouped by `keys` (rows in key order), on the keys' integer codes where it can."""
+    """`frame` grouped by `keys` (rows in key order), on the keys' integer codes where it can
+    (`streamed`: by the streaming engine, `keys.group_rows`)."""
     codes = compiler.run.data.codes
     if codes.codable(keys):
-        return keys_mod.group_rows(codes, frame, keys, reduced, carried or ())
+        return keys_mod.group_rows(codes, frame, keys, reduced, carried or (), streamed=streamed)
     firsts = [pl.col(c).first() for c in carried or ()]
     return frame.lazy().group_by(keys).agg(*firsts, *reduced).sort(keys).collect(engine="in-memory")
 
@@ -248,6 +251,10 @@ class RowValues:
     #: per value summed (`<name>_squares` for a `cv`'s squared deviations), the expression of a
     #: group's exact sum: made by `added`
     sums: dict[str, pl.Expr] = field(default_factory=dict)
+    #: whether no aggregate adds doubles (`exact.exact_sum` itself: values off the grid, or an
+    #: argument that reads no row), whose last bits depend on the order of the additions: the
+    #: group-by may then run on the streaming engine (`keys.group_rows`)
+    orderless: bool = True
 
     def reduce(self, node: ir.Aggregate, arg: pl.Expr | None, where: pl.Expr | None) -> Reduced:
         """One aggregate over a group (sums and means exact, the same in every backend: see
@@ -270,6 +277,7 @@ class RowValues:
         else:
             values = arg.filter(where.fill_null(False)) if where is not None else arg
             numbers = values.cast(pl.Float64)
+            self.orderless = self.orderless and fn not in ("sum", "mean")
             if fn == "sum":
                 return _ready(exact.exact_sum(numbers))
             if fn == "mean":
@@ -295,15 +303,12 @@ class RowValues:
         group's code and a join back) and their squares' grid steps; `sums` filled."""
         if not self.values:
             return frame
-        query = frame.lazy().with_columns(v.alias(n) for n, v in self.values.items())
+        found = with_columns(frame, *(v.alias(n) for n, v in self.values.items()))
         if self.spread:
             codes = compiler.run.data.codes
             whole: list[pl.Expr] = [pl.lit(0)]  # no keys: one group
             group = codes.packed(frame, keys) if codes.codable(keys) else pl.struct(keys or whole)
-            query = query.with_columns(group.alias("__group"))
-        found = query.select(*self.values, *(["__group"] if self.spread else [])).collect(
-            engine="in-memory"
-        )
+            found = with_columns(found, group.alias("__group"))
         added = [found[n] for n in self.values]
         for name in self.spread:
             numbers = found[name].cast(pl.Float64)
@@ -323,13 +328,20 @@ class RowValues:
         group's exact mean of `numbers` instead (for a `cv`)."""
         parts = exact.grid_parts(numbers, name)
         columns, total = parts or ([], exact.exact_sum(pl.col(name).cast(pl.Float64)))
+        self.orderless = self.orderless and parts is not None
         if group is not None:
             rows = pl.DataFrame([group, numbers.alias(name), *columns]).lazy()
             means = rows.group_by("__group").agg(
                 exact.mean_of(total, pl.col(name).count()).alias("__mean")
             )
             if group.dtype == pl.UInt64 and not group.has_nulls():
-                return _by_code(means.collect(engine="in-memory"), group)
+                # order-free integer sums streamed, as in `keys.group_rows`
+                found = (
+                    means.collect(engine="streaming")
+                    if parts is not None
+                    else means.collect(engine="in-memory")
+                )
+                return _by_code(found, group)
             joined = rows.select("__group").join(
                 means, on="__group", how="left", nulls_equal=True, maintain_order="left"
             )
