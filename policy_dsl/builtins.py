@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from policy_dsl import grains
+from policy_dsl.grains import CASE
 from policy_dsl.types import BOOL, DATE, MONEY, NUMBER, TEXT, Type
 
 
@@ -21,7 +22,6 @@ class Field:
     column: str
 
 
-CASE = frozenset({"case"})
 HOSPITAL = frozenset({"hospital"})
 GROUP = frozenset({"group"})
 _MONEY = Type("number", MONEY)

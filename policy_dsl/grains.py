@@ -13,6 +13,8 @@ Grain = frozenset[str]
 
 KEYS = ("case", "hospital", "group", "level", "tier", "month")
 ALL: Grain = frozenset()
+#: The grain of the cases (病例): a frame at it has one row per case of the inputs.
+CASE: Grain = frozenset({"case"})
 
 #: Functional dependencies: a key determines these keys.
 DETERMINES: dict[str, frozenset[str]] = {

@@ -23,8 +23,7 @@ from engine.plan.polars.batch import Compiler, StageRun
 from engine.plan.polars.frames import key_columns
 from engine.run.settle import Settlement
 from policy_dsl import ir
-
-CASE = frozenset({"case"})
+from policy_dsl.grains import CASE
 
 
 class BatchRows:

@@ -31,8 +31,7 @@ from engine.inputs.rundata import Period
 from engine.plan.polars.frames import StageResult
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
-
-CASE = frozenset({"case"})
+from policy_dsl.grains import CASE
 
 
 class EarlierError(PolicyError):

@@ -43,6 +43,7 @@ from engine.run.output_labels import class_labels, headers, policy_labels
 from engine.run.settle import Settlement
 from engine.run.table_files import MONEY_COLUMNS, PARQUET_COMPRESSION
 from policy_dsl import ir
+from policy_dsl.grains import CASE
 
 if TYPE_CHECKING:
     from engine.plan.sql.duckdb_runner import DuckDB
@@ -117,13 +118,13 @@ def _case_values(
 ) -> tuple[exp.Select, Values]:
     """The stage's cases in key order, and the case keys and `names` at each case (a coarser
     value joined by its keys, as `settle.case_results` brings it) with their polars types."""
-    cases = stage.frames[frozenset({"case"})]
+    cases = stage.frames[CASE]
     types = column_types(policy, stage.stage)
     typed = _typed(db, cases.table, types)
     query = exp.select().from_(b.table(cases.table, "c"))
     values: Values = {}
     for name in [*CASE_KEYS, *names]:
-        grain = stage.home.get(name, frozenset({"case"})) if name not in CASE_KEYS else None
+        grain = stage.home.get(name, CASE) if name not in CASE_KEYS else None
         if grain is None or name in cases.columns:
             values[name] = (b.col(name, "c"), typed[name])
             continue

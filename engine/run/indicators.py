@@ -40,6 +40,7 @@ from engine.run.resettled import Reused, reused
 from engine.run.settle import Settlement, definitions_reached
 from policy_dsl import ir
 from policy_dsl.check.indicators import GRAINS, PREVIOUS, SETTLED
+from policy_dsl.grains import CASE
 from policy_dsl.lower_indicators import listing_name, threshold_name, value_name
 
 COLUMNS = ("indicator", "grain", "key", "value", "unit", "label", "target", "met", "note")
@@ -133,7 +134,7 @@ class MonitoringRun(StageRun):
     def value(self, name: str, stage: str | None, grain: frozenset[str]) -> str:
         """As `StageRun.value`; a case value of the settled stage is taken as it is: its cases
         are this stage's, row for row (no join)."""
-        case = frozenset({"case"})
+        case = CASE
         settled = self.earlier.get(SETTLED) if stage == SETTLED else None
         if settled is None or grain != case or settled.home.get(name) != case:
             return super().value(name, stage, grain)
@@ -165,7 +166,7 @@ def _case_columns(result: StageResult, names: list[str], backend: str) -> pl.Dat
     """Columns of a settled stage's case frame: of a SQL run's, only these are read from the
     database where it is not read back (`engine.plan.sql.results.case_columns`)."""
     if backend == "polars":  # the polars plan's, in memory
-        return result.frames[frozenset({"case"})].select(names)
+        return result.frames[CASE].select(names)
     from engine.plan.sql.results import case_columns  # not imported by a polars run
 
     return case_columns(result, names)

@@ -20,6 +20,7 @@ from engine.plan import money
 from engine.plan.polars.batch import Compiler, StageResult, StageRun, key_columns
 from engine.run.settle import Settlement
 from policy_dsl import ir
+from policy_dsl.grains import CASE
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def _always(
     assert invariant.condition is not None
     s = settlement
     run = StageRun.resume(s.policy, result, s.data, s.stages, s.settings)
-    case = frozenset({"case"})
+    case = CASE
     condition = Compiler(run, case).expr(invariant.condition)
     failing = run.frame(case).filter(~condition.fill_null(False))
     return [

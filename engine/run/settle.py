@@ -238,7 +238,7 @@ class Settlement:
         later = [
             name
             for name in read_later(self.policy, stage)
-            if name not in outputs and home.get(name) == frozenset({"case"})
+            if name not in outputs and home.get(name) == g.CASE
         ]
         return [*outputs, *later]
 

@@ -20,7 +20,6 @@ import polars as pl
 
 from policy_dsl import ir
 
-CASE = frozenset({"case"})
 #: Above this share of the cases changed, a definition is evaluated on every case.
 MOST = 0.25
 

@@ -30,9 +30,10 @@ import polars as pl
 from engine.plan.polars.batch import Settings, StageResult, StageRun
 from engine.run.resettled import ResettledFrom
 from engine.run.settle import Settlement, stages_for
-from engine.whatif.changed_cases import CASE, ChangedCases, differing, row_wise
+from engine.whatif.changed_cases import ChangedCases, differing, row_wise
 from policy_dsl import ir
 from policy_dsl.check.indicators import SETTLED
+from policy_dsl.grains import CASE
 
 #: Per stage, the definitions to evaluate again.
 Affected = dict[str, set[str]]

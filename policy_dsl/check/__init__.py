@@ -24,6 +24,7 @@ from policy_dsl.check.citations import Citations, check_quotes
 from policy_dsl.check.infer import Ctx, DefKey, Inference, Info
 from policy_dsl.check.scope import Scope
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, has_errors, sort_diagnostics
+from policy_dsl.grains import CASE
 from policy_dsl.loader import Entry, Folder, Resolved, read_policy_file, resolve
 from policy_dsl.ranges import default_range
 from policy_dsl.references import dependency_first, references
@@ -216,7 +217,7 @@ def _check_invariant(
         return inference.definition(symbol)
 
     if isinstance(decl.rule, a.Always):
-        info = inference.expression(decl.rule.condition, Ctx(entry, frozenset({"case"})))
+        info = inference.expression(decl.rule.condition, Ctx(entry, CASE))
         if info is not None and info.type.kind != "bool":
             report(
                 entry.file.source.diagnostic(

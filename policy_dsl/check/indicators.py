@@ -16,10 +16,11 @@ from collections.abc import Callable
 
 from policy_dsl import ast as a
 from policy_dsl import grains as g
-from policy_dsl.check.infer import CASE, Ctx, Inference, Info
+from policy_dsl.check.infer import Ctx, Inference, Info
 from policy_dsl.check.module_memo import MEMO
 from policy_dsl.check.scope import Scope, did_you_mean
 from policy_dsl.diagnostics import Diagnostic
+from policy_dsl.grains import CASE
 from policy_dsl.loader import Entry
 from policy_dsl.types import ANY_CLASSES, Type
 

@@ -10,12 +10,13 @@ aggregates (`infer_calls`), operators (`infer_operators`), on the shared judgeme
 from __future__ import annotations
 
 from policy_dsl import ast as a
-from policy_dsl.check.infer_base import CASE, Ctx, DefKey, Info
+from policy_dsl.check.infer_base import Ctx, DefKey, Info
 from policy_dsl.check.infer_calls import CallInference
 from policy_dsl.check.infer_names import NameInference
 from policy_dsl.check.infer_operators import OperatorInference
 from policy_dsl.check.module_memo import MEMO
 from policy_dsl.check.scope import Symbol
+from policy_dsl.grains import CASE
 from policy_dsl.loader import Entry
 from policy_dsl.types import Type
 

@@ -14,8 +14,6 @@ from policy_dsl.diagnostics import Diagnostic
 from policy_dsl.loader import Entry
 from policy_dsl.types import BOOL, TYPE_NAMES, Type, Unit
 
-CASE = frozenset({"case"})
-
 
 @dataclass(frozen=True)
 class Info:

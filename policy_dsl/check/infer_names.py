@@ -9,8 +9,9 @@ from dataclasses import replace
 from policy_dsl import ast as a
 from policy_dsl import grains as g
 from policy_dsl.builtins import INPUT_TABLES
-from policy_dsl.check.infer_base import CASE, Ctx, InferenceBase, Info
+from policy_dsl.check.infer_base import Ctx, InferenceBase, Info
 from policy_dsl.check.scope import Symbol, did_you_mean
+from policy_dsl.grains import CASE
 from policy_dsl.loader import Entry
 from policy_dsl.types import BOOL, DATE, LITERAL_UNITS, NUMBER, TEXT, Type
 

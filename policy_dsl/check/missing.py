@@ -34,6 +34,7 @@ from policy_dsl.check.infer import Inference
 from policy_dsl.check.scope import Scope, Symbol
 from policy_dsl.check.tables import literal_value
 from policy_dsl.diagnostics import Diagnostic
+from policy_dsl.grains import CASE
 from policy_dsl.loader import Entry
 from policy_dsl.ranges import default_range
 from policy_dsl.unparse import expr_text
@@ -265,7 +266,7 @@ def _reads(expr: a.Expr, stage: str | None, values: MissingValues) -> list[Found
     if isinstance(expr, a.And) and any(_is_not_ungrouped(x) for x in expr.operands):
         found = [f for x in expr.operands for f in _reads(x, stage, values)]
         return [f for f in found if not f.why.ungrouped]
-    return values.reads(expr, stage, frozenset({"case"}))
+    return values.reads(expr, stage, CASE)
 
 
 def _takes_ungrouped(expr: a.Expr) -> bool:

@@ -220,9 +220,7 @@ def _check_output(
     elif expected is not None and not info.type.same(expected):
         problem = f"must be {expected}, not {info.type}"
         hint = f"compute `{name}` as {expected}"
-    elif not g.readable_at(info.grain, frozenset({"case"})) or (
-        name == "payment" and info.grain != frozenset({"case"})
-    ):
+    elif not g.readable_at(info.grain, g.CASE) or (name == "payment" and info.grain != g.CASE):
         problem = f"must be readable per case, not at {g.show(info.grain)}"
         hint = f"compute `{name}` `at case`"
     if problem:

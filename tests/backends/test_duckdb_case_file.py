@@ -25,7 +25,7 @@ from engine.inputs.rundata import Period
 from engine.plan import money
 from engine.plan.sql import build as b
 from engine.plan.sql.duckdb_runner import DuckDB
-from engine.plan.sql.results import CASE, OnDemand
+from engine.plan.sql.results import OnDemand
 from engine.run import case_file
 from engine.run.decimals import rounded
 from engine.run.outputs import fill_outputs
@@ -34,6 +34,7 @@ from engine.run.summary import level_rows, stage_rows
 from engine.run.table_files import csv_frame, write_table
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
+from policy_dsl.grains import CASE
 from tests.conftest import POLICIES, SAMPLE, shipped_policies
 from tests.engine.datasets import datasets, write_dataset
 

@@ -17,13 +17,14 @@ from engine.explainer.explain import explain
 from engine.inputs.rundata import Period
 from engine.inputs.stored import store_of
 from engine.plan.polars import keys
-from engine.plan.polars.batch import CASE, Compiler, StageRun
+from engine.plan.polars.batch import Compiler, StageRun
 from engine.plan.sql.duckdb_runner import DuckDB
 from engine.plan.sql.results import OnDemand
 from engine.run.outputs import fill_outputs
 from engine.run.settle import Settlement, load_data, load_policy, settle
 from engine.run.summary import level_rows, stage_rows
 from policy_dsl import ir
+from policy_dsl.grains import CASE
 from tests.conftest import POLICIES, SAMPLE
 from tests.supervision.data import POLICY as SUPERVISED
 from tests.supervision.data import scores_for

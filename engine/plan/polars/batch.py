@@ -37,6 +37,7 @@ from engine.plan.polars.frames import (
 )
 from policy_dsl import grains as g
 from policy_dsl import ir
+from policy_dsl.grains import CASE
 
 
 @dataclass
@@ -111,7 +112,7 @@ class StageRun:
         return self.frames[grain]
 
     def _new_frame(self, grain: g.Grain) -> pl.DataFrame:
-        if grain == frozenset({"case"}):
+        if grain == g.CASE:
             return self.data.cases
         if not grain:
             return pl.DataFrame({"__all": [0]})
@@ -252,9 +253,6 @@ class StageRun:
         table = table.with_columns(pl.col(key).cast(self.frame(grain).schema[key]))
         return pl.col(self.bring(grain, table, [key], name))
 
-
-#: The grain of the cases: its frame's rows are the inputs' cases (`RunData.cases`).
-CASE = frozenset({"case"})
 
 #: The code columns of temporary columns (`Compiler._given_key`), dropped with them.
 TEMPORARY_CODE = keys_mod.code_column("__t")

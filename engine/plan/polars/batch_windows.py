@@ -31,7 +31,7 @@ def prefetch_aggregates(compiler: Compiler, node: Any, *, kept: bool = False) ->
     the aggregates of many definitions (`node` a list of them), at `all` too, kept for every
     later definition (`StageRun.kept_aggregates`)."""
     keys = key_columns(compiler.grain)
-    case = frozenset({"case"})
+    case = g.CASE
     if not keys and not kept:
         return
     found: dict[str, ir.Aggregate] = {}
@@ -103,7 +103,7 @@ def ready_aggregates(
     the case grain), keyed by their IR, that can be computed now: not computed ahead yet
     (`StageRun.kept_aggregates`), every definition they read defined already, and no
     adjustment's `current` read (each step changes it)."""
-    case = frozenset({"case"})
+    case = g.CASE
     found: dict[g.Grain, dict[str, ir.Aggregate]] = {}
     for definition in definitions:
         grain = run.effective(definition.grain)

@@ -122,4 +122,4 @@ class StageResult:
 
     @property
     def cases(self) -> pl.DataFrame:
-        return self.frames[frozenset({"case"})]
+        return self.frames[g.CASE]

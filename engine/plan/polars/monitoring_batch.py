@@ -24,8 +24,8 @@ from engine.plan.polars.batch import Compiler, StageRun
 from engine.plan.polars.frames import key_columns
 from policy_dsl import grains as g
 from policy_dsl import ir
+from policy_dsl.grains import CASE
 
-CASE = frozenset({"case"})
 #: The keys of the cube, and the grains that roll up from it.
 CUBE = ("hospital_id", "month")
 ROLLS_UP = g.closure({"hospital", "month"})

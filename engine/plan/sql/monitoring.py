@@ -31,8 +31,7 @@ from engine.plan.sql.plan import Frame, SqlStage, SqlStageRun, Tables
 from policy_dsl import grains as g
 from policy_dsl import ir
 from policy_dsl.check.indicators import PREVIOUS, SETTLED
-
-CASE: g.Grain = frozenset({"case"})
+from policy_dsl.grains import CASE
 
 
 class SqlMonitoringRun(SqlStageRun):

@@ -36,6 +36,7 @@ from engine.plan.sql.database import Database
 from engine.plan.sql.narrow import CaseParts, case_reads
 from policy_dsl import grains as g
 from policy_dsl import ir
+from policy_dsl.grains import CASE
 
 
 @dataclass
@@ -129,7 +130,6 @@ def plain(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-CASE: g.Grain = frozenset({"case"})
 #: Runs numbered in this process (`Tables.run`).
 _RUNS = itertools.count(1)
 

@@ -20,6 +20,7 @@ from engine.plan.sql.narrow import CaseParts
 from engine.plan.sql.plan import SqlStage, SqlStageRun
 from policy_dsl import grains as g
 from policy_dsl import ir
+from policy_dsl.grains import CASE
 
 
 def every_stage(policy: ir.Policy) -> list[ir.Stage]:
@@ -109,7 +110,6 @@ def to_result(
     return StageResult(stage.stage, frames, dict(stage.home), stage.period_keys, stage.fallthrough)
 
 
-CASE: g.Grain = frozenset({"case"})
 #: Reads a frame back: every column (None), or the columns named.
 Fetch = Callable[[list[str] | None], pl.DataFrame]
 
