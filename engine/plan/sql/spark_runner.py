@@ -63,15 +63,16 @@ class Spark:
         #: checkpoint of a view it reads (`keep`)
         self._queries: dict[str, exp.Select] = {}
 
-    def register(self, name: str, frame: pl.DataFrame) -> None:
-        found = self.spark.createDataFrame(frame.to_arrow())
+    def _view(self, name: str, found: Any) -> None:
+        """A Spark frame named so that queries read it."""
         found.createOrReplaceTempView(name)
         self._frames[name] = found
 
+    def register(self, name: str, frame: pl.DataFrame) -> None:
+        self._view(name, self.spark.createDataFrame(frame.to_arrow()))
+
     def create(self, name: str, query: exp.Select) -> list[str]:
-        found = self.spark.sql(query.sql(dialect=self.dialect))
-        found.createOrReplaceTempView(name)
-        self._frames[name] = found
+        self._view(name, self.spark.sql(query.sql(dialect=self.dialect)))
         self._queries[name] = query
         return list(query.named_selects)
 
@@ -79,15 +80,12 @@ class Spark:
         """Compute the view's rows once (a local checkpoint), cutting its lineage; the views
         made on it (and on those, in the order made) are made again from their queries, so that
         they read the checkpoint rather than compute the view again."""
-        found = self._frames[name].localCheckpoint()
-        found.createOrReplaceTempView(name)
-        self._frames[name] = found
+        self._view(name, self._frames[name].localCheckpoint())
         self._queries.pop(name, None)
         changed = {name}
         for view, query in self._queries.items():
             if any(t.name in changed for t in query.find_all(exp.Table)):
-                self._frames[view] = self.spark.sql(query.sql(dialect=self.dialect))
-                self._frames[view].createOrReplaceTempView(view)
+                self.create(view, query)  # the same key: the dict keeps its size and order
                 changed.add(view)
         return name
 
