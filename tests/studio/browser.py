@@ -141,13 +141,21 @@ def what_was_shown(page: Any, cache: Path) -> str:
     )
 
 
+#: The app's script is not running (`stApp`'s `data-test-script-state`, set as soon as the server
+#: says a run started) and no status is shown (the connection's, or the running icon).
+SETTLED = (
+    "() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState"
+    " === 'notRunning' && !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+)
+
+
 def idle(page: Any, timeout: float = 120_000) -> None:
-    """Wait until the app has finished its rerun (the running indicator is gone)."""
+    """Wait until the app has finished its rerun. The running icon alone does not tell: it is
+    drawn only after half a second of a run, so a run younger than that passed for idle. A rerun
+    the server has not started yet (a loaded machine) still passes for idle: a step that reads
+    what a rerun draws waits for it (a text of the new run), not for `idle` alone."""
     page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-        timeout=timeout,
-    )
+    page.wait_for_function(SETTLED, timeout=timeout)
     page.wait_for_timeout(200)
 
 
