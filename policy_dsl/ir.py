@@ -481,19 +481,26 @@ class Policy(Model):
         return next(p for p in self.params if p.name == name)
 
 
+#: What the content hash leaves out, as pydantic's `exclude`: the hash itself and the origin of
+#: every declaration (each model with an `origin` field, where the policy holds it). Left out
+#: while dumping rather than by walking the dump after, which cost more than the dump.
+_EACH_ORIGIN = {"__all__": {"origin"}}
+NOT_HASHED: dict[str, Any] = {
+    "hash": True,
+    **dict.fromkeys(
+        ["documents", "params", "tables", "indicators", "targets"],
+        _EACH_ORIGIN,
+    ),
+    "stages": {"__all__": {"definitions": _EACH_ORIGIN}},
+    "monitoring": {"definitions": _EACH_ORIGIN},
+}
+
+
 def content_hash(policy: Policy) -> str:
     """sha256 of the policy's meaning: canonical JSON without origins (file, line) or the hash."""
-    data = _without_origins(policy.model_dump(mode="json", exclude={"hash"}))
+    data = policy.model_dump(mode="json", exclude=NOT_HASHED)
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _without_origins(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_origins(v) for k, v in value.items() if k != "origin"}
-    if isinstance(value, list):
-        return [_without_origins(v) for v in value]
-    return value
 
 
 def with_hash(policy: Policy) -> Policy:

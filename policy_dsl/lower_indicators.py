@@ -123,24 +123,26 @@ def _indicator(entry: Entry) -> ir.Indicator:
 def _indicator_definitions(entry: Entry, checked: Checked) -> list[ir.Definition]:
     decl = entry.decl
     assert isinstance(decl, a.Indicator)
+    # the same at every grain: written once (the text of each expression above all)
+    parts = [(value_name, decl.expr, TYPE_NAMES[decl.type], expr_text(decl.expr))]
+    if decl.listing is not None:
+        parts.append((listing_name, decl.listing, BOOL, expr_text(decl.listing)))
+    citations, origin = citations_ir(decl.citations), _origin(entry, decl)
     found = []
     for word in listed_grains(decl):
         lowering = IndicatorLowering(checked, entry, word)
-        parts = [(value_name(decl.name, word), decl.expr, TYPE_NAMES[decl.type])]
-        if decl.listing is not None:
-            parts.append((listing_name(decl.name, word), decl.listing, BOOL))
-        for name, expr, typ in parts:
+        for named, expr, typ, text in parts:
             found.append(
                 ir.Definition(
-                    name=name,
+                    name=named(decl.name, word),
                     label=decl.label,
                     grain=order(GRAINS[word]),
                     type=type_ir(typ),
                     expr=lowering.expr(expr),
-                    text=expr_text(expr),
+                    text=text,
                     declared_type=decl.type if typ is not BOOL else "bool",
-                    citations=citations_ir(decl.citations),
-                    origin=_origin(entry, decl),
+                    citations=citations,
+                    origin=origin,
                 )
             )
     return found

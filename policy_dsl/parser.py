@@ -6,7 +6,7 @@ import re
 from functools import cache
 
 from lark import Lark, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.lexer import PatternStr, TerminalDef
 
 from policy_dsl import ast as a
@@ -81,12 +81,10 @@ def parse(text: str, file: str = "<text>") -> a.Policy:
         raise PolicyErrors([_too_deep(deep, source)])
     try:
         return put_back(ToAst().transform(tree), aside)
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, InvalidDate):
-            raise PolicyErrors([_bad_date(exc.orig_exc, source)]) from None
-        if isinstance(exc.orig_exc, InvalidNumber):
-            raise PolicyErrors([_bad_number(exc.orig_exc, source)]) from None
-        raise
+    except InvalidDate as exc:
+        raise PolicyErrors([_bad_date(exc, source)]) from None
+    except InvalidNumber as exc:
+        raise PolicyErrors([_bad_number(exc, source)]) from None
 
 
 def _too_deep(node: Tree, source: SourceText) -> Diagnostic:

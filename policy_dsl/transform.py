@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from lark import Token, Transformer, v_args
+from lark import Token, Tree
 from lark.tree import Meta
 
 from policy_dsl import ast as a
@@ -79,11 +79,20 @@ def _exprs(children: list[Any]) -> list[Any]:
     return [c for c in children if not isinstance(c, skip)]
 
 
-@v_args(meta=True)
-class ToAst(Transformer[Token, a.Policy]):
-    """Builds `ast.Policy` from the parse tree; every node gets its source span."""
+class ToAst:
+    """Builds `ast.Policy` from the parse tree; every node gets its source span. Each rule's
+    method takes the node's `meta` and its children, children first (tokens as they are: the
+    rules that hold them read them). Walked here rather than by Lark's `Transformer` with
+    `v_args(meta=True)`, which wraps the method anew on every node (a fresh process's first
+    compile spent a third of this pass there)."""
 
-    __visit_tokens__ = False  # tokens are read by the rules that hold them
+    def transform(self, tree: Tree[Token]) -> a.Policy:
+        policy: a.Policy = self._node(tree)
+        return policy
+
+    def _node(self, tree: Tree[Token]) -> Any:
+        children = [self._node(c) if isinstance(c, Tree) else c for c in tree.children]
+        return getattr(self, tree.data)(tree.meta, children)
 
     # ---- file structure ----
     def start(self, meta: Meta, ch: list[Any]) -> a.Policy:  # a policy, or a library module
