@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
+from engine.inputs.stored import case_columns, count
 from engine.plan import exact, money
 from engine.plan.polars import keys as keys_mod
 from engine.plan.polars.frames import closure_columns, key_columns, with_columns
@@ -18,6 +19,7 @@ from policy_dsl import grains as g
 from policy_dsl import ir
 
 if TYPE_CHECKING:
+    from engine.inputs.rundata import RunData
     from engine.plan.polars.batch import Compiler
 
 #: Aggregates that are 0 over no rows (the others are missing: a mean of nothing).
@@ -255,6 +257,9 @@ class RowValues:
     #: argument that reads no row), whose last bits depend on the order of the additions: the
     #: group-by may then run on the streaming engine (`keys.group_rows`)
     orderless: bool = True
+    #: the values that are a case column of the inputs as it is (`sum(total_cost)`): its grid
+    #: parts are made once per dataset (`_grid_parts`)
+    columns: dict[str, str] = field(default_factory=dict)
 
     def reduce(self, node: ir.Aggregate, arg: pl.Expr | None, where: pl.Expr | None) -> Reduced:
         """One aggregate over a group (sums and means exact, the same in every backend: see
@@ -273,6 +278,8 @@ class RowValues:
             self.values[name] = (
                 pl.when(where.fill_null(False)).then(arg) if where is not None else arg
             )
+            if where is None and arg.meta.is_column():
+                self.columns[name] = arg.meta.output_name()
             values = pl.col(name)
         else:
             values = arg.filter(where.fill_null(False)) if where is not None else arg
@@ -310,23 +317,35 @@ class RowValues:
             group = codes.packed(frame, keys) if codes.codable(keys) else pl.struct(keys or whole)
             found = with_columns(found, group.alias("__group"))
         added = [found[n] for n in self.values]
+        data = compiler.run.data
         for name in self.spread:
             numbers = found[name].cast(pl.Float64)
-            mean = self._sum(name, numbers, added, found.get_column("__group"))
+            mean = self._sum(name, numbers, added, found.get_column("__group"), data)
             deviation = (numbers - mean).alias(f"{name}_deviation")
             added += [mean.alias(f"{name}_mean"), deviation]
             self._sum(f"{name}_squares", deviation * deviation, added)
         for name in self.summed:
-            self._sum(name, found[name].cast(pl.Float64), added)
+            self._sum(name, found[name].cast(pl.Float64), added, data=data)
         return frame.with_columns(added)
 
     def _sum(
-        self, name: str, numbers: pl.Series, added: list[pl.Series], group: pl.Series | None = None
+        self,
+        name: str,
+        numbers: pl.Series,
+        added: list[pl.Series],
+        group: pl.Series | None = None,
+        data: RunData | None = None,
     ) -> pl.Series:
         """`sums[name]`, a group's exact sum of `numbers` (its grid steps added to `added`, or
         `numbers` themselves where `exact.exact_sum` must read them). With `group`, each row's
-        group's exact mean of `numbers` instead (for a `cv`)."""
-        parts = exact.grid_parts(numbers, name)
+        group's exact mean of `numbers` instead (for a `cv`). `data`: the run's, whose case
+        columns' parts are kept (`_grid_parts`)."""
+        column = self.columns.get(name)
+        parts = (
+            _grid_parts(data, column, numbers, name)
+            if data is not None and column is not None
+            else exact.grid_parts(numbers, name)
+        )
         columns, total = parts or ([], exact.exact_sum(pl.col(name).cast(pl.Float64)))
         self.orderless = self.orderless and parts is not None
         if group is not None:
@@ -351,6 +370,21 @@ class RowValues:
         if parts is None and name not in self.values:  # a `cv`'s squares, read by `exact_sum`
             added.append(numbers.alias(name))
         return numbers
+
+
+def _grid_parts(
+    data: RunData, column: str, numbers: pl.Series, name: str
+) -> tuple[list[pl.Series], pl.Expr] | None:
+    """`exact.grid_parts` of a case column of the inputs; made once per dataset
+    (`RunData.grid_parts`) where they are its values at the inputs' cases, in their order (not
+    a part of them: a re-run of the changed cases alone, `engine.whatif`). Xuancheng 2024 sums
+    `total_cost` by group (`cv`) and by hospital: 10-25 ms a sum at 1M cases."""
+    if column not in case_columns(data) or len(numbers) != count(data):
+        return exact.grid_parts(numbers, name)
+    key = (column, name)
+    if key not in data.grid_parts:
+        data.grid_parts[key] = exact.grid_parts(numbers, name)
+    return data.grid_parts[key]
 
 
 def _by_code(means: pl.DataFrame, group: pl.Series) -> pl.Series:
