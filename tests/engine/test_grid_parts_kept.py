@@ -50,3 +50,21 @@ def test_a_case_column_summed_twice_takes_its_parts_once_per_dataset(
         fresh = original(total_cost, name)
         assert parts is not None and fresh is not None
         assert all(a.equals(b) for a, b in zip(parts[0], fresh[0], strict=True))
+
+
+def test_a_mean_where_a_condition_holds_adds_the_kept_parts_of_those_cases_only(
+    sample_dir: Path,
+) -> None:
+    """`all_avg_cost` = `mean(total_cost where not ungrouped)` reads the parts kept for every
+    case with those of the ungrouped cases set to 0: the exact mean of the grouped cases'
+    costs (`exact.exact_mean` over them alone), not of every case's."""
+    policy = load_policy(XUANCHENG)
+    inputs = load_data(sample_dir, policy)
+    period = Period.parse("2024")
+    result = settle(policy, inputs, period).stages["settlement"]
+    cases = run_data(inputs, period).cases
+    grouped = cases.filter(~pl.col("ungrouped"))["total_cost"]
+    assert 0 < grouped.len() < cases.height  # some cases are left out
+    expected = pl.select(exact.exact_mean(pl.lit(grouped))).item()
+    assert result.frame_of("all_avg_cost")["all_avg_cost"].to_list() == [expected]
+    assert expected != pl.select(exact.exact_mean(pl.lit(cases["total_cost"]))).item()
