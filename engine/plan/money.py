@@ -172,15 +172,18 @@ def _whole_split(frame: pl.DataFrame, total: str, weight: str) -> pl.Series:
     total_fen = total_fen if len(total_fen) > 1 else total_fen[0]
     w = weights.fill_null(0.0).to_numpy()
     largest = float(np.abs(w).max())
-    # weights relative to the largest, scaled to 2⁵² (`WEIGHT_SCALE`): 0 where missing
-    unit = w * (1.0 / largest) * WEIGHT_SCALE if largest > 0 else np.zeros(len(w))
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below: not a split
+        # weights relative to the largest, scaled to 2⁵² (`WEIGHT_SCALE`): 0 where missing
+        unit = w * (1.0 / largest) * WEIGHT_SCALE if largest > 0 else np.zeros(len(w))
     parts = grid_parts(pl.Series(unit), "__unit")
     weight_sum = (
         pl.DataFrame(parts[0]).select(parts[1]).item()
         if parts is not None
         else pl.select(exact_sum(pl.lit(pl.Series(unit)))).item()
     )
-    with np.errstate(over="ignore", invalid="ignore"):  # checked below: not a split
+    if not math.isfinite(weight_sum):
+        return broken()
+    with np.errstate(over="ignore", invalid="ignore"):
         share = total_fen * unit * (1.0 / weight_sum) if weight_sum > 0 else np.zeros(len(w))
         raw = total_fen * w  # as large as a share can get
     if unpaid is not None:
@@ -191,7 +194,7 @@ def _whole_split(frame: pl.DataFrame, total: str, weight: str) -> pl.Series:
     floor[(floor < -(2.0**63)) | (floor >= 2.0**63)] = 0.0  # a share no fen count holds
     fen_paid = floor.astype(np.int64)
     left_over = fen[0] - int(fen_paid.sum()) if fen[0] is not None and weight_sum > 0 else 0
-    if left_over >= len(w):  # every row (only where the split is broken: then NaN above)
+    if left_over >= len(w):  # every row takes one, as a rank of every row would give
         fen_paid += 1
     elif left_over > 0:
         gaps = np.floor((fen_paid.astype(np.float64) - share) * REMAINDER_STEPS + 0.5)
@@ -218,6 +221,7 @@ def _total_fen(totals: pl.Series) -> tuple[pl.Series, bool]:
 
 
 def _missing(fen: pl.Series, weights: pl.Series) -> np.ndarray | None:
-    """The rows a split pays nothing: a missing total or weight (None: none)."""
-    missing = [s.is_null() for s in (fen, weights) if len(s) > 1 and s.has_nulls()]
+    """The rows a split pays nothing: a missing weight, or a missing total where the total is
+    given per row (None: none)."""
+    missing = [s.is_null() for s in (fen, weights) if len(s) == len(weights) and s.has_nulls()]
     return functools.reduce(operator.or_, missing).to_numpy() if missing else None
