@@ -107,6 +107,11 @@ class RunData:
     #: codes of the function's values at each case (`keys.codes_of_texts`, a rekey's given key),
     #: made once per dataset as the cases' own codes are
     text_codes: dict[tuple[str, str, str], pl.Series | None] = field(default_factory=dict)
+    #: per case column and the name of its parts: the exact sums' grid parts of its values
+    #: (`exact.grid_parts`), made once per dataset for every aggregate that sums or means it
+    grid_parts: dict[tuple[str, str], tuple[list[pl.Series], pl.Expr] | None] = field(
+        default_factory=dict
+    )
 
     @cached_property
     def deduction_months(self) -> pl.DataFrame:

@@ -11,9 +11,12 @@ largest remainders, ties to the smallest row key — so the parts always sum to 
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from decimal import Decimal
 
+import numpy as np
 import polars as pl
 
 from engine.plan.exact import exact_sum, grid_parts
@@ -93,10 +96,11 @@ def allocate(
     frame must be sorted by its row keys: equal remainders go to the earlier row. A group whose
     weights sum to zero pays nothing. A total or a share that is not money a file can hold stops
     the run (`engine.plan.polars.finite`)."""
-    groups = by or None
+    if not by:
+        return frame.with_columns(_whole_split(frame, total, weight).alias(out))
 
     def per_group(expr: pl.Expr) -> pl.Expr:
-        return expr.over(groups) if groups else expr
+        return expr.over(by)
 
     amount = pl.col(total).cast(pl.Float64)
     in_range = amount.abs() <= MAX_MONEY
@@ -142,39 +146,82 @@ def allocate(
         .collect(engine="in-memory")
     )
     left_over = per_group(total_fen - pl.col("__floor").sum())
-    if groups:
-        position = per_group(remainder_order(pl.col("__floor") - pl.col("__share")).rank("ordinal"))
-        extra = pl.when((position <= left_over) & (weight_sum > 0)).then(1).otherwise(0)
-    else:
-        staged = staged.with_columns(__extra=_largest_remainders(staged, left_over, weight_sum > 0))
-        extra = pl.col("__extra")
+    position = per_group(remainder_order(pl.col("__floor") - pl.col("__share")).rank("ordinal"))
+    extra = pl.when((position <= left_over) & (weight_sum > 0)).then(1).otherwise(0)
     allocated = yuan_from_fen(pl.col("__floor") + extra)
     value = pl.when(pl.col("__broken")).then(float("nan")).otherwise(allocated)
     temporary = [c for c in staged.columns if c.startswith("__") and c not in frame.columns]
     return with_columns(staged, value.alias(out)).drop(temporary)
 
 
-def _largest_remainders(staged: pl.DataFrame, left_over: pl.Expr, paid: pl.Expr) -> pl.Series:
-    """1 for the `left_over` rows with the largest remainders (the smallest floor − share), ties
-    to the earlier row, else 0 — what `rank("ordinal") <= left_over` gives, found by a
-    selection (`bottom_k`, linear) instead of a sort of every row: the k-th smallest value is the
-    cut, every value below it is taken, and of those equal to it the first ones."""
-    gaps, count, pays = (
-        staged.lazy()
-        .select(
-            remainder_order(pl.col("__floor") - pl.col("__share")).alias("gap"),
-            left_over.first().alias("count"),
-            paid.first().alias("pays"),
-        )
-        .collect(engine="in-memory")
-        .get_columns()
+def _whole_split(frame: pl.DataFrame, total: str, weight: str) -> pl.Series:
+    """`allocate` without groups, in numpy as the hand-written plan splits a budget: the grouped
+    path's arithmetic on arrays (a value divided by one number is multiplied by its reciprocal,
+    as polars does; the weights' exact sum from their grid parts), and the fen left over found
+    by a selection (`numpy.partition`, linear) instead of a rank of every row: the k-th smallest
+    remainder is the cut, every row below it takes a fen, and of those at it the first ones."""
+    weights = frame.get_column(weight).cast(pl.Float64)
+    broken = functools.partial(pl.Series, values=np.full(frame.height, np.nan))
+    if frame.height == 0 or not math.isfinite(weights.sum()):  # a sum that overflows, or NaN
+        return broken()
+    fen, out_of_range = _total_fen(frame.get_column(total))
+    if out_of_range:
+        return broken()
+    unpaid = _missing(fen, weights)
+    total_fen = fen.fill_null(0).to_numpy().astype(np.float64)
+    total_fen = total_fen if len(total_fen) > 1 else total_fen[0]
+    w = weights.fill_null(0.0).to_numpy()
+    largest = float(np.abs(w).max())
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below: not a split
+        # weights relative to the largest, scaled to 2⁵² (`WEIGHT_SCALE`): 0 where missing
+        unit = w * (1.0 / largest) * WEIGHT_SCALE if largest > 0 else np.zeros(len(w))
+    parts = grid_parts(pl.Series(unit), "__unit")
+    weight_sum = (
+        pl.DataFrame(parts[0]).select(parts[1]).item()
+        if parts is not None
+        else pl.select(exact_sum(pl.lit(pl.Series(unit)))).item()
     )
-    k = int(count[0] or 0) if staged.height else 0
-    if k <= 0 or not pays[0]:
-        return pl.repeat(0, staged.height, dtype=pl.Int32, eager=True)
-    if k >= staged.height:  # every row (only where the split is broken: then NaN, `finite`)
-        return pl.repeat(1, staged.height, dtype=pl.Int32, eager=True)
-    cut = gaps.bottom_k(k).max()
-    below, at = gaps < cut, gaps == cut
-    taken = below | (at & (at.cum_sum() <= k - below.sum()))
-    return taken.cast(pl.Int32)
+    if not math.isfinite(weight_sum):
+        return broken()
+    with np.errstate(over="ignore", invalid="ignore"):
+        share = total_fen * unit * (1.0 / weight_sum) if weight_sum > 0 else np.zeros(len(w))
+        raw = total_fen * w  # as large as a share can get
+    if unpaid is not None:
+        share[unpaid], raw[unpaid] = 0.0, 0.0
+    if not (np.isfinite(raw).all() and np.isfinite(share).all()):
+        return broken()
+    floor = np.floor(share)
+    floor[(floor < -(2.0**63)) | (floor >= 2.0**63)] = 0.0  # a share no fen count holds
+    fen_paid = floor.astype(np.int64)
+    left_over = fen[0] - int(fen_paid.sum()) if fen[0] is not None and weight_sum > 0 else 0
+    if left_over >= len(w):  # every row takes one, as a rank of every row would give
+        fen_paid += 1
+    elif left_over > 0:
+        gaps = np.floor((fen_paid.astype(np.float64) - share) * REMAINDER_STEPS + 0.5)
+        cut = np.partition(gaps, left_over - 1)[left_over - 1]  # the k-th smallest
+        below = np.flatnonzero(gaps < cut)
+        fen_paid[below] += 1
+        fen_paid[np.flatnonzero(gaps == cut)[: left_over - len(below)]] += 1
+    return pl.DataFrame({"fen": fen_paid}).select(yuan_from_fen(pl.col("fen"))).to_series()
+
+
+def _total_fen(totals: pl.Series) -> tuple[pl.Series, bool]:
+    """The total in whole fen (null where missing), of one row where every row has the same
+    (an allocation's total is one value of its group: one rounding, not a million); whether a
+    total is not money a file can hold (NaN or beyond `MAX_MONEY`)."""
+    amounts = totals.cast(pl.Float64)
+    if not amounts.has_nulls() and bool((amounts == amounts[0]).all()):  # NaN == NaN in polars
+        amounts = amounts.head(1)
+    amount = pl.col(amounts.name)
+    fen, out_of_range = amounts.to_frame().select(
+        to_fen(pl.when(amount.abs() <= MAX_MONEY).then(amount)),
+        ((amount.abs() > MAX_MONEY) | amount.is_nan()).any().alias("__out_of_range"),
+    )
+    return fen, bool(out_of_range[0])
+
+
+def _missing(fen: pl.Series, weights: pl.Series) -> np.ndarray | None:
+    """The rows a split pays nothing: a missing weight, or a missing total where the total is
+    given per row (None: none)."""
+    missing = [s.is_null() for s in (fen, weights) if len(s) == len(weights) and s.has_nulls()]
+    return functools.reduce(operator.or_, missing).to_numpy() if missing else None

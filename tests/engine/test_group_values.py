@@ -156,7 +156,8 @@ def test_row_values_sum_mean_and_cv_whichever_way_they_are_summed(
         fn: rows.reduce(ir.Aggregate(fn=fn, arg=arg, source=["case"]), pl.col("x"), None)  # type: ignore[arg-type]
         for fn in fns
     }
-    one_group = SimpleNamespace(run=SimpleNamespace(data=SimpleNamespace(codes=KeyCodes({}))))
+    run = SimpleNamespace(data=SimpleNamespace(codes=KeyCodes({})), frames={})  # no case frame
+    one_group = SimpleNamespace(run=run)
     added = rows.added(one_group, frame, [])  # type: ignore[arg-type]
     got = added.select(make().alias(fn) for fn, make in made.items()).row(0, named=True)
     taken = [v for v in values if v is not None]

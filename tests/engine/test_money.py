@@ -204,3 +204,37 @@ def test_remainders_equal_in_exact_arithmetic_are_a_tie_taken_by_the_earlier_row
     assert [round(p * 100) for p in paid] == [6666667, 1666667, 1666666]  # fen
     shares = [Fraction(10**7) * w / 300 for w in (200, 50, 50)]
     assert {s - math.floor(s) for s in shares} == {Fraction(2, 3)}  # an exact tie
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    weights=st.lists(
+        st.one_of(
+            # not subnormal: a largest weight below 2⁻¹⁰²² has no finite reciprocal, which the
+            # whole-period split multiplies by (NaN: it stops the run) and a group's does not
+            st.floats(min_value=-1e6, max_value=1e9, allow_subnormal=False),
+            st.sampled_from([0.0, 1.0, 2.5, None, math.nan, math.inf, 1e308]),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    total=st.one_of(
+        st.integers(min_value=0, max_value=10**12).map(lambda fen: fen / 100),
+        st.sampled_from([None, math.nan, 1e20, -500.0]),
+    ),
+)
+def test_the_whole_period_split_is_the_one_group_split_bit_for_bit(
+    weights: list[float | None], total: float | None
+) -> None:
+    """Without groups the split is computed in numpy (`money._whole_split`); with groups in
+    polars. Over one group they are the same rule: the same payments to the bit, NaN for a
+    split that is not one (weights or a total out of range), with missing weights, a missing
+    total, negative weights and weights summing to zero."""
+    frame = pl.DataFrame(
+        {"g": ["A"] * len(weights), "w": weights, "t": [total] * len(weights)},
+        schema={"g": pl.String, "w": pl.Float64, "t": pl.Float64},
+    )
+    whole = allocate(frame, total="t", weight="w", by=[], out="p")["p"]
+    grouped = allocate(frame, total="t", weight="w", by=["g"], out="p")["p"]
+    assert whole.is_nan().to_list() == grouped.is_nan().to_list()
+    assert whole.fill_nan(0.0).to_list() == grouped.fill_nan(0.0).to_list()

@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
@@ -84,7 +85,8 @@ def _orderless(values: list[float | None], arg: ir.Expr) -> bool:
     rows = RowValues()
     node = ir.Aggregate(fn="sum", arg=arg, source=["case"])
     rows.reduce(node, pl.col("v") if isinstance(arg, ir.Ref) else pl.lit(2.0), None)
-    rows.added(None, pl.DataFrame({"v": values}, schema={"v": pl.Float64}), [])  # type: ignore[arg-type]
+    no_case_frame = SimpleNamespace(run=SimpleNamespace(frames={}))
+    rows.added(no_case_frame, pl.DataFrame({"v": values}, schema={"v": pl.Float64}), [])  # type: ignore[arg-type]
     return rows.orderless
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
+from engine.inputs.stored import case_columns, count
 from engine.plan import exact, money
 from engine.plan.polars import keys as keys_mod
 from engine.plan.polars.frames import closure_columns, key_columns, with_columns
@@ -18,6 +19,7 @@ from policy_dsl import grains as g
 from policy_dsl import ir
 
 if TYPE_CHECKING:
+    from engine.inputs.rundata import RunData
     from engine.plan.polars.batch import Compiler
 
 #: Aggregates that are 0 over no rows (the others are missing: a mean of nothing).
@@ -255,6 +257,10 @@ class RowValues:
     #: argument that reads no row), whose last bits depend on the order of the additions: the
     #: group-by may then run on the streaming engine (`keys.group_rows`)
     orderless: bool = True
+    #: the values that are a column of the frame as it is, or where a `where` holds
+    #: (`sum(total_cost)`, `mean(total_cost where not ungrouped)`): of a case column of the
+    #: inputs, its grid parts are made once per dataset (`_grid_parts`)
+    columns: dict[str, str] = field(default_factory=dict)
 
     def reduce(self, node: ir.Aggregate, arg: pl.Expr | None, where: pl.Expr | None) -> Reduced:
         """One aggregate over a group (sums and means exact, the same in every backend: see
@@ -273,6 +279,8 @@ class RowValues:
             self.values[name] = (
                 pl.when(where.fill_null(False)).then(arg) if where is not None else arg
             )
+            if arg.meta.is_column():
+                self.columns[name] = arg.meta.output_name()
             values = pl.col(name)
         else:
             values = arg.filter(where.fill_null(False)) if where is not None else arg
@@ -310,23 +318,58 @@ class RowValues:
             group = codes.packed(frame, keys) if codes.codable(keys) else pl.struct(keys or whole)
             found = with_columns(found, group.alias("__group"))
         added = [found[n] for n in self.values]
+        # the case frame's columns are the inputs' (a frame of another grain may have a column
+        # of the same name)
+        data = compiler.run.data if frame is compiler.run.frames.get(g.CASE) else None
         for name in self.spread:
             numbers = found[name].cast(pl.Float64)
-            mean = self._sum(name, numbers, added, found.get_column("__group"))
+            parts = self._parts(name, numbers, frame, data)
+            mean = self._sum(name, numbers, parts, added, found.get_column("__group"))
             deviation = (numbers - mean).alias(f"{name}_deviation")
             added += [mean.alias(f"{name}_mean"), deviation]
-            self._sum(f"{name}_squares", deviation * deviation, added)
+            squares = deviation * deviation
+            self._sum(
+                f"{name}_squares", squares, exact.grid_parts(squares, f"{name}_squares"), added
+            )
         for name in self.summed:
-            self._sum(name, found[name].cast(pl.Float64), added)
+            numbers = found[name].cast(pl.Float64)
+            self._sum(name, numbers, self._parts(name, numbers, frame, data), added)
         return frame.with_columns(added)
 
+    def _parts(
+        self, name: str, numbers: pl.Series, frame: pl.DataFrame, data: RunData | None
+    ) -> tuple[list[pl.Series], pl.Expr] | None:
+        """`exact.grid_parts` of a value's `numbers`; of a case column of the inputs (`columns`;
+        `data`: the run's, where `frame` is its case frame), its parts kept for the dataset
+        (`_grid_parts`), those of the rows a `where` leaves out set to 0 (what a missing value
+        adds to a sum): the same integer sums."""
+        column = self.columns.get(name)
+        if not (column and data and _inputs_column(data, column, len(numbers))):
+            return exact.grid_parts(numbers, name)
+        source = frame.get_column(column).cast(pl.Float64)
+        parts = _grid_parts(data, column, source, name)
+        if parts is None:  # a value off the grid: perhaps not one of those summed
+            return exact.grid_parts(numbers, name)
+        if numbers.null_count() == source.null_count():  # no row left out
+            return parts
+        columns, total = parts
+        kept = numbers.is_not_null().alias("__kept")
+        masked = pl.DataFrame([kept, *columns]).select(
+            pl.when(pl.col("__kept")).then(pl.col(c.name)).otherwise(0) for c in columns
+        )
+        return masked.get_columns(), total
+
     def _sum(
-        self, name: str, numbers: pl.Series, added: list[pl.Series], group: pl.Series | None = None
+        self,
+        name: str,
+        numbers: pl.Series,
+        parts: tuple[list[pl.Series], pl.Expr] | None,
+        added: list[pl.Series],
+        group: pl.Series | None = None,
     ) -> pl.Series:
-        """`sums[name]`, a group's exact sum of `numbers` (its grid steps added to `added`, or
-        `numbers` themselves where `exact.exact_sum` must read them). With `group`, each row's
-        group's exact mean of `numbers` instead (for a `cv`)."""
-        parts = exact.grid_parts(numbers, name)
+        """`sums[name]`, a group's exact sum of `numbers` (its grid steps `parts` added to
+        `added`, or `numbers` themselves where `exact.exact_sum` must read them: `parts` None).
+        With `group`, each row's group's exact mean of `numbers` instead (for a `cv`)."""
         columns, total = parts or ([], exact.exact_sum(pl.col(name).cast(pl.Float64)))
         self.orderless = self.orderless and parts is not None
         if group is not None:
@@ -351,6 +394,25 @@ class RowValues:
         if parts is None and name not in self.values:  # a `cv`'s squares, read by `exact_sum`
             added.append(numbers.alias(name))
         return numbers
+
+
+def _inputs_column(data: RunData, column: str, rows: int) -> bool:
+    """Whether `column` of a case frame of `rows` rows is a case column of the inputs, at the
+    inputs' cases in their order (not a part of them: a re-run of the changed cases alone,
+    `engine.whatif`)."""
+    return column in case_columns(data) and rows == count(data)
+
+
+def _grid_parts(
+    data: RunData, column: str, numbers: pl.Series, name: str
+) -> tuple[list[pl.Series], pl.Expr] | None:
+    """`exact.grid_parts` of a case column of the inputs (`_inputs_column`), made once per
+    dataset (`RunData.grid_parts`): Xuancheng 2024 sums `total_cost` by group (`cv`), by
+    hospital and, of the grouped cases, over all: 10-25 ms a sum at 1M cases."""
+    key = (column, name)
+    if key not in data.grid_parts:
+        data.grid_parts[key] = exact.grid_parts(numbers, name)
+    return data.grid_parts[key]
 
 
 def _by_code(means: pl.DataFrame, group: pl.Series) -> pl.Series:
