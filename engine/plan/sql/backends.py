@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
+from importlib.util import find_spec
 from typing import Any
 
 from engine.inputs.previous import Previous
@@ -20,6 +21,7 @@ from engine.plan.sql.plan import Frame, SqlStage, SqlStageRun, Tables, plain
 from engine.plan.sql.refuse import check_lowerable
 from engine.plan.sql.results import to_result
 from policy_dsl import ir
+from policy_dsl.errors import PolicyError
 
 BACKENDS = ("polars", "duckdb", "spark")
 
@@ -59,6 +61,11 @@ def open_database(name: str, options: BackendOptions | None = None) -> Database:
 
         return DuckDB(memory_limit=options.memory_limit, cases_on_demand=options.cases_on_demand)
     if name == "spark":
+        if find_spec("pyspark") is None:
+            raise PolicyError(
+                "--backend spark needs pyspark (and Java 17), which this installation lacks: "
+                "pip install 'drgpolicy[spark]'"
+            )
         from engine.plan.sql.spark_runner import Spark
 
         return Spark(
