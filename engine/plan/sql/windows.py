@@ -21,12 +21,7 @@ if TYPE_CHECKING:
 
 def rank(lowering: Lowering, node: ir.RankIR) -> b.Node:
     """1-based position within `within` by the order keys, ties to the smaller row key; rows
-    failing `where` get none (`engine.plan.polars.batch_windows.rank`).
-
-    The window runs over the chosen rows alone and their keys (a table of the row keys and
-    positions), brought back by the row keys: a window holds every column it is given while it
-    sorts, and over the whole grain's table (a hundred columns of every case) it took most of a
-    stage's time and memory."""
+    failing `where` get none (`engine.plan.polars.batch_windows.rank`)."""
     keys = [(lowering.materialize(lowering.expr(k.expr)), k.descending) for k in node.keys]
     run = lowering.run
     within = [b.col(c) for c in key_columns(run.effective(node.within))]
@@ -36,15 +31,10 @@ def rank(lowering: Lowering, node: ir.RankIR) -> b.Node:
         else b.boolean(True)
     )
     flag = lowering.materialize(chosen)
-    rows = key_columns(lowering.grain)
     order = [b.ordered(b.col(k), descending) for k, descending in keys]
-    order += [b.ordered(b.col(c)) for c in rows]
-    position = b.alias(b.window(b.func("ROW_NUMBER"), within, order), "__position")
-    table = b.table(run.frame(lowering.grain).table)
-    ranks = run.create(exp.select(*map(b.col, rows), position).from_(table).where(b.col(flag)))
-    alias = run.temp()
-    run.bring(lowering.grain, ranks, rows, {"__position": alias})
-    return b.cast(b.col(alias), "DOUBLE")
+    order += [b.ordered(b.col(c)) for c in key_columns(lowering.grain)]
+    position = b.window(b.func("ROW_NUMBER"), [*within, b.col(flag)], order)
+    return b.case([(b.col(flag), b.cast(position, "DOUBLE"))])
 
 
 @dataclass(frozen=True)
