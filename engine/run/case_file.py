@@ -35,6 +35,7 @@ from engine.plan.polars.frames import key_columns
 from engine.plan.sql import build as b
 from engine.plan.sql.database import Database
 from engine.plan.sql.expressions import round_half_away
+from engine.plan.sql.narrow import CASE_AMOUNTS, CASE_KEYS
 from engine.plan.sql.plan import SqlStage
 from engine.plan.sql.results import column_types
 from engine.run.decimals import decimals
@@ -48,8 +49,6 @@ from policy_dsl.grains import CASE
 if TYPE_CHECKING:
     from engine.plan.sql.duckdb_runner import DuckDB
 
-#: The case keys every cases table starts with (`engine.run.settle.case_results`).
-CASE_KEYS = ("case_id", "hospital_id", "drg_code", "month")
 #: The amounts every cases table ends with, in fen (`engine.run.outputs.stage_tables`).
 AMOUNTS = ("patient_paid", "fund_payment", "total_cost")
 #: A double below this (not zero) is written in CSV as polars writes it, not as DuckDB does.
@@ -119,9 +118,13 @@ def _case_values(
     """The stage's cases in key order, and the case keys and `names` at each case (a coarser
     value joined by its keys, as `settle.case_results` brings it) with their polars types."""
     cases = stage.frames[CASE]
+    table, parts = cases.table, stage.case_parts
+    read = [*CASE_KEYS, *(n for n in names if n in cases.columns), *CASE_AMOUNTS]
+    if parts is not None and parts.holds(read):
+        table = parts.steps  # what is read, carried in the steps: no join back to the cases
     types = column_types(policy, stage.stage)
-    typed = _typed(db, cases.table, types)
-    query = exp.select().from_(b.table(cases.table, "c"))
+    typed = _typed(db, table, types)
+    query = exp.select().from_(b.table(table, "c"))
     values: Values = {}
     for name in [*CASE_KEYS, *names]:
         grain = stage.home.get(name, CASE) if name not in CASE_KEYS else None

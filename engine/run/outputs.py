@@ -94,7 +94,17 @@ def stage_tables(
         cases = _case_table(settlement, stage)
     hospitals = {"hospitals": hospital_statement(result, cases, settlement)} if statement else {}
     totals = {"summary": period_summary(result, cases, settlement)} if summary else {}
+    if statement and summary:
+        settlement.statements[stage] = hospitals | totals
     return {"cases": cases, **hospitals, **totals}
+
+
+def stage_statements(settlement: Settlement, stage: str) -> dict[str, pl.DataFrame]:
+    """A settling stage's hospitals' statement and period summary: those `stage_tables` made
+    (when the outputs were written), else made now — not twice from every case."""
+    if stage not in settlement.statements:
+        stage_tables(settlement, stage, sql_database(settlement))
+    return settlement.statements[stage]
 
 
 def sql_database(settlement: Settlement, fmt: str | None = None) -> DuckDB | None:

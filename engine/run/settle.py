@@ -184,6 +184,12 @@ class Settlement:
     _monitoring: dict[frozenset[str] | None, _Monitored] = field(default_factory=dict, repr=False)
     #: the explainers of its stages, by name (`engine.explainer.explain.explainer_of`)
     explainers: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: the hospitals' statement and the period's summary of each settling stage, once made
+    #: (`engine.run.outputs.stage_statements`): the settle command's summary reads them again,
+    #: and on DuckDB each making reads every case from the database
+    statements: dict[str, dict[str, pl.DataFrame]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def monitoring(self, grains: frozenset[str] | None = None) -> Evaluated | None:
         """The run's indicators evaluated (once; `engine.run.indicators`), only at `grains`

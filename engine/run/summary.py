@@ -9,7 +9,7 @@ import polars as pl
 
 from engine.inputs.contract import Inputs
 from engine.run.indicators import HEADLINE
-from engine.run.outputs import sql_database, stage_tables
+from engine.run.outputs import stage_statements
 from engine.run.settle import Settlement
 
 
@@ -20,7 +20,7 @@ def stage_rows(result: Settlement) -> list[dict[str, Any]]:
     settled = "settled_points" if method == "points" else "settled_weight"
     rows = []
     for stage in result.settling_stages():
-        summary = stage_tables(result, stage, sql_database(result))["summary"]
+        summary = stage_statements(result, stage)["summary"]
         categories = [c for c in summary.columns if c.startswith("cases_")]
         totals = summary.select(
             pl.col("cases", settled, "payment", "fund_payment", *categories).sum()
@@ -85,7 +85,7 @@ def indicator_rows(result: Settlement) -> list[dict[str, Any]]:
 def level_rows(result: Settlement) -> list[dict[str, Any]]:
     """Per hospital level, in the last settling stage: hospitals, cases, payment, share."""
     stage = result.settling_stages()[-1]
-    hospitals = stage_tables(result, stage, sql_database(result))["hospitals"]
+    hospitals = stage_statements(result, stage)["hospitals"]
     by_level = (
         hospitals.group_by("level")
         .agg(

@@ -151,3 +151,30 @@ def test_the_indicators_are_evaluated_in_the_database_no_case_read_back(
         assert isinstance(frames, OnDemand) and CASE in frames.pending
     finally:
         db.close()
+
+
+def test_the_run_summary_reads_the_statements_the_outputs_made(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The settle command's summary (`stage_rows`, `level_rows`) after the outputs are written
+    reads the statements made for them (`outputs.stage_statements`), not every case from the
+    database again — and says what polars' says, made afresh."""
+    policy = load_policy(POLICIES / "xuancheng" / "2024.policy")
+    polars, duck, db = both(policy, SAMPLE, Period.parse("2024"))
+    try:
+        fill_outputs(duck, tmp_path)
+        read: list[list[str]] = []
+        fetch = DuckDB.fetch
+
+        def spy(self: DuckDB, query: exp.Select) -> pl.DataFrame:
+            found = fetch(self, query)
+            read.append(found.columns)
+            return found
+
+        monkeypatch.setattr(DuckDB, "fetch", spy)
+        assert not polars.statements
+        assert stage_rows(duck) == stage_rows(polars)
+        assert level_rows(duck) == level_rows(polars)
+        assert not [columns for columns in read if "case_id" in columns]
+    finally:
+        db.close()

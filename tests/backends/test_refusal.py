@@ -22,6 +22,7 @@ class Recording:
     """A database that records what it is asked to do (and does nothing)."""
 
     name, dialect, version, big_integer, ln = "duckdb", "duckdb", "test", "HUGEINT", "LN"
+    map_lookup = True
 
     def __init__(self) -> None:
         self.calls: list[str] = []

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from sqlglot import exp
+
 from engine.plan import functions
 from engine.plan.lowering import ExpressionLowering
 from engine.plan.money import TOLERANCE
@@ -117,7 +119,7 @@ class Lowering(ExpressionLowering[SqlStageRun, b.Node]):
 
     def _call(self, node: ir.Call) -> b.Node:
         if node.fn == "no_cc":
-            return no_cc(self.expr(node.args[0]), self.run.no_cc)
+            return no_cc(self.expr(node.args[0]), self.run.no_cc, self.run.db.map_lookup)
         if node.fn == "ln":  # the C library's log in every backend (`Database.ln`)
             value = self.shared(node.args[0])
             return b.case([(b.compare(">", value, b.num(0.0)), b.func(self.run.db.ln, value))])
@@ -192,11 +194,16 @@ def round_half_away(value: b.Node, digits: int = 0) -> b.Node:
     return b.mul(signed, b.num(1.0 / scale))
 
 
-def no_cc(code: b.Node, groups: dict[str, str]) -> b.Node:
-    """`catalog.no_cc_expr`: the no-CC group of the code's ADRG (missing where none)."""
+def no_cc(code: b.Node, groups: dict[str, str], as_map: bool = False) -> b.Node:
+    """`catalog.no_cc_expr`: the no-CC group of the code's ADRG (missing where none); `as_map`,
+    read from a MAP literal by the ADRG (`Database.map_lookup`), else a CASE of every ADRG."""
     if not groups:
         return b.cast(b.null(), "VARCHAR")
     adrg = b.func("SUBSTRING", code, b.integer(1), b.integer(3))
+    if as_map:
+        keys = exp.Array(expressions=[b.text(k) for k in groups])
+        values = exp.Array(expressions=[b.text(v) for v in groups.values()])
+        return exp.Bracket(this=exp.Map(keys=keys, values=values), expressions=[adrg])
     return b.case(
         [(b.compare("==", adrg, b.text(k)), b.text(v)) for k, v in groups.items()],
         b.cast(b.null(), "VARCHAR"),

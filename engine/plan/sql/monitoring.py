@@ -51,6 +51,8 @@ class SqlMonitoringRun(SqlStageRun):
         self.previous = previous
         #: the definitions evaluated (None: all)
         self.only = only
+        #: the settled stage's cases as this stage reads them (`_settled_cases`)
+        self._settled: Frame | None = None
 
     def definitions(self) -> Iterator[ir.Definition]:
         """The definitions evaluated, in order; at the points the polars run computes the
@@ -87,6 +89,18 @@ class SqlMonitoringRun(SqlStageRun):
     def case_source(self) -> Frame:
         return self._settled_cases() or super().case_source()
 
+    def carried(self, columns: list[str]) -> exp.Select:
+        """The first case step's columns read from the settled stage's case steps where they
+        hold them all (it carried the inputs this stage reads: `narrow.later_reads`), not
+        from its case table, which joins the other inputs back to them by `case_id`."""
+        settled = self.earlier.get(SETTLED)
+        parts = settled.case_parts if settled is not None else None
+        read = {c: c.removeprefix(f"{SETTLED}.") for c in columns}
+        if parts is None or self._cases != self._settled or not parts.holds(read.values()):
+            return super().carried(columns)
+        kept = [b.alias(b.col(source), name) for name, source in read.items()]
+        return exp.select(*kept).from_(b.table(parts.steps))
+
     def _settled_cases(self) -> Frame | None:
         """The cases as the settled stage's case table holds them, its own values there as
         `settled.<name>`: read in place, a view (no join of two case tables, nothing copied).
@@ -104,7 +118,8 @@ class SqlMonitoringRun(SqlStageRun):
         columns += [b.alias(b.col(name), f"{SETTLED}.{name}") for name in values]
         name = self.tables.name("in")  # not a step's: never computed, nor dropped with one
         query = exp.select(*columns).from_(b.table(table.table))
-        return Frame(name, self.db.create(name, query))
+        self._settled = Frame(name, self.db.create(name, query))
+        return self._settled
 
     def field(self, ref: ir.FieldRef, grain: g.Grain) -> b.Node:
         """As `SqlStageRun.field`; `previous.<name>@<grain>`: the previous run's value of the

@@ -8,12 +8,14 @@ carried them (and spilled them). Now the first case table selects the grain keys
 the stage reads and the earlier stages' values it reads by name; when the stage is done, its
 case table is a view joining the other input columns back by `case_id` (unique in the cases,
 `engine.inputs.fields`), in the order the wide table had them, so that whatever reads the stage
-afterwards (the outputs, the explainer, a later stage) finds the same columns as before.
+afterwards (the explainer, a later stage) finds the same columns as before. A settling stage's
+steps also carry what its cases file and the monitoring stage read of the cases
+(`later_reads`): those read the steps alone, without the join.
 """
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -21,6 +23,11 @@ from sqlglot import exp
 from engine.plan.polars.frames import KEY_COLUMNS
 from engine.plan.sql import build as b
 from policy_dsl import ir
+
+#: The case keys every cases table starts with (`engine.run.settle.case_results`).
+CASE_KEYS = ("case_id", "hospital_id", "drg_code", "month")
+#: The case's own amounts every cases table ends with (`engine.run.outputs.stage_tables`).
+CASE_AMOUNTS = ("patient_paid", "total_cost")
 
 
 def case_reads(stage: ir.Stage) -> frozenset[str]:
@@ -34,6 +41,20 @@ def case_reads(stage: ir.Stage) -> frozenset[str]:
             found.add(node.column)
         elif isinstance(node, ir.Ref) and node.stage is not None:
             found.add(f"{node.stage}.{node.name}")
+    return frozenset(found)
+
+
+def later_reads(policy: ir.Policy, stage: ir.Stage) -> frozenset[str]:
+    """The columns of the cases read from a settling stage's case table after it: the keys and
+    amounts its cases file and statements read (`engine.run.case_file`) and the inputs the
+    monitoring stage reads (whose cases are the settled stage's). Carried in the steps, they
+    are read there, not joined back: a join of every case on every case by `case_id`, three
+    times a run."""
+    if not stage.settles_cases:
+        return frozenset()
+    found = {*CASE_KEYS, *CASE_AMOUNTS}
+    if policy.monitoring is not None:
+        found |= case_reads(policy.monitoring)
     return frozenset(found)
 
 
@@ -58,6 +79,10 @@ class CaseParts:
             return None
         columns = [c for c in every if c not in written] + [c for c in carried if c in written]
         return cls(steps, carried, inputs, columns)
+
+    def holds(self, columns: Iterable[str]) -> bool:
+        """Whether the steps hold every one of these columns (then read them there)."""
+        return set(columns) <= set(self.steps_columns)
 
     def side(self, column: str) -> str:
         """The part a column is read from: `n` (the steps) or `c` (the cases)."""

@@ -33,7 +33,7 @@ from engine.plan.polars.frames import (
 )
 from engine.plan.sql import build as b
 from engine.plan.sql.database import Database
-from engine.plan.sql.narrow import CaseParts, case_reads
+from engine.plan.sql.narrow import CaseParts, case_reads, later_reads
 from policy_dsl import grains as g
 from policy_dsl import ir
 from policy_dsl.grains import CASE
@@ -224,14 +224,20 @@ class SqlStageRun:
         return self.create(query)
 
     def _narrow_cases(self) -> Frame:
-        """The first case step: the columns of the cases the stage reads
-        (`engine.plan.sql.narrow`), or the cases themselves where it reads them all."""
+        """The first case step: the columns of the cases the stage reads, and those read of its
+        case table after it (`engine.plan.sql.narrow`), or the cases themselves where it reads
+        them all."""
         self._cases = self.case_source()
-        reads = case_reads(self.stage)
+        reads = case_reads(self.stage) | later_reads(self.policy, self.stage)
         carried = [c for c in self._cases.columns if c in reads]
         if len(carried) == len(self._cases.columns):
             return self._cases
-        return self.create(exp.select(*map(b.col, carried)).from_(b.table(self._cases.table)))
+        return self.create(self.carried(carried))
+
+    def carried(self, columns: list[str]) -> exp.Select:
+        """The first case step's query: these columns of the cases."""
+        assert self._cases is not None
+        return exp.select(*map(b.col, columns)).from_(b.table(self._cases.table))
 
     def case_source(self) -> Frame:
         """The cases, every column, that the stage's case grain starts from."""
