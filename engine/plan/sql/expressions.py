@@ -203,7 +203,9 @@ def no_cc(code: b.Node, groups: dict[str, str], as_map: bool = False) -> b.Node:
     if as_map:
         keys = exp.Array(expressions=[b.text(k) for k in groups])
         values = exp.Array(expressions=[b.text(v) for v in groups.values()])
-        return exp.Bracket(this=exp.Map(keys=keys, values=values), expressions=[adrg])
+        # the function, not `map[key]`: DuckDB before 1.2 gave a list by brackets, and sqlglot
+        # renders brackets on a map by the DuckDB version it assumes
+        return b.func("MAP_EXTRACT_VALUE", exp.Map(keys=keys, values=values), adrg)
     return b.case(
         [(b.compare("==", adrg, b.text(k)), b.text(v)) for k, v in groups.items()],
         b.cast(b.null(), "VARCHAR"),
