@@ -13,6 +13,7 @@ from engine.inputs.rundata import Period
 from engine.plan.sql.duckdb_runner import DuckDB
 from engine.run.outputs import fill_outputs
 from engine.run.settle import load_data, load_policy, settle
+from policy_dsl.grains import CASE
 from policy_dsl.lower import compile_text
 from tests.backends.conformance import same_outputs
 from tests.conftest import POLICIES, SAMPLE
@@ -42,7 +43,6 @@ let payment "病例支付额" : money at case = settled_points * point_value
 #: the cases table.
 CARRIED = ["case_id", "hospital_id", "drg_code", "total_cost", "bilateral", "patient_paid"]
 CARRIED += ["los", "month", "level", "tier"]
-CASE = frozenset({"case"})
 
 
 class Recording(DuckDB):

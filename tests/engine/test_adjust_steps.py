@@ -15,6 +15,7 @@ from engine.inputs.rundata import Period
 from engine.plan.polars.batch import ADJUST_STEPS
 from engine.run.settle import load_data, settle
 from policy_dsl.check import check
+from policy_dsl.grains import CASE
 from policy_dsl.loader import policy_from_text, resolve
 from policy_dsl.lower import lower
 
@@ -41,7 +42,7 @@ def _policy_with_steps(count: int) -> str:
 def test_each_step_adds_its_point_to_the_running_value(sample_dir: Path, count: int) -> None:
     policy = lower(check(resolve(policy_from_text(_policy_with_steps(count), "s/s.policy"), [])))
     settled = settle(policy, load_data(sample_dir, policy), Period.parse("2024"))
-    cases = settled.stages[settled.settling_stages()[-1]].frames[frozenset({"case"})]
+    cases = settled.stages[settled.settling_stages()[-1]].frames[CASE]
     normal = pl.col("category") == "normal"
     assert cases.filter(normal).height > 0
     added = cases.select(

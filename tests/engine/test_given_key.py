@@ -15,6 +15,7 @@ from engine.inputs.rundata import Period
 from engine.plan.polars import keys
 from engine.run.settle import load_data, load_policy, settle
 from policy_dsl.check import check
+from policy_dsl.grains import CASE
 from policy_dsl.loader import policy_from_text, resolve
 from policy_dsl.lower import lower
 
@@ -43,7 +44,7 @@ def _cases(
     monkeypatch.setattr(keys, "codes_of_texts", spied)
     settled = settle(policy, load_data(sample_dir, policy), Period.parse("2024"))
     assert [found is not None for found in coded] == ([True] if small == 0 else [])
-    cases = settled.stages[settled.settling_stages()[-1]].frames[frozenset({"case"})]
+    cases = settled.stages[settled.settling_stages()[-1]].frames[CASE]
     return cases.select("case_id", "secondary_drg", "class_points", "case_points")
 
 
