@@ -399,7 +399,9 @@ class RowValues:
 def _inputs_column(data: RunData, column: str, rows: int) -> bool:
     """Whether `column` of a case frame of `rows` rows is a case column of the inputs, at the
     inputs' cases in their order (not a part of them: a re-run of the changed cases alone,
-    `engine.whatif`)."""
+    `engine.whatif`). Its values are then the dataset's in any policy: no definition writes a
+    case column of the inputs (the loader keeps only the contract's fields, and a core field
+    redeclared is refused, E104)."""
     return column in case_columns(data) and rows == count(data)
 
 
