@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -268,3 +269,41 @@ def test_a_missing_text_takes_the_value_the_function_gives_it() -> None:
 def test_a_function_giving_another_type_than_the_key_is_left_to_the_rows() -> None:
     texts = pl.Series("t", ["BB13", "AA19"] * 20)
     assert keys.codes_of_texts(codes(), "drg_code", texts, pl.col("t").str.len_chars()) is None
+
+
+LEVEL_TIER = {"H01": (1, "B"), "H02": (3, "A"), "H10": (2, None), "H2": (0, "A")}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(ROWS, min_size=0, max_size=40),
+    columns=KEYS.filter(lambda c: "hospital_id" in c and not {"level", "tier"} & set(c)),
+    streamed=st.booleans(),
+)
+def test_grouping_keeps_the_keys_and_carried_columns_with_their_codes(
+    rows: list[dict[str, Any]], columns: list[str], streamed: bool
+) -> None:
+    """The kept columns (the keys, and `carried` ones constant within a group: a hospital's
+    level and tier) and the code columns the frame has for them, read at one row of each group:
+    the same columns, in the same order, as each taken `first` in a group-by on the keys."""
+    data = frame(rows).with_columns(
+        pl.col("hospital_id")
+        .replace_strict({h: v[0] for h, v in LEVEL_TIER.items()})
+        .alias("level"),
+        pl.col("hospital_id")
+        .replace_strict({h: v[1] for h, v in LEVEL_TIER.items()})
+        .alias("tier"),
+    )
+    found = codes()
+    carried = ["level", "tier"]
+    data = data.with_columns(
+        found.encode(c, pl.col(c)).alias(keys.code_column(c)) for c in [*columns, *carried]
+    )
+    coded = keys.carried_codes(data, [*columns, *carried])
+    total = pl.col("value").sum().alias("total")
+    got = group_rows(found, data, columns, [total, pl.len().alias("n")], carried, streamed=streamed)
+    kept = [pl.col(c).first() for c in [*carried, *coded]]
+    expected = data.group_by(columns).agg(*kept, total, pl.len().alias("n")).sort(columns)
+    assert got.columns == [*columns, *carried, *coded, "total", "n"]
+    assert got.drop("total").equals(expected.select(got.columns).drop("total"))
+    assert got["total"].to_list() == pytest.approx(expected["total"].to_list())
