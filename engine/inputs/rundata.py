@@ -112,6 +112,9 @@ class RunData:
     grid_parts: dict[tuple[str, str], tuple[list[pl.Series], pl.Expr] | None] = field(
         default_factory=dict
     )
+    #: per text case column, its values' hashes where no two of its texts share one: what
+    #: `distinct` counts (`engine.plan.polars.batch_windows._distinct_hashes`), once per dataset
+    distinct_hashes: dict[str, pl.Series | None] = field(default_factory=dict)
 
     @cached_property
     def deduction_months(self) -> pl.DataFrame:
