@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from engine.plan.exact import exact_sum, grid_parts
-from engine.plan.polars.frames import with_columns
 
 #: Relative tolerance: about 45 units in the last place of a double — enough to absorb the
 #: representation noise of a few operations (1.005 yuan is stored as 1.00499999…), small enough
@@ -40,13 +40,6 @@ WEIGHT_SCALE = 2.0**52
 #: a double's division a few units of its last place apart, in an order no rule chose; on the
 #: steps they are equal, and the earlier row takes the fen (ties by case id, as the rule says).
 REMAINDER_STEPS = 2.0**24
-
-
-def remainder_order(gap: pl.Expr) -> pl.Expr:
-    """`floor − share` (minus the remainder) on the steps of `REMAINDER_STEPS`: the smallest
-    first takes a fen left over (the SQL lowering computes the same,
-    `engine.plan.sql.allocation`)."""
-    return (gap * REMAINDER_STEPS + 0.5).floor()
 
 
 def round_half_away(value: float | None, digits: int = 0) -> float | None:
@@ -90,138 +83,179 @@ def fen_text_expr(fen: pl.Expr) -> pl.Expr:
 def allocate(
     frame: pl.DataFrame, *, total: str, weight: str, by: list[str], out: str
 ) -> pl.DataFrame:
-    """Add column `out`: `total` (yuan, constant within `by`) split over the rows by `weight`,
-    exact to the fen (each row's share: total × weight ÷ Σ weight, the weights taken relative to
-    the group's largest, scaled to `WEIGHT_SCALE`, and summed exactly, `engine.plan.exact`). The
-    frame must be sorted by its row keys: equal remainders go to the earlier row. A group whose
-    weights sum to zero pays nothing. A total or a share that is not money a file can hold stops
-    the run (`engine.plan.polars.finite`)."""
-    if not by:
-        return frame.with_columns(_whole_split(frame, total, weight).alias(out))
+    """Add column `out`: `total` (yuan, constant within `by`) split over the rows of each `by`
+    group (none: the whole period, one group) by `weight`, exact to the fen. The frame must be
+    sorted by its row keys: equal remainders go to the earlier row. A group whose weights sum
+    to zero pays nothing. A group whose total, weights or shares are not money a file can hold
+    is NaN, which stops the run naming the definition (`engine.plan.polars.finite`).
 
-    def per_group(expr: pl.Expr) -> pl.Expr:
-        return expr.over(by)
-
-    amount = pl.col(total).cast(pl.Float64)
-    in_range = amount.abs() <= MAX_MONEY
-    total_fen, unit, weight_sum = pl.col("__total_fen"), pl.col("__unit"), pl.col("__weight_sum")
-    share = pl.when(weight_sum > 0).then(total_fen.cast(pl.Float64) * unit / weight_sum)
-    # a total or weights out of range: NaN, which stops the run naming the definition (`finite`)
-    raw = total_fen.cast(pl.Float64) * pl.col(weight)  # as large as a share can get
-    overflow = ~in_range | ~raw.is_finite().fill_null(True) | ~share.is_finite().fill_null(True)
-    plain_sum = per_group(pl.col(weight).sum())  # weights whose sum overflows: not a split
-    broken = per_group(overflow.any()) | ~weight_sum.is_finite() | ~plain_sum.is_finite()
-    # each value a column of its own, computed once (in one expression, polars computed the
-    # exact sum again at each of its reads)
-    units = with_columns(
-        frame,
-        to_fen(pl.when(in_range).then(amount)).alias("__total_fen"),
-        # weights relative to the group's largest, scaled to 2⁵² (`WEIGHT_SCALE`) and summed
-        # exactly (`engine.plan.exact`): the same bits in every backend, and a lone weight of
-        # 1e-300 still takes its total
-        pl.when((largest := per_group(pl.col(weight).abs().max())) > 0)
-        .then(pl.col(weight) / largest * WEIGHT_SCALE)
-        .alias("__unit"),
-    )
-    # the exact sum from the units' integer grid parts (`exact.grid_parts`): a sixth of the
-    # time of the grid's arithmetic in the query
-    parts = grid_parts(units.get_column("__unit"), "__unit")
-    if parts is None:
-        query, weight_total = units.lazy(), exact_sum(unit)
+    Computed in numpy, group after group, as the hand-written plan splits a budget:
+    - each weight relative to its group's largest, scaled to `WEIGHT_SCALE`, and summed exactly
+      (`engine.plan.exact`, from its grid parts): the same sum in every backend, and a lone
+      weight of 1e-300 still takes its total;
+    - each row's share: its total in fen × its scaled weight ÷ their sum (each division as
+      polars made it, `Groups.divide`);
+    - each row gets the floor of its share, and its group's fen left over go one each to the
+      rows with the largest remainders, ties to the earlier row (`_give_left_over`).
+    """
+    if frame.height == 0:
+        return frame.with_columns(pl.Series(out, [], pl.Float64))
+    groups = Groups.of(frame, by)
+    fen, missing, out_of_range = _total_fen(frame.get_column(total))
+    each_fen = groups.rows(fen.astype(np.float64)) if len(fen) > 1 else float(fen[0])
+    weights = frame.get_column(weight).cast(pl.Float64).fill_null(0.0).to_numpy()
+    share, paid, broken = _shares(groups, each_fen, groups.rows(weights))
+    if len(fen) > 1:  # a total per row: the group's is its first row's
+        first = groups.firsts()
+        fen, missing = fen[first], missing[first]
+        broken |= groups.any(groups.rows(out_of_range))
     else:
-        query, weight_total = units.with_columns(parts[0]).lazy(), parts[1]
-    staged = (
-        query.with_columns(per_group(weight_total).alias("__weight_sum"))
-        .with_columns(share.alias("__share"), broken.alias("__broken"))
-        .with_columns(
-            pl.when(~pl.col("__broken"))
-            .then(pl.col("__share"))
-            .floor()
-            .cast(pl.Int64, strict=False)
-            .fill_null(0)
-            .alias("__floor"),
-            pl.col("__share").fill_null(0.0),
-            pl.col("__broken").fill_null(False),
-        )
-        .collect(engine="in-memory")
-    )
-    left_over = per_group(total_fen - pl.col("__floor").sum())
-    position = per_group(remainder_order(pl.col("__floor") - pl.col("__share")).rank("ordinal"))
-    extra = pl.when((position <= left_over) & (weight_sum > 0)).then(1).otherwise(0)
-    allocated = yuan_from_fen(pl.col("__floor") + extra)
-    value = pl.when(pl.col("__broken")).then(float("nan")).otherwise(allocated)
-    temporary = [c for c in staged.columns if c.startswith("__") and c not in frame.columns]
-    return with_columns(staged, value.alias(out)).drop(temporary)
-
-
-def _whole_split(frame: pl.DataFrame, total: str, weight: str) -> pl.Series:
-    """`allocate` without groups, in numpy as the hand-written plan splits a budget: the grouped
-    path's arithmetic on arrays (a value divided by one number is multiplied by its reciprocal,
-    as polars does; the weights' exact sum from their grid parts), and the fen left over found
-    by a selection (`numpy.partition`, linear) instead of a rank of every row: the k-th smallest
-    remainder is the cut, every row below it takes a fen, and of those at it the first ones."""
-    weights = frame.get_column(weight).cast(pl.Float64)
-    broken = functools.partial(pl.Series, values=np.full(frame.height, np.nan))
-    if frame.height == 0 or not math.isfinite(weights.sum()):  # a sum that overflows, or NaN
-        return broken()
-    fen, out_of_range = _total_fen(frame.get_column(total))
-    if out_of_range:
-        return broken()
-    unpaid = _missing(fen, weights)
-    total_fen = fen.fill_null(0).to_numpy().astype(np.float64)
-    total_fen = total_fen if len(total_fen) > 1 else total_fen[0]
-    w = weights.fill_null(0.0).to_numpy()
-    largest = float(np.abs(w).max())
-    with np.errstate(over="ignore", invalid="ignore"):  # checked below: not a split
-        # weights relative to the largest, scaled to 2⁵² (`WEIGHT_SCALE`): 0 where missing
-        unit = w * (1.0 / largest) * WEIGHT_SCALE if largest > 0 else np.zeros(len(w))
-    parts = grid_parts(pl.Series(unit), "__unit")
-    weight_sum = (
-        pl.DataFrame(parts[0]).select(parts[1]).item()
-        if parts is not None
-        else pl.select(exact_sum(pl.lit(pl.Series(unit)))).item()
-    )
-    if not math.isfinite(weight_sum):
-        return broken()
-    with np.errstate(over="ignore", invalid="ignore"):
-        share = total_fen * unit * (1.0 / weight_sum) if weight_sum > 0 else np.zeros(len(w))
-        raw = total_fen * w  # as large as a share can get
-    if unpaid is not None:
-        share[unpaid], raw[unpaid] = 0.0, 0.0
-    if not (np.isfinite(raw).all() and np.isfinite(share).all()):
-        return broken()
+        broken |= out_of_range[0]
     floor = np.floor(share)
     floor[(floor < -(2.0**63)) | (floor >= 2.0**63)] = 0.0  # a share no fen count holds
     fen_paid = floor.astype(np.int64)
-    left_over = fen[0] - int(fen_paid.sum()) if fen[0] is not None and weight_sum > 0 else 0
-    if left_over >= len(w):  # every row takes one, as a rank of every row would give
-        fen_paid += 1
-    elif left_over > 0:
-        gaps = np.floor((fen_paid.astype(np.float64) - share) * REMAINDER_STEPS + 0.5)
-        cut = np.partition(gaps, left_over - 1)[left_over - 1]  # the k-th smallest
-        below = np.flatnonzero(gaps < cut)
-        fen_paid[below] += 1
-        fen_paid[np.flatnonzero(gaps == cut)[: left_over - len(below)]] += 1
-    return pl.DataFrame({"fen": fen_paid}).select(yuan_from_fen(pl.col("fen"))).to_series()
+    left_over = fen - np.add.reduceat(fen_paid, groups.starts)
+    for group in np.flatnonzero(paid & ~broken & ~missing & (left_over > 0)):
+        rows = slice(groups.starts[group], groups.starts[group] + groups.sizes[group])
+        _give_left_over(fen_paid[rows], share[rows], int(left_over[group]))
+    paid_yuan = yuan_from_fen(pl.lit(pl.Series(groups.back(fen_paid))))
+    if broken.any():
+        not_split = pl.lit(pl.Series(groups.back(np.repeat(broken, groups.sizes))))
+        paid_yuan = pl.when(not_split).then(float("nan")).otherwise(paid_yuan)
+    return frame.with_columns(paid_yuan.alias(out))
 
 
-def _total_fen(totals: pl.Series) -> tuple[pl.Series, bool]:
-    """The total in whole fen (null where missing), of one row where every row has the same
-    (an allocation's total is one value of its group: one rounding, not a million); whether a
-    total is not money a file can hold (NaN or beyond `MAX_MONEY`)."""
+@dataclass(frozen=True)
+class Groups:
+    """A frame's rows by the groups of a split: `order`, the frame's row numbers group after
+    group, each group's in frame order (None: one group, the rows as they are), and each group's
+    number of rows. Values "in group order" are the frame's taken in `order`."""
+
+    order: np.ndarray | None
+    sizes: np.ndarray
+
+    @classmethod
+    def of(cls, frame: pl.DataFrame, by: list[str]) -> Groups:
+        if not by:
+            return cls(None, np.array([frame.height]))
+        rows = frame.select(by).with_row_index("__row").group_by(by).agg("__row")["__row"]
+        return cls(rows.explode().to_numpy(), rows.list.len().to_numpy().astype(np.int64))
+
+    @functools.cached_property
+    def starts(self) -> np.ndarray:
+        """Where each group's rows start, in group order."""
+        starts = np.zeros(len(self.sizes), np.int64)
+        np.cumsum(self.sizes[:-1], out=starts[1:])
+        return starts
+
+    def firsts(self) -> np.ndarray:
+        """The frame's row number of each group's first row."""
+        return self.starts if self.order is None else self.order[self.starts]
+
+    def rows(self, values: np.ndarray) -> np.ndarray:
+        """The frame's values in group order."""
+        return values if self.order is None else values[self.order]
+
+    def back(self, values: np.ndarray) -> np.ndarray:
+        """Values in group order, in the frame's."""
+        if self.order is None:
+            return values
+        found = np.empty_like(values)
+        found[self.order] = values
+        return found
+
+    def any(self, flags: np.ndarray) -> np.ndarray:
+        """Whether any of each group's rows is flagged (in group order)."""
+        return np.logical_or.reduceat(flags, self.starts)
+
+    def aggregate(self, columns: dict[str, Any], *values: pl.Expr) -> pl.DataFrame:
+        """Polars' aggregates of columns in group order: a row a group, in order."""
+        frame = pl.DataFrame(columns)
+        if self.order is None:
+            return frame.select(*values)
+        # sorted: polars aggregates each group's slice (a hash of every row cost six times more)
+        group = pl.Series("__group", np.repeat(np.arange(len(self.sizes)), self.sizes))
+        by_group = frame.with_columns(group.set_sorted()).group_by("__group", maintain_order=True)
+        return by_group.agg(*values)
+
+    def divide(self, values: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+        """Each row's value (in group order) ÷ its group's number, bit for bit as polars divided
+        them when it computed the split: for one group, a column by a constant, which polars
+        multiplies by the constant's reciprocal (a last bit apart from ÷ on a third of the rows;
+        a subnormal number's reciprocal is infinite: such a largest weight leaves the period
+        unsplit); for groups, by a column (a window, `over`), row by row. (The SQL lowering
+        divides, `engine.plan.sql.allocation`.)"""
+        if self.order is None:
+            return values * (1.0 / numbers[0])
+        return values / np.repeat(numbers, self.sizes)
+
+
+def _shares(
+    groups: Groups, fen: np.ndarray | float, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's share in fen (in group order; 0 in a group whose weights sum to zero or less,
+    and where not finite), whether each group's weights sum above zero (paid), and whether it is
+    not split: a sum of its weights that overflows, or a share or its total × weight (as large
+    as a share can get) not finite."""
+    found = groups.aggregate(
+        {"w": weights}, pl.col("w").abs().max().alias("largest"), pl.col("w").sum()
+    )
+    largest, plain_sum = found["largest"].to_numpy(), found["w"].to_numpy()
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # checked below
+        # ÷ ∞ where the largest is 0: every unit 0
+        unit = groups.divide(weights, np.where(largest > 0, largest, np.inf)) * WEIGHT_SCALE
+    parts = grid_parts(pl.Series(unit), "__unit")
+    columns, exact = (
+        ({p.name: p for p in parts[0]}, parts[1])
+        if parts is not None
+        else ({"__unit": unit}, exact_sum(pl.col("__unit")))
+    )
+    weight_sum = groups.aggregate(columns, exact.alias("sum"))["sum"].to_numpy()
+    paid = weight_sum > 0
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        share = groups.divide(fen * unit, np.where(paid, weight_sum, np.inf))
+        finite = np.isfinite(share) & np.isfinite(fen * weights)
+    broken = ~np.isfinite(plain_sum) | ~np.isfinite(weight_sum)
+    if not finite.all():
+        broken |= groups.any(~finite)
+        share[~finite] = 0.0
+    return share, paid, broken
+
+
+def _give_left_over(fen: np.ndarray, share: np.ndarray, left_over: int) -> None:
+    """Add a fen to each of the `left_over` rows of a group (`fen`, a view, its floors) with
+    the largest remainders, ties to the earlier row — what a rank of every row by `floor −
+    share` on the steps of `REMAINDER_STEPS` then row gives (`rank ≤ left_over`), found by a
+    selection (`numpy.partition`, linear): the k-th smallest is the cut, every row below it
+    takes a fen, and of those at it the first ones."""
+    if left_over >= len(fen):  # every row takes one, as the rank would give
+        fen += 1
+        return
+    gaps = remainder_order(fen, share)
+    cut = np.partition(gaps, left_over - 1)[left_over - 1]  # the k-th smallest
+    below = np.flatnonzero(gaps < cut)
+    fen[below] += 1
+    fen[np.flatnonzero(gaps == cut)[: left_over - len(below)]] += 1
+
+
+def remainder_order(floor: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """`floor − share` (minus the remainder) on the steps of `REMAINDER_STEPS`: the smallest
+    first takes a fen left over (the SQL lowering computes the same,
+    `engine.plan.sql.allocation`)."""
+    return np.floor((floor.astype(np.float64) - share) * REMAINDER_STEPS + 0.5)
+
+
+def _total_fen(totals: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The total in whole fen (0 where missing), whether missing, and whether not money a file
+    can hold (NaN or beyond `MAX_MONEY`) — of one row where every row has the same (an
+    allocation's total is one value of its group: one rounding, not a million)."""
     amounts = totals.cast(pl.Float64)
     if not amounts.has_nulls() and bool((amounts == amounts[0]).all()):  # NaN == NaN in polars
         amounts = amounts.head(1)
     amount = pl.col(amounts.name)
-    fen, out_of_range = amounts.to_frame().select(
-        to_fen(pl.when(amount.abs() <= MAX_MONEY).then(amount)),
-        ((amount.abs() > MAX_MONEY) | amount.is_nan()).any().alias("__out_of_range"),
+    found = amounts.to_frame().select(
+        to_fen(pl.when(amount.abs() <= MAX_MONEY).then(amount)).alias("fen"),
+        ((amount.abs() > MAX_MONEY) | amount.is_nan()).fill_null(False).alias("out_of_range"),
     )
-    return fen, bool(out_of_range[0])
-
-
-def _missing(fen: pl.Series, weights: pl.Series) -> np.ndarray | None:
-    """The rows a split pays nothing: a missing weight, or a missing total where the total is
-    given per row (None: none)."""
-    missing = [s.is_null() for s in (fen, weights) if len(s) == len(weights) and s.has_nulls()]
-    return functools.reduce(operator.or_, missing).to_numpy() if missing else None
+    fen = found["fen"]
+    return fen.fill_null(0).to_numpy(), fen.is_null().to_numpy(), found["out_of_range"].to_numpy()

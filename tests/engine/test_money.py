@@ -226,10 +226,11 @@ def test_remainders_equal_in_exact_arithmetic_are_a_tie_taken_by_the_earlier_row
 def test_the_whole_period_split_is_the_one_group_split_bit_for_bit(
     weights: list[float | None], total: float | None
 ) -> None:
-    """Without groups the split is computed in numpy (`money._whole_split`); with groups in
-    polars. Over one group they are the same rule: the same payments to the bit, NaN for a
-    split that is not one (weights or a total out of range), with missing weights, a missing
-    total, negative weights and weights summing to zero."""
+    """Without groups and with one group the split runs the same code but for its divisions
+    (`money.Groups.divide`: by a constant's reciprocal, by a column row by row — as polars made
+    them): the same payments to the bit, NaN for a split that is not one (weights or a total out
+    of range), with missing weights, a missing total, negative weights and weights summing to
+    zero."""
     frame = pl.DataFrame(
         {"g": ["A"] * len(weights), "w": weights, "t": [total] * len(weights)},
         schema={"g": pl.String, "w": pl.Float64, "t": pl.Float64},
@@ -238,3 +239,85 @@ def test_the_whole_period_split_is_the_one_group_split_bit_for_bit(
     grouped = allocate(frame, total="t", weight="w", by=["g"], out="p")["p"]
     assert whole.is_nan().to_list() == grouped.is_nan().to_list()
     assert whole.fill_nan(0.0).to_list() == grouped.fill_nan(0.0).to_list()
+
+
+@st.composite
+def grouped_splits(draw: st.DrawFn) -> tuple[pl.DataFrame, dict[int, int]]:
+    """Rows of up to four groups in any order, weights exact in binary (many ties), and each
+    group's total in fen (small: every remainder exact to far below `REMAINDER_STEPS`)."""
+    size = draw(st.integers(min_value=1, max_value=60))
+    groups = draw(st.lists(st.integers(0, 3), min_size=size, max_size=size))
+    weights = draw(
+        st.lists(st.sampled_from([0.0, 1.0, 1.5, 2.0, 3.25, 7.0]), min_size=size, max_size=size)
+    )
+    totals = {g: draw(st.integers(min_value=0, max_value=10_000)) for g in sorted(set(groups))}
+    frame = pl.DataFrame({"g": groups, "w": weights, "t": [totals[g] / 100 for g in groups]})
+    return frame, totals
+
+
+@settings(max_examples=200, deadline=None)
+@given(split=grouped_splits())
+def test_each_group_is_split_as_exact_arithmetic_splits_it(
+    split: tuple[pl.DataFrame, dict[int, int]],
+) -> None:
+    """Each group's rows (wherever they stand in the frame) get the split computed in rationals
+    of the group alone (`exact_allocation`, ties to the earlier row); a group whose weights sum
+    to zero pays nothing."""
+    frame, totals = split
+    paid = allocate(frame, total="t", weight="w", by=["g"], out="p")["p"]
+    for group, total in totals.items():
+        rows = [i for i, g in enumerate(frame["g"]) if g == group]
+        weights = [frame["w"][i] for i in rows]
+        expected = exact_allocation(total, weights)[0] if sum(weights) > 0 else [0] * len(rows)
+        assert [round(paid[i] * 100) for i in rows] == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    weights=st.lists(
+        st.one_of(
+            st.floats(min_value=-1e6, max_value=1e9, allow_subnormal=False),
+            st.sampled_from([0.0, 1.0, 2.5, None, math.nan, math.inf, 1e308]),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    data=st.data(),
+)
+def test_a_group_is_split_as_if_alone(weights: list[float | None], data: st.DataObject) -> None:
+    """Groups do not touch each other: each group's payments in fen (NaN where its weights or
+    total are not money a file can hold) are those of its rows split alone, whatever the other
+    groups hold."""
+    groups = data.draw(st.lists(st.integers(0, 2), min_size=len(weights), max_size=len(weights)))
+    total = st.integers(0, 10**12).map(lambda fen: fen / 100) | st.sampled_from(
+        [None, math.nan, 1e20]
+    )
+    totals = data.draw(st.lists(total, min_size=3, max_size=3))
+    frame = pl.DataFrame(
+        {"g": groups, "w": weights, "t": [totals[g] for g in groups]},
+        schema={"g": pl.Int64, "w": pl.Float64, "t": pl.Float64},
+    ).with_row_index("row")
+    together = allocate(frame, total="t", weight="w", by=["g"], out="p")
+    for group in set(groups):
+        rows = frame.filter(pl.col("g") == group)
+        alone = allocate(rows, total="t", weight="w", by=["g"], out="p")["p"]
+        got = together.filter(pl.col("g") == group)["p"]
+        assert in_fen(got) == in_fen(alone)
+
+
+def in_fen(paid: pl.Series) -> list[int | None]:
+    """Payments in fen, None for NaN (a yuan amount's last bit is polars': a column of one row
+    is divided by 100, a longer one multiplied by 0.01)."""
+    return [None if math.isnan(p) else round(p * 100) for p in paid]
+
+
+@pytest.mark.parametrize(("by", "paid"), [([], None), (["g"], [0.5, 0.5])])
+def test_a_subnormal_largest_weight_leaves_the_period_unsplit_and_splits_a_group(
+    by: list[str], paid: list[float] | None
+) -> None:
+    """The weights are divided by the largest as polars divided them (`money.Groups.divide`):
+    over the whole period × its reciprocal, infinite for a weight below 2⁻¹⁰²² (NaN: the run
+    stops, naming the definition); over groups ÷, which splits."""
+    frame = pl.DataFrame({"g": ["A", "A"], "w": [1e-310, 1e-310], "t": [1.0, 1.0]})
+    got = allocate(frame, total="t", weight="w", by=by, out="p")["p"]
+    assert got.is_nan().all() if paid is None else got.to_list() == paid
