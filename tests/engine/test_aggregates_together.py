@@ -91,14 +91,14 @@ def _with_reports() -> ir.Policy:
 def _hospital_group_bys(policy: ir.Policy, inputs: Any) -> tuple[Settlement, int]:
     """A settlement, and how many group-bys of the cases by hospital it made."""
     made: list[object] = []
-    original = keys.group_rows
+    original = keys.group_codes
 
     def counted(codes: Any, frame: pl.DataFrame, kinds: Any, *args: Any, **kw: Any) -> pl.DataFrame:
         if list(kinds) == ["hospital_id"] and "case_id" in frame.columns:
             made.append(kinds)
         return original(codes, frame, kinds, *args, **kw)
 
-    with mock.patch.object(keys, "group_rows", counted):
+    with mock.patch.object(keys, "group_codes", counted):
         return settle(policy, inputs, YEAR), len(made)
 
 

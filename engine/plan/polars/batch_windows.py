@@ -76,10 +76,7 @@ def prefetch_aggregates(compiler: Compiler, node: Any, *, kept: bool = False) ->
             ),
         )
     else:
-        result = _group(compiler, cases, keys, reduced, streamed=rows.orderless)
-        values = {n: n for n in (r.meta.output_name() for r in reduced)}
-        codes = compiler.run.data.codes
-        compiler.replace(keys_mod.bring_values(codes, compiler.frame(), result, keys, values))
+        compiler.replace(_grouped_onto(compiler, cases, keys, reduced, streamed=rows.orderless))
     computed = compiler.run.kept_aggregates if kept else compiler.run.aggregates
     for key, r in zip(found, reduced, strict=True):
         computed[(key, compiler.grain)] = r.meta.output_name()
@@ -168,9 +165,8 @@ def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:
     frame = rows.added(compiler, compiler.run.frame(source), keys)
     reduced = made().alias(alias)
     if keys:
-        result = _group(compiler, frame, keys, [reduced], streamed=rows.orderless)
-        name = reduced.meta.output_name()
-        column = pl.col(compiler.run.bring(compiler.grain, result, keys, name))
+        compiler.replace(_grouped_onto(compiler, frame, keys, [reduced], streamed=rows.orderless))
+        column = pl.col(alias)
         return column.fill_null(0.0) if node.fn in ZERO_WHEN_EMPTY else column
     value = frame.lazy().select(reduced).collect(engine="in-memory").item()
     total = pl.lit(_fill_empty(node.fn, value), dtype=pl.Float64)
@@ -230,6 +226,26 @@ def _group(
         return keys_mod.group_rows(codes, frame, keys, reduced, carried or (), streamed=streamed)
     firsts = [pl.col(c).first() for c in carried or ()]
     return frame.lazy().group_by(keys).agg(*firsts, *reduced).sort(keys).collect(engine="in-memory")
+
+
+def _grouped_onto(
+    compiler: Compiler,
+    frame: pl.DataFrame,
+    keys: list[str],
+    reduced: list[pl.Expr],
+    *,
+    streamed: bool,
+) -> pl.DataFrame:
+    """The compiler's frame with the aggregates `reduced` of `frame`'s rows grouped by `keys`:
+    by their packed code, the values brought back by it, where every key is coded
+    (`keys.group_codes`, `keys.bring_coded`), else a group-by on the keys and a join."""
+    codes = compiler.run.data.codes
+    values = {n: n for n in (r.meta.output_name() for r in reduced)}
+    if codes.codable(keys):
+        result = keys_mod.group_codes(codes, frame, keys, reduced, streamed=streamed)
+        return keys_mod.bring_coded(codes, compiler.frame(), result, keys, values)
+    result = _group(compiler, frame, keys, reduced, streamed=streamed)
+    return keys_mod.bring_values(codes, compiler.frame(), result, keys, values)
 
 
 #: An aggregate's expression, made once the row values it reads are computed (`RowValues.added`).
