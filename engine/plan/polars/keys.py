@@ -181,9 +181,9 @@ def bring_coded(
     kinds: Sequence[str],
     values: Mapping[str, str],
 ) -> pl.DataFrame:
-    """`bring_values` from a `source` keyed by the packed code (`__code`, `group_codes`) of
-    the key columns `kinds` of `frame`, whatever its size: a code with a null key's (0) in it
-    matches no row of `frame`, where a null key has no code."""
+    """`bring_values` from a `source` keyed by the packed code (`__code`: its rows' values of
+    the key columns `kinds`, `KeyCodes.packed`) onto `frame`, whatever its size: a code with a
+    null key's (0) in it matches no row of `frame`, where a null key has no code."""
     keyed = source.select("__code", *values).drop_nulls("__code")  # a key no row of the run has
     return _bring_keyed(codes, frame, keyed, kinds, values)
 
@@ -266,24 +266,14 @@ def group_rows(
     sum's last bits do, and only the in-memory engine adds in row order)."""
     kept = (*kinds, *carried)
     firsts = [pl.col(c).first() for c in (*kept, *carried_codes(frame, kept))]
-    grouped = group_codes(codes, frame, kinds, [*firsts, *aggregates], streamed=streamed)
-    return grouped.sort("__code").drop("__code")
-
-
-def group_codes(
-    codes: KeyCodes,
-    frame: pl.DataFrame,
-    kinds: Sequence[str],
-    aggregates: Sequence[pl.Expr],
-    *,
-    streamed: bool = False,
-) -> pl.DataFrame:
-    """The `aggregates` of `frame`'s rows by the packed code (`__code`) of the key columns
-    `kinds`, one row per code in no order (`streamed`: as in `group_rows`). The values go
-    back by the code (`bring_coded`): no key column carried through the group-by (the
-    `first` of a text key costs a third of a group-by of 1M cases)."""
-    grouped = frame.lazy().group_by(codes.packed(frame, kinds).alias("__code"))
-    return grouped.agg(*aggregates).collect(engine="streaming" if streamed else "in-memory")
+    return (
+        frame.lazy()
+        .group_by(codes.packed(frame, kinds).alias("__code"))
+        .agg(*firsts, *aggregates)
+        .sort("__code")
+        .drop("__code")
+        .collect(engine="streaming" if streamed else "in-memory")
+    )
 
 
 __all__ = [
@@ -295,6 +285,5 @@ __all__ = [
     "code_column",
     "codes_of_texts",
     "distinct_rows",
-    "group_codes",
     "group_rows",
 ]
