@@ -110,6 +110,16 @@ def grid_parts(
     return columns, total.cast(pl.Float64) * (1.0 / EXACT_SCALE)
 
 
+def group_sums(group: np.ndarray, space: int, part: np.ndarray) -> np.ndarray:
+    """Each group's sum of a grid part (`grid_parts`' 64-bit integers), `group` each row's
+    group, an index below `space`: numpy's `add.at` in 64-bit integers, exact in any order as
+    polars' sums of the column are — `grid_parts` keeps every sum of a part's values below
+    2⁶³ (Σ|part| over all its rows)."""
+    sums = np.zeros(space, np.int64)
+    np.add.at(sums, group, part)
+    return sums
+
+
 def mean_of(total: pl.Expr, count: pl.Expr) -> pl.Expr:
     """A group's exact `total` ÷ its `count` of values (missing for none)."""
     number = count.cast(pl.Float64)

@@ -16,7 +16,7 @@ from engine.inputs import catalog
 from engine.inputs.rundata import Period, RunData
 from engine.plan.functions import near_compare, near_constant, near_threshold
 from engine.plan.polars import keys
-from engine.plan.polars.keys import KeyCodes, bring_values, group_rows
+from engine.plan.polars.keys import KeyCodes, bring_coded, bring_values, group_rows
 from engine.run.settle import load_data, load_policy
 from tests.conftest import POLICIES, SAMPLE
 
@@ -122,6 +122,35 @@ def test_grouping_by_code_is_a_group_by_in_key_order(
     expected = data.group_by(columns).agg(total, pl.len().alias("n")).sort(columns)
     assert got.select(*columns, "n").equals(expected.select(*columns, "n"))
     assert got["total"].to_list() == expected["total"].to_list()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(ROWS, min_size=1, max_size=40),
+    onto=st.lists(ROWS, min_size=1, max_size=12),
+    columns=KEYS,
+    cut=st.integers(0, 3),
+)
+def test_values_grouped_and_brought_by_code_are_a_group_by_and_a_left_join(
+    rows: list[dict[str, Any]], onto: list[dict[str, Any]], columns: list[str], cut: int
+) -> None:
+    """Values per packed code (as `RowValues.tallied` gives them, no key column) brought back
+    by the code onto a frame of any size give polars' group-by on the key columns, joined on
+    them: a row whose key is missing, or no case has, gets nothing (a null key's group matches
+    no row)."""
+    data, target = frame(rows), frame(onto)
+    aggregates = [pl.col("value").sum().alias("total"), pl.len().alias("n")]
+    grouped = data.group_by(columns).agg(aggregates)
+    expected = target.join(grouped, on=columns, how="left", maintain_order="left")
+    by_code = data.group_by(codes().packed(data, columns).alias("__code")).agg(aggregates)
+    for limit in (keys.DENSE_LIMIT, cut):  # a dense gather, or a join on the code
+        original, keys.DENSE_LIMIT = keys.DENSE_LIMIT, limit
+        try:
+            got = bring_coded(codes(), target, by_code, columns, {"total": "total", "n": "n"})
+        finally:
+            keys.DENSE_LIMIT = original
+        assert got.select("n").equals(expected.select("n"))
+        assert got["total"].to_list() == expected["total"].to_list()
 
 
 @settings(max_examples=60, deadline=None)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection, Container, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import polars as pl
 
 from engine.inputs.stored import case_columns, count
@@ -57,6 +58,10 @@ def prefetch_aggregates(compiler: Compiler, node: Any, *, kept: bool = False) ->
         arg = inner.expr(agg.arg) if agg.arg is not None else None
         name = f"__kept{len(compiler.run.kept_aggregates) + len(pending)}" if kept else None
         pending.append((rows.reduce(agg, arg, where), name or compiler.run.temp()))
+    if keys and not new_frame:
+        compiler.replace(_grouped_onto(compiler, rows, compiler.run.frame(case), keys, pending))
+        _record(compiler, found, [alias for _, alias in pending], kept=kept)
+        return
     cases = rows.added(compiler, compiler.run.frame(case), keys)
     reduced = [made().alias(alias) for made, alias in pending]
     if not keys:
@@ -75,14 +80,16 @@ def prefetch_aggregates(compiler: Compiler, node: Any, *, kept: bool = False) ->
                 *[r.meta.output_name() for r in reduced],
             ),
         )
-    else:
-        result = _group(compiler, cases, keys, reduced, streamed=rows.orderless)
-        values = {n: n for n in (r.meta.output_name() for r in reduced)}
-        codes = compiler.run.data.codes
-        compiler.replace(keys_mod.bring_values(codes, compiler.frame(), result, keys, values))
+    _record(compiler, found, [r.meta.output_name() for r in reduced], kept=kept)
+
+
+def _record(
+    compiler: Compiler, found: dict[str, ir.Aggregate], names: list[str], *, kept: bool
+) -> None:
+    """The columns of the aggregates `found` (by their IR), for the later definitions."""
     computed = compiler.run.kept_aggregates if kept else compiler.run.aggregates
-    for key, r in zip(found, reduced, strict=True):
-        computed[(key, compiler.grain)] = r.meta.output_name()
+    for key, name in zip(found, names, strict=True):
+        computed[(key, compiler.grain)] = name
 
 
 class Defining(Protocol):
@@ -165,13 +172,13 @@ def aggregate(compiler: Compiler, node: ir.Aggregate) -> pl.Expr:
     arg = inner.expr(node.arg) if node.arg is not None else None
     rows = RowValues()
     made, alias = rows.reduce(node, arg, where), compiler.run.temp()
+    if keys:
+        pending = [(made, alias)]
+        compiler.replace(_grouped_onto(compiler, rows, compiler.run.frame(source), keys, pending))
+        column = pl.col(alias)
+        return column.fill_null(0.0) if node.fn in ZERO_WHEN_EMPTY else column
     frame = rows.added(compiler, compiler.run.frame(source), keys)
     reduced = made().alias(alias)
-    if keys:
-        result = _group(compiler, frame, keys, [reduced], streamed=rows.orderless)
-        name = reduced.meta.output_name()
-        column = pl.col(compiler.run.bring(compiler.grain, result, keys, name))
-        return column.fill_null(0.0) if node.fn in ZERO_WHEN_EMPTY else column
     value = frame.lazy().select(reduced).collect(engine="in-memory").item()
     total = pl.lit(_fill_empty(node.fn, value), dtype=pl.Float64)
     if kept:
@@ -232,6 +239,28 @@ def _group(
     return frame.lazy().group_by(keys).agg(*firsts, *reduced).sort(keys).collect(engine="in-memory")
 
 
+def _grouped_onto(
+    compiler: Compiler,
+    rows: RowValues,
+    frame: pl.DataFrame,
+    keys: list[str],
+    pending: list[tuple[Reduced, str]],
+) -> pl.DataFrame:
+    """The compiler's frame with the aggregates `pending` (`rows.reduce`'s, with their names)
+    of `frame`'s rows grouped by `keys`: tallied per packed code by numpy where it can
+    (`RowValues.tallied`), the values brought back by the code (`keys.bring_coded`), else a
+    group-by (`_group`) and its rows brought back on the keys."""
+    codes = compiler.run.data.codes
+    values = {alias: alias for _, alias in pending}
+    result = rows.tallied(compiler, frame, keys, [alias for _, alias in pending])
+    if result is not None:
+        return keys_mod.bring_coded(codes, compiler.frame(), result, keys, values)
+    added = rows.added(compiler, frame, keys)
+    reduced = [made().alias(alias) for made, alias in pending]
+    result = _group(compiler, added, keys, reduced, streamed=rows.orderless)
+    return keys_mod.bring_values(codes, compiler.frame(), result, keys, values)
+
+
 #: An aggregate's expression, made once the row values it reads are computed (`RowValues.added`).
 Reduced = Callable[[], pl.Expr]
 
@@ -265,18 +294,33 @@ class RowValues:
     #: case column of the inputs, counted on its hashes where they tell its texts apart
     #: (`_distinct_hashes`)
     counted: set[str] = field(default_factory=set)
+    #: per aggregate (in `reduce`'s order), its value from a group's tallies (`tallied`), or
+    #: None where it has none (a share, distinct, min, max, a sum of a constant)
+    tallies: list[Reduced | None] = field(default_factory=list)
+    #: the `where` of each count that has one, tallied per group
+    taken: dict[str, pl.Expr] = field(default_factory=dict)
 
     def reduce(self, node: ir.Aggregate, arg: pl.Expr | None, where: pl.Expr | None) -> Reduced:
         """One aggregate over a group (sums and means exact, the same in every backend: see
         `engine.plan.exact`), to be made after `added`. An argument that reads no row (a
         constant) stays in the group-by, where it is one value per group."""
+        made, tally = self._reduce(node, arg, where)
+        self.tallies.append(tally)
+        return made
+
+    def _reduce(
+        self, node: ir.Aggregate, arg: pl.Expr | None, where: pl.Expr | None
+    ) -> tuple[Reduced, Reduced | None]:
         fn = node.fn
         if fn == "count":
-            count = where.fill_null(False).sum() if where is not None else pl.len()
-            return _ready(count.cast(pl.Float64))
+            if where is None:
+                return _ready(pl.len().cast(pl.Float64)), _ready(_tally("__rows"))
+            taken = f"__taken{len(self.taken)}"
+            self.taken[taken] = where.fill_null(False)
+            return _ready(where.fill_null(False).sum().cast(pl.Float64)), _ready(_tally(taken))
         if fn == "share":
             share = where.fill_null(False).mean() if where is not None else pl.lit(1.0)
-            return _ready(share.cast(pl.Float64))
+            return _ready(share.cast(pl.Float64)), None
         assert arg is not None
         if fn == "cv" or _reads_rows(node.arg):
             name = f"__values{len(self.values)}"
@@ -291,24 +335,79 @@ class RowValues:
             numbers = values.cast(pl.Float64)
             self.orderless = self.orderless and fn not in ("sum", "mean")
             if fn == "sum":
-                return _ready(exact.exact_sum(numbers))
+                return _ready(exact.exact_sum(numbers)), None
             if fn == "mean":
-                return _ready(exact.exact_mean(numbers))
+                return _ready(exact.exact_mean(numbers)), None
         if fn == "distinct":
             self.counted.add(name)
-            return _ready(values.drop_nulls().n_unique().cast(pl.Float64))
+            return _ready(values.drop_nulls().n_unique().cast(pl.Float64)), None
         if fn == "min":
-            return _ready(values.min())
+            return _ready(values.min()), None
         if fn == "max":
-            return _ready(values.max())
+            return _ready(values.max()), None
+        counted = _tally(f"{name}_count")
         if fn == "cv":
             self.spread.append(name)
             deviation, mean = pl.col(f"{name}_deviation"), pl.col(f"{name}_mean").first()
-            return lambda: exact.spread_of(self.sums[f"{name}_squares"], deviation.count()) / mean
+            squares = f"{name}_squares"
+            return (
+                lambda: exact.spread_of(self.sums[squares], deviation.count()) / mean,
+                lambda: exact.spread_of(self.sums[squares], counted) / mean,
+            )
         self.summed.add(name)
         if fn == "sum":
-            return lambda: self.sums[name]
-        return lambda: exact.mean_of(self.sums[name], values.count())
+            return (lambda: self.sums[name]), (lambda: self.sums[name])
+        return (
+            lambda: exact.mean_of(self.sums[name], values.count()),
+            lambda: exact.mean_of(self.sums[name], counted),
+        )
+
+    def tallied(
+        self, compiler: Compiler, frame: pl.DataFrame, keys: list[str], names: list[str]
+    ) -> pl.DataFrame | None:
+        """The aggregates (`names`, in `reduce`'s order) of `frame`'s rows by the packed code
+        of `keys` (`__code`), from each group's tallies made by numpy (`_Tallies`) — its rows,
+        the rows a `where` takes, its values and their grid parts' integer sums and, per `cv`,
+        its exact mean and the integer sums of the squared deviations' grid parts — each read
+        by its aggregate's expression on one row per group: the same integers as a group-by
+        sums, so the same bits. Only for a group-by with a `cv`, whose two passes (a group-by
+        for the means, their join back, then the group-by) it replaces at a third less CPU;
+        sums and counts alone cost as much as polars' streaming group-by (docs/speed.md).
+        None there, where an aggregate has no tallies, the codes span too many values, or a
+        value is off the grid (`exact.grid_parts`): a group-by then."""
+        codes = compiler.run.data.codes
+        if not self.spread or not codes.codable(keys) or None in self.tallies:
+            return None
+        space = codes.space(keys)
+        if frame.is_empty() or space > min(keys_mod.DENSE_LIMIT, 4 * frame.height):
+            return None
+        group = frame.select(codes.packed(frame, keys)).to_series()
+        if group.has_nulls():  # a key value the run's codes do not have
+            return None
+        found = with_columns(frame, *(v.alias(n) for n, v in {**self.values, **self.taken}.items()))
+        tallies = _Tallies.of(group.to_numpy().astype(np.intp), space)
+        for name in self.taken:
+            tallies.count(name, found.get_column(name))
+        data = compiler.run.data if frame is compiler.run.frames.get(g.CASE) else None
+        for name in (*self.summed, *self.spread):
+            numbers = found.get_column(name).cast(pl.Float64)
+            parts = self._parts(name, numbers, frame, data)
+            if parts is None:
+                return None
+            tallies.count(f"{name}_count", numbers.is_not_null())
+            tallies.summed(parts[0])
+            self.sums[name] = parts[1]
+        for name in self.spread:
+            mean = tallies.read(exact.mean_of(self.sums[name], _tally(f"{name}_count")))
+            tallies.given[f"{name}_mean"] = mean
+            squares = tallies.squares(found.get_column(name).cast(pl.Float64), mean)
+            parts = exact.grid_parts(squares, f"{name}_squares")
+            if parts is None:
+                return None
+            tallies.summed(parts[0])
+            self.sums[f"{name}_squares"] = parts[1]
+        made = [t().alias(n) for t, n in zip(self.tallies, names, strict=True) if t is not None]
+        return tallies.frame().lazy().group_by("__code").agg(made).collect(engine="in-memory")
 
     def added(self, compiler: Compiler, frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
         """`frame` with the row values of a group-by on `keys` (one lazy query), the grid steps
@@ -449,6 +548,67 @@ def _distinct_hashes(data: RunData, column: str, texts: pl.Series) -> pl.Series 
                 hashes = found
         data.distinct_hashes[column] = hashes
     return data.distinct_hashes[column]
+
+
+def _tally(name: str) -> pl.Expr:
+    """A group's tally (`RowValues.tallied`): on one row per group, that row's."""
+    return pl.col(name).sum().cast(pl.Float64)
+
+
+@dataclass
+class _Tallies:
+    """Per packed code (an index below `space`) that some row has (`occupied`), the tallies of
+    a group-by's rows (`RowValues.tallied`)."""
+
+    #: each row's packed code
+    index: np.ndarray
+    space: int
+    occupied: np.ndarray
+    #: per tally, its value per occupied code
+    given: dict[str, pl.Series]
+
+    @classmethod
+    def of(cls, index: np.ndarray, space: int) -> _Tallies:
+        rows = np.bincount(index, minlength=space)
+        occupied = np.flatnonzero(rows)
+        return cls(index, space, occupied, {"__rows": pl.Series(rows[occupied])})
+
+    def count(self, name: str, taken: pl.Series) -> None:
+        """How many rows of each code `taken` holds for."""
+        held = taken.fill_null(False)
+        if held.all():
+            self.given[name] = self.given["__rows"]
+            return
+        index = self.index[held.to_numpy()]
+        self.given[name] = pl.Series(np.bincount(index, minlength=self.space)[self.occupied])
+
+    def summed(self, parts: list[pl.Series]) -> None:
+        """Each code's integer sums of the grid parts `parts` (`exact.grid_parts`)."""
+        for part in parts:
+            sums = exact.group_sums(self.index, self.space, part.to_numpy())
+            self.given[part.name] = pl.Series(sums[self.occupied])
+
+    def frame(self) -> pl.DataFrame:
+        """One row per occupied code: `__code` and every tally."""
+        code = pl.Series("__code", self.occupied.astype(np.uint64))
+        return pl.DataFrame([code, *(v.alias(n) for n, v in self.given.items())])
+
+    def read(self, value: pl.Expr) -> pl.Series:
+        """`value`, an aggregate of the tallies, per occupied code."""
+        found = self.frame().lazy().group_by("__code", maintain_order=True).agg(value)
+        return found.collect(engine="in-memory").to_series(1)
+
+    def squares(self, numbers: pl.Series, means: pl.Series) -> pl.Series:
+        """Each value's squared deviation from its code's mean (`means`: one per occupied
+        code), 0 for a missing value (what it adds to a sum): the doubles a polars column
+        gives, by numpy (a polars gather and product cost twice as much)."""
+        dense = np.full(self.space, np.nan)
+        dense[self.occupied] = means.to_numpy()  # NaN for a mean of no value: no row has one
+        deviation = numbers.to_numpy() - dense[self.index]
+        squares = np.multiply(deviation, deviation, out=deviation)
+        if numbers.has_nulls():
+            squares[numbers.is_null().to_numpy()] = 0.0
+        return pl.Series(squares)
 
 
 def _by_code(means: pl.DataFrame, group: pl.Series) -> pl.Series:

@@ -174,10 +174,37 @@ def bring_values(
     return join_values(frame, right, list(columns or keys), list(keys))
 
 
+def bring_coded(
+    codes: KeyCodes,
+    frame: pl.DataFrame,
+    source: pl.DataFrame,
+    kinds: Sequence[str],
+    values: Mapping[str, str],
+) -> pl.DataFrame:
+    """`bring_values` from a `source` keyed by the packed code (`__code`: its rows' values of
+    the key columns `kinds`, `KeyCodes.packed`) onto `frame`, whatever its size: a code with a
+    null key's (0) in it matches no row of `frame`, where a null key has no code."""
+    keyed = source.select("__code", *values).drop_nulls("__code")  # a key no row of the run has
+    return _bring_keyed(codes, frame, keyed, kinds, values)
+
+
 def _bring_by_code(
     codes: KeyCodes,
     frame: pl.DataFrame,
     source: pl.DataFrame,
+    kinds: Sequence[str],
+    values: Mapping[str, str],
+    columns: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    keyed = source.drop_nulls(kinds).select(codes.packed(source, kinds).alias("__code"), *values)
+    keyed = keyed.drop_nulls("__code")  # a key value no row of the run has
+    return _bring_keyed(codes, frame, keyed, kinds, values, columns)
+
+
+def _bring_keyed(
+    codes: KeyCodes,
+    frame: pl.DataFrame,
+    keyed: pl.DataFrame,
     kinds: Sequence[str],
     values: Mapping[str, str],
     columns: Sequence[str] | None = None,
@@ -189,8 +216,6 @@ def _bring_by_code(
     )
     packed = pl.when(has_null).then(None).otherwise(codes.packed(frame, kinds, columns))
     at = frame.select(packed.alias("__code")).to_series()
-    keyed = source.drop_nulls(kinds).select(codes.packed(source, kinds).alias("__code"), *values)
-    keyed = keyed.drop_nulls("__code")  # a key value no row of the run has
     space = codes.space(kinds)
     if space <= min(DENSE_LIMIT, 4 * frame.height) and all(map(_scatters, keyed.dtypes[1:])):
         where = keyed["__code"].cast(pl.Int64)
@@ -258,6 +283,7 @@ def group_rows(
 __all__ = [
     "CODED",
     "KeyCodes",
+    "bring_coded",
     "bring_values",
     "carried_codes",
     "code_column",
