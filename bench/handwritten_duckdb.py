@@ -369,12 +369,28 @@ def cut_bucket(counts: list[tuple[Any, ...]], left: int) -> tuple[float, int, in
     raise AssertionError("fewer cases than fen left over")  # `left < rows` checked first
 
 
+class Clock:
+    """Seconds per stage, printed to stderr as each ends: where a run's time goes."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+
+    def done(self, stage: str) -> None:
+        now = time.perf_counter()
+        print(f"{now - self.last:7.1f} s  {stage}", file=sys.stderr, flush=True)
+        self.last = now
+
+
 def settle(con: duckdb.DuckDBPyConnection, data: Path, out: Path, year: int = 2024) -> None:
     """Xuancheng 2024 over the year's cases: `settlement/cases.parquet` (by case id),
     `settlement/hospitals.parquet` and `settlement/summary.parquet` in `out`."""
+    clock = Clock()
     found = first_pass(con, data, year)
+    clock.done("first pass (group and hospital counts, incentive candidates)")
     inverse = small_tables(con, data, found)
+    clock.done("small tables (groups, coefficients, incentive cuts)")
     second_pass(con, data, year, inverse)
+    clock.done("second pass (category, points, settled points: the table `settled`)")
     budget = yaml.safe_load((data / "budget.yaml").read_text(encoding="utf-8"))
     period_fund = float(budget["values"]["drg_fund"]) * handwritten.MONTHS_PER_YEAR * (1.0 / 12)
     row = con.execute("SELECT fsum(settled_points) FROM settled").fetchone()
@@ -387,6 +403,7 @@ def settle(con: duckdb.DuckDBPyConnection, data: Path, out: Path, year: int = 20
         total = handwritten.round_half_away(total_points * point_value * 100)
         extra = allocation(con, total, total_points)
     con.execute(f"CREATE VIEW paid AS SELECT *, floored + {extra} AS payment FROM shares")
+    clock.done("the split (total points, remainder buckets, the cut)")
     stage = out / "settlement"
     stage.mkdir(parents=True, exist_ok=True)
     con.execute(
@@ -402,6 +419,7 @@ def settle(con: duckdb.DuckDBPyConnection, data: Path, out: Path, year: int = 20
             FROM paid ORDER BY case_id
         ) TO '{stage / "cases.parquet"}' (FORMAT parquet, COMPRESSION snappy)"""
     )
+    clock.done("settlement/cases.parquet (ORDER BY case_id)")
     statements(
         con,
         data,
@@ -411,6 +429,7 @@ def settle(con: duckdb.DuckDBPyConnection, data: Path, out: Path, year: int = 20
         total_points,
         handwritten.round_half_away(period_fund * 100),
     )
+    clock.done("hospital statement and summary")
 
 
 def statements(
