@@ -6,19 +6,20 @@ lowering, `engine/plan/sql/`, is measured against it). It mirrors the hand-writt
 (`bench/handwritten.py`) stage by stage and reuses its rules and its small-table steps; only the
 per-case work runs in DuckDB, in as few passes over the cases as the rules allow:
 
-1. one scan of the cases' Parquet (five columns): per group its case count and CV, per hospital
-   its DRG cases and its incentive candidates (a list, a few per thousand), the mean cost of
-   the grouped cases — one `GROUP BY GROUPING SETS`;
+1. one scan of the cases' Parquet (seven of its columns): per group its case count and CV, per
+   hospital its DRG cases and its incentive candidates (a list, a few per thousand), the mean
+   cost of the grouped cases — one `GROUP BY GROUPING SETS`;
 2. in Python, on those small results: the groups' base points and stability, the hospitals'
-   coefficients (`handwritten._coefficients`), the incentive cases kept within their quota;
-3. one scan of the cases joined to the small tables (integer keys `g`, `h`) computing category,
-   points, coefficient and settled points into a table of the run's own database file (on
-   disk, compressed: the spill folder);
+   coefficients (`handwritten._coefficients`), each hospital's last kept incentive case (its
+   points and case id: "kept" is then a comparison in the next scan, not a rank);
+3. one scan of the cases joined to the small tables (602 groups, 300 hospitals) computing
+   category, points, coefficient and settled points into the table `settled` of the run's own
+   database file (on disk, compressed: in the spill folder);
 4. the budget split to the fen as the engine splits it (`engine.plan.sql.allocation`): the
    remainders counted in buckets (a GROUP BY), the last fen-taker of the bucket across the cut
    read back (ORDER BY … LIMIT 1 OFFSET), then each case's fen is a comparison;
-5. the per-case file (ordered by `case_id`, as the engine orders it) and the hospital statement
-   and summary written by `COPY … TO … (FORMAT parquet)`.
+5. the per-case file by `COPY (… ORDER BY case_id) TO … (FORMAT parquet)`, as the engine orders
+   it; the hospital statement and summary from one GROUP BY, their 300 rows finished in polars.
 
 `--plan floor` instead measures the I/O floor: read the cases, compute one value per case
 (the cost in fen), write a per-case file ordered by case id — no settlement at all.
