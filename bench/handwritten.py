@@ -87,8 +87,15 @@ def div_float(numerator: float, denominator: float) -> float | None:
 
 
 def round_half_away(value: float) -> int:
-    """Whole units, half away from zero, after the 1e-14 relative tolerance."""
-    return int(math.copysign(math.floor(abs(value) * (1 + TOLERANCE) + 0.5), value))
+    """Whole units, half away from zero, after the money rule's tolerance: 1e-14 relative, a
+    quarter unit from 2.5e13 units (README "Money")."""
+    units = abs(value)
+    if units <= 2.5e13:
+        magnitude = math.floor(units * (1 + TOLERANCE) + 0.5)
+    else:
+        whole = math.floor(units)
+        magnitude = whole + (units - whole >= 0.25)
+    return int(math.copysign(magnitude, value))
 
 
 def _fen(yuan: pl.Expr) -> pl.Expr:

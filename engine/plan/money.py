@@ -4,9 +4,10 @@ Rule: amounts are computed in binary floating point (IEEE double) in yuan — a 
 is computed as `a × (1 / b)` in both evaluation paths, because polars divides a column by a
 constant that way and the explainer must agree with it to the last bit; a rounding step
 rounds half away from zero, after a relative tolerance of 1e-14 absorbs representation noise
-(so 1.005 yuan, stored as 1.00499999…, rounds to 1.01). `allocate` splits a total exactly: every
-row gets the floor of its share in fen, and the fen left over go one each to the rows with the
-largest remainders, ties to the smallest row key — so the parts always sum to the total.
+(so 1.005 yuan, stored as 1.00499999…, rounds to 1.01) — a quarter of the step at most
+(`CAPPED_FROM`). `allocate` splits a total exactly: every row gets the floor of its share in
+fen, and the fen left over go one each to the rows with the largest remainders, ties to the
+smallest row key — so the parts always sum to the total.
 """
 
 from __future__ import annotations
@@ -24,8 +25,17 @@ from engine.plan.exact import exact_sum, grid_parts
 
 #: Relative tolerance: about 45 units in the last place of a double — enough to absorb the
 #: representation noise of a few operations (1.005 yuan is stored as 1.00499999…), small enough
-#: that even a province's budget (1e12 fen) moves by less than 0.02 fen.
+#: that a province's budget (1e12 fen) moves by less than 0.02 fen.
 TOLERANCE = 1e-14
+#: From this many units of the rounding step (2.5e13: a budget of 2.5e11 元 rounded to the fen)
+#: the relative tolerance would add a quarter unit or more, and from 5e13 move an amount that is
+#: exact in whole units: a national year's budget of 1,676,937,772,600.00 元 was rounded 2 fen
+#: up. There the tolerance is a quarter unit (`TOLERANCE_CAP`), whatever the amount, and the
+#: magnitude is its whole units plus one where their fraction is ¼ or more — both exact (a
+#: double's + ½ at such sizes rounds itself: from 2⁵¹, where its step is ½, it moved whole
+#: amounts up).
+CAPPED_FROM = 2.5e13
+TOLERANCE_CAP = 0.25
 #: The largest amount in 元 a double holds exactly to the fen (2**53 fen).
 MAX_MONEY = 2.0**53 / 100
 #: `allocate` scales a group's weights so that the largest is 2⁵² before summing them exactly:
@@ -43,18 +53,30 @@ REMAINDER_STEPS = 2.0**24
 
 
 def round_half_away(value: float | None, digits: int = 0) -> float | None:
-    """Round half away from zero to `digits` decimals (Python path)."""
+    """Round half away from zero to `digits` decimals (Python path): the value's magnitude in
+    units of the step, the tolerance added (relative; from `CAPPED_FROM` units a quarter unit,
+    above), + ½, floored."""
     if value is None or math.isnan(value):
         return None
     scale = 10.0**digits
-    magnitude = math.floor(abs(value) * scale * (1 + TOLERANCE) + 0.5)
+    units = abs(value) * scale
+    if units <= CAPPED_FROM:
+        magnitude = math.floor(units * (1 + TOLERANCE) + 0.5)
+    else:
+        whole = math.floor(units)
+        magnitude = whole + (units - whole >= 0.5 - TOLERANCE_CAP)
     return math.copysign(magnitude, value) * (1.0 / scale)
 
 
 def round_half_away_expr(expr: pl.Expr, digits: int = 0) -> pl.Expr:
     """The same rule as `round_half_away`, on a column (batch path)."""
     scale = 10.0**digits
-    magnitude = (expr.abs() * scale * (1 + TOLERANCE) + 0.5).floor()
+    units = expr.abs() * scale
+    magnitude = (
+        pl.when(units <= CAPPED_FROM)
+        .then((units * (1 + TOLERANCE) + 0.5).floor())
+        .otherwise(units.floor() + (units - units.floor() >= 0.5 - TOLERANCE_CAP).cast(pl.Float64))
+    )
     return pl.when(expr < 0).then(-magnitude).otherwise(magnitude) * (1.0 / scale)
 
 

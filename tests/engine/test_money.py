@@ -7,12 +7,23 @@ import random
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+import duckdb
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlglot import exp
 
-from engine.plan.money import allocate, fen_text, round_half_away, to_fen
+from engine.plan.money import (
+    CAPPED_FROM,
+    allocate,
+    fen_text,
+    round_half_away,
+    round_half_away_expr,
+    to_fen,
+)
+from engine.plan.sql import build as b
+from engine.plan.sql.expressions import round_half_away as sql_round
 
 
 @pytest.mark.parametrize(
@@ -321,3 +332,65 @@ def test_a_subnormal_largest_weight_leaves_the_period_unsplit_and_splits_a_group
     frame = pl.DataFrame({"g": ["A", "A"], "w": [1e-310, 1e-310], "t": [1.0, 1.0]})
     got = allocate(frame, total="t", weight="w", by=by, out="p")["p"]
     assert got.is_nan().all() if paid is None else got.to_list() == paid
+
+
+def _old_units(units: float) -> float:
+    """The rule before its cap: the relative tolerance at every size."""
+    return math.floor(units * (1 + 1e-14) + 0.5)
+
+
+@given(st.integers(min_value=0, max_value=2**53 - 1), st.sampled_from([1, -1]))
+def test_an_amount_in_whole_units_rounds_to_itself(units: int, sign: int) -> None:
+    """Up to 2⁵³ (every whole number a double holds), in both paths: before the tolerance was
+    capped, from 5e13 units it moved such an amount up (`money.CAPPED_FROM`)."""
+    value = float(sign * units)
+    assert round_half_away(value) == value
+    batch = pl.DataFrame({"x": [value]}).select(round_half_away_expr(pl.col("x"))).item()
+    assert batch == value
+
+
+def test_a_national_budget_rounds_to_itself() -> None:
+    """100M cases' budget (`bench/handwritten_duckdb.py` at 100M): 1.68e14 fen, which the
+    uncapped tolerance (1e-14 of it, 1.68 fen) paid 2 fen high."""
+    budget = 1676937772600.00
+    assert _old_units(budget * 100) == 167693777260002  # the rule before its cap
+    assert pl.DataFrame({"x": [budget]}).select(to_fen(pl.col("x"))).item() == 167693777260000
+    assert round_half_away(budget, 2) == budget
+    assert round_half_away(1676937772600.005, 2) == 1676937772600.01  # half a fen: away
+
+
+@given(st.floats(min_value=0, max_value=CAPPED_FROM, allow_subnormal=False))
+def test_below_its_cap_the_tolerance_is_relative_as_before(units: float) -> None:
+    """The same bits as the rule before its cap, up to `CAPPED_FROM` units: no amount a city
+    settles rounds otherwise (its golden outputs unchanged)."""
+    assert round_half_away(units) == _old_units(units)
+    batch = pl.DataFrame({"x": [units]}).select(round_half_away_expr(pl.col("x"))).item()
+    assert batch == _old_units(units)
+
+
+def test_duckdb_rounds_as_polars_around_the_cap() -> None:
+    """The SQL lowering's rounding (`sql.expressions.round_half_away`) at and beyond the cap,
+    missing, NaN and infinite values: what the polars path gives."""
+    values = [
+        CAPPED_FROM,
+        CAPPED_FROM * (1 + 2**-52),
+        CAPPED_FROM + 0.5,
+        5e13 - 0.5,
+        5e13,
+        167693777260002.0,
+        167693777260002.5,
+        2.0**53 - 1,
+        -(2.0**53 - 1),
+        0.5,
+        -2.5,
+        None,
+        math.nan,
+        math.inf,
+    ]
+    frame = pl.DataFrame({"x": values}, schema={"x": pl.Float64})
+    expected = frame.select(round_half_away_expr(pl.col("x")))["x"].to_list()
+    con = duckdb.connect()
+    con.register("t", frame.to_arrow())
+    query = exp.select(b.alias(sql_round(b.col("x")), "x")).from_(b.table("t"))
+    got = [r[0] for r in con.execute(query.sql(dialect="duckdb")).fetchall()]
+    assert [str(v) for v in got] == [str(v) for v in expected]

@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from engine.plan import functions
 from engine.plan.lowering import ExpressionLowering
-from engine.plan.money import TOLERANCE
+from engine.plan.money import CAPPED_FROM, TOLERANCE, TOLERANCE_CAP
 from engine.plan.polars.batch import FLIPPED
 from engine.plan.polars.frames import KEY_COLUMNS, key_columns
 from engine.plan.sql import aggregates, classes, windows
@@ -187,9 +187,12 @@ def near_compare(op: str, left: b.Node, right: b.Node) -> b.Node:
 def round_half_away(value: b.Node, digits: int = 0) -> b.Node:
     """`money.round_half_away_expr`, the same operations in the same order."""
     scale = 10.0**digits
-    magnitude = b.floor(
-        b.add(b.mul(b.mul(b.abs_(value), b.num(scale)), b.num(1 + TOLERANCE)), b.num(0.5))
-    )
+    units = b.mul(b.abs_(value), b.num(scale))
+    relative = b.floor(b.add(b.mul(units.copy(), b.num(1 + TOLERANCE)), b.num(0.5)))
+    whole = b.floor(units.copy())
+    fraction = b.sub(units.copy(), whole.copy())
+    up = b.case([(b.compare(">=", fraction, b.num(0.5 - TOLERANCE_CAP)), b.num(1.0))], b.num(0.0))
+    magnitude = b.case([(b.compare("<=", units, b.num(CAPPED_FROM)), relative)], b.add(whole, up))
     signed = b.case([(b.compare("<", value, b.num(0.0)), b.neg(magnitude))], magnitude)
     return b.mul(signed, b.num(1.0 / scale))
 
