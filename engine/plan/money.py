@@ -36,8 +36,9 @@ TOLERANCE = 1e-14
 #: amounts up).
 CAPPED_FROM = 2.5e13
 TOLERANCE_CAP = 0.25
-#: The largest amount in 元 a double holds exactly to the fen (2**53 fen).
-MAX_MONEY = 2.0**53 / 100
+#: The largest amount in fen a double holds exactly (2⁵³), and in 元.
+MAX_FEN = 2.0**53
+MAX_MONEY = MAX_FEN / 100
 #: `allocate` scales a group's weights so that the largest is 2⁵² before summing them exactly:
 #: on the sum's grid of 2⁻⁴⁰ (`engine.plan.exact`) every weight down to 2⁻⁴⁰ of the largest then
 #: keeps its last bit. Scaled to 1 (before), each weight was rounded to 2⁻⁴⁰ of the largest: with
@@ -133,13 +134,15 @@ def allocate(
         broken |= groups.any(groups.rows(out_of_range))
     else:
         broken |= out_of_range[0]
-    floor = np.floor(share)
-    floor[(floor < -(2.0**63)) | (floor >= 2.0**63)] = 0.0  # a share no fen count holds
-    fen_paid = floor.astype(np.int64)
+    fen_paid = np.floor(share).astype(np.int64)  # |share| ≤ 2⁵³ fen (`_shares`)
     left_over = fen - np.add.reduceat(fen_paid, groups.starts)
     for group in np.flatnonzero(paid & ~broken & ~missing & (left_over > 0)):
         rows = slice(groups.starts[group], groups.starts[group] + groups.sizes[group])
         _give_left_over(fen_paid[rows], share[rows], int(left_over[group]))
+    # the parts sum to the total, or the group is not split: weights of both signs that nearly
+    # cancel make shares far beyond the total, whose floors sum to more than it or to less than
+    # its rows can make up one fen each
+    broken |= paid & ~missing & (np.add.reduceat(fen_paid, groups.starts) != fen)
     paid_yuan = yuan_from_fen(pl.lit(pl.Series(groups.back(fen_paid))))
     if broken.any():
         not_split = pl.lit(pl.Series(groups.back(np.repeat(broken, groups.sizes))))
@@ -217,8 +220,9 @@ def _shares(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each row's share in fen (in group order; 0 in a group whose weights sum to zero or less,
     and where not finite), whether each group's weights sum above zero (paid), and whether it is
-    not split: a sum of its weights that overflows, or a share or its total × weight (as large
-    as a share can get) not finite."""
+    not split: a sum of its weights that overflows, a share not finite or beyond `MAX_FEN`
+    (not money a file can hold), or its total × weight (as large as a share can get) not
+    finite."""
     found = groups.aggregate(
         {"w": weights}, pl.col("w").abs().max().alias("largest"), pl.col("w").sum()
     )
@@ -236,7 +240,7 @@ def _shares(
     paid = weight_sum > 0
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         share = groups.divide(fen * unit, np.where(paid, weight_sum, np.inf))
-        finite = np.isfinite(share) & np.isfinite(fen * weights)
+        finite = np.isfinite(share) & (np.abs(share) <= MAX_FEN) & np.isfinite(fen * weights)
     broken = ~np.isfinite(plain_sum) | ~np.isfinite(weight_sum)
     if not finite.all():
         broken |= groups.any(~finite)

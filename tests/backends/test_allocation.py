@@ -97,7 +97,9 @@ def test_a_whole_period_split_gives_what_the_rule_gives(
 
 def test_a_total_not_constant_over_the_period_is_split_by_the_windows() -> None:
     """Not a policy's (a total is at the grain it is split by), but the lowering does not assume
-    it: a total that varies is left to the windows, each row's fen left over as before."""
+    it: a total that varies is left to the windows — and is not a split, as in polars: shares
+    33⅓, 33⅓, 66⅔ fen, floors summing to 132, which no one total makes up a fen a row (the rows'
+    totals are 100, 100 and 200 fen; before, each row took a fen by its own, 33, 33, 67)."""
     frame = case_frame([1.0, 1.0, 1.0], 1.00).with_columns(t=pl.Series([1.00, 1.00, 2.00]))
     database = DuckDB()
     try:
@@ -105,6 +107,53 @@ def test_a_total_not_constant_over_the_period_is_split_by_the_windows() -> None:
     finally:
         database.close()
     assert windows(table) != []
-    # shares 33⅓, 33⅓, 66⅔ fen, floors summing to 132: c00 and c01 are left 100 − 132 < 0 fen,
-    # c02 200 − 132 and is first by remainder (⅔): 33, 33, 67
-    assert in_fen(got) == [33, 33, 67]
+    assert in_fen(got) == ["NaN"] * 3 == expected(frame, [])
+
+
+#: Weights of both signs, some that nearly cancel (1 and −0.99999999999999 sum to 1e-14: shares
+#: 1e14 times the total).
+CANCELLING = st.lists(
+    st.one_of(
+        st.sampled_from([1.0, -0.99999999999999, -1.0, 2.0, -2.0, 1e-9, 0.0]),
+        st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, allow_subnormal=False),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    weights=CANCELLING,
+    fen=st.integers(0, 10**9),
+    groups=st.lists(st.integers(0, 2), min_size=12, max_size=12),
+    by=st.booleans(),
+)
+def test_a_split_sums_to_its_total_or_is_not_made_in_both_backends(
+    weights: list[float], fen: int, groups: list[int], by: bool
+) -> None:
+    """Each group's parts sum to its total in fen, or pay nothing (weights summing to zero or
+    less), or are NaN — the split not made, which stops the run naming the definition: a share
+    beyond 2⁵³ fen is not money, and floors that cannot be made up to the total by a fen a row
+    are not a split. Before, such shares' floors were set to 0 and the parts summed to anything.
+    DuckDB gives what polars gives."""
+    frame = case_frame(weights, fen / 100, groups[: len(weights)] if by else None)
+    split_by = ["g"] if by else []
+    polars_fen = expected(frame, split_by)
+    for group in set(frame["g"].to_list()):
+        paid = [p for p, g in zip(polars_fen, frame["g"], strict=True) if g == group]
+        assert paid == ["NaN"] * len(paid) or sum(paid) in (fen, 0)  # type: ignore[arg-type]
+        assert sum(p == "NaN" for p in paid) in (0, len(paid))
+    database = DuckDB()
+    try:
+        got, _ = split_on(database, frame, split_by, f"cancel{next(_TABLES)}")
+    finally:
+        database.close()
+    assert in_fen(got) == polars_fen
+
+
+def test_shares_beyond_what_a_double_holds_leave_the_split_unmade() -> None:
+    """1 and −0.99999999999999 of 1,000 元: shares of about 1e19 fen (were floored to 0: both
+    rows paid nothing, the total lost)."""
+    frame = case_frame([1.0, -0.99999999999999], 1000.00)
+    assert expected(frame, []) == ["NaN", "NaN"]

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import polars as pl
 from sqlglot import exp
 
-from engine.plan.money import MAX_MONEY, REMAINDER_STEPS, WEIGHT_SCALE
+from engine.plan.money import MAX_FEN, MAX_MONEY, REMAINDER_STEPS, WEIGHT_SCALE
 from engine.plan.sql import build as b
 from engine.plan.sql.aggregates import Aggregates
 
@@ -88,10 +88,12 @@ class Split:
     def overflow(self, share: b.Node) -> b.Node:
         """A row whose total or share is not money a file can hold."""
         raw = b.mul(b.cast(b.col(self.fen), "DOUBLE"), b.col(self.weight))
+        held = b.compare("<=", b.abs_(share.copy()), b.num(MAX_FEN))
         return b.or_(
             b.not_(self.in_range()),
             b.not_(b.coalesce(finite(raw), b.boolean(True))),
             b.not_(b.coalesce(finite(share), b.boolean(True))),
+            b.not_(b.coalesce(held, b.boolean(True))),
         )
 
     @staticmethod
@@ -153,8 +155,12 @@ def windowed(steps: Steps, parts: Split, partition: Sequence[str], keys: Sequenc
     position = b.window(b.func("ROW_NUMBER"), [b.col(c) for c in partition], order)
     positive = b.compare(">", weight_sum.copy(), b.num(0.0))
     given = b.and_(b.compare("<=", position, left_over), positive)
-    extra = b.case([(given, b.integer(1))], b.integer(0))
-    return parts.result(b.col(broken_column), b.col(floored), extra)
+    extra = steps.materialize(b.case([(given, b.integer(1))], b.integer(0)))
+    # the parts sum to the total, or the group is not split (`money.allocate`)
+    paid = over.call("SUM", b.add(b.col(floored), b.col(extra)))
+    wrong = b.and_(positive.copy(), b.compare("!=", paid, b.col(parts.fen)))
+    not_split = b.or_(b.col(broken_column), b.coalesce(wrong, b.boolean(False)))
+    return parts.result(not_split, b.col(floored), b.col(extra))
 
 
 def whole_period(steps: Steps, parts: Split, keys: Sequence[str]) -> b.Node | None:
@@ -234,6 +240,8 @@ def left_over_fen(
     floors = sum(int(f) for f in counts["floors"] if f is not None)
     paid = weight_sum is not None and weight_sum > 0
     left = None if fen is None or not paid else fen - floors
+    if left is not None and not 0 <= left <= rows:  # the parts cannot sum to the total
+        return lambda floored, share: b.num(float("nan"))
     if left is None or left <= 0:
         return lambda floored, share: b.integer(0)
     if left >= rows:
