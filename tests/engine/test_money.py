@@ -25,6 +25,18 @@ from engine.plan.money import (
 from engine.plan.sql import build as b
 from engine.plan.sql.expressions import round_half_away as sql_round
 
+#: Weights of a split, missing, zero, negative, NaN, infinite and huge among them — not
+#: subnormal: a largest weight below 2⁻¹⁰²² has no finite reciprocal, which the whole-period
+#: split multiplies by (NaN: it stops the run) and a group's does not.
+WEIGHTS = st.lists(
+    st.one_of(
+        st.floats(min_value=-1e6, max_value=1e9, allow_subnormal=False),
+        st.sampled_from([0.0, 1.0, 2.5, None, math.nan, math.inf, 1e308]),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
 
 @pytest.mark.parametrize(
     ("value", "digits", "expected"),
@@ -219,16 +231,7 @@ def test_remainders_equal_in_exact_arithmetic_are_a_tie_taken_by_the_earlier_row
 
 @settings(max_examples=300, deadline=None)
 @given(
-    weights=st.lists(
-        st.one_of(
-            # not subnormal: a largest weight below 2⁻¹⁰²² has no finite reciprocal, which the
-            # whole-period split multiplies by (NaN: it stops the run) and a group's does not
-            st.floats(min_value=-1e6, max_value=1e9, allow_subnormal=False),
-            st.sampled_from([0.0, 1.0, 2.5, None, math.nan, math.inf, 1e308]),
-        ),
-        min_size=1,
-        max_size=40,
-    ),
+    weights=WEIGHTS,
     total=st.one_of(
         st.integers(min_value=0, max_value=10**12).map(lambda fen: fen / 100),
         st.sampled_from([None, math.nan, 1e20, -500.0]),
@@ -285,14 +288,7 @@ def test_each_group_is_split_as_exact_arithmetic_splits_it(
 
 @settings(max_examples=200, deadline=None)
 @given(
-    weights=st.lists(
-        st.one_of(
-            st.floats(min_value=-1e6, max_value=1e9, allow_subnormal=False),
-            st.sampled_from([0.0, 1.0, 2.5, None, math.nan, math.inf, 1e308]),
-        ),
-        min_size=1,
-        max_size=40,
-    ),
+    weights=WEIGHTS,
     data=st.data(),
 )
 def test_a_group_is_split_as_if_alone(weights: list[float | None], data: st.DataObject) -> None:
