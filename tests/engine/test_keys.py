@@ -191,6 +191,17 @@ def test_month_codes_are_read_off_the_discharge_date() -> None:
         assert data.cases["__code_month"].min() == 1
 
 
+def test_the_language_references_comparison_examples() -> None:
+    """docs/language.md, "Expressions": what the tolerance does, at both ends of the scale."""
+    assert near_compare(">=", 1.99999999999999, 2.0, max)  # a cost ratio counted as 2
+    assert not near_compare(">=", 1.9999999999999, 2.0, max)  # 1e-13 below: not within it
+    total = 2_000_000_000_000.0  # 2 × 10¹² 元: within 2 fen
+    assert near_compare("==", total + 0.01, total, max)  # a fen apart: equal
+    assert near_compare("<", total, total + 0.01, max) is False
+    assert not near_compare("==", total + 0.03, total, max)
+    assert not near_compare("==", 100_000_000.01, 100_000_000.0, max)  # a city's: a fen counts
+
+
 def test_thresholds_at_hand_computed_points() -> None:
     # 0.4 − 0.4·1e-14 lies within the tolerance: counted as 0.4
     assert near_compare("<=", 0.4 * (1 + 0.9e-14), 0.4, max)
