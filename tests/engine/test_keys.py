@@ -200,6 +200,7 @@ def test_the_language_references_comparison_examples() -> None:
     assert near_compare("<", total, total + 0.01, max) is False
     assert not near_compare("==", total + 0.03, total, max)
     assert not near_compare("==", 100_000_000.01, 100_000_000.0, max)  # a city's: a fen counts
+    assert not near_compare("==", 99_999_999_999.99, 99_999_999_999.98, max)  # below 10¹¹ 元
 
 
 def test_thresholds_at_hand_computed_points() -> None:
