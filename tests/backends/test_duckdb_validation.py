@@ -25,29 +25,36 @@ from tests.engine.test_fuzz_data import _as_parquet, folders
 XUANCHENG = str(POLICIES / "xuancheng" / "2024.policy")
 
 
-def both(folder: Path) -> tuple[Inputs | str, Inputs | str]:
-    """The folder's tables loaded by polars and with the cases checked in DuckDB (or the
-    `ContractError` each stopped with)."""
+def loaded(folder: Path) -> tuple[Inputs | str, Inputs | str, pl.DataFrame | str]:
+    """The folder's tables loaded by polars, with the cases checked in DuckDB (or the
+    `ContractError` each stopped with), and the accepted cases kept in DuckDB (the settle
+    command's path, `cases_on_demand`: typed there) read back."""
     found: list[Inputs | str] = []
-    for database in (None, DuckDB(threads=2)):
+    kept: pl.DataFrame | str = ""
+    for database in (None, DuckDB(threads=2), DuckDB(threads=2, cases_on_demand=True)):
         try:
             found.append(load_tables(folder, database=database))
+            if database is not None and database.cases_on_demand:
+                kept = found[-1].cases  # type: ignore[union-attr]
         except ContractError as exc:
             found.append(exc.message)
+            kept = exc.message
         finally:
             if database is not None:
                 database.close()
-    return found[0], found[1]
+    return found[0], found[1], kept
 
 
 def assert_same(folder: Path) -> Inputs | str:
-    polars, duckdb = both(folder)
+    polars, duckdb, kept = loaded(folder)
     if isinstance(polars, str) or isinstance(duckdb, str):
-        assert polars == duckdb
+        assert polars == duckdb == kept
         return polars
     assert duckdb.rejects.to_dicts() == polars.rejects.to_dicts()
     assert duckdb.cases.equals(polars.cases), (duckdb.cases, polars.cases)
     assert duckdb.cases.schema == polars.cases.schema
+    assert isinstance(kept, pl.DataFrame) and kept.equals(polars.cases), (kept, polars.cases)
+    assert kept.schema == polars.cases.schema
     assert duckdb.causes.equals(polars.causes)
     assert (duckdb.rows_read, duckdb.columns) == (polars.rows_read, polars.columns)
     assert duckdb.file_hashes == polars.file_hashes
