@@ -1,42 +1,40 @@
-"""`no_cc` on DuckDB as a MAP literal read by the ADRG (`Database.map_lookup`): the group
-`catalog.no_cc_code` gives each code, row by row in Python, as the CASE of every ADRG gives it
-(Spark's lowering)."""
+"""`no_cc` in SQL as a join of a table of the ADRGs (`SqlStageRun.no_cc_table`) on the code's
+first three letters: every secondary code of the catalog, and a missing one, gives the group the
+polars plan gives (`catalog.no_cc_expr`), byte for byte in Xuancheng 2024's outputs, where each
+multi-site case adds half its secondary operation's no-CC group's points."""
 
 from __future__ import annotations
 
-import duckdb
-from hypothesis import given
-from hypothesis import strategies as st
-from sqlglot import exp
+import shutil
+from pathlib import Path
 
-from engine.inputs.catalog import no_cc_code, no_cc_groups
-from engine.plan.sql import build as b
-from engine.plan.sql.expressions import no_cc
+import polars as pl
 
-GROUPS = no_cc_groups(["GB11", "GB13", "GB15", "GE29", "XA11", "XA13", "AA19", "AB15"])
-#: Codes of a listed ADRG, of an ADRG without a no-CC group, short, empty, other letters.
-CODES = st.one_of(
-    st.none(),
-    st.sampled_from(["GB11", "GB17", "GE2", "XA11", "AB1", "AA", "", "0000", "gb11", "ÅB15"]),
-    st.text(max_size=5),
-)
+from engine.inputs.catalog import no_cc_groups
+from engine.plan.sql.duckdb_runner import DuckDB
+from engine.run.settle import load_policy
+from tests.backends.conformance import same_outputs
+from tests.conftest import POLICIES
+
+XUANCHENG = POLICIES / "xuancheng" / "2024.policy"
 
 
-@given(st.lists(CODES, min_size=1, max_size=20))
-def test_no_cc_as_a_map_gives_each_code_its_group(codes: list[str | None]) -> None:
-    con = duckdb.connect()
-    rows = exp.Values(expressions=[exp.Tuple(expressions=[_text(c)]) for c in codes])
-    source = exp.select(exp.Star()).from_(rows.as_("v", table=["code"], quoted=True))
-    found = {}
-    for as_map in (True, False):
-        query = exp.select(b.alias(no_cc(b.col("code"), GROUPS, as_map), "g")).from_(
-            source.subquery("s")
-        )
-        found[as_map] = [r[0] for r in con.execute(query.sql(dialect="duckdb")).fetchall()]
-    assert sorted(found[True], key=str) == sorted(found[False], key=str)
-    expected = sorted((no_cc_code(c, GROUPS) for c in codes), key=str)
-    assert sorted(found[True], key=str) == expected
-
-
-def _text(code: str | None) -> b.Node:
-    return b.cast(b.null(), "VARCHAR") if code is None else b.text(code)
+def test_every_secondary_code_gives_the_no_cc_group_polars_gives(
+    sample_cut: Path, tmp_path: Path
+) -> None:
+    for name in sample_cut.iterdir():
+        shutil.copyfile(name, tmp_path / name.name)
+    catalog = pl.read_csv(sample_cut / "groups.csv", infer_schema_length=0)
+    # a group of an ADRG with neither a …5 nor a …9 group: its no-CC group is missing
+    catalog = pl.concat([catalog, catalog.head(1).with_columns(drg_code=pl.lit("ZZ13"))])
+    catalog.write_csv(tmp_path / "groups.csv")
+    codes = catalog["drg_code"].to_list()
+    groups = no_cc_groups(codes)
+    assert "ZZ1" not in groups and len(groups) > 100
+    cases = pl.read_csv(sample_cut / "cases.csv", infer_schema_length=0)
+    secondary = [*codes, ""] * (cases.height // (len(codes) + 1) + 1)
+    cases = cases.with_columns(
+        multi_site=pl.lit("true"), secondary_drg=pl.Series(secondary[: cases.height])
+    )
+    cases.write_csv(tmp_path / "cases.csv")
+    assert same_outputs(load_policy(XUANCHENG), tmp_path, "2024", DuckDB) is None

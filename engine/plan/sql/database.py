@@ -24,9 +24,6 @@ class Database(Protocol):
     #: the function giving the C library's natural log, as polars' `log` does (`ln` of the
     #: language): the same bits
     ln: str
-    #: whether a lookup of texts (`no_cc`) is a MAP literal read by key (DuckDB: one probe a
-    #: row) rather than a CASE with a branch per key (three hundred ADRGs tested in turn)
-    map_lookup: bool
     #: 0: each definition's tables are computed when it is done; N: a step stays a view until
     #: two steps read it or N views stack on it (a view made on a view reads it by name)
     lazy: int

@@ -9,8 +9,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from sqlglot import exp
-
 from engine.plan import functions
 from engine.plan.lowering import ExpressionLowering
 from engine.plan.money import CAPPED_FROM, TOLERANCE, TOLERANCE_CAP
@@ -119,7 +117,7 @@ class Lowering(ExpressionLowering[SqlStageRun, b.Node]):
 
     def _call(self, node: ir.Call) -> b.Node:
         if node.fn == "no_cc":
-            return no_cc(self.expr(node.args[0]), self.run.no_cc, self.run.db.map_lookup)
+            return self._no_cc(node.args[0])
         if node.fn == "ln":  # the C library's log in every backend (`Database.ln`)
             value = self.shared(node.args[0])
             return b.case([(b.compare(">", value, b.num(0.0)), b.func(self.run.db.ln, value))])
@@ -129,6 +127,18 @@ class Lowering(ExpressionLowering[SqlStageRun, b.Node]):
             return round_half_away(self.shared(node.args[0]), int(digits.value or 0))
         read = self.shared if node.fn in functions.READ_TWICE else self.expr
         return FUNCTIONS[node.fn](*(read(arg) for arg in node.args))
+
+    def _no_cc(self, code: ir.Expr) -> b.Node:
+        """`catalog.no_cc_expr`: the no-CC group of the code's ADRG (missing where none), joined
+        from a table of the ADRGs (`Tables.no_cc`) on the code's first three letters: one probe
+        of a small hash table a row, where a MAP literal of every ADRG cost DuckDB more than the
+        rest of the case step (it is built again for every batch of rows)."""
+        if not self.run.no_cc:
+            return b.cast(b.null(), "VARCHAR")
+        adrg = self.materialize(b.func("SUBSTRING", self.expr(code), b.integer(1), b.integer(3)))
+        alias = self.run.temp()
+        self.run.bring(self.grain, self.run.no_cc_table(), ["adrg"], {"no_cc": alias}, [adrg])
+        return b.col(alias)
 
     # ---- classes, tables, adjustments (engine/plan/sql/classes.py) ----
     def _table(self, node: ir.TableLookup) -> b.Node:
@@ -195,24 +205,6 @@ def round_half_away(value: b.Node, digits: int = 0) -> b.Node:
     magnitude = b.case([(b.compare("<=", units, b.num(CAPPED_FROM)), relative)], b.add(whole, up))
     signed = b.case([(b.compare("<", value, b.num(0.0)), b.neg(magnitude))], magnitude)
     return b.mul(signed, b.num(1.0 / scale))
-
-
-def no_cc(code: b.Node, groups: dict[str, str], as_map: bool = False) -> b.Node:
-    """`catalog.no_cc_expr`: the no-CC group of the code's ADRG (missing where none); `as_map`,
-    read from a MAP literal by the ADRG (`Database.map_lookup`), else a CASE of every ADRG."""
-    if not groups:
-        return b.cast(b.null(), "VARCHAR")
-    adrg = b.func("SUBSTRING", code, b.integer(1), b.integer(3))
-    if as_map:
-        keys = exp.Array(expressions=[b.text(k) for k in groups])
-        values = exp.Array(expressions=[b.text(v) for v in groups.values()])
-        # the function, not `map[key]`: DuckDB before 1.2 gave a list by brackets, and sqlglot
-        # renders brackets on a map by the DuckDB version it assumes
-        return b.func("MAP_EXTRACT_VALUE", exp.Map(keys=keys, values=values), adrg)
-    return b.case(
-        [(b.compare("==", adrg, b.text(k)), b.text(v)) for k, v in groups.items()],
-        b.cast(b.null(), "VARCHAR"),
-    )
 
 
 def _clamp(x: b.Node, low: b.Node, high: b.Node) -> b.Node:

@@ -373,6 +373,14 @@ class SqlStageRun:
         self._made = [n for n in self._made if n in readers]
         self._garbage = []
 
+    def no_cc_table(self) -> Frame:
+        """Each ADRG's no-CC group (`catalog.no_cc_groups`), a table `no_cc` joins on."""
+        adrgs = pl.DataFrame(
+            {"adrg": list(self.no_cc), "no_cc": list(self.no_cc.values())},
+            schema={"adrg": pl.String, "no_cc": pl.String},
+        )
+        return self.tables.put("no_cc", adrgs)
+
     def fetch(self, query: exp.Select) -> pl.DataFrame:
         """The rows of a query over this run's tables, the views it reads computed first (so
         that a later step does not compute them again)."""

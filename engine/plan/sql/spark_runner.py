@@ -24,7 +24,6 @@ class Spark:
     #: Java's Math.log may differ from the C library's log in the last bit: the language's
     #: `ln` runs as a Python UDF over `math.log`, the C library's, as polars' `log`
     ln = "drgpolicy_ln"
-    map_lookup = False  # a missing key of a map may fail under ANSI mode: a CASE
     #: steps stay views, up to this many deep (`Database.lazy`); a view made on a Spark view
     #: holds that view's plan, not its name, so `keep` makes again the views that read it
     lazy = 24
