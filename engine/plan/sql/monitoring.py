@@ -75,6 +75,14 @@ class SqlMonitoringRun(SqlStageRun):
         coarse = [frame.table for grain, frame in self.frames.items() if grain != CASE]
         return [*super()._shared_or_deep(), *coarse]
 
+    def _kept_at_end(self) -> list[str]:
+        """As `SqlStageRun._kept_at_end`, but the case table where no definition of it awaits
+        its check: the stage's case frame is read back only if something reads it
+        (`results.OnDemand`; the settle command does not), and computing it would write every
+        case once more (a view: computed if read)."""
+        pending = any(grain == CASE for _, grain in self._unchecked)
+        return [f.table for grain, f in self.frames.items() if grain != CASE or pending]
+
     def case_source(self) -> Frame:
         return self._settled_cases() or super().case_source()
 
