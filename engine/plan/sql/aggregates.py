@@ -75,11 +75,10 @@ def ieee_div(left: b.Node, right: b.Node) -> b.Node:
     )
 
 
-def reduce(fn: str, arg: b.Node | None, where: b.Node | None, big_integer: str) -> b.Node:
-    """One aggregate over a group (`engine.plan.polars.batch_windows.RowValues.reduce`); not `cv`
-    (`cv_query`). `distinct` counts the distinct values present (COUNT(DISTINCT …) skips missing
-    ones)."""
-    sums = Aggregates(big_integer)
+def reduce(fn: str, arg: b.Node | None, where: b.Node | None, sums: Aggregates) -> b.Node:
+    """One aggregate over a group (`engine.plan.polars.batch_windows.RowValues.reduce`), its
+    calls made by `sums`; not `cv` (`cv_query`). `distinct` counts the distinct values present
+    (COUNT(DISTINCT …) skips missing ones)."""
     chosen = b.coalesce(where, b.boolean(False)) if where is not None else None
     hits = (
         b.cast(sums.call("SUM", b.case([(chosen, b.integer(1))], b.integer(0))), "DOUBLE")
@@ -139,7 +138,7 @@ def aggregate(lowering: Lowering, node: ir.Aggregate) -> b.Node:
         assert arg is not None
         query = cv_query(table, keys, arg, where, alias, big)
     else:
-        reduced = b.alias(reduce(node.fn, arg, where, big), alias)
+        reduced = b.alias(reduce(node.fn, arg, where, Aggregates(big)), alias)
         query = exp.select(*(b.col(k) for k in keys), reduced).from_(b.table(table))
         query = query.group_by(*(b.col(k) for k in keys)) if keys else query
     if keys:
@@ -158,25 +157,33 @@ def ahead(lowering: Lowering, nodes: Sequence[ir.Aggregate]) -> None:
     aggregate the cases a few hundred times). Each value is the one `aggregate` gives."""
     run = lowering.run
     inner = lowering.at(run.effective(nodes[0].source))
-    keys = key_columns(lowering.grain)
-    big = run.db.big_integer
-    names: list[str] = []
+    sums = Aggregates(run.db.big_integer)
     reduced: list[b.Node] = []
     for node in nodes:
         where = inner.expr(node.where) if node.where is not None else None
         arg = inner.expr(node.arg) if node.arg is not None else None
-        names.append(f"__kept{len(run.kept_aggregates) + len(names)}")
-        reduced.append(b.alias(reduce(node.fn, arg, where, big), names[-1]))
-    table = run.frame(inner.grain).table  # with every column the values read
-    query = exp.select(*(b.col(k) for k in keys), *reduced).from_(b.table(table))
+        reduced.append(reduce(node.fn, arg, where, sums))
+    keep(lowering, nodes, run.frame(inner.grain).table, reduced)  # with every column read
+
+
+def keep(
+    lowering: Lowering, nodes: Sequence[ir.Aggregate], table: str, reduced: Sequence[b.Node]
+) -> None:
+    """The aggregates `nodes` at the lowering's grain, their values `reduced` (aggregate calls
+    over `table`) in one GROUP BY of its keys, brought to its table (a literal for the whole
+    period) and kept for every later definition (`SqlStageRun.kept_aggregates`)."""
+    run = lowering.run
+    keys = key_columns(lowering.grain)
+    names = [f"__kept{len(run.kept_aggregates) + i}" for i in range(len(nodes))]
+    values = [b.alias(node, name) for node, name in zip(reduced, names, strict=True)]
+    query = exp.select(*(b.col(k) for k in keys), *values).from_(b.table(table))
     if keys:
-        values = run.create(query.group_by(*(b.col(k) for k in keys)))
-        run.bring(lowering.grain, values, keys, {name: name for name in names})
-        run.discard(values.table)
-        found: list[b.Node] = [b.col(name) for name in names]
-        found = [
-            b.coalesce(column, b.num(0.0)) if node.fn in ZERO_WHEN_EMPTY else column
-            for node, column in zip(nodes, found, strict=True)
+        grouped = run.create(query.group_by(*(b.col(k) for k in keys)))
+        run.bring(lowering.grain, grouped, keys, {name: name for name in names})
+        run.discard(grouped.table)
+        found: list[b.Node] = [
+            b.coalesce(b.col(name), b.num(0.0)) if node.fn in ZERO_WHEN_EMPTY else b.col(name)
+            for node, name in zip(nodes, names, strict=True)
         ]
     else:
         row = run.fetch(query).row(0)

@@ -21,12 +21,10 @@ from sqlglot import exp
 
 from engine.inputs.previous import Previous
 from engine.plan.polars.batch import Settings
-from engine.plan.polars.batch_windows import ready_aggregates
 from engine.plan.polars.frames import key_columns
 from engine.plan.polars.monitoring_batch import ahead_points
-from engine.plan.sql import aggregates
 from engine.plan.sql import build as b
-from engine.plan.sql.expressions import Lowering
+from engine.plan.sql.monitoring_cube import aggregate_ahead
 from engine.plan.sql.plan import Frame, SqlStage, SqlStageRun, Tables
 from policy_dsl import grains as g
 from policy_dsl import ir
@@ -57,26 +55,17 @@ class SqlMonitoringRun(SqlStageRun):
     def definitions(self) -> Iterator[ir.Definition]:
         """The definitions evaluated, in order; at the points the polars run computes the
         aggregates of the cases ahead (`monitoring_batch.ahead_points`), those the rest read
-        (as far as what they read is defined) are computed, one GROUP BY per grain
-        (`aggregates.ahead`)."""
+        (as far as what they read is defined) are computed (`monitoring_cube`)."""
         every = self.stage.definitions
         points = ahead_points(every)
         for index, definition in enumerate(every):
             if index in points:
-                self._aggregate_ahead([d for d in every[index:] if self._wanted(d)])
+                aggregate_ahead(self, [d for d in every[index:] if self._wanted(d)])
             if self._wanted(definition):
                 yield definition
 
     def _wanted(self, definition: ir.Definition) -> bool:
         return self.only is None or definition.name in self.only
-
-    def _aggregate_ahead(self, definitions: list[ir.Definition]) -> None:
-        """The aggregates of the cases (but `cv`) that `definitions` read at their grains
-        (`batch_windows.ready_aggregates`, as the polars run picks them)."""
-        for grain, found in ready_aggregates(self, definitions).items():
-            batched = [node for node in found.values() if node.fn != "cv"]
-            if batched:
-                aggregates.ahead(Lowering(self, grain), batched)
 
     def _shared_or_deep(self) -> list[str]:
         """As `SqlStageRun._shared_or_deep`, and every coarser grain's table, computed once
@@ -85,6 +74,14 @@ class SqlMonitoringRun(SqlStageRun):
         costs more than computing them (the stage has a few hundred definitions)."""
         coarse = [frame.table for grain, frame in self.frames.items() if grain != CASE]
         return [*super()._shared_or_deep(), *coarse]
+
+    def _kept_at_end(self) -> list[str]:
+        """As `SqlStageRun._kept_at_end`, but the case table where no definition of it awaits
+        its check: the stage's case frame is read back only if something reads it
+        (`results.OnDemand`; the settle command does not), and computing it would write every
+        case once more (a view: computed if read)."""
+        pending = any(grain == CASE for _, grain in self._unchecked)
+        return [f.table for grain, f in self.frames.items() if grain != CASE or pending]
 
     def case_source(self) -> Frame:
         return self._settled_cases() or super().case_source()

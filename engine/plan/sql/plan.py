@@ -183,9 +183,13 @@ class SqlStageRun:
         for definition in self.definitions():
             define(self, definition)
         if self.db.lazy:
-            self._compute([f.table for f in self.frames.values()])
+            self._compute(self._kept_at_end())
             self._collect()
         return self.result()
+
+    def _kept_at_end(self) -> list[str]:
+        """The views computed when the stage ends: every grain's table."""
+        return [f.table for f in self.frames.values()]
 
     def definitions(self) -> Iterable[ir.Definition]:
         """The definitions this run evaluates, in order: every one of the stage."""
