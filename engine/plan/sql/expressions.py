@@ -130,9 +130,9 @@ class Lowering(ExpressionLowering[SqlStageRun, b.Node]):
 
     def _no_cc(self, code: ir.Expr) -> b.Node:
         """`catalog.no_cc_expr`: the no-CC group of the code's ADRG (missing where none), joined
-        from a table of the ADRGs (`Tables.no_cc`) on the code's first three letters: one probe
-        of a small hash table a row, where a MAP literal of every ADRG cost DuckDB more than the
-        rest of the case step (it is built again for every batch of rows)."""
+        from a table of the ADRGs (`SqlStageRun.no_cc_table`) on the code's first three
+        letters: one probe of a small hash table a row, where a MAP literal of every ADRG cost
+        DuckDB more than the rest of the case step (it is built again for every batch of rows)."""
         if not self.run.no_cc:
             return b.cast(b.null(), "VARCHAR")
         adrg = self.materialize(b.func("SUBSTRING", self.expr(code), b.integer(1), b.integer(3)))

@@ -39,7 +39,14 @@ from engine.plan.sql.duckdb_runner import DuckDB
 #: What polars' `str.strip_chars()` strips: Unicode white space (Rust's `char::is_whitespace`).
 WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 WHITE_SPACE += "\u2028\u2029\u202f\u205f\u3000"
-_SQL_TYPES = {"money": "DOUBLE", "number": "DOUBLE", "int": "BIGINT", "bool": "BOOLEAN"}
+_SQL_TYPES = {
+    "money": "DOUBLE",
+    "number": "DOUBLE",
+    "int": "BIGINT",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+    "text": "VARCHAR",
+}
 _FIRST = "__first"
 #: Case files checked in this process: each load's tables have names of their own.
 _LOADS = itertools.count(1)
@@ -129,7 +136,7 @@ def typed_sql(spec: FieldSpec, dtype: pl.DataType, raw: b.Node) -> b.Node:
     if fits_natively(spec, dtype):
         if spec.dtype in ("money", "number"):
             return _finite(b.cast(raw, "DOUBLE"))
-        return b.cast(raw, "DATE" if spec.dtype == "date" else _SQL_TYPES[spec.dtype])
+        return b.cast(raw, _SQL_TYPES[spec.dtype])
     match spec.dtype:
         case "money" | "number":
             return _finite(_number(raw))
@@ -240,8 +247,7 @@ def _kept(
 def _final_sql(spec: FieldSpec, present: bool) -> b.Node:
     """`contract._final` in SQL: the typed value, its default where missing, money to the fen
     (DuckDB's `ROUND(x, 2)` is polars' `round(2)`: x × 100 rounded, ÷ 100)."""
-    kind = "VARCHAR" if spec.dtype == "text" else "DATE" if spec.dtype == "date" else None
-    kind = kind or _SQL_TYPES[spec.dtype]
+    kind = _SQL_TYPES[spec.dtype]
     value = b.col(spec.name) if present else b.typed_null(kind)
     if not spec.required and spec.default is not None:
         value = b.coalesce(value, _literal(spec))
