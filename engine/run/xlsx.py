@@ -7,6 +7,9 @@ on in a sheet of the same name numbered `(2)`, `(3)`… (a province's year of ca
 number with two decimals, exact to the fen (the yuan value nearest the fen amount, shown with
 `0.00`); a date is a date cell (`yyyy-mm-dd`); other numbers as written to CSV. The file is
 byte-reproducible: the same tables give the same bytes (its creation date is fixed, `CREATED`).
+Text is written as text, whatever it starts with: a case id `=1+1` or `=cmd|…` from a hostile
+case file is not a formula in the workbook, nor `http://…` a live link (XlsxWriter makes both by
+default — the "CSV injection" of a spreadsheet).
 """
 
 from __future__ import annotations
@@ -34,7 +37,12 @@ _REFUSED = str.maketrans({c: "_" for c in "[]:*?/\\"})
 def write_workbook(sheets: dict[str, pl.DataFrame], file: IO[bytes]) -> None:
     """Write each table as a sheet of one workbook into `file` (money columns as Decimal, as
     `outputs.csv_frame` makes them)."""
-    options = {"constant_memory": True, "default_date_format": "yyyy-mm-dd"}
+    options = {
+        "constant_memory": True,
+        "default_date_format": "yyyy-mm-dd",
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+    }
     workbook = xlsxwriter.Workbook(file, options)
     workbook.set_properties({"created": CREATED})
     money = workbook.add_format({"num_format": "0.00"})

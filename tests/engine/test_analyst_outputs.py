@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -254,6 +255,20 @@ def test_a_table_longer_than_a_sheet_goes_on_in_numbered_sheets(
     back = pl.concat([found[n] for n in ("cases", "cases (2)", "cases (3)")])
     assert back["case_id"].to_list() == cases["case_id"].to_list()
     assert back["points"].cast(pl.Float64).to_list() == cases["points"].to_list()
+
+
+def test_text_that_looks_like_a_formula_or_a_link_stays_text(tmp_path: Path) -> None:
+    """A hostile case file's ids reach the workbook as text: no formula for Excel to run, no
+    link to follow (XlsxWriter's defaults would make both)."""
+    hostile = ["=1+1", "=cmd|' /C calc'!A0", "+SUM(1,2)", "@SUM(1)", "http://evil.example/x"]
+    path = tmp_path / "book.xlsx"
+    with path.open("wb") as file:
+        xlsx.write_workbook({"cases": pl.DataFrame({"case_id": hostile})}, file)
+    with zipfile.ZipFile(path) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+        assert not any(name.endswith(".rels") and "sheet" in name for name in book.namelist())
+    assert "<f>" not in sheet and "<hyperlink" not in sheet
+    assert sheets(path)["cases"]["case_id"].to_list() == hostile
 
 
 def test_sheet_names_keep_to_what_excel_accepts() -> None:
