@@ -7,8 +7,9 @@ from start to end (a second run into the same folder is refused at once), writes
 outputs into one staging folder and then puts it in the place of `--out` in one step: with a
 policy folder, every city's new outputs or none. A run whose outputs lack a payment (or class,
 or settled points) writes them for inspection and exits 1; so does a run in which more
-case rows were rejected than `--max-reject-share` (1% by default), unless `--accept-rejects`:
-the money of a rejected case goes to the others under a fixed budget.
+case rows were rejected than `--max-reject-share` (1% by default), or any deductions row, unless
+`--accept-rejects`: the money of a rejected case goes to the others under a fixed budget, and a
+hospital whose deduction was rejected is paid without it.
 """
 
 from __future__ import annotations
@@ -345,8 +346,9 @@ class Settled:
     levels: list[dict[str, Any]]
     indicators: list[dict[str, Any]]
     manifest: dict[str, Any]
-    #: more case rows rejected than `--max-reject-share` (and not accepted): the run fails
-    too_many_rejects: bool = False
+    #: more case rows rejected than `--max-reject-share`, or a deductions row rejected (and not
+    #: accepted): the run fails
+    rejects_fail: bool = False
 
 
 def run(args: argparse.Namespace) -> int:
@@ -371,7 +373,7 @@ def _run(args: argparse.Namespace) -> int:
         f"outputs in {args.out}" + (" (one folder per policy: <city>-<version>)" if nested else ""),
         file=sys.stderr,
     )
-    incomplete = [report_missing(d.job, d.manifest, args) or d.too_many_rejects for d in done]
+    incomplete = [report_missing(d.job, d.manifest, args) or d.rejects_fail for d in done]
     for d in done:
         report_fallthrough(d.job, d.manifest, args)
     rows = [row for d in done for row in d.stages]
@@ -447,9 +449,9 @@ def _settle_job(
                 + "".join(f"; {n}: {c}" for n, c in seen["not_declared_by_name"].items()),
                 file=sys.stderr,
             )
-    too_many = report_rejects(job, result, args)
+    fails = report_rejects(job, result, manifest, args)
     indicators = indicator_rows(result)
-    return Settled(job, stage_rows(result), level_rows(result), indicators, manifest, too_many)
+    return Settled(job, stage_rows(result), level_rows(result), indicators, manifest, fails)
 
 
 def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> bool:
@@ -468,29 +470,46 @@ def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace)
     return bool(manifest["missing_outputs"])
 
 
-def report_rejects(job: Job, result: Settlement, args: argparse.Namespace) -> bool:
+def report_rejects(
+    job: Job, result: Settlement, manifest: dict[str, Any], args: argparse.Namespace
+) -> bool:
     """Say (on stderr) which cases were rejected because of their hospital or group, and
-    whether more case rows were rejected than `--max-reject-share`: then the run fails."""
+    whether the rejects make the run fail: more case rows rejected than `--max-reject-share`,
+    or any deductions row rejected — a deduction is money taken off one hospital, so a rejected
+    row pays that hospital wrongly, however few there are (unless `--accept-rejects`)."""
     for line in rejected_because_lines(result.inputs):
         print(f"{job.file}: {line}", file=sys.stderr)
+    rejects = args.out / job.folder / "rejects.csv"
     counts = result.rows
     share = counts["rejected"] / max(counts["read"], 1)
-    if share <= args.max_reject_share:
-        return False
-    words = (
-        f"{counts['rejected']} of {counts['read']} case rows were rejected ({share:.2%}), more "
-        f"than --max-reject-share {args.max_reject_share:.2%}: under a fixed budget their money "
-        f"went to the other cases. See {args.out / job.folder / 'rejects.csv'}"
-    )
-    if args.accept_rejects:
-        print(f"{job.file}: note (--accept-rejects): {words}", file=sys.stderr)
-        return False
-    print(
-        f"{job.file}: error: {words}; the outputs are there to inspect. Fix the rejected rows, "
-        "or pass --accept-rejects to accept them",
-        file=sys.stderr,
-    )
-    return True
+    problems = []
+    if share > args.max_reject_share:
+        problems.append(
+            f"{counts['rejected']} of {counts['read']} case rows were rejected ({share:.2%}), "
+            f"more than --max-reject-share {args.max_reject_share:.2%}: under a fixed budget "
+            f"their money went to the other cases. See {rejects}"
+        )
+    if deductions := manifest["rows"].get("deductions", {}).get("rejected", 0):
+        rows = (
+            "1 deductions row was rejected: the hospital it names is paid without it"
+            if deductions == 1
+            else f"{deductions} deductions rows were rejected: the hospitals they name are paid "
+            "without them"
+        )
+        problems.append(
+            f"{rows} (a deduction is money off one hospital's payment: no share of them is let "
+            f"pass). See {rejects}"
+        )
+    for words in problems:
+        if args.accept_rejects:
+            print(f"{job.file}: note (--accept-rejects): {words}", file=sys.stderr)
+        else:
+            print(
+                f"{job.file}: error: {words}; the outputs are there to inspect. Fix the "
+                "rejected rows, or pass --accept-rejects to accept them",
+                file=sys.stderr,
+            )
+    return bool(problems) and not args.accept_rejects
 
 
 def report_fallthrough(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> None:

@@ -178,6 +178,45 @@ def test_accept_rejects_or_a_higher_share_lets_the_run_pass(
     assert code == 1
 
 
+def test_a_rejected_deductions_row_fails_the_run_however_few(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One deduction of 3,349.57 元 written negative: rejected, so H0008 is paid without it.
+    No share of the rows lets that pass (exit 1, outputs to inspect) unless --accept-rejects;
+    a row of a kind the policy does not read changes no payment and is not checked."""
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    deductions = pl.read_csv(data / "deductions.csv", infer_schema=False)
+    audit = pl.col("kind") == "audit_deduction"
+    row = deductions.with_row_index().filter(audit & (pl.col("amount") == "3349.57"))
+    assert row["hospital_id"].to_list() == ["H0008"]  # the sample's own row, read by Wuxi
+    negative = pl.when(pl.int_range(pl.len()) == row["index"].item()).then(pl.lit("-3349.57"))
+    deductions.with_columns(amount=negative.otherwise("amount")).write_csv(data / "deductions.csv")
+    wuxi = ("settle", "--policy", str(POLICIES / "wuxi" / "2024.policy"), "--period", "2024")
+    code, _, err = run_cli(capsys, *wuxi, "--data", str(data), "--out", str(tmp_path / "a"))
+    assert code == 1
+    assert "error: 1 deductions row was rejected: the hospital it names is paid without it" in err
+    code, _, err = run_cli(
+        capsys, *wuxi, "--data", str(data), "--out", str(tmp_path / "b"), "--accept-rejects"
+    )
+    assert code == 0 and "note (--accept-rejects): 1 deductions row was rejected" in err
+    code, _, _ = run_cli(capsys, *wuxi, "--data", str(SAMPLE), "--out", str(tmp_path / "c"))
+    assert code == 0
+
+    def audit_of_h0008(out: str) -> str:
+        hospitals = pl.read_csv(tmp_path / out / "year_end" / "hospitals.csv", infer_schema=False)
+        return hospitals.filter(pl.col("hospital_id") == "H0008")["audit_deduction"].item()
+
+    accepted, clean = audit_of_h0008("b"), audit_of_h0008("c")
+    assert round(float(clean) - float(accepted), 2) == 3349.57  # paid without it, as said
+    unread = deductions.with_columns(
+        amount=pl.when(pl.col("kind") == "refusal").then(pl.lit("-1")).otherwise("amount")
+    )
+    unread.write_csv(data / "deductions.csv")  # Wuxi reads no refusal
+    code, _, _ = run_cli(capsys, *wuxi, "--data", str(data), "--out", str(tmp_path / "d"))
+    assert code == 0
+
+
 def test_a_share_is_a_percentage_or_a_fraction(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         _settle(capsys, SAMPLE, Path("/nonexistent"), "--max-reject-share", "150%")
