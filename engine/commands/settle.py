@@ -346,7 +346,7 @@ class Settled:
     levels: list[dict[str, Any]]
     indicators: list[dict[str, Any]]
     manifest: dict[str, Any]
-    #: more case rows rejected than `--max-reject-share`, or a deductions row rejected (and not
+    #: more case rows rejected than `--max-reject-share`, or a deductions row (and not
     #: accepted): the run fails
     rejects_fail: bool = False
 
@@ -475,8 +475,10 @@ def report_rejects(
 ) -> bool:
     """Say (on stderr) which cases were rejected because of their hospital or group, and
     whether the rejects make the run fail: more case rows rejected than `--max-reject-share`,
-    or any deductions row rejected — a deduction is money taken off one hospital, so a rejected
-    row pays that hospital wrongly, however few there are (unless `--accept-rejects`)."""
+    or any deductions row of a kind the policy reads — a deduction is money off one hospital,
+    so a rejected one pays it wrongly, however few there are (unless `--accept-rejects`). A
+    rejected score needs no rule here: a hospital left without its score (a copy rejected
+    rejects them all) stops the run where the score is read (`engine.inputs.supervision`)."""
     for line in rejected_because_lines(result.inputs):
         print(f"{job.file}: {line}", file=sys.stderr)
     rejects = args.out / job.folder / "rejects.csv"
@@ -489,16 +491,11 @@ def report_rejects(
             f"more than --max-reject-share {args.max_reject_share:.2%}: under a fixed budget "
             f"their money went to the other cases. See {rejects}"
         )
-    if deductions := manifest["rows"].get("deductions", {}).get("rejected", 0):
-        rows = (
-            "1 deductions row was rejected: the hospital it names is paid without it"
-            if deductions == 1
-            else f"{deductions} deductions rows were rejected: the hospitals they name are paid "
-            "without them"
-        )
+    if rejected := manifest["rows"].get("deductions", {}).get("rejected", 0):
+        rows = "1 row" if rejected == 1 else f"{rejected} rows"
         problems.append(
-            f"{rows} (a deduction is money off one hospital's payment: no share of them is let "
-            f"pass). See {rejects}"
+            f"{rows} of deductions rejected: a deduction is money off one hospital's payment, "
+            f"and a rejected one is not taken off, so no share of them is let pass. See {rejects}"
         )
     for words in problems:
         if args.accept_rejects:

@@ -195,11 +195,11 @@ def test_a_rejected_deductions_row_fails_the_run_however_few(
     wuxi = ("settle", "--policy", str(POLICIES / "wuxi" / "2024.policy"), "--period", "2024")
     code, _, err = run_cli(capsys, *wuxi, "--data", str(data), "--out", str(tmp_path / "a"))
     assert code == 1
-    assert "error: 1 deductions row was rejected: the hospital it names is paid without it" in err
+    assert "error: 1 row of deductions rejected: a deduction is money off one hospital's" in err
     code, _, err = run_cli(
         capsys, *wuxi, "--data", str(data), "--out", str(tmp_path / "b"), "--accept-rejects"
     )
-    assert code == 0 and "note (--accept-rejects): 1 deductions row was rejected" in err
+    assert code == 0 and "note (--accept-rejects): 1 row of deductions rejected" in err
     code, _, _ = run_cli(capsys, *wuxi, "--data", str(SAMPLE), "--out", str(tmp_path / "c"))
     assert code == 0
 
