@@ -235,7 +235,7 @@ def with_budget(inputs: Inputs, budget_names: Sequence[str | BudgetInput] = ()) 
     }
     budget_path = inputs.source / "budget.yaml"
     budget = load_budget(budget_path, figures, used)
-    budget_hash = {budget_path.name: _sha256(budget_path)} if budget else {}
+    budget_hash = {budget_path.name: file_sha256(budget_path)} if budget else {}
     return replaced(inputs, budget=budget, file_hashes=inputs.file_hashes | budget_hash)
 
 
@@ -263,7 +263,8 @@ def _with_case_derivations(cases: pl.DataFrame) -> pl.DataFrame:
 # ---- reading files ---------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in pieces (a manifest's record of an input or output)."""
     digest = hashlib.sha256()
     with path.open("rb") as stream:
         while chunk := stream.read(1 << 22):
@@ -504,7 +505,7 @@ def checked_table(
         rejected_keys=rejected[key].drop_nulls().unique().sort(),
         rejects=rejects.select(REJECT_SCHEMA.names()),
         rows_read=rows_read,
-        sha256=_sha256(path),
+        sha256=file_sha256(path),
         columns=frozenset(columns),
         causes=_causes(rejects),
     )

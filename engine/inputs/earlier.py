@@ -12,6 +12,9 @@ them: Wuxi's year end sums the monthly payments and deposits actually made. A ru
 per-case value that a later stage reads (`read_later`), so a month's outputs hold what its
 year-end needs. Only per-case values can be taken.
 
+Each month's cases file must be the one its run wrote (the sha256 its manifest gives): a file
+changed afterwards no longer says what was paid, and is refused.
+
 A case paid in some month but absent from the year's data adds nothing to the year's sums, and
 a case of the year's data that no month paid reads no monthly value (null, left out of a sum):
 both counts are kept in the manifest and said on stderr. A case paid in two months is refused.
@@ -27,6 +30,7 @@ from typing import Any
 
 import polars as pl
 
+from engine.inputs.contract import file_sha256
 from engine.inputs.rundata import Period
 from engine.plan.polars.frames import StageResult
 from policy_dsl import ir
@@ -191,6 +195,12 @@ def _month_cases(
     path = next((p for p in found if p.is_file()), None)
     if path is None:
         raise EarlierError(f"--earlier {run.folder}: no {stage}/cases.csv or cases.parquet")
+    if file_sha256(path) != run.files.get(stage):
+        raise EarlierError(
+            f"--earlier {run.folder}: {path} is not the file that run wrote (its sha256 is not "
+            "the one its manifest.json gives): changed after the run, it no longer says what "
+            "was paid that month; settle that month again, or put back the file it wrote"
+        )
     frame = (
         pl.read_csv(path, infer_schema=False) if path.suffix == ".csv" else pl.read_parquet(path)
     )

@@ -35,9 +35,9 @@ from engine.inputs.contract import (
     _reference_checks,
     _rejects,
     _says,
-    _sha256,
     _Table,
     _typed_frame,
+    file_sha256,
 )
 from engine.inputs.fields import POLARS_DTYPES, TABLES, FieldSpec, TableKind
 from engine.inputs.reading import FIELDS, locate, read_table
@@ -146,7 +146,7 @@ def _load(
             REJECT_SCHEMA.names()
         ),
         rows_read=raw.height,
-        sha256=_sha256(path),
+        sha256=file_sha256(path),
         columns=frozenset(read.columns),
         causes=pl.DataFrame(schema=CAUSES_SCHEMA),
     )

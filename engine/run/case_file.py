@@ -21,7 +21,6 @@ DuckDB's writer cuts row groups and encodes pages its own way."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 from sqlglot import exp
 
+from engine.inputs.contract import file_sha256
 from engine.inputs.earlier import read_later
 from engine.plan.polars.frames import key_columns
 from engine.plan.sql import build as b
@@ -267,11 +267,7 @@ def copy_query(
         this=exp.Subquery(this=query), kind=False, files=[b.text(str(path))], params=params
     )
     db.execute(copy)
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return file_sha256(path)
 
 
 def _param(name: str, value: b.Node) -> exp.CopyParameter:

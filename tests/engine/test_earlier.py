@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from engine.inputs.contract import file_sha256
 from engine.inputs.earlier import EarlierError, load_earlier, read_later
 from engine.inputs.rundata import Period
 from engine.run.outputs import write_outputs
@@ -37,6 +38,16 @@ def copy_months(months: Path, to: Path) -> list[Path]:
     return [to / month for month in MONTHS]
 
 
+def pay_month(folder: Path, cases: pl.DataFrame) -> None:
+    """Write a month's cases file as a run that paid `cases` would have: the file, and its
+    sha256 in the month's manifest (a file changed without it is refused, tested below)."""
+    path = folder / "monthly" / "cases.csv"
+    cases.write_csv(path)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["outputs"]["monthly/cases.csv"] = file_sha256(path)
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
 def earlier_args(folders: list[Path]) -> list[str]:
     return [arg for folder in folders for arg in ("--earlier", str(folder))]
 
@@ -60,7 +71,7 @@ def test_the_year_end_clears_what_the_months_paid(
         .otherwise(pl.col("payment"))
         .alias("payment")
     ).filter(pl.col("case_id") != unpaid)
-    cases.write_csv(march)
+    pay_month(folders[2], cases)
 
     out = tmp_path / "year"
     code, _, err = run_cli(
@@ -200,12 +211,42 @@ def test_earlier_runs_that_cannot_stand_for_the_year_are_refused(
         load_earlier(folders, WUXI, year)
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_month_changed_after_its_run_is_refused(
+    months: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    """One payment of March raised by 100,000.00 in the file after the run: the year end would
+    clear it as paid (and owe that much less); the file is not the one the run wrote, so the
+    year's run is refused before anything is written."""
+    folders = copy_months(months, tmp_path / "m")
+    if fmt == "parquet":
+        inputs = load_data(SAMPLE, WUXI)
+        write_outputs(settle(WUXI, inputs, Period.parse("2024-03")), folders[2], "parquet")
+    march = folders[2] / "monthly" / f"cases.{fmt}"
+    cases = pl.read_csv(march) if fmt == "csv" else pl.read_parquet(march)
+    raised = cases.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.col("payment") + 100_000).otherwise("payment")
+    )
+    if fmt == "csv":
+        raised.write_csv(march)
+    else:
+        raised.write_parquet(march)
+    out = tmp_path / "year"
+    year = ("settle", "--policy", str(WUXI_FILE), "--data", str(SAMPLE), "--period", "2024")
+    code, _, err = run_cli(capsys, *year, "--out", str(out), *earlier_args(folders))
+    assert code == 1 and not out.exists()
+    assert (
+        f"--earlier {folders[2]}: {march} is not the file that run wrote (its sha256 is not the "
+        "one its manifest.json gives)"
+    ) in err
+
+
 def test_a_month_without_a_value_the_year_end_reads_is_refused(
     months: Path, tmp_path: Path
 ) -> None:
     folders = copy_months(months, tmp_path / "m")
     may = folders[4] / "monthly" / "cases.csv"
-    pl.read_csv(may, infer_schema=False).drop("deposit").write_csv(may)
+    pay_month(folders[4], pl.read_csv(may, infer_schema=False).drop("deposit"))
     with pytest.raises(EarlierError, match=r"2024-05/monthly/cases.csv has no column deposit"):
         load_earlier(folders, WUXI, Period.parse("2024"))
 
@@ -214,7 +255,7 @@ def test_a_case_paid_in_two_months_is_refused(months: Path, tmp_path: Path) -> N
     folders = copy_months(months, tmp_path / "m")
     jan, feb = (f / "monthly" / "cases.csv" for f in folders[:2])
     first = pl.read_csv(jan, infer_schema=False).head(1)
-    pl.concat([pl.read_csv(feb, infer_schema=False), first]).write_csv(feb)
+    pay_month(folders[1], pl.concat([pl.read_csv(feb, infer_schema=False), first]))
     with pytest.raises(
         EarlierError, match=rf"1 case\(s\) were paid in two months \({first['case_id'][0]}"
     ):
