@@ -6,10 +6,10 @@ year (unless `--any-date`) — so that a refused run writes nothing. The run hol
 from start to end (a second run into the same folder is refused at once), writes every policy's
 outputs into one staging folder and then puts it in the place of `--out` in one step: with a
 policy folder, every city's new outputs or none. A run whose outputs lack a payment (or class,
-or settled points) writes them for inspection and exits 1; so does a run in which more
-case rows were rejected than `--max-reject-share` (1% by default), or any deductions row, unless
-`--accept-rejects`: the money of a rejected case goes to the others under a fixed budget, and a
-hospital whose deduction was rejected is paid without it.
+or settled points) or pay a case less than zero writes them for inspection and exits 1; so does
+a run in which more case rows were rejected than `--max-reject-share` (1% by default), or any
+deductions row, unless `--accept-rejects`: the money of a rejected case goes to the others under
+a fixed budget, and a hospital whose deduction was rejected is paid without it.
 """
 
 from __future__ import annotations
@@ -455,7 +455,8 @@ def _settle_job(
 
 
 def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> bool:
-    """Say (on stderr) which stages have cases without a class, settled points or payment."""
+    """Say (on stderr) which stages have cases without a class, settled points or payment, or
+    paid less than zero: either fails the run (its outputs written, to inspect)."""
     for stage, counts in manifest["missing_outputs"].items():
         cases = manifest["missing_output_cases"][stage]
         without = ", ".join(f"{n} cases without {name}" for name, n in counts.items())
@@ -467,7 +468,19 @@ def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace)
             f"--period {manifest['period']}",
             file=sys.stderr,
         )
-    return bool(manifest["missing_outputs"])
+    below = manifest.get("paid_below_zero", {})
+    for stage, found in below.items():
+        print(
+            f"{job.file}: error: stage {stage}: {found['cases']} cases paid less than zero "
+            f"(first: {', '.join(found['first'])}): the money left for the cases is below zero "
+            "— a budget in budget.yaml written too small, or what the policy pays first from "
+            "it (per diem, other methods) more than it; the outputs are in "
+            f"{args.out / job.folder} to inspect (manifest.json: paid_below_zero). See why: "
+            f"drgpolicy explain --case {found['first'][0]} --policy {job.file} --data "
+            f"{args.data} --period {manifest['period']}",
+            file=sys.stderr,
+        )
+    return bool(manifest["missing_outputs"]) or bool(below)
 
 
 def report_rejects(

@@ -49,7 +49,14 @@ from engine.run.indicators import indicators_manifest
 from engine.run.out_folder import MARKER_KEY, SETTLEMENT, Kind, check_out_folder, inside
 from engine.run.output_labels import LABELS
 from engine.run.run_lock import hold
-from engine.run.settle import ENGINE_VERSION, Settlement, case_results, missing_cases, missing_in
+from engine.run.settle import (
+    ENGINE_VERSION,
+    Settlement,
+    case_results,
+    missing_cases,
+    missing_in,
+    paid_below_zero,
+)
 from engine.run.supervision_outputs import (
     applied_deductions,
     supervision_rows,
@@ -374,6 +381,8 @@ def fill_outputs(
     manifest |= {"labels": labels, "decimals": DECIMALS}
     if written.headers:
         manifest["headers"] = written.headers
+    if missing.below_zero:  # only then: a sound run's manifest keeps its bytes
+        manifest["paid_below_zero"] = missing.below_zero
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
     inside(folder, SETTLEMENT.marker).write_text(text + "\n", encoding="utf-8")
     return manifest
@@ -385,11 +394,16 @@ class Missing:
 
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     cases: dict[str, list[str]] = field(default_factory=dict)
+    #: per settling stage, the cases paid less than zero: how many, and the first of them
+    below_zero: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def add(self, stage: str, cases: pl.DataFrame, outputs: list[str]) -> None:
         if absent := missing_in(cases, outputs):
             self.counts[stage] = absent
             self.cases[stage] = missing_cases(cases, outputs)
+        count, first = paid_below_zero(cases)
+        if count:
+            self.below_zero[stage] = {"cases": count, "first": first}
 
 
 def build_manifest(

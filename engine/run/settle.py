@@ -303,6 +303,17 @@ def missing_cases(cases: pl.DataFrame, outputs: list[str], limit: int = 5) -> li
     return cases.filter(incomplete)["case_id"].sort().head(limit).to_list()
 
 
+def paid_below_zero(cases: pl.DataFrame, limit: int = 5) -> tuple[int, list[str]]:
+    """How many cases are paid less than zero, and the first `limit` of them (by id). A DRG
+    payment is never negative; one is when the money left for the cases is below zero — a
+    budget written too small, or payments made first from it (per diem, other methods) larger
+    than it — and a run must not hand it over as a settlement."""
+    if "payment" not in cases.columns:
+        return 0, []
+    below = cases.filter(pl.col("payment") < 0)["case_id"]
+    return below.len(), below.sort().head(limit).to_list()
+
+
 def _decisive(outputs: list[str]) -> list[str]:
     return [n for n in outputs if n in ("category", "payment") or n.startswith("settled_")]
 

@@ -217,6 +217,37 @@ def test_a_rejected_deductions_row_fails_the_run_however_few(
     assert code == 0
 
 
+def test_a_case_paid_less_than_zero_fails_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Suzhou pays the cases outside DRG first from the total budget; with the budget written
+    a hundred times too small (a digit dropped twice) the point value falls below zero and the
+    DRG cases would be paid negative amounts: the run fails and says so, counted from the
+    written file."""
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    budget = (data / "budget.yaml").read_text(encoding="utf-8")
+    assert "drg_fund: 332771895\n" in budget
+    (data / "budget.yaml").write_text(budget.replace("332771895", "3327718"), encoding="utf-8")
+    suzhou = ("settle", "--policy", str(POLICIES / "suzhou" / "2024.policy"), "--period", "2024")
+    out = tmp_path / "out"
+    code, _, err = run_cli(capsys, *suzhou, "--data", str(data), "--out", str(out))
+    cases = pl.read_csv(out / "settlement" / "cases.csv", infer_schema=False)
+    below = cases.filter(pl.col("payment").cast(pl.Float64) < 0)["case_id"].sort()
+    assert code == 1 and below.len() > 0
+    first = ", ".join(below.head(5))
+    assert (
+        f"error: stage settlement: {below.len()} cases paid less than zero (first: {first})" in err
+    )
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["paid_below_zero"] == {
+        "settlement": {"cases": below.len(), "first": below.head(5).to_list()}
+    }
+    code, _, _ = run_cli(capsys, *suzhou, "--data", str(SAMPLE), "--out", str(tmp_path / "ok"))
+    sound = json.loads((tmp_path / "ok" / "manifest.json").read_text(encoding="utf-8"))
+    assert code == 0 and "paid_below_zero" not in sound
+
+
 def test_a_share_is_a_percentage_or_a_fraction(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         _settle(capsys, SAMPLE, Path("/nonexistent"), "--max-reject-share", "150%")
