@@ -50,7 +50,7 @@ CORE_FIELDS: dict[str, Field] = {
         _case("multi_site", BOOL, "一次手术多部位"),
         _case("secondary_drg", TEXT, "次要手术病组"),
         _case("unreasonable_cost", _MONEY, "不合理费用"),
-        _case("incentive_approved", BOOL, "重症罕见病激励已认定"),
+        _case("incentive_approved", BOOL, "大病、罕见病激励已认定"),
         _case("special_review", BOOL, "特病单议"),
         _case("patient_paid", _MONEY, "个人负担"),
         _case("insurance_type", TEXT, "险种"),

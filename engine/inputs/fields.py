@@ -177,7 +177,7 @@ CASE_FIELDS: tuple[FieldSpec, ...] = (
         "incentive_approved",
         "bool",
         False,
-        "Severe / rare disease incentive approved (重症/罕见病激励 审核通过).",
+        "Major / rare disease incentive approved (大病、罕见病激励 审核通过).",
     ),
     _optional("special_review", "bool", False, "Case paid on expert review (特病单议)."),
     _optional(
