@@ -54,6 +54,7 @@ XUANCHENG_2023_TO_2024 = {
     ),
     "header:effective": ("changed", "2023-01-01 to 2023-12-31", "2024-01-01 to 2024-12-31"),
     "param:min_stable_cases": ("changed", "10", "5"),
+    "param:cv_limit": ("changed", "1", "1"),
     "definition:stable_group": ("changed", STABLE_GROUP, STABLE_GROUP),
     "param:low_ratio_grassroots": ("added", None, "30%"),
     "class:category/special": ("changed", "special_review", "special_review"),
@@ -139,6 +140,7 @@ XUANCHENG_2023_TO_2024 = {
 }
 #: The changes of words only: the same rule, other citations (and a new label).
 CITATION_ONLY_2024 = {
+    "param:cv_limit",
     "definition:stable_group",
     "class:category/special",
     "class:category/ungrouped",
@@ -151,7 +153,7 @@ def xuancheng_diff() -> list[Change]:
 
 def test_xuancheng_2023_to_2024_lists_exactly_the_expected_changes() -> None:
     found = xuancheng_diff()
-    assert len(found) == len({c.clause for c in found}) == 31
+    assert len(found) == len({c.clause for c in found}) == 32
     assert {c.clause: (c.kind, c.old, c.new) for c in found} == XUANCHENG_2023_TO_2024
     assert {c.clause for c in found if c.citation_only} == CITATION_ONLY_2024
 
@@ -186,7 +188,9 @@ def test_xuancheng_changes_carry_their_aspects_and_citations() -> None:
         'assumption "经专家评议认定的病例，优先于其他分类（沿用 2023 年版）"',
     )
     ungrouped = by_clause["class:category/ungrouped"]
-    assert ungrouped.citation_only and ungrouped.new_citations == ()
+    assert ungrouped.citation_only and ungrouped.new_citations == (
+        'assumption "未入组（0000）及歧义组（QY）病例没有病组点数，按费用折算（沿用 2023 年版）"',
+    )
     assert ungrouped.old_citations == (
         'assumption "未入组（0000）及歧义组（QY）病例没有病组点数，按费用折算"',
     )
