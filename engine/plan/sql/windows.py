@@ -13,7 +13,6 @@ from sqlglot import exp
 from engine.plan.polars.frames import key_columns
 from engine.plan.sql import allocation
 from engine.plan.sql import build as b
-from policy_dsl.grains import CASE
 
 if TYPE_CHECKING:
     from engine.plan.sql.expressions import Lowering
@@ -22,13 +21,10 @@ if TYPE_CHECKING:
 
 def rank(lowering: Lowering, node: ir.RankIR) -> b.Node:
     """1-based position within `within` by the order keys, ties to the smaller row key; rows
-    failing `where` get none (`engine.plan.polars.batch_windows.rank`). Over the cases with
-    `where`, a window over the chosen cases alone (`_among_chosen`)."""
+    failing `where` get none (`engine.plan.polars.batch_windows.rank`)."""
+    keys = [(lowering.materialize(lowering.expr(k.expr)), k.descending) for k in node.keys]
     run = lowering.run
     within = [b.col(c) for c in key_columns(run.effective(node.within))]
-    if node.where is not None and lowering.grain == CASE:
-        return _among_chosen(lowering, node, within)
-    keys = [(lowering.materialize(lowering.expr(k.expr)), k.descending) for k in node.keys]
     chosen = (
         b.coalesce(lowering.expr(node.where), b.boolean(False))
         if node.where is not None
@@ -39,26 +35,6 @@ def rank(lowering: Lowering, node: ir.RankIR) -> b.Node:
     order += [b.ordered(b.col(c)) for c in key_columns(lowering.grain)]
     position = b.window(b.func("ROW_NUMBER"), [*within, b.col(flag)], order)
     return b.case([(b.col(flag), b.cast(position, "DOUBLE"))])
-
-
-def _among_chosen(lowering: Lowering, node: ir.RankIR, within: list[exp.Column]) -> b.Node:
-    """The positions of the cases `where` keeps: a window over them, their keys, the `within`
-    keys and the order keys alone, joined back by `case_id` (the others get none): a window over
-    every case sorted every column the case table carries, for a few candidates per thousand
-    (Xuancheng's incentive cases)."""
-    assert node.where is not None
-    run = lowering.run
-    order = [b.ordered(lowering.expr(k.expr), k.descending) for k in node.keys]
-    chosen = b.coalesce(lowering.expr(node.where), b.boolean(False))
-    row_keys = key_columns(lowering.grain)
-    order += [b.ordered(b.col(c)) for c in row_keys]
-    position = run.temp()
-    window = b.cast(b.window(b.func("ROW_NUMBER"), within, order), "DOUBLE")
-    query = exp.select(*map(b.col, row_keys), b.alias(window, position))
-    ranked = run.create(query.from_(b.table(run.frame(lowering.grain).table)).where(chosen))
-    run.bring(lowering.grain, ranked, row_keys, {position: position})
-    run.discard(ranked.table)
-    return b.col(position)
 
 
 @dataclass(frozen=True)
