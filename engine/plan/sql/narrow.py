@@ -9,8 +9,8 @@ the stage reads and the earlier stages' values it reads by name; when the stage 
 case table is a view joining the other input columns back by `case_id` (unique in the cases,
 `engine.inputs.fields`), in the order the wide table had them, so that whatever reads the stage
 afterwards (the explainer, a later stage) finds the same columns as before. A settling stage's
-steps also carry what its cases file reads of the cases (`later_reads`): the file reads the
-steps alone, without the join; the monitoring stage joins the inputs it reads back once.
+steps also carry what its cases file and the monitoring stage read of the cases
+(`later_reads`): those read the steps alone, without the join.
 """
 
 from __future__ import annotations
@@ -44,16 +44,18 @@ def case_reads(stage: ir.Stage) -> frozenset[str]:
     return frozenset(found)
 
 
-def later_reads(stage: ir.Stage) -> frozenset[str]:
-    """The columns of the cases read from a settling stage's case table after it by its outputs:
-    the keys and amounts its cases file and statements read (`engine.run.case_file`). Carried
-    in the steps, they are read there, not joined back. The monitoring stage's other inputs
-    (Xuancheng's `person_id`, `drug_cost`…) are not carried: each case step would copy them,
-    and the rank's window sort them; its first case step joins them back once by `case_id`
-    (`SqlStageRun.result`)."""
+def later_reads(policy: ir.Policy, stage: ir.Stage) -> frozenset[str]:
+    """The columns of the cases read from a settling stage's case table after it: the keys and
+    amounts its cases file and statements read (`engine.run.case_file`) and the inputs the
+    monitoring stage reads (whose cases are the settled stage's). Carried in the steps, they
+    are read there, not joined back: a join of every case on every case by `case_id`, three
+    times a run."""
     if not stage.settles_cases:
         return frozenset()
-    return frozenset({*CASE_KEYS, *CASE_AMOUNTS})
+    found = {*CASE_KEYS, *CASE_AMOUNTS}
+    if policy.monitoring is not None:
+        found |= case_reads(policy.monitoring)
+    return frozenset(found)
 
 
 @dataclass(frozen=True)

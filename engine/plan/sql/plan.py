@@ -232,7 +232,7 @@ class SqlStageRun:
         case table after it (`engine.plan.sql.narrow`), or the cases themselves where it reads
         them all."""
         self._cases = self.case_source()
-        reads = case_reads(self.stage) | later_reads(self.stage)
+        reads = case_reads(self.stage) | later_reads(self.policy, self.stage)
         carried = [c for c in self._cases.columns if c in reads]
         if len(carried) == len(self._cases.columns):
             return self._cases
