@@ -299,11 +299,31 @@ class Compiler(ExpressionLowering["StageRun", pl.Expr]):
         kept = (node.model_dump_json(), self.grain)
         name = self.run.kept_lookups.get(kept)
         if name is None or name not in self.frame().columns:
-            name = f"__lookup{len(self.run.kept_lookups)}"
-            found = self._lookup(node)  # brings its key to the frame first
-            self.replace(with_columns(self.frame(), found.alias(name)))
+            home = self._key_home(node)
+            if home is not None:  # looked up at the key's grain, brought here
+                column = self.at(home).expr(node).meta.output_name()
+                name = f"__lookup{len(self.run.kept_lookups)}"
+                self.run.bring(self.grain, self.run.frame(home), key_columns(home), column, name)
+            else:
+                found = self._lookup(node)  # brings its key to the frame first
+                name = f"__lookup{len(self.run.kept_lookups)}"
+                self.replace(with_columns(self.frame(), found.alias(name)))
             self.run.kept_lookups[kept] = name
         return pl.col(name)
+
+    def _key_home(self, node: ir.TableLookup) -> g.Grain | None:
+        """The grain to look a table up at, where not this one: the home of a key that is a
+        value of this stage at a coarser grain (`high_ratio_k[base_points]`: a group's value,
+        looked up once per group, not once per case) — the same value for every row, a row
+        whose key has no row there (null) included, as long as the table has no `else` row
+        (which a null key would take)."""
+        key, table = node.key, self.run.tables[node.name]
+        home = self.run.home.get(key.name) if isinstance(key, ir.Ref) and not key.stage else None
+        if home is None or home == self.grain or any(r.default for r in table.rows):
+            return None
+        columns = self.frame().columns
+        keys = key_columns(home)
+        return home if keys and all(k in columns for k in keys) else None
 
     def _lookup(self, node: ir.TableLookup) -> pl.Expr:
         table = self.run.tables[node.name]
