@@ -69,13 +69,15 @@ def grid_parts(
     least, greatest = (float(numbers.min()), float(numbers.max())) if len(numbers) else (0.0, 0.0)
     if not (least > -EXACT_LIMIT and greatest < EXACT_LIMIT):  # false for NaN
         return None
-    # whole parts straight into integers: one array less to allocate (the run's time is in
-    # allocating arrays as much as in the passes over them)
-    whole = np.floor(numbers, out=np.empty(len(numbers), np.int64), casting="unsafe")
-    steps = np.subtract(numbers, whole)
-    steps *= EXACT_SCALE
-    steps += 0.5
-    np.floor(steps, out=steps)
+    # the floors as doubles, then each pass in place on them: a subtraction of a double and an
+    # integer, or a floor written as integers, casts every value in buffers (at 1M rows, the
+    # parts in half the time)
+    floors = np.floor(numbers)
+    whole = floors.astype(np.int64)
+    fraction = np.subtract(numbers, floors, out=floors)
+    fraction *= EXACT_SCALE
+    fraction += 0.5
+    steps = np.floor(fraction, out=fraction).astype(np.int64)  # whole numbers from 0 to 2⁴⁰
     weights: dict[str, tuple[np.ndarray, int]] = {}
     # Σ|whole| bounds every group's sum of whole parts; a float sum's rounding error is far
     # below the factor of two kept from 2⁶³. Summed only where the rows × the largest |whole|
@@ -98,13 +100,9 @@ def grid_parts(
     if rows < SPLIT_STEPS_ROWS:
         weights[f"{name}_steps"] = (steps, 1)
     else:
-        high_steps = np.floor(steps * 2.0**-20)  # steps ≤ 2⁴⁰: both halves exact
-        weights[f"{name}_steps_high"] = (high_steps, 2**20)
-        weights[f"{name}_steps_low"] = (steps - high_steps * 2.0**20, 1)
-    columns = [
-        pl.Series(column, part.astype(np.int64, copy=False))
-        for column, (part, _) in weights.items()
-    ]
+        weights[f"{name}_steps_high"] = (np.right_shift(steps, 20), 2**20)
+        weights[f"{name}_steps_low"] = (np.bitwise_and(steps, 2**20 - 1, out=steps), 1)
+    columns = [pl.Series(column, part) for column, (part, _) in weights.items()]
     sums = (pl.col(c).sum().cast(pl.Int128) * weight for c, (_, weight) in weights.items())
     total = functools.reduce(operator.add, sums)
     return columns, total.cast(pl.Float64) * (1.0 / EXACT_SCALE)

@@ -203,16 +203,19 @@ class Groups:
         by_group = frame.with_columns(group.set_sorted()).group_by("__group", maintain_order=True)
         return by_group.agg(*values)
 
-    def divide(self, values: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    def divide(
+        self, values: np.ndarray, numbers: np.ndarray, out: np.ndarray | None = None
+    ) -> np.ndarray:
         """Each row's value (in group order) ÷ its group's number, bit for bit as polars divided
         them when it computed the split: for one group, a column by a constant, which polars
         multiplies by the constant's reciprocal (a last bit apart from ÷ on a third of the rows;
         a subnormal number's reciprocal is infinite: such a largest weight leaves the period
         unsplit); for groups, by a column (a window, `over`), row by row. (The SQL lowering
-        divides, `engine.plan.sql.allocation`.)"""
+        divides, `engine.plan.sql.allocation`.) `out`: the array to write them to (`values`
+        itself, where no longer needed)."""
         if self.order is None:
-            return values * (1.0 / numbers[0])
-        return values / np.repeat(numbers, self.sizes)
+            return np.multiply(values, 1.0 / numbers[0], out=out)
+        return np.divide(values, np.repeat(numbers, self.sizes), out=out)
 
 
 def _shares(
@@ -229,7 +232,8 @@ def _shares(
     largest, plain_sum = found["largest"].to_numpy(), found["w"].to_numpy()
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # checked below
         # ÷ ∞ where the largest is 0: every unit 0
-        unit = groups.divide(weights, np.where(largest > 0, largest, np.inf)) * WEIGHT_SCALE
+        unit = groups.divide(weights, np.where(largest > 0, largest, np.inf))
+        unit *= WEIGHT_SCALE
     parts = grid_parts(pl.Series(unit), "__unit")
     columns, exact = (
         ({p.name: p for p in parts[0]}, parts[1])
@@ -239,8 +243,16 @@ def _shares(
     weight_sum = groups.aggregate(columns, exact.alias("sum"))["sum"].to_numpy()
     paid = weight_sum > 0
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        share = groups.divide(fen * unit, np.where(paid, weight_sum, np.inf))
-        finite = np.isfinite(share) & (np.abs(share) <= MAX_FEN) & np.isfinite(fen * weights)
+        # in place: the units are summed
+        share = groups.divide(
+            np.multiply(unit, fen, out=unit), np.where(paid, weight_sum, np.inf), unit
+        )
+        finite = np.abs(share) <= MAX_FEN  # false where NaN or infinite too
+        # |total × weight| ≤ |total| × the largest weight: where that is finite, every row's
+        # is, and a NaN weight's share is NaN (not finite above) — the product per row is
+        # needed only where a group's total is per row or that bound overflows
+        if not (isinstance(fen, float) and np.isfinite(fen * largest).all()):
+            finite &= np.isfinite(fen * weights)
     broken = ~np.isfinite(plain_sum) | ~np.isfinite(weight_sum)
     if not finite.all():
         broken |= groups.any(~finite)
@@ -253,15 +265,19 @@ def _give_left_over(fen: np.ndarray, share: np.ndarray, left_over: int) -> None:
     the largest remainders, ties to the earlier row — what a rank of every row by `floor −
     share` on the steps of `REMAINDER_STEPS` then row gives (`rank ≤ left_over`), found by a
     selection (`numpy.partition`, linear): the k-th smallest is the cut, every row below it
-    takes a fen, and of those at it the first ones."""
+    takes a fen, and of those at it the first ones. The steps are whole numbers from −2²⁴ to 0
+    (a finite share's floor − share is in (−1, 0]), selected as 32-bit integers: half the time
+    of the same selection of doubles; the rows below the cut take their fen by a flag added
+    to every row, not by their positions (a third of the time at 1M rows)."""
     if left_over >= len(fen):  # every row takes one, as the rank would give
         fen += 1
         return
-    gaps = remainder_order(fen, share)
+    gaps = remainder_order(fen, share).astype(np.int32)
     cut = np.partition(gaps, left_over - 1)[left_over - 1]  # the k-th smallest
-    below = np.flatnonzero(gaps < cut)
-    fen[below] += 1
-    fen[np.flatnonzero(gaps == cut)[: left_over - len(below)]] += 1
+    below = gaps < cut
+    fen += below
+    at_cut = np.flatnonzero(gaps == cut)
+    fen[at_cut[: left_over - np.count_nonzero(below)]] += 1
 
 
 def remainder_order(floor: np.ndarray, share: np.ndarray) -> np.ndarray:

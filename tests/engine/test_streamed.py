@@ -52,7 +52,10 @@ def test_every_stage_streamed_as_in_memory(path: Path, data: dict[str, Any]) -> 
     policy = POLICIES[path]
     with tempfile.TemporaryDirectory() as folder:
         inputs = load_data(write_dataset(data, Path(folder)), policy)
-        with mock.patch.object(frames, "STREAMED_ROWS", 0):
+        with (
+            mock.patch.object(frames, "STREAMED_ROWS", 0),
+            mock.patch.object(frames, "STREAMED_OPERATIONS", 0),
+        ):
             streamed = settle(policy, inputs, YEAR)
             with engines_asked() as asked:
                 in_memory = settle(policy, inputs, YEAR)
@@ -65,12 +68,18 @@ def test_row_separable_columns_streamed_the_rest_in_memory() -> None:
     separable = pl.when(pl.col("x") > 50).then(pl.col("x") * 3).otherwise(-pl.col("x"))
     by_group = pl.col("x").max().over("g")  # a group's value: its batch alone would not do
     centred = pl.col("x") - pl.col("x").mean()  # polars' row-separable, a float sum inside
-    with mock.patch.object(frames, "STREAMED_ROWS", 100), engines_asked() as asked:
+    few = pl.col("x") * 3  # one operation: in memory
+    with (
+        mock.patch.object(frames, "STREAMED_ROWS", 100),
+        mock.patch.object(frames, "STREAMED_OPERATIONS", 3),
+        engines_asked() as asked,
+    ):
         got = frames.with_columns(frame, separable.alias("y"), pl.lit(1.0).alias("x"))
         grouped = frames.with_columns(frame, by_group.alias("top"))
         frames.with_columns(frame, centred.alias("centred"))
         small = frames.with_columns(frame.head(99), separable.alias("y"))
-    assert asked == ["streaming", "in-memory", "in-memory", "in-memory"]
+        frames.with_columns(frame, few.alias("y"))
+    assert asked == ["streaming", "in-memory", "in-memory", "in-memory", "in-memory"]
     assert got.columns == ["g", "x", "y"]  # `x` replaced in place, as `with_columns` does
     assert got["x"].to_list() == [1.0] * 200
     assert got["y"].to_list() == [x * 3 if x > 50 else -x for x in range(200)]

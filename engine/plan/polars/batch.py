@@ -80,6 +80,10 @@ class StageRun:
         #: aggregates over the whole period (one value), by their IR: `sum(settled_points)`
         #: read by three definitions is summed once
         self.totals: dict[str, pl.Expr] = {}
+        #: table lookups computed into a column, by their IR and grain (`Compiler._table`):
+        #: `high_ratio_k[base_points]` read by the classification and the class points is
+        #: looked up once
+        self.kept_lookups: dict[tuple[str, g.Grain], str] = {}
 
     @classmethod
     def resume(
@@ -176,9 +180,9 @@ class StageRun:
         return [d for d in definitions[after:] if self.evaluates(d)] if after else []
 
     def _drop_kept(self) -> None:
-        """The aggregates computed ahead, out of the stage's frames (what it gives are its
-        definitions' values)."""
-        kept = set(self.kept_aggregates.values())
+        """The aggregates computed ahead and the lookups kept, out of the stage's frames (what
+        it gives are its definitions' values)."""
+        kept = {*self.kept_aggregates.values(), *self.kept_lookups.values()}
         for grain, frame in self.frames.items():
             if found := [c for c in frame.columns if c in kept]:
                 self.frames[grain] = frame.drop(found)
@@ -287,6 +291,41 @@ class Compiler(ExpressionLowering["StageRun", pl.Expr]):
         )
 
     def _table(self, node: ir.TableLookup) -> pl.Expr:
+        """A table's value for each row; computed into a column once per grain and kept for the
+        stage's later definitions (`StageRun.kept_lookups`), unless its key reads an
+        adjustment's running value (`current`), which each step changes."""
+        if ir.contains(node.key, ir.Current):
+            return self._lookup(node)
+        kept = (node.model_dump_json(), self.grain)
+        name = self.run.kept_lookups.get(kept)
+        if name is None or name not in self.frame().columns:
+            home = self._key_home(node)
+            if home is not None:  # looked up at the key's grain, brought here
+                column = self.at(home).expr(node).meta.output_name()
+                name = f"__lookup{len(self.run.kept_lookups)}"
+                self.run.bring(self.grain, self.run.frame(home), key_columns(home), column, name)
+            else:
+                found = self._lookup(node)  # brings its key to the frame first
+                name = f"__lookup{len(self.run.kept_lookups)}"
+                self.replace(with_columns(self.frame(), found.alias(name)))
+            self.run.kept_lookups[kept] = name
+        return pl.col(name)
+
+    def _key_home(self, node: ir.TableLookup) -> g.Grain | None:
+        """The grain to look a table up at, where not this one: the home of a key that is a
+        value of this stage at a coarser grain (`high_ratio_k[base_points]`: a group's value,
+        looked up once per group, not once per case) — the same value for every row, a row
+        whose key has no row there (null) included, as long as the table has no `else` row
+        (which a null key would take)."""
+        key, table = node.key, self.run.tables[node.name]
+        home = self.run.home.get(key.name) if isinstance(key, ir.Ref) and not key.stage else None
+        if home is None or home == self.grain or any(r.default for r in table.rows):
+            return None
+        columns = self.frame().columns
+        keys = key_columns(home)
+        return home if keys and all(k in columns for k in keys) else None
+
+    def _lookup(self, node: ir.TableLookup) -> pl.Expr:
         table = self.run.tables[node.name]
         key = self.shared(node.key)  # read once per row of the table
         if table.kind == "ranges":
