@@ -366,8 +366,8 @@ def _checked(
         for spec in present
     ]
     with_typed = exp.select(exp.Star(), *typed).from_(normalized.subquery("n"))
-    first = b.case(
-        (b.coalesce(check.fails, b.boolean(False)), b.integer(i))
+    first = b.case(  # a null test fails no row: a CASE takes no WHEN that is null
+        (check.fails, b.integer(i))
         for i, check in enumerate(checks)
         if check.fails != b.col(c.DUPLICATE)
     )
