@@ -35,7 +35,9 @@ DRGPOLICY = Path(sys.executable).parent / "drgpolicy"
 #: for a class's method. One the code does not have (an older commit) is left out.
 PROBES = [
     ("engine.commands.settle", "load_data", "read and validate the inputs"),
+    ("engine.plan.sql.validation", "_texts_found", "what the text columns hold (polars)"),
     ("engine.plan.sql.validation", "_checked", "check the case file in DuckDB"),
+    ("engine.plan.sql.validation", "_duplicate", "duplicate keys, from the checked table"),
     ("engine.plan.sql.validation", "_read", "read rows back (rejected, accepted)"),
     ("engine.plan.sql.validation", "_kept", "type the accepted cases in the database"),
     ("engine.inputs.contract", "checked_table", "word the rejects"),

@@ -453,8 +453,18 @@ def needs_trimming(name: str) -> pl.Expr:
     """Whether any text of a String column is empty or has white space around it: else its
     `raw_value` is the column as it is, and checking (one pass, nothing allocated) is cheaper
     than rewriting every text (10M case ids, hospitals, groups… in a 10M-case file)."""
+    return white_space_around(name) | empty_text(name)
+
+
+def white_space_around(name: str) -> pl.Expr:
+    """Whether any text of a String column has white space around it (`raw_value` trims it)."""
     text = pl.col(name)
-    return ((text.str.strip_chars() != text) | (text == "")).any()
+    return (text.str.strip_chars() != text).any()
+
+
+def empty_text(name: str) -> pl.Expr:
+    """Whether any text of a String column is empty (`raw_value` reads it as missing)."""
+    return (pl.col(name) == "").any()
 
 
 def typed_value(spec: FieldSpec, raw: pl.Expr, dtype: pl.DataType) -> pl.Expr:

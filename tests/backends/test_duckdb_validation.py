@@ -191,3 +191,28 @@ def test_a_case_file_that_is_not_parquet_is_refused_alike(tmp_path: Path) -> Non
 def test_text_is_trimmed_of_white_space_as_polars_trims_it(tmp_path: Path, value: str) -> None:
     inputs = assert_same(write_inputs(tmp_path, [case(value), case("C2", hospital_id=value)]))
     assert isinstance(inputs, Inputs)
+
+
+def test_parquet_text_columns_clean_with_empty_text_or_with_white_space_are_read_alike(
+    tmp_path: Path,
+) -> None:
+    """A String column with nothing to trim is read as it is, one with empty texts only has them
+    as missing, one with white space is trimmed (`validation._texts_found`): the same rejects
+    and cases as polars, the duplicate ids among them found from the checked table."""
+    rows = [case(f"C{i}", secondary_drg="", insurance_type="职工") for i in range(1, 5)]
+    rows[1] |= {"hospital_id": "", "secondary_drg": "GB29"}
+    rows[2] |= {"drg_code": " ES35\u3000", "case_id": "C1"}
+    folder = write_inputs(tmp_path, rows)
+    frame = pl.read_csv(folder / "cases.csv", infer_schema=False).with_columns(
+        pl.col("hospital_id", "secondary_drg").fill_null("")
+    )
+    (folder / "cases.csv").unlink()
+    frame.write_parquet(folder / "cases.parquet")
+    inputs = assert_same(folder)
+    assert isinstance(inputs, Inputs)
+    assert inputs.rejects.select("row", "field").rows() == [
+        (1, "case_id"),
+        (2, "hospital_id"),
+        (3, "case_id"),
+    ]
+    assert inputs.cases["case_id"].to_list() == ["C4"]

@@ -22,7 +22,15 @@ import polars as pl
 from sqlglot import exp
 
 from engine.inputs import contract as c
-from engine.inputs.fields import BOOL_WORDS, POLARS_DTYPES, FieldSpec, fits_natively, key_field
+from engine.inputs.fields import (
+    BOOL_WORDS,
+    POLARS_DTYPES,
+    FieldSpec,
+    empty_text,
+    fits_natively,
+    key_field,
+    white_space_around,
+)
 from engine.inputs.reading import (
     FIELDS,
     ContractError,
@@ -48,6 +56,10 @@ _SQL_TYPES = {
     "text": "VARCHAR",
 }
 _FIRST = "__first"
+#: What a String column's texts hold (`_texts_found`): white space around one; an empty one.
+Found = tuple[bool, bool]
+#: The answer for a column not asked about (not a String column): both, so it is trimmed.
+_UNKNOWN: Found = (True, True)
 #: Case files checked in this process: each load's tables have names of their own.
 _LOADS = itertools.count(1)
 
@@ -117,18 +129,25 @@ class SqlTerms:
         return exp.Paren(this=exp.In(this=b.paren(value), query=query.subquery()))
 
 
-def raw_sql(spec: FieldSpec, dtype: pl.DataType) -> b.Node:
-    """`fields.raw_value` in SQL: native if it fits, else trimmed text, empty as missing."""
+def raw_sql(spec: FieldSpec, dtype: pl.DataType, found: Found = _UNKNOWN) -> b.Node:
+    """`fields.raw_value` in SQL: native if it fits, else trimmed text, empty as missing.
+    `found` (`_texts_found`) says whether any text of the column has white space around it and
+    whether any is empty: a column with neither is its raw value as it is (as
+    `contract._typed_frame` takes it, `fields.needs_trimming`), one with no white space is not
+    trimmed — each text tested costs more than the column's one test."""
     if fits_natively(spec, dtype):
         return b.col(spec.name)
     text, spaces = b.cast(b.col(spec.name), "VARCHAR"), b.text(WHITE_SPACE)
-    # trimming by a set of characters costs five times a plain TRIM: only where it trims
-    edge = b.or_(
-        b.func("CONTAINS", spaces, b.func("LEFT", text, b.integer(1))),
-        b.func("CONTAINS", spaces, b.func("RIGHT", text, b.integer(1))),
-    )
-    trimmed = b.case([(edge, exp.Trim(this=text, expression=spaces))], text)
-    return b.case([(b.compare("!=", trimmed, b.text("")), trimmed)])
+    around, empty = found
+    if around:  # trimming by a set of characters costs five times a plain TRIM: where it trims
+        edge = b.or_(
+            b.func("CONTAINS", spaces, b.func("LEFT", text, b.integer(1))),
+            b.func("CONTAINS", spaces, b.func("RIGHT", text, b.integer(1))),
+        )
+        text = b.case([(edge, exp.Trim(this=text, expression=spaces))], text)
+    if around or empty:
+        return b.case([(b.compare("!=", text, b.text("")), text)])
+    return text
 
 
 def typed_sql(spec: FieldSpec, dtype: pl.DataType, raw: b.Node) -> b.Node:
@@ -184,32 +203,40 @@ def load_cases(
     `keep`: the accepted rows stay in the database (`_kept`), never read back whole."""
     path, key = c.locate(data_dir, "cases"), key_field("cases")
     prefix = f"__cases{next(_LOADS)}"
-    source, schema, columns = _source(db, path, fields, encoding, prefix)
+    source, schema, columns, read = _source(db, path, fields, encoding, prefix)
     present = [spec for spec in fields if spec.name in schema]
     width = len(columns) if FIELDS in schema else None
     terms = SqlTerms(db, prefix)
     found = [ref for ref in refs if ref.field in schema]
     checked = exp.Table(this=b.ident(f"{prefix}_checked"))
+    copies = exp.Table(this=b.ident(f"{prefix}_copies"))
+    texts = _texts_found(read, [spec.name for spec in present if schema[spec.name] == pl.String])
     try:
         sql_checks = c._checks("cases", present, found, width, terms)
-        _checked(db, source, present, schema, key, sql_checks, checked)
+        row = _checked(db, source, present, schema, key, sql_checks, checked, texts)
+        duplicate = _duplicate(db, checked, key, copies)
         rows_read = int(db.fetch(exp.select(exp.Count(this=exp.Star())).from_(checked)).item())
         typed = {spec.name: POLARS_DTYPES[spec.dtype] for spec in present}
-        rejected = _read(db, checked, b.is_not_null(b.col(_FIRST)), [b.col(c.ROW)])
-        rejected = rejected.drop(_FIRST).cast(typed)  # type: ignore[arg-type]
+        failed = b.or_(b.is_not_null(b.col(_FIRST)), duplicate.copy())
+        with_duplicate = row | {c.DUPLICATE: duplicate}
+        rejected = _read(db, checked, with_duplicate, failed, [b.col(c.ROW)])
+        rejected = rejected.cast(typed)  # type: ignore[arg-type]
+        passed = b.and_(b.is_null(b.col(_FIRST)), b.not_(duplicate.copy()))
         accepted: pl.DataFrame | DuckCases
         if keep:
-            accepted = _kept(db, checked, typed, fields, present, f"{prefix}_accepted")
+            accepted = _kept(db, checked, passed, typed, fields, present, f"{prefix}_accepted")
         else:
-            order = [b.col(f"{RAW_PREFIX}{key}"), b.col(c.ROW)]
-            accepted = _read(db, checked, b.is_null(b.col(_FIRST)), order, list(typed))
+            order = [row[f"{RAW_PREFIX}{key}"], b.col(c.ROW)]
+            values = {name: row[name] for name in typed}
+            accepted = _read(db, checked, values, passed, order)
             accepted = accepted.cast(typed)  # type: ignore[arg-type]
     except duckdb.Error as exc:  # a Parquet file polars reads the schema of, DuckDB not
         detail = str(exc).strip().splitlines()[0]
         message = f"{path.name} could not be read as Parquet: {detail}"
         raise ContractError(path.name, None, message) from exc
     finally:
-        db.con.execute(db.sql(exp.Drop(tables=[checked], kind="TABLE", exists=True)))
+        for table in (checked, copies):
+            db.con.execute(db.sql(exp.Drop(tables=[table], kind="TABLE", exists=True)))
         for name in [*terms.tables, *([source.name] if path.suffix == ".csv" else [])]:
             db.con.unregister(name)
     checks = c._checks("cases", present, found, width)
@@ -221,23 +248,23 @@ def load_cases(
 def _kept(
     db: DuckDB,
     checked: exp.Table,
+    passed: b.Node,
     typed: dict[str, pl.DataType],
     fields: Sequence[FieldSpec],
     present: Sequence[FieldSpec],
     name: str,
 ) -> DuckCases:
-    """The accepted rows as table `name`, typed as the contract types them — `contract._accepted`
-    (defaults, money to the fen) and `contract._with_case_derivations` (month, ungrouped) said
-    in SQL, one statement in the database: no row leaves it (until 2026-12-07 the rows went to
-    polars and back, a million at a time: a third of checking the case file). The types are
-    those polars gives an empty frame; the values are polars' (`tests/backends`)."""
+    """The rows of `checked` that `passed` as table `name`, typed as the contract types them —
+    `contract._accepted` (defaults, money to the fen) and `contract._with_case_derivations`
+    (month, ungrouped) said in SQL, one statement in the database: no row leaves it (until
+    2026-12-07 the rows went to polars and back, a million at a time: a third of checking the
+    case file). The types are those polars gives an empty frame; the values are polars'
+    (`tests/backends`)."""
     names = {spec.name for spec in present}
     final = [b.alias(_final_sql(spec, spec.name in names), spec.name) for spec in fields]
     month = b.func("STRFTIME", b.col("discharge_date"), b.text("%Y-%m"))
     ungrouped = b.in_(b.col("drg_code"), [b.text(code) for code in c.UNGROUPED_CODES])
-    accepted = (
-        exp.select(*final).from_(checked.copy()).where(b.is_null(b.col(_FIRST))).subquery("a")
-    )
+    accepted = exp.select(*final).from_(checked.copy()).where(passed).subquery("a")
     query = exp.select(exp.Star(), b.alias(month, "month"), b.alias(ungrouped, "ungrouped"))
     db.execute(exp.Create(this=b.table(name), kind="TABLE", expression=query.from_(accepted)))
     empty = c._with_case_derivations(c._accepted(pl.DataFrame(schema=typed), fields, present))
@@ -267,15 +294,15 @@ def _literal(spec: FieldSpec) -> b.Node:
 
 def _source(
     db: DuckDB, path: Path, fields: Sequence[FieldSpec], encoding: str, prefix: str
-) -> tuple[exp.Table, dict[str, pl.DataType], list[str]]:
-    """The file as a table of its known columns and `ROW` (and `FIELDS` for a CSV), their types
-    and all the file's column names."""
+) -> tuple[exp.Table, dict[str, pl.DataType], list[str], pl.LazyFrame]:
+    """The file as a table of its known columns and `ROW` (and `FIELDS` for a CSV), their types,
+    all the file's column names, and the same columns as polars reads them (lazily)."""
     if path.suffix == ".csv":
         raw = read_table(path, fields, encoding)
         frame = raw.frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(c.ROW))
         name = f"{prefix}_csv"
         db.register(name, frame)
-        return exp.Table(this=b.ident(name)), dict(frame.schema), raw.columns
+        return exp.Table(this=b.ident(name)), dict(frame.schema), raw.columns, frame.lazy()
     scan = pl.scan_parquet(path)
     try:
         names = scan.collect_schema().names()
@@ -293,7 +320,21 @@ def _source(
     )
     row = b.alias(b.add(b.col("file_row_number"), b.integer(1)), c.ROW)
     query = exp.select(row, *(b.col(n) for n in known)).from_(exp.Table(this=read))
-    return exp.Table(this=query.subquery()), schema | {c.ROW: pl.Int64()}, names
+    return exp.Table(this=query.subquery()), schema | {c.ROW: pl.Int64()}, names, scan
+
+
+def _texts_found(frame: pl.LazyFrame, names: Sequence[str]) -> dict[str, Found]:
+    """Whether any text of each String column `names` has white space around it, and whether
+    any is empty: one pass of polars over those columns (streaming, bounded memory), as the
+    polars backend asks (`fields.needs_trimming`). A file polars cannot read so is trimmed
+    throughout (`raw_sql`'s default): DuckDB then says what it cannot read, as before."""
+    around = [white_space_around(name).alias(f"around{i}") for i, name in enumerate(names)]
+    empty = [empty_text(name).alias(f"empty{i}") for i, name in enumerate(names)]
+    try:
+        found = frame.select(*around, *empty).collect(engine="streaming").row(0)
+    except (pl.exceptions.PolarsError, OSError):
+        return {}
+    return {name: (found[i], found[len(names) + i]) for i, name in enumerate(names)}
 
 
 def _checked(
@@ -304,10 +345,17 @@ def _checked(
     key: str,
     checks: Sequence[c._Check],
     checked: exp.Table,
-) -> None:
-    """Make `checked`, a table of the rows: row number, raw and typed values, the duplicate
-    flag and the index of the first failing check (`__first`, null for an accepted row)."""
-    raw = {spec.name: raw_sql(spec, schema[spec.name]) for spec in present}
+    texts: dict[str, Found],
+) -> dict[str, b.Node]:
+    """Make `checked`, a table of the rows in one pass over the file: row number, raw and typed
+    values (a text once: its typed value is its raw one) and the index of the first failing
+    check but the duplicate key (`__first`, null for a row no other check rejects: duplicates
+    are known once every row is, `_duplicate`). Returns a row's columns as `contract.
+    _typed_frame` names them — row, raw values, `FIELDS`, typed values — read from `checked`."""
+    raw = {
+        spec.name: raw_sql(spec, schema[spec.name], texts.get(spec.name, _UNKNOWN))
+        for spec in present
+    }
     normalized = exp.select(
         b.col(c.ROW),
         *(b.alias(node, f"{RAW_PREFIX}{name}") for name, node in raw.items()),
@@ -318,27 +366,46 @@ def _checked(
         for spec in present
     ]
     with_typed = exp.select(exp.Star(), *typed).from_(normalized.subquery("n"))
-    spec = next(spec for spec in present if spec.name == key)
-    keys = exp.select(b.alias(typed_sql(spec, schema[key], raw[key]), key)).from_(source.copy())
-    copies = exp.select(b.col(key)).from_(keys.subquery("k")).group_by(b.col(key))
-    copied = copies.having(b.compare(">", exp.Count(this=b.col(key)), b.integer(1)))
-    in_copies = exp.In(this=b.col(key), query=copied.subquery())
-    duplicate = b.alias(b.coalesce(in_copies, b.boolean(False)), c.DUPLICATE)
-    flagged = exp.select(exp.Star(), duplicate).from_(with_typed.subquery("t"))
-    first = b.case(
-        (b.coalesce(check.fails, b.boolean(False)), b.integer(i)) for i, check in enumerate(checks)
+    first = b.case(  # a null test fails no row: a CASE takes no WHEN that is null
+        (check.fails, b.integer(i))
+        for i, check in enumerate(checks)
+        if check.fails != b.col(c.DUPLICATE)
     )
-    query = exp.select(exp.Star(), b.alias(first, _FIRST)).from_(flagged.subquery("d"))
+    # a text's typed value is its raw value (`typed_sql`): kept once, under the field's name
+    row: dict[str, b.Node] = {c.ROW: b.col(c.ROW)}
+    row |= {
+        f"{RAW_PREFIX}{spec.name}": b.col(
+            spec.name if spec.dtype == "text" else f"{RAW_PREFIX}{spec.name}"
+        )
+        for spec in present
+    }
+    row |= {FIELDS: b.col(FIELDS)} if FIELDS in schema else {}
+    row |= {spec.name: b.col(spec.name) for spec in present}
+    kept = dict.fromkeys(node.name for node in row.values())
+    query = exp.select(*map(b.col, kept), b.alias(first, _FIRST)).from_(with_typed.subquery("t"))
     db.con.execute(db.sql(exp.Create(this=checked.copy(), kind="TABLE", expression=query)))
+    return row
+
+
+def _duplicate(db: DuckDB, checked: exp.Table, key: str, copies: exp.Table) -> b.Node:
+    """Whether a row of `checked` has a key another row has too: the keys held more than once
+    made a table (`copies`) from `checked`'s key column, the file not read again."""
+    counted = exp.select(b.col(key)).from_(checked.copy()).where(b.is_not_null(b.col(key)))
+    held = counted.group_by(b.col(key)).having(
+        b.compare(">", exp.Count(this=exp.Star()), b.integer(1))
+    )
+    db.con.execute(db.sql(exp.Create(this=copies.copy(), kind="TABLE", expression=held)))
+    among = exp.select(b.col(key)).from_(copies.copy()).subquery()
+    return b.coalesce(exp.In(this=b.col(key), query=among), b.boolean(False))
 
 
 def _read(
     db: DuckDB,
     table: exp.Table,
+    columns: dict[str, b.Node],
     where: b.Node,
     order: Sequence[b.Node],
-    columns: Sequence[str] = (),
 ) -> pl.DataFrame:
-    selected: list[b.Node] = [b.col(n) for n in columns] or [exp.Star()]
+    selected = [b.alias(node.copy(), name) for name, node in columns.items()]
     query = exp.select(*selected).from_(table.copy()).where(where)
-    return db.fetch(query.order_by(*(b.ordered(n) for n in order)))
+    return db.fetch(query.order_by(*(b.ordered(n.copy()) for n in order)))
