@@ -9,7 +9,7 @@ import itertools
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from engine.plan.sql import allocation
@@ -123,6 +123,13 @@ CANCELLING = st.lists(
 
 
 @settings(max_examples=80, deadline=None)
+@example(  # found by CI: SQL divided where polars multiplies by the reciprocal, a last bit apart
+    # on a share of 998,427,687.42 fen: the fen left over went to the wrong row
+    weights=[-0.99999999999999, 2.0, 635.007868970094],
+    fen=999999995,
+    groups=[0] * 12,
+    by=False,
+)
 @given(
     weights=CANCELLING,
     fen=st.integers(0, 10**9),

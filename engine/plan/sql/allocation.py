@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
 import polars as pl
 from sqlglot import exp
 
@@ -75,15 +76,23 @@ class Split:
     def in_range(self) -> b.Node:
         return in_range(self.total)
 
-    def unit(self, largest: b.Node) -> b.Node:
-        """The weight relative to the group's largest, scaled to `money.WEIGHT_SCALE`."""
-        scaled = b.mul(b.div(b.col(self.weight), largest), b.num(WEIGHT_SCALE))
+    def unit(self, largest: b.Node, times: b.Node | None = None) -> b.Node:
+        """The weight relative to the group's largest, scaled to `money.WEIGHT_SCALE`: ÷ the
+        largest, or × `times`, its reciprocal, where `money.Groups.divide` multiplies so (the
+        whole period): a last bit apart on a third of the rows, which a share of 10⁹ fen carries
+        across a step of the remainders."""
+        weight = b.col(self.weight)
+        relative = b.div(weight, largest) if times is None else b.mul(weight, times)
+        scaled = b.mul(relative, b.num(WEIGHT_SCALE))
         return b.case([(b.compare(">", largest.copy(), b.num(0.0)), scaled)])
 
-    def share(self, unit: b.Node, weight_sum: b.Node) -> b.Node:
+    def share(self, unit: b.Node, weight_sum: b.Node, times: b.Node | None = None) -> b.Node:
+        """The row's share in fen: its total × its unit ÷ the units' sum (× `times`, the sum's
+        reciprocal, as `unit`)."""
         positive = b.compare(">", weight_sum, b.num(0.0))
-        fen = b.cast(b.col(self.fen), "DOUBLE")
-        return b.case([(positive, b.div(b.mul(fen, unit), weight_sum.copy()))])
+        product = b.mul(b.cast(b.col(self.fen), "DOUBLE"), unit)
+        share = b.div(product, weight_sum.copy()) if times is None else b.mul(product, times)
+        return b.case([(positive, share)])
 
     def overflow(self, share: b.Node) -> b.Node:
         """A row whose total or share is not money a file can hold."""
@@ -182,9 +191,10 @@ def whole_period(steps: Steps, parts: Split, keys: Sequence[str]) -> b.Node | No
     )
     if low != high:  # a total not constant over the period
         return None
-    unit = partial_tree(parts.unit, double(largest))
+    # one group: polars multiplies by the reciprocal of the largest and of the sum (`Groups.divide`)
+    unit = partial_tree(parts.unit, double(largest), double(reciprocal(largest)))
     (weight_sum,) = one(group.exact_sum(unit()))
-    share = partial_tree(parts.share, unit, double(weight_sum))
+    share = partial_tree(parts.share, unit, double(weight_sum), double(reciprocal(weight_sum)))
     broken = parts.broken(
         group.call("BOOL_OR", parts.overflow(share())), double(weight_sum), double(plain_sum)
     )
@@ -211,6 +221,15 @@ def partial_tree(make: Callable[..., b.Node], *args: Tree | b.Node) -> Tree:
 
 def double(value: Any) -> b.Node:
     return b.typed_null("DOUBLE") if value is None else b.num(float(value))
+
+
+def reciprocal(value: float | None) -> float | None:
+    """1 ÷ `value` as a double (infinite for a subnormal one, as numpy gives it); None where
+    the value is missing or not above zero (the split's CASE then gives no unit or share)."""
+    if value is None or not value > 0:
+        return None
+    with np.errstate(over="ignore"):
+        return float(np.float64(1.0) / np.float64(value))
 
 
 def left_over_fen(
