@@ -210,9 +210,10 @@ class Groups:
         them when it computed the split: for one group, a column by a constant, which polars
         multiplies by the constant's reciprocal (a last bit apart from ÷ on a third of the rows;
         a subnormal number's reciprocal is infinite: such a largest weight leaves the period
-        unsplit); for groups, by a column (a window, `over`), row by row. (The SQL lowering
-        divides, `engine.plan.sql.allocation`.) `out`: the array to write them to (`values`
-        itself, where no longer needed)."""
+        unsplit); for groups, by a column (a window, `over`), row by row. The SQL lowering
+        does the same (`engine.plan.sql.allocation`: × the reciprocal over the whole period,
+        ÷ in a window). `out`: the array to write them to (`values` itself, where no longer
+        needed)."""
         if self.order is None:
             return np.multiply(values, 1.0 / numbers[0], out=out)
         return np.divide(values, np.repeat(numbers, self.sizes), out=out)
