@@ -194,7 +194,8 @@ def test_cli_prints_how_every_supervision_row_was_accounted_for(
         capsys, "settle", "--policy", str(POLICY_PATH), "--data", str(folder),
         "--period", "2024", "--out", str(tmp_path / "out"),
     )  # fmt: skip
-    assert code == 0, err
+    assert code == 1, err  # a rejected deduction fails the run (its hospital paid without it)
+    assert "error: 1 row of deductions rejected" in err
     assert "6 deductions rows read = 4 in 2024 + 1 rejected + 1 outside it" in err
     assert "6 assessments rows read = 6 in 2024 + 0 rejected + 0 outside it" in err
 
