@@ -390,7 +390,8 @@ def fill_outputs(
 
 @dataclass
 class Missing:
-    """Per settling stage, how many cases lack each decisive output, and the first of them."""
+    """Per settling stage, how many cases lack each decisive output, and the first of them;
+    and the cases paid less than zero (`below_zero`)."""
 
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     cases: dict[str, list[str]] = field(default_factory=dict)

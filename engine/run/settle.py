@@ -261,6 +261,13 @@ class Settlement:
         }
         return {stage: counts for stage, counts in found.items() if counts}
 
+    def cases_paid_below_zero(self) -> dict[str, int]:
+        """Per settling stage, how many cases are paid less than zero (`paid_below_zero`):
+        {} in a sound run. The CLI fails such a run; an API caller checks this as it checks
+        `missing_outputs`."""
+        found = {stage: paid_below_zero(self.cases(stage))[0] for stage in self.settling_stages()}
+        return {stage: count for stage, count in found.items() if count}
+
     def fallthrough(self) -> dict[str, dict[str, Fallthrough]]:
         """Per stage run here, per classification, the cases whose class condition read a
         missing value and so fell through to a later class (`engine.plan.polars.fallthrough`)."""

@@ -243,9 +243,16 @@ def test_a_case_paid_less_than_zero_fails_the_run(
     assert manifest["paid_below_zero"] == {
         "settlement": {"cases": below.len(), "first": below.head(5).to_list()}
     }
+    policy = load_policy(POLICIES / "suzhou" / "2024.policy")
+    result = settle(policy, load_data(data, policy), Period.parse("2024"))
+    assert result.cases_paid_below_zero() == {"settlement": below.len()}  # the API says it too
     code, _, _ = run_cli(capsys, *suzhou, "--data", str(SAMPLE), "--out", str(tmp_path / "ok"))
     sound = json.loads((tmp_path / "ok" / "manifest.json").read_text(encoding="utf-8"))
     assert code == 0 and "paid_below_zero" not in sound
+    assert (
+        settle(policy, load_data(SAMPLE, policy), Period.parse("2024")).cases_paid_below_zero()
+        == {}
+    )
 
 
 def test_a_share_is_a_percentage_or_a_fraction(capsys: pytest.CaptureFixture[str]) -> None:
