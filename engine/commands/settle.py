@@ -525,7 +525,15 @@ def report_rejects(
 def report_fallthrough(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> None:
     """Say (on stderr) how many cases a class condition could not decide for a missing value
     (`engine.plan.polars.fallthrough`): they are settled under a later class, as the policy
-    reads."""
+    reads; and where the cases are paid far from what they cost (`paid_far_from_cost`)."""
+    for stage, far in manifest.get("paid_far_from_cost", {}).items():
+        print(
+            f"{job.file}: warning: stage {stage}: the cases are paid {far['ratio']:.2%} of "
+            f"what they cost ({far['paid']:,.2f} 元 against {far['cost']:,.2f} 元); a DRG "
+            "settlement pays about what its cases cost — is a figure in budget.yaml in 万元 "
+            "instead of 元, or a digit dropped or added? (manifest.json: paid_far_from_cost)",
+            file=sys.stderr,
+        )
     for stage, by_name in manifest["classified_on_missing"].items():
         for name, found in by_name.items():
             counts = ", ".join(f"{n} at class {c}" for c, n in found["classes"].items())

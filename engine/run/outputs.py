@@ -383,20 +383,51 @@ def fill_outputs(
         manifest["headers"] = written.headers
     if missing.below_zero:  # only then: a sound run's manifest keeps its bytes
         manifest["paid_below_zero"] = missing.below_zero
+    if missing.far_from_cost:  # likewise
+        manifest["paid_far_from_cost"] = missing.far_from_cost
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
     inside(folder, SETTLEMENT.marker).write_text(text + "\n", encoding="utf-8")
     return manifest
 
 
+#: The cases' payments ÷ their costs outside this range is not a DRG settlement's (points
+#: and weights are set from costs, so a city pays about what its cases cost: 0.96–1.01 on the
+#: sample under every shipped policy) but a budget in the wrong unit — 万元 for 元 gives
+#: 1/10,000 — or with digits dropped or added. Our assumption, wide on purpose: said, not refused.
+PLAUSIBLE_PAID_TO_COST = (0.2, 5.0)
+
+
+def paid_far_from_cost(cases: pl.DataFrame) -> dict[str, float] | None:
+    """A stage's case table's (`stage_tables`: money in fen) payments and costs, in 元, and
+    their ratio, where the ratio is outside `PLAUSIBLE_PAID_TO_COST`; None where it is
+    inside, or where there is nothing to compare."""
+    if not {"payment", "total_cost"} <= set(cases.columns):
+        return None
+    both = pl.col("payment").is_not_null() & pl.col("total_cost").is_not_null()
+    paid, cost = (
+        cases.filter(both).select(pl.col("payment").sum(), pl.col("total_cost").sum()).row(0)
+    )
+    if not paid or not cost or cost <= 0:
+        return None
+    ratio = paid / cost
+    low, high = PLAUSIBLE_PAID_TO_COST
+    if low <= ratio <= high:
+        return None
+    return {"paid": paid / 100, "cost": cost / 100, "ratio": round(ratio, 6)}
+
+
 @dataclass
 class Missing:
     """Per settling stage, how many cases lack each decisive output, and the first of them;
-    and the cases paid less than zero (`below_zero`)."""
+    and the cases paid less than zero (`below_zero`) or paid far from what they cost
+    (`far_from_cost`)."""
 
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     cases: dict[str, list[str]] = field(default_factory=dict)
     #: per settling stage, the cases paid less than zero: how many, and the first of them
     below_zero: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: per settling stage, the payments and costs where their ratio is not a settlement's
+    far_from_cost: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def add(self, stage: str, cases: pl.DataFrame, outputs: list[str]) -> None:
         if absent := missing_in(cases, outputs):
@@ -405,6 +436,8 @@ class Missing:
         count, first = paid_below_zero(cases)
         if count:
             self.below_zero[stage] = {"cases": count, "first": first}
+        if far := paid_far_from_cost(cases):
+            self.far_from_cost[stage] = far
 
 
 def build_manifest(

@@ -290,3 +290,33 @@ def test_money_within_range_is_judged_on_both_signs() -> None:
     assert not finite._within(pl.Series([-2 * bound, 1.0]), bound)
     assert not finite._within(pl.Series([1.0, 2 * bound]), bound)
     assert finite._within(pl.Series([None, None], dtype=pl.Float64), bound)
+
+
+def test_a_budget_in_wan_yuan_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """budget.yaml's `drg_fund` written in 万元 (33277.19 for 332,771,895 元): every case is
+    paid 1/10,000 of what it costs. The run says so — a warning and the manifest's
+    `paid_far_from_cost` — while the sample's own budget (paid 96.1 % of cost) says nothing."""
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    budget = (data / "budget.yaml").read_text(encoding="utf-8")
+    (data / "budget.yaml").write_text(budget.replace("332771895", "33277.19"), encoding="utf-8")
+    xuancheng = ("settle", "--policy", str(POLICIES / "xuancheng" / "2024.policy"))
+    out = tmp_path / "out"
+    code, _, err = run_cli(
+        capsys, *xuancheng, "--period", "2024", "--data", str(data), "--out", str(out)
+    )
+    cases = pl.read_csv(out / "settlement" / "cases.csv")
+    paid, cost = cases["payment"].sum(), cases["total_cost"].sum()
+    assert 0.00009 < paid / cost < 0.00011  # 1/10,000 of the sound run's 0.961
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    far = manifest["paid_far_from_cost"]["settlement"]
+    assert far == {"paid": round(paid, 2), "cost": round(cost, 2), "ratio": round(paid / cost, 6)}
+    assert (
+        code == 0 and "warning: stage settlement: the cases are paid 0.01% of what they cost" in err
+    )
+    assert "in 万元 instead of 元" in err
+    code, _, err = run_cli(
+        capsys, *xuancheng, "--period", "2024", "--data", str(SAMPLE), "--out", str(tmp_path / "ok")
+    )
+    sound = json.loads((tmp_path / "ok" / "manifest.json").read_text(encoding="utf-8"))
+    assert code == 0 and "paid_far_from_cost" not in sound and "warning" not in err
