@@ -531,7 +531,8 @@ def report_fallthrough(job: Job, manifest: dict[str, Any], args: argparse.Namesp
             f"{job.file}: warning: stage {stage}: the cases are paid {far['ratio']:.2%} of "
             f"what they cost ({far['paid']:,.2f} 元 against {far['cost']:,.2f} 元); a DRG "
             "settlement pays about what its cases cost — is a figure in budget.yaml in 万元 "
-            "instead of 元, or a digit dropped or added? (manifest.json: paid_far_from_cost)",
+            "instead of 元, are the cases' costs in 分, or is a digit dropped or added? "
+            "(manifest.json: paid_far_from_cost)",
             file=sys.stderr,
         )
     for stage, by_name in manifest["classified_on_missing"].items():

@@ -393,7 +393,8 @@ def fill_outputs(
 #: The cases' payments ÷ their costs outside this range is not a DRG settlement's (points
 #: and weights are set from costs, so a city pays about what its cases cost: 0.96–1.01 on the
 #: sample under every shipped policy) but a budget in the wrong unit — 万元 for 元 gives
-#: 1/10,000 — or with digits dropped or added. Our assumption, wide on purpose: said, not refused.
+#: 1/10,000 — costs in 分, or digits dropped or added. Our assumption, wide on purpose: said,
+#: not refused.
 PLAUSIBLE_PAID_TO_COST = (0.2, 5.0)
 
 

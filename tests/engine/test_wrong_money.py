@@ -320,3 +320,22 @@ def test_a_budget_in_wan_yuan_is_said(tmp_path: Path, capsys: pytest.CaptureFixt
     )
     sound = json.loads((tmp_path / "ok" / "manifest.json").read_text(encoding="utf-8"))
     assert code == 0 and "paid_far_from_cost" not in sound and "warning" not in err
+
+
+def test_costs_in_fen_are_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """cases.csv's `total_cost` written in 分 (each within the contract's bounds one by one):
+    the budget is shared as before, so the cases are paid 1/100 of what the file says they
+    cost — warned, as a budget in 万元 is."""
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    cases = pl.read_csv(data / "cases.csv", infer_schema=False)
+    fen = (pl.col("total_cost").cast(pl.Decimal(20, 2)) * 100).cast(pl.Int64).cast(pl.String)
+    cases.with_columns(fen).write_csv(data / "cases.csv")
+    out = tmp_path / "out"
+    xuancheng = ("settle", "--policy", str(POLICIES / "xuancheng" / "2024.policy"))
+    code, _, err = run_cli(
+        capsys, *xuancheng, "--period", "2024", "--data", str(data), "--out", str(out)
+    )
+    ratio = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["paid_far_from_cost"]
+    assert code == 0 and 0.0095 < ratio["settlement"]["ratio"] < 0.0097  # 0.961 / 100
+    assert "are the cases' costs in 分" in err
