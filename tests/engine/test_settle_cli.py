@@ -307,6 +307,15 @@ def test_explain_prints_the_trace(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1 and "NOPE" in err
 
 
+def test_explain_names_the_stages_for_a_stage_the_policy_has_not(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--stage nope` was a KeyError traceback."""
+    argv = ["--case", "C000004", "--policy", XUANCHENG, "--data", str(SAMPLE), "--period", "2024"]
+    code, _, err = run(capsys, "explain", *argv, "--stage", "nope")
+    assert code == 1 and "--stage nope: the policy has no such stage; its stages: settlement" in err
+
+
 def test_sample_is_reproducible(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for name in ("a", "b"):
         assert (
