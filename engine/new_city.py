@@ -135,6 +135,12 @@ def _template(name: str, values: dict[str, str]) -> str:
 def copied_files(root: Path, city: str, start_from: str) -> dict[str, str]:
     """A version of another city as the new city's one file, with that version's examples."""
     source_city, _, version = start_from.partition("/")
+    problem = name_problem(source_city, "city") or name_problem(version, "version")
+    if problem:  # `xuancheng/../wuxi/2024` would write the new file over wuxi's
+        raise NewCityError(
+            f"--from {start_from}: {problem}; give CITY/VERSION, e.g. xuancheng/2024 "
+            f"(`drgpolicy versions {root}` lists them)"
+        )
     path = root / source_city / f"{version}.policy"
     if not version or not path.is_file():
         raise NewCityError(

@@ -331,7 +331,7 @@ def jobs_of(args: argparse.Namespace, period: Period) -> Jobs:
             )
         inputs += policy_paths(policy)
         earlier = load_earlier(args.earlier, policy, period) if args.earlier else None
-        previous = Previous.read(args.previous, policy.city) if args.previous else None
+        previous = Previous.read(args.previous, policy.city, period) if args.previous else None
         jobs.append(Job(file, policy, settings_for(policy, args), folder, earlier, previous))
     check_out_folder(args.out, SETTLEMENT, inputs)
     return Jobs(jobs, inputs)

@@ -32,7 +32,6 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--period",
-        type=Period.parse,
         help="with --policy: the period to check as settle would (default: the budget's year)",
     )
     add_encoding_argument(parser)
@@ -41,7 +40,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy) if args.policy else None
-    findings = validate_folder(args.data, policy, args.period, args.encoding)
+    period = Period.parse(args.period) if args.period else None  # refused in words, exit 1
+    findings = validate_folder(args.data, policy, period, args.encoding)
     print(render(findings))
     if not findings.clean:
         print(

@@ -36,6 +36,11 @@ class UnknownCase(PolicyError):
 
 def explain(settlement: Settlement, case_id: str, stage: str | None = None) -> Trace:
     """The trace of one case in a settling stage (the last one by default)."""
+    if stage is not None and stage not in settlement.stages:
+        raise PolicyError(
+            f"--stage {stage}: the policy has no such stage; its stages: "
+            + ", ".join(settlement.stages)
+        )
     return explainer_of(settlement, stage or settlement.settling_stages()[-1]).explain(case_id)
 
 

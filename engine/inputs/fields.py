@@ -500,7 +500,8 @@ def _from_native(spec: FieldSpec, raw: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         return _finite(raw.cast(pl.Float64))
     if isinstance(dtype, pl.Datetime):
         return raw.dt.date()
-    return raw.cast(POLARS_DTYPES[spec.dtype])
+    # a UInt64 beyond Int64 is not a value the contract holds: rejected as text beyond it is
+    return raw.cast(POLARS_DTYPES[spec.dtype], strict=False)
 
 
 # ---- documentation and JSON Schema ------------------------------------------------------------

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from engine.inputs.contract import file_sha256
 from engine.run.out_folder import MARKER_KEY, SETTLEMENT
+from engine.run.output_labels import named
 from policy_dsl.errors import PolicyError
 
 if TYPE_CHECKING:
@@ -47,6 +49,13 @@ class IndicatorRun:
                 f"{what} {folder} has no {TABLE}.csv: it was settled before runs wrote their "
                 "indicators; settle that period again to have them"
             )
+        written = manifest.get("outputs")
+        if not isinstance(written, dict) or file_sha256(table) != written.get(table.name):
+            raise RunError(
+                f"{what} {folder}: {table} is not the file that run wrote (its sha256 is not the "
+                "one its manifest.json gives): changed after the run, it no longer says what "
+                "the run measured; settle that period again, or put back the file it wrote"
+            )
         policy = manifest.get("policy", {})
         return cls(
             folder,
@@ -54,7 +63,7 @@ class IndicatorRun:
             str(policy.get("city")),
             str(policy.get("version")),
             str(policy.get("hash")),
-            _read(table, what),
+            _read(table, what, manifest.get("headers", {}).get(table.name, {})),
         )
 
     @classmethod
@@ -96,7 +105,9 @@ def city_of(folder: Path, what: str) -> Any:
     return settle_manifest(folder, what).get("policy", {}).get("city")
 
 
-def _read(path: Path, what: str) -> pl.DataFrame:
+def _read(path: Path, what: str, headers: dict[str, str]) -> pl.DataFrame:
+    """The table by name (a run with `--labels zh` wrote Chinese headers: its manifest's
+    `headers` give the names back)."""
     try:
         if path.suffix == ".parquet":
             frame = pl.read_parquet(path).cast(pl.String)
@@ -104,6 +115,7 @@ def _read(path: Path, what: str) -> pl.DataFrame:
             frame = pl.read_csv(path, infer_schema=False)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise RunError(f"{what}: {path} cannot be read ({exc})") from None
+    frame = named(frame, headers)
     value = pl.col("value").replace("", None).cast(pl.Float64)
     met = pl.col("met").replace("", None).replace({"true": "1", "false": "0"}).cast(pl.Int8)
     return frame.with_columns(

@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from engine.inputs.indicator_runs import IndicatorRun, RunError, city_of
+from engine.inputs.rundata import Period
 from engine.run.out_folder import SETTLEMENT
 
 WHAT = "--previous"
@@ -32,14 +33,22 @@ class Previous:
     run: IndicatorRun
 
     @classmethod
-    def read(cls, folder: Path | str, city: str) -> Previous:
-        """The run of `city` in `folder` (itself, or its one sub-folder of that city)."""
+    def read(cls, folder: Path | str, city: str, before: Period | None = None) -> Previous:
+        """The run of `city` in `folder` (itself, or its one sub-folder of that city); with
+        `before`, a run of a period that ends before it begins."""
         try:
-            return cls(IndicatorRun.read(_run_of(Path(folder), city), WHAT))
+            previous = cls(IndicatorRun.read(_run_of(Path(folder), city), WHAT))
         except PreviousError:
             raise
         except RunError as exc:
             raise PreviousError(str(exc)) from None
+        if before is not None and Period.parse(previous.period).last_day >= before.first_day:
+            raise PreviousError(
+                f"{WHAT} {previous.folder} settled {previous.period}, which does not end before "
+                f"{before.label}: growth rates compare a period with one before it (last "
+                "month's or last year's run)"
+            )
+        return previous
 
     @property
     def folder(self) -> Path:

@@ -37,7 +37,11 @@ class Period:
     @classmethod
     def parse(cls, text: str) -> Period:
         match = re.fullmatch(r"(\d{4})(?:-(\d{2})|-?[Qq]([1-4]))?", text.strip())
-        if not match or (match.group(2) and not 1 <= int(match.group(2)) <= 12):
+        if (
+            not match
+            or int(match.group(1)) == 0  # no year 0 in the calendar (`datetime.date`)
+            or (match.group(2) and not 1 <= int(match.group(2)) <= 12)
+        ):
             raise PeriodError(
                 f"period `{text}`: write a year (2024), a quarter (2024-Q2) or a month (2024-03)"
             )

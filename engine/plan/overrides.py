@@ -6,7 +6,8 @@ sliders. Every one is checked here, before a run, by one function (`typed_value`
   any stage), each with a "did you mean" for a typo;
 - a value must suit the declared type: a number (`0.3`, `30%`, `300‰`) for a number, `true` /
   `false` for a yes/no, a class name for a class, a date (`2024-03-31`) for a date, text only for
-  text; NaN, inf and a number too large for a double (`1e999`) are refused;
+  text; NaN, inf and a number too large for a double (`1e999`) are refused; an amount (money,
+  points, a point value) is written in its unit, never with `%` or `‰`;
 - a number must lie in its range (`policy_dsl.ranges`): a parameter's declared range or its
   type's default (a whole number ≥ 0 for a count, > 0 for a point value…), a fixed definition's
   type's range where a computed value keeps to it (`--fix point_value=-5` is refused);
@@ -205,6 +206,11 @@ def _number_problem(number: _Written, target: Target) -> str | None:
         return "is not a number (NaN): give a finite number"
     if math.isinf(value):
         return "is not a finite number (too large for a double, or inf): give a finite number"
+    if number.sign and _unit(target.type):  # `--set per_diem_rate=30%` is not 0.30 元
+        return (
+            f"is a share (written with {number.sign}), but this value is in "
+            f"{_unit(target.type)}: write the amount itself, without {number.sign}"
+        )
     if target.declared in WHOLE_TYPES and not value.is_integer():
         return f"is not a whole number (it sets a {target.declared})"
     if _ambiguous_ratio(number, target):
@@ -284,10 +290,20 @@ def classes(policy: ir.Policy, typ: ir.TypeIR) -> list[str]:
     return []
 
 
+def _unit(typ: ir.TypeIR) -> str:
+    """The unit of a number type (`元`, `元 per point`, `points`), "" for a plain number."""
+    units = {(1, 0): "元", (1, -1): "元 per point", (0, 1): "points"}
+    return (
+        "" if (typ.money, typ.points) == (0, 0) else units.get((typ.money, typ.points), "its unit")
+    )
+
+
 def _expected(typ: ir.TypeIR, policy: ir.Policy) -> str:
     match typ.kind:
+        case "number" if _unit(typ):
+            return f"a number in {_unit(typ)}: write e.g. 350"
         case "number":
-            return "a number: write e.g. 0.3, 30% or 300‰" + (" (元)" if typ.money == 1 else "")
+            return "a number: write e.g. 0.3, 30% or 300‰"
         case "bool":
             return "true or false"
         case "date":

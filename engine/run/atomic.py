@@ -5,6 +5,8 @@
   `path` (`os.replace`). An existing file keeps its permissions; a new one gets the usual ones
   (0666 less the umask).
 - `write_with(path, write)`: the same, when a library writes the file (`frame.write_parquet`).
+  A `path` that is a symbolic link (a policy file linked into a city folder) is written through:
+  the file it names is replaced and the link kept, never replaced by a copy.
 - `replace_folder(out, fill)`: `fill` writes a fresh sibling folder, which then takes the place of
   `out`. On Linux the two folders are exchanged in one step (`renameat2` RENAME_EXCHANGE), so
   `out` always exists, old or new. Elsewhere the old folder is first renamed aside and put back if
@@ -48,7 +50,9 @@ def write_file_atomically(path: Path, data: bytes | str) -> None:
 
 
 def write_with(path: Path, write: Callable[[Path], object]) -> None:
-    """Let `write` fill a temporary file beside `path`, flush it to disk, rename it over `path`."""
+    """Let `write` fill a temporary file beside `path`, flush it to disk, rename it over `path`.
+    A symbolic link is written through: the file it names is replaced, the link kept."""
+    path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     for leftover in leftovers(path, (".tmp",), locked=False):
         leftover.unlink(missing_ok=True)

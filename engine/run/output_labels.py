@@ -103,15 +103,28 @@ def in_chinese(frame: pl.LazyFrame, policy: ir.Policy) -> tuple[pl.LazyFrame, di
     return named.rename(shown), {header: name for name, header in shown.items()}
 
 
+def named(frame: pl.DataFrame, headers: Mapping[str, str]) -> pl.DataFrame:
+    """A table written with `--labels zh` with its columns by name again."""
+    return frame.rename({h: n for h, n in headers.items() if h in frame.columns})
+
+
 def by_name(frame: pl.DataFrame, headers: Mapping[str, str], policy: ir.Policy) -> pl.DataFrame:
     """A table written with `--labels zh` read back by name, class names restored."""
-    named = frame.rename({h: n for h, n in headers.items() if h in frame.columns})
+    frame = named(frame, headers)
     classes = class_labels(policy)
-    return named.with_columns(
+    return frame.with_columns(
         pl.col(name).replace({label: c for c, label in classes[name].items()})
-        for name in named.columns
+        for name in frame.columns
         if name in classes
     )
 
 
-__all__ = ["ENGINE_COLUMNS", "LABELS", "by_name", "class_labels", "headers", "in_chinese"]
+__all__ = [
+    "ENGINE_COLUMNS",
+    "LABELS",
+    "by_name",
+    "class_labels",
+    "headers",
+    "in_chinese",
+    "named",
+]

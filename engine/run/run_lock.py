@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+from engine.run.out_folder import OutFolderError
 from policy_dsl.errors import PolicyError
 
 fcntl: ModuleType | None
@@ -37,6 +38,11 @@ class OutFolderLocked(PolicyError):
 def lock_path(out: Path) -> Path:
     """`.<name>.lock` beside `out` (not inside: the folder is replaced as a whole)."""
     out = out.resolve()
+    if not out.name:  # `/`: no folder beside it, and nothing to replace
+        raise OutFolderError(
+            f"--out {out} is the root of the file system; an output folder is replaced as a "
+            "whole: give a folder under it (e.g. out/run)"
+        )
     return out.with_name(f".{out.name}.lock")
 
 

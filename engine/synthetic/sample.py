@@ -23,6 +23,23 @@ from engine.run.out_folder import MARKER_KEY
 from engine.run.progress import step
 from engine.synthetic.sample_monitoring import with_monitoring_columns
 from engine.synthetic.sample_supervision import supervision_frames
+from policy_dsl.errors import PolicyError
+
+
+class SampleError(PolicyError, ValueError):
+    """Arguments no sample is made from: the command says which (exit 1), never a traceback."""
+
+
+def check_arguments(*, cases: int, seed: int, year: int, parts: int = 1) -> None:
+    """Refuse, naming the argument, what `drgpolicy sample` cannot make a city from."""
+    if cases < 100 * parts:
+        per_part = " per part" if parts > 1 else " and 3 hospitals"
+        raise SampleError(f"--cases {cases}: a sample needs at least 100 cases{per_part}")
+    if seed < 0:
+        raise SampleError(f"--seed {seed}: a seed is a whole number, 0 or more")
+    if not 1 <= year <= 9998:  # its cases are discharged in the year, its budget is for it
+        raise SampleError(f"--year {year}: give a year such as 2024")
+
 
 ALL_CASE_AVG_COST = 12_000.0
 LEVEL_COST_FACTOR = {1: 0.85, 2: 1.0, 3: 1.1}
@@ -157,9 +174,10 @@ def generate_sample(
 
     The same arguments always give byte-identical files.
     """
+    check_arguments(cases=cases, seed=seed, year=year)
     n_hospitals = hospitals or min(300, max(12, cases // 1500))
-    if cases < 100 or n_hospitals < 3:
-        raise ValueError("a sample needs at least 100 cases and 3 hospitals")
+    if n_hospitals < 3:
+        raise SampleError("a sample needs at least 100 cases and 3 hospitals")
     with step("generate the groups and hospitals"):
         catalog = _catalog(np.random.default_rng([seed, 1]))
         city = _city(np.random.default_rng([seed, 2]), n_hospitals, cases, catalog)

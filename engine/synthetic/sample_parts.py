@@ -27,6 +27,7 @@ from engine.synthetic.sample import (
     _city,
     _describe,
     _write_table,
+    check_arguments,
 )
 from engine.synthetic.sample_monitoring import with_monitoring_columns
 from engine.synthetic.sample_supervision import supervision_frames
@@ -36,9 +37,8 @@ def generate_in_parts(
     out_dir: Path, *, cases: int, seed: int, parts: int, year: int = 2024
 ) -> dict[str, Any]:
     """Write the city as `generate_sample(fmt="parquet")` does, its cases in `parts` parts."""
+    check_arguments(cases=cases, seed=seed, year=year, parts=parts)
     n_hospitals = min(300, max(12, cases // 1500))
-    if cases < 100 * parts:
-        raise ValueError("a sample needs at least 100 cases per part")
     catalog = _catalog(np.random.default_rng([seed, 1]))
     city = _city(np.random.default_rng([seed, 2]), n_hospitals, cases, catalog)
     out_dir.mkdir(parents=True, exist_ok=True)

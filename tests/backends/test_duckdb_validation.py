@@ -124,6 +124,21 @@ def test_natively_typed_parquet_is_checked_in_the_database(tmp_path: Path) -> No
     assert inputs.cases["case_id"].to_list() == ["C0001", "C0002"]
 
 
+def test_a_parquet_whole_number_beyond_int64_rejects_its_row_alike(tmp_path: Path) -> None:
+    """A UInt64 `los` of 2⁶⁴ − 1 is rejected with its row and field, in polars and DuckDB alike
+    (a cast error on main: a polars traceback, "could not be read as Parquet" in DuckDB)."""
+    write_inputs(tmp_path, [case("C0001")])
+    frame = pl.read_csv(tmp_path / "cases.csv", infer_schema=False)
+    (tmp_path / "cases.csv").unlink()
+    pl.concat([frame, frame.with_columns(case_id=pl.lit("C0002"))]).with_columns(
+        los=pl.Series([3, 2**64 - 1], dtype=pl.UInt64)
+    ).write_parquet(tmp_path / "cases.parquet")
+    inputs = assert_same(tmp_path)
+    assert isinstance(inputs, Inputs)
+    assert inputs.rejects.select("row", "field", "value").rows() == [(2, "los", str(2**64 - 1))]
+    assert inputs.cases["case_id"].to_list() == ["C0001"]
+
+
 def test_a_policy_s_extra_fields_are_checked_alike(tmp_path: Path) -> None:
     extra = [FieldSpec("admitted", "date", True, None, "入院日期")]
     rows = [case("C0001", admitted="2024-01-02"), case("C0002", admitted="2024-13-01")]

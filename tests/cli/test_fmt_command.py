@@ -59,6 +59,19 @@ def test_rewrites_a_file_in_place(run: Run, messy: Path) -> None:
     assert _leftovers(messy.parent) == []
 
 
+def test_a_policy_reached_by_a_symbolic_link_is_formatted_and_the_link_kept(
+    run: Run, messy: Path
+) -> None:
+    """`fmt link.policy` formats the file the link names: on main the link was replaced by a
+    formatted copy, the policy itself left as it was and the two apart from then on."""
+    link = messy.with_name("link.policy")
+    link.symlink_to(messy.name)
+    assert run(link)[0] == 0
+    assert link.is_symlink() and os.readlink(link) == messy.name
+    assert messy.read_bytes() == _expected()
+    assert _leftovers(messy.parent) == []
+
+
 def test_rewrite_keeps_the_file_permissions(run: Run, messy: Path) -> None:
     messy.chmod(0o640)
     run(messy)

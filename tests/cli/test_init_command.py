@@ -194,3 +194,17 @@ def test_from_a_version_that_does_not_check_writes_nothing(
     code, _, err = run(capsys, "init", "sz2", "--from", "suzhou/2024", "--policies", str(tmp_path))
     assert code == 1 and "E101" in err and "drg_qualifed" in err
     assert not (tmp_path / "sz2").exists()
+
+
+@pytest.mark.parametrize("start", ["suzhou/../wuxi/2024", "suzhou/2024/../../wuxi/2024"])
+def test_a_from_that_leaves_its_city_writes_nowhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], start: str
+) -> None:
+    """`--from CITY/VERSION` names a version in a city folder: a `..` in it would have the new
+    city's policy written over another city's file (`sz2/../wuxi/2024.policy`)."""
+    for city in ("suzhou", "wuxi"):
+        shutil.copytree(POLICIES / city, tmp_path / city)
+    before = listing(tmp_path)
+    code, _, err = run(capsys, "init", "sz2", "--from", start, "--policies", str(tmp_path))
+    assert code == 1 and f"--from {start}: version name" in err, err
+    assert listing(tmp_path) == before

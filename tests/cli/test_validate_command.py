@@ -279,3 +279,12 @@ def test_a_missing_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture
     code, out, _ = run(capsys, "validate", "--data", str(folder))
     assert code == 1
     assert f"  groups file not found in {folder}; expected groups.csv or groups.parquet\n" in out
+
+
+def test_a_period_that_is_none_is_refused_in_words(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--period 2024-13` was a traceback (a PolicyError raised inside argparse's type)."""
+    policy = str(POLICIES / "xuancheng" / "2024.policy")
+    code, _, err = run(
+        capsys, "validate", "--data", str(SAMPLE), "--policy", policy, "--period", "2024-13"
+    )
+    assert code == 1 and "period `2024-13`: write a year (2024)" in err, err

@@ -16,6 +16,7 @@ from engine.inputs.previous import Previous, PreviousError
 from engine.inputs.rundata import Period
 from engine.run.outputs import write_outputs
 from engine.run.settle import Settlement, load_data, load_policy, settle
+from tests.conftest import run_cli
 from tests.engine.datasets import write_dataset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -191,6 +192,23 @@ def test_a_previous_run_of_another_city_is_refused(tmp_path: Path) -> None:
         Previous.read(tmp_path / "out-03", "wuhan")
     with pytest.raises(PreviousError, match="not a folder"):
         Previous.read(tmp_path / "nowhere", "suzhou")
+
+
+@pytest.mark.parametrize("period", ["2024-03", "2024-02", "2024"])
+def test_a_previous_run_that_does_not_end_before_the_period_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], period: str
+) -> None:
+    """March's run as the `--previous` of March, February or the year was taken (exit 0), its
+    values the "growth" compared with."""
+    march, april = two_months(tmp_path)
+    write_outputs(settled(march, "2024-03"), tmp_path / "out-03")
+    argv = ["settle", "--policy", str(SUZHOU), "--data", str(april), "--period", period]
+    code, _, err = run_cli(
+        capsys, *argv, "--out", str(tmp_path / "out"), "--previous", str(tmp_path / "out-03")
+    )
+    assert code == 1 and f"settled 2024-03, which does not end before {period}" in err, err
+    assert not (tmp_path / "out").exists()
+    assert Previous.read(tmp_path / "out-03", "suzhou", Period.parse("2024-04")).period == "2024-03"
 
 
 # ---- not available, targets -------------------------------------------------------------------

@@ -5,6 +5,7 @@ outlier rules on constructed series."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -177,3 +178,43 @@ def test_the_monitoring_of_one_run_has_no_trend_slope(wuxi_months: list[Path]) -
     monitoring = Monitoring.of(read_runs(wuxi_months[:1]))
     cmi = next(s for s in monitoring.series if (s.indicator, s.grain) == ("cmi", "city"))
     assert cmi.trend()["slope"] is None and cmi.trend()["change"] == 0
+
+
+def test_an_indicators_file_changed_after_its_run_is_refused_by_monitor_and_previous(
+    wuxi_months: list[Path], tmp_path: Path
+) -> None:
+    """An edited `indicators.csv` (a value made `abc`, or another number) was read as the run's
+    — a polars traceback for `abc`, a growth rate from the edited number — as `--earlier`
+    refuses an edited month's cases: its sha256 must be the one the manifest gives."""
+    edited = tmp_path / "2024-02"
+    shutil.copytree(wuxi_months[1], edited)
+    table = edited / "indicators.csv"
+    lines = table.read_text(encoding="utf-8").splitlines(keepends=True)
+    fields = lines[1].split(",")
+    lines[1] = ",".join([*fields[:3], "abc", *fields[4:]])
+    table.write_text("".join(lines), encoding="utf-8")
+    words = f"{table} is not the file that run wrote"
+    with pytest.raises(MonitorError, match=words):
+        read_runs([wuxi_months[0], edited])
+    argv = ["settle", "--policy", str(ROOT / "policies/wuxi/2024.policy"), "--data"]
+    argv += [str(ROOT / "sample"), "--period", "2024-03", "--out", str(tmp_path / "03")]
+    assert main([*argv, "--previous", str(edited), "--quiet"]) == 1
+    assert not (tmp_path / "03").exists()
+
+
+def test_a_run_with_chinese_headers_is_read_by_monitor_and_previous_alike(
+    wuxi_months: list[Path], tmp_path: Path
+) -> None:
+    """`--labels zh` writes `指标, 口径, 键, 值…`: read back by the manifest's `headers` (a
+    ColumnNotFoundError traceback on main), the same values as the run with names."""
+    argv = ["settle", "--policy", str(ROOT / "policies/wuxi/2024.policy"), "--data"]
+    argv += [str(ROOT / "sample"), "--period", "2024-01", "--quiet"]
+    chinese = tmp_path / "zh"
+    assert main([*argv, "--out", str(chinese), "--labels", "zh"]) == 0
+    assert IndicatorRun.read(chinese, "monitor").table.equals(
+        IndicatorRun.read(wuxi_months[0], "monitor").table
+    )
+    again = ["--period", "2024-02", "--out", str(tmp_path / "02"), "--previous"]
+    assert main([*argv[:-3], *again, str(chinese), "--quiet"]) == 0
+    by_name = (tmp_path / "02" / "indicators.csv").read_bytes()
+    assert by_name == (wuxi_months[1] / "indicators.csv").read_bytes()

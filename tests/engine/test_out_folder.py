@@ -367,3 +367,20 @@ def test_a_run_over_a_policy_folder_replaces_the_whole_folder(
     (out / "todo.txt").write_text("mine")
     code, _, err = settle(capsys, out, "--policy", str(root))
     assert code == 1 and "todo.txt" in err and (out / "todo.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["settle", "--policy", XUANCHENG, "--data", str(SAMPLE), "--period", "2024-03"],
+        ["sample", "--cases", "10"],
+        ["render", XUANCHENG, "--no-pdf"],
+    ],
+)
+def test_the_root_of_the_file_system_as_out_is_refused_in_words(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    """`--out /` has no folder beside it for the lock or the swap: refused naming it, not a
+    traceback (`PosixPath('/') has an empty name`)."""
+    code, _, err = run(capsys, *args, "--out", "/")
+    assert code == 1 and "--out / is the root of the file system" in err, err

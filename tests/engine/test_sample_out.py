@@ -55,3 +55,24 @@ def test_the_bundled_sample_is_what_the_command_writes(
     assert written == sorted(p.name for p in SAMPLE.iterdir())
     for name in written:
         assert (out / name).read_bytes() == (SAMPLE / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--cases", "10"], "--cases 10: a sample needs at least 100 cases"),
+        (
+            ["--cases", "1000", "--parts", "20"],
+            "--cases 1000: a sample needs at least 100 cases per part",
+        ),
+        (["--cases", "100", "--seed", "-1"], "--seed -1: a seed is a whole number, 0 or more"),
+        (["--cases", "100", "--year", "99999"], "--year 99999: give a year such as 2024"),
+    ],
+)
+def test_arguments_no_sample_is_made_from_are_refused_naming_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], words: str
+) -> None:
+    """Refused in words (exit 1, nothing written), not a traceback from numpy or datetime."""
+    code, _, err = run_cli(capsys, "sample", *args, "--out", str(tmp_path / "city"), "--quiet")
+    assert code == 1 and words in err, err
+    assert not (tmp_path / "city").exists()

@@ -169,6 +169,17 @@ def test_missing_data_folder_and_bad_period_are_clear_errors(
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("period", ["0000", "0000-03", "0000-Q1"])
+def test_a_period_in_year_0_is_refused_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], period: str
+) -> None:
+    """No calendar has a year 0: a traceback on main (`ValueError: year 0 is out of range`)."""
+    argv = ["--data", str(SAMPLE), "--period", period, "--out", str(tmp_path / "o")]
+    code, _, err = run(capsys, "settle", "--policy", XUANCHENG, *argv)
+    assert code == 1 and f"period `{period}`: write a year (2024)" in err, err
+    assert not (tmp_path / "o").exists()
+
+
 def test_rejected_rows_are_listed_with_file_row_field_and_reason(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -294,6 +305,15 @@ def test_explain_prints_the_trace(capsys: pytest.CaptureFixture[str]) -> None:
         "2024",
     )
     assert code == 1 and "NOPE" in err
+
+
+def test_explain_names_the_stages_for_a_stage_the_policy_has_not(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--stage nope` was a KeyError traceback."""
+    argv = ["--case", "C000004", "--policy", XUANCHENG, "--data", str(SAMPLE), "--period", "2024"]
+    code, _, err = run(capsys, "explain", *argv, "--stage", "nope")
+    assert code == 1 and "--stage nope: the policy has no such stage; its stages: settlement" in err
 
 
 def test_sample_is_reproducible(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

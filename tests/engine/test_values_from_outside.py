@@ -41,6 +41,13 @@ REFUSED = [
     ({"point_value": "-5"}, {}, "outside a point_value's range: > 0"),
     ({"point_value": "0"}, {}, "outside a point_value's range: > 0"),
     ({"point_value": "-inf"}, {}, "is not a finite number"),
+    # a share where an amount is meant: 0.118 元 a point, not a refusal, on main
+    (
+        {"point_value": "11.8%"},
+        {},
+        "is a share (written with %), but this value is in 元 per point",
+    ),
+    ({"point_value": "6‰"}, {}, "is a share (written with ‰), but this value is in 元 per point"),
 ]
 
 
@@ -197,3 +204,14 @@ def test_the_studio_sliders_keep_to_the_range_and_are_checked() -> None:
         changed_params(XUANCHENG, {"low_ratio_grassroots": -0.1})
     with pytest.raises(SettingError, match="not a whole number"):
         changed_params(XUANCHENG, {"large_number_cases": 2.5})
+
+
+def test_an_amount_written_as_a_share_is_refused_naming_its_unit() -> None:
+    """`--set per_diem_rate=30%` was a per diem of 0.30 元 a day, exit 0; a share is a plain
+    number, so `%` and `‰` are refused where the value is money (or points, or per point)."""
+    wuhan = load_policy(POLICIES / "wuhan" / "2024.policy")
+    with pytest.raises(SettingError, match=r"`30%` is a share .* but this value is in 元:"):
+        checked_settings(wuhan, {}, {"per_diem_rate": "30%"})
+    with pytest.raises(SettingError, match=r"`350万` is not a number in 元: write e.g. 350"):
+        checked_settings(wuhan, {}, {"per_diem_rate": "350万"})
+    assert checked_settings(wuhan, {}, {"per_diem_rate": "400"})

@@ -155,7 +155,7 @@ def typed_sql(spec: FieldSpec, dtype: pl.DataType, raw: b.Node) -> b.Node:
     if fits_natively(spec, dtype):
         if spec.dtype in ("money", "number"):
             return _finite(b.cast(raw, "DOUBLE"))
-        return b.cast(raw, _SQL_TYPES[spec.dtype])
+        return b.try_cast(raw, _SQL_TYPES[spec.dtype])  # a UINT64 beyond BIGINT: rejected
     match spec.dtype:
         case "money" | "number":
             return _finite(_number(raw))
