@@ -11,9 +11,11 @@ the next one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from policy_dsl.check import check_path
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.parser import parse
 from tests.conftest import POLICIES
@@ -211,3 +213,14 @@ def test_a_file_cut_short_still_says_to_finish_the_declaration() -> None:
     _, _, message, hint, code = _diagnostic(TEXT[: TEXT.index(" : ratio = 80%")])
     assert (code, hint) == ("E003", "finish the last declaration")
     assert message.startswith("the file ends too early: expected ")
+
+
+def test_an_override_of_a_misspelt_name_suggests_the_base_versions_name(tmp_path: Path) -> None:
+    (tmp_path / "2023.policy").write_text(BASE, encoding="utf-8")
+    edited = tmp_path / "2024.policy"
+    edited.write_text(TEXT.replace("override param cv_limit", "override param cv_limt"), "utf-8")
+    [wrong] = [d for d in check_path(edited).diagnostics if d.code == "E702"]
+    assert (wrong.line, wrong.column) == (27, 10)
+    assert wrong.hint == (
+        "remove `override` to add a new declaration, or check the name: did you mean `cv_limit`?"
+    )
