@@ -30,7 +30,7 @@ from engine.inputs.rundata import Period
 from engine.plan.overrides import EXAMPLE_LABELS, SettingError, checked_settings
 from engine.plan.polars.batch import StageResult, key_columns
 from engine.plan.polars.keys import KeyCodes
-from engine.run.settle import Settlement, case_results, load_data, settle
+from engine.run.settle import Settlement, case_results, date_problems, load_data, settle
 from policy_dsl.check.scope import did_you_mean
 from policy_dsl.errors import PolicyError
 from policy_dsl.ir import Policy
@@ -194,6 +194,12 @@ def settle_example(
         if inputs.rejects.height:
             reasons = "; ".join(map(_rejected_row, inputs.rejects.iter_rows(named=True)))
             raise ExampleError(f"{path}: the example's data has rejected rows: {reasons}")
+        problems = date_problems(policy, inputs, period)
+        if problems:
+            raise ExampleError(
+                f"{path}: {'; '.join(p.problem for p in problems)}: give the example a `period:` "
+                "within the dates of its `policy:`, or name the version in force then"
+            )
         return example, settle(policy, inputs, period, settings, any_date=False, backend=backend)
 
 

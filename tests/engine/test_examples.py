@@ -87,3 +87,14 @@ def test_a_case_of_a_hospital_the_example_does_not_give_is_named_in_the_examples
         f"{example}: the example's data has rejected rows: `cases:` C2, hospital_id: "
         "hospital H2 is not in the example's `hospitals:`"
     )
+
+
+def test_a_period_outside_the_policys_dates_is_told_in_the_examples_words(tmp_path: Path) -> None:
+    example = _edited_example(tmp_path, 'policy: "2024"', 'policy: "2024"\nperiod: "2023"')
+    with pytest.raises(ExampleError) as caught:
+        run_example(example)
+    assert str(caught.value) == (
+        f"{example}: xuancheng 2024 is in force from 2024-01-01 to 2024-12-31, but period 2023 "
+        "runs from 2023-01-01 to 2023-12-31: give the example a `period:` within the dates of "
+        "its `policy:`, or name the version in force then"
+    )
