@@ -368,7 +368,7 @@ def _put(entry: Entry, base: PolicyFile | None, known: _Entries, out: list[Diagn
         return
     if index is None:
         if decl.override:
-            out.append(_override_missing(entry, base))
+            out.append(_override_missing(entry, base, known))
         known.places[(entry.stage, decl.name)] = len(entries)
         entries.append(
             replace(entry, decl=replace(decl, override=False)) if decl.override else entry
@@ -392,7 +392,15 @@ def described(file: PolicyFile) -> str:
     return f'library module "{header.city}"' if header.library else f'version "{header.version}"'
 
 
-def _override_missing(entry: Entry, base: PolicyFile | None) -> Diagnostic:
+def _override_missing(entry: Entry, base: PolicyFile | None, known: _Entries) -> Diagnostic:
+    from policy_dsl.check.scope import did_you_mean  # the checker imports this module
+
+    inherited = [
+        name
+        for (stage, name), index in known.places.items()
+        if stage == entry.stage and known.entries[index].file is not entry.file
+    ]
+    close = did_you_mean(entry.decl.name, inherited)
     where = described(base) if base else "a base version (this file extends none)"
     if base is not None and base.header.library and not entry.file.header.library:
         where = "the library modules it includes"
@@ -401,5 +409,6 @@ def _override_missing(entry: Entry, base: PolicyFile | None) -> Diagnostic:
         "E702",
         f"`override {entry.decl.name}`: no `{entry.decl.name}`{scope} in {where} to override",
         entry.decl.span,
-        "remove `override` to add a new declaration, or check the name",
+        "remove `override` to add a new declaration, or check the name"
+        + (f": {close}" if close else ""),
     )

@@ -12,7 +12,7 @@ import re
 
 from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.lexer import PatternStr
+from lark.lexer import PatternStr, Token
 
 from policy_dsl.ast import Span
 from policy_dsl.diagnostics import Diagnostic, SourceText
@@ -50,6 +50,33 @@ _FULL_WIDTH = {
     "％": "%",
     "￥": "¥",
     "．": ".",
+    **{chr(0xFF10 + d): str(d) for d in range(10)},  # ０–９: `\d` would read them as digits
+}
+
+#: Characters an analyst types for a symbol of the language (from the document's formulas, or a
+#: Chinese keyboard), with what to write instead.
+_LOOKALIKES = {
+    "≤": "<=",
+    "≦": "<=",
+    "≥": ">=",
+    "≧": ">=",
+    "≠": "!=",
+    "×": "*",
+    "÷": "/",
+    "−": "-",
+    "—": "-",
+    "‘": '"',
+    "’": '"',
+    "且": "and",
+    "或": "or",
+}
+
+#: Chinese units of money an analyst writes after a number, with how the language writes them.
+_UNIT_WORDS = {
+    "分": "amounts of money are in 元: write `0.01 元` for 1 分 (`0 元` for none)",
+    "角": "amounts of money are in 元: write `0.1 元` for 1 角",
+    "万": "amounts of money are in 元: write `10000 元` for 1 万元",
+    "亿": "amounts of money are in 元: write `100000000 元` for 1 亿元",
 }
 
 _VALUE_STARTERS = {"NAME", "NUMBER", "PERCENT", "MONEY", "POINTS", "STRING", "LPAR"}
@@ -67,6 +94,22 @@ _DECLARATION_STARTERS = {
     "REPORT",
     "STAGE",
     "TABLE",
+}
+
+
+#: The keywords that open a line of their own: a declaration, or a clause of one.
+_LINE_STARTERS = _DECLARATION_STARTERS | {
+    "ASSUMPTION",
+    "CLASS",
+    "EFFECTIVE",
+    "EXTENDS",
+    "INCLUDE",
+    "INDICATOR",
+    "METHOD",
+    "SOURCE",
+    "STEP",
+    "TARGET",
+    "TITLE",
 }
 
 
@@ -88,11 +131,24 @@ def _bad_character(exc: UnexpectedCharacters, source: SourceText) -> Diagnostic:
     ch = exc.char
     span = Span(exc.line, exc.column, exc.line, exc.column + 1)
     if ch in _FULL_WIDTH:
+        return _full_width(ch, span, source)
+    if ch in _LOOKALIKES:
         return source.diagnostic(
             "E002",
-            f"full-width `{ch}` is not part of the language here",
+            f"`{ch}` is not part of the language",
             span,
-            f"write the half-width `{_FULL_WIDTH[ch]}`; full-width text belongs inside quotes",
+            f"write `{_LOOKALIKES[ch]}`; `{ch}` belongs only inside quotes",
+        )
+    if ch in _UNIT_WORDS:
+        return source.diagnostic(
+            "E002", f"`{ch}` is not a unit of the language", span, _UNIT_WORDS[ch]
+        )
+    if ch == "\u3000":
+        return source.diagnostic(
+            "E002",
+            "a full-width space is not part of the language",
+            span,
+            "indent and separate with half-width spaces (the formatter, `drgpolicy fmt`, indents)",
         )
     if ch == '"':
         return source.diagnostic(
@@ -109,9 +165,39 @@ def _bad_character(exc: UnexpectedCharacters, source: SourceText) -> Diagnostic:
     )
 
 
+def _full_width(ch: str, span: Span, source: SourceText) -> Diagnostic:
+    return source.diagnostic(
+        "E002",
+        f"full-width `{ch}` is not part of the language here",
+        span,
+        f"write the half-width `{_FULL_WIDTH[ch]}`; full-width text belongs inside quotes",
+    )
+
+
+def _full_width_in_word(span: Span, source: SourceText) -> Diagnostic | None:
+    """A full-width character later in the word an unexpected token starts (`2024-１2-31`): the
+    parser stopped at the token before the lexer reached the character, which is what to fix."""
+    line = source.line(span.line) or ""
+    word = re.match(r'[^\s"#]*', line[span.column - 1 :])
+    for offset, ch in enumerate(word.group() if word else ""):
+        if ch in _FULL_WIDTH:
+            column = span.column + offset
+            return _full_width(ch, Span(span.line, column, span.line, column + 1), source)
+    return None
+
+
 def _early_end(expected: set[str], source: SourceText, lark: Lark) -> Diagnostic:
     last = max(len(source.lines), 1)
     width = len(source.line(last) or "") + 1
+    if all(not line.strip() or line.lstrip().startswith("#") for line in source.lines):
+        return source.diagnostic(
+            "E003",
+            "the file has nothing but comments and blank lines: a policy file starts with "
+            '`policy <city> version "<year>"`',
+            Span(last, width, last, width + 1),
+            "`drgpolicy init CITY` writes a starting file (`--from xuancheng/2024` copies a "
+            "shipped city's version)",
+        )
     return source.diagnostic(
         "E003",
         f"the file ends too early: expected {_expected_words(expected, lark)}",
@@ -125,6 +211,12 @@ def _bad_token(exc: UnexpectedToken, source: SourceText, lark: Lark) -> Diagnost
     span = Span(token.line or 0, token.column or 0, token.end_line or 0, token.end_column or 0)
     expected = set(exc.expected)
     shown = f"`{token}`"
+    glued = _full_width_in_word(span, source)
+    if glued is not None:
+        return glued
+    unfinished = _unfinished_line(token, expected, source, lark)
+    if unfinished is not None:
+        return unfinished
     if "NAME" in expected and token.type != "NAME" and str(token).isidentifier():
         return source.diagnostic(
             "E105",
@@ -141,6 +233,38 @@ def _bad_token(exc: UnexpectedToken, source: SourceText, lark: Lark) -> Diagnost
         message = f"unexpected {shown}: expected {_expected_words(expected, lark)}"
         hint = _misspelt_keyword(str(token), expected, lark) if token.type == "NAME" else None
     return source.diagnostic("E001", message, span, hint)
+
+
+def _unfinished_line(
+    token: Token, expected: set[str], source: SourceText, lark: Lark
+) -> Diagnostic | None:
+    """A keyword opening its line (`let`, `source`, `override`…) where the parser cannot yet
+    take a new declaration: the line before it stopped short (`3 ->` without its value, an
+    `assumption` without its text, a `(` not closed), so the place to fix is that line's end."""
+    at = token.line or 0
+    line = source.line(at) or ""
+    if token.type not in _LINE_STARTERS or line[: (token.column or 1) - 1].strip():
+        return None
+    if expected & _DECLARATION_STARTERS or "$END" in expected:
+        return None  # the line before was complete: the keyword itself is the mistake
+    before = next(
+        (
+            (number, text.rstrip())
+            for number, text in reversed(list(enumerate(source.lines[: at - 1], 1)))
+            if text.strip() and not text.lstrip().startswith("#")
+        ),
+        None,
+    )
+    if before is None:
+        return None
+    number, text = before
+    end = len(text) + 1
+    return source.diagnostic(
+        "E001",
+        f"line {number} stops short: expected {_expected_words(expected, lark)}",
+        Span(number, end, number, end + 1),
+        f"finish line {number}; `{token}` on line {at} starts something new",
+    )
 
 
 def _key_read_as_article(span: Span, source: SourceText) -> tuple[str | None, str | None]:

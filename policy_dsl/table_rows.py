@@ -31,14 +31,18 @@ _UNIT_KINDS: dict[str, a.LiteralKind] = {
     "pt": "points",
     "点": "points",
 }
-#: A literal as the grammar's terminals read it: a unit's number has no exponent; `¥` leads.
+#: A literal as the grammar's terminals read it: a unit's number has no exponent; `¥` leads;
+#: digits are ASCII (`\d` would take a full-width `８` for a digit that `_digits` then drops).
 _LITERAL = (
-    r"(?:¥\s*\d+(?:\.\d+)?"
-    r"|\d+(?:\.\d+)?\s*(?:%|‰|元|(?:pt|点)(?![A-Za-z0-9_]))"
-    r"|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.%‰元点]))"
+    r"(?:¥\s*[0-9]+(?:\.[0-9]+)?"
+    r"|[0-9]+(?:\.[0-9]+)?\s*(?:%|‰|元|(?:pt|点)(?![A-Za-z0-9_]))"
+    r"|[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?![\w.%‰元点]))"
 )
 _SIGNED = rf"(?:-[ \t]*)?{_LITERAL}"
-_KEY = r'(?:\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.%‰元点])|"(?:[^"\\\n]|\\.)*"|(?:true|false)(?!\w))'
+_KEY = (
+    r"(?:[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?![\w.%‰元点])"
+    r'|"(?:[^"\\\n]|\\.)*"|(?:true|false)(?!\w))'
+)
 _END = r"[ \t]*(?:#[^\n]*)?$"
 _RANGE = re.compile(
     rf"[ \t]*(?P<open>[\[(])[ \t]*(?P<low>{_SIGNED})[ \t]*,[ \t]*(?P<high>{_SIGNED}|inf(?!\w))"

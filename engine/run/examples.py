@@ -30,7 +30,8 @@ from engine.inputs.rundata import Period
 from engine.plan.overrides import EXAMPLE_LABELS, SettingError, checked_settings
 from engine.plan.polars.batch import StageResult, key_columns
 from engine.plan.polars.keys import KeyCodes
-from engine.run.settle import Settlement, case_results, load_data, settle
+from engine.run.settle import Settlement, case_results, date_problems, load_data, settle
+from policy_dsl.check.scope import did_you_mean
 from policy_dsl.errors import PolicyError
 from policy_dsl.ir import Policy
 from policy_dsl.lower import compile_file
@@ -169,7 +170,10 @@ def example_files(root: Path) -> list[Path]:
 def run_example(path: Path, encoding: str = "utf8") -> Outcome:
     """Settle the example's data under its policy and compare with what it expects."""
     example, result = settle_example(path, encoding)
-    return Outcome(path, example, compare(example, result))
+    try:
+        return Outcome(path, example, compare(example, result))
+    except ExampleError as exc:
+        raise ExampleError(f"{path}: {exc}") from None
 
 
 def settle_example(
@@ -188,9 +192,25 @@ def settle_example(
         write_data(example, Path(folder), period)
         inputs = load_data(folder, policy)
         if inputs.rejects.height:
-            reasons = "; ".join(inputs.rejects["reason"].to_list())
+            reasons = "; ".join(map(_rejected_row, inputs.rejects.iter_rows(named=True)))
             raise ExampleError(f"{path}: the example's data has rejected rows: {reasons}")
+        problems = date_problems(policy, inputs, period)
+        if problems:
+            raise ExampleError(
+                f"{path}: {'; '.join(p.problem for p in problems)}: give the example a `period:` "
+                "within the dates of its `policy:`, or name the version in force then"
+            )
         return example, settle(policy, inputs, period, settings, any_date=False, backend=backend)
+
+
+def _rejected_row(reject: dict[str, Any]) -> str:
+    """A rejected row in the example's words: its list (`cases:`), key and field, and the
+    reason, whose input files (`hospitals.csv`) are the example's lists (`hospitals:`)."""
+    reason = str(reject["reason"])
+    for table in TABLES:
+        reason = reason.replace(f"{table}.csv", f"the example's `{table}:`")
+    where = ", ".join(str(reject[k]) for k in ("key", "field") if reject[k])
+    return f"`{Path(reject['file']).stem}:` {where}: {reason}"
 
 
 def period_of(example: Example, policy: Policy) -> Period:
@@ -339,9 +359,8 @@ def value_mismatches(
 def case_values(
     result: StageResult, case_id: str, names: list[str], codes: KeyCodes
 ) -> dict[str, Any]:
-    unknown = [n for n in names if n not in result.home]
-    if unknown:
-        raise ExampleError(f"no definition named {', '.join(unknown)} in stage {result.stage.name}")
+    for name in names:
+        _known(result, name, f"expect.cases.{case_id}")
     rows = case_results(result, names, codes).filter(pl.col("case_id") == case_id)
     if rows.height == 0:
         raise ExampleError(f"case {case_id} was not settled")
@@ -349,10 +368,19 @@ def case_values(
     return {k: (str(v) if k == "category" and v is not None else v) for k, v in row.items()}
 
 
+def _known(result: StageResult, name: str, where: str) -> None:
+    """Refuses an expected value of a name the stage does not define, with the closest name."""
+    if name not in result.home:
+        close = did_you_mean(name, result.home)
+        raise ExampleError(
+            f"{where}.{name}: no definition named `{name}` in stage {result.stage.name}"
+            + (f"; {close}" if close else "")
+        )
+
+
 def grain_value(result: StageResult, name: str, keys: dict[str, Any]) -> Any:
     """A definition's value for a hospital (or the period) — summed over months if monthly."""
-    if name not in result.home:
-        raise ExampleError(f"no definition named {name} in stage {result.stage.name}")
+    _known(result, name, f"expect.hospitals.{keys['hospital_id']}" if keys else "expect.period")
     grain = result.home[name]
     frame = result.frames[grain]
     wanted = [k for k in key_columns(grain) if k in keys]
