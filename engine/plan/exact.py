@@ -15,8 +15,6 @@ import operator
 import numpy as np
 import polars as pl
 
-from engine.plan.halves import in_halves
-
 #: The grid: sums are exact in multiples of 1 / EXACT_SCALE.
 EXACT_SCALE = 2.0**40
 #: Values beyond this (or NaN, ±inf) are summed as doubles: their whole part must fit a 64-bit
@@ -73,13 +71,13 @@ def grid_parts(
         return None
     # the floors as doubles, then each pass in place on them: a subtraction of a double and an
     # integer, or a floor written as integers, casts every value in buffers (at 1M rows, the
-    # parts in half the time); each half of the rows on a thread of its own (`in_halves`)
-    whole, steps = np.empty(len(numbers), np.int64), np.empty(len(numbers), np.int64)
-    floors = np.empty(len(numbers))  # made here: a thread's own would be new memory each time
-    in_halves(
-        len(numbers),
-        lambda rows: _split(numbers[rows], floors[rows], whole[rows], steps[rows]),
-    )
+    # parts in half the time)
+    floors = np.floor(numbers)
+    whole = floors.astype(np.int64)
+    fraction = np.subtract(numbers, floors, out=floors)
+    fraction *= EXACT_SCALE
+    fraction += 0.5
+    steps = np.floor(fraction, out=fraction).astype(np.int64)  # whole numbers from 0 to 2⁴⁰
     weights: dict[str, tuple[np.ndarray, int]] = {}
     # Σ|whole| bounds every group's sum of whole parts; a float sum's rounding error is far
     # below the factor of two kept from 2⁶³. Summed only where the rows × the largest |whole|
@@ -110,29 +108,14 @@ def grid_parts(
     return columns, total.cast(pl.Float64) * (1.0 / EXACT_SCALE)
 
 
-def _split(numbers: np.ndarray, floors: np.ndarray, whole: np.ndarray, steps: np.ndarray) -> None:
-    """`grid_parts`' passes over some rows: each value's whole part and its fraction's grid
-    steps (whole numbers from 0 to 2⁴⁰) written to `whole` and `steps`, `floors` written over."""
-    np.floor(numbers, out=floors)
-    np.copyto(whole, floors, casting="unsafe")
-    fraction = np.subtract(numbers, floors, out=floors)
-    fraction *= EXACT_SCALE
-    fraction += 0.5
-    np.copyto(steps, np.floor(fraction, out=fraction), casting="unsafe")
-
-
 def group_sums(group: np.ndarray, space: int, part: np.ndarray) -> np.ndarray:
     """Each group's sum of a grid part (`grid_parts`' 64-bit integers), `group` each row's
     group, an index below `space`: numpy's `add.at` in 64-bit integers, exact in any order as
     polars' sums of the column are — `grid_parts` keeps every sum of a part's values below
-    2⁶³ (Σ|part| over all its rows), so each half's sums and their total too."""
-    halves = np.zeros((2, space), np.int64)  # one per half of the rows: added after
-
-    def add(rows: slice) -> None:
-        np.add.at(halves[0 if rows.start == 0 else 1], group[rows], part[rows])
-
-    in_halves(len(group), add)
-    return np.add(halves[0], halves[1], out=halves[0])
+    2⁶³ (Σ|part| over all its rows)."""
+    sums = np.zeros(space, np.int64)
+    np.add.at(sums, group, part)
+    return sums
 
 
 def mean_of(total: pl.Expr, count: pl.Expr) -> pl.Expr:

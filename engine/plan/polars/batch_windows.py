@@ -14,7 +14,6 @@ import polars as pl
 
 from engine.inputs.stored import case_columns, count
 from engine.plan import exact, money
-from engine.plan.halves import in_halves
 from engine.plan.polars import keys as keys_mod
 from engine.plan.polars.frames import closure_columns, key_columns, with_columns
 from policy_dsl import grains as g
@@ -602,19 +601,11 @@ class _Tallies:
     def squares(self, numbers: pl.Series, means: pl.Series) -> pl.Series:
         """Each value's squared deviation from its code's mean (`means`: one per occupied
         code), 0 for a missing value (what it adds to a sum): the doubles a polars column
-        gives, by numpy (a polars gather and product cost twice as much), on two threads
-        (`halves.in_halves`)."""
+        gives, by numpy (a polars gather and product cost twice as much)."""
         dense = np.full(self.space, np.nan)
         dense[self.occupied] = means.to_numpy()  # NaN for a mean of no value: no row has one
-        values, squares = numbers.to_numpy(), np.empty(len(numbers))
-
-        def square(rows: slice) -> None:
-            # clipped: every code is below the space; `raise` would copy through a buffer
-            means = np.take(dense, self.index[rows], out=squares[rows], mode="clip")
-            deviation = np.subtract(values[rows], means, out=means)
-            np.multiply(deviation, deviation, out=deviation)
-
-        in_halves(len(values), square)
+        deviation = numbers.to_numpy() - dense[self.index]
+        squares = np.multiply(deviation, deviation, out=deviation)
         if numbers.has_nulls():
             squares[numbers.is_null().to_numpy()] = 0.0
         return pl.Series(squares)
