@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import duckdb
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -16,8 +17,10 @@ from sqlglot import exp
 
 from engine.plan.money import (
     CAPPED_FROM,
+    SAMPLED_ROWS,
     allocate,
     fen_text,
+    kth_smallest,
     round_half_away,
     round_half_away_expr,
     to_fen,
@@ -390,3 +393,25 @@ def test_duckdb_rounds_as_polars_around_the_cap() -> None:
     query = exp.select(b.alias(sql_round(b.col("x")), "x")).from_(b.table("t"))
     got = [r[0] for r in con.execute(query.sql(dialect="duckdb")).fetchall()]
     assert [str(v) for v in got] == [str(v) for v in expected]
+
+
+@pytest.mark.parametrize(
+    "order", ["random", "ascending", "descending", "equal", "few values", "every 64th apart"]
+)
+def test_the_cut_of_the_fen_left_over_is_the_partitions_kth_smallest(order: str) -> None:
+    """`kth_smallest` (the cut of `_give_left_over`: among a sample's bounds where they hold
+    it) gives the value `numpy.partition` gives, on remainders' steps in any order — those that
+    put its sample far off included (it then partitions them all)."""
+    rows = SAMPLED_ROWS * 3 + 17
+    rng = np.random.default_rng(11)
+    steps = rng.integers(-(2**24), 1, rows)
+    values = {
+        "random": steps,
+        "ascending": np.sort(steps),
+        "descending": np.sort(steps)[::-1].copy(),
+        "equal": np.zeros(rows, np.int64),
+        "few values": rng.integers(-3, 1, rows),
+        "every 64th apart": (np.arange(rows) % 64 == 0) * -5,
+    }[order].astype(np.int32)
+    for k in sorted({0, 1, rows // 3, rows // 2, rows - 2, rows - 1, *rng.integers(0, rows, 8)}):
+        assert kth_smallest(values, int(k)) == np.partition(values, int(k))[int(k)]
