@@ -184,7 +184,8 @@ def test_trace_tree_from_the_payment() -> None:
     assert kind["high_ratio_k[52]"] == "table row" and kind["level"] == "case field"
     text = trace_tree.allocation_text(trace.step("payment").allocations[0])
     # 52 points × coefficient 0.823943 (H0011's 80/20 of its history) = 42.8451 settled points
-    assert "its weight 42.8451" in text and "507,550 whole fen + 1 left-over fen = ¥5,075.51" in text
+    assert "its weight 42.8451" in text
+    assert "507,550 whole fen + 1 left-over fen = ¥5,075.51" in text
     rank = shown(trace_tree.rank_text(trace.step("incentive_rank").ranks[0]))
     assert rank.startswith("rank within hospital_id by 16.123") and "does not take part" in rank
 
