@@ -40,13 +40,14 @@ BY_COST = ("special", "ungrouped", "unstable")  # paid by cost; coefficient 1
 BY_BASE = ("normal", "high", "low")  # paid from base points; bilateral / multi-site apply
 
 POINTS_PER_WEIGHT = 100.0  # 2023: base_points = weight × 100
-LARGE_NUMBER_CASES = 100  # 2024: stable if n ≥ 100 ...
-MIN_STABLE_CASES = 5  # 2023: ... or n > 5 and CV ≤ 1
+LARGE_NUMBER_CASES = 100  # 2024: stable if (n ≥ 100 ...
+MIN_STABLE_CASES = 5  # 2024: ... or n > 5) and CV ≤ 1
 CV_LIMIT = 1.0
 LOW_RATIO_GRASSROOTS = 0.3  # 2024: level ≤ 1, cost ratio ≤ 0.3 (低于……0.3倍以下, read as 以下)
 LOW_RATIO_STANDARD = 0.4  # 2023: level ≥ 2, cost ratio ≤ 0.4 (inclusive)
 LEVEL_SHARE, COST_SHARE = 0.8, 0.2  # 2024: level coefficient 80% + cost coefficient 20%
 NEW_HOSPITAL_SHARE = 0.8  # 2024: 80% of the level coefficient, not below the level minimum
+# (the lowest coefficient in force among the level's hospitals with history: filed, else measured)
 # (one coefficient per hospital, from its history: cost per weight = hist_avg_cost × hist_cases ÷
 # hist_weight_total, of the hospital, its level and the city; a filed coefficient > 0 wins)
 # 2024: 4‰ (level 0 unrated, 1, 2) / 6‰ (level 3) of the hospital's DRG cases
@@ -295,8 +296,9 @@ def _groups(catalog: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
         .select(
             "base_points",
             "benchmark",
-            stable=(n >= LARGE_NUMBER_CASES)
-            | ((n > MIN_STABLE_CASES) & (pl.col("cv") <= CV_LIMIT)).fill_null(False),
+            stable=(
+                ((n >= LARGE_NUMBER_CASES) | (n > MIN_STABLE_CASES)) & (pl.col("cv") <= CV_LIMIT)
+            ).fill_null(False),
         )
         .collect()
     )
@@ -346,7 +348,14 @@ def _coefficients(hospitals: pl.DataFrame) -> pl.DataFrame:
             .otherwise(div(div(pl.col("hist_total"), pl.col("hist_weight_total")), pl.col("city"))),
         )
         .with_columns(combined=combined)
-        .with_columns(level_min=pl.col("combined").filter(with_history).min().over("level"))
+        .with_columns(
+            level_min=pl.when(pl.col("filed") > 0)
+            .then("filed")
+            .otherwise("combined")
+            .filter(with_history)
+            .min()
+            .over("level")
+        )
         .with_columns(
             measured=pl.when(pl.col("no_history"))
             .then(pl.max_horizontal(eighty, "level_min"))
@@ -372,10 +381,14 @@ def _coefficients(hospitals: pl.DataFrame) -> pl.DataFrame:
 
 
 def _kept_incentives(cases: pl.DataFrame) -> pl.Series:
-    """Whether each case is an approved grouped incentive case within its hospital's quota
-    (highest points first, ties by case id). Only the candidates (a few per thousand) are
-    sorted; the quota is a count per hospital."""
-    candidate = pl.col("incentive_approved") & ~pl.col("ungrouped")
+    """Whether each case is an approved grouped incentive case whose incentive points exceed its
+    group points, within its hospital's quota (highest incentive points first, ties by case id).
+    Only the candidates (a few per thousand) are sorted; the quota is a count per hospital."""
+    candidate = (
+        pl.col("incentive_approved")
+        & ~pl.col("ungrouped")
+        & (pl.col("incentive_points") > pl.col("points"))
+    )
     drg_cases = (
         cases.lazy()
         .filter(~pl.col("ungrouped"))
@@ -492,7 +505,8 @@ def _case_points(
             "patient_paid",
             "category",
             "base_points",
-            # a kept incentive case is settled at its incentive points, with coefficient 1
+            # a kept incentive case (its incentive points above its group points) is settled at
+            # its incentive points, with coefficient 1
             case_points=pl.when(kept).then("incentive_points").otherwise("points"),
             # a kept incentive case is paid by its cost too
             coefficient=pl.when(kind.is_in(BY_COST) | kept)

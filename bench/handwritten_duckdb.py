@@ -10,8 +10,10 @@ per-case work runs in DuckDB, in as few passes over the cases as the rules allow
    hospital its DRG cases and its incentive candidates (a list, a few per thousand), the mean
    cost of the grouped cases — one `GROUP BY GROUPING SETS`;
 2. in Python, on those small results: the groups' base points and stability, the hospitals'
-   coefficients (`handwritten._coefficients`), each hospital's last kept incentive case (its
-   points and case id: "kept" is then a comparison in the next scan, not a rank);
+   coefficients (`handwritten._coefficients`); the candidates' group points by the same SQL as
+   the next scan (a candidate counts only where its incentive points exceed them), then each
+   hospital's last kept incentive case (its points and case id: "kept" is then a comparison in
+   the next scan, not a rank);
 3. one scan of the cases joined to the small tables (602 groups, 300 hospitals) computing
    category, points, coefficient and settled points into the table `settled` of the run's own
    database file (on disk, compressed: in the spill folder);
@@ -137,6 +139,7 @@ def first_pass(con: duckdb.DuckDBPyConnection, data: Path, year: int) -> dict[st
         f"""
         WITH c AS (
             SELECT case_id, hospital_id, drg_code, total_cost, unreasonable_cost,
+                   bilateral, multi_site, secondary_drg, special_review,
                    incentive_approved, drg_code IN ({ungrouped}) AS ungrouped
             FROM {scan_cases(data)} WHERE year(discharge_date) = {year}
         )
@@ -145,7 +148,9 @@ def first_pass(con: duckdb.DuckDBPyConnection, data: Path, year: int) -> dict[st
                stddev_pop(total_cost) / avg(total_cost) AS cv,
                count(*) FILTER (WHERE NOT ungrouped) AS drg_cases,
                fsum(total_cost) FILTER (WHERE NOT ungrouped) AS grouped_cost,
-               list(struct_pack(case_id, total_cost, unreasonable_cost))
+               list(struct_pack(case_id, hospital_id, drg_code, total_cost, unreasonable_cost,
+                                bilateral, multi_site, secondary_drg, special_review,
+                                incentive_approved))
                    FILTER (WHERE incentive_approved AND NOT ungrouped) AS candidates
         FROM c GROUP BY GROUPING SETS ((drg_code), (hospital_id), ())
         """
@@ -177,10 +182,10 @@ def small_tables(con: duckdb.DuckDBPyConnection, data: Path, found: dict[str, An
         "drg_code",
         base_points=base,
         inverse_benchmark=pl.when(pl.col("avg_cost") != 0).then(1.0 / pl.col("avg_cost")),
-        stable=(n >= handwritten.LARGE_NUMBER_CASES)
-        | ((n > handwritten.MIN_STABLE_CASES) & (pl.col("cv") <= handwritten.CV_LIMIT)).fill_null(
-            False
-        ),
+        stable=(
+            ((n >= handwritten.LARGE_NUMBER_CASES) | (n > handwritten.MIN_STABLE_CASES))
+            & (pl.col("cv") <= handwritten.CV_LIMIT)
+        ).fill_null(False),
         k=handwritten.high_ratio_k(base),
     )
     frame_table(con, "gr", groups)
@@ -195,32 +200,63 @@ def small_tables(con: duckdb.DuckDBPyConnection, data: Path, found: dict[str, An
     inverse = 1.0 / (cost / count) if count and cost else None
     hospitals = handwritten._coefficients(
         pl.read_parquet(data / "hospitals.parquet").sort("hospital_id")
+    ).with_row_index("h")
+    table = hospitals.select(
+        "hospital_id", pl.col("h").cast(pl.Int64), "level", "hospital_coefficient"
     )
+    frame_table(con, "ho", table)
+    enum = ", ".join(f"'{c}'" for c in CLASSES)
+    con.execute(f"CREATE TYPE category AS ENUM ({enum})")
+    gaining = gaining_candidates(con, found["hospitals"], inverse)
     kept = [
-        (hospital, *last_kept(candidates, quota(level, drg_cases), inverse))
+        (hospital, *last_kept(gaining.get(hospital, []), quota(level, drg_cases)))
         for hospital, level in hospitals.select("hospital_id", "level").iter_rows()
-        for drg_cases, candidates in [found["hospitals"].get(hospital, (0, []))]
+        for drg_cases, _ in [found["hospitals"].get(hospital, (0, []))]
     ]
     cuts = pl.DataFrame(
         kept,
         schema={"hospital_id": pl.String, "cut_points": pl.Float64, "cut_case": pl.String},
         orient="row",
     )
-    frame_table(
-        con,
-        "ho",
-        hospitals.with_row_index("h")
-        .join(cuts, on="hospital_id", maintain_order="left")
-        .select(
-            "hospital_id",
-            pl.col("h").cast(pl.Int64),
-            "level",
-            "hospital_coefficient",
-            "cut_points",
-            "cut_case",
-        ),
-    )
+    frame_table(con, "ho", table.join(cuts, on="hospital_id", maintain_order="left"))
     return inverse
+
+
+#: The columns of a case the points read (`points_ctes`), with their types.
+CANDIDATE_COLUMNS = {
+    "case_id": pl.String,
+    "hospital_id": pl.String,
+    "drg_code": pl.String,
+    "total_cost": pl.Float64,
+    "unreasonable_cost": pl.Float64,
+    "bilateral": pl.Boolean,
+    "multi_site": pl.Boolean,
+    "secondary_drg": pl.String,
+    "special_review": pl.Boolean,
+    "incentive_approved": pl.Boolean,
+}
+
+
+def gaining_candidates(
+    con: duckdb.DuckDBPyConnection,
+    per_hospital: dict[str, tuple[int, list[dict[str, Any]]]],
+    inverse: float | None,
+) -> dict[str, list[tuple[float, str]]]:
+    """Per hospital, the incentive points and case id of each candidate whose incentive points
+    exceed its group points — those points computed by the second pass's own SQL
+    (`points_ctes`) over the few candidates."""
+    rows = [c for _, candidates in per_hospital.values() for c in candidates]
+    if not rows or inverse is None:
+        return {}
+    frame_table(con, "cand", pl.DataFrame(rows, schema=CANDIDATE_COLUMNS, orient="row"))
+    found: dict[str, list[tuple[float, str]]] = {}
+    for hospital, points, case_id in con.execute(
+        f"""WITH {points_ctes("cand", inverse)}
+        SELECT hospital_id, reasonable, case_id FROM adjusted
+        WHERE candidate AND reasonable > points"""
+    ).fetchall():
+        found.setdefault(hospital, []).append((points, case_id))
+    return found
 
 
 def quota(level: int, drg_cases: int) -> int:
@@ -228,55 +264,37 @@ def quota(level: int, drg_cases: int) -> int:
     return math.floor(handwritten.INCENTIVE_SHARE[level] * drg_cases)
 
 
-def last_kept(
-    candidates: list[dict[str, Any]], quota: int, inverse: float | None
-) -> tuple[float | None, str | None]:
+def last_kept(ranked: list[tuple[float, str]], quota: int) -> tuple[float | None, str | None]:
     """The incentive points and case id of the last candidate the hospital keeps (highest points
-    first, ties by case id), or none kept. The points are computed as the second pass computes
-    them: `(cost − unreasonable) × (1 / mean cost) × 100`."""
-    if quota <= 0 or not candidates or inverse is None:
+    first, ties by case id), or none kept."""
+    if quota <= 0 or not ranked:
         return None, None
-    ranked = sorted(
-        (
-            (c["total_cost"] - c["unreasonable_cost"]) * inverse * handwritten.POINTS_PER_WEIGHT,
-            c["case_id"],
-        )
-        for c in candidates
-    )
-    ranked.sort(key=lambda pc: (-pc[0], pc[1]))
+    ranked = sorted(ranked, key=lambda pc: (-pc[0], pc[1]))
     return ranked[min(quota, len(ranked)) - 1]
 
 
-def second_pass(
-    con: duckdb.DuckDBPyConnection, data: Path, year: int, inverse: float | None
-) -> None:
-    """The second scan: every case's category, points, coefficient and settled points, into
-    the table `settled` of the run's database file."""
+def points_ctes(source: str, inverse: float | None) -> str:
+    """The CTEs `c`, `classed`, `pointed` and `adjusted` over the cases of `source` (a table or
+    a subquery with `CANDIDATE_COLUMNS`): each case's category, class points and group points
+    (`points`, after the bilateral and multi-site steps, before the incentive), its incentive
+    points (`reasonable`) and whether it is an approved grouped case (`candidate`)."""
     ungrouped = ", ".join(f"'{code}'" for code in UNGROUPED_CODES)
     tolerance = 1 + handwritten.TOLERANCE
     grassroots = double(handwritten.LOW_RATIO_GRASSROOTS * tolerance)
     standard = double(handwritten.LOW_RATIO_STANDARD * tolerance)
     inv, per_weight = double(inverse), double(handwritten.POINTS_PER_WEIGHT)
-    enum = ", ".join(f"'{c}'" for c in CLASSES)
-    con.execute(f"CREATE TYPE category AS ENUM ({enum})")
-    con.execute(
-        f"""
-        CREATE TABLE settled AS
-        WITH c AS (
-            SELECT c.case_id, c.hospital_id, c.drg_code, c.discharge_date, c.total_cost,
-                   c.patient_paid, c.bilateral, c.multi_site, c.secondary_drg,
-                   c.special_review, c.drg_code IN ({ungrouped}) AS ungrouped,
+    return f"""c AS (
+            SELECT c.*, c.drg_code IN ({ungrouped}) AS ungrouped,
                    c.incentive_approved AND NOT ungrouped AS candidate,
-                   ho.h, ho.level, ho.hospital_coefficient, ho.cut_points, ho.cut_case,
+                   ho.* EXCLUDE (hospital_id),
                    gr.base_points, gr.stable, gr.k, sec.secondary,
                    c.total_cost * gr.inverse_benchmark AS ratio,
                    c.total_cost * {inv} * {per_weight} AS by_cost,
                    (c.total_cost - c.unreasonable_cost) * {inv} * {per_weight} AS reasonable
-            FROM {scan_cases(data)} c
+            FROM {source} c
             JOIN ho ON c.hospital_id = ho.hospital_id
             LEFT JOIN gr ON c.drg_code = gr.drg_code
             LEFT JOIN sec ON substr(c.secondary_drg, 1, 3) = sec.adrg
-            WHERE year(c.discharge_date) = {year}
         ), classed AS (
             SELECT *,
                 CAST(CASE
@@ -286,9 +304,7 @@ def second_pass(
                     WHEN ratio >= k THEN 'high'
                     WHEN (level <= 1 AND ratio <= {grassroots})
                       OR (level >= 2 AND ratio <= {standard}) THEN 'low'
-                    ELSE 'normal' END AS category) AS category,
-                candidate AND (reasonable > cut_points
-                    OR (reasonable = cut_points AND case_id <= cut_case)) AS kept
+                    ELSE 'normal' END AS category) AS category
             FROM c
         ), pointed AS (
             SELECT *, CASE category
@@ -300,20 +316,39 @@ def second_pass(
                     WHEN 'normal' THEN base_points END AS class_points,
                 category IN ('normal', 'high', 'low') AS by_base
             FROM classed
-        ), adjusted AS (
+        ), doubled AS (
             SELECT *, CASE WHEN bilateral AND by_base
                     THEN greatest(class_points, base_points * {double(handwritten.BILATERAL)})
                     ELSE class_points END AS bilateral_points
             FROM pointed
+        ), adjusted AS (
+            SELECT *, CASE WHEN multi_site AND secondary_drg != '' AND by_base
+                    THEN greatest(bilateral_points, base_points + coalesce(secondary, 0.0))
+                    ELSE bilateral_points END AS points
+            FROM doubled
+        )"""
+
+
+def second_pass(
+    con: duckdb.DuckDBPyConnection, data: Path, year: int, inverse: float | None
+) -> None:
+    """The second scan: every case's category, points, coefficient and settled points, into
+    the table `settled` of the run's database file."""
+    columns = ", ".join([*CANDIDATE_COLUMNS, "discharge_date", "patient_paid"])
+    cases = f"(SELECT {columns} FROM {scan_cases(data)} WHERE year(discharge_date) = {year})"
+    con.execute(
+        f"""
+        CREATE TABLE settled AS
+        WITH {points_ctes(cases, inverse)}, kept AS (
+            SELECT *, candidate AND reasonable > points AND (reasonable > cut_points
+                    OR (reasonable = cut_points AND case_id <= cut_case)) AS kept
+            FROM adjusted
         ), final AS (
             SELECT *,
-                CASE WHEN kept THEN reasonable
-                    WHEN multi_site AND secondary_drg != '' AND by_base
-                    THEN greatest(bilateral_points, base_points + coalesce(secondary, 0.0))
-                    ELSE bilateral_points END AS case_points,
+                CASE WHEN kept THEN reasonable ELSE points END AS case_points,
                 CASE WHEN category IN ('special', 'ungrouped', 'unstable') OR kept THEN 1.0
                     ELSE hospital_coefficient END AS coefficient
-            FROM adjusted
+            FROM kept
         )
         SELECT case_id, hospital_id, drg_code, strftime(discharge_date, '%Y-%m') AS month, h,
                category, base_points, case_points, coefficient,

@@ -42,8 +42,8 @@ def summary(found: list[Change]) -> list[tuple[str, str, tuple[str, ...]]]:
 #: declarations of 2023 and adds the rest; `stable_group`, `combined_coefficient` and the classes
 #: `special` and `ungrouped` are overridden with the same rule and other words (citations, label).
 STABLE_GROUP = (
-    "count(case) >= large_number_cases"
-    " or (count(case) > min_stable_cases and cv(total_cost) <= cv_limit)"
+    "(count(case) >= large_number_cases or count(case) > min_stable_cases)"
+    " and cv(total_cost) <= cv_limit"
 )
 COMBINED = "level_coefficient * level_share + cost_coefficient * cost_share"
 XUANCHENG_2023_TO_2024 = {
@@ -73,7 +73,8 @@ XUANCHENG_2023_TO_2024 = {
     "definition:level_min_coefficient": (
         "added",
         None,
-        "min(combined_coefficient where not no_history)",
+        "min((if filed_coefficient > 0 then filed_coefficient else combined_coefficient)"
+        " where not no_history)",
     ),
     "definition:new_hospital_coefficient": (
         "added",
@@ -109,7 +110,11 @@ XUANCHENG_2023_TO_2024 = {
         None,
         "(total_cost - unreasonable_cost) / all_avg_cost * 100 pt",
     ),
-    "definition:incentive_candidate": ("added", None, "incentive_approved and not ungrouped"),
+    "definition:incentive_candidate": (
+        "added",
+        None,
+        "incentive_approved and not ungrouped and incentive_points > group_case_points",
+    ),
     "definition:incentive_rank": (
         "added",
         None,
@@ -120,10 +125,15 @@ XUANCHENG_2023_TO_2024 = {
         None,
         "incentive_candidate and incentive_rank <= incentive_quota",
     ),
+    "definition:group_case_points": (
+        "added",
+        None,
+        "from class_points; steps bilateral, multi_site",
+    ),
     "definition:case_points": (
         "changed",
         "let = class_points",
-        "adjust from class_points; steps bilateral, multi_site, incentive",
+        "adjust from group_case_points; steps incentive",
     ),
     "input:hospital_type": ("added", None, "hospital.hospital_type : text"),
     "definition:horse_race_member": (
@@ -153,7 +163,7 @@ def xuancheng_diff() -> list[Change]:
 
 def test_xuancheng_2023_to_2024_lists_exactly_the_expected_changes() -> None:
     found = xuancheng_diff()
-    assert len(found) == len({c.clause for c in found}) == 32
+    assert len(found) == len({c.clause for c in found}) == 33
     assert {c.clause: (c.kind, c.old, c.new) for c in found} == XUANCHENG_2023_TO_2024
     assert {c.clause for c in found if c.citation_only} == CITATION_ONLY_2024
 
@@ -194,15 +204,16 @@ def test_xuancheng_changes_carry_their_aspects_and_citations() -> None:
     assert ungrouped.old_citations == (
         'assumption "未入组（0000）及歧义组（QY）病例没有病组点数，按费用折算"',
     )
-    case_points = by_clause["definition:case_points"]
-    assert [x.name for x in case_points.aspects] == ["form"]
-    steps = [detail.split(":")[0] for detail in case_points.details]
-    assert steps == ["step bilateral", "step multi_site", "step incentive"]
-    assert case_points.details[0] == (
+    group_points = by_clause["definition:group_case_points"]
+    steps = [detail.split(":")[0] for detail in group_points.details]
+    assert steps == ["step bilateral", "step multi_site"]
+    assert group_points.details[0] == (
         "step bilateral: when bilateral and category in (normal, high, low)"
         " -> max(current, base_points * 150%)"
     )
-    assert case_points.details[-1] == "step incentive: when incentive_kept -> incentive_points"
+    case_points = by_clause["definition:case_points"]
+    assert [x.name for x in case_points.aspects] == ["form"]
+    assert case_points.details == ("step incentive: when incentive_kept -> incentive_points",)
     share = by_clause["table:incentive_share"]
     assert share.details == ("row 0: 4‰", "row 1: 4‰", "row 2: 4‰", "row 3: 6‰")
     stable = by_clause["definition:stable_group"]

@@ -216,8 +216,9 @@ def test_wuxi_monthly_paid_is_what_twelve_month_runs_paid(
 
 def _clearing_coefficients(hospitals: pl.DataFrame) -> dict[str, float]:
     """The clearing coefficient of each hospital from the hospitals table, written out: the tier
-    averages of (1 + growth) and of the accuracy, each divided by the hospital's own value (层级
-    平均 ÷ 本院, the accuracy not inverted), weighted 40/40/20 and kept within [0.9, 1.1]."""
+    averages of (1 + growth), each divided by the hospital's own value (层级平均 ÷ 本院), and the
+    hospital's accuracy divided by its tier's average (本院 ÷ 层级平均), weighted 40/40/20 and
+    kept within [0.9, 1.1]."""
     rows = list(hospitals.iter_rows(named=True))
     by_tier: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -235,7 +236,7 @@ def _clearing_coefficients(hospitals: pl.DataFrame) -> dict[str, float]:
         value = (
             0.4 * admission / (1 + row["admission_ratio_growth"])
             + 0.4 * cost / (1 + row["cost_per_weight_growth"])
-            + 0.2 * accuracy / row["list_accuracy"]
+            + 0.2 * row["list_accuracy"] / accuracy
         )
         found[row["hospital_id"]] = min(max(value, 0.9), 1.1)
     return found

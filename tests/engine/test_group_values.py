@@ -94,8 +94,8 @@ def test_cv_is_the_spread_of_each_group_over_its_mean(xuancheng: Settlement) -> 
         if group not in stable:
             continue
         n = len(costs)
-        expected = n >= params["large_number_cases"] or (
-            n > params["min_stable_cases"] and grid_cv(costs) <= params["cv_limit"] + 1e-9
+        expected = (n >= params["large_number_cases"] or n > params["min_stable_cases"]) and (
+            grid_cv(costs) <= params["cv_limit"] + 1e-9
         )
         assert stable[group] == expected, group
 

@@ -48,15 +48,17 @@ def test_a_weight_of_1e300_stops_the_run_at_the_payment_naming_the_culprit() -> 
         settle(XUANCHENG, _with_weight(1e300), YEAR)  # type: ignore[arg-type]
     words = str(error.value)
     assert words.startswith("stage settlement: `payment` (病例支付额, ")
-    # C013005 (OC29, H0003) is a high-cost case: with 10^302 base points its threshold is 200%,
-    # its points 10^302 × (29495.31 / 6356.63 − 1), times H0003's coefficient 1.15401 (0.8 ×
-    # level coefficient + 0.2 × cost coefficient from the hospitals' history): 4.2007e+302.
+    # C006916 (OC29, H0001) is a high-cost case: with 10^302 base points its threshold is 200%,
+    # its points 10^302 × (37647.19 / 6356.63 − 1), times H0001's coefficient 0.9585 (0.8 ×
+    # level coefficient + 0.2 × cost coefficient from the hospitals' history): 4.71814e+302.
+    # It is an approved incentive case, but its incentive points (217.5) do not exceed those
+    # group points, so it is no incentive candidate and keeps them.
     assert words.endswith(
         f"xuancheng/2023.policy:{_line_of(PAYMENT)}) is NaN (not a number) at case C000001 "
         "and 19999 more case rows: the run is stopped and nothing is written. Formula: "
         "allocate(payable_total, settled_points); there it reads payable_total = "
         "332,771,895.00, settled_points = 81.62; the largest: settled_points reaches "
-        "4.2007e+302 at case C013005. A value this large or small comes from an input, a "
+        "4.71814e+302 at case C006916. A value this large or small comes from an input, a "
         "constant of the policy or a value set with --set/--fix: check them (the contract's "
         "bounds: engine/CONTRACT.md)"
     )

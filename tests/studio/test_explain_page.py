@@ -60,12 +60,12 @@ def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
     at = open_app("explain")
     explain_case(at, "C000004")
     labels = labels_of(at.expander)
-    # 52 points × H0011's coefficient 0.823943 = 42.8451 settled points of 2,810,729.56 in all,
+    # 52 points × H0011's coefficient 0.823943 = 42.8451 settled points of 2,809,103.98 in all,
     # a share of the budget of 332,771,895 元 (test_helpers.py checks the allocation's figures)
-    assert labels[0].startswith("payment = ¥5,072.57")
+    assert labels[0].startswith("payment = ¥5,075.51")
     # the outputs under the policy's labels, the money as ¥ to the fen, no Python value
     metrics = {shown(m.label): shown(m.value) for m in at.metric}
-    assert metrics["病例支付额 payment"] == "¥5,072.57"
+    assert metrics["病例支付额 payment"] == "¥5,075.51"
     assert metrics["结算点数 settled_points"] == "42.8451"
     facts = texts(at.caption)[0]
     assert "住院总费用 total cost ¥2,875.53" in facts and "级别 level 1" in facts
@@ -78,7 +78,7 @@ def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
     assert "case_points * coefficient" not in code  # settled_points is closed
     assert any("**source:** assumption: 按结算点数分配本期应付总额" in m for m in markdown)
     assert any(
-        "allocation: the total ¥332,771,895.00" in m and "= ¥5,072.57" in m for m in markdown
+        "allocation: the total ¥332,771,895.00" in m and "= ¥5,075.51" in m for m in markdown
     )
 
     # open `settled_points`, an input of `payment`: its own formula, inputs and value
@@ -100,7 +100,13 @@ def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
         "rank within hospital_id" in m and "does not take part" in m for m in texts(at.markdown)
     )
     sources = [m for m in texts(at.markdown) if "**source:**" in m]
-    assert any("评审确定的病例超出上限时，按激励点数从高到低保留" in m for m in sources)
+    assert any("评审确定、能得到激励的病例超出上限时，按激励点数从高到低保留" in m for m in sources)
+    # and beside it the candidate, which reads a field of the case (incentive_approved)
+    candidate = ("payment", "settled_points", "case_points", "incentive_kept")
+    at.session_state[trace_tree.node_key("C000004", None, (*candidate, "incentive_candidate"))] = (
+        True
+    )
+    at.run()
     others = [d.value for d in at.dataframe if "kind" in d.value]
     assert any("case field" in list(frame["kind"]) for frame in others)
 

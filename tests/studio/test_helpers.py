@@ -149,8 +149,8 @@ def test_trace_diff_table() -> None:
     rows = {row["step"]: row for row in frame.iter_rows(named=True)}
     # 2024 restates 2023's formula of stable_group to cite the notice: not a changed rule
     assert not rows["stable_group"]["rule changed"] and rows["stable_group"]["status"] == "same"
-    # case_points gained 2024's steps (bilateral, multi-site, incentive), none of which applies
-    # to this case: a changed rule, the same value
+    # case_points became 2024's incentive step over group_case_points (bilateral, multi-site),
+    # none of which applies to this case: a changed rule, the same value
     assert rows["case_points"]["rule changed"] and rows["case_points"]["status"] == "same"
     # the coefficient of its hospital (H0011, level 1, level coefficient 0.850154, cost
     # coefficient 0.719102 from its history): 70/30 in 2023, 80/20 in 2024
@@ -171,7 +171,9 @@ def test_trace_tree_from_the_payment() -> None:
     ]
     reached = trace_tree.reached(trace, "payment") | {"point_value", "grouped", "died"}
     assert reached == {s.name for s in trace.steps}
-    chain = ["payment", "settled_points", "case_points", "category", "stable_group"]
+    # the shortest way down: the coefficient reads the category (case_points reads it only
+    # through group_case_points and class_points)
+    chain = ["payment", "settled_points", "coefficient", "category", "stable_group"]
     assert trace_tree.path_to(trace, "payment", "stable_group") == chain
     assert trace_tree.path_to(trace, "payment", "point_value") is None
     opened = trace_tree.opened_at_first(trace, "stable_group")
@@ -182,7 +184,8 @@ def test_trace_tree_from_the_payment() -> None:
     assert kind["high_ratio_k[52]"] == "table row" and kind["level"] == "case field"
     text = trace_tree.allocation_text(trace.step("payment").allocations[0])
     # 52 points × coefficient 0.823943 (H0011's 80/20 of its history) = 42.8451 settled points
-    assert "its weight 42.8451" in text and "507,257 whole fen = ¥5,072.57" in text
+    assert "its weight 42.8451" in text
+    assert "507,550 whole fen + 1 left-over fen = ¥5,075.51" in text
     rank = shown(trace_tree.rank_text(trace.step("incentive_rank").ranks[0]))
     assert rank.startswith("rank within hospital_id by 16.123") and "does not take part" in rank
 

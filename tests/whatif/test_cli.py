@@ -106,10 +106,11 @@ def test_explain_vs_shows_where_the_versions_part(capsys: pytest.CaptureFixture[
 def test_explain_vs_marks_the_first_difference_the_payment_sees(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """C000004 (H0011, level 1, a normal case of 52 points): 2024 adds the incentive rule, which
-    gives the case `incentive_candidate` false (it is not approved) before anything else differs,
-    yet that changes nothing; its payment moves because H0011's coefficient is 80/20 of level
-    and cost in 2024 (0.823943) against 70/30 in 2023 (0.810838)."""
+    """C000004 (H0011, level 1, a normal case of 52 points): 2024 adds the group points before
+    the incentive (`group_case_points`, 52) and the incentive rule, which gives the case
+    `incentive_candidate` false (it is not approved), before anything else differs, yet that
+    changes nothing; its payment moves because H0011's coefficient is 80/20 of level and cost in
+    2024 (0.823943) against 70/30 in 2023 (0.810838)."""
     common = ["explain", "--case", "C000004", "--policy", str(OLD), "--vs", str(NEW)]
     common += ["--data", str(SAMPLE), "--period", "2024"]
     code, out, _ = run(capsys, *common)
@@ -123,7 +124,7 @@ def test_explain_vs_marks_the_first_difference_the_payment_sees(
     code, out, _ = run(capsys, *common, "--json")
     data = json.loads(out)
     assert data["first_difference"] == "hospital_coefficient"
-    assert data["first_difference_anywhere"] == "incentive_candidate"
+    assert data["first_difference_anywhere"] == "group_case_points"
     assert data["payment_path"] == [
         "payment",
         "settled_points",

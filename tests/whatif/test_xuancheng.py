@@ -19,7 +19,7 @@ from tests.whatif.conftest import NEW, OLD
 
 #: 2023: high_ratio_k by base points.
 HIGH_K = [(0, 100, 3.0), (100, 300, 2.5), (300, float("inf"), 2.0)]
-#: 2023's stable group: ≥ 100 cases (大数定理界值), or more than 10 cases with a CV ≤ 1.
+#: 2023's stable group: (≥ 100 cases (大数定理界值), or more than 10 cases) with a CV ≤ 1.
 LARGE_NUMBER, MIN_STABLE = 100, 10
 
 
@@ -55,7 +55,7 @@ def grassroots_moves() -> int:
             .otherwise(k)
         )
     ungrouped = (pl.col("drg_code") == "0000") | pl.col("drg_code").str.contains(r"^[A-Z]QY$")
-    stable = (pl.col("n") >= LARGE_NUMBER) | ((pl.col("n") > MIN_STABLE) & (pl.col("cv") <= 1))
+    stable = ((pl.col("n") >= LARGE_NUMBER) | (pl.col("n") > MIN_STABLE)) & (pl.col("cv") <= 1)
     cost, average = _fen("total_cost"), _fen("avg_cost")
     chosen = frame.filter(
         (pl.col("level") <= 1)
