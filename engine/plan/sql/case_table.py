@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import polars as pl
 from sqlglot import exp
 
-from engine.inputs.contract import ROW
 from engine.plan.sql import build as b
 from engine.plan.sql.duckdb_runner import DuckDB
 
@@ -23,9 +22,7 @@ _VIEWS = itertools.count(1)
 class DuckCases:
     """Cases in a table (or view) of a DuckDB database, with their polars types; `read` makes
     the whole frame when it is not this table's rows in key order (a period's: `RunData.build`
-    over the inputs' frame, its codes with it). The table holds one column more, each case's
-    row in the case file (`ROW`, not among `types`): the SQL plan's key to join its cases by
-    (`engine.plan.sql.narrow`)."""
+    over the inputs' frame, its codes with it)."""
 
     db: DuckDB
     table: str
@@ -67,11 +64,7 @@ class DuckCases:
         self.db.register(joined, kept)
         case_columns = [c for c in self.columns if c not in attributes]
         query = (
-            exp.select(
-                *(b.col(c, "c") for c in case_columns),
-                *(b.col(c, "h") for c in attributes),
-                b.col(ROW, "c"),  # the cases' numbers, which the plan joins by
-            )
+            exp.select(*(b.col(c, "c") for c in case_columns), *(b.col(c, "h") for c in attributes))
             .from_(b.table(self.table, "c"))
             .join(
                 b.table(joined, "h"),

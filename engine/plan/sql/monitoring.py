@@ -88,9 +88,8 @@ class SqlMonitoringRun(SqlStageRun):
 
     def carried(self, columns: list[str]) -> exp.Select:
         """The first case step's columns read from the settled stage's case steps where they
-        hold them all (its definitions read every input this stage reads), not from its case
-        table, which joins the other inputs back to them by `ROW`: elsewhere that join is
-        made here, once (`narrow.later_reads`)."""
+        hold them all (it carried the inputs this stage reads: `narrow.later_reads`), not
+        from its case table, which joins the other inputs back to them by `case_id`."""
         settled = self.earlier.get(SETTLED)
         parts = settled.case_parts if settled is not None else None
         read = {c: c.removeprefix(f"{SETTLED}.") for c in columns}

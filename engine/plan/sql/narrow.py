@@ -6,12 +6,11 @@ grain the first of them was the cases table itself (~25 input columns), so each 
 copied them all, a hundred million rows at a time, and every window or join over the cases
 carried them (and spilled them). Now the first case table selects the grain keys, the fields
 the stage reads and the earlier stages' values it reads by name; when the stage is done, its
-case table is a view joining the other input columns back by `ROW` (each case's number, an
-integer: cheaper to join by than the text `case_id`), in the order the wide table had them, so
-that whatever reads the stage afterwards (the explainer, a later stage) finds the same columns
-as before. A settling stage's steps also carry what its cases file reads of the cases
-(`later_reads`): the file reads the steps alone, without the join; the monitoring stage's first
-case step joins the inputs it reads back, once.
+case table is a view joining the other input columns back by `case_id` (unique in the cases,
+`engine.inputs.fields`), in the order the wide table had them, so that whatever reads the stage
+afterwards (the explainer, a later stage) finds the same columns as before. A settling stage's
+steps also carry what its cases file and the monitoring stage read of the cases
+(`later_reads`): those read the steps alone, without the join.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from engine.inputs.contract import ROW
 from engine.plan.polars.frames import KEY_COLUMNS
 from engine.plan.sql import build as b
 from policy_dsl import ir
@@ -30,14 +28,6 @@ from policy_dsl import ir
 CASE_KEYS = ("case_id", "hospital_id", "drg_code", "month")
 #: The case's own amounts every cases table ends with (`engine.run.outputs.stage_tables`).
 CASE_AMOUNTS = ("patient_paid", "total_cost")
-
-
-def shown(columns: Iterable[str]) -> list[str]:
-    """The columns of a case table as the polars plan has them: without `ROW`, each case's
-    number — its row in the case file (`engine.plan.sql.validation._kept`), or in the frame
-    registered (`engine.plan.sql.plan.Tables`) — which the cases and every case step hold, and
-    the inputs are joined back by, never read back."""
-    return [c for c in columns if c != ROW]
 
 
 def case_reads(stage: ir.Stage) -> frozenset[str]:
@@ -54,15 +44,18 @@ def case_reads(stage: ir.Stage) -> frozenset[str]:
     return frozenset(found)
 
 
-def later_reads(stage: ir.Stage) -> frozenset[str]:
-    """The columns of the cases read from a settling stage's case table after it by its outputs:
-    the keys and amounts its cases file and statements read (`engine.run.case_file`), carried in
-    the steps and read there, not joined back. The monitoring stage's other inputs (Xuancheng's
-    `person_id`, `drug_cost`…) are not carried: each case step would copy them, and the rank's
-    window sort them; its first case step joins them back once, by `ROW`."""
+def later_reads(policy: ir.Policy, stage: ir.Stage) -> frozenset[str]:
+    """The columns of the cases read from a settling stage's case table after it: the keys and
+    amounts its cases file and statements read (`engine.run.case_file`) and the inputs the
+    monitoring stage reads (whose cases are the settled stage's). Carried in the steps, they
+    are read there, not joined back: a join of every case on every case by `case_id`, three
+    times a run."""
     if not stage.settles_cases:
         return frozenset()
-    return frozenset({*CASE_KEYS, *CASE_AMOUNTS})
+    found = {*CASE_KEYS, *CASE_AMOUNTS}
+    if policy.monitoring is not None:
+        found |= case_reads(policy.monitoring)
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -96,8 +89,8 @@ class CaseParts:
         return "n" if column in self.steps_columns else "c"
 
     def joined(self) -> exp.Select:
-        """The wide table: the inputs the steps lack joined back by `ROW`."""
+        """The wide table: the inputs the steps lack joined back by `case_id`."""
         kept = [b.col(c, self.side(c)) for c in self.columns]
-        on = b.compare("==", b.col(ROW, "n"), b.col(ROW, "c"))
+        on = b.compare("==", b.col("case_id", "n"), b.col("case_id", "c"))
         query = exp.select(*kept).from_(b.table(self.steps, "n"))
         return query.join(b.table(self.inputs, "c"), on=on, join_type="left")

@@ -33,7 +33,7 @@ from engine.plan.polars.frames import (
 )
 from engine.plan.sql import build as b
 from engine.plan.sql.database import Database
-from engine.plan.sql.narrow import ROW, CaseParts, case_reads, later_reads
+from engine.plan.sql.narrow import CaseParts, case_reads, later_reads
 from policy_dsl import grains as g
 from policy_dsl import ir
 from policy_dsl.grains import CASE
@@ -63,8 +63,8 @@ class SqlStage:
 
 @dataclass
 class Tables:
-    """The run's input tables, registered once: cases (without the polars plan's key codes,
-    numbered: `narrow.ROW`), hospitals, groups, and names for the tables made from them."""
+    """The run's input tables, registered once: cases (without the polars plan's key codes),
+    hospitals, groups, and names for the tables made from them."""
 
     db: Database
     data: RunData
@@ -87,11 +87,8 @@ class Tables:
             db.register(f"{name}{run}", kept)
             return Frame(f"{name}{run}", kept.columns)
 
-        store = store_of(data)  # the cases left in the database: read where they are, `ROW` theirs
-        if store is None:
-            cases = put("cases", data.cases.with_columns(pl.int_range(pl.len()).alias(ROW)))
-        else:
-            cases = Frame(store.table, [*store.columns, ROW])
+        store = store_of(data)  # the cases left in the database: read where they are
+        cases = put("cases", data.cases) if store is None else Frame(store.table, store.columns)
         hospitals = put("hospitals", data.hospitals)
         return cls(db, data, cases, hospitals, put("groups", data.groups), run)
 
@@ -235,7 +232,7 @@ class SqlStageRun:
         case table after it (`engine.plan.sql.narrow`), or the cases themselves where it reads
         them all."""
         self._cases = self.case_source()
-        reads = case_reads(self.stage) | later_reads(self.stage) | {ROW}
+        reads = case_reads(self.stage) | later_reads(self.policy, self.stage)
         carried = [c for c in self._cases.columns if c in reads]
         if len(carried) == len(self._cases.columns):
             return self._cases

@@ -16,7 +16,7 @@ from engine.plan.polars.batch import StageRun
 from engine.plan.polars.frames import StageResult, key_columns
 from engine.plan.sql import build as b
 from engine.plan.sql.database import Database
-from engine.plan.sql.narrow import CaseParts, shown
+from engine.plan.sql.narrow import CaseParts
 from engine.plan.sql.plan import SqlStage, SqlStageRun
 from policy_dsl import grains as g
 from policy_dsl import ir
@@ -76,9 +76,7 @@ def fetch_frame(
     picked = [b.col(c) for c in columns] if columns is not None else [exp.Star()]
     query = exp.select(*picked).from_(b.table(table))
     frame = db.fetch(query.order_by(*order) if order else query)
-    casts = [
-        pl.col(c).cast(types[c]) if c in types else _plain(frame, c) for c in shown(frame.columns)
-    ]
+    casts = [pl.col(c).cast(types[c]) if c in types else _plain(frame, c) for c in frame.columns]
     return frame.select(casts)
 
 
@@ -124,7 +122,7 @@ def fetch_parts(
 ) -> pl.DataFrame:
     """A stage's case table read back from its parts (`engine.plan.sql.narrow`), each in case
     order, side by side: no join in the database, which would hold a side's rows in memory."""
-    wanted = shown(parts.columns) if columns is None else columns
+    wanted = parts.columns if columns is None else columns
     found = [
         fetch_frame(db, table, CASE, types, picked)
         for side, table in (("n", parts.steps), ("c", parts.inputs))

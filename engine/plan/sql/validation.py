@@ -262,7 +262,6 @@ def _kept(
     (`tests/backends`)."""
     names = {spec.name for spec in present}
     final = [b.alias(_final_sql(spec, spec.name in names), spec.name) for spec in fields]
-    final.append(b.col(c.ROW))  # the case's row in the file: the plan's key (`DuckCases`)
     month = b.func("STRFTIME", b.col("discharge_date"), b.text("%Y-%m"))
     ungrouped = b.in_(b.col("drg_code"), [b.text(code) for code in c.UNGROUPED_CODES])
     accepted = exp.select(*final).from_(checked.copy()).where(passed).subquery("a")
