@@ -48,7 +48,7 @@ def _quotes(verified: int = 0, not_found: int = 0, unverifiable: int = 0) -> str
 SHIPPED_QUOTES = {
     "suzhou/2024.policy": 11,
     "wuhan/2024.policy": 24,
-    "wuxi/2024.policy": 33,
+    "wuxi/2024.policy": 34,
     "xuancheng/2023.policy": 14,
     "xuancheng/2024.policy": 27,
     "yantai/2024.policy": 35,
