@@ -15,6 +15,12 @@ import polars as pl
 
 #: The column of a field's normalized raw value (kept next to the typed value for rejects).
 RAW_PREFIX = "__raw__"
+#: The control characters (C0, DEL and C1: ESC, NUL, BEL, tab, line feed, U+0080–U+009F…), which
+#: no text of the contract holds (`Terms.control`); polars looks for any of them (Aho-Corasick:
+#: a third less CPU than the regular expression), SQL for `CONTROL`, read alike by RE2 (DuckDB)
+#: and Java (Spark).
+CONTROLS = [chr(code) for code in (*range(0x20), *range(0x7F, 0xA0))]
+CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 
 
 class Terms(Protocol):
@@ -35,6 +41,10 @@ class Terms(Protocol):
     def mul(self, left: Any, right: Any) -> Any: ...
     def abs(self, value: Any) -> Any: ...
     def round(self, value: Any) -> Any: ...
+    def control(self, value: Any) -> Any:
+        """`value`, a text, holds a control character (`CONTROLS`; null for a null value)."""
+        ...
+
     def among(self, value: Any, choices: Sequence[int | str]) -> Any:
         """`value` is one of `choices` (null for a null value)."""
         ...
@@ -91,6 +101,9 @@ class PolarsTerms:
 
     def round(self, value: pl.Expr) -> pl.Expr:
         return value.round()
+
+    def control(self, value: pl.Expr) -> pl.Expr:
+        return value.str.contains_any(CONTROLS)
 
     def among(self, value: pl.Expr, choices: Sequence[int | str]) -> pl.Expr:
         return value.is_in(list(choices))
