@@ -38,7 +38,7 @@ from engine.inputs.fields import (
 )
 from engine.inputs.reading import FIELDS, ContractError, locate, read_table
 from engine.inputs.stored import CaseStore, frame_field, held, replaced
-from engine.inputs.terms import CONTROLS, POLARS, RAW_PREFIX, Terms
+from engine.inputs.terms import CONTROL_CHARACTERS, POLARS, RAW_PREFIX, Terms
 from engine.plan.money import MAX_MONEY
 
 if TYPE_CHECKING:
@@ -308,7 +308,7 @@ def _field_checks(spec: FieldSpec, t: Terms = POLARS) -> list[_Check]:
     if spec.dtype == "text":
         reason = _says(
             f"{name} '{{}}' holds a control character (shown escaped, e.g. \\u001b); a text "
-            "holds none, not even a tab or line break inside it",
+            "holds none but a tab or a line break",
             shown,
         )
         checks.append(_Check(name, t.control(raw), reason))
@@ -594,14 +594,14 @@ def _final(spec: FieldSpec, present: bool) -> pl.Expr:
     return value.cast(POLARS_DTYPES[spec.dtype]).alias(spec.name)
 
 
-#: How a reject shows a control character (`terms.CONTROLS`): `\u001b`, not ESC itself.
-_ESCAPED = [f"\\u{ord(char):04x}" for char in CONTROLS]
+#: How a reject shows a control character (`terms.CONTROL_CHARACTERS`): `\u001b`, not ESC.
+_ESCAPED = [f"\\u{ord(char):04x}" for char in CONTROL_CHARACTERS]
 
 
 def _escaped(text: pl.Expr) -> pl.Expr:
     """A text as a reject shows it: its control characters escaped, so that a value written to
     rejects.csv or the terminal cannot move the cursor, retitle the window or hide a line."""
-    return text.str.replace_many(CONTROLS, _ESCAPED)
+    return text.str.replace_many(CONTROL_CHARACTERS, _ESCAPED)
 
 
 def _rejects(rejected: pl.DataFrame, checks: Sequence[_Check], file: str, key: str) -> pl.DataFrame:

@@ -15,12 +15,15 @@ import polars as pl
 
 #: The column of a field's normalized raw value (kept next to the typed value for rejects).
 RAW_PREFIX = "__raw__"
-#: The control characters (C0, DEL and C1: ESC, NUL, BEL, tab, line feed, U+0080–U+009F…), which
-#: no text of the contract holds (`Terms.control`); polars looks for any of them (Aho-Corasick:
-#: a third less CPU than the regular expression), SQL for `CONTROL`, read alike by RE2 (DuckDB)
-#: and Java (Spark).
-CONTROLS = [chr(code) for code in (*range(0x20), *range(0x7F, 0xA0))]
-CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+#: Every control character (C0, DEL and C1), as a reject shows it escaped (`\u001b`).
+CONTROL_CHARACTERS = [chr(code) for code in (*range(0x20), *range(0x7F, 0xA0))]
+#: The control characters no text of the contract holds (`Terms.control`): all but a tab and a
+#: line break (CR, LF), which a quoted CSV value or a multi-line cell (a deduction's reason, a
+#: name copied from a document) may hold, and which only lay text out; ESC, NUL, BEL, C1… drive
+#: the terminal. polars looks for any of them (Aho-Corasick: a third less CPU than
+#: the regular expression), SQL for `CONTROL`, read alike by RE2 (DuckDB) and Java (Spark).
+CONTROLS = [char for char in CONTROL_CHARACTERS if char not in "\t\n\r"]
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 
 
 class Terms(Protocol):

@@ -237,10 +237,10 @@ def test_parquet_text_columns_clean_with_empty_text_or_with_white_space_are_read
 def test_a_text_holding_a_control_character_rejects_its_row_alike(
     tmp_path: Path, form: str
 ) -> None:
-    """ESC, BEL, NUL or a tab inside a text reject its row, in polars and DuckDB alike (on main
-    accepted, and printed raw: an ANSI/OSC sequence cleared the terminal or retitled it); a
-    rejected value is shown escaped — in any field, a money one too — and a tab around a value
-    is white space, trimmed as before."""
+    """ESC, BEL, NUL or a C1 character in a text reject its row, in polars and DuckDB alike (on
+    main accepted, and printed raw: an ANSI/OSC sequence cleared the terminal or retitled it); a
+    rejected value is shown escaped — in any field, a money one too, a tab too (an id holding
+    one is not in hospitals.csv) — and a tab around a value is white space, trimmed as before."""
     rows = [
         case("C0001"),
         case("C0002", drg_code="ES\x1b[2J35"),
