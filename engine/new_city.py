@@ -72,8 +72,11 @@ def create_city(
     check_city_name(city)
     if method not in METHODS:
         raise NewCityError(f"unknown method `{method}`: give one of {', '.join(METHODS)}")
+    this_year = dt.date.today().year
+    if year is not None and not 1 <= year <= 9999:  # 0 is not "this year"
+        raise NewCityError(f"--year {year} is not a year of a calendar date: give e.g. {this_year}")
     if start_from is None:
-        files = template_files(city, method, year or dt.date.today().year)
+        files = template_files(city, method, this_year if year is None else year)
     elif year is not None:
         raise NewCityError(
             "--year makes a new template; a city started --from another keeps that version's "

@@ -194,8 +194,21 @@ def budget_schema(figures: Sequence[BudgetInput] | None = None) -> dict[str, Any
 # ---- reading --------------------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML loader: numbers with a fraction or an exponent (1e8, 1.0e8: YAML 1.2) are
+class PlainLoader(yaml.SafeLoader):
+    """Safe YAML loader that takes no alias (`*name`): a few lines of aliases of aliases make
+    billions of values (billion laughs) — a file a person writes states each value."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "an alias (*name) is not read: write the value itself", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+class _Loader(PlainLoader):
+    """Plain YAML loader: numbers with a fraction or an exponent (1e8, 1.0e8: YAML 1.2) are
     decimals, read from their text."""
 
 

@@ -38,7 +38,7 @@ from engine.inputs.fields import (
 )
 from engine.inputs.reading import FIELDS, ContractError, locate, read_table
 from engine.inputs.stored import CaseStore, frame_field, held, replaced
-from engine.inputs.terms import POLARS, RAW_PREFIX, Terms
+from engine.inputs.terms import CONTROL_CHARACTERS, POLARS, RAW_PREFIX, Terms
 from engine.plan.money import MAX_MONEY
 
 if TYPE_CHECKING:
@@ -305,7 +305,14 @@ def _field_checks(spec: FieldSpec, t: Terms = POLARS) -> list[_Check]:
     checks = []
     if spec.required:
         checks.append(_Check(name, t.is_null(raw), pl.lit(f"{name} is missing; it is required")))
-    if spec.dtype != "text":
+    if spec.dtype == "text":
+        reason = _says(
+            f"{name} '{{}}' holds a control character (shown escaped, e.g. \\u001b); a text "
+            "holds none but a tab or a line break",
+            shown,
+        )
+        checks.append(_Check(name, t.control(raw), reason))
+    else:
         unparseable = _says(f"{name} '{{}}' {_UNPARSEABLE[spec.dtype]}", shown)
         checks.append(_Check(name, t.and_(t.not_null(raw), t.is_null(value)), unparseable))
     checks += _range_checks(spec, t)
@@ -587,8 +594,19 @@ def _final(spec: FieldSpec, present: bool) -> pl.Expr:
     return value.cast(POLARS_DTYPES[spec.dtype]).alias(spec.name)
 
 
+#: How a reject shows a control character (`terms.CONTROL_CHARACTERS`): `\u001b`, not ESC.
+_ESCAPED = [f"\\u{ord(char):04x}" for char in CONTROL_CHARACTERS]
+
+
+def _escaped(text: pl.Expr) -> pl.Expr:
+    """A text as a reject shows it: its control characters escaped, so that a value written to
+    rejects.csv or the terminal cannot move the cursor, retitle the window or hide a line."""
+    return text.str.replace_many(CONTROL_CHARACTERS, _ESCAPED)
+
+
 def _rejects(rejected: pl.DataFrame, checks: Sequence[_Check], file: str, key: str) -> pl.DataFrame:
-    """One reject row per rejected input row, worded by its first failing check."""
+    """One reject row per rejected input row, worded by its first failing check; the texts
+    from the data escaped (`_escaped`)."""
     first = pl.coalesce(
         [pl.when(c.fails.fill_null(False)).then(pl.lit(i, pl.Int32)) for i, c in enumerate(checks)]
     )
@@ -598,10 +616,10 @@ def _rejects(rejected: pl.DataFrame, checks: Sequence[_Check], file: str, key: s
         .select(
             pl.lit(file).alias("file"),
             pl.col(ROW).alias("row"),
-            _raw(key).cast(pl.String).alias("key"),
+            _escaped(_raw(key).cast(pl.String)).alias("key"),
             _of_first([pl.lit(c.field) for c in checks]).alias("field"),
-            _of_first([c.reason for c in checks]).alias("reason"),
-            _of_first([c.value for c in checks]).alias("value"),
+            _escaped(_of_first([c.reason for c in checks])).alias("reason"),
+            _escaped(_of_first([c.value for c in checks])).alias("value"),
             _of_first([pl.lit(c.cause, pl.String) for c in checks]).alias("cause"),
         )
         .sort("row")

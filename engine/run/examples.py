@@ -24,6 +24,7 @@ from engine.explainer.explain import explain
 from engine.explainer.explain_value import explain_values
 from engine.explainer.report_text import render_trace, render_value_trace, show, show_money
 from engine.explainer.trace import Trace, ValueTrace
+from engine.inputs.budget import PlainLoader
 from engine.inputs.fields import TABLES, TableKind
 from engine.inputs.reading import ENCODINGS, not_utf8
 from engine.inputs.rundata import Period
@@ -35,6 +36,7 @@ from policy_dsl.check.scope import did_you_mean
 from policy_dsl.errors import PolicyError
 from policy_dsl.ir import Policy
 from policy_dsl.lower import compile_file
+from policy_dsl.names import name_problem
 
 if TYPE_CHECKING:
     from engine.plan.sql.database import Database
@@ -149,8 +151,8 @@ def json_schema() -> dict[str, Any]:
 def read_example(path: Path, encoding: str = "utf8") -> Example:
     """An example file, in UTF-8 or the `encoding` asked for (`engine.inputs.reading.ENCODINGS`)."""
     try:
-        document = yaml.safe_load(path.read_text(encoding=ENCODINGS[encoding]))
-        return Example.model_validate(document)
+        document = yaml.load(path.read_text(encoding=ENCODINGS[encoding]), PlainLoader)
+        example = Example.model_validate(document)
     except UnicodeDecodeError:
         raise ExampleError(not_utf8(path)) from None
     except OSError as exc:
@@ -161,6 +163,10 @@ def read_example(path: Path, encoding: str = "utf8") -> Example:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ExampleError(f"{path}: {problems}") from exc
+    problem = name_problem(example.policy)  # `../../other/2024` is not this city's
+    if problem is not None:
+        raise ExampleError(f"{path}: policy: {problem}; give a version of this city, e.g. 2024")
+    return example
 
 
 def example_files(root: Path) -> list[Path]:

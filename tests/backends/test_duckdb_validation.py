@@ -231,3 +231,39 @@ def test_parquet_text_columns_clean_with_empty_text_or_with_white_space_are_read
         (3, "case_id"),
     ]
     assert inputs.cases["case_id"].to_list() == ["C4"]
+
+
+@pytest.mark.parametrize("form", ["csv", "parquet"])
+def test_a_text_holding_a_control_character_rejects_its_row_alike(
+    tmp_path: Path, form: str
+) -> None:
+    """ESC, BEL, NUL or a C1 character in a text reject its row, in polars and DuckDB alike (on
+    main accepted, and printed raw: an ANSI/OSC sequence cleared the terminal or retitled it); a
+    rejected value is shown escaped — in any field, a money one too, a tab too (an id holding
+    one is not in hospitals.csv) — and a tab around a value is white space, trimmed as before."""
+    rows = [
+        case("C0001"),
+        case("C0002", drg_code="ES\x1b[2J35"),
+        case("C\x000003"),
+        case("C0004", hospital_id="H0001\tH0002"),
+        case("C0005", total_cost="12\x1b]0;pwned\x07"),
+        case("C0006\t", insurance_type="employ\x9bee"),
+    ]
+    folder = write_inputs(tmp_path, rows)
+    if form == "parquet":
+        frame = pl.read_csv(folder / "cases.csv", infer_schema=False)
+        (folder / "cases.csv").unlink()
+        frame.write_parquet(folder / "cases.parquet")
+    inputs = assert_same(folder)
+    assert isinstance(inputs, Inputs)
+    assert inputs.rejects.select("row", "key", "field", "value").rows() == [
+        (2, "C0002", "drg_code", "ES\\u001b[2J35"),
+        (3, "C\\u00000003", "case_id", "C\\u00000003"),
+        (4, "C0004", "hospital_id", "H0001\\u0009H0002"),
+        (5, "C0005", "total_cost", "12\\u001b]0;pwned\\u0007"),
+        (6, "C0006", "insurance_type", "employ\\u009bee"),
+    ]
+    shown = "".join(inputs.rejects["reason"])
+    assert "holds a control character" in shown
+    assert not any(0 <= ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in shown)
+    assert inputs.cases["case_id"].to_list() == ["C0001"]

@@ -84,6 +84,18 @@ def test_the_version_is_this_year_by_default(
     assert code == 0, err
 
 
+@pytest.mark.parametrize("year", ["0", "-5", "99999"])
+def test_a_year_that_is_no_calendar_year_is_refused_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], year: str
+) -> None:
+    """On main `--year 0` made this year's version, exit 0 (`year or this year`); -5 and 99999
+    were refused only by the template's compile error."""
+    code, out, err = run(capsys, "init", "wuhu", "--year", year, "--policies", str(tmp_path))
+    assert code == 1 and out == ""
+    assert f"--year {year} is not a year of a calendar date: give e.g. " in err
+    assert not any(tmp_path.iterdir())
+
+
 def test_an_existing_city_is_refused_and_left_as_it_was(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -243,3 +243,14 @@ def test_a_table_range_cannot_start_at_inf(
     assert "E001" in shown and "unexpected `inf`" in shown
     assert main(["fmt", "--check", str(path)]) == 1
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["30%", "6‰", "-30%"])
+@pytest.mark.parametrize("typ", ["money", "points", "point_value"])
+def test_a_share_given_to_a_value_with_a_unit_is_an_error(value: str, typ: str) -> None:
+    """`: money = 30%` is not 0.30 元: E303 at its value, as `--set per_diem_rate=30%` is refused
+    (`engine.plan.overrides`); pinned (it held on main: the report of rel27 said otherwise)."""
+    found = codes(
+        policy("ratio = 40%", f'param amount "金额" : {typ} = {value} assumption "示例"\n')
+    )
+    assert any(code == "E303" and "value is a plain number" in words for code, words in found)

@@ -63,6 +63,12 @@ REFUSED = [
         "budget.yaml:5: values.drg_fund is given twice (lines 4 and 5); YAML would keep the last",
     ),
     (
+        "an alias",  # on main read: aliases of aliases make billions of values (billion laughs)
+        WUXI,
+        "  drg_fund: &a 1\n  tier_budget: {A: *a, B: 2, C: 3}\n",
+        "budget.yaml is not valid YAML (an alias (*name) is not read: write the value itself",
+    ),
+    (
         "a tier given twice",
         WUXI,
         "  drg_fund: 1\n  tier_budget:\n    A: 1\n    B: 2\n    A: 3\n    C: 4\n",

@@ -98,3 +98,33 @@ def test_a_period_outside_the_policys_dates_is_told_in_the_examples_words(tmp_pa
         "runs from 2023-01-01 to 2023-12-31: give the example a `period:` within the dates of "
         "its `policy:`, or name the version in force then"
     )
+
+
+_MINIMAL = "title: x\nhospitals: []\ngroups: []\ncases: []\nexpect: {cases: {}}\n"
+
+
+def _example(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "examples" / "x.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_an_example_s_policy_is_a_version_of_its_own_city(tmp_path: Path) -> None:
+    """`policy: ../../wuhan/2024` compiled another city's policy (on main), beside this city's
+    examples: a version is a plain name, as `init --from` takes."""
+    for policy in ("../../wuhan/2024", "/etc/x", "sub/2024"):
+        path = _example(tmp_path, f"{_MINIMAL}policy: '{policy}'\n")
+        with pytest.raises(ExampleError, match=r"x\.yaml: policy: version name .* give a version"):
+            read_example(path)
+
+
+def test_an_example_with_yaml_aliases_is_refused_at_its_line(tmp_path: Path) -> None:
+    """An alias (`*name`) is not read (on main taken): aliases of aliases (billion laughs) make
+    billions of values from a few lines; budget.yaml's loader refuses them too."""
+    laughs = "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 9))
+    bomb = f"title: x\npolicy: '2024'\nl0: &l0 lol\n{laughs}cases: [*l8]\n"
+    small = f"{_MINIMAL}policy: &p '2024'\nsource: *p\n"  # on main a valid example
+    for text, line in ((bomb, 4), (small, 7)):
+        with pytest.raises(ExampleError, match=rf"(?s)alias \(\*name\) is not read.*line {line},"):
+            read_example(_example(tmp_path, text))
