@@ -80,6 +80,12 @@ def test_payments_close_the_budget_to_the_fen(data: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         inputs = load_data(write_dataset(data, Path(tmp)), XUANCHENG)
     result = settle(XUANCHENG, inputs, Period.parse("2024"))
+    if missing := result.missing_outputs():
+        # A level none of whose hospitals has history has no coefficient to measure
+        # (2024.policy: new_hospital_coefficient): its cases have no settled points, which the
+        # run reports and the CLI fails (exit 1) — there is no settlement to close.
+        assert set(missing["settlement"]) == {"settled_points"}
+        return
     paid = result.cases().select(money.to_fen(pl.col("payment")).sum()).item()
     expected = round(data["budget"]["drg_fund"] * 100)
     assert paid == expected
