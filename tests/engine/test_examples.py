@@ -61,43 +61,40 @@ def _edited_example(tmp_path: Path, old: str, new: str) -> Path:
     return example
 
 
-def test_an_expected_value_of_a_misspelt_name_says_where_and_the_closest_name(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        pytest.param(
+            "C2: {category: normal, case_points:",
+            "C2: {category: normal, case_point:",
+            "expect.cases.C2.case_point: no definition named `case_point` in stage settlement; "
+            "did you mean `case_points`?",
+            id="an expected value of a misspelt name: where, and the closest name",
+        ),
+        pytest.param(
+            "{case_id: C2, hospital_id: H1,",
+            "{case_id: C2, hospital_id: H2,",
+            "the example's data has rejected rows: `cases:` C2, hospital_id: hospital H2 is not "
+            "in the example's `hospitals:`",
+            id="a case of a hospital the example does not give, in the example's words",
+        ),
+        pytest.param(
+            'policy: "2024"',
+            'policy: "2024"\nperiod: "2023"',
+            "xuancheng 2024 is in force from 2024-01-01 to 2024-12-31, but period 2023 runs from "
+            "2023-01-01 to 2023-12-31: give the example a `period:` within the dates of its "
+            "`policy:`, or name the version in force then",
+            id="a period outside the policy's dates, in the example's words",
+        ),
+    ],
+)
+def test_an_analysts_slip_in_an_example_is_told_in_the_examples_words(
+    tmp_path: Path, old: str, new: str, message: str
 ) -> None:
-    example = _edited_example(
-        tmp_path, "C2: {category: normal, case_points:", "C2: {category: normal, case_point:"
-    )
+    example = _edited_example(tmp_path, old, new)
     with pytest.raises(ExampleError) as caught:
         run_example(example)
-    assert str(caught.value) == (
-        f"{example}: expect.cases.C2.case_point: no definition named `case_point` in stage "
-        "settlement; did you mean `case_points`?"
-    )
-
-
-def test_a_case_of_a_hospital_the_example_does_not_give_is_named_in_the_examples_words(
-    tmp_path: Path,
-) -> None:
-    example = _edited_example(
-        tmp_path, "{case_id: C2, hospital_id: H1,", "{case_id: C2, hospital_id: H2,"
-    )
-    with pytest.raises(ExampleError) as caught:
-        run_example(example)
-    assert str(caught.value) == (
-        f"{example}: the example's data has rejected rows: `cases:` C2, hospital_id: "
-        "hospital H2 is not in the example's `hospitals:`"
-    )
-
-
-def test_a_period_outside_the_policys_dates_is_told_in_the_examples_words(tmp_path: Path) -> None:
-    example = _edited_example(tmp_path, 'policy: "2024"', 'policy: "2024"\nperiod: "2023"')
-    with pytest.raises(ExampleError) as caught:
-        run_example(example)
-    assert str(caught.value) == (
-        f"{example}: xuancheng 2024 is in force from 2024-01-01 to 2024-12-31, but period 2023 "
-        "runs from 2023-01-01 to 2023-12-31: give the example a `period:` within the dates of "
-        "its `policy:`, or name the version in force then"
-    )
+    assert str(caught.value) == f"{example}: {message}"
 
 
 _MINIMAL = "title: x\nhospitals: []\ngroups: []\ncases: []\nexpect: {cases: {}}\n"
