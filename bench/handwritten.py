@@ -382,12 +382,13 @@ def _coefficients(hospitals: pl.DataFrame) -> pl.DataFrame:
 
 def _kept_incentives(cases: pl.DataFrame) -> pl.Series:
     """Whether each case is an approved grouped incentive case whose incentive points exceed its
-    group points, within its hospital's quota (highest incentive points first, ties by case id).
+    group points times the coefficient it would have without them, within its hospital's quota
+    (highest incentive points first, ties by case id).
     Only the candidates (a few per thousand) are sorted; the quota is a count per hospital."""
     candidate = (
         pl.col("incentive_approved")
         & ~pl.col("ungrouped")
-        & (pl.col("incentive_points") > pl.col("points"))
+        & (pl.col("incentive_points") > pl.col("group_settled"))
     )
     drg_cases = (
         cases.lazy()
@@ -490,6 +491,10 @@ def _case_points(
         .with_columns(k=high_ratio_k(base))
         .with_columns(category=category)
         .with_columns(points=points)
+        .with_columns(
+            group_settled=pl.col("points")
+            * pl.when(kind.is_in(BY_COST)).then(1.0).otherwise("hospital_coefficient")
+        )
         .collect()
     )
     kept = pl.lit(_kept_incentives(frame))
@@ -505,8 +510,8 @@ def _case_points(
             "patient_paid",
             "category",
             "base_points",
-            # a kept incentive case (its incentive points above its group points) is settled at
-            # its incentive points, with coefficient 1
+            # a kept incentive case (its incentive points above its group points times its
+            # coefficient) is settled at its incentive points, with coefficient 1
             case_points=pl.when(kept).then("incentive_points").otherwise("points"),
             # a kept incentive case is paid by its cost too
             coefficient=pl.when(kind.is_in(BY_COST) | kept)

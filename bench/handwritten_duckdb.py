@@ -243,8 +243,8 @@ def gaining_candidates(
     inverse: float | None,
 ) -> dict[str, list[tuple[float, str]]]:
     """Per hospital, the incentive points and case id of each candidate whose incentive points
-    exceed its group points — those points computed by the second pass's own SQL
-    (`points_ctes`) over the few candidates."""
+    exceed its group points times the coefficient it would have without the incentive — those
+    points computed by the second pass's own SQL (`points_ctes`) over the few candidates."""
     rows = [c for _, candidates in per_hospital.values() for c in candidates]
     if not rows or inverse is None:
         return {}
@@ -252,8 +252,8 @@ def gaining_candidates(
     found: dict[str, list[tuple[float, str]]] = {}
     for hospital, points, case_id in con.execute(
         f"""WITH {points_ctes("cand", inverse)}
-        SELECT hospital_id, reasonable, case_id FROM adjusted
-        WHERE candidate AND reasonable > points"""
+        SELECT hospital_id, reasonable, case_id FROM compared
+        WHERE candidate AND reasonable > group_settled"""
     ).fetchall():
         found.setdefault(hospital, []).append((points, case_id))
     return found
@@ -274,10 +274,11 @@ def last_kept(ranked: list[tuple[float, str]], quota: int) -> tuple[float | None
 
 
 def points_ctes(source: str, inverse: float | None) -> str:
-    """The CTEs `c`, `classed`, `pointed` and `adjusted` over the cases of `source` (a table or
-    a subquery with `CANDIDATE_COLUMNS`): each case's category, class points and group points
-    (`points`, after the bilateral and multi-site steps, before the incentive), its incentive
-    points (`reasonable`) and whether it is an approved grouped case (`candidate`)."""
+    """The CTEs `c`, `classed`, `pointed`, `adjusted` and `compared` over the cases of `source`
+    (a table or a subquery with `CANDIDATE_COLUMNS`): each case's category, class points and
+    group points (`points`, after the bilateral and multi-site steps, before the incentive),
+    those times the coefficient it would have without the incentive (`group_settled`), its
+    incentive points (`reasonable`) and whether it is an approved grouped case (`candidate`)."""
     ungrouped = ", ".join(f"'{code}'" for code in UNGROUPED_CODES)
     tolerance = 1 + handwritten.TOLERANCE
     grassroots = double(handwritten.LOW_RATIO_GRASSROOTS * tolerance)
@@ -326,6 +327,10 @@ def points_ctes(source: str, inverse: float | None) -> str:
                     THEN greatest(bilateral_points, base_points + coalesce(secondary, 0.0))
                     ELSE bilateral_points END AS points
             FROM doubled
+        ), compared AS (
+            SELECT *, points * CASE WHEN category IN ('special', 'ungrouped', 'unstable')
+                    THEN 1.0 ELSE hospital_coefficient END AS group_settled
+            FROM adjusted
         )"""
 
 
@@ -340,9 +345,9 @@ def second_pass(
         f"""
         CREATE TABLE settled AS
         WITH {points_ctes(cases, inverse)}, kept AS (
-            SELECT *, candidate AND reasonable > points AND (reasonable > cut_points
+            SELECT *, candidate AND reasonable > group_settled AND (reasonable > cut_points
                     OR (reasonable = cut_points AND case_id <= cut_case)) AS kept
-            FROM adjusted
+            FROM compared
         ), final AS (
             SELECT *,
                 CASE WHEN kept THEN reasonable ELSE points END AS case_points,

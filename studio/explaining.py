@@ -30,7 +30,7 @@ def find_cases(result: Settlement, text: str, limit: int = 20) -> list[str]:
 
 
 def step_title(step: Step, money: Collection[str] = ()) -> str:
-    """`payment = ¥5,075.51 — 病例支付额`."""
+    """`payment = ¥5,075.58 — 病例支付额`."""
     return f"{step.name} = {formats.value(step.value, step.name in money)} — {step.label}"
 
 

@@ -110,10 +110,16 @@ XUANCHENG_2023_TO_2024 = {
         None,
         "(total_cost - unreasonable_cost) / all_avg_cost * 100 pt",
     ),
+    "definition:group_settled_points": (
+        "added",
+        None,
+        "group_case_points * (if category in (special, ungrouped, unstable) then 1 else "
+        "hospital_coefficient)",
+    ),
     "definition:incentive_candidate": (
         "added",
         None,
-        "incentive_approved and not ungrouped and incentive_points > group_case_points",
+        "incentive_approved and not ungrouped and incentive_points > group_settled_points",
     ),
     "definition:incentive_rank": (
         "added",
@@ -163,7 +169,7 @@ def xuancheng_diff() -> list[Change]:
 
 def test_xuancheng_2023_to_2024_lists_exactly_the_expected_changes() -> None:
     found = xuancheng_diff()
-    assert len(found) == len({c.clause for c in found}) == 33
+    assert len(found) == len({c.clause for c in found}) == 34
     assert {c.clause: (c.kind, c.old, c.new) for c in found} == XUANCHENG_2023_TO_2024
     assert {c.clause for c in found if c.citation_only} == CITATION_ONLY_2024
 

@@ -92,7 +92,7 @@ def test_values_are_written_to_the_decimals_of_their_type(
         decimals = cases[column].str.split(".").list.get(1, null_on_oob=True).str.len_chars()
         assert decimals.fill_null(0).max() <= most, column
     summary = pl.read_csv(tmp_path / "out" / "settlement" / "summary.csv", infer_schema=False)
-    assert summary["point_value"][0] == "118.461936"  # 332,771,895.00 元 ÷ 2,809,103.9753 points
+    assert summary["point_value"][0] == "118.463631"  # 332,771,895.00 元 ÷ 2,809,063.7904 points
 
 
 def test_rounding_is_half_away_from_zero_by_type_and_spares_what_a_later_stage_reads() -> None:

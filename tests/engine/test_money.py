@@ -126,6 +126,16 @@ def test_allocation_gives_left_over_fen_to_the_largest_remainders_then_the_first
     ]
 
 
+def test_a_part_in_yuan_is_its_fen_divided_by_100_as_the_sql_backends_divide() -> None:
+    """24,125.01 元 is 2,412,501 fen ÷ 100, the double nearest 24125.01 — not the product with
+    0.01 (24125.010000000002) that polars makes of a column divided by a constant: an
+    explanation shows this raw value, and DuckDB's and Spark's divide."""
+    frame = pl.DataFrame({"id": [1, 2], "t": [48250.02] * 2, "w": [1.0, 1.0]})
+    paid = allocate(frame, total="t", weight="w", by=[], out="p")["p"].to_list()
+    assert paid == [2412501 / 100, 2412501 / 100] == [24125.01, 24125.01]
+    assert 2412501 * 0.01 != 24125.01  # the product this test would catch
+
+
 def test_fen_text_is_exact() -> None:
     assert [fen_text(f) for f in (0, 5, -5, 12345, 1678084054700)] == [
         "0.00",

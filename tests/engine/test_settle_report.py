@@ -50,7 +50,7 @@ def test_the_report_shows_the_files_figures(
     assert yuan(summary["payment"]) == "¥332,771,895.00"  # the budget, closed to the fen
     for column in ("payment", "fund_payment", "patient_paid", "total_cost", "budget"):
         assert yuan(summary[column]) in shown, column
-    assert "118.461936" in shown  # the point value, to its 6 decimals
+    assert "118.463631" in shown  # the point value, to its 6 decimals
     hospitals = pl.read_csv(folder / "hospitals.csv", infer_schema=False)
     for row in hospitals.iter_rows(named=True):
         assert row["hospital_id"] in shown and row["hospital_name"] in shown

@@ -60,12 +60,12 @@ def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
     at = open_app("explain")
     explain_case(at, "C000004")
     labels = labels_of(at.expander)
-    # 52 points × H0011's coefficient 0.823943 = 42.8451 settled points of 2,809,103.98 in all,
+    # 52 points × H0011's coefficient 0.823943 = 42.8451 settled points of 2,809,063.79 in all,
     # a share of the budget of 332,771,895 元 (test_helpers.py checks the allocation's figures)
-    assert labels[0].startswith("payment = ¥5,075.51")
+    assert labels[0].startswith("payment = ¥5,075.58")
     # the outputs under the policy's labels, the money as ¥ to the fen, no Python value
     metrics = {shown(m.label): shown(m.value) for m in at.metric}
-    assert metrics["病例支付额 payment"] == "¥5,075.51"
+    assert metrics["病例支付额 payment"] == "¥5,075.58"
     assert metrics["结算点数 settled_points"] == "42.8451"
     facts = texts(at.caption)[0]
     assert "住院总费用 total cost ¥2,875.53" in facts and "级别 level 1" in facts
@@ -78,7 +78,7 @@ def test_explain_tree_opens_an_input_in_place(policies: Path) -> None:
     assert "case_points * coefficient" not in code  # settled_points is closed
     assert any("**source:** assumption: 按结算点数分配本期应付总额" in m for m in markdown)
     assert any(
-        "allocation: the total ¥332,771,895.00" in m and "= ¥5,075.51" in m for m in markdown
+        "allocation: the total ¥332,771,895.00" in m and "= ¥5,075.58" in m for m in markdown
     )
 
     # open `settled_points`, an input of `payment`: its own formula, inputs and value

@@ -185,7 +185,10 @@ def test_trace_tree_from_the_payment() -> None:
     text = trace_tree.allocation_text(trace.step("payment").allocations[0])
     # 52 points × coefficient 0.823943 (H0011's 80/20 of its history) = 42.8451 settled points
     assert "its weight 42.8451" in text
-    assert "507,550 whole fen + 1 left-over fen = ¥5,075.51" in text
+    assert "507,558 whole fen = ¥5,075.58" in text  # no fen left over comes to this case
+    other = explain(settle(policy, load_data(SAMPLE, policy), Period.parse("2024")), "C000010")
+    left_over = trace_tree.allocation_text(other.step("payment").allocations[0])
+    assert "659,402 whole fen + 1 left-over fen = ¥6,594.03" in left_over
     rank = shown(trace_tree.rank_text(trace.step("incentive_rank").ranks[0]))
     assert rank.startswith("rank within hospital_id by 16.123") and "does not take part" in rank
 
