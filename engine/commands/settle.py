@@ -386,6 +386,9 @@ def _run(args: argparse.Namespace) -> int:
         print(render_summary(rows))
         print()
         print(render_levels(levels))
+        if any(row["reports"] for row in rows):
+            print()
+            print(render_reports(rows))
         if any(row["values"] for row in indicators):
             print()
             print(render_indicators(indicators))
@@ -580,6 +583,24 @@ def render_summary(rows: list[dict[str, Any]]) -> str:
             " ".join(f"{k}:{v}" for k, v in r["categories"].items()),
         ]
         for r in rows
+    ]
+    return table(headers, body)
+
+
+def render_reports(rows: list[dict[str, Any]]) -> str:
+    """Each stage's money reports for the whole period, as the policy labels them (what its
+    `payment` column does not say: a year end's final amount, the clearing due)."""
+    headers = ["city", "version", "stage", "report", "amount 元"]
+    body = [
+        [
+            r["city"],
+            r["version"],
+            r["stage"],
+            f"{report['label']} ({report['name']})",
+            _amount(report["yuan"]),
+        ]
+        for r in rows
+        for report in r["reports"]
     ]
     return table(headers, body)
 

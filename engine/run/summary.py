@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 
 from engine.inputs.contract import Inputs
+from engine.plan import money
 from engine.run.indicators import HEADLINE
 from engine.run.outputs import stage_statements
 from engine.run.settle import Settlement
@@ -42,9 +43,39 @@ def stage_rows(result: Settlement) -> list[dict[str, Any]]:
                 "categories": {
                     c.removeprefix("cases_"): totals[c] for c in categories if totals[c]
                 },
+                "reports": period_reports(result, stage, summary),
             }
         )
     return rows
+
+
+def period_reports(result: Settlement, stage: str, summary: pl.DataFrame) -> list[dict[str, Any]]:
+    """The stage's own money reports for the whole period (`report … : money at all`), in the
+    policy's order with its labels, 元 by the files' rounding rule. The cases' `payment` is not
+    always what the fund pays: at Wuxi's year end it is the DRG payable, and the final amount
+    (年度清算总额合计) and the clearing due (年末清算应补合计) are reports. None for a stage
+    settled month by month (its reports are per month: summary.csv)."""
+    if summary.height != 1:
+        return []
+    definitions = result.stages[stage].stage.definitions
+    money_reports = [
+        d
+        for d in definitions
+        if d.report and not d.grain and d.type.money == 1 and not d.type.points
+    ]
+    names = [d.name for d in money_reports if d.name in summary.columns]
+    if not names:
+        return []
+    fen = summary.select(money.to_fen(pl.col(n)).alias(n) for n in names).row(0, named=True)
+    return [
+        {
+            "name": d.name,
+            "label": d.label,
+            "yuan": None if fen[d.name] is None else fen[d.name] / 100,
+        }
+        for d in money_reports
+        if d.name in fen
+    ]
 
 
 def price_text(summary: pl.DataFrame, method: str) -> str:

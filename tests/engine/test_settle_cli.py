@@ -324,3 +324,33 @@ def test_sample_is_reproducible(tmp_path: Path, capsys: pytest.CaptureFixture[st
         )
     for file in ("cases.csv", "hospitals.csv", "groups.csv", "budget.yaml"):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+
+
+def test_the_summary_shows_the_year_ends_final_amount_and_clearing_due(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """At Wuxi's year end the cases' `payment` is the DRG payable (it closes to the budget); what
+    the fund pays and what it still owes are the policy's own reports — the summary shows them
+    with their labels, each equal to the summary.csv the run wrote."""
+    out_dir = tmp_path / "out"
+    wuxi = str(POLICIES / "wuxi" / "2024.policy")
+    args = ("--policy", wuxi, "--data", str(SAMPLE), "--period", "2024", "--out", str(out_dir))
+    code, out, _ = run(capsys, "settle", *args)
+    assert code == 0
+    written = pl.read_csv(out_dir / "year_end" / "summary.csv", infer_schema=False).row(
+        0, named=True
+    )
+    assert written["payment"] == written["budget"]  # the payable, not the final amount
+    for name, label in [
+        ("total_year", "年度清算总额合计（最终支付）"),
+        ("total_year_end_due", "年末清算应补合计（负数为应退）"),
+    ]:
+        line = next(row for row in out.splitlines() if f"({name})" in row)
+        assert line.split()[:3] == ["wuxi", "2024", "year_end"] and label in line
+        assert line.split()[-1] == f"{float(written[name]):,.2f}"
+    assert "(tier_mismatches)" not in out  # a count, not money
+    code, out, _ = run(capsys, "settle", *args, "--json")
+    reports = {r["name"]: r["yuan"] for r in json.loads(out)["stages"][-1]["reports"]}
+    assert reports["total_year_end_due"] == float(written["total_year_end_due"])
+    monthly = json.loads(out)["stages"][0]
+    assert monthly["stage"] == "monthly" and monthly["reports"] == []  # per month: summary.csv
