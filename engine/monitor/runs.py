@@ -19,7 +19,8 @@ WHAT = "monitor"
 
 
 class MonitorError(RunError):
-    """Runs that cannot be put side by side: of two cities, a period twice, none at all."""
+    """Runs that cannot be put side by side: of two cities, a period twice or two that overlap,
+    none at all."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Runs:
 
 def read_runs(folders: Sequence[Path]) -> Runs:
     """The runs of `folders`, refused (`MonitorError`) unless they are settlements of one city
-    with their indicators, each period once."""
+    with their indicators, each period once, no two overlapping."""
     if not folders:
         raise MonitorError("monitor needs the output folders of one or more settlements")
     try:
@@ -61,7 +62,8 @@ def read_runs(folders: Sequence[Path]) -> Runs:
 
 
 def runs_of(runs: list[IndicatorRun]) -> Runs:
-    """The runs side by side, refused unless of one city, each period once."""
+    """The runs side by side, refused unless of one city, each period once and none
+    overlapping another (a year's run with its months' runs)."""
     cities = sorted({run.city for run in runs})
     if len(cities) > 1:
         by_city = "; ".join(
@@ -77,6 +79,13 @@ def runs_of(runs: list[IndicatorRun]) -> Runs:
             raise MonitorError(
                 f"{first.folder} and {second.folder} are both runs of {first.period}: give "
                 "each period once"
+            )
+        if _order(first.period)[1] >= _order(second.period)[0]:
+            raise MonitorError(
+                f"{first.folder} ({first.period}) and {second.folder} ({second.period}) "
+                "overlap (the cases of one are cases of the other): a monitoring report follows "
+                "a city over periods one after another; give periods that do not overlap — the "
+                "months of a year, or the years — not a year with its months"
             )
     table = pl.concat(
         [run.table.with_columns(pl.lit(run.period).alias("period")) for run in runs],

@@ -4,6 +4,7 @@ outlier rules on constructed series."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -15,6 +16,7 @@ from engine.cli import main
 from engine.inputs.indicator_runs import IndicatorRun
 from engine.monitor import MonitorError, Monitoring, read_runs
 from engine.monitor.analysis import Series, outliers
+from engine.monitor.runs import runs_of
 from engine.run.out_folder import OutFolderError
 from tests.conftest import ROOT
 from tests.studio.browser import ARGS, CHROMIUM, require_browser
@@ -120,6 +122,22 @@ def test_runs_of_two_cities_a_month_twice_or_no_run_are_refused(
         read_runs([wuxi_months[0], wuxi_months[0]])
     with pytest.raises(MonitorError, match=r"not the output of `drgpolicy settle`"):
         read_runs([ROOT / "sample"])
+
+
+def test_a_year_with_its_months_is_refused_naming_both(wuxi_months: list[Path]) -> None:
+    """`drgpolicy monitor out/wx/*` over the twelve months and the year-end run (`--period
+    2024` into `out/wx/2024`, as README's year end writes it) put the year beside the months
+    as a thirteenth period: 183 outliers instead of 88, the year's 20,000 cases far from every
+    hospital's monthly history."""
+    months = [IndicatorRun.read(folder, "monitor") for folder in wuxi_months]
+    year = dataclasses.replace(months[0], folder=Path("out/wx/2024"), period="2024")
+    words = r"2024-01 \(2024-01\) and out/wx/2024 \(2024\) overlap.*not a year with its months"
+    with pytest.raises(MonitorError, match=words):
+        runs_of([*months, year])
+    quarter = dataclasses.replace(months[0], folder=Path("q1"), period="2024-Q1")
+    with pytest.raises(MonitorError, match=r"q1 \(2024-Q1\) and .*2024-03 \(2024-03\) overlap"):
+        runs_of([months[2], quarter])
+    assert runs_of([months[3], quarter]).periods == ["2024-Q1", "2024-04"]
 
 
 def test_an_out_folder_that_is_no_monitoring_report_is_refused(
