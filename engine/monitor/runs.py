@@ -13,6 +13,7 @@ import polars as pl
 
 from engine.inputs.indicator_runs import IndicatorRun, RunError
 from engine.inputs.rundata import Period
+from engine.run.out_folder import SETTLEMENT
 from policy_dsl.errors import PolicyError
 
 WHAT = "monitor"
@@ -53,12 +54,29 @@ def read_runs(folders: Sequence[Path]) -> Runs:
     with their indicators, each period once, no two overlapping."""
     if not folders:
         raise MonitorError("monitor needs the output folders of one or more settlements")
+    for folder in map(Path, folders):
+        _not_a_folder_of_runs(folder)
     try:
         return runs_of([IndicatorRun.read(Path(folder), WHAT) for folder in folders])
     except MonitorError:
         raise
     except RunError as exc:
         raise MonitorError(str(exc)) from None
+
+
+def _not_a_folder_of_runs(folder: Path) -> None:
+    """Refused, naming them, where `folder` is no run but holds runs: the `--out` of a run over
+    a policy folder (one `<city>-<version>/` each), or a folder of a city's months."""
+    if not folder.is_dir() or (folder / SETTLEMENT.marker).exists():
+        return
+    runs = sorted(sub.name for sub in folder.iterdir() if (sub / SETTLEMENT.marker).is_file())
+    if runs:
+        shown = ", ".join(runs[:6]) + (", …" if len(runs) > 6 else "")
+        raise MonitorError(
+            f"{WHAT} {folder} is not one run's output but holds {len(runs)} ({shown}): give the "
+            f"folders of one city's runs themselves — e.g. {folder / runs[0]} — not the folder "
+            "that holds them"
+        )
 
 
 def runs_of(runs: list[IndicatorRun]) -> Runs:
