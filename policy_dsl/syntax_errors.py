@@ -16,6 +16,7 @@ from lark.lexer import PatternStr, Token
 
 from policy_dsl.ast import Span
 from policy_dsl.diagnostics import Diagnostic, SourceText
+from policy_dsl.types import TYPE_NAMES
 
 _WORDS = {
     "NAME": "a name",
@@ -225,6 +226,8 @@ def _bad_token(exc: UnexpectedToken, source: SourceText, lark: Lark) -> Diagnost
             f"choose another name, e.g. `{token}_value`",
         )
     message, hint = _common_mistake(token.type, str(token), expected)
+    if message is None and expected in ({"COLON"}, {"NAME"}):
+        message, hint = _param_without_type(str(token), span, source)
     if message is None and str(token) == "->":
         message, hint = _key_read_as_article(span, source)
     if message is None and token.type == "STRING":
@@ -284,6 +287,23 @@ def _key_read_as_article(span: Span, source: SourceText) -> tuple[str | None, st
         f"the key {key} was read as the article of `{previous}` on the line before",
         f'give the source its article, e.g. `{previous} "第三条"`, so that {key} is read as a key',
     )
+
+
+def _param_without_type(text: str, span: Span, source: SourceText) -> tuple[str | None, str | None]:
+    """`param bilateral_multiple "双侧手术倍数" = 150%` (or `… ratio = 150%`, `… : = 150%`): a
+    parameter's type follows its label, after `:`."""
+    before = (source.line(span.line) or "")[: span.column - 1]
+    label = r'\s*(override\s+)?param\s+\w+\s+"([^"\\]|\\.)*"\s*'
+    if re.fullmatch(label, before) and text in TYPE_NAMES:
+        return "a parameter's type follows `:`", f"write `: {text}`"
+    if re.fullmatch(label, before) or re.fullmatch(label + r":\s*", before):
+        return (
+            "a parameter needs its type after its label and `:`",
+            "write it before the value: `: ratio` (a share or multiple: 30%, 1.5), `: money` "
+            "(元), `: points`, `: count`, `: number`… — the types: docs/language.md, Types and "
+            "units",
+        )
+    return None, None
 
 
 def _second_document_text(span: Span, source: SourceText) -> tuple[str | None, str | None]:

@@ -14,6 +14,7 @@ import polars as pl
 from engine.inputs.contract import file_sha256
 from engine.run.out_folder import MARKER_KEY, SETTLEMENT
 from engine.run.output_labels import named
+from engine.run.table_files import WORKBOOK
 from policy_dsl.errors import PolicyError
 
 if TYPE_CHECKING:
@@ -44,6 +45,13 @@ class IndicatorRun:
         manifest = settle_manifest(folder, what)
         tables = (folder / f"{TABLE}.csv", folder / f"{TABLE}.parquet")
         table = next((path for path in tables if path.is_file()), None)
+        if table is None and WORKBOOK in manifest.get("outputs", {}):
+            raise RunError(
+                f"{what} {folder} was written as a workbook (--format xlsx): its indicators are "
+                f"a sheet of {WORKBOOK}, which {what} does not read; settle that period again "
+                "with --format csv (the default) or parquet — into another --out to keep the "
+                "workbook"
+            )
         if table is None:
             raise RunError(
                 f"{what} {folder} has no {TABLE}.csv: it was settled before runs wrote their "

@@ -13,13 +13,15 @@ import polars as pl
 
 from engine.inputs.indicator_runs import IndicatorRun, RunError
 from engine.inputs.rundata import Period
+from engine.run.out_folder import SETTLEMENT
 from policy_dsl.errors import PolicyError
 
 WHAT = "monitor"
 
 
 class MonitorError(RunError):
-    """Runs that cannot be put side by side: of two cities, a period twice, none at all."""
+    """Runs that cannot be put side by side: of two cities, a period twice or two that overlap,
+    none at all."""
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,11 @@ class Runs:
 
 def read_runs(folders: Sequence[Path]) -> Runs:
     """The runs of `folders`, refused (`MonitorError`) unless they are settlements of one city
-    with their indicators, each period once."""
+    with their indicators, each period once, no two overlapping."""
     if not folders:
         raise MonitorError("monitor needs the output folders of one or more settlements")
+    for folder in map(Path, folders):
+        _not_a_folder_of_runs(folder)
     try:
         return runs_of([IndicatorRun.read(Path(folder), WHAT) for folder in folders])
     except MonitorError:
@@ -60,8 +64,24 @@ def read_runs(folders: Sequence[Path]) -> Runs:
         raise MonitorError(str(exc)) from None
 
 
+def _not_a_folder_of_runs(folder: Path) -> None:
+    """Refused, naming them, where `folder` is no run but holds runs: the `--out` of a run over
+    a policy folder (one `<city>-<version>/` each), or a folder of a city's months."""
+    if not folder.is_dir() or (folder / SETTLEMENT.marker).exists():
+        return
+    runs = sorted(sub.name for sub in folder.iterdir() if (sub / SETTLEMENT.marker).is_file())
+    if runs:
+        shown = ", ".join(runs[:6]) + (", …" if len(runs) > 6 else "")
+        raise MonitorError(
+            f"{WHAT} {folder} is not one run's output but holds {len(runs)} ({shown}): give the "
+            f"folders of one city's runs themselves — e.g. {folder / runs[0]} — not the folder "
+            "that holds them"
+        )
+
+
 def runs_of(runs: list[IndicatorRun]) -> Runs:
-    """The runs side by side, refused unless of one city, each period once."""
+    """The runs side by side, refused unless of one city, each period once and none
+    overlapping another (a year's run with its months' runs)."""
     cities = sorted({run.city for run in runs})
     if len(cities) > 1:
         by_city = "; ".join(
@@ -77,6 +97,13 @@ def runs_of(runs: list[IndicatorRun]) -> Runs:
             raise MonitorError(
                 f"{first.folder} and {second.folder} are both runs of {first.period}: give "
                 "each period once"
+            )
+        if _order(first.period)[1] >= _order(second.period)[0]:
+            raise MonitorError(
+                f"{first.folder} ({first.period}) and {second.folder} ({second.period}) "
+                "overlap (the cases of one are cases of the other): a monitoring report follows "
+                "a city over periods one after another; give periods that do not overlap — the "
+                "months of a year, or the years — not a year with its months"
             )
     table = pl.concat(
         [run.table.with_columns(pl.lit(run.period).alias("period")) for run in runs],

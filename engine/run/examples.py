@@ -324,7 +324,8 @@ def money_names(result: StageResult) -> set[str]:
 def case_mismatches(
     result: Settlement, stage: str, case_id: str, expected: dict[str, Scalar], money: set[str]
 ) -> list[Mismatch]:
-    """The case's values that are not as expected; the last one with the case's trace."""
+    """The case's values that are not as expected; the last one with the case's trace, its
+    steps those the wrong values read."""
     got = case_values(result.stages[stage], case_id, list(expected), result.data.codes)
     wrong = [n for n, v in expected.items() if not equal(v, got.get(n), money=n in money)]
     return [
@@ -334,7 +335,7 @@ def case_mismatches(
             expected[name],
             got.get(name),
             name in money,
-            [explain(result, case_id, stage)] if name == wrong[-1] else [],
+            [explain(result, case_id, stage).leading_to(wrong)] if name == wrong[-1] else [],
         )
         for name in wrong
     ]

@@ -120,3 +120,22 @@ def test_every_command_shown_is_one_drgpolicy_takes() -> None:
     assert len(shown) >= 15
     for args in (a for a in shown if a != ["--help"]):
         parser.parse_args(args)  # exits (fails the test) on an unknown command or option
+
+
+def test_the_months_read_the_month_before_and_the_year_end_takes_the_twelve() -> None:
+    """运行监测 shows the fund office's year: each month settled with `--previous` (its growth
+    rates; the loop had none, and an `--any-date` Wuxi 2024 does not need), `monitor` over the
+    months alone, and the year end with `--earlier` for each month's folder (it was not shown)."""
+    monitoring = section("运行监测")
+    (loop, year_end) = blocks(monitoring, "sh")
+    assert "--any-date" not in loop
+    assert 'previous="--previous out/wuxi-2024-$m"' in loop and "$previous" in loop
+    assert "drgpolicy monitor out/wuxi-2024-* " in loop
+    (line,) = [line for line in year_end.splitlines() if line.startswith("drgpolicy ")]
+    args = shlex.split(line)[1:]
+    word = next(a for a in args if a.startswith("--earlier="))
+    stem, months = re.fullmatch(r"--earlier=(.*)\{(.*)\}", word).groups()  # type: ignore[union-attr]
+    expanded = [a for a in args if a != word] + [f"--earlier={stem}{m}" for m in months.split(",")]
+    parsed = build_parser().parse_args(expanded)
+    assert parsed.earlier == [Path(f"out/wuxi-2024-{m:02d}") for m in range(1, 13)]
+    assert (parsed.period, parsed.out) == ("2024", Path("out/wuxi-2024"))

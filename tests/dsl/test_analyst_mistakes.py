@@ -42,6 +42,10 @@ class Mistake:
 
 
 FULL_WIDTH_HINT = "write the half-width `{}`; full-width text belongs inside quotes"
+TYPE_HINT = (
+    "write it before the value: `: ratio` (a share or multiple: 30%, 1.5), `: money` (元), "
+    "`: points`, `: count`, `: number`… — the types: docs/language.md, Types and units"
+)
 MISTAKES = [
     Mistake(
         "a full-width first digit (was 0%)",
@@ -143,6 +147,36 @@ MISTAKES = [
         "`万` is not a unit of the language",
         "amounts of money are in 元: write `10000 元` for 1 万元",
         BASE,
+    ),
+    Mistake(
+        "a parameter without its type (was: unexpected `=`: expected `:`)",
+        'low_ratio_grassroots "一级及以下医疗机构低倍率判定系数" : ratio = 30%',
+        'low_ratio_grassroots "一级及以下医疗机构低倍率判定系数" = 30%',
+        44,
+        47,
+        "a parameter needs its type after its label and `:`",
+        TYPE_HINT,
+        code="E001",
+    ),
+    Mistake(
+        "a parameter's type without `:` (was: unexpected `ratio`: expected `:`)",
+        'low_ratio_grassroots "一级及以下医疗机构低倍率判定系数" : ratio = 30%',
+        'low_ratio_grassroots "一级及以下医疗机构低倍率判定系数" ratio = 30%',
+        44,
+        47,
+        "a parameter's type follows `:`",
+        "write `: ratio`",
+        code="E001",
+    ),
+    Mistake(
+        "a parameter's `:` without its type (was: unexpected `=`: expected a name)",
+        'low_ratio_grassroots "一级及以下医疗机构低倍率判定系数" : ratio = 30%',
+        'low_ratio_grassroots "一级及以下医疗机构低倍率判定系数" : = 30%',
+        44,
+        49,
+        "a parameter needs its type after its label and `:`",
+        TYPE_HINT,
+        code="E001",
     ),
     Mistake(
         "a table row without its value (was: unexpected `let` on the next declaration)",

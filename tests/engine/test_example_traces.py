@@ -213,6 +213,24 @@ def test_a_failing_case_value_shows_money_to_the_fen_and_its_trace_as_data(tmp_p
     assert "Case C1 under xuancheng 2024" in str(mismatch.trace)
 
 
+def test_a_failing_case_shows_the_path_to_its_wrong_value_not_every_definition(
+    tmp_path: Path,
+) -> None:
+    """The case's trace began with the standard indicators' `grouped` and `died` (`include
+    "indicators"`), which decide nothing of a payment, and held every case definition of the
+    stage: it now holds the wrong values and the steps they read, in the order explained."""
+    expect = {"cases": {"C1": {"payment": 1801}}}
+    path = _failing_copy(tmp_path, "xuancheng", "bilateral.yaml", expect)
+    (mismatch,) = run_example(path).mismatches
+    (trace,) = mismatch.traces
+    assert isinstance(trace, Trace)
+    shown = [step.name for step in trace.steps]
+    assert {"grouped", "died"}.isdisjoint(shown), shown
+    assert {"category", "case_points", "settled_points", "payment"} <= set(shown), shown
+    assert shown.index("category") < shown.index("case_points") < shown.index("payment")
+    assert "died = " not in str(mismatch.trace) and "payment = 1,800" in str(mismatch.trace)
+
+
 def _expects_values(path: Path) -> bool:
     expect = read_example(path).expect
     return bool(expect.hospitals or expect.period)

@@ -4,7 +4,9 @@ outlier rules on constructed series."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -13,8 +15,11 @@ import pytest
 
 from engine.cli import main
 from engine.inputs.indicator_runs import IndicatorRun
+from engine.inputs.previous import Previous, PreviousError
+from engine.inputs.rundata import Period
 from engine.monitor import MonitorError, Monitoring, read_runs
 from engine.monitor.analysis import Series, outliers
+from engine.monitor.runs import runs_of
 from engine.run.out_folder import OutFolderError
 from tests.conftest import ROOT
 from tests.studio.browser import ARGS, CHROMIUM, require_browser
@@ -120,6 +125,57 @@ def test_runs_of_two_cities_a_month_twice_or_no_run_are_refused(
         read_runs([wuxi_months[0], wuxi_months[0]])
     with pytest.raises(MonitorError, match=r"not the output of `drgpolicy settle`"):
         read_runs([ROOT / "sample"])
+
+
+def test_a_year_with_its_months_is_refused_naming_both(wuxi_months: list[Path]) -> None:
+    """`drgpolicy monitor out/wx/*` over the twelve months and the year-end run (`--period
+    2024` into `out/wx/2024`, as README's year end writes it) put the year beside the months
+    as a thirteenth period: 183 outliers instead of 88, the year's 20,000 cases far from every
+    hospital's monthly history."""
+    months = [IndicatorRun.read(folder, "monitor") for folder in wuxi_months]
+    year = dataclasses.replace(months[0], folder=Path("out/wx/2024"), period="2024")
+    words = r"2024-01 \(2024-01\) and out/wx/2024 \(2024\) overlap.*not a year with its months"
+    with pytest.raises(MonitorError, match=words):
+        runs_of([*months, year])
+    quarter = dataclasses.replace(months[0], folder=Path("q1"), period="2024-Q1")
+    with pytest.raises(MonitorError, match=r"q1 \(2024-Q1\) and .*2024-03 \(2024-03\) overlap"):
+        runs_of([months[2], quarter])
+    assert runs_of([months[3], quarter]).periods == ["2024-Q1", "2024-04"]
+
+
+def test_a_folder_holding_runs_is_refused_naming_them(
+    wuxi_months: list[Path], tmp_path: Path
+) -> None:
+    """`drgpolicy monitor out/all-01 out/all-02` (runs over a policy folder: one
+    `<city>-<version>/` each) said `[Errno 2] No such file or directory: …/manifest.json`, not
+    what the folders hold nor which to give."""
+    holder = tmp_path / "all-01"
+    for name in ("wuxi-2024", "yantai-2024"):
+        shutil.copytree(wuxi_months[0], holder / name)
+    words = (
+        f"monitor {holder} is not one run's output but holds 2 (wuxi-2024, yantai-2024): give "
+        f"the folders of one city's runs themselves — e.g. {holder / 'wuxi-2024'} — not"
+    )
+    with pytest.raises(MonitorError, match=re.escape(words)):
+        read_runs([holder])
+
+
+def test_a_workbook_run_is_refused_by_monitor_and_previous_saying_to_settle_as_csv(
+    wuxi_months: list[Path], tmp_path: Path
+) -> None:
+    """A month settled with `--format xlsx` was refused as 'settled before runs wrote their
+    indicators; settle that period again' — which, with --format xlsx again, fails again."""
+    argv = ["settle", "--policy", str(ROOT / "policies/wuxi/2024.policy"), "--data"]
+    argv += [str(ROOT / "sample"), "--quiet"]
+    workbook = tmp_path / "2024-01"
+    assert main([*argv, "--period", "2024-01", "--out", str(workbook), "--format", "xlsx"]) == 0
+    words = "was written as a workbook (--format xlsx): its indicators are a sheet of "
+    words += "settlement.xlsx, which monitor does not read; settle that period again with "
+    words += "--format csv (the default) or parquet"
+    with pytest.raises(MonitorError, match=re.escape(words)):
+        read_runs([workbook])
+    with pytest.raises(PreviousError, match=re.escape(words.replace("monitor", "--previous"))):
+        Previous.read(workbook, "wuxi", Period.parse("2024-02"))
 
 
 def test_an_out_folder_that_is_no_monitoring_report_is_refused(
