@@ -209,7 +209,7 @@ CASE_FIELDS: tuple[FieldSpec, ...] = (
         "drg_suitable",
         "bool",
         True,
-        "false = case unsuited to DRG, paid by another method (不适合DRG付费, Suzhou).",
+        "false = case unsuited to DRG, paid by another method (Suzhou: 不适用 DRG 付费的病例).",
     ),
     *MONITORING_CASE_FIELDS,
 )

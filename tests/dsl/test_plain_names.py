@@ -94,7 +94,7 @@ def test_a_version_that_names_a_path_fails_check_and_settle_writes_nothing(
         .splitlines()
         .index('policy wuhan version "/../../victim"')
     )
-    assert [(d.code, d.line) for d in errors] == [("E140", header + 1)] == [("E140", 20)]
+    assert [(d.code, d.line) for d in errors] == [("E140", header + 1)] == [("E140", 24)]
     assert main(["check", str(policy)]) == 1
     out = tmp_path / "out" / "all"
     flags = {"--policy": policy.parent.parent, "--data": SAMPLE, "--period": 2024, "--out": out}
