@@ -47,6 +47,7 @@ from bench.simple import handwritten as simple  # noqa: E402
 from engine.inputs.contract import Inputs  # noqa: E402
 from engine.inputs.rundata import Period  # noqa: E402
 from engine.plan import money  # noqa: E402
+from engine.run.heap import keep_freed_pages  # noqa: E402
 from engine.run.settle import (  # noqa: E402
     definitions_read,
     load_data,
@@ -187,6 +188,7 @@ def report(pairs: Sequence[Pair]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    keep_freed_pages()  # as `drgpolicy settle` does (engine.run.heap); the hand-written plans too
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--runs", type=int, default=5, help="interleaved rounds (median)")

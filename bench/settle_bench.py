@@ -130,9 +130,11 @@ def _timed(fn: Callable[[], Any], phase: str = "") -> tuple[Any, float]:
 def worker_engine(data: Path, out: Path, explain_cases: int, seed: int) -> dict[str, Any]:
     from engine.explainer.explain import explain
     from engine.inputs.rundata import Period
+    from engine.run.heap import keep_freed_pages
     from engine.run.outputs import write_outputs
     from engine.run.settle import load_data, load_policy, settle
 
+    keep_freed_pages()  # as `drgpolicy settle` does (engine.run.heap)
     policy = load_policy(POLICY)
     inputs, load_s = _timed(lambda: load_data(data, policy), "load")
     result, settle_s = _timed(lambda: settle(policy, inputs, Period.parse(str(YEAR))), "settle")

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from engine.run.heap import keep_freed_pages
 from policy_dsl.errors import PolicyError
 
 #: Every command (its module is `engine.commands.<name>`) and its one-line summary, in the order
@@ -51,6 +52,8 @@ COMMANDS = {
 #: first imported; a value set in the environment is kept.
 ALLOCATOR = {"whatif": "dirty_decay_ms:-1,muzzy_decay_ms:-1"}
 ALLOCATOR_VARIABLE = "_RJEM_MALLOC_CONF"
+#: The batch commands whose numpy passes reuse freed pages (`engine.run.heap`).
+KEEP_FREED_PAGES = ("settle", "whatif")
 
 
 class _Summarised:
@@ -94,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = given_command(arguments)
     if command in ALLOCATOR:
         os.environ.setdefault(ALLOCATOR_VARIABLE, ALLOCATOR[command])
+    if command in KEEP_FREED_PAGES:
+        keep_freed_pages()
     args = build_parser(command).parse_args(arguments)
     try:
         code: int = args.run(args)

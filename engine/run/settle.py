@@ -49,7 +49,6 @@ from engine.plan.polars.batch import KEY_COLUMNS, Settings, StageResult, StageRu
 from engine.plan.polars.fallthrough import Fallthrough
 from engine.plan.polars.keys import KeyCodes, bring_values
 from engine.run.compile_cache import compile_cached
-from engine.run.heap import keep_freed_pages
 from engine.run.progress import step
 from policy_dsl import grains as g
 from policy_dsl import ir
@@ -357,7 +356,6 @@ def settle(
     `polars` (the default), `duckdb` or `spark`, or an open database (`engine.plan.sql.backends`:
     a DuckDB with a memory limit, a Spark on the caller's SparkSession)."""
     settings = settings or Settings()
-    keep_freed_pages()
     stages = stages_for(policy, period)
     if not any_date:
         check_dates(policy, inputs, period)

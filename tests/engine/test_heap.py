@@ -1,9 +1,10 @@
-"""glibc's heap thresholds set by a settlement (`engine.run.heap`)."""
+"""glibc's heap thresholds set by the batch commands (`engine.run.heap`)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +29,28 @@ def test_the_thresholds_are_set(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_environments_settings_are_kept(monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
     monkeypatch.setenv(variable, "131072" if variable.startswith("MALLOC") else "glibc.malloc.x=1")
     assert not heap.keep_freed_pages()
+
+
+def test_the_batch_commands_set_it_and_a_library_settlement_does_not(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Process-wide memory behaviour is the job's choice: `drgpolicy settle` makes it, a
+    `settle()` from a long-lived process (the studio) does not."""
+    from engine import cli
+    from engine.inputs.rundata import Period
+    from engine.run.settle import load_data, load_policy, settle
+    from tests.conftest import POLICIES, SAMPLE
+
+    calls: list[str] = []
+    monkeypatch.setattr(cli, "keep_freed_pages", lambda: calls.append("set"))
+    policy = load_policy(POLICIES / "wuhan" / "2024.policy")
+    settle(policy, load_data(SAMPLE, policy), Period.parse("2024-01"))
+    assert calls == []
+    cli.main(
+        ["validate", "--policy", str(POLICIES / "wuhan" / "2024.policy"), "--data", str(SAMPLE)]
+    )
+    assert calls == []
+    missing = str(tmp_path / "nowhere.policy")
+    args = ["--data", str(SAMPLE), "--period", "2024", "--out", str(tmp_path / "out")]
+    assert cli.main(["settle", "--policy", missing, *args]) != 0
+    assert calls == ["set"]  # before anything else: the batch command's choice
