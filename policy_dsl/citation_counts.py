@@ -1,7 +1,8 @@
 """How a policy file rests on its documents: of its rules (each parameter, table, input,
-definition, class, formula arm and adjustment step), how many quote a document (`source`) and
-how many rest only on the author's assumptions (`assumption`) — the figures an analyst reads
-before signing a file off (README, "The shipped cities")."""
+definition, class, formula arm and adjustment step), how many quote a document (`source`), how
+many of those also rest on an assumption (the document names the rule, the author fixes a value
+or a reading), and how many rest only on the author's assumptions (`assumption`) — the figures
+an analyst reads before signing a file off (README, "The shipped cities")."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ class CitationCounts:
     """Rules by what they rest on, and the citations themselves."""
 
     sourced: int  # rules with at least one `source`
+    sourced_assumed: int  # of those, rules with an `assumption` too
     assumed: int  # rules with assumptions only
     uncited: int  # plain computations (a ratio, a sum) that cite nothing
     sources: int  # `source` lines
@@ -46,15 +48,17 @@ def _part_name(part: a.ClassArm | a.FormulaArm | a.Step) -> str:
 
 def citation_counts(policy: a.Policy) -> CitationCounts:
     """The counts of one file (its own declarations; a base version counts in its own file)."""
-    sourced = assumed = uncited = sources = assumptions = 0
+    sourced = sourced_assumed = assumed = uncited = sources = assumptions = 0
     for _, citations in rules(policy):
         n_sources = sum(isinstance(c, a.Source) for c in citations)
         sources += n_sources
         assumptions += len(citations) - n_sources
         if n_sources:
             sourced += 1
+            if len(citations) > n_sources:
+                sourced_assumed += 1
         elif citations:
             assumed += 1
         else:
             uncited += 1
-    return CitationCounts(sourced, assumed, uncited, sources, assumptions)
+    return CitationCounts(sourced, sourced_assumed, assumed, uncited, sources, assumptions)

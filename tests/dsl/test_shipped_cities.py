@@ -38,6 +38,7 @@ def test_the_readme_counts_are_the_files(path: Path) -> None:
     cells = table_row(path)
     assert cells[4:] == [
         str(counts.sourced),
+        str(counts.sourced_assumed),
         str(counts.assumed),
         f"{counts.sources} / {counts.assumptions}",
     ]
@@ -61,7 +62,8 @@ def test_the_readme_names_each_files_document_and_status(path: Path) -> None:
 
 def test_counting_rules_one_by_one() -> None:
     """A classification counts class by class, an adjustment step by step; documents and
-    invariants are not rules; a rule with a source counts as sourced even with assumptions."""
+    invariants are not rules; a rule with a source counts as sourced even with assumptions, and
+    among the sourced ones that also rest on an assumption."""
     text = """policy demo version "1"
   effective 2024-01-01 to 2024-12-31
   method points
@@ -93,6 +95,7 @@ invariant i "i"
     ]
     counts = citation_counts(tree)
     assert (counts.sourced, counts.assumed, counts.uncited) == (2, 1, 2)
+    assert counts.sourced_assumed == 1  # p quotes 第一条 and states a reading; low only quotes
     assert (counts.sources, counts.assumptions) == (2, 2)
 
 
