@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.explainer.report_text import table
+from engine.inputs.contract import shown
 from engine.inputs.earlier import Earlier, load_earlier
 from engine.inputs.previous import Previous
 from engine.inputs.reading import ENCODINGS
@@ -461,10 +462,10 @@ def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace)
         cases = manifest["missing_output_cases"][stage]
         without = ", ".join(f"{n} cases without {name}" for name, n in counts.items())
         print(
-            f"{job.file}: error: stage {stage}: {without} (first: {', '.join(cases)}); "
+            f"{job.file}: error: stage {stage}: {without} (first: {', '.join(map(shown, cases))}); "
             f"the outputs are in {args.out / job.folder} to inspect (manifest.json: "
             "missing_outputs). See why: "
-            f"drgpolicy explain --case {cases[0]} --policy {job.file} --data {args.data} "
+            f"drgpolicy explain --case {shown(cases[0])} --policy {job.file} --data {args.data} "
             f"--period {manifest['period']}",
             file=sys.stderr,
         )
@@ -472,11 +473,12 @@ def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace)
     for stage, found in below.items():
         print(
             f"{job.file}: error: stage {stage}: {found['cases']} cases paid less than zero "
-            f"(first: {', '.join(found['first'])}): the money left for the cases is below zero "
+            f"(first: {', '.join(map(shown, found['first']))}): the money left for the cases "
+            "is below zero "
             "— a budget in budget.yaml written too small, or what the policy pays first from "
             "it (per diem, other methods) more than it; the outputs are in "
             f"{args.out / job.folder} to inspect (manifest.json: paid_below_zero). See why: "
-            f"drgpolicy explain --case {found['first'][0]} --policy {job.file} --data "
+            f"drgpolicy explain --case {shown(found['first'][0])} --policy {job.file} --data "
             f"{args.data} --period {manifest['period']}",
             file=sys.stderr,
         )

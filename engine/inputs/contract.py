@@ -306,12 +306,16 @@ def _field_checks(spec: FieldSpec, t: Terms = POLARS) -> list[_Check]:
     if spec.required:
         checks.append(_Check(name, t.is_null(raw), pl.lit(f"{name} is missing; it is required")))
     if spec.dtype == "text":
+        holds = (
+            "a text holds none but a tab or a line break"
+            if spec.free_text
+            else "an identifier or code holds none, nor a tab or a line break"
+        )
         reason = _says(
-            f"{name} '{{}}' holds a control character (shown escaped, e.g. \\u001b); a text "
-            "holds none but a tab or a line break",
+            f"{name} '{{}}' holds a control character (shown escaped, e.g. \\u001b); {holds}",
             shown,
         )
-        checks.append(_Check(name, t.control(raw), reason))
+        checks.append(_Check(name, t.control(raw, spec.free_text), reason))
     else:
         unparseable = _says(f"{name} '{{}}' {_UNPARSEABLE[spec.dtype]}", shown)
         checks.append(_Check(name, t.and_(t.not_null(raw), t.is_null(value)), unparseable))
@@ -602,6 +606,15 @@ def _escaped(text: pl.Expr) -> pl.Expr:
     """A text as a reject shows it: its control characters escaped, so that a value written to
     rejects.csv or the terminal cannot move the cursor, retitle the window or hide a line."""
     return text.str.replace_many(CONTROL_CHARACTERS, _ESCAPED)
+
+
+_SHOWN = dict(zip(map(ord, CONTROL_CHARACTERS), _ESCAPED, strict=True))
+
+
+def shown(text: str) -> str:
+    """A value from the data as a message prints it on the terminal: escaped as a reject shows
+    it (`_escaped`), whatever the contract let through."""
+    return text.translate(_SHOWN)
 
 
 def _rejects(rejected: pl.DataFrame, checks: Sequence[_Check], file: str, key: str) -> pl.DataFrame:
