@@ -542,7 +542,8 @@ def report_fallthrough(job: Job, manifest: dict[str, Any], args: argparse.Namesp
             counts = ", ".join(f"{n} at class {c}" for c, n in found["classes"].items())
             first = found["first"]
             why = (
-                f" (first: {', '.join(first)}). See why: drgpolicy explain --case {first[0]} "
+                f" (first: {', '.join(map(shown, first))}). See why: drgpolicy explain "
+                f"--case {shown(first[0])} "
                 f"--policy {job.file} --data {args.data} --period {manifest['period']}"
                 if first
                 else ""
