@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.explainer.report_text import table
-from engine.inputs.contract import shown
 from engine.inputs.earlier import Earlier, load_earlier
 from engine.inputs.previous import Previous
 from engine.inputs.reading import ENCODINGS
 from engine.inputs.rundata import Period
+from engine.inputs.terms import shown
 from engine.plan.overrides import SettingError, checked_settings, parse_value, split_assignments
 from engine.plan.polars.batch import Settings
 from engine.plan.sql.backends import BACKENDS, BackendOptions, memory_bytes, open_database

@@ -38,7 +38,7 @@ from engine.inputs.fields import (
 )
 from engine.inputs.reading import FIELDS, ContractError, locate, read_table
 from engine.inputs.stored import CaseStore, frame_field, held, replaced
-from engine.inputs.terms import CONTROL_CHARACTERS, POLARS, RAW_PREFIX, Terms
+from engine.inputs.terms import CONTROL_CHARACTERS, ESCAPED, POLARS, RAW_PREFIX, Terms
 from engine.plan.money import MAX_MONEY
 
 if TYPE_CHECKING:
@@ -598,23 +598,10 @@ def _final(spec: FieldSpec, present: bool) -> pl.Expr:
     return value.cast(POLARS_DTYPES[spec.dtype]).alias(spec.name)
 
 
-#: How a reject shows a control character (`terms.CONTROL_CHARACTERS`): `\u001b`, not ESC.
-_ESCAPED = [f"\\u{ord(char):04x}" for char in CONTROL_CHARACTERS]
-
-
 def _escaped(text: pl.Expr) -> pl.Expr:
     """A text as a reject shows it: its control characters escaped, so that a value written to
     rejects.csv or the terminal cannot move the cursor, retitle the window or hide a line."""
-    return text.str.replace_many(CONTROL_CHARACTERS, _ESCAPED)
-
-
-_SHOWN = dict(zip(map(ord, CONTROL_CHARACTERS), _ESCAPED, strict=True))
-
-
-def shown(text: str) -> str:
-    """A value from the data as a message prints it on the terminal: escaped as a reject shows
-    it (`_escaped`), whatever the contract let through."""
-    return text.translate(_SHOWN)
+    return text.str.replace_many(CONTROL_CHARACTERS, ESCAPED)
 
 
 def _rejects(rejected: pl.DataFrame, checks: Sequence[_Check], file: str, key: str) -> pl.DataFrame:

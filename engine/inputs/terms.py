@@ -28,6 +28,15 @@ CONTROL_CHARACTERS = [chr(code) for code in (*range(0x20), *range(0x7F, 0xA0))]
 CONTROLS = [char for char in CONTROL_CHARACTERS if char not in "\t\n\r"]
 CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 KEY_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+#: How a reject shows a control character (`contract._escaped`): `\u001b`, not ESC.
+ESCAPED = [f"\\u{ord(char):04x}" for char in CONTROL_CHARACTERS]
+_SHOWN = dict(zip(map(ord, CONTROL_CHARACTERS), ESCAPED, strict=True))
+
+
+def shown(text: str) -> str:
+    """A text from the data (a value, a column name) as a message prints it on the terminal:
+    escaped as a reject shows it, whatever the contract let through."""
+    return text.translate(_SHOWN)
 
 
 class Terms(Protocol):

@@ -7,7 +7,8 @@ from typing import Any
 
 import polars as pl
 
-from engine.inputs.contract import Inputs, shown
+from engine.inputs.contract import Inputs
+from engine.inputs.terms import shown
 from engine.run.indicators import HEADLINE
 from engine.run.outputs import stage_statements
 from engine.run.settle import Settlement

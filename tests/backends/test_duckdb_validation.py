@@ -311,3 +311,29 @@ def test_a_tab_or_line_break_rejects_an_identifier_and_stays_in_free_text_alike(
     )
     assert inputs.cases["case_id"].to_list() == ["C0001"]
     assert inputs.hospitals["name"].to_list() == ["示范市\n第一人民医院"]
+
+
+@pytest.mark.parametrize("form", ["csv", "parquet"])
+@pytest.mark.parametrize("name", [" unreasonable_cost", "drg_suitable ", "LOS", " hospital_id"])
+def test_a_column_named_as_a_field_with_spaces_or_capitals_is_refused_alike(
+    tmp_path: Path, form: str, name: str
+) -> None:
+    """On fix28 ` unreasonable_cost` or `drg_suitable ` (a header typed `a, b`) was another
+    column: the field was absent and its default paid in its place (no unreasonable cost,
+    every case DRG-suitable), exit 0 — ` hospital_id` was "no column hospital_id"."""
+    rows = [case("C0001", unreasonable_cost="100", los="3", drg_suitable="false")]
+    folder = write_inputs(tmp_path, rows)
+    frame = pl.read_csv(folder / "cases.csv", infer_schema=False)
+    frame = frame.rename({name.strip().lower(): name})
+    (folder / "cases.csv").unlink()
+    if form == "parquet":
+        frame.write_parquet(folder / "cases.parquet")
+    else:
+        frame.write_csv(folder / "cases.csv")
+    meant = name.strip().lower()
+    position = frame.columns.index(name) + 1
+    assert assert_same(folder) == (
+        f"cases.{form}: column {position} is named '{name}', not {meant}: with white space "
+        f"around it or capitals it is not the field's name, and {meant} would be read as "
+        f"absent; name the column {meant}"
+    )
