@@ -103,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
     except OSError as exc:  # a disk full or read-only where a run takes its lock or writes
         from engine.run.atomic import out_of_room
 
@@ -110,9 +113,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"{exc.filename or 'the outputs'} could not be written: {why}", file=sys.stderr)
         return 1
-    except BrokenPipeError:
-        _silence_stdout()
-        return 141
     return code
 
 
