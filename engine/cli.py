@@ -111,6 +111,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return 141
+    except OSError as exc:  # a disk full or read-only where a run takes its lock or writes
+        from engine.run.atomic import out_of_room
+
+        if (why := out_of_room(exc)) is None:
+            raise
+        print(f"{exc.filename or 'the outputs'} could not be written: {why}", file=sys.stderr)
+        return 1
     return code
 
 

@@ -37,6 +37,11 @@ class PolicyFile:
         return self.tree.header
 
 
+#: The longest policy file read: a hundred times the largest shipped one, which a file of another
+#: kind given by mistake (a data file, a disk image) exceeds before it fills the memory.
+MAX_CHARACTERS = 2_000_000
+
+
 class PolicyFileError(PolicyError):
     """A policy file that cannot be read (missing, a folder, not readable, not UTF-8)."""
 
@@ -46,12 +51,22 @@ def read_policy_file(path: Path | str) -> PolicyFile:
     `PolicyFileError` if it cannot be read, `PolicyErrors` on a syntax error. The file is read
     each time; its text is parsed once per process (`_parsed`)."""
     path = Path(path)
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise PolicyFileError(
+            f"cannot read policy file {path}: it is not a file but a device or a pipe, which "
+            "may never end (/dev/zero): give a .policy file"
+        )
     try:
         with path.open(encoding="utf-8", newline="") as handle:
-            text = normalize_text(handle.read())
+            text = handle.read(MAX_CHARACTERS + 1)
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyFileError(f"cannot read policy file {path}: {_why(path, exc)}") from None
-    return _parsed(path, text)
+    if len(text) > MAX_CHARACTERS:
+        raise PolicyFileError(
+            f"cannot read policy file {path}: it is longer than {MAX_CHARACTERS:,} characters "
+            "(the largest shipped policy has about 22,000): not a policy"
+        )
+    return _parsed(path, normalize_text(text))
 
 
 @lru_cache(maxsize=1024)

@@ -26,6 +26,7 @@ from engine.inputs.earlier import Earlier, load_earlier
 from engine.inputs.previous import Previous
 from engine.inputs.reading import ENCODINGS
 from engine.inputs.rundata import Period
+from engine.inputs.terms import shown
 from engine.plan.overrides import SettingError, checked_settings, parse_value, split_assignments
 from engine.plan.polars.batch import Settings
 from engine.plan.sql.backends import BACKENDS, BackendOptions, memory_bytes, open_database
@@ -464,10 +465,10 @@ def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace)
         cases = manifest["missing_output_cases"][stage]
         without = ", ".join(f"{n} cases without {name}" for name, n in counts.items())
         print(
-            f"{job.file}: error: stage {stage}: {without} (first: {', '.join(cases)}); "
+            f"{job.file}: error: stage {stage}: {without} (first: {', '.join(map(shown, cases))}); "
             f"the outputs are in {args.out / job.folder} to inspect (manifest.json: "
             "missing_outputs). See why: "
-            f"drgpolicy explain --case {cases[0]} --policy {job.file} --data {args.data} "
+            f"drgpolicy explain --case {shown(cases[0])} --policy {job.file} --data {args.data} "
             f"--period {manifest['period']}",
             file=sys.stderr,
         )
@@ -475,11 +476,12 @@ def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace)
     for stage, found in below.items():
         print(
             f"{job.file}: error: stage {stage}: {found['cases']} cases paid less than zero "
-            f"(first: {', '.join(found['first'])}): the money left for the cases is below zero "
+            f"(first: {', '.join(map(shown, found['first']))}): the money left for the cases "
+            "is below zero "
             "— a budget in budget.yaml written too small, or what the policy pays first from "
             "it (per diem, other methods) more than it; the outputs are in "
             f"{args.out / job.folder} to inspect (manifest.json: paid_below_zero). See why: "
-            f"drgpolicy explain --case {found['first'][0]} --policy {job.file} --data "
+            f"drgpolicy explain --case {shown(found['first'][0])} --policy {job.file} --data "
             f"{args.data} --period {manifest['period']}",
             file=sys.stderr,
         )
@@ -543,7 +545,8 @@ def report_fallthrough(job: Job, manifest: dict[str, Any], args: argparse.Namesp
             counts = ", ".join(f"{n} at class {c}" for c, n in found["classes"].items())
             first = found["first"]
             why = (
-                f" (first: {', '.join(first)}). See why: drgpolicy explain --case {first[0]} "
+                f" (first: {', '.join(map(shown, first))}). See why: drgpolicy explain "
+                f"--case {shown(first[0])} "
                 f"--policy {job.file} --data {args.data} --period {manifest['period']}"
                 if first
                 else ""

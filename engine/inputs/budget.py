@@ -209,7 +209,9 @@ class PlainLoader(yaml.SafeLoader):
 
 class _Loader(PlainLoader):
     """Plain YAML loader: numbers with a fraction or an exponent (1e8, 1.0e8: YAML 1.2) are
-    decimals, read from their text."""
+    decimals, read from their text; a whole number is its decimal digits (YAML 1.2), so
+    `0332771605` is 332,771,605 — not YAML 1.1's octal 57,406,341 — and a hexadecimal, binary or
+    base-60 (`1:30`) one is text, refused as an amount."""
 
 
 _Loader.add_implicit_resolver(
@@ -228,7 +230,18 @@ def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | str:
         return text
 
 
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9][0-9_]*$"), list("-+0123456789")
+)
+
+
+def _integer(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    return int(text) if re.fullmatch(r"[-+]?[0-9]+", text) else text
+
+
 _Loader.add_constructor("tag:yaml.org,2002:float", _decimal)
+_Loader.add_constructor("tag:yaml.org,2002:int", _integer)
 Path_ = tuple[str, ...]
 
 

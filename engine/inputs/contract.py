@@ -38,7 +38,7 @@ from engine.inputs.fields import (
 )
 from engine.inputs.reading import FIELDS, ContractError, locate, read_table
 from engine.inputs.stored import CaseStore, frame_field, held, replaced
-from engine.inputs.terms import CONTROL_CHARACTERS, POLARS, RAW_PREFIX, Terms
+from engine.inputs.terms import CONTROL_CHARACTERS, ESCAPED, POLARS, RAW_PREFIX, Terms
 from engine.plan.money import MAX_MONEY
 
 if TYPE_CHECKING:
@@ -306,12 +306,16 @@ def _field_checks(spec: FieldSpec, t: Terms = POLARS) -> list[_Check]:
     if spec.required:
         checks.append(_Check(name, t.is_null(raw), pl.lit(f"{name} is missing; it is required")))
     if spec.dtype == "text":
+        holds = (
+            "a text holds none but a tab or a line break"
+            if spec.free_text
+            else "an identifier or code holds none, nor a tab or a line break"
+        )
         reason = _says(
-            f"{name} '{{}}' holds a control character (shown escaped, e.g. \\u001b); a text "
-            "holds none but a tab or a line break",
+            f"{name} '{{}}' holds a control character (shown escaped, e.g. \\u001b); {holds}",
             shown,
         )
-        checks.append(_Check(name, t.control(raw), reason))
+        checks.append(_Check(name, t.control(raw, spec.free_text), reason))
     else:
         unparseable = _says(f"{name} '{{}}' {_UNPARSEABLE[spec.dtype]}", shown)
         checks.append(_Check(name, t.and_(t.not_null(raw), t.is_null(value)), unparseable))
@@ -594,14 +598,10 @@ def _final(spec: FieldSpec, present: bool) -> pl.Expr:
     return value.cast(POLARS_DTYPES[spec.dtype]).alias(spec.name)
 
 
-#: How a reject shows a control character (`terms.CONTROL_CHARACTERS`): `\u001b`, not ESC.
-_ESCAPED = [f"\\u{ord(char):04x}" for char in CONTROL_CHARACTERS]
-
-
 def _escaped(text: pl.Expr) -> pl.Expr:
     """A text as a reject shows it: its control characters escaped, so that a value written to
     rejects.csv or the terminal cannot move the cursor, retitle the window or hide a line."""
-    return text.str.replace_many(CONTROL_CHARACTERS, _ESCAPED)
+    return text.str.replace_many(CONTROL_CHARACTERS, ESCAPED)
 
 
 def _rejects(rejected: pl.DataFrame, checks: Sequence[_Check], file: str, key: str) -> pl.DataFrame:

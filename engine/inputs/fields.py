@@ -34,6 +34,8 @@ _FORMAT_RULES = {
     "bool": ["true/false (also 1/0, yes/no, 是/否)"],
     "int": ["whole number"],
 }
+#: The rule of a text that is not `free_text` (`FieldSpec`).
+_IDENTIFIER = "an identifier or code: no tab or line break"
 _JSON_TYPES = {
     "text": "string",
     "money": "number",
@@ -52,6 +54,9 @@ class FieldSpec:
     bound (合理上限) above which a value is surely an error, e.g. a stay costing more than
     100 million 元, and would push the money past what a double keeps exact to the fen — `why`
     says why it is where it is; `choices` lists the only values allowed (hospital level 0–3).
+    A text is an identifier or a code (a case id, a hospital, a group, a tier, a document
+    number), which holds no control character, tab or line break, unless `free_text` (a name, a
+    reason: words, maybe from a multi-line cell), which may hold a tab or a line break.
     An optional field's default is `neutral` when it is what an absent column means (no flag
     set, no unreasonable cost); a field whose default would only be a guess (a hospital's
     history, indicators, tier) is not neutral, and a policy that reads it needs the column
@@ -70,6 +75,7 @@ class FieldSpec:
     neutral: bool = True
     maximum: float | None = None
     why: str = ""
+    free_text: bool = False
 
 
 #: Plausible bounds (合理上限): generous, finite, each with its reason (`FieldSpec.why`).
@@ -216,7 +222,7 @@ CASE_FIELDS: tuple[FieldSpec, ...] = (
 
 HOSPITAL_FIELDS: tuple[FieldSpec, ...] = (
     _required("hospital_id", "text", "Hospital id (定点医疗机构编码).", unique=True),
-    _optional("name", "text", "", "Hospital name (医疗机构名称)."),
+    _optional("name", "text", "", "Hospital name (医疗机构名称).", free_text=True),
     _required(
         "level",
         "int",
@@ -301,7 +307,7 @@ HOSPITAL_FIELDS: tuple[FieldSpec, ...] = (
 
 GROUP_FIELDS: tuple[FieldSpec, ...] = (
     _required("drg_code", "text", "Group code (DRG 病组编码), e.g. GB25.", unique=True),
-    _optional("name", "text", "", "Group name (病组名称)."),
+    _optional("name", "text", "", "Group name (病组名称).", free_text=True),
     _required(
         "weight",
         "number",
@@ -359,7 +365,7 @@ DEDUCTION_FIELDS: tuple[FieldSpec, ...] = (
         "date",
         "Date of the decision (扣款日期); the row counts in the period (month, year) it falls in.",
     ),
-    _required("reason", "text", "Why, in words (扣款原因), e.g. 高套分值."),
+    _required("reason", "text", "Why, in words (扣款原因), e.g. 高套分值.", free_text=True),
     _optional(
         "reference", "text", "", "The decision's document number or audit id (文书号 / 稽核编号)."
     ),
@@ -517,6 +523,8 @@ def rule_text(spec: FieldSpec) -> str:
     if spec.choices:
         rules.append("one of " + ", ".join(map(str, spec.choices)))
     rules += _FORMAT_RULES.get(spec.dtype, [])
+    if spec.dtype == "text":
+        rules.append("free text: a tab or line break kept" if spec.free_text else _IDENTIFIER)
     return "; ".join(rules)
 
 

@@ -42,11 +42,21 @@ class Previous:
             raise
         except RunError as exc:
             raise PreviousError(str(exc)) from None
-        if before is not None and Period.parse(previous.period).last_day >= before.first_day:
+        if before is None:
+            return previous
+        period = Period.parse(previous.period)
+        if period.last_day >= before.first_day:
             raise PreviousError(
                 f"{WHAT} {previous.folder} settled {previous.period}, which does not end before "
                 f"{before.label}: growth rates compare a period with one before it (last "
                 "month's or last year's run)"
+            )
+        if period.months != before.months:
+            raise PreviousError(
+                f"{WHAT} {previous.folder} settled {previous.period} ({_months(period)}), not a "
+                f"period as long as {before.label} ({_months(before)}): growth rates compare "
+                "periods of one length (case_growth counts cases) — give last month's run for "
+                "a month, last quarter's for a quarter, last year's for a year"
             )
         return previous
 
@@ -70,6 +80,10 @@ class Previous:
 
     def to_json(self) -> dict[str, Any]:
         return self.run.to_json()
+
+
+def _months(period: Period) -> str:
+    return "1 month" if period.months == 1 else f"{period.months} months"
 
 
 def _run_of(folder: Path, city: str) -> Path:

@@ -21,6 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from engine.inputs.fields import FieldSpec
+from engine.inputs.terms import shown
 from policy_dsl.errors import PolicyError
 
 #: Raw frame column: the number of fields of a CSV row that has not as many as the header.
@@ -186,6 +187,7 @@ def checked_columns(file: str, fields: Sequence[FieldSpec], names: Sequence[str]
                 "the engine would not know which to read: keep one",
             )
         seen[name] = position
+    _refuse_misnamed(file, {spec.name for spec in fields}, names)
     required = [spec.name for spec in fields if spec.required]
     missing = [name for name in required if name not in seen]
     if missing:
@@ -197,6 +199,22 @@ def checked_columns(file: str, fields: Sequence[FieldSpec], names: Sequence[str]
             f"columns found: {', '.join(names) or '(none)'}",
         )
     return [spec.name for spec in fields if spec.name in seen]
+
+
+def _refuse_misnamed(file: str, known: set[str], names: Sequence[str]) -> None:
+    """A column named as a field with white space around or capitals (` unreasonable_cost`,
+    `LOS`) is refused: read as another column, its field would be absent — a default (no
+    unreasonable cost, every case DRG-suitable) paid in its place, without a word."""
+    for position, name in enumerate(names, start=1):
+        meant = name.strip().lower()
+        if name != meant and meant in known:
+            raise ContractError(
+                file,
+                meant,
+                f"{file}: column {position} is named '{shown(name)}', not {meant}: with white "
+                f"space around it or capitals it is not the field's name, and {meant} would be "
+                f"read as absent; name the column {meant}",
+            )
 
 
 def refuse_float32_money(file: str, frame: pl.DataFrame, fields: Sequence[FieldSpec]) -> None:

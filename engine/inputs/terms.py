@@ -17,13 +17,26 @@ import polars as pl
 RAW_PREFIX = "__raw__"
 #: Every control character (C0, DEL and C1), as a reject shows it escaped (`\u001b`).
 CONTROL_CHARACTERS = [chr(code) for code in (*range(0x20), *range(0x7F, 0xA0))]
-#: The control characters no text of the contract holds (`Terms.control`): all but a tab and a
-#: line break (CR, LF), which a quoted CSV value or a multi-line cell (a deduction's reason, a
-#: name copied from a document) may hold, and which only lay text out; ESC, NUL, BEL, C1… drive
-#: the terminal. polars looks for any of them (Aho-Corasick: a third less CPU than
-#: the regular expression), SQL for `CONTROL`, read alike by RE2 (DuckDB) and Java (Spark).
+#: The control characters a free text of the contract (`FieldSpec.free_text`: a deduction's
+#: reason, a name copied from a document) holds none of (`Terms.control`): all but a tab and a
+#: line break (CR, LF), which a quoted CSV value or a multi-line cell may hold, and which only lay
+#: text out; ESC, NUL, BEL, C1… drive the terminal. An identifier or a code (a case id, a
+#: hospital, a group, a tier…) holds none at all (`CONTROL_CHARACTERS`, `KEY_CONTROL`): a CR in
+#: a case id printed on stderr returns the cursor and hides what was before it. polars looks for
+#: any of them (Aho-Corasick: a third less CPU than the regular expression), SQL for `CONTROL`
+#: or `KEY_CONTROL`, read alike by RE2 (DuckDB) and Java (Spark).
 CONTROLS = [char for char in CONTROL_CHARACTERS if char not in "\t\n\r"]
 CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+KEY_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+#: How a reject shows a control character (`contract._escaped`): `\u001b`, not ESC.
+ESCAPED = [f"\\u{ord(char):04x}" for char in CONTROL_CHARACTERS]
+_SHOWN = dict(zip(map(ord, CONTROL_CHARACTERS), ESCAPED, strict=True))
+
+
+def shown(text: str) -> str:
+    """A text from the data (a value, a column name) as a message prints it on the terminal:
+    escaped as a reject shows it, whatever the contract let through."""
+    return text.translate(_SHOWN)
 
 
 class Terms(Protocol):
@@ -44,8 +57,9 @@ class Terms(Protocol):
     def mul(self, left: Any, right: Any) -> Any: ...
     def abs(self, value: Any) -> Any: ...
     def round(self, value: Any) -> Any: ...
-    def control(self, value: Any) -> Any:
-        """`value`, a text, holds a control character (`CONTROLS`; null for a null value)."""
+    def control(self, value: Any, free_text: bool) -> Any:
+        """`value`, a text, holds a control character (a free text: one of `CONTROLS`, an
+        identifier: any, a tab or a line break too; null for a null value)."""
         ...
 
     def among(self, value: Any, choices: Sequence[int | str]) -> Any:
@@ -105,8 +119,8 @@ class PolarsTerms:
     def round(self, value: pl.Expr) -> pl.Expr:
         return value.round()
 
-    def control(self, value: pl.Expr) -> pl.Expr:
-        return value.str.contains_any(CONTROLS)
+    def control(self, value: pl.Expr, free_text: bool) -> pl.Expr:
+        return value.str.contains_any(CONTROLS if free_text else CONTROL_CHARACTERS)
 
     def among(self, value: pl.Expr, choices: Sequence[int | str]) -> pl.Expr:
         return value.is_in(list(choices))

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+from engine.run.out_folder import OutFolderError
 from engine.run.run_lock import hold, process_alive
 
 T = TypeVar("T")
@@ -41,6 +42,8 @@ T = TypeVar("T")
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 _UNSUPPORTED = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV}
+#: A disk that does not take what is written: full, over quota, read-only, a file too large.
+_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
 
 
 def write_file_atomically(path: Path, data: bytes | str) -> None:
@@ -73,7 +76,7 @@ def replace_folder(out: Path, fill: Callable[[Path], T]) -> T:
     is held throughout, and the leftovers of killed runs are dealt with first."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with hold(out):
+    with hold(out), _in_words(out):
         repair(out)
         staging = _unique(out, ".new", lambda p: os.mkdir(p, 0o777))
         try:
@@ -84,6 +87,32 @@ def replace_folder(out: Path, fill: Callable[[Path], T]) -> T:
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return value
+
+
+@contextlib.contextmanager
+def _in_words(target: Path) -> Iterator[None]:
+    """A disk full, over quota or read-only while `target` is written is said in words (the
+    write is undone: `target` is as it was), not as a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        if (why := out_of_room(exc)) is None:
+            raise
+        raise OutFolderError(
+            f"{target} could not be written: {why} — nothing of it was "
+            f"written, and what was there is kept; free space on its disk (or choose another "
+            "place) and run again"
+        ) from None
+
+
+def out_of_room(exc: OSError) -> str | None:
+    """Why a write failed, if its disk does not take it (`_NO_ROOM`: "No space left on
+    device"); None for any other error."""
+    # polars gives the number in its message only: `[Errno 28] No space left on device` (its
+    # sinks), `No space left on device (os error 28)`
+    found = re.search(r"(?:\[Errno |\(os error )(\d+)", str(exc))
+    number = exc.errno or (int(found[1]) if found else None)
+    return os.strerror(number) if number in _NO_ROOM else None
 
 
 def repair(out: Path) -> None:

@@ -408,7 +408,7 @@ def paid_far_from_cost(cases: pl.DataFrame) -> dict[str, float] | None:
     paid, cost = (
         cases.filter(both).select(pl.col("payment").sum(), pl.col("total_cost").sum()).row(0)
     )
-    if not paid or not cost or cost <= 0:
+    if not cost or cost <= 0:  # paid 0 is 0% of the cost: said
         return None
     ratio = paid / cost
     low, high = PLAUSIBLE_PAID_TO_COST

@@ -59,6 +59,8 @@ def hold(out: Path) -> Iterator[None]:
             _HELD[key] -= 1
         return
     path = lock_path(key)
+    if blocking := next((p for p in path.parents if p.exists() and not p.is_dir()), None):
+        raise OutFolderError(f"{out} cannot be written: {blocking} is a file, not a folder")
     made = _make_folders(path.parent)
     try:
         descriptor = _take(path, out)

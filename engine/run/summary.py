@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 
 from engine.inputs.contract import Inputs
+from engine.inputs.terms import shown
 from engine.plan import money
 from engine.run.indicators import HEADLINE
 from engine.run.outputs import stage_statements
@@ -150,7 +151,9 @@ def rejected_because_lines(inputs: Inputs) -> list[str]:
     lines = []
     for cause, keys in inputs.rejected_because().items():
         total = sum(keys.values())
-        parts = [f"{key}: {cases}{_why(upstream, key)}" for key, cases in list(keys.items())[:5]]
+        parts = [
+            f"{shown(key)}: {cases}{_why(upstream, key)}" for key, cases in list(keys.items())[:5]
+        ]
         more = f", and {len(keys) - 5} more" if len(keys) > 5 else ""
         lines.append(f"{total} cases rejected because {cause} ({'; '.join(parts)}{more})")
     return lines

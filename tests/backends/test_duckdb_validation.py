@@ -19,7 +19,7 @@ from engine.inputs.contract import ContractError, Inputs, load_tables
 from engine.inputs.fields import CASE_FIELDS, FieldSpec
 from engine.plan.sql.duckdb_runner import DuckDB
 from tests.conftest import POLICIES, SAMPLE, run_cli
-from tests.engine.test_contract import CASE_REJECTS, case, write_inputs
+from tests.engine.test_contract import CASE_REJECTS, HOSPITALS, case, write_inputs
 from tests.engine.test_fuzz_data import _as_parquet, folders
 
 XUANCHENG = str(POLICIES / "xuancheng" / "2024.policy")
@@ -267,3 +267,73 @@ def test_a_text_holding_a_control_character_rejects_its_row_alike(
     assert "holds a control character" in shown
     assert not any(0 <= ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in shown)
     assert inputs.cases["case_id"].to_list() == ["C0001"]
+
+
+@pytest.mark.parametrize("form", ["csv", "parquet"])
+def test_a_tab_or_line_break_rejects_an_identifier_and_stays_in_free_text_alike(
+    tmp_path: Path, form: str
+) -> None:
+    """A CR, LF or tab inside an identifier or a code (case id, group, secondary group, scheme,
+    tier) rejects its row, in polars and DuckDB alike, shown escaped (on fix28 accepted, and a
+    case id `C3\\rOK` printed raw on stderr hid the line before it); a name, free text, keeps
+    its line break."""
+    rows = [
+        case("C0001"),
+        case("C0002", drg_code="ES\n35"),
+        case("C0003\rOK everything fine"),
+        case("C0004", secondary_drg="GB\t29"),
+        case("C0005", insurance_type="职工\r\n异地", hospital_id="H0002"),
+    ]
+    hospitals = [{**HOSPITALS[0], "name": "示范市\n第一人民医院"}, {**HOSPITALS[1], "tier": "B\nC"}]
+    folder = write_inputs(tmp_path, rows, hospitals)
+    if form == "parquet":
+        for name in ("cases", "hospitals"):
+            frame = pl.read_csv(folder / f"{name}.csv", infer_schema=False)
+            (folder / f"{name}.csv").unlink()
+            frame.write_parquet(folder / f"{name}.parquet")
+    inputs = assert_same(folder)
+    assert isinstance(inputs, Inputs)
+    assert inputs.rejects.select("file", "row", "key", "field", "value").rows() == [
+        (f"hospitals.{form}", 2, "H0002", "tier", "B\\u000aC"),
+        (f"cases.{form}", 2, "C0002", "drg_code", "ES\\u000a35"),
+        (
+            f"cases.{form}",
+            3,
+            "C0003\\u000dOK everything fine",
+            "case_id",
+            "C0003\\u000dOK everything fine",
+        ),
+        (f"cases.{form}", 4, "C0004", "secondary_drg", "GB\\u000929"),
+        (f"cases.{form}", 5, "C0005", "insurance_type", "职工\\u000d\\u000a异地"),
+    ]
+    assert (
+        "an identifier or code holds none, nor a tab or a line break" in inputs.rejects["reason"][0]
+    )
+    assert inputs.cases["case_id"].to_list() == ["C0001"]
+    assert inputs.hospitals["name"].to_list() == ["示范市\n第一人民医院"]
+
+
+@pytest.mark.parametrize("form", ["csv", "parquet"])
+@pytest.mark.parametrize("name", [" unreasonable_cost", "drg_suitable ", "LOS", " hospital_id"])
+def test_a_column_named_as_a_field_with_spaces_or_capitals_is_refused_alike(
+    tmp_path: Path, form: str, name: str
+) -> None:
+    """On fix28 ` unreasonable_cost` or `drg_suitable ` (a header typed `a, b`) was another
+    column: the field was absent and its default paid in its place (no unreasonable cost,
+    every case DRG-suitable), exit 0 — ` hospital_id` was "no column hospital_id"."""
+    rows = [case("C0001", unreasonable_cost="100", los="3", drg_suitable="false")]
+    folder = write_inputs(tmp_path, rows)
+    frame = pl.read_csv(folder / "cases.csv", infer_schema=False)
+    frame = frame.rename({name.strip().lower(): name})
+    (folder / "cases.csv").unlink()
+    if form == "parquet":
+        frame.write_parquet(folder / "cases.parquet")
+    else:
+        frame.write_csv(folder / "cases.csv")
+    meant = name.strip().lower()
+    position = frame.columns.index(name) + 1
+    assert assert_same(folder) == (
+        f"cases.{form}: column {position} is named '{name}', not {meant}: with white space "
+        f"around it or capitals it is not the field's name, and {meant} would be read as "
+        f"absent; name the column {meant}"
+    )

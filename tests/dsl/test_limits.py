@@ -20,7 +20,13 @@ from policy_dsl.check import check
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.format import format_policy
 from policy_dsl.limits import MAX_DEPTH, MAX_DIGITS, number_problem
-from policy_dsl.loader import policy_from_text, resolve
+from policy_dsl.loader import (
+    MAX_CHARACTERS,
+    PolicyFileError,
+    policy_from_text,
+    read_policy_file,
+    resolve,
+)
 from policy_dsl.lower import compile_text
 from policy_dsl.parser import parse
 from tests.conftest import run_cli
@@ -241,3 +247,16 @@ def test_an_accepted_number_is_the_double_the_engine_computes_with(written: str)
     as_double = float(written)
     assert math.isfinite(as_double) and as_double != 0
     assert Decimal(format(as_double, f".{MAX_DIGITS}g")) == Decimal(written)
+
+
+def test_a_device_or_an_overlong_file_is_refused_as_a_policy_before_it_fills_the_memory(
+    tmp_path: Path,
+) -> None:
+    """On fix28 `render --vs /dev/zero` (or `check`, `settle --policy` on a link to it) read
+    NULs until the kernel killed it (exit 137, gigabytes taken from the machine); a file of
+    another kind named .policy (a data dump) was read whole before being parsed."""
+    (tmp_path / "dump.policy").write_text("a" * (MAX_CHARACTERS + 1), encoding="utf-8")
+    with pytest.raises(PolicyFileError, match="it is longer than 2,000,000 characters"):
+        read_policy_file(tmp_path / "dump.policy")
+    with pytest.raises(PolicyFileError, match="it is not a file but a device or a pipe"):
+        read_policy_file("/dev/zero")  # (second: on fix28 this one never ends)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
 
 import pytest
 
-from engine.run import atomic
+from engine.commands import settle as settle_command
+from engine.run import atomic, table_files
+from tests.conftest import POLICIES, SAMPLE, run_cli
 
 
 def test_a_file_is_replaced_by_a_new_one_with_its_permissions(tmp_path: Path) -> None:
@@ -123,3 +126,44 @@ def test_on_linux_the_two_folders_are_exchanged_in_one_step(tmp_path: Path) -> N
     assert atomic._exchange(first, second)
     assert (first / "manifest.json").read_text() == "b"
     assert (second / "manifest.json").read_text() == "a"
+
+
+def test_a_disk_full_while_settle_writes_is_said_and_the_old_outputs_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that fills while the tables are written (polars' sink says `[Errno 28] No space
+    left on device` with no errno) ended settle in a traceback on fix28 (the staging folder was
+    removed and `--out` kept): now in words, exit 1, `--out` as it was."""
+    argv = ["settle", "--policy", str(POLICIES / "xuancheng" / "2024.policy")]
+    argv += ["--data", str(SAMPLE), "--period", "2024-03", "--out", str(tmp_path / "out")]
+    assert run_cli(capsys, *argv)[0] == 0
+    before = sorted((p.relative_to(tmp_path), p.read_bytes()) for p in tmp_path.rglob("*.csv"))
+
+    def full(*args: object, **kwargs: object) -> str:
+        raise OSError("[Errno 28] No space left on device")
+
+    monkeypatch.setattr(table_files, "write_table", full)
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 1 and "Traceback" not in err
+    assert f"{tmp_path / 'out'} could not be written: No space left on device — nothing" in err
+    assert sorted((p.relative_to(tmp_path), p.read_bytes()) for p in tmp_path.rglob("*.csv")) == (
+        before
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_read_only_disk_where_the_lock_is_taken_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On fix28 a read-only `--out` ended in a traceback where the run takes its lock."""
+    lock = tmp_path / ".out.lock"
+
+    def read_only(out: Path) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(lock))
+
+    monkeypatch.setattr(settle_command, "hold", read_only)
+    argv = ["settle", "--policy", str(POLICIES / "xuancheng" / "2024.policy")]
+    argv += ["--data", str(SAMPLE), "--period", "2024-03", "--out", str(tmp_path / "out")]
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 1 and "Traceback" not in err
+    assert f"{lock} could not be written: Read-only file system" in err

@@ -106,6 +106,18 @@ REFUSED = [
         "budget.yaml:5: values.tier_budget.B is 'lots'; expected an amount in 元",
     ),
     (
+        "a hexadecimal amount",  # YAML 1.1 reads it as 332,785,319 元
+        XUANCHENG,
+        "  drg_fund: 0x13D5C6A7\n",
+        "budget.yaml:4: values.drg_fund is '0x13D5C6A7'; expected an amount in 元",
+    ),
+    (
+        "a base-60 amount",  # YAML 1.1 reads it as 90 元
+        XUANCHENG,
+        "  drg_fund: 1:30\n",
+        "budget.yaml:4: values.drg_fund is '1:30'; expected an amount in 元",
+    ),
+    (
         "an unknown field",
         XUANCHENG,
         "  drg_fund: 1\nnotes: hello\n",
@@ -149,6 +161,9 @@ ACCEPTED = [
     ("  drg_fund: 1.2e9\n", 1.2e9),
     ("  drg_fund: 1_000_000.05\n", 1_000_000.05),
     ("  drg_fund: 90071992547.41\n", 90071992547.41),
+    ("  drg_fund: 0332771605\n", 332771605),  # YAML 1.1: octal, 57,406,341 元
+    ("  drg_fund: 0332771895\n", 332771895),  # not octal: YAML 1.1 read it as text
+    ("  drg_fund: 1_000\n", 1000),
 ]
 
 

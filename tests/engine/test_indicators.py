@@ -211,6 +211,23 @@ def test_a_previous_run_that_does_not_end_before_the_period_is_refused(
     assert Previous.read(tmp_path / "out-03", "suzhou", Period.parse("2024-04")).period == "2024-03"
 
 
+@pytest.mark.parametrize(("period", "months"), [("2024-Q2", "3 months"), ("2025", "12 months")])
+def test_a_previous_run_of_another_length_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], period: str, months: str
+) -> None:
+    """March's run as the `--previous` of the second quarter or of 2025 was taken (exit 0):
+    case_growth compared a quarter's or a year's cases with a month's."""
+    march, april = two_months(tmp_path)
+    write_outputs(settled(march, "2024-03"), tmp_path / "out-03")
+    argv = ["settle", "--policy", str(SUZHOU), "--data", str(april), "--period", period]
+    code, _, err = run_cli(
+        capsys, *argv, "--out", str(tmp_path / "out"), "--previous", str(tmp_path / "out-03")
+    )
+    expected = f"settled 2024-03 (1 month), not a period as long as {period} ({months})"
+    assert code == 1 and expected in err and "Traceback" not in err, err
+    assert not (tmp_path / "out").exists()
+
+
 # ---- not available, targets -------------------------------------------------------------------
 
 

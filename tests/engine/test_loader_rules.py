@@ -164,11 +164,16 @@ def test_quoted_commas_and_empty_last_fields_are_counted_right(tmp_path: Path) -
 
 
 def test_a_value_spanning_lines_is_counted_by_records(tmp_path: Path) -> None:
+    """C3's extra field is on row 3, not line 4; C2's line break is in a code (insurance_type),
+    which holds none (a name, free text, does: `test_duckdb_validation`)."""
     rows = [case("C1", drg_suitable=""), case("C2", insurance_type="职工\n异地"), case("C3")]
     folder = write_inputs(tmp_path, rows)
     text = (folder / "cases.csv").read_text(encoding="utf-8")
     (folder / "cases.csv").write_text(text.replace("\nC3,", "\nC3,x,"), encoding="utf-8")
-    assert [row for row, _, _ in _case_rejects(folder)] == [3]
+    assert [(row, field) for row, field, _ in _case_rejects(folder)] == [
+        (2, "insurance_type"),
+        (3, "(row)"),
+    ]
 
 
 # ---- encodings and Excel --------------------------------------------------------------------

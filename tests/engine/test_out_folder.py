@@ -384,3 +384,24 @@ def test_the_root_of_the_file_system_as_out_is_refused_in_words(
     traceback (`PosixPath('/') has an empty name`)."""
     code, _, err = run(capsys, *args, "--out", "/")
     assert code == 1 and "--out / is the root of the file system" in err, err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["settle", "--policy", XUANCHENG, "--data", str(SAMPLE), "--period", "2024-03", "--out"],
+        ["sample", "--cases", "1000", "--out"],
+        ["render", XUANCHENG, "--no-pdf", "--out"],
+        ["init", "sz", "--policies"],
+    ],
+)
+def test_an_out_under_a_file_is_refused_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    """`--out a_file/x` (or `init --policies a_file`) ended in a NotADirectoryError traceback on
+    fix28, where the lock is taken."""
+    (tmp_path / "a_file").write_text("mine")
+    code, _, err = run(capsys, *args, str(tmp_path / "a_file" / "x"))
+    assert code == 1 and "Traceback" not in err, err
+    assert f"cannot be written: {tmp_path / 'a_file'} is a file, not a folder" in err
+    assert (tmp_path / "a_file").read_text() == "mine"

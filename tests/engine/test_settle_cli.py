@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from engine.commands.settle import Job, report_missing
 from engine.run.settle import load_policy
 from tests.conftest import POLICIES, SAMPLE
 from tests.conftest import run_cli as run
@@ -354,3 +356,23 @@ def test_the_summary_shows_the_year_ends_final_amount_and_clearing_due(
     assert reports["total_year_end_due"] == float(written["total_year_end_due"])
     monthly = json.loads(out)["stages"][0]
     assert monthly["stage"] == "monthly" and monthly["reports"] == []  # per month: summary.csv
+
+
+def test_case_ids_a_failing_run_prints_are_shown_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The case ids settle prints for cases without outputs or paid below zero ("first: …",
+    "drgpolicy explain --case …") are escaped as a reject shows them, whatever the contract let
+    through: on fix28 a CR in an id was printed raw, and returned the cursor over the line."""
+    job = Job(Path("p.policy"), None, None, "")  # type: ignore[arg-type]
+    manifest = {
+        "period": "2024",
+        "missing_outputs": {"pay": {"payment": 1}},
+        "missing_output_cases": {"pay": ["C1\rOK everything fine"]},
+        "paid_below_zero": {"pay": {"cases": 1, "first": ["C2\x1b[2J"]}},
+    }
+    args = argparse.Namespace(out=tmp_path, data=tmp_path)
+    assert report_missing(job, manifest, args)
+    err = capsys.readouterr().err
+    assert "first: C1\\u000dOK everything fine)" in err and "--case C2\\u001b[2J " in err
+    assert not any(ord(char) < 0x20 and char != "\n" for char in err)

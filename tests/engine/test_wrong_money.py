@@ -324,6 +324,24 @@ def test_a_budget_in_wan_yuan_is_said(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 0 and "paid_far_from_cost" not in sound and "warning" not in err
 
 
+def test_a_budget_of_zero_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """budget.yaml's `drg_fund` written 0: every case is paid 0 — 0% of what it costs, said as
+    a budget in 万元 is (on fix28 silent: a paid total of 0 was "nothing to compare")."""
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    budget = (data / "budget.yaml").read_text(encoding="utf-8")
+    (data / "budget.yaml").write_text(budget.replace("332771895", "0"), encoding="utf-8")
+    out = tmp_path / "out"
+    xuancheng = ("settle", "--policy", str(POLICIES / "xuancheng" / "2024.policy"))
+    code, _, err = run_cli(
+        capsys, *xuancheng, "--period", "2024", "--data", str(data), "--out", str(out)
+    )
+    cost = pl.read_csv(out / "settlement" / "cases.csv")["total_cost"].sum()
+    far = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["paid_far_from_cost"]
+    assert far == {"settlement": {"paid": 0.0, "cost": round(cost, 2), "ratio": 0.0}}
+    assert code == 0 and "warning: stage settlement: the cases are paid 0.00% of what" in err, err
+
+
 def test_costs_in_fen_are_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """cases.csv's `total_cost` written in 分 (each within the contract's bounds one by one):
     the budget is shared as before, so the cases are paid 1/100 of what the file says they

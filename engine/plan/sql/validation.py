@@ -39,7 +39,7 @@ from engine.inputs.reading import (
     refuse_float32_money,
     unreadable,
 )
-from engine.inputs.terms import CONTROL, RAW_PREFIX
+from engine.inputs.terms import CONTROL, KEY_CONTROL, RAW_PREFIX
 from engine.plan.sql import build as b
 from engine.plan.sql.case_table import DuckCases
 from engine.plan.sql.duckdb_runner import DuckDB
@@ -117,8 +117,9 @@ class SqlTerms:
     def round(self, value: b.Node) -> b.Node:
         return exp.Round(this=value)
 
-    def control(self, value: b.Node) -> b.Node:
-        return exp.RegexpLike(this=value, expression=b.text(CONTROL))
+    def control(self, value: b.Node, free_text: bool) -> b.Node:
+        pattern = CONTROL if free_text else KEY_CONTROL
+        return exp.RegexpLike(this=value, expression=b.text(pattern))
 
     def among(self, value: b.Node, choices: Sequence[int | str]) -> b.Node:
         literals = [b.text(v) if isinstance(v, str) else b.integer(v) for v in choices]
