@@ -184,13 +184,15 @@ def add_data_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_encoding_argument(parser: argparse.ArgumentParser) -> None:
+def add_encoding_argument(
+    parser: argparse.ArgumentParser, files: str = "the CSV data files"
+) -> None:
     parser.add_argument(
         "--encoding",
         choices=sorted(ENCODINGS),
         default="utf8",
-        help="encoding of the CSV data files (for `test`, of the example files): utf8 (the "
-        "default) or gbk (GBK / GB18030, as Excel and many Chinese systems save them)",
+        help=f"encoding of {files}: utf8 (the default) or gbk (GBK / GB18030, as Excel and many "
+        "Chinese systems save them)",
     )
 
 

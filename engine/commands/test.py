@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "paths", nargs="+", type=Path, help="policies/, a city folder or example files"
     )
-    add_encoding_argument(parser)
+    add_encoding_argument(parser, "the example files")
     parser.set_defaults(run=run)
 
 

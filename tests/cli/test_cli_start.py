@@ -71,3 +71,17 @@ def test_the_full_parser_still_has_every_command() -> None:
     parser = cli.build_parser()
     actions = [a for a in parser._actions if a.dest == "command"]
     assert set(actions[0].choices or {}) == set(cli.COMMANDS)
+
+
+@pytest.mark.parametrize(
+    ("command", "files"), [("settle", "the CSV data files"), ("test", "the example files")]
+)
+def test_encoding_help_names_the_files_of_its_command(
+    capsys: pytest.CaptureFixture[str], command: str, files: str
+) -> None:
+    """`--encoding` is one argument shared by five commands; its help names what it decodes
+    for the command it is on (it said "for `test`, of the example files" on settle too)."""
+    with pytest.raises(SystemExit):
+        run_cli(capsys, command, "--help")
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"encoding of {files}: utf8" in out and "for `test`" not in out
