@@ -207,8 +207,9 @@ def test_xuancheng_changes_carry_their_aspects_and_citations() -> None:
     assert [x.name for x in special.aspects] == ["citations"] and special.citation_only
     assert special.new_citations == (
         'source xc2024 "参照特病单议流程"',
-        'assumption "经专家评议认定的病例，优先于其他分类（沿用 2023 年版）。16号 的特病单议规则原文未核：'
-        '所引原话出自二（二）激励机制一句，只说明有特病单议流程，不给出特病单议病例的次序与点数"',
+        'assumption "经专家评议认定的病例，优先于其他分类（沿用 2023 年版）。'
+        "16号 的特病单议规则原文未核：所引原话出自二（二）激励机制一句，"
+        '只说明有特病单议流程，不给出特病单议病例的次序与点数"',
     )
     ungrouped = by_clause["class:category/ungrouped"]
     assert ungrouped.citation_only and ungrouped.new_citations == (
