@@ -49,7 +49,8 @@ LEVEL_SHARE, COST_SHARE = 0.8, 0.2  # 2024: level coefficient 80% + cost coeffic
 NEW_HOSPITAL_SHARE = 0.8  # 2024: 80% of the level coefficient, not below the level minimum
 # (the lowest coefficient in force among the level's hospitals with history: filed, else measured)
 # (one coefficient per hospital, from its history: cost per weight = hist_avg_cost × hist_cases ÷
-# hist_weight_total, of the hospital, its level and the city; a filed coefficient > 0 wins)
+# hist_weight_total, of the hospital, its level and the city; a filed coefficient > 0 wins, a new
+# or no-history hospital's not below the level minimum)
 # 2024: 4‰ (level 0 unrated, 1, 2) / 6‰ (level 3) of the hospital's DRG cases
 INCENTIVE_SHARE = {0: 0.004, 1: 0.004, 2: 0.004, 3: 0.006}
 BILATERAL = 1.5  # 2024: 1.5 × the base points (the higher of that and the class points)
@@ -307,7 +308,7 @@ def _groups(catalog: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
 def _coefficients(hospitals: pl.DataFrame) -> pl.DataFrame:
     """The 2024 coefficient of each hospital (row h), from the hospitals' history (cost per
     weight of the hospital, its level and the city), or the filed coefficient where one is
-    given."""
+    given — a new or no-history hospital's not below the lowest in force at its level."""
     column = {c: pl.col(c) for c in ("is_new", "hist_avg_cost", "hist_cases", "hist_weight_total")}
     no_history = (
         column["is_new"]
@@ -362,7 +363,11 @@ def _coefficients(hospitals: pl.DataFrame) -> pl.DataFrame:
             .otherwise("combined")
         )
         .with_columns(
-            hospital_coefficient=pl.when(pl.col("filed") > 0).then("filed").otherwise("measured"),
+            hospital_coefficient=pl.when((pl.col("filed") > 0) & pl.col("no_history"))
+            .then(pl.max_horizontal("filed", "level_min"))
+            .when(pl.col("filed") > 0)
+            .then("filed")
+            .otherwise("measured"),
             coefficient_gap=pl.when(pl.col("filed") > 0)
             .then(pl.col("filed") - pl.col("measured"))
             .otherwise(0.0),

@@ -247,17 +247,32 @@ def check_invariant(entry: Entry, lookup: Callable[[str], Info | None], report: 
     assert isinstance(decl, a.Invariant)
     rule = decl.rule
     problem = None
+    names = [rule.target] if isinstance(rule, a.Monotone) else []
+    names += [rule.target, rule.budget] if isinstance(rule, a.Closes) else []
+    info = {name: lookup(name) for name in names}
+    unknown = [name for name, found in info.items() if found is None]
+    for name in unknown:  # E101, as an unknown name anywhere (a missing base's, reported once)
+        report(
+            entry.file.source.diagnostic(
+                "E101",
+                f"invariant `{decl.name}`: unknown name `{name}`",
+                rule.span,
+                "name a definition of this policy or of the version it extends",
+            )
+        )
+    if unknown:
+        return
     if isinstance(rule, a.Monotone):
-        target, field = lookup(rule.target), CORE_FIELDS.get(rule.field)
+        target, field = info[rule.target], CORE_FIELDS.get(rule.field)
         if target is None or target.type.kind != "number":
             problem = f"`{rule.target}` is not a numeric definition"
         elif field is None or field.table != "cases" or field.type.kind != "number":
             problem = f"`{rule.field}` is not a numeric case field"
     elif isinstance(rule, a.Closes):
-        target, budget = lookup(rule.target), lookup(rule.budget)
+        target, budget = info[rule.target], info[rule.budget]
         if target is None or budget is None:
-            problem = f"`{rule.target}` and `{rule.budget}` must both be definitions"
-        elif not (target.type.same(TYPE_NAMES["money"]) and budget.type.same(TYPE_NAMES["money"])):
+            return  # E101 above
+        if not (target.type.same(TYPE_NAMES["money"]) and budget.type.same(TYPE_NAMES["money"])):
             problem = "`closes` compares money with money"
     if problem:
         report(

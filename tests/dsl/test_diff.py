@@ -89,7 +89,8 @@ XUANCHENG_2023_TO_2024 = {
     "definition:hospital_coefficient": (
         "changed",
         "if no_history then level_coefficient else combined_coefficient",
-        "if filed_coefficient > 0 then filed_coefficient else measured_coefficient",
+        "if filed_coefficient > 0 then (if no_history then max(filed_coefficient,"
+        " level_min_coefficient) else filed_coefficient) else measured_coefficient",
     ),
     "definition:coefficient": (
         "changed",
@@ -153,6 +154,11 @@ XUANCHENG_2023_TO_2024 = {
         None,
         "rank(cost_per_point asc within level where horse_race_member)",
     ),
+    "invariant:monotone_points": (
+        "changed",
+        "monotone case_points in total_cost",
+        "monotone settled_points in total_cost",
+    ),
 }
 #: The changes of words only: the same rule, other citations (and a new label).
 CITATION_ONLY_2024 = {
@@ -169,7 +175,7 @@ def xuancheng_diff() -> list[Change]:
 
 def test_xuancheng_2023_to_2024_lists_exactly_the_expected_changes() -> None:
     found = xuancheng_diff()
-    assert len(found) == len({c.clause for c in found}) == 34
+    assert len(found) == len({c.clause for c in found}) == 35
     assert {c.clause: (c.kind, c.old, c.new) for c in found} == XUANCHENG_2023_TO_2024
     assert {c.clause for c in found if c.citation_only} == CITATION_ONLY_2024
 
@@ -201,7 +207,9 @@ def test_xuancheng_changes_carry_their_aspects_and_citations() -> None:
     assert [x.name for x in special.aspects] == ["citations"] and special.citation_only
     assert special.new_citations == (
         'source xc2024 "参照特病单议流程"',
-        'assumption "经专家评议认定的病例，优先于其他分类（沿用 2023 年版）"',
+        'assumption "经专家评议认定的病例，优先于其他分类（沿用 2023 年版）。'
+        "16号 的特病单议规则原文未核：所引原话出自二（二）激励机制一句，"
+        '只说明有特病单议流程，不给出特病单议病例的次序与点数"',
     )
     ungrouped = by_clause["class:category/ungrouped"]
     assert ungrouped.citation_only and ungrouped.new_citations == (

@@ -49,6 +49,50 @@ def test_invariants_hold_on_generated_data(path: Path, data: dict[str, Any]) -> 
     assert check_invariants(result, monotone_cases=20) == []
 
 
+XUANCHENG_2024 = POLICIES / "xuancheng" / "2024.policy"
+
+
+def test_xuancheng_incentive_keeps_settled_points_rising() -> None:
+    """Xuancheng 2024 compares an incentive case's points with the points it would settle at
+    (group points × the hospital coefficient): at a filed coefficient of 0.8, a GB15 case (120
+    points) is kept at 13 000 元 — 13 000 ÷ 12 003.83 × 100 = 108.3 incentive points > 96 — and
+    settles at 108.3 points, coefficient 1; at 9 750 元 (81.2 < 96) it is no candidate and settles
+    at 96 (120 × 0.8). Its settled points rise with its cost, its case points (120 → 108.3) do
+    not: the invariant the 2024 file asserts is on the settled points (the 2023 one, on the case
+    points, failed here)."""
+    hospitals = [
+        {
+            "hospital_id": "H2",
+            "level": 2,
+            "is_new": False,
+            "hist_avg_cost": 10000,
+            "hist_cases": 100,
+            "hist_weight_total": 100,
+            "filed_coefficient": 0.8,
+        }
+    ]
+    case = {"hospital_id": "H2", "drg_code": "GB15", "discharge_date": "2024-06-15"}
+    cases = [
+        {**case, "case_id": f"C{i:03d}", "total_cost": 12000.0, "incentive_approved": False}
+        for i in range(260)  # 4‰ of 261 DRG cases: a quota of 1
+    ] + [{**case, "case_id": "K", "total_cost": 13000.0, "incentive_approved": True}]
+    data = {
+        "hospitals": hospitals,
+        "groups": [{"drg_code": "GB15", "weight": 1.2, "avg_cost": 12000}],
+        "cases": cases,
+        "budget": {"drg_fund": 1000000},
+    }
+    policy = COMPILED[XUANCHENG_2024]
+    with tempfile.TemporaryDirectory() as folder:
+        result = settle(
+            policy, load_data(write_dataset(data, Path(folder)), policy), Period.parse("2024")
+        )
+    kept = result.stages["settlement"].cases.filter(pl.col("case_id") == "K")
+    assert kept["settled_points"].item() == pytest.approx(13000 / (12000 * 260 + 13000) * 261e2)
+    assert kept["coefficient"].item() == 1
+    assert check_invariants(result, monotone_cases=300) == []
+
+
 def _fen(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 

@@ -17,7 +17,7 @@ from engine.inputs.contract import load_inputs
 from engine.inputs.rundata import Period
 from engine.plan import money
 from engine.run.outputs import stage_tables, write_outputs
-from engine.run.settle import Settlement, load_data, load_policy, settle
+from engine.run.settle import Settlement, load_data, load_policy, policy_fields, settle
 from engine.synthetic.sample import generate_sample
 from policy_dsl import ir
 from tests.conftest import POLICIES
@@ -42,7 +42,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def both(policy: ir.Policy, data: Path) -> tuple[Settlement, handwritten.Result]:
     engine = settle(policy, load_data(data, policy), Period.parse("2024"))
-    hand = handwritten.settle(load_inputs(data, budget_names=["drg_fund"]), 2024)
+    # the policy's own hospital columns too (filed_coefficient, hospital_type)
+    inputs = load_inputs(data, extra=policy_fields(policy)[0], budget_names=["drg_fund"])
+    hand = handwritten.settle(inputs, 2024)
     return engine, hand
 
 
@@ -146,6 +148,7 @@ def boundary_city() -> dict[str, Any]:
             "hist_avg_cost": 8000,
             "hist_cases": 90,
             "hist_weight_total": 60,
+            "filed_coefficient": None,
         },
         {
             "hospital_id": "H2",
@@ -154,6 +157,7 @@ def boundary_city() -> dict[str, Any]:
             "hist_avg_cost": 9000,
             "hist_cases": 200,
             "hist_weight_total": 180,
+            "filed_coefficient": None,
         },
         {
             "hospital_id": "H3",
@@ -162,6 +166,7 @@ def boundary_city() -> dict[str, Any]:
             "hist_avg_cost": 12000,
             "hist_cases": 500,
             "hist_weight_total": 700,
+            "filed_coefficient": None,
         },
         {
             "hospital_id": "H4",
@@ -170,6 +175,7 @@ def boundary_city() -> dict[str, Any]:
             "hist_avg_cost": 0,
             "hist_cases": 0,
             "hist_weight_total": 0,
+            "filed_coefficient": 0.5,
         },
         {
             "hospital_id": "H5",
@@ -178,6 +184,7 @@ def boundary_city() -> dict[str, Any]:
             "hist_avg_cost": 0,
             "hist_cases": 0,
             "hist_weight_total": 0,
+            "filed_coefficient": 1.5,
         },
     ]
     groups = [  # every benchmark 10 000 元, so cost ratios are exact
@@ -229,8 +236,9 @@ def boundary_city() -> dict[str, Any]:
     case("M03", "H2", "GB15", 10000, bilateral=True)
     case("M04", "H2", "GB15", 10000, bilateral=True, multi_site=True, secondary_drg="GB11")
     case("M05", "H2", "GB15", 2000, bilateral=True)  # low, bilateral
-    case("M06", "H4", "GB15", 9000)  # new hospital
-    case("M07", "H5", "GB15", 9500)  # no history
+    # new, filed 0.5: below the level's lowest (H2's, the only level-2 hospital with history)
+    case("M06", "H4", "GB15", 9000)
+    case("M07", "H5", "GB15", 9500)  # no history, filed 1.5: above the level's lowest (H1's)
     case("M08", "H2", "FV25", 30000, bilateral=True)  # unstable: no bilateral
     case("S01", "H2", "GB15", 20000, special=True, unreasonable=1000)
     case("U01", "H3", "0000", 15000)
@@ -296,6 +304,11 @@ def test_every_boundary_settles_the_same(policy: ir.Policy, tmp_path: Path) -> N
     assert points["I01"] > 300
     assert points["I02"] == pytest.approx(80 + (4 - 3) * 80)
     assert points["I03"] == pytest.approx(300 + (6 - 2) * 300)
+    # H2's cost per weight 9000 × 200 ÷ 180 = 10 000, the city's 8 520 000 ÷ 940: the level-2
+    # coefficient, H2's, and the lowest; a new hospital's filed coefficient is held to it
+    settled = dict(hand.cases.select("case_id", "settled_points").iter_rows())
+    assert settled["M06"] == pytest.approx(80 * 10000 * 940 / 8_520_000)
+    assert settled["M07"] == pytest.approx(80 * 1.5)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

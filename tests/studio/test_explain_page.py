@@ -37,9 +37,10 @@ def test_explain_page_tree_and_trace_diff(policies: Path) -> None:
     # not incentive_candidate (2024's incentive rule, false for this case: it changes nothing)
     # but H0011's coefficient, 80/20 of level and cost in 2024 against 70/30 in 2023
     assert first.startswith("⚠ first difference · hospital_coefficient = 0.823943")
-    assert "if filed_coefficient > 0 then filed_coefficient else measured_coefficient" in texts(
-        at.code
-    )  # its formula, drawn open
+    assert (
+        "if filed_coefficient > 0 then (if no_history then max(filed_coefficient,"
+        " level_min_coefficient) else filed_coefficient) else measured_coefficient"
+    ) in texts(at.code)  # its formula, drawn open
     assert any(
         "payment ← settled_points ← coefficient ← hospital_coefficient" in w
         for w in texts(at.warning)

@@ -49,7 +49,7 @@ def test_editor_marks_an_error_as_typed_then_saves_the_fix(policies: Path) -> No
     declared = line_of(base, 'text "004_')
     where = f"**W130** xuancheng/2023.policy line {declared}, column 3"
     assert [w for w in texts(at.warning) if "W130" in w] == [
-        f"{where}: the text of document `xc2024` is not found: its 36 quotes are not checked"
+        f"{where}: the text of document `xc2024` is not found: its 37 quotes are not checked"
         f"  \nhint: looked for `004_f075d89bf2526765.txt` in {policies / XC / 'sources'}; give "
         "the folder holding it with `drgpolicy check --sources DIR` (or DRGPOLICY_SOURCES)"
     ]

@@ -152,11 +152,14 @@ def coalesce(first: Node, *rest: Node) -> Node:
 
 
 def least(*nodes: Node) -> Node:
-    return exp.Least(this=nodes[0], expressions=list(nodes[1:]))
+    """LEAST skipping missing values, as polars' min_horizontal (`ignore_nulls`: without it
+    sqlglot writes DuckDB's as NULL when any argument is)."""
+    return exp.Least(this=nodes[0], expressions=list(nodes[1:]), ignore_nulls=True)
 
 
 def greatest(*nodes: Node) -> Node:
-    return exp.Greatest(this=nodes[0], expressions=list(nodes[1:]))
+    """GREATEST skipping missing values (see `least`)."""
+    return exp.Greatest(this=nodes[0], expressions=list(nodes[1:]), ignore_nulls=True)
 
 
 def in_(node: Node, values: Sequence[Node]) -> Node:
