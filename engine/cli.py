@@ -52,8 +52,9 @@ COMMANDS = {
 #: first imported; a value set in the environment is kept.
 ALLOCATOR = {"whatif": "dirty_decay_ms:-1,muzzy_decay_ms:-1"}
 ALLOCATOR_VARIABLE = "_RJEM_MALLOC_CONF"
-#: The batch commands whose numpy passes reuse freed pages (`engine.run.heap`).
-KEEP_FREED_PAGES = ("settle", "whatif")
+#: The batch commands whose numpy passes reuse freed pages (`engine.run.heap`): settle, where
+#: it was measured; not whatif, whose own allocator setting (`ALLOCATOR`) measured better alone.
+KEEP_FREED_PAGES = ("settle",)
 
 
 class _Summarised:

@@ -211,7 +211,14 @@ class _Loader(PlainLoader):
     """Plain YAML loader: numbers with a fraction or an exponent (1e8, 1.0e8: YAML 1.2) are
     decimals, read from their text; a whole number is its decimal digits (YAML 1.2), so
     `0332771605` is 332,771,605 — not YAML 1.1's octal 57,406,341 — and a hexadecimal, binary or
-    base-60 (`1:30`) one is text, refused as an amount."""
+    base-60 (`1:30`) one is text, refused as an amount. A key is its text as written: the tier
+    `08:` is "08", as the hospitals file writes it, not the number 8."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                key.tag = "tag:yaml.org,2002:str"
+        return super().construct_mapping(node, deep=deep)
 
 
 _Loader.add_implicit_resolver(

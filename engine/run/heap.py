@@ -11,7 +11,7 @@ the heap and freed memory stay there up to `TRIM_THRESHOLD`, so that later array
 pages. Polars' memory is jemalloc's (`engine.cli.ALLOCATOR`), not touched here.
 
 Process-wide and once for all, so a batch job's choice, not a library call's: the command
-line's batch commands set it (`engine.cli.KEEP_FREED_PAGES`: settle, whatif) and so do the
+line's `settle` sets it (`engine.cli.KEEP_FREED_PAGES`; not whatif: unmeasured) and so do the
 benchmarks, which time them; `settle()` itself does not — a long-lived process (the studio, a
 notebook) would keep up to 2 GB freed for good. Nothing is done where the environment sets
 glibc's malloc itself (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`, `GLIBC_TUNABLES`), or

@@ -239,3 +239,18 @@ def test_a_budget_input_of_a_grain_is_a_mapping_by_that_key() -> None:
         BudgetInput("tier_budget", "tier", "层级区域总额"),
         BudgetInput("drg_fund", None, "年度DRG基金（年终清算）"),
     ]
+
+
+def test_a_key_is_its_text_as_written(tmp_path: Path) -> None:
+    """Tiers named 08, 09, 10 (as a hospitals file writes them) stay "08", "09", "10": read as
+    whole numbers, 08 and 09 became 8 and 9 and no hospital's tier had an amount (rev28)."""
+    from engine.inputs.budget import read_yaml
+
+    path = tmp_path / "budget.yaml"
+    path.write_text(HEAD + "  tier_budget: {08: 1.5, 09: 2, 10: 3}\n  drg_fund: 0332771605\n")
+    document, _ = read_yaml(path)
+    assert document["values"] == {
+        "tier_budget": {"08": 1.5, "09": 2, "10": 3},
+        "drg_fund": 332771605,
+    }
+    assert document["year"] == 2024

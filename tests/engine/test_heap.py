@@ -31,26 +31,34 @@ def test_the_environments_settings_are_kept(monkeypatch: pytest.MonkeyPatch, var
     assert not heap.keep_freed_pages()
 
 
-def test_the_batch_commands_set_it_and_a_library_settlement_does_not(
+def test_the_settle_command_sets_it_and_a_library_settlement_does_not(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Process-wide memory behaviour is the job's choice: `drgpolicy settle` makes it, a
-    `settle()` from a long-lived process (the studio) does not."""
+    `settle()` from a long-lived process (the studio) does not, nor does another command.
+    Whoever calls `keep_freed_pages`, it reaches glibc through `heap.ctypes`: recorded here."""
     from engine import cli
     from engine.inputs.rundata import Period
     from engine.run.settle import load_data, load_policy, settle
     from tests.conftest import POLICIES, SAMPLE
 
-    calls: list[str] = []
-    monkeypatch.setattr(cli, "keep_freed_pages", lambda: calls.append("set"))
-    policy = load_policy(POLICIES / "wuhan" / "2024.policy")
-    settle(policy, load_data(SAMPLE, policy), Period.parse("2024-01"))
-    assert calls == []
-    cli.main(
-        ["validate", "--policy", str(POLICIES / "wuhan" / "2024.policy"), "--data", str(SAMPLE)]
-    )
+    calls: list[object] = []
+
+    class Glibc:
+        @staticmethod
+        def CDLL(name: object) -> object:
+            calls.append(name)
+            return object()  # no mallopt: nothing is set
+
+    for variable in heap.ENVIRONMENT:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(heap, "ctypes", Glibc)
+    monkeypatch.setattr(sys, "platform", "linux")
+    policy = POLICIES / "wuhan" / "2024.policy"
+    settle(load_policy(policy), load_data(SAMPLE, load_policy(policy)), Period.parse("2024-01"))
+    cli.main(["validate", "--policy", str(policy), "--data", str(SAMPLE)])
     assert calls == []
     missing = str(tmp_path / "nowhere.policy")
     args = ["--data", str(SAMPLE), "--period", "2024", "--out", str(tmp_path / "out")]
     assert cli.main(["settle", "--policy", missing, *args]) != 0
-    assert calls == ["set"]  # before anything else: the batch command's choice
+    assert calls == [None]  # before anything else: the batch command's choice
