@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -203,8 +204,10 @@ def checked_columns(file: str, fields: Sequence[FieldSpec], names: Sequence[str]
 
 def _refuse_misnamed(file: str, known: set[str], names: Sequence[str]) -> None:
     """A column named as a field with white space around or capitals (` unreasonable_cost`,
-    `LOS`) is refused: read as another column, its field would be absent — a default (no
-    unreasonable cost, every case DRG-suitable) paid in its place, without a word."""
+    `LOS`), or misspelt close to a field the file lacks (`unreasonable_costs`), is refused: read
+    as another column, its field would be absent — a default (no unreasonable cost, every case
+    DRG-suitable) paid in its place, without a word. A column of another name is kept unread."""
+    absent = sorted(known - set(names))
     for position, name in enumerate(names, start=1):
         meant = name.strip().lower()
         if name != meant and meant in known:
@@ -215,6 +218,21 @@ def _refuse_misnamed(file: str, known: set[str], names: Sequence[str]) -> None:
                 f"space around it or capitals it is not the field's name, and {meant} would be "
                 f"read as absent; name the column {meant}",
             )
+        close = [] if name in known else difflib.get_close_matches(meant, absent, 1, NEAR)
+        if close:
+            raise ContractError(
+                file,
+                close[0],
+                f"{file}: column {position} is named '{shown(name)}', close to the field "
+                f"{close[0]}, which the file does not have: {close[0]} would be read as absent "
+                f"and its default used; name the column {close[0]} (or, if it is another "
+                "column, a name not so close to a field's)",
+            )
+
+
+#: How close a column's name is to a field's to be taken for a misspelling of it (difflib's
+#: ratio: `unreasonable_costs` 0.97, `drg_suitible` 0.92; `los_days` to `los` 0.55).
+NEAR = 0.85
 
 
 def refuse_float32_money(file: str, frame: pl.DataFrame, fields: Sequence[FieldSpec]) -> None:

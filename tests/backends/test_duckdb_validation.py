@@ -337,3 +337,39 @@ def test_a_column_named_as_a_field_with_spaces_or_capitals_is_refused_alike(
         f"around it or capitals it is not the field's name, and {meant} would be read as "
         f"absent; name the column {meant}"
     )
+
+
+@pytest.mark.parametrize("form", ["csv", "parquet"])
+@pytest.mark.parametrize(
+    ("name", "meant"),
+    [("unreasonable_costs", "unreasonable_cost"), ("drg_suitible", "drg_suitable")],
+)
+def test_a_column_misspelt_close_to_a_field_the_file_lacks_is_refused_alike(
+    tmp_path: Path, form: str, name: str, meant: str
+) -> None:
+    """On integ28 `unreasonable_costs` was a column nobody reads: unreasonable_cost absent, no
+    case's unreasonable cost taken off, exit 0. A column of another name (`los_days`, far from
+    `los`) is still kept unread."""
+    rows = [case("C0001", unreasonable_cost="100", los="3", drg_suitable="false")]
+    folder = write_inputs(tmp_path, rows)
+    frame = pl.read_csv(folder / "cases.csv", infer_schema=False)
+    frame = frame.rename({meant: name}).with_columns(pl.lit("2").alias("los_days"))
+    (folder / "cases.csv").unlink()
+    if form == "parquet":
+        frame.write_parquet(folder / "cases.parquet")
+    else:
+        frame.write_csv(folder / "cases.csv")
+    position = frame.columns.index(name) + 1
+    assert assert_same(folder) == (
+        f"cases.{form}: column {position} is named '{name}', close to the field {meant}, which "
+        f"the file does not have: {meant} would be read as absent and its default used; name "
+        f"the column {meant} (or, if it is another column, a name not so close to a field's)"
+    )
+    frame = frame.rename({name: meant})
+    (folder / f"cases.{form}").unlink()
+    if form == "parquet":
+        frame.write_parquet(folder / "cases.parquet")
+    else:
+        frame.write_csv(folder / "cases.csv")
+    settled = assert_same(folder)
+    assert not isinstance(settled, str) and settled.cases["unreasonable_cost"].to_list() == [100.0]
