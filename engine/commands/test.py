@@ -29,6 +29,10 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     files = [f for path in args.paths for f in example_files(path)]
+    if not files:
+        given = " ".join(str(path) for path in args.paths)
+        print(f"no example files in {given}: an example is <city>/examples/*.yaml", file=sys.stderr)
+        return 1
     failed = 0
     for path in files:
         try:

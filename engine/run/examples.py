@@ -170,7 +170,14 @@ def read_example(path: Path, encoding: str = "utf8") -> Example:
 
 
 def example_files(root: Path) -> list[Path]:
-    return sorted(root.rglob("examples/*.yaml")) if root.is_dir() else [root]
+    """The example files under `root` — `policies/`, a city's folder or its `examples` folder
+    itself (each `<city>/examples/*.yaml`) — or `root`, a file."""
+    if not root.is_dir():
+        return [root]
+    found = set(root.rglob("examples/*.yaml"))
+    if root.name == "examples":
+        found |= set(root.glob("*.yaml"))
+    return sorted(found)
 
 
 def run_example(path: Path, encoding: str = "utf8") -> Outcome:

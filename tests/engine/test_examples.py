@@ -125,3 +125,19 @@ def test_an_example_with_yaml_aliases_is_refused_at_its_line(tmp_path: Path) -> 
     for text, line in ((bomb, 4), (small, 7)):
         with pytest.raises(ExampleError, match=rf"(?s)alias \(\*name\) is not read.*line {line},"):
             read_example(_example(tmp_path, text))
+
+
+def test_a_citys_examples_folder_is_run_as_its_city_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`drgpolicy test policies/wuxi/examples` ran nothing ("0 passed, 0 failed", exit 1): the
+    folder itself is where the examples are; a folder without any says so."""
+    from tests.conftest import run_cli
+
+    city = POLICIES / "wuxi"
+    assert example_files(city / "examples") == example_files(city) != []
+    code, _, err = run_cli(capsys, "test", str(city / "examples"))
+    assert code == 0 and f"{len(example_files(city))} passed, 0 failed" in err
+    code, _, err = run_cli(capsys, "test", str(tmp_path))
+    assert code == 1
+    assert err.strip() == f"no example files in {tmp_path}: an example is <city>/examples/*.yaml"
