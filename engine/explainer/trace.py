@@ -6,8 +6,7 @@ one value at a coarser grain (a hospital's, a month's, the period's), read from 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -131,25 +130,14 @@ class Trace:
     def value(self, name: str) -> Any:
         return self.step(name).value
 
-    def leading_to(self, names: Iterable[str]) -> Trace:
-        """The trace with only the steps of `names` and those they read, step by step (by their
-        inputs and the names their formulas write): a failing example shows the case's path to
-        the value it got wrong, not every definition of the stage (the standard indicators'
-        `died`, `grouped`… first). The whole trace where none of `names` is a step."""
-        by_name = {step.name: step for step in self.steps}
-        wanted = [name for name in names if name in by_name]
-        kept: set[str] = set()
-        while wanted:
-            name = wanted.pop()
-            if name in kept:
-                continue
-            kept.add(name)
-            step = by_name[name]
-            read = {*step.inputs, *re.findall(r"[A-Za-z_]\w*", step.formula)}
-            wanted += [other for other in read if other in by_name]
-        if not kept:
+    def only(self, names: Collection[str]) -> Trace:
+        """The trace with only the steps of `names`: a failing example shows the case's path to
+        the value it got wrong (`engine.run.examples.case_mismatches`), not every definition of
+        the stage (the standard indicators' `died`, `grouped`… first). The whole trace where none
+        of `names` is a step."""
+        if not any(step.name in names for step in self.steps):
             return self
-        return replace(self, steps=[step for step in self.steps if step.name in kept])
+        return replace(self, steps=[step for step in self.steps if step.name in names])
 
     def to_json(self) -> dict[str, Any]:
         return _jsonable(asdict(self))

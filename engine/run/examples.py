@@ -31,7 +31,14 @@ from engine.inputs.rundata import Period
 from engine.plan.overrides import EXAMPLE_LABELS, SettingError, checked_settings
 from engine.plan.polars.batch import StageResult, key_columns
 from engine.plan.polars.keys import KeyCodes
-from engine.run.settle import Settlement, case_results, date_problems, load_data, settle
+from engine.run.settle import (
+    Settlement,
+    case_results,
+    date_problems,
+    definitions_reached,
+    load_data,
+    settle,
+)
 from policy_dsl.check.scope import did_you_mean
 from policy_dsl.errors import PolicyError
 from policy_dsl.ir import Policy
@@ -335,6 +342,11 @@ def case_mismatches(
     steps those the wrong values read."""
     got = case_values(result.stages[stage], case_id, list(expected), result.data.codes)
     wrong = [n for n, v in expected.items() if not equal(v, got.get(n), money=n in money)]
+    # the definitions the wrong values are and read, through the IR (as a what-if re-settles)
+    reached = definitions_reached(
+        [result.stages[stage].stage], [(stage, n) for n in wrong], result.settings.definitions
+    )
+    path = {name for _, name in reached}
     return [
         Mismatch(
             f"case {case_id}",
@@ -342,7 +354,7 @@ def case_mismatches(
             expected[name],
             got.get(name),
             name in money,
-            [explain(result, case_id, stage).leading_to(wrong)] if name == wrong[-1] else [],
+            [explain(result, case_id, stage).only(path)] if name == wrong[-1] else [],
         )
         for name in wrong
     ]
