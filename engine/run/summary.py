@@ -59,11 +59,7 @@ def period_reports(result: Settlement, stage: str, summary: pl.DataFrame) -> lis
     if summary.height != 1:
         return []
     definitions = result.stages[stage].stage.definitions
-    money_reports = [
-        d
-        for d in definitions
-        if d.report and not d.grain and d.type.money == 1 and not d.type.points
-    ]
+    money_reports = [d for d in definitions if d.report and not d.grain and d.type.is_money]
     names = [d.name for d in money_reports if d.name in summary.columns]
     if not names:
         return []
