@@ -92,10 +92,22 @@ def document_texts(policy: Path) -> set[str]:
 
 
 def declared(policy: Path) -> set[str]:
-    """Every name in force in a version (its base's and the library's included), stages too."""
+    """Every name in force in a version (its base's and the library's included), stages too,
+    and each stage's own as `stage.name`."""
     resolved = resolve(read_policy_file(policy))
-    names = {getattr(e.decl, "name", None) for e in resolved.entries}
-    return {n for n in names if n} | {s.name for s in resolved.stages}
+    names = {s.name for s in resolved.stages}
+    for entry in resolved.entries:
+        name = getattr(entry.decl, "name", None)
+        if name:
+            names |= {name, f"{entry.stage}.{name}"} if entry.stage else {name}
+    return names
+
+
+def known(name: str, names: set[str]) -> bool:
+    """`name` or `stage.name` declared; what follows is a part of it (`category.high`, a class)."""
+    parts = name.split(".")
+    staged = any(n.startswith(f"{parts[0]}.") for n in names)
+    return ".".join(parts[:2]) in names if staged and len(parts) > 1 else parts[0] in names
 
 
 @pytest.mark.parametrize("path", LEDGERS, ids=lambda p: p.parent.name)
@@ -121,7 +133,7 @@ def test_every_rule_named_is_declared(path: Path) -> None:
         f"{path.name}:{row.line} #{row.number}: `{name}`"
         for row in ledger.rows
         for name in row.names
-        if name.split(".")[0] not in names
+        if not known(name, names)
     ]
     assert not unknown, "named in the ledger, declared in no file it covers:\n" + "\n".join(unknown)
 
