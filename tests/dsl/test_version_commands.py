@@ -113,11 +113,11 @@ def test_diff_text_groups_changes_by_kind(capsys: pytest.CaptureFixture[str]) ->
     code, out, err = run(capsys, "diff", OLD, NEW)
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0].endswith("35 changes (20 added, 11 changed, 4 citation only)")
-    assert "added (20)" in lines and "changed (11)" in lines and "citation only (4)" in lines
+    assert lines[0].endswith("36 changes (20 added, 11 changed, 5 citation only)")
+    assert "added (20)" in lines and "changed (11)" in lines and "citation only (5)" in lines
     assert "  + parameter low_ratio_grassroots: 30%" in lines
     assert "  ~ class category/low" in lines
-    only = lines[lines.index("citation only (4)") :]
+    only = lines[lines.index("citation only (5)") :]
     assert "  ~ definition stable_group" in only and "  ~ class category/ungrouped" in only
 
 
@@ -146,7 +146,7 @@ def test_diff_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert (data["old"]["version"], data["new"]["version"]) == ("2023", "2024")
     assert data["new"]["hash"] == compile_file(NEW).hash
-    assert len(data["changes"]) == 35
+    assert len(data["changes"]) == 36
     assert {c["clause"] for c in data["changes"]} >= {"param:low_ratio_grassroots"}
 
 
