@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from policy_dsl import ast as a
 from policy_dsl import quotes
 from policy_dsl.loader import read_policy_file, resolve
 from policy_dsl.sources import read_text
@@ -84,6 +85,12 @@ def read_ledger(path: Path) -> Ledger:
     return Ledger(path, heads["Document"][0], policies, tuple(rows))
 
 
+def document_texts(policy: Path) -> set[str]:
+    """The `text` of each document a version declares (its base's included)."""
+    resolved = resolve(read_policy_file(policy))
+    return {e.decl.value("text") or "" for e in resolved.entries if isinstance(e.decl, a.Document)}
+
+
 def declared(policy: Path) -> set[str]:
     """Every name in force in a version (its base's and the library's included), stages too."""
     resolved = resolve(read_policy_file(policy))
@@ -94,6 +101,8 @@ def declared(policy: Path) -> set[str]:
 @pytest.mark.parametrize("path", LEDGERS, ids=lambda p: p.parent.name)
 def test_every_sentence_is_the_documents_words(path: Path) -> None:
     ledger = read_ledger(path)
+    texts = set().union(*(document_texts(p) for p in ledger.policies))
+    assert ledger.document in texts, f"{path}: Document is the `text` of one of {sorted(texts)}"
     document = read_text(shared_sources() / ledger.document)
     missing = [
         f"{path.name}:{row.line} #{row.number}: {row.words[:40]}…"
