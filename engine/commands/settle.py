@@ -440,6 +440,14 @@ def _settle_job(
             f"this data, {seen['not_paid']} cases of this data paid in no month",
             file=sys.stderr,
         )
+    for file, months in manifest.get("earlier", {}).get("other_inputs", {}).items():
+        print(
+            f"{job.file}: note: {len(months)} of the {len(args.earlier)} earlier runs read another "
+            f"{file} than this run ({', '.join(months)}): the file corrected since they were "
+            "paid, or their own extract; each month's input sha256s are in manifest.json "
+            "(earlier.runs[].inputs)",
+            file=sys.stderr,
+        )
     counts = result.rows
     print(
         f"{job.file}: {counts['read']} case rows read = {counts['settled']} settled + "
