@@ -91,9 +91,10 @@ def register(subparsers: Any) -> None:
         "--previous",
         type=Path,
         metavar="DIR",
-        help="the output folder of the previous run of the same city (last year's or last "
-        "month's; or of a policy folder: its sub-folder of the city), whose indicators.csv the "
-        "growth-rate indicators read (previous.<indicator>)",
+        help="the output folder of the previous run of the same city — of the period just "
+        "before (last month's for a month: 环比) or of the same period a year earlier (同比); or "
+        "of a policy folder: its sub-folder of the city — whose indicators.csv the growth-rate "
+        "indicators read (previous.<indicator>)",
     )
     parser.add_argument(
         "--format",
