@@ -11,7 +11,7 @@ import polars as pl
 
 from engine.commands.check import add_sources_argument, sources_of
 from engine.commands.settle import add_encoding_argument, add_setting_arguments, settings_for
-from engine.explainer.explain import Trace, UnknownCase, explain
+from engine.explainer.explain import Trace, UnknownCase, payment_trace
 from engine.explainer.passages import with_passages
 from engine.explainer.report_text import render_trace
 from engine.inputs.rundata import Period
@@ -24,9 +24,10 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "explain",
         description="Settle the data under the policy, then show every step that decided one "
-        "case's payment: each definition's formula, inputs and value, the classes tried in "
-        "order and why they did not match, and the adjustments applied; under each quote cited, "
-        "its passage in the document's text where the text is found (see --sources).",
+        "case's payment (the steps its outputs read: not a definition they do not read) — each "
+        "definition's formula, inputs and value, the classes tried in order and why they did "
+        "not match, and the adjustments applied; under each quote cited, its passage in the "
+        "document's text where the text is found (see --sources).",
     )
     parser.add_argument("--case", required=True, help="the case_id")
     parser.add_argument("--policy", required=True, type=Path, help="a .policy file")
@@ -61,7 +62,7 @@ def _trace(args: argparse.Namespace, path: Path) -> Trace:
     inputs = load_data(args.data, policy, args.encoding)
     result = settle(policy, inputs, Period.parse(args.period), settings_for(policy, args))
     try:
-        trace = explain(result, args.case, args.stage)
+        trace = payment_trace(result, args.case, args.stage)
     except UnknownCase as exc:
         raise UnknownCase(f"{exc}; {case_hint(result, args.case)}") from None
     return with_passages(trace, policy, sources_of(args))

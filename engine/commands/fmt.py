@@ -10,7 +10,8 @@ file with a syntax error is reported on stderr and left untouched; the exit code
 A file that starts with a UTF-8 byte-order mark (as Windows Notepad saves) is read as usual and
 written back without it; a file whose lines end with CR LF (Windows) or a lone CR (classic Mac),
 or a mix, is read with every one of them a line end, as `drgpolicy check` reads it, and written
-back with LF. `--check` lists either as not formatted.
+back with LF. `--check` lists either as not formatted. When every file is formatted already,
+stderr says so.
 """
 
 from __future__ import annotations
@@ -118,6 +119,9 @@ def run(args: argparse.Namespace) -> int:
     for result in results:
         if result.outcome == "changed":
             _act_on(result, args)
+    if all(r.outcome == "unchanged" for r in results):
+        what = str(results[0].path) if len(results) == 1 else f"all {len(results)} files"
+        print(f"already formatted: {what}; nothing to rewrite", file=sys.stderr)
     broken = any(r.outcome == "broken" for r in results)
     unformatted = args.check and any(r.outcome == "changed" for r in results)
     return 1 if broken or unformatted else 0

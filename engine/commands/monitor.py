@@ -17,7 +17,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "monitor",
         description="Read the indicators.csv of each run (the --out folders of `drgpolicy "
-        "settle` for one city, e.g. its twelve months) and write report.html (one "
+        "settle` for one city, periods of one length that do not overlap, e.g. its twelve "
+        "months) and write report.html (one "
         "self-contained page with charts) and monitor.json (every value) to --out.",
     )
     parser.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR", help="a settle output")

@@ -91,9 +91,10 @@ def register(subparsers: Any) -> None:
         "--previous",
         type=Path,
         metavar="DIR",
-        help="the output folder of the previous run of the same city (last year's or last "
-        "month's; or of a policy folder: its sub-folder of the city), whose indicators.csv the "
-        "growth-rate indicators read (previous.<indicator>)",
+        help="the output folder of the previous run of the same city — of the period just "
+        "before (last month's for a month: 环比) or of the same period a year earlier (同比); or "
+        "of a policy folder: its sub-folder of the city — whose indicators.csv the growth-rate "
+        "indicators read (previous.<indicator>)",
     )
     parser.add_argument(
         "--format",
@@ -438,6 +439,14 @@ def _settle_job(
             f"{job.file}: stage {stage} taken from {len(args.earlier)} earlier runs: "
             f"{seen['cases_taken']} cases paid, {seen['paid_not_in_data']} of them not in "
             f"this data, {seen['not_paid']} cases of this data paid in no month",
+            file=sys.stderr,
+        )
+    for file, months in manifest.get("earlier", {}).get("other_inputs", {}).items():
+        print(
+            f"{job.file}: note: {len(months)} of the {len(args.earlier)} earlier runs read another "
+            f"{file} than this run ({', '.join(months)}): the file corrected since they were "
+            "paid, or their own extract; each month's input sha256s are in manifest.json "
+            "(earlier.runs[].inputs)",
             file=sys.stderr,
         )
     counts = result.rows

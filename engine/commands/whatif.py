@@ -180,7 +180,8 @@ def render_summary(report: Report) -> str:
     base, new = impact.base.policy, impact.new.policy
     other = f"{new.city} {new.version} (across cities)" if report.cross_city else new.version
     lines = [
-        f"{base.city} {base.version} → {other}: {impact.new.totals.cases:,} cases; "
+        f"{report.side(0, f'{base.city} {base.version}')} → {report.side(1, other)}: "
+        f"{impact.new.totals.cases:,} cases; "
         f"{effect(impact)}",
         f"  payment {show.yuan(impact.base.totals.payment)} → "
         f"{show.yuan(impact.new.totals.payment)} ({show.yuan(impact.delta, True)})",

@@ -25,7 +25,7 @@ from engine.inputs import catalog, supervision
 from engine.inputs.rundata import run_value
 from engine.plan import functions
 from engine.plan.polars.frames import KEY_COLUMNS, StageResult, key_columns
-from engine.run.settle import Settlement
+from engine.run.settle import Settlement, definitions_reached
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
 
@@ -42,6 +42,24 @@ def explain(settlement: Settlement, case_id: str, stage: str | None = None) -> T
             + ", ".join(settlement.stages)
         )
     return explainer_of(settlement, stage or settlement.settling_stages()[-1]).explain(case_id)
+
+
+def payment_trace(settlement: Settlement, case_id: str, stage: str | None = None) -> Trace:
+    """The trace of one case with only the steps that lead to its payment: the method's outputs
+    (class, points or weight, payment…) and the definitions they read, through the IR
+    (`definitions_reached`, as a what-if re-settles) — what `drgpolicy explain` and the studio's
+    Explain page show. `explain` records every case-grain definition of the stage, also those
+    nothing of the payment reads (the standard indicators' `grouped`, `died`): the conformance
+    suite compares them all. A definition fixed from outside (`--fix`) is kept where the path
+    reads it; what it would have read is not."""
+    trace = explain(settlement, case_id, stage)
+    fixed, outputs = settlement.settings.definitions, settlement.outputs()
+    stages = [settlement.stages[trace.stage].stage]
+    reached = definitions_reached(stages, [(trace.stage, n) for n in outputs], fixed)
+    names = {name for _, name in reached} | {name for name in outputs if name in fixed}
+    # a fixed definition the path reads is a step of its own; what it would have read is not
+    names |= {n for step in trace.steps if step.name in names for n in step.inputs if n in fixed}
+    return trace.only(names)
 
 
 def explainer_of(settlement: Settlement, stage: str) -> Explainer:

@@ -18,6 +18,11 @@ changed afterwards no longer says what was paid, and is refused.
 A case paid in some month but absent from the year's data adds nothing to the year's sums, and
 a case of the year's data that no month paid reads no monthly value (null, left out of a sum):
 both counts are kept in the manifest and said on stderr. A case paid in two months is refused.
+
+Each month's input files (their sha256, as its manifest gives them) are kept in the year's
+manifest beside its run; a month that read another `cases.csv`, `deductions.csv`… than the year's
+run (the file corrected since, or the month's own extract) is named there (`other_inputs`) and in
+a note on stderr.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ class EarlierRun:
     version: str
     policy_hash: str
     files: Mapping[str, str]  # stage → the sha256 its manifest gives for the stage's cases file
+    inputs: Mapping[str, str]  # input file → the sha256 of the file the run read
 
     def record(self) -> dict[str, Any]:
         return {
@@ -70,6 +76,7 @@ class EarlierRun:
             "policy_version": self.version,
             "policy_hash": self.policy_hash,
             "cases_sha256": dict(self.files),
+            "inputs": dict(self.inputs),
         }
 
 
@@ -96,10 +103,21 @@ class Earlier:
             "not_paid": int((~settled.is_in(paid.implode())).sum()),
         }
 
-    def manifest(self, settled: pl.Series) -> dict[str, Any]:
+    def other_inputs(self, inputs: Mapping[str, str]) -> dict[str, list[str]]:
+        """Input file → the months whose run read another file of that name than this run
+        (`inputs`: file → sha256) — a file corrected after a month was paid, or a month's own
+        extract: legitimate, said, never silent."""
+        found = {
+            name: [run.month for run in self.runs if run.inputs.get(name, sha) != sha]
+            for name, sha in sorted(inputs.items())
+        }
+        return {name: months for name, months in found.items() if months}
+
+    def manifest(self, settled: pl.Series, inputs: Mapping[str, str]) -> dict[str, Any]:
         return {
             "runs": [run.record() for run in self.runs],
             "stages": {stage: self.coverage(stage, settled) for stage in self.cases},
+            "other_inputs": self.other_inputs(inputs),
         }
 
 
@@ -152,7 +170,8 @@ def _run(folder: Path, policy: ir.Policy, period: Period) -> EarlierRun:
         for name in outputs
         if name.startswith(f"{stage.name}/cases.")
     }
-    return EarlierRun(folder, month, version, manifest["policy"]["hash"], files)
+    inputs = manifest.get("inputs", {})
+    return EarlierRun(folder, month, version, manifest["policy"]["hash"], files, inputs)
 
 
 def _check_months(runs: list[EarlierRun], period: Period) -> None:

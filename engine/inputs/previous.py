@@ -9,7 +9,8 @@ city is taken.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,8 @@ class Previous:
     @classmethod
     def read(cls, folder: Path | str, city: str, before: Period | None = None) -> Previous:
         """The run of `city` in `folder` (itself, or its one sub-folder of that city); with
-        `before`, a run of a period that ends before it begins."""
+        `before`, a run of the period just before it or of the same period a year earlier
+        (`just_before`)."""
         try:
             previous = cls(IndicatorRun.read(_run_of(Path(folder), city), WHAT))
         except PreviousError:
@@ -57,6 +59,14 @@ class Previous:
                 f"period as long as {before.label} ({_months(before)}): growth rates compare "
                 "periods of one length (case_growth counts cases) — give last month's run for "
                 "a month, last quarter's for a quarter, last year's for a year"
+            )
+        accepted = just_before(before)
+        if period not in accepted:
+            words = " or ".join(p.label for p in dict.fromkeys(accepted))
+            raise PreviousError(
+                f"{WHAT} {previous.folder} settled {previous.period}, not the period just before "
+                f"{before.label} nor the same period a year earlier: growth rates compare "
+                f"{before.label} with {words} (环比: the period before; 同比: a year earlier)"
             )
         return previous
 
@@ -80,6 +90,16 @@ class Previous:
 
     def to_json(self) -> dict[str, Any]:
         return self.run.to_json()
+
+
+def just_before(period: Period) -> tuple[Period, Period]:
+    """The periods a growth rate of `period` may compare it with: the one of its length that
+    ends the day before it starts (环比), and the same period a year earlier (同比) — for a
+    year, both are last year."""
+    day = period.first_day - dt.timedelta(days=1)
+    month = day.month if period.month is not None else None
+    quarter = (day.month + 2) // 3 if period.quarter is not None else None
+    return Period(day.year, month, quarter), replace(period, year=period.year - 1)
 
 
 def _months(period: Period) -> str:

@@ -21,7 +21,7 @@ WHAT = "monitor"
 
 class MonitorError(RunError):
     """Runs that cannot be put side by side: of two cities, a period twice or two that overlap,
-    none at all."""
+    periods of different lengths, none at all."""
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,8 @@ def _not_a_folder_of_runs(folder: Path) -> None:
 
 
 def runs_of(runs: list[IndicatorRun]) -> Runs:
-    """The runs side by side, refused unless of one city, each period once and none
-    overlapping another (a year's run with its months' runs)."""
+    """The runs side by side, refused unless of one city, each period once, none overlapping
+    another (a year's run with its months' runs) and all of one length (a year, then months)."""
     cities = sorted({run.city for run in runs})
     if len(cities) > 1:
         by_city = "; ".join(
@@ -105,11 +105,33 @@ def runs_of(runs: list[IndicatorRun]) -> Runs:
                 "a city over periods one after another; give periods that do not overlap — the "
                 "months of a year, or the years — not a year with its months"
             )
+    _one_length(runs)
     table = pl.concat(
         [run.table.with_columns(pl.lit(run.period).alias("period")) for run in runs],
         how="diagonal_relaxed",
     )
     return Runs(cities[0], runs, table)
+
+
+#: A period's kind by its length in months, as the refusal names it.
+_KINDS = {1: "months", 3: "quarters", 12: "years"}
+
+
+def _one_length(runs: list[IndicatorRun]) -> None:
+    """Refused unless every run's period is as long as the others: a year beside months (2023,
+    then 2024's months) puts twelve months' cases beside one's — its outliers and trends mean
+    nothing."""
+    kinds: dict[str, list[str]] = {}
+    for run in runs:
+        kinds.setdefault(_KINDS[Period.parse(run.period).months], []).append(run.period)
+    if len(kinds) > 1:
+        shown = "; ".join(f"{kind}: {', '.join(periods)}" for kind, periods in kinds.items())
+        raise MonitorError(
+            f"the runs are of periods of {len(kinds)} lengths ({shown}): a monitoring report "
+            "puts periods of one length side by side (a year's cases, costs and outliers are "
+            "not comparable with a month's); give the runs of one length — the months, the "
+            "quarters or the years"
+        )
 
 
 def _order(period: str) -> tuple[dt.date, dt.date]:

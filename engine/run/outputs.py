@@ -486,7 +486,8 @@ def _earlier(settlement: Settlement) -> dict[str, Any]:
     """The earlier runs a year's run took its monthly stages from, and how their cases match."""
     if settlement.earlier is None:
         return {}
-    return {"earlier": settlement.earlier.manifest(settlement.data.cases["case_id"])}
+    settled, inputs = settlement.data.cases["case_id"], settlement.inputs.file_hashes
+    return {"earlier": settlement.earlier.manifest(settled, inputs)}
 
 
 def write_folder_atomically(

@@ -44,11 +44,13 @@ def render(settlement: Settlement, tables: Tables) -> str:
     labels = policy_labels(policy)
     frames = {name: frame for name, (frame, _) in tables.items()}
     hospitals = _per_hospital(frames[f"{stage}/hospitals"])
+    statement = _statement(frames[f"{stage}/hospitals"], settlement, stage)
     found = [
         _totals(settlement, frames),
         _levels(hospitals),
         *filter(None, [_tiers(hospitals)]),
-        _hospitals(hospitals, settlement),
+        _hospitals(hospitals, settlement, statement is not None),
+        *filter(None, [statement]),
         _categories(frames[f"{stage}/cases"], class_labels(policy).get("category", {})),
         _prices(settlement, frames, stage),
         *filter(None, [_reports(frames[f"{stage}/summary"], settlement, labels)]),
@@ -201,7 +203,9 @@ def _grouped(hospitals: pl.DataFrame, key: str, name: Any, header: str) -> Secti
     )
 
 
-def _hospitals(hospitals: pl.DataFrame, settlement: Settlement) -> Section:
+def _hospitals(hospitals: pl.DataFrame, settlement: Settlement, statement: bool) -> Section:
+    """Per hospital, the cases' payments added up; where the policy pays a hospital by its
+    statement (`_statement`), the column says it is that sum, not the amount paid."""
     ranked = hospitals.sort("payment", "hospital_id", descending=[True, False])
     rows = [
         [
@@ -226,14 +230,64 @@ def _hospitals(hospitals: pl.DataFrame, settlement: Settlement) -> Section:
         lambda v: show.yuan(int(v)),
     )
     more = ranked.height - CHART_HOSPITALS
-    lead = [f"图中为支付金额最高的 {CHART_HOSPITALS} 家；表中为全部 {ranked.height} 家。"]
-    headers = ["编码", "名称", "级别", "分档", "病例数", "住院总费用", "支付金额", "基金支付"]
+    lead = [f"图中为支付金额最高的 {CHART_HOSPITALS} 家；表中为全部 {ranked.height} 家。"] * (
+        more > 0
+    )
+    paid = "支付金额"
+    if statement:
+        paid = "病例支付合计 payment"
+        lead.append(
+            "病例支付合计为各病例支付额（payment）之和，不是向医疗机构结算的金额：本政策按"
+            "医疗机构结算单支付，各院的结算金额见下节「医疗机构结算单」。"
+        )
+    headers = ["编码", "名称", "级别", "分档", "病例数", "住院总费用", paid, "基金支付"]
     return Section(
         "hospitals",
         "按医疗机构 By hospital",
-        lead if more > 0 else [],
+        lead,
         tables=[table([*headers, "例均支付"], rows, [False] * 4 + [True] * 5)],
         charts=[chart],
+    )
+
+
+def _statement(statement: pl.DataFrame, settlement: Settlement, stage: str) -> Section | None:
+    """The amounts the policy pays each hospital by: the stage's money reports at the hospital
+    grain (`report … : money at hospital`), in the policy's order with its labels, in fen by the
+    files' rounding rule, a monthly statement's months added up. The cases' `payment` is not
+    always what the fund pays: at Wuxi's year end it is the DRG payable, and the final amount
+    (年度清算总额 `year_total`) and the clearing due (年末清算应补 `year_end_due`) are reports.
+    None where the stage has none."""
+    reports = [
+        d
+        for d in settlement.stages[stage].stage.definitions
+        if d.report and d.grain == ["hospital"] and d.type.is_money and d.name in statement
+    ]
+    if not reports:
+        return None
+    fen = (
+        statement.group_by("hospital_id")
+        .agg(
+            pl.col("hospital_name").first(),
+            *(
+                pl.when(pl.col(d.name).is_null().all())
+                .then(None)
+                .otherwise(money.to_fen(pl.col(d.name)).sum())
+                .alias(d.name)
+                for d in reports
+            ),
+        )
+        .sort("hospital_id")
+    )
+    rows = [
+        [r["hospital_id"], r["hospital_name"] or "", *(show.yuan(r[d.name]) for d in reports)]
+        for r in fen.iter_rows(named=True)
+    ]
+    headers = ["编码", "名称", *(f"{d.label} `{d.name}`" for d in reports)]
+    return Section(
+        "statement",
+        "医疗机构结算单 Hospital statement",
+        ["政策文件以 `report` 声明、按医疗机构汇总的金额：向各医疗机构结算以此为准。"],
+        tables=[table(headers, rows, [False, False, *[True] * len(reports)])],
     )
 
 

@@ -56,6 +56,14 @@ class Report:
     exposure: Exposure | None
     sweep: Sweep | None
     cross_city: bool = False
+    #: the two policy files, where they are of one city and version (an edited copy of a
+    # version against it: `hefei 2024 → 2024` named neither)
+    files: tuple[str, str] | None = None
+
+    def side(self, index: int, version: str) -> str:
+        """A side of the comparison as shown (`version`), with its file where both sides are of
+        one version (0: the base, 1: the new)."""
+        return f"{version} ({self.files[index]})" if self.files else version
 
     @property
     def impact(self) -> Impact:
@@ -96,7 +104,9 @@ def whatif(
     exposed = exposure(runs, policy, settings, declared_types(new)) if with_exposure else None
     swept = sweep(runs, policy, grid, settings) if grid else None
     crossed = base.header.city != new.header.city
-    return Report(data, runs.period.label, attribution, exposed, swept, crossed)
+    same = (base.header.city, base.header.version) == (new.header.city, new.header.version)
+    files = (str(base.top.path), str(new.top.path)) if same else None
+    return Report(data, runs.period.label, attribution, exposed, swept, crossed, files)
 
 
 def write_report(report: Report, out: Path) -> None:

@@ -26,7 +26,8 @@ TOP = 10
 def title(report: Report) -> str:
     base, new = report.impact.base.policy, report.impact.new.policy
     across = " across two cities (--cross-city)" if report.cross_city else ""
-    return f"What-if{across}: {base.city} {base.version} → {new.city} {new.version}"
+    old_side = report.side(0, f"{base.city} {base.version}")
+    return f"What-if{across}: {old_side} → {report.side(1, f'{new.city} {new.version}')}"
 
 
 def sections(report: Report) -> list[Section]:

@@ -96,6 +96,24 @@ def check_citations(scope: Scope, report: Report) -> None:
         _check_sourced(entry, report)
 
 
+def _taken(tree: a.Policy, decl: a.Declaration, hint: str) -> str:
+    """The hint of an uncited declaration directly followed by one whose citation stands on a
+    line of its own: a `param` inserted between another and its `assumption` takes it (a
+    citation belongs to the declaration just before it), and the first one is uncited."""
+    taker = next((d for _, d in tree.declarations() if d.span.line == decl.span.end_line + 1), None)
+    if taker is None or isinstance(taker, a.Document) or not taker.citations:
+        return hint
+    citation = taker.citations[0]
+    if citation.span.line <= taker.span.line:
+        return hint
+    kind = "source" if isinstance(citation, a.Source) else "assumption"
+    return (
+        f"the `{kind}` on line {citation.span.line} belongs to `{taker.name}` (line "
+        f"{taker.span.line}), the declaration just before it: if it is `{decl.name}`'s, move "
+        f"`{taker.name}` below it; else {hint}"
+    )
+
+
 def cited(decl: a.Declaration) -> Iterator[tuple[a.Node, tuple[a.Citation, ...]]]:
     """Each part of a declaration that carries citations (itself, its classes, arms, steps),
     with them."""
@@ -116,12 +134,13 @@ def _check_sourced(entry: Entry, report: Report) -> None:
     decl = entry.decl
     if isinstance(decl, SOURCED) and not decl.citations:
         fixes = "defines it" if isinstance(decl, a.Indicator) else "fixes it"
+        hint = f'add `source <document> "article"`, or `assumption "why"` if no document {fixes}'
         report(
             entry.file.source.diagnostic(
                 "E110",
                 f"`{decl.name}` has no source",
                 decl.span,
-                f'add `source <document> "article"`, or `assumption "why"` if no document {fixes}',
+                _taken(entry.file.tree, decl, hint),
             )
         )
         return

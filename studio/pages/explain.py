@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.explainer.explain import UnknownCase, explain
+from engine.explainer.explain import UnknownCase, payment_trace
 from engine.explainer.passages import with_passages
 from engine.explainer.report_text import show
 from engine.explainer.trace import Step, Trace, provenance
@@ -152,7 +152,7 @@ if len(found) > 1:
     )
 
 try:
-    trace = with_passages(explain(result, case_id), policy, workspace.sources(root, city))
+    trace = with_passages(payment_trace(result, case_id), policy, workspace.sources(root, city))
 except UnknownCase as exc:
     st.error(md(exc))
     st.stop()
@@ -175,7 +175,7 @@ parting: str | None = None
 differing: set[str] = set()
 if other_result is not None:
     try:
-        other_trace = explain(other_result, case_id)
+        other_trace = payment_trace(other_result, case_id)
     except UnknownCase as exc:
         st.error(md(exc))
         st.stop()

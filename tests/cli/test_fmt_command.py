@@ -55,7 +55,8 @@ def _leftovers(folder: Path) -> list[str]:
 def test_rewrites_a_file_in_place(run: Run, messy: Path) -> None:
     assert run(messy) == (0, f"formatted: {messy}\n", "")
     assert messy.read_bytes() == _expected()
-    assert run(messy) == (0, "", ""), "a formatted file is left alone"
+    done = f"already formatted: {messy}; nothing to rewrite\n"
+    assert run(messy) == (0, "", done), "a formatted file is left alone, and said so"
     assert _leftovers(messy.parent) == []
 
 
@@ -86,7 +87,12 @@ def test_check_lists_unformatted_files_and_rewrites_nothing(
     before = messy.read_bytes()
     assert run("--check", messy, done) == (1, f"not formatted: {messy}\n", "")
     assert messy.read_bytes() == before
-    assert run("--check", done) == (0, "", "")
+    assert run("--check", done) == (0, "", f"already formatted: {done}; nothing to rewrite\n")
+    # it printed nothing at all: a reader could not tell a formatted file from a command that
+    # did not run
+    shutil.copy(done, tmp_path / "two.policy")
+    said = "already formatted: all 2 files; nothing to rewrite\n"
+    assert run(tmp_path / "two.policy", done) == (0, "", said)
 
 
 def test_check_sees_crlf_line_endings(run: Run, tmp_path: Path) -> None:

@@ -161,6 +161,39 @@ def test_the_year_end_clears_what_the_months_paid(
         "paid_not_in_data": 0,
         "not_paid": 1,
     }
+    year_inputs = manifest["inputs"]
+    assert all(r["inputs"] == year_inputs for r in manifest["earlier"]["runs"])
+    assert manifest["earlier"]["other_inputs"] == {} and "another" not in err
+
+
+def test_a_month_that_read_another_file_is_named(
+    months: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """March was paid on a deductions.csv corrected since: the year's manifest recorded each
+    month's output hash, period and policy, not the files it read — nothing said so."""
+    folders = copy_months(months, tmp_path / "months")
+    data = tmp_path / "march"
+    shutil.copytree(SAMPLE, data)
+    deductions = data / "deductions.csv"
+    text = deductions.read_text(encoding="utf-8")
+    deductions.write_text(text.replace("2623.35", "2632.35", 1), encoding="utf-8")
+    shutil.rmtree(folders[2])
+    write_outputs(settle(WUXI, load_data(data, WUXI), Period.parse("2024-03")), folders[2])
+
+    out = tmp_path / "year"
+    args = ["--policy", str(WUXI_FILE), "--data", str(SAMPLE), "--period", "2024"]
+    code, _, err = run_cli(capsys, "settle", *args, "--out", str(out), *earlier_args(folders))
+    assert code == 0, err
+    assert (
+        "note: 1 of the 12 earlier runs read another deductions.csv than this run (2024-03): "
+        "the file corrected since they were paid, or their own extract"
+    ) in err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["earlier"]["other_inputs"] == {"deductions.csv": ["2024-03"]}
+    march = manifest["earlier"]["runs"][2]["inputs"]
+    assert march["deductions.csv"] == file_sha256(deductions)
+    assert march["deductions.csv"] != manifest["inputs"]["deductions.csv"]
+    assert march["cases.csv"] == manifest["inputs"]["cases.csv"]
 
 
 def test_parquet_outputs_can_be_taken_too(months: Path, tmp_path: Path) -> None:

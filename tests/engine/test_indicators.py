@@ -228,6 +228,33 @@ def test_a_previous_run_of_another_length_is_refused(
     assert not (tmp_path / "out").exists()
 
 
+def test_a_previous_run_two_months_back_is_refused_a_year_back_taken(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """March's run as the `--previous` of May was taken (exit 0): its "growth rate" spanned two
+    months. The period just before (环比) or the same period a year earlier (同比) is taken."""
+    march, april = two_months(tmp_path)
+    write_outputs(settled(march, "2024-03"), tmp_path / "out-03")
+    argv = ["settle", "--policy", str(SUZHOU), "--data", str(april), "--period", "2024-05"]
+    code, _, err = run_cli(
+        capsys, *argv, "--out", str(tmp_path / "out"), "--previous", str(tmp_path / "out-03")
+    )
+    expected = (
+        "settled 2024-03, not the period just before 2024-05 nor the same period a year "
+        "earlier: growth rates compare 2024-05 with 2024-04 or 2023-05 (环比: the period "
+        "before; 同比: a year earlier)"
+    )
+    assert code == 1 and expected in err and "Traceback" not in err, err
+    assert not (tmp_path / "out").exists()
+    for period in ("2024-04", "2025-03"):
+        taken = Previous.read(tmp_path / "out-03", "suzhou", Period.parse(period))
+        assert taken.period == "2024-03"
+    with pytest.raises(PreviousError, match="compare 2025-Q2 with 2025-Q1 or 2024-Q2"):
+        quarter = tmp_path / "out-q"
+        write_outputs(settled(march, "2024-Q1"), quarter)
+        Previous.read(quarter, "suzhou", Period.parse("2025-Q2"))
+
+
 # ---- not available, targets -------------------------------------------------------------------
 
 

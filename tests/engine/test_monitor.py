@@ -140,7 +140,23 @@ def test_a_year_with_its_months_is_refused_naming_both(wuxi_months: list[Path]) 
     quarter = dataclasses.replace(months[0], folder=Path("q1"), period="2024-Q1")
     with pytest.raises(MonitorError, match=r"q1 \(2024-Q1\) and .*2024-03 \(2024-03\) overlap"):
         runs_of([months[2], quarter])
-    assert runs_of([months[3], quarter]).periods == ["2024-Q1", "2024-04"]
+    assert runs_of([months[3], months[4]]).periods == ["2024-04", "2024-05"]
+
+
+def test_periods_of_different_lengths_are_refused(wuxi_months: list[Path]) -> None:
+    """2023 as a year, then 2024's months, do not overlap and were put side by side: a year's
+    cases beside a month's, the outliers across them meaningless. A quarter and a month too."""
+    months = [IndicatorRun.read(folder, "monitor") for folder in wuxi_months]
+    year = dataclasses.replace(months[0], folder=Path("out/wx/2023"), period="2023")
+    words = (
+        "the runs are of periods of 2 lengths (years: 2023; months: 2024-01, 2024-02): a "
+        "monitoring report puts periods of one length side by side"
+    )
+    with pytest.raises(MonitorError, match=re.escape(words)):
+        runs_of([months[1], year, months[0]])
+    quarter = dataclasses.replace(months[0], folder=Path("q1"), period="2024-Q1")
+    with pytest.raises(MonitorError, match=r"quarters: 2024-Q1; months: 2024-04\)"):
+        runs_of([months[3], quarter])
 
 
 def test_a_folder_holding_runs_is_refused_naming_them(

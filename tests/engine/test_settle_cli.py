@@ -309,6 +309,28 @@ def test_explain_prints_the_trace(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1 and "NOPE" in err
 
 
+def test_explain_shows_only_the_steps_that_lead_to_the_payment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The trace opened with the indicator library's `grouped` and `died`, which no step of the
+    payment reads; a definition fixed from outside (`--fix`) stays where the payment reads it, and
+    what it would have read goes (`stable_group` is read only by `category`)."""
+    argv = ["--case", "C000004", "--policy", XUANCHENG, "--data", str(SAMPLE), "--period", "2024"]
+    code, out, _ = run(capsys, "explain", *argv)
+    assert code == 0
+    assert out.splitlines()[3].startswith("benchmark_cost = ")
+    first = {line.split(" = ")[0] for line in out.splitlines() if not line.startswith(" ")}
+    assert "grouped" not in first and "died" not in first and "stable_group" in first
+    code, out, _ = run(capsys, "explain", *argv, "--json")
+    names = [s["name"] for s in json.loads(out)["steps"]]
+    assert "grouped" not in names and "died" not in names
+    assert {"category", "stable_group", "case_points", "point_value", "payment"} <= set(names)
+    code, out, _ = run(capsys, "explain", *argv, "--json", "--fix", "category=high")
+    steps = {s["name"]: s for s in json.loads(out)["steps"]}
+    assert steps["category"]["source"] == "fixed" and "stable_group" not in steps
+    assert "payment" in steps
+
+
 def test_explain_names_the_stages_for_a_stage_the_policy_has_not(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

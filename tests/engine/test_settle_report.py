@@ -63,6 +63,30 @@ def test_the_report_shows_the_files_figures(
     assert '"report.html"' in manifest
 
 
+def test_the_year_end_shows_what_each_hospital_is_paid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """At Wuxi's year end the per-hospital 支付金额 was the cases' `payment` (the DRG payable),
+    not what the fund pays (`year_total`) nor the clearing due (`year_end_due`): an auditor read
+    it as the final amount. The column says what it is, and the statement's money reports are
+    shown per hospital with their labels, each the figure hospitals.csv holds."""
+    page = settle(capsys, "wuxi/2024.policy", SAMPLE, tmp_path / "out")
+    shown = text_of(page)
+    assert "病例支付合计 payment" in shown and "医疗机构结算单 Hospital statement" in shown
+    statement = shown[
+        shown.rindex("医疗机构结算单 Hospital statement") :
+    ]  # the section, not the contents
+    for label in ("年度清算总额 year_total", "年末清算应补（负数为应退） year_end_due"):
+        assert label in " ".join(statement.split()), label
+    hospitals = pl.read_csv(tmp_path / "out" / "year_end" / "hospitals.csv", infer_schema=False)
+    for row in hospitals.iter_rows(named=True):
+        line = statement[statement.index(row["hospital_id"]) :].split("H0", 2)[1]
+        for column in ("year_total", "year_end_due", "monthly_paid", "year_payable"):
+            assert yuan(row[column]) in line, (row["hospital_id"], column)
+    xuancheng = text_of(settle(capsys, "xuancheng/2024.policy", SAMPLE, tmp_path / "xc"))
+    assert "Hospital statement" not in xuancheng and "病例支付合计" not in xuancheng
+
+
 def test_per_level_the_payments_add_up_to_the_total(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

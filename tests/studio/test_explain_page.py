@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from engine.explainer.explain import explain
+from engine.explainer.explain import payment_trace
 from engine.inputs.rundata import Period
 from engine.run.settle import load_data, load_policy, settle
 from studio import trace_tree
@@ -28,7 +28,9 @@ def test_explain_page_tree_and_trace_diff(policies: Path) -> None:
     at = open_app("explain")
     explain_case(at, "C000004", compare=True)
     policy = load_policy(policies / XC / "2024.policy")
-    trace = explain(settle(policy, load_data(SAMPLE, policy), Period.parse("2024")), "C000004")
+    trace = payment_trace(
+        settle(policy, load_data(SAMPLE, policy), Period.parse("2024")), "C000004"
+    )
     assert any("part first, on the payment's path, at" in w for w in texts(at.warning))
     # the tree: the payment at the root, opened down to the step where the versions part
     labels = labels_of(at.expander)
@@ -47,9 +49,12 @@ def test_explain_page_tree_and_trace_diff(policies: Path) -> None:
     )
     assert not any(label.startswith("⚠") and "incentive" in label for label in labels)
 
-    # the flat order: every step, the first difference marked
+    # the flat order: every step that leads to the payment, the first difference marked — not
+    # the indicator library's `grouped` and `died`, which nothing of the payment reads
     at.radio(key="explain_view").set_value(trace_tree.FLAT).run()
     labels = labels_of(at.expander)
+    shown = {label.split(" · ")[-1].lstrip("≠ ").split(" = ")[0] for label in labels}
+    assert "grouped" not in shown and "died" not in shown and "stable_group" in shown
     for step in trace.steps:
         assert any(
             label.split(" · ")[-1].lstrip("≠ ").startswith(f"{step.name} = ") for label in labels

@@ -151,6 +151,31 @@ def test_explain_vs_the_same_version_agrees(capsys: pytest.CaptureFixture[str]) 
     assert code == 0 and "agree on every step" in out
 
 
+def test_two_files_of_one_version_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An edited copy of 2024 against 2024 printed `xuancheng 2024 → 2024`: which is which?"""
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    for version in (OLD, NEW):
+        (edited / version.name).write_bytes(version.read_bytes())
+    out_dir = tmp_path / "r"
+    code, out, err = run(
+        capsys, "whatif", "--base", str(NEW), "--new", str(edited / NEW.name), "--data",
+        str(SAMPLE), "--out", str(out_dir), "--no-exposure",
+    )  # fmt: skip
+    assert code == 0, err
+    sides = f"xuancheng 2024 ({NEW}) → 2024 ({edited / NEW.name}): "
+    assert out.splitlines()[0].startswith(sides), out
+    title = f"What-if: xuancheng 2024 ({NEW}) → xuancheng 2024 ({edited / NEW.name})"
+    assert title in (out_dir / "summary.md").read_text(encoding="utf-8")
+    code, out, _ = run(
+        capsys, "whatif", "--base", str(OLD), "--new", str(NEW), "--data", str(SAMPLE),
+        "--out", str(tmp_path / "v"), "--no-exposure",
+    )  # fmt: skip
+    assert out.startswith("xuancheng 2023 → 2024: ")
+
+
 @pytest.mark.parametrize(
     ("sets", "words"),
     [
