@@ -56,7 +56,7 @@ def render(settlement: Settlement, tables: Tables) -> str:
         *filter(None, [_reports(frames[f"{stage}/summary"], settlement, labels)]),
     ]
     title = f"结算报告 Settlement report: {policy.city} {policy.version}, {settlement.period.label}"
-    return page(title, HOW_TO_READ, found, lang="zh-CN")
+    return page(title, HOW_TO_READ, found, lang="zh-CN", style=STATEMENT_STYLE * bool(statement))
 
 
 # ---- totals -------------------------------------------------------------------------------
@@ -250,6 +250,14 @@ def _hospitals(hospitals: pl.DataFrame, settlement: Settlement, statement: bool)
     )
 
 
+#: The statement has a column per money report (Wuxi's year end: 12): the columns are named
+#: by the reports' names (their labels listed above the table), the hospitals' names kept on
+#: one line, and a table wider than the page scrolls.
+STATEMENT_STYLE = (
+    "#statement { overflow-x: auto; } #statement td:nth-child(2) { white-space: nowrap; }"
+)
+
+
 def _statement(statement: pl.DataFrame, settlement: Settlement, stage: str) -> Section | None:
     """The amounts the policy pays each hospital by: the stage's money reports at the hospital
     grain (`report … : money at hospital`), in the policy's order with its labels, in fen by the
@@ -282,11 +290,12 @@ def _statement(statement: pl.DataFrame, settlement: Settlement, stage: str) -> S
         [r["hospital_id"], r["hospital_name"] or "", *(show.yuan(r[d.name]) for d in reports)]
         for r in fen.iter_rows(named=True)
     ]
-    headers = ["编码", "名称", *(f"{d.label} `{d.name}`" for d in reports)]
+    headers = ["编码", "名称", *(f"`{d.name}`" for d in reports)]
     return Section(
         "statement",
         "医疗机构结算单 Hospital statement",
-        ["政策文件以 `report` 声明、按医疗机构汇总的金额：向各医疗机构结算以此为准。"],
+        ["政策文件以 `report` 声明、按医疗机构汇总的金额：向各医疗机构结算以此为准。各列："],
+        bullets=[f"`{d.name}` {d.label}" for d in reports],
         tables=[table(headers, rows, [False, False, *[True] * len(reports)])],
     )
 

@@ -76,7 +76,7 @@ def test_the_year_end_shows_what_each_hospital_is_paid(
     statement = shown[
         shown.rindex("医疗机构结算单 Hospital statement") :
     ]  # the section, not the contents
-    for label in ("年度清算总额 year_total", "年末清算应补（负数为应退） year_end_due"):
+    for label in ("year_total 年度清算总额", "year_end_due 年末清算应补（负数为应退）"):
         assert label in " ".join(statement.split()), label
     hospitals = pl.read_csv(tmp_path / "out" / "year_end" / "hospitals.csv", infer_schema=False)
     for row in hospitals.iter_rows(named=True):
