@@ -3,9 +3,10 @@
 A fresh process spends most of a compile in Lark's pure-Python parser (the three files of
 Xuancheng 2024, about 70 ms); reading the IR back as JSON takes a few milliseconds. An entry is
 keyed by the sha256 of everything the compile reads — the compiler itself (every file of
-`policy_dsl/`, the library modules included, and pydantic's version), the path as given (the
-IR's origins carry it) and the bytes of every `.policy` file of its folder (the `extends` chain
-is chosen among them) — so an edited file, base or compiler is a new key.
+`policy_dsl/`, the library modules included, and pydantic's version) and its folder, the path as
+given (the IR's origins carry both) and the bytes of every `.policy` file of its folder (the
+`extends` chain is chosen among them) — so an edited file, base or compiler, or another checkout,
+is a new key.
 
 An entry is one file, `<key>.json`: a first line with the key and the sha256 of the IR that
 follows, then the IR as JSON, which pydantic validates on reading. Anything else — a file cut
@@ -75,9 +76,11 @@ def cache_folder() -> Path | None:
 
 
 def entry_key(path: Path) -> str:
-    """sha256 of the compiler, the path as given and every `.policy` file of its folder."""
+    """sha256 of the compiler and where it is (the library modules' origins carry their
+    path: another checkout's entry would point `explain` at its files), the path as given and
+    every `.policy` file of its folder."""
     digest = hashlib.sha256(compiler_version().encode())
-    digest.update(f"\0{path}\0".encode())
+    digest.update(f"\0{COMPILER.resolve()}\0{path}\0".encode())
     files = sorted({path, *path.parent.glob("*.policy")}, key=lambda p: p.name)
     for file in files:
         digest.update(f"{file.name}\0".encode())

@@ -111,6 +111,17 @@ def test_another_compiler_is_another_key(
     assert entry_key(path) != before
 
 
+def test_another_checkout_of_the_compiler_is_another_key(
+    city: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The library modules' origins carry the compiler's folder: an entry written by another
+    checkout (the same files elsewhere) would point an explanation at that checkout's files."""
+    path = city / "2024.policy"
+    before = entry_key(path)
+    monkeypatch.setattr(compile_cache, "COMPILER", tmp_path / "elsewhere" / "policy_dsl")
+    assert entry_key(path) != before
+
+
 def test_the_path_as_given_is_part_of_the_key(
     city: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
