@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from engine.inputs.contract import Inputs
 from engine.inputs.indicator_runs import IndicatorRun
-from engine.inputs.previous import Previous
+from engine.inputs.previous import Previous, just_before
 from engine.inputs.rundata import Period
 from engine.monitor.runs import MonitorError, Runs, runs_of
 from engine.plan.polars.batch import Settings
@@ -25,7 +25,8 @@ def months_of(
     progress: Progress | None = None,
 ) -> Runs:
     """Every month of `year` with discharged cases, settled under `policy` in order, each reading
-    the indicators of the month before."""
+    the indicators of the month before — none after a month without cases (a growth rate spans
+    one month, as `--previous` takes only the period just before)."""
     months = set(inputs.cases["month"].unique().to_list())
     labels = [m for m in Period(year).month_labels() if m in months]
     if not labels:
@@ -35,7 +36,10 @@ def months_of(
     for index, label in enumerate(labels):
         if progress is not None:
             progress(index / len(labels), f"settling {label}…")
-        settled = settle(policy, inputs, Period.parse(label), settings, previous=previous)
+        period = Period.parse(label)
+        if index and Period.parse(labels[index - 1]) != just_before(period)[0]:
+            previous = None
+        settled = settle(policy, inputs, period, settings, previous=previous)
         run = IndicatorRun.of(settled)
         runs.append(run)
         previous = Previous(run)

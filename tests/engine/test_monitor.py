@@ -290,3 +290,35 @@ def test_a_run_with_chinese_headers_is_read_by_monitor_and_previous_alike(
     assert main([*argv[:-3], *again, str(chinese), "--quiet"]) == 0
     by_name = (tmp_path / "02" / "indicators.csv").read_bytes()
     assert by_name == (wuxi_months[1] / "indicators.csv").read_bytes()
+
+
+def test_the_studios_months_read_no_growth_across_a_month_without_cases(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The studio's monitoring of a year (`months_of`) compared each month with the month
+    before it that had cases: after a month without any, April's "growth" spanned two months.
+    A month now reads the month just before or nothing, as `--previous` takes."""
+    import polars as pl
+
+    from engine.monitor import months
+    from engine.run.settle import load_data, load_policy
+
+    policy = load_policy(ROOT / "policies" / "wuxi" / "2024.policy")
+    sample = load_data(ROOT / "sample", policy)
+    read: dict[str, str | None] = {}
+    settle = months.settle
+
+    def recorded(policy: Any, inputs: Any, period: Period, *args: Any, **kwargs: Any) -> Any:
+        previous = kwargs["previous"]
+        read[period.label] = None if previous is None else previous.run.period
+        return settle(policy, inputs, period, *args, **kwargs)
+
+    monkeypatch.setattr(months, "settle", recorded)
+    for kept, expected in (
+        (["2024-03", "2024-04"], {"2024-03": None, "2024-04": "2024-03"}),
+        (["2024-02", "2024-04"], {"2024-02": None, "2024-04": None}),
+    ):
+        cases = sample.cases.filter(pl.col("month").is_in(kept))
+        read.clear()
+        months.months_of(policy, dataclasses.replace(sample, cases=cases), 2024)
+        assert read == expected
