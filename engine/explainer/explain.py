@@ -45,15 +45,16 @@ def explain(settlement: Settlement, case_id: str, stage: str | None = None) -> T
 
 
 def payment_trace(settlement: Settlement, case_id: str, stage: str | None = None) -> Trace:
-    """The trace of one case with only the steps that lead to its payment: the method's outputs
-    (class, points or weight, payment…) and the definitions they read, through the IR
-    (`definitions_reached`, as a what-if re-settles) — what `drgpolicy explain` and the studio's
-    Explain page show. `explain` records every case-grain definition of the stage, also those
-    nothing of the payment reads (the standard indicators' `grouped`, `died`): the conformance
-    suite compares them all. A definition fixed from outside (`--fix`) is kept where the path
-    reads it; what it would have read is not."""
+    """The trace of one case with only the steps that lead to its payment: the values its row
+    of the stage's cases table holds (the method's outputs — class, points or weight, payment…
+    — and what a later stage reads of it, as Wuxi's monthly `deposit`) and the definitions
+    they read, through the IR (`definitions_reached`, as a what-if re-settles) — what
+    `drgpolicy explain` and the studio's Explain page show. `explain` records every case-grain
+    definition of the stage, also those nothing of the payment reads (the standard indicators'
+    `grouped`, `died`): the conformance suite compares them all. A definition fixed from
+    outside (`--fix`) is kept where the path reads it; what it would have read is not."""
     trace = explain(settlement, case_id, stage)
-    fixed, outputs = settlement.settings.definitions, settlement.outputs()
+    fixed, outputs = settlement.settings.definitions, settlement.case_values(trace.stage)
     stages = [settlement.stages[trace.stage].stage]
     reached = definitions_reached(stages, [(trace.stage, n) for n in outputs], fixed)
     names = {name for _, name in reached} | {name for name in outputs if name in fixed}

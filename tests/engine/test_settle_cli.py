@@ -398,3 +398,16 @@ def test_case_ids_a_failing_run_prints_are_shown_escaped(
     err = capsys.readouterr().err
     assert "first: C1\\u000dOK everything fine)" in err and "--case C2\\u001b[2J " in err
     assert not any(ord(char) < 0x20 and char != "\n" for char in err)
+
+
+def test_explain_keeps_what_a_later_stage_reads_of_the_case(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Wuxi's monthly stage holds back a deposit from each case (`deposit`, a money column of
+    the case's row of monthly/cases.csv, which the year end reads): the shortened trace had
+    dropped it, though it is money of the case as settled."""
+    argv = ["--case", "C000001", "--policy", str(POLICIES / "wuxi" / "2024.policy")]
+    argv += ["--data", str(SAMPLE), "--period", "2024-01", "--stage", "monthly"]
+    code, out, _ = run(capsys, "explain", *argv)
+    assert code == 0
+    assert "deposit = 514.81" in out and "grouped" not in out.split()
