@@ -30,7 +30,8 @@ CHART_HOSPITALS = 30
 
 HOW_TO_READ = (
     "金额单位为元，精确到分（与输出文件一致）。<b>总览</b>为本期各结算阶段的合计；"
-    "<b>按级别、分档</b>与<b>按医疗机构</b>为最后一个结算阶段的医疗机构结算单；"
+    "<b>按级别、分档</b>与<b>按医疗机构</b>为最后一个结算阶段各病例支付额（支付金额）的合计；"
+    "政策以 <code>report</code> 声明向医疗机构结算的金额的（如年终清算），见<b>医疗机构结算单</b>；"
     "<b>病例类型</b>为各类病例的例数与支付；<b>点值/费率</b>为本期的价格；"
     "<b>报告值</b>为政策文件中 <code>report</code> 声明的汇总值。"
 )
@@ -260,43 +261,53 @@ STATEMENT_STYLE = (
 
 def _statement(statement: pl.DataFrame, settlement: Settlement, stage: str) -> Section | None:
     """The amounts the policy pays each hospital by: the stage's money reports at the hospital
-    grain (`report … : money at hospital`), in the policy's order with its labels, in fen by the
+    grain (`report … : money at hospital`), in the policy's order with its labels, then the
+    period's deductions (`input deduction`, which those amounts take off), in fen by the
     files' rounding rule, a monthly statement's months added up. The cases' `payment` is not
     always what the fund pays: at Wuxi's year end it is the DRG payable, and the final amount
     (年度清算总额 `year_total`) and the clearing due (年末清算应补 `year_end_due`) are reports.
     None where the stage has none."""
     reports = [
-        d
+        (d.name, d.label)
         for d in settlement.stages[stage].stage.definitions
         if d.report and d.grain == ["hospital"] and d.type.is_money and d.name in statement
     ]
     if not reports:
         return None
+    deductions = [
+        (i.name, i.label)
+        for i in settlement.policy.inputs
+        if i.table == "deduction" and i.name in statement
+    ]
+    columns = reports + deductions
     fen = (
         statement.group_by("hospital_id")
         .agg(
             pl.col("hospital_name").first(),
             *(
-                pl.when(pl.col(d.name).is_null().all())
+                pl.when(pl.col(name).is_null().all())
                 .then(None)
-                .otherwise(money.to_fen(pl.col(d.name)).sum())
-                .alias(d.name)
-                for d in reports
+                .otherwise(money.to_fen(pl.col(name)).sum())
+                .alias(name)
+                for name, _ in columns
             ),
         )
         .sort("hospital_id")
     )
     rows = [
-        [r["hospital_id"], r["hospital_name"] or "", *(show.yuan(r[d.name]) for d in reports)]
+        [r["hospital_id"], r["hospital_name"] or "", *(show.yuan(r[name]) for name, _ in columns)]
         for r in fen.iter_rows(named=True)
     ]
-    headers = ["编码", "名称", *(f"`{d.name}`" for d in reports)]
+    headers = ["编码", "名称", *(f"`{name}`" for name, _ in columns)]
     return Section(
         "statement",
         "医疗机构结算单 Hospital statement",
-        ["政策文件以 `report` 声明、按医疗机构汇总的金额：向各医疗机构结算以此为准。各列："],
-        bullets=[f"`{d.name}` {d.label}" for d in reports],
-        tables=[table(headers, rows, [False, False, *[True] * len(reports)])],
+        [
+            "政策文件以 `report` 声明、按医疗机构汇总的金额，及本期的扣款（`deductions.csv`，"
+            "列在最后）：向各医疗机构结算以此为准。各列："
+        ],
+        bullets=[f"`{name}` {label}" for name, label in columns],
+        tables=[table(headers, rows, [False, False, *[True] * len(columns)])],
     )
 
 

@@ -76,12 +76,22 @@ def test_the_year_end_shows_what_each_hospital_is_paid(
     statement = shown[
         shown.rindex("医疗机构结算单 Hospital statement") :
     ]  # the section, not the contents
-    for label in ("year_total 年度清算总额", "year_end_due 年末清算应补（负数为应退）"):
+    for label in (
+        "year_total 年度清算总额",
+        "year_end_due 年末清算应补（负数为应退）",
+        "audit_deduction 智能审核违规扣款",  # which year_total takes off (rev29 F2)
+    ):
         assert label in " ".join(statement.split()), label
     hospitals = pl.read_csv(tmp_path / "out" / "year_end" / "hospitals.csv", infer_schema=False)
     for row in hospitals.iter_rows(named=True):
         line = statement[statement.index(row["hospital_id"]) :].split("H0", 2)[1]
-        for column in ("year_total", "year_end_due", "monthly_paid", "year_payable"):
+        for column in (
+            "year_total",
+            "year_end_due",
+            "monthly_paid",
+            "year_payable",
+            "audit_deduction",
+        ):
             assert yuan(row[column]) in line, (row["hospital_id"], column)
     xuancheng = text_of(settle(capsys, "xuancheng/2024.policy", SAMPLE, tmp_path / "xc"))
     assert "Hospital statement" not in xuancheng and "病例支付合计" not in xuancheng
