@@ -35,12 +35,12 @@ def rules(policy: a.Policy) -> Iterator[tuple[str, tuple[a.Citation, ...]]]:
                 if decl.citations:
                     yield decl.name, decl.citations
                 for part in parts:
-                    yield f"{decl.name}/{_part_name(part)}", part.citations
+                    yield f"{decl.name}/{part_name(part)}", part.citations
             case _:
                 yield decl.name, decl.citations
 
 
-def _part_name(part: a.ClassArm | a.FormulaArm | a.Step) -> str:
+def part_name(part: a.ClassArm | a.FormulaArm | a.Step) -> str:
     if isinstance(part, a.FormulaArm):
         return part.class_name or "otherwise"
     return part.name

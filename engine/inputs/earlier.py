@@ -104,11 +104,16 @@ class Earlier:
         }
 
     def other_inputs(self, inputs: Mapping[str, str]) -> dict[str, list[str]]:
-        """Input file → the months whose run read another file of that name than this run
-        (`inputs`: file → sha256) — a file corrected after a month was paid, or a month's own
-        extract: legitimate, said, never silent."""
+        """Input file → the months whose run read another file of its table than this run
+        (`inputs`: file → sha256; `cases.csv` and `cases.parquet` are one table) — a file
+        corrected after a month was paid, a month's own extract, another format — or recorded
+        none (settled before runs recorded their inputs): legitimate, said, never silent."""
         found = {
-            name: [run.month for run in self.runs if run.inputs.get(name, sha) != sha]
+            name: [
+                run.month
+                for run in self.runs
+                if {Path(n).stem: h for n, h in run.inputs.items()}.get(Path(name).stem) != sha
+            ]
             for name, sha in sorted(inputs.items())
         }
         return {name: months for name, months in found.items() if months}

@@ -19,6 +19,7 @@ import pytest
 
 from policy_dsl import ast as a
 from policy_dsl import quotes
+from policy_dsl.citation_counts import part_name
 from policy_dsl.loader import read_policy_file, resolve
 from policy_dsl.sources import read_text
 from tests.conftest import POLICIES, ROOT, shared_sources
@@ -92,22 +93,21 @@ def document_texts(policy: Path) -> set[str]:
 
 
 def declared(policy: Path) -> set[str]:
-    """Every name in force in a version (its base's and the library's included), stages too,
-    and each stage's own as `stage.name`."""
+    """Every name in force in a version (its base's and the library's included), stages too;
+    a stage's own also as `stage.name`, and a classification's classes, a formula's arms and an
+    adjustment's steps as `name.part` (`category.high`, `group_case_points.bilateral`)."""
     resolved = resolve(read_policy_file(policy))
     names = {s.name for s in resolved.stages}
     for entry in resolved.entries:
         name = getattr(entry.decl, "name", None)
-        if name:
-            names |= {name, f"{entry.stage}.{name}"} if entry.stage else {name}
+        if not name:
+            continue
+        bases = {name, f"{entry.stage}.{name}"} if entry.stage else {name}
+        names |= bases
+        match entry.decl:
+            case a.Classify(classes=parts) | a.Formula(arms=parts) | a.Adjust(steps=parts):
+                names |= {f"{base}.{part_name(part)}" for base in bases for part in parts}
     return names
-
-
-def known(name: str, names: set[str]) -> bool:
-    """`name` or `stage.name` declared; what follows is a part of it (`category.high`, a class)."""
-    parts = name.split(".")
-    staged = any(n.startswith(f"{parts[0]}.") for n in names)
-    return ".".join(parts[:2]) in names if staged and len(parts) > 1 else parts[0] in names
 
 
 @pytest.mark.parametrize("path", LEDGERS, ids=lambda p: p.parent.name)
@@ -133,7 +133,7 @@ def test_every_rule_named_is_declared(path: Path) -> None:
         f"{path.name}:{row.line} #{row.number}: `{name}`"
         for row in ledger.rows
         for name in row.names
-        if not known(name, names)
+        if name not in names
     ]
     assert not unknown, "named in the ledger, declared in no file it covers:\n" + "\n".join(unknown)
 
@@ -149,6 +149,11 @@ def test_the_readme_counts_are_the_ledgers(path: Path) -> None:
     assert cells[-4:] == [str(total), *(str(counts[h]) for h in HOW)], (
         f"README's row for {link}: sentences, as written, reading, not encoded"
     )
+
+
+def test_every_city_has_its_ledger() -> None:
+    cities = sorted({p.parent for p in POLICIES.glob("*/*.policy")})
+    assert [p.parent for p in LEDGERS] == cities, "a city folder without fidelity.md"
 
 
 def test_a_row_must_say_how(tmp_path: Path) -> None:

@@ -315,3 +315,24 @@ def test_the_cli_refuses_earlier_runs_with_a_policy_folder(
     assert code == 1
     assert "--earlier takes the runs of one policy: give one .policy file" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_month_of_another_format_or_that_recorded_no_inputs_is_named() -> None:
+    """Compared by file name, a month that read cases.parquet (the year cases.csv) or whose
+    manifest recorded no inputs (settled before runs recorded them) was not named (rev29 F6)."""
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from engine.inputs.earlier import Earlier
+
+    year = {"cases.csv": "a", "deductions.csv": "d"}
+    runs: list[Any] = [
+        SimpleNamespace(month="2024-01", inputs={"cases.csv": "a", "deductions.csv": "d"}),
+        SimpleNamespace(month="2024-02", inputs={"cases.parquet": "p", "deductions.csv": "d"}),
+        SimpleNamespace(month="2024-03", inputs={}),
+    ]
+    earlier = Earlier(cast(Any, runs), {})
+    assert earlier.other_inputs(year) == {
+        "cases.csv": ["2024-02", "2024-03"],
+        "deductions.csv": ["2024-03"],
+    }
