@@ -556,6 +556,10 @@ class Target(Decl):
     threshold: Expr
     grains: tuple[str, ...] = ()
     citations: tuple[Citation, ...] = ()
+    #: `per year`: a yearly target (年度目标), judged only on a run of a whole year; a shorter
+    #: period shows its value against it as progress, neither met nor missed. The word after
+    #: `per` as written (the checker takes only `year`, E165); None without `per`
+    per: str | None = None
 
 
 Declaration = (

@@ -30,7 +30,7 @@ CODES: dict[str, str] = {
     "E162": "an indicator read where it is not computed",
     "E163": "`previous.` not read as an indicator at its own grain",
     "E164": "`settled.` of something that is not a case output, or outside an indicator",
-    "E165": "a target on something that is not an indicator, or for a grain it lacks",
+    "E165": "a target not on an indicator, for a grain it lacks, or per a period not a year",
     "E166": "an indicator or target declared inside a stage",
     "E150": "a deduction input that is not money",
     "E151": "an assessment input that is not a number",

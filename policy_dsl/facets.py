@@ -213,14 +213,15 @@ def _indicator(d: a.Indicator) -> View:
 
 def _target(d: a.Target) -> View:
     text = target_text(d)
-    facets = {"rule": (meaning((d.indicator, d.op, d.threshold, d.grains)), text)}
+    facets = {"rule": (meaning((d.indicator, d.op, d.threshold, d.grains, d.per)), text)}
     return "target", text, facets | {"label": label_facet(d.label)}
 
 
 def target_text(d: a.Target) -> str:
     """`grouping_rate >= 90% for city, month`."""
     grains = f" for {', '.join(d.grains)}" if d.grains else ""
-    return f"{d.indicator} {d.op} {expr_text(d.threshold)}{grains}"
+    per = f" per {d.per}" if d.per else ""
+    return f"{d.indicator} {d.op} {expr_text(d.threshold)}{grains}{per}"
 
 
 _VIEWS: dict[type, Callable[[Any], View]] = {

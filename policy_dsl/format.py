@@ -344,6 +344,7 @@ def _target_lines(decl: a.Target) -> list[str]:
     rule = f"{decl.indicator} {decl.op} {expr_text(decl.threshold)}"
     head = f"target {decl.name} {string_text(decl.label)} : {rule}"
     grains = f"for {', '.join(decl.grains)}" if decl.grains else ""
+    grains = f"{grains} per {decl.per}".lstrip() if decl.per else grains
     if not grains or len(head) + 1 + len(grains) <= WIDTH:
         return [f"{head} {grains}".rstrip()]
     return [head, f"  {grains}"]

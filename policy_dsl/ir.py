@@ -447,6 +447,9 @@ class Target(Model):
     grains: list[IndicatorGrain]
     citations: list[Citation] = []
     origin: Origin | None = None
+    #: `per year` (年度目标): judged only on a run of a whole year; on a shorter period the
+    #: value is shown against it as progress (`met` empty)
+    yearly: bool = False
 
 
 class Policy(Model):

@@ -176,6 +176,7 @@ def _target(entry: Entry, checked: Checked) -> ir.Target:
         fn=decl.op,  # type: ignore[arg-type]
         text=f"{decl.op} {expr_text(decl.threshold)}",
         grains=listed_grains(decl) or listed_grains(indicator),  # type: ignore[arg-type]
+        yearly=decl.per == "year",
         citations=citations_ir(decl.citations),
         origin=_origin(entry, decl),
     )

@@ -75,7 +75,9 @@ def _names(children: list[Any]) -> list[str]:
 
 
 def _exprs(children: list[Any]) -> list[Any]:
-    skip = Token | a.Source | a.Assumption | a.Grain | _TypeNote | _Where | _Unit | _Listing
+    skip = (
+        Token | a.Source | a.Assumption | a.Grain | _TypeNote | _Where | _Unit | _Listing | _Yearly
+    )
     return [c for c in children if not isinstance(c, skip)]
 
 
@@ -329,8 +331,12 @@ class ToAst:
             _exprs(ch)[0],
             tuple(grains),
             _citations(ch),
+            per=next((c.word for c in ch if isinstance(c, _Yearly)), None),
             span=span_of(meta),
         )
+
+    def yearly(self, meta: Meta, ch: list[Any]) -> _Yearly:
+        return _Yearly(str(ch[0]))
 
     def monotone(self, meta: Meta, ch: list[Any]) -> a.Monotone:
         return a.Monotone(str(ch[0]), str(ch[1]), span=span_of(meta))
@@ -472,6 +478,13 @@ class _Unit:
 
     def __init__(self, text: str) -> None:
         self.text = text
+
+
+class _Yearly:
+    """Transient holder of a target's `per year` (the word as written)."""
+
+    def __init__(self, word: str) -> None:
+        self.word = word
 
 
 class _Listing:

@@ -340,12 +340,19 @@ def _rounded(value: pl.Expr, indicator: ir.Indicator) -> pl.Expr:
     return value
 
 
+#: The months of a whole year, over which a yearly target is judged.
+YEAR_MONTHS = 12
+
+
 def _targets(
     settlement: Settlement, evaluated: Evaluated, indicator: ir.Indicator, word: str
 ) -> Iterator[tuple[str, pl.Expr]]:
     """Each target of the indicator at the grain: its text (`>= 0.9`) and whether the row's
-    value meets it (null without a value)."""
+    value meets it (null without a value). A yearly target (`per year`) is judged only on a
+    row of a whole year — a year's run, not its months: elsewhere its text says the value is
+    progress towards it (`>= 0.85 per year: progress`) and `met` is empty."""
     everything = evaluated.result.frames[frozenset()]
+    whole_year = settlement.period.months == YEAR_MONTHS and word != "month"
     for target in settlement.policy.targets:
         if target.indicator != indicator.name or word not in target.grains:
             continue
@@ -353,6 +360,10 @@ def _targets(
         column = pl.col(value_name(indicator.name, word))
         if threshold is None:
             yield f"{target.fn} (no value)", pl.lit(None, dtype=pl.Boolean)
+            continue
+        if target.yearly and not whole_year:
+            shown = f"{target.fn} {_shown(threshold)} per year: progress"
+            yield shown, pl.lit(None, dtype=pl.Boolean)
             continue
         met = functions.near_constant(target.fn, column, float(threshold))
         yield (

@@ -136,6 +136,16 @@ def _check_target(
             )
         )
         return
+    if decl.per not in (None, "year"):
+        report(
+            entry.file.source.diagnostic(
+                "E165",
+                f"target `{decl.name}`: `per {decl.per}` is not a period a target is judged over",
+                decl.span,
+                "write `per year` for a yearly target (年度目标), judged only on a run of a whole "
+                "year; without `per` a target is judged on every period",
+            )
+        )
     computed = listed_grains(indicator)
     for word in listed_grains(decl):
         if word not in computed:

@@ -320,8 +320,13 @@ KEYWORDS: dict[str, Term] = {
         "decl",
     ),
     "per": T(
-        "The period a stage settles: `per month` or `per year`.",
-        "阶段的结算周期：`per month` 或 `per year`。",
+        "The period a stage settles: `per month` or `per year`. After a target's grains, "
+        "`per year` makes it a yearly target (年度目标): judged only on a run of a whole year "
+        "(`--period 2024`), not on its months; a month's or a quarter's run shows the value "
+        "against it as progress (`target` ends `per year: progress`, `met` empty).",
+        "阶段的结算周期：`per month` 或 `per year`。写在目标的口径之后，`per year` 表示年度目标："
+        "只在全年结算期（`--period 2024`）判定，年度结算中的各月不判定；"
+        "按月、按季结算时只列数值作为进度（`target` 以 `per year: progress` 结尾，`met` 为空）。",
         STAGE,
         "stage",
     ),
