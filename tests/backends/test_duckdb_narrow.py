@@ -17,7 +17,7 @@ from policy_dsl.grains import CASE
 from policy_dsl.lower import compile_text
 from tests.backends.conformance import same_outputs
 from tests.conftest import POLICIES, SAMPLE
-from tests.dsl.demo_policy import DEMO_HEAD
+from tests.dsl.demo_policy import DEMO_HEAD, DEMO_SETTLED
 
 POLICY = compile_text(
     DEMO_HEAD
@@ -29,12 +29,8 @@ classify category "病例类型"
   class long "长住院病例" when los > 30
   class normal "正常病例" otherwise
 let case_points "病例点数" : points at case = if_missing(base_points, 0 pt)
-let coefficient "医疗机构系数" : ratio at case = 1
-let settled_points "结算点数" : points at case = case_points * coefficient
-input budget drg_fund "本期基金预算" : money
-let point_value "点值" : point_value at all = drg_fund / sum(settled_points)
-let payment "病例支付额" : money at case = settled_points * point_value
-""",
+"""
+    + DEMO_SETTLED,
     "demo/2024.policy",
 )
 #: By hand: the keys of the grains (case, hospital, group, month, level, tier), the case

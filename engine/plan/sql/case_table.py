@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 from sqlglot import exp
@@ -28,6 +28,11 @@ class DuckCases:
     table: str
     types: dict[str, pl.DataType]
     read: Callable[[Sequence[str] | None], pl.DataFrame] | None = None
+    #: what was asked of the table (its rows never change): its count, each set of columns'
+    #: distinct rows — asked once, not once per reader (a scan of the cases each)
+    asked: dict[tuple[str, ...], pl.DataFrame] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def columns(self) -> list[str]:
@@ -42,12 +47,17 @@ class DuckCases:
         return found.cast(pl.Schema({c: self.types[c] for c in kept}))
 
     def count(self) -> int:
-        query = exp.select(exp.Count(this=exp.Star())).from_(b.table(self.table))
-        return int(self.db.fetch(query).item())
+        if () not in self.asked:
+            query = exp.select(exp.Count(this=exp.Star())).from_(b.table(self.table))
+            self.asked[()] = self.db.fetch(query)
+        return int(self.asked[()].item())
 
     def distinct(self, columns: Sequence[str]) -> pl.DataFrame:
-        query = exp.select(*map(b.col, columns)).from_(b.table(self.table)).distinct()
-        return self.db.fetch(query).cast(pl.Schema({c: self.types[c] for c in columns}))
+        if tuple(columns) not in self.asked:
+            query = exp.select(*map(b.col, columns)).from_(b.table(self.table)).distinct()
+            found = self.db.fetch(query).cast(pl.Schema({c: self.types[c] for c in columns}))
+            self.asked[tuple(columns)] = found
+        return self.asked[tuple(columns)]
 
     def in_period(
         self,

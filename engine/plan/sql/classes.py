@@ -95,7 +95,7 @@ def count_arms(run: SqlStageRun, grain: g.Grain, name: str, arms: list[tuple[str
         reached = b.and_(reached, b.not_(b.coalesce(b.col(column), b.boolean(False))))
     ones = [b.func("SUM", b.case([(m, b.integer(1))], b.integer(0))) for m in missed]
     totals = exp.select(*(b.alias(n, f"__m{i}") for i, n in enumerate(ones)))
-    counts = run.fetch(totals.from_(b.table(frame.table))).row(0)
+    counts = run.fetch_through(totals.from_(b.table(frame.table))).row(0)
     found = {arm: int(n) for (arm, _), n in zip(arms, counts, strict=True) if n}
     if not found or key is None:
         if found:

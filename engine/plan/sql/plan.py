@@ -293,6 +293,27 @@ class SqlStageRun:
         self._wrote(grain, values)
         self.replace(grain, self.create(exp.select(*kept, *added).from_(b.table(frame.table))))
 
+    def over_chosen(self, grain: g.Grain, flag: str, value: b.Node) -> str:
+        """A temporary column of the grain's table: `value` (a DOUBLE) computed over the rows
+        where the column `flag` (never null) holds, null on the others. The two sets of rows
+        are a UNION ALL, so a window in `value` sorts the chosen rows alone, not every row
+        with all its columns (`rank … where`: a few candidates per thousand cases). The grain's
+        table is read twice but counts as one reader: a view stays a view (its chain, since the
+        last computed table, evaluated once per set of rows)."""
+        frame = self.frame(grain)
+        alias = self.temp()
+        columns = [b.col(c) for c in frame.columns]
+        chosen = exp.select(*columns, b.alias(value, alias)).from_(b.table(frame.table))
+        others = exp.select(*columns, b.alias(b.typed_null("DOUBLE"), alias))
+        others = others.from_(b.table(frame.table)).where(b.not_(b.col(flag)))
+        rows = exp.union(chosen.where(b.col(flag)), others, distinct=False)
+        self._wrote(grain, [alias])
+        step = self.create(exp.select(*columns, b.col(alias)).from_(rows.subquery("rows")))
+        if step.table in self._views:  # one reader of the table, not two: left a view
+            self._views[step.table] = [frame.table]
+        self.replace(grain, step)
+        return alias
+
     def _wrote(self, grain: g.Grain, names: Iterable[str]) -> None:
         if grain == CASE:
             self._case_written.update(names)
@@ -389,6 +410,14 @@ class SqlStageRun:
         """The rows of a query over this run's tables, the views it reads computed first (so
         that a later step does not compute them again)."""
         self._compute([t.name for t in query.find_all(exp.Table)])
+        return self.db.fetch(query)
+
+    def fetch_through(self, query: exp.Select) -> pl.DataFrame:
+        """The rows of a query read through the steps' views: the views two steps read are
+        computed first (as at a definition's end), not the table the query reads — a grain's
+        table computed for a few sums is a copy of every column (the classes' missing
+        conditions counted, `classes.count_arms`)."""
+        self._compute(self._shared_or_deep())
         return self.db.fetch(query)
 
     def temp(self) -> str:

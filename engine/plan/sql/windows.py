@@ -25,16 +25,13 @@ def rank(lowering: Lowering, node: ir.RankIR) -> b.Node:
     keys = [(lowering.materialize(lowering.expr(k.expr)), k.descending) for k in node.keys]
     run = lowering.run
     within = [b.col(c) for c in key_columns(run.effective(node.within))]
-    chosen = (
-        b.coalesce(lowering.expr(node.where), b.boolean(False))
-        if node.where is not None
-        else b.boolean(True)
-    )
-    flag = lowering.materialize(chosen)
     order = [b.ordered(b.col(k), descending) for k, descending in keys]
     order += [b.ordered(b.col(c)) for c in key_columns(lowering.grain)]
-    position = b.window(b.func("ROW_NUMBER"), [*within, b.col(flag)], order)
-    return b.case([(b.col(flag), b.cast(position, "DOUBLE"))])
+    position = b.cast(b.window(b.func("ROW_NUMBER"), within, order), "DOUBLE")
+    if node.where is None:
+        return position
+    flag = lowering.materialize(b.coalesce(lowering.expr(node.where), b.boolean(False)))
+    return b.col(run.over_chosen(lowering.grain, flag, position))
 
 
 @dataclass(frozen=True)
