@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except PolicyError as exc:
-        print(str(exc), file=sys.stderr)
+        print(_escaped(str(exc)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -120,6 +120,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{exc.filename or 'the outputs'} could not be written: {why}", file=sys.stderr)
         return 1
     return code
+
+
+def _escaped(message: str) -> str:
+    """A refusal as the terminal shows it: a control character that an argument typed
+    (`--set $'x\\e[2J=1'`) or a file quoted brings into it escaped (`\\u001b`), as a reject
+    shows one; its lines kept."""
+    from engine.inputs.terms import shown
+
+    return "\n".join(map(shown, message.split("\n")))
 
 
 def _silence_stdout() -> None:
