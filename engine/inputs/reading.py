@@ -67,6 +67,16 @@ def locate(data_dir: Path, kind: str) -> Path:
     for excel in (data_dir / f"{kind}{ext}" for ext in _EXCEL):
         if excel.is_file():
             raise ContractError(excel.name, None, _excel_words(excel.name, kind))
+    folder = next((path for path in found if path.is_dir()), None)
+    if folder is not None:
+        raise ContractError(
+            folder.name,
+            None,
+            f"{folder.name} in {data_dir} is a folder (of parts, as Spark writes a table), not "
+            f"one file: the engine reads one file per table; join the parts into one "
+            f"{kind}.parquet, e.g. pl.scan_parquet('parts/*.parquet').sink_parquet("
+            f"'{kind}.parquet') with the folder renamed parts",
+        )
     raise ContractError(
         f"{kind}.csv",
         None,
