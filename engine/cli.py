@@ -125,10 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _escaped(message: str) -> str:
     """A refusal as the terminal shows it: a control character that an argument typed
     (`--set $'x\\e[2J=1'`) or a file quoted brings into it escaped (`\\u001b`), as a reject
-    shows one; its lines kept."""
+    shows one; its lines and tabs kept (a policy's line quoted under a diagnostic)."""
     from engine.inputs.terms import shown
 
-    return "\n".join(map(shown, message.split("\n")))
+    return "\n".join("\t".join(map(shown, line.split("\t"))) for line in message.split("\n"))
 
 
 def _silence_stdout() -> None:
