@@ -104,7 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except PolicyError as exc:
-        print(_escaped(str(exc)), file=sys.stderr)
+        from engine.inputs.terms import shown_lines  # a control character typed: escaped
+
+        print(shown_lines(str(exc)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -120,15 +122,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{exc.filename or 'the outputs'} could not be written: {why}", file=sys.stderr)
         return 1
     return code
-
-
-def _escaped(message: str) -> str:
-    """A refusal as the terminal shows it: a control character that an argument typed
-    (`--set $'x\\e[2J=1'`) or a file quoted brings into it escaped (`\\u001b`), as a reject
-    shows one; its lines and tabs kept (a policy's line quoted under a diagnostic)."""
-    from engine.inputs.terms import shown
-
-    return "\n".join("\t".join(map(shown, line.split("\t"))) for line in message.split("\n"))
 
 
 def _silence_stdout() -> None:

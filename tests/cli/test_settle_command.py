@@ -204,15 +204,16 @@ def test_a_missing_file_is_a_message_not_a_traceback(
          "--set", "x\x1b[2J=1"],
         ["init", "ci\x1bty"],
         ["explain", "--case", "C\x1b]0;pwned\x07", "--policy", XUANCHENG, "--period", "2024-01"],
+        ["test", "x\x1b[2Jy.yaml"],
     ],
 )  # fmt: skip
 def test_a_control_character_typed_in_an_argument_is_echoed_escaped(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], sample_cut: Path, command: list[str]
 ) -> None:
     extra = {"settle": ["--out", str(tmp_path / "o")], "init": ["--policies", str(tmp_path)]}
-    extra["explain"] = ["--data", str(sample_cut)]
+    extra |= {"explain": ["--data", str(sample_cut)], "test": []}
     code, out, err = run(capsys, *command, *extra[command[0]])
-    assert code == 1 and "\\u001b" in err
+    assert code == 1 and "\\u001b" in out + err
     assert not any(char in out + err for char in "\x1b\x07")
 
 
