@@ -104,7 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except PolicyError as exc:
-        print(str(exc), file=sys.stderr)
+        from engine.inputs.terms import shown_lines  # a control character typed: escaped
+
+        print(shown_lines(str(exc)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.commands.settle import add_encoding_argument
+from engine.inputs.terms import shown, shown_lines
 from engine.run.examples import example_files, run_example
 from policy_dsl.errors import PolicyError
 
@@ -30,7 +31,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     files = [f for path in args.paths for f in example_files(path)]
     if not files:
-        given = " ".join(str(path) for path in args.paths)
+        given = shown(" ".join(str(path) for path in args.paths))
         print(f"no example files in {given}: an example is <city>/examples/*.yaml", file=sys.stderr)
         return 1
     failed = 0
@@ -38,10 +39,11 @@ def run(args: argparse.Namespace) -> int:
         try:
             outcome = run_example(path, args.encoding)
         except PolicyError as exc:
-            print(f"ERROR {path}\n  {exc}")
+            print(shown_lines(f"ERROR {path}\n  {exc}"))
             failed += 1
             continue
-        print(f"{'PASS' if outcome.passed else 'FAIL'}  {path}  {outcome.example.title}")
+        verdict = "PASS" if outcome.passed else "FAIL"
+        print(shown(f"{verdict}  {path}  {outcome.example.title}"))
         for mismatch in outcome.mismatches:
             print(mismatch.render())
         failed += not outcome.passed

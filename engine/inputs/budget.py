@@ -33,6 +33,10 @@ _SHAPE = (
     'expected a YAML mapping with contract_version (e.g. "1.0"), year (e.g. 2024) and values '
     "(name: amount, or name: {key: amount})"
 )
+#: The largest budget.yaml read, in bytes: a budget holds a few figures (the sample's is 700
+#: bytes; one figure per hospital of a large city, a few thousand, about 100 kB). YAML is read
+#: in Python at about 4 s a megabyte: a 40 MB file given by mistake took minutes and gigabytes.
+BUDGET_BYTES = 1_000_000
 #: The grain key of a per-key budget figure → (input table, column) holding the keys used.
 KEYS_USED = {"tier": ("hospitals", "tier"), "level": ("hospitals", "level")}
 
@@ -254,6 +258,14 @@ Path_ = tuple[str, ...]
 
 def read_yaml(path: Path) -> tuple[object, dict[Path_, int]]:
     """The document and the line of every key (by its path); a key given twice is refused."""
+    if (size := path.stat().st_size) > BUDGET_BYTES:
+        raise ContractError(
+            path.name,
+            None,
+            f"{path.name} is {size:,} bytes, more than the {BUDGET_BYTES:,} a budget is read up "
+            f"to (a budget holds a few figures: a few hundred bytes, or about 100 kB with one per "
+            f"hospital): is it another file? {_SHAPE}",
+        )
     try:
         loader = _Loader(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:

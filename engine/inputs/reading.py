@@ -5,7 +5,8 @@
 - CSV is read as UTF-8 (a BOM is fine) or in the `encoding` asked for (`gbk` reads GBK and
   GB18030); a file that is not UTF-8 but reads as GB18030 is named as such, with the fix.
 - Both formats then go through one normalisation: duplicate column names are refused with both
-  positions; money stored as Float32 (Parquet) is refused; text is trimmed (`raw_value`).
+  positions; money stored as Float32 and a date stored as a timestamp with a time zone (Parquet)
+  are refused; text is trimmed (`raw_value`).
 - A CSV row with more or fewer fields than the header is not read into the wrong columns: the
   raw frame says how many fields it has (`FIELDS`), and the loader rejects it with its line.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +67,16 @@ def locate(data_dir: Path, kind: str) -> Path:
     for excel in (data_dir / f"{kind}{ext}" for ext in _EXCEL):
         if excel.is_file():
             raise ContractError(excel.name, None, _excel_words(excel.name, kind))
+    folder = next((path for path in found if path.is_dir()), None)
+    if folder is not None:
+        raise ContractError(
+            folder.name,
+            None,
+            f"{folder.name} in {data_dir} is a folder (of parts, as Spark writes a table), not "
+            f"one file: the engine reads one file per table; join the parts into one "
+            f"{kind}.parquet, e.g. pl.scan_parquet('parts/*.parquet').sink_parquet("
+            f"'{kind}.parquet') with the folder renamed parts",
+        )
     raise ContractError(
         f"{kind}.csv",
         None,
@@ -136,6 +147,7 @@ def _read_parquet(path: Path, fields: Sequence[FieldSpec]) -> RawTable:
     known = checked_columns(path.name, fields, names)
     frame = scan.select(known).collect()
     refuse_float32_money(path.name, frame, fields)
+    refuse_zoned_dates(path.name, frame.schema, fields)
     return RawTable(frame, names)
 
 
@@ -249,6 +261,27 @@ def refuse_float32_money(file: str, frame: pl.DataFrame, fields: Sequence[FieldS
             f"{file}: {spec.name} is stored as Float32, which keeps about 7 digits, so amounts "
             f"are not exact to the fen{example}; write money as Float64, a decimal "
             "(e.g. DECIMAL(18, 2)) or an integer",
+        )
+
+
+def refuse_zoned_dates(
+    file: str, schema: Mapping[str, pl.DataType], fields: Sequence[FieldSpec]
+) -> None:
+    """A date stored as a timestamp with a time zone is refused: its day is that of the zone
+    it is read in — polars reads the zone stored, DuckDB and Spark their session's — so a
+    discharge at 00:30 on 1 January in Shanghai (16:30 on 31 December in UTC) would be settled
+    in another month, or another year, depending on the engine and the machine."""
+    for spec in fields:
+        dtype = schema.get(spec.name)
+        if spec.dtype != "date" or not isinstance(dtype, pl.Datetime) or not dtype.time_zone:
+            continue
+        raise ContractError(
+            file,
+            spec.name,
+            f"{file}: {spec.name} is stored as a timestamp with a time zone ({dtype.time_zone}): "
+            "its day depends on the zone it is read in (00:30 on 1 January in Shanghai is 31 "
+            "December in UTC), so a case near midnight could be settled in another month; "
+            "write the column as a DATE (or a timestamp without a time zone, in local time)",
         )
 
 

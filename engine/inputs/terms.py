@@ -39,6 +39,12 @@ def shown(text: str) -> str:
     return text.translate(_SHOWN)
 
 
+def shown_lines(text: str) -> str:
+    """`shown`, its line breaks and tabs kept: a message of several lines (a refusal that
+    quotes an argument typed, `--set $'x\\e[2J=1'`, or a policy's line under a diagnostic)."""
+    return "\n".join("\t".join(map(shown, line.split("\t"))) for line in text.split("\n"))
+
+
 class Terms(Protocol):
     """What a check may say of a row; `Any` is the renderer's expression type."""
 

@@ -103,11 +103,18 @@ def data_folder(data_dir: Path | str) -> Path:
     """The data folder, which must exist."""
     folder = Path(data_dir)
     if not folder.is_dir():
+        what = (
+            "does not exist"
+            if not folder.exists()
+            else "is a file, not a folder"
+            if folder.is_file()
+            else "is a device or a pipe, not a folder"
+        )
         raise ContractError(
             str(folder),
             None,
-            f"data folder {folder} does not exist; it should "
-            "hold cases, hospitals and groups (.csv or .parquet) and budget.yaml",
+            f"data folder {folder} {what}; give the folder that "
+            "holds cases, hospitals and groups (.csv or .parquet) and budget.yaml",
         )
     return folder
 

@@ -373,3 +373,30 @@ def test_a_column_misspelt_close_to_a_field_the_file_lacks_is_refused_alike(
         frame.write_csv(folder / "cases.csv")
     settled = assert_same(folder)
     assert not isinstance(settled, str) and settled.cases["unreasonable_cost"].to_list() == [100.0]
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC"])
+def test_a_date_stored_as_a_timestamp_with_a_time_zone_is_refused_alike(
+    tmp_path: Path, zone: str
+) -> None:
+    """On main a discharge at 00:30 on 1 January 2024 in Shanghai was settled in January by
+    polars (the zone stored) and in December 2023 by DuckDB (its session's zone, UTC): another
+    month's case, exit 0 on both. A timestamp without a zone is still its own day."""
+    write_inputs(tmp_path, [case("C0001")])
+    frame = pl.read_csv(tmp_path / "cases.csv", infer_schema=False)
+    (tmp_path / "cases.csv").unlink()
+    local = dt.datetime(2024, 1, 1, 0, 30)
+    stamp = pl.lit(local).dt.replace_time_zone("Asia/Shanghai").dt.convert_time_zone(zone)
+    frame.with_columns(stamp.alias("discharge_date")).write_parquet(tmp_path / "cases.parquet")
+    assert assert_same(tmp_path) == (
+        f"cases.parquet: discharge_date is stored as a timestamp with a time zone ({zone}): its "
+        "day depends on the zone it is read in (00:30 on 1 January in Shanghai is 31 December in "
+        "UTC), so a case near midnight could be settled in another month; write the column as a "
+        "DATE (or a timestamp without a time zone, in local time)"
+    )
+    frame.with_columns(pl.lit(local).alias("discharge_date")).write_parquet(
+        tmp_path / "cases.parquet"
+    )
+    inputs = assert_same(tmp_path)
+    assert not isinstance(inputs, str)
+    assert inputs.cases["discharge_date"].to_list() == [dt.date(2024, 1, 1)]

@@ -197,6 +197,39 @@ def test_a_missing_file_is_a_message_not_a_traceback(
     assert "nope" in out + err and "no such file" in out + err
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["settle", "--policy", XUANCHENG, "--data", str(SAMPLE), "--period", "2024-03",
+         "--set", "x\x1b[2J=1"],
+        ["init", "ci\x1bty"],
+        ["explain", "--case", "C\x1b]0;pwned\x07", "--policy", XUANCHENG, "--period", "2024-01"],
+        ["test", "x\x1b[2Jy.yaml"],
+    ],
+)  # fmt: skip
+def test_a_control_character_typed_in_an_argument_is_echoed_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sample_cut: Path, command: list[str]
+) -> None:
+    extra = {"settle": ["--out", str(tmp_path / "o")], "init": ["--policies", str(tmp_path)]}
+    extra |= {"explain": ["--data", str(sample_cut)], "test": []}
+    code, out, err = run(capsys, *command, *extra[command[0]])
+    assert code == 1 and "\\u001b" in out + err
+    assert not any(char in out + err for char in "\x1b\x07")
+
+
+@pytest.mark.parametrize(("data", "what"), [("/dev/null", "a device or a pipe"), ("f", "a file")])
+def test_a_data_folder_that_is_not_a_folder_says_what_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: str, what: str
+) -> None:
+    (tmp_path / "f").write_text("case_id\n", encoding="utf-8")
+    given = data if data.startswith("/") else str(tmp_path / data)
+    for command in (["validate", "--data", given], ["settle", "--data", given]):
+        extra = ["--policy", XUANCHENG, "--period", "2024", "--out", str(tmp_path / "o")]
+        code, _, err = run(capsys, *command, *(extra if command[0] == "settle" else []))
+        assert code == 1 and f"{given} is {what}, not a folder; give the folder that holds" in err
+        assert "does not exist" not in err
+
+
 def test_a_closed_pipe_stops_quietly() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "engine.cli", "schema", "ir"],

@@ -254,3 +254,17 @@ def test_a_key_is_its_text_as_written(tmp_path: Path) -> None:
         "drg_fund": 332771605,
     }
     assert document["year"] == 2024
+
+
+def test_a_budget_file_of_megabytes_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """On main a 40 MB budget.yaml (another file saved under its name) was read by PyYAML for
+    minutes and gigabytes; a megabyte of comments is enough to show the bound."""
+    data = _data(
+        tmp_path, "  drg_fund: 332771895\n" + "# a comment of forty bytes ...........\n" * 30_000
+    )
+    size = (data / "budget.yaml").stat().st_size
+    with pytest.raises(ContractError) as error:
+        load_data(data, XUANCHENG)
+    assert error.value.message.startswith(
+        f"budget.yaml is {size:,} bytes, more than the 1,000,000 a budget is read up to"
+    )

@@ -249,6 +249,25 @@ def test_an_excel_workbook_gets_the_words_to_export_csv(tmp_path: Path) -> None:
     assert "save the sheet as groups.csv with 另存为 → CSV UTF-8" in error.value.message
 
 
+def test_a_folder_of_parquet_parts_is_said_to_be_one(tmp_path: Path) -> None:
+    """On main a Spark output folder `cases.parquet/` (parts, `_SUCCESS`) was "cases file not
+    found … expected cases.csv or cases.parquet"."""
+    folder = write_inputs(tmp_path, [case("C1")])
+    parts = folder / "cases.parquet"
+    parts.mkdir()
+    pl.read_csv(folder / "cases.csv").write_parquet(parts / "part-00000.snappy.parquet")
+    (parts / "_SUCCESS").touch()
+    (folder / "cases.csv").unlink()
+    with pytest.raises(ContractError) as error:
+        load_inputs(folder)
+    assert error.value.file == "cases.parquet"
+    words = (
+        f"cases.parquet in {folder} is a folder (of parts, as Spark writes a table), not one "
+        "file: the engine reads one file per table; join the parts into one cases.parquet"
+    )
+    assert words in error.value.message
+
+
 # ---- plausible bounds -----------------------------------------------------------------------
 
 

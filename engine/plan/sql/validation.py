@@ -37,6 +37,7 @@ from engine.inputs.reading import (
     checked_columns,
     read_table,
     refuse_float32_money,
+    refuse_zoned_dates,
     unreadable,
 )
 from engine.inputs.terms import CONTROL, KEY_CONTROL, RAW_PREFIX
@@ -317,6 +318,7 @@ def _source(
     single = [s.name for s in fields if s.dtype == "money" and schema.get(s.name) == pl.Float32]
     if single:
         refuse_float32_money(path.name, scan.select(single).drop_nulls().head(1).collect(), fields)
+    refuse_zoned_dates(path.name, schema, fields)
     read = b.func(
         "read_parquet",
         b.text(str(path)),
