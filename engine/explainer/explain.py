@@ -12,7 +12,7 @@ value for value.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,16 +51,23 @@ def payment_trace(settlement: Settlement, case_id: str, stage: str | None = None
     they read, through the IR (`definitions_reached`, as a what-if re-settles) — what
     `drgpolicy explain` and the studio's Explain page show. `explain` records every case-grain
     definition of the stage, also those nothing of the payment reads (the standard indicators'
-    `grouped`, `died`): the conformance suite compares them all. A definition fixed from
-    outside (`--fix`) is kept where the path reads it; what it would have read is not."""
+    `grouped`, `died`): the conformance suite compares them all."""
     trace = explain(settlement, case_id, stage)
-    fixed, outputs = settlement.settings.definitions, settlement.case_values(trace.stage)
+    return leading_to(settlement, trace, settlement.case_values(trace.stage))
+
+
+def leading_to(settlement: Settlement, trace: Trace, names: Iterable[str]) -> Trace:
+    """`trace` with only the steps of `names` and the definitions they read, found through the
+    IR (`definitions_reached`, as a what-if re-settles). A definition fixed from outside
+    (`--fix`) is kept where the path reads it; what it would have read is not."""
+    names = list(names)
+    fixed = settlement.settings.definitions
     stages = [settlement.stages[trace.stage].stage]
-    reached = definitions_reached(stages, [(trace.stage, n) for n in outputs], fixed)
-    names = {name for _, name in reached} | {name for name in outputs if name in fixed}
+    reached = definitions_reached(stages, [(trace.stage, n) for n in names], fixed)
+    kept = {name for _, name in reached} | {name for name in names if name in fixed}
     # a fixed definition the path reads is a step of its own; what it would have read is not
-    names |= {n for step in trace.steps if step.name in names for n in step.inputs if n in fixed}
-    return trace.only(names)
+    kept |= {n for step in trace.steps if step.name in kept for n in step.inputs if n in fixed}
+    return trace.only(kept)
 
 
 def explainer_of(settlement: Settlement, stage: str) -> Explainer:

@@ -20,7 +20,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from engine.explainer.explain import explain
+from engine.explainer.explain import explain, leading_to
 from engine.explainer.explain_value import explain_values
 from engine.explainer.report_text import render_trace, render_value_trace, show, show_money
 from engine.explainer.trace import Trace, ValueTrace
@@ -35,7 +35,6 @@ from engine.run.settle import (
     Settlement,
     case_results,
     date_problems,
-    definitions_reached,
     load_data,
     settle,
 )
@@ -342,11 +341,6 @@ def case_mismatches(
     steps those the wrong values read."""
     got = case_values(result.stages[stage], case_id, list(expected), result.data.codes)
     wrong = [n for n, v in expected.items() if not equal(v, got.get(n), money=n in money)]
-    # the definitions the wrong values are and read, through the IR (as a what-if re-settles)
-    reached = definitions_reached(
-        [result.stages[stage].stage], [(stage, n) for n in wrong], result.settings.definitions
-    )
-    path = {name for _, name in reached}
     return [
         Mismatch(
             f"case {case_id}",
@@ -354,7 +348,9 @@ def case_mismatches(
             expected[name],
             got.get(name),
             name in money,
-            [explain(result, case_id, stage).only(path)] if name == wrong[-1] else [],
+            [leading_to(result, explain(result, case_id, stage), wrong)]
+            if name == wrong[-1]
+            else [],
         )
         for name in wrong
     ]
