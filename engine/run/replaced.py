@@ -53,7 +53,7 @@ class Replaced:
             reason = next(
                 (
                     f"its {name} is not the file it wrote"
-                    for name, sha in manifest["outputs"].items()
+                    for name, sha in manifest.get("outputs", {}).items()
                     if STATEMENT in name and file_sha256(folder / name) != sha
                 ),
                 None,
@@ -68,7 +68,8 @@ class Replaced:
         before, after = self.manifest.get("inputs", {}), manifest["inputs"]
         return record | {
             "inputs_changed": sorted({*other_tables(before, after), *other_tables(after, before)}),
-            "policy_changed": self.manifest["policy"]["hash"] != manifest["policy"]["hash"],
+            "policy_changed": self.manifest.get("policy", {}).get("hash")
+            != manifest["policy"]["hash"],
             "moved": self._moved(tables),
         }
 
@@ -77,7 +78,7 @@ class Replaced:
         moved: dict[str, dict[str, str]] = {}
         for name in sorted(tables):
             frame, money = tables[name]
-            written = [n for n in self.manifest["outputs"] if n.startswith(f"{name}.")]
+            written = [n for n in self.manifest.get("outputs", {}) if n.startswith(f"{name}.")]
             if not name.endswith(STATEMENT) or not written:
                 continue
             after = csv_frame(frame, money)
