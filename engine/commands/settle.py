@@ -35,6 +35,7 @@ from engine.run.out_folder import SETTLEMENT, check_out_folder, inside
 from engine.run.output_labels import LABELS
 from engine.run.outputs import fill_outputs, policy_paths, write_folder_with
 from engine.run.progress import add_quiet_argument, progress_for, reporting, step
+from engine.run.replaced import Replaced
 from engine.run.run_lock import hold
 from engine.run.settle import Settlement, date_problems, load_data, load_policy, settle
 from engine.run.summary import indicator_rows, level_rows, rejected_because_lines, stage_rows
@@ -377,6 +378,8 @@ def _run(args: argparse.Namespace) -> int:
         f"outputs in {args.out}" + (" (one folder per policy: <city>-<version>)" if nested else ""),
         file=sys.stderr,
     )
+    for d in done:
+        report_replaced(d.job, d.manifest, args)
     incomplete = [report_missing(d.job, d.manifest, args) or d.rejects_fail for d in done]
     for d in done:
         report_fallthrough(d.job, d.manifest, args)
@@ -432,8 +435,9 @@ def _settle_job(
             backend=backend,
         )
     folder = inside(staging, job.folder) if job.folder else staging
+    replacing = Replaced.read(args.out / job.folder, job.policy.city, period.label)
     with step(f"{name}: write the outputs"):  # DuckDB writes the cases tables itself
-        manifest = fill_outputs(result, folder, args.format, args.labels)
+        manifest = fill_outputs(result, folder, args.format, args.labels, replacing)
     for stage, seen in manifest.get("earlier", {}).get("stages", {}).items():
         print(
             f"{job.file}: stage {stage} taken from {len(args.earlier)} earlier runs: "
@@ -467,6 +471,39 @@ def _settle_job(
     fails = report_rejects(job, result, manifest, args)
     indicators = indicator_rows(result)
     return Settled(job, stage_rows(result), level_rows(result), indicators, manifest, fails)
+
+
+#: At most this many hospitals are named in the note on what a run replaced.
+NAMED_HOSPITALS = 10
+
+
+def report_replaced(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> None:
+    """Say (on stderr) what moved against the run this one replaced in `--out` (if any): the
+    input files changed, the policy, and the hospitals whose money moved."""
+    replaced = manifest.get("replaced")
+    if replaced is None:
+        return
+    said = f"{job.file}: note: replaced the run of {replaced['period']} in {args.out / job.folder}"
+    if "not_compared" in replaced:
+        print(f"{said}; not compared: {replaced['not_compared']}", file=sys.stderr)
+        return
+    changed = [*replaced["inputs_changed"], *(["the policy"] if replaced["policy_changed"] else [])]
+    moved = replaced["moved"]
+    named = [
+        f"{hospital} " + ", ".join(f"{column} {delta}" for column, delta in columns.items())
+        for hospital, columns in list(moved.items())[:NAMED_HOSPITALS]
+    ]
+    more = len(moved) - len(named)
+    whose = "1 hospital's" if len(moved) == 1 else f"{len(moved)} hospitals'"
+    print(
+        f"{said}: "
+        + (f"{', '.join(changed)} changed" if changed else "the same input files and policy")
+        + (f"; {whose} money moved: " if moved else "; nothing moved")
+        + "; ".join(named)
+        + (f"; and {more} more" if more else "")
+        + " (manifest.json: replaced)",
+        file=sys.stderr,
+    )
 
 
 def report_missing(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> bool:

@@ -108,15 +108,9 @@ class Earlier:
         (`inputs`: file → sha256; `cases.csv` and `cases.parquet` are one table) — a file
         corrected after a month was paid, a month's own extract, another format — or recorded
         none (settled before runs recorded their inputs): legitimate, said, never silent."""
-        found = {
-            name: [
-                run.month
-                for run in self.runs
-                if {Path(n).stem: h for n, h in run.inputs.items()}.get(Path(name).stem) != sha
-            ]
-            for name, sha in sorted(inputs.items())
-        }
-        return {name: months for name, months in found.items() if months}
+        other = {run.month: other_tables(run.inputs, inputs) for run in self.runs}
+        found = {name: [m for m, names in other.items() if name in names] for name in inputs}
+        return {name: months for name, months in sorted(found.items()) if months}
 
     def manifest(self, settled: pl.Series, inputs: Mapping[str, str]) -> dict[str, Any]:
         return {
@@ -124,6 +118,13 @@ class Earlier:
             "stages": {stage: self.coverage(stage, settled) for stage in self.cases},
             "other_inputs": self.other_inputs(inputs),
         }
+
+
+def other_tables(theirs: Mapping[str, str], ours: Mapping[str, str]) -> list[str]:
+    """The files of `ours` (file → sha256) whose table `theirs` read another file of, or none
+    of: `cases.csv` and `cases.parquet` are one table (by the name without its suffix)."""
+    by_table = {Path(name).stem: sha for name, sha in theirs.items()}
+    return [name for name, sha in sorted(ours.items()) if by_table.get(Path(name).stem) != sha]
 
 
 def load_earlier(folders: list[Path], policy: ir.Policy, period: Period) -> Earlier:
@@ -249,4 +250,4 @@ def _typed(column: pl.Expr, typ: ir.TypeIR) -> pl.Expr:
     return column.cast(pl.String)
 
 
-__all__ = ["Earlier", "EarlierError", "load_earlier", "read_later"]
+__all__ = ["Earlier", "EarlierError", "load_earlier", "other_tables", "read_later"]

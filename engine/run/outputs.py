@@ -21,7 +21,8 @@ headers and class names are the policy's Chinese labels (`engine.run.output_labe
 weights, ratios and prices are written to the decimals of their type (`engine.run.decimals`).
 
 Money is written as exact decimal text to the fen. The same input files and policy give
-byte-identical outputs, manifest included. Reordering the input rows changes no `<stage>/*.csv`
+byte-identical outputs, manifest included (a run into an earlier run's folder adds what moved
+against it: `replaced`, `engine.run.replaced`). Reordering the input rows changes no `<stage>/*.csv`
 byte (every table is sorted by its key on load); `rejects.csv` then lists the same rows with
 their new row numbers, and `manifest.json` the new files' sha256.
 """
@@ -69,6 +70,7 @@ from policy_dsl import ir
 
 if TYPE_CHECKING:
     from engine.plan.sql.duckdb_runner import DuckDB
+    from engine.run.replaced import Replaced
 
 T = TypeVar("T")
 
@@ -335,11 +337,15 @@ def write_outputs(
 
 
 def fill_outputs(
-    settlement: Settlement, folder: Path, fmt: str = "csv", labels: str = "en"
+    settlement: Settlement,
+    folder: Path,
+    fmt: str = "csv",
+    labels: str = "en",
+    replacing: Replaced | None = None,
 ) -> dict[str, Any]:
     """Write every output of `settlement` into `folder` (a staging folder, or a sub-folder of
     one) — the tables as `fmt` (`FORMATS`), headed in `labels` (`LABELS`), and `report.html` —
-    and return the manifest."""
+    and return the manifest; it records what moved against the run it is `replacing`."""
     if fmt not in FORMATS:
         raise ValueError(f"output format {fmt!r}: one of {', '.join(FORMATS)}")
     if labels not in LABELS:
@@ -385,6 +391,8 @@ def fill_outputs(
         manifest["paid_below_zero"] = missing.below_zero
     if missing.far_from_cost:  # likewise
         manifest["paid_far_from_cost"] = missing.far_from_cost
+    if replacing is not None:  # likewise: a run into a new folder keeps its bytes
+        manifest["replaced"] = replacing.against(manifest, tables)
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
     inside(folder, SETTLEMENT.marker).write_text(text + "\n", encoding="utf-8")
     return manifest

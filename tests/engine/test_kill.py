@@ -27,7 +27,7 @@ from engine.cli import main
 from engine.run import atomic
 from engine.run.run_lock import lock_path
 from tests.conftest import POLICIES, ROOT, SAMPLE
-from tests.engine.folders import beside, snapshot
+from tests.engine.folders import beside, settled
 
 SEED = 20241231
 XUANCHENG = POLICIES / "xuancheng" / "2024.policy"
@@ -43,7 +43,7 @@ def settle_command(policy: Path, period: str, out: Path) -> list[str]:
 def completed(policy: Path, period: str, out: Path) -> dict[str, bytes]:
     """An undisturbed run (in this process: only the runs to kill need one of their own)."""
     assert main(settle_command(policy, period, out)[3:]) == 0
-    return snapshot(out)
+    return settled(out)
 
 
 class Watched:
@@ -129,12 +129,12 @@ def test_a_killed_settlement_leaves_the_old_or_the_new_outputs_and_no_leftovers(
     for name, point, longest in plan:
         policy, periods, last = runs[name]
         out = tmp_path / name / "out"
-        before = snapshot(out)
+        before = settled(out)
         period = periods[1] if before == expected[name, periods[0]] else periods[0]
         watched = Watched(policy, period, out, last)
         if watched.kill_at(point, rng.uniform(0, longest)):
             killed.append(point)
-        assert snapshot(out) in (before, expected[name, period]), (name, point)
+        assert settled(out) in (before, expected[name, period]), (name, point)
         left_over += bool(beside(out))
     assert killed.count("locked") == 2 and killed.count("writing") >= 2
     assert left_over >= 3  # the kills did leave something to clean up
@@ -207,8 +207,8 @@ def test_killed_while_it_swaps_out_holds_the_old_or_the_new_and_the_next_run_cle
     if left == "missing":
         assert not out.exists()
         (aside,) = [p for p in tmp_path.iterdir() if p.name.endswith(".new.previous")]
-        assert snapshot(aside) == old
+        assert settled(aside) == old
         atomic.repair(out)
-    assert snapshot(out) == (new if left == "new" else old)
+    assert settled(out) == (new if left == "new" else old)
     assert completed(XUANCHENG, "2024-03", out) == old
     assert beside(out) == ["expected"]
