@@ -354,6 +354,8 @@ class Settled:
     #: more case rows rejected than `--max-reject-share`, or a deductions row (and not
     #: accepted): the run fails
     rejects_fail: bool = False
+    #: the earlier run this one replaced in `--out`, if any
+    replacing: Replaced | None = None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -379,7 +381,7 @@ def _run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     for d in done:
-        report_replaced(d.job, d.manifest, args)
+        report_replaced(d, args)
     incomplete = [report_missing(d.job, d.manifest, args) or d.rejects_fail for d in done]
     for d in done:
         report_fallthrough(d.job, d.manifest, args)
@@ -470,20 +472,28 @@ def _settle_job(
             )
     fails = report_rejects(job, result, manifest, args)
     indicators = indicator_rows(result)
-    return Settled(job, stage_rows(result), level_rows(result), indicators, manifest, fails)
+    return Settled(
+        job, stage_rows(result), level_rows(result), indicators, manifest, fails, replacing
+    )
 
 
 #: At most this many hospitals are named in the note on what a run replaced.
 NAMED_HOSPITALS = 10
 
 
-def report_replaced(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> None:
+def report_replaced(settled: Settled, args: argparse.Namespace) -> None:
     """Say (on stderr) what moved against the run this one replaced in `--out` (if any): the
-    input files changed, the policy, and the hospitals whose money moved."""
-    replaced = manifest.get("replaced")
-    if replaced is None:
+    input files changed, the policy, and the hospitals whose money moved — or that nothing did
+    (then the manifest records nothing: a re-run's bytes are a fresh run's)."""
+    job, replacing = settled.job, settled.replacing
+    if replacing is None:
         return
-    said = f"{job.file}: note: replaced the run of {replaced['period']} in {args.out / job.folder}"
+    said = f"{job.file}: note: replaced the run of {replacing.manifest.get('period')} in "
+    said += str(args.out / job.folder)
+    replaced = settled.manifest.get("replaced")
+    if replaced is None:
+        print(f"{said}: the same input files and policy; nothing moved", file=sys.stderr)
+        return
     if "not_compared" in replaced:
         print(f"{said}; not compared: {replaced['not_compared']}", file=sys.stderr)
         return

@@ -391,8 +391,10 @@ def fill_outputs(
         manifest["paid_below_zero"] = missing.below_zero
     if missing.far_from_cost:  # likewise
         manifest["paid_far_from_cost"] = missing.far_from_cost
-    if replacing is not None:  # likewise: a run into a new folder keeps its bytes
-        manifest["replaced"] = replacing.against(manifest, tables)
+    # likewise: a run into a new folder keeps its bytes, and so does a run that replaces one of
+    # the same inputs, policy and money (a re-run)
+    if replacing is not None and (replaced := replacing.against(manifest, tables)) is not None:
+        manifest["replaced"] = replaced
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
     inside(folder, SETTLEMENT.marker).write_text(text + "\n", encoding="utf-8")
     return manifest

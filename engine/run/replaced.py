@@ -60,18 +60,21 @@ class Replaced:
             )
         return cls(folder, manifest, file_sha256(folder / SETTLEMENT.marker), reason)
 
-    def against(self, manifest: dict[str, Any], tables: Tables) -> dict[str, Any]:
-        """What moved from this run to the run of `manifest` whose tables are `tables`."""
+    def against(self, manifest: dict[str, Any], tables: Tables) -> dict[str, Any] | None:
+        """What moved from this run to the run of `manifest` whose tables are `tables`; None
+        when nothing did — the same input files, policy and money: a re-run, whose outputs are
+        then byte for byte a fresh run's (same inputs and policy, same bytes)."""
         record = {"manifest_sha256": self.sha256, "period": self.manifest.get("period")}
         if self.not_compared is not None:
             return record | {"not_compared": self.not_compared}
         before, after = self.manifest.get("inputs", {}), manifest["inputs"]
-        return record | {
+        changes = {
             "inputs_changed": sorted({*other_tables(before, after), *other_tables(after, before)}),
             "policy_changed": self.manifest.get("policy", {}).get("hash")
             != manifest["policy"]["hash"],
             "moved": self._moved(tables),
         }
+        return record | changes if any(changes.values()) else None
 
     def _moved(self, tables: Tables) -> dict[str, dict[str, str]]:
         """Hospital → `stage.column` → how much its money moved (`+9.00`), where it did."""
