@@ -132,7 +132,7 @@ class Trace:
 
     def only(self, names: Collection[str]) -> Trace:
         """The trace with only the steps of `names`: a failing example shows the case's path to
-        the value it got wrong (`engine.run.examples.case_mismatches`), not every definition of
+        the value it got wrong (`engine.explainer.explain.leading_to`), not every definition of
         the stage (the standard indicators' `died`, `grouped`… first). The whole trace where none
         of `names` is a step."""
         if not any(step.name in names for step in self.steps):

@@ -31,13 +31,7 @@ from engine.inputs.rundata import Period
 from engine.plan.overrides import EXAMPLE_LABELS, SettingError, checked_settings
 from engine.plan.polars.batch import StageResult, key_columns
 from engine.plan.polars.keys import KeyCodes
-from engine.run.settle import (
-    Settlement,
-    case_results,
-    date_problems,
-    load_data,
-    settle,
-)
+from engine.run.settle import Settlement, case_results, date_problems, load_data, settle
 from policy_dsl.check.scope import did_you_mean
 from policy_dsl.errors import PolicyError
 from policy_dsl.ir import Policy

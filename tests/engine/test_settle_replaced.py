@@ -105,3 +105,18 @@ def test_a_case_taken_out_moves_every_hospital_and_names_ten(
     assert moved["H0003"]["settlement.total_cost"] == f"-{cost}"
     assert "cases.csv changed; 13 hospitals' money moved: H0001 settlement.payment +" in err
     assert "; and 3 more (manifest.json: replaced)" in err
+
+
+def test_a_replaced_run_missing_its_statement_is_not_compared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A statement the old manifest lists but the folder lacks (deleted by hand) had the
+    comparison read a file that is not there: a traceback instead of the run."""
+    out = tmp_path / "wx-03"
+    settle_march(capsys, SAMPLE, out)
+    (out / "monthly" / "hospitals.csv").unlink()
+    err, manifest = settle_march(capsys, SAMPLE, out)
+    assert "not compared: its monthly/hospitals.csv is not the file it wrote" in err
+    assert manifest["replaced"]["not_compared"] == (
+        "its monthly/hospitals.csv is not the file it wrote"
+    )
