@@ -57,7 +57,7 @@ HOW = ("as written", "reading", "not encoded")
 #: What a row's `how` must say after ` — `, at least (a word or two, not a dash alone).
 SHORTEST_WHY = 8
 
-_HEADER = re.compile(r"^(Document|Policy):[ \t]*`([^`]+)`", re.MULTILINE)
+_HEADER = re.compile(r"^(Document|Policy):[ \t]*`([^`]+)`")
 _ROW = re.compile(r"^\|\s*(\d+)\s*\|(.*)\|(.*)\|(.*)\|\s*$")
 _ROW_START = re.compile(r"^\|\s*(\d+)\s*\|")
 _NAME = re.compile(r"`([^`]+)`")
@@ -118,20 +118,18 @@ def ledger_of(folder: Path) -> Path | None:
 def read_ledger(path: Path, report: list[Diagnostic] | None = None) -> Ledger:
     """The header and rows of a ledger; each problem of its form (E710, E712–E714) appended to
     `report` (a row whose `how` cannot be read is left out of the rows)."""
-    text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
-    source = SourceText(text, str(path))
+    source = SourceText(path.read_text(encoding="utf-8").removeprefix("\ufeff"), str(path))
     found: list[Diagnostic] = [] if report is None else report
     heads: dict[str, list[tuple[str, Span]]] = {"Document": [], "Policy": []}
-    for match in _HEADER.finditer(text):
-        line = text.count("\n", 0, match.start()) + 1
-        column = match.start(2) - text.rfind("\n", 0, match.start())
-        span = Span(line, column, line, column + len(match[2]))
-        heads[match[1]].append((match[2], span))
+    for number, line in enumerate(source.lines, start=1):
+        if (match := _HEADER.match(line)) is not None:
+            span = Span(number, match.start(2) + 1, number, match.end(2) + 1)
+            heads[match[1]].append((match[2], span))
     top = Span(1, 1, 1, 2)
     if not heads["Document"]:
         found.append(_header(source, "has no `Document:` line", top))
     for _, span in heads["Document"][1:]:
-        found.append(_header(source, "gives `Document:` twice: one document a ledger", span))
+        found.append(_header(source, "gives `Document:` twice: a ledger is of one document", span))
     if not heads["Policy"]:
         found.append(_header(source, "has no `Policy:` line", top))
     numbered = [(n, line) for n, line in enumerate(source.lines, start=1) if _ROW_START.match(line)]
@@ -141,17 +139,16 @@ def read_ledger(path: Path, report: list[Diagnostic] | None = None) -> Ledger:
     return Ledger(path, document, tuple(heads["Policy"]), tuple(rows), source)
 
 
-def check_ledger(path: Path, sources: SourceFolders, folder: Folder | None = None) -> LedgerCheck:
+def check_ledger(path: Path, sources: SourceFolders) -> LedgerCheck:
     """Every problem of a ledger: its form, its document (E711) and each sentence in it (E716;
     W710 once when its text is not available), each rule it names declared in a version it
-    covers (E715). The versions are looked up in `folder` (the ledger's folder, read now when
-    not given); one that does not read leaves the names and sentences unchecked (its own check
-    says why)."""
+    covers (E715). The versions are those of the ledger's folder; one that does not read (or
+    whose base is missing) leaves the names and sentences unchecked: its own check says why."""
     found: list[Diagnostic] = []
     ledger = read_ledger(path, found)
     result = LedgerCheck(ledger, found)
     source = ledger.source
-    versions = _versions(ledger, source, folder or read_folder(path.parent), found)
+    versions = _versions(ledger, source, read_folder(path.parent), found)
     if versions is not None:
         _check_names(ledger, source, versions, found)
         result.sentences = _check_document(ledger, source, versions, sources, found)
