@@ -227,15 +227,23 @@ def settle_example(
                 f"{path}: {'; '.join(p.problem for p in problems)}: give the example a `period:` "
                 "within the dates of its `policy:`, or name the version in force then"
             )
-        previous = previous_run(example, policy, period)
+        previous = _previous(path, example, policy, period)
         return example, settle(
             policy, inputs, period, settings, any_date=False, previous=previous, backend=backend
         )
 
 
-def previous_run(example: Example, policy: Policy, period: Period) -> Previous | None:
+def _previous(path: Path, example: Example, policy: Policy, period: Period) -> Previous | None:
     """The example's `previous:` values as the run of the period just before its own that
     `settle --previous` would read (None when it gives none)."""
+    known = [i.name for i in policy.indicators]
+    for name in example.previous:
+        if name not in known:
+            close = did_you_mean(name, known)
+            raise ExampleError(
+                f"{path}: previous.{name}: no indicator named `{name}` in {policy.city} "
+                f"{policy.version}" + (f"; {close}" if close else "")
+            )
     if not example.previous:
         return None
     rows = [
@@ -250,7 +258,9 @@ def previous_run(example: Example, policy: Policy, period: Period) -> Previous |
     )
     before = just_before(period)[0]
     folder = Path(f"<{example.policy} {before.label}: the example's previous>")
-    return Previous(IndicatorRun(folder, before.label, policy.city, policy.version, policy.hash, table))
+    return Previous(
+        IndicatorRun(folder, before.label, policy.city, policy.version, policy.hash, table)
+    )
 
 
 def _rejected_row(reject: dict[str, Any]) -> str:
