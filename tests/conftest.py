@@ -9,6 +9,8 @@ import polars as pl
 import pytest
 from hypothesis import settings
 
+from policy_dsl.check.ledger import read_ledger
+
 # Hypothesis: no time limit per example (CI machines are shared and loaded; a slow example is not
 # a failing one — speed is measured by the benchmarks).
 settings.register_profile("drgpolicy", deadline=None)
@@ -54,6 +56,19 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     code = main(list(args))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def ledger_lines(policy: Path, *, verified: bool) -> list[str]:
+    """The summary line `drgpolicy check` prints for a shipped city's ledger, after the last file
+    of its folder (none after the others); its sentences found in the document when `verified`
+    (the texts given), else unverifiable with one warning (W710)."""
+    if policy != max(policy.parent.glob("*.policy")):
+        return []
+    ledger = policy.parent / "fidelity.md"
+    rows = len(read_ledger(ledger).rows)
+    found = f"{rows} verified, 0 not found, 0" if verified else f"0 verified, 0 not found, {rows}"
+    warnings = "0 warnings" if verified else "1 warning"
+    return [f"{ledger}: ok (0 errors, {warnings}); {rows} rows, sentences: {found} unverifiable"]
 
 
 def shipped_policies() -> list[Path]:

@@ -20,6 +20,13 @@ For each city folder checked clean, the versions' effective periods are checked 
 between them is warning W702, an overlap error E707; each counts in the summary line of the file
 it points at.
 
+The folder of each file checked is searched for the city's fidelity ledger (条文对照表,
+`fidelity.md`; a PATH may also name one alone): its header, rows, the rules it names and every
+sentence against the document's text, found as the quotes' are (E710–E716, W710 once when the
+text is not available; see `policy_dsl.check.ledger`). The ledger has its own summary line, after
+its folder's files, counting its rows and how its sentences fared. A folder without a ledger has
+none to check and no line: a ledger is optional, written when a city signs off its document.
+
 Other code calls `check_paths` (every diagnostic, each once) or `check_files` (per file).
 """
 
@@ -36,6 +43,7 @@ from typing import Any
 from policy_dsl import versions
 from policy_dsl.check import check_path
 from policy_dsl.check.citations import Outcome
+from policy_dsl.check.ledger import LEDGER, check_ledger, ledger_of
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, sort_diagnostics
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import SUFFIX, Folder, read_folder
@@ -93,8 +101,11 @@ class FileReport:
 
     path: Path
     diagnostics: tuple[Diagnostic, ...]
-    #: its quotes checked against their documents, by outcome (None when not checked)
+    #: its quotes checked against their documents, by outcome (None when not checked); for a
+    #: ledger, its sentences
     quotes: dict[Outcome, int] | None = None
+    #: for a ledger, how many rows it has (None for a policy file)
+    rows: int | None = None
 
     @property
     def errors(self) -> int:
@@ -112,14 +123,17 @@ class FileReport:
         if elsewhere:
             files = ", ".join(dict.fromkeys(d.file for d in elsewhere))
             counts += f"; {len(elsewhere)} of them in {files}"
+        if self.rows is not None:
+            return f"{self.path}: {status} ({counts}); {_count(self.rows, 'row')}{self._quotes()}"
         return f"{self.path}: {status} ({counts}){self._quotes()}"
 
     def _quotes(self) -> str:
-        """`; quotes: 12 verified, 1 not found, 3 unverifiable` (nothing without quotes)."""
+        """`; quotes: 12 verified, 1 not found, 3 unverifiable` (nothing without quotes); for
+        a ledger `, sentences: …`."""
         if not self.quotes or not sum(self.quotes.values()):
             return ""
         shown = ", ".join(f"{n} {outcome.replace('_', ' ')}" for outcome, n in self.quotes.items())
-        return f"; quotes: {shown}"
+        return f", sentences: {shown}" if self.rows is not None else f"; quotes: {shown}"
 
 
 def policy_files(paths: Iterable[Path]) -> list[Path]:
@@ -205,10 +219,37 @@ def with_timeline(
     ]
 
 
+def with_ledgers(
+    reports: Sequence[FileReport], sources: SourceFolders, alone: Iterable[Path] = ()
+) -> list[FileReport]:
+    """`reports` with, after the last file of each folder, the report of the folder's ledger
+    (when it has one); then those of the ledgers named `alone`."""
+    last = {r.path.parent: r for r in reports}
+    ledgers = {f: p for f in last if (p := ledger_of(f)) is not None}
+    ledgers |= {p.parent: p for p in alone}
+    out: list[FileReport] = []
+    for report in reports:
+        out.append(report)
+        if last[report.path.parent] is report and report.path.parent in ledgers:
+            out.append(_ledger_report(ledgers.pop(report.path.parent), sources))
+    return out + [_ledger_report(p, sources) for p in ledgers.values()]
+
+
+def _ledger_report(path: Path, sources: SourceFolders) -> FileReport:
+    try:
+        checked = check_ledger(path, sources)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read {path}: {exc}") from None
+    return FileReport(path, tuple(checked.diagnostics), checked.sentences, len(checked.ledger.rows))
+
+
 def run(args: argparse.Namespace) -> int:
-    files = check_files(args.paths, sources_of(args))
+    sources = sources_of(args)
+    alone = [p for p in args.paths if p.name == LEDGER and p.is_file()]
+    paths = [p for p in args.paths if p not in alone]
+    files = check_files(paths, sources)
     timeline = timeline_diagnostics(files)
-    reports = with_timeline(files, timeline)
+    reports = with_ledgers(with_timeline(files, timeline), sources, alone)
     diagnostics = unique([*(d for report in reports for d in report.diagnostics), *timeline])
     if args.json:
         print(json.dumps([d.to_json() for d in diagnostics], ensure_ascii=False, indent=2))

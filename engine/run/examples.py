@@ -26,6 +26,8 @@ from engine.explainer.report_text import render_trace, render_value_trace, show,
 from engine.explainer.trace import Trace, ValueTrace
 from engine.inputs.budget import PlainLoader
 from engine.inputs.fields import TABLES, TableKind
+from engine.inputs.indicator_runs import IndicatorRun
+from engine.inputs.previous import Previous, just_before
 from engine.inputs.reading import ENCODINGS, not_utf8
 from engine.inputs.rundata import Period
 from engine.plan.overrides import EXAMPLE_LABELS, SettingError, checked_settings
@@ -92,6 +94,12 @@ class Example(BaseModel):
         "the period's)",
     )
     budget: dict[str, float | dict[str, float]] = {}
+    previous: dict[str, dict[str, float]] = Field(
+        default={},
+        description="the previous period's indicator values the growth rates read "
+        "(`previous.<indicator>`, as `settle --previous` gives them): by indicator, then by row "
+        "as under `expect: indicators:` (`city`, `group DRG1`), the value",
+    )
     expect: Expectations
 
 
@@ -213,7 +221,40 @@ def settle_example(
                 f"{path}: {'; '.join(p.problem for p in problems)}: give the example a `period:` "
                 "within the dates of its `policy:`, or name the version in force then"
             )
-        return example, settle(policy, inputs, period, settings, any_date=False, backend=backend)
+        previous = _previous(path, example, policy, period)
+        return example, settle(
+            policy, inputs, period, settings, any_date=False, previous=previous, backend=backend
+        )
+
+
+def _previous(path: Path, example: Example, policy: Policy, period: Period) -> Previous | None:
+    """The example's `previous:` values as the run of the period just before its own that
+    `settle --previous` would read (None when it gives none)."""
+    known = [i.name for i in policy.indicators]
+    for name in example.previous:
+        if name not in known:
+            close = did_you_mean(name, known)
+            raise ExampleError(
+                f"{path}: previous.{name}: no indicator named `{name}` in {policy.city} "
+                f"{policy.version}" + (f"; {close}" if close else "")
+            )
+    if not example.previous:
+        return None
+    rows = [
+        {"indicator": name, "grain": grain, "key": key or policy.city, "value": float(value)}
+        for name, values in example.previous.items()
+        for row, value in values.items()
+        for grain, _, key in [row.partition(" ")]
+    ]
+    table = pl.DataFrame(
+        rows,
+        schema={**dict.fromkeys(("indicator", "grain", "key"), pl.String), "value": pl.Float64},
+    )
+    before = just_before(period)[0]
+    folder = Path(f"<{example.policy} {before.label}: the example's previous>")
+    return Previous(
+        IndicatorRun(folder, before.label, policy.city, policy.version, policy.hash, table)
+    )
 
 
 def _rejected_row(reject: dict[str, Any]) -> str:

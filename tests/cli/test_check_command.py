@@ -11,6 +11,8 @@ import pytest
 
 from engine.cli import main
 from engine.commands.check import check_paths, policy_files
+from policy_dsl.check.ledger import read_ledger
+from tests.conftest import ledger_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "diagnostics"
@@ -77,8 +79,10 @@ def test_shipped_policies_are_ok_their_quotes_unverified_without_the_texts(run: 
             if path.name == "2024.policy" and (path.parent == XUANCHENG)
             else "1 warning"
         )
-        expected.append(f"{path}: ok (0 errors, {warnings}){quotes}")
+        expected += [f"{path}: ok (0 errors, {warnings}){quotes}"]
+        expected += ledger_lines(path, verified=False)
     assert out.splitlines() == expected
+    assert err.count("warning W710") == len(list((ROOT / "policies").glob("*/fidelity.md")))
     # Once per document and version: xc2024, declared in 2023.policy, is quoted by both
     # Xuancheng versions, and each check counts the quotes of its version.
     assert err.count("warning W130") == 6
@@ -212,7 +216,7 @@ def test_a_base_version_with_a_syntax_error_is_named_in_the_hint(run: Run, tmp_p
 
 def _city_with(tmp_path: Path, old: str, new: str) -> Path:
     folder = tmp_path / "xuancheng"
-    shutil.copytree(XUANCHENG, folder, ignore=shutil.ignore_patterns("examples"))
+    shutil.copytree(XUANCHENG, folder, ignore=shutil.ignore_patterns("examples", "fidelity.md"))
     path = folder / "2024.policy"
     path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
     return folder
@@ -260,3 +264,49 @@ def test_a_file_saved_with_a_byte_order_mark_checks(run: Run, tmp_path: Path) ->
     ]
     assert f"{marked}:18:54: error E201: `total_cost` is a case value" in err
     assert "E002" not in err
+
+
+def _city_with_ledger(tmp_path: Path, old: str = "", new: str = "") -> Path:
+    """Xuancheng's folder with its ledger, the ledger edited, and the documents' texts of the
+    golden files in its `sources/` (not Xuancheng's: its sentences are not found)."""
+    folder = tmp_path / "xuancheng"
+    shutil.copytree(XUANCHENG, folder, ignore=shutil.ignore_patterns("examples"))
+    ledger = folder / "fidelity.md"
+    ledger.write_text(ledger.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    return folder
+
+
+def test_a_city_folder_checks_its_ledger_each_problem_a_diagnostic(
+    run: Run, tmp_path: Path
+) -> None:
+    folder = _city_with_ledger(tmp_path, "`category.low`", "`category.lwo`")
+    ledger = folder / "fidelity.md"
+    line = next(
+        i
+        for i, text in enumerate(ledger.read_text(encoding="utf-8").splitlines(), start=1)
+        if "`category.lwo`" in text
+    )
+    code, out, err = run(folder)
+    assert code == 1
+    rows = len(read_ledger(ledger).rows)
+    assert out.splitlines()[-1] == (
+        f"{ledger}: failed (1 error, 1 warning); {rows} rows, "
+        f"sentences: 0 verified, 0 not found, {rows} unverifiable"
+    )
+    assert f"{ledger}:{line}:" in err
+    assert "error E715: row" in err and "did you mean `category.low`?" in err
+    assert f"{ledger}:3:12: warning W710: the text `004_f075d89bf2526765.txt` is not found" in err
+
+
+def test_a_ledger_given_alone_is_checked_alone(run: Run, tmp_path: Path) -> None:
+    folder = _city_with_ledger(tmp_path)
+    code, out, err = run(folder / "fidelity.md")
+    assert code == 0
+    assert [line.split(": ")[0] for line in out.splitlines()] == [str(folder / "fidelity.md")]
+    assert "W710" in err and "W130" not in err
+
+
+def test_a_folder_without_a_ledger_has_no_ledger_line(run: Run, tmp_path: Path) -> None:
+    path = _copy("W101.policy", tmp_path)
+    code, out, _ = run(tmp_path)
+    assert (code, out) == (0, f"{path}: ok (0 errors, 1 warning){_quotes(verified=1)}\n")

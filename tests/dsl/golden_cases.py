@@ -1,8 +1,8 @@
 """The golden diagnostics under `tests/golden/diagnostics/`: one bad policy per code.
 
 A case is `<CODE>.policy`, or a folder `<CODE>/` holding a version and its base (E701–E707,
-W702); a folder whose files check is also checked as one city's timeline (E707, W702), as
-`drgpolicy check` does.
+W702, and the ledger's E710–E716, W710); a folder whose files check is also checked as one city's
+timeline (E707, W702), and a folder's `fidelity.md` as its ledger, as `drgpolicy check` does.
 The file that is checked opens with comments stating what the checker must report:
 
     # expect: E201 line 13 column 54 words: "case value" "computed at hospital"
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policy_dsl.check import check_path
+from policy_dsl.check.ledger import check_ledger, ledger_of
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors
 from policy_dsl.errors import PolicyError
 from policy_dsl.sources import source_folders
@@ -86,7 +87,7 @@ class GoldenCase:
         with contextlib.chdir(ROOT):
             try:
                 checked = check_path(self.path.relative_to(ROOT), SOURCES)
-                return [*checked.diagnostics, *self._timeline()]
+                return [*checked.diagnostics, *self._timeline(), *self._ledger()]
             except PolicyErrors as exc:
                 return list(exc.diagnostics)
 
@@ -98,6 +99,12 @@ class GoldenCase:
             return check_timeline(load_city(self.path.parent.relative_to(ROOT)))
         except PolicyError:
             return []  # a file of the folder does not check: its case is about that
+
+    def _ledger(self) -> list[Diagnostic]:
+        """What checking the folder's ledger (`fidelity.md`) finds, when it has one."""
+        folder = self.path.parent.relative_to(ROOT)
+        ledger = ledger_of(folder) if self.path.parent != GOLDEN else None
+        return check_ledger(ledger, SOURCES).diagnostics if ledger is not None else []
 
 
 def read_case(path: Path) -> GoldenCase:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from policy_dsl.check.ledger import LEDGER
 from policy_dsl.codes import CODES
 
 from .golden_cases import GOLDEN, ROOT, GoldenCase, golden_cases
@@ -28,7 +29,7 @@ GROUPS = (
     ("E4", "Dependencies"),
     ("E5", "Tables"),
     ("E6", "Classifications and formulas"),
-    ("E7", "Versions"),
+    ("E7", "Versions and the fidelity ledger"),
     ("E8", "Settlement outputs"),
     ("E9", "Invariants"),
     ("W", "Warnings"),
@@ -91,7 +92,10 @@ def _short(path: Path) -> str:
 
 def _example(case: GoldenCase) -> list[str]:
     """The paragraph of the file around the diagnostic; for a case of several versions, the
-    header of each version too, each under a comment naming its file."""
+    header of each version too, each under a comment naming its file; for a ledger's, the
+    version's header and document, then the ledger's header and the rows around it."""
+    if case.expect.file == LEDGER:
+        return _ledger_example(case)
     files = case.files()
     if len(files) == 1:
         return _paragraph(files[0], case.expect.line)
@@ -104,6 +108,25 @@ def _example(case: GoldenCase) -> list[str]:
             block += ["", *_paragraph(path, case.expect.line)]
         shown += [*([""] if shown else []), f"# {path.name}", *block]
     return shown
+
+
+def _ledger_example(case: GoldenCase) -> list[str]:
+    ledger = case.path.parent / LEDGER
+    shown = [f"# {case.path.name}"]
+    for opening in ("policy ", "document "):
+        shown += [*_paragraph(case.path, _first(case.path, opening)), ""]
+    header = _first(ledger, "Document:")
+    shown += [f"# {LEDGER}", *_paragraph(ledger, header)]
+    lines = ledger.read_text(encoding="utf-8").splitlines()
+    if case.expect.line not in _span(lines, header):
+        shown += ["", *_paragraph(ledger, case.expect.line)]
+    return shown
+
+
+def _first(path: Path, opening: str) -> int:
+    """The number of the first line of `path` that starts with `opening`."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, start=1) if line.startswith(opening))
 
 
 def _paragraph(path: Path, line: int) -> list[str]:

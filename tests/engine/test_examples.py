@@ -86,6 +86,12 @@ def _edited_example(tmp_path: Path, old: str, new: str) -> Path:
             "`policy:`, or name the version in force then",
             id="a period outside the policy's dates, in the example's words",
         ),
+        pytest.param(
+            'policy: "2024"',
+            'policy: "2024"\nprevious: {case: {city: 3}}',
+            "previous.case: no indicator named `case` in xuancheng 2024; did you mean `cases`?",
+            id="a previous value of a misspelt indicator: where, and the closest name",
+        ),
     ],
 )
 def test_an_analysts_slip_in_an_example_is_told_in_the_examples_words(

@@ -1,0 +1,471 @@
+"""A city's fidelity ledger (条文对照表, `fidelity.md` in the city's folder) checked against its
+document and the versions it covers (E710–E716, W710).
+
+A ledger lists, sentence by sentence, what the city's document fixes for paying a case or a
+hospital, and for each the rules of the files that encode it and how:
+
+    Document: `000_9040d25257a7a8dc.txt`
+    Policy: `policies/wuxi/2024.policy`
+
+    | # | the document's words | in the file | how |
+    |---:|---|---|---|
+    | 1 | 在24家试点医院率先开展DRG实际付费 | — | not encoded — a past milestone of the reform |
+    | 16 | 未达到70%的，直接按实际发生的…… | `retain_full_below` | as written |
+
+The header: one `Document:` line, the `text` of a document the versions declare; one `Policy:`
+line or more, each a version of the ledger's folder (the path before the file's name is for the
+reader). A row: numbered 1…n in order; the document's own words (quotes, white space and the
+width of punctuation do not matter; `……` joins parts, as in a `source` quote); the rules of the
+file in backticks (`name`, `stage.name`, `name.class`, `name.arm`, `name.step`), or `—` when it
+has none; and how — `as written`, `reading — <what the file fixes>` or `not encoded — <why>`.
+A row not encoded names no rule; any other names one.
+
+Run by `drgpolicy check` for the folder of every file it checks (and for a ledger given by
+itself); a city folder without a ledger has none to check (a new city writes one when it signs
+off its document). `tests/dsl/test_fidelity_ledgers.py` checks the shipped ledgers with it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+
+from policy_dsl import ast as a
+from policy_dsl import quotes
+from policy_dsl.ast import Span
+from policy_dsl.check.citations import Outcome
+from policy_dsl.check.scope import did_you_mean
+from policy_dsl.citation_counts import part_name
+from policy_dsl.diagnostics import Diagnostic, SourceText, sort_diagnostics
+from policy_dsl.loader import SUFFIX, Entry, Folder, Resolved, read_folder, resolve
+from policy_dsl.sources import (
+    ENV,
+    DocumentText,
+    SourceFolders,
+    UnreadableText,
+    find_text,
+    read_text,
+)
+
+#: The ledger's file name in a city's folder.
+LEDGER = "fidelity.md"
+#: How a row's file has its sentence: the last cell is one of these, the last two followed by
+#: ` — ` and why.
+HOW = ("as written", "reading", "not encoded")
+#: What a row's `how` must say after ` — `, at least (a word or two, not a dash alone).
+SHORTEST_WHY = 8
+
+_HEADER = re.compile(r"^(Document|Policy):[ \t]*`([^`]+)`")
+_ROW = re.compile(r"^\|\s*(\d+)\s*\|(.*)\|(.*)\|(.*)\|\s*$")
+_ROW_START = re.compile(r"^\|\s*(\d+)\s*\|")
+_NAME = re.compile(r"`([^`]+)`")
+_NONE = "—"
+_QUOTES = '“”"'
+
+ROW_EXAMPLE = (
+    "| 3 | <the document's words> | `rule`, `stage.rule` | as written "
+    "(or `reading — <what the file fixes>`, or — and `not encoded — <why>`) |"
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One sentence of the ledger: its number, the document's words, the rules named, how the
+    file has it (one of `HOW`), and where they stand in the ledger."""
+
+    number: int
+    words: str
+    names: tuple[tuple[str, Span], ...]
+    how: str
+    line: int
+    words_span: Span
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A ledger read: the document and versions it names (with the spans of their lines) and
+    its rows."""
+
+    path: Path
+    document: tuple[str, Span] | None
+    policies: tuple[tuple[str, Span], ...]
+    rows: tuple[Row, ...]
+    source: SourceText = field(compare=False, repr=False)
+
+    def counts(self) -> Counter[str]:
+        """How many rows say each `how`."""
+        return Counter(row.how for row in self.rows)
+
+
+@dataclass
+class LedgerCheck:
+    """What checking a ledger found: its diagnostics, its rows and how its sentences fared
+    against the document (None when the document or the versions could not be read)."""
+
+    ledger: Ledger
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    sentences: dict[Outcome, int] | None = None
+
+
+def ledger_of(folder: Path) -> Path | None:
+    """The ledger of a city folder, when it has one."""
+    path = folder / LEDGER
+    return path if path.is_file() else None
+
+
+def read_ledger(path: Path, report: list[Diagnostic] | None = None) -> Ledger:
+    """The header and rows of a ledger; each problem of its form (E710, E712–E714) appended to
+    `report` (a row whose `how` cannot be read is left out of the rows)."""
+    source = SourceText(path.read_text(encoding="utf-8").removeprefix("\ufeff"), str(path))
+    found: list[Diagnostic] = [] if report is None else report
+    heads: dict[str, list[tuple[str, Span]]] = {"Document": [], "Policy": []}
+    for number, line in enumerate(source.lines, start=1):
+        if (match := _HEADER.match(line)) is not None:
+            span = Span(number, match.start(2) + 1, number, match.end(2) + 1)
+            heads[match[1]].append((match[2], span))
+    top = Span(1, 1, 1, 2)
+    if not heads["Document"]:
+        found.append(_header(source, "has no `Document:` line", top))
+    for _, span in heads["Document"][1:]:
+        found.append(_header(source, "gives `Document:` twice: a ledger is of one document", span))
+    if not heads["Policy"]:
+        found.append(_header(source, "has no `Policy:` line", top))
+    numbered = [(n, line) for n, line in enumerate(source.lines, start=1) if _ROW_START.match(line)]
+    _check_numbers(source, numbered, found)
+    rows = [row for n, line in numbered if (row := _row(source, n, line, found)) is not None]
+    document = heads["Document"][0] if heads["Document"] else None
+    return Ledger(path, document, tuple(heads["Policy"]), tuple(rows), source)
+
+
+def check_ledger(path: Path, sources: SourceFolders) -> LedgerCheck:
+    """Every problem of a ledger: its form, its document (E711) and each sentence in it (E716;
+    W710 once when its text is not available), each rule it names declared in a version it
+    covers (E715). The versions are those of the ledger's folder; one that does not read (or
+    whose base is missing) leaves the names and sentences unchecked: its own check says why."""
+    found: list[Diagnostic] = []
+    ledger = read_ledger(path, found)
+    result = LedgerCheck(ledger, found)
+    source = ledger.source
+    versions = _versions(ledger, source, read_folder(path.parent), found)
+    if versions is not None:
+        _check_names(ledger, source, versions, found)
+        result.sentences = _check_document(ledger, source, versions, sources, found)
+    result.diagnostics = sort_diagnostics(found)
+    return result
+
+
+def document_entries(resolved: Resolved) -> dict[str, Entry]:
+    """Each document a version declares (its base's included), by its `text`."""
+    return {
+        e.decl.value("text") or "": e for e in resolved.entries if isinstance(e.decl, a.Document)
+    }
+
+
+def declared(resolved: Resolved) -> set[str]:
+    """Every name in force in a version (its base's and the library's included), stages too;
+    a stage's own also as `stage.name`, and a classification's classes, a formula's arms and an
+    adjustment's steps as `name.part` (`category.high`, `group_case_points.bilateral`)."""
+    names = {s.name for s in resolved.stages}
+    for entry in resolved.entries:
+        name = getattr(entry.decl, "name", None)
+        if not name:
+            continue
+        bases = {name, f"{entry.stage}.{name}"} if entry.stage else {name}
+        names |= bases
+        match entry.decl:
+            case a.Classify(classes=parts) | a.Formula(arms=parts) | a.Adjust(steps=parts):
+                names |= {f"{base}.{part_name(part)}" for base in bases for part in parts}
+    return names
+
+
+def _row(source: SourceText, number: int, line: str, found: list[Diagnostic]) -> Row | None:
+    match = _ROW.match(line)
+    if match is None:
+        found.append(
+            source.diagnostic(
+                "E713",
+                "this row does not have its four cells: number, words, rules, how",
+                Span(number, 1, number, len(line) + 1),
+                f"write it as {ROW_EXAMPLE}",
+            )
+        )
+        return None
+    spans = [_cell(match, i, number) for i in range(1, 5)]
+    index, words, names, how = (cell.strip() for cell in match.groups())
+    kind = next((h for h in HOW if how == h or how.startswith(f"{h} — ")), None)
+    if kind is None:
+        close = did_you_mean(how.split(" — ")[0], HOW)
+        found.append(
+            source.diagnostic(
+                "E713",
+                f"row {index} does not say how the file has its sentence: `{how}`",
+                spans[3],
+                (f"{close} " if close else "")
+                + "the last cell is `as written`, `reading — <what the file fixes>` or "
+                "`not encoded — <why>`",
+            )
+        )
+        return None
+    if kind != "as written" and len(how) <= len(kind) + SHORTEST_WHY:
+        found.append(
+            source.diagnostic(
+                "E713",
+                f"row {index}: `{kind}` does not say {_WHY[kind]}",
+                spans[3],
+                f"write `{kind} — <{_WHY[kind]}>`",
+            )
+        )
+    named = tuple(
+        (m[1], Span(number, spans[2].column + m.start(), number, spans[2].column + m.end()))
+        for m in _NAME.finditer(names)
+    )
+    _check_names_cell(source, index, names, named, kind, spans[2], found)
+    return Row(int(index), words.strip(_QUOTES), named, kind, number, spans[1])
+
+
+_WHY = {"reading": "what the file fixes", "not encoded": "why not"}
+
+
+def _check_names_cell(
+    source: SourceText,
+    index: str,
+    names: str,
+    named: tuple[tuple[str, Span], ...],
+    kind: str,
+    span: Span,
+    found: list[Diagnostic],
+) -> None:
+    if not named and names != _NONE:
+        found.append(
+            source.diagnostic(
+                "E714",
+                f"row {index}: the rules are not named in backticks: `{names}`",
+                span,
+                "name each rule of the file in backticks, `rule`, `stage.rule`, separated by "
+                "commas, or write — when the file has none",
+            )
+        )
+    elif kind == "not encoded" and named:
+        found.append(
+            source.diagnostic(
+                "E714",
+                f"row {index} is not encoded but names {_count(len(named), 'rule')}",
+                span,
+                "write — in place of the rules, or say how the file has the sentence: "
+                "`as written` or `reading — <what the file fixes>`",
+            )
+        )
+    elif kind != "not encoded" and not named:
+        found.append(
+            source.diagnostic(
+                "E714",
+                f"row {index} is `{kind}` but names no rule of the file",
+                span,
+                "name the rules that encode it in backticks, or write "
+                "`not encoded — <why>` in the last cell",
+            )
+        )
+
+
+def _check_numbers(
+    source: SourceText, numbered: list[tuple[int, str]], found: list[Diagnostic]
+) -> None:
+    """The rows (lines opening `| <number> |`) numbered 1…n in order; the first out of order
+    reported."""
+    if not numbered:
+        found.append(
+            source.diagnostic(
+                "E712",
+                "the ledger has no rows",
+                Span(1, 1, 1, 2),
+                f"list the document's sentences, one a row: {ROW_EXAMPLE}",
+            )
+        )
+        return
+    for expected, (line, text) in enumerate(numbered, start=1):
+        match = _ROW_START.match(text)
+        assert match is not None
+        if int(match[1]) != expected:
+            found.append(
+                source.diagnostic(
+                    "E712",
+                    f"row {match[1]} stands where row {expected} is expected",
+                    Span(line, match.start(1) + 1, line, match.end(1) + 1),
+                    f"number the rows 1, 2, 3… in order: this one is {expected}",
+                )
+            )
+            return
+
+
+def _versions(
+    ledger: Ledger, source: SourceText, folder: Folder, found: list[Diagnostic]
+) -> list[Resolved] | None:
+    """The versions the ledger covers, resolved (None when one of them does not read)."""
+    here = ledger.path.parent.resolve()
+    files = {Path(real).name: file for real, file in folder.files if Path(real).parent == here}
+    unreadable = {name for _, name in folder.unreadable}
+    versions = []
+    ok = True
+    for name, span in ledger.policies:
+        given = PurePath(name)
+        if given.name in unreadable:
+            ok = False
+        elif given.name not in files or given.parent.name not in ("", here.name):
+            known = sorted(n for n in files if n.endswith(SUFFIX))
+            close = did_you_mean(given.name, known)
+            found.append(
+                _header(
+                    source,
+                    f"names `{name}`, which is no version of {ledger.path.parent}",
+                    span,
+                    (f"{close} " if close else "")
+                    + f"name a version of the ledger's folder: {', '.join(known) or 'none'}",
+                )
+            )
+            ok = False
+        else:
+            versions.append(resolve(files[given.name], folder))
+    if not ok or not versions or any(v.base_missing for v in versions):
+        return None  # E701 or the version's own check says why
+    return versions
+
+
+def _check_names(
+    ledger: Ledger, source: SourceText, versions: list[Resolved], found: list[Diagnostic]
+) -> None:
+    names = set().union(*(declared(v) for v in versions))
+    for row in ledger.rows:
+        for name, span in row.names:
+            if name not in names:
+                close = did_you_mean(name, names)
+                found.append(
+                    source.diagnostic(
+                        "E715",
+                        f"row {row.number} names `{name}`, which no version it covers declares",
+                        span,
+                        (f"{close} " if close else "")
+                        + "name a parameter, table, definition or stage of the file, a stage's "
+                        "own as `stage.name`, a class, arm or step as `name.part`",
+                    )
+                )
+
+
+def _check_document(
+    ledger: Ledger,
+    source: SourceText,
+    versions: list[Resolved],
+    sources: SourceFolders,
+    found: list[Diagnostic],
+) -> dict[Outcome, int] | None:
+    """E711 for a document none of the versions declares; else each row's words looked up in
+    its text (E716), W710 once when the text is not available."""
+    if ledger.document is None:
+        return None
+    name, span = ledger.document
+    documents: dict[str, Entry] = {}
+    for version in versions:
+        documents.update(document_entries(version))
+    documents.pop("", None)
+    if name not in documents:
+        close = did_you_mean(name, documents)
+        listed = ", ".join(f"`{t}`" for t in sorted(documents)) or "none: give one a `text`"
+        found.append(
+            source.diagnostic(
+                "E711",
+                f"`Document: {name}` is not the text of a document the versions declare",
+                span,
+                (f"{close} " if close else "") + f"the documents' texts are {listed}",
+            )
+        )
+        return None
+    text = _text(name, documents[name], sources, source, span, len(ledger.rows), found)
+    if text is None:
+        return {"verified": 0, "not_found": 0, "unverifiable": len(ledger.rows)}
+    missing = [row for row in ledger.rows if quotes.find(row.words, text) is None]
+    for row in missing:
+        closest = quotes.closest(row.words, text) if row.words else None
+        found.append(
+            source.diagnostic(
+                "E716",
+                f"row {row.number}: these are not the words of the document ({text.path.name})",
+                row.words_span,
+                (
+                    f"the closest sentence of the document: “{closest}” — copy its words"
+                    if closest
+                    else "copy the document's own words"
+                )
+                + " (white space and the width of punctuation do not matter; …… joins parts)",
+            )
+        )
+    return {
+        "verified": len(ledger.rows) - len(missing),
+        "not_found": len(missing),
+        "unverifiable": 0,
+    }
+
+
+def _text(
+    name: str,
+    document: Entry,
+    sources: SourceFolders,
+    source: SourceText,
+    span: Span,
+    rows: int,
+    found: list[Diagnostic],
+) -> DocumentText | None:
+    """The document's text, looked up as its quotes are (the policy's `sources/`, then
+    `--sources`, then DRGPOLICY_SOURCES); W710 when it is not available."""
+    searched = sources.for_policy(document.file.path)
+    path = find_text(name, searched)
+    unchecked = f"its {_count(rows, 'sentence')} {'is' if rows == 1 else 'are'} not checked"
+    try:
+        if path is not None:
+            return read_text(path)
+        message = f"the text `{name}` is not found: {unchecked}"
+        hint = (
+            f"looked in {', '.join(map(str, searched))}; give the folder holding it with "
+            f"`drgpolicy check --sources DIR` (or {ENV})"
+        )
+    except UnreadableText as exc:
+        message = f"the text `{name}` cannot be read: {unchecked}"
+        hint = f"{path}: {exc}; save it as UTF-8 text"
+    found.append(source.diagnostic("W710", message, span, hint))
+    return None
+
+
+def _cell(match: re.Match[str], group: int, line: int) -> Span:
+    """Where a cell's text stands, white space around it left out (1-based columns)."""
+    raw = match[group]
+    start = match.start(group) + len(raw) - len(raw.lstrip()) + 1
+    return Span(line, start, line, start + max(len(raw.strip()), 1))
+
+
+def _header(source: SourceText, what: str, span: Span, hint: str | None = None) -> Diagnostic:
+    return source.diagnostic(
+        "E710",
+        f"the ledger {what}",
+        span,
+        hint
+        or "open the ledger with a line Document: `<the document's text file>` and a line "
+        "Policy: `policies/<city>/<version>.policy` for each version it covers",
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+__all__ = [
+    "HOW",
+    "LEDGER",
+    "Ledger",
+    "LedgerCheck",
+    "Row",
+    "check_ledger",
+    "declared",
+    "document_entries",
+    "ledger_of",
+    "read_ledger",
+]
