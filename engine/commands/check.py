@@ -224,14 +224,15 @@ def with_ledgers(
 ) -> list[FileReport]:
     """`reports` with, after the last file of each folder, the report of the folder's ledger
     (when it has one); then those of the ledgers named `alone`."""
-    last = {r.path.parent: r for r in reports}
-    ledgers = {f: p for f in last if (p := ledger_of(f)) is not None}
-    ledgers |= {p.parent: p for p in alone}
+    last = {r.path.parent.resolve(): r for r in reports}
+    ledgers = {f: p for f, r in last.items() if (p := ledger_of(r.path.parent)) is not None}
+    ledgers |= {f: p for p in alone if (f := p.parent.resolve()) not in ledgers}
     out: list[FileReport] = []
     for report in reports:
         out.append(report)
-        if last[report.path.parent] is report and report.path.parent in ledgers:
-            out.append(_ledger_report(ledgers.pop(report.path.parent), sources))
+        folder = report.path.parent.resolve()
+        if last[folder] is report and folder in ledgers:
+            out.append(_ledger_report(ledgers.pop(folder), sources))
     return out + [_ledger_report(p, sources) for p in ledgers.values()]
 
 

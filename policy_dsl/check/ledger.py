@@ -14,11 +14,13 @@ hospital, and for each the rules of the files that encode it and how:
 
 The header: one `Document:` line, the `text` of a document the versions declare; one `Policy:`
 line or more, each a version of the ledger's folder (the path before the file's name is for the
-reader). A row: numbered 1…n in order; the document's own words (quotes, white space and the
-width of punctuation do not matter; `……` joins parts, as in a `source` quote); the rules of the
-file in backticks (`name`, `stage.name`, `name.class`, `name.arm`, `name.step`), or `—` when it
-has none; and how — `as written`, `reading — <what the file fixes>` or `not encoded — <why>`.
-A row not encoded names no rule; any other names one.
+reader; several may share a line). The rows are those of the table whose first header cell is
+`#` (another table of the file is not read): numbered 1…n in order; the document's own words (the
+quotation marks around them — “”, ‘’, 「」, 『』, "" — white space and the width of punctuation
+do not matter; `……` joins parts, as in a `source` quote; a `|` in a cell is written `\\|`); the
+rules of the file in backticks (`name`, `stage.name`, `name.class`, `name.arm`, `name.step`), or
+`—` when it has none; and how — `as written`, `reading — <what the file fixes>` or
+`not encoded — <why>`. A row not encoded names no rule; any other names one.
 
 Run by `drgpolicy check` for the folder of every file it checks (and for a ledger given by
 itself); a city folder without a ledger has none to check (a new city writes one when it signs
@@ -30,6 +32,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path, PurePath
 
 from policy_dsl import ast as a
@@ -54,15 +57,19 @@ LEDGER = "fidelity.md"
 #: How a row's file has its sentence: the last cell is one of these, the last two followed by
 #: ` — ` and why.
 HOW = ("as written", "reading", "not encoded")
-#: What a row's `how` must say after ` — `, at least (a word or two, not a dash alone).
-SHORTEST_WHY = 8
+#: What a row's `how` must say after ` — `, at least, in characters (a Chinese reason may be
+#: short: 已废止; a dash alone is not one).
+SHORTEST_WHY = 2
 
 _HEADER = re.compile(r"^(Document|Policy):[ \t]*`([^`]+)`")
-_ROW = re.compile(r"^\|\s*(\d+)\s*\|(.*)\|(.*)\|(.*)\|\s*$")
-_ROW_START = re.compile(r"^\|\s*(\d+)\s*\|")
+#: Where a table's line opens: up to a few spaces, or inside a quote (`>`).
+_OPENING = re.compile(r"^[ \t>]*")
+_ROW_START = re.compile(r"^[ \t>]*\|\s*(\d+)\s*\|")
+#: A cell's border: a `|` not escaped as `\|`.
+_PIPE = re.compile(r"(?<!\\)\|")
 _NAME = re.compile(r"`([^`]+)`")
 _NONE = "—"
-_QUOTES = '“”"'
+_QUOTES = '“”"‘’「」『』'
 
 ROW_EXAMPLE = (
     "| 3 | <the document's words> | `rule`, `stage.rule` | as written "
@@ -123,8 +130,9 @@ def read_ledger(path: Path, report: list[Diagnostic] | None = None) -> Ledger:
     heads: dict[str, list[tuple[str, Span]]] = {"Document": [], "Policy": []}
     for number, line in enumerate(source.lines, start=1):
         if (match := _HEADER.match(line)) is not None:
-            span = Span(number, match.start(2) + 1, number, match.end(2) + 1)
-            heads[match[1]].append((match[2], span))
+            for name in _NAME.finditer(line, match.start(2) - 1):
+                span = Span(number, name.start(1) + 1, number, name.end(1) + 1)
+                heads[match[1]].append((name[1], span))
     top = Span(1, 1, 1, 2)
     if not heads["Document"]:
         found.append(_header(source, "has no `Document:` line", top))
@@ -132,7 +140,7 @@ def read_ledger(path: Path, report: list[Diagnostic] | None = None) -> Ledger:
         found.append(_header(source, "gives `Document:` twice: a ledger is of one document", span))
     if not heads["Policy"]:
         found.append(_header(source, "has no `Policy:` line", top))
-    numbered = [(n, line) for n, line in enumerate(source.lines, start=1) if _ROW_START.match(line)]
+    numbered = _ledger_rows(source.lines)
     _check_numbers(source, numbered, found)
     rows = [row for n, line in numbered if (row := _row(source, n, line, found)) is not None]
     document = heads["Document"][0] if heads["Document"] else None
@@ -180,9 +188,34 @@ def declared(resolved: Resolved) -> set[str]:
     return names
 
 
+def _ledger_rows(lines: list[str]) -> list[tuple[int, str]]:
+    """The lines (numbered from 1) of the ledger's table — the table whose first header cell is
+    `#` — that open with a row number."""
+    rows: list[tuple[int, str]] = []
+    inside = False
+    for number, line in enumerate(lines, start=1):
+        opened = _OPENING.sub("", line, count=1)
+        if not opened.startswith("|"):
+            inside = False
+        elif not inside:
+            inside = opened[1:].split("|")[0].strip() == "#"
+        elif _ROW_START.match(line):
+            rows.append((number, line))
+    return rows
+
+
+def _cells(line: str) -> list[tuple[str, int]] | None:
+    """A row's four cells between its unescaped `|`, each with the offset where it starts
+    (None unless it has four and nothing after the last `|`)."""
+    pipes = [m.start() for m in _PIPE.finditer(line)]
+    if len(pipes) != 5 or line[pipes[-1] + 1 :].strip():
+        return None
+    return [(line[a + 1 : b], a + 1) for a, b in pairwise(pipes)]
+
+
 def _row(source: SourceText, number: int, line: str, found: list[Diagnostic]) -> Row | None:
-    match = _ROW.match(line)
-    if match is None:
+    cells = _cells(line)
+    if cells is None:
         found.append(
             source.diagnostic(
                 "E713",
@@ -192,8 +225,8 @@ def _row(source: SourceText, number: int, line: str, found: list[Diagnostic]) ->
             )
         )
         return None
-    spans = [_cell(match, i, number) for i in range(1, 5)]
-    index, words, names, how = (cell.strip() for cell in match.groups())
+    spans = [_cell(raw, start, number) for raw, start in cells]
+    index, words, names, how = (raw.strip().replace("\\|", "|") for raw, _ in cells)
     kind = next((h for h in HOW if how == h or how.startswith(f"{h} — ")), None)
     if kind is None:
         close = did_you_mean(how.split(" — ")[0], HOW)
@@ -208,7 +241,7 @@ def _row(source: SourceText, number: int, line: str, found: list[Diagnostic]) ->
             )
         )
         return None
-    if kind != "as written" and len(how) <= len(kind) + SHORTEST_WHY:
+    if kind != "as written" and len(how[len(kind) + 3 :].strip()) < SHORTEST_WHY:
         found.append(
             source.diagnostic(
                 "E713",
@@ -435,10 +468,9 @@ def _text(
     return None
 
 
-def _cell(match: re.Match[str], group: int, line: int) -> Span:
+def _cell(raw: str, offset: int, line: int) -> Span:
     """Where a cell's text stands, white space around it left out (1-based columns)."""
-    raw = match[group]
-    start = match.start(group) + len(raw) - len(raw.lstrip()) + 1
+    start = offset + len(raw) - len(raw.lstrip()) + 1
     return Span(line, start, line, start + max(len(raw.strip()), 1))
 
 

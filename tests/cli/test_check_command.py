@@ -306,6 +306,19 @@ def test_a_ledger_given_alone_is_checked_alone(run: Run, tmp_path: Path) -> None
     assert "W710" in err and "W130" not in err
 
 
+def test_a_ledger_given_with_its_folder_is_checked_once(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rev30: the ledger named by its absolute path beside its folder named relatively was
+    checked twice."""
+    folder = _city_with_ledger(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run("xuancheng", folder / "fidelity.md")
+    assert code == 0
+    ledgers = [line.split(": ")[0] for line in out.splitlines() if "fidelity.md: " in line]
+    assert ledgers == ["xuancheng/fidelity.md"]
+
+
 def test_a_folder_without_a_ledger_has_no_ledger_line(run: Run, tmp_path: Path) -> None:
     path = _copy("W101.policy", tmp_path)
     code, out, _ = run(tmp_path)

@@ -67,6 +67,8 @@ def test_a_row_is_read_words_names_and_how(tmp_path: Path) -> None:
         ("| 1 | 第一条 | p | as written |", "E714", "not named in backticks"),
         ("| 2 | 第一条 | `p` | as written |", "E712", "row 2 stands where row 1"),
         ("| 1 | 第一条 | `p` |", "E713", "four cells"),
+        ("| 1 | 第一条 | — | as written |", "E714", "names no rule"),
+        ("| 1 | 第一条 | — | not encoded — 废 |", "E713", "does not say why not"),
     ],
 )
 def test_a_row_that_does_not_say_how_is_a_diagnostic(
@@ -76,6 +78,76 @@ def test_a_row_that_does_not_say_how_is_a_diagnostic(
     _ledger_of(tmp_path, row, found)
     assert [(d.code, d.line) for d in found] == [(code, 6)]
     assert words in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("row", "words", "how"),
+    [
+        ("  | 1 | 第一条 | — | not encoded — 已废止 |", "第一条", "not encoded"),
+        ("> | 1 | 第一条 | — | not encoded — 已废止 |", "第一条", "not encoded"),
+        ("| 1 | ‘甲\\|乙’ | `p` | reading — 取 a\\|b 的 b |", "甲|乙", "reading"),
+        ("| 1 | 「第一条」 | `p` | as written |", "第一条", "as written"),
+    ],
+)
+def test_a_row_indented_quoted_or_with_a_pipe_is_read(
+    tmp_path: Path, row: str, words: str, how: str
+) -> None:
+    """rev30: a row indented or inside a `>` quote was dropped without a word, a `\\|` in a cell
+    broke it, ‘’ and 「」 around the words were not taken off, a short Chinese reason was
+    refused."""
+    found: list[Diagnostic] = []
+    ledger = _ledger_of(tmp_path, row, found)
+    assert not found, [d.message for d in found]
+    assert [(r.words, r.how) for r in ledger.rows] == [(words, how)]
+
+
+def test_only_the_ledger_table_is_read(tmp_path: Path) -> None:
+    """A table of the file whose first header cell is not `#` (notes, figures) is not rows."""
+    path = tmp_path / "fidelity.md"
+    path.write_text(
+        "Document: `d.txt`\nPolicy: `policies/x/2023.policy`, `policies/x/2024.policy`\n\n"
+        "| year | cases |\n|---|---|\n| 2023 | 5 |\n\n"
+        "| # | words | in the file | how |\n|---:|---|---|---|\n"
+        "| 1 | 第一条 | `p` | as written |\n",
+        encoding="utf-8",
+    )
+    found: list[Diagnostic] = []
+    ledger = read_ledger(path, found)
+    assert not found, [d.message for d in found]
+    assert [r.line for r in ledger.rows] == [10]
+    assert [name for name, _ in ledger.policies] == [
+        "policies/x/2023.policy",
+        "policies/x/2024.policy",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("head", "code", "words"),
+    [
+        ("Policy: `policies/x/2024.policy`\n", "E710", "has no `Document:` line"),
+        ("Document: `d.txt`\nDocument: `e.txt`\nPolicy: `x.policy`\n", "E710", "twice"),
+        ("Document: `d.txt`\n", "E710", "has no `Policy:` line"),
+    ],
+)
+def test_a_header_without_its_lines_is_a_diagnostic(
+    tmp_path: Path, head: str, code: str, words: str
+) -> None:
+    path = tmp_path / "fidelity.md"
+    path.write_text(
+        head + "\n| # | words | in the file | how |\n|---:|---|---|---|\n"
+        "| 1 | 第一条 | `p` | as written |\n",
+        encoding="utf-8",
+    )
+    found: list[Diagnostic] = []
+    read_ledger(path, found)
+    assert [d.code for d in found] == [code]
+    assert words in found[0].message
+
+
+def test_a_ledger_without_rows_is_a_diagnostic(tmp_path: Path) -> None:
+    found: list[Diagnostic] = []
+    assert _ledger_of(tmp_path, "", found).rows == ()
+    assert [(d.code, d.message) for d in found] == [("E712", "the ledger has no rows")]
 
 
 def _ledger_of(folder: Path, rows: str, found: list[Diagnostic] | None = None) -> Ledger:
