@@ -8,10 +8,11 @@ above twice that: the next array of the same size is faulted in anew, page by pa
 calling thread (1M cases, Xuancheng 2024: 45-55 thousand page faults and about a third of the
 engine's CPU in system time). `keep_freed_pages` has every array come from the heap — no
 mapping of its own, whatever its size (`mallopt`'s threshold stops at 32 MB: 4M doubles; at 10M
-cases every such array was mapped, and the settlement's numpy passes took 2.6 of its 4.9 s of
-CPU, most of it in system time) — and freed memory stay there up to `TRIM_THRESHOLD`, so that
-later arrays reuse its pages. Polars' memory is jemalloc's (`engine.cli.ALLOCATOR`), not
-touched here.
+cases every such array was mapped: the three definitions that make them took 2.7 of a
+settlement's 4.9 s of CPU, most of it system time, against 0.6 s from the heap) — and freed
+memory stay there up to `TRIM_THRESHOLD`, so that later arrays reuse its pages (the price: a 10M
+`drgpolicy settle` peaks 0.39 GB higher, docs/speed.md, fourteenth round). Polars' memory is
+jemalloc's (`engine.cli.ALLOCATOR`), not touched here.
 
 Process-wide and once for all, so a batch job's choice, not a library call's: the command
 line's `settle` sets it (`engine.cli.KEEP_FREED_PAGES`; not whatif: unmeasured) and so do the
