@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from engine.run import heap
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +27,32 @@ def test_the_thresholds_are_set(monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in heap.ENVIRONMENT:
         monkeypatch.delenv(variable, raising=False)
     assert heap.keep_freed_pages()
+
+
+#: In a process of its own (the setting is for good): whether an array of 10M doubles (80 MB) lies
+#: in glibc's heap rather than in a mapping of its own.
+IN_THE_HEAP = """
+from pathlib import Path
+import numpy as np
+from engine.run import heap
+assert heap.keep_freed_pages()
+address = np.ones(10_000_000).__array_interface__["data"][0]
+regions = Path("/proc/self/maps").read_text().splitlines()
+heaps = [[int(b, 16) for b in r.split()[0].split("-")] for r in regions if r.endswith("[heap]")]
+print(any(start <= address < end for start, end in heaps))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_an_array_of_ten_million_cases_comes_from_the_heap() -> None:
+    """Above glibc's largest mapping threshold (32 MB), an array had a mapping of its own, given
+    back when freed and faulted in anew for the next: every array of a 10M settlement."""
+    environment = {k: v for k, v in os.environ.items() if k not in heap.ENVIRONMENT}
+    environment["PYTHONPATH"] = str(ROOT)
+    found = subprocess.run(
+        [sys.executable, "-c", IN_THE_HEAP], env=environment, capture_output=True, text=True
+    )
+    assert found.stdout.strip() == "True", found.stderr
 
 
 @pytest.mark.parametrize("variable", heap.ENVIRONMENT)
