@@ -63,20 +63,28 @@ def ledger_html(found: LedgerCheck, clauses: Iterable[Clause]) -> str:
     document = ledger.document[0] if ledger.document else "—"
     return (
         '<section id="ledger"><h2>条文对照表 Rule by rule</h2>'
-        f"<p><code>{html_text(str(ledger.path))}</code>，原文 <code>{html_text(document)}</code>："
+        f"<p><code>{html_text(shown_path(found))}</code>，原文 <code>{html_text(document)}</code>："
         f"{html_text(found.tally())}</p>{_problems(found)}"
         f'<table class="ledger"><tr>{head}</tr>{rows}</table></section>'
     )
 
 
+def shown_path(found: LedgerCheck) -> str:
+    """`wuxi/fidelity.md`: the ledger named by its city's folder, so that the page is the same
+    bytes wherever it is rendered from."""
+    return f"{found.ledger.path.parent.name}/{found.ledger.path.name}"
+
+
 def _problems(found: LedgerCheck) -> str:
-    """The ledger's diagnostics, each at its line (`fidelity.md:29:7 E716 …`, with its hint)."""
+    """The ledger's diagnostics, each at its line (`wuxi/fidelity.md:29:7 E716 …`, with its
+    hint)."""
     if not found.diagnostics:
         return ""
+    name = shown_path(found)  # every diagnostic of a ledger check is located in the ledger
     shown = len(found.diagnostics)
     errors, warnings = found.errors, shown - found.errors
     items = "".join(
-        f"<li><code>{html_text(f'{d.file}:{d.line}:{d.column}')}</code> {html_text(d.code)} "
+        f"<li><code>{html_text(f'{name}:{d.line}:{d.column}')}</code> {html_text(d.code)} "
         f"{html_text(d.message)}"
         + (f'<br><span class="hint">hint: {html_text(d.hint)}</span>' if d.hint else "")
         + "</li>"
@@ -112,4 +120,4 @@ def _rule(name: str, clauses: list[str]) -> str:
     )
 
 
-__all__ = ["by_rule_name", "covering_ledger", "ledger_html"]
+__all__ = ["by_rule_name", "covering_ledger", "ledger_html", "shown_path"]

@@ -9,6 +9,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from engine.new_city import METHODS
 from engine.page.markup import markdown_text as md
+from engine.render.ledger import shown_path
 from policy_dsl.errors import PolicyError
 from studio import buffer, cache, editing, highlight, policy_editor, workspace
 from studio.state import (
@@ -101,7 +102,7 @@ def _ledger() -> None:
         return
     if found is None:
         return
-    name = f"{found.ledger.path.parent.name}/{found.ledger.path.name}"
+    name = shown_path(found)
     problems = len(found.diagnostics)
     status = f"{found.errors} error(s), {problems - found.errors} warning(s)" if problems else "ok"
     with st.expander(f"Ledger {name}: {status}"):  # closed: the text edited stays in view
