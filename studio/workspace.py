@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.run.atomic import write_file_atomically
+from policy_dsl.check.ledger import LedgerCheck, ledger_of, readable_ledger
 from policy_dsl.diagnostics import PolicyErrors
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import SUFFIX, PolicyFile, read_policy_file
@@ -54,6 +55,13 @@ def sources(root: Path, city: str) -> SourceFolders:
     """Where the texts of a city's documents are looked for: its `sources/` folder, then the
     folders of `DRGPOLICY_SOURCES` (`drgpolicy studio --sources DIR` puts DIR there)."""
     return source_folders([root / city / FOLDER])
+
+
+def ledger(root: Path, city: str) -> LedgerCheck | None:
+    """The city's fidelity ledger (`fidelity.md`) checked against its saved versions and their
+    document's text (`sources`), when it has one (raises `PolicyError` when it cannot be read)."""
+    path = ledger_of(root / check_name(city, "city"))
+    return None if path is None else readable_ledger(path, sources(root, city))
 
 
 def cache_root() -> Path:
@@ -249,6 +257,7 @@ __all__ = [
     "drafts",
     "extended_by",
     "is_safe_name",
+    "ledger",
     "overwrite_warning",
     "policies_root",
     "read_draft",

@@ -43,7 +43,7 @@ from typing import Any
 from policy_dsl import versions
 from policy_dsl.check import check_path
 from policy_dsl.check.citations import Outcome
-from policy_dsl.check.ledger import LEDGER, check_ledger, ledger_of
+from policy_dsl.check.ledger import LEDGER, ledger_of, readable_ledger
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, sort_diagnostics
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import SUFFIX, Folder, read_folder
@@ -237,10 +237,7 @@ def with_ledgers(
 
 
 def _ledger_report(path: Path, sources: SourceFolders) -> FileReport:
-    try:
-        checked = check_ledger(path, sources)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"cannot read {path}: {exc}") from None
+    checked = readable_ledger(path, sources)
     return FileReport(path, tuple(checked.diagnostics), checked.sentences, len(checked.ledger.rows))
 
 

@@ -2,8 +2,11 @@
 `policy.html`, and `policy.pdf` where Chromium is installed — and with `--vs` a version against
 its predecessor as a redline (`redline.html`, `redline.pdf`), clause by clause as `drgpolicy
 diff` lists them. The quotes' passages come from the documents' texts (`--sources`, as for
-`check`). `--out` is replaced as a whole, atomically, as for `settle`: it must be new, empty or
-an earlier render (its `render.json`).
+`check`). When the version's folder has a fidelity ledger (条文对照表, `fidelity.md`) that covers
+it, policy.html shows it after the clauses, each rule a link to its clause; a ledger that does not
+check is shown under the list of its problems (and a note on stderr says how many). `--out` is
+replaced as a whole, atomically, as for `settle`: it must be new, empty or an earlier render (its
+`render.json`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from engine.commands.check import add_sources_argument, sources_of
 from engine.render.clauses import clauses
+from engine.render.ledger import covering_ledger
 from engine.render.pages import document_html, redline_html
 from engine.render.pdf import chromium, print_pdf
 from engine.run.out_folder import MARKER_KEY, RENDER, inside
@@ -62,8 +66,10 @@ def _run(args: argparse.Namespace) -> int:
         paths = [args.vs, args.policy] if args.vs else [args.policy]
         checked = checked_versions(*paths)
     new = checked[-1]
+    with step("check the ledger"):
+        ledger = covering_ledger(args.policy, folders)
     with step("write the policy document"):
-        pages = {"policy.html": document_html(new, folders)}
+        pages = {"policy.html": document_html(new, folders, ledger)}
     if args.vs:
         with step("compare the versions"):
             pages["redline.html"] = redline_html(checked[0], new, folders)
@@ -78,11 +84,19 @@ def _run(args: argparse.Namespace) -> int:
     record = write_folder_with(args.out, fill, kind=RENDER, protect=protect)
     for note in record["notes"]:
         print(f"note: {note}", file=sys.stderr)
+    if ledger is not None and ledger.diagnostics:
+        print(
+            f"note: {ledger.ledger.path} has {len(ledger.diagnostics)} problem(s) "
+            f"({ledger.errors} error(s)), listed in policy.html above its rows: check it "
+            "(drgpolicy check) before signing",
+            file=sys.stderr,
+        )
     header = new.resolved.header
     changes = len(diff_versions(checked[0].resolved, new.resolved)) if args.vs else None
     print(
         f"{header.city} {header.version}: {len(record['clauses'])} clauses in "
         f"{args.out / 'policy.html'}"
+        + (f"; ledger: {len(ledger.ledger.rows)} rows" if ledger is not None else "")
         + (f"; {changes} changes in {args.out / 'redline.html'}" if changes is not None else "")
         + (f"; PDF: {', '.join(record['pdf'])}" if record["pdf"] else "")
     )

@@ -16,9 +16,11 @@ from engine.explainer.passages import DocumentTexts
 from engine.page.markup import html_text
 from engine.render.clauses import Clause, clauses
 from engine.render.formula import in_words
+from engine.render.ledger import ledger_html
 from policy_dsl import ast as a
 from policy_dsl import ir
 from policy_dsl.builtins import CORE_FIELDS
+from policy_dsl.check.ledger import LedgerCheck
 from policy_dsl.citation_counts import citation_counts
 from policy_dsl.loader import Resolved
 
@@ -55,6 +57,11 @@ ins { background: #e6f4ea; text-decoration: none; } del { background: #fdecea; }
 .badge { display: inline-block; padding: 0 0.4em; border-radius: 3px; font-size: 0.8em;
   color: #fff; } .added { background: #2e7d32; } .removed { background: #c62828; }
 .changed { background: #1f77b4; } .cited { background: #777; }
+.ledger td:first-child { text-align: right; color: #555; } .ledger td:nth-child(2) { width: 34%; }
+.ledger .how { white-space: nowrap; }
+.as-written { color: #2e7d32; } .reading { color: #8a6d00; } .not-encoded { color: #666; }
+.problems { border-left: 3px solid #c62828; background: #fdecea; padding: 0.3em 0.6em; }
+.problems b { color: #c62828; } .problems .hint { color: #555; font-size: 0.9em; }
 @media print { body { margin: 0; max-width: none; } nav { display: none; } }
 """
 
@@ -118,8 +125,11 @@ def labels_of(resolved: Resolved) -> dict[str, str]:
     return labels
 
 
-def render_document(resolved: Resolved, policy: ir.Policy, sources: Sources) -> str:
-    """The page of one version."""
+def render_document(
+    resolved: Resolved, policy: ir.Policy, sources: Sources, ledger: LedgerCheck | None = None
+) -> str:
+    """The page of one version; with `ledger` (the city's, checked) its rows after the
+    clauses."""
     header = resolved.header
     versions = {str(f.path): f.header.version for f in resolved.chain}
     labels = labels_of(resolved)
@@ -133,6 +143,7 @@ def render_document(resolved: Resolved, policy: ir.Policy, sources: Sources) -> 
         _identity(resolved, policy)
         + _documents(policy)
         + f"<h2>条款 Clauses</h2>{body}"
+        + (ledger_html(ledger, found) if ledger is not None else "")
         + SIGN_OFF,
     )
 

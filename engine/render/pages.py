@@ -7,6 +7,7 @@ from engine.explainer.passages import DocumentTexts
 from engine.render.document import Sources, render_document
 from engine.render.redline import render_redline
 from policy_dsl.check import Checked, check
+from policy_dsl.check.ledger import LedgerCheck
 from policy_dsl.loader import Resolved
 from policy_dsl.lower import lower
 from policy_dsl.sources import SourceFolders
@@ -25,9 +26,12 @@ def sources(version: Checked, folders: SourceFolders) -> Sources:
     return Sources(DocumentTexts(policy, folders), {d.name: d for d in policy.documents})
 
 
-def document_html(version: Checked, folders: SourceFolders) -> str:
-    """The policy document of a version (`policy.html`)."""
-    return render_document(version.resolved, lower(version), sources(version, folders))
+def document_html(
+    version: Checked, folders: SourceFolders, ledger: LedgerCheck | None = None
+) -> str:
+    """The policy document of a version (`policy.html`), with the city's `ledger` (checked:
+    `engine.render.ledger.covering_ledger`) after its clauses."""
+    return render_document(version.resolved, lower(version), sources(version, folders), ledger)
 
 
 def redline_html(old: Checked, new: Checked, folders: SourceFolders) -> str:

@@ -42,6 +42,7 @@ from policy_dsl.check.citations import Outcome
 from policy_dsl.check.scope import did_you_mean
 from policy_dsl.citation_counts import part_name
 from policy_dsl.diagnostics import Diagnostic, SourceText, sort_diagnostics
+from policy_dsl.errors import PolicyError
 from policy_dsl.loader import SUFFIX, Entry, Folder, Resolved, read_folder, resolve
 from policy_dsl.sources import (
     ENV,
@@ -69,7 +70,8 @@ _ROW_START = re.compile(r"^[ \t>]*\|\s*(\d+)\s*\|")
 _PIPE = re.compile(r"(?<!\\)\|")
 _NAME = re.compile(r"`([^`]+)`")
 _NONE = "—"
-_QUOTES = '“”"‘’「」『』'
+#: The quotation marks a row's words may stand in, opening to closing.
+_QUOTES = {"“": "”", '"': '"', "‘": "’", "「": "」", "『": "』"}
 
 ROW_EXAMPLE = (
     "| 3 | <the document's words> | `rule`, `stage.rule` | as written "
@@ -80,7 +82,8 @@ ROW_EXAMPLE = (
 @dataclass(frozen=True)
 class Row:
     """One sentence of the ledger: its number, the document's words, the rules named, how the
-    file has it (one of `HOW`), and where they stand in the ledger."""
+    file has it (one of `HOW`), and where they stand in the ledger; `note` is what the last cell
+    says after ` — ` (why, or what the file fixes; "" when nothing)."""
 
     number: int
     words: str
@@ -88,6 +91,7 @@ class Row:
     how: str
     line: int
     words_span: Span
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,14 @@ class Ledger:
         """How many rows say each `how`."""
         return Counter(row.how for row in self.rows)
 
+    def covers(self, policy: Path) -> bool:
+        """Whether the ledger is of this version of its folder: a `Policy:` line names it (or
+        none does, when the header cannot tell: its E710 says so)."""
+        here = self.path.parent.resolve()
+        if policy.resolve().parent != here:
+            return False
+        return not self.policies or any(_names(n, policy.name, here) for n, _ in self.policies)
+
 
 @dataclass
 class LedgerCheck:
@@ -114,6 +126,24 @@ class LedgerCheck:
     ledger: Ledger
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sentences: dict[Outcome, int] | None = None
+
+    @property
+    def errors(self) -> int:
+        return sum(d.severity == "error" for d in self.diagnostics)
+
+    def tally(self) -> str:
+        """`44 rows: 3 as written, 29 reading, 12 not encoded; sentences: 44 verified, 0 not
+        found, 0 unverifiable` (the sentences when they were looked up)."""
+        counts = self.ledger.counts()
+        shown = f"{counted(len(self.ledger.rows), 'row')}: " + ", ".join(
+            f"{counts[how]} {how}" for how in HOW
+        )
+        if self.sentences is None:
+            return shown
+        found = ", ".join(
+            f"{n} {outcome.replace('_', ' ')}" for outcome, n in self.sentences.items()
+        )
+        return f"{shown}; sentences: {found}"
 
 
 def ledger_of(folder: Path) -> Path | None:
@@ -164,6 +194,14 @@ def check_ledger(path: Path, sources: SourceFolders) -> LedgerCheck:
     return result
 
 
+def readable_ledger(path: Path, sources: SourceFolders) -> LedgerCheck:
+    """`check_ledger`, a ledger that cannot be read (missing, not UTF-8) a `PolicyError`."""
+    try:
+        return check_ledger(path, sources)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read {path}: {exc}") from None
+
+
 def document_entries(resolved: Resolved) -> dict[str, Entry]:
     """Each document a version declares (its base's included), by its `text`."""
     return {
@@ -180,11 +218,12 @@ def declared(resolved: Resolved) -> set[str]:
         name = getattr(entry.decl, "name", None)
         if not name:
             continue
-        bases = {name, f"{entry.stage}.{name}"} if entry.stage else {name}
-        names |= bases
+        names |= rule_names(name, entry.stage)
         match entry.decl:
             case a.Classify(classes=parts) | a.Formula(arms=parts) | a.Adjust(steps=parts):
-                names |= {f"{base}.{part_name(part)}" for base in bases for part in parts}
+                names |= {
+                    n for part in parts for n in rule_names(name, entry.stage, part_name(part))
+                }
     return names
 
 
@@ -211,6 +250,13 @@ def _cells(line: str) -> list[tuple[str, int]] | None:
     if len(pipes) != 5 or line[pipes[-1] + 1 :].strip():
         return None
     return [(line[a + 1 : b], a + 1) for a, b in pairwise(pipes)]
+
+
+def rule_names(name: str, stage: str | None = None, part: str | None = None) -> set[str]:
+    """The names a ledger may give a declaration (`name`, and `stage.name` for a stage's own) or
+    one of its classes, arms or steps (`name.part`, `stage.name.part`)."""
+    bases = {name, f"{stage}.{name}"} if stage else {name}
+    return bases if part is None else {f"{base}.{part}" for base in bases}
 
 
 def _row(source: SourceText, number: int, line: str, found: list[Diagnostic]) -> Row | None:
@@ -255,7 +301,15 @@ def _row(source: SourceText, number: int, line: str, found: list[Diagnostic]) ->
         for m in _NAME.finditer(names)
     )
     _check_names_cell(source, index, names, named, kind, spans[2], found)
-    return Row(int(index), words.strip(_QUOTES), named, kind, number, spans[1])
+    note = how[len(kind) :].removeprefix(" — ").strip()
+    return Row(int(index), _unquoted(words), named, kind, number, spans[1], note)
+
+
+def _unquoted(words: str) -> str:
+    """The words without a pair of quotation marks around them all (“3”是指… keeps its own)."""
+    if len(words) > 1 and _QUOTES.get(words[0]) == words[-1]:
+        return words[1:-1].strip()
+    return words
 
 
 _WHY = {"reading": "what the file fixes", "not encoded": "why not"}
@@ -284,7 +338,7 @@ def _check_names_cell(
         found.append(
             source.diagnostic(
                 "E714",
-                f"row {index} is not encoded but names {_count(len(named), 'rule')}",
+                f"row {index} is not encoded but names {counted(len(named), 'rule')}",
                 span,
                 "write — in place of the rules, or say how the file has the sentence: "
                 "`as written` or `reading — <what the file fixes>`",
@@ -345,7 +399,7 @@ def _versions(
         given = PurePath(name)
         if given.name in unreadable:
             ok = False
-        elif given.name not in files or given.parent.name not in ("", here.name):
+        elif given.name not in files or not _names(name, given.name, here):
             known = sorted(n for n in files if n.endswith(SUFFIX))
             close = did_you_mean(given.name, known)
             found.append(
@@ -452,7 +506,7 @@ def _text(
     `--sources`, then DRGPOLICY_SOURCES); W710 when it is not available."""
     searched = sources.for_policy(document.file.path)
     path = find_text(name, searched)
-    unchecked = f"its {_count(rows, 'sentence')} {'is' if rows == 1 else 'are'} not checked"
+    unchecked = f"its {counted(rows, 'sentence')} {'is' if rows == 1 else 'are'} not checked"
     try:
         if path is not None:
             return read_text(path)
@@ -466,6 +520,13 @@ def _text(
         hint = f"{path}: {exc}; save it as UTF-8 text"
     found.append(source.diagnostic("W710", message, span, hint))
     return None
+
+
+def _names(given: str, file: str, here: Path) -> bool:
+    """Whether a `Policy:` line's path names the version `file` of the folder `here`: the same
+    name, the path before it (for the reader) that folder's name or nothing."""
+    path = PurePath(given)
+    return path.name == file and path.parent.name in ("", here.name)
 
 
 def _cell(raw: str, offset: int, line: int) -> Span:
@@ -485,7 +546,8 @@ def _header(source: SourceText, what: str, span: Span, hint: str | None = None) 
     )
 
 
-def _count(n: int, noun: str) -> str:
+def counted(n: int, noun: str) -> str:
+    """`1 row`, `44 rows`."""
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
@@ -496,8 +558,11 @@ __all__ = [
     "LedgerCheck",
     "Row",
     "check_ledger",
+    "counted",
     "declared",
     "document_entries",
     "ledger_of",
     "read_ledger",
+    "readable_ledger",
+    "rule_names",
 ]

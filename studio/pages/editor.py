@@ -9,6 +9,8 @@ from streamlit.delta_generator import DeltaGenerator
 
 from engine.new_city import METHODS
 from engine.page.markup import markdown_text as md
+from engine.render.ledger import shown_path
+from policy_dsl.errors import PolicyError
 from studio import buffer, cache, editing, highlight, policy_editor, workspace
 from studio.state import (
     CONFIRM,
@@ -88,6 +90,35 @@ with st.expander(
         other = analysis.elsewhere(d)  # a base version's: its line is in that file
         where = f"{md(other)} line" if other else "line"
         show(f"**{d.code}** {where} {d.line}, column {d.column}: {md(d.message)}{hint}")
+
+
+def _ledger() -> None:
+    """The city's fidelity ledger checked (against the saved versions), beside the
+    diagnostics: ok with its counts, or each of its diagnostics at its line."""
+    try:
+        found = workspace.ledger(root, city)
+    except PolicyError as exc:
+        st.error(md(exc))
+        return
+    if found is None:
+        return
+    name = shown_path(found)
+    problems = len(found.diagnostics)
+    status = f"{found.errors} error(s), {problems - found.errors} warning(s)" if problems else "ok"
+    with st.expander(f"Ledger {name}: {status}"):  # closed: the text edited stays in view
+        st.caption(
+            f"条文对照表 — {md(found.tally())}. Checked against the saved versions of "
+            f"{md(city)}: save to check it against the text edited here."
+        )
+        if not problems:
+            st.success(f"{md(name)} checks clean.")
+        for d in found.diagnostics:
+            show = st.error if d.severity == "error" else st.warning
+            hint = f"  \nhint: {md(d.hint)}" if d.hint else ""
+            show(f"**{d.code}** {md(name)} line {d.line}, column {d.column}: {md(d.message)}{hint}")
+
+
+_ledger()
 
 
 def _buttons(area: DeltaGenerator) -> None:

@@ -11,6 +11,7 @@ import streamlit.components.v1 as components
 
 from engine.page.markup import markdown_code as md_code
 from engine.page.markup import markdown_text as md
+from engine.render.ledger import covering_ledger
 from engine.render.pages import checked, document_html, redline_html
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import policy_from_text
@@ -129,7 +130,9 @@ with document_tab:
     folders = workspace.sources(root, city)
     try:
         new_version = checked(_resolved(new_label, new_text))
-        document = document_html(new_version, folders)
+        version = new_version.resolved.header.version
+        ledger = covering_ledger(workspace.version_path(root, city, version), folders)
+        document = document_html(new_version, folders, ledger)
         redline = redline_html(checked(_resolved(old_label, old_text)), new_version, folders)
     except (PolicyError, StopIteration) as exc:
         st.error(f"Cannot write the document: {md(exc or 'the buffer does not parse')}")

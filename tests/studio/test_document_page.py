@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.render.ledger import covering_ledger
 from engine.render.pages import checked, document_html, redline_html
 from policy_dsl.loader import read_policy_file, resolve
 from policy_dsl.sources import SourceFolders
@@ -22,7 +23,10 @@ def test_the_versions_page_shows_and_offers_the_policy_document(policies: Path) 
     old = checked(resolve(read_policy_file(folder / "2023.policy")))
     folders = SourceFolders()  # the copy's own sources/ folder only, as the page looks
     frames = [e.proto.srcdoc for e in at.get("iframe")]
-    assert frames == [document_html(new, folders)]  # the same page as `render` writes
+    ledger = covering_ledger(folder / "2024.policy", folders)  # the city's, which covers 2024
+    assert ledger is not None and len(ledger.ledger.rows) == 31
+    assert frames == [document_html(new, folders, ledger)]  # the same page as `render` writes
+    assert '<section id="ledger">' in frames[0]
     buttons = {b.proto.label: b for b in at.get("download_button")}
     assert set(buttons) == {
         "Download the policy document (HTML)",
