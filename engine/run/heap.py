@@ -17,9 +17,10 @@ jemalloc's (`engine.cli.ALLOCATOR`), not touched here.
 Process-wide and once for all, so a batch job's choice, not a library call's: the command
 line's `settle` sets it (`engine.cli.KEEP_FREED_PAGES`; not whatif: unmeasured) and so do the
 benchmarks, which time them; `settle()` itself does not — a long-lived process (the studio, a
-notebook) would keep up to 2 GB freed for good. Nothing is done where the environment sets
-glibc's malloc itself (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`, `MALLOC_MMAP_MAX_`,
-`GLIBC_TUNABLES`), or the C library is not glibc (no `mallopt`).
+notebook) would keep the pages of its largest settlement for good (freed arrays in the middle of
+the heap are never handed back, whatever `TRIM_THRESHOLD`). Nothing is done where the
+environment sets glibc's malloc itself (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`,
+`MALLOC_MMAP_MAX_`, `GLIBC_TUNABLES`), or the C library is not glibc (no `mallopt`).
 """
 
 from __future__ import annotations

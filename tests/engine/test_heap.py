@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ def fresh() -> Iterator[None]:
     heap.keep_freed_pages.cache_clear()
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
 def test_the_thresholds_are_set(monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in heap.ENVIRONMENT:
         monkeypatch.delenv(variable, raising=False)
@@ -43,7 +44,7 @@ print(any(start <= address < end for start, end in heaps))
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
 def test_an_array_of_ten_million_cases_comes_from_the_heap() -> None:
     """Above glibc's largest mapping threshold (32 MB), an array had a mapping of its own, given
     back when freed and faulted in anew for the next: every array of a 10M settlement."""
