@@ -67,7 +67,7 @@ def _same(a_path: Path, b_path: Path) -> bool:
 
 
 @dataclass(frozen=True)
-class _Text:
+class FoundText:
     """A cited document's text, or why there is none: `missing` is "no text" (no `text`
     field), "not found" (in `folders`), the reason it cannot be read, or "" when an error
     (E133, E136) already says why."""
@@ -80,7 +80,7 @@ class _Text:
 def check_quotes(resolved: Resolved, folders: SourceFolders, report: Report) -> Citations:
     """Look every quote up in its document's text (see the module docstring)."""
     documents = {e.decl.name: e for e in resolved.entries if isinstance(e.decl, a.Document)}
-    texts: dict[str, _Text] = {}
+    texts: dict[str, FoundText] = {}
     result = Citations()
     for entry in resolved.entries:
         for _node, citations in cited(entry.decl):
@@ -91,7 +91,7 @@ def check_quotes(resolved: Resolved, folders: SourceFolders, report: Report) -> 
                 if document is None:
                     continue  # E106
                 if citation.document not in texts:
-                    texts[citation.document] = _text_of(document, folders)
+                    texts[citation.document] = document_text(document, folders)
                 found = texts[citation.document]
                 result.checks.append(_check(entry.file, citation, found, report))
     for name, found in texts.items():
@@ -101,25 +101,25 @@ def check_quotes(resolved: Resolved, folders: SourceFolders, report: Report) -> 
     return result
 
 
-def _text_of(document: Entry, folders: SourceFolders) -> _Text:
+def document_text(document: Entry, folders: SourceFolders) -> FoundText:
     decl = document.decl
     assert isinstance(decl, a.Document)
     field = decl.field("text")
     if field is None:
-        return _Text(None, "no text")
+        return FoundText(None, "no text")
     if not isinstance(field.value, a.Text) or unsafe_text_path(field.value.value) is not None:
-        return _Text(None)
+        return FoundText(None)
     searched = folders.for_policy(document.file.path)
     path = find_text(field.value.value, searched)
     if path is None:
-        return _Text(None, "not found", searched)
+        return FoundText(None, "not found", searched)
     try:
-        return _Text(read_text(path))
+        return FoundText(read_text(path))
     except UnreadableText as exc:
-        return _Text(None, f"{path}: {exc}")
+        return FoundText(None, f"{path}: {exc}")
 
 
-def _check(file: PolicyFile, citation: a.Source, found: _Text, report: Report) -> QuoteCheck:
+def _check(file: PolicyFile, citation: a.Source, found: FoundText, report: Report) -> QuoteCheck:
     assert citation.article is not None
     if found.text is None:
         return QuoteCheck(file.path, citation, "unverifiable")
@@ -148,7 +148,15 @@ def _not_found(file: PolicyFile, citation: a.Source, text: DocumentText) -> Diag
     )
 
 
-def _unavailable(document: Entry, found: _Text, count: int) -> Diagnostic:
+def searched_hint(name: str, folders: tuple[Path, ...]) -> str:
+    """What to do about a document's text `name` not found in `folders`."""
+    return (
+        f"looked for `{name}` in {', '.join(map(str, folders))}; "
+        f"give the folder holding it with `drgpolicy check --sources DIR` (or {ENV})"
+    )
+
+
+def _unavailable(document: Entry, found: FoundText, count: int) -> Diagnostic:
     decl = document.decl
     assert isinstance(decl, a.Document)
     field = decl.field("text")
@@ -163,10 +171,7 @@ def _unavailable(document: Entry, found: _Text, count: int) -> Diagnostic:
         )
     elif found.missing == "not found":
         message = f"the text of document `{decl.name}` is not found: {quoted}"
-        hint = (
-            f"looked for `{decl.value('text')}` in {', '.join(map(str, found.folders))}; "
-            f"give the folder holding it with `drgpolicy check --sources DIR` (or {ENV})"
-        )
+        hint = searched_hint(decl.value("text") or "", found.folders)
     else:
         message = f"the text of document `{decl.name}` cannot be read: {quoted}"
         hint = f"{found.missing}; save it as UTF-8 text"

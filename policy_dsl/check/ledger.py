@@ -38,19 +38,15 @@ from pathlib import Path, PurePath
 from policy_dsl import ast as a
 from policy_dsl import quotes
 from policy_dsl.ast import Span
-from policy_dsl.check.citations import Outcome
+from policy_dsl.check.citations import Outcome, document_text, searched_hint
 from policy_dsl.check.scope import did_you_mean
 from policy_dsl.citation_counts import part_name
 from policy_dsl.diagnostics import Diagnostic, SourceText, sort_diagnostics
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import SUFFIX, Entry, Folder, Resolved, read_folder, resolve
 from policy_dsl.sources import (
-    ENV,
     DocumentText,
     SourceFolders,
-    UnreadableText,
-    find_text,
-    read_text,
 )
 
 #: The ledger's file name in a city's folder.
@@ -467,7 +463,7 @@ def _check_document(
             )
         )
         return None
-    text = _text(name, documents[name], sources, source, span, len(ledger.rows), found)
+    text = _text(documents[name], sources, source, span, len(ledger.rows), found)
     if text is None:
         return {"verified": 0, "not_found": 0, "unverifiable": len(ledger.rows)}
     missing = [row for row in ledger.rows if quotes.find(row.words, text) is None]
@@ -494,7 +490,6 @@ def _check_document(
 
 
 def _text(
-    name: str,
     document: Entry,
     sources: SourceFolders,
     source: SourceText,
@@ -502,22 +497,20 @@ def _text(
     rows: int,
     found: list[Diagnostic],
 ) -> DocumentText | None:
-    """The document's text, looked up as its quotes are (the policy's `sources/`, then
-    `--sources`, then DRGPOLICY_SOURCES); W710 when it is not available."""
-    searched = sources.for_policy(document.file.path)
-    path = find_text(name, searched)
+    """The document's text, looked up as its quotes are (`citations.document_text`: the
+    policy's `sources/`, then `--sources`, then DRGPOLICY_SOURCES); W710 when it is not
+    available."""
+    text = document_text(document, sources)
+    if text.text is not None:
+        return text.text
+    name = document.decl.value("text") if isinstance(document.decl, a.Document) else None
     unchecked = f"its {counted(rows, 'sentence')} {'is' if rows == 1 else 'are'} not checked"
-    try:
-        if path is not None:
-            return read_text(path)
+    if text.missing == "not found":
         message = f"the text `{name}` is not found: {unchecked}"
-        hint = (
-            f"looked in {', '.join(map(str, searched))}; give the folder holding it with "
-            f"`drgpolicy check --sources DIR` (or {ENV})"
-        )
-    except UnreadableText as exc:
+        hint = searched_hint(name or "", text.folders)
+    else:
         message = f"the text `{name}` cannot be read: {unchecked}"
-        hint = f"{path}: {exc}; save it as UTF-8 text"
+        hint = f"{text.missing}; save it as UTF-8 text"
     found.append(source.diagnostic("W710", message, span, hint))
     return None
 
