@@ -34,9 +34,10 @@ from engine.plan.overrides import EXAMPLE_LABELS, SettingError, checked_settings
 from engine.plan.polars.batch import StageResult, key_columns
 from engine.plan.polars.keys import KeyCodes
 from engine.run.settle import Settlement, case_results, date_problems, load_data, settle
+from policy_dsl.check.indicators import PREVIOUS
 from policy_dsl.check.scope import did_you_mean
 from policy_dsl.errors import PolicyError
-from policy_dsl.ir import Policy
+from policy_dsl.ir import FieldRef, Policy, walk
 from policy_dsl.lower import compile_file
 from policy_dsl.names import name_problem
 
@@ -229,15 +230,25 @@ def settle_example(
 
 def _previous(path: Path, example: Example, policy: Policy, period: Period) -> Previous | None:
     """The example's `previous:` values as the run of the period just before its own that
-    `settle --previous` would read (None when it gives none)."""
-    known = [i.name for i in policy.indicators]
-    for name in example.previous:
-        if name not in known:
-            close = did_you_mean(name, known)
+    `settle --previous` would read (None when it gives none). Each must be a value the policy
+    reads (`previous.<indicator>` at that grain): one it does not read would change nothing."""
+    read = previous_reads(policy)
+    for name, values in example.previous.items():
+        if name not in read:
+            close = did_you_mean(name, sorted(read))
+            listed = ", ".join(f"`{n}`" for n in sorted(read)) or "none"
             raise ExampleError(
-                f"{path}: previous.{name}: no indicator named `{name}` in {policy.city} "
-                f"{policy.version}" + (f"; {close}" if close else "")
+                f"{path}: previous.{name}: {policy.city} {policy.version} reads no "
+                f"`previous.{name}`" + (f"; {close}" if close else "") + f" (it reads {listed})"
             )
+        for row in values:
+            grain = row.partition(" ")[0]
+            if grain not in read[name]:
+                raise ExampleError(
+                    f"{path}: previous.{name}: `{row}`: `previous.{name}` is read at "
+                    f"{', '.join(sorted(read[name]))}, not at `{grain}`; give rows as "
+                    "`city` or `<grain> <key>` (`group DRG1`)"
+                )
     if not example.previous:
         return None
     rows = [
@@ -255,6 +266,17 @@ def _previous(path: Path, example: Example, policy: Policy, period: Period) -> P
     return Previous(
         IndicatorRun(folder, before.label, policy.city, policy.version, policy.hash, table)
     )
+
+
+def previous_reads(policy: Policy) -> dict[str, set[str]]:
+    """The grains at which the policy reads each indicator's previous value
+    (`previous.<indicator>`, lowered to the column `<indicator>@<grain>` of `previous`)."""
+    read: dict[str, set[str]] = {}
+    for node in walk(policy):
+        if isinstance(node, FieldRef) and node.table == PREVIOUS:
+            name, _, grain = node.column.partition("@")
+            read.setdefault(name, set()).add(grain)
+    return read
 
 
 def _rejected_row(reject: dict[str, Any]) -> str:

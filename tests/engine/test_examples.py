@@ -89,8 +89,23 @@ def _edited_example(tmp_path: Path, old: str, new: str) -> Path:
         pytest.param(
             'policy: "2024"',
             'policy: "2024"\nprevious: {case: {city: 3}}',
-            "previous.case: no indicator named `case` in xuancheng 2024; did you mean `cases`?",
+            "previous.case: xuancheng 2024 reads no `previous.case`; did you mean `cases`? (it "
+            "reads `admissions_per_person`, `cases`, `cmi`, `cost_per_case`, `unit_weight_cost`)",
             id="a previous value of a misspelt indicator: where, and the closest name",
+        ),
+        pytest.param(
+            'policy: "2024"',
+            'policy: "2024"\nprevious: {grouping_rate: {city: 0.9}}',
+            "previous.grouping_rate: xuancheng 2024 reads no `previous.grouping_rate` (it reads "
+            "`admissions_per_person`, `cases`, `cmi`, `cost_per_case`, `unit_weight_cost`)",
+            id="a previous value no rule reads (rev30: accepted, changing nothing)",
+        ),
+        pytest.param(
+            'policy: "2024"',
+            'policy: "2024"\nprevious: {cases: {grp GA: 5}}',
+            "previous.cases: `grp GA`: `previous.cases` is read at city, group, hospital, level, "
+            "tier, not at `grp`; give rows as `city` or `<grain> <key>` (`group DRG1`)",
+            id="a previous value at a grain not read (rev30: accepted, changing nothing)",
         ),
     ],
 )
