@@ -30,7 +30,8 @@ from policy_dsl.errors import PolicyError
 FIELDS = "__fields"
 #: `--encoding` values: how a CSV file's bytes are read.
 ENCODINGS = {"utf8": "utf-8", "gbk": "gb18030"}
-_EXCEL = (".xlsx", ".xlsm", ".xls")
+#: The suffixes of an Excel workbook, refused by name (`excel_words`).
+EXCEL = (".xlsx", ".xlsm", ".xls")
 
 
 class ContractError(PolicyError):
@@ -64,9 +65,9 @@ def locate(data_dir: Path, kind: str) -> Path:
             None,
             f"both {kind}.csv and {kind}.parquet are in {data_dir}; keep exactly one",
         )
-    for excel in (data_dir / f"{kind}{ext}" for ext in _EXCEL):
+    for excel in (data_dir / f"{kind}{ext}" for ext in EXCEL):
         if excel.is_file():
-            raise ContractError(excel.name, None, _excel_words(excel.name, kind))
+            raise ContractError(excel.name, None, excel_words(excel.name, kind))
     folder = next((path for path in found if path.is_dir()), None)
     if folder is not None:
         raise ContractError(
@@ -84,7 +85,9 @@ def locate(data_dir: Path, kind: str) -> Path:
     )
 
 
-def _excel_words(name: str, kind: str) -> str:
+def excel_words(name: str, kind: str) -> str:
+    """Why a workbook named `name`, given for the table `kind`, is not read, and what to save
+    instead (the CLI's data folder and the studio's upload alike)."""
     return (
         f"{name} is an Excel workbook, which is not read: Excel turns ids such as 000123 into "
         "numbers and keeps money as binary fractions, so the engine reads only CSV and Parquet. "
