@@ -65,6 +65,9 @@ def locate(data_dir: Path, kind: str) -> Path:
             None,
             f"both {kind}.csv and {kind}.parquet are in {data_dir}; keep exactly one",
         )
+    for path in found:
+        if (what := not_a_file(path)) is not None and not path.is_dir():
+            raise ContractError(path.name, None, what)
     for excel in (data_dir / f"{kind}{ext}" for ext in EXCEL):
         if excel.is_file():
             raise ContractError(excel.name, None, excel_words(excel.name, kind))
@@ -83,6 +86,21 @@ def locate(data_dir: Path, kind: str) -> Path:
         None,
         f"{kind} file not found in {data_dir}; expected {kind}.csv or {kind}.parquet",
     )
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why `path`, which is there, is not a file to read: a folder, a device or a pipe, a
+    symbolic link to nothing (None when it is a file, or is not there at all)."""
+    if path.is_file() or not (path.exists() or path.is_symlink()):
+        return None
+    what = (
+        "a folder"
+        if path.is_dir()
+        else f"a symbolic link to {path.readlink()}, which does not exist"
+        if not path.exists()
+        else "a device or a pipe"
+    )
+    return f"{path.name} in {path.parent} is {what}, not a file: give the file itself"
 
 
 def excel_words(name: str, kind: str) -> str:
