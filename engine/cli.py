@@ -7,7 +7,9 @@ the module of the command given is imported (the others are listed by their summ
 `python -X importtime -m engine.cli --help`. Results go to stdout, errors to stderr; any
 `PolicyError` ends the command with exit code 1 and its message, never a traceback. When the
 reader of stdout goes away (`drgpolicy diff … | head`), the command stops quietly with 141, as a
-program killed by SIGPIPE does.
+program killed by SIGPIPE does. Ctrl-C (SIGINT) and SIGTERM — a scheduler's timeout, `kill`, a
+container stopped — stop a run alike: what it was writing is removed, what `--out` held is kept,
+and it ends with `interrupted` (130) or `terminated` (143).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from engine.run.heap import keep_freed_pages
@@ -55,6 +57,43 @@ ALLOCATOR_VARIABLE = "_RJEM_MALLOC_CONF"
 #: The batch commands whose numpy passes reuse freed pages (`engine.run.heap`): settle, where
 #: it was measured; not whatif, whose own allocator setting (`ALLOCATOR`) measured better alone.
 KEEP_FREED_PAGES = ("settle",)
+
+
+#: The exit code of a run stopped by SIGTERM: 128 + 15, as a shell reports a program it ended.
+TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is (as SIGINT raises `KeyboardInterrupt`), so that it
+    unwinds as Ctrl-C does: the staging folder and lock removed, the old outputs kept."""
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[list[KeyboardInterrupt]]:
+    """While the block runs, SIGINT raises `KeyboardInterrupt` and SIGTERM `Terminated`, each
+    also kept in the list yielded: a library may turn it into its own error (DuckDB: "Query
+    interrupted"), and the run is still said to be stopped. A signal ignored (a background job)
+    stays ignored; outside the main thread nothing is set. The handlers before are put back."""
+    import signal  # here, not at the top: `drgpolicy --help` does without it
+
+    stopped: list[KeyboardInterrupt] = []
+
+    def stop(signum: int, frame: object) -> None:
+        stopped.append(Terminated() if signum == signal.SIGTERM else KeyboardInterrupt())
+        raise stopped[-1]
+
+    before = {}
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                before[signum] = signal.signal(signum, stop)
+    except ValueError:  # not the main thread: no handler can be set
+        pass
+    try:
+        yield stopped
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 class _Summarised:
@@ -102,12 +141,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         keep_freed_pages()
     args = build_parser(command).parse_args(arguments)
     try:
-        code: int = args.run(args)
+        with _stop_signals() as stopped:
+            try:
+                code: int = args.run(args)
+            except Exception:
+                if stopped:  # what a library made of the signal: the run was stopped
+                    raise stopped[0] from None
+                raise
     except PolicyError as exc:
         from engine.inputs.terms import shown_lines  # a control character typed: escaped
 
         print(shown_lines(str(exc)), file=sys.stderr)
         return 1
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return TERMINATED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

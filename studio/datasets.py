@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.inputs.contract import ContractError
+from engine.inputs.reading import EXCEL, excel_words
 from engine.run.atomic import replace_folder
 from studio.runs import SUPERVISION, TABLES, data_fingerprint
 
@@ -96,6 +97,10 @@ def uploaded(
 def _parts(uploads: Mapping[str, bytes]) -> dict[str, str]:
     """Each uploaded part and its file; refuses names that are no part and a part twice."""
     unknown = sorted(name for name in uploads if part_of(name) is None)
+    for name in unknown:
+        stem, _, suffix = name.rpartition(".")
+        if stem in TABLES and f".{suffix.lower()}" in EXCEL:
+            raise ContractError(name, None, excel_words(name, stem))
     if unknown:
         raise ContractError(
             unknown[0],

@@ -17,6 +17,7 @@ from engine.inputs.rundata import Period
 from engine.page import show
 from engine.plan.overrides import SettingError, checked_settings
 from engine.plan.polars.batch import Settings
+from engine.run.out_folder import WHATIF, check_out_folder
 from engine.run.progress import add_quiet_argument, progress_for, reporting, step
 from engine.run.run_lock import hold
 from engine.run.settle import load_data
@@ -133,6 +134,10 @@ def _run(args: argparse.Namespace) -> int:
         check_same_city(base, new, args.cross_city)
         policy = compiled(new)
         grid, settings = checked_inputs(policy, args)
+    # the data folder and the policy files are inputs: an --out that is or holds one is refused
+    # before the run, in settle's words (and again where the report is written)
+    protect = [args.data, *(file.path for file in [*base.chain, *new.chain])]
+    check_out_folder(args.out, WHATIF, protect)
     backend = backend_for(args)
     try:
         with step(f"read {args.data}"):
@@ -155,7 +160,7 @@ def _run(args: argparse.Namespace) -> int:
         if not isinstance(backend, str):
             backend.close()
     with step("write the report"):
-        write_report(report, args.out)
+        write_report(report, args.out, protect)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str))
     else:

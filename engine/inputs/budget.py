@@ -24,7 +24,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic import WithJsonSchema as JsonSchema
 
 from engine.inputs.fields import BUDGET_VALUES, CONTRACT_VERSION, bound_text, schema_header
-from engine.inputs.reading import ContractError
+from engine.inputs.reading import ContractError, not_a_file
 
 #: The plausible bound of one budget figure: 10 万亿元, more than all of China's basic medical
 #: insurance funds spend in a year (about 3 万亿元).
@@ -270,6 +270,10 @@ def read_yaml(path: Path) -> tuple[object, dict[Path_, int]]:
         loader = _Loader(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise ContractError(path.name, None, f"{path.name} is not UTF-8 text ({exc})") from exc
+    except OSError as exc:  # permission denied, an I/O error: as the tables say it
+        raise ContractError(
+            path.name, None, f"{path.name} could not be read: {exc.strerror or exc}"
+        ) from exc
     try:
         node = loader.get_single_node()
         lines: dict[Path_, int] = {}
@@ -307,6 +311,8 @@ def load_budget(
     """Read and validate budget.yaml (absent is fine only when the policy needs no figure):
     `{"contract_version", "year", "values"}`, amounts as floats in 元. `keys_used` gives, per
     grain key (tier…), the keys the data uses: a per-key figure needs an amount for each."""
+    if (what := not_a_file(path)) is not None:
+        raise ContractError(path.name, None, f"{what}; {_SHAPE}")
     if not path.is_file():
         if figures:
             names = ", ".join(f.name for f in figures)

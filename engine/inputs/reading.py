@@ -30,7 +30,8 @@ from policy_dsl.errors import PolicyError
 FIELDS = "__fields"
 #: `--encoding` values: how a CSV file's bytes are read.
 ENCODINGS = {"utf8": "utf-8", "gbk": "gb18030"}
-_EXCEL = (".xlsx", ".xlsm", ".xls")
+#: The suffixes of an Excel workbook, refused by name (`excel_words`).
+EXCEL = (".xlsx", ".xlsm", ".xls")
 
 
 class ContractError(PolicyError):
@@ -64,9 +65,12 @@ def locate(data_dir: Path, kind: str) -> Path:
             None,
             f"both {kind}.csv and {kind}.parquet are in {data_dir}; keep exactly one",
         )
-    for excel in (data_dir / f"{kind}{ext}" for ext in _EXCEL):
+    for path in found:
+        if (what := not_a_file(path)) is not None and not path.is_dir():
+            raise ContractError(path.name, None, what)
+    for excel in (data_dir / f"{kind}{ext}" for ext in EXCEL):
         if excel.is_file():
-            raise ContractError(excel.name, None, _excel_words(excel.name, kind))
+            raise ContractError(excel.name, None, excel_words(excel.name, kind))
     folder = next((path for path in found if path.is_dir()), None)
     if folder is not None:
         raise ContractError(
@@ -84,7 +88,24 @@ def locate(data_dir: Path, kind: str) -> Path:
     )
 
 
-def _excel_words(name: str, kind: str) -> str:
+def not_a_file(path: Path) -> str | None:
+    """Why `path`, which is there, is not a file to read: a folder, a device or a pipe, a
+    symbolic link to nothing (None when it is a file, or is not there at all)."""
+    if path.is_file() or not (path.exists() or path.is_symlink()):
+        return None
+    what = (
+        "a folder"
+        if path.is_dir()
+        else f"a symbolic link to {path.readlink()}, which does not exist"
+        if not path.exists()
+        else "a device or a pipe"
+    )
+    return f"{path.name} in {path.parent} is {what}, not a file: give the file itself"
+
+
+def excel_words(name: str, kind: str) -> str:
+    """Why a workbook named `name`, given for the table `kind`, is not read, and what to save
+    instead (the CLI's data folder and the studio's upload alike)."""
     return (
         f"{name} is an Excel workbook, which is not read: Excel turns ids such as 000123 into "
         "numbers and keeps money as binary fractions, so the engine reads only CSV and Parquet. "

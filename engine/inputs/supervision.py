@@ -40,7 +40,7 @@ from engine.inputs.contract import (
     file_sha256,
 )
 from engine.inputs.fields import POLARS_DTYPES, TABLES, FieldSpec, TableKind
-from engine.inputs.reading import FIELDS, locate, read_table
+from engine.inputs.reading import FIELDS, locate, not_a_file, read_table
 from engine.inputs.rundata import Period, RunData
 from engine.inputs.stored import distinct, replaced
 from engine.plan import money
@@ -97,7 +97,10 @@ def load_supervision(
 
 
 def _present(folder: Path, kind: str) -> bool:
-    return any((folder / f"{kind}.{ext}").is_file() for ext in ("csv", "parquet"))
+    """Whether the folder has the kind's file — or something under its name that is not one (a
+    link to nothing, a pipe, a folder), which `locate` refuses: never read as no deductions."""
+    paths = [folder / f"{kind}.{ext}" for ext in ("csv", "parquet")]
+    return any(path.is_file() or not_a_file(path) is not None for path in paths)
 
 
 def _hospital_table(inputs: Inputs) -> _Table:

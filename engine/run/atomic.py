@@ -78,13 +78,14 @@ def replace_folder(out: Path, fill: Callable[[Path], T]) -> T:
     out.parent.mkdir(parents=True, exist_ok=True)
     with hold(out), _in_words(out):
         repair(out)
-        staging = _unique(out, ".new", lambda p: os.mkdir(p, 0o777))
         try:
+            staging = _unique(out, ".new", lambda p: os.mkdir(p, 0o777))
             value = fill(staging)
             _fsync_tree(staging)
             _swap_in(staging, out)
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            for own in _own_staging(out):
+                shutil.rmtree(own, ignore_errors=True)
             raise
     return value
 
@@ -142,6 +143,14 @@ def leftovers(path: Path, suffixes: tuple[str, ...], *, locked: bool) -> list[Pa
         if match and (match.group(1) is None or _owner_gone(int(match.group(1)), locked)):
             found.append(entry)
     return sorted(found, key=lambda p: not p.name.endswith(".previous"))
+
+
+def _own_staging(out: Path) -> list[Path]:
+    """This process's staging folders of `out`, found by name: one made just as a signal
+    (Ctrl-C, SIGTERM) stopped the run, before its name was kept, is found too (one process
+    writes a folder at a time: `hold`)."""
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.{os.getpid()}\.[0-9a-f]{{12}}\.new")
+    return [entry for entry in _entries(out.parent) if pattern.fullmatch(entry.name)]
 
 
 def _entries(folder: Path) -> Iterator[Path]:

@@ -7,7 +7,7 @@ numbers as data; money in fen) — written atomically.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,8 +109,9 @@ def whatif(
     return Report(data, runs.period.label, attribution, exposed, swept, crossed, files)
 
 
-def write_report(report: Report, out: Path) -> None:
-    """Write `report.html`, `summary.md` and `whatif.json` into `out`, atomically."""
+def write_report(report: Report, out: Path, protect: Iterable[Path] = ()) -> None:
+    """Write `report.html`, `summary.md` and `whatif.json` into `out`, atomically (refused when
+    `out` is or holds one of `protect`, the run's inputs)."""
     data = json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str) + "\n"
     write_folder_atomically(
         out,
@@ -120,6 +121,7 @@ def write_report(report: Report, out: Path) -> None:
             "whatif.json": data.encode("utf-8"),
         },
         kind=WHATIF,
+        protect=protect,
     )
 
 

@@ -264,3 +264,40 @@ def test_explain_hints_at_an_unknown_case(
         "--period", period,
     )  # fmt: skip
     assert code == 1 and words in err
+
+
+def test_whatif_out_as_an_input_is_refused_in_settles_words_before_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(SAMPLE, tmp_path / "sample")
+    shutil.copytree(POLICIES / "xuancheng", tmp_path / "xuancheng", ignore=_examples)
+    before = listing(tmp_path)
+
+    def no_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the data were read before --out was checked")
+
+    monkeypatch.setattr("engine.commands.whatif.load_data", no_run)
+    base, new = tmp_path / "xuancheng" / "2023.policy", tmp_path / "xuancheng" / "2024.policy"
+    for out, words in [
+        (tmp_path / "sample", f"--out {tmp_path / 'sample'} is {tmp_path / 'sample'}, an input"),
+        (tmp_path, f"--out {tmp_path} contains {tmp_path / 'sample'}, an input of this run"),
+        (tmp_path / "xuancheng", f"contains {base}, an input of this run"),
+    ]:
+        code, _, err = run(
+            capsys,
+            "whatif",
+            "--base",
+            str(base),
+            "--new",
+            str(new),
+            "--data",
+            str(tmp_path / "sample"),
+            "--out",
+            str(out),
+        )
+        assert code == 1 and words in err, err
+    assert listing(tmp_path) == before
+
+
+def _examples(folder: str, names: list[str]) -> list[str]:
+    return [name for name in names if name == "examples"]

@@ -8,6 +8,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -268,3 +269,21 @@ def test_a_budget_file_of_megabytes_is_refused_before_it_is_read(tmp_path: Path)
     assert error.value.message.startswith(
         f"budget.yaml is {size:,} bytes, more than the 1,000,000 a budget is read up to"
     )
+
+
+def test_a_budget_file_that_cannot_be_read_is_said_in_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On main a budget.yaml the run may not read (permission denied) ended in a traceback."""
+    data = _data(tmp_path, "  drg_fund: 332771895\n")
+    read_text = Path.read_text
+
+    def denied(path: Path, *args: Any, **kwargs: Any) -> str:
+        if path.name == "budget.yaml":
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    with pytest.raises(ContractError) as error:
+        load_data(data, XUANCHENG)
+    assert error.value.message == "budget.yaml could not be read: Permission denied"

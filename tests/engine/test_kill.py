@@ -12,15 +12,19 @@ between its two renames, where `out` is then missing and the next run puts the o
 
 from __future__ import annotations
 
+import argparse
+import os
 import random
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from engine.cli import main
@@ -49,13 +53,16 @@ def completed(policy: Path, period: str, out: Path) -> dict[str, bytes]:
 class Watched:
     """A settle run in its own process, watched from outside until the point to kill it."""
 
-    def __init__(self, policy: Path, period: str, out: Path, last_manifest: str) -> None:
+    def __init__(
+        self, policy: Path, period: str, out: Path, last_manifest: str, stderr: int | None = None
+    ) -> None:
         self.out, self.last_manifest = out, last_manifest
         self.process = subprocess.Popen(
             settle_command(policy, period, out),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL if stderr is None else stderr,
+            text=True,
         )
 
     def locked(self) -> bool:
@@ -142,6 +149,54 @@ def test_a_killed_settlement_leaves_the_old_or_the_new_outputs_and_no_leftovers(
         out = tmp_path / name / "out"
         assert completed(policy, periods[1], out) == expected[name, periods[1]]
         assert beside(out) == []
+
+
+@pytest.mark.parametrize("point", ["locked", "writing"])
+def test_a_terminated_settlement_says_so_keeps_the_old_outputs_and_leaves_nothing(
+    tmp_path: Path, point: str
+) -> None:
+    """SIGTERM (a scheduler's timeout, `kill`) stops a run as Ctrl-C does: its staging folder
+    and lock removed, the old outputs kept, `terminated` and 143. On main it died at once,
+    its staging folder left beside `--out` until the next run, and said nothing."""
+    out = tmp_path / "runs" / "out"
+    old = completed(XUANCHENG, "2024-03", out)
+    watched = Watched(XUANCHENG, "2024-04", out, "manifest.json", stderr=subprocess.PIPE)
+    reached: Callable[[], bool] = getattr(watched, point)
+    while watched.process.poll() is None and not reached():
+        time.sleep(0.0005)
+    watched.process.send_signal(signal.SIGTERM)
+    _, err = watched.process.communicate()
+    assert watched.process.returncode == 128 + signal.SIGTERM, err
+    assert err.endswith("terminated\n"), err  # after a step's line left open, or on its own
+    assert settled(out) == old
+    assert beside(out) == []
+
+
+class _Parser:
+    """A parser whose command is `run` (what `main` needs of `build_parser`)."""
+
+    def __init__(self, run: Callable[[argparse.Namespace], int]) -> None:
+        self.run = run
+
+    def parse_args(self, arguments: list[str]) -> argparse.Namespace:
+        return argparse.Namespace(run=self.run)
+
+
+def test_a_ctrl_c_that_duckdb_turns_into_its_own_error_is_said_as_a_stop(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DuckDB answers a signal in a query with `RuntimeError: Query interrupted`; on main that
+    was a traceback and exit 1 (`--backend duckdb`, Ctrl-C or SIGTERM while it settles)."""
+
+    def run(args: argparse.Namespace) -> int:
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+        joined = "select count(*) from range(30000000) a(i) join range(30000000) b(j) on i = j"
+        duckdb.connect(config={"threads": 1}).execute(joined)  # seconds; stopped in 1
+        return 0
+
+    monkeypatch.setattr("engine.cli.build_parser", lambda command: _Parser(run))
+    assert main(["settle"]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
 
 
 DRIVER = """

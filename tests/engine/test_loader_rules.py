@@ -3,6 +3,7 @@ rows that do not fit the header, GBK, Excel — and the plausible bounds of ever
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tests.conftest import POLICIES, SAMPLE, run_cli
 from tests.engine.test_contract import GROUPS, HOSPITALS, case, csv_text, write_inputs
 
 XUANCHENG = load_policy(POLICIES / "xuancheng" / "2024.policy")
+WUXI = load_policy(POLICIES / "wuxi" / "2024.policy")
 
 
 def _sample(tmp_path: Path) -> Path:
@@ -266,6 +268,27 @@ def test_a_folder_of_parquet_parts_is_said_to_be_one(tmp_path: Path) -> None:
         "file: the engine reads one file per table; join the parts into one cases.parquet"
     )
     assert words in error.value.message
+
+
+@pytest.mark.parametrize("name", ["deductions.csv", "hospitals.csv", "budget.yaml"])
+@pytest.mark.parametrize("what", ["a link to nothing", "a pipe"])
+def test_an_input_there_but_not_a_file_is_named_and_never_read_as_absent(
+    tmp_path: Path, name: str, what: str
+) -> None:
+    """On main a deductions.csv that was a symbolic link to nothing or a pipe was taken for no
+    deductions file: Wuxi's hospitals were paid without their deductions, exit 0. A
+    hospitals.csv or budget.yaml so was "not found" in the folder that shows it."""
+    data = _sample(tmp_path)
+    (data / name).unlink()
+    if what == "a pipe":
+        os.mkfifo(data / name)
+        words = f"{name} in {data} is a device or a pipe, not a file: give the file itself"
+    else:
+        (data / name).symlink_to(tmp_path / "gone.csv")
+        words = f"{name} in {data} is a symbolic link to {tmp_path / 'gone.csv'}, which does not"
+    with pytest.raises(ContractError) as error:
+        load_data(data, WUXI)
+    assert error.value.message.startswith(words)
 
 
 # ---- plausible bounds -----------------------------------------------------------------------

@@ -112,6 +112,12 @@ def test_a_changed_sample_makes_a_new_borrowing_dataset(tmp_path: Path) -> None:
         (["deductions.csv", "deductions.parquet"], "are both deductions"),
         (["cases.csv", "cases.parquet"], "cases.csv and cases.parquet are both cases"),
         (["budget.yml"], "budget.yml: name uploads"),
+        (
+            ["cases.xlsx", "groups.csv"],
+            "cases.xlsx is an Excel workbook, which is not read: Excel turns ids such as 000123 "
+            "into numbers",
+        ),
+        (["hospitals.XLS"], "In Excel, save the sheet as hospitals.csv with 另存为"),
     ],
 )
 def test_files_that_are_no_part_or_a_part_twice_are_refused(
