@@ -1,6 +1,8 @@
 """DuckDB keeps a stage's steps as views (`Database.lazy`): a table is computed only when two
-steps read it, when views stack too deep, or at the stage's end — and the steps no table reads
-any more are dropped, so a run leaves one table per grain of each stage."""
+steps read it, when views stack too deep, or at the stage's end — but not a step that only
+projects a table already computed (a copy of all its columns) — and the steps no table reads
+any more are dropped, so a run leaves one table per grain of each stage, or a projection of
+one."""
 
 from __future__ import annotations
 
@@ -43,10 +45,17 @@ def test_steps_stay_views_until_read_twice_and_only_the_grains_tables_remain(
         assert len(database.computed) < definitions / 2
     else:
         assert len(database.computed) >= definitions
-    left = database.con.sql(
-        "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views() "
-        "WHERE NOT internal"
-    ).fetchall()
-    step_tables = [name for (name,) in left if name.startswith("t")]
-    assert len(step_tables) == sum(len(r.frames) for r in result.stages.values())
+    tables = [n for (n,) in database.con.sql("SELECT table_name FROM duckdb_tables()").fetchall()]
+    views = database.con.sql("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal")
+    step_tables = [name for name in tables if name.startswith("t")]
+    step_views = {name: sql.upper() for name, sql in views.fetchall() if name.startswith("t")}
+    grains = sum(len(r.frames) for r in result.stages.values())
+    if lazy:
+        # a grain's table that only projects a computed table (the settled cases: a few new
+        # columns beside some forty) stays a view of it, with the projections it reads
+        assert step_views and len(step_tables) <= grains
+        for sql in step_views.values():
+            assert not any(word in sql for word in (" JOIN ", "GROUP BY", " OVER ", "DISTINCT"))
+    else:
+        assert not step_views and len(step_tables) == grains
     database.close()

@@ -25,7 +25,8 @@ class Database(Protocol):
     #: language): the same bits
     ln: str
     #: 0: each definition's tables are computed when it is done; N: a step stays a view until
-    #: two steps read it or N views stack on it (a view made on a view reads it by name)
+    #: two steps read it or N views stack on it (a view made on a view reads it by name), and
+    #: one that only projects a computed table stays a view (`SqlStageRun._projects_a_table`)
     lazy: int
 
     def register(self, name: str, frame: pl.DataFrame) -> None:

@@ -172,6 +172,8 @@ class SqlStageRun:
         self._views: dict[str, list[str]] = {}
         self._made: list[str] = []
         self._unchecked: list[tuple[ir.Definition, g.Grain]] = []
+        #: the step views that select columns (and values computed from them) of one table
+        self._projections: set[str] = set()
         #: the cases the first case step narrows (`engine.plan.sql.narrow`), and the columns
         #: the stage wrote at the case grain
         self._cases: Frame | None = None
@@ -188,8 +190,22 @@ class SqlStageRun:
         return self.result()
 
     def _kept_at_end(self) -> list[str]:
-        """The views computed when the stage ends: every grain's table."""
-        return [f.table for f in self.frames.values()]
+        """The views computed when the stage ends: every grain's table but one that only
+        projects a computed table (`_projects_a_table`)."""
+        return [f.table for f in self.frames.values() if not self._projects_a_table(f.table)]
+
+    def _projects_a_table(self, name: str) -> bool:
+        """Whether a view is a chain of projections (`_projection`) down to a table this run
+        computed: computed too, it would copy every column of that table (the settled case
+        table: some forty columns, a hundred million rows); a reader reads the columns it
+        reads and computes their new values (a few sums and rounds)."""
+        if name not in self._views:
+            return False
+        while name in self._views:
+            if name not in self._projections:
+                return False
+            name = self._views[name][0]
+        return name in self._made
 
     def definitions(self) -> Iterable[ir.Definition]:
         """The definitions this run evaluates, in order: every one of the stage."""
@@ -283,6 +299,8 @@ class SqlStageRun:
         if self.db.lazy:
             self._views[name] = [t.name for t in query.find_all(exp.Table)]
             self._made.append(name)
+            if _projection(query):
+                self._projections.add(name)
         return Frame(name, columns)
 
     def with_columns(self, grain: g.Grain, values: Mapping[str, b.Node]) -> None:
@@ -363,7 +381,11 @@ class SqlStageRun:
         """The views to compute now: one that two steps read (else both would compute it), and
         a grain's table whose chain of views is `Database.lazy` deep."""
         readers, depths = self._readers(), self._depths()
-        shared = [n for n, count in readers.items() if count > 1 and n in self._views]
+        shared = [
+            n
+            for n, count in readers.items()
+            if count > 1 and n in self._views and not self._projects_a_table(n)
+        ]
         deep = [f.table for f in self.frames.values() if depths.get(f.table, 0) >= self.db.lazy]
         return shared + deep
 
@@ -384,9 +406,14 @@ class SqlStageRun:
             del self._views[name]
         from engine.plan.sql.results import check_finite
 
-        while self._unchecked and self.frame(self._unchecked[0][1]).table not in self._views:
+        while self._unchecked and self._readable(self.frame(self._unchecked[0][1]).table):
             definition, grain = self._unchecked.pop(0)
             check_finite(self, definition, grain)
+
+    def _readable(self, name: str) -> bool:
+        """Whether a table is read without computing views: computed, or a projection of one
+        that is (`_projects_a_table`)."""
+        return name not in self._views or self._projects_a_table(name)
 
     def _collect(self) -> None:
         """Drop the step tables and views no grain's table reads any more."""
@@ -409,7 +436,7 @@ class SqlStageRun:
     def fetch(self, query: exp.Select) -> pl.DataFrame:
         """The rows of a query over this run's tables, the views it reads computed first (so
         that a later step does not compute them again)."""
-        self._compute([t.name for t in query.find_all(exp.Table)])
+        self._compute([t.name for t in query.find_all(exp.Table) if not self._readable(t.name)])
         return self.db.fetch(query)
 
     def fetch_through(self, query: exp.Select) -> pl.DataFrame:
@@ -506,6 +533,17 @@ class SqlStageRun:
         table = pl.DataFrame({key: list(value), name: [float(v) for v in value.values()]})
         source = self.tables.put(f"budget:{name}", table.with_columns(pl.col(key).cast(dtype)))
         return self._brought(grain, source, [key], name)
+
+
+def _projection(query: exp.Select) -> bool:
+    """Whether a step's query is a projection of one table: each row's values from that row
+    alone (no join, grouping, window, DISTINCT or union)."""
+    tables = list(query.find_all(exp.Table))
+    return len(tables) == 1 and not (
+        query.args.get("group")
+        or query.args.get("distinct")
+        or query.find(exp.Join, exp.Window, exp.Union, exp.AggFunc, exp.Subquery)
+    )
 
 
 def literal(value: Any, typ: ir.TypeIR) -> b.Node:
