@@ -43,7 +43,7 @@ from typing import Any
 from policy_dsl import versions
 from policy_dsl.check import check_path
 from policy_dsl.check.citations import Outcome
-from policy_dsl.check.ledger import LEDGER, ledger_of, readable_ledger
+from policy_dsl.check.ledger import LEDGER, counted, ledger_of, readable_ledger
 from policy_dsl.diagnostics import Diagnostic, PolicyErrors, sort_diagnostics
 from policy_dsl.errors import PolicyError
 from policy_dsl.loader import SUFFIX, Folder, read_folder
@@ -118,13 +118,13 @@ class FileReport:
     def summary(self) -> str:
         """`policies/xuancheng/2024.policy: ok (0 errors, 1 warning)`."""
         status = "failed" if self.errors else "ok"
-        counts = f"{_count(self.errors, 'error')}, {_count(self.warnings, 'warning')}"
+        counts = f"{counted(self.errors, 'error')}, {counted(self.warnings, 'warning')}"
         elsewhere = [d for d in self.diagnostics if not _in_file(d, self.path)]
         if elsewhere:
             files = ", ".join(dict.fromkeys(d.file for d in elsewhere))
             counts += f"; {len(elsewhere)} of them in {files}"
         if self.rows is not None:
-            return f"{self.path}: {status} ({counts}); {_count(self.rows, 'row')}{self._quotes()}"
+            return f"{self.path}: {status} ({counts}); {counted(self.rows, 'row')}{self._quotes()}"
         return f"{self.path}: {status} ({counts}){self._quotes()}"
 
     def _quotes(self) -> str:
@@ -261,10 +261,6 @@ def _print_text(reports: Sequence[FileReport], diagnostics: Sequence[Diagnostic]
         print(d.render() + "\n", file=sys.stderr)
     for report in reports:
         print(report.summary())
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _in_file(d: Diagnostic, path: Path) -> bool:
