@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.conftest import POLICIES
@@ -35,4 +36,27 @@ def test_a_changed_byte_changes_the_hash(tmp_path: Path) -> None:
     file.write_bytes(b"case_id,payment\nC1,100.00\n")
     before = file_hash(file)
     file.write_bytes(b"case_id,payment\nC1,100.01\n")
+    assert file_hash(file) != before
+
+
+def test_a_manifest_hash_ignores_the_backends_version_but_not_what_was_settled(
+    tmp_path: Path,
+) -> None:
+    """A fresh install resolving a newer polars must not move the golden; a changed count must."""
+    file = tmp_path / "manifest.json"
+
+    def manifest(version: str, settled: int) -> str:
+        return json.dumps(
+            {
+                "backend": {"name": "polars", "version": version},
+                "outputs": {},
+                "rows": {"cases": {"settled": settled}},
+            }
+        )
+
+    file.write_text(manifest("2.1.0", 20000), encoding="utf-8")
+    before = file_hash(file)
+    file.write_text(manifest("2.2.0", 20000), encoding="utf-8")
+    assert file_hash(file) == before
+    file.write_text(manifest("2.2.0", 19999), encoding="utf-8")
     assert file_hash(file) != before
