@@ -5,13 +5,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench studio clean tables
+.PHONY: demo test lint typecheck unit bench studio clean tables lock
 
-$(STAMP): pyproject.toml
+# constraints.txt: the exact versions `make test` last passed with, so that a commit's CI gives
+# the same result next week (on 2026-12-07 a fresh install resolved polars 2.2.0 and moved every
+# manifest). pyproject.toml keeps the ranges a user's own install resolves within.
+$(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,studio]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,studio]'
 	touch $(STAMP)
+
+# Move the versions on purpose: what a fresh install resolves today, in a throwaway venv;
+# then `make clean test` and commit constraints.txt with the result.
+lock:
+	rm -rf .venv-lock
+	$(PY) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip
+	.venv-lock/bin/pip install --quiet -e '.[dev,studio]'
+	{ echo "# pip constraints: the versions make test passed with (make lock moves them)"; \
+	  .venv-lock/bin/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .venv-lock
 
 # The parser's tables, shipped beside the grammar (policy_dsl/grammar_tables.py): rebuilt when stale.
 tables: $(STAMP)
