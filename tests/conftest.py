@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -12,9 +13,12 @@ from hypothesis import settings
 from policy_dsl.check.ledger import read_ledger
 
 # Hypothesis: no time limit per example (CI machines are shared and loaded; a slow example is not
-# a failing one — speed is measured by the benchmarks).
+# a failing one — speed is measured by the benchmarks). Under `.ci/run` (DRGPOLICY_CI=1) the
+# examples are derandomized: a commit's CI gives the same answer every time it runs; a developer's
+# own runs draw new examples (and keep what fails in .hypothesis/ to replay).
 settings.register_profile("drgpolicy", deadline=None)
-settings.load_profile("drgpolicy")
+settings.register_profile("drgpolicy-ci", deadline=None, derandomize=True, database=None)
+settings.load_profile("drgpolicy-ci" if os.environ.get("DRGPOLICY_CI") == "1" else "drgpolicy")
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
