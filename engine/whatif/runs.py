@@ -20,6 +20,7 @@ import polars as pl
 from engine.inputs.contract import Inputs
 from engine.inputs.rundata import Period
 from engine.plan import money
+from engine.plan.exact import exact_sum
 from engine.plan.polars.batch import Settings
 from engine.plan.polars.frames import key_columns
 from engine.run.outputs import period_values, stage_tables
@@ -143,7 +144,9 @@ def _totals(summary: pl.DataFrame, cases: pl.DataFrame, policy: ir.Policy) -> To
     budget = summary["budget"].sum() if "budget" in summary.columns else None
     return Totals(
         cases=cases.height,
-        settled=float(cases["settled"].sum()),
+        # an exact sum, as the statements': a float sum's last bits differ between polars' and
+        # DuckDB's frames (polars 2.2 moved them), and whatif.json is the same bytes on both
+        settled=float(cases.lazy().select(exact_sum(pl.col("settled"))).collect().item()),
         price=float(prices[0]) if len(prices) == 1 and prices[0] is not None else None,
         payment=int(cases["payment"].sum()),
         budget=None if budget is None else round(budget * 100),
