@@ -85,3 +85,19 @@ def test_encoding_help_names_the_files_of_its_command(
         run_cli(capsys, command, "--help")
     out = " ".join(capsys.readouterr().out.split())
     assert f"encoding of {files}: utf8" in out and "for `test`" not in out
+
+
+@pytest.mark.parametrize(("call", "frozen"), [("main()", True), ("main(sys.argv[1:])", False)])
+def test_the_command_freezes_its_imports_only_as_the_process(call: str, frozen: bool) -> None:
+    """Run as the program (`main()`), the command leaves what it imported out of the
+    collector's later passes (`cli.freeze_imported`); called by other code (a test, a
+    notebook) it leaves that process's collector as it was."""
+    script = (
+        "import gc, sys\nfrom engine.cli import main\n"
+        "sys.argv = ['drgpolicy', 'versions', 'policies/xuancheng']\n"
+        f"main_code = {call}\nprint(main_code, gc.get_freeze_count() > 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split()[-2:] == ["0", str(frozen)]
