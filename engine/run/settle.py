@@ -387,7 +387,7 @@ def settle(
         previous=previous,
     )
     if backend == "polars":
-        written = definitions_written(policy, stages, {}) if written_only else None
+        written = definitions_written(policy, stages) if written_only else None
         run_stage = _polars_stages(policy, data, settings, written)
     else:
         from engine.plan.sql.backends import SqlStages, open_database
@@ -602,7 +602,7 @@ def _output_roots(stages: list[ir.Stage], outputs: list[str]) -> list[tuple[str,
 
 
 def definitions_written(
-    policy: ir.Policy, stages: list[ir.Stage], fixed: Mapping[str, Any]
+    policy: ir.Policy, stages: list[ir.Stage]
 ) -> dict[tuple[str, str], ir.Definition]:
     """`definitions_read`, and every other definition that what `drgpolicy settle` writes of
     the run reads: a classification (its cases that fell through are in the manifest), a value
@@ -627,7 +627,8 @@ def definitions_written(
     for node in ir.walk([d.expr for d in monitored]):
         if isinstance(node, ir.Ref) and node.stage:
             roots.append((settling[-1] if node.stage == SETTLED else node.stage, node.name))
-    return definitions_reached(stages, roots, fixed)
+    # a definition fixed from outside is reached as any other: its value is still set
+    return definitions_reached(stages, roots, ())
 
 
 def definitions_reached(

@@ -50,7 +50,7 @@ def test_what_the_outputs_read_besides_the_per_case_outputs_is_written() -> None
     budget, what the indicators read of the settled stage (`settled.category`)."""
     policy = load_policy(XUANCHENG)
     stages = stages_for(policy, Period.parse("2024"))
-    written = {name for _, name in definitions_written(policy, stages, {})}
+    written = {name for _, name in definitions_written(policy, stages)}
     reports = {d.name for s in stages for d in s.definitions if d.report}
     budgets = {i.budget for i in policy.invariants if i.budget}
     assert {"category", "stable_group", "payment", "point_value"} <= written
