@@ -9,12 +9,13 @@ load"). Then `--runs` times in turn: the engine's `settle` of Xuancheng 2024, th
 1M and 10M for both policies). Before timing, each pair is checked to agree on every case
 (category, payment to the fen; points within 1e-9 relative).
 
-Like for like: a policy's settlement stage also computes definitions that neither its outputs
+Like for like: a policy's settlement stage also has definitions that neither its outputs
 nor its reports read — Xuancheng's take in the standard indicators' helpers (`include
 "indicators"`: group means, mortality, the cost CV between hospitals), which the monitoring
-stage reads and the hand-written plans do not compute. The engine is timed twice: as `settle`
-runs (column `engine, all`) and on the same policy without those definitions (`like_for_like`,
-column `engine`): the ratio, and the target, are of the latter.
+stage computes itself and the hand-written plans do not compute. The engine is timed twice: as
+`settle` runs by default (column `engine, all`) and as `drgpolicy settle` runs it, computing
+only what the outputs read (`settle(..., written_only=True)`, column `engine`): the ratio, and
+the target, are of the latter.
 
     .venv/bin/python bench/ratio_bench.py                      # 1M and 10M, median of 5
     .venv/bin/python bench/ratio_bench.py --sizes 1000000 --runs 3 --json out.json
@@ -49,13 +50,10 @@ from engine.inputs.rundata import Period  # noqa: E402
 from engine.plan import money  # noqa: E402
 from engine.run.heap import keep_freed_pages  # noqa: E402
 from engine.run.settle import (  # noqa: E402
-    definitions_read,
     load_data,
     load_policy,
-    output_names,
     settle,
 )
-from policy_dsl import ir  # noqa: E402
 
 XUANCHENG = ROOT / "policies" / "xuancheng" / "2024.policy"
 YEAR = 2024
@@ -85,17 +83,6 @@ class Pair:
     @property
     def cpu_ratio(self) -> float:
         return statistics.median(self.engine_cpu_s) / statistics.median(self.hand_cpu_s)
-
-
-def like_for_like(policy: ir.Policy) -> ir.Policy:
-    """The policy with only the definitions its outputs and reports read (`definitions_read`):
-    the work a hand-written plan of its outputs does."""
-    read = definitions_read(policy.stages, output_names(policy.method), {})
-    stages = [
-        s.model_copy(update={"definitions": [d for d in s.definitions if (s.name, d.name) in read]})
-        for s in policy.stages
-    ]
-    return policy.model_copy(update={"stages": stages})
 
 
 def disagreements(engine: pl.DataFrame, hand: pl.DataFrame) -> dict[str, int]:
@@ -149,7 +136,7 @@ def measure(data: Path, size: int, runs: int) -> list[Pair]:
     )
     pairs = []
     for name, policy, loaded, hand in plans:
-        engine_cases = settle(like_for_like(policy), loaded, period).cases()
+        engine_cases = settle(policy, loaded, period, written_only=True).cases()
         if found := disagreements(engine_cases, hand()):
             raise SystemExit(
                 f"{name} at {size:,}: the engine and the hand-written plan differ: {found}"
@@ -159,7 +146,7 @@ def measure(data: Path, size: int, runs: int) -> list[Pair]:
         for pair, (_, policy, loaded, hand) in zip(pairs, plans, strict=True):
             pair.engine_s.append(
                 _timed(
-                    functools.partial(settle, like_for_like(policy), loaded, period),
+                    functools.partial(settle, policy, loaded, period, written_only=True),
                     pair.engine_cpu_s,
                 )
             )

@@ -435,6 +435,7 @@ def _settle_job(
             earlier=job.earlier,
             previous=job.previous,
             backend=backend,
+            written_only=True,  # what the outputs read: nothing is explained from this run
         )
     folder = inside(staging, job.folder) if job.folder else staging
     replacing = Replaced.read(args.out / job.folder, job.policy.city, period.label)

@@ -39,7 +39,8 @@ def months_of(
         period = Period.parse(label)
         if index and Period.parse(labels[index - 1]) != just_before(period)[0]:
             previous = None
-        settled = settle(policy, inputs, period, settings, previous=previous)
+        # only its indicators are read: what they read of the stages (`definitions_written`)
+        settled = settle(policy, inputs, period, settings, previous=previous, written_only=True)
         run = IndicatorRun.of(settled)
         runs.append(run)
         previous = Previous(run)

@@ -52,6 +52,7 @@ from engine.run.compile_cache import compile_cached
 from engine.run.progress import step
 from policy_dsl import grains as g
 from policy_dsl import ir
+from policy_dsl.check.indicators import SETTLED
 from policy_dsl.errors import PolicyError
 from policy_dsl.lower import compile_file
 
@@ -357,11 +358,15 @@ def settle(
     earlier: Earlier | None = None,
     previous: Previous | None = None,
     backend: str | Database = "polars",
+    written_only: bool = False,
 ) -> Settlement:
     """Run the policy's stages over the inputs for one period (see the module docstring for what
     is refused first); the stages `earlier` holds are taken as earlier runs left them. `backend`:
     `polars` (the default), `duckdb` or `spark`, or an open database (`engine.plan.sql.backends`:
-    a DuckDB with a memory limit, a Spark on the caller's SparkSession)."""
+    a DuckDB with a memory limit, a Spark on the caller's SparkSession). With `written_only`,
+    the polars plan computes only the definitions that the outputs read (`definitions_written`:
+    what `drgpolicy settle` writes); the run then has no value of the others (an explanation,
+    an example, a what-if settle the whole policy)."""
     settings = settings or Settings()
     stages = stages_for(policy, period)
     if not any_date:
@@ -382,7 +387,8 @@ def settle(
         previous=previous,
     )
     if backend == "polars":
-        run_stage = _polars_stages(policy, data, settings)
+        written = definitions_written(policy, stages) if written_only else None
+        run_stage = _polars_stages(policy, data, settings, written)
     else:
         from engine.plan.sql.backends import SqlStages, open_database
 
@@ -424,12 +430,21 @@ def run_data(inputs: Inputs, period: Period) -> RunData:
 
 
 def _polars_stages(
-    policy: ir.Policy, data: RunData, settings: Settings
+    policy: ir.Policy,
+    data: RunData,
+    settings: Settings,
+    written: Collection[tuple[str, str]] | None = None,
 ) -> Callable[[ir.Stage, Mapping[str, StageResult]], StageResult]:
-    """The polars plan (`engine.plan.polars.batch`), stage by stage."""
+    """The polars plan (`engine.plan.polars.batch`), stage by stage; with `written` ((stage,
+    name) pairs), the definitions outside it left out."""
 
     def run(stage: ir.Stage, done: Mapping[str, StageResult]) -> StageResult:
-        return StageRun(policy, stage, data, done, settings).run()
+        stage_run = StageRun(policy, stage, data, done, settings)
+        if written is not None:
+            stage_run.skip = {
+                d.name for d in stage.definitions if (stage.name, d.name) not in written
+            }
+        return stage_run.run()
 
     return run
 
@@ -573,13 +588,47 @@ def definitions_read(
 ) -> dict[tuple[str, str], ir.Definition]:
     """(stage, name) → definition, for every definition that an output of the run depends on
     (see `fields_read`), those fixed from outside left out, in the order they are reached."""
-    roots = [
+    return definitions_reached(stages, _output_roots(stages, outputs), fixed)
+
+
+def _output_roots(stages: list[ir.Stage], outputs: list[str]) -> list[tuple[str, str]]:
+    """The per-case outputs of the settling stages, and every `report`."""
+    return [
         (s.name, d.name)
         for s in stages
         for d in s.definitions
         if d.report or (s.settles_cases and d.name in outputs)
     ]
-    return definitions_reached(stages, roots, fixed)
+
+
+def definitions_written(
+    policy: ir.Policy, stages: list[ir.Stage]
+) -> dict[tuple[str, str], ir.Definition]:
+    """`definitions_read`, and every other definition that what `drgpolicy settle` writes of
+    the run reads: a classification (its cases that fell through are in the manifest), a value
+    a later stage reads (a settling stage's cases table holds it: `Settlement.case_values`), an
+    invariant's, and what the indicators read of the stages (`settled.<name>`). The others —
+    the indicator library's helpers in a policy without stages, which the monitoring stage
+    computes itself — no output reads."""
+    settling = [s.name for s in stages if s.settles_cases]
+    roots = _output_roots(stages, output_names(policy.method))
+    for stage in stages:
+        roots += [
+            (stage.name, d.name) for d in stage.definitions if ir.contains(d.expr, ir.Classify)
+        ]
+        roots += [(stage.name, name) for name in read_later(policy, stage.name)]
+    for invariant in policy.invariants:
+        for stage_name in [invariant.stage] if invariant.stage else settling:
+            named = [invariant.target, invariant.budget, invariant.field]
+            roots += [(stage_name, name) for name in named if name]
+            refs = ir.walk(invariant.condition) if invariant.condition else []
+            roots += [(n.stage or stage_name, n.name) for n in refs if isinstance(n, ir.Ref)]
+    monitored = policy.monitoring.definitions if policy.monitoring and settling else []
+    for node in ir.walk([d.expr for d in monitored]):
+        if isinstance(node, ir.Ref) and node.stage:
+            roots.append((settling[-1] if node.stage == SETTLED else node.stage, node.name))
+    # a definition fixed from outside is reached as any other: its value is still set
+    return definitions_reached(stages, roots, ())
 
 
 def definitions_reached(

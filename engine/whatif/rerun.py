@@ -253,8 +253,6 @@ class _Rerun(StageRun):
         if CASE in previous.frames:
             self.cases = ChangedCases(previous.frames[CASE])
 
-    #: definitions left out of the run (`resettle`'s `only`)
-    skip: Set[str] = frozenset()
     #: the definitions of `redo` found equal to the earlier run's, and which it keeps
     cutoff: _Cutoff | None = None
     #: the definitions evaluated on the changed cases alone, with what they read that changed
@@ -264,11 +262,11 @@ class _Rerun(StageRun):
 
     def evaluates(self, definition: ir.Definition) -> bool:
         name = definition.name
-        return name not in self.home and name not in self.skip and super().evaluates(definition)
+        return name not in self.home and super().evaluates(definition)
 
     def define(self, definition: ir.Definition) -> None:
         name = definition.name
-        if name in self.home or name in self.skip or self._kept(definition):
+        if name in self.home or self._kept(definition):
             return
         reads = self.by_cases.get(name)
         if reads is not None and self.cutoff is not None:

@@ -51,14 +51,16 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(text.getvalue().encode("utf-8")).hexdigest()
 
 
-def output_hashes() -> dict[str, str]:
+def output_hashes(written_only: bool = False) -> dict[str, str]:
     """`<city>/<version>/<format>/<file>` → hash, for every shipped policy settled on the sample
-    for the year 2024."""
+    for the year 2024 (`written_only`: computing only what the outputs read, as `drgpolicy
+    settle` does)."""
     found: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for path in sorted(POLICIES.rglob("*.policy")):
             policy = load_policy(path)
-            result = settle(policy, load_data(SAMPLE, policy), Period.parse(PERIOD))
+            inputs = load_data(SAMPLE, policy)
+            result = settle(policy, inputs, Period.parse(PERIOD), written_only=written_only)
             for fmt in FORMATS:
                 out = Path(tmp) / policy.city / policy.version / fmt
                 write_outputs(result, out, fmt)
@@ -77,8 +79,11 @@ def golden() -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="store the hashes as the golden")
+    parser.add_argument(
+        "--written-only", action="store_true", help="settle as `drgpolicy settle` does"
+    )
     args = parser.parse_args(argv)
-    found = output_hashes()
+    found = output_hashes(args.written_only)
     if args.write:
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         GOLDEN.write_text(json.dumps(found, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import POLICIES
 from tests.engine.output_hashes import file_hash, golden, output_hashes
 
 
-def test_outputs_are_byte_identical_to_the_golden() -> None:
-    found = output_hashes()
+@pytest.mark.parametrize("written_only", [False, True])
+def test_outputs_are_byte_identical_to_the_golden(written_only: bool) -> None:
+    """Settled whole, or computing only what the outputs read (`drgpolicy settle`)."""
+    found = output_hashes(written_only)
     stored = golden()
     assert sorted(found) == sorted(stored)  # the same files
     changed = [name for name in sorted(found) if found[name] != stored[name]]

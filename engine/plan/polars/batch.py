@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +84,9 @@ class StageRun:
         #: `high_ratio_k[base_points]` read by the classification and the class points is
         #: looked up once
         self.kept_lookups: dict[tuple[str, g.Grain], str] = {}
+        #: definitions left out of the run: no value of theirs is computed, nor any aggregate
+        #: ahead for them (`settle(..., written_only=True)`, a what-if's re-run of a few values)
+        self.skip: Set[str] = frozenset()
 
     @classmethod
     def resume(
@@ -102,7 +105,8 @@ class StageRun:
 
     def run(self) -> StageResult:
         for definition in self.stage.definitions:
-            self.define(definition)
+            if definition.name not in self.skip:
+                self.define(definition)
         self._drop_kept()
         return StageResult(self.stage, self.frames, self.home, self.period, self.fallthrough)
 
@@ -170,8 +174,9 @@ class StageRun:
 
     def evaluates(self, definition: ir.Definition) -> bool:
         """Whether the run computes `definition` when its turn comes (not a value fixed from
-        outside): its aggregates may be computed ahead (`batch_windows.aggregate_together`)."""
-        return definition.name not in self.settings.definitions
+        outside, nor one left out): its aggregates may be computed ahead
+        (`batch_windows.aggregate_together`)."""
+        return definition.name not in self.settings.definitions and definition.name not in self.skip
 
     def _later(self, definition: ir.Definition) -> list[ir.Definition]:
         """The stage's definitions after `definition` that the run computes."""
