@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlglot import exp
 
 from engine.inputs.rundata import Period
 from engine.plan.sql.duckdb_runner import DuckDB
@@ -58,4 +59,48 @@ def test_steps_stay_views_until_read_twice_and_only_the_grains_tables_remain(
             assert not any(word in sql for word in (" JOIN ", "GROUP BY", " OVER ", "DISTINCT"))
     else:
         assert not step_views and len(step_tables) == grains
+    database.close()
+
+
+class Grouping(DuckDB):
+    """A DuckDB that notes each GROUP BY of the cases' steps that reads views holding a join or
+    a window although a computed step table of the cases already holds every column it reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: dict[str, exp.Select] = {}
+        self.through_views: list[str] = []
+
+    def joins(self, name: str) -> bool:
+        """Whether reading `name` evaluates a join or a window (a view's, or one it reads)."""
+        query = self.queries.get(name) if self._kinds.get(name) == "VIEW" else None
+        if query is None:
+            return False
+        read = {t.name for t in query.find_all(exp.Table)}
+        return query.find(exp.Join, exp.Window) is not None or any(map(self.joins, read))
+
+    def create(self, name: str, query: exp.Select) -> list[str]:
+        read = {t.name for t in query.find_all(exp.Table)}
+        if query.args.get("group") and any(map(self.joins, read)):
+            columns = {c.name for c in query.find_all(exp.Column)} | {"case_id"}
+            held = self.con.sql(
+                "SELECT table_name FROM duckdb_columns() WHERE table_name LIKE 't%' "
+                "GROUP BY table_name HAVING list(column_name) @> ?",
+                params=[sorted(columns)],
+            ).fetchall()
+            if any(self._kinds.get(t) == "TABLE" for (t,) in held):
+                self.through_views.append(self.sql(query))
+        self.queries[name] = query
+        return super().create(name, query)
+
+
+def test_a_group_by_of_columns_a_computed_table_holds_reads_that_table(sample_cut: Path) -> None:
+    """Xuancheng counts its cases by group and by hospital after steps that joined values to
+    them: each GROUP BY reads the cases' table computed before those steps (the same rows, the
+    columns unchanged), so the steps since stay views, not a copy of forty columns computed
+    because a second step read them."""
+    policy = load_policy(XUANCHENG)
+    database = Grouping()
+    settle(policy, load_data(sample_cut, policy), Period.parse("2024"), backend=database)
+    assert database.through_views == []
     database.close()

@@ -142,7 +142,7 @@ def aggregate(lowering: Lowering, node: ir.Aggregate) -> b.Node:
         query = exp.select(*(b.col(k) for k in keys), reduced).from_(b.table(table))
         query = query.group_by(*(b.col(k) for k in keys)) if keys else query
     if keys:
-        values = run.create(query)
+        values = run.create(run.holder(query))
         run.bring(lowering.grain, values, keys, {alias: alias})
         run.discard(values.table)
         column = b.col(alias)
@@ -178,7 +178,7 @@ def keep(
     values = [b.alias(node, name) for node, name in zip(reduced, names, strict=True)]
     query = exp.select(*(b.col(k) for k in keys), *values).from_(b.table(table))
     if keys:
-        grouped = run.create(query.group_by(*(b.col(k) for k in keys)))
+        grouped = run.create(run.holder(query.group_by(*(b.col(k) for k in keys))))
         run.bring(lowering.grain, grouped, keys, {name: name for name in names})
         run.discard(grouped.table)
         found: list[b.Node] = [
