@@ -102,13 +102,15 @@ class Run:
             self.timings.append(timing)
             self._begin(counting)
         self._open.append(counting)
+        finished = False
         try:
             yield counting
+            finished = True
         finally:
             self._open.pop()
             timing.seconds = time.perf_counter() - counting.started
             if shown:
-                self._end(counting, timing.seconds)
+                self._end(counting, timing.seconds, finished)
 
     def _begin(self, counting: Counting) -> None:
         if self.mode == "live":
@@ -129,13 +131,21 @@ class Run:
                 counting.last_line = now
                 self._line(f"… {counting.name} {_count(counting)} ({now - counting.started:.1f} s)")
 
-    def _end(self, counting: Counting, seconds: float) -> None:
+    def _end(self, counting: Counting, seconds: float, finished: bool = True) -> None:
+        """A step that ended: ✓ when it finished; one stopped by an error, Ctrl-C or SIGTERM is
+        said so — never ✓ (the writing of the outputs stopped is not outputs written)."""
+        counted = f" {_count(counting)}" if counting.total is not None else ""
         if self.mode == "live" and self._live is not None and counting.task is not None:
-            total = counting.total if counting.total is not None else 1
-            self._live.update(counting.task, total=total, completed=max(counting.done, total))
-        elif self.mode == "plain":
-            counted = f" {_count(counting)}" if counting.total is not None else ""
+            if finished:
+                total = counting.total if counting.total is not None else 1
+                self._live.update(counting.task, total=total, completed=max(counting.done, total))
+            else:
+                indent = "  " * len(self._open)
+                self._live.update(counting.task, description=f"{indent}✗ {counting.name} stopped")
+        elif self.mode == "plain" and finished:
             self._line(f"✓ {counting.name}{counted} in {seconds:.2f} s")
+        elif self.mode == "plain":
+            self._line(f"✗ {counting.name}{counted} stopped after {seconds:.2f} s")
 
     def _display(self) -> Progress:
         if self._live is None:
