@@ -176,10 +176,14 @@ def test_a_step_stopped_is_said_stopped_never_done(mode: str, stop: type[BaseExc
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=100, color_system=None)
     progress = Run("plain", screen) if mode == "plain" else Run("live", screen, console)
-    with pytest.raises(stop), reporting(progress), step("xuancheng 2024: read"):
-        with step("write the outputs", total=4) as counting:
-            counting.advance()
-            raise stop()
+    with (
+        pytest.raises(stop),
+        reporting(progress),
+        step("xuancheng 2024: read"),
+        step("write the outputs", total=4) as counting,
+    ):
+        counting.advance()
+        raise stop()
     shown = screen.getvalue()
     assert "✓ write the outputs" not in shown and "✓ xuancheng 2024: read" not in shown
     assert "✗ write the outputs" in shown and "✗ xuancheng 2024: read" in shown
