@@ -47,6 +47,19 @@ PLAIN_EVERY = 10.0
 SHOWN_DEPTH = 1
 
 
+#: Ctrl-C or SIGTERM received while a command runs (`engine.cli`). The exception the signal
+#: raised may be swallowed where it lands — in a finalizer the garbage collector runs (py4j's,
+#: on Spark: "Exception ignored in …"), and the run went on to write its outputs, exit 0 — so
+#: it is kept here, and the next step, or the next unit of a counted step, raises it again.
+STOPS: list[KeyboardInterrupt] = []
+
+
+def stop_if_asked() -> None:
+    """Raise the stop asked for (`STOPS`) that a library swallowed, if any."""
+    if STOPS:
+        raise STOPS[0]
+
+
 @dataclass
 class Timing:
     """How long a step took; `depth` 1 for a step within another."""
@@ -70,6 +83,7 @@ class Counting:
     shown: bool = True
 
     def advance(self, units: int = 1) -> None:
+        stop_if_asked()
         self.done += units
         self.run.advanced(self)
 
@@ -93,6 +107,7 @@ class Run:
         """Report the step `name` (of `total` units, if known) while the block runs. Only
         steps at most `SHOWN_DEPTH` deep are shown and timed, and none within a counted step
         (the units of a loop: its count is what is shown)."""
+        stop_if_asked()
         counting = Counting(self, name, total, time.perf_counter())
         counting.last_line = counting.started
         shown = len(self._open) <= SHOWN_DEPTH and all(c.total is None for c in self._open)
@@ -105,6 +120,7 @@ class Run:
         finished = False
         try:
             yield counting
+            stop_if_asked()
             finished = True
         finally:
             self._open.pop()
@@ -237,6 +253,7 @@ def progress_for(args: argparse.Namespace, stream: IO[str] | None = None) -> Run
 
 
 __all__ = [
+    "STOPS",
     "Counting",
     "Run",
     "Timing",
@@ -244,5 +261,6 @@ __all__ = [
     "progress_for",
     "reporting",
     "step",
+    "stop_if_asked",
     "timings_line",
 ]
