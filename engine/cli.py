@@ -73,11 +73,15 @@ class Terminated(KeyboardInterrupt):
 def _stop_signals() -> Iterator[list[KeyboardInterrupt]]:
     """While the block runs, SIGINT raises `KeyboardInterrupt` and SIGTERM `Terminated`, each
     also kept in the list yielded: a library may turn it into its own error (DuckDB: "Query
-    interrupted"), and the run is still said to be stopped. A signal ignored (a background job)
-    stays ignored; outside the main thread nothing is set. The handlers before are put back."""
+    interrupted"), and the run is still said to be stopped; or swallow it (py4j's finalizers,
+    run by the garbage collector, print "Exception ignored" and go on): the list is
+    `progress.STOPS`, and the run's next step raises it again. A signal ignored (a background
+    job) stays ignored; outside the main thread nothing is set. The handlers before are put back."""
     import signal  # here, not at the top: `drgpolicy --help` does without it
 
-    stopped: list[KeyboardInterrupt] = []
+    from engine.run.progress import STOPS
+
+    stopped = STOPS
 
     def stop(signum: int, frame: object) -> None:
         stopped.append(Terminated() if signum == signal.SIGTERM else KeyboardInterrupt())
@@ -93,6 +97,7 @@ def _stop_signals() -> Iterator[list[KeyboardInterrupt]]:
     try:
         yield stopped
     finally:
+        stopped.clear()
         for signum, handler in before.items():
             signal.signal(signum, handler)
 

@@ -340,6 +340,7 @@ def load_budget(
         raise _refusal(path.name, exc, lines) from None
     values = budget.model_dump()["values"]
     _require_keys(path.name, values, figures, keys_used, lines)
+    _require_money(path.name, values, figures, lines)
     return {
         "contract_version": budget.contract_version,  # type: ignore[attr-defined]
         "year": budget.year,  # type: ignore[attr-defined]
@@ -379,6 +380,30 @@ def _refusal(file: str, error: ValidationError, lines: Mapping[Path_, int]) -> C
         message = f"is not a budget field; {_SHAPE}"
     place = f"{file}:{line}" if line else file
     return ContractError(file, ".".join(where), f"{place}: {'.'.join(where)} {message}")
+
+
+def _require_money(
+    file: str, values: Mapping[str, Any], figures: Sequence[BudgetInput], lines: Mapping[Path_, int]
+) -> None:
+    """A budget the policy reads is not 0 元: a fund that pays nothing pays every case 0.00 —
+    an empty cell or a placeholder, not a budget. One tier of a per-tier budget may be 0 (a
+    tier whose hospitals have no DRG case: `drgpolicy sample` writes one); every tier may not."""
+    for figure in figures:
+        value = values[figure.name]
+        amounts = list(value.values()) if isinstance(value, dict) else [value]
+        if any(amounts):
+            continue
+        line = lines.get(("values", figure.name))
+        what = (
+            f"0 for every {figure.per} ({_mapping_text(value)})" if isinstance(value, dict) else "0"
+        )
+        raise ContractError(
+            file,
+            f"values.{figure.name}",
+            f"{file}{f':{line}' if line else ''}: values.{figure.name} is {what}: a budget of 0 "
+            "元 pays every case of the period 0.00, which is no settlement (an empty cell, a "
+            "placeholder?): give the fund's amount in 元, e.g. drg_fund: 332771895",
+        )
 
 
 def _require_keys(

@@ -27,7 +27,6 @@ a note on stderr.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ import polars as pl
 from engine.inputs.contract import file_sha256
 from engine.inputs.rundata import Period
 from engine.plan.polars.frames import StageResult
+from engine.run.out_folder import read_marker
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
 from policy_dsl.grains import CASE
@@ -149,7 +149,7 @@ def load_earlier(folders: list[Path], policy: ir.Policy, period: Period) -> Earl
 def _run(folder: Path, policy: ir.Policy, period: Period) -> EarlierRun:
     manifest_path = folder / "manifest.json"
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest: Any = read_marker(manifest_path)
         city, version = manifest["policy"]["city"], manifest["policy"]["version"]
         month, outputs = manifest["period"], manifest["outputs"]
     except (OSError, ValueError, KeyError, TypeError) as exc:

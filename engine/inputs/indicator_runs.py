@@ -4,7 +4,6 @@ monitor` (`engine.monitor`)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from engine.inputs.contract import file_sha256
-from engine.run.out_folder import MARKER_KEY, SETTLEMENT
+from engine.run.out_folder import MARKER_KEY, SETTLEMENT, read_marker
 from engine.run.output_labels import named
 from engine.run.table_files import WORKBOOK
 from policy_dsl.errors import PolicyError
@@ -99,7 +98,7 @@ def settle_manifest(folder: Path, what: str) -> dict[str, Any]:
         raise RunError(f"{what} {folder} is not a folder: give an earlier run's --out")
     path = folder / SETTLEMENT.marker
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = read_marker(path)
     except (OSError, ValueError) as exc:
         raise RunError(
             f"{what} {folder} is not the output of `drgpolicy settle` ({path.name}: {exc})"

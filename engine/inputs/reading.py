@@ -122,6 +122,8 @@ def read_table(path: Path, fields: Sequence[FieldSpec], encoding: str = "utf8") 
             return _read_csv(path, fields, encoding)
         return _read_parquet(path, fields)
     except UnicodeDecodeError as exc:
+        if path.suffix == ".csv" and encoding == "utf8":  # the header line was not UTF-8
+            raise ContractError(path.name, None, not_utf8(path)) from None
         raise ContractError(
             path.name,
             None,
@@ -141,7 +143,15 @@ def unreadable(path: Path, exc: Exception, encoding: str) -> ContractError:
 
 
 def not_utf8(path: Path) -> str:
-    """Why a file is not UTF-8: the line of the first bad byte, and GBK named if it reads so."""
+    """Why a file is not UTF-8: UTF-16 named by its BOM; else the line of the first bad byte,
+    and GBK named if it reads so."""
+    with path.open("rb") as file:
+        if file.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            return (
+                f"{path.name} is UTF-16 (its first bytes are a UTF-16 byte order mark), as Excel "
+                "saves “Unicode 文本 (*.txt)”, which is also tab-separated: in Excel save it with "
+                "另存为 → CSV UTF-8（逗号分隔）(*.csv)"
+            )
     data = path.read_bytes()
     try:
         data.decode("utf-8")

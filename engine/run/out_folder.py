@@ -8,12 +8,17 @@ whose every other entry is a file that kind of run writes — for a settlement, 
 manifest lists under `outputs`; a folder that holds only such outputs (`<city>-<version>/`, a
 run over a policy folder) is one too. Anything else in it — a file the run did not write, a
 symbolic link, a manifest without the marker — and the folder is refused, nothing written.
+
+Every reader of a marker (`--out`, `--previous`, `--earlier`, `drgpolicy monitor`) reads it with
+`read_marker`: a regular file of at most `MARKER_BYTES`, never a pipe that would wait forever or a
+file of hundreds of MB held in memory.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +68,27 @@ RENDER = Kind(
 )
 
 
+#: The most a marker file is read up to. A settlement's `manifest.json` is 5–50 kB, a few MB at
+#: most when its `replaced` names every hospital whose money moved; a larger one is no run's
+#: (and JSON costs three times its size in memory).
+MARKER_BYTES = 32_000_000
+
+
+def read_marker(path: Path) -> object:
+    """The JSON of a run's marker file (`manifest.json`, `whatif.json`, …). OSError when it
+    cannot be read; ValueError, in words, when it is a pipe, a device or a folder, is larger
+    than a run writes (`MARKER_BYTES`), or is not JSON in UTF-8."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError("a device, a pipe or a folder, not a file a run writes")
+    if info.st_size > MARKER_BYTES:
+        raise ValueError(
+            f"{info.st_size:,} bytes, more than the {MARKER_BYTES:,} a run's {path.name} is read "
+            "up to (a run writes 5–50 kB)"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 class OutFolderError(PolicyError):
     """An output folder whose replacement would delete something that is not an earlier output."""
 
@@ -93,9 +119,11 @@ def not_earlier_output(folder: Path, kind: Kind) -> str | None:
     if marker.is_symlink() or not marker.is_file():
         return f"no {kind.marker} of an earlier {kind.what}"
     try:
-        content = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        content = read_marker(marker)
+    except (json.JSONDecodeError, UnicodeDecodeError):
         content = None
+    except (OSError, ValueError) as exc:  # too large, a pipe, unreadable: no run's, said why
+        return f"its {kind.marker} is no {kind.what}'s: {exc}"
     if not isinstance(content, dict) or content.get(MARKER_KEY) != kind.name:
         older = (
             " — an output of an older drgpolicy has none: delete it yourself"

@@ -47,6 +47,19 @@ PLAIN_EVERY = 10.0
 SHOWN_DEPTH = 1
 
 
+#: Ctrl-C or SIGTERM received while a command runs (`engine.cli`). The exception the signal
+#: raised may be swallowed where it lands — in a finalizer the garbage collector runs (py4j's,
+#: on Spark: "Exception ignored in …"), and the run went on to write its outputs, exit 0 — so
+#: it is kept here, and the next step, or the next unit of a counted step, raises it again.
+STOPS: list[KeyboardInterrupt] = []
+
+
+def stop_if_asked() -> None:
+    """Raise the stop asked for (`STOPS`) that a library swallowed, if any."""
+    if STOPS:
+        raise STOPS[0]
+
+
 @dataclass
 class Timing:
     """How long a step took; `depth` 1 for a step within another."""
@@ -70,6 +83,7 @@ class Counting:
     shown: bool = True
 
     def advance(self, units: int = 1) -> None:
+        stop_if_asked()
         self.done += units
         self.run.advanced(self)
 
@@ -93,6 +107,7 @@ class Run:
         """Report the step `name` (of `total` units, if known) while the block runs. Only
         steps at most `SHOWN_DEPTH` deep are shown and timed, and none within a counted step
         (the units of a loop: its count is what is shown)."""
+        stop_if_asked()
         counting = Counting(self, name, total, time.perf_counter())
         counting.last_line = counting.started
         shown = len(self._open) <= SHOWN_DEPTH and all(c.total is None for c in self._open)
@@ -102,13 +117,16 @@ class Run:
             self.timings.append(timing)
             self._begin(counting)
         self._open.append(counting)
+        finished = False
         try:
             yield counting
+            stop_if_asked()
+            finished = True
         finally:
             self._open.pop()
             timing.seconds = time.perf_counter() - counting.started
             if shown:
-                self._end(counting, timing.seconds)
+                self._end(counting, timing.seconds, finished)
 
     def _begin(self, counting: Counting) -> None:
         if self.mode == "live":
@@ -129,13 +147,21 @@ class Run:
                 counting.last_line = now
                 self._line(f"… {counting.name} {_count(counting)} ({now - counting.started:.1f} s)")
 
-    def _end(self, counting: Counting, seconds: float) -> None:
+    def _end(self, counting: Counting, seconds: float, finished: bool = True) -> None:
+        """A step that ended: ✓ when it finished; one stopped by an error, Ctrl-C or SIGTERM is
+        said so — never ✓ (the writing of the outputs stopped is not outputs written)."""
+        counted = f" {_count(counting)}" if counting.total is not None else ""
         if self.mode == "live" and self._live is not None and counting.task is not None:
-            total = counting.total if counting.total is not None else 1
-            self._live.update(counting.task, total=total, completed=max(counting.done, total))
-        elif self.mode == "plain":
-            counted = f" {_count(counting)}" if counting.total is not None else ""
+            if finished:
+                total = counting.total if counting.total is not None else 1
+                self._live.update(counting.task, total=total, completed=max(counting.done, total))
+            else:
+                indent = "  " * len(self._open)
+                self._live.update(counting.task, description=f"{indent}✗ {counting.name} stopped")
+        elif self.mode == "plain" and finished:
             self._line(f"✓ {counting.name}{counted} in {seconds:.2f} s")
+        elif self.mode == "plain":
+            self._line(f"✗ {counting.name}{counted} stopped after {seconds:.2f} s")
 
     def _display(self) -> Progress:
         if self._live is None:
@@ -227,6 +253,7 @@ def progress_for(args: argparse.Namespace, stream: IO[str] | None = None) -> Run
 
 
 __all__ = [
+    "STOPS",
     "Counting",
     "Run",
     "Timing",
@@ -234,5 +261,6 @@ __all__ = [
     "progress_for",
     "reporting",
     "step",
+    "stop_if_asked",
     "timings_line",
 ]

@@ -23,7 +23,7 @@ from engine.run.examples import example_files
 from engine.run.settle import load_data, load_policy, settle
 from tests.backends.conformance import example_on, same_outputs
 from tests.backends.splits import case_frame, expected, in_fen, split_on, windows
-from tests.conftest import POLICIES, shipped_policies
+from tests.conftest import POLICIES, SAMPLE, shipped_policies
 from tests.engine.datasets import datasets, write_dataset
 
 SHIPPED = shipped_policies()
@@ -134,3 +134,44 @@ def test_a_view_made_on_a_kept_view_reads_its_checkpoint(spark: Shared) -> None:
 
 def exp_select(column: str, table: str) -> exp.Select:
     return exp.select(column).from_(b.table(table))
+
+
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_a_run_stopped_while_spark_settles_says_so_without_a_traceback(
+    tmp_path: Path, stop: str
+) -> None:
+    """Ctrl-C or SIGTERM while the JVM settles a stage. On mend30 `settle --backend spark`
+    printed py4j's logged traceback above `interrupted` / `terminated`: `KeyboardInterrupt
+    while sending command.`, and on Ctrl-C pyspark's own handler cancelling the jobs from
+    inside the signal (`RuntimeError: reentrant call …`). Now: the stop's word and code only,
+    the old outputs absent (none were there), nothing beside `--out`, no JVM left."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "engine.cli", "settle", "--backend", "spark"]
+    argv += ["--policy", str(POLICIES / "xuancheng" / "2024.policy"), "--data"]
+    argv += [str(SAMPLE), "--period", "2024-03", "--out", str(out)]
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:  # the JVM at work: a stage under way
+        seen.append(line)
+        if line.startswith("… stage settlement"):
+            break
+    os.kill(process.pid, getattr(signal, stop))
+    _, rest = process.communicate(timeout=300)
+    err = "".join(seen) + rest
+    word, code = ("interrupted", 130) if stop == "SIGINT" else ("terminated", 143)
+    assert process.returncode == code and err.endswith(f"{word}\n"), err
+    assert "Traceback" not in err and "ERROR:root" not in err, err
+    assert not out.exists() and os.listdir(tmp_path) == []
+    for _ in range(300):  # the JVM ends with the run (its driver gone, it shuts down)
+        group = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True)
+        if group.stdout == "":
+            break
+        time.sleep(0.1)
+    assert group.stdout == "", group.stdout

@@ -267,3 +267,34 @@ def test_killed_while_it_swaps_out_holds_the_old_or_the_new_and_the_next_run_cle
     assert settled(out) == (new if left == "new" else old)
     assert completed(XUANCHENG, "2024-03", out) == old
     assert beside(out) == ["expected"]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the swallowing
+def test_a_stop_a_library_swallows_still_stops_the_run_at_its_next_step(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SIGTERM that lands in a finalizer the garbage collector runs (py4j's, on Spark) is
+    printed as "Exception ignored" and swallowed: on mend30 `settle --backend spark` went on
+    for 4 minutes, wrote its outputs and exited 0. The run stops at its next step instead."""
+    from engine.run.progress import progress_for, reporting, step
+
+    class Finalized:
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)  # the handler runs here, in the finalizer
+            for _ in range(1000):
+                pass
+
+    went_on: list[str] = []
+
+    def run(args: argparse.Namespace) -> int:
+        with reporting(progress_for(argparse.Namespace(quiet=True))):
+            Finalized()  # dropped at once: its __del__ swallows the stop
+            went_on.append("after the finalizer")
+            with step("write the outputs"):
+                went_on.append("wrote the outputs")
+        return 0
+
+    monkeypatch.setattr("engine.cli.build_parser", lambda command: _Parser(run))
+    assert main(["settle"]) == 143
+    assert went_on == ["after the finalizer"]
+    assert capsys.readouterr().err.endswith("terminated\n")

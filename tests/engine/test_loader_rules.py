@@ -200,6 +200,19 @@ def test_a_gbk_file_is_named_as_gbk_with_the_fix(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_file_is_named_as_utf16_with_the_fix(tmp_path: Path, encoding: str) -> None:
+    """Excel's “Unicode 文本” is UTF-16 with a byte order mark. On mend30: `cases.csv could not
+    be read as UTF8 (invalid start byte at byte 0)` — neither the encoding nor the fix said."""
+    folder = write_inputs(tmp_path, [case("C1")])
+    text = (folder / "cases.csv").read_text(encoding="utf-8")
+    (folder / "cases.csv").write_bytes(("\ufeff" + text).encode(encoding))
+    with pytest.raises(ContractError) as error:
+        load_inputs(folder)
+    assert error.value.message.startswith("cases.csv is UTF-16 (its first bytes are a UTF-16 ")
+    assert "另存为 → CSV UTF-8（逗号分隔）(*.csv)" in error.value.message
+
+
 def test_a_gbk_file_is_read_when_asked(tmp_path: Path) -> None:
     inputs = load_inputs(_gbk_hospitals(tmp_path), encoding="gbk")
     assert inputs.hospitals["name"].to_list() == [h["name"] for h in HOSPITALS]

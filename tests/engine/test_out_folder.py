@@ -405,3 +405,59 @@ def test_an_out_under_a_file_is_refused_in_words(
     assert code == 1 and "Traceback" not in err, err
     assert f"cannot be written: {tmp_path / 'a_file'} is a file, not a folder" in err
     assert (tmp_path / "a_file").read_text() == "mine"
+
+
+def _oversized(manifest: Path) -> None:
+    """A settlement's manifest padded past what a run writes: valid JSON, so only a size
+    bound refuses it (a 312 MB one cost 1 GB of memory to read)."""
+    content = {"drgpolicy": "settle", "policy": {"city": "wuxi", "version": "2024"}}
+    text = json.dumps(content | {"period": "2024-03", "outputs": {}, "pad": "x" * 33_000_000})
+    manifest.write_text(text, encoding="utf-8")
+
+
+def _pipe(manifest: Path) -> None:
+    os.mkfifo(manifest)  # opened for reading, it would wait for a writer forever
+
+
+@pytest.mark.parametrize("make", [_oversized, _pipe], ids=["33 MB", "a pipe"])
+@pytest.mark.parametrize("reader", ["monitor", "--earlier", "--out"])
+def test_every_reader_of_a_manifest_bounds_it_and_says_why(
+    tmp_path: Path, make: object, reader: str
+) -> None:
+    """monitor (and a later run's --previous), a year's --earlier and --out read a manifest
+    through one reader (`read_marker`): a pipe (which hung monitor and --earlier) or a file
+    larger than any run writes is refused in words, never read."""
+    from engine.inputs.earlier import load_earlier
+    from engine.inputs.indicator_runs import IndicatorRun
+    from engine.inputs.rundata import Period
+    from engine.run.settle import load_policy
+    from policy_dsl.errors import PolicyError
+
+    folder = tmp_path / "2024-03"
+    folder.mkdir()
+    (folder / "indicators.csv").write_text("indicator\n", encoding="utf-8")
+    assert callable(make)
+    make(folder / SETTLEMENT.marker)
+    readers = {
+        "monitor": lambda: IndicatorRun.read(folder, "monitor"),
+        "--earlier": lambda: load_earlier(
+            [folder], load_policy(POLICIES / "wuxi" / "2024.policy"), Period.parse("2024")
+        ),
+        "--out": lambda: check_out_folder(folder, SETTLEMENT),
+    }
+    words = "bytes, more than the 32,000,000 a run's manifest.json is read up to"
+    if make is _pipe:
+        words = "a device, a pipe or a folder, not a file"
+    signal.signal(signal.SIGALRM, _hung)  # on the code before, the pipe waited forever
+    signal.setitimer(signal.ITIMER_REAL, 20)
+    try:
+        with pytest.raises(PolicyError) as refused:
+            readers[reader]()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    if reader != "--out" or make is _oversized:  # --out sees a pipe as no manifest at all
+        assert words in str(refused.value)
+
+
+def _hung(signum: int, frame: object) -> None:
+    raise AssertionError("the manifest was read without a bound: it hung")

@@ -164,3 +164,29 @@ def test_the_timings_line_puts_the_steps_within_a_step_in_brackets() -> None:
         "timings: read 0.41 s · settle 1.02 s (stage monthly 0.70 s, stage year_end 0.25 s) "
         "· write 1.20 s · total 2.70 s"
     )
+
+
+@pytest.mark.parametrize("mode", ["plain", "live"])
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, OSError], ids=["Ctrl-C or SIGTERM", "error"])
+def test_a_step_stopped_is_said_stopped_never_done(mode: str, stop: type[BaseException]) -> None:
+    """SIGTERM while the outputs were written printed `✓ xuancheng 2024: write the outputs in
+    2.48 s` and then `terminated` (on mend30): a log said the outputs were written when none
+    were. A step that ends by an exception is said stopped, with its time, and its line ends
+    before the command's last word (`terminated`, the error)."""
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100, color_system=None)
+    progress = Run("plain", screen) if mode == "plain" else Run("live", screen, console)
+    with (
+        pytest.raises(stop),
+        reporting(progress),
+        step("xuancheng 2024: read"),
+        step("write the outputs", total=4) as counting,
+    ):
+        counting.advance()
+        raise stop()
+    shown = screen.getvalue()
+    assert "✓ write the outputs" not in shown and "✓ xuancheng 2024: read" not in shown
+    assert "✗ write the outputs" in shown and "✗ xuancheng 2024: read" in shown
+    if mode == "plain":
+        assert re.search(r"^✗ write the outputs 1/4 stopped after \d+\.\d\d s$", shown, re.M)
+    assert shown.removesuffix("\x1b[?25h").endswith("\n") and "timings:" not in shown

@@ -324,22 +324,60 @@ def test_a_budget_in_wan_yuan_is_said(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 0 and "paid_far_from_cost" not in sound and "warning" not in err
 
 
-def test_a_budget_of_zero_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """budget.yaml's `drg_fund` written 0: every case is paid 0 — 0% of what it costs, said as
-    a budget in 万元 is (on fix28 silent: a paid total of 0 was "nothing to compare")."""
+@pytest.mark.parametrize("backend", ["polars", "duckdb"])
+@pytest.mark.parametrize(
+    ("policy", "written", "words"),
+    [
+        ("xuancheng", ("332771895", "0"), "budget.yaml:7: values.drg_fund is 0: a budget of 0"),
+        ("wuxi", ("332771895", "0.00"), "budget.yaml:7: values.drg_fund is 0: a budget of 0"),
+        (
+            "wuxi",
+            ("A: 253825073\n    B: 64361899\n    C: 14584923", "A: 0\n    B: 0\n    C: 0"),
+            "budget.yaml:11: values.tier_budget is 0 for every tier ({A: 0, B: 0, C: 0})",
+        ),
+    ],
+    ids=["drg_fund 0", "drg_fund 0.00", "every tier 0"],
+)
+def test_a_budget_of_zero_is_refused_naming_the_file_and_key(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    policy: str,
+    written: tuple[str, str],
+    words: str,
+    backend: str,
+) -> None:
+    """budget.yaml's `drg_fund` written 0: every case would be paid 0.00. On mend30 the run
+    wrote it, warned and exited 0 — a fund office's job paid nothing; a budget of 0 元 for a
+    period with cases is an empty cell, not a budget: refused before anything is settled."""
     data = tmp_path / "data"
     shutil.copytree(SAMPLE, data)
     budget = (data / "budget.yaml").read_text(encoding="utf-8")
-    (data / "budget.yaml").write_text(budget.replace("332771895", "0"), encoding="utf-8")
+    assert written[0] in budget
+    (data / "budget.yaml").write_text(budget.replace(*written), encoding="utf-8")
     out = tmp_path / "out"
-    xuancheng = ("settle", "--policy", str(POLICIES / "xuancheng" / "2024.policy"))
+    argv = ("settle", "--policy", str(POLICIES / policy / "2024.policy"), "--backend", backend)
     code, _, err = run_cli(
-        capsys, *xuancheng, "--period", "2024", "--data", str(data), "--out", str(out)
+        capsys, *argv, "--period", "2024", "--data", str(data), "--out", str(out)
     )
-    cost = pl.read_csv(out / "settlement" / "cases.csv")["total_cost"].sum()
-    far = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["paid_far_from_cost"]
-    assert far == {"settlement": {"paid": 0.0, "cost": round(cost, 2), "ratio": 0.0}}
-    assert code == 0 and "warning: stage settlement: the cases are paid 0.00% of what" in err, err
+    assert code != 0 and words in err and "give the fund's amount in 元" in err, err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_one_tier_at_zero_is_read_and_never_pays_its_cases_silently(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tier whose hospitals have no DRG case may have a budget of 0 (`drgpolicy sample`
+    writes it so), so budget.yaml reads one tier at 0. Where that tier's hospitals do have
+    cases (tier C of the sample), Wuxi's point value of the tier is 0 ÷ 0: its cases are
+    left without a payment and the run fails, exit 1 — never paid 0.00 with exit 0."""
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    budget = (data / "budget.yaml").read_text(encoding="utf-8")
+    (data / "budget.yaml").write_text(budget.replace("C: 14584923", "C: 0"), encoding="utf-8")
+    argv = ("settle", "--policy", str(POLICIES / "wuxi" / "2024.policy"), "--period", "2024")
+    code, _, err = run_cli(capsys, *argv, "--data", str(data), "--out", str(tmp_path / "out"))
+    assert "values.tier_budget" not in err and "Traceback" not in err, err
+    assert code == 1 and "cases without payment" in err, err
 
 
 def test_costs_in_fen_are_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

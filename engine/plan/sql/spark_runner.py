@@ -7,12 +7,37 @@ with ANSI mode off (the plan guards its divisions and casts itself) and case-sen
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any, cast
 
 import polars as pl
 from sqlglot import exp
+
+
+class _StopSaidOnce(logging.Filter):
+    """Drops the traceback py4j logs (`logging.exception`, on the root logger) when Ctrl-C or
+    SIGTERM (`engine.cli`) stops the run while it waits for the JVM: the run says the stop
+    itself (`interrupted`, `terminated`), and the JVM ends with it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], KeyboardInterrupt))
+
+
+_STOP_SAID_ONCE = _StopSaidOnce()
+
+
+def _keep_sigint(caller: Any) -> None:
+    """Put back a SIGINT handler the caller set (drgpolicy's CLI: it says `interrupted`, and the
+    run's `close` stops the session) where pyspark's SparkContext replaced it with its own,
+    which cancels the jobs from inside the signal: a py4j call made while py4j reads the JVM's
+    answer, which fails (`reentrant call`) and logs its traceback. Python's own handler
+    (`default_int_handler`) is left to pyspark."""
+    ours = callable(caller) and caller is not signal.default_int_handler
+    if ours and signal.getsignal(signal.SIGINT) is not caller:
+        signal.signal(signal.SIGINT, caller)
 
 
 class Spark:
@@ -39,8 +64,10 @@ class Spark:
         or 10M cases fail at their first read-back."""
         from pyspark.sql import SparkSession
 
+        logging.getLogger().addFilter(_STOP_SAID_ONCE)  # once: a filter is not added twice
         self._own = session is None
         if session is None:
+            caller_sigint = signal.getsignal(signal.SIGINT)
             session = (
                 SparkSession.builder.master(master or "local[*]")
                 .appName("drgpolicy")
@@ -51,6 +78,7 @@ class Spark:
                 .config("spark.pyspark.python", sys.executable)
                 .getOrCreate()
             )
+            _keep_sigint(caller_sigint)
         session.sparkContext.setLogLevel("ERROR")
         session.conf.set("spark.sql.ansi.enabled", "false")
         session.conf.set("spark.sql.caseSensitive", "true")
