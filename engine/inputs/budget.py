@@ -340,11 +340,11 @@ def load_budget(
         raise _refusal(path.name, exc, lines) from None
     values = budget.model_dump()["values"]
     _require_keys(path.name, values, figures, keys_used, lines)
-    _require_money(path.name, values, figures, lines)
     return {
         "contract_version": budget.contract_version,  # type: ignore[attr-defined]
         "year": budget.year,  # type: ignore[attr-defined]
         "values": {name: _floats(value) for name, value in values.items()},
+        "zero": zero_figures(path.name, values, figures, lines),
     }
 
 
@@ -382,12 +382,16 @@ def _refusal(file: str, error: ValidationError, lines: Mapping[Path_, int]) -> C
     return ContractError(file, ".".join(where), f"{place}: {'.'.join(where)} {message}")
 
 
-def _require_money(
+def zero_figures(
     file: str, values: Mapping[str, Any], figures: Sequence[BudgetInput], lines: Mapping[Path_, int]
-) -> None:
-    """A budget the policy reads is not 0 元: a fund that pays nothing pays every case 0.00 —
-    an empty cell or a placeholder, not a budget. One tier of a per-tier budget may be 0 (a
-    tier whose hospitals have no DRG case: `drgpolicy sample` writes one); every tier may not."""
+) -> dict[str, str]:
+    """Each figure at 0 元, with the words that refuse it: a fund that pays nothing pays every
+    case 0.00 — an empty cell or a placeholder, not a budget. `settle` refuses those that the
+    period's stages read (`engine.run.settle.check_budget_money`): Wuxi's monthly runs do not
+    read the year's `drg_fund`, which a fund office may leave 0 until the year end. One tier of
+    a per-tier budget may be 0 (a tier whose hospitals have no DRG case: `drgpolicy sample`
+    writes one); every tier may not."""
+    found = {}
     for figure in figures:
         value = values[figure.name]
         amounts = list(value.values()) if isinstance(value, dict) else [value]
@@ -397,13 +401,12 @@ def _require_money(
         what = (
             f"0 for every {figure.per} ({_mapping_text(value)})" if isinstance(value, dict) else "0"
         )
-        raise ContractError(
-            file,
-            f"values.{figure.name}",
+        found[figure.name] = (
             f"{file}{f':{line}' if line else ''}: values.{figure.name} is {what}: a budget of 0 "
             "元 pays every case of the period 0.00, which is no settlement (an empty cell, a "
-            "placeholder?): give the fund's amount in 元, e.g. drg_fund: 332771895",
+            "placeholder?): give the fund's amount in 元, e.g. drg_fund: 332771895"
         )
+    return found
 
 
 def _require_keys(

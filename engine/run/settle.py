@@ -373,6 +373,7 @@ def settle(
         check_dates(policy, inputs, period)
     read = fields_read(stages, output_names(policy.method), settings.definitions)
     check_columns(policy, inputs, read)
+    check_budget_money(inputs, read)
     data = run_data(inputs, period)
     check_not_empty(inputs, data)
     check_scores(policy, inputs, data, read)
@@ -511,6 +512,13 @@ def check_dates(policy: ir.Policy, inputs: Inputs, period: Period) -> None:
 
 def _date(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
+
+
+def check_budget_money(inputs: Inputs, read: Mapping[tuple[str, str], str]) -> None:
+    """A budget figure at 0 元 that the run reads (`engine.inputs.budget.zero_figures`)."""
+    for name, words in inputs.budget.get("zero", {}).items():
+        if ("budget", name) in read:
+            raise ContractError("budget.yaml", f"values.{name}", words)
 
 
 def check_not_empty(inputs: Inputs, data: RunData) -> None:

@@ -363,6 +363,33 @@ def test_a_budget_of_zero_is_refused_naming_the_file_and_key(
     assert "Traceback" not in err and not out.exists()
 
 
+def test_a_zero_figure_only_the_year_end_reads_lets_a_month_settle(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Wuxi's `drg_fund` is read by its `year_end` stage only: a fund office may leave it 0
+    until the year end, and the months settle as they would with the real fund (only the
+    manifest's hash of budget.yaml differs); the year itself is refused."""
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    budget = (data / "budget.yaml").read_text(encoding="utf-8")
+    (data / "budget.yaml").write_text(budget.replace("332771895", "0"), encoding="utf-8")
+    argv = ("settle", "--policy", str(POLICIES / "wuxi" / "2024.policy"), "--period")
+    outs = {}
+    for name, folder in (("zero", data), ("fund", SAMPLE)):
+        outs[name] = tmp_path / name
+        code, _, err = run_cli(
+            capsys, *argv, "2024-03", "--data", str(folder), "--out", str(outs[name])
+        )
+        assert code == 0, err
+    written = sorted((outs["fund"] / "monthly").rglob("*.csv"))
+    assert len(written) >= 2  # the month's cases and hospitals
+    for file in written:
+        relative = file.relative_to(outs["fund"])
+        assert (outs["zero"] / relative).read_bytes() == file.read_bytes(), relative
+    code, _, err = run_cli(capsys, *argv, "2024", "--data", str(data), "--out", str(tmp_path / "y"))
+    assert code != 0 and "values.drg_fund is 0" in err, err
+
+
 def test_one_tier_at_zero_is_read_and_never_pays_its_cases_silently(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
