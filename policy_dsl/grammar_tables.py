@@ -28,8 +28,6 @@ import lark
 from lark import Lark
 from lark.grammar import Rule
 from lark.lexer import TerminalDef
-from lark.parsers.lalr_analysis import IntParseTable, Reduce, Shift
-from lark.parsers.lalr_parser import LALR_Parser, _Parser
 
 HERE = Path(__file__).resolve().parent  # read as files: importing importlib.resources costs ~10 ms
 GRAMMAR = HERE / "grammar.lark"
@@ -76,33 +74,40 @@ def load(grammar: str) -> Lark | None:
     tables = json.loads(text, object_hook=_decode)
     if tables.get("built_from") != fingerprint(grammar):
         return None
-    plugins = {"LALR_Parser": _ShippedTable}
+    plugins = {"LALR_Parser": _shipped_table()}
     return Lark._load_from_dict(tables["data"], tables["memo"], _plugins=plugins)
 
 
-class _ShippedTable(LALR_Parser):
+def _shipped_table() -> type:
     """Lark's LALR parser from the shipped table, as Lark's `IntParseTable.deserialize` reads
     it but for each of the table's ~5,000 reduce actions: there its rule goes through the
     generic `Serialize.deserialize` (a namespace dict made, the fields looked up, to find it
-    in the memo), here it is looked up in the memo."""
+    in the memo), here it is looked up in the memo. Lark's private names are imported only
+    here, once the tables are known to be this Lark version's (`fingerprint`): another Lark
+    builds its parser from the grammar and never imports them."""
+    from lark.parsers.lalr_analysis import IntParseTable, Reduce, Shift
+    from lark.parsers.lalr_parser import LALR_Parser, _Parser
 
-    @classmethod
-    def deserialize(  # type: ignore[override]  # Lark's LALR_Parser.deserialize, untyped
-        cls, data: dict[str, Any], memo: dict[int, Any], callbacks: Any, debug: bool = False
-    ) -> LALR_Parser:
-        tokens = data["tokens"]
-        states = {
-            state: {
-                tokens[token]: (Reduce, memo[arg["@"]]) if action == 1 else (Shift, arg)
-                for token, (action, arg) in actions.items()
+    class ShippedTable(LALR_Parser):
+        @classmethod
+        def deserialize(  # type: ignore[override]  # Lark's LALR_Parser.deserialize, untyped
+            cls, data: dict[str, Any], memo: dict[int, Any], callbacks: Any, debug: bool = False
+        ) -> LALR_Parser:
+            tokens = data["tokens"]
+            states = {
+                state: {
+                    tokens[token]: (Reduce, memo[arg["@"]]) if action == 1 else (Shift, arg)
+                    for token, (action, arg) in actions.items()
+                }
+                for state, actions in data["states"].items()
             }
-            for state, actions in data["states"].items()
-        }
-        table = IntParseTable(states, data["start_states"], data["end_states"])
-        parser = cls.__new__(cls)
-        parser._parse_table = table  # type: ignore[assignment]  # as Lark's own deserialize
-        parser.parser = _Parser(table, callbacks, debug)
-        return parser
+            table = IntParseTable(states, data["start_states"], data["end_states"])
+            parser = cls.__new__(cls)
+            parser._parse_table = table  # type: ignore[assignment]  # as Lark's own deserialize
+            parser.parser = _Parser(table, callbacks, debug)
+            return parser
+
+    return ShippedTable
 
 
 def tables_json(parser: Lark, grammar: str) -> str:

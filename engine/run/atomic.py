@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from engine.run.out_folder import OutFolderError
+from engine.run.progress import stop_if_asked
 from engine.run.run_lock import hold, process_alive
 
 T = TypeVar("T")
@@ -82,6 +83,7 @@ def replace_folder(out: Path, fill: Callable[[Path], T]) -> T:
             staging = _unique(out, ".new", lambda p: os.mkdir(p, 0o777))
             value = fill(staging)
             _fsync_tree(staging)
+            stop_if_asked()  # a stop a library swallowed while filling: the old folder stays
             _swap_in(staging, out)
         except BaseException:
             for own in _own_staging(out):

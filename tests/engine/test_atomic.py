@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.commands import settle as settle_command
-from engine.run import atomic, table_files
+from engine.run import atomic, progress, table_files
 from tests.conftest import POLICIES, SAMPLE, run_cli
 
 
@@ -167,3 +167,26 @@ def test_a_read_only_disk_where_the_lock_is_taken_is_said(
     code, _, err = run_cli(capsys, *argv)
     assert code == 1 and "Traceback" not in err
     assert f"{lock} could not be written: Read-only file system" in err
+
+
+def test_a_stop_swallowed_while_the_folder_was_filled_keeps_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C or SIGTERM that a library swallowed (kept in `progress.STOPS`) is raised before
+    the new folder is put in place: the old outputs stay, nothing is left beside them. On integ31
+    before the review the swap went on and the run ended as if whole."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "cases.csv").write_text("old\n", encoding="utf-8")
+    stop = KeyboardInterrupt()
+
+    def fill(folder: Path) -> None:
+        (folder / "cases.csv").write_text("new\n", encoding="utf-8")
+        progress.STOPS.append(stop)  # as cli's handler does when py4j swallowed the signal
+
+    monkeypatch.setattr(progress, "STOPS", [])
+    with pytest.raises(KeyboardInterrupt) as raised:
+        atomic.replace_folder(out, fill)
+    assert raised.value is stop
+    assert (out / "cases.csv").read_text(encoding="utf-8") == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
