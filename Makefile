@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # Move the versions on purpose: what a fresh install resolves today, in a throwaway venv;
-# then `make clean test` and commit constraints.txt with the result.
+# then `make clean test` and commit constraints.txt with the result (and, if Lark moved,
+# policy_dsl/grammar_tables.json, which `make tables` rebuilds for the new version).
 lock:
 	rm -rf .venv-lock
 	$(PY) -m venv .venv-lock
