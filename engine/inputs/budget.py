@@ -307,10 +307,11 @@ def _index(file: str, node: yaml.Node, at: Path_, lines: dict[Path_, int]) -> No
 
 def load_budget(
     path: Path, figures: Sequence[BudgetInput], keys_used: Mapping[str, pl.Series]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Read and validate budget.yaml (absent is fine only when the policy needs no figure):
-    `{"contract_version", "year", "values"}`, amounts as floats in 元. `keys_used` gives, per
-    grain key (tier…), the keys the data uses: a per-key figure needs an amount for each."""
+    `{"contract_version", "year", "values"}`, amounts as floats in 元 — and the figures at 0 元
+    with their words (`zero_figures`). `keys_used` gives, per grain key (tier…), the keys the
+    data uses: a per-key figure needs an amount for each."""
     if (what := not_a_file(path)) is not None:
         raise ContractError(path.name, None, f"{what}; {_SHAPE}")
     if not path.is_file():
@@ -322,7 +323,7 @@ def load_budget(
                 f"{path.name} not found in {path.parent}; the policy needs budget values "
                 f"{names}; {_SHAPE}",
             )
-        return {}
+        return {}, {}
     document, lines = read_yaml(path)
     if not isinstance(document, dict) or not {"contract_version", "year", "values"} <= set(
         document
@@ -344,8 +345,7 @@ def load_budget(
         "contract_version": budget.contract_version,  # type: ignore[attr-defined]
         "year": budget.year,  # type: ignore[attr-defined]
         "values": {name: _floats(value) for name, value in values.items()},
-        "zero": zero_figures(path.name, values, figures, lines),
-    }
+    }, zero_figures(path.name, values, figures, lines)
 
 
 def _text_keys(values: dict[Any, Any]) -> dict[str, Any]:

@@ -101,6 +101,9 @@ class Inputs:
     #: supervision rows of kinds (assessments) the policy does not declare, by table and name:
     #: not this policy's to read (another city's on shared data), counted, not rejected
     other_kinds: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: the budget figures at 0 元, with the words that refuse them where a run reads them
+    #: (`engine.inputs.budget.zero_figures`, `engine.run.settle.check_budget_money`)
+    budget_zero: dict[str, str] = field(default_factory=dict)
     #: the cases cut to a period and keyed by integer codes, per period (`engine.run.settle.
     #: run_data`): made once per dataset, re-used by every settlement of it; not copied by
     #: `dataclasses.replace` (a replaced frame gets a cache of its own)
@@ -234,9 +237,10 @@ def with_budget(inputs: Inputs, budget_names: Sequence[str | BudgetInput] = ()) 
         if column in inputs.columns["hospitals"]
     }
     budget_path = inputs.source / "budget.yaml"
-    budget = load_budget(budget_path, figures, used)
+    budget, zero = load_budget(budget_path, figures, used)
     budget_hash = {budget_path.name: file_sha256(budget_path)} if budget else {}
-    return replaced(inputs, budget=budget, file_hashes=inputs.file_hashes | budget_hash)
+    hashes = inputs.file_hashes | budget_hash
+    return replaced(inputs, budget=budget, budget_zero=zero, file_hashes=hashes)
 
 
 def _case_references(hospitals: _Table, groups: _Table) -> tuple[_Reference, ...]:

@@ -516,7 +516,7 @@ def _date(text: str | None) -> dt.date | None:
 
 def check_budget_money(inputs: Inputs, read: Mapping[tuple[str, str], str]) -> None:
     """A budget figure at 0 元 that the run reads (`engine.inputs.budget.zero_figures`)."""
-    for name, words in inputs.budget.get("zero", {}).items():
+    for name, words in inputs.budget_zero.items():
         if ("budget", name) in read:
             raise ContractError("budget.yaml", f"values.{name}", words)
 
