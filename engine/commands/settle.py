@@ -8,8 +8,9 @@ outputs into one staging folder and then puts it in the place of `--out` in one 
 policy folder, every city's new outputs or none. A run whose outputs lack a payment (or class,
 or settled points) or pay a case less than zero writes them for inspection and exits 1; so does
 a run in which more case rows were rejected than `--max-reject-share` (1% by default), or any
-deductions row, unless `--accept-rejects`: the money of a rejected case goes to the others under
-a fixed budget, and a hospital whose deduction was rejected is paid without it.
+case_id on more than one row (every copy rejected), or any deductions row, unless
+`--accept-rejects`: the money of a rejected case goes to the others under a fixed budget, and a
+hospital whose deduction was rejected is paid without it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import polars as pl
 
 from engine.explainer.report_text import table
 from engine.inputs.earlier import Earlier, load_earlier
@@ -38,7 +41,13 @@ from engine.run.progress import add_quiet_argument, progress_for, reporting, ste
 from engine.run.replaced import Replaced
 from engine.run.run_lock import hold
 from engine.run.settle import Settlement, date_problems, load_data, load_policy, settle
-from engine.run.summary import indicator_rows, level_rows, rejected_because_lines, stage_rows
+from engine.run.summary import (
+    copied_cases,
+    indicator_rows,
+    level_rows,
+    rejected_because_lines,
+    stage_rows,
+)
 from engine.run.table_files import FORMATS
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
@@ -351,8 +360,8 @@ class Settled:
     levels: list[dict[str, Any]]
     indicators: list[dict[str, Any]]
     manifest: dict[str, Any]
-    #: more case rows rejected than `--max-reject-share`, or a deductions row (and not
-    #: accepted): the run fails
+    #: more case rows rejected than `--max-reject-share`, a case_id on more than one row, or
+    #: a deductions row (and not accepted): the run fails
     rejects_fail: bool = False
     #: the earlier run this one replaced in `--out`, if any
     replacing: Replaced | None = None
@@ -459,7 +468,8 @@ def _settle_job(
     counts = result.rows
     print(
         f"{job.file}: {counts['read']} case rows read = {counts['settled']} settled + "
-        f"{counts['rejected']} rejected + {counts['outside_period']} outside {period.label}",
+        f"{counts['rejected']} rejected + {counts['outside_period']} outside {period.label}"
+        + first_reject(case_rejects(result), args.out / job.folder / "rejects.csv"),
         file=sys.stderr,
     )
     for kind in ("deductions", "assessments"):
@@ -552,7 +562,8 @@ def report_rejects(
 ) -> bool:
     """Say (on stderr) which cases were rejected because of their hospital or group, and
     whether the rejects make the run fail: more case rows rejected than `--max-reject-share`,
-    or any deductions row of a kind the policy reads — a deduction is money off one hospital,
+    any case_id on more than one row (`copied_cases`), or any deductions row of a kind the
+    policy reads — a deduction is money off one hospital,
     so a rejected one pays it wrongly, however few there are (unless `--accept-rejects`). A
     rejected score needs no rule here: a hospital left without its score (a copy rejected
     rejects them all) stops the run where the score is read (`engine.inputs.supervision`)."""
@@ -568,6 +579,8 @@ def report_rejects(
             f"more than --max-reject-share {args.max_reject_share:.2%}: under a fixed budget "
             f"their money went to the other cases. See {rejects}"
         )
+    if copied := copied_cases(result.inputs.rejects):
+        problems.append(copied + f". See {rejects}")
     if rejected := manifest["rows"].get("deductions", {}).get("rejected", 0):
         rows = "1 row" if rejected == 1 else f"{rejected} rows"
         problems.append(
@@ -584,6 +597,23 @@ def report_rejects(
                 file=sys.stderr,
             )
     return bool(problems) and not args.accept_rejects
+
+
+def case_rejects(result: Settlement) -> pl.DataFrame:
+    """The rejects of the case file, by row."""
+    return result.inputs.rejects.filter(pl.col("file").str.starts_with("cases")).sort("row")
+
+
+def first_reject(rejects: pl.DataFrame, where: Path) -> str:
+    """The first rejected case row as the count line ends with it: its row, field and reason,
+    and where every reject is."""
+    if not rejects.height:
+        return ""
+    row = rejects.row(0, named=True)
+    return (
+        f"; the first: {row['file']} row {row['row']}, {row['field']}: {row['reason']} "
+        f"(every one in {where})"
+    )
 
 
 def report_fallthrough(job: Job, manifest: dict[str, Any], args: argparse.Namespace) -> None:

@@ -155,6 +155,32 @@ def rejected_because_lines(inputs: Inputs) -> list[str]:
     return lines
 
 
+def copied_cases(rejects: pl.DataFrame) -> str | None:
+    """The words for the case ids found on more than one row of the case file, among `rejects`
+    (every copy is rejected: `engine.inputs.contract`), or None. A case exported twice, or two
+    extracts of one period put together, is no share of bad rows to let pass: under a fixed
+    budget the others are paid its money, so `settle` fails on any (like a rejected deduction)."""
+    copies = (
+        rejects.filter(pl.col("file").str.starts_with("cases"))
+        .filter(pl.col("key").is_not_null() & (pl.col("key") != ""))
+        .group_by("key")
+        .agg(pl.col("row").sort(), pl.col("file").first())
+        .filter(pl.col("row").list.len() > 1)
+        .sort(pl.col("row").list.first())
+    )
+    if not copies.height:
+        return None
+    first = copies.row(0, named=True)
+    rows = ", ".join(map(str, first["row"][:10])) + (", …" if len(first["row"]) > 10 else "")
+    ids = "1 case_id appears" if copies.height == 1 else f"{copies.height} case_ids appear"
+    return (
+        f"{ids} on more than one row of {first['file']} (first: {shown(first['key'])}, rows "
+        f"{rows}): every copy is rejected and under a fixed budget its money goes to the other "
+        "cases, so no share of them passes — two extracts of one period put together, or a "
+        "case exported twice? Keep one row per case"
+    )
+
+
 def _why(upstream: pl.DataFrame, key: str) -> str:
     found = upstream.filter(pl.col("key") == key)
     if not found.height:
