@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import io
@@ -143,33 +144,83 @@ def unreadable(path: Path, exc: Exception, encoding: str) -> ContractError:
 
 
 def not_utf8(path: Path) -> str:
-    """Why a file is not UTF-8: UTF-16 named by its BOM; else the line of the first bad byte,
-    and GBK named if it reads so."""
-    with path.open("rb") as file:
-        if file.read(2) in (b"\xff\xfe", b"\xfe\xff"):
-            return (
-                f"{path.name} is UTF-16 (its first bytes are a UTF-16 byte order mark), as Excel "
-                "saves “Unicode 文本 (*.txt)”, which is also tab-separated: in Excel save it with "
-                "另存为 → CSV UTF-8（逗号分隔）(*.csv)"
-            )
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        where = f"line {line} has bytes that are not UTF-8 ({data[exc.start : exc.start + 2]!r})"
-    else:
+    """Why a file is not UTF-8: UTF-16 named (`utf16`); else the line of the first bad byte,
+    and GBK named if that line and the lines after it (`WINDOW` bytes) read so. The file is read
+    in pieces of `PIECE` bytes: a 10 GB GBK cases.csv takes no more memory than a small one."""
+    if words := utf16(path):
+        return words
+    found = _first_not_utf8(path)
+    if found is None:
         return f"{path.name} could not be read as UTF-8 text"
-    try:
-        text = data.decode("gb18030")
+    line, text, bad = found
+    where = f"line {line} has bytes that are not UTF-8 ({bad!r})"
+    try:  # whole lines, unless one line is longer than the window
+        sample = text[: text.rfind(b"\n") + 1 or None].decode("gb18030")
     except UnicodeDecodeError:
         return f"{path.name} is not UTF-8: {where}; save it as UTF-8"
-    sample = text.splitlines()[line - 1].strip()[:60]
+    shown_line = sample.split("\n", 1)[0].strip()[:60]
     return (
         f"{path.name} is not UTF-8 but reads as GBK (GB18030), as Excel and many Chinese "
-        f"systems save it: {where}, which read as GBK give “{sample}”. Save it as UTF-8, or "
+        f"systems save it: {where}, which read as GBK give “{shown_line}”. Save it as UTF-8, or "
         "read it as it is with --encoding gbk"
     )
+
+
+#: `not_utf8` reads a file in pieces of this many bytes, and reads as GBK at most `WINDOW`
+#: bytes from the start of the line of the first byte that is not UTF-8.
+PIECE = 1 << 20
+WINDOW = 1 << 20
+#: How to save a UTF-16 file as the CSV the engine reads.
+_SAVE_UTF8 = (
+    "as Excel saves “Unicode 文本 (*.txt)”, which is also tab-separated: in Excel save it with "
+    "另存为 → CSV UTF-8（逗号分隔）(*.csv)"
+)
+
+
+def utf16(path: Path) -> str | None:
+    """The words for a file in UTF-16, or None: named by its byte order mark, or without one by
+    its first bytes, every other one 0 (the header's names are ASCII: `c\0a\0s\0e\0`) — which
+    is valid UTF-8, so it would be read as names holding NULs."""
+    with path.open("rb") as file:
+        head = file.read(256)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return f"{path.name} is UTF-16 (its first bytes are a UTF-16 byte order mark), {_SAVE_UTF8}"
+    head = head.split(b"\n", 1)[0]  # the first line: the header's names
+    head = head[: len(head) // 2 * 2]
+    for order, nul, text in (("little", head[1::2], head[::2]), ("big", head[::2], head[1::2])):
+        if len(head) >= 4 and not nul.strip(b"\0") and b"\0" not in text:
+            return (
+                f"{path.name} is UTF-16 ({order}-endian, without a byte order mark: every other "
+                f"byte of its first line is 0), {_SAVE_UTF8}"
+            )
+    return None
+
+
+def _first_not_utf8(path: Path) -> tuple[int, bytes, bytes] | None:
+    """Where a file stops being UTF-8, or None: the line (from 1), `WINDOW` bytes from that
+    line's start (or from `WINDOW` bytes before the bad byte, in a line longer than that), and
+    the first two bad bytes."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, tail = 1, b""  # tail: the bytes read since the last line break, at most WINDOW
+    with path.open("rb") as file:
+        while True:
+            piece = file.read(PIECE)
+            held = len(decoder.getstate()[0])  # the start of a character the last piece cut
+            try:
+                decoder.decode(piece, final=not piece)
+            except UnicodeDecodeError as exc:
+                data = tail + piece
+                at = len(tail) - held + exc.start
+                line += data.count(b"\n", len(tail), at)
+                start = data.rfind(b"\n", 0, at) + 1
+                while len(data) - start < WINDOW and (more := file.read(PIECE)):
+                    data += more
+                return line, data[start : start + WINDOW], data[at : at + 2]
+            if not piece:
+                return None
+            line += piece.count(b"\n")
+            cut = piece.rfind(b"\n")
+            tail = (piece[cut + 1 :] if cut >= 0 else tail + piece)[-WINDOW:]
 
 
 def _read_parquet(path: Path, fields: Sequence[FieldSpec]) -> RawTable:
@@ -187,6 +238,8 @@ def _read_csv(path: Path, fields: Sequence[FieldSpec], encoding: str) -> RawTabl
     if encoding != "utf8":
         source = path.read_bytes().decode(ENCODINGS[encoding]).encode("utf-8")
     names = _header(source)
+    if any("\0" in name for name in names) and (words := utf16(path)):
+        raise ContractError(path.name, None, words)
     known = checked_columns(path.name, fields, names)
     positions = {name: i for i, name in enumerate(names)}
     width = len(names)

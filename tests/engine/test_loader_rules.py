@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from engine.inputs import reading
 from engine.inputs.contract import ContractError, load_inputs
 from engine.inputs.fields import TABLES
 from engine.run.settle import load_data, load_policy
@@ -211,6 +212,46 @@ def test_a_utf16_file_is_named_as_utf16_with_the_fix(tmp_path: Path, encoding: s
         load_inputs(folder)
     assert error.value.message.startswith("cases.csv is UTF-16 (its first bytes are a UTF-16 ")
     assert "另存为 → CSV UTF-8（逗号分隔）(*.csv)" in error.value.message
+
+
+@pytest.mark.parametrize(("encoding", "order"), [("utf-16-le", "little"), ("utf-16-be", "big")])
+@pytest.mark.parametrize("name", ["cases.csv", "hospitals.csv"])
+def test_a_utf16_file_without_a_bom_is_named_as_utf16(
+    tmp_path: Path, encoding: str, order: str, name: str
+) -> None:
+    """UTF-16 without a byte order mark: its ASCII header is valid UTF-8 with a NUL after (or
+    before) every letter. On main: `cases.csv has no column case_id … columns found:
+    \\u0000c\\u0000a…`."""
+    folder = write_inputs(tmp_path, [case("C1")])
+    text = (folder / name).read_text(encoding="utf-8")
+    (folder / name).write_bytes(text.encode(encoding))
+    with pytest.raises(ContractError) as error:
+        load_inputs(folder)
+    assert error.value.message == (
+        f"{name} is UTF-16 ({order}-endian, without a byte order mark: every other byte of its "
+        "first line is 0), as Excel saves “Unicode 文本 (*.txt)”, which is also tab-separated: "
+        "in Excel save it with 另存为 → CSV UTF-8（逗号分隔）(*.csv)"
+    )
+
+
+def test_the_first_byte_not_utf8_is_found_reading_the_file_in_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 10 GB GBK cases.csv must not be read whole to say where it stops being UTF-8 (on main
+    `not_utf8` read every byte into memory): pieces of 5 bytes, a UTF-8 character cut by them is
+    no bad byte, and the line and the GBK reading are the same as in one piece."""
+    folder = _gbk_hospitals(tmp_path)
+    file = folder / "hospitals.csv"
+    text = file.read_bytes()
+    file.write_bytes("名称\n示范\n".encode() + text)  # two UTF-8 lines, then GBK from line 4
+    monkeypatch.setattr(reading, "PIECE", 5)
+    monkeypatch.setattr(Path, "read_bytes", lambda _: pytest.fail("read whole"))
+    assert reading.not_utf8(file) == (
+        "hospitals.csv is not UTF-8 but reads as GBK (GB18030), as Excel and many Chinese "
+        "systems save it: line 4 has bytes that are not UTF-8 (b'\\xb7\\xb6'), which read as GBK "
+        "give “H0001,示范市第一人民医院,3,A,false”. Save it as UTF-8, or read it as it is with "
+        "--encoding gbk"
+    )
 
 
 def test_a_gbk_file_is_read_when_asked(tmp_path: Path) -> None:
