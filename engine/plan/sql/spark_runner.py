@@ -20,7 +20,9 @@ from sqlglot import exp
 class _StopSaidOnce(logging.Filter):
     """Drops the traceback py4j logs (`logging.exception`, on the root logger) when Ctrl-C or
     SIGTERM (`engine.cli`) stops the run while it waits for the JVM: the run says the stop
-    itself (`interrupted`, `terminated`), and the JVM ends with it."""
+    itself (`interrupted`, `terminated`), and the JVM ends with it. On the root logger only
+    while a session of our own is open: a caller's session, and the caller's process after the
+    run, keep their logging as it was."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], KeyboardInterrupt))
@@ -64,9 +66,9 @@ class Spark:
         or 10M cases fail at their first read-back."""
         from pyspark.sql import SparkSession
 
-        logging.getLogger().addFilter(_STOP_SAID_ONCE)  # once: a filter is not added twice
         self._own = session is None
         if session is None:
+            logging.getLogger().addFilter(_STOP_SAID_ONCE)  # once: a filter is not added twice
             caller_sigint = signal.getsignal(signal.SIGINT)
             session = (
                 SparkSession.builder.master(master or "local[*]")
@@ -131,7 +133,10 @@ class Spark:
         for name in list(self._frames):
             self.drop(name)
         if self._own:
-            self.spark.stop()
+            try:
+                self.spark.stop()
+            finally:
+                logging.getLogger().removeFilter(_STOP_SAID_ONCE)
 
 
 #: The driver's memory when none is given (bytes).
