@@ -19,11 +19,13 @@ import contextlib
 import gc
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from engine.run.heap import keep_freed_pages
+from engine.run.stops import STOPS
 from policy_dsl.errors import PolicyError
 
 #: Every command (its module is `engine.commands.<name>`) and its one-line summary, in the order
@@ -75,12 +77,9 @@ def _stop_signals() -> Iterator[list[KeyboardInterrupt]]:
     also kept in the list yielded: a library may turn it into its own error (DuckDB: "Query
     interrupted"), and the run is still said to be stopped; or swallow it (py4j's finalizers,
     run by the garbage collector, print "Exception ignored" and go on): the list is
-    `progress.STOPS`, and the run's next step raises it again. A signal ignored (a background
-    job) stays ignored; outside the main thread nothing is set. The handlers before are put back."""
-    import signal  # here, not at the top: `drgpolicy --help` does without it
-
-    from engine.run.progress import STOPS
-
+    `engine.run.stops.STOPS`, and the run's next step raises it again. A signal ignored (a
+    background job) stays ignored; outside the main thread nothing is set. The handlers before
+    are put back."""
     stopped = STOPS
 
     def stop(signum: int, frame: object) -> None:
@@ -155,11 +154,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault(ALLOCATOR_VARIABLE, ALLOCATOR[command])
     if command in KEEP_FREED_PAGES:
         keep_freed_pages()
-    args = build_parser(command).parse_args(arguments)
-    if argv is None:  # the process is the command (not a caller's: a test, a notebook)
-        freeze_imported()
     try:
+        # set before the command's modules are imported (2–3 s on a loaded machine): a stop
+        # then is said too, not a silent -15 or an import's traceback
         with _stop_signals() as stopped:
+            args = build_parser(command).parse_args(arguments)
+            if argv is None:  # the process is the command (not a caller's: a test, a notebook)
+                freeze_imported()
             try:
                 code: int = args.run(args)
             except Exception:

@@ -39,6 +39,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from engine.run.stops import STOPS
+
 Mode = Literal["live", "plain", "quiet"]
 
 #: Seconds between two lines of progress of one step in plain mode.
@@ -47,15 +49,9 @@ PLAIN_EVERY = 10.0
 SHOWN_DEPTH = 1
 
 
-#: Ctrl-C or SIGTERM received while a command runs (`engine.cli`). The exception the signal
-#: raised may be swallowed where it lands — in a finalizer the garbage collector runs (py4j's,
-#: on Spark: "Exception ignored in …"), and the run went on to write its outputs, exit 0 — so
-#: it is kept here, and the next step, or the next unit of a counted step, raises it again.
-STOPS: list[KeyboardInterrupt] = []
-
-
 def stop_if_asked() -> None:
-    """Raise the stop asked for (`STOPS`) that a library swallowed, if any."""
+    """Raise the stop asked for (`STOPS`: `engine.run.stops`) that a library swallowed, if
+    any."""
     if STOPS:
         raise STOPS[0]
 

@@ -298,3 +298,25 @@ def test_a_stop_a_library_swallows_still_stops_the_run_at_its_next_step(
     assert main(["settle"]) == 143
     assert went_on == ["after the finalizer"]
     assert capsys.readouterr().err.endswith("terminated\n")
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "words"), [(15, 143, "terminated"), (2, 130, "interrupted")]
+)
+def test_a_stop_while_the_command_is_imported_is_said(signum: int, code: int, words: str) -> None:
+    """SIGTERM or Ctrl-C while the command's modules are imported (polars, rich: 2–3 s on a
+    loaded machine). On main the handlers were set after: SIGTERM ended the process with -15 and
+    no word, Ctrl-C with a traceback from the middle of an import."""
+    script = (
+        "import os, sys, engine.cli as cli\n"
+        "built = cli.build_parser\n"
+        "def build(command):\n"
+        f"    os.kill(os.getpid(), {signum})\n"
+        "    return built(command)\n"
+        "cli.build_parser = build\n"
+        "sys.exit(cli.main())\n"
+    )
+    argv = [sys.executable, "-c", script, "check", str(XUANCHENG)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert (done.returncode, done.stderr) == (code, f"{words}\n")
