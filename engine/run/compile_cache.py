@@ -78,13 +78,18 @@ def cache_folder() -> Path | None:
 def entry_key(path: Path) -> str:
     """sha256 of the compiler and where it is (the library modules' origins carry their
     path: another checkout's entry would point `explain` at its files), the path as given and
-    every `.policy` file of its folder."""
+    every `.policy` file of its folder. Each is read in pieces (a large file takes no memory);
+    one that is no regular file — a pipe, which would never end, a device, a folder — raises
+    `OSError`, and the compile says what it is."""
     digest = hashlib.sha256(compiler_version().encode())
     digest.update(f"\0{COMPILER.resolve()}\0{path}\0".encode())
     files = sorted({path, *path.parent.glob("*.policy")}, key=lambda p: p.name)
     for file in files:
+        if not stat.S_ISREG(file.stat().st_mode):
+            raise OSError(f"{file} is no regular file")
         digest.update(f"{file.name}\0".encode())
-        digest.update(hashlib.sha256(file.read_bytes()).digest())
+        with file.open("rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
     return digest.hexdigest()
 
 

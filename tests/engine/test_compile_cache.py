@@ -3,7 +3,9 @@ entry, or a folder others can write never serves a stale or planted IR."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from engine.run import compile_cache
 from engine.run.compile_cache import ENV, entry_key
 from engine.run.settle import load_policy
+from policy_dsl.errors import PolicyError
 from policy_dsl.lower import compile_file
 from tests.conftest import POLICIES
 
@@ -154,3 +157,28 @@ def test_the_default_folder_is_private(
     folder = tmp_path / "xdg" / "drgpolicy" / "compiled"
     assert len(entries(folder)) == 1
     assert folder.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("which", ["2024.policy", "notes.policy"])
+def test_a_pipe_among_the_policy_files_is_said_not_waited_on(
+    city: Path, cache: Path, which: str
+) -> None:
+    """The cache's key read every `.policy` file of the folder whole: a pipe (`mkfifo`) as the
+    policy given, or beside it, hung the run forever before the compile could refuse it. Now
+    the policy given is refused in words, and one beside it is left to the compile."""
+    (city / which).unlink(missing_ok=True)
+    os.mkfifo(city / which)
+    signal.signal(signal.SIGALRM, _hung)  # on main the pipe waited forever
+    signal.setitimer(signal.ITIMER_REAL, 20)
+    try:
+        if which == "notes.policy":
+            assert load_policy(city / "2024.policy").version == "2024"
+        else:
+            with pytest.raises(PolicyError, match="it is not a file but a device or a pipe"):
+                load_policy(city / which)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _hung(signum: int, frame: object) -> None:
+    raise AssertionError("the pipe was opened: waited 20 s for a writer")
