@@ -228,6 +228,7 @@ def _read_parquet(path: Path, fields: Sequence[FieldSpec]) -> RawTable:
     names = scan.collect_schema().names()
     known = checked_columns(path.name, fields, names)
     frame = scan.select(known).collect()
+    refuse_nested(path.name, frame.schema, fields)
     refuse_float32_money(path.name, frame, fields)
     refuse_zoned_dates(path.name, frame.schema, fields)
     return RawTable(frame, names)
@@ -366,6 +367,25 @@ def refuse_zoned_dates(
             "its day depends on the zone it is read in (00:30 on 1 January in Shanghai is 31 "
             "December in UTC), so a case near midnight could be settled in another month; "
             "write the column as a DATE (or a timestamp without a time zone, in local time)",
+        )
+
+
+def refuse_nested(
+    file: str, schema: Mapping[str, pl.DataType], fields: Sequence[FieldSpec]
+) -> None:
+    """A field stored as a list, an array or a struct (Parquet) is refused: several values in
+    one cell are no value of the field — polars could not read them as text, and every row
+    would have been rejected on DuckDB."""
+    for spec in fields:
+        dtype = schema.get(spec.name)
+        if dtype is None or not dtype.is_nested():
+            continue
+        raise ContractError(
+            file,
+            spec.name,
+            f"{file}: {spec.name} is stored as {dtype}, several values in one cell, where each "
+            f"row holds one {spec.dtype} value: write the column as a plain column of "
+            f"{spec.dtype} values (engine/CONTRACT.md)",
         )
 
 

@@ -65,6 +65,38 @@ def test_parquet_money_stored_as_float32_is_refused_showing_two_decimals(tmp_pat
     )
 
 
+@pytest.mark.parametrize("backend", ["polars", "duckdb"])
+@pytest.mark.parametrize(
+    ("nested", "shown"),
+    [
+        (pl.concat_list("total_cost"), "List(Float64)"),
+        (pl.struct(a="total_cost"), "Struct({'a': Float64})"),
+    ],
+)
+def test_parquet_money_stored_as_a_list_or_struct_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], nested: pl.Expr, shown: str, backend: str
+) -> None:
+    """Several values in one cell. On main: a list was a polars traceback
+    (`strict_cast(String)`) on polars and every row rejected on DuckDB; a struct every row
+    rejected, shown differently by each engine."""
+    data = _sample(tmp_path)
+    cases = pl.read_csv(data / "cases.csv", schema_overrides={"case_id": pl.String})
+    cases.with_columns(nested.alias("total_cost")).write_parquet(data / "cases.parquet")
+    (data / "cases.csv").unlink()
+    argv = ("settle", "--policy", str(POLICIES / "xuancheng" / "2024.policy"), "--period", "2024")
+    out = tmp_path / "out"
+    code, _, err = run_cli(
+        capsys, *argv, "--backend", backend, "--data", str(data), "--out", str(out)
+    )
+    assert code == 1 and "Traceback" not in err
+    assert err.endswith(
+        f"\ncases.parquet: total_cost is stored as {shown}, several values in one cell, where "
+        "each row holds one money value: write the column as a plain column of money values "
+        "(engine/CONTRACT.md)\n"
+    )
+    assert not out.exists()
+
+
 def test_parquet_money_as_decimal_integer_or_float64_is_read(tmp_path: Path) -> None:
     folder = write_inputs(tmp_path, [case("C1", total_cost="1234567.89")])
     frame = pl.read_csv(folder / "cases.csv", infer_schema=False)

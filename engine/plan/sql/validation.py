@@ -37,6 +37,7 @@ from engine.inputs.reading import (
     checked_columns,
     read_table,
     refuse_float32_money,
+    refuse_nested,
     refuse_zoned_dates,
     unreadable,
 )
@@ -315,6 +316,7 @@ def _source(
         raise unreadable(path, exc, encoding) from exc
     known = checked_columns(path.name, fields, names)
     schema = dict(scan.select(known).collect_schema())
+    refuse_nested(path.name, schema, fields)
     single = [s.name for s in fields if s.dtype == "money" and schema.get(s.name) == pl.Float32]
     if single:
         refuse_float32_money(path.name, scan.select(single).drop_nulls().head(1).collect(), fields)
