@@ -57,20 +57,30 @@ class BudgetInput:
 def _amount(value: object) -> Decimal:
     """A budget amount: a finite number ≥ 0, at most 2 decimals, within `BUDGET_MAX`."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise ValueError(f"is {value!r}; expected an amount in 元, a number such as 1.2e9")
+        raise ValueError(f"is {_long(value)}; expected an amount in 元, a number such as 1.2e9")
     amount = Decimal(value) if not isinstance(value, float) else Decimal(repr(value))
     if not amount.is_finite():
         raise ValueError(f"is {value}; expected a finite amount in 元")
     if amount < 0:
-        raise ValueError(f"is negative ({value}); a budget amount is ≥ 0")
+        raise ValueError(f"is negative ({_long(value)}); a budget amount is ≥ 0")
     if amount > BUDGET_MAX:
         raise ValueError(
-            f"is {value}, above the plausible bound of {bound_text(float(BUDGET_MAX))} 元 "
+            f"is {_long(value)}, above the plausible bound of {bound_text(float(BUDGET_MAX))} 元 "
             "(10 万亿元, more than all of China's medical insurance funds spend in a year)"
         )
     if amount != amount.quantize(Decimal("0.01")):
         raise ValueError(f"{value} has more than 2 decimals; money is exact to the fen (0.01 元)")
     return amount
+
+
+def _long(value: object) -> str:
+    """A value as the words show it (a text quoted): a long one cut, with its length."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    if len(text) <= 40:
+        return text
+    if isinstance(value, str):
+        return f"{text[:20]}… ({len(value):,} characters)"
+    return f"{text[:20]}… ({sum(c.isdigit() for c in text):,} digits)"
 
 
 _AMOUNT_SCHEMA = {"type": "number", "minimum": 0, "maximum": float(BUDGET_MAX), "x-unit": "元"}
@@ -150,7 +160,7 @@ def _version(value: object) -> str:
 
 def _year(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"is {value!r}; expected a year such as 2024")
+        raise ValueError(f"is {_long(value)}; expected a year such as 2024")
     return value
 
 
@@ -246,9 +256,17 @@ _Loader.add_implicit_resolver(
 )
 
 
-def _integer(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+def _integer(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | Decimal | str:
+    """A whole number; one longer than Python converts to an int (4,300 digits: a ValueError,
+    which was a traceback) is a Decimal, which the bound then refuses."""
     text = str(loader.construct_scalar(node)).replace("_", "")
-    return int(text) if re.fullmatch(r"[-+]?[0-9]+", text) else text
+    if not re.fullmatch(r"[-+]?[0-9]+", text):
+        return text
+    return int(text) if len(text) <= INT_DIGITS else Decimal(text)
+
+
+#: The longest whole number `_integer` makes an int (Python's own limit, 4,300 digits).
+INT_DIGITS = 4000
 
 
 _Loader.add_constructor("tag:yaml.org,2002:float", _decimal)

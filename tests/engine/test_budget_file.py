@@ -124,6 +124,20 @@ REFUSED = [
         "  drg_fund: 1\nnotes: hello\n",
         "budget.yaml:5: notes is not a budget field",
     ),
+    (  # on main a traceback: Python converts at most 4,300 digits to an int
+        "a whole number of 100,001 digits",
+        XUANCHENG,
+        "  drg_fund: 1" + "0" * 100_000 + "\n",
+        "budget.yaml:4: values.drg_fund is 10000000000000000000… (100,001 digits), above the "
+        "plausible bound of 10,000,000,000,000 元",
+    ),
+    (
+        "a text of 5,000 characters",
+        XUANCHENG,
+        "  drg_fund: " + "x" * 5000 + "\n",
+        "budget.yaml:4: values.drg_fund is 'xxxxxxxxxxxxxxxxxxx… (5,000 characters); expected an "
+        "amount in 元",
+    ),
 ]
 
 
