@@ -8,9 +8,9 @@ outputs into one staging folder and then puts it in the place of `--out` in one 
 policy folder, every city's new outputs or none. A run whose outputs lack a payment (or class,
 or settled points) or pay a case less than zero writes them for inspection and exits 1; so does
 a run in which more case rows were rejected than `--max-reject-share` (1% by default), or any
-case_id on more than one row (every copy rejected), or any deductions row, unless
-`--accept-rejects`: the money of a rejected case goes to the others under a fixed budget, and a
-hospital whose deduction was rejected is paid without it.
+case_id, hospital or group on more than one row (every copy rejected), or any deductions row,
+unless `--accept-rejects`: the money of a rejected case goes to the others under a fixed budget,
+and a hospital whose deduction was rejected is paid without it.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from engine.run.replaced import Replaced
 from engine.run.run_lock import hold
 from engine.run.settle import Settlement, date_problems, load_data, load_policy, settle
 from engine.run.summary import (
-    copied_cases,
+    copied_keys,
     indicator_rows,
     level_rows,
     rejected_because_lines,
@@ -360,8 +360,8 @@ class Settled:
     levels: list[dict[str, Any]]
     indicators: list[dict[str, Any]]
     manifest: dict[str, Any]
-    #: more case rows rejected than `--max-reject-share`, a case_id on more than one row, or
-    #: a deductions row (and not accepted): the run fails
+    #: more case rows rejected than `--max-reject-share`, a key on more than one row (of the
+    #: cases, hospitals or groups), or a deductions row (and not accepted): the run fails
     rejects_fail: bool = False
     #: the earlier run this one replaced in `--out`, if any
     replacing: Replaced | None = None
@@ -562,9 +562,9 @@ def report_rejects(
 ) -> bool:
     """Say (on stderr) which cases were rejected because of their hospital or group, and
     whether the rejects make the run fail: more case rows rejected than `--max-reject-share`,
-    any case_id on more than one row (`copied_cases`), or any deductions row of a kind the
-    policy reads — a deduction is money off one hospital,
-    so a rejected one pays it wrongly, however few there are (unless `--accept-rejects`). A
+    any key on more than one row of the cases, hospitals or groups (`copied_keys`), or any
+    deductions row of a kind the policy reads — a deduction is money off one hospital, so a
+    rejected one pays it wrongly, however few there are (unless `--accept-rejects`). A
     rejected score needs no rule here: a hospital left without its score (a copy rejected
     rejects them all) stops the run where the score is read (`engine.inputs.supervision`)."""
     for line in rejected_because_lines(result.inputs):
@@ -579,8 +579,7 @@ def report_rejects(
             f"more than --max-reject-share {args.max_reject_share:.2%}: under a fixed budget "
             f"their money went to the other cases. See {rejects}"
         )
-    if copied := copied_cases(result.inputs.rejects):
-        problems.append(copied + f". See {rejects}")
+    problems += [f"{words}. See {rejects}" for words in copied_keys(result.inputs.rejects)]
     if rejected := manifest["rows"].get("deductions", {}).get("rejected", 0):
         rows = "1 row" if rejected == 1 else f"{rejected} rows"
         problems.append(

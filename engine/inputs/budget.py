@@ -265,7 +265,7 @@ def _integer(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | Decimal | 
     return int(text) if len(text) <= INT_DIGITS else Decimal(text)
 
 
-#: The longest whole number `_integer` makes an int (Python's own limit, 4,300 digits).
+#: The longest whole number `_integer` makes an int (below Python's own limit, 4,300 digits).
 INT_DIGITS = 4000
 
 

@@ -32,7 +32,7 @@ from engine.run.settle import (
     run_data,
     stages_for,
 )
-from engine.run.summary import copied_cases, rejected_because_lines
+from engine.run.summary import copied_keys, rejected_because_lines
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
 
@@ -114,8 +114,9 @@ def validate_folder(
             refused.append(exc.message)
         refused += before_settling(policy, inputs, period, notes)
     notes += coverage(inputs, [f.name for f in figures])
-    if copied := copied_cases(inputs.rejects):
-        notes.append(f"{copied}: settle fails on any such row, whatever their share")
+    notes += [
+        f"{words}: settle fails on it, whatever the share" for words in copied_keys(inputs.rejects)
+    ]
     return Findings(
         folder,
         files=file_counts(inputs),

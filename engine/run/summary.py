@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 
 from engine.inputs.contract import Inputs
+from engine.inputs.fields import key_field
 from engine.inputs.terms import shown
 from engine.plan import money
 from engine.run.indicators import HEADLINE
@@ -155,30 +156,44 @@ def rejected_because_lines(inputs: Inputs) -> list[str]:
     return lines
 
 
-def copied_cases(rejects: pl.DataFrame) -> str | None:
-    """The words for the case ids found on more than one row of the case file, among `rejects`
-    (every copy is rejected: `engine.inputs.contract`), or None. A case exported twice, or two
-    extracts of one period put together, is no share of bad rows to let pass: under a fixed
-    budget the others are paid its money, so `settle` fails on any (like a rejected deduction)."""
-    copies = (
-        rejects.filter(pl.col("file").str.starts_with("cases"))
-        .filter(pl.col("key").is_not_null() & (pl.col("key") != ""))
-        .group_by("key")
-        .agg(pl.col("row").sort(), pl.col("file").first())
-        .filter(pl.col("row").list.len() > 1)
-        .sort(pl.col("row").list.first())
-    )
-    if not copies.height:
-        return None
-    first = copies.row(0, named=True)
-    rows = ", ".join(map(str, first["row"][:10])) + (", …" if len(first["row"]) > 10 else "")
-    ids = "1 case_id appears" if copies.height == 1 else f"{copies.height} case_ids appear"
-    return (
-        f"{ids} on more than one row of {first['file']} (first: {shown(first['key'])}, rows "
-        f"{rows}): every copy is rejected and under a fixed budget its money goes to the other "
-        "cases, so no share of them passes — two extracts of one period put together, or a "
-        "case exported twice? Keep one row per case"
-    )
+#: The tables whose key is unique, in the order their copies are said, and the likely cause.
+COPIED = {
+    "cases": "two extracts of one period put together, or a case exported twice?",
+    "hospitals": "two lists put together, or a hospital written twice (another level, tier?)",
+    "groups": "two lists put together, or a group written twice (another weight?)",
+}
+
+
+def copied_keys(rejects: pl.DataFrame) -> list[str]:
+    """The words for the keys found on more than one row of the case, hospital or group file,
+    among `rejects` (every copy is rejected: `engine.inputs.contract`), one line per file. A
+    case exported twice, two extracts of one period put together, or a hospital listed twice
+    with two levels (its cases rejected with it) is no share of bad rows to let pass: under a
+    fixed budget the others are paid their money, so `settle` fails on any (like a rejected
+    deduction)."""
+    lines = []
+    for kind, cause in COPIED.items():
+        key = key_field(kind)  # type: ignore[arg-type]
+        copies = (
+            rejects.filter(pl.col("file").str.starts_with(f"{kind}."))
+            .filter(pl.col("key").is_not_null() & (pl.col("key") != ""))
+            .group_by("key")
+            .agg(pl.col("row").sort(), pl.col("file").first())
+            .filter(pl.col("row").list.len() > 1)
+            .sort(pl.col("row").list.first())
+        )
+        if not copies.height:
+            continue
+        first = copies.row(0, named=True)
+        rows = ", ".join(map(str, first["row"][:10])) + (", …" if len(first["row"]) > 10 else "")
+        ids = f"1 {key} appears" if copies.height == 1 else f"{copies.height} {key}s appear"
+        theirs = "" if kind == "cases" else ", with the cases that point to it,"
+        lines.append(
+            f"{ids} on more than one row of {first['file']} (first: {shown(first['key'])}, rows "
+            f"{rows}): every copy is rejected{theirs} and under a fixed budget its money goes to "
+            f"the other cases, so no share of them passes — {cause} Keep one row per {key}"
+        )
+    return lines
 
 
 def _why(upstream: pl.DataFrame, key: str) -> str:

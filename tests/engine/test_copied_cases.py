@@ -1,7 +1,8 @@
-"""Two extracts of one period put together, or a case exported twice: every copy of the case is
-rejected (engine/CONTRACT.md, Duplicate key) and under a fixed budget its money goes to the
-other cases — at any share, so `settle` fails on it (unless `--accept-rejects`), on every
-backend; and the count line of every run names its first reject and where the rest are."""
+"""Two extracts of one period put together, a case exported twice, a hospital listed twice with
+two levels: every copy is rejected (engine/CONTRACT.md, Duplicate key), with the cases of a
+hospital, and under a fixed budget their money goes to the other cases — at any share, so
+`settle` fails on it (unless `--accept-rejects`), on every backend; and the count line of every
+run names its first reject and where the rest are."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def test_a_case_twice_fails_the_run_whatever_the_share(
         "error: 2 case_ids appear on more than one row of cases.csv (first: C000005, rows 5, "
         "20001): every copy is rejected and under a fixed budget its money goes to the other "
         "cases, so no share of them passes — two extracts of one period put together, or a "
-        f"case exported twice? Keep one row per case. See {out / 'rejects.csv'}" in err
+        f"case exported twice? Keep one row per case_id. See {out / 'rejects.csv'}" in err
     ), err
     assert "Traceback" not in err and (out / "rejects.csv").exists()  # written, to inspect
     code, err = _settle(capsys, data, out, backend, "--accept-rejects")
@@ -82,4 +83,28 @@ def test_validate_says_a_case_twice_fails_settle(
     assert (
         "1 case_id appears on more than one row of cases.csv (first: C000001, rows 1, 20001)" in out
     )
-    assert "settle fails on any such row, whatever their share" in out
+    assert "settle fails on it, whatever the share" in out
+
+
+@pytest.mark.parametrize("backend", ["polars", "duckdb"])
+def test_a_hospital_listed_twice_fails_the_run_whatever_the_share(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], backend: str
+) -> None:
+    """H0008 (177 cases, 0.89% of the sample) written again with level 1: both copies and its
+    177 cases are rejected. On main the run exited 0 — a hospital paid nothing, its money
+    given to the others."""
+    data, out = _data(tmp_path), tmp_path / "out"
+    hospitals = (data / "hospitals.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    copy = next(line for line in hospitals if line.startswith("H0008,")).split(",")
+    copy[2] = "1"
+    (data / "hospitals.csv").write_text("".join(hospitals) + ",".join(copy), encoding="utf-8")
+    code, err = _settle(capsys, data, out, backend)
+    assert code == 1, err
+    assert (
+        "error: 1 hospital_id appears on more than one row of hospitals.csv (first: H0008, rows "
+        "8, 14): every copy is rejected, with the cases that point to it, and under a fixed "
+        "budget its money goes to the other cases, so no share of them passes — two lists put "
+        "together, or a hospital written twice (another level, tier?) Keep one row per "
+        "hospital_id"
+    ) in err, err
+    assert "177 cases rejected because hospital rejected in hospitals.csv" in err
