@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,6 +181,8 @@ class SqlStageRun:
         #: the stage wrote at the case grain
         self._cases: Frame | None = None
         self._case_written: set[str] = set()
+        #: definitions left out of the run, as the polars plan's (`StageRun.skip`)
+        self.skip: Set[str] = frozenset()
 
     def run(self) -> SqlStage:
         from engine.plan.sql.expressions import define
@@ -211,8 +213,8 @@ class SqlStageRun:
         return name in self._made
 
     def definitions(self) -> Iterable[ir.Definition]:
-        """The definitions this run evaluates, in order: every one of the stage."""
-        return self.stage.definitions
+        """The definitions this run evaluates, in order: the stage's, but those left out."""
+        return [d for d in self.stage.definitions if d.name not in self.skip]
 
     def result(self) -> SqlStage:
         """The stage as evaluated so far, its case table with every column of the cases again
