@@ -24,7 +24,7 @@ the same data.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -364,9 +364,9 @@ def settle(
     is refused first); the stages `earlier` holds are taken as earlier runs left them. `backend`:
     `polars` (the default), `duckdb` or `spark`, or an open database (`engine.plan.sql.backends`:
     a DuckDB with a memory limit, a Spark on the caller's SparkSession). With `written_only`,
-    the polars plan computes only the definitions that the outputs read (`definitions_written`:
-    what `drgpolicy settle` writes); the run then has no value of the others (an explanation,
-    an example, a what-if settle the whole policy)."""
+    every backend computes only the definitions that the outputs read (`definitions_written`:
+    what `drgpolicy settle` writes); the run then has no value of the others, nor checks them
+    (an explanation, an example, a what-if settle the whole policy)."""
     settings = settings or Settings()
     stages = stages_for(policy, period)
     if not any_date:
@@ -387,14 +387,14 @@ def settle(
         earlier=earlier,
         previous=previous,
     )
+    skip = left_out(stages, definitions_written(policy, stages)) if written_only else {}
     if backend == "polars":
-        written = definitions_written(policy, stages) if written_only else None
-        run_stage = _polars_stages(policy, data, settings, written)
+        run_stage = _polars_stages(policy, data, settings, skip)
     else:
         from engine.plan.sql.backends import SqlStages, open_database
 
         database = open_database(backend) if isinstance(backend, str) else backend
-        result.sql = SqlStages(policy, stages, data, settings, database)
+        result.sql = SqlStages(policy, stages, data, settings, database, skip)
         run_stage = result.sql.run
         result.backend, result.backend_version = database.name, database.version
     for stage in stages:
@@ -434,20 +434,29 @@ def _polars_stages(
     policy: ir.Policy,
     data: RunData,
     settings: Settings,
-    written: Collection[tuple[str, str]] | None = None,
+    skip: Mapping[str, Set[str]],
 ) -> Callable[[ir.Stage, Mapping[str, StageResult]], StageResult]:
-    """The polars plan (`engine.plan.polars.batch`), stage by stage; with `written` ((stage,
-    name) pairs), the definitions outside it left out."""
+    """The polars plan (`engine.plan.polars.batch`), stage by stage, each without the
+    definitions `skip` names for it (`left_out`)."""
 
     def run(stage: ir.Stage, done: Mapping[str, StageResult]) -> StageResult:
         stage_run = StageRun(policy, stage, data, done, settings)
-        if written is not None:
-            stage_run.skip = {
-                d.name for d in stage.definitions if (stage.name, d.name) not in written
-            }
+        stage_run.skip = skip.get(stage.name, frozenset())
         return stage_run.run()
 
     return run
+
+
+def left_out(
+    stages: list[ir.Stage], written: Collection[tuple[str, str]]
+) -> dict[str, frozenset[str]]:
+    """Per stage, the names of its definitions outside `written` ((stage, name) pairs:
+    `definitions_written`), which every backend leaves out (`StageRun.skip`,
+    `SqlStageRun.skip`)."""
+    return {
+        s.name: frozenset(d.name for d in s.definitions if (s.name, d.name) not in written)
+        for s in stages
+    }
 
 
 # ---- what a run refuses ---------------------------------------------------------------------

@@ -86,11 +86,14 @@ class SqlStages:
         data: RunData,
         settings: Settings,
         db: Database,
+        skip: Mapping[str, Set[str]] | None = None,
     ) -> None:
         check_lowerable(policy, stages, db.name)
         self.policy = policy
         self.settings = settings
         self.db = db
+        #: per stage, the definitions left out (`engine.run.settle.left_out`)
+        self.skip = skip or {}
         self.tables = Tables.register(db, data)
         self.done: dict[str, SqlStage] = {}
 
@@ -108,7 +111,9 @@ class SqlStages:
 
     def run(self, stage: ir.Stage, results: Mapping[str, StageResult]) -> StageResult:
         earlier = self._earlier(results)
-        sql_stage = SqlStageRun(self.policy, stage, self.tables, earlier, self.settings).run()
+        stage_run = SqlStageRun(self.policy, stage, self.tables, earlier, self.settings)
+        stage_run.skip = self.skip.get(stage.name, frozenset())
+        sql_stage = stage_run.run()
         self.done[stage.name] = sql_stage
         return to_result(self.db, self.policy, sql_stage, self.cases_on_demand)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,6 +181,8 @@ class SqlStageRun:
         #: the stage wrote at the case grain
         self._cases: Frame | None = None
         self._case_written: set[str] = set()
+        #: definitions left out of the run, as the polars plan's (`StageRun.skip`)
+        self.skip: Set[str] = frozenset()
 
     def run(self) -> SqlStage:
         from engine.plan.sql.expressions import define
@@ -198,10 +200,11 @@ class SqlStageRun:
         return [f.table for f in self.frames.values() if not self._projects_a_table(f.table)]
 
     def _projects_a_table(self, name: str) -> bool:
-        """Whether a view is a chain of projections (`_projection`) down to a table this run
-        computed: computed too, it would copy every column of that table (the settled case
-        table: some forty columns, a hundred million rows); a reader reads the columns it
-        reads and computes their new values (a few sums and rounds)."""
+        """Whether a view is a chain of projections (`_projection`, or the whole period's one
+        row brought to each row: `bring`) down to a table this run computed: computed too, it
+        would copy every column of that table (the settled case table: some forty columns, a
+        hundred million rows); a reader reads the columns it reads and computes their new
+        values (a few sums and rounds)."""
         if name not in self._views:
             return False
         while name in self._views:
@@ -211,8 +214,8 @@ class SqlStageRun:
         return name in self._made
 
     def definitions(self) -> Iterable[ir.Definition]:
-        """The definitions this run evaluates, in order: every one of the stage."""
-        return self.stage.definitions
+        """The definitions this run evaluates, in order: the stage's, but those left out."""
+        return [d for d in self.stage.definitions if d.name not in self.skip]
 
     def result(self) -> SqlStage:
         """The stage as evaluated so far, its case table with every column of the cases again
@@ -526,7 +529,13 @@ class SqlStageRun:
             query = query.join(b.table(source.table, "s"), on=on, join_type="left")
         else:
             query = query.join(b.table(source.table, "s"), join_type="cross")
-        self.replace(grain, self.create(query), [c for c in frame.columns if c not in new])
+        step = self.create(query)
+        if not keys and step.table in self._views:
+            # the whole period's one row beside each row: a projection (`_projects_a_table`:
+            # Xuancheng's split is then not a copy of its cases, 0.6 CPU-s at 1M)
+            self._projections.add(step.table)
+            self._views[step.table] = [frame.table, source.table]
+        self.replace(grain, step, [c for c in frame.columns if c not in new])
 
     def value(self, name: str, stage: str | None, grain: g.Grain) -> str:
         """A definition's value (of this or an earlier stage) as a column at `grain`."""
