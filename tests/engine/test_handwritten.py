@@ -4,6 +4,8 @@ payment (payments equal to the fen, points within 1e-9 relative), and the same s
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -108,6 +110,23 @@ def test_generated_50k_settles_the_same(policy: ir.Policy, generated: Path) -> N
     counts = hand.cases["category"].value_counts()
     assert set(counts["category"].cast(pl.String)) == set(handwritten.CLASSES)
     assert_same(engine, hand)
+
+
+def test_the_same_bits_however_the_cases_are_chunked(generated: Path, policy: ir.Policy) -> None:
+    """A float sum's last bits follow the order of its additions — the frame's chunks and polars'
+    threads (at 10M, two payments moved a fen between runs): the hand-written plan's results,
+    statements included, are the same bits from one chunk as from many."""
+    inputs = load_inputs(generated, extra=policy_fields(policy)[0], budget_names=["drg_fund"])
+    prepared = handwritten.prepare(inputs, 2024)
+    whole = prepared.cases.rechunk()
+    cuts = [i * whole.height // 16 for i in range(17)]
+    chunked = pl.concat([whole.slice(a, b - a) for a, b in itertools.pairwise(cuts)], rechunk=False)
+    assert chunked.n_chunks() == 16 and chunked.equals(whole)
+    one = handwritten.settle_prepared(dataclasses.replace(prepared, cases=whole))
+    many = handwritten.settle_prepared(dataclasses.replace(prepared, cases=chunked))
+    assert one.total_points == many.total_points and one.point_value == many.point_value
+    for made in (lambda r: r.cases, lambda r: r.reports, handwritten.hospital_statement):
+        assert made(one).equals(made(many))
 
 
 def test_payments_close_the_budget(policy: ir.Policy, generated: Path) -> None:
