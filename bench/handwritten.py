@@ -114,6 +114,14 @@ def in_order_sum(values: pl.Series) -> float:
     return float(np.sum(values.fill_null(0.0).to_numpy()))
 
 
+def grouped_mean_cost(cases: pl.DataFrame) -> float | None:
+    """The mean cost of the grouped cases (None for none), their costs summed as integer fen:
+    exact in any order (`all_avg_cost`)."""
+    grouped = cases.lazy().filter(~pl.col("ungrouped"))
+    fen, count = grouped.select(_fen(pl.col("total_cost")).sum(), pl.len()).collect().row(0)
+    return fen / 100 / count if count else None
+
+
 def fen_text(fen: pl.Expr) -> pl.Expr:
     """Integer fen as an exact 2-decimal amount: 123456 → 1234.56 (a Decimal, so the CSV text is
     exact)."""
@@ -463,9 +471,7 @@ def _case_points(
     g, h = pl.col("g"), pl.col("h")
     cost, unreasonable = pl.col("total_cost"), pl.col("unreasonable_cost")
     base, ratio, k = pl.col("base_points"), pl.col("cost_ratio"), pl.col("k")
-    grouped = cases.lazy().filter(~pl.col("ungrouped"))
-    fen, count = grouped.select(_fen(cost).sum(), pl.len()).collect().row(0)
-    all_avg_cost = fen / 100 / count if count else 0.0  # the sum in integer fen: exact
+    all_avg_cost = grouped_mean_cost(cases)
     inverse_avg = 1.0 / all_avg_cost if all_avg_cost else None
     by_cost = cost * inverse_avg * POINTS_PER_WEIGHT
     reasonable = (cost - unreasonable) * inverse_avg * POINTS_PER_WEIGHT
