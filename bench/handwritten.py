@@ -105,7 +105,7 @@ def round_half_away(value: float) -> int:
 
 def _fen(yuan: pl.Expr) -> pl.Expr:
     """An amount in yuan as whole fen (Int64)."""
-    return (yuan * 100).round().cast(pl.Int64)
+    return whole_fen(yuan).cast(pl.Int64)
 
 
 def in_order_sum(values: pl.Series) -> float:
@@ -114,11 +114,18 @@ def in_order_sum(values: pl.Series) -> float:
     return float(np.sum(values.fill_null(0.0).to_numpy()))
 
 
+def whole_fen(yuan: Any) -> Any:
+    """Amounts exact to the fen (the input contract's money) as whole numbers of fen in doubles
+    (an expression or a numpy array): their sums are exact, so the same in any order, below
+    2⁵³ fen (90 trillion yuan)."""
+    return (yuan * 100).round()
+
+
 def grouped_mean_cost(cases: pl.DataFrame) -> float | None:
-    """The mean cost of the grouped cases (None for none), their costs summed as integer fen:
+    """The mean cost of the grouped cases (None for none), their costs summed as whole fen:
     exact in any order (`all_avg_cost`)."""
     grouped = cases.lazy().filter(~pl.col("ungrouped"))
-    fen, count = grouped.select(_fen(pl.col("total_cost")).sum(), pl.len()).collect().row(0)
+    fen, count = grouped.select(whole_fen(pl.col("total_cost")).sum(), pl.len()).collect().row(0)
     return fen / 100 / count if count else None
 
 
@@ -301,15 +308,12 @@ def _cost_cv(cases: pl.DataFrame, groups: int) -> pl.DataFrame:
     variation of their cost `cv` (population standard deviation ÷ mean; null for no case), the
     same bits on every run: each group's cost summed as integer fen (exact in any order), the
     squared deviations from its mean in case order (numpy's `bincount`)."""
-    coded = cases.filter(pl.col("g").is_not_null())
-    g = coded["g"].to_numpy()
+    coded = cases.lazy().select("g", "total_cost").filter(pl.col("g").is_not_null()).collect()
+    g, cost = coded["g"].to_numpy(), coded["total_cost"].to_numpy()
     n = np.bincount(g, minlength=groups)
-    fen = np.bincount(
-        g, weights=coded.select(_fen(pl.col("total_cost"))).to_series().to_numpy(), minlength=groups
-    )
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = fen / 100 / n
-        deviation = coded["total_cost"].to_numpy() - mean[g]
+        mean = np.bincount(g, weights=whole_fen(cost), minlength=groups) / 100 / n
+        deviation = cost - mean[g]
         spread = np.sqrt(np.bincount(g, weights=deviation * deviation, minlength=groups) / n)
     return pl.DataFrame({"n": n, "cv": spread / mean}).with_columns(pl.col("cv").fill_nan(None))
 
@@ -599,9 +603,9 @@ def _hospital_reports(hospitals: pl.DataFrame, points: pl.DataFrame) -> pl.DataF
     """The reports per hospital: cases paid, the coefficient, the filed − measured gap, cost per
     point, and the horse-race rank of cost per point (lowest first) among the general hospitals
     (type 综合, or none given) of each level 2+."""
-    # per hospital (row h) in case order, the same bits on every run (cost as integer fen)
+    # per hospital (row h) in case order, the same bits on every run (cost as whole fen)
     h, size = points["h"].to_numpy(), hospitals.height
-    fen = points.select(_fen(pl.col("total_cost"))).to_series().to_numpy()
+    fen = whole_fen(points["total_cost"].to_numpy())
     per_hospital = pl.DataFrame(
         {
             "cases_paid": np.bincount(h, minlength=size).astype(np.float64),

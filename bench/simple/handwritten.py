@@ -142,7 +142,12 @@ def in_order_sums(keys: pl.Series, values: pl.Series, size: int) -> np.ndarray:
 def coefficients(prepared: Prepared, cases: pl.DataFrame) -> pl.Series:
     """Per hospital row: 80% of its level's mean cost ratio of normal cases + 20% of its own
     (its level's where it has no normal case)."""
-    normal = cases.filter((pl.col("category") == "normal") & pl.col("cost_ratio").is_not_null())
+    normal = (
+        cases.lazy()
+        .filter((pl.col("category") == "normal") & pl.col("cost_ratio").is_not_null())
+        .select("level", "h", "cost_ratio")
+        .collect()
+    )
     levels = prepared.hospitals["level"]
     means = {}
     for key, size in (("level", int(levels.max() or 0) + 1), ("h", len(levels))):
