@@ -108,12 +108,6 @@ def _fen(yuan: pl.Expr) -> pl.Expr:
     return whole_fen(yuan).cast(pl.Int64)
 
 
-def in_order_sum(values: pl.Series) -> float:
-    """The sum of `values` (nulls as 0) in their order, by numpy's pairwise sum: the same bits
-    however polars' threads or the frame's chunks would split it."""
-    return float(np.sum(values.fill_null(0.0).to_numpy()))
-
-
 def whole_fen(yuan: Any) -> Any:
     """Amounts exact to the fen (the input contract's money) as whole numbers of fen in doubles
     (an expression or a numpy array): their sums are exact, so the same in any order, below
@@ -270,7 +264,9 @@ def settle_prepared(prepared: Prepared) -> Result:
     groups = _groups(prepared.groups, prepared.cases)
     points = _case_points(prepared.cases, groups, hospitals)
     period_fund = prepared.fund * MONTHS_PER_YEAR * (1.0 / 12)  # drg_fund × 12 / 12
-    total_points = in_order_sum(points["settled_points"])
+    weights = points["settled_points"].fill_null(0.0).to_numpy()
+    # in case order (numpy's pairwise sum): the same bits however polars would split the sum
+    total_points = float(np.sum(weights))
     point_value = div_float(period_fund, total_points)
     payable = total_points * point_value if point_value is not None else None
     case_table = points.select(
@@ -284,7 +280,7 @@ def settle_prepared(prepared: Prepared) -> Result:
         "coefficient",
         "settled_points",
         point_value=pl.lit(point_value, dtype=pl.Float64),
-        payment=_allocate(points["settled_points"], payable),
+        payment=_allocate(weights, total_points, payable),
         patient_paid=_fen(pl.col("patient_paid")),
     ).with_columns(
         # 基金支付 = 应付 − 个人负担 (the fund pays the payable amount less what the patient paid)
@@ -565,12 +561,11 @@ def _case_points(
     )
 
 
-def _allocate(settled_points: pl.Series, payable: float | None) -> pl.Series:
-    """Payments in fen: the payable total split by settled points, exact to the fen (floors,
-    then one fen each to the largest remainders, ties to the earlier case). The fen left over
-    are found by a selection (numpy's partition), not a sort of every case."""
-    weights = settled_points.fill_null(0.0).to_numpy()
-    weight_sum = in_order_sum(settled_points)
+def _allocate(weights: np.ndarray, weight_sum: float, payable: float | None) -> pl.Series:
+    """Payments in fen: the payable total split by `weights` (the settled points, a missing
+    one 0; `weight_sum` their sum), exact to the fen (floors, then one fen each to the largest
+    remainders, ties to the earlier case). The fen left over are found by a selection (numpy's
+    partition), not a sort of every case."""
     if payable is None or weight_sum <= 0:
         return pl.Series("payment", np.zeros(len(weights), dtype=np.int64))
     total = round_half_away(payable * 100)
