@@ -13,7 +13,7 @@ It follows the project's money rule (`README.md`, "Money"): a division `a / b` i
 relative tolerance of 1e-14, and the budget is split to the fen by largest remainders, ties to
 the smaller case id. Its results are the same bits on every run: a float sum's last bits depend on
 the order of its additions, which polars' threads and the frame's chunks set, so costs (exact to
-the fen by the input contract) are summed as integer fen, and other sums (points, the squared
+the fen by the input contract) are summed as whole fen (exact), and other sums (points, the squared
 deviations of a group's costs) in case order by numpy.
 
     inputs = load_inputs(Path("sample"), budget_names=["drg_fund"])
@@ -302,7 +302,7 @@ def settle_prepared(prepared: Prepared) -> Result:
 def _cost_cv(cases: pl.DataFrame, groups: int) -> pl.DataFrame:
     """Per catalog group (row g, `groups` of them): its cases `n` and the coefficient of
     variation of their cost `cv` (population standard deviation ÷ mean; null for no case), the
-    same bits on every run: each group's cost summed as integer fen (exact in any order), the
+    same bits on every run: each group's cost summed as whole fen (exact in any order), the
     squared deviations from its mean in case order (numpy's `bincount`)."""
     coded = cases.lazy().select("g", "total_cost").filter(pl.col("g").is_not_null()).collect()
     g, cost = coded["g"].to_numpy(), coded["total_cost"].to_numpy()

@@ -9,7 +9,7 @@ point value and payments), values of a group, hospital or month reaching a case 
 The money rule is the project's (`bench/handwritten.py`): a division as × reciprocal, a
 comparison within the 1e-14 relative tolerance, rounding half away from zero after it. The
 results are the same bits on every run: sums of floats in case order (numpy's `bincount`, or a
-list's sum per group), costs as integer fen — not in the order polars' threads take them.
+list's sum per group), costs as whole fen (exact) — not in the order polars' threads take them.
 
     prepared = prepare(load_inputs(Path("sample"), budget_names=["drg_fund"]), 2024)
     result = settle_prepared(prepared)      # .cases, .hospitals
