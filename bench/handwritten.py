@@ -11,7 +11,10 @@ the data.
 It follows the project's money rule (`README.md`, "Money"): a division `a / b` is computed as
 `a × (1 / b)` (and gives null when `b` is 0), a rounding step rounds half away from zero after a
 relative tolerance of 1e-14, and the budget is split to the fen by largest remainders, ties to
-the smaller case id.
+the smaller case id. Its results are the same bits on every run: a float sum's last bits depend on
+the order of its additions, which polars' threads and the frame's chunks set, so costs (exact to
+the fen by the input contract) are summed as whole fen (exact), and other sums (points, the squared
+deviations of a group's costs) in case order by numpy.
 
     inputs = load_inputs(Path("sample"), budget_names=["drg_fund"])
     result = settle(inputs, 2024)
@@ -102,7 +105,22 @@ def round_half_away(value: float) -> int:
 
 def _fen(yuan: pl.Expr) -> pl.Expr:
     """An amount in yuan as whole fen (Int64)."""
-    return (yuan * 100).round().cast(pl.Int64)
+    return whole_fen(yuan).cast(pl.Int64)
+
+
+def whole_fen(yuan: Any) -> Any:
+    """Amounts exact to the fen (the input contract's money) as whole numbers of fen in doubles
+    (an expression or a numpy array): their sums are exact, so the same in any order, below
+    2⁵³ fen (90 trillion yuan)."""
+    return (yuan * 100).round()
+
+
+def grouped_mean_cost(cases: pl.DataFrame) -> float | None:
+    """The mean cost of the grouped cases (None for none), their costs summed as whole fen:
+    exact in any order (`all_avg_cost`)."""
+    grouped = cases.lazy().filter(~pl.col("ungrouped"))
+    fen, count = grouped.select(whole_fen(pl.col("total_cost")).sum(), pl.len()).collect().row(0)
+    return fen / 100 / count if count else None
 
 
 def fen_text(fen: pl.Expr) -> pl.Expr:
@@ -246,7 +264,9 @@ def settle_prepared(prepared: Prepared) -> Result:
     groups = _groups(prepared.groups, prepared.cases)
     points = _case_points(prepared.cases, groups, hospitals)
     period_fund = prepared.fund * MONTHS_PER_YEAR * (1.0 / 12)  # drg_fund × 12 / 12
-    total_points = float(points["settled_points"].sum())
+    weights = points["settled_points"].fill_null(0.0).to_numpy()
+    # in case order (numpy's pairwise sum): the same bits however polars would split the sum
+    total_points = float(np.sum(weights))
     point_value = div_float(period_fund, total_points)
     payable = total_points * point_value if point_value is not None else None
     case_table = points.select(
@@ -260,7 +280,7 @@ def settle_prepared(prepared: Prepared) -> Result:
         "coefficient",
         "settled_points",
         point_value=pl.lit(point_value, dtype=pl.Float64),
-        payment=_allocate(points["settled_points"], payable),
+        payment=_allocate(weights, total_points, payable),
         patient_paid=_fen(pl.col("patient_paid")),
     ).with_columns(
         # 基金支付 = 应付 − 个人负担 (the fund pays the payable amount less what the patient paid)
@@ -279,21 +299,35 @@ def settle_prepared(prepared: Prepared) -> Result:
     )
 
 
+def _cost_cv(cases: pl.DataFrame, groups: int) -> pl.DataFrame:
+    """Per catalog group (row g, `groups` of them): its cases `n` and the coefficient of
+    variation of their cost `cv` (population standard deviation ÷ mean; null for no case), the
+    same bits on every run: each group's cost summed as whole fen (exact in any order), the
+    squared deviations from its mean in case order (numpy's `bincount`)."""
+    coded = cases.lazy().select("g", "total_cost").filter(pl.col("g").is_not_null()).collect()
+    g, cost = coded["g"].to_numpy(), coded["total_cost"].to_numpy()
+    n = np.bincount(g, minlength=groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(g, weights=whole_fen(cost), minlength=groups) / 100 / n
+        deviation = cost - mean[g]
+        spread = np.sqrt(np.bincount(g, weights=deviation * deviation, minlength=groups) / n)
+    return pl.DataFrame({"n": n, "cv": spread / mean}).with_columns(pl.col("cv").fill_nan(None))
+
+
 def _groups(catalog: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
     """Per catalog group (row g): base points, benchmark cost, stable or not."""
-    cost = pl.col("total_cost")
-    stats = (
-        cases.lazy()
-        .filter(pl.col("g").is_not_null())
-        .group_by("g")
-        .agg(n=pl.len(), cv=cost.std(ddof=0) / cost.mean())
-    )
-    n = pl.col("n").fill_null(0)
+    n = pl.col("n")
     return (
-        catalog.lazy()
-        .select(base_points=pl.col("weight") * POINTS_PER_WEIGHT, benchmark=pl.col("avg_cost"))
-        .with_row_index("g")
-        .join(stats, on="g", how="left", maintain_order="left")
+        pl.concat(
+            [
+                catalog.select(
+                    base_points=pl.col("weight") * POINTS_PER_WEIGHT, benchmark=pl.col("avg_cost")
+                ),
+                _cost_cv(cases, catalog.height),
+            ],
+            how="horizontal",
+        )
+        .lazy()
         .select(
             "base_points",
             "benchmark",
@@ -437,8 +471,7 @@ def _case_points(
     g, h = pl.col("g"), pl.col("h")
     cost, unreasonable = pl.col("total_cost"), pl.col("unreasonable_cost")
     base, ratio, k = pl.col("base_points"), pl.col("cost_ratio"), pl.col("k")
-    grouped_cost = pl.col("total_cost").filter(~pl.col("ungrouped"))
-    all_avg_cost = float(cases.lazy().select(grouped_cost.mean()).collect().item() or 0.0)
+    all_avg_cost = grouped_mean_cost(cases)
     inverse_avg = 1.0 / all_avg_cost if all_avg_cost else None
     by_cost = cost * inverse_avg * POINTS_PER_WEIGHT
     reasonable = (cost - unreasonable) * inverse_avg * POINTS_PER_WEIGHT
@@ -528,12 +561,11 @@ def _case_points(
     )
 
 
-def _allocate(settled_points: pl.Series, payable: float | None) -> pl.Series:
-    """Payments in fen: the payable total split by settled points, exact to the fen (floors,
-    then one fen each to the largest remainders, ties to the earlier case). The fen left over
-    are found by a selection (numpy's partition), not a sort of every case."""
-    weights = settled_points.fill_null(0.0).to_numpy()
-    weight_sum = float(settled_points.fill_null(0.0).sum())
+def _allocate(weights: np.ndarray, weight_sum: float, payable: float | None) -> pl.Series:
+    """Payments in fen: the payable total split by `weights` (the settled points, a missing
+    one 0; `weight_sum` their sum), exact to the fen (floors, then one fen each to the largest
+    remainders, ties to the earlier case). The fen left over are found by a selection (numpy's
+    partition), not a sort of every case."""
     if payable is None or weight_sum <= 0:
         return pl.Series("payment", np.zeros(len(weights), dtype=np.int64))
     total = round_half_away(payable * 100)
@@ -566,21 +598,19 @@ def _hospital_reports(hospitals: pl.DataFrame, points: pl.DataFrame) -> pl.DataF
     """The reports per hospital: cases paid, the coefficient, the filed − measured gap, cost per
     point, and the horse-race rank of cost per point (lowest first) among the general hospitals
     (type 综合, or none given) of each level 2+."""
-    per_hospital = (  # the sums first, the division after (inside `agg` it is slow)
-        points.lazy()
-        .group_by("h")
-        .agg(
-            cases_paid=pl.len().cast(pl.Float64),
-            cost=pl.col("total_cost").sum(),
-            points=pl.col("case_points").sum(),
-        )
-        .select("h", "cases_paid", cost_per_point=div(pl.col("cost"), pl.col("points")))
-        .collect()
+    # per hospital (row h) in case order, the same bits on every run (cost as whole fen)
+    h, size = points["h"].to_numpy(), hospitals.height
+    fen = whole_fen(points["total_cost"].to_numpy())
+    per_hospital = pl.DataFrame(
+        {
+            "cases_paid": np.bincount(h, minlength=size).astype(np.float64),
+            "cost": np.bincount(h, weights=fen, minlength=size) / 100,
+            "points": np.bincount(h, weights=points["case_points"].fill_null(0.0), minlength=size),
+        }
     )
     reports = (
-        hospitals.with_row_index("h")
-        .join(per_hospital, on="h", how="left", maintain_order="left")
-        .with_columns(pl.col("cases_paid").fill_null(0.0))
+        pl.concat([hospitals.with_row_index("h"), per_hospital], how="horizontal")
+        .with_columns(cost_per_point=div(pl.col("cost"), pl.col("points")))
         .rename({"hospital_coefficient": "hospital_coefficient_used"})
     )
     race = (
@@ -612,7 +642,7 @@ def _totals() -> list[pl.Expr]:
     return [
         pl.len().alias("cases"),
         pl.col("total_cost").sum(),
-        pl.col("settled_points").sum(),
+        pl.col("settled_points").implode().list.sum(),  # in case order: the same bits every run
         pl.col("payment").sum(),
         pl.col("patient_paid").sum(),
         pl.col("fund_payment").sum(),

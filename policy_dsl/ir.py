@@ -8,6 +8,7 @@ every stage that needs them, so a stage can be evaluated on its own.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -521,7 +522,15 @@ def walk(node: Any) -> Iterator[Model]:
             stack.extend(reversed(item))
         elif isinstance(item, Model):
             yield item
-            stack.extend(getattr(item, name) for name in reversed(type(item).model_fields))
+            stack.extend(getattr(item, name) for name in reversed(field_names(type(item))))
+
+
+@functools.cache
+def field_names(kind: type[Model]) -> tuple[str, ...]:
+    """A model's field names in order (`walk`, the passes over the IR): pydantic's
+    `model_fields` of a class is a property, 1.4 µs a read against 0.13 µs here, and a settle's
+    passes over the IR read it thousands of times."""
+    return tuple(kind.model_fields)
 
 
 def contains(node: Any, kinds: type | tuple[type, ...]) -> bool:

@@ -7,7 +7,9 @@ would write it for this one policy. Keys are integers made once on load (`prepar
 settlement is three lazy queries over the cases (points; the coefficients' means; the monthly
 point value and payments), values of a group, hospital or month reaching a case by `gather`.
 The money rule is the project's (`bench/handwritten.py`): a division as × reciprocal, a
-comparison within the 1e-14 relative tolerance, rounding half away from zero after it.
+comparison within the 1e-14 relative tolerance, rounding half away from zero after it. The
+results are the same bits on every run: sums of floats in case order (numpy's `bincount`, or a
+list's sum per group), costs as whole fen (exact) — not in the order polars' threads take them.
 
     prepared = prepare(load_inputs(Path("sample"), budget_names=["drg_fund"]), 2024)
     result = settle_prepared(prepared)      # .cases, .hospitals
@@ -18,9 +20,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
-from bench.handwritten import TOLERANCE, at_most, coded_cases, div, high_ratio_k
+from bench.handwritten import (
+    TOLERANCE,
+    at_most,
+    coded_cases,
+    div,
+    grouped_mean_cost,
+    high_ratio_k,
+)
 from engine.inputs.contract import Inputs
 
 POLICY = Path(__file__).with_name("simple.policy")
@@ -80,9 +90,8 @@ def case_points(prepared: Prepared) -> pl.LazyFrame:
     cases, groups = prepared.cases, prepared.groups
     g = pl.col("g")
     base, ratio, k, cost = (pl.col(c) for c in ("base_points", "cost_ratio", "k", "total_cost"))
-    grouped_cost = pl.col("total_cost").filter(~pl.col("ungrouped"))
-    all_avg_cost = cases.lazy().select(grouped_cost.mean()).collect().item()
-    inverse = 1.0 / all_avg_cost if isinstance(all_avg_cost, float) and all_avg_cost else None
+    all_avg_cost = grouped_mean_cost(cases)
+    inverse = 1.0 / all_avg_cost if all_avg_cost else None
     category = (
         pl.when(pl.col("ungrouped"))
         .then(_category("ungrouped"))
@@ -125,22 +134,30 @@ def case_points(prepared: Prepared) -> pl.LazyFrame:
     )
 
 
+def in_order_sums(keys: pl.Series, values: pl.Series, size: int) -> np.ndarray:
+    """Per key (an integer below `size`), the sum of its `values` (nulls as 0) in case order."""
+    return np.bincount(keys.to_numpy(), weights=values.fill_null(0.0).to_numpy(), minlength=size)
+
+
 def coefficients(prepared: Prepared, cases: pl.DataFrame) -> pl.Series:
     """Per hospital row: 80% of its level's mean cost ratio of normal cases + 20% of its own
     (its level's where it has no normal case)."""
-    normal = cases.lazy().filter(pl.col("category") == "normal")
-    level_mean = normal.group_by("level").agg(level_mean=pl.col("cost_ratio").mean())
-    hospital_mean = normal.group_by("h").agg(hospital_mean=pl.col("cost_ratio").mean())
-    own = pl.col("hospital_mean").fill_null(pl.col("level_mean"))
-    return (
-        prepared.hospitals.lazy()
-        .select("level")
-        .with_row_index("h")
-        .join(level_mean, on="level", how="left", maintain_order="left")
-        .join(hospital_mean, on="h", how="left", maintain_order="left")
-        .select(coefficient=pl.col("level_mean") * LEVEL_SHARE + own * HOSPITAL_SHARE)
-        .collect()["coefficient"]
+    normal = (
+        cases.lazy()
+        .filter((pl.col("category") == "normal") & pl.col("cost_ratio").is_not_null())
+        .select("level", "h", "cost_ratio")
+        .collect()
     )
+    levels = prepared.hospitals["level"]
+    means = {}
+    for key, size in (("level", int(levels.max() or 0) + 1), ("h", len(levels))):
+        ratios = in_order_sums(normal[key], normal["cost_ratio"], size)
+        count = np.bincount(normal[key].to_numpy(), minlength=size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[key] = pl.Series(ratios / count).fill_nan(None)
+    level_mean = means["level"].gather(levels)
+    own = means["h"].fill_null(level_mean)
+    return (level_mean * LEVEL_SHARE + own * HOSPITAL_SHARE).alias("coefficient")
 
 
 def round_fen(yuan: pl.Expr) -> pl.Expr:
@@ -168,13 +185,11 @@ def settle_prepared(prepared: Prepared) -> Result:
     )
     settled = settled.with_columns(settled_points=pl.col("case_points") * pl.col("coefficient"))
     month_fund = prepared.fund * (1.0 / MONTHS)
-    month_points = settled.group_by("m").agg(total=pl.col("settled_points").sum())
+    months = settled.select("m", "settled_points").collect()
     point_value = (
-        pl.DataFrame({"m": range(MONTHS)}, schema={"m": pl.UInt32})
-        .lazy()
-        .join(month_points, on="m", how="left", maintain_order="left")
+        pl.DataFrame({"total": in_order_sums(months["m"], months["settled_points"], MONTHS)})
         .select(point_value=div(pl.lit(month_fund), pl.col("total")))
-        .collect()["point_value"]
+        .to_series()
     )
     cases = (
         settled.with_columns(point_value=pl.lit(point_value).gather(pl.col("m")))
@@ -201,7 +216,9 @@ def hospital_totals(cases: pl.DataFrame) -> pl.DataFrame:
     return (
         cases.group_by("hospital_id")
         .agg(
-            hospital_payment=pl.col("payment").sum(), hospital_points=pl.col("settled_points").sum()
+            hospital_payment=pl.col("payment").sum(),
+            # in case order: the same bits on every run
+            hospital_points=pl.col("settled_points").implode().list.sum(),
         )
         .sort("hospital_id")
     )

@@ -649,7 +649,7 @@ def aggregates_in(node: Any) -> Any:
     if isinstance(node, ir.Aggregate):
         yield node
     elif isinstance(node, ir.Model):
-        for name in type(node).model_fields:
+        for name in ir.field_names(type(node)):
             yield from aggregates_in(getattr(node, name))
     elif isinstance(node, list):
         for item in node:
