@@ -70,7 +70,7 @@ def prefetch_aggregates(compiler: Compiler, node: Any, *, kept: bool = False) ->
         compiler.replace(compiler.frame().with_columns(literals))
     elif new_frame:
         carried = [c for c in closure_columns(compiler.grain) if c not in keys]
-        frame = _group(compiler, cases, keys, reduced, carried, streamed=rows.orderless)
+        frame = _group(compiler, cases, keys, reduced, carried, streamed=rows.streams)
         closure = closure_columns(compiler.grain)
         compiler.run.add(
             compiler.grain,
@@ -257,7 +257,7 @@ def _grouped_onto(
         return keys_mod.bring_coded(codes, compiler.frame(), result, keys, values)
     added = rows.added(compiler, frame, keys)
     reduced = [made().alias(alias) for made, alias in pending]
-    result = _group(compiler, added, keys, reduced, streamed=rows.orderless)
+    result = _group(compiler, added, keys, reduced, streamed=rows.streams)
     return keys_mod.bring_values(codes, compiler.frame(), result, keys, values)
 
 
@@ -299,6 +299,14 @@ class RowValues:
     tallies: list[Reduced | None] = field(default_factory=list)
     #: the `where` of each count that has one, tallied per group
     taken: dict[str, pl.Expr] = field(default_factory=dict)
+
+    @property
+    def streams(self) -> bool:
+        """Whether the group-by runs on the streaming engine (`keys.group_rows`): where no
+        aggregate adds doubles (`orderless`) and none counts different values — polars'
+        in-memory `n_unique` of millions of values per group costs a third to three fifths of
+        the streaming engine's (10M cases by tier: 0.67 against 1.70 s CPU; docs/speed.md)."""
+        return self.orderless and not self.counted
 
     def reduce(self, node: ir.Aggregate, arg: pl.Expr | None, where: pl.Expr | None) -> Reduced:
         """One aggregate over a group (sums and means exact, the same in every backend: see

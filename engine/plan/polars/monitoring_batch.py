@@ -101,18 +101,22 @@ class _Cube:
 
 def _cube(run: StageRun, rolled: dict[str, ir.Aggregate]) -> _Cube:
     inner = Compiler(run, CASE)
-    exprs: list[pl.Expr] = []
+    #: each part, named, by its expression: a part several aggregates have (the sum of
+    #: `total_cost` of its mean and of its sum, the rows of each share) is computed once
+    made: dict[str, pl.Expr] = {}
     parts: dict[str, tuple[str, list[str]]] = {}
     for key, agg in rolled.items():
         where = inner.expr(agg.where) if agg.where is not None else None
         arg = inner.expr(agg.arg) if agg.arg is not None else None
         columns = []
         for part in _parts(agg.fn, arg, where):
-            columns.append(f"__cube{len(exprs)}")
-            exprs.append(part.alias(columns[-1]))
+            named = made.setdefault(
+                part.meta.serialize(format="json"), part.alias(f"__cube{len(made)}")
+            )
+            columns.append(named.meta.output_name())
         parts[key] = (agg.fn, columns)
     cases = run.frame(CASE)
-    frame = keys_mod.group_rows(run.data.codes, cases, CUBE, exprs)
+    frame = keys_mod.group_rows(run.data.codes, cases, CUBE, list(made.values()))
     hospitals = run.data.hospitals.select("hospital_id", "level", "tier")
     return _Cube(frame.join(hospitals, on="hospital_id", how="left"), parts)
 
