@@ -48,7 +48,7 @@ from engine.run.summary import (
     rejected_because_lines,
     stage_rows,
 )
-from engine.run.table_files import FORMATS
+from engine.run.table_files import FORMATS, place
 from policy_dsl import ir
 from policy_dsl.errors import PolicyError
 from policy_dsl.versions import InForce, city_folders, in_force, load_city
@@ -469,7 +469,7 @@ def _settle_job(
     print(
         f"{job.file}: {counts['read']} case rows read = {counts['settled']} settled + "
         f"{counts['rejected']} rejected + {counts['outside_period']} outside {period.label}"
-        + first_reject(case_rejects(result), args.out / job.folder / "rejects.csv"),
+        + first_reject(case_rejects(result), rejects_place(job, result, args)),
         file=sys.stderr,
     )
     for kind in ("deductions", "assessments"):
@@ -569,7 +569,7 @@ def report_rejects(
     rejects them all) stops the run where the score is read (`engine.inputs.supervision`)."""
     for line in rejected_because_lines(result.inputs):
         print(f"{job.file}: {line}", file=sys.stderr)
-    rejects = args.out / job.folder / "rejects.csv"
+    rejects = rejects_place(job, result, args)
     counts = result.rows
     share = counts["rejected"] / max(counts["read"], 1)
     problems = []
@@ -579,7 +579,10 @@ def report_rejects(
             f"more than --max-reject-share {args.max_reject_share:.2%}: under a fixed budget "
             f"their money went to the other cases. See {rejects}"
         )
-    problems += [f"{words}. See {rejects}" for words in copied_keys(result.inputs.rejects)]
+    copies = copied_keys(result.inputs)
+    problems += [f"{words}. See {rejects}" for words in copies.failing]
+    for words in copies.noted:
+        print(f"{job.file}: note: {words}. See {rejects}", file=sys.stderr)
     if rejected := manifest["rows"].get("deductions", {}).get("rejected", 0):
         rows = "1 row" if rejected == 1 else f"{rejected} rows"
         problems.append(
@@ -596,6 +599,11 @@ def report_rejects(
                 file=sys.stderr,
             )
     return bool(problems) and not args.accept_rejects
+
+
+def rejects_place(job: Job, result: Settlement, args: argparse.Namespace) -> Path:
+    """Where the run's rejects are: `rejects.csv`, `rejects.parquet` or the workbook's sheet."""
+    return args.out / job.folder / place("rejects", args.format, result.policy, args.labels)
 
 
 def case_rejects(result: Settlement) -> pl.DataFrame:

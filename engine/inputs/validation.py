@@ -114,9 +114,9 @@ def validate_folder(
             refused.append(exc.message)
         refused += before_settling(policy, inputs, period, notes)
     notes += coverage(inputs, [f.name for f in figures])
-    notes += [
-        f"{words}: settle fails on it, whatever the share" for words in copied_keys(inputs.rejects)
-    ]
+    copies = copied_keys(inputs)
+    notes += [f"{words}: settle fails on it, whatever the share" for words in copies.failing]
+    notes += copies.noted
     return Findings(
         folder,
         files=file_counts(inputs),

@@ -3,6 +3,7 @@ one row per hospital level — what `make demo` prints."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -164,36 +165,78 @@ COPIED = {
 }
 
 
-def copied_keys(rejects: pl.DataFrame) -> list[str]:
-    """The words for the keys found on more than one row of the case, hospital or group file,
-    among `rejects` (every copy is rejected: `engine.inputs.contract`), one line per file. A
-    case exported twice, two extracts of one period put together, or a hospital listed twice
-    with two levels (its cases rejected with it) is no share of bad rows to let pass: under a
-    fixed budget the others are paid their money, so `settle` fails on any (like a rejected
-    deduction)."""
-    lines = []
+@dataclass(frozen=True)
+class Copies:
+    """The keys found on more than one row of the case, hospital or group file (every copy is
+    rejected: `engine.inputs.contract`), one line per file: `failing` where money moved, `noted`
+    where it did not (a hospital or group copied that no case of the data points to)."""
+
+    failing: list[str]
+    noted: list[str]
+
+
+def copied_keys(inputs: Inputs) -> Copies:
+    """The copied keys among `inputs.rejects` (`Copies`). A case exported twice, two extracts of
+    one period put together, or a hospital listed twice with two levels (its cases rejected
+    with it) is no share of bad rows to let pass: the case is paid in no period, and under a
+    fixed budget its period's money goes to the other cases, so `settle` fails on any (like a
+    rejected deduction). A copied hospital or group no case points to moves no money: said,
+    not failed."""
+    copies = Copies([], [])
+    rejected_because = inputs.rejected_because()
     for kind, cause in COPIED.items():
         key = key_field(kind)  # type: ignore[arg-type]
-        copies = (
-            rejects.filter(pl.col("file").str.starts_with(f"{kind}."))
+        found = (
+            inputs.rejects.filter(pl.col("file").str.starts_with(f"{kind}."))
             .filter(pl.col("key").is_not_null() & (pl.col("key") != ""))
             .group_by("key")
             .agg(pl.col("row").sort(), pl.col("file").first())
             .filter(pl.col("row").list.len() > 1)
             .sort(pl.col("row").list.first())
         )
-        if not copies.height:
+        if not found.height:
             continue
-        first = copies.row(0, named=True)
-        rows = ", ".join(map(str, first["row"][:10])) + (", …" if len(first["row"]) > 10 else "")
-        ids = f"1 {key} appears" if copies.height == 1 else f"{copies.height} {key}s appear"
-        theirs = "" if kind == "cases" else ", with the cases that point to it,"
-        lines.append(
-            f"{ids} on more than one row of {first['file']} (first: {shown(first['key'])}, rows "
-            f"{rows}): every copy is rejected{theirs} and under a fixed budget its money goes to "
-            f"the other cases, so no share of them passes — {cause} Keep one row per {key}"
+        file = found["file"][0]
+        pointed = {
+            upstream
+            for said, keys in rejected_because.items()
+            if said.endswith(f" rejected in {file}")
+            for upstream in keys
+        }
+        used = found if kind == "cases" else found.filter(pl.col("key").is_in(list(pointed)))
+        unused = found.filter(~pl.col("key").is_in(used["key"].to_list()))
+        if used.height:
+            copies.failing.append(_copied(used, kind, key, cause))
+        if unused.height:
+            copies.noted.append(_copied(unused, kind, key, None))
+    return copies
+
+
+def _copied(found: pl.DataFrame, kind: str, key: str, cause: str | None) -> str:
+    """The words for the copied keys `found` of one file: how many, the first and its rows,
+    what it did to the money and its likely `cause` (None: no money moved)."""
+    first = found.row(0, named=True)
+    rows = ", ".join(map(str, first["row"][:10])) + (", …" if len(first["row"]) > 10 else "")
+    ids = f"1 {key} appears" if found.height == 1 else f"{found.height} {key}s appear"
+    said = (
+        f"{ids} on more than one row of {first['file']} (first: {shown(first['key'])}, rows {rows})"
+    )
+    if cause is None:
+        return (
+            f"{said}: every copy is rejected; no case of the data points to it, so no money "
+            f"moved. Keep one row per {key}"
         )
-    return lines
+    if kind == "cases":
+        moved = (
+            "every copy is rejected, so the case is paid in no period and under a fixed budget "
+            "its period's money goes to the other cases"
+        )
+    else:
+        moved = (
+            "every copy is rejected, with the cases that point to it, and under a fixed budget "
+            "their money goes to the other cases"
+        )
+    return f"{said}: {moved}, so no share of them passes — {cause} Keep one row per {key}"
 
 
 def _why(upstream: pl.DataFrame, key: str) -> str:

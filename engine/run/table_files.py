@@ -102,7 +102,7 @@ def write_tables(
         table = csv_frame(frame.rechunk().lazy(), money_columns)
         if labels == "zh":
             table, headers = in_chinese(table, policy)
-            written.headers[_place(name, fmt, policy)] = headers
+            written.headers[place(name, fmt, policy)] = headers
         shown[name] = table
     if fmt == "xlsx":
         sheets = {_sheet(name, policy, labels): table.collect() for name, table in shown.items()}
@@ -119,9 +119,9 @@ def write_tables(
     return written
 
 
-def _place(name: str, fmt: str, policy: ir.Policy) -> str:
-    """Where a table is: its file, or `settlement.xlsx#<sheet>`."""
-    return f"{WORKBOOK}#{_sheet(name, policy, 'zh')}" if fmt == "xlsx" else f"{name}.{fmt}"
+def place(name: str, fmt: str, policy: ir.Policy, labels: str = "zh") -> str:
+    """Where a table is: its file, or `settlement.xlsx#<sheet>` (the sheet named in `labels`)."""
+    return f"{WORKBOOK}#{_sheet(name, policy, labels)}" if fmt == "xlsx" else f"{name}.{fmt}"
 
 
 def _sheet(name: str, policy: ir.Policy, labels: str) -> str:

@@ -50,8 +50,9 @@ def test_a_case_twice_fails_the_run_whatever_the_share(
     assert code == 1, err
     assert (
         "error: 2 case_ids appear on more than one row of cases.csv (first: C000005, rows 5, "
-        "20001): every copy is rejected and under a fixed budget its money goes to the other "
-        "cases, so no share of them passes — two extracts of one period put together, or a "
+        "20001): every copy is rejected, so the case is paid in no period and under a fixed "
+        "budget its period's money goes to the other cases, so no share of them passes — two "
+        "extracts of one period put together, or a "
         f"case exported twice? Keep one row per case_id. See {out / 'rejects.csv'}" in err
     ), err
     assert "Traceback" not in err and (out / "rejects.csv").exists()  # written, to inspect
@@ -103,8 +104,43 @@ def test_a_hospital_listed_twice_fails_the_run_whatever_the_share(
     assert (
         "error: 1 hospital_id appears on more than one row of hospitals.csv (first: H0008, rows "
         "8, 14): every copy is rejected, with the cases that point to it, and under a fixed "
-        "budget its money goes to the other cases, so no share of them passes — two lists put "
+        "budget their money goes to the other cases, so no share of them passes — two lists put "
         "together, or a hospital written twice (another level, tier?) Keep one row per "
         "hospital_id"
     ) in err, err
     assert "177 cases rejected because hospital rejected in hospitals.csv" in err
+
+
+def test_a_group_listed_twice_that_no_case_has_is_said_not_failed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A group written twice in groups.csv that no case of the data has moves no money: the run
+    settles (exit 0, every output as without it) and says so (review rev32, finding 1)."""
+    data, out = _data(tmp_path), tmp_path / "out"
+    groups = (data / "groups.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    unused = groups[1].split(",")
+    unused[0] = "ZZ99"
+    groups += [",".join(unused)] * 2
+    (data / "groups.csv").write_text("".join(groups), encoding="utf-8")
+    code, err = _settle(capsys, data, out, "polars")
+    assert code == 0, err
+    assert (
+        "note: 1 drg_code appears on more than one row of groups.csv (first: ZZ99, rows "
+        f"{len(groups) - 2}, {len(groups) - 1}): every copy is rejected; no case of the data "
+        "points to it, so no money moved. Keep one row per drg_code"
+    ) in err, err
+    assert "error" not in err
+
+
+def test_the_words_name_the_rejects_file_the_run_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --format parquet the rejects are rejects.parquet: the words send the reader there
+    (review rev32, finding 2: they named rejects.csv, which the run did not write)."""
+    data, out = _data(tmp_path, 2), tmp_path / "out"
+    code, err = _settle(capsys, data, out, "polars", "--format", "parquet")
+    assert code == 1, err
+    assert (out / "rejects.parquet").exists() and not (out / "rejects.csv").exists()
+    assert f"(every one in {out / 'rejects.parquet'})" in err, err
+    assert f"Keep one row per case_id. See {out / 'rejects.parquet'}" in err, err
+    assert "rejects.csv" not in err
