@@ -15,6 +15,14 @@ def _filtered() -> bool:
     return spark_runner._STOP_SAID_ONCE in logging.getLogger().filters
 
 
+@pytest.fixture(autouse=True)
+def _root_logger_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts from a root logger without filters, and the process's comes back after
+    it: a Spark session of our own that another test left open has the filter on (in the whole
+    suite, test_spark.py's; CI failed on that order)."""
+    monkeypatch.setattr(logging.getLogger(), "filters", [])
+
+
 def test_a_callers_session_leaves_the_root_logger_as_it_was() -> None:
     """On main the filter that drops py4j's stop traceback was put on the root logger for the
     life of the process, even on a session the caller passed (report_rev31.md, finding 7)."""
